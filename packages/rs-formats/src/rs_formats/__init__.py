@@ -1,0 +1,48 @@
+"""rs-formats: the two contracts every rs-clip package speaks.
+
+* ``rs-dataset`` v1 — a directory of Parquet shards plus ``manifest.json`` (:mod:`rs_formats.dataset`).
+* ``rs-clip-checkpoint`` v1 — ``manifest.json`` + ``model.safetensors`` (:mod:`rs_formats.checkpoint`).
+
+Loading models needs the ``torch`` extra and lives in :mod:`rs_formats.models` (imported on demand, so
+``import rs_formats`` never imports torch).
+"""
+
+from .checkpoint import (
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    CheckpointInfo,
+    read_checkpoint,
+    verify_checkpoint,
+    write_checkpoint,
+)
+from .dataset import (
+    DATASET_FORMAT,
+    DATASET_VERSION,
+    Dataset,
+    DatasetWriter,
+    dataset_schema,
+    open_dataset,
+    read_manifest,
+    verify_dataset,
+)
+from .errors import FormatError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "DATASET_FORMAT",
+    "DATASET_VERSION",
+    "CheckpointInfo",
+    "Dataset",
+    "DatasetWriter",
+    "FormatError",
+    "dataset_schema",
+    "open_dataset",
+    "read_checkpoint",
+    "read_manifest",
+    "verify_checkpoint",
+    "verify_dataset",
+    "write_checkpoint",
+]

@@ -1,0 +1,200 @@
+"""Contract 2: the ``rs-clip-checkpoint`` format (version 1).
+
+A checkpoint is a directory::
+
+    manifest.json          format, version, model name, step, dataset, config, metrics, checksums
+    model.safetensors      an open_clip state_dict, loadable with
+                           open_clip.create_model_and_transforms(name, pretrained=".../model.safetensors")
+    open_clip_config.json  {"model_cfg", "preprocess_cfg"}: custom architectures load anywhere, and
+                           open_clip.create_model_and_transforms("local-dir:<checkpoint>") works as is
+    train_state/           (optional) the training engine's own resume state; never read to load a model
+
+Reading never unpickles anything: weights are safetensors, and a pickle where weights belong is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import shutil
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .atomic import atomic_dir
+from .errors import FormatError
+
+if TYPE_CHECKING:  # torch is only needed by callers that hold tensors
+    import torch
+
+CHECKPOINT_FORMAT = "rs-clip-checkpoint"
+CHECKPOINT_VERSION = 1
+READABLE_CHECKPOINT_VERSIONS = (1,)
+WEIGHTS = "model.safetensors"
+MODEL_CONFIG = "open_clip_config.json"
+TRAIN_STATE = "train_state"
+MANIFEST = "manifest.json"
+PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    path: Path
+    manifest: dict[str, Any]
+    weights: Path
+    model_name: str
+    model_config: dict[str, Any] | None
+
+    @property
+    def step(self) -> int:
+        return int(self.manifest.get("step", 0))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_checkpoint(
+    out_dir: str | Path,
+    state_dict: dict[str, torch.Tensor],
+    *,
+    model_name: str,
+    step: int,
+    config: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    dataset: dict[str, Any] | None = None,
+    model_config: dict[str, Any] | None = None,
+    preprocess_config: dict[str, Any] | None = None,
+    extra: dict[str, str | Path] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a checkpoint atomically: ``out_dir`` appears complete or not at all.
+
+    ``model_config`` is the open_clip model config (looked up by name when omitted) and
+    ``preprocess_config`` its preprocessing (mean, std, size, ...). ``extra`` maps names inside the checkpoint (e.g. ``"train_state"``) to files or directories that are
+    moved in before the checkpoint is published.
+    """
+    from safetensors.torch import save_file
+
+    out_dir = Path(out_dir)
+    # safetensors refuses tensors that share storage; a contiguous CPU copy of each is always safe.
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+    if model_config is None:
+        model_config = _open_clip_config(model_name)
+    with atomic_dir(out_dir, overwrite=overwrite) as tmp:
+        save_file(tensors, str(tmp / WEIGHTS), metadata={"format": "pt", "model": model_name})
+        if model_config is not None:
+            # The Hugging Face layout open_clip reads itself: create_model_and_transforms("local-dir:<ckpt>").
+            oc_config = {"model_cfg": model_config, "preprocess_cfg": preprocess_config or {}}
+            (tmp / MODEL_CONFIG).write_text(json.dumps(oc_config, indent=2) + "\n")
+        for name, src in (extra or {}).items():
+            shutil.move(str(src), str(tmp / name))
+        manifest = {
+            "format": CHECKPOINT_FORMAT,
+            "format_version": CHECKPOINT_VERSION,
+            "model": model_name,
+            "open_clip_version": _open_clip_version(),
+            "step": int(step),
+            "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "dataset": dataset,
+            "config": config or {},
+            "metrics": metrics or {},
+            "sha256": {WEIGHTS: _sha256(tmp / WEIGHTS)},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    return out_dir
+
+
+def _open_clip_version() -> str | None:
+    try:
+        import open_clip
+
+        return open_clip.__version__
+    except Exception:  # noqa: BLE001 - the version is informative only
+        return None
+
+
+def _open_clip_config(model_name: str) -> dict[str, Any] | None:
+    try:
+        import open_clip
+
+        return open_clip.get_model_config(model_name)
+    except Exception:  # noqa: BLE001 - a checkpoint without a config still loads by name
+        return None
+
+
+def check_safetensors(path: Path) -> None:
+    """Refuse anything but a safetensors file before a library gets to parse (or unpickle) it."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) < 8:
+                raise FormatError(path, "truncated: too short to be a safetensors file")
+            (n,) = struct.unpack("<Q", head)
+            if n > 100 << 20:
+                raise FormatError(path, "not a safetensors file (implausible header length; a pickle or zip?)")
+            header = f.read(n)
+    except OSError as exc:
+        raise FormatError(path, f"cannot be read: {exc.strerror}") from None
+    try:
+        json.loads(header)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise FormatError(path, "not a safetensors file (its header is not JSON)") from None
+
+
+def read_checkpoint(path: str | Path) -> CheckpointInfo:
+    """Validate a checkpoint directory and describe it; raises FormatError naming the bad file."""
+    root = Path(path)
+    if not root.is_dir():
+        raise FormatError(root, "no such checkpoint directory")
+    mpath = root / MANIFEST
+    if not mpath.is_file():
+        raise FormatError(mpath, "missing: this directory is not an rs-clip-checkpoint (no manifest.json)")
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise FormatError(mpath, "not valid JSON", line=line) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != CHECKPOINT_FORMAT:
+        got = manifest.get("format") if isinstance(manifest, dict) else None
+        raise FormatError(mpath, f"format is {got!r}, expected {CHECKPOINT_FORMAT!r}")
+    version = manifest.get("format_version")
+    if version not in READABLE_CHECKPOINT_VERSIONS:
+        raise FormatError(
+            mpath,
+            f"format_version {version!r} is not supported by this rs-formats "
+            f"(reads {', '.join(map(str, READABLE_CHECKPOINT_VERSIONS))}); upgrade rs-formats to read it",
+        )
+    for child in root.iterdir():
+        if child.suffix in PICKLE_SUFFIXES:
+            raise FormatError(child, "a pickle file inside an rs-clip-checkpoint: weights must be safetensors")
+    weights = root / WEIGHTS
+    if not weights.is_file():
+        raise FormatError(weights, "missing: the checkpoint has no weights")
+    check_safetensors(weights)
+    model_name = manifest.get("model")
+    if not isinstance(model_name, str) or not model_name:
+        raise FormatError(mpath, "'model' (the open_clip model name) is missing")
+    model_config = None
+    cpath = root / MODEL_CONFIG
+    if cpath.is_file():
+        try:
+            model_config = json.loads(cpath.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise FormatError(cpath, "not valid JSON") from None
+    return CheckpointInfo(root, manifest, weights, model_name, model_config)
+
+
+def verify_checkpoint(path: str | Path) -> CheckpointInfo:
+    """:func:`read_checkpoint` plus the weights' checksum."""
+    info = read_checkpoint(path)
+    want = info.manifest.get("sha256", {}).get(WEIGHTS)
+    if want is not None and _sha256(info.weights) != want:
+        raise FormatError(info.weights, "sha256 mismatch with the manifest: the weights are corrupt")
+    return info

@@ -1,0 +1,110 @@
+"""Embedding images and texts of an rs-dataset with a CLIP model: shared by evaluation and counting.
+
+Decoding and preprocessing run in DataLoader worker processes, so the model never waits on PIL.
+Embeddings come back L2-normalised, float32, on the CPU, in dataset order.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from .dataset import Dataset
+from .errors import FormatError
+
+
+def decode_image(data: bytes, image_id: str = "?") -> Image.Image:
+    """Encoded bytes from a dataset row to an RGB PIL image, with an error that names the row."""
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValueError(f"image {image_id!r} cannot be decoded: {exc}") from None
+    return img.convert("RGB")
+
+
+class _ImageStream(IterableDataset):
+    """Preprocessed images of one split; each DataLoader worker takes every k-th row group."""
+
+    def __init__(self, dataset: Dataset, split: str, preprocess: Callable[[Image.Image], torch.Tensor]):
+        self.dataset, self.split, self.preprocess = dataset, split, preprocess
+
+    def __iter__(self) -> Iterator[tuple[int, torch.Tensor]]:
+        info = get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info else (0, 1)
+        groups = self.dataset.row_groups(self.split)
+        starts = np.cumsum([0] + [g.num_rows for g in groups])
+        for gi in range(wid, len(groups), nw):
+            offset = int(starts[gi])
+            batches = self.dataset.iter_batches(self.split, ["image_id", "image"], shard_index=gi,
+                                                num_shards=len(groups))
+            for batch in batches:
+                for i, (iid, data) in enumerate(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist())):
+                    yield offset + i, self.preprocess(decode_image(data, iid))
+                offset += batch.num_rows
+
+
+@torch.no_grad()
+def encode_images(
+    model: torch.nn.Module,
+    preprocess: Callable[[Image.Image], torch.Tensor],
+    dataset: Dataset,
+    split: str,
+    *,
+    batch_size: int = 256,
+    num_workers: int = 2,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+) -> np.ndarray:
+    """``[N, D]`` normalised image embeddings of a split, in the split's row order."""
+    from tqdm.auto import tqdm
+
+    n = dataset.num_rows(split)
+    loader = DataLoader(
+        _ImageStream(dataset, split, preprocess),
+        batch_size=batch_size,
+        num_workers=num_workers,
+        pin_memory=torch.device(device).type == "cuda",
+        persistent_workers=False,
+        prefetch_factor=4 if num_workers else None,
+    )
+    out: np.ndarray | None = None
+    bar = tqdm(total=n, desc=f"embed images {dataset.name}/{split}", unit="img", disable=not progress)
+    for idx, images in loader:
+        feats = model.encode_image(images.to(device, non_blocking=True), normalize=True).float().cpu().numpy()
+        if out is None:
+            out = np.empty((n, feats.shape[1]), dtype=np.float32)
+        out[idx.numpy()] = feats
+        bar.update(len(idx))
+    bar.close()
+    if out is None:
+        raise FormatError(dataset.path, f"split {split!r} has no images to embed")
+    return out
+
+
+@torch.no_grad()
+def encode_texts(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    batch_size: int = 1024,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+) -> np.ndarray:
+    """``[len(texts), D]`` normalised text embeddings."""
+    from tqdm.auto import tqdm
+
+    chunks = []
+    for start in tqdm(range(0, len(texts), batch_size), desc="embed texts", disable=not progress):
+        tokens = tokenizer(list(texts[start:start + batch_size])).to(device)
+        chunks.append(model.encode_text(tokens, normalize=True).float().cpu().numpy())
+    if not chunks:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.concatenate(chunks)

@@ -1,0 +1,141 @@
+"""What every reader produces, and how the pipeline finds readers by format name.
+
+A reader has two halves so that conversion parallelises: :meth:`Reader.items` lists the work cheaply
+in the parent process (sorted, so output order never depends on the file system), and
+:meth:`Reader.read` turns one item into a :class:`Sample` inside a worker process (parsing labels,
+M2B on masks). Image decoding, resizing, B2C and hashing happen later in the pipeline, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned object box in pixels of the original image (x1, y1 exclusive edges)."""
+
+    label: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    difficult: bool = False
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.x1 - self.x0) * max(0.0, self.y1 - self.y0)
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2
+
+
+@dataclass
+class Sample:
+    """One image as a source describes it, before re-encoding and captioning."""
+
+    image_id: str  # "<source>/<stem>", unique within the source
+    source: str
+    image_path: Path | None = None  # where the pipeline reads the image, unless `image` is given
+    image: np.ndarray | None = None  # HxWx3 uint8 RGB, for sources without image files (video frames)
+    boxes: list[Box] = field(default_factory=list)
+    captions: list[str] | None = None  # human captions (RET-3): B2C is not applied
+    label: int | None = None  # classification sets
+    split: str = "train"
+    size: tuple[int, int] | None = None  # (width, height) the labels refer to, when the source states it
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class BadInput(Exception):
+    """Input that breaks its format's rules. The message names the file (and line) to fix."""
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None):
+        self.path = Path(path)
+        self.line = line
+        self.message = message
+        where = f"{self.path}:{line}" if line is not None else str(self.path)
+        super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):  # survive the trip back from worker processes
+        return (BadInput, (self.path, self.message, self.line))
+
+
+@dataclass(frozen=True)
+class ReaderInfo:
+    """What `rs-annotate datasets` prints about a format."""
+
+    name: str
+    title: str
+    layout: str  # the expected directory layout, as a short indented tree
+    license: str
+    url: str
+    kind: str = "captions"  # the rs-dataset kind it converts to
+
+
+class Reader:
+    """Base class: subclasses set ``info`` and implement ``items`` and ``read``.
+
+    ``root`` is the dataset directory as users have it on disk; ``options`` are the format's own
+    keyword options (e.g. ``ignore_difficult``), documented on the subclass.
+    """
+
+    info: ClassVar[ReaderInfo]
+    #: Set by classification readers: the natural class names, index = Sample.label.
+    class_names: list[str] | None = None
+
+    def __init__(self, root: str | Path, **options: Any):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise BadInput(self.root, "no such directory")
+        self.options = options
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def items(self) -> Sequence[Any]:
+        """Picklable work items, in a deterministic order."""
+        raise NotImplementedError
+
+    def read(self, item: Any) -> Sample:
+        """One item to a Sample; raises :class:`BadInput` for anything malformed."""
+        raise NotImplementedError
+
+
+READERS: dict[str, type[Reader]] = {}
+
+
+def register(cls: type[Reader]) -> type[Reader]:
+    """Class decorator: make a reader available to ``rs-annotate convert <name>``."""
+    READERS[cls.info.name] = cls
+    return cls
+
+
+def get_reader(name: str) -> type[Reader]:
+    from . import load_all
+
+    load_all()
+    try:
+        return READERS[name]
+    except KeyError:
+        raise ValueError(f"unknown format {name!r}; known formats: {', '.join(sorted(READERS))}") from None
+
+
+def parse_float(token: str, path: Path, line: int, what: str = "coordinate") -> float:
+    """A number from a label file, or a BadInput naming the line."""
+    try:
+        value = float(token)
+    except ValueError:
+        raise BadInput(path, f"{what} {token!r} is not a number", line) from None
+    if not np.isfinite(value):
+        raise BadInput(path, f"{what} {token!r} is not finite", line)
+    return value
+
+
+LoadFn = Callable[[], np.ndarray]

@@ -7,7 +7,9 @@ import pkgutil
 
 from .base import READERS, BadInput, Box, Reader, ReaderInfo, Sample, get_reader, register
 
-__all__ = ["READERS", "BadInput", "Box", "Reader", "ReaderInfo", "Sample", "get_reader", "register", "load_all"]
+__all__ = [
+    "READERS", "BadInput", "Box", "Reader", "ReaderInfo", "Sample", "get_reader", "register", "load_all",
+]
 
 
 def load_all() -> None:

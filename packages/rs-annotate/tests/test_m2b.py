@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from rs_annotate.m2b import decode_rgb_mask, instance_mask_to_boxes, mask_to_boxes
 from rs_annotate.readers.base import BadInput, Box
 

@@ -2,8 +2,11 @@ from pathlib import Path
 
 import pytest
 
+from rs_annotate.classnames import normalize
 from rs_annotate.readers import BadInput, Box, get_reader
 from rs_annotate.readers.dota import DotaReader, parse_labeltxt
+from rs_synth.truth import Truth
+from rs_synth.writers import dota as synth
 
 DATA = Path(__file__).resolve().parents[4] / ".." / "shared" / "data"
 
@@ -119,3 +122,23 @@ def test_split_folders_and_empty_root(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(BadInput, match="no labelTxt/"):
         DotaReader(tmp_path / "empty").items()
+
+
+def test_rs_synth_dota(tmp_path):
+    truth = synth.write(tmp_path / "dota", n=6, seed=3, size=256)
+    reader = DotaReader(tmp_path / "dota")
+    samples = [reader.read(item) for item in reader.items()]
+    assert truth == Truth.load(tmp_path / "dota")
+    assert [s.image_path.relative_to(tmp_path / "dota").as_posix() for s in samples] == \
+        [im.image for im in truth.images]
+    n_boxes = 0
+    for s, im in zip(samples, truth.images):
+        assert s.meta["gsd"] == float(im.meta["gsd"]) and s.meta["imagesource"] == im.meta["imagesource"]
+        expected = []
+        for o in im.objects:
+            xs = [round(x) for x, _ in o.poly]
+            ys = [round(y) for _, y in o.poly]
+            expected.append(Box(normalize(o.label), min(xs), min(ys), max(xs), max(ys), bool(o.difficult)))
+        assert s.boxes == expected
+        n_boxes += len(expected)
+    assert n_boxes > 6

@@ -1,0 +1,137 @@
+import pickle
+
+import pytest
+from r6util import write_image
+
+from rs_annotate.readers import READERS, BadInput, get_reader, load_all
+from rs_annotate.readers.imagefolder import class_phrase, split_class
+
+SETS = ["imagefolder", "patternnet", "eurosat-rgb", "optimal-31", "rsc11", "aid", "mlrsnet", "rsi-cb128",
+        "rsi-cb256", "resisc45", "whu-earth", "whu-rs19", "rs2800", "ucmerced", "rsscn7"]
+
+
+def test_every_set_is_registered_as_classification():
+    load_all()
+    for name in SETS:
+        info = READERS[name].info
+        assert info.kind == "classification"
+        assert info.layout and info.license and info.url
+        assert "80%" in info.layout  # the split rule is documented per set
+
+
+@pytest.mark.parametrize("raw,table,phrase", [
+    ("denseresidential", get_reader("ucmerced").quirks.names, "dense residential"),
+    ("golf_course", None, "golf course"),
+    ("Airport", None, "airport"),
+    ("DenseResidential", None, "dense residential"),
+    ("railwayStation", None, "railway station"),
+    ("harbor&port", None, "harbor and port"),
+    ("ground-track-field", None, "ground track field"),
+    ("SeaLake", get_reader("eurosat-rgb").quirks.names, "sea or lake"),
+    ("dRiverLake", get_reader("rsscn7").quirks.names, "river or lake"),
+    ("oil_gas_field", get_reader("patternnet").quirks.names, "oil and gas field"),
+])
+def test_class_phrase(raw, table, phrase):
+    assert class_phrase(raw, table) == phrase
+
+
+def test_sorted_split_takes_first_80_percent_of_sorted_names():
+    assert split_class([f"f{i}" for i in range(10)], "sorted", 0.8, 0, "c") == ["train"] * 8 + ["test"] * 2
+    assert split_class([f"f{i}" for i in range(7)], "sorted", 0.8, 0, "c") == ["train"] * 5 + ["test"] * 2
+
+
+def test_random_split_is_seeded_and_keeps_the_counts():
+    files = [f"f{i}" for i in range(20)]
+    a = split_class(files, "random", 0.8, 1, "c")
+    assert a == split_class(files, "random", 0.8, 1, "c")
+    assert a.count("train") == 16
+    assert a != split_class(files, "random", 0.8, 2, "c")
+    assert a != ["train"] * 16 + ["test"] * 4
+
+
+def _ucm(root, classes=("agricultural", "denseresidential", "golfcourse"), n=5):
+    for c in classes:
+        for i in reversed(range(n)):  # written out of order: the reader must sort
+            write_image(root / "UCMerced_LandUse" / "Images" / c / f"{c}{i:02d}.tif", value=i)
+    return root / "UCMerced_LandUse"
+
+
+def test_ucmerced_layout_labels_and_split(tmp_path):
+    reader = get_reader("ucmerced")(_ucm(tmp_path))
+    assert reader.class_names == ["agricultural", "dense residential", "golf course"]
+    samples = [reader.read(it) for it in reader.items()]
+    assert len(samples) == 15 and not reader.skipped
+    dense = [s for s in samples if s.label == 1]
+    assert [s.meta["file"] for s in dense if s.split == "train"] == [f"denseresidential{i:02d}.tif" for i in range(4)]
+    assert [s.split for s in dense].count("test") == 1
+    assert dense[0].image_id == "ucmerced/denseresidential/denseresidential00"
+    assert dense[0].image_path.is_file() and dense[0].source == "ucmerced"
+    assert len({s.image_id for s in samples}) == 15
+    # Reader and items travel to worker processes.
+    clone = pickle.loads(pickle.dumps(reader))
+    assert clone.read(reader.items()[3]) == samples[3]
+
+
+def test_split_options(tmp_path):
+    root = _ucm(tmp_path, n=10)
+    everything = get_reader("ucmerced")(root, split="test")
+    assert {s.split for s in map(everything.read, everything.items())} == {"test"}
+    a = get_reader("ucmerced")(root, split="random", seed=3)
+    b = get_reader("ucmerced")(root, split="random", seed=3)
+    assert a.items() == b.items()
+    assert sum(it[3] == "train" for it in a.items()) == 24
+    with pytest.raises(ValueError, match="split"):
+        get_reader("ucmerced")(root, split="bogus")
+
+
+def test_rsi_cb_classes_are_second_level_folders(tmp_path):
+    root = tmp_path / "RSI-CB256"
+    for group, cls in [("transportation", "airport_runway"), ("transportation", "parkinglot"), ("water area", "sea")]:
+        for i in range(3):
+            write_image(root / group / cls / f"{i}.tif")
+    reader = get_reader("rsi-cb256")(tmp_path)
+    assert reader.class_names == ["airport runway", "parking lot", "sea"]
+    assert len(reader.items()) == 9
+
+
+def test_non_image_files_are_skipped_and_counted(tmp_path):
+    root = tmp_path / "AID"
+    for c in ("Airport", "BareLand"):
+        for i in range(2):
+            write_image(root / c / f"{c.lower()}_{i}.jpg")
+    (root / "Airport" / "Thumbs.db").write_bytes(b"x")
+    (root / "BareLand" / "notes.txt").write_text("x")
+    (root / "README.md").write_text("x")
+    (root / "BareLand" / "extra").mkdir()
+    reader = get_reader("aid")(tmp_path)
+    assert reader.class_names == ["airport", "bare land"]
+    assert len(reader.items()) == 4
+    skipped = sorted(b.path.name for b in reader.skipped)
+    assert skipped == ["README.md", "Thumbs.db", "extra", "notes.txt"]
+    assert all(str(b.path) in str(b) for b in reader.skipped)
+
+
+def test_empty_class_folder_is_bad_input(tmp_path):
+    write_image(tmp_path / "forest" / "a.jpg")
+    (tmp_path / "river").mkdir()
+    with pytest.raises(BadInput, match="empty class folder") as e:
+        get_reader("imagefolder")(tmp_path)
+    assert e.value.path == tmp_path / "river"
+    # Only non-image files: still empty.
+    (tmp_path / "river" / "desktop.ini").write_text("x")
+    with pytest.raises(BadInput, match="empty class folder"):
+        get_reader("imagefolder")(tmp_path)
+
+
+def test_colliding_class_names_are_bad_input(tmp_path):
+    write_image(tmp_path / "golf_course" / "a.jpg")
+    write_image(tmp_path / "GolfCourse" / "b.jpg")
+    with pytest.raises(BadInput, match="collides") as e:
+        get_reader("imagefolder")(tmp_path)
+    assert "golf course" in str(e.value)
+
+
+def test_no_class_folders_is_bad_input(tmp_path):
+    write_image(tmp_path / "a.jpg")
+    with pytest.raises(BadInput, match="no class folders"):
+        get_reader("imagefolder")(tmp_path)

@@ -1,0 +1,149 @@
+"""Retrieval sets in the ``*_precomp`` text layout (AMFMN, GaLR and most RS retrieval papers' releases).
+
+Per split two line-aligned text files: line *i* of ``<split>_caps.txt`` is a caption of the image named
+on line *i* of ``<split>_filename.txt``; each file name repeats on consecutive lines, once per caption
+(5 for RSICD, RSITMD and UCM-captions). Consecutive lines with the same name form one image, captions
+kept in file order. The images themselves are not part of the layout: they live in ``image_dir``.
+
+Bad input: files of different lengths, an empty caption or file name, a name that comes back after other
+names (the alignment is broken somewhere), a group with other than ``captions_per_image`` captions:
+:class:`BadInput` naming the file and line, raised while listing items. An image file that does not exist
+is a :class:`BadInput` for that image alone (skippable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .base import BadInput, Reader, ReaderInfo, Sample, register
+
+SPLITS = ("train", "val", "test")
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise BadInput(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    return [line.strip() for line in text.splitlines()]
+
+
+def group_captions(
+    caps_path: Path, names_path: Path, captions_per_image: int | None = 5
+) -> list[tuple[str, int, list[str]]]:
+    """``(file name, first line, captions)`` per image, in file order."""
+    caps, names = _lines(caps_path), _lines(names_path)
+    # A final empty line is a trailing newline in editors that add one; anything else must align.
+    while caps and names and not caps[-1] and not names[-1]:
+        caps.pop()
+        names.pop()
+    if len(caps) != len(names):
+        raise BadInput(
+            caps_path, f"has {len(caps)} lines but {names_path.name} has {len(names)}; they must be line-aligned"
+        )
+    groups: list[tuple[str, int, list[str]]] = []
+    seen: dict[str, int] = {}
+    for i, (cap, name) in enumerate(zip(caps, names), start=1):
+        if not name:
+            raise BadInput(names_path, "empty file name", i)
+        if not cap:
+            raise BadInput(caps_path, f"empty caption (for {name})", i)
+        if groups and groups[-1][0] == name:
+            groups[-1][2].append(cap)
+            continue
+        if name in seen:
+            raise BadInput(
+                names_path, f"{name} appears again after other names (first at line {seen[name]}); "
+                "each image's captions must be on consecutive lines", i,
+            )
+        seen[name] = i
+        groups.append((name, i, [cap]))
+    if captions_per_image is not None:
+        for name, line, captions in groups:
+            if len(captions) != captions_per_image:
+                raise BadInput(
+                    names_path, f"{name} has {len(captions)} captions, expected {captions_per_image} "
+                    "(set captions_per_image=None to accept any number)", line,
+                )
+    return groups
+
+
+@register
+class PrecompReader(Reader):
+    """Options: ``image_dir`` (where the images are; default ``ROOT/images`` if it exists, else ``ROOT``),
+    ``splits`` (default: every one of train/val/test whose two files exist), ``captions_per_image``
+    (default 5; None accepts any number), ``source`` (default: the root folder's name without
+    ``_precomp``, e.g. ``rsitmd``)."""
+
+    info = ReaderInfo(
+        name="precomp",
+        title="Retrieval captions in the *_precomp text layout (RSICD, RSITMD, UCM-captions as AMFMN ships them)",
+        layout=(
+            "rsitmd_precomp/\n  test_caps.txt       one caption per line\n"
+            "  test_filename.txt   the image of each caption, repeated on 5 consecutive lines\n"
+            "  train_caps.txt, train_filename.txt (optional; val_* too)\n"
+            "  images/             the image files (or pass image_dir=...)"
+        ),
+        license="per dataset: RSICD, RSITMD and UCM-captions are released for research use; "
+        "the precomp text files carry no licence",
+        url="https://github.com/xiaoyuan1996/AMFMN (precomp files); images from each dataset's own release",
+        kind="captions",
+    )
+
+    def __init__(self, root: str | Path, **options: Any):
+        super().__init__(root, **options)
+        image_dir = options.get("image_dir")
+        if image_dir is not None:
+            self.image_dir = Path(image_dir)
+            if not self.image_dir.is_absolute():
+                self.image_dir = self.root / self.image_dir
+            if not self.image_dir.is_dir():
+                raise BadInput(self.image_dir, "image_dir is not a directory")
+        else:
+            self.image_dir = self.root / "images" if (self.root / "images").is_dir() else self.root
+        self.captions_per_image = options.get("captions_per_image", 5)
+        source = options.get("source") or self.root.resolve().name.removesuffix("_precomp")
+        self.source = str(source).lower()
+        wanted = options.get("splits")
+        if isinstance(wanted, str):
+            wanted = [s.strip() for s in wanted.split(",") if s.strip()]
+        found = [s for s in SPLITS if any(p.exists() for p in self._files(s))]
+        self.splits = list(wanted) if wanted else found
+        if not self.splits:
+            raise BadInput(self.root, "no <split>_caps.txt + <split>_filename.txt pair (train, val or test)")
+        for split in self.splits:
+            caps_path, names_path = self._files(split)
+            for path in (caps_path, names_path):
+                if not path.is_file():
+                    raise BadInput(path, f"missing: split {split!r} needs both {caps_path.name} and {names_path.name}")
+
+    def _files(self, split: str) -> tuple[Path, Path]:
+        return self.root / f"{split}_caps.txt", self.root / f"{split}_filename.txt"
+
+    def items(self) -> Sequence[tuple[str, str, str, int, tuple[str, ...]]]:
+        items = []
+        first_split: dict[str, str] = {}
+        for split in self.splits:
+            caps_path, names_path = self._files(split)
+            for name, line, captions in group_captions(caps_path, names_path, self.captions_per_image):
+                if name in first_split:
+                    raise BadInput(names_path, f"{name} is also in the {first_split[name]} split", line)
+                first_split[name] = split
+                items.append((split, str(names_path), name, line, tuple(captions)))
+        return items
+
+    def read(self, item: tuple[str, str, str, int, tuple[str, ...]]) -> Sample:
+        split, names_path, name, line, captions = item
+        path = self.image_dir / name
+        if not path.is_file():
+            raise BadInput(names_path, f"image {name} not found in {self.image_dir}", line)
+        return Sample(
+            image_id=f"{self.source}/{Path(name).with_suffix('').as_posix()}",
+            source=self.source,
+            image_path=path,
+            captions=list(captions),
+            split=split,
+            meta={"file": name},
+        )

@@ -25,7 +25,7 @@ def test_every_set_is_registered_as_classification():
     ("Airport", None, "airport"),
     ("DenseResidential", None, "dense residential"),
     ("railwayStation", None, "railway station"),
-    ("harbor&port", None, "harbor and port"),
+    ("harbor&port", get_reader("mlrsnet").quirks.names, "harbor and port"),
     ("ground-track-field", None, "ground track field"),
     ("SeaLake", get_reader("eurosat-rgb").quirks.names, "sea or lake"),
     ("dRiverLake", get_reader("rsscn7").quirks.names, "river or lake"),
@@ -135,3 +135,27 @@ def test_no_class_folders_is_bad_input(tmp_path):
     write_image(tmp_path / "a.jpg")
     with pytest.raises(BadInput, match="no class folders"):
         get_reader("imagefolder")(tmp_path)
+
+
+def test_rs_synth_imagefolder_tree(tmp_path):
+    from rs_synth.registry import FORMATS
+
+    truth = FORMATS["imagefolder"].write(tmp_path / "if", 36, seed=0, size=32)
+    reader = get_reader("imagefolder")(tmp_path / "if")
+    natural = truth.meta["natural_names"]
+    assert reader.class_names == sorted(natural.values())
+    got = {s.image_path.relative_to(tmp_path / "if").as_posix(): s for s in map(reader.read, reader.items())}
+    assert set(got) == {im.image for im in truth.images}
+    for im in truth.images:
+        assert reader.class_names[got[im.image].label] == im.meta["class_name"]
+    # `_truth.json` sits beside the class folders: skipped and reported, never a class.
+    assert [b.path.name for b in reader.skipped] == ["_truth.json"]
+    # 36 images over 18 classes: 2 each, floor(0.8 * 2) = 1 train.
+    assert sum(s.split == "train" for s in got.values()) == 18
+
+
+def test_names_option_overrides_the_table(tmp_path):
+    write_image(tmp_path / "bldg" / "a.jpg")
+    write_image(tmp_path / "denseresidential" / "a.jpg")
+    reader = get_reader("imagefolder")(tmp_path, names='{"bldg": "building"}')
+    assert reader.class_names == ["building", "dense residential"]

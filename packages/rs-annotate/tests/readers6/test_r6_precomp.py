@@ -98,3 +98,16 @@ def test_empty_caption_and_missing_pair_are_bad_input(tmp_path):
     with pytest.raises(BadInput, match="missing") as e:
         get_reader("precomp")(tmp_path)
     assert e.value.path.name == "test_filename.txt"
+
+
+def test_rs_synth_precomp_output(tmp_path):
+    from rs_synth.registry import FORMATS
+
+    truth = FORMATS["rsitmd"].write(tmp_path / "rsitmd", 20, seed=1, size=32)
+    reader = get_reader("precomp")(tmp_path / "rsitmd" / "rsitmd_precomp", image_dir="../images")
+    samples = [reader.read(it) for it in reader.items()]
+    assert reader.source == "rsitmd" and len(samples) == 20
+    by_file = {s.image_path.name: s for s in samples}
+    for im in truth.images:
+        s = by_file[im.image.split("/")[-1]]
+        assert s.captions == im.captions and s.split == im.split and s.image_path.is_file()

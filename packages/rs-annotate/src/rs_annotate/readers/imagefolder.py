@@ -9,7 +9,7 @@ Rules (the same for every set; documented in each set's ``rs-annotate datasets``
 
 - A class is a folder at ``class_depth`` below the image root (1 for most sets, 2 for RSI-CB's
   category/class tree). Its natural name comes from the set's table, else from generic rules:
-  ``_``/``-`` become spaces, ``&`` becomes "and", CamelCase is split, everything is lower-cased.
+  ``_``/``-`` become spaces, camelCase is split, everything is lower-cased (``classnames.normalize``).
 - ``class_names`` are sorted alphabetically by natural name; ``Sample.label`` indexes that list.
 - Split: none of these sets ships an official train/test split, so the default (``split="sorted"``) is
   the rule the RemoteCLIP authors state for their linear-probe sets: per class, sort the file names and
@@ -25,6 +25,8 @@ Rules (the same for every set; documented in each set's ``rs-annotate datasets``
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import os
 import random
@@ -34,13 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..classnames import normalize
 from .base import BadInput, Reader, ReaderInfo, Sample, register
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
 SPLIT_RULES = ("sorted", "random", "train", "test")
-
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-
 
 def is_image_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
@@ -49,16 +49,9 @@ def is_image_file(path: str | Path) -> bool:
 def class_phrase(raw: str, table: Mapping[str, str] | None = None) -> str:
     """A class folder name as a natural lower-case phrase: ``golf_course`` / ``GolfCourse`` -> ``golf course``.
 
-    ``table`` maps folder names the generic rules cannot split (``denseresidential``) to phrases; it is
-    looked up with the name as given, then lower-cased.
+    ``table`` maps folder names the generic rules cannot split (``denseresidential``) to phrases.
     """
-    table = table or {}
-    for key in (raw, raw.lower()):
-        if key in table:
-            return table[key]
-    text = raw.replace("&", " and ").replace("_", " ").replace("-", " ")
-    text = _CAMEL.sub(" ", text)
-    return " ".join(text.lower().split())
+    return normalize(raw, table)
 
 
 def split_class(files: Sequence[str], rule: str, train_fraction: float, seed: int, key: str) -> list[str]:
@@ -96,7 +89,8 @@ class ImageFolderReader(Reader):
 
     Options: ``split`` ("sorted" | "random" | "train" | "test", default "sorted"), ``train_fraction``
     (default 0.8), ``seed`` (for ``split="random"``, default 0), ``class_depth`` (overrides the set's),
-    ``image_dir`` (a folder below the root to read instead of the set's usual ones).
+    ``image_dir`` (a folder below the root to read instead of the set's usual ones), ``names`` (folder
+    name -> phrase, a dict or JSON text, applied over the set's own table).
     """
 
     quirks = FolderSet(
@@ -105,7 +99,8 @@ class ImageFolderReader(Reader):
         url="(your own data)",
         license="whatever the images' owner grants",
         layout="ROOT/\n  <class name>/\n    <any name>.jpg|.png|.tif|...",
-        note="Class names from folder names by the generic rules; no official split.",
+        note="Class names from folder names: the known sets' tables (denseresidential, ...), then the generic "
+        "rules; names=... adds your own.",
     )
 
     def __init__(self, root: str | Path, **options: Any):
@@ -119,6 +114,10 @@ class ImageFolderReader(Reader):
         self.seed = int(options.get("seed", 0))
         self.class_depth = int(options.get("class_depth", self.quirks.class_depth))
         self.image_root = self._image_root(options.get("image_dir"))
+        names = options.get("names") or {}
+        if isinstance(names, str):
+            names = json.loads(names)
+        self.names = {**self.quirks.names, **names}
         #: Files and folders passed over, each as a BadInput naming the path and why (for the run report).
         self.skipped: list[BadInput] = []
         self._items: list[tuple[str, str, int, str]] = []
@@ -158,7 +157,10 @@ class ImageFolderReader(Reader):
         by_phrase: dict[str, Path] = {}
         files_of: dict[str, list[str]] = {}
         for folder in folders:
-            phrase = class_phrase(folder.name, self.quirks.names)
+            try:
+                phrase = class_phrase(folder.name, self.names)
+            except ValueError as e:  # a name of separators only ("___")
+                raise BadInput(folder, f"class folder name gives no class name: {e}") from None
             if phrase in by_phrase:
                 raise BadInput(
                     folder, f"class folder name collides with {by_phrase[phrase]} (both mean {phrase!r})"
@@ -278,6 +280,7 @@ FOLDER_SETS: tuple[FolderSet, ...] = (
         url="https://github.com/cugbrs/MLRSNet", license="CC BY 4.0 (Mendeley Data release); see the repository",
         layout="MLRSNet/\n  Images/\n    airplane/airplane_00001.jpg ...\n    harbor&port/ ...",
         image_dirs=("Images", "MLRSNet/Images"),
+        names={"harbor&port": "harbor and port"},
         note="Multi-label in origin: the scene folder is the class; the label CSVs are not read.",
     ),
     FolderSet(
@@ -334,6 +337,11 @@ FOLDER_SETS: tuple[FolderSet, ...] = (
 
 
 def _register_sets() -> None:
+    # The generic reader knows every set's run-together names, so a renamed copy of a known set still reads.
+    merged: dict[str, str] = {}
+    for quirks in FOLDER_SETS:
+        merged.update(quirks.names)
+    ImageFolderReader.quirks = dataclasses.replace(ImageFolderReader.quirks, names=merged)
     for quirks in FOLDER_SETS:
         cls_name = "".join(part.capitalize() for part in re.split(r"[^a-z0-9]", quirks.name)) + "Reader"
         cls = type(cls_name, (ImageFolderReader,), {"quirks": quirks, "info": _info(quirks), "__module__": __name__})

@@ -1,0 +1,167 @@
+"""Import a released RemoteCount annotation file (CSV, JSON or JSON Lines) as a counting dataset.
+
+Each record names an image and either its class and count, or a caption from which both are read
+(e.g. "There are three tennis courts in the image."), or all three (then they must agree). Accepted
+column / key names (case-insensitive):
+
+* image: ``image``, ``image_id``, ``filename``, ``file_name``, ``file``, ``path``, ``img``
+* class: ``class``, ``category``, ``count_label``, ``label``, ``object``
+* count: ``count``, ``number``, ``num``
+* caption: ``caption``, ``text``, ``sentence``, ``captions`` (first of a list)
+
+JSON may be a list of records, ``{"annotations": [...]}`` (or ``images`` / ``data``), or a mapping
+``{image: caption}``. The image reference is looked up under ``--images`` by relative path, file name,
+or stem. Images are re-encoded like :func:`rs_count.build.build` does, without cropping: the
+released benchmark's images are kept whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .build import BuildReport, BuildRules, Candidate, _BadLog, write_dataset
+from .classes import REMOTECOUNT_CLASSES, normalize_class
+from .dota import BadInput
+from .images import ImageIndex
+
+_KEYS = {
+    "image": ("image", "image_id", "filename", "file_name", "file", "path", "img"),
+    "class": ("class", "category", "count_label", "label", "object"),
+    "count": ("count", "number", "num"),
+    "caption": ("caption", "text", "sentence", "captions"),
+}
+
+
+def _records(path: Path) -> Iterator[tuple[int | None, str, dict[str, Any]]]:
+    """``(line, where, record)`` for every annotation, whatever the file's layout."""
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise BadInput(path, f"cannot be read: {exc.strerror}", kind="missing-labels") from None
+    except UnicodeDecodeError:
+        raise BadInput(path, "not a UTF-8 text file") from None
+    if suffix == ".csv":
+        reader = csv.DictReader(text.splitlines())
+        if not reader.fieldnames:
+            raise BadInput(path, "empty CSV file (expected a header row)")
+        for rec in reader:
+            yield reader.line_num, f"line {reader.line_num}", rec
+        return
+    if suffix == ".jsonl":
+        for i, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    yield i, f"line {i}", json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise BadInput(path, f"not valid JSON: {exc.msg}", i) from None
+        return
+    if suffix != ".json":
+        raise BadInput(path, f"unknown annotation format {suffix!r} (expected .csv, .json or .jsonl)")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(path, f"not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+    if isinstance(data, dict):
+        inner = next((data[k] for k in ("annotations", "images", "data") if isinstance(data.get(k), list)), None)
+        if inner is None:
+            if not all(isinstance(v, str) for v in data.values()):
+                raise BadInput(path, "JSON object must map images to captions or hold an 'annotations' list")
+            inner = [{"image": k, "caption": v} for k, v in data.items()]
+        data = inner
+    if not isinstance(data, list):
+        raise BadInput(path, "JSON must be a list of annotation records")
+    for i, rec in enumerate(data):
+        yield None, f"record #{i}", rec
+
+
+def _get(rec: dict[str, Any], what: str) -> Any:
+    lower = {str(k).lower(): v for k, v in rec.items()}
+    for key in _KEYS[what]:
+        v = lower.get(key)
+        if v not in (None, ""):
+            return v[0] if isinstance(v, list) and v else v
+    return None
+
+
+def _parse(rec: Any, where: str, path: Path, line: int | None, rules: BuildRules) -> tuple[str, str, int, str | None]:
+    def fail(msg: str, kind: str = "malformed") -> BadInput:
+        return BadInput(path, f"{where}: {msg}", line, kind=kind)
+
+    if not isinstance(rec, dict):
+        raise fail("not an object")
+    image = _get(rec, "image")
+    if image is None:
+        raise fail(f"no image field (one of {', '.join(_KEYS['image'])})")
+    raw_cls, raw_count, caption = _get(rec, "class"), _get(rec, "count"), _get(rec, "caption")
+    parsed = rules.template.parse(str(caption), REMOTECOUNT_CLASSES) if caption is not None else None
+    if raw_cls is None and raw_count is None and parsed is None:
+        if caption is None:
+            raise fail("needs class and count, or a caption")
+        raise fail(f"caption {caption!r} does not match the template {rules.template.text!r} "
+                   "(pass --template, or give class and count columns)")
+    cls = normalize_class(str(raw_cls)) if raw_cls is not None else (parsed[0] if parsed else None)
+    if cls is None:
+        raise fail("no class column and the caption names no RemoteCount class", "unknown-class")
+    if cls not in REMOTECOUNT_CLASSES:
+        raise fail(f"unknown class {raw_cls!r} (RemoteCount classes: {', '.join(REMOTECOUNT_CLASSES)})",
+                   "unknown-class")
+    if raw_count is not None:
+        try:
+            count = int(str(raw_count).strip())
+        except ValueError:
+            raise fail(f"count {raw_count!r} is not an integer", "bad-count") from None
+    elif parsed is not None:
+        count = parsed[1]
+    else:
+        raise fail("no count column and the caption has no number", "bad-count")
+    if not 1 <= count <= 10:
+        raise fail(f"count {count} is outside RemoteCount's 1..10", "bad-count")
+    if parsed is not None and (parsed[0], parsed[1]) != (cls, count):
+        raise fail(f"caption {caption!r} says {parsed[1]} {parsed[0]}, the columns say {count} {cls}",
+                   "bad-count")
+    return str(image), cls, count, None if caption is None else str(caption)
+
+
+def import_annotations(file: str | Path, images_dir: str | Path, out: str | Path, rules: BuildRules | None = None,
+                       *, skip_bad: bool = False, overwrite: bool = False, name: str | None = None,
+                       progress: bool = True) -> BuildReport:
+    """Write the counting dataset a RemoteCount annotation file describes (no selection rules apply)."""
+    file, out = Path(file), Path(out)
+    rules = rules or BuildRules(source="remotecount")
+    if rules.source == "dota":
+        rules = replace(rules, source="remotecount")
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out}: already exists (pass --overwrite to replace it)")
+    index = ImageIndex(images_dir)
+    report = BuildReport(out=str(out))
+    bad = _BadLog(report, skip_bad)
+    cands: list[Candidate] = []
+    seen: dict[str, str] = {}
+    for line, where, rec in _records(file):
+        report.inputs += 1
+        try:
+            ref, cls, count, caption = _parse(rec, where, file, line, rules)
+            img = index.find(ref, cited=file, line=line)
+            image_id = f"{rules.source}/{img.stem}"
+            if image_id in seen:
+                raise BadInput(file, f"{where}: image {ref!r} already annotated at {seen[image_id]}", line,
+                               kind="duplicate")
+            seen[image_id] = where
+        except BadInput as exc:
+            bad(exc)
+            continue
+        meta = {"annotations": file.name, "record": where, "image": img.name}
+        cands.append(Candidate(image_id, img, cls, count, None, [], meta, caption))
+    report.candidates = len(cands)
+    if not cands:
+        raise BadInput(file, "holds no usable annotation", kind="empty")
+    write_dataset(cands, out, rules, report, bad, name=name or f"remotecount-{file.stem}", overwrite=overwrite,
+                  progress=progress, sources=[{"name": rules.source, "license": "see RemoteCount release",
+                                               "n_images": len(cands)}])
+    return report

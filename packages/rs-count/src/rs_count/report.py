@@ -1,0 +1,184 @@
+"""Reports for one or more models side by side: JSON, Markdown, and plots (matplotlib, Agg backend).
+
+Published figures: the RemoteCLIP paper reports RemoteCount only as plots (Fig. 7: top-1..top-10
+accuracy curves and confusion matrices of CLIP and RemoteCLIP), not as a table, so rs-count ships no
+numbers of its own invention. To show published or earlier figures next to yours, pass a reference
+JSON (``--reference``): ``[{"model": ..., "variant": "words", "topk": [top1, ..., top10], "source": ...}]``
+with accuracies in [0, 1]; the report marks those rows as quoted, not measured.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rs_formats import FormatError
+
+from .classes import REMOTECOUNT_CLASSES
+from .evaluate import CountResult
+from .metrics import NUM_COUNTS, tie_rule_text
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80] or "model"
+
+
+def load_reference(path: str | Path) -> list[dict[str, Any]]:
+    path = Path(path)
+    try:
+        refs = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise FormatError(path, f"unreadable reference file: {exc}") from None
+    if not isinstance(refs, list):
+        raise FormatError(path, "must hold a list of {model, variant, topk, source} records")
+    for i, r in enumerate(refs):
+        topk = r.get("topk") if isinstance(r, dict) else None
+        if not (isinstance(topk, list) and 1 <= len(topk) <= NUM_COUNTS
+                and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in topk) and r.get("model")):
+            raise FormatError(path, f"record #{i} needs 'model' and 'topk' (1-10 accuracies in [0, 1])")
+    return refs
+
+
+def to_json(results: Sequence[CountResult], path: str | Path, *, per_image: bool = True,
+            reference: Sequence[dict] = ()) -> Path:
+    path = Path(path)
+    doc = {"benchmark": "RemoteCount", "tie_rule": tie_rule_text(),
+           "results": [r.to_dict(per_image) for r in results], "reference_quoted": list(reference)}
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def _pct(v: float) -> str:
+    return "–" if v != v else f"{100 * v:.1f}"
+
+
+def _name(r: CountResult) -> str:
+    return f"{r.model} / {r.variant}"
+
+
+def to_markdown(results: Sequence[CountResult], *, plots: dict[str, str] | None = None,
+                reference: Sequence[dict] = ()) -> str:
+    if not results:
+        raise ValueError("no results to report")
+    r0 = results[0]
+    lines = ["# RemoteCount", "",
+             f"Dataset `{r0.dataset}`: {r0.metrics.n} images. Template: `{r0.template}`. "
+             f"Accuracies in %; MAE = mean absolute count error. {tie_rule_text()}", "",
+             "## Top-k accuracy", "",
+             "| model | variant | " + " | ".join(f"top-{k}" for k in range(1, NUM_COUNTS + 1)) + " | MAE |",
+             "|---|---|" + "---:|" * (NUM_COUNTS + 1)]
+    for r in results:
+        lines.append(f"| {r.model} | {r.variant} | " + " | ".join(_pct(v) for v in r.metrics.topk)
+                     + f" | {r.metrics.mae:.2f} |")
+    if reference:
+        lines += ["", "Quoted reference figures (not measured here):", "",
+                  "| model | variant | " + " | ".join(f"top-{k}" for k in range(1, NUM_COUNTS + 1)) + " | source |",
+                  "|---|---|" + "---:|" * NUM_COUNTS + "---|"]
+        for ref in reference:
+            topk = list(ref["topk"]) + [float("nan")] * (NUM_COUNTS - len(ref["topk"]))
+            lines.append(f"| {ref['model']} (quoted) | {ref.get('variant', '?')} | "
+                         + " | ".join(_pct(v) for v in topk) + f" | {ref.get('source', '')} |")
+    header = "| " + " | ".join(_name(r) for r in results) + " |"
+    classes = [c for c in REMOTECOUNT_CLASSES if c in r0.metrics.per_class]
+    classes += sorted(set(r0.metrics.per_class) - set(classes))
+    lines += ["", "## Top-1 accuracy per class", "", "| class | images " + header,
+              "|---|---:|" + "---:|" * len(results)]
+    for c in classes:
+        lines.append(f"| {c} | {r0.metrics.per_class[c]['n']} | "
+                     + " | ".join(_pct(r.metrics.per_class.get(c, {}).get("top1", float("nan"))) for r in results)
+                     + " |")
+    lines += ["", "## Top-1 accuracy per count", "", "| count | images " + header,
+              "|---:|---:|" + "---:|" * len(results)]
+    for k in sorted(r0.metrics.per_count):
+        lines.append(f"| {k} | {r0.metrics.per_count[k]['n']} | "
+                     + " | ".join(_pct(r.metrics.per_count.get(k, {}).get("top1", float("nan"))) for r in results)
+                     + " |")
+    if plots:
+        lines += ["", "## Plots", ""] + [f"![{title}]({file})" for title, file in plots.items()]
+    return "\n".join(lines) + "\n"
+
+
+def plot_confusion(result: CountResult, path: str | Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(result.metrics.confusion, dtype=np.float64)
+    rows = cm.sum(axis=1, keepdims=True)
+    share = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    ticks = np.arange(NUM_COUNTS)
+    ax.set_xticks(ticks, [str(k + 1) for k in ticks])
+    ax.set_yticks(ticks, [str(k + 1) for k in ticks])
+    ax.set_xlabel("predicted count")
+    ax.set_ylabel("true count")
+    ax.set_title(f"{_name(result)}: top-1 {_pct(result.top1)}%", fontsize=9)
+    for i in range(NUM_COUNTS):
+        for j in range(NUM_COUNTS):
+            if cm[i, j]:
+                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if share[i, j] > 0.5 else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046, label="share of true-count row")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_topk(results: Sequence[CountResult], path: str | Path, reference: Sequence[dict] = ()) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ks = np.arange(1, NUM_COUNTS + 1)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for r in results:
+        ax.plot(ks, 100 * np.asarray(r.metrics.topk), marker="o", label=_name(r))
+    for ref in reference:
+        ax.plot(ks[:len(ref["topk"])], 100 * np.asarray(ref["topk"]), linestyle="--", marker="x",
+                label=f"{ref['model']} / {ref.get('variant', '?')} (quoted)")
+    ax.plot(ks, 100 * ks / NUM_COUNTS, color="grey", linestyle=":", label="chance (uniform counts)")
+    ax.set_xticks(ks)
+    ax.set_xlabel("k")
+    ax.set_ylabel("top-k accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title("RemoteCount top-k accuracy")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def write_report(results: Sequence[CountResult], out_dir: str | Path, *, reference: Sequence[dict] = (),
+                 per_image: bool = True) -> dict[str, Path]:
+    """``results.json``, ``report.md``, ``topk.png`` and one ``confusion-<model>-<variant>.png`` per result."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    plots: dict[str, str] = {"top-k accuracy": "topk.png"}
+    files["topk"] = plot_topk(results, out / "topk.png", reference)
+    used: set[str] = set()
+    for r in results:
+        name = f"confusion-{slug(r.model)}-{r.variant}.png"
+        i = 2
+        while name in used:
+            name, i = f"confusion-{slug(r.model)}-{r.variant}-{i}.png", i + 1
+        used.add(name)
+        files[name] = plot_confusion(r, out / name)
+        plots[f"confusion matrix: {_name(r)}"] = name
+    files["json"] = to_json(results, out / "results.json", per_image=per_image, reference=reference)
+    (out / "report.md").write_text(to_markdown(results, plots=plots, reference=reference))
+    files["markdown"] = out / "report.md"
+    return files

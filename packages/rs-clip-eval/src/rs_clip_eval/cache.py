@@ -1,0 +1,75 @@
+"""On-disk embedding cache: each (model, dataset, split, texts) is embedded once.
+
+The key is the model's fingerprint (sha256 of its weights, or its random-init recipe) plus the dataset's
+manifest sha256 (which lists every shard's checksum), so a changed checkpoint or dataset can never be
+served stale embeddings, and retrieval, zero-shot, probes, k-NN and plots of one run (or of later runs)
+share them. Entries are ``<key>.npy`` plus ``<key>.json`` (what they hold), written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CACHE_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("RS_CLIP_EVAL_CACHE")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rs-clip-eval"
+
+
+class EmbeddingCache:
+    def __init__(self, root: str | Path | None = None, enabled: bool = True):
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.enabled = enabled
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(model_fingerprint: str, dataset_sha256: str, split: str, what: str, precision: str = "fp32") -> str:
+        raw = json.dumps([CACHE_VERSION, model_fingerprint, dataset_sha256, split, what, precision])
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.npy"
+
+    def get_or_compute(self, key: str, compute: Callable[[], np.ndarray], meta: dict[str, Any]) -> np.ndarray:
+        path = self.path(key)
+        if self.enabled and path.is_file():
+            try:
+                arr = np.load(path, allow_pickle=False)
+            except (OSError, ValueError):
+                arr = None  # a damaged entry is recomputed, never trusted
+            if arr is not None:
+                self.hits += 1
+                return arr
+        self.misses += 1
+        arr = np.ascontiguousarray(compute(), dtype=np.float32)
+        if self.enabled:
+            self._write(path, arr, {**meta, "key": key, "shape": list(arr.shape), "cache_version": CACHE_VERSION})
+        return arr
+
+    def _write(self, path: Path, arr: np.ndarray, meta: dict[str, Any]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, arr, allow_pickle=False)
+            path.with_suffix(".json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def stats(self) -> dict[str, Any]:
+        return {"dir": str(self.root), "enabled": self.enabled, "hits": self.hits, "misses": self.misses}

@@ -1,0 +1,326 @@
+"""Reports: ``results.json`` (every figure and the full configuration), ``report.md`` laid out like the
+RemoteCLIP paper's Tables II-IV with published figures beside ours, and PNG plots (matplotlib, Agg)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .runner import RunResult, captions_of
+from .zeroshot import class_prompts, resolve_templates
+
+# Published retrieval mean recall (RemoteCLIP paper, Table II; also in the project's DESIGN.md). Keyed by
+# normalised dataset name. The paper's zero-shot / linear-probe / k-NN tables are not transcribed here:
+# add them to PAPER_TABLES in the same form (task -> dataset -> {model: figure}) to get them in the report.
+PAPER_TABLES: dict[str, dict[str, dict[str, float]]] = {
+    "retrieval": {
+        "rsitmd": {"RemoteCLIP ViT-B-32": 49.38, "RemoteCLIP ViT-L-14": 50.52, "GeoRSCLIP-FT ViT-B-32": 51.81},
+        "rsicd": {"RemoteCLIP ViT-B-32": 35.26, "RemoteCLIP ViT-L-14": 36.35, "GeoRSCLIP-FT ViT-B-32": 38.87},
+        "ucm": {"RemoteCLIP ViT-B-32": 56.36},
+    },
+}
+_ALIASES = {"ucmcaptions": "ucm", "ucmerced": "ucm", "ucmercedcaptions": "ucm"}
+
+
+def paper_key(name: str) -> str:
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    return _ALIASES.get(key, key)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "x"
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.2f}"
+
+
+def _delta(a: Any, b: Any) -> str:
+    if a is None or b is None:
+        return "–"
+    return f"{a - b:+.2f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out + [""]
+
+
+def _metric(run: RunResult, model: str, dataset: str, task: str, key: str) -> float | None:
+    value = run.results.get(model, {}).get(dataset, {}).get(task, {}).get(key)
+    return value if isinstance(value, (int, float)) else None
+
+
+def _datasets_with(run: RunResult, task: str) -> list[str]:
+    return [name for name, d in run.datasets.items() if task in d["tasks"]]
+
+
+def _delta_rows(run: RunResult, columns: list[tuple[str, str, str]]) -> list[list[str]]:
+    """One row per later model: first model minus it, column by column ((dataset, task, metric) triples)."""
+    labels = [m.label for m in run.models]
+    rows = []
+    for other in labels[1:]:
+        cells = [f"**Δ {labels[0]} − {other}**"]
+        for ds, task, key in columns:
+            cells.append(_delta(_metric(run, labels[0], ds, task, key), _metric(run, other, ds, task, key)))
+        rows.append(cells)
+    return rows
+
+
+def _avg(values: list[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return float(np.mean(vals)) if vals and len(vals) == len(values) else None
+
+
+def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
+    labels = [m.label for m in run.models]
+    lines = [f"# rs-clip-eval report: suite `{run.suite.name}`", "",
+             f"rs-clip-eval {__version__}, {_dt.datetime.now().isoformat(timespec='seconds')}, "
+             f"device {run.config.resolved_device()}, {run.seconds:.1f} s. All figures in %.", "", "## Models", ""]
+    lines += _table(["Model", "Kind", "Architecture", "Source"],
+                    [[m.label, {"random": "random init (untrained)", "file": "weights file",
+                                "checkpoint": "rs-clip checkpoint"}[m.kind], m.arch, str(m.path or "–")]
+                     for m in run.models])
+    lines += ["## Datasets", ""]
+    lines += _table(["Dataset", "Kind", "Rows", "Tasks", "Path"],
+                    [[n, d["kind"], ", ".join(f"{s} {r}" for s, r in d["rows"].items()), ", ".join(d["tasks"]),
+                      f"`{d['path']}`"] for n, d in run.datasets.items()])
+    if run.suite.missing:
+        lines += [f"Not found under the data root (skipped): {', '.join(run.suite.missing)}.", ""]
+
+    ret = _datasets_with(run, "retrieval")
+    if ret:
+        lines += ["## Image-text retrieval (as paper Table II)", "",
+                  "Image→text: a hit when any of the image's captions is in the top K; text→image: the caption's "
+                  "own image. Rows marked *(paper)* are published figures (mean recall only).", ""]
+        keys = ["i2t_R@1", "i2t_R@5", "i2t_R@10", "t2i_R@1", "t2i_R@5", "t2i_R@10", "mean_recall"]
+        header = ["Model", "I→T R@1", "R@5", "R@10", "T→I R@1", "R@5", "R@10", "Mean recall"]
+        for ds in ret:
+            lines += [f"### {ds}", ""]
+            rows = [[m] + [_fmt(_metric(run, m, ds, "retrieval", k)) for k in keys] for m in labels]
+            rows += _delta_rows(run, [(ds, "retrieval", k) for k in keys])
+            for model, value in PAPER_TABLES["retrieval"].get(paper_key(ds), {}).items():
+                rows.append([f"{model} *(paper)*"] + ["–"] * 6 + [_fmt(value)])
+            lines += _table(header, rows)
+
+    cls_tables = [("zeroshot", "top1", "Zero-shot classification, top-1 (as paper Table III)"),
+                  ("linear_probe", "top1", "Linear probe, top-1 (as paper Table IV)"),
+                  ("knn", "top1", "k-NN (k=20, T=0.07), top-1 (as paper Table IV)")]
+    for task, key, title in cls_tables:
+        names = _datasets_with(run, task)
+        if not names:
+            continue
+        lines += [f"## {title}", ""]
+        if task == "zeroshot":
+            lines += ["Prompts: " + "; ".join(f"{n}: {len(run.results[labels[0]][n][task]['templates'])} template(s)"
+                                             for n in names) + ".", ""]
+        rows = []
+        for m in labels:
+            vals = [_metric(run, m, n, task, key) for n in names]
+            rows.append([m] + [_fmt(v) for v in vals] + [_fmt(_avg(vals))])
+        for other in labels[1:]:
+            first = [_metric(run, labels[0], n, task, key) for n in names]
+            second = [_metric(run, other, n, task, key) for n in names]
+            rows.append([f"**Δ {labels[0]} − {other}**"] + [_delta(a, b) for a, b in zip(first, second)]
+                        + [_delta(_avg(first), _avg(second))])
+        for model in sorted({mm for n in names for mm in PAPER_TABLES.get(task, {}).get(paper_key(n), {})}):
+            vals = [PAPER_TABLES[task].get(paper_key(n), {}).get(model) for n in names]
+            rows.append([f"{model} *(paper)*"] + [_fmt(v) for v in vals] + ["–"])
+        lines += _table(["Model"] + names + ["Average"], rows)
+        if task == "zeroshot":
+            extra = [[m, n, _fmt(_metric(run, m, n, task, "top5")), _fmt(_metric(run, m, n, task, "mean_per_class_recall"))]
+                     for n in names for m in labels]
+            lines += _table(["Model", "Dataset", "Top-5", "Mean per-class recall"], extra)
+
+    few = _datasets_with(run, "fewshot")
+    if few:
+        lines += ["## Few-shot linear probe (mean ± std over seeds)", ""]
+        for ds in few:
+            shots = list(run.results[labels[0]][ds]["fewshot"]["shots"])
+            rows = []
+            for m in labels:
+                res = run.results[m][ds]["fewshot"]["shots"]
+                rows.append([m] + [f"{res[k]['mean']:.2f} ± {res[k]['std']:.2f}" for k in shots])
+            for other in labels[1:]:
+                a, b = run.results[labels[0]][ds]["fewshot"]["shots"], run.results[other][ds]["fewshot"]["shots"]
+                rows.append([f"**Δ {labels[0]} − {other}**"] + [_delta(a[k]["mean"], b[k]["mean"]) for k in shots])
+            lines += [f"### {ds}", ""] + _table(["Model"] + [f"{k}-shot" for k in shots], rows)
+    if any(plots.values()):
+        lines += ["## Plots", ""]
+        for title, files in plots.items():
+            for f in files:
+                lines += [f"**{title}**: `{f}`", "", f"![{title}]({f})", ""]
+    lines += ["## Configuration", "", f"Embedding cache: `{run.cache.root}` ({run.cache.hits} hits, "
+              f"{run.cache.misses} misses). Full configuration and every figure: `results.json`.", ""]
+    return "\n".join(lines)
+
+
+def to_json(run: RunResult, plots: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        "rs_clip_eval_version": __version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(run.seconds, 3),
+        "suite": run.suite.to_dict(),
+        "config": run.config.to_dict() | {"device": run.config.resolved_device()},
+        "models": [m.to_dict() | {"fingerprint": run.embedders[m.label].fingerprint} for m in run.models],
+        "datasets": run.datasets,
+        "results": run.results,
+        "paper": PAPER_TABLES,
+        "cache": run.cache.stats(),
+        "plots": plots,
+    }
+
+
+# -- plots ---------------------------------------------------------------------------------------------------
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_fewshot(run: RunResult, ds: str, path: Path) -> None:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    for m in run.models:
+        res = run.results[m.label][ds]["fewshot"]["shots"]
+        k = [int(s) for s in res]
+        ax.errorbar(k, [res[s]["mean"] for s in res], yerr=[res[s]["std"] for s in res], marker="o", capsize=3,
+                    label=m.label)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(k, [str(s) for s in k])
+    ax.set(xlabel="shots per class", ylabel="top-1 accuracy (%)", title=f"Few-shot linear probe: {ds}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_confusion(matrix: list[list[int]], class_names: list[str], title: str, path: Path) -> None:
+    plt = _plt()
+    cm = np.asarray(matrix, dtype=np.float64)
+    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    n = len(class_names)
+    size = min(3 + 0.35 * n, 14)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), class_names, rotation=90, fontsize=7)
+    ax.set_yticks(range(n), class_names, fontsize=7)
+    if n <= 20:
+        for i in range(n):
+            for j in range(n):
+                if cm[i, j]:
+                    ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=6,
+                            color="white" if norm[i, j] > 0.5 else "black")
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def tsne_points(run: RunResult, label: str, max_points: int, seed: int = 0):
+    """Image and text embeddings of every dataset (from the cache), subsampled: (X, dataset, modality, class)."""
+    emb = run.embedders[label]
+    rng = np.random.default_rng(seed)
+    per = max(2, max_points // (2 * max(len(run.opened), 1)))
+    xs, ds_of, mod_of, cls_of = [], [], [], []
+
+    def add(x: np.ndarray, name: str, modality: str, classes: list[str]) -> None:
+        pick = np.sort(rng.permutation(len(x))[:per])
+        xs.append(x[pick])
+        ds_of.extend([name] * len(pick))
+        mod_of.extend([modality] * len(pick))
+        cls_of.extend(classes[i] for i in pick)
+
+    for name, (ds, entry) in run.opened.items():
+        images = emb.images(ds, entry.split)
+        if ds.kind == "captions":
+            texts, owner = captions_of(ds, entry.split)
+            add(images, name, "image", [""] * len(images))
+            add(emb.texts(ds, entry.split, texts, "captions"), name, "text", [""] * len(texts))
+        else:
+            labels = ds.read_table(entry.split, ["label"]).column("label").to_pylist()
+            add(images, name, "image", [ds.class_names[v] for v in labels])
+            templates = resolve_templates(entry.templates)
+            prompts = class_prompts(ds.class_names, templates)
+            add(emb.texts(ds, entry.split, prompts, "prompts"), name, "text",
+                [c for c in ds.class_names for _ in templates])
+    return np.concatenate(xs), ds_of, mod_of, cls_of
+
+
+def plot_tsne(run: RunResult, label: str, path: Path, max_points: int = 1000) -> None:
+    from sklearn.manifold import TSNE
+
+    plt = _plt()
+    x, ds_of, mod_of, cls_of = tsne_points(run, label, max_points)
+    if len(x) < 5:
+        return
+    xy = TSNE(n_components=2, perplexity=min(30.0, (len(x) - 1) / 3), init="pca", random_state=0,
+              max_iter=500).fit_transform(x.astype(np.float64))
+    # Colour by dataset when there are several (paper Fig. 5), else by class.
+    groups = ds_of if len(set(ds_of)) > 1 else [c or d for c, d in zip(cls_of, ds_of)]
+    names = sorted(set(groups))
+    cmap = plt.get_cmap("tab20" if len(names) > 10 else "tab10")
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    for gi, g in enumerate(names):
+        for modality, marker in (("image", "o"), ("text", "x")):
+            sel = [i for i in range(len(x)) if groups[i] == g and mod_of[i] == modality]
+            if sel:
+                ax.scatter(xy[sel, 0], xy[sel, 1], s=12, marker=marker, color=cmap(gi % cmap.N),
+                           label=f"{g} ({modality})", alpha=0.8)
+    ax.set(title=f"t-SNE of image (o) and text (x) embeddings: {label}", xticks=[], yticks=[])
+    ax.legend(fontsize=6, loc="best", ncol=1 + len(names) // 8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def make_plots(run: RunResult, out_dir: Path, tsne_max_points: int = 1000) -> dict[str, list[str]]:
+    plots: dict[str, list[str]] = {"few-shot": [], "confusion": [], "t-SNE": []}
+    pdir = out_dir / "plots"
+    pdir.mkdir(parents=True, exist_ok=True)
+    for ds in _datasets_with(run, "fewshot"):
+        f = pdir / f"fewshot-{slug(ds)}.png"
+        plot_fewshot(run, ds, f)
+        plots["few-shot"].append(str(f.relative_to(out_dir)))
+    for ds in _datasets_with(run, "zeroshot"):
+        for m in run.models:
+            f = pdir / f"confusion-zeroshot-{slug(m.label)}-{slug(ds)}.png"
+            res = run.results[m.label][ds]["zeroshot"]
+            plot_confusion(res["confusion_matrix"], run.datasets[ds]["class_names"],
+                           f"zero-shot {ds}: {m.label} (top-1 {res['top1']:.1f}%)", f)
+            plots["confusion"].append(str(f.relative_to(out_dir)))
+    if tsne_max_points > 0:
+        for m in run.models:
+            f = pdir / f"tsne-{slug(m.label)}.png"
+            plot_tsne(run, m.label, f, tsne_max_points)
+            if f.exists():
+                plots["t-SNE"].append(str(f.relative_to(out_dir)))
+    return plots
+
+
+def write_report(run: RunResult, out_dir: Path, plots: bool = True, tsne_max_points: int = 1000) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    made = make_plots(run, out_dir, tsne_max_points) if plots else {}
+    results = to_json(run, made)
+    paths = {"json": out_dir / "results.json", "markdown": out_dir / "report.md"}
+    for key, text in (("json", json.dumps(results, indent=1, default=str) + "\n"), ("markdown", markdown(run, made))):
+        tmp = paths[key].with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.replace(paths[key])
+    return paths

@@ -1,0 +1,62 @@
+"""Each package installs alone in a fresh venv with only the dependencies its own job needs.
+
+These tests build real virtual environments with pip (from the machine's package index), so they are
+slow (about a minute for the torch one) and run in CI like every other test.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+from conftest import PACKAGES
+
+pytestmark = pytest.mark.slow
+
+
+def make_venv(path: Path) -> Path:
+    venv.EnvBuilder(with_pip=True, clear=True).create(path)
+    return path / "bin" / "python"
+
+
+def run(python: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([str(python), *args], capture_output=True, text=True, check=check)
+
+
+def pip_install(python: Path, *targets: str) -> None:
+    proc = run(python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *targets, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def installed(python: Path) -> set[str]:
+    out = run(python, "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check").stdout
+    return {line.split("==")[0].lower().replace("_", "-") for line in out.splitlines() if "==" in line}
+
+
+def test_rs_annotate_installs_and_runs_without_torch(tmp_path):
+    py = make_venv(tmp_path / "venv")
+    pip_install(py, str(PACKAGES / "rs-formats"), str(PACKAGES / "rs-annotate"))
+    assert "torch" not in installed(py)
+    proc = run(py, "-c", "import torch", check=False)
+    assert proc.returncode != 0 and "No module named 'torch'" in proc.stderr
+    proc = run(py, "-c", "import rs_annotate, rs_annotate.cli, rs_formats; print('ok')")
+    assert proc.stdout.strip() == "ok"
+    assert run(py, "-m", "rs_annotate.cli", "--help").returncode == 0
+
+
+def test_rs_count_and_rs_clip_eval_install_without_ray_or_deepspeed(tmp_path):
+    py = make_venv(tmp_path / "venv")
+    formats = f"{PACKAGES / 'rs-formats'}[torch]"
+    pip_install(py, formats, str(PACKAGES / "rs-count"))
+    have = installed(py)
+    assert "torch" in have and "open-clip-torch" in have
+    assert not {"ray", "deepspeed"} & have
+    probe = "import sys, {m}, {m}.cli; assert not {{'ray', 'deepspeed'}} & set(sys.modules); print('ok')"
+    assert run(py, "-c", probe.format(m="rs_count")).stdout.strip() == "ok"
+
+    pip_install(py, formats, str(PACKAGES / "rs-clip-eval"))
+    assert not {"ray", "deepspeed"} & installed(py)
+    assert run(py, "-c", probe.format(m="rs_clip_eval")).stdout.strip() == "ok"
+

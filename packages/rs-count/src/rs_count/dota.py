@@ -96,7 +96,8 @@ def _parse_object(line: str, path: Path, lineno: int) -> DotaObject:
         coords = tuple(float(t) for t in tokens[:8])
     except ValueError:
         bad = next(t for t in tokens[:8] if not _is_float(t))
-        raise BadInput(path, f"coordinate {bad!r} is not a number", lineno) from None
+        raise BadInput(path, f"coordinate {bad!r} is not a number (expected 'x1 y1 x2 y2 x3 y3 x4 y4 class "
+                             "difficult')", lineno) from None
     if not all(math.isfinite(c) for c in coords):
         raise BadInput(path, "coordinates must be finite numbers", lineno)
     difficult = "0" if len(tokens) == 9 else tokens[9]

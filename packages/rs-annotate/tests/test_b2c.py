@@ -125,3 +125,10 @@ def test_deterministic_per_image_and_seed():
     assert boxes_to_captions(boxes, 100, 100, "dota/P7", B2CConfig(seed=3)) == a
     variants = {tuple(boxes_to_captions(boxes, 100, 100, "dota/P7", B2CConfig(seed=s))) for s in range(10)}
     assert len(variants) > 1
+
+
+def test_random_captions_avoid_repeats_when_possible():
+    boxes = [box("plane", 10, 10), box("ship", 90, 90), box("bridge", 50, 50), box("harbor", 5, 50)]
+    for i in range(30):
+        caps = boxes_to_captions(boxes, 100, 100, f"v{i}", NO_MANY)
+        assert len(set(caps)) == 5, caps

@@ -26,6 +26,8 @@ Decisions where the paper's pseudo-code contradicts itself or is silent (README 
   since labels cover only the source's classes, not everything visible.
 * **No objects at all**: :func:`boxes_to_captions` returns ``[]``; the pipeline skips such images and
   counts them in its report (``empty``), unless asked to keep them with a fixed caption.
+* **Variety**: a random caption that repeats an earlier one is redrawn (up to 8 times), so images with
+  several classes get five different captions where possible.
 * **Determinism**: the random draws are seeded from sha256 of ``(seed, image_id)``, so the captions of
   an image never depend on worker count or processing order.
 """
@@ -180,6 +182,9 @@ def _random_subset(names: Sequence[str], rng: random.Random, cfg: B2CConfig) -> 
     return counts
 
 
+_REDRAWS = 8
+
+
 def boxes_to_captions(
     boxes: Sequence[Box], width: float, height: float, image_id: str, cfg: B2CConfig = B2CConfig()
 ) -> list[str]:
@@ -191,11 +196,20 @@ def boxes_to_captions(
     middle = [n for n, b in zip(names, boxes) if in_center(b, width, height, cfg.center)]
     edge = [n for n, b in zip(names, boxes) if not in_center(b, width, height, cfg.center)]
     captions: list[str] = []
+
+    def add_random() -> None:
+        # Redraw a few times to avoid repeating a caption; images with one class may still repeat.
+        for _ in range(_REDRAWS):
+            caption = sentence(_random_subset(names, rng, cfg), "in this image", rng, cfg)
+            if caption not in captions:
+                break
+        captions.append(caption)
+
     for group, where in ((middle, "in the middle of the picture"), (edge, "in the edge of the picture")):
         if group:
             captions.append(sentence(_ordered_counts(group), where, rng, cfg))
         else:
-            captions.append(sentence(_random_subset(names, rng, cfg), "in this image", rng, cfg))
+            add_random()
     while len(captions) < cfg.n_captions:
-        captions.append(sentence(_random_subset(names, rng, cfg), "in this image", rng, cfg))
+        add_random()
     return captions

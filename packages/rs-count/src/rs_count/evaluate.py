@@ -148,15 +148,26 @@ class ModelSpec:
             raise ValueError(f"empty model spec in {text!r}")
         path = Path(spec)
         if path.is_dir():
-            return cls(label or path.name, spec, None)
+            if not label:
+                from rs_formats import read_checkpoint
+
+                info = read_checkpoint(path)
+                label = f"{path.name} ({info.model_name}, step {info.step})"
+            return cls(label, spec, None)
         name, sep, weights = spec.partition(":")
         if sep and weights:
             return cls(label or f"{name}:{Path(weights).name}", name, weights)
         return cls(label or f"{spec} (random init)", spec, None)
 
     def load(self, device: str = "cpu"):
+        import torch
         from rs_formats.models import create_model
 
+        if self.weights is None and not Path(self.model).is_dir():
+            # A random-init baseline is the same model in every run and report; the caller's RNG is untouched.
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                return create_model(self.model, None, device=device)
         return create_model(self.model, self.weights, device=device)
 
 

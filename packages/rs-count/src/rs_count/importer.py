@@ -91,7 +91,7 @@ def _get(rec: dict[str, Any], what: str) -> Any:
 
 def _parse(rec: Any, where: str, path: Path, line: int | None, rules: BuildRules) -> tuple[str, str, int, str | None]:
     def fail(msg: str, kind: str = "malformed") -> BadInput:
-        return BadInput(path, f"{where}: {msg}", line, kind=kind)
+        return BadInput(path, msg if line is not None else f"{where}: {msg}", line, kind=kind)
 
     if not isinstance(rec, dict):
         raise fail("not an object")
@@ -150,7 +150,8 @@ def import_annotations(file: str | Path, images_dir: str | Path, out: str | Path
             img = index.find(ref, cited=file, line=line)
             image_id = f"{rules.source}/{img.stem}"
             if image_id in seen:
-                raise BadInput(file, f"{where}: image {ref!r} already annotated at {seen[image_id]}", line,
+                prefix = "" if line is not None else f"{where}: "
+                raise BadInput(file, f"{prefix}image {ref!r} already annotated at {seen[image_id]}", line,
                                kind="duplicate")
             seen[image_id] = where
         except BadInput as exc:

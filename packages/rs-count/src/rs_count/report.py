@@ -147,7 +147,7 @@ def plot_topk(results: Sequence[CountResult], path: str | Path, reference: Seque
     for ref in reference:
         ax.plot(ks[:len(ref["topk"])], 100 * np.asarray(ref["topk"]), linestyle="--", marker="x",
                 label=f"{ref['model']} / {ref.get('variant', '?')} (quoted)")
-    ax.plot(ks, 100 * ks / NUM_COUNTS, color="grey", linestyle=":", label="chance (uniform counts)")
+    ax.plot(ks, 100 * ks / NUM_COUNTS, color="grey", linestyle=":", label="chance (random ranking)")
     ax.set_xticks(ks)
     ax.set_xlabel("k")
     ax.set_ylabel("top-k accuracy (%)")

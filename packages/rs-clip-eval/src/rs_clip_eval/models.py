@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,9 +84,15 @@ class ModelSpec:
         if self.kind == "file":
             return create_model(self.arch, weights=self.path, device=device, precision=precision)
         # A random init must be the same every run (and so cacheable): seed it without touching the caller's RNG.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(RANDOM_INIT_SEED)
-            return create_model(self.arch, device=device, precision=precision)
+        quiet = logging.getLogger()  # open_clip warns "no pretrained weights" on the root logger
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(RANDOM_INIT_SEED)
+                return create_model(self.arch, device=device, precision=precision)
+        finally:
+            quiet.setLevel(level)
 
 
 @functools.lru_cache(maxsize=64)

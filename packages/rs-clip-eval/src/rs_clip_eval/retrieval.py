@@ -34,7 +34,8 @@ def hit_probability(n_above: np.ndarray, n_tied_neg: np.ndarray, n_tied_pos: np.
     pos = np.asarray(n_tied_pos, dtype=np.float64)
     all_neg = np.ones(np.broadcast(r, neg, pos).shape, dtype=np.float64)
     for i in range(k):
-        step = np.clip(neg - i, 0, None) / (neg + pos - i)
+        left = neg - i  # negatives still unplaced; once none are, the block cannot stay all-negative
+        step = np.where(left > 0, left / np.maximum(left + pos, 1), 0.0)
         all_neg = np.where(i < r, all_neg * step, all_neg)
     return np.where(r <= 0, 0.0, 1.0 - all_neg)
 

@@ -22,7 +22,9 @@ def make_venv(path: Path) -> Path:
 
 
 def run(python: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([str(python), *args], capture_output=True, text=True, check=check)
+    proc = subprocess.run([str(python), *args], capture_output=True, text=True)
+    assert not check or proc.returncode == 0, f"{args} failed:\n{proc.stderr[-3000:]}"
+    return proc
 
 
 def pip_install(python: Path, *targets: str) -> None:

@@ -1,0 +1,154 @@
+"""iSAID instance segmentation: an image and two RGB-coded PNG masks.
+
+``P0005_instance_color_RGB.png`` colours every pixel with its class (the iSAID devkit palette below);
+``P0005_instance_id_RGB.png`` encodes instance ids as ``R + 256 G + 256^2 B`` (0 = no instance). Each
+instance becomes one box around all of its pixels (M2B for instances); its class is the class colour
+most of its pixels carry (iSAID draws an instance in one colour; the vote only guards against a stray
+edge pixel). Unknown colours, mask sizes that differ from the image, and instances drawn only in the
+background colour are BadInput.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ..classnames import normalize
+from ..m2b import decode_rgb_mask, instance_mask_to_boxes
+from .base import BadInput, Reader, ReaderInfo, Sample, register
+from .dota import IMAGE_SUFFIXES
+
+# iSAID devkit class order and colours (RGB), index 0 = background.
+ISAID_CLASSES = ("background", "ship", "storage_tank", "baseball_diamond", "tennis_court", "basketball_court",
+                 "Ground_Track_Field", "Bridge", "Large_Vehicle", "Small_Vehicle", "Helicopter", "Swimming_pool",
+                 "Roundabout", "Soccer_ball_field", "plane", "Harbor")
+ISAID_PALETTE = ((0, 0, 0), (0, 0, 63), (0, 63, 63), (0, 63, 0), (0, 63, 127), (0, 63, 191), (0, 63, 255),
+                 (0, 127, 63), (0, 127, 127), (0, 0, 127), (0, 0, 191), (0, 0, 255), (0, 191, 127),
+                 (0, 127, 191), (0, 127, 255), (0, 100, 155))
+COLOR_SUFFIX = "_instance_color_RGB"
+ID_SUFFIX = "_instance_id_RGB"
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the image header, without decoding the pixels."""
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        raise BadInput(path, f"cannot read image header: {e}") from None
+
+
+def load_array(path: Path, mode: str | None = None) -> np.ndarray:
+    """Pixels of a label image (converted to ``mode`` when given), or BadInput for a broken file."""
+    try:
+        with Image.open(path) as im:
+            if mode is not None and im.mode != mode:
+                im = im.convert(mode)
+            return np.asarray(im)
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        raise BadInput(path, f"cannot decode: {e}") from None
+
+
+def check_same_size(mask: np.ndarray, mask_path: Path, size: tuple[int, int], what: str) -> None:
+    if (mask.shape[1], mask.shape[0]) != size:
+        raise BadInput(mask_path, f"mask is {mask.shape[1]}x{mask.shape[0]} but {what} is {size[0]}x{size[1]}")
+
+
+def instance_classes(ids: np.ndarray, classes: np.ndarray, path: Path) -> dict[int, int]:
+    """Majority class index (never 0 = background) of every non-zero instance id."""
+    inside = ids != 0
+    inst, cls = ids[inside], classes[inside]
+    if inst.size == 0:
+        return {}
+    uniq, inverse = np.unique(inst, return_inverse=True)
+    n_cls = int(classes.max()) + 1
+    votes = np.bincount(inverse * n_cls + cls, minlength=uniq.size * n_cls).reshape(uniq.size, n_cls)
+    votes[:, 0] = 0
+    best = votes.argmax(axis=1)
+    empty = uniq[votes[np.arange(uniq.size), best] == 0]
+    if empty.size:
+        raise BadInput(path, f"instance id(s) {empty[:10].tolist()} are drawn only in the background colour")
+    return dict(zip(uniq.tolist(), best.tolist()))
+
+
+def parse_isaid(color_path: Path, id_path: Path, size: tuple[int, int] | None = None, *,
+                min_area: float = 0, tolerance: int = 0) -> list:
+    """Boxes of one iSAID mask pair; ``size`` (the image's) is checked against both masks."""
+    color = load_array(color_path, "RGB")
+    ids_rgb = load_array(id_path, "RGB").astype(np.int32)
+    if color.shape != ids_rgb.shape:
+        raise BadInput(id_path, f"instance-id mask is {ids_rgb.shape[1]}x{ids_rgb.shape[0]} but the colour "
+                                f"mask is {color.shape[1]}x{color.shape[0]}")
+    if size is not None:
+        check_same_size(color, color_path, size, "the image")
+    classes = decode_rgb_mask(color, {c: i for i, c in enumerate(ISAID_PALETTE)}, path=color_path,
+                              tolerance=tolerance)
+    ids = ids_rgb[..., 0] + 256 * ids_rgb[..., 1] + 65536 * ids_rgb[..., 2]
+    names = [normalize(n) for n in ISAID_CLASSES]
+    cls_of = instance_classes(ids, classes, id_path)
+    return instance_mask_to_boxes(ids, {k: names[c] for k, c in cls_of.items()}, min_area=min_area, path=id_path)
+
+
+def _find_mask(image: Path, suffix: str, split_dir: Path, subdir: str) -> Path | None:
+    """A mask beside the image (devkit layout) or in the release's ``<Semantic|Instance>_masks/images/``."""
+    for folder in (image.parent, split_dir / subdir / "images", split_dir / subdir):
+        candidate = folder / f"{image.stem}{suffix}.png"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@register
+class IsaidReader(Reader):
+    """iSAID ``{train,val}/images/`` with the two masks beside each image or in the release's mask folders.
+
+    Options: ``splits`` (("train", "val"): iSAID's test masks are not public), ``min_area`` (0: pixels an
+    instance needs to become a box), ``tolerance`` (0: colour tolerance per channel), ``source``
+    ("isaid"). A root that is itself a split folder (holding ``images/``) reads as ``train``.
+    """
+
+    info = ReaderInfo(
+        name="isaid",
+        title="iSAID (instance masks: _instance_color_RGB.png + _instance_id_RGB.png)",
+        layout="ROOT/\n  train/images/P0005.png\n  train/images/P0005_instance_color_RGB.png  (or "
+               "train/Semantic_masks/images/)\n  train/images/P0005_instance_id_RGB.png     (or "
+               "train/Instance_masks/images/)\n  val/...",
+        license="iSAID annotations: CC BY-NC-SA 4.0; images from DOTA (academic use only)",
+        url="https://captain-whu.github.io/iSAID/",
+        kind="captions",
+    )
+
+    def items(self) -> list[tuple[str, str, str, str | None, str | None]]:
+        if (self.root / "images").is_dir():
+            split_dirs = [(self.root, "train")]
+        else:
+            splits = self.options.get("splits", ("train", "val"))
+            split_dirs = [(self.root / s, s) for s in splits if (self.root / s / "images").is_dir()]
+        if not split_dirs:
+            raise BadInput(self.root, "no images/ folder (nor train/images/, val/images/)")
+        out = []
+        for split_dir, split in split_dirs:
+            for image in sorted((split_dir / "images").iterdir()):
+                if image.suffix.lower() not in IMAGE_SUFFIXES or image.stem.endswith((COLOR_SUFFIX, ID_SUFFIX)):
+                    continue
+                color = _find_mask(image, COLOR_SUFFIX, split_dir, "Semantic_masks")
+                ids = _find_mask(image, ID_SUFFIX, split_dir, "Instance_masks")
+                out.append((image.stem, split, str(image), str(color) if color else None, str(ids) if ids else None))
+        return out
+
+    def read(self, item: tuple[str, str, str, str | None, str | None]) -> Sample:
+        stem, split, image, color, ids = item
+        image_path = Path(image)
+        for mask, suffix in ((color, COLOR_SUFFIX), (ids, ID_SUFFIX)):
+            if mask is None:
+                raise BadInput(image_path, f"image has no mask {stem}{suffix}.png")
+        size = image_size(image_path)
+        boxes = parse_isaid(Path(color), Path(ids), size, min_area=self.options.get("min_area", 0),
+                            tolerance=self.options.get("tolerance", 0))
+        source = self.options.get("source", "isaid")
+        meta: dict[str, Any] = {"file": Path(ids).relative_to(self.root).as_posix()}
+        return Sample(image_id=f"{source}/{stem}", source=source, image_path=image_path, boxes=boxes,
+                      split=split, size=size, meta=meta)

@@ -177,9 +177,10 @@ def render_scene(rng: np.random.Generator, size: int | tuple[int, int], ground: 
 
 def _fits(p: Placement, wm: np.ndarray, margin: float = 1.0) -> bool:
     h, w = wm.shape
-    corners = _transform(_footprint_local(p.parts) * 0.92, p)
-    if (corners < margin).any() or (corners[:, 0] > w - margin).any() or (corners[:, 1] > h - margin).any():
+    full = _transform(_footprint_local(p.parts), p)
+    if (full < margin).any() or (full[:, 0] > w - margin).any() or (full[:, 1] > h - margin).any():
         return False
+    corners = _transform(_footprint_local(p.parts) * 0.92, p)  # surface test: edges may touch the shore
     if p.cls in ANYWHERE:
         # Over an existing river or sea they look right where they stand on its water.
         return not wm.any() or bool(wm[int(np.clip(p.cy, 0, h - 1)), int(np.clip(p.cx, 0, w - 1))])

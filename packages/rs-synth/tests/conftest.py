@@ -1,0 +1,30 @@
+from pathlib import Path
+
+import pytest
+
+from rs_synth import FORMATS
+
+REAL = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+SIZE = 128
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    if not REAL.is_dir():
+        pytest.skip(f"real samples not present at {REAL} (they live beside the repo, see shared/data/README.md)")
+    return REAL
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory):
+    """Write each format once per session: generated(name, n=6) -> (out_dir, truth)."""
+    cache = {}
+
+    def make(name: str, n: int = 6, size: int = SIZE, seed: int = 0):
+        key = (name, n, size, seed)
+        if key not in cache:
+            out = tmp_path_factory.mktemp(name.replace("-", "_")) / "out"
+            cache[key] = (out, FORMATS[name].write(out, n, seed=seed, size=size))
+        return cache[key]
+
+    return make

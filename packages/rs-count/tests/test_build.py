@@ -50,7 +50,7 @@ def test_balanced_and_per_count(dota_root, tmp_path):
     rep = build(dota_root / "labelTxt", dota_root / "images", tmp_path / "b", BuildRules(balanced=True),
                 progress=False)
     assert rep.balanced_to == 1 and rep.per_count == {n: 1 for n in range(1, 11)}
-    again = build(dota_root / "labelTxt", dota_root / "images", tmp_path / "b2", BuildRules(balanced=True),
+    build(dota_root / "labelTxt", dota_root / "images", tmp_path / "b2", BuildRules(balanced=True),
                   progress=False)
     assert sorted(rows(tmp_path / "b")) == sorted(rows(tmp_path / "b2"))  # deterministic choice
     rep = build(dota_root / "labelTxt", dota_root / "images", tmp_path / "c",

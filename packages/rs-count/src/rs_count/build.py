@@ -4,7 +4,9 @@ Selection rules (every rejection is counted by reason in the :class:`BuildReport
 
 1. **Crop.** With ``crop="center-square"`` (default) each image is cut to its central square, the region
    a CLIP preprocess (resize shorter side, centre crop) actually shows the model. ``crop="none"`` keeps
-   the whole image. Objects wholly outside the kept region are dropped.
+   the whole image. An object counts as inside when at least ``min_visible`` (default 0.9) of its
+   polygon's area is (oriented boxes of round or cross-shaped objects poke out at the corners), and as
+   outside, dropped, when at most ``1 - min_visible`` is; anything between is cut by the border.
 2. **A counted class dominates.** Among the visible objects of the 13 RemoteCount classes, the most
    frequent one must hold at least ``min_share`` (default 0.7, must be > 0.5 so at most one class
    qualifies) of them (``not-dominant``) and be one of ``classes`` (``class-not-selected``). Vehicles and
@@ -13,8 +15,8 @@ Selection rules (every rejection is counted by reason in the :class:`BuildReport
    (``count-out-of-range``).
 4. **Every counted instance is unambiguous.** The image is skipped if an instance of the class is marked
    difficult (``difficult``; with ``difficult="ignore"`` difficult instances are simply not counted),
-   is cut by the crop border (``cut-by-crop``), or is smaller than ``min_object_size`` pixels (shorter
-   side of its box, in the stored image) (``too-small``): in each case the true count is uncertain.
+   is cut by the image or crop border (``cut-by-crop``), or is narrower than ``min_object_size`` pixels (shorter
+   side of its oriented box, in the stored image) (``too-small``): in each case the true count is uncertain.
 5. **Balance (optional).** ``balanced=True`` keeps the same number of images for every count present
    (the size of the smallest count group); ``per_count=N`` caps each count at N. Which images stay is a
    deterministic hash of ``seed`` and the image id.
@@ -43,7 +45,6 @@ from .images import ImageIndex, bounded_size, image_size, reencode
 
 REJECT_REASONS = ("no-counting-class", "not-dominant", "class-not-selected", "count-out-of-range", "difficult",
                   "cut-by-crop", "too-small")
-_EDGE_TOLERANCE = 2.0  # px of the original image: DOTA polygons often poke a pixel or two past the border
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class BuildRules:
     max_count: int = 10
     min_share: float = 0.7
     min_object_size: float = 8.0
+    min_visible: float = 0.9
     difficult: str = "skip-image"  # or "ignore"
     crop: str = "center-square"  # or "none"
     image_size: int = 384
@@ -73,6 +75,8 @@ class BuildRules:
         object.__setattr__(self, "classes", tuple(normalize_class(c) for c in self.classes))
         if not 1 <= self.min_count <= self.max_count <= 10:
             raise ValueError(f"need 1 <= min_count <= max_count <= 10, got {self.min_count}..{self.max_count}")
+        if not 0.5 < self.min_visible <= 1:
+            raise ValueError(f"min_visible must be in (0.5, 1], got {self.min_visible}")
         if not 0.5 < self.min_share <= 1:
             raise ValueError(f"min_share must be in (0.5, 1] so that one class dominates, got {self.min_share}")
         if self.difficult not in ("skip-image", "ignore"):
@@ -163,8 +167,7 @@ def select(labels_path: Path, objects_raw, size: tuple[int, int], rules: BuildRu
         crop = None
     cx0, cy0, cx1, cy1 = crop or (0, 0, w, h)
     _, _, scale = bounded_size(cx1 - cx0, cy1 - cy0, rules.image_size)
-    t = _EDGE_TOLERANCE
-    visible = []  # (natural label, box in stored px, difficult, cut by border)
+    visible = []  # (natural label, box in stored px, difficult, cut by border, width in stored px)
     for obj in objects_raw:
         label = normalize_class(obj.label)
         if label not in known:
@@ -173,10 +176,12 @@ def select(labels_path: Path, objects_raw, size: tuple[int, int], rules: BuildRu
         x0, y0, x1, y1 = obj.box()
         if x1 <= cx0 or x0 >= cx1 or y1 <= cy0 or y0 >= cy1:
             continue
-        cut = x0 < cx0 - t or y0 < cy0 - t or x1 > cx1 + t or y1 > cy1 + t
+        inside = obj.visible_fraction(cx0, cy0, cx1, cy1)
+        if inside <= 1 - rules.min_visible:
+            continue  # at most a corner of its oriented box reaches in
         box = tuple(float(min(max(v - o, 0.0), lim - o) * scale)
                     for v, o, lim in ((x0, cx0, cx1), (y0, cy0, cy1), (x1, cx0, cx1), (y1, cy0, cy1)))
-        visible.append((label, box, obj.difficult, cut))
+        visible.append((label, box, obj.difficult, inside < rules.min_visible, obj.short_side() * scale))
     counting = Counter(v[0] for v in visible if v[0] in REMOTECOUNT_CLASSES)
     if not counting:
         return "no-counting-class"
@@ -193,10 +198,10 @@ def select(labels_path: Path, objects_raw, size: tuple[int, int], rules: BuildRu
         return "difficult"
     if any(v[3] for v in counted):
         return "cut-by-crop"
-    if any(min(b[2] - b[0], b[3] - b[1]) < rules.min_object_size for _, b, _, _ in counted):
+    if any(v[4] < rules.min_object_size for v in counted):
         return "too-small"
     objects = [{"label": lab, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3], "difficult": d}
-               for lab, b, d, _ in visible]
+               for lab, b, d, _, _ in visible]
     return cls, len(counted), crop, objects
 
 

@@ -54,8 +54,11 @@ def parser() -> argparse.ArgumentParser:
                    help="the counted class's minimum share of the image's RemoteCount-class objects, > 0.5 "
                         "(default 0.7)")
     b.add_argument("--min-object-size", type=float, default=8.0,
-                   help="skip images where a counted object's box is smaller than this, in stored pixels "
+                   help="skip images where a counted object's oriented box is narrower than this, in stored pixels "
                         "(default 8)")
+    b.add_argument("--min-visible", type=float, default=0.9,
+                   help="share of an object's polygon that must lie inside the kept region for it to count; "
+                        "images with objects cut by the border are skipped (default 0.9)")
     b.add_argument("--difficult", choices=("skip-image", "ignore"), default="skip-image",
                    help="an image whose counted class has a 'difficult' instance is skipped (default), or "
                         "difficult instances are ignored")
@@ -107,7 +110,8 @@ def _build(args: argparse.Namespace) -> int:
     from .build import build
 
     rules = _rules(args, classes=args.classes, min_count=args.min_count, max_count=args.max_count,
-                   min_share=args.min_share, min_object_size=args.min_object_size, difficult=args.difficult,
+                   min_share=args.min_share, min_object_size=args.min_object_size,
+                   min_visible=args.min_visible, difficult=args.difficult,
                    crop=args.crop, balanced=args.balanced, per_count=args.per_count, seed=args.seed,
                    other_classes=args.other_classes)
     report = build(args.labels, args.images, args.out, rules, skip_bad=args.skip_bad, overwrite=args.overwrite,

@@ -39,6 +39,56 @@ class DotaObject:
         xs, ys = self.polygon[0::2], self.polygon[1::2]
         return min(xs), min(ys), max(xs), max(ys)
 
+    def short_side(self) -> float:
+        """Width of the oriented box: the mean length of its shorter pair of opposite edges."""
+        pts = list(zip(self.polygon[0::2], self.polygon[1::2]))
+        edges = [math.dist(pts[i], pts[(i + 1) % 4]) for i in range(4)]
+        return min((edges[0] + edges[2]) / 2, (edges[1] + edges[3]) / 2)
+
+    def visible_fraction(self, x0: float, y0: float, x1: float, y1: float) -> float:
+        """Share of the polygon's area inside the rectangle (by its centre for a degenerate polygon)."""
+        pts = list(zip(self.polygon[0::2], self.polygon[1::2]))
+        area = polygon_area(pts)
+        if area < 1e-9:
+            cx, cy = sum(p[0] for p in pts) / 4, sum(p[1] for p in pts) / 4
+            return float(x0 <= cx <= x1 and y0 <= cy <= y1)
+        return min(1.0, polygon_area(clip_polygon(pts, x0, y0, x1, y1)) / area)
+
+
+def polygon_area(pts: list[tuple[float, float]]) -> float:
+    """Shoelace area (orientation-free)."""
+    n = len(pts)
+    return abs(sum(pts[i][0] * pts[(i + 1) % n][1] - pts[(i + 1) % n][0] * pts[i][1] for i in range(n))) / 2
+
+
+def clip_polygon(pts: list[tuple[float, float]], x0: float, y0: float, x1: float,
+                 y1: float) -> list[tuple[float, float]]:
+    """Sutherland-Hodgman clip of a polygon to an axis-aligned rectangle."""
+    def clip(poly, inside, cross):
+        out = []
+        for i, cur in enumerate(poly):
+            prev = poly[i - 1]
+            if inside(cur):
+                if not inside(prev):
+                    out.append(cross(prev, cur))
+                out.append(cur)
+            elif inside(prev):
+                out.append(cross(prev, cur))
+        return out
+
+    def at_x(x):
+        return lambda p, q: (x, p[1] + (q[1] - p[1]) * (x - p[0]) / (q[0] - p[0]))
+
+    def at_y(y):
+        return lambda p, q: (p[0] + (q[0] - p[0]) * (y - p[1]) / (q[1] - p[1]), y)
+
+    for inside, cross in ((lambda p: p[0] >= x0, at_x(x0)), (lambda p: p[0] <= x1, at_x(x1)),
+                          (lambda p: p[1] >= y0, at_y(y0)), (lambda p: p[1] <= y1, at_y(y1))):
+        pts = clip(pts, inside, cross)
+        if not pts:
+            return []
+    return pts
+
 
 @dataclass
 class DotaLabels:

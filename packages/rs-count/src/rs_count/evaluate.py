@@ -161,6 +161,7 @@ class ModelSpec:
 
     def load(self, device: str = "cpu"):
         import torch
+
         from rs_formats.models import create_model
 
         if self.weights is None and not Path(self.model).is_dir():

@@ -1,0 +1,330 @@
+"""Training data: rs-dataset caption shards to augmented, tokenised micro-batches, reproducibly.
+
+Every random choice (row order, dataset mixing, caption, crop, flip, rotation) is a pure function of
+``(seed, reader, position)``, where a *reader* is one background loader process of one training worker.
+A reader's stream is therefore fully determined by how many samples it has produced, and resuming at
+optimizer step ``s`` only needs ``s``: whole row groups before the resume point are skipped without being
+read, and at most one shuffle window is re-read. No data-loader state has to be checkpointed.
+
+Partitioning: the row groups of each dataset are dealt round-robin to the readers (each reader reads only
+its own part of the shards). When a dataset has too few row groups for that to be balanced, every reader
+reads every group and keeps every ``readers``-th row instead. Either way each row belongs to exactly one
+reader; a reader loops over its part forever, reshuffled every pass (see README, "epochs").
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from .config import ConfigError, DataConfig
+
+# Stream tags keep the random streams of the different decisions independent of each other.
+_ORDER, _WINDOW, _MIX, _SAMPLE = 1, 2, 3, 4
+_MIX_BLOCK = 4096
+#: Deal whole row groups only when every reader gets at least this many (imbalance <= 1/this).
+_MIN_GROUPS_PER_READER = 8
+_COLUMNS = ["image_id", "image", "captions"]
+
+
+def _rng(*key: int) -> np.random.Generator:
+    return np.random.default_rng([int(k) for k in key])
+
+
+def open_caption_dataset(path: str | Path, split: str) -> Any:
+    """Open an rs-dataset and check it can feed contrastive training; errors name the dataset."""
+    from rs_formats import open_dataset
+
+    ds = open_dataset(path)
+    if ds.kind != "captions":
+        raise ConfigError(f"{ds.path}: is a {ds.kind!r} dataset; training needs a 'captions' dataset "
+                          "(image-caption pairs, e.g. from rs-annotate)")
+    if split not in ds.splits:
+        raise ConfigError(f"{ds.path}: has no split {split!r} (splits: {', '.join(ds.splits)})")
+    if ds.num_rows(split) == 0:
+        raise ConfigError(f"{ds.path}: split {split!r} is empty")
+    return ds
+
+
+# ---------------------------------------------------------------------------------------------------
+# Partitioning and the per-dataset stream of one reader
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The rows ``offset, offset + stride, ...`` of one row group, all read by a single reader."""
+
+    group: int  # index into Dataset.row_groups(split)
+    group_rows: int
+    offset: int = 0
+    stride: int = 1
+
+    @property
+    def num_rows(self) -> int:
+        return len(range(self.offset, self.group_rows, self.stride))
+
+
+def partition(group_sizes: Sequence[int], reader: int, readers: int) -> list[Unit]:
+    """This reader's share of a split; over all readers every row appears exactly once."""
+    if len(group_sizes) >= _MIN_GROUPS_PER_READER * readers:
+        return [Unit(g, group_sizes[g]) for g in range(reader, len(group_sizes), readers)]
+    units = [Unit(g, n, reader, readers) for g, n in enumerate(group_sizes)]
+    return [u for u in units if u.num_rows > 0]
+
+
+class SourceStream:
+    """One reader's endless, reshuffled-every-pass stream of rows from one dataset."""
+
+    def __init__(self, ds: Any, split: str, source_index: int, reader: int, readers: int, seed: int,
+                 window: int):
+        self.ds = ds
+        self.split = split
+        self.key = (seed, source_index, reader)
+        self.window = max(1, window)
+        self.num_groups = len(ds.row_groups(split))
+        self.units = partition([g.num_rows for g in ds.row_groups(split)], reader, readers)
+        self.pass_rows = sum(u.num_rows for u in self.units)
+        if self.pass_rows == 0:
+            raise ConfigError(f"{ds.path}: split {split!r} has fewer rows ({ds.num_rows(split)}) than there are "
+                              f"data readers ({readers}); use fewer workers or loader workers")
+
+    def _windows(self, epoch: int) -> list[list[Unit]]:
+        order = _rng(*self.key, _ORDER, epoch).permutation(len(self.units))
+        return [[self.units[i] for i in order[j:j + self.window]] for j in range(0, len(order), self.window)]
+
+    def _read(self, unit: Unit) -> dict[str, list[Any]]:
+        # Reading group g alone through the contract's own sharding: shard g of num_groups is exactly it.
+        batches = list(self.ds.iter_batches(self.split, _COLUMNS, batch_size=max(unit.group_rows, 1),
+                                            shard_index=unit.group, num_shards=self.num_groups))
+        cols = {c: [v for b in batches for v in b.column(c).to_pylist()] for c in _COLUMNS}
+        return {c: v[unit.offset::unit.stride] for c, v in cols.items()}
+
+    def rows(self, start: int = 0) -> Iterator[tuple[str, bytes, list[str] | None]]:
+        """``(image_id, image_bytes, captions)`` from position ``start`` on, forever."""
+        epoch, skip = divmod(start, self.pass_rows)
+        while True:
+            for w, units in enumerate(self._windows(epoch)):
+                size = sum(u.num_rows for u in units)
+                if skip >= size:  # before the resume point: skipped without reading
+                    skip -= size
+                    continue
+                parts = [self._read(u) for u in units]
+                ids = [x for p in parts for x in p["image_id"]]
+                images = [x for p in parts for x in p["image"]]
+                caps = [x for p in parts for x in p["captions"]]
+                for j in _rng(*self.key, _WINDOW, epoch, w).permutation(size)[skip:]:
+                    yield ids[j], images[j], caps[j]
+                skip = 0
+            epoch += 1
+
+
+def mix_choices(seed: int, reader: int, probs: np.ndarray, start: int, count: int) -> np.ndarray:
+    """Which dataset each of samples ``start .. start+count-1`` of a reader is drawn from."""
+    out = []
+    block, offset = divmod(start, _MIX_BLOCK)
+    while count > 0:
+        draws = _rng(seed, _MIX, reader, block).choice(len(probs), size=_MIX_BLOCK, p=probs)
+        take = draws[offset:offset + count]
+        out.append(take)
+        count -= len(take)
+        block, offset = block + 1, 0
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+class MixedStream:
+    """A reader's samples: datasets mixed by weight, each sample tagged with its stream position."""
+
+    def __init__(self, sources: list[SourceStream], weights: Sequence[float], seed: int, reader: int,
+                 start: int = 0):
+        self.sources = sources
+        self.probs = np.asarray(weights, dtype=np.float64) / float(np.sum(weights))
+        self.seed, self.reader, self.start = seed, reader, start
+
+    def __iter__(self) -> Iterator[tuple[int, int, tuple[str, bytes, list[str] | None]]]:
+        n = len(self.sources)
+        if n == 1:
+            for i, row in enumerate(self.sources[0].rows(self.start), self.start):
+                yield i, 0, row
+            return
+        # Replay the mixing decisions up to the resume point to find each dataset's own position.
+        counts = np.zeros(n, dtype=np.int64)
+        done = 0
+        while done < self.start:
+            chunk = min(_MIX_BLOCK * 16, self.start - done)
+            counts += np.bincount(mix_choices(self.seed, self.reader, self.probs, done, chunk), minlength=n)
+            done += chunk
+        iters = [s.rows(int(c)) for s, c in zip(self.sources, counts)]
+        i = self.start
+        while True:
+            for d in mix_choices(self.seed, self.reader, self.probs, i, _MIX_BLOCK - i % _MIX_BLOCK):
+                yield i, int(d), next(iters[d])
+                i += 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# Decoding and augmentation
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AugParams:
+    box: tuple[float, float, float, float]  # crop as fractions of width/height: x0, y0, x1, y1
+    flip: bool
+    rot90: int  # counter-clockwise quarter turns, 0-3
+
+
+def sample_aug(rng: np.random.Generator, cfg: DataConfig, width: int, height: int) -> AugParams:
+    """torchvision's RandomResizedCrop rule (area in crop_scale, aspect in [3/4, 4/3]) in relative units."""
+    lo, hi = cfg.crop_scale
+    box = (0.0, 0.0, 1.0, 1.0)
+    for _ in range(10):
+        area = rng.uniform(lo, hi)
+        ratio = math.exp(rng.uniform(math.log(3 / 4), math.log(4 / 3)))
+        fw = math.sqrt(area * ratio * height / width)
+        fh = math.sqrt(area / ratio * width / height)
+        if fw <= 1 and fh <= 1:
+            x0, y0 = rng.uniform(0, 1 - fw), rng.uniform(0, 1 - fh)
+            box = (x0, y0, x0 + fw, y0 + fh)
+            break
+    flip = bool(cfg.hflip and rng.random() < 0.5)
+    rot = int(rng.integers(4)) if cfg.rotate90 else 0
+    return AugParams(box, flip, rot)
+
+
+def decode(data: bytes, image_id: str, min_side: int) -> Image.Image:
+    """Decode to RGB; JPEGs decode at a reduced scale (DCT draft) when that still covers ``min_side``.
+
+    A 1024x1024 JPEG costs ~22 ms a core at full size and a fraction of that in draft mode, which is
+    what lets a few loader processes keep a GPU busy on full-resolution shards.
+    """
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.format == "JPEG":
+            img.draft("RGB", (min_side, min_side))
+        img = img.convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"image {image_id!r} cannot be decoded: {exc}") from None
+    return img
+
+
+def augment(img: Image.Image, params: AugParams, size: int) -> np.ndarray:
+    """Crop + resize (bicubic), flip, rotate: an HxWx3 uint8 array. Rotations are exact transposes."""
+    w, h = img.size
+    x0, y0, x1, y1 = params.box
+    out = img.resize((size, size), Image.Resampling.BICUBIC, box=(x0 * w, y0 * h, x1 * w, y1 * h))
+    arr = np.asarray(out)
+    if params.flip:
+        arr = arr[:, ::-1]
+    if params.rot90:
+        arr = np.rot90(arr, params.rot90)
+    return np.ascontiguousarray(arr)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The loader
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    images: torch.Tensor  # [b, 3, S, S] uint8: normalised on the device, 4x less to copy than float
+    texts: torch.Tensor  # [b, context] int64 token ids
+    skipped: int  # rows dropped while filling this batch (no caption, undecodable image)
+
+    def pin_memory(self) -> Batch:
+        return Batch(self.images.pin_memory(), self.texts.pin_memory(), self.skipped)
+
+
+class CaptionBatches(IterableDataset):
+    """Endless micro-batches for one training worker; each DataLoader process is one reader."""
+
+    def __init__(self, cfg: DataConfig, *, micro_batch: int, image_size: int, tokenizer: Any, seed: int,
+                 rank: int, world: int, start_micro_step: int = 0):
+        self.cfg = cfg
+        self.micro_batch = micro_batch
+        self.image_size = image_size
+        self.tokenizer = tokenizer
+        self.seed, self.rank, self.world = seed, rank, world
+        self.start_micro_step = start_micro_step
+
+    def reader_layout(self) -> tuple[int, int, int]:
+        """(reader id, number of readers, micro-batches this reader already produced before the start)."""
+        info = get_worker_info()
+        k, per_rank = (info.id, info.num_workers) if info is not None else (0, 1)
+        # The DataLoader takes micro-batch j from loader process j % per_rank.
+        done = max(0, (self.start_micro_step - k + per_rank - 1) // per_rank)
+        return self.rank * per_rank + k, self.world * per_rank, done
+
+    def __iter__(self) -> Iterator[Batch]:
+        reader, readers, done = self.reader_layout()
+        cfg = self.cfg
+        sources = [SourceStream(open_caption_dataset(s.path, cfg.split), cfg.split, i, reader, readers,
+                                self.seed, cfg.shuffle_window) for i, s in enumerate(cfg.sources)]
+        stream = iter(MixedStream(sources, [s.weight for s in cfg.sources], self.seed, reader,
+                                  start=done * self.micro_batch))
+        size = self.image_size
+        # Draft decoding must still leave the smallest crop at least `size` pixels wide.
+        min_side = math.ceil(size / math.sqrt(cfg.crop_scale[0]))
+        while True:
+            images = np.empty((self.micro_batch, size, size, 3), dtype=np.uint8)
+            captions: list[str] = []
+            skipped = 0
+            while len(captions) < self.micro_batch:
+                i, _, (image_id, data, caps) = next(stream)
+                rng = _rng(self.seed, _SAMPLE, reader, i)
+                caps = [c for c in (caps or []) if c]
+                if not caps:
+                    skipped += 1
+                    continue
+                caption = caps[int(rng.integers(len(caps)))]
+                try:
+                    img = decode(data, image_id, min_side)
+                except ValueError:
+                    skipped += 1
+                    continue
+                images[len(captions)] = augment(img, sample_aug(rng, cfg, *img.size), size)
+                captions.append(caption)
+            yield Batch(torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
+                        self.tokenizer(captions), skipped)
+
+
+def _worker_init(_: int) -> None:
+    torch.set_num_threads(1)  # decode parallelism comes from processes; threads would only contend
+
+
+def make_loader(cfg: DataConfig, *, micro_batch: int, image_size: int, tokenizer: Any, seed: int, rank: int,
+                world: int, start_micro_step: int, pin_memory: bool) -> DataLoader:
+    dataset = CaptionBatches(cfg, micro_batch=micro_batch, image_size=image_size, tokenizer=tokenizer,
+                             seed=seed, rank=rank, world=world, start_micro_step=start_micro_step)
+    workers = cfg.loader_workers
+    return DataLoader(
+        dataset,
+        batch_size=None,  # the dataset yields whole micro-batches
+        num_workers=workers,
+        prefetch_factor=cfg.prefetch_factor if workers else None,
+        persistent_workers=False,
+        pin_memory=pin_memory,
+        worker_init_fn=_worker_init if workers else None,
+    )
+
+
+def epoch_rows(cfg: DataConfig) -> int:
+    """Rows in all training datasets together: one epoch is this many pairs (see README)."""
+    return sum(open_caption_dataset(s.path, cfg.split).num_rows(cfg.split) for s in cfg.sources)
+
+
+def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    """uint8 [b, 3, S, S] on the device to the model's normalised float input."""
+    m = torch.tensor(mean, device=images.device, dtype=torch.float32).view(1, -1, 1, 1)
+    s = torch.tensor(std, device=images.device, dtype=torch.float32).view(1, -1, 1, 1)
+    return (images.float().div_(255.0) - m) / s

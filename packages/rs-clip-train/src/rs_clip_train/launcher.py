@@ -1,0 +1,232 @@
+"""Submit a run to Ray Train: checks, the run directory, Ray (local or a cluster), the TorchTrainer.
+
+Without an address (``--address`` or ``RAY_ADDRESS``, which ``ray job submit`` sets) the command starts
+a private local Ray for the run and stops it at the end: on a laptop nothing has to be set up first.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .config import ConfigError, RunConfig
+from .loop import METRICS, StepCallback, latest_checkpoint
+
+
+class TrainingFailed(RuntimeError):
+    """The run stopped with an error (after Ray's restarts, if any, were used up)."""
+
+
+def _absolute(run: RunConfig) -> RunConfig:
+    """Workers run in other directories (and on other nodes): every path must be absolute."""
+    run = RunConfig.from_dict(run.to_dict())
+    run.out = str(Path(run.out).expanduser().resolve())
+    for src in run.data.sources:
+        src.path = str(Path(src.path).expanduser().resolve())
+    if run.model.init:
+        run.model.init = str(Path(run.model.init).expanduser().resolve())
+    if Path(run.model.name).expanduser().is_dir():
+        run.model.name = str(Path(run.model.name).expanduser().resolve())
+    return run
+
+
+def check_model(run: RunConfig) -> None:
+    """Fail fast, in the driver, on a model or init file that cannot work."""
+    import open_clip
+
+    from rs_formats import read_checkpoint
+    from rs_formats.models import register_tiny_configs
+
+    from .model import open_clip_name
+
+    register_tiny_configs()
+    name = run.model.name
+    if not Path(name).is_dir() and open_clip.get_model_config(name) is None:
+        raise ConfigError(f"unknown model {name!r}: not an open_clip model name nor an rs-clip-checkpoint "
+                          "directory (see `python -c 'import open_clip; print(open_clip.list_models())'`)")
+    open_clip_name(name)  # validates a checkpoint directory
+    init = run.model.init
+    if init:
+        if not Path(init).exists():
+            raise ConfigError(f"{init}: no such file or checkpoint to initialise from (nothing is downloaded)")
+        if Path(init).is_dir():
+            read_checkpoint(init)
+
+
+def plan(run: RunConfig) -> dict[str, Any]:
+    """Open every dataset (errors name the bad one) and work out the run's length and provenance."""
+    from .data import open_caption_dataset
+
+    datasets = [open_caption_dataset(s.path, run.data.split) for s in run.data.sources]
+    rows = sum(ds.num_rows(run.data.split) for ds in datasets)
+    steps_per_epoch = max(1, math.ceil(rows / run.optim.batch_size))
+    if run.steps is not None:
+        total = run.steps
+    else:
+        total = max(1, math.ceil((run.epochs if run.epochs is not None else 1.0) * steps_per_epoch))
+    sources = [{"name": ds.name, "path": str(ds.path), "manifest_sha256": ds.manifest_sha256(),
+                "rows": ds.num_rows(run.data.split), "weight": s.weight}
+               for ds, s in zip(datasets, run.data.sources)]
+    info: dict[str, Any] = {"name": "+".join(s["name"] for s in sources),
+                            "manifest_sha256": sources[0]["manifest_sha256"] if len(sources) == 1 else None}
+    if len(sources) > 1:
+        info["sources"] = sources
+    return {"rows": rows, "steps_per_epoch": steps_per_epoch, "total_steps": total, "dataset_info": info}
+
+
+@contextmanager
+def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[None]:
+    """Connect to a cluster, or start a private local Ray for this run (and stop it afterwards)."""
+    import ray
+
+    if ray.is_initialized():  # an embedding program (or a test) owns the session
+        yield
+        return
+    address = address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, log_to_driver=True)
+    else:
+        # A private single-machine cluster: no token auth to set up, nothing reachable from outside.
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", num_cpus=num_cpus,
+                 log_to_driver=True)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def _gpus_per_worker(run: RunConfig) -> float:
+    if run.gpus_per_worker is not None:
+        return run.gpus_per_worker
+    import ray
+
+    return 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+
+
+class _Progress:
+    """The console bar, fed from metrics.jsonl (which every node writes to the shared run directory)."""
+
+    def __init__(self, path: Path, total: int, batch: int):
+        from tqdm import tqdm
+
+        self.path, self.total = path, total
+        self.bar = tqdm(total=total, unit="step", dynamic_ncols=True, desc="train")
+        self.offset = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _Progress:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        self.thread.join()
+        self._poll()
+        self.bar.close()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            self._poll()
+
+    def _poll(self) -> None:
+        if not self.path.exists():
+            return
+        with open(self.path) as f:
+            f.seek(0, os.SEEK_END)
+            if f.tell() < self.offset:  # rewritten by a resumed attempt
+                self.offset = 0
+            f.seek(self.offset)
+            chunk = f.read()
+        complete = chunk[: chunk.rfind("\n") + 1]
+        self.offset += len(complete.encode())
+        for line in complete.splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            self.bar.n = min(int(rec.get("step", self.bar.n)), self.total)
+            if "loss" in rec:
+                self.bar.set_postfix(loss=f"{rec['loss']:.4f}", lr=f"{rec['lr']:.2e}",
+                                     temp=f"{rec['temperature']:.4f}", pairs_s=f"{rec['pairs_per_s']:.0f}",
+                                     refresh=False)
+            self.bar.refresh()
+
+
+def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: bool = True,
+        num_cpus: int | None = None) -> Path:
+    """Train as configured; returns the final rs-clip-checkpoint. Resumes if the run directory has one."""
+    run = _absolute(run.validate())
+    check_model(run)
+    facts = plan(run)
+    run_dir = Path(run.out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run.save(run_dir / "run.yaml")
+    resume = latest_checkpoint(run_dir)
+    if resume is not None and json.loads((resume / "manifest.json").read_text()).get("step", 0) >= facts["total_steps"]:
+        print(f"{run_dir}: already trained to step {facts['total_steps']} ({resume}); nothing to do")
+        _link_final(run_dir, resume)
+        return resume
+    with ray_session(run.address, num_cpus):
+        from ray.train import Checkpoint, CheckpointConfig, FailureConfig, ScalingConfig
+        from ray.train import RunConfig as RayRunConfig
+        from ray.train.torch import TorchTrainer
+
+        from .loop import train_func
+
+        gpus = _gpus_per_worker(run)
+        resources = {"CPU": run.cpus_per_worker} | ({"GPU": gpus} if gpus else {})
+        trainer = TorchTrainer(
+            train_func,
+            train_loop_config={"run": run.to_dict(), "total_steps": facts["total_steps"],
+                               "steps_per_epoch": facts["steps_per_epoch"], "dataset_info": facts["dataset_info"],
+                               "step_callback": step_callback},
+            scaling_config=ScalingConfig(num_workers=run.num_workers, use_gpu=gpus > 0,
+                                         resources_per_worker=resources),
+            run_config=RayRunConfig(
+                name=run_dir.name,
+                storage_path=str(run_dir.parent),
+                failure_config=FailureConfig(max_failures=run.max_failures),
+                # Checkpoints are pruned by the train loop (keep last K), which also knows earlier attempts'.
+                checkpoint_config=CheckpointConfig(num_to_keep=None),
+            ),
+            resume_from_checkpoint=Checkpoint.from_directory(str(resume)) if resume is not None else None,
+        )
+        bar = _Progress(run_dir / METRICS, facts["total_steps"], run.optim.batch_size) if progress else None
+        try:
+            if bar is not None:
+                with bar:
+                    result = trainer.fit()
+            else:
+                result = trainer.fit()
+        except Exception as exc:  # noqa: BLE001 - Ray wraps the worker's error; show its message, not Ray's stack
+            raise TrainingFailed(_worker_message(exc)) from None
+        if getattr(result, "error", None) is not None:
+            raise TrainingFailed(_worker_message(result.error))
+    final = run_dir / "final"
+    if not final.exists():
+        raise TrainingFailed(f"{run_dir}: training ended without a final checkpoint")
+    return final.resolve()
+
+
+def _link_final(run_dir: Path, checkpoint: Path) -> None:
+    from .loop import CHECKPOINTS, _relink
+
+    _relink(run_dir / "final", f"{CHECKPOINTS}/{checkpoint.name}")
+
+
+def _worker_message(exc: BaseException) -> str:
+    """The innermost worker error's last line: what went wrong, without Ray's plumbing around it."""
+    text = str(exc).strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "Error" in line.split(":", 1)[0] or "Exception" in line.split(":", 1)[0]:
+            return line.strip()
+    return lines[-1].strip() if lines else type(exc).__name__

@@ -8,7 +8,7 @@ from rs_annotate.readers.precomp import group_captions
 
 
 @pytest.mark.parametrize("name,n_lines", [("rsicd", 5465), ("rsitmd", 2260), ("ucm", 1050)])
-def test_real_amfmn_test_splits_group_five_captions_per_image(shared_data, name, n_lines):
+def test_real_amfmn_test_splits_group_five_captions_per_image(shared_data, tmp_path, name, n_lines):
     root = shared_data / "amfmn" / "data" / f"{name}_precomp"
     reader = get_reader("precomp")(root)
     assert reader.splits == ["test"] and reader.source == name
@@ -23,6 +23,13 @@ def test_real_amfmn_test_splits_group_five_captions_per_image(shared_data, name,
     last = items[-1]
     assert last[2] == names[-1] and list(last[4]) == caps[-5:]
     # No images ship with the precomp files: each read names the missing image and its line.
+    if name == "rsicd":
+        assert caps[0] == "the airport is very large ."
+        (root_copy := tmp_path / "rsicd_precomp").mkdir()
+        for f in ("test_caps.txt", "test_filename.txt"):
+            shutil.copy(root / f, root_copy / f)
+        write_image(root_copy / "images" / first[2])
+        assert get_reader("precomp")(root_copy).read(first).captions[0] == "the airport is very large."
     with pytest.raises(BadInput, match=f"image {first[2]} not found") as e:
         reader.read(first)
     assert e.value.line == 1 and e.value.path.name == "test_filename.txt"

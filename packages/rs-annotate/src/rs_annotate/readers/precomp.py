@@ -9,6 +9,9 @@ Bad input: files of different lengths, an empty caption or file name, a name tha
 names (the alignment is broken somewhere), a group with other than ``captions_per_image`` captions:
 :class:`BadInput` naming the file and line, raised while listing items. An image file that does not exist
 is a :class:`BadInput` for that image alone (skippable).
+
+Captions are cleaned as the RET-3 JSON reader cleans them (whitespace only; RSICD's space before the
+full stop goes), so a set reads the same from either layout.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import BadInput, Reader, ReaderInfo, Sample, register
+from .ret3 import clean_caption
 
 SPLITS = ("train", "val", "test")
 
@@ -143,7 +147,7 @@ class PrecompReader(Reader):
             image_id=f"{self.source}/{Path(name).with_suffix('').as_posix()}",
             source=self.source,
             image_path=path,
-            captions=list(captions),
+            captions=[clean_caption(c) for c in captions],
             split=split,
             meta={"file": name},
         )

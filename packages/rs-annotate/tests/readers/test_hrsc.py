@@ -4,6 +4,7 @@ import pytest
 
 from rs_annotate.readers import BadInput, Box, get_reader
 from rs_annotate.readers.hrsc import HrscReader
+from rs_synth.writers import hrsc as synth
 
 DATA = Path(__file__).resolve().parents[4] / ".." / "shared" / "data"
 REAL_XML = DATA / "hrsc" / "FullDataSet" / "Annotations" / "100000006.xml"
@@ -81,3 +82,21 @@ def test_wrong_root_element(tmp_path):
     reader = HrscReader(tmp_path, require_images=False)
     with pytest.raises(BadInput, match="expected <HRSC_Image>"):
         reader.read(reader.items()[0])
+
+
+def test_rs_synth_hrsc(tmp_path):
+    truth = synth.write(tmp_path / "hrsc", n=5, seed=2, size=128)
+    reader = HrscReader(tmp_path / "hrsc")
+    obb = HrscReader(tmp_path / "hrsc", boxes="obb")
+    n = 0
+    for item, im in zip(reader.items(), truth.images):
+        s, o = reader.read(item), obb.read(item)
+        assert s.image_path.relative_to(tmp_path / "hrsc").as_posix() == im.image
+        assert s.split == ("test" if im.split == "test" else "train")
+        assert s.boxes == [Box("ship", *(round(v) for v in t.box)) for t in im.objects]
+        assert s.meta["class_ids"] == [t.label for t in im.objects]
+        for box, t in zip(o.boxes, im.objects):  # the rotated box's hull is the polygon's hull
+            xs, ys = [p[0] for p in t.poly], [p[1] for p in t.poly]
+            assert [box.x0, box.y0, box.x1, box.y1] == pytest.approx([min(xs), min(ys), max(xs), max(ys)], abs=0.02)
+        n += len(s.boxes)
+    assert n > 0

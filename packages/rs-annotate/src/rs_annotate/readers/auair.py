@@ -75,10 +75,11 @@ class AuairReader(Reader):
             "ROOT/\n  annotations.json   {categories: [8 names], annotations: [{image_name, image_width, "
             "image_height, bbox: [{top, left, height, width, class}], ...flight data}]}\n"
             "  images/frame_20190829091111_x_0001973.jpg ...\n"
-            "(the release's auair2019annotations/ + auair2019data/images/ also works)"
+            "(the release's auair2019annotations/ + auair2019data/images/ also works)\n"
+            "options: annotations=PATH image_dir=DIR split=train"
         ),
         license="CC BY-NC-SA 2.0 / CC BY-NC 2.0 per the JSON's licenses field: non-commercial",
-        url="https://bozcani.github.io/auairdataset",
+        url="https://bozcani.github.io/AU-AIR-dataset.html (code: github.com/bozcani/auairdataset)",
         kind="captions",
     )
 

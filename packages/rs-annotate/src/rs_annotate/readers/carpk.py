@@ -49,7 +49,8 @@ class CarpkReader(Reader):
         layout=(
             "CARPK_devkit/  (or its data/ folder)\n  data/\n    Images/20160331_NTU_00001.png\n"
             "    Annotations/20160331_NTU_00001.txt   lines 'x1 y1 x2 y2 1'\n"
-            "    ImageSets/train.txt, test.txt        image ids, one a line"
+            "    ImageSets/train.txt, test.txt        image ids, one a line\n"
+            "options: split=train (for images in no ImageSets list)"
         ),
         license="research use (no licence text in the release); cite Hsieh et al. 2017",
         url="https://lafi.github.io/LPN/",

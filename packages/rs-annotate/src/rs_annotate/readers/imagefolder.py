@@ -200,13 +200,15 @@ class ImageFolderReader(Reader):
         )
 
 
+_OPTIONS = ("options: split=sorted|random|train|test train_fraction=0.8 seed=0 names=JSON "
+            "class_depth=N image_dir=DIR")
 _SPLIT_NOTE = "No official split: default is per class, file names sorted, first 80% train, rest test."
 
 
 def _info(q: FolderSet) -> ReaderInfo:
     note = f"{q.note} {_SPLIT_NOTE}".strip()
     return ReaderInfo(
-        name=q.name, title=q.title, layout=f"{q.layout}\n({note})", license=q.license, url=q.url,
+        name=q.name, title=q.title, layout=f"{q.layout}\n({note})\n{_OPTIONS}", license=q.license, url=q.url,
         kind="classification",
     )
 

@@ -58,7 +58,7 @@ class LevirReader(Reader):
             "ROOT/  (any folder tree: every image with a same-stem .txt beside it)\n"
             "  imageWithLabel/\n    10001.jpg\n    10001.txt   lines 'class x1 y1 x2 y2', "
             "class 1 airplane, 2 ship, 3 oil tank\n"
-            "(or label_dir=labels image_dir=images for split folders)"
+            "options: label_dir=DIR image_dir=DIR (labels apart from images), missing_label=error|empty, split=train"
         ),
         license="research use; no licence text in the release (Google Earth imagery); cite Zou & Shi 2018",
         url="http://levir.buaa.edu.cn/ (LEVIR, Beihang University)",

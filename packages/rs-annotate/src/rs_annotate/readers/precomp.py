@@ -88,7 +88,8 @@ class PrecompReader(Reader):
             "rsitmd_precomp/\n  test_caps.txt       one caption per line\n"
             "  test_filename.txt   the image of each caption, repeated on 5 consecutive lines\n"
             "  train_caps.txt, train_filename.txt (optional; val_* too)\n"
-            "  images/             the image files (or pass image_dir=...)"
+            "  images/             the image files\n"
+            "options: image_dir=DIR splits=test,val captions_per_image=5 source=NAME"
         ),
         license="per dataset: RSICD, RSITMD and UCM-captions are released for research use; "
         "the precomp text files carry no licence",

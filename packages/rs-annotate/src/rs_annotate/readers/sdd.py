@@ -116,7 +116,8 @@ class SddReader(Reader):
         layout=(
             "ROOT/\n  annotations/<scene>/video<k>/annotations.txt   rows 'track_id xmin ymin xmax ymax frame "
             "lost occluded generated \"label\"'\n  videos/<scene>/video<k>/video.mov\n"
-            "(frames every stride=30 frames; lost rows dropped)"
+            "(lost rows dropped, counted in meta.dropped)\n"
+            "options: stride=30 video_dir=DIR missing_video=error|skip split=train"
         ),
         license="CC BY-NC-SA 3.0 (non-commercial)",
         url="https://cvgl.stanford.edu/projects/uav_data/",

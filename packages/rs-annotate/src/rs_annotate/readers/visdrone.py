@@ -93,7 +93,8 @@ class VisDroneReader(Reader):
             "ROOT/  (one split folder, or a folder holding several)\n"
             "  VisDrone2019-DET-train/\n    images/0000002_00005_d_0000014.jpg\n"
             "    annotations/0000002_00005_d_0000014.txt\n  VisDrone2019-DET-val/ ...\n"
-            "(categories 0 'ignored regions' and 11 'others' are dropped and counted; others_label= keeps 11)"
+            "(categories 0 'ignored regions' and 11 'others' are dropped and counted in meta.dropped)\n"
+            "options: others_label=NAME (keep 11), max_occlusion=0|1|2, split=NAME"
         ),
         license="research use only (VisDrone terms: non-commercial, cite Zhu et al.)",
         url="https://github.com/VisDrone/VisDrone-Dataset",

@@ -151,10 +151,12 @@ def check_boxes(boxes: list[Box], width: int, height: int, path: str | Path, *,
     return out
 
 
-def scale_boxes(boxes: list[Box], sx: float, sy: float) -> list[Box]:
+def scale_boxes(boxes: list[Box], sx: float, sy: float, width: float, height: float) -> list[Box]:
+    """Boxes in pixels of an image resized by (sx, sy) to width x height (rounding never leaves it)."""
     if sx == 1 and sy == 1:
         return list(boxes)
-    return [replace(b, x0=b.x0 * sx, y0=b.y0 * sy, x1=b.x1 * sx, y1=b.y1 * sy) for b in boxes]
+    return [replace(b, x0=b.x0 * sx, y0=b.y0 * sy, x1=min(b.x1 * sx, width), y1=min(b.y1 * sy, height))
+            for b in boxes]
 
 
 def _starts(length: int, size: int, step: int) -> list[int]:

@@ -198,7 +198,7 @@ def process_sample(sample: Sample, opts: ConvertOptions, kind: str) -> dict[str,
                 data = loaded.original_bytes  # already small and in the target format: no generation loss
             else:
                 data = encode(view, opts.image_format, opts.jpeg_quality)
-        boxes = scale_boxes(boxes, sx, sy)
+        boxes = scale_boxes(boxes, sx, sy, out_w, out_h)
         captions = sample.captions
         if kind == "captions" and captions is None:
             captions = boxes_to_captions(boxes, out_w, out_h, image_id, replace(opts.b2c, seed=opts.seed))

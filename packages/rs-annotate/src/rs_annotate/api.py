@@ -1,0 +1,37 @@
+"""The Python API: the CLI's verbs as functions, for downstream projects.
+
+>>> import rs_annotate
+>>> report = rs_annotate.convert("dota", "DOTA/train", "out/dota", workers=8, tile=1024)
+>>> rs_annotate.dedup(["out/dota", "out/dior"], "out/det", against=["out/rsicd-test"])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .merge import dedup, merge
+from .pipeline import ConvertOptions, ConvertReport
+from .pipeline import convert as _convert
+from .readers.base import READERS
+from .show import show
+from .stats import stats
+from .validate import validate
+
+__all__ = ["ConvertOptions", "ConvertReport", "convert", "datasets", "dedup", "merge", "show", "stats", "validate"]
+
+
+def convert(format: str, src: str | Path, out: str | Path, options: ConvertOptions | None = None,
+            **overrides: Any) -> ConvertReport:
+    """Convert a source dataset to an rs-dataset; keyword arguments are :class:`ConvertOptions` fields."""
+    return _convert(format, src, out, options, **overrides)
+
+
+def datasets() -> list[dict[str, str]]:
+    """Every registered source format with its layout, license note and source URL."""
+    from .readers import load_all
+
+    load_all()
+    return [{"name": name, "title": cls.info.title, "kind": cls.info.kind, "layout": cls.info.layout,
+             "license": cls.info.license, "url": cls.info.url}
+            for name, cls in sorted(READERS.items())]

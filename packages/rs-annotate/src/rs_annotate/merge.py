@@ -1,0 +1,200 @@
+"""Combining rs-datasets: ``merge`` (concatenate sources) and ``dedup`` (merge without near duplicates,
+and without images that match an evaluation set).
+
+Keep policy of ``dedup`` (README "De-duplication"): images are ranked by the order of the input
+datasets (earlier wins: list your preferred sources first), then by split (``test`` before ``val``
+before everything else, so a copy that sits in an evaluation split is the one kept and its training
+twin is dropped), then by image_id. ``keep="largest"`` ranks the largest original image first instead,
+with ties in that order. Any training image within the threshold of an image in an ``--against`` set is
+removed whatever the policy, and listed in the report's ``contamination`` table.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rs_formats import Dataset, DatasetWriter, FormatError, open_dataset
+
+from .dedup import cross_matches, keep_rank, phash, plan_removals
+from .pipeline import GENERATOR, report_path, write_report
+
+_SPLIT_PRIORITY = {"test": 0, "val": 1, "validation": 1}
+_KEY_COLUMNS = ["image_id", "source", "width", "height", "phash", "meta"]
+
+
+def _open_all(paths: Sequence[str | Path]) -> list[Dataset]:
+    if not paths:
+        raise ValueError("no input datasets given")
+    datasets = [open_dataset(p) for p in paths]
+    first = datasets[0]
+    for ds in datasets[1:]:
+        if ds.kind != first.kind:
+            raise FormatError(ds.path / "manifest.json",
+                              f"kind {ds.kind!r} differs from {first.path}'s {first.kind!r}: cannot combine")
+        if ds.kind == "classification" and ds.class_names != first.class_names:
+            raise FormatError(ds.path / "manifest.json",
+                              f"class_names differ from {first.path}'s: classification sets combine only "
+                              f"with the same classes in the same order")
+    return datasets
+
+
+def _sources(datasets: Sequence[Dataset], kept: Counter | None = None) -> list[dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for ds in datasets:
+        for src in ds.manifest.get("sources") or []:
+            entry = merged.setdefault(src["name"], {**src, "n_images": 0})
+            entry["n_images"] += int(src.get("n_images", 0))
+    if kept is not None:
+        for name, entry in merged.items():
+            entry["n_images"] = int(kept.get(name, 0))
+    return list(merged.values())
+
+
+def _writer(out: Path, datasets: Sequence[Dataset], name: str | None, overwrite: bool,
+            sources: list[dict[str, Any]]) -> DatasetWriter:
+    first = datasets[0]
+    return DatasetWriter(out, name=name or out.name, kind=first.kind, generator=GENERATOR,
+                         class_names=first.class_names, sources=sources, overwrite=overwrite)
+
+
+def _inputs(datasets: Sequence[Dataset]) -> list[dict[str, Any]]:
+    return [{"path": str(ds.path), "name": ds.name, "manifest_sha256": ds.manifest_sha256(),
+             "rows": {s: ds.num_rows(s) for s in ds.splits}} for ds in datasets]
+
+
+def _copy_rows(writer: DatasetWriter, ds: Dataset, skip: set[tuple[str, int]] | None = None) -> Counter:
+    per_source: Counter[str] = Counter()
+    for split in ds.splits:
+        index = 0
+        for batch in ds.iter_batches(split, batch_size=64):
+            for row in batch.to_pylist():
+                if skip is None or (split, index) not in skip:
+                    try:
+                        writer.write(row, split=split)
+                    except ValueError as exc:
+                        raise FormatError(ds.path, f"split {split!r}: {exc}") from None
+                    per_source[row["source"]] += 1
+                index += 1
+    return per_source
+
+
+def merge(datasets: Sequence[str | Path], out: str | Path, *, name: str | None = None,
+          overwrite: bool = False) -> dict[str, Any]:
+    """Concatenate datasets of one kind (splits kept); image_ids must not collide."""
+    dss = _open_all(datasets)
+    out = Path(out)
+    with _writer(out, dss, name, overwrite, _sources(dss)) as w:
+        per_source: Counter[str] = Counter()
+        for ds in dss:
+            per_source += _copy_rows(w, ds)
+        w.stats["merge"] = {"inputs": _inputs(dss)}
+    return {"out": str(out), "rows": sum(per_source.values()), "rows_per_source": dict(sorted(per_source.items()))}
+
+
+def _hash_table(ds: Dataset) -> list[dict[str, Any]]:
+    """Per row: split, index, image_id, source, pixels of the original, phash (computed when missing)."""
+    rows = []
+    for split in ds.splits:
+        index = 0
+        for batch in ds.iter_batches(split, columns=[c for c in _KEY_COLUMNS], batch_size=4096):
+            for r in batch.to_pylist():
+                meta = json.loads(r["meta"]) if r.get("meta") else {}
+                w, h = meta.get("original_size") or (r["width"], r["height"])
+                rows.append({"split": split, "index": index, "image_id": r["image_id"], "source": r["source"],
+                             "pixels": int(w) * int(h), "phash": r["phash"]})
+                index += 1
+    missing = [r for r in rows if r["phash"] is None]
+    if missing:
+        _fill_hashes(ds, missing)
+    return rows
+
+
+def _fill_hashes(ds: Dataset, missing: list[dict[str, Any]]) -> None:
+    from PIL import Image
+
+    want = {(r["split"], r["index"]): r for r in missing}
+    for split in {r["split"] for r in missing}:
+        index = 0
+        for batch in ds.iter_batches(split, columns=["image"], batch_size=64):
+            for data in batch.column("image").to_pylist():
+                r = want.get((split, index))
+                if r is not None:
+                    try:
+                        r["phash"] = phash(Image.open(io.BytesIO(data)).convert("RGB"))
+                    except (OSError, ValueError, SyntaxError) as exc:
+                        raise FormatError(ds.path, f"{split} row {index} ({r['image_id']}): image does not "
+                                                   f"decode: {exc}") from None
+                index += 1
+
+
+def dedup(datasets: Sequence[str | Path], out: str | Path, *, against: Sequence[str | Path] = (),
+          against_splits: Sequence[str] | None = None, threshold: int = 2, keep: str = "first",
+          name: str | None = None, overwrite: bool = False) -> dict[str, Any]:
+    """Merge ``datasets`` into ``out`` without near duplicates and without images of ``against``.
+
+    Returns the report (also written to ``<out>.report.json``).
+    """
+    dss = _open_all(datasets)
+    tests = [open_dataset(p) for p in against]
+    out = Path(out)
+    table = []
+    for d, ds in enumerate(dss):
+        for r in _hash_table(ds):
+            r["dataset"] = d
+            table.append(r)
+    hashes = np.array([r["phash"] for r in table], dtype=np.uint64)
+    test_table = []
+    for t, ds in enumerate(tests):
+        for r in _hash_table(ds):
+            if against_splits is None or r["split"] in against_splits:
+                r["dataset"] = t
+                test_table.append(r)
+    test_hashes = np.array([r["phash"] for r in test_table], dtype=np.uint64)
+
+    matches = cross_matches(hashes, test_hashes, threshold)
+    contaminated = np.zeros(len(table), dtype=bool)
+    contaminated[matches[:, 0]] = True
+    rank = keep_rank([(r["dataset"], _SPLIT_PRIORITY.get(r["split"], 2), r["image_id"]) for r in table],
+                     [r["pixels"] for r in table], keep)
+    removals = plan_removals(hashes, rank, threshold, candidates=~contaminated)
+
+    def ref(r: dict[str, Any], pool: Sequence[Dataset]) -> dict[str, Any]:
+        return {"image_id": r["image_id"], "dataset": str(pool[r["dataset"]].path), "split": r["split"]}
+
+    contamination = [{**ref(table[i], dss), "test": ref(test_table[j], tests), "distance": int(dist)}
+                     for i, j, dist in matches.tolist()]
+    duplicates = [{**ref(table[i], dss), "duplicate_of": ref(table[k], dss), "distance": int(dist)}
+                  for i, k, dist in removals.tolist()]
+    gone = set(matches[:, 0].tolist()) | set(removals[:, 0].tolist())
+    skip: list[set[tuple[str, int]]] = [set() for _ in dss]
+    for i in gone:
+        skip[table[i]["dataset"]].add((table[i]["split"], table[i]["index"]))
+    kept_sources = Counter(r["source"] for i, r in enumerate(table) if i not in gone)
+    report: dict[str, Any] = {
+        "out": str(out), "threshold": threshold, "keep": keep,
+        "inputs": [str(ds.path) for ds in dss], "against": [str(ds.path) for ds in tests],
+        "rows_in": len(table), "rows_out": len(table) - len(gone),
+        "removed_duplicates": len(duplicates), "removed_contaminated": int(contaminated.sum()),
+        "removed_per_source": dict(sorted(Counter(table[i]["source"] for i in gone).items())),
+        "contamination": contamination, "duplicates": duplicates,
+    }
+    if report["rows_out"] == 0:
+        write_report(report_path(out), report)
+        raise ValueError(f"de-duplication would leave an empty dataset (nothing written; see "
+                         f"{report_path(out)})")
+    with _writer(out, dss, name, overwrite, _sources(dss, kept_sources)) as w:
+        for ds, sk in zip(dss, skip):
+            _copy_rows(w, ds, sk)
+        w.stats["dedup"] = {k: report[k] for k in ("threshold", "keep", "rows_in", "rows_out", "removed_duplicates",
+                                                   "removed_contaminated", "removed_per_source")}
+        w.stats["dedup"]["inputs"] = _inputs(dss)
+        w.stats["dedup"]["against"] = _inputs(tests)
+    write_report(report_path(out), report)
+    return report

@@ -1,0 +1,124 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rs_annotate.cli import build_parser, main
+from rs_formats import open_dataset
+
+
+@pytest.fixture(scope="module")
+def converted(dota_src, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "dota"
+    assert main(["convert", "dota", str(dota_src), str(out), "--workers", "1", "--no-progress",
+                 "--short-side", "128", "--seed", "1"]) == 0
+    return out
+
+
+def test_every_flag_has_help():
+    parser = build_parser()
+    subs = next(a for a in parser._actions if a.dest == "command")
+    assert set(subs.choices) == {"convert", "merge", "dedup", "stats", "show", "validate", "datasets"}
+    for name, sub in subs.choices.items():
+        for action in sub._actions:
+            assert action.help, f"{name}: {action.dest} has no help"
+
+
+def test_convert_and_validate(converted, capsys):
+    ds = open_dataset(converted)
+    assert sum(ds.num_rows(s) for s in ds.splits) == 8
+    assert main(["validate", str(converted)]) == 0
+    assert "8 rows, 0 problem(s)" in capsys.readouterr().out
+
+
+def test_errors_are_one_line_with_exit_2(converted, tmp_path, capsys):
+    assert main(["convert", "dota", str(tmp_path / "missing"), str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rs-annotate: error: ") and "missing: no such directory" in err
+    assert err.count("\n") == 1
+    assert main(["convert", "no-such-format", str(tmp_path), str(tmp_path / "o")]) == 2
+    assert "unknown format 'no-such-format'" in capsys.readouterr().err
+    assert main(["convert", "dota", str(tmp_path), str(converted)]) == 2  # output exists
+    assert "already exists" in capsys.readouterr().err
+    assert main(["convert", "dota", str(tmp_path), str(tmp_path / "o"), "--opt", "novalue"]) == 2
+    assert main(["validate", str(tmp_path)]) == 2
+    assert "manifest.json" in capsys.readouterr().err
+
+
+def test_merge_dedup_with_contamination(converted, dota_src, tmp_path, capsys):
+    # the same scenes under another source name: every image is a duplicate of the first set
+    other = tmp_path / "other"
+    assert main(["convert", "dota", str(dota_src), str(other), "--workers", "1", "--no-progress",
+                 "--short-side", "128", "--opt", "source=dota-copy"]) == 0
+    assert main(["merge", str(converted), str(other), str(tmp_path / "merged")]) == 0
+    merged = open_dataset(tmp_path / "merged")
+    assert sum(merged.num_rows(s) for s in merged.splits) == 16
+    assert {s["name"] for s in merged.manifest["sources"]} == {"dota", "dota-copy"}
+
+    # a "test set" holding one of the images
+    test_set = tmp_path / "test"
+    rows = [r for s in merged.splits for r in merged.read_table(s).to_pylist()]
+    from rs_formats import DatasetWriter
+
+    with DatasetWriter(test_set, name="t", kind="captions") as w:
+        w.write({**rows[0], "image_id": "rsicd/x"}, split="test")
+    assert main(["dedup", str(converted), str(other), str(tmp_path / "clean"), "--against", str(test_set)]) == 0
+    clean = open_dataset(tmp_path / "clean")
+    kept = [r for s in clean.splits for r in clean.read_table(s).to_pylist()]
+    assert len(kept) == 7
+    assert all(r["source"] == "dota" for r in kept)  # the first dataset on the command line wins
+    assert rows[0]["image_id"] not in {r["image_id"] for r in kept}
+    report = json.loads((tmp_path / "clean.report.json").read_text())
+    assert report["removed_contaminated"] == 2  # the image and its copy in the second set
+    assert {c["test"]["image_id"] for c in report["contamination"]} == {"rsicd/x"}
+    assert report["removed_duplicates"] == 7 and report["rows_out"] == 7
+    assert all(d["duplicate_of"]["dataset"] == str(converted) for d in report["duplicates"])
+
+
+def test_stats_show_datasets(converted, tmp_path, capsys):
+    assert main(["stats", str(converted), "--plots", str(tmp_path / "plots")]) == 0
+    st = json.loads(capsys.readouterr().out)
+    assert st["images_per_source"] == {"dota": 8}
+    assert sum(st["class_frequency"].values()) == st["objects_per_source"]["dota"]
+    assert st["captions"] == 40 and st["caption_length"]["mean"] > 5
+    for png in ("caption_length.png", "class_frequency.png", "images_per_source.png"):
+        assert (tmp_path / "plots" / png).stat().st_size > 1000
+    assert main(["show", str(converted), "-n", "5", str(tmp_path / "sheet.png")]) == 0
+    from PIL import Image
+
+    assert Image.open(tmp_path / "sheet.png").size[0] > 400
+    assert main(["datasets"]) == 0
+    listing = capsys.readouterr().out
+    assert "dota  [captions]" in listing and "https://captain-whu.github.io/DOTA/" in listing
+
+
+def test_validate_finds_row_problems(converted, tmp_path, capsys):
+    from rs_formats import DatasetWriter
+
+    ds = open_dataset(converted)
+    row = ds.read_table(ds.splits[0]).to_pylist()[0]
+    bad = {**row, "objects": [{**row["objects"][0], "x1": 999.0}], "captions": row["captions"][:2]}
+    with DatasetWriter(tmp_path / "bad", name="bad", kind="captions") as w:
+        w.write(bad)
+    assert main(["validate", str(tmp_path / "bad")]) == 1
+    out = capsys.readouterr().out
+    assert "outside the 128x128 image" in out and "has 2 caption(s)" in out
+
+
+def test_importing_and_converting_never_imports_torch(dota_src, tmp_path):
+    code = (
+        "import sys\n"
+        "import rs_annotate, rs_annotate.cli\n"
+        "from rs_annotate.cli import main\n"
+        f"assert main(['convert', 'dota', {str(dota_src)!r}, {str(tmp_path / 'o')!r}, '--workers', '1',"
+        " '--no-progress']) == 0\n"
+        "main(['stats', " + repr(str(tmp_path / "o")) + "])\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'open_clip'))\n"
+        "assert not bad, bad\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]

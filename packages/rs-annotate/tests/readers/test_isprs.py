@@ -53,6 +53,8 @@ def test_ignore_option(potsdam):
     reader = PotsdamReader(root, ignore=("clutter", "impervious surface"))
     labels = {b.label for s in map(reader.read, reader.items()) for b in s.boxes}
     assert "impervious surface" not in labels and "clutter" not in labels
+    as_cli = PotsdamReader(root, ignore="clutter,impervious surface")  # --opt ignore=clutter,impervious surface
+    assert {b.label for s in map(as_cli.read, as_cli.items()) for b in s.boxes} == labels
     keep_all = PotsdamReader(root, ignore=())
     assert "clutter" in {b.label for s in map(keep_all.read, keep_all.items()) for b in s.boxes}
     with pytest.raises(ValueError, match="unknown ISPRS class"):

@@ -32,6 +32,8 @@ def test_rs_synth_loveda(tmp_path):
             region = mask[int(b.y0):int(b.y1), int(b.x0):int(b.x1)] == code
             # Box edges are tight: the first and last row and column of the box hold the class.
             assert region[0].any() and region[-1].any() and region[:, 0].any() and region[:, -1].any()
+    train_only = LovedaReader(tmp_path / "loveda", splits="Train")  # as --opt splits=Train passes it
+    assert len(train_only.items()) == sum(im.split == "train" for im in truth.images)
     with_bg = LovedaReader(tmp_path / "loveda", keep_background=True)
     assert any(b.label == "background" for b in with_bg.read(with_bg.items()[0]).boxes)
 

@@ -32,6 +32,11 @@ COLOR_SUFFIX = "_instance_color_RGB"
 ID_SUFFIX = "_instance_id_RGB"
 
 
+def names_option(value: str | Any) -> list[str]:
+    """A list option given as a sequence or as a comma-separated string (the CLI's ``--opt splits=a,b``)."""
+    return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else list(value)
+
+
 def image_size(path: Path) -> tuple[int, int]:
     """(width, height) from the image header, without decoding the pixels."""
     try:
@@ -125,7 +130,7 @@ class IsaidReader(Reader):
         if (self.root / "images").is_dir():
             split_dirs = [(self.root, "train")]
         else:
-            splits = self.options.get("splits", ("train", "val"))
+            splits = names_option(self.options.get("splits", ("train", "val")))
             split_dirs = [(self.root / s, s) for s in splits if (self.root / s / "images").is_dir()]
         if not split_dirs:
             raise BadInput(self.root, "no images/ folder (nor train/images/, val/images/)")

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..m2b import decode_rgb_mask, mask_to_boxes
 from .base import BadInput, Reader, ReaderInfo, Sample, register
-from .isaid import check_same_size, image_size, load_array
+from .isaid import check_same_size, image_size, load_array, names_option
 
 ISPRS_CLASSES = ("impervious surface", "building", "low vegetation", "tree", "car", "clutter")
 ISPRS_PALETTE = ((255, 255, 255), (0, 0, 255), (0, 255, 255), (0, 255, 0), (255, 255, 0), (255, 0, 0))
@@ -117,7 +117,7 @@ class IsprsReader(Reader):
             size = (pixels.shape[1], pixels.shape[0])
         else:
             size = image_size(image_path)
-        boxes = parse_isprs(label_path, size, ignore=tuple(self.options.get("ignore", ("clutter",))),
+        boxes = parse_isprs(label_path, size, ignore=tuple(names_option(self.options.get("ignore", ("clutter",)))),
                             min_area=self.options.get("min_area", 0),
                             connectivity=self.options.get("connectivity", 8),
                             tolerance=self.options.get("tolerance", 0))

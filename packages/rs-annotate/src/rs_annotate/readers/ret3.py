@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import BadInput, Reader, ReaderInfo, Sample, register
+from .isaid import names_option
 
 IMAGE_DIRS = ("images", "imgs", "RSICD_images", "Images", "UCM_captions_images")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
@@ -134,9 +135,7 @@ class Ret3Reader(Reader):
         path = self._json_path()
         entries, name = load_json(path)
         splits = self.options.get("splits")
-        if isinstance(splits, str):
-            splits = splits.split(",")
-        wanted = None if splits is None else {s.strip() for s in splits}
+        wanted = None if splits is None else set(names_option(splits))
         source = self.options.get("source") or name or path.stem
         image_dir = str(self._image_dir())
         # An entry without a usable split stays in, so that read() reports it rather than it vanishing.

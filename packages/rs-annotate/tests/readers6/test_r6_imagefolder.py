@@ -4,7 +4,7 @@ import pytest
 from r6util import write_image
 
 from rs_annotate.readers import READERS, BadInput, get_reader, load_all
-from rs_annotate.readers.imagefolder import class_phrase, split_class
+from rs_annotate.readers.imagefolder import FOLDER_SETS, class_phrase, split_class
 
 SETS = ["imagefolder", "patternnet", "eurosat-rgb", "optimal-31", "rsc11", "aid", "mlrsnet", "rsi-cb128",
         "rsi-cb256", "resisc45", "whu-earth", "whu-rs19", "rs2800", "ucmerced", "rsscn7"]
@@ -159,3 +159,17 @@ def test_names_option_overrides_the_table(tmp_path):
     write_image(tmp_path / "denseresidential" / "a.jpg")
     reader = get_reader("imagefolder")(tmp_path, names='{"bldg": "building"}')
     assert reader.class_names == ["building", "dense residential"]
+
+
+@pytest.mark.parametrize("quirks", FOLDER_SETS, ids=lambda q: q.name)
+def test_each_set_reads_its_own_layout(tmp_path, quirks):
+    """Every set: its usual image root, its class depth and its hand-written names."""
+    base = tmp_path / (quirks.image_dirs[0] if quirks.image_dirs else "")
+    raw = list(quirks.names)[:3] + ["Generic_Name"]
+    for k, name in enumerate(raw):
+        folder = base / ("group" + str(k % 2)) / name if quirks.class_depth == 2 else base / name
+        for i in range(5):
+            write_image(folder / f"{i}.jpg")
+    reader = get_reader(quirks.name)(tmp_path)
+    assert reader.class_names == sorted({*(quirks.names[n] for n in raw[:-1]), "generic name"})
+    assert sum(it[3] == "train" for it in reader.items()) == 4 * len(raw)

@@ -19,6 +19,16 @@ MODEL_HELP = ("model to evaluate; repeat to compare. Forms: an rs-clip-checkpoin
               "e.g. trained=runs/ckpt. The first model is the one the deltas are computed for.")
 
 
+def _ints(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"expected comma-separated non-negative integers, got {text!r}")
+    return values
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", action="append", required=True, metavar="M", help=MODEL_HELP)
     p.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="where results.json, report.md and plots/ go")
@@ -73,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="a template set (default, resisc45, remote-sensing) or a template with {}; "
                                 "repeat to ensemble (default: 'a satellite photo of {}.')")
         if verb == "fewshot":
-            p.add_argument("--shots", type=int, nargs="+", default=[1, 4, 8, 16, 32], help="K values")
-            p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds per K")
+            p.add_argument("--shots", type=_ints, default=[1, 4, 8, 16, 32],
+                           help="comma-separated shots per class (default 1,4,8,16,32)")
+            p.add_argument("--seeds", type=_ints, default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)")
         if verb == "knn":
             p.add_argument("--k", type=int, default=20, help="neighbours (default 20)")
             p.add_argument("--temperature", type=float, default=0.07, help="vote temperature (default 0.07)")

@@ -79,20 +79,22 @@ class ModelSpec:
 
         from rs_formats.models import create_model
 
-        if self.kind == "checkpoint":
-            return create_model(self.path, device=device, precision=precision)
-        if self.kind == "file":
-            return create_model(self.arch, weights=self.path, device=device, precision=precision)
-        # A random init must be the same every run (and so cacheable): seed it without touching the caller's RNG.
-        quiet = logging.getLogger()  # open_clip warns "no pretrained weights" on the root logger
-        level = quiet.level
-        quiet.setLevel(logging.ERROR)
+        # open_clip logs "No pretrained weights loaded ... initialized randomly" on the root logger even when
+        # rs_formats loads the weights right after: misleading for checkpoints, redundant for random inits.
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)
         try:
+            if self.kind == "checkpoint":
+                return create_model(self.path, device=device, precision=precision)
+            if self.kind == "file":
+                return create_model(self.arch, weights=self.path, device=device, precision=precision)
+            # A random init must be the same every run (and so cacheable): seed it, sparing the caller's RNG.
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(RANDOM_INIT_SEED)
                 return create_model(self.arch, device=device, precision=precision)
         finally:
-            quiet.setLevel(level)
+            root.setLevel(level)
 
 
 @functools.lru_cache(maxsize=64)

@@ -14,7 +14,8 @@ A suite file (YAML or JSON)::
         tasks: [zeroshot, linear_probe, fewshot, knn]
         train_split: train              # optional; split the probes and k-NN learn from (default train)
         templates: default              # zero-shot prompts: a set name (default, resisc45,
-                                        # remote-sensing) or a list of templates with {}
+                                        # remote-sensing) or a list of templates with {} (quote
+                                        # them in YAML: ["a satellite photo of {}."])
         shots: [1, 4, 8, 16, 32]        # few-shot K values
         seeds: [0, 1, 2]                # few-shot seeds
         knn_k: 20
@@ -157,7 +158,8 @@ def load_suite_file(path: str | Path) -> Suite:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        line = getattr(exc, "lineno", None) or getattr(getattr(exc, "problem_mark", None), "line", None)
+        mark = getattr(exc, "problem_mark", None)  # YAML marks count lines from 0
+        line = getattr(exc, "lineno", None) or (mark.line + 1 if mark is not None else None)
         raise SuiteError(f"{path}{f':{line}' if line else ''}: not valid {path.suffix[1:] or 'YAML'}: "
                          f"{str(exc).splitlines()[0]}") from None
     return parse_suite(data, path.parent, str(path))

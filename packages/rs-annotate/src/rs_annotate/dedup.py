@@ -102,20 +102,22 @@ def near_pairs(hashes: Sequence[int] | np.ndarray, threshold: int = 2) -> np.nda
     order = np.argsort(inverse, kind="stable")
     counts = np.bincount(inverse, minlength=uniq.size)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
+    out = [np.empty((0, 2), np.int64)]
+    # The common cases in bulk: pairs of two single images, and exact pairs.
+    single = (counts[upairs[:, 0]] == 1) & (counts[upairs[:, 1]] == 1)
+    out.append(np.stack([order[starts[upairs[single, 0]]], order[starts[upairs[single, 1]]]], axis=1))
+    twins = np.flatnonzero(counts == 2)
+    out.append(np.stack([order[starts[twins]], order[starts[twins] + 1]], axis=1))
 
     def members(u: int) -> np.ndarray:
         return order[starts[u]:starts[u] + counts[u]]
 
-    out = []
-    for u in np.flatnonzero(counts > 1):
+    for u in np.flatnonzero(counts > 2):
         m = members(u)
         i, j = np.triu_indices(m.size, 1)
         out.append(np.stack([m[i], m[j]], axis=1))
-    for a, b in upairs:
-        ma, mb = members(a), members(b)
-        out.append(np.stack(np.meshgrid(ma, mb, indexing="ij"), axis=-1).reshape(-1, 2))
-    if not out:
-        return np.empty((0, 2), np.int64)
+    for a, b in upairs[~single]:
+        out.append(np.stack(np.meshgrid(members(a), members(b), indexing="ij"), axis=-1).reshape(-1, 2))
     pairs = np.sort(np.concatenate(out).astype(np.int64), axis=1)
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 

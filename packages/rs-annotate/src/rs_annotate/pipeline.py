@@ -251,8 +251,13 @@ def _results(reader: Reader, items: Sequence[Any], opts: ConvertOptions, kind: s
         finally:
             _STATE.clear()
         return
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    ctx = mp.get_context(method)
+    # forkserver: workers fork from a clean server process (no inherited threads or locks), and the
+    # preloaded modules (imagehash pulls in scipy) are imported there once instead of once per worker.
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__, "imagehash", "scipy.fftpack"])
+    else:
+        ctx = mp.get_context("spawn")
     cs = max(1, opts.chunksize)
     chunks = [items[i:i + cs] for i in range(0, len(items), cs)]
     with ctx.Pool(workers, initializer=_init_worker, initargs=(reader, opts, kind)) as pool:

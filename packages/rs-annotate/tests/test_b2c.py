@@ -132,3 +132,9 @@ def test_random_captions_avoid_repeats_when_possible():
     for i in range(30):
         caps = boxes_to_captions(boxes, 100, 100, f"v{i}", NO_MANY)
         assert len(set(caps)) == 5, caps
+
+
+def test_land_cover_classes_are_counted_as_areas():
+    boxes = [box("water", 50, 50), box("water", 45, 50), box("low vegetation", 55, 50), box("building", 50, 45)]
+    assert boxes_to_captions(boxes, 100, 100, "l", NO_MANY)[0] == (
+        "There are two water areas, one building and one low vegetation area in the middle of the picture.")

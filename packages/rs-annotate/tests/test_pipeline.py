@@ -1,6 +1,7 @@
 import io
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -167,3 +168,39 @@ def test_corrupt_image_bytes_are_bad_input_not_a_pil_traceback(tmp_path):
         load_image(tmp_path / "missing.png")
     arr = load_image(None, np.zeros((4, 5, 3), np.uint8))
     assert arr.size == (5, 4)
+
+
+SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
+
+
+def test_real_dota_sample_with_missing_images(tmp_path):
+    src = SHARED / "dota"
+    rep = convert("dota", src, tmp_path / "real", workers=1, skip_bad=True, progress=False)
+    assert rep.rows == 2 and rep.n_bad == 3  # three label files whose images are absent upstream
+    assert all("has no image" in b["error"] for b in rep.bad)
+    by_id = {r["image_id"]: r for rs in all_rows(tmp_path / "real").values() for r in rs}
+    big = by_id["dota/P0706"]
+    assert (big["width"], big["height"]) == (256, round(1182 * 256 / 1111))
+    n_lines = sum(1 for line in (src / "labelTxt" / "P0706.txt").read_text().splitlines()[2:] if line.strip())
+    assert len(big["objects"]) == n_lines and len(big["captions"]) == 5
+
+
+def test_classification_and_human_caption_sources(tmp_path):
+    from rs_synth.registry import FORMATS
+
+    FORMATS["imagefolder"].write(tmp_path / "folders", 6, seed=0, size=64)
+    rep = convert("imagefolder", tmp_path / "folders", tmp_path / "cls", workers=1, progress=False)
+    ds = open_dataset(tmp_path / "cls")
+    assert ds.kind == "classification" and ds.class_names and rep.rows > 0
+    for r in (r for s in ds.splits for r in ds.read_table(s).to_pylist()):
+        assert 0 <= r["label"] < len(ds.class_names) and r["captions"] is None
+
+    FORMATS["rsicd"].write(tmp_path / "rsicd", 6, seed=0, size=64)
+    convert("ret3", tmp_path / "rsicd", tmp_path / "caps", workers=1, progress=False)
+    doc = json.loads((tmp_path / "rsicd" / "dataset_rsicd.json").read_text())
+    human = {Path(img["filename"]).stem: [s["raw"] for s in img["sentences"]] for img in doc["images"]}
+    got = [r for rs in all_rows(tmp_path / "caps").values() for r in rs]
+    assert len(got) == len(human)
+    for r in got:  # kept as written (the reader only normalises whitespace), never B2C
+        stem = r["image_id"].rsplit("/", 1)[-1]
+        assert ["".join(c.split()) for c in r["captions"]] == ["".join(c.split()) for c in human[stem]][:5]

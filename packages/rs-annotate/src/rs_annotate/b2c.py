@@ -26,6 +26,8 @@ Decisions where the paper's pseudo-code contradicts itself or is silent (README 
   since labels cover only the source's classes, not everything visible.
 * **No objects at all**: :func:`boxes_to_captions` returns ``[]``; the pipeline skips such images and
   counts them in its report (``empty``), unless asked to keep them with a fixed caption.
+* **Land cover** (LoveDA, ISPRS): mass nouns are counted as areas ("two water areas", "one low
+  vegetation area").
 * **Variety**: a random caption that repeats an earlier one is redrawn (up to 8 times), so images with
   several classes get five different captions where possible.
 * **Determinism**: the random draws are seeded from sha256 of ``(seed, image_id)``, so the captions of
@@ -131,8 +133,20 @@ def singular(noun: str) -> str:
     return f"{head} {word}" if head else word
 
 
+# Land-cover classes of segmentation sources are mass nouns: their regions are counted as areas
+# ("two water areas", not "two waters").
+_MASS_NOUNS = {"agriculture", "vegetation", "water", "barren", "forest", "grass", "grassland", "farmland",
+               "soil", "sand", "snow", "ice", "clutter", "background", "cropland", "wetland", "rangeland"}
+
+
+def countable(name: str) -> str:
+    """The class name as a countable noun phrase ("low vegetation" -> "low vegetation area")."""
+    return f"{name} area" if name.rpartition(" ")[2] in _MASS_NOUNS else name
+
+
 def count_phrase(name: str, n: int, rng: random.Random, cfg: B2CConfig) -> tuple[str, bool]:
     """("three ships", plural?) for a class and its count, replacing large counts as configured."""
+    name = countable(name)
     if n > cfg.many_threshold and rng.random() < cfg.many_prob:
         return f"{rng.choice(cfg.many_words)} {plural(name)}", True
     if n == 1:

@@ -1,5 +1,6 @@
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from PIL import Image
 from rs_annotate.imaging import boxes_in_window, check_boxes, target_size, tile_windows
 from rs_annotate.pipeline import convert, report_path
 from rs_annotate.readers.base import BadInput, Box
+from rs_annotate.readers.dota import DotaReader
 from rs_formats import open_dataset, verify_dataset
 
 
@@ -204,3 +206,22 @@ def test_classification_and_human_caption_sources(tmp_path):
     for r in got:  # kept as written (the reader only normalises whitespace), never B2C
         stem = r["image_id"].rsplit("/", 1)[-1]
         assert ["".join(c.split()) for c in r["captions"]] == ["".join(c.split()) for c in human[stem]][:5]
+
+
+class DyingReader(DotaReader):
+    """DOTA, except that reading the third item kills the worker process (as the OOM killer would)."""
+
+    def read(self, item):
+        if item[0].endswith("2"):
+            os._exit(9)
+        return super().read(item)
+
+
+def test_a_killed_worker_is_a_clear_error_and_leaves_nothing(dota_src, tmp_path, monkeypatch):
+    from rs_annotate.pipeline import WorkerDied
+    from rs_annotate.readers import base
+
+    monkeypatch.setitem(base.READERS, "dying", DyingReader)
+    with pytest.raises(WorkerDied, match="worker process died"):
+        convert("dying", dota_src, tmp_path / "out", workers=2, chunksize=1, progress=False)
+    assert list(tmp_path.iterdir()) == []

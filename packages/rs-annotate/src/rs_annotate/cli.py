@@ -16,6 +16,7 @@ from rs_formats import FormatError
 
 from .b2c import B2CConfig
 from .dedup import KEEP_POLICIES
+from .pipeline import WorkerDied
 from .readers.base import BadInput
 
 PROG = "rs-annotate"
@@ -174,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _run(args)
-    except (BadInput, FormatError, FileExistsError, FileNotFoundError, ValueError) as exc:
+    except (BadInput, FormatError, FileExistsError, FileNotFoundError, ValueError, WorkerDied) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

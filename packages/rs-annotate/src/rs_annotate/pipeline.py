@@ -21,6 +21,8 @@ import sys
 import time
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -260,14 +262,29 @@ def _results(reader: Reader, items: Sequence[Any], opts: ConvertOptions, kind: s
         ctx = mp.get_context("spawn")
     cs = max(1, opts.chunksize)
     chunks = [items[i:i + cs] for i in range(0, len(items), cs)]
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(reader, opts, kind)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(reader, opts, kind))
+    try:
         pending: deque = deque()
         for chunk in chunks:
-            pending.append(pool.apply_async(_work_chunk, (chunk,)))
+            pending.append(pool.submit(_work_chunk, chunk))
             if len(pending) >= 4 * workers:
-                yield from pending.popleft().get()
+                yield from _get(pending.popleft())
         while pending:
-            yield from pending.popleft().get()
+            yield from _get(pending.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _get(future) -> list[tuple[str, Any]]:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise WorkerDied("a worker process died (killed, or out of memory?); nothing was written. "
+                         "Try fewer --workers or tiling very large scenes") from None
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended abnormally (e.g. killed by the out-of-memory killer)."""
 
 
 def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions | None = None,

@@ -175,7 +175,7 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
         _link_final(run_dir, resume)
         return resume
     with ray_session(run.address, num_cpus):
-        from ray.train import Checkpoint, CheckpointConfig, FailureConfig, ScalingConfig
+        from ray.train import CheckpointConfig, FailureConfig, ScalingConfig
         from ray.train import RunConfig as RayRunConfig
         from ray.train.torch import TorchTrainer
 
@@ -187,6 +187,7 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
             train_func,
             train_loop_config={"run": run.to_dict(), "total_steps": facts["total_steps"],
                                "steps_per_epoch": facts["steps_per_epoch"], "dataset_info": facts["dataset_info"],
+                               "resume_from": str(resume) if resume is not None else None,
                                "step_callback": step_callback},
             scaling_config=ScalingConfig(num_workers=run.num_workers, use_gpu=gpus > 0,
                                          resources_per_worker=resources),
@@ -197,7 +198,6 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
                 # Checkpoints are pruned by the train loop (keep last K), which also knows earlier attempts'.
                 checkpoint_config=CheckpointConfig(num_to_keep=None),
             ),
-            resume_from_checkpoint=Checkpoint.from_directory(str(resume)) if resume is not None else None,
         )
         bar = _Progress(run_dir / METRICS, facts["total_steps"], run.optim.batch_size) if progress else None
         try:

@@ -329,15 +329,31 @@ def train_func(config: dict[str, Any]) -> None:
     device = ray.train.torch.get_device()
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    resume = None
-    checkpoint = ray.train.get_checkpoint()
-    if checkpoint is not None:  # a restart after a failure, or a resumed run
-        resume = Path(checkpoint.path)
-    elif config.get("resume_from"):
-        resume = Path(config["resume_from"])
+    resume = _resume_point(run, config.get("resume_from"), device)
     trainer = Trainer(run, config["total_steps"], rank=rank, world=world, device=device, resume_from=resume,
                       dataset_info=config.get("dataset_info"))
     trainer.fit(config.get("step_callback"), config.get("steps_per_epoch"))
+
+
+def _resume_point(run: RunConfig, requested: str | None, device: torch.device) -> Path | None:
+    """The checkpoint every rank resumes from: the newest of Ray's (after a worker failure) and the
+    run directory's (a resumed run, or a checkpoint written just before a crash that Ray never registered).
+    Rank 0 decides, so all ranks agree."""
+    import ray.train
+
+    choice: list[str | None] = [None]
+    if not dist.is_initialized() or dist.get_rank() == 0:
+        from rs_formats import read_checkpoint
+
+        candidates = [latest_checkpoint(run.out), Path(requested) if requested else None]
+        ray_ckpt = ray.train.get_checkpoint()
+        if ray_ckpt is not None:
+            candidates.append(Path(ray_ckpt.path))
+        found = [(read_checkpoint(p).step, str(p)) for p in candidates if p is not None and p.is_dir()]
+        choice = [max(found)[1] if found else None]
+    if dist.is_initialized():
+        dist.broadcast_object_list(choice, src=0)
+    return Path(choice[0]) if choice[0] else None
 
 
 def _quiet_deepspeed() -> None:

@@ -261,9 +261,12 @@ class CaptionBatches(IterableDataset):
         """(reader id, number of readers, micro-batches this reader already produced before the start)."""
         info = get_worker_info()
         k, per_rank = (info.id, info.num_workers) if info is not None else (0, 1)
-        # The DataLoader takes micro-batch j from loader process j % per_rank.
-        done = max(0, (self.start_micro_step - k + per_rank - 1) // per_rank)
-        return self.rank * per_rank + k, self.world * per_rank, done
+        # The DataLoader takes its j-th batch from process j % per_rank. Micro-batch m of the run belongs to
+        # reader m % per_rank, so after a resume at m0 process k plays reader (k + m0) % per_rank.
+        m0 = self.start_micro_step
+        role = (k + m0) % per_rank
+        done = (m0 - role + per_rank - 1) // per_rank
+        return self.rank * per_rank + role, self.world * per_rank, done
 
     def __iter__(self) -> Iterator[Batch]:
         reader, readers, done = self.reader_layout()

@@ -1,0 +1,155 @@
+import io
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import write_caption_dataset
+from PIL import Image
+
+from rs_clip_train.config import ConfigError, DataConfig, DataSource
+from rs_clip_train.data import (
+    AugParams,
+    MixedStream,
+    SourceStream,
+    augment,
+    make_loader,
+    open_caption_dataset,
+    partition,
+    sample_aug,
+)
+
+
+@pytest.fixture(scope="module")
+def many_groups(tmp_path_factory) -> Path:
+    # 16 row groups of 4 rows: enough for whole groups to be dealt to 2 readers.
+    return write_caption_dataset(tmp_path_factory.mktemp("d") / "many", n=64, seed=1, row_group_rows=4,
+                                 name="many")
+
+
+def _ids(stream: SourceStream, n: int) -> list[str]:
+    return [row[0] for row in islice(stream.rows(0), n)]
+
+
+def test_rotations_are_exact_quarter_turns():
+    rng = np.random.default_rng(0)
+    img = Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8))
+    full = (0.0, 0.0, 1.0, 1.0)
+    base = augment(img, AugParams(full, False, 0), 24)
+    assert np.array_equal(base, np.asarray(img))  # a full-box resize to the same size changes nothing
+    for k in range(4):
+        assert np.array_equal(augment(img, AugParams(full, False, k), 24), np.rot90(base, k))
+    flipped = augment(img, AugParams(full, True, 1), 24)
+    assert np.array_equal(flipped, np.rot90(base[:, ::-1], 1))
+    # Sampled parameters with a full crop only ever produce the 8 symmetries of the square.
+    cfg = DataConfig(crop_scale=(1.0, 1.0))
+    seen = set()
+    for seed in range(40):
+        p = sample_aug(np.random.default_rng(seed), cfg, 24, 24)
+        out = augment(img, p, 24)
+        ref = np.rot90(base[:, ::-1] if p.flip else base, p.rot90)
+        assert np.array_equal(out, ref)
+        seen.add((p.flip, p.rot90))
+    assert len(seen) == 8
+
+
+def test_partition_gives_every_row_to_exactly_one_reader():
+    for sizes, readers in [([32] * 6, 2), ([4] * 16, 2), ([5, 7, 3], 4), ([10] * 40, 3)]:
+        seen = []
+        for r in range(readers):
+            for u in partition(sizes, r, readers):
+                seen += [(u.group, i) for i in range(u.offset, u.group_rows, u.stride)]
+        assert sorted(seen) == [(g, i) for g, n in enumerate(sizes) for i in range(n)]
+    assert all(u.stride == 1 for u in partition([4] * 16, 0, 2))  # enough groups: whole shards per reader
+    assert all(u.stride == 2 for u in partition([32] * 6, 0, 2))  # too few: rows interleaved
+
+
+@pytest.mark.parametrize("fixture", ["caption_ds", "many_groups"])
+def test_each_row_read_once_per_epoch_across_workers(request, fixture):
+    ds = open_caption_dataset(request.getfixturevalue(fixture), "train")
+    total = ds.num_rows("train")
+    readers = [SourceStream(ds, "train", 0, r, 2, seed=3, window=2) for r in range(2)]
+    assert sum(s.pass_rows for s in readers) == total
+    per_reader = [_ids(s, s.pass_rows) for s in readers]
+    assert not set(per_reader[0]) & set(per_reader[1])
+    assert sorted(per_reader[0] + per_reader[1]) == sorted(ds.read_table("train", ["image_id"])
+                                                          .column("image_id").to_pylist())
+    # The next pass covers the same rows in a new order.
+    two_passes = _ids(readers[0], 2 * readers[0].pass_rows)
+    first, second = two_passes[: readers[0].pass_rows], two_passes[readers[0].pass_rows:]
+    assert sorted(first) == sorted(second) and first != second
+
+
+def test_mixing_respects_weights(caption_ds, many_groups):
+    sources = [SourceStream(open_caption_dataset(p, "train"), "train", i, 0, 1, seed=0, window=2)
+               for i, p in enumerate([caption_ds, many_groups])]
+    picks = [d for _, d, _ in islice(iter(MixedStream(sources, [3.0, 1.0], seed=0, reader=0)), 4000)]
+    share = picks.count(0) / len(picks)
+    assert abs(share - 0.75) < 0.03  # binomial sd at n=4000 is 0.007
+
+
+def test_streams_resume_exactly_at_any_position(caption_ds, many_groups):
+    def stream(start):
+        sources = [SourceStream(open_caption_dataset(p, "train"), "train", i, 1, 2, seed=5, window=2)
+                   for i, p in enumerate([caption_ds, many_groups])]
+        return [(i, d, row[0]) for i, d, row in islice(iter(MixedStream(sources, [1, 2], 5, 1, start)), 300 - start)]
+
+    full = stream(0)
+    for start in (1, 37, 150):
+        assert stream(start) == full[start:]
+
+
+def _cfg(path: Path, loader_workers: int) -> DataConfig:
+    return DataConfig(sources=[DataSource(str(path))], loader_workers=loader_workers, prefetch_factor=2,
+                      shuffle_window=2)
+
+
+def test_loader_batches_resume_exactly_with_background_workers(caption_ds):
+    from open_clip import get_tokenizer
+
+    from rs_formats.models import register_tiny_configs
+
+    register_tiny_configs()
+    tok = get_tokenizer("RS-Tiny")
+    kw = dict(micro_batch=8, image_size=32, tokenizer=tok, seed=0, rank=1, world=2, pin_memory=False)
+    full = list(islice(iter(make_loader(_cfg(caption_ds, 2), start_micro_step=0, **kw)), 7))
+    tail = list(islice(iter(make_loader(_cfg(caption_ds, 2), start_micro_step=3, **kw)), 4))
+    for a, b in zip(full[3:], tail):
+        assert torch.equal(a.images, b.images) and torch.equal(a.texts, b.texts)
+    b0 = full[0]
+    assert b0.images.shape == (8, 3, 32, 32) and b0.images.dtype == torch.uint8
+    assert b0.texts.shape == (8, 32) and b0.skipped == 0
+    # The in-process path (no loader workers) is the same stream as one background worker.
+    inproc = list(islice(iter(make_loader(_cfg(caption_ds, 0), start_micro_step=0, **kw)), 2))
+    one = list(islice(iter(make_loader(_cfg(caption_ds, 1), start_micro_step=0, **kw)), 2))
+    assert all(torch.equal(a.images, b.images) for a, b in zip(inproc, one))
+
+
+def test_rows_without_captions_or_decodable_images_are_skipped_and_counted(tmp_path):
+    from open_clip import get_tokenizer
+
+    from rs_formats import DatasetWriter
+    from rs_formats.models import register_tiny_configs
+
+    register_tiny_configs()
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 10, 10)).save(buf, format="PNG")
+    with DatasetWriter(tmp_path / "d", name="d", kind="captions") as w:
+        for i in range(12):
+            caps = [] if i == 3 else ["a red square"]
+            data = b"not an image" if i == 5 else buf.getvalue()
+            w.write({"image_id": f"d/{i}", "source": "d", "image": data, "width": 16, "height": 16,
+                     "captions": caps})
+    loader = make_loader(_cfg(tmp_path / "d", 0), micro_batch=10, image_size=16, tokenizer=get_tokenizer("RS-Tiny"),
+                         seed=0, rank=0, world=1, start_micro_step=0, pin_memory=False)
+    batch = next(iter(loader))
+    assert batch.images.shape[0] == 10 and batch.skipped == 2
+
+
+def test_wrong_kind_and_missing_split_are_clear_errors(tmp_path):
+    ds = write_caption_dataset(tmp_path / "cls", n=8, kind="classification", name="cls")
+    with pytest.raises(ConfigError, match="is a 'classification' dataset"):
+        open_caption_dataset(ds, "train")
+    with pytest.raises(ConfigError, match="has no split 'val'"):
+        open_caption_dataset(write_caption_dataset(tmp_path / "c", n=8), "val")

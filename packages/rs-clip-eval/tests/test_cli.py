@@ -93,6 +93,11 @@ def test_single_task_verbs(tiny_checkpoint, data_dir, tmp_path):
     f = json.loads((tmp_path / "f" / "results.json").read_text())["results"]
     assert list(next(iter(f.values()))["synthetic-scenes"]["fewshot"]["shots"]) == ["2"]
     assert main(["linear-probe", "--data", str(data_dir / "scenes"), str(tmp_path / "l"), *common]) == 0
+    # bf16 autocast: runs on a CPU too, and is cached apart from the fp32 embeddings.
+    assert main(["knn", "--data", str(data_dir / "scenes"), "--precision", "amp_bf16", str(tmp_path / "b"),
+                 *common]) == 0
+    b = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert b["cache"]["misses"] == 2 and b["config"]["precision"] == "amp_bf16"
 
 
 def _fails(args, capsys, *needles):

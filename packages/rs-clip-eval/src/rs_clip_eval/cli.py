@@ -36,8 +36,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="embedding cache (default $RS_CLIP_EVAL_CACHE or ~/.cache/rs-clip-eval)")
     p.add_argument("--no-cache", action="store_true", help="always embed afresh and store nothing")
     p.add_argument("--device", default="auto", help="torch device: auto (cuda when available), cpu, cuda, cuda:1")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "bf16", "amp", "amp_bf16"],
-                   help="model precision passed to open_clip (default fp32)")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "amp", "amp_bf16"],
+                   help="fp32 (default), or fp32 weights under fp16 / bf16 autocast (GPUs); part of the cache key")
     p.add_argument("--batch-size", type=int, default=256, help="images per embedding batch (default 256)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader processes decoding images (default 2)")
     p.add_argument("--epochs", type=int, default=None,

@@ -61,6 +61,17 @@ class Embedder:
             self._loaded = self.spec.load(self.device, self.cfg.precision)
         return self._loaded
 
+    def _autocast(self):
+        """open_clip's amp precisions keep fp32 weights and expect the caller to autocast."""
+        import contextlib
+
+        import torch
+
+        if not self.cfg.precision.startswith("amp"):
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if self.cfg.precision == "amp_bf16" else torch.float16
+        return torch.autocast(torch.device(self.device).type, dtype=dtype)
+
     def _key(self, ds: Dataset, split: str, what: str) -> str:
         return self.cache.key(self.fingerprint, ds.manifest_sha256(), split, what, self.cfg.precision)
 
@@ -73,8 +84,9 @@ class Embedder:
             from rs_formats.embed import encode_images
 
             model, preprocess, _ = self._model()
-            return encode_images(model, preprocess, ds, split, batch_size=self.cfg.batch_size,
-                                 num_workers=self.cfg.workers, device=self.device, progress=self.cfg.progress)
+            with self._autocast():
+                    return encode_images(model, preprocess, ds, split, batch_size=self.cfg.batch_size,
+                                     num_workers=self.cfg.workers, device=self.device, progress=self.cfg.progress)
 
         return self.cache.get_or_compute(self._key(ds, split, "images"), compute, self._meta(ds, split, "images"))
 
@@ -86,7 +98,8 @@ class Embedder:
             from rs_formats.embed import encode_texts
 
             model, _, tokenizer = self._model()
-            return encode_texts(model, tokenizer, texts, device=self.device, progress=self.cfg.progress)
+            with self._autocast():
+                return encode_texts(model, tokenizer, texts, device=self.device, progress=self.cfg.progress)
 
         key = self._key(ds, split, f"{what}:{digest}")
         return self.cache.get_or_compute(key, compute, self._meta(ds, split, what))

@@ -207,13 +207,14 @@ def place_objects(rng: np.random.Generator, wm: np.ndarray, wants: list[str], sc
     order = sorted(wants, key=lambda c: -CLASS_SCALE[c])
     placed: list[tuple[Placement, float]] = []
     for cls in order:
+        parts = SHAPES[cls](rng)
+        r_unit = _radius(Placement(cls, 0, 0, 1.0, 0, parts))
         for _ in range(tries):
             size = CLASS_SCALE[cls] * side * scale * rng.uniform(0.8, 1.2)
-            p = Placement(cls, rng.uniform(0, w), rng.uniform(0, h), size, rng.uniform(0, 360),
-                          SHAPES[cls](rng))
+            p = Placement(cls, rng.uniform(0, w), rng.uniform(0, h), size, rng.uniform(0, 360), parts)
             if not _fits(p, wm):
                 continue
-            r = _radius(p)
+            r = r_unit * size
             if all(np.hypot(p.cx - q.cx, p.cy - q.cy) >= spacing * (r + rq) for q, rq in placed):
                 placed.append((p, r))
                 break

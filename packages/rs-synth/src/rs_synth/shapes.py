@@ -31,8 +31,8 @@ class Part:
 
 
 def _jit(rng: np.random.Generator, c: Color, a: int = 14) -> Color:
-    d = rng.integers(-a, a + 1, 3)
-    return tuple(int(v) for v in np.clip(np.asarray(c) + d, 0, 255))  # type: ignore[return-value]
+    d = rng.integers(-a, a + 1, 3).tolist()
+    return (min(255, max(0, c[0] + d[0])), min(255, max(0, c[1] + d[1])), min(255, max(0, c[2] + d[2])))
 
 
 def rect(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:

@@ -105,6 +105,14 @@ def _barrier() -> None:
         dist.barrier()
 
 
+def _gather_objects(obj: Any) -> list[Any]:
+    if not dist.is_initialized():
+        return [obj]
+    out: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
 def _mean_over_ranks(value: float, device: torch.device) -> float:
     t = torch.tensor([value], dtype=torch.float64, device=device)
     if dist.is_initialized():
@@ -130,7 +138,7 @@ class Trainer:
     """State of one worker's training: engine, data, checkpointing. One instance per worker process."""
 
     def __init__(self, run: RunConfig, total_steps: int, *, rank: int, world: int, device: torch.device,
-                 resume_from: Path | None, dataset_info: dict[str, Any] | None = None):
+                 resume_from: Path | None, dataset_info: dict[str, Any] | None = None, node_id: str = ""):
         from .data import make_loader
         from .engine import initialize
         from .loss import ContrastiveModel
@@ -141,6 +149,7 @@ class Trainer:
         self.run_dir = Path(run.out)
         self.ckpt_root = self.run_dir / CHECKPOINTS
         self.dataset_info = dataset_info
+        self.node_id = node_id
         torch.manual_seed(run.seed)  # identical initialisation on every rank
         self.bundle = build_model(run.model)
         self.scalars = to_engine_layout(self.bundle.model)
@@ -244,9 +253,10 @@ class Trainer:
         batches = iter(self.loader)
         window_start, window_steps = time.perf_counter(), 0
         last_saved = None
+        nodes = _gather_objects(self.node_id)
         if self.metrics is not None:
             self.metrics.write({"step": self.step, "event": "start", "total_steps": self.total_steps,
-                                "world_size": self.world, "time": time.time()})
+                                "world_size": self.world, "nodes": nodes, "time": time.time()})
         while self.step < self.total_steps:
             loss_sum, skipped = 0.0, 0
             for _ in range(accum):
@@ -319,6 +329,7 @@ def train_func(config: dict[str, Any]) -> None:
     from .engine import ensure_accelerator_env
 
     ensure_accelerator_env()
+    import ray
     import ray.train
     import ray.train.torch
 
@@ -331,7 +342,7 @@ def train_func(config: dict[str, Any]) -> None:
         torch.cuda.set_device(device)
     resume = _resume_point(run, config.get("resume_from"), device)
     trainer = Trainer(run, config["total_steps"], rank=rank, world=world, device=device, resume_from=resume,
-                      dataset_info=config.get("dataset_info"))
+                      dataset_info=config.get("dataset_info"), node_id=ray.get_runtime_context().get_node_id())
     trainer.fit(config.get("step_callback"), config.get("steps_per_epoch"))
 
 

@@ -1,0 +1,60 @@
+"""Bad input stops before any training, with one line naming the problem (no traceback, no run dir)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import write_caption_dataset
+
+from rs_clip_train.cli import main
+
+
+def _fit(capsys, tmp_path: Path, *args: str) -> tuple[int, str]:
+    code = main(["fit", "--out", str(tmp_path / "run"), "--steps", "2", *args])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+    return code, err
+
+
+def test_unknown_preset(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "--preset", "vit-h-99", "--data", "x", "--out", "y"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'vit-h-99'" in capsys.readouterr().err
+
+
+def test_missing_dataset_dir(capsys, tmp_path):
+    code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--data", str(tmp_path / "nope"))
+    assert code == 2 and f"{tmp_path / 'nope'}: no such dataset directory" in err
+
+
+def test_dataset_of_the_wrong_kind(capsys, tmp_path):
+    ds = write_caption_dataset(tmp_path / "cls", n=8, kind="classification", name="cls")
+    code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--data", str(ds))
+    assert code == 2 and "is a 'classification' dataset; training needs a 'captions' dataset" in err
+
+
+def test_unknown_format_version(capsys, tmp_path, caption_ds):
+    ds = tmp_path / "future"
+    shutil.copytree(caption_ds, ds)
+    manifest = json.loads((ds / "manifest.json").read_text())
+    (ds / "manifest.json").write_text(json.dumps(manifest | {"format_version": 2}))
+    code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--data", str(ds))
+    assert code == 2 and "manifest.json: format_version 2 is not supported" in err
+
+
+def test_unknown_model_and_missing_init(capsys, tmp_path, caption_ds):
+    code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--model", "ViT-Q-1", "--data", str(caption_ds))
+    assert code == 2 and "unknown model 'ViT-Q-1'" in err
+    code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--init", str(tmp_path / "w.pt"), "--data",
+                     str(caption_ds))
+    assert code == 2 and "w.pt: no such file or checkpoint to initialise from" in err
+
+
+def test_missing_out_and_data(capsys, tmp_path):
+    assert main(["fit", "--preset", "tiny", "--data", "x"]) == 2
+    assert "--out RUN_DIR is required" in capsys.readouterr().err
+    assert main(["fit", "--preset", "tiny", "--out", str(tmp_path / "r")]) == 2
+    assert "no training data" in capsys.readouterr().err

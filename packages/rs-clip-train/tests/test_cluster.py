@@ -1,0 +1,54 @@
+"""The cluster path without a cluster: a 2-node local Ray, training submitted as a Ray job."""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def two_nodes():
+    from ray.cluster_utils import Cluster
+
+    # One CPU per node: two 1-CPU workers can only be placed one per node.
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": True,
+                                                            "dashboard_host": "127.0.0.1"})
+    try:
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        yield cluster
+    finally:
+        cluster.shutdown()
+
+
+def test_training_as_a_ray_job_on_two_nodes(two_nodes, caption_ds, tmp_path: Path):
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    from rs_formats.models import create_model
+
+    client = JobSubmissionClient(f"http://{two_nodes.head_node.webui_url}")
+    run_dir = tmp_path / "job-run"
+    entrypoint = (f"{sys.executable} -m rs_clip_train.cli fit --preset tiny --data {caption_ds} --out {run_dir} "
+                  "--steps 4 --num-workers 2 --cpus-per-worker 1 --loader-workers 0 --log-every 1")
+    env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "DS_ACCELERATOR", "RAY_AUTH_MODE") if k in os.environ}
+    job = client.submit_job(entrypoint=entrypoint, runtime_env={"env_vars": env})
+    deadline = time.time() + 300
+    while (status := client.get_job_status(job)) not in {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED}:
+        assert time.time() < deadline, "job did not finish in 300 s"
+        time.sleep(1)
+    logs = client.get_job_logs(job)
+    assert status == JobStatus.SUCCEEDED, logs[-3000:]
+    assert "final checkpoint:" in logs
+
+    start = next(json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines() if '"start"' in x)
+    node_ids = {n.node_id for n in [two_nodes.head_node, *two_nodes.worker_nodes]}
+    assert start["world_size"] == 2 and set(start["nodes"]) == node_ids  # one worker on each node
+
+    model, _, _ = create_model(run_dir / "final")
+    assert json.loads((run_dir / "final" / "manifest.json").read_text())["step"] == 4
+    assert model.logit_scale.dim() == 0

@@ -1,0 +1,167 @@
+"""End to end on a local Ray with 2 CPU workers through DeepSpeed: checkpoints, exact resume, failures."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+HERE = Path(__file__).resolve().parent
+STEPS, EVERY = 12, 4
+# The settings interrupted_run.py uses too: runs with them are comparable step for step.
+ARGS = ["--preset", "tiny", "--steps", str(STEPS), "--num-workers", "2", "--checkpoint-every", str(EVERY),
+        "--log-every", "1", "--loader-workers", "1"]
+
+
+def _cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rs_clip_train.cli", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _losses(run_dir: Path) -> dict[int, float]:
+    out = {}
+    for line in (run_dir / "metrics.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        if "loss" in rec:
+            out[rec["step"]] = rec["loss"]
+    return out
+
+
+def _assert_only_complete_checkpoints(run_dir: Path) -> list[int]:
+    from rs_formats import read_checkpoint
+
+    root = run_dir / "checkpoints"
+    steps = []
+    for entry in root.iterdir():
+        if entry.name.startswith(".") or entry.name == "latest":
+            continue  # staging dirs are hidden; readers never take them for checkpoints
+        steps.append(read_checkpoint(entry).step)
+    return sorted(steps)
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """One local Ray for the in-process runs of this module (fit() uses a running session as is)."""
+    from rs_clip_train.launcher import ray_session
+
+    with ray_session(None):
+        yield
+
+
+@pytest.fixture(scope="module")
+def reference(caption_ds, tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("runs") / "reference"
+    proc = _cli("fit", *ARGS, "--data", str(caption_ds), "--out", str(run_dir))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "final checkpoint:" in proc.stdout
+    return run_dir
+
+
+def test_fit_writes_a_checkpoint_open_clip_loads_and_learns(reference: Path, tmp_path: Path):
+    import open_clip
+    import torch
+    from safetensors.torch import load_file
+
+    final = reference / "final"
+    assert final.resolve() == (reference / "checkpoints" / "step-00000012").resolve()
+    assert (reference / "checkpoints" / "latest").resolve() == final.resolve()
+    assert _assert_only_complete_checkpoints(reference) == [4, 8, 12]  # keep 3
+    manifest = json.loads((final / "manifest.json").read_text())
+    assert manifest["format"] == "rs-clip-checkpoint" and manifest["step"] == STEPS
+    assert manifest["dataset"]["name"] == "toy-scenes" and manifest["config"]["num_workers"] == 2
+
+    # open_clip alone: the architecture from the checkpoint's own config, the weights by file name.
+    cfg = json.loads((final / "open_clip_config.json").read_text())
+    (tmp_path / "from-ckpt.json").write_text(json.dumps(cfg["model_cfg"]))
+    open_clip.add_model_config(tmp_path)
+    model, _, _ = open_clip.create_model_and_transforms("from-ckpt", pretrained=str(final / "model.safetensors"))
+    state = load_file(str(final / "model.safetensors"))
+    assert model.logit_scale.dim() == 0
+    assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
+
+    losses = _losses(reference)
+    assert sorted(losses) == list(range(1, STEPS + 1))
+    first, last = sum(losses[s] for s in (1, 2, 3)) / 3, sum(losses[s] for s in (10, 11, 12)) / 3
+    assert last < first - 0.5, losses
+
+
+def test_resume_after_the_driver_is_killed_is_exact(reference: Path, caption_ds, tmp_path: Path):
+    run_dir = tmp_path / "interrupted"
+    # The driver is killed (SIGKILL, from a worker) after step 6; the last checkpoint is step 4.
+    proc = subprocess.Popen([sys.executable, str(HERE / "interrupted_run.py"), str(caption_ds), str(run_dir),
+                             str(STEPS), "6"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=300)
+    finally:
+        # Ray processes the dead driver started (same session) go with it.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert proc.returncode == -signal.SIGKILL, out[-3000:]
+    assert _assert_only_complete_checkpoints(run_dir) == [4]
+    assert not (run_dir / "final").exists()
+
+    resumed = _cli("fit", *ARGS, "--data", str(caption_ds), "--out", str(run_dir))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    want, got = _losses(reference), _losses(run_dir)
+    assert sorted(got) == sorted(want)
+    for step in want:
+        assert got[step] == pytest.approx(want[step], rel=1e-6, abs=1e-7), step
+    starts = [json.loads(x)["step"] for x in (run_dir / "metrics.jsonl").read_text().splitlines()
+              if '"start"' in x]
+    assert starts == [0, 4]
+
+
+def test_a_killed_worker_is_restarted_from_the_last_checkpoint(reference: Path, caption_ds, tmp_path: Path,
+                                                               local_ray):
+    from rs_clip_train.config import DataSource, preset
+    from rs_clip_train.launcher import fit
+
+    marker = tmp_path / "killed-once"
+
+    def kill_rank1_once(step: int, rank: int, metrics) -> None:
+        if step == 6 and rank == 1 and not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    cfg = preset("tiny")
+    cfg.data.sources = [DataSource(str(caption_ds))]
+    cfg.out, cfg.steps, cfg.num_workers = str(tmp_path / "run"), STEPS, 2
+    cfg.checkpoint_every, cfg.log_every, cfg.data.loader_workers, cfg.max_failures = EVERY, 1, 1, 1
+    final = fit(cfg, step_callback=kill_rank1_once, progress=False)
+    assert marker.exists()
+    assert final.name == "step-00000012"
+    run_dir = tmp_path / "run"
+    starts = [json.loads(x)["step"] for x in (run_dir / "metrics.jsonl").read_text().splitlines()
+              if '"start"' in x]
+    assert starts == [0, 4]
+    want, got = _losses(reference), _losses(run_dir)
+    for step in want:
+        assert got[step] == pytest.approx(want[step], rel=1e-6, abs=1e-7), step
+
+
+def test_a_failing_run_reports_the_error_and_leaves_only_complete_checkpoints(caption_ds, tmp_path: Path,
+                                                                             local_ray):
+    from rs_clip_train.config import DataSource, preset
+    from rs_clip_train.launcher import TrainingFailed, fit
+
+    def fail(step: int, rank: int, metrics) -> None:
+        if step == 3:
+            raise RuntimeError("disk on fire at step 3")
+
+    cfg = preset("tiny")
+    cfg.data.sources = [DataSource(str(caption_ds))]
+    cfg.out, cfg.steps, cfg.checkpoint_every, cfg.max_failures = str(tmp_path / "run"), 6, 2, 0
+    cfg.data.loader_workers = 0
+    with pytest.raises(TrainingFailed, match="disk on fire at step 3"):
+        fit(cfg, step_callback=fail, progress=False)
+    run_dir = tmp_path / "run"
+    assert _assert_only_complete_checkpoints(run_dir) == [2]
+    assert not (run_dir / "final").exists()

@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=600, help="training steps for the tiny model")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the number of synthetic images")
     p.add_argument("--seed", type=int, default=0, help="seed for scenes, captions, init and training")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
+    p.add_argument("--until", choices=("annotate", "train", "eval", "count"), default="count",
+                   help="stop after this stage")
     args = p.parse_args(argv)
     out: Path = args.out
     if out.exists():
@@ -85,26 +88,45 @@ def main(argv: list[str] | None = None) -> int:
     synth, annotate = tool("rs-synth"), tool("rs-annotate")
 
     with d.stage("1. synthetic scenes in source formats (rs-synth)"):
-        for fmt, count in (("dota", 240), ("dior", 160), ("carpk", 60), ("rsicd", 300), ("imagefolder", 400),
-                           ("counting", 300)):
-            d.run(synth, fmt, raw / fmt, "--n", n(count), "--seed", seed, "--size", "256")
+        for fmt, count, name, offset in (
+            ("dota", 240, "dota", 0),
+            ("dior", 160, "dior", 0),
+            ("carpk", 60, "carpk", 0),
+            ("rsicd", 300, "rsicd", 0),
+            ("counting", 400, "counting-train", 1),  # counting scenes to learn from (another seed)
+            ("imagefolder", 400, "scenes", 0),
+            ("counting", 300, "counting", 0),  # the RemoteCount test scenes
+        ):
+            d.run(synth, fmt, raw / name, "--n", n(count), "--seed", str(args.seed + offset), "--size", "256")
 
+    quiet = ("--no-progress",) if args.no_progress else ()
     with d.stage("2. captions from annotations (rs-annotate)"):
-        for fmt in ("dota", "dior", "carpk"):
-            d.run(annotate, "convert", fmt, raw / fmt, ds / fmt, "--seed", seed)
-        d.run(annotate, "convert", "rsicd", raw / "rsicd", ds / "rsicd")
-        d.run(annotate, "convert", "imagefolder", raw / "imagefolder", ds / "scenes")
-        d.run(annotate, "merge", ds / "dota", ds / "dior", ds / "carpk", ds / "rsicd", ds / "merged")
-        d.run(annotate, "dedup", ds / "merged", "--against", ds / "scenes", ds / "train")
+        for fmt, name in (("dota", "dota"), ("dior", "dior"), ("carpk", "carpk")):
+            d.run(annotate, "convert", fmt, raw / name, ds / name, "--seed", seed, "--split", "train", *quiet)
+        d.run(annotate, "convert", "dota", raw / "counting-train", ds / "counting-train", "--seed", seed,
+              "--opt", "source=counting-scenes", "--split", "train", *quiet)
+        d.run(annotate, "convert", "ret3", raw / "rsicd", ds / "rsicd-train", "--opt", "splits=train,val",
+              "--split", "train", *quiet)
+        d.run(annotate, "convert", "ret3", raw / "rsicd", ds / "rsicd-test", "--opt", "splits=test", *quiet)
+        d.run(annotate, "convert", "imagefolder", raw / "scenes", ds / "scenes", *quiet)
+        d.run(tool("rs-count"), "build", "--labels", raw / "counting" / "labelTxt", "--images",
+              raw / "counting" / "images", "--out", ds / "count")
+        # Training data must not contain any evaluation image (pHash, across all evaluation sets).
+        d.run(annotate, "dedup", *(ds / s for s in ("rsicd-train", "dota", "dior", "carpk", "counting-train")),
+              ds / "train", "--against", ds / "rsicd-test", ds / "scenes", ds / "count")
         d.run(annotate, "stats", ds / "train", "--plots", out / "plots" / "annotate")
         d.run(annotate, "show", ds / "train", "-n", "16", out / "plots" / "contact_sheet.png")
 
+    if args.until == "annotate":
+        return 0
     init = out / "init"
     with d.stage("3. contrastive training (rs-clip-train: DeepSpeed on a local Ray)"):
         write_initial_checkpoint(init, args.seed)
         d.run(tool("rs-clip-train"), "fit", "--preset", "tiny", "--data", ds / "train", "--out", out / "run",
               "--init", init, "--steps", str(args.steps), "--num-workers", "1", "--seed", seed)
     trained = out / "run" / "final"
+    if args.until == "train":
+        return 0
 
     with d.stage("4. evaluation (rs-clip-eval)"):
         suite = out / "suite.yaml"
@@ -116,10 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         d.run(tool("rs-clip-eval"), "run", "--model", f"trained={trained}", "--model", f"init={init}",
               "--suite", suite, out / "eval", "--no-cache")
+    if args.until == "eval":
+        return 0
 
     with d.stage("5. RemoteCount (rs-count)"):
-        d.run(tool("rs-count"), "build", "--labels", raw / "counting" / "labelTxt", "--images",
-              raw / "counting" / "images", "--out", ds / "count")
         d.run(tool("rs-count"), "eval", "--model", f"trained={trained}", "--model", f"init={init}",
               "--data", ds / "count", out / "count")
 

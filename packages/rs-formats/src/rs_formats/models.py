@@ -6,7 +6,9 @@ a missing file is an error, never a download.
 
 from __future__ import annotations
 
+import logging
 import pickle
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -119,13 +121,31 @@ def create_model(
         known = ", ".join(sorted(open_clip.list_models())[:12])
         raise ValueError(f"unknown model {name!r}: not an rs-clip checkpoint directory nor an open_clip "
                          f"model name (e.g. {known}, …, {TINY_MODEL})")
-    net, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=None, precision=precision,
-                                                               device=device)
+    with _quiet_random_init_warning():
+        net, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=None, precision=precision,
+                                                                   device=device)
     if wpath is not None:
         state = load_state_dict(wpath)
         load_weights(net, state, wpath, name)
     tokenizer = open_clip.get_tokenizer(name)
     return net.eval(), preprocess, tokenizer
+
+
+@contextmanager
+def _quiet_random_init_warning():
+    """open_clip warns that a model is randomly initialised even when weights are loaded right after."""
+
+    class _Drop(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "No pretrained weights loaded" not in record.getMessage()
+
+    root = logging.getLogger()
+    drop = _Drop()
+    root.addFilter(drop)
+    try:
+        yield
+    finally:
+        root.removeFilter(drop)
 
 
 def load_weights(net: torch.nn.Module, state: dict[str, torch.Tensor], source: Path, name: str) -> None:

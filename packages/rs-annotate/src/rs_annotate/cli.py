@@ -138,8 +138,10 @@ def _run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite)
         report = api.convert(args.format, args.src, args.out, opts)
         print(f"{args.out}: {report.summary()}")
-        if report.n_bad:
-            print(f"skipped {report.n_bad} bad item(s); see {args.out}.report.json", file=sys.stderr)
+        if report.n_bad or report.skipped or report.dropped_by_reader:
+            print(f"{report.n_bad} bad item(s), {report.n_skipped} skipped input(s), "
+                  f"{report.n_dropped_by_reader} box(es) dropped by the format's rules: examples in "
+                  f"{args.out}.report.json", file=sys.stderr)
     elif args.command == "merge":
         r = api.merge(args.datasets, args.out, name=args.name, overwrite=args.overwrite)
         print(f"{args.out}: {r['rows']} rows from {len(args.datasets)} datasets")

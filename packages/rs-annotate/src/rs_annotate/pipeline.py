@@ -95,6 +95,10 @@ class ConvertOptions:
             raise ValueError(f"tile_min_visible must be in (0, 1], got {self.tile_min_visible}")
 
 
+#: Examples listed per reason in the report's ``skipped`` and ``dropped_by_reader`` tables.
+MAX_EXAMPLES = 10
+
+
 @dataclass
 class ConvertReport:
     format: str
@@ -108,8 +112,15 @@ class ConvertReport:
     bad: list[dict[str, Any]] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     clipped_boxes: int = 0
+    #: Invalid boxes dropped by ``bad_boxes="drop"`` (zero area, wholly outside the image).
     dropped_boxes: int = 0
     dropped_by_tiling: int = 0
+    #: Inputs the reader passed over while listing (stray files, videos without annotations' video, ...):
+    #: ``{reason: {"count": n, "examples": [path, ...]}}``.
+    skipped: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Boxes the source's own rules drop (VisDrone's ignored regions, SDD's lost rows), from
+    #: ``Sample.meta["dropped"]``: ``{reason: {"count": n, "examples": [image_id, ...]}}``.
+    dropped_by_reader: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -117,15 +128,54 @@ class ConvertReport:
     def n_bad(self) -> int:
         return len(self.bad)
 
+    @property
+    def n_skipped(self) -> int:
+        return sum(v["count"] for v in self.skipped.values())
+
+    @property
+    def n_dropped_by_reader(self) -> int:
+        return sum(v["count"] for v in self.dropped_by_reader.values())
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["n_bad"] = self.n_bad
         d["n_empty"] = len(self.empty)
+        d["n_skipped"] = self.n_skipped
+        d["n_dropped_by_reader"] = self.n_dropped_by_reader
         return d
 
     def summary(self) -> str:
-        return (f"{self.rows} rows from {self.items} items ({self.n_bad} bad, {len(self.empty)} without objects, "
-                f"{self.clipped_boxes} boxes clipped, {self.dropped_boxes} dropped) in {self.seconds:.1f} s")
+        text = (f"{self.rows} rows from {self.items} items ({self.n_bad} bad, {len(self.empty)} without objects, "
+                f"{self.clipped_boxes} boxes clipped, {self.dropped_boxes} dropped")
+        if self.skipped:
+            text += f"; {self.n_skipped} inputs skipped: {_by_reason(self.skipped)}"
+        if self.dropped_by_reader:
+            text += f"; {self.n_dropped_by_reader} boxes dropped by {self.format} rules: " \
+                    f"{_by_reason(self.dropped_by_reader)}"
+        return text + f") in {self.seconds:.1f} s"
+
+
+def _by_reason(table: dict[str, dict[str, Any]]) -> str:
+    ranked = sorted(table.items(), key=lambda kv: (-kv[1]["count"], kv[0]))  # most frequent first
+    return ", ".join(f"{v['count']} {reason}" for reason, v in ranked)
+
+
+def _tally(table: dict[str, dict[str, Any]], reason: str, count: int, example: str) -> None:
+    entry = table.setdefault(reason, {"count": 0, "examples": []})
+    entry["count"] += count
+    if len(entry["examples"]) < MAX_EXAMPLES:
+        entry["examples"].append(example)
+
+
+def _skip_reason(problem: BadInput) -> str:
+    return problem.message.removesuffix("; skipped")
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def report_path(out: str | Path) -> Path:
@@ -170,7 +220,8 @@ def process_sample(sample: Sample, opts: ConvertOptions, kind: str) -> dict[str,
                              f"{width}x{height}")
     check = check_boxes(sample.boxes, width, height, path, drop_bad=opts.bad_boxes == "drop")
     result: dict[str, Any] = {"rows": [], "empty": [], "clipped": check.clipped, "dropped": check.dropped,
-                              "dropped_by_tiling": 0}
+                              "dropped_by_tiling": 0, "image_id": sample.image_id,
+                              "dropped_by_reader": dict(sample.meta.get("dropped") or {})}
     if tiled and max(width, height) > opts.tile:
         windows = tile_windows(width, height, opts.tile, opts.tile_overlap)
     else:
@@ -307,10 +358,13 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
     class_names = reader.class_names if kind == "classification" else None
     items = list(reader.items())
     if not items:
-        raise BadInput(src, f"no {fmt} items found")
+        skipped = f" ({len(reader.skipped)} input(s) skipped, e.g. {reader.skipped[0]})" if reader.skipped else ""
+        raise BadInput(src, f"no {fmt} items found{skipped}")
     workers = min(opts.workers or os.cpu_count() or 1, len(items))
     report = ConvertReport(format=fmt, src=str(src), out=str(out), items=len(items),
                            options=_options_json(opts))
+    for problem in reader.skipped:
+        _tally(report.skipped, _skip_reason(problem), 1, _relative(problem.path, reader.root))
     sources: Counter[str] = Counter()
     objects_per_class: Counter[str] = Counter()
     from tqdm import tqdm
@@ -331,6 +385,9 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
                 report.clipped_boxes += value["clipped"]
                 report.dropped_boxes += value["dropped"]
                 report.dropped_by_tiling += value["dropped_by_tiling"]
+                for reason, n in sorted(value["dropped_by_reader"].items()):
+                    if n:
+                        _tally(report.dropped_by_reader, reason, n, value["image_id"])
                 report.empty.extend(value["empty"])
                 for row in value["rows"]:
                     split = row.pop("_split")
@@ -345,13 +402,15 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
             bar.close()
         if report.rows == 0:
             raise BadInput(src, f"nothing to write: {len(items)} item(s), {report.n_bad} bad, "
-                                f"{len(report.empty)} without objects")
+                                f"{len(report.empty)} without objects, {report.n_skipped} input(s) skipped")
         report.rows_per_source = dict(sorted(sources.items()))
         for name, n in report.rows_per_source.items():
             writer.add_source(name, license=reader_cls.info.license, n_images=n, url=reader_cls.info.url)
         writer.stats["convert"] = {
             "format": fmt, "items": report.items, "bad": report.n_bad, "empty": len(report.empty),
             "objects": report.objects, "objects_per_class": dict(sorted(objects_per_class.items())),
+            "skipped": {k: v["count"] for k, v in report.skipped.items()},
+            "dropped_by_reader": {k: v["count"] for k, v in report.dropped_by_reader.items()},
             "options": report.options,
         }
     report.seconds = round(time.perf_counter() - started, 3)

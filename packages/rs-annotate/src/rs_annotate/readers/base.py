@@ -94,6 +94,10 @@ class Reader:
         if not self.root.is_dir():
             raise BadInput(self.root, "no such directory")
         self.options = options
+        #: Inputs passed over while listing (stray files, videos without frames, ...), each a BadInput
+        #: naming the path and why (its message, without a trailing "; skipped"). The convert report counts
+        #: them by reason, so nothing vanishes silently. Filled in the parent process (__init__ / items).
+        self.skipped: list[BadInput] = []
 
     @property
     def name(self) -> str:
@@ -104,7 +108,11 @@ class Reader:
         raise NotImplementedError
 
     def read(self, item: Any) -> Sample:
-        """One item to a Sample; raises :class:`BadInput` for anything malformed."""
+        """One item to a Sample; raises :class:`BadInput` for anything malformed.
+
+        Boxes a source's rules drop (VisDrone's ignored regions, SDD's lost rows) are counted per reason
+        in ``Sample.meta["dropped"]`` (``{"reason": n}``); the convert report adds them up.
+        """
         raise NotImplementedError
 
 

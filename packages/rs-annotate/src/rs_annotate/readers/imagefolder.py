@@ -118,8 +118,6 @@ class ImageFolderReader(Reader):
         if isinstance(names, str):
             names = json.loads(names)
         self.names = {**self.quirks.names, **names}
-        #: Files and folders passed over, each as a BadInput naming the path and why (for the run report).
-        self.skipped: list[BadInput] = []
         self._items: list[tuple[str, str, int, str]] = []
         self._scan()
 

@@ -130,8 +130,6 @@ class SddReader(Reader):
         if self.stride < 1:
             raise ValueError(f"stride must be >= 1, not {self.stride}")
         self.video_dir = self.root / options.get("video_dir", "videos")
-        #: Videos passed over (missing_video="skip"), each as a BadInput naming the path and why.
-        self.skipped: list[BadInput] = []
 
     def _annotation_files(self) -> list[Path]:
         found = sorted(Path(top) / "annotations.txt" for top, _, files in os.walk(self.root)
@@ -155,6 +153,7 @@ class SddReader(Reader):
 
     def items(self) -> Sequence[tuple[str, str, str, int, tuple[Row, ...], int]]:
         out = []
+        self.skipped = []  # listing again must not count a skipped video twice
         for ann in self._annotation_files():
             video = self._video_for(ann)
             if video is None:

@@ -27,11 +27,12 @@ def convert(format: str, src: str | Path, out: str | Path, options: ConvertOptio
     return _convert(format, src, out, options, **overrides)
 
 
-def datasets() -> list[dict[str, str]]:
+def datasets() -> list[dict[str, Any]]:
     """Every registered source format with its layout, license note and source URL."""
     from .readers import load_all
 
     load_all()
     return [{"name": name, "title": cls.info.title, "kind": cls.info.kind, "layout": cls.info.layout,
-             "license": cls.info.license, "url": cls.info.url}
+             "license": cls.info.license, "url": cls.info.url,
+             "aliases": {a.name: dict(a.defaults) for a in cls.info.aliases}}
             for name, cls in sorted(READERS.items())]

@@ -163,6 +163,10 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "datasets":
         for info in api.datasets():
             print(f"{info['name']}  [{info['kind']}]  {info['title']}")
+            if info["aliases"]:
+                names = ", ".join(f"{a} ({' '.join(f'{k}={v}' for k, v in o.items())})" if o else a
+                                  for a, o in info["aliases"].items())
+                print(f"  aliases: {names}")
             print(f"  source:  {info['url']}")
             print(f"  license: {info['license']}")
             print("  layout:")

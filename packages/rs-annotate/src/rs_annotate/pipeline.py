@@ -42,7 +42,7 @@ from .imaging import (
     target_size,
     tile_windows,
 )
-from .readers.base import BadInput, Reader, Sample, get_reader
+from .readers.base import BadInput, Reader, Sample, resolve_format
 
 GENERATOR = f"rs-annotate {__version__}"
 
@@ -123,6 +123,8 @@ class ConvertReport:
     dropped_by_reader: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
     options: dict[str, Any] = field(default_factory=dict)
+    #: The reader's own format name (``format`` may be an alias of it: rsicd -> ret3).
+    reader: str = ""
 
     @property
     def n_bad(self) -> int:
@@ -352,8 +354,9 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
     out = Path(out)
     if out.exists() and not opts.overwrite:
         raise FileExistsError(f"{out}: already exists (use overwrite to replace it)")
-    reader_cls = get_reader(fmt)
-    reader = reader_cls(src, **opts.reader_options)
+    reader_cls, alias_defaults = resolve_format(fmt)
+    reader_options = {**alias_defaults, **opts.reader_options}
+    reader = reader_cls(src, **reader_options)
     kind = reader_cls.info.kind
     class_names = reader.class_names if kind == "classification" else None
     items = list(reader.items())
@@ -362,7 +365,8 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
         raise BadInput(src, f"no {fmt} items found{skipped}")
     workers = min(opts.workers or os.cpu_count() or 1, len(items))
     report = ConvertReport(format=fmt, src=str(src), out=str(out), items=len(items),
-                           options=_options_json(opts))
+                           options={**_options_json(opts), "reader_options": reader_options},
+                           reader=reader_cls.info.name)
     for problem in reader.skipped:
         _tally(report.skipped, _skip_reason(problem), 1, _relative(problem.path, reader.root))
     sources: Counter[str] = Counter()
@@ -407,7 +411,8 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
         for name, n in report.rows_per_source.items():
             writer.add_source(name, license=reader_cls.info.license, n_images=n, url=reader_cls.info.url)
         writer.stats["convert"] = {
-            "format": fmt, "items": report.items, "bad": report.n_bad, "empty": len(report.empty),
+            "format": fmt, "reader": report.reader, "items": report.items, "bad": report.n_bad,
+            "empty": len(report.empty),
             "objects": report.objects, "objects_per_class": dict(sorted(objects_per_class.items())),
             "skipped": {k: v["count"] for k, v in report.skipped.items()},
             "dropped_by_reader": {k: v["count"] for k, v in report.dropped_by_reader.items()},

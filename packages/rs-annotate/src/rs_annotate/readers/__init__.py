@@ -5,10 +5,23 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .base import READERS, BadInput, Box, Reader, ReaderInfo, Sample, get_reader, register
+from .base import (
+    ALIASES,
+    READERS,
+    Alias,
+    BadInput,
+    Box,
+    Reader,
+    ReaderInfo,
+    Sample,
+    get_reader,
+    register,
+    resolve_format,
+)
 
 __all__ = [
-    "READERS", "BadInput", "Box", "Reader", "ReaderInfo", "Sample", "get_reader", "register", "load_all",
+    "ALIASES", "READERS", "Alias", "BadInput", "Box", "Reader", "ReaderInfo", "Sample", "get_reader", "load_all",
+    "register", "resolve_format",
 ]
 
 

@@ -8,7 +8,7 @@ M2B on masks). Image decoding, resizing, B2C and hashing happen later in the pip
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,6 +67,18 @@ class BadInput(Exception):
 
 
 @dataclass(frozen=True)
+class Alias:
+    """Another format name for a reader, with the reader options it implies.
+
+    ``rs-annotate convert rsicd`` is the ``ret3`` reader with ``source=rsicd``; options the user passes
+    win over these defaults.
+    """
+
+    name: str
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ReaderInfo:
     """What `rs-annotate datasets` prints about a format."""
 
@@ -76,6 +88,7 @@ class ReaderInfo:
     license: str
     url: str
     kind: str = "captions"  # the rs-dataset kind it converts to
+    aliases: tuple[Alias, ...] = ()
 
 
 class Reader:
@@ -117,22 +130,40 @@ class Reader:
 
 
 READERS: dict[str, type[Reader]] = {}
+#: alias name -> (the reader's own name, the alias); filled by :func:`register` from ``info.aliases``.
+ALIASES: dict[str, tuple[str, Alias]] = {}
 
 
 def register(cls: type[Reader]) -> type[Reader]:
-    """Class decorator: make a reader available to ``rs-annotate convert <name>``."""
-    READERS[cls.info.name] = cls
+    """Class decorator: make a reader available to ``rs-annotate convert <name>`` and its aliases."""
+    info = cls.info
+    for name in (info.name, *(a.name for a in info.aliases)):
+        owner = READERS.get(name) or (READERS.get(ALIASES[name][0]) if name in ALIASES else None)
+        if owner is not None and owner.info.name != info.name:
+            raise ValueError(f"format name {name!r} of {cls.__name__} is already taken by {owner.__name__}")
+    READERS[info.name] = cls
+    for alias in info.aliases:
+        ALIASES[alias.name] = (info.name, alias)
     return cls
 
 
-def get_reader(name: str) -> type[Reader]:
+def resolve_format(name: str) -> tuple[type[Reader], dict[str, Any]]:
+    """The reader of a format name or alias, and the reader options the alias implies."""
     from . import load_all
 
     load_all()
-    try:
-        return READERS[name]
-    except KeyError:
-        raise ValueError(f"unknown format {name!r}; known formats: {', '.join(sorted(READERS))}") from None
+    if name in READERS:
+        return READERS[name], {}
+    if name in ALIASES:
+        target, alias = ALIASES[name]
+        return READERS[target], dict(alias.defaults)
+    known = sorted(READERS.keys() | ALIASES.keys())
+    raise ValueError(f"unknown format {name!r}; known formats: {', '.join(known)}")
+
+
+def get_reader(name: str) -> type[Reader]:
+    """The reader class of a format name or alias."""
+    return resolve_format(name)[0]
 
 
 def parse_float(token: str, path: Path, line: int, what: str = "coordinate") -> float:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .base import BadInput, Box, ReaderInfo, register
+from .base import Alias, BadInput, Box, ReaderInfo, register
 from .voc import SPLIT_NAMES, VocReader, XmlDoc, parse_difficult, rotated_box
 
 _HBB = ("box_xmin", "box_ymin", "box_xmax", "box_ymax")
@@ -70,6 +70,7 @@ class HrscReader(VocReader):
         license="HRSC2016: research use (see the dataset page)",
         url="https://www.kaggle.com/datasets/guofeng/hrsc2016",
         kind="captions",
+        aliases=(Alias("hrsc2016"),),  # rs-synth's name for the format
     )
     ANNOTATIONS = ("FullDataSet/Annotations", "*/Annotations", "Annotations")
     IMAGES = ("FullDataSet/AllImages", "*/AllImages", "AllImages")

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .base import BadInput, Reader, ReaderInfo, Sample, register
+from .base import Alias, BadInput, Reader, ReaderInfo, Sample, register
 from .isaid import names_option
 
 IMAGE_DIRS = ("images", "imgs", "RSICD_images", "Images", "UCM_captions_images")
@@ -114,6 +114,9 @@ class Ret3Reader(Reader):
         license="RSICD, RSITMD, UCM-captions, Sydney-captions: research use; see each dataset's page",
         url="https://github.com/201528014227051/RSICD_optimal",
         kind="captions",
+        # The source names are what each set's own JSON calls it ("dataset": "ucm" for UCM-captions).
+        aliases=(Alias("rsicd", {"source": "rsicd"}), Alias("rsitmd", {"source": "rsitmd"}),
+                 Alias("ucm-captions", {"source": "ucm"}), Alias("sydney", {"source": "sydney"})),
     )
 
     def _json_path(self) -> Path:

@@ -70,7 +70,7 @@ def test_missing_image_and_bad_file(tmp_path):
     with pytest.raises(BadInput, match="image gone.jpg not found"):
         reader.read(reader.items()[0])
     (tmp_path / "annotations.json").write_text('{"annotations": [')
-    with pytest.raises(BadInput, match="not a JSON file"):
+    with pytest.raises(BadInput, match="not valid JSON"):
         get_reader("auair")(tmp_path).items()
     _auair(tmp_path, [], categories="Human")
     with pytest.raises(BadInput, match="'categories' must be a list"):

@@ -15,13 +15,13 @@ exist is a :class:`BadInput` for that entry alone (named by its index and image 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from ..classnames import normalize
 from .base import BadInput, Box, Reader, ReaderInfo, Sample, register
+from .files import read_json
 
 JSON_CANDIDATES = ("annotations.json", "auair2019annotations/annotations.json")
 IMAGE_DIR_CANDIDATES = ("images", "auair2019data/images")
@@ -115,10 +115,7 @@ class AuairReader(Reader):
         raise BadInput(self.root, "no images/ folder beside the JSON (nor auair2019data/images); pass image_dir=")
 
     def _load(self) -> tuple[list[str], list[Any]]:
-        try:
-            data = json.loads(self.json_path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BadInput(self.json_path, f"not a JSON file: {e}") from None
+        data = read_json(self.json_path)
         if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
             raise BadInput(self.json_path, "expected an object with an 'annotations' list")
         categories = data.get("categories")

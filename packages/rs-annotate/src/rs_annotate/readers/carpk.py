@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import BadInput, Box, Reader, ReaderInfo, Sample, parse_float, register
-from .dota import index_images, read_text
+from .files import index_images, read_text
 
 SPLIT_FILES = ("train", "test")
 

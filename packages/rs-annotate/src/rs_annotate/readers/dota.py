@@ -15,29 +15,7 @@ from typing import Any
 
 from ..classnames import DOTA, normalize
 from .base import BadInput, Box, Reader, ReaderInfo, Sample, parse_float, register
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-SPLITS = ("train", "val", "test")
-
-
-def index_images(folder: Path) -> dict[str, Path]:
-    """Image files directly in ``folder`` by stem (if a stem has several, the first name in sorted order)."""
-    found: dict[str, Path] = {}
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
-                found.setdefault(path.stem, path)
-    return found
-
-
-def read_text(path: Path) -> str:
-    """A label file as text, or BadInput (unreadable, not UTF-8)."""
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as e:
-        raise BadInput(path, f"cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError as e:
-        raise BadInput(path, f"not UTF-8 text (byte {e.start})") from None
+from .files import SPLITS, index_images, read_text
 
 
 def parse_labeltxt(text: str, path: Path, *, drop_difficult: bool = False,

@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from .base import Alias, BadInput, Box, ReaderInfo, register
-from .voc import SPLIT_NAMES, VocReader, XmlDoc, parse_difficult, rotated_box
+from .files import SPLITS
+from .voc import VocReader, XmlDoc, parse_difficult, rotated_box
 
 _HBB = ("box_xmin", "box_ymin", "box_xmax", "box_ymax")
 _OBB = ("mbox_cx", "mbox_cy", "mbox_w", "mbox_h", "mbox_ang")
@@ -76,7 +77,7 @@ class HrscReader(VocReader):
     IMAGES = ("FullDataSet/AllImages", "*/AllImages", "AllImages")
     SOURCE = "hrsc"
     SPLIT_LISTS: ClassVar[tuple[tuple[str, str], ...]] = (
-        *((f"ImageSets/{s}.txt", s) for s in SPLIT_NAMES), ("ImageSets/trainval.txt", "train"))
+        *((f"ImageSets/{s}.txt", s) for s in SPLITS), ("ImageSets/trainval.txt", "train"))
 
     def parse(self, doc: XmlDoc) -> tuple[list[Box], tuple[int, int] | None, dict[str, Any]]:
         mode = self.options.get("boxes", "hbb")

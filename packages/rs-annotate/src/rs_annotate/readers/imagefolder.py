@@ -38,8 +38,10 @@ from typing import Any
 
 from ..classnames import normalize
 from .base import BadInput, Reader, ReaderInfo, Sample, register
+from .files import IMAGE_SUFFIXES
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
+# WebP too: scene sets are often re-saved as WebP, and here no label file must pair with the image.
+IMAGE_EXTENSIONS = frozenset({*IMAGE_SUFFIXES, ".webp"})
 SPLIT_RULES = ("sorted", "random", "train", "test")
 
 def is_image_file(path: str | Path) -> bool:
@@ -215,6 +217,11 @@ ImageFolderReader.info = _info(ImageFolderReader.quirks)
 register(ImageFolderReader)
 
 _RESEARCH = "free for research use (no licence file in the release); check the authors' terms"
+_RSI_CB_NAMES = {"sandbeach": "sand beach", "parkinglot": "parking lot", "storage_room": "storage room"}
+_RSSCN7_NAMES = {
+    "aGrass": "grass", "bField": "field", "cIndustry": "industry", "dRiverLake": "river or lake",
+    "eForest": "forest", "fResident": "residential", "gParking": "parking",
+}
 
 FOLDER_SETS: tuple[FolderSet, ...] = (
     FolderSet(
@@ -288,7 +295,7 @@ FOLDER_SETS: tuple[FolderSet, ...] = (
         url="https://github.com/lehaifeng/RSI-CB", license=_RESEARCH,
         layout="RSI-CB128/\n  <category>/\n    <class>/<id>.tif\n  e.g. transportation/airport_runway/ ...",
         image_dirs=("RSI-CB128",), class_depth=2,
-        names={"sandbeach": "sand beach", "parkinglot": "parking lot", "storage_room": "storage room"},
+        names=_RSI_CB_NAMES,
         note="Classes are the second-level folders; the category folders above them are ignored.",
     ),
     FolderSet(
@@ -296,7 +303,7 @@ FOLDER_SETS: tuple[FolderSet, ...] = (
         url="https://github.com/lehaifeng/RSI-CB", license=_RESEARCH,
         layout="RSI-CB256/\n  <category>/\n    <class>/<id>.tif\n  e.g. water area/sea/ ...",
         image_dirs=("RSI-CB256",), class_depth=2,
-        names={"sandbeach": "sand beach", "parkinglot": "parking lot", "storage_room": "storage room"},
+        names=_RSI_CB_NAMES,
         note="Classes are the second-level folders; the category folders above them are ignored.",
     ),
     FolderSet(
@@ -316,21 +323,14 @@ FOLDER_SETS: tuple[FolderSet, ...] = (
         url="https://github.com/palewithout/RSSCN7 (Zou et al. 2015)", license=_RESEARCH,
         layout="RSSCN7/\n  aGrass/a001.jpg ...\n  dRiverLake/ ...\n  gParking/ ...",
         image_dirs=("RSSCN7",),
-        names={
-            "aGrass": "grass", "bField": "field", "cIndustry": "industry", "dRiverLake": "river or lake",
-            "eForest": "forest", "fResident": "residential", "gParking": "parking",
-        },
+        names=_RSSCN7_NAMES,
         note="The letter prefixes (a..g) of the folder names are dropped.",
     ),
     FolderSet(
         name="rs2800", title="RS2800 (2,800 images in 7 classes: the RSSCN7 collection)",
         url="https://github.com/palewithout/RSSCN7 (Zou et al. 2015)", license=_RESEARCH,
         layout="RS2800/\n  aGrass/ (or Grass/) ...\n  dRiverLake/ (or RiverLake/) ...",
-        names={
-            "aGrass": "grass", "bField": "field", "cIndustry": "industry", "dRiverLake": "river or lake",
-            "RiverLake": "river or lake", "eForest": "forest", "fResident": "residential",
-            "Resident": "residential", "gParking": "parking",
-        },
+        names={**_RSSCN7_NAMES, "RiverLake": "river or lake", "Resident": "residential"},
         note="Folder names with or without RSSCN7's letter prefixes.",
     ),
 )

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from ..classnames import normalize
 from ..m2b import decode_rgb_mask, instance_mask_to_boxes
 from .base import BadInput, Reader, ReaderInfo, Sample, register
-from .dota import IMAGE_SUFFIXES
+from .files import IMAGE_SUFFIXES, check_same_size, image_size, load_array, names_option
 
 # iSAID devkit class order and colours (RGB), index 0 = background.
 ISAID_CLASSES = ("background", "ship", "storage_tank", "baseball_diamond", "tennis_court", "basketball_court",
@@ -30,36 +29,6 @@ ISAID_PALETTE = ((0, 0, 0), (0, 0, 63), (0, 63, 63), (0, 63, 0), (0, 63, 127), (
                  (0, 127, 191), (0, 127, 255), (0, 100, 155))
 COLOR_SUFFIX = "_instance_color_RGB"
 ID_SUFFIX = "_instance_id_RGB"
-
-
-def names_option(value: str | Any) -> list[str]:
-    """A list option given as a sequence or as a comma-separated string (the CLI's ``--opt splits=a,b``)."""
-    return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else list(value)
-
-
-def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the image header, without decoding the pixels."""
-    try:
-        with Image.open(path) as im:
-            return im.size
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise BadInput(path, f"cannot read image header: {e}") from None
-
-
-def load_array(path: Path, mode: str | None = None) -> np.ndarray:
-    """Pixels of a label image (converted to ``mode`` when given), or BadInput for a broken file."""
-    try:
-        with Image.open(path) as im:
-            if mode is not None and im.mode != mode:
-                im = im.convert(mode)
-            return np.asarray(im)
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise BadInput(path, f"cannot decode: {e}") from None
-
-
-def check_same_size(mask: np.ndarray, mask_path: Path, size: tuple[int, int], what: str) -> None:
-    if (mask.shape[1], mask.shape[0]) != size:
-        raise BadInput(mask_path, f"mask is {mask.shape[1]}x{mask.shape[0]} but {what} is {size[0]}x{size[1]}")
 
 
 def instance_classes(ids: np.ndarray, classes: np.ndarray, path: Path) -> dict[int, int]:

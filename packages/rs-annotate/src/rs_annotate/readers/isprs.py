@@ -24,7 +24,7 @@ import numpy as np
 
 from ..m2b import decode_rgb_mask, mask_to_boxes
 from .base import BadInput, Reader, ReaderInfo, Sample, register
-from .isaid import check_same_size, image_size, load_array, names_option
+from .files import check_same_size, image_size, load_array, names_option
 
 ISPRS_CLASSES = ("impervious surface", "building", "low vegetation", "tree", "car", "clutter")
 ISPRS_PALETTE = ((255, 255, 255), (0, 0, 255), (0, 255, 255), (0, 255, 0), (255, 255, 0), (255, 0, 0))

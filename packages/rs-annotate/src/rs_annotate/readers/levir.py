@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from .base import BadInput, Box, Reader, ReaderInfo, Sample, parse_float, register
-from .dota import index_images, read_text
+from .files import index_images, read_text
 
 CLASSES: dict[int, str] = {1: "airplane", 2: "ship", 3: "oil tank"}
 _FIELDS = re.compile(r"[\s,]+")

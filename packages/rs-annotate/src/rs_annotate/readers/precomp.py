@@ -21,17 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from .base import BadInput, Reader, ReaderInfo, Sample, register
+from .files import SPLITS, read_text
 from .ret3 import clean_caption
-
-SPLITS = ("train", "val", "test")
 
 
 def _lines(path: Path) -> list[str]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise BadInput(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
-    return [line.strip() for line in text.splitlines()]
+    return [line.strip() for line in read_text(path).splitlines()]
 
 
 def group_captions(

@@ -13,13 +13,12 @@ every image's captions as they are. ``meta["n_captions"]`` records the count in 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from .base import Alias, BadInput, Reader, ReaderInfo, Sample, register
-from .isaid import names_option
+from .files import names_option, read_json
 
 IMAGE_DIRS = ("images", "imgs", "RSICD_images", "Images", "UCM_captions_images")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
@@ -52,14 +51,7 @@ def find_json(root: Path) -> Path:
 
 def load_json(path: Path) -> tuple[list[Any], str | None]:
     """The ``images`` list and the ``dataset`` name of a Karpathy-style JSON file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise BadInput(path, f"cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError as e:
-        raise BadInput(path, f"not UTF-8 text (byte {e.start})") from None
-    except json.JSONDecodeError as e:
-        raise BadInput(path, f"not valid JSON: {e.msg} (column {e.colno})", e.lineno) from None
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise BadInput(path, "missing key 'images' (expected {\"images\": [...], \"dataset\": ...})")
     name = data.get("dataset")

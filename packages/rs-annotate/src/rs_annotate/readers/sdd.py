@@ -34,7 +34,7 @@ import numpy as np
 
 from ..classnames import normalize
 from .base import BadInput, Box, Reader, ReaderInfo, Sample, parse_float, register
-from .dota import read_text
+from .files import read_text
 
 VIDEO_SUFFIXES = (".mov", ".mp4", ".avi", ".mkv")
 Row = tuple[str, float, float, float, float]  # label, x0, y0, x1, y1

@@ -28,7 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import BadInput, Box, Reader, ReaderInfo, Sample, parse_float, register
-from .dota import index_images, read_text
+from .files import index_images, read_text
 
 CATEGORIES: dict[int, str] = {
     0: "ignored regions", 1: "pedestrian", 2: "people", 3: "bicycle", 4: "car", 5: "van", 6: "truck",

@@ -24,9 +24,8 @@ from xml.parsers import expat
 
 from ..classnames import DIOR, HRRSD, RSOD, normalize
 from .base import BadInput, Box, Reader, ReaderInfo, Sample, parse_float, register
-from .dota import IMAGE_SUFFIXES
+from .files import IMAGE_SUFFIXES, SPLITS
 
-SPLIT_NAMES = ("train", "val", "test")
 _CORNERS = ("x_left_top", "y_left_top", "x_right_top", "y_right_top",
             "x_right_bottom", "y_right_bottom", "x_left_bottom", "y_left_bottom")
 
@@ -164,7 +163,7 @@ class VocReader(Reader):
     TABLE: ClassVar[dict[str, str] | None] = None
     SOURCE: ClassVar[str] = "voc"
     SPLIT_LISTS: ClassVar[tuple[tuple[str, str], ...]] = tuple(
-        (f"ImageSets/Main/{s}.txt", s) for s in SPLIT_NAMES)
+        (f"ImageSets/Main/{s}.txt", s) for s in SPLITS)
 
     def _option_globs(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
         value = self.options.get(key)

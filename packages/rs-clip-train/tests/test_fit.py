@@ -73,7 +73,7 @@ def test_fit_writes_a_checkpoint_open_clip_loads_and_learns(reference: Path, tmp
     assert _assert_only_complete_checkpoints(reference) == [4, 8, 12]  # keep 3
     manifest = json.loads((final / "manifest.json").read_text())
     assert manifest["format"] == "rs-clip-checkpoint" and manifest["step"] == STEPS
-    assert manifest["dataset"]["name"] == "toy-scenes" and manifest["config"]["num_workers"] == 2
+    assert manifest["dataset"]["name"] == "synth-rsicd" and manifest["config"]["num_workers"] == 2
 
     # open_clip alone: the architecture from the checkpoint's own config, the weights by file name.
     cfg = json.loads((final / "open_clip_config.json").read_text())

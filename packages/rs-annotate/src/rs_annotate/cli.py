@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("-n", type=int, default=16, help="number of images (default 16)")
     w.add_argument("--split", default=None, help="split to show (default: the first)")
     w.add_argument("--columns", type=int, default=4, help="images per row (default 4)")
+    w.add_argument("--seed", type=int, default=0,
+                   help="seed of the sample: images are drawn at random per source and dealt round-robin over "
+                        "the sources; the same seed shows the same images (default 0)")
 
     v = sub.add_parser("validate", help="verify checksums and schema, and check every row")
     v.add_argument("dataset", metavar="DS", help="dataset directory")
@@ -153,7 +156,7 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "stats":
         print(json.dumps(api.stats(args.dataset, plots=args.plots), indent=2))
     elif args.command == "show":
-        print(api.show(args.dataset, args.out, n=args.n, split=args.split, columns=args.columns))
+        print(api.show(args.dataset, args.out, n=args.n, split=args.split, columns=args.columns, seed=args.seed))
     elif args.command == "validate":
         r = api.validate(args.dataset, decode=not args.no_decode)
         for problem in r["problems"]:

@@ -1,17 +1,70 @@
-"""Contact sheet: the first ``n`` images of a dataset with their boxes and a caption, as one PNG."""
+"""Contact sheet: ``n`` images of a dataset with their boxes and a caption, as one PNG.
+
+The images are a seeded sample dealt round-robin over the sources (sorted by name), so a merged dataset
+shows every source rather than its first one, and the same seed always shows the same images.
+"""
 
 from __future__ import annotations
 
 import io
+import random
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from rs_formats import FormatError, open_dataset
+import pyarrow.parquet as pq
+
+from rs_formats import Dataset, FormatError, open_dataset
+
+_COLUMNS = ["image_id", "source", "image", "captions", "objects", "label"]
+
+
+def pick_rows(sources: Sequence[str], n: int, seed: int = 0) -> list[int]:
+    """Indices of ``n`` rows (all when fewer): per source a seeded shuffle, then one from each source in turn.
+
+    Each source is shuffled by its own generator, so adding a source never changes which rows another
+    source contributes, only how many.
+    """
+    by_source: dict[str, list[int]] = {}
+    for i, src in enumerate(sources):
+        by_source.setdefault(src, []).append(i)
+    queues = []
+    for src in sorted(by_source):
+        rows = by_source[src]
+        random.Random(f"{seed}/{src}").shuffle(rows)
+        queues.append(rows)
+    picked: list[int] = []
+    depth = 0
+    while len(picked) < min(n, len(sources)):
+        picked.extend(q[depth] for q in queues if depth < len(q))
+        depth += 1
+    return picked[:n]
+
+
+def _read_rows(ds: Dataset, split: str, indices: Sequence[int]) -> list[dict[str, Any]]:
+    """The rows at ``indices`` of ``split``, in that order, reading only the row groups that hold them."""
+    wanted = sorted(indices)
+    found: dict[int, dict[str, Any]] = {}
+    start, k = 0, 0
+    for group in ds.row_groups(split):
+        end = start + group.num_rows
+        local = []
+        while k < len(wanted) and wanted[k] < end:
+            local.append(wanted[k] - start)
+            k += 1
+        if local:
+            table = pq.ParquetFile(group.shard).read_row_group(group.index, columns=_COLUMNS)
+            for i, row in zip(local, table.take(local).to_pylist()):
+                found[start + i] = row
+        start = end
+    return [found[i] for i in indices]
 
 
 def show(dataset: str | Path, out: str | Path, *, n: int = 16, split: str | None = None,
-         columns: int = 4) -> Path:
-    """Draw ``n`` rows of ``split`` (default: the first split) with boxes and captions into ``out``."""
+         columns: int = 4, seed: int = 0) -> Path:
+    """Draw ``n`` rows of ``split`` (default: the first split), a seeded sample spread over the sources
+    (:func:`pick_rows`), with boxes and captions into ``out``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,12 +76,8 @@ def show(dataset: str | Path, out: str | Path, *, n: int = 16, split: str | None
         raise ValueError(f"n must be >= 1, got {n}")
     ds = open_dataset(dataset)
     split = split or ds.splits[0]
-    rows = []
-    for batch in ds.iter_batches(split, columns=["image_id", "image", "captions", "objects", "label"],
-                                 batch_size=max(1, n)):
-        rows.extend(batch.to_pylist()[: n - len(rows)])
-        if len(rows) >= n:
-            break
+    sources = ds.read_table(split, columns=["source"]).column("source").to_pylist()
+    rows = _read_rows(ds, split, pick_rows(sources, n, seed))
     if not rows:
         raise FormatError(ds.path, f"split {split!r} has no rows to show")
     cols = min(columns, len(rows))

@@ -170,8 +170,25 @@ def summarise(d: Demo, out: Path) -> None:
 
 
 def headline_metrics(eval_results: dict, count_results: dict) -> list[tuple[str, float, float]]:
-    raise NotImplementedError  # filled in once the result layouts are final
-
+    """(metric, trained, init) rows from rs-clip-eval's and rs-count's results.json, all in %."""
+    ev = eval_results["results"]
+    ret, cls = ev["trained"]["synthetic-RSICD"], ev["trained"]["synthetic-scenes"]
+    ret0, cls0 = ev["init"]["synthetic-RSICD"], ev["init"]["synthetic-scenes"]
+    rows = [
+        ("retrieval mean recall (synthetic RSICD)", ret["retrieval"]["mean_recall"],
+         ret0["retrieval"]["mean_recall"]),
+        ("zero-shot top-1 (synthetic scenes)", cls["zeroshot"]["top1"], cls0["zeroshot"]["top1"]),
+        ("linear probe top-1", cls["linear_probe"]["top1"], cls0["linear_probe"]["top1"]),
+    ]
+    for k in cls["fewshot"]["shots"]:
+        rows.append((f"{k}-shot linear probe top-1 (mean over seeds)", cls["fewshot"]["shots"][k]["mean"],
+                     cls0["fewshot"]["shots"][k]["mean"]))
+    rows.append(("k-NN top-1 (k=20, T=0.07)", cls["knn"]["top1"], cls0["knn"]["top1"]))
+    count = {(r["model"], r["variant"]): r for r in count_results["results"]}
+    for variant in ("words", "digits"):
+        rows.append((f"RemoteCount top-1 ({variant}; chance 10)", 100 * count["trained", variant]["topk"]["top1"],
+                     100 * count["init", variant]["topk"]["top1"]))
+    return rows
 
 if __name__ == "__main__":
     os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -27,7 +27,7 @@ Decisions where the paper's pseudo-code contradicts itself or is silent (README 
 * **No objects at all**: :func:`boxes_to_captions` returns ``[]``; the pipeline skips such images and
   counts them in its report (``empty``), unless asked to keep them with a fixed caption.
 * **Land cover** (LoveDA, ISPRS): mass nouns are counted as areas ("two water areas", "one low
-  vegetation area").
+  vegetation area", "three agricultural areas").
 * **Variety**: a random caption that repeats an earlier one is redrawn (up to 8 times), so images with
   several classes get five different captions where possible.
 * **Determinism**: the random draws are seeded from sha256 of ``(seed, image_id)``, so the captions of
@@ -133,15 +133,22 @@ def singular(noun: str) -> str:
     return f"{head} {word}" if head else word
 
 
-# Land-cover classes of segmentation sources are mass nouns: their regions are counted as areas
-# ("two water areas", not "two waters").
+# Land-cover classes of segmentation sources are mass nouns (or, like "barren", adjectives): their
+# regions are counted as areas ("two water areas", not "two waters"; "one barren area").
 _MASS_NOUNS = {"agriculture", "vegetation", "water", "barren", "forest", "grass", "grassland", "farmland",
                "soil", "sand", "snow", "ice", "clutter", "background", "cropland", "wetland", "rangeland"}
+# Where the noun itself before "area" reads wrong, its adjective: "two agricultural areas".
+_AREA_ADJECTIVE = {"agriculture": "agricultural"}
 
 
 def countable(name: str) -> str:
-    """The class name as a countable noun phrase ("low vegetation" -> "low vegetation area")."""
-    return f"{name} area" if name.rpartition(" ")[2] in _MASS_NOUNS else name
+    """The class name as a countable noun phrase ("low vegetation" -> "low vegetation area",
+    "agriculture" -> "agricultural area")."""
+    head, _, last = name.rpartition(" ")
+    if last not in _MASS_NOUNS:
+        return name
+    word = f"{_AREA_ADJECTIVE.get(last, last)} area"
+    return f"{head} {word}" if head else word
 
 
 def count_phrase(name: str, n: int, rng: random.Random, cfg: B2CConfig) -> tuple[str, bool]:

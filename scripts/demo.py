@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=REPO / "demo_out", help="where everything goes (replaced)")
     p.add_argument("--steps", type=int, default=600, help="training steps for the tiny model")
+    p.add_argument("--train-workers", type=int, default=1,
+                   help="Ray Train workers (DeepSpeed processes) for the training stage")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the number of synthetic images")
     p.add_argument("--seed", type=int, default=0, help="seed for scenes, captions, init and training")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
@@ -123,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     with d.stage("3. contrastive training (rs-clip-train: DeepSpeed on a local Ray)"):
         write_initial_checkpoint(init, args.seed)
         d.run(tool("rs-clip-train"), "fit", "--preset", "tiny", "--data", ds / "train", "--out", out / "run",
-              "--init", init, "--steps", str(args.steps), "--num-workers", "1", "--seed", seed)
+              "--init", init, "--steps", str(args.steps), "--num-workers", str(args.train_workers), "--seed", seed)
     trained = out / "run" / "final"
     if args.until == "train":
         return 0
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         suite = out / "suite.yaml"
         suite.write_text(
             "name: demo\nprobe: {epochs: 200}\ndatasets:\n"
-            f"  - path: {ds / 'rsicd'}\n    name: synthetic-RSICD\n    tasks: [retrieval]\n"
+            f"  - path: {ds / 'rsicd-test'}\n    name: synthetic-RSICD\n    tasks: [retrieval]\n"
             f"  - path: {ds / 'scenes'}\n    name: synthetic-scenes\n"
             "    tasks: [zeroshot, linear_probe, fewshot, knn]\n    shots: [1, 4, 16]\n    seeds: [0, 1]\n"
         )

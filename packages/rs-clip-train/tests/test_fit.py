@@ -165,3 +165,17 @@ def test_a_failing_run_reports_the_error_and_leaves_only_complete_checkpoints(ca
     run_dir = tmp_path / "run"
     assert _assert_only_complete_checkpoints(run_dir) == [2]
     assert not (run_dir / "final").exists()
+
+
+def test_more_workers_than_the_local_machine_holds_is_an_error_not_a_hang(local_ray):
+    import ray
+
+    from rs_clip_train.config import ConfigError
+    from rs_clip_train.launcher import _check_resources
+
+    cpus = ray.cluster_resources()["CPU"]
+    _check_resources(int(cpus), {"CPU": 1.0})
+    with pytest.raises(ConfigError, match=r"need .* CPU, but the Ray cluster has"):
+        _check_resources(int(cpus) + 1, {"CPU": 1.0})
+    with pytest.raises(ConfigError, match="GPU"):
+        _check_resources(1, {"CPU": 1.0, "GPU": 1.0})

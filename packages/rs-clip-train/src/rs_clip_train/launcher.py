@@ -81,23 +81,27 @@ def plan(run: RunConfig) -> dict[str, Any]:
 
 
 @contextmanager
-def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[None]:
-    """Connect to a cluster, or start a private local Ray for this run (and stop it afterwards)."""
+def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[bool]:
+    """Connect to a cluster, or start a private local Ray for this run (and stop it afterwards).
+
+    Yields whether the session is a private local one (whose resources are all there will be)."""
     import ray
 
     if ray.is_initialized():  # an embedding program (or a test) owns the session
-        yield
+        yield False
         return
     address = address or os.environ.get("RAY_ADDRESS")
     if address:
         ray.init(address=address, log_to_driver=True)
+        local = False
     else:
         # A private single-machine cluster: no token auth to set up, nothing reachable from outside.
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", num_cpus=num_cpus,
                  log_to_driver=True)
+        local = True
     try:
-        yield
+        yield local
     finally:
         ray.shutdown()
 
@@ -110,10 +114,22 @@ def _gpus_per_worker(run: RunConfig) -> float:
     return 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
 
 
+def _check_resources(workers: int, per_worker: dict[str, float]) -> None:
+    """Ray would wait forever for resources the cluster does not have: say so instead."""
+    import ray
+
+    have = ray.cluster_resources()
+    for name, amount in per_worker.items():
+        if workers * amount > have.get(name, 0):
+            hint = " (fewer --num-workers, or a smaller --cpus-per-worker)" if name == "CPU" else ""
+            raise ConfigError(f"{workers} workers x {amount:g} {name} need {workers * amount:g} {name}, but the Ray "
+                              f"cluster has {have.get(name, 0):g}{hint}")
+
+
 class _Progress:
     """The console bar, fed from metrics.jsonl (which every node writes to the shared run directory)."""
 
-    def __init__(self, path: Path, total: int, batch: int):
+    def __init__(self, path: Path, total: int):
         from tqdm import tqdm
 
         self.path, self.total = path, total
@@ -174,7 +190,7 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
         print(f"{run_dir}: already trained to step {facts['total_steps']} ({resume}); nothing to do")
         _link_final(run_dir, resume)
         return resume
-    with ray_session(run.address, num_cpus):
+    with ray_session(run.address, num_cpus) as local:
         from ray.train import CheckpointConfig, FailureConfig, ScalingConfig
         from ray.train import RunConfig as RayRunConfig
         from ray.train.torch import TorchTrainer
@@ -183,6 +199,8 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
 
         gpus = _gpus_per_worker(run)
         resources = {"CPU": run.cpus_per_worker} | ({"GPU": gpus} if gpus else {})
+        if local:  # a cluster may still grow (autoscaler); a private local Ray will not
+            _check_resources(run.num_workers, resources)
         trainer = TorchTrainer(
             train_func,
             train_loop_config={"run": run.to_dict(), "total_steps": facts["total_steps"],
@@ -199,7 +217,7 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
                 checkpoint_config=CheckpointConfig(num_to_keep=None),
             ),
         )
-        bar = _Progress(run_dir / METRICS, facts["total_steps"], run.optim.batch_size) if progress else None
+        bar = _Progress(run_dir / METRICS, facts["total_steps"]) if progress else None
         try:
             if bar is not None:
                 with bar:

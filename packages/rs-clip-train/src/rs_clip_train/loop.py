@@ -257,8 +257,9 @@ class Trainer:
         if self.metrics is not None:
             self.metrics.write({"step": self.step, "event": "start", "total_steps": self.total_steps,
                                 "world_size": self.world, "nodes": nodes, "time": time.time()})
+        # The loss stays on the device between log steps: reading it every step would stall the GPU.
+        loss_sum, skipped = torch.zeros((), device=self.device), 0
         while self.step < self.total_steps:
-            loss_sum, skipped = 0.0, 0
             for _ in range(accum):
                 batch = next(batches)
                 images = normalize(batch.images.to(self.device, non_blocking=True), self.mean, self.std)
@@ -266,16 +267,19 @@ class Trainer:
                 loss = engine(images, texts)
                 engine.backward(loss)
                 engine.step()
-                loss_sum += float(loss.detach())
+                loss_sum += loss.detach().float()
                 skipped += batch.skipped
-            if not math.isfinite(loss_sum):
-                raise FloatingPointError(f"loss is {loss_sum} at step {self.step + 1}: lower the lr or check the data")
             self.step += 1
             window_steps += 1
             record = None
             is_last = self.step == self.total_steps
             if self.step % run.log_every == 0 or is_last or self.step % run.checkpoint_every == 0:
-                record = self._metrics(loss_sum / accum, skipped, window_start, window_steps, steps_per_epoch)
+                loss_value = float(loss_sum) / (accum * window_steps)  # mean over the steps since the last log
+                if not math.isfinite(loss_value):
+                    raise FloatingPointError(f"loss is {loss_value} before step {self.step}: lower the lr or check "
+                                             "the data")
+                record = self._metrics(loss_value, skipped, window_start, window_steps, steps_per_epoch)
+                loss_sum, skipped = torch.zeros((), device=self.device), 0
                 window_start, window_steps = time.perf_counter(), 0
                 if self.metrics is not None:
                     self.metrics.write(record)
@@ -283,6 +287,7 @@ class Trainer:
                 step_callback(self.step, self.rank, record)
             if self.step % run.checkpoint_every == 0 or is_last:
                 last_saved = self.save(record or {})
+                window_start = time.perf_counter()  # pairs/s measures training, not checkpoint writing
         if self.rank == 0 and last_saved is not None:
             _relink(self.run_dir / "final", f"{CHECKPOINTS}/{last_saved.name}")
         if self.metrics is not None:

@@ -6,7 +6,11 @@ Four loops in one process, on the same model, batch and precision (one worker, n
 * ``deepspeed_synthetic``: the DeepSpeed engine rs-clip-train builds, same synthetic tensors;
 * ``torch_from_shards``: plain torch fed by rs-clip-train's loader (Parquet -> decode -> augment -> tokens in
   background processes -> device);
-* ``deepspeed_from_shards``: what every rs-clip-train worker runs (engine + loader).
+* ``deepspeed_from_shards``: what every rs-clip-train worker runs (engine + loader);
+* ``loader_only``: the loader alone, batches copied to the device and dropped: the data ceiling.
+
+On a GPU the loader runs on otherwise idle cores, so end-to-end can reach the device ceiling when
+``loader_only`` exceeds it; on a small CPU the loader and the model compete for the same cores.
 
 Reported ratios: ``end_to_end = deepspeed_from_shards / ceiling_torch`` (target >= 0.95 on a GPU) and
 ``deepspeed_overhead = 1 - deepspeed_synthetic / ceiling_torch`` (target <= 0.08).
@@ -96,6 +100,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64, help="batch size (pairs per step)")
     ap.add_argument("--steps", type=int, default=30, help="timed steps per loop")
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps first")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (best of each mode reported)")
     ap.add_argument("--precision", default="auto", help="as rs-clip-train --precision")
     ap.add_argument("--zero-stage", type=int, default=0)
     ap.add_argument("--compile", action="store_true", help="torch.compile both models")
@@ -177,13 +182,23 @@ def main() -> None:
             engine.step()
         return step
 
-    results = {}
-    for name, make, source in [("ceiling_torch", torch_step_fn, lambda: repeat(synthetic)),
-                               ("deepspeed_synthetic", ds_step_fn, lambda: repeat(synthetic)),
-                               ("torch_from_shards", torch_step_fn, shards),
-                               ("deepspeed_from_shards", ds_step_fn, shards)]:
-        results[name] = _time(make(), source(), args.warmup, args.steps, args.batch, device)
-        print(f"{name:<24} {results[name]:>10.1f} pairs/s", flush=True)
+    # Interleaved rounds, best of each: on a shared machine load comes and goes, and a mode measured only
+    # while something else ran would be misjudged.
+    modes = {"loader_only": (lambda: (lambda batch: None), shards),
+             "ceiling_torch": (torch_step_fn, lambda: repeat(synthetic)),
+             "deepspeed_synthetic": (ds_step_fn, lambda: repeat(synthetic)),
+             "torch_from_shards": (torch_step_fn, shards),
+             "deepspeed_from_shards": (ds_step_fn, shards)}
+    steps = {name: make() for name, (make, _) in modes.items()}
+    rounds: dict[str, list[float]] = {name: [] for name in modes}
+    for r in range(args.rounds):
+        for name, (_, source) in modes.items():
+            # A fresh loader per measurement: one left running would prefetch while other modes are timed.
+            rounds[name].append(_time(steps[name], source(), args.warmup, args.steps, args.batch, device))
+        print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in rounds.items()), flush=True)
+    results = {name: max(v) for name, v in rounds.items()}
+    for name, value in results.items():
+        print(f"{name:<24} {value:>10.1f} pairs/s (best of {args.rounds})")
 
     ratios = {
         "end_to_end": results["deepspeed_from_shards"] / results["ceiling_torch"],
@@ -197,7 +212,7 @@ def main() -> None:
     record = {
         "model": args.model, "batch": args.batch, "precision": precision, "zero_stage": args.zero_stage,
         "compile": args.compile, "loader_workers": args.loader_workers, "image_px": args.image_px,
-        "steps": args.steps, "pairs_per_s": results, "ratios": ratios,
+        "steps": args.steps, "rounds": rounds, "pairs_per_s": results, "ratios": ratios,
         "device": torch.cuda.get_device_name(device) if cuda else f"cpu ({os.cpu_count()} cores, {platform.processor()})",
         "versions": {"torch": torch.__version__, "deepspeed": deepspeed.__version__},
         "date": time.strftime("%Y-%m-%d"),

@@ -160,11 +160,32 @@ def test_a_failing_run_reports_the_error_and_leaves_only_complete_checkpoints(ca
     cfg.data.sources = [DataSource(str(caption_ds))]
     cfg.out, cfg.steps, cfg.checkpoint_every, cfg.max_failures = str(tmp_path / "run"), 6, 2, 0
     cfg.data.loader_workers = 0
+    cfg.eval_data, cfg.eval_split = str(caption_ds), "train"  # retrieval scored at each checkpoint
     with pytest.raises(TrainingFailed, match="disk on fire at step 3"):
         fit(cfg, step_callback=fail, progress=False)
     run_dir = tmp_path / "run"
     assert _assert_only_complete_checkpoints(run_dir) == [2]
     assert not (run_dir / "final").exists()
+
+    # The evaluation of checkpoint 2 is the one rs-clip-eval computes from the checkpoint on disk.
+    from rs_clip_eval.retrieval import retrieval_metrics
+    from rs_clip_eval.runner import captions_of
+    from rs_formats import open_dataset
+    from rs_formats.embed import encode_images, encode_texts
+    from rs_formats.models import create_model
+
+    logged = next(json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()
+                  if "eval/mean_recall" in x)
+    ckpt = run_dir / "checkpoints" / "step-00000002"
+    assert logged["step"] == 2
+    assert json.loads((ckpt / "manifest.json").read_text())["metrics"]["eval/mean_recall"] == \
+        logged["eval/mean_recall"]
+    model, preprocess, tokenizer = create_model(ckpt)
+    ds = open_dataset(caption_ds)
+    texts, owner = captions_of(ds, "train")
+    again = retrieval_metrics(encode_images(model, preprocess, ds, "train", num_workers=0, progress=False),
+                              encode_texts(model, tokenizer, texts), owner)
+    assert again["mean_recall"] == pytest.approx(logged["eval/mean_recall"], abs=1e-6)
 
 
 def test_more_workers_than_the_local_machine_holds_is_an_error_not_a_hang(local_ray):

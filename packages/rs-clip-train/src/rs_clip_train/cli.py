@@ -36,6 +36,8 @@ _OVERRIDES = {
     "keep": (None, "keep"),
     "log_every": (None, "log_every"),
     "max_failures": (None, "max_failures"),
+    "eval_data": (None, "eval_data"),
+    "eval_split": (None, "eval_split"),
 }
 
 
@@ -127,6 +129,9 @@ def _add_run_flags(p: argparse.ArgumentParser) -> None:
     k.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (one is always written at the end)")
     k.add_argument("--keep", type=int, help="most recent checkpoints to keep")
     k.add_argument("--log-every", type=int, help="steps between metrics lines")
+    k.add_argument("--eval-data", metavar="DIR", help="a captions dataset scored for image-text retrieval at every "
+                   "checkpoint (needs rs-clip-eval); results go to metrics.jsonl and the checkpoint manifest")
+    k.add_argument("--eval-split", help="split of --eval-data to score (default test)")
 
 
 def resolve(args: argparse.Namespace) -> RunConfig:

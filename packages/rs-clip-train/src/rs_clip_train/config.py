@@ -110,6 +110,9 @@ class RunConfig:
     address: str | None = None
     #: Restarts after a worker failure, each from the last checkpoint (-1 = unlimited).
     max_failures: int = 3
+    #: A captions dataset scored for retrieval at every checkpoint (needs rs-clip-eval); None = no eval.
+    eval_data: str | None = None
+    eval_split: str = "test"
 
     # -- derived -----------------------------------------------------------------------------------
     def micro_batch(self) -> int:

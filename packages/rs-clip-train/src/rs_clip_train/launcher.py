@@ -31,6 +31,8 @@ def _absolute(run: RunConfig) -> RunConfig:
         src.path = str(Path(src.path).expanduser().resolve())
     if run.model.init:
         run.model.init = str(Path(run.model.init).expanduser().resolve())
+    if run.eval_data:
+        run.eval_data = str(Path(run.eval_data).expanduser().resolve())
     if Path(run.model.name).expanduser().is_dir():
         run.model.name = str(Path(run.model.name).expanduser().resolve())
     return run
@@ -182,6 +184,10 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
     run = _absolute(run.validate())
     check_model(run)
     facts = plan(run)
+    if run.eval_data:
+        from .evaluate import check
+
+        check(run.eval_data, run.eval_split)
     run_dir = Path(run.out)
     run_dir.mkdir(parents=True, exist_ok=True)
     run.save(run_dir / "run.yaml")

@@ -222,6 +222,13 @@ class Trainer:
         _barrier()  # every rank's part of the engine state is on disk
         if self.rank == 0:
             b = self.bundle
+            if self.run.eval_data:
+                from .evaluate import retrieval
+
+                scores = retrieval(state, b.name, self.run.eval_data, self.run.eval_split, self.device)
+                metrics = {**metrics, **scores}
+                if self.metrics is not None:
+                    self.metrics.write({"step": self.step, **scores})
             write_checkpoint(final, state, model_name=b.name, step=self.step, config=self.run.to_dict(),
                              metrics=metrics, dataset=self.dataset_info, model_config=b.model_cfg,
                              preprocess_config=b.preprocess_cfg, extra={TRAIN_STATE: staging}, overwrite=True)

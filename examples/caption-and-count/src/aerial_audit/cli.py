@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from rs_annotate.readers.base import BadInput as AnnotateBadInput
+from rs_annotate import BadInput as AnnotateBadInput
 from rs_formats import FormatError
 
 from .audit import audit

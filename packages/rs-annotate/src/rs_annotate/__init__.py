@@ -18,6 +18,8 @@ from .api import (  # noqa: E402
     stats,
     validate,
 )
+from .pipeline import WorkerDied  # noqa: E402
+from .readers.base import BadInput  # noqa: E402
 
-__all__ = ["ConvertOptions", "ConvertReport", "__version__", "convert", "datasets", "dedup", "merge", "show",
+__all__ = ["BadInput", "ConvertOptions", "ConvertReport", "WorkerDied", "__version__", "convert", "datasets", "dedup", "merge", "show",
            "stats", "validate"]

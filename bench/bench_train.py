@@ -40,7 +40,7 @@ import torch  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from rs_clip_train.config import DataConfig, DataSource, preset  # noqa: E402
-from rs_clip_train.data import make_loader, normalize  # noqa: E402
+from rs_clip_train.data import Normalize, make_loader  # noqa: E402
 from rs_clip_train.engine import cuda_available, ensure_accelerator_env, initialize, resolve_precision  # noqa: E402
 from rs_clip_train.loss import ContrastiveModel  # noqa: E402
 from rs_clip_train.model import build_model, param_groups, to_engine_layout  # noqa: E402
@@ -153,7 +153,7 @@ def main() -> None:
         for b in loader:
             yield b.images.to(device, non_blocking=True), b.texts.to(device, non_blocking=True)
 
-    mean, std = pre["mean"], pre["std"]
+    normalize = Normalize(pre["mean"], pre["std"], device)
 
     def torch_step_fn():
         _, module = fresh()
@@ -164,7 +164,7 @@ def main() -> None:
         def step(batch):
             images, texts = batch
             with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-                loss = module(normalize(images, mean, std), texts)
+                loss = module(normalize(images), texts)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
@@ -177,7 +177,7 @@ def main() -> None:
 
         def step(batch):
             images, texts = batch
-            loss = engine(normalize(images, mean, std), texts)
+            loss = engine(normalize(images), texts)
             engine.backward(loss)
             engine.step()
         return step

@@ -15,9 +15,12 @@ pytestmark = pytest.mark.slow
 def two_nodes():
     from ray.cluster_utils import Cluster
 
+    from rs_clip_train.launcher import free_port
+
     # One CPU per node: two 1-CPU workers can only be placed one per node.
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": True,
-                                                            "dashboard_host": "127.0.0.1"})
+                                                            "dashboard_host": "127.0.0.1",
+                                                            "dashboard_port": free_port(8265)})
     try:
         cluster.add_node(num_cpus=1)
         cluster.wait_for_nodes()

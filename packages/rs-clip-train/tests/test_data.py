@@ -153,3 +153,16 @@ def test_wrong_kind_and_missing_split_are_clear_errors(tmp_path):
         open_caption_dataset(ds, "train")
     with pytest.raises(ConfigError, match="has no split 'val'"):
         open_caption_dataset(write_caption_dataset(tmp_path / "c", n=8), "val")
+
+
+def test_device_normalisation_matches_open_clip_preprocessing():
+    from torchvision.transforms.functional import normalize, to_tensor
+
+    from rs_clip_train.data import Normalize
+
+    rng = np.random.default_rng(0)
+    arr = rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)
+    mean, std = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+    want = normalize(to_tensor(Image.fromarray(arr)), mean, std)
+    got = Normalize(mean, std, torch.device("cpu"))(torch.from_numpy(arr).permute(2, 0, 1)[None])[0]
+    assert torch.allclose(got, want, atol=1e-5)

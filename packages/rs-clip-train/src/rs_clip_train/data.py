@@ -326,8 +326,15 @@ def epoch_rows(cfg: DataConfig) -> int:
     return sum(open_caption_dataset(s.path, cfg.split).num_rows(cfg.split) for s in cfg.sources)
 
 
-def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
-    """uint8 [b, 3, S, S] on the device to the model's normalised float input."""
-    m = torch.tensor(mean, device=images.device, dtype=torch.float32).view(1, -1, 1, 1)
-    s = torch.tensor(std, device=images.device, dtype=torch.float32).view(1, -1, 1, 1)
-    return (images.float().div_(255.0) - m) / s
+class Normalize:
+    """uint8 [b, 3, S, S] on the device to the model's normalised float input.
+
+    Mean and std live on the device once: building them from Python lists every step would be a
+    blocking host-to-device copy, i.e. a GPU sync per step."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float], device: torch.device):
+        self.mean = torch.tensor(mean, device=device, dtype=torch.float32).view(1, -1, 1, 1) * 255.0
+        self.std = torch.tensor(std, device=device, dtype=torch.float32).view(1, -1, 1, 1) * 255.0
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        return (images.float() - self.mean) / self.std

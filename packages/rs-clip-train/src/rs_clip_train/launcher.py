@@ -99,13 +99,28 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[bo
     else:
         # A private single-machine cluster: no token auth to set up, nothing reachable from outside.
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-        ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", num_cpus=num_cpus,
-                 log_to_driver=True)
+        # The dashboard serves Ray's state API, which Ray Train's controller polls.
+        ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1",
+                 dashboard_port=free_port(8265), num_cpus=num_cpus, log_to_driver=True)
         local = True
     try:
         yield local
     finally:
         ray.shutdown()
+
+
+def free_port(preferred: int) -> int:
+    """``preferred`` if nothing listens there (another Ray on this machine may), else any free port."""
+    import socket
+
+    for port in (preferred, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise OSError("no free port")
 
 
 def _gpus_per_worker(run: RunConfig) -> float:

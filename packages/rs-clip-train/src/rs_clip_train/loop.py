@@ -139,7 +139,7 @@ class Trainer:
 
     def __init__(self, run: RunConfig, total_steps: int, *, rank: int, world: int, device: torch.device,
                  resume_from: Path | None, dataset_info: dict[str, Any] | None = None, node_id: str = ""):
-        from .data import make_loader
+        from .data import Normalize, make_loader
         from .engine import initialize
         from .loss import ContrastiveModel
         from .model import build_model, param_groups, to_engine_layout
@@ -166,7 +166,7 @@ class Trainer:
         _barrier()
         self.metrics = MetricsLog(self.run_dir, self.step) if rank == 0 else None
         pre = self.bundle.preprocess_cfg
-        self.mean, self.std = pre.get("mean", (0.0, 0.0, 0.0)), pre.get("std", (1.0, 1.0, 1.0))
+        self.normalize = Normalize(pre.get("mean", (0.0, 0.0, 0.0)), pre.get("std", (1.0, 1.0, 1.0)), device)
         size = pre.get("size", 224)
         self.image_size = size[0] if isinstance(size, (tuple, list)) else int(size)
         self.loader = make_loader(run.data, micro_batch=run.micro_batch(), image_size=self.image_size,
@@ -253,8 +253,6 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------------------------
     def fit(self, step_callback: StepCallback | None = None, steps_per_epoch: int | None = None) -> Path | None:
-        from .data import normalize
-
         run, engine = self.run, self.engine
         accum = run.optim.grad_accum
         batches = iter(self.loader)
@@ -269,7 +267,7 @@ class Trainer:
         while self.step < self.total_steps:
             for _ in range(accum):
                 batch = next(batches)
-                images = normalize(batch.images.to(self.device, non_blocking=True), self.mean, self.std)
+                images = self.normalize(batch.images.to(self.device, non_blocking=True))
                 texts = batch.texts.to(self.device, non_blocking=True)
                 loss = engine(images, texts)
                 engine.backward(loss)

@@ -34,10 +34,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch  # noqa: E402
 
-from rs_clip_eval.models import ModelSpec  # noqa: E402
 from rs_clip_eval.synthetic import write_classification_dataset  # noqa: E402
 from rs_formats import open_dataset  # noqa: E402
 from rs_formats.embed import decode_image, encode_images  # noqa: E402
+from rs_formats.spec import ModelSpec  # noqa: E402
 
 
 def _autocast(device: str, precision: str):

@@ -5,32 +5,12 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
-import pytest
 import torch
 
 from rs_clip_eval.cache import EmbeddingCache
-from rs_clip_eval.models import ModelSpec
 from rs_clip_eval.runner import Embedder, RunConfig
-from rs_formats import FormatError, open_dataset
-
-
-def test_parse_forms(tiny_checkpoint, tmp_path):
-    ck = ModelSpec.parse(str(tiny_checkpoint))
-    assert (ck.kind, ck.arch) == ("checkpoint", "RS-Tiny") and "step 7" in ck.label
-    rnd = ModelSpec.parse("RS-Tiny")
-    assert rnd.kind == "random" and rnd.label == "RS-Tiny (random init)"
-    named = ModelSpec.parse(f"trained={tiny_checkpoint}")
-    assert named.label == "trained" and named.kind == "checkpoint"
-    weights = tmp_path / "w.pt"
-    torch.save({"state_dict": {"module." + k: v for k, v in torch.nn.Linear(2, 2).state_dict().items()}}, weights)
-    f = ModelSpec.parse(f"ViT-B-32:{weights}")
-    assert (f.kind, f.arch, f.path) == ("file", "ViT-B-32", weights)
-    with pytest.raises(FormatError, match="no such weights file"):
-        ModelSpec.parse(f"ViT-B-32:{tmp_path / 'missing.pt'}")
-    with pytest.raises(FormatError, match="NAME:PATH"):
-        ModelSpec.parse(str(weights))
-    with pytest.raises(FormatError, match="no such checkpoint directory"):
-        ModelSpec.parse(str(tmp_path / "nope" / "ckpt"))
+from rs_formats import open_dataset
+from rs_formats.spec import ModelSpec
 
 
 def test_remoteclip_style_file_embeds_like_the_checkpoint(tiny_checkpoint, data_dir, tmp_path):

@@ -73,7 +73,7 @@ def test_scores_match_a_direct_computation(ds, tiny_state, tmp_path):
     weights = tmp_path / "w.safetensors"
     save_file(tiny_state, str(weights))
     (res,) = evaluate_model(f"RS-Tiny:{weights}", ds, variants=("digits",), num_workers=0, progress=False)
-    assert res.model == "RS-Tiny:w.safetensors"
+    assert res.model == "RS-Tiny (w.safetensors)"
     model, preprocess, tokenizer = create_model("RS-Tiny", weights)
     expected = []
     with torch.no_grad():

@@ -111,8 +111,9 @@ def _suite(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from rs_formats.spec import ModelSpec
+
     from .cache import EmbeddingCache
-    from .models import ModelSpec
     from .report import write_report
     from .runner import RunConfig, run_suite
 

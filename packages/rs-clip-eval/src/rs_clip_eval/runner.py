@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 
 from rs_formats import Dataset, FormatError, open_dataset
+from rs_formats.spec import ModelSpec
 
 from . import knn, linear_probe, retrieval, zeroshot
 from .cache import EmbeddingCache
-from .models import ModelSpec
 from .suites import TASKS_BY_KIND, DatasetEntry, Suite
 
 _NEEDS_KIND = {"retrieval": "captions", "zeroshot": "classification", "linear_probe": "classification",

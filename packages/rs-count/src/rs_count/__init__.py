@@ -9,10 +9,12 @@ Needs torch and open_clip only to evaluate; never imports Ray or DeepSpeed.
 
 __version__ = "0.1.0"
 
+from rs_formats.spec import ModelSpec  # noqa: E402
+
 from .build import BuildReport, BuildRules, build  # noqa: E402
 from .captions import DEFAULT_TEMPLATE, CaptionTemplate  # noqa: E402
 from .classes import REMOTECOUNT_CLASSES  # noqa: E402
-from .evaluate import CountResult, ModelSpec, evaluate, evaluate_model, evaluate_variants  # noqa: E402
+from .evaluate import CountResult, evaluate, evaluate_model, evaluate_variants  # noqa: E402
 from .importer import import_annotations  # noqa: E402
 from .metrics import CountMetrics, count_metrics  # noqa: E402
 

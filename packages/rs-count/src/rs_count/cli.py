@@ -130,7 +130,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .evaluate import ModelSpec, evaluate_model, load_counting
+    from rs_formats.spec import ModelSpec
+
+    from .evaluate import evaluate_model, load_counting
     from .report import load_reference, to_markdown, write_report
 
     template = CaptionTemplate(args.template)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from rs_formats import Dataset, FormatError, open_dataset
+from rs_formats.spec import ModelSpec
 
 from .captions import DEFAULT, VARIANTS, CaptionTemplate
 from .metrics import CountMetrics, count_metrics
@@ -131,51 +132,10 @@ def evaluate(model, preprocess, tokenizer, dataset: Dataset | str | Path, *, var
                              model_name=model_name, progress=progress)[0]
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """``[LABEL=]SPEC`` where SPEC is an rs-clip-checkpoint dir, ``NAME:WEIGHTS`` or ``NAME`` (random init)."""
-
-    label: str
-    model: str
-    weights: str | None
-
-    @classmethod
-    def parse(cls, text: str) -> ModelSpec:
-        label, sep, spec = text.partition("=")
-        if not sep:
-            label, spec = "", text
-        if not spec:
-            raise ValueError(f"empty model spec in {text!r}")
-        path = Path(spec)
-        if path.is_dir():
-            if not label:
-                from rs_formats import read_checkpoint
-
-                info = read_checkpoint(path)
-                label = f"{path.name} ({info.model_name}, step {info.step})"
-            return cls(label, spec, None)
-        name, sep, weights = spec.partition(":")
-        if sep and weights:
-            return cls(label or f"{name}:{Path(weights).name}", name, weights)
-        return cls(label or f"{spec} (random init)", spec, None)
-
-    def load(self, device: str = "cpu"):
-        import torch
-
-        from rs_formats.models import create_model
-
-        if self.weights is None and not Path(self.model).is_dir():
-            # A random-init baseline is the same model in every run and report; the caller's RNG is untouched.
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(0)
-                return create_model(self.model, None, device=device)
-        return create_model(self.model, self.weights, device=device)
-
-
 def evaluate_model(spec: str | ModelSpec, dataset: Dataset | str | Path, *, variants: Sequence[str] = ("words",),
                    template: CaptionTemplate = DEFAULT, device: str = "cpu", batch_size: int = 256,
                    num_workers: int = 2, split: str | None = None, progress: bool = True) -> list[CountResult]:
-    """Load a model from a spec (see :class:`ModelSpec`) and evaluate it on every variant."""
+    """Load a model from a ``--model`` spec (:class:`rs_formats.spec.ModelSpec`) and evaluate every variant."""
     spec = spec if isinstance(spec, ModelSpec) else ModelSpec.parse(spec)
     data = load_counting(dataset, split)  # fail on a bad dataset before loading a model
     model, preprocess, tokenizer = spec.load(device)

@@ -8,20 +8,22 @@
 * ``NAME``                    the architecture with random weights (seed 0): the "before pretraining"
                               baseline, labelled ``NAME (random init)``.
 
-Loading is rs_formats.models.create_model's job; this module only parses, labels and fingerprints.
+Shared by every command that takes ``--model`` (rs-clip-eval, rs-count). Loading is
+:func:`rs_formats.models.create_model`'s job; this module only parses, labels and fingerprints, and
+imports torch only to load.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rs_formats import FormatError, read_checkpoint
+from .checkpoint import read_checkpoint
+from .errors import FormatError
 
 RANDOM_INIT_SEED = 0
 _LABEL = re.compile(r"^([A-Za-z0-9_.\- ()+]+)=(.+)$")
@@ -77,24 +79,16 @@ class ModelSpec:
         """``(model, preprocess, tokenizer)`` via rs_formats (strict, local-only loading)."""
         import torch
 
-        from rs_formats.models import create_model
+        from .models import create_model
 
-        # open_clip logs "No pretrained weights loaded ... initialized randomly" on the root logger even when
-        # rs_formats loads the weights right after: misleading for checkpoints, redundant for random inits.
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)
-        try:
-            if self.kind == "checkpoint":
-                return create_model(self.path, device=device, precision=precision)
-            if self.kind == "file":
-                return create_model(self.arch, weights=self.path, device=device, precision=precision)
-            # A random init must be the same every run (and so cacheable): seed it, sparing the caller's RNG.
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(RANDOM_INIT_SEED)
-                return create_model(self.arch, device=device, precision=precision)
-        finally:
-            root.setLevel(level)
+        if self.kind == "checkpoint":
+            return create_model(self.path, device=device, precision=precision)
+        if self.kind == "file":
+            return create_model(self.arch, weights=self.path, device=device, precision=precision)
+        # A random init must be the same every run (and so cacheable): seed it, sparing the caller's RNG.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(RANDOM_INIT_SEED)
+            return create_model(self.arch, device=device, precision=precision)
 
 
 @functools.lru_cache(maxsize=64)

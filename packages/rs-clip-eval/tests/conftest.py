@@ -7,6 +7,8 @@ import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import torch  # noqa: E402 - after the thread setting it must see
+
 CLASSES = ("plane", "ship", "storage tank", "tennis court")
 
 
@@ -34,3 +36,23 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ckpt") / "tiny-ckpt"
     write_checkpoint(out, model.state_dict(), model_name=TINY_MODEL, step=7, config={"note": "test"})
     return out
+
+
+class EmbeddingModel(torch.nn.Module):
+    """Stands in for a CLIP model in clip-benchmark's evaluators: 'images' are embeddings already and
+    'tokens' index a table of text embeddings, so both sides score the very same vectors."""
+
+    def __init__(self, text_emb):
+        super().__init__()
+        self.text_emb = torch.as_tensor(text_emb)
+
+    def encode_image(self, x):
+        return x
+
+    def encode_text(self, idx):
+        return self.text_emb[idx]
+
+
+@pytest.fixture
+def embedding_model():
+    return EmbeddingModel

@@ -60,23 +60,12 @@ def test_templates_and_ensembling():
     assert np.allclose(w, [[np.sqrt(0.5), np.sqrt(0.5)], [0, 1]])
 
 
-class _EmbeddingModel(torch.nn.Module):
-    def __init__(self, text_emb):
-        super().__init__()
-        self.text_emb = torch.as_tensor(text_emb)
-
-    def encode_image(self, x):
-        return x
-
-    def encode_text(self, idx):
-        return self.text_emb[idx]
-
 
 class _Loader(list):
     """A list of batches that also exposes .dataset.classes, as CLIP_benchmark expects."""
 
 
-def test_identical_to_clip_benchmark(monkeypatch):
+def test_identical_to_clip_benchmark(monkeypatch, embedding_model):
     import builtins
 
     from clip_benchmark.metrics import zeroshot_classification
@@ -103,7 +92,7 @@ def test_identical_to_clip_benchmark(monkeypatch):
     loader = _Loader((torch.from_numpy(images[s:s + 32]), torch.from_numpy(labels[s:s + 32]))
                      for s in range(0, 90, 32))
     loader.dataset = type("D", (), {"classes": classes})()
-    theirs = zeroshot_classification.evaluate(_EmbeddingModel(prompt_emb), loader, tokenizer, classes, templates,
+    theirs = zeroshot_classification.evaluate(embedding_model(prompt_emb), loader, tokenizer, classes, templates,
                                               "cpu", amp=False)
     ours = zeroshot_metrics(images, labels, weights)
     assert round(ours["top1"] * 90 / 100) == round(theirs["acc1"] * 90)

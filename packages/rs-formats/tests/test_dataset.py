@@ -171,3 +171,11 @@ def test_classification_needs_class_names(tmp_path):
         w.write(make_row(0, label=1))
     ds = open_dataset(tmp_path / "ds")
     assert ds.class_names == ["a", "b"] and next(ds.iter_rows())["label"] == 1
+
+
+def test_row_groups_read_one_by_one_cover_the_split_in_order(tmp_path, rows):
+    ds = open_dataset(write(tmp_path / "ds", rows, row_group_rows=3))
+    groups = ds.row_groups("train")
+    ids = [i for g in range(len(groups)) for i in ds.read_row_group("train", g, ["image_id"]).column(0).to_pylist()]
+    assert ids == [r["image_id"] for r in ds.iter_rows("train", ["image_id"])]
+    assert [ds.read_row_group("train", g).num_rows for g in range(len(groups))] == [g.num_rows for g in groups]

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from rs_formats import Dataset, FormatError, open_dataset
 
 _COLUMNS = ["image_id", "source", "image", "captions", "objects", "label"]
@@ -47,14 +45,14 @@ def _read_rows(ds: Dataset, split: str, indices: Sequence[int]) -> list[dict[str
     wanted = sorted(indices)
     found: dict[int, dict[str, Any]] = {}
     start, k = 0, 0
-    for group in ds.row_groups(split):
+    for gi, group in enumerate(ds.row_groups(split)):
         end = start + group.num_rows
         local = []
         while k < len(wanted) and wanted[k] < end:
             local.append(wanted[k] - start)
             k += 1
         if local:
-            table = pq.ParquetFile(group.shard).read_row_group(group.index, columns=_COLUMNS)
+            table = ds.read_row_group(split, gi, _COLUMNS)
             for i, row in zip(local, table.take(local).to_pylist()):
                 found[start + i] = row
         start = end

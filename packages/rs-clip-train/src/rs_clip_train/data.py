@@ -91,7 +91,6 @@ class SourceStream:
         self.split = split
         self.key = (seed, source_index, reader)
         self.window = max(1, window)
-        self.num_groups = len(ds.row_groups(split))
         self.units = partition([g.num_rows for g in ds.row_groups(split)], reader, readers)
         self.pass_rows = sum(u.num_rows for u in self.units)
         if self.pass_rows == 0:
@@ -103,11 +102,8 @@ class SourceStream:
         return [[self.units[i] for i in order[j:j + self.window]] for j in range(0, len(order), self.window)]
 
     def _read(self, unit: Unit) -> dict[str, list[Any]]:
-        # Reading group g alone through the contract's own sharding: shard g of num_groups is exactly it.
-        batches = list(self.ds.iter_batches(self.split, _COLUMNS, batch_size=max(unit.group_rows, 1),
-                                            shard_index=unit.group, num_shards=self.num_groups))
-        cols = {c: [v for b in batches for v in b.column(c).to_pylist()] for c in _COLUMNS}
-        return {c: v[unit.offset::unit.stride] for c, v in cols.items()}
+        table = self.ds.read_row_group(self.split, unit.group, _COLUMNS)
+        return {c: table.column(c).to_pylist()[unit.offset::unit.stride] for c in _COLUMNS}
 
     def rows(self, start: int = 0) -> Iterator[tuple[str, bytes, list[str] | None]]:
         """``(image_id, image_bytes, captions)`` from position ``start`` on, forever."""

@@ -391,6 +391,15 @@ class Dataset:
             except pa.ArrowException as exc:
                 raise FormatError(group.shard, f"row group {group.index} is unreadable: {exc}") from None
 
+    def read_row_group(self, split: str, index: int, columns: Sequence[str] | None = None) -> pa.Table:
+        """Row group ``index`` of :meth:`row_groups` (the unit of reading) as a table: for readers that
+        partition or sample a split themselves (training workers, contact sheets)."""
+        group = self._groups(split)[index]
+        try:
+            return self._parquet(group.shard).read_row_group(group.index, columns=columns)
+        except pa.ArrowException as exc:
+            raise FormatError(group.shard, f"row group {group.index} is unreadable: {exc}") from None
+
     def iter_rows(
         self,
         split: str = "train",

@@ -68,13 +68,10 @@ class _ImageStream(IterableDataset):
         groups = self.dataset.row_groups(self.split)
         starts = np.cumsum([0] + [g.num_rows for g in groups])
         for gi in range(wid, len(groups), nw):
-            offset = int(starts[gi])
-            batches = self.dataset.iter_batches(self.split, ["image_id", "image"], shard_index=gi,
-                                                num_shards=len(groups))
-            for batch in batches:
-                for i, (iid, data) in enumerate(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist())):
-                    yield offset + i, self.preprocess(decode_image(data, iid))
-                offset += batch.num_rows
+            table = self.dataset.read_row_group(self.split, gi, ["image_id", "image"])
+            ids, images = table.column(0).to_pylist(), table.column(1).to_pylist()
+            for i, (iid, data) in enumerate(zip(ids, images)):
+                yield int(starts[gi]) + i, self.preprocess(decode_image(data, iid))
 
 
 @torch.no_grad()

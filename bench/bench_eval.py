@@ -22,7 +22,6 @@ The target is ``from_shards / device_only >= 0.9``. Figures go to bench/results/
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -37,14 +36,8 @@ import torch  # noqa: E402
 from rs_clip_eval.synthetic import write_classification_dataset  # noqa: E402
 from rs_formats import open_dataset  # noqa: E402
 from rs_formats.embed import decode_image, encode_images  # noqa: E402
+from rs_formats.models import autocast  # noqa: E402
 from rs_formats.spec import ModelSpec  # noqa: E402
-
-
-def _autocast(device: str, precision: str):
-    if precision.startswith("amp"):
-        dtype = torch.bfloat16 if precision == "amp_bf16" else torch.float16
-        return torch.autocast(torch.device(device).type, dtype=dtype)
-    return contextlib.nullcontext()
 
 
 def _sync(device: str) -> None:
@@ -55,7 +48,7 @@ def _sync(device: str) -> None:
 @torch.no_grad()
 def device_only(model, batch: torch.Tensor, n: int, device: str, precision: str) -> float:
     batch = batch.to(device)
-    with _autocast(device, precision):
+    with autocast(device, precision):
         model.encode_image(batch, normalize=True).float().cpu()  # warm-up
         _sync(device)
         t0 = time.perf_counter()
@@ -68,7 +61,7 @@ def device_only(model, batch: torch.Tensor, n: int, device: str, precision: str)
 
 
 def from_shards(model, preprocess, ds, args) -> float:
-    with _autocast(args.device, args.precision):
+    with autocast(args.device, args.precision):
         t0 = time.perf_counter()
         out = encode_images(model, preprocess, ds, "test", batch_size=args.batch_size, num_workers=args.workers,
                             device=args.device, progress=False)

@@ -62,15 +62,9 @@ class Embedder:
         return self._loaded
 
     def _autocast(self):
-        """open_clip's amp precisions keep fp32 weights and expect the caller to autocast."""
-        import contextlib
+        from rs_formats.models import autocast
 
-        import torch
-
-        if not self.cfg.precision.startswith("amp"):
-            return contextlib.nullcontext()
-        dtype = torch.bfloat16 if self.cfg.precision == "amp_bf16" else torch.float16
-        return torch.autocast(torch.device(self.device).type, dtype=dtype)
+        return autocast(self.device, self.cfg.precision)
 
     def _key(self, ds: Dataset, split: str, what: str) -> str:
         return self.cache.key(self.fingerprint, ds.manifest_sha256(), split, what, self.cfg.precision)

@@ -6,6 +6,7 @@ a missing file is an error, never a download.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
 from contextlib import contextmanager
@@ -129,6 +130,14 @@ def create_model(
         load_weights(net, state, wpath, name)
     tokenizer = open_clip.get_tokenizer(name)
     return net.eval(), preprocess, tokenizer
+
+
+def autocast(device: str | torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """The context open_clip's ``amp``/``amp_bf16`` precisions expect: fp32 weights, the caller autocasts."""
+    if not precision.startswith("amp"):
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "amp_bf16" else torch.float16
+    return torch.autocast(torch.device(device).type, dtype=dtype)
 
 
 @contextmanager

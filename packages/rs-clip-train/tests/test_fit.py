@@ -169,8 +169,8 @@ def test_a_failing_run_reports_the_error_and_leaves_only_complete_checkpoints(ca
 
     # The evaluation of checkpoint 2 is the one rs-clip-eval computes from the checkpoint on disk.
     from rs_clip_eval.retrieval import retrieval_metrics
-    from rs_clip_eval.runner import captions_of
     from rs_formats import open_dataset
+    from rs_formats.columns import captions_of
     from rs_formats.embed import encode_images, encode_texts
     from rs_formats.models import create_model
 

@@ -7,4 +7,9 @@ Task modules work on embeddings (numpy arrays) and return plain dicts of metrics
 :mod:`~rs_clip_eval.report` writes JSON, Markdown and plots; :mod:`~rs_clip_eval.cli` is the command line.
 """
 
-__version__ = "0.1.0"
+from rs_formats.console import package_version
+
+from .api import evaluate_retrieval
+
+__version__ = package_version("rs-clip-eval")
+__all__ = ["__version__", "evaluate_retrieval"]

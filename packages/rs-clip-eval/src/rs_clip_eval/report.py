@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from rs_formats.columns import captions_of
+
 from . import __version__
-from .runner import RunResult, captions_of
+from .runner import RunResult
 from .zeroshot import class_prompts, resolve_templates
 
 # Published retrieval mean recall (RemoteCLIP paper, Table II; also in the project's DESIGN.md). Keyed by

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from rs_formats import Dataset, FormatError, open_dataset
+from rs_formats.columns import captions_of, labels_of
 from rs_formats.spec import ModelSpec
 
 from . import knn, linear_probe, retrieval, zeroshot
@@ -97,30 +98,6 @@ class Embedder:
 
         key = self._key(ds, split, f"{what}:{digest}")
         return self.cache.get_or_compute(key, compute, self._meta(ds, split, what))
-
-
-def captions_of(ds: Dataset, split: str) -> tuple[list[str], np.ndarray]:
-    """Every caption of a split, flattened, with the row index of its image."""
-    texts, owner = [], []
-    for i, caps in enumerate(ds.read_table(split, ["captions"]).column("captions").to_pylist()):
-        for c in caps or []:
-            if c:
-                texts.append(c)
-                owner.append(i)
-    if not texts:
-        raise FormatError(ds.path, f"split {split!r} has no captions to retrieve")
-    return texts, np.asarray(owner, dtype=np.int64)
-
-
-def labels_of(ds: Dataset, split: str) -> np.ndarray:
-    labels = ds.read_table(split, ["label"]).column("label").to_pylist()
-    if any(v is None for v in labels):
-        raise FormatError(ds.path, f"split {split!r}: {sum(v is None for v in labels)} rows have no label")
-    arr = np.asarray(labels, dtype=np.int64)
-    n = len(ds.class_names or [])
-    if len(arr) and (arr.min() < 0 or arr.max() >= n):
-        raise FormatError(ds.path, f"split {split!r}: labels run {arr.min()}..{arr.max()} but there are {n} classes")
-    return arr
 
 
 def open_entry(entry: DatasetEntry) -> tuple[Dataset, tuple[str, ...]]:

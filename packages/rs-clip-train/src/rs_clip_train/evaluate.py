@@ -7,7 +7,6 @@ figures in metrics.jsonl are the ones `rs-clip-eval retrieval` would report for 
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from .config import ConfigError
 
 def available() -> bool:
     try:
-        import rs_clip_eval.retrieval  # noqa: F401
+        import rs_clip_eval  # noqa: F401
     except ImportError:
         return False
     return True
@@ -35,20 +34,11 @@ def check(path: str, split: str) -> None:
 
 def retrieval(state: dict[str, torch.Tensor], model_name: str, path: str | Path, split: str,
               device: torch.device) -> dict[str, Any]:
-    from rs_clip_eval.retrieval import retrieval_metrics
-    from rs_clip_eval.runner import captions_of
-    from rs_formats import open_dataset
-    from rs_formats.embed import encode_images, encode_texts
+    from rs_clip_eval import evaluate_retrieval
     from rs_formats.models import create_model, load_weights
 
     model, preprocess, tokenizer = create_model(model_name, device=device)
     load_weights(model, state, Path("<training state>"), model_name)
-    model.eval()
-    ds = open_dataset(path)
-    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
-                else contextlib.nullcontext())
-    with autocast:
-        images = encode_images(model, preprocess, ds, split, num_workers=0, device=device, progress=False)
-        texts, owner = captions_of(ds, split)
-        captions = encode_texts(model, tokenizer, texts, device=device)
-    return {f"eval/{k}": v for k, v in retrieval_metrics(images, captions, owner).items()}
+    precision = "amp_bf16" if device.type == "cuda" else "fp32"
+    scores = evaluate_retrieval(model.eval(), preprocess, tokenizer, path, split, device=device, precision=precision)
+    return {f"eval/{k}": v for k, v in scores.items()}

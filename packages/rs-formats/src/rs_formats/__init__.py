@@ -15,6 +15,7 @@ from .checkpoint import (
     verify_checkpoint,
     write_checkpoint,
 )
+from .console import package_version
 from .dataset import (
     DATASET_FORMAT,
     DATASET_VERSION,
@@ -27,7 +28,7 @@ from .dataset import (
 )
 from .errors import FormatError
 
-__version__ = "0.1.0"
+__version__ = package_version("rs-formats")
 
 __all__ = [
     "CHECKPOINT_FORMAT",

@@ -15,7 +15,6 @@ Reading never unpickles anything: weights are safetensors, and a pickle where we
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import shutil
 import struct
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .atomic import atomic_dir
 from .errors import FormatError
+from .hashing import file_sha256
 
 if TYPE_CHECKING:  # torch is only needed by callers that hold tensors
     import torch
@@ -50,14 +50,6 @@ class CheckpointInfo:
     @property
     def step(self) -> int:
         return int(self.manifest.get("step", 0))
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_checkpoint(
@@ -105,7 +97,7 @@ def write_checkpoint(
             "dataset": dataset,
             "config": config or {},
             "metrics": metrics or {},
-            "sha256": {WEIGHTS: _sha256(tmp / WEIGHTS)},
+            "sha256": {WEIGHTS: file_sha256(tmp / WEIGHTS)},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return out_dir
@@ -195,6 +187,6 @@ def verify_checkpoint(path: str | Path) -> CheckpointInfo:
     """:func:`read_checkpoint` plus the weights' checksum."""
     info = read_checkpoint(path)
     want = info.manifest.get("sha256", {}).get(WEIGHTS)
-    if want is not None and _sha256(info.weights) != want:
+    if want is not None and file_sha256(info.weights) != want:
         raise FormatError(info.weights, "sha256 mismatch with the manifest: the weights are corrupt")
     return info

@@ -7,9 +7,11 @@ import json
 import sys
 from pathlib import Path
 
+from . import console
 from .checkpoint import MANIFEST, verify_checkpoint
 from .dataset import open_dataset, verify_dataset
-from .errors import FormatError
+
+PROG = "rs-formats"
 
 
 def _kind(path: Path) -> str:
@@ -19,29 +21,33 @@ def _kind(path: Path) -> str:
         return "?"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rs-formats", description=__doc__)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    console.add_version(parser, PROG, console.package_version("rs-formats"))
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
         ("verify", "recompute checksums and read every row (datasets) or the weights (checkpoints)"),
         ("info", "print the manifest of a dataset or checkpoint after validating it"),
     ):
-        p = sub.add_parser(name, help=help_text)
+        p = sub.add_parser(name, help=help_text, parents=[console.common_flags()])
         p.add_argument("path", type=Path, help="an rs-dataset or rs-clip-checkpoint directory")
-    args = parser.parse_args(argv)
-    try:
-        is_checkpoint = _kind(args.path) == "rs-clip-checkpoint"
-        if args.command == "verify":
-            report = verify_checkpoint(args.path).manifest if is_checkpoint else verify_dataset(args.path)
-            print(json.dumps(report, indent=2))
-            print(f"ok: {args.path}")
-        else:
-            manifest = verify_checkpoint(args.path).manifest if is_checkpoint else open_dataset(args.path).manifest
-            print(json.dumps(manifest, indent=2))
-    except FormatError as exc:
-        print(f"rs-formats: error: {exc}", file=sys.stderr)
-        return 2
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    is_checkpoint = _kind(args.path) == "rs-clip-checkpoint"
+    if args.command == "verify":
+        report = verify_checkpoint(args.path).manifest if is_checkpoint else verify_dataset(args.path)
+        print(json.dumps(report, indent=2))
+        print(f"ok: {args.path}")
+    else:
+        manifest = verify_checkpoint(args.path).manifest if is_checkpoint else open_dataset(args.path).manifest
+        print(json.dumps(manifest, indent=2))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return console.run(PROG, build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ See docs/contracts.md for the full specification; this module is its executable 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -20,6 +19,7 @@ import pyarrow.parquet as pq
 
 from .atomic import commit_dir, staging_dir
 from .errors import FormatError
+from .hashing import file_sha256
 
 DATASET_FORMAT = "rs-dataset"
 DATASET_VERSION = 1
@@ -62,14 +62,6 @@ REQUIRED_COLUMNS = ("image_id", "source", "image", "width", "height")
 def dataset_schema() -> pa.Schema:
     """The Arrow schema of every shard of an rs-dataset v1."""
     return _SCHEMA_V1
-
-
-def _sha256(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _now() -> str:
@@ -188,7 +180,7 @@ class DatasetWriter:
             split: {
                 "shards": shards,
                 "rows": self._rows.get(split, 0),
-                "sha256": {s: _sha256(self._tmp / s) for s in shards},
+                "sha256": {s: file_sha256(self._tmp / s) for s in shards},
             }
             for split, shards in sorted(self._shards.items())
         }
@@ -353,7 +345,7 @@ class Dataset:
 
     def manifest_sha256(self) -> str:
         """Identifies this exact dataset (its manifest lists every shard's checksum)."""
-        return _sha256(self.path / MANIFEST)
+        return file_sha256(self.path / MANIFEST)
 
     def _groups(self, split: str) -> list[RowGroup]:
         if split not in self._row_groups:
@@ -438,7 +430,7 @@ def verify_dataset(path: str | Path) -> dict[str, Any]:
             want = expected.get(shard_name)
             if want is None:
                 raise FormatError(ds.path / MANIFEST, f"no sha256 recorded for shard {shard_name}")
-            got = _sha256(shard)
+            got = file_sha256(shard)
             if got != want:
                 raise FormatError(shard, f"sha256 mismatch: manifest says {want[:12]}…, file is {got[:12]}…")
         rows = sum(batch.num_rows for batch in ds.iter_batches(split, columns=["image_id"]))

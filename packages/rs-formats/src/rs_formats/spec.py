@@ -15,8 +15,6 @@ imports torch only to load.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 
 from .checkpoint import read_checkpoint
 from .errors import FormatError
+from .hashing import file_sha256
 
 RANDOM_INIT_SEED = 0
 _LABEL = re.compile(r"^([A-Za-z0-9_.\- ()+]+)=(.+)$")
@@ -73,7 +72,7 @@ class ModelSpec:
 
             return f"random-init:{self.arch}:seed{RANDOM_INIT_SEED}:torch{torch.__version__}:open_clip{open_clip.__version__}"
         weights = read_checkpoint(self.path).weights if self.kind == "checkpoint" else self.path
-        return f"{self.arch}:{file_sha256(weights)}"
+        return f"{self.arch}:{file_sha256(weights, cached=True)}"
 
     def load(self, device: str = "cpu", precision: str = "fp32") -> tuple[Any, Any, Any]:
         """``(model, preprocess, tokenizer)`` via rs_formats (strict, local-only loading)."""
@@ -90,16 +89,3 @@ class ModelSpec:
             torch.manual_seed(RANDOM_INIT_SEED)
             return create_model(self.arch, device=device, precision=precision)
 
-
-@functools.lru_cache(maxsize=64)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(8 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    st = Path(path).stat()
-    return _sha256_cached(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)

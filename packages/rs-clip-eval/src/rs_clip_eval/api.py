@@ -1,0 +1,31 @@
+"""rs-clip-eval's public API for other packages: score an already-loaded model on one dataset.
+
+Other packages (rs-clip-train's evaluation at every checkpoint, rs-count) call these functions rather
+than rs-clip-eval's internals, so the figures they log are the ones ``rs-clip-eval`` itself reports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rs_formats import Dataset, open_dataset
+from rs_formats.columns import captions_of
+
+from .retrieval import retrieval_metrics
+
+
+def evaluate_retrieval(model: Any, preprocess: Any, tokenizer: Any, dataset: Dataset | str | Path,
+                       split: str = "test", *, device: Any = "cpu", precision: str = "fp32",
+                       batch_size: int = 256, loader_workers: int = 0, progress: bool = False) -> dict[str, float]:
+    """Image-text retrieval of ``model`` on a captions split: recall@1/5/10 both ways and their mean (%)."""
+    from rs_formats.embed import encode_images, encode_texts
+    from rs_formats.models import autocast
+
+    ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
+    texts, owner = captions_of(ds, split)
+    with autocast(device, precision):
+        images = encode_images(model, preprocess, ds, split, batch_size=batch_size, num_workers=loader_workers,
+                               device=device, progress=progress)
+        captions = encode_texts(model, tokenizer, texts, batch_size=batch_size, device=device)
+    return retrieval_metrics(images, captions, owner)

@@ -132,6 +132,18 @@ def create_model(
     return net.eval(), preprocess, tokenizer
 
 
+#: open_clip's names for inference precisions: fp32 weights and maths, or fp32 weights under fp16 (``amp``)
+#: or bf16 (``amp_bf16``) autocast. Every evaluating command offers exactly these (``--precision``).
+INFERENCE_PRECISIONS = ("fp32", "amp", "amp_bf16")
+
+
+def resolve_device(device: str | None = "auto") -> str:
+    """``auto`` (or None): ``cuda`` when a GPU is visible, else ``cpu``; anything else as given."""
+    if device in (None, "", "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(device)
+
+
 def autocast(device: str | torch.device, precision: str) -> contextlib.AbstractContextManager:
     """The context open_clip's ``amp``/``amp_bf16`` precisions expect: fp32 weights, the caller autocasts."""
     if not precision.startswith("amp"):

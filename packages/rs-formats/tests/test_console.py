@@ -73,3 +73,20 @@ def test_progress_bars_only_on_a_terminal(monkeypatch):
     assert console.progress_enabled() and not console.progress_enabled(False)
     console.setup("tool", _parser().parse_args(["--no-progress"]))
     assert not console.progress_enabled()
+
+
+def test_format_errors_survive_pickling_with_subclass_state():
+    import pickle
+
+    class Tagged(FormatError):
+        def __init__(self, path, message, line=None, kind="malformed"):
+            super().__init__(path, message, line)
+            self.kind = kind
+
+    globals()["Tagged"] = Tagged  # picklable by reference, as a module-level class is
+    Tagged.__qualname__ = "Tagged"
+    for exc in (FormatError("a/b.txt", "bad", line=2), Tagged("c.txt", "worse", kind="bad-image")):
+        again = pickle.loads(pickle.dumps(exc))
+        assert type(again) is type(exc) and str(again) == str(exc)
+        assert (again.path, again.reason, again.line) == (exc.path, exc.reason, exc.line)
+    assert pickle.loads(pickle.dumps(Tagged("c.txt", "x", kind="k"))).kind == "k"

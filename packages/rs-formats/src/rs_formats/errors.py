@@ -18,3 +18,15 @@ class FormatError(ValueError):
         where = f"{self.path}:{line}" if line is not None else str(self.path)
         super().__init__(f"{where}: {message}")
         self.reason = message
+
+    def __reduce__(self):
+        # Exceptions pickle as cls(*args), and args holds only the formatted message: rebuild from the
+        # parts instead, so the error survives worker processes and Ray intact (subclasses too).
+        return _rebuild, (type(self), self.path, self.reason, self.line, self.__dict__)
+
+
+def _rebuild(cls: type[FormatError], path: Path, reason: str, line: int | None, state: dict) -> FormatError:
+    exc = FormatError.__new__(cls)
+    FormatError.__init__(exc, path, reason, line)
+    exc.__dict__.update(state)
+    return exc

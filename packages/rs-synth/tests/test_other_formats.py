@@ -45,7 +45,8 @@ def test_caption_json_and_precomp(generated, real_data, name, js, pre):
 
 
 def test_captions_name_the_objects_and_counts(generated):
-    from rs_synth.captions import NUMBERS, SYNONYMS
+    from rs_formats.wording import number_word
+    from rs_synth.captions import SYNONYMS
 
     out, truth = generated("rsicd", n=30)
     checked = 0
@@ -57,7 +58,7 @@ def test_captions_name_the_objects_and_counts(generated):
         text = " ".join(t.captions)
         assert any(noun in text for noun in SYNONYMS.get(cls, (cls,))), (cls, text)
         if n > 1:
-            assert f"{NUMBERS[n]} " in text, (n, text)
+            assert f"{number_word(n)} " in text, (n, text)
         checked += 1
     assert checked >= 3
 

@@ -7,8 +7,8 @@ path either does not exist or still holds the previous complete version.
 from __future__ import annotations
 
 import os
-import shutil
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

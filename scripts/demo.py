@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             ("imagefolder", 400, "scenes", 0),
             ("counting", 300, "counting", 0),  # the RemoteCount test scenes
         ):
-            d.run(synth, fmt, raw / name, "--n", n(count), "--seed", str(args.seed + offset), "--size", "256")
+            d.run(synth, fmt, "--out", raw / name, "--n", n(count), "--seed", str(args.seed + offset),
+                  "--size", "256")
 
     quiet = ("--no-progress",) if args.no_progress else ()
     with d.stage("2. captions from annotations (rs-annotate)"):

@@ -40,7 +40,7 @@ def _image(i: int) -> tuple[bytes, int]:
     """A small distinct PNG and its pHash (as rs-annotate computes it)."""
     from PIL import Image
 
-    from rs_annotate.dedup import phash
+    from rs_annotate.near_duplicates import phash
 
     # Random 4x4 blocks of colour: low frequencies differ, so pHashes are far apart (no duplicates).
     blocks = np.random.default_rng(i).integers(0, 200, (4, 4, 3), dtype=np.uint8)

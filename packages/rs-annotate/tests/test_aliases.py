@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from rs_annotate import datasets
+from rs_annotate import convert, datasets
 from rs_annotate.cli import main
-from rs_annotate.pipeline import convert, report_path
 from rs_annotate.readers import Alias, Reader, ReaderInfo, get_reader, register, resolve_format
 from rs_annotate.readers.hrsc import HrscReader
 from rs_annotate.readers.ret3 import Ret3Reader
+from rs_annotate.report import report_path
 from rs_formats import open_dataset
 from rs_synth.registry import FORMATS
 

@@ -12,7 +12,7 @@ from rs_annotate.b2c import (
     plural,
     singular,
 )
-from rs_annotate.readers.base import Box
+from rs_annotate.types import Box
 
 
 def box(label, cx, cy, s=4):

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
+from rs_annotate import convert
 from rs_annotate.b2c import countable, number_word, plural
-from rs_annotate.pipeline import convert
 from rs_formats import open_dataset
 from rs_synth.registry import FORMATS
 

@@ -5,8 +5,9 @@ import json
 import numpy as np
 from PIL import Image
 
+from rs_annotate import convert
 from rs_annotate.cli import main
-from rs_annotate.pipeline import MAX_EXAMPLES, convert, report_path
+from rs_annotate.report import MAX_EXAMPLES, report_path
 
 
 def write_image(path, size, value=0):

@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .readers.base import Box
+from .types import Box
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from typing import Any
 from rs_formats import FormatError
 
 from .b2c import B2CConfig
-from .dedup import KEEP_POLICIES
-from .pipeline import WorkerDied
-from .readers.base import BadInput
+from .near_duplicates import KEEP_POLICIES
+from .types import BadInput
+from .workers import WorkerDied
 
 PROG = "rs-annotate"
 
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="shorter side of stored images in pixels, never upscaled; 0 keeps the size (default 256)")
     c.add_argument("--keep-original", action="store_true",
                    help="store the original image files unchanged (no resize or re-encode)")
-    c.add_argument("--image-format", choices=["JPEG", "PNG", "WEBP"], default="JPEG",
+    c.add_argument("--image-format", choices=["jpeg", "png", "webp", "JPEG", "PNG", "WEBP"], default="jpeg",
                    help="format of re-encoded images (default JPEG)")
     c.add_argument("--jpeg-quality", type=int, default=90, help="JPEG quality of re-encoded images (default 90)")
     c.add_argument("--tile", type=int, default=None, metavar="SIZE",

@@ -22,8 +22,9 @@ import numpy as np
 
 from rs_formats import Dataset, DatasetWriter, FormatError, open_dataset
 
-from .dedup import cross_matches, keep_rank, phash, plan_removals
-from .pipeline import GENERATOR, report_path, write_report
+from .near_duplicates import cross_matches, keep_rank, phash, plan_removals
+from .report import report_path, write_report
+from .version import GENERATOR
 
 _SPLIT_PRIORITY = {"test": 0, "val": 1, "validation": 1}
 _KEY_COLUMNS = ["image_id", "source", "width", "height", "phash", "meta"]

@@ -33,7 +33,7 @@ def test_resolve_names_and_aliases():
 @pytest.mark.parametrize("alias,synth,source", [("rsicd", "rsicd", "rsicd"), ("ucm-captions", "ucm-captions", "ucm")])
 def test_caption_alias_sets_the_source(tmp_path, capsys, alias, synth, source):
     FORMATS[synth].write(tmp_path / "src", 6, seed=0, size=48)
-    assert main(["convert", alias, str(tmp_path / "src"), str(tmp_path / "out"), "--workers", "1",
+    assert main(["convert", alias, str(tmp_path / "src"), "--out", str(tmp_path / "out"), "--workers", "1",
                  "--no-progress"]) == 0
     sources, ids = sources_and_ids(tmp_path / "out")
     assert sources == {source} and len(ids) == 6 and all(i.startswith(f"{source}/") for i in ids)

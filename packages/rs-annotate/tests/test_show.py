@@ -53,6 +53,6 @@ def test_show_spreads_over_sources(merged, tmp_path, monkeypatch):
     show(merged, tmp_path / "b.png", n=4, seed=0)
     assert [r["image_id"] for r in seen[-1]] == [r["image_id"] for r in seen[-2]]
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
-    assert main(["show", str(merged), "-n", "4", "--seed", "7", str(tmp_path / "c.png")]) == 0
+    assert main(["show", str(merged), "-n", "4", "--seed", "7", "--out", str(tmp_path / "c.png")]) == 0
     assert {r["source"] for r in seen[-1]} == {"dota", "hrsc"}
     assert Image.open(tmp_path / "c.png").size[0] > 400

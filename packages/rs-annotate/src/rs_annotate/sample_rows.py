@@ -54,7 +54,6 @@ class SampleRows:
 class Scene:
     """A sample's decoded image and its checked boxes, in pixels of the original image."""
 
-    sample: Sample
     loaded: Loaded
     width: int
     height: int
@@ -85,7 +84,8 @@ def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRow
     windows = scene_windows(scene, opts)
     for window in windows:
         whole = len(windows) == 1
-        boxes = window_boxes(scene, window, whole, opts, result)
+        boxes, cut = window_boxes(scene, window, whole, opts)
+        result.dropped_by_tiling += cut
         image_id = sample.image_id if whole else f"{sample.image_id}__{window[0]}_{window[1]}"
         view = window_view(scene, window, whole, opts)
         boxes = scale_boxes(boxes, view.sx, view.sy, view.width, view.height)
@@ -114,7 +114,7 @@ def load_scene(sample: Sample, opts: ConvertOptions, kind: str) -> Scene:
         raise BadInput(path, f"labels are for a {sample.size[0]}x{sample.size[1]} image but the image is "
                              f"{width}x{height}")
     checked = check_boxes(sample.boxes, width, height, path, drop_bad=opts.bad_boxes == "drop")
-    return Scene(sample, loaded, width, height, checked.boxes, checked.clipped, checked.dropped, tiled)
+    return Scene(loaded, width, height, checked.boxes, checked.clipped, checked.dropped, tiled)
 
 
 def scene_windows(scene: Scene, opts: ConvertOptions) -> list[Window]:
@@ -123,15 +123,14 @@ def scene_windows(scene: Scene, opts: ConvertOptions) -> list[Window]:
     return [(0, 0, scene.width, scene.height)]
 
 
-def window_boxes(scene: Scene, window: Window, whole: bool, opts: ConvertOptions, result: SampleRows) -> list[Box]:
-    """The boxes of a window in its own pixels; boxes a tile edge cuts too much are counted as dropped."""
+def window_boxes(scene: Scene, window: Window, whole: bool, opts: ConvertOptions) -> tuple[list[Box], int]:
+    """The boxes of a window in its own pixels, and how many boxes it touches but cuts too much to keep."""
     if whole:
-        return scene.boxes
+        return scene.boxes, 0
     x, y, w, h = window
     kept = boxes_in_window(scene.boxes, window, opts.tile_min_visible)
     touching = sum(1 for b in scene.boxes if b.x1 > x and b.x0 < x + w and b.y1 > y and b.y0 < y + h)
-    result.dropped_by_tiling += touching - len(kept)
-    return kept
+    return kept, touching - len(kept)
 
 
 def window_view(scene: Scene, window: Window, whole: bool, opts: ConvertOptions) -> View:

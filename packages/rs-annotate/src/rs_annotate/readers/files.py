@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .base import BadInput
+from ..types import BadInput
 
 #: Image files the detection and segmentation readers pair with label files, by lower-case suffix.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from rs_clip_train.cli import _parser, main, resolve
-from rs_clip_train.config import ConfigError, DataSource, RunConfig, load_config, preset
+from rs_clip_train.config import ConfigError, DataSource, TrainConfig, load_config, preset
 
 
 def test_paper_presets():
@@ -25,7 +25,7 @@ def test_yaml_round_trip_is_exact():
     cfg = preset("vit-l-14")
     cfg.data.sources = [DataSource("/data/a", 2.0), DataSource("/data/b")]
     cfg.steps, cfg.engine.zero_stage, cfg.data.crop_scale = 1000, 2, (0.5, 1.0)
-    back = RunConfig.from_yaml(cfg.to_yaml())
+    back = TrainConfig.from_yaml(cfg.to_yaml())
     assert back == cfg
     assert isinstance(back.data.crop_scale, tuple) and isinstance(back.data.sources[0], DataSource)
 

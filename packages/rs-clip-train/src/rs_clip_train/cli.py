@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .config import PRECISIONS, PRESETS, ConfigError, DataSource, RunConfig, load_config, preset
+from .config import PRECISIONS, PRESETS, ConfigError, DataSource, TrainConfig, load_config, preset
 
 # Flag -> (section, field): the overrides a user is expected to need, applied after preset and --config.
 _OVERRIDES = {
@@ -134,7 +134,7 @@ def _add_run_flags(p: argparse.ArgumentParser) -> None:
     k.add_argument("--eval-split", help="split of --eval-data to score (default test)")
 
 
-def resolve(args: argparse.Namespace) -> RunConfig:
+def resolve(args: argparse.Namespace) -> TrainConfig:
     """preset < --config < flags."""
     cfg = load_config(args.config, args.preset) if args.config else preset(args.preset or "vit-b-32")
     for flag, (section, name) in _OVERRIDES.items():

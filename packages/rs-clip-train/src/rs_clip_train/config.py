@@ -1,6 +1,6 @@
 """Typed run configuration: dataclasses, the paper's presets, and a YAML round trip.
 
-A run is fully described by one :class:`RunConfig`; ``run.yaml`` in the run directory is that object
+A run is fully described by one :class:`TrainConfig`; ``run.yaml`` in the run directory is that object
 written out, and ``rs-clip-train fit --config run.yaml`` reproduces the run.
 """
 
@@ -85,7 +85,7 @@ class EngineConfig:
 
 
 @dataclass
-class RunConfig:
+class TrainConfig:
     preset: str = "vit-b-32"
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -119,7 +119,7 @@ class RunConfig:
         """Pairs per worker per micro step."""
         return self.optim.batch_size // (self.num_workers * self.optim.grad_accum)
 
-    def validate(self) -> RunConfig:
+    def validate(self) -> TrainConfig:
         o, e, d = self.optim, self.engine, self.data
         if not self.data.sources:
             raise ConfigError("no training data: give at least one --data DATASET_DIR")
@@ -165,11 +165,11 @@ class RunConfig:
         Path(path).write_text(self.to_yaml())
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         return _build(cls, data, "config")
 
     @classmethod
-    def from_yaml(cls, text: str, source: str = "config") -> RunConfig:
+    def from_yaml(cls, text: str, source: str = "config") -> TrainConfig:
         try:
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
@@ -232,8 +232,8 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _preset(model: str, lr: float, batch: int, *, warmup: int, **extra: Any) -> RunConfig:
-    cfg = RunConfig(preset="", model=ModelConfig(name=model), optim=OptimConfig(lr=lr, batch_size=batch,
+def _preset(model: str, lr: float, batch: int, *, warmup: int, **extra: Any) -> TrainConfig:
+    cfg = TrainConfig(preset="", model=ModelConfig(name=model), optim=OptimConfig(lr=lr, batch_size=batch,
                                                                                warmup_steps=warmup))
     for key, value in extra.items():
         section, _, name = key.partition("__")
@@ -241,7 +241,7 @@ def _preset(model: str, lr: float, batch: int, *, warmup: int, **extra: Any) -> 
     return cfg
 
 
-def _tiny() -> RunConfig:
+def _tiny() -> TrainConfig:
     from rs_formats.models import TINY_MODEL
 
     # Tuned so the demo's tiny CLIP visibly learns the synthetic scenes in 1-2 CPU minutes.
@@ -261,7 +261,7 @@ PRESETS = {
 }
 
 
-def load_config(path: str | Path, preset_name: str | None = None) -> RunConfig:
+def load_config(path: str | Path, preset_name: str | None = None) -> TrainConfig:
     """A run.yaml, complete or partial: its settings on top of a preset (``preset_name``, else the
     file's own ``preset`` key, else vit-b-32)."""
     p = Path(path)
@@ -276,7 +276,7 @@ def load_config(path: str | Path, preset_name: str | None = None) -> RunConfig:
     name = preset_name or data.get("preset") or "vit-b-32"
     merged = _merge(preset(name).to_dict(), data)
     merged["preset"] = name.lower()
-    return _build(RunConfig, merged, str(p))
+    return _build(TrainConfig, merged, str(p))
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -286,7 +286,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def preset(name: str) -> RunConfig:
+def preset(name: str) -> TrainConfig:
     key = name.lower()
     if key not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, RunConfig
+from .config import ConfigError, TrainConfig
 from .loop import METRICS, StepCallback, latest_checkpoint
 
 
@@ -23,9 +23,9 @@ class TrainingFailed(RuntimeError):
     """The run stopped with an error (after Ray's restarts, if any, were used up)."""
 
 
-def _absolute(run: RunConfig) -> RunConfig:
+def _absolute(run: TrainConfig) -> TrainConfig:
     """Workers run in other directories (and on other nodes): every path must be absolute."""
-    run = RunConfig.from_dict(run.to_dict())
+    run = TrainConfig.from_dict(run.to_dict())
     run.out = str(Path(run.out).expanduser().resolve())
     for src in run.data.sources:
         src.path = str(Path(src.path).expanduser().resolve())
@@ -38,7 +38,7 @@ def _absolute(run: RunConfig) -> RunConfig:
     return run
 
 
-def check_model(run: RunConfig) -> None:
+def check_model(run: TrainConfig) -> None:
     """Fail fast, in the driver, on a model or init file that cannot work."""
     import open_clip
 
@@ -61,7 +61,7 @@ def check_model(run: RunConfig) -> None:
             read_checkpoint(init)
 
 
-def plan(run: RunConfig) -> dict[str, Any]:
+def plan(run: TrainConfig) -> dict[str, Any]:
     """Open every dataset (errors name the bad one) and work out the run's length and provenance."""
     from .data import open_caption_dataset
 
@@ -123,7 +123,7 @@ def free_port(preferred: int) -> int:
     raise OSError("no free port")
 
 
-def _gpus_per_worker(run: RunConfig) -> float:
+def _gpus_per_worker(run: TrainConfig) -> float:
     if run.gpus_per_worker is not None:
         return run.gpus_per_worker
     import ray
@@ -193,7 +193,7 @@ class _Progress:
             self.bar.refresh()
 
 
-def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: bool = True,
+def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress: bool = True,
         num_cpus: int | None = None) -> Path:
     """Train as configured; returns the final rs-clip-checkpoint. Resumes if the run directory has one."""
     run = _absolute(run.validate())
@@ -212,8 +212,7 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
         _link_final(run_dir, resume)
         return resume
     with ray_session(run.address, num_cpus) as local:
-        from ray.train import CheckpointConfig, FailureConfig, ScalingConfig
-        from ray.train import RunConfig as RayRunConfig
+        from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
         from ray.train.torch import TorchTrainer
 
         from .loop import train_func
@@ -230,7 +229,7 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
                                "step_callback": step_callback},
             scaling_config=ScalingConfig(num_workers=run.num_workers, use_gpu=gpus > 0,
                                          resources_per_worker=resources),
-            run_config=RayRunConfig(
+            run_config=RunConfig(
                 name=run_dir.name,
                 storage_path=str(run_dir.parent),
                 failure_config=FailureConfig(max_failures=run.max_failures),

@@ -2,7 +2,7 @@
 
 Run directory layout (shared by all nodes)::
 
-    run.yaml                    the RunConfig of this run
+    run.yaml                    the TrainConfig of this run
     metrics.jsonl               one JSON object per logged step (rank 0)
     checkpoints/step-00000100/  rs-clip-checkpoints; train_state/ inside holds DeepSpeed's resume state
     checkpoints/latest          symlink to the newest complete checkpoint
@@ -26,7 +26,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from .config import RunConfig
+from .config import TrainConfig
 
 CHECKPOINTS = "checkpoints"
 METRICS = "metrics.jsonl"
@@ -137,7 +137,7 @@ def _set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None
 class Trainer:
     """State of one worker's training: engine, data, checkpointing. One instance per worker process."""
 
-    def __init__(self, run: RunConfig, total_steps: int, *, rank: int, world: int, device: torch.device,
+    def __init__(self, run: TrainConfig, total_steps: int, *, rank: int, world: int, device: torch.device,
                  resume_from: Path | None, dataset_info: dict[str, Any] | None = None, node_id: str = ""):
         from .data import Normalize, make_loader
         from .engine import initialize
@@ -344,7 +344,7 @@ def train_func(config: dict[str, Any]) -> None:
     import ray.train.torch
 
     _quiet_deepspeed()
-    run = RunConfig.from_dict(config["run"])
+    run = TrainConfig.from_dict(config["run"])
     ctx = ray.train.get_context()
     rank, world = ctx.get_world_rank(), ctx.get_world_size()
     device = ray.train.torch.get_device()
@@ -356,7 +356,7 @@ def train_func(config: dict[str, Any]) -> None:
     trainer.fit(config.get("step_callback"), config.get("steps_per_epoch"))
 
 
-def _resume_point(run: RunConfig, requested: str | None, device: torch.device) -> Path | None:
+def _resume_point(run: TrainConfig, requested: str | None, device: torch.device) -> Path | None:
     """The checkpoint every rank resumes from: the newest of Ray's (after a worker failure) and the
     run directory's (a resumed run, or a checkpoint written just before a crash that Ray never registered).
     Rank 0 decides, so all ranks agree."""

@@ -1,7 +1,7 @@
 """DeepSpeed: the config a TrainConfig maps to, the learning-rate schedule, and engine construction.
 
-Precision defaults, chosen by measurement (ViT-B-32, batch 256, one H100, DeepSpeed 0.19.8, see
-DESIGN.md): DeepSpeed's ``torch_autocast`` (bf16 autocast over fp32 weights, ZeRO-0) ran at 92-95% of a
+Precision defaults, chosen by measurement (ViT-B-32, batch 256, one H100, DeepSpeed 0.19.8; the figures
+are quoted in the package README, "Engine and precision defaults"): DeepSpeed's ``torch_autocast`` (bf16 autocast over fp32 weights, ZeRO-0) ran at 92-95% of a
 plain-torch bf16-autocast loop (2,776 vs 3,018 pairs/s), while DeepSpeed's own ``bf16`` mode reached
 1,859 pairs/s at ZeRO-0 and ~1,275 (42%) at ZeRO-1/2. So ``auto`` means ``torch_autocast`` bf16 on a
 GPU. On a CPU it means fp32: CPU autocast is slower than fp32 on most CPUs and gives nothing to test.

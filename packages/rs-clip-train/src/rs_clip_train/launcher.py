@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import ConfigError, TrainConfig
-from .loop import METRICS, StepCallback, latest_checkpoint
+from .run_dir import FINAL, METRICS, RUN_YAML, latest_checkpoint, link_final
+from .trainer import StepCallback
 
 
 class TrainingFailed(RuntimeError):
@@ -205,17 +206,17 @@ def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress
         check(run.eval_data, run.eval_split)
     run_dir = Path(run.out)
     run_dir.mkdir(parents=True, exist_ok=True)
-    run.save(run_dir / "run.yaml")
+    run.save(run_dir / RUN_YAML)
     resume = latest_checkpoint(run_dir)
     if resume is not None and json.loads((resume / "manifest.json").read_text()).get("step", 0) >= facts["total_steps"]:
         print(f"{run_dir}: already trained to step {facts['total_steps']} ({resume}); nothing to do")
-        _link_final(run_dir, resume)
+        link_final(run_dir, resume)
         return resume
     with ray_session(run.address, num_cpus) as local:
         from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
         from ray.train.torch import TorchTrainer
 
-        from .loop import train_func
+        from .worker import train_func
 
         gpus = _gpus_per_worker(run)
         resources = {"CPU": run.cpus_per_worker} | ({"GPU": gpus} if gpus else {})
@@ -248,16 +249,10 @@ def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress
             raise TrainingFailed(_worker_message(exc)) from None
         if getattr(result, "error", None) is not None:
             raise TrainingFailed(_worker_message(result.error))
-    final = run_dir / "final"
+    final = run_dir / FINAL
     if not final.exists():
         raise TrainingFailed(f"{run_dir}: training ended without a final checkpoint")
     return final.resolve()
-
-
-def _link_final(run_dir: Path, checkpoint: Path) -> None:
-    from .loop import CHECKPOINTS, _relink
-
-    _relink(run_dir / "final", f"{CHECKPOINTS}/{checkpoint.name}")
 
 
 def _worker_message(exc: BaseException) -> str:

@@ -116,13 +116,18 @@ class Trainer:
         loss = mean_over_ranks(loss, self.device)
         skipped = int(round(mean_over_ranks(skipped, self.device) * self.world))
         elapsed = max(time.perf_counter() - since, 1e-9)
-        scale = self._logit_scale()
+        scale = min(self._logit_scale(), MAX_LOGIT_SCALE)
+        try:
+            temperature = math.exp(-scale)
+        except OverflowError:
+            raise FloatingPointError(f"logit scale is exp({scale:.3g}) after step {self.step}: training diverged; "
+                                     "lower the lr or check the data") from None
         record = {
             "step": self.step,
             "loss": loss,
             "lr": self.engine.get_lr()[0],
-            "logit_scale": math.exp(min(scale, MAX_LOGIT_SCALE)),
-            "temperature": math.exp(-min(scale, MAX_LOGIT_SCALE)),
+            "logit_scale": math.exp(scale),
+            "temperature": temperature,
             "pairs_per_s": self.run.optim.batch_size * steps / elapsed,
             "skipped_rows": skipped,
             "time": time.time(),

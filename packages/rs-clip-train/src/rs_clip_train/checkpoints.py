@@ -47,8 +47,17 @@ def _set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None
 class Checkpoints:
     """The checkpoints of one run as one worker sees them. ``save`` is collective: every rank calls it."""
 
-    def __init__(self, run: TrainConfig, engine: Any, bundle: ModelBundle, scalars: set[str], *, rank: int,
-                 device: torch.device, dataset_info: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        run: TrainConfig,
+        engine: Any,
+        bundle: ModelBundle,
+        scalars: set[str],
+        *,
+        rank: int,
+        device: torch.device,
+        dataset_info: dict[str, Any] | None = None,
+    ):
         self.run, self.engine, self.bundle, self.scalars = run, engine, bundle, scalars
         self.rank, self.device, self.dataset_info = rank, device, dataset_info
         self.root = Path(run.out) / CHECKPOINTS
@@ -101,9 +110,19 @@ class Checkpoints:
                 metrics = {**metrics, **scores}
                 if log is not None:
                     log.write({"step": step, **scores})
-            write_checkpoint(final, state, model_name=b.name, step=step, config=self.run.to_dict(),
-                             metrics=metrics, dataset=self.dataset_info, model_config=b.model_cfg,
-                             preprocess_config=b.preprocess_cfg, extra={TRAIN_STATE: staging}, overwrite=True)
+            write_checkpoint(
+                final,
+                state,
+                model_name=b.name,
+                step=step,
+                config=self.run.to_dict(),
+                metrics=metrics,
+                dataset=self.dataset_info,
+                model_config=b.model_cfg,
+                preprocess_config=b.preprocess_cfg,
+                extra={TRAIN_STATE: staging},
+                overwrite=True,
+            )
             relink(self.root / LATEST, name)
             self._prune()
         barrier()
@@ -124,7 +143,7 @@ class Checkpoints:
 
     def _prune(self) -> None:
         steps = sorted(self.root.glob("step-*"))
-        for old in steps[:-self.run.keep]:
+        for old in steps[: -self.run.keep]:
             shutil.rmtree(old, ignore_errors=True)
 
 

@@ -65,7 +65,7 @@ def deepspeed_config(cfg: TrainConfig, *, cuda: bool) -> dict[str, Any]:
     if cfg.engine.zero_stage == 3:
         # Lets the full fp32 weights be gathered for rs-clip-checkpoints.
         ds["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"] = True
-    if precision in ("amp_bf16", "amp_fp16"):
+    if precision in ("amp_bf16", "amp"):
         ds["torch_autocast"] = {"enabled": True, "dtype": "bfloat16" if precision == "amp_bf16" else "float16"}
     elif precision == "bf16":
         ds["bf16"] = {"enabled": True}

@@ -7,17 +7,24 @@ a private local Ray for the run and stops it at the end: on a laptop nothing has
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from rs_formats import console
 
 from .config import ConfigError, TrainConfig
 from .run_dir import FINAL, METRICS, RUN_YAML, latest_checkpoint, link_final
-from .trainer import StepCallback
+
+if TYPE_CHECKING:
+    from .trainer import StepCallback
+
+log = logging.getLogger(__name__)
 
 
 class TrainingFailed(RuntimeError):
@@ -139,7 +146,7 @@ def _check_resources(workers: int, per_worker: dict[str, float]) -> None:
     have = ray.cluster_resources()
     for name, amount in per_worker.items():
         if workers * amount > have.get(name, 0):
-            hint = " (fewer --num-workers, or a smaller --cpus-per-worker)" if name == "CPU" else ""
+            hint = " (fewer --workers, or a smaller --cpus-per-worker)" if name == "CPU" else ""
             raise ConfigError(f"{workers} workers x {amount:g} {name} need {workers * amount:g} {name}, but the Ray "
                               f"cluster has {have.get(name, 0):g}{hint}")
 
@@ -148,10 +155,8 @@ class _Progress:
     """The console bar, fed from metrics.jsonl (which every node writes to the shared run directory)."""
 
     def __init__(self, path: Path, total: int):
-        from tqdm import tqdm
-
         self.path, self.total = path, total
-        self.bar = tqdm(total=total, unit="step", dynamic_ncols=True, desc="train")
+        self.bar = console.progress(total=total, unit="step", desc="train")
         self.offset = 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -196,7 +201,9 @@ class _Progress:
 
 def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress: bool = True,
         num_cpus: int | None = None) -> Path:
-    """Train as configured; returns the final rs-clip-checkpoint. Resumes if the run directory has one."""
+    """Train as configured; returns the final rs-clip-checkpoint. Resumes if the run directory has one.
+
+    ``progress``: a bar on stderr while training, shown only on a terminal (and not after --no-progress)."""
     run = _absolute(run.validate())
     check_model(run)
     facts = plan(run)
@@ -209,7 +216,7 @@ def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress
     run.save(run_dir / RUN_YAML)
     resume = latest_checkpoint(run_dir)
     if resume is not None and json.loads((resume / "manifest.json").read_text()).get("step", 0) >= facts["total_steps"]:
-        print(f"{run_dir}: already trained to step {facts['total_steps']} ({resume}); nothing to do")
+        log.info("%s: already trained to step %d (%s); nothing to do", run_dir, facts["total_steps"], resume)
         link_final(run_dir, resume)
         return resume
     with ray_session(run.address, num_cpus) as local:
@@ -221,14 +228,14 @@ def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress
         gpus = _gpus_per_worker(run)
         resources = {"CPU": run.cpus_per_worker} | ({"GPU": gpus} if gpus else {})
         if local:  # a cluster may still grow (autoscaler); a private local Ray will not
-            _check_resources(run.num_workers, resources)
+            _check_resources(run.workers, resources)
         trainer = TorchTrainer(
             train_func,
             train_loop_config={"run": run.to_dict(), "total_steps": facts["total_steps"],
                                "steps_per_epoch": facts["steps_per_epoch"], "dataset_info": facts["dataset_info"],
                                "resume_from": str(resume) if resume is not None else None,
                                "step_callback": step_callback},
-            scaling_config=ScalingConfig(num_workers=run.num_workers, use_gpu=gpus > 0,
+            scaling_config=ScalingConfig(num_workers=run.workers, use_gpu=gpus > 0,
                                          resources_per_worker=resources),
             run_config=RunConfig(
                 name=run_dir.name,
@@ -238,7 +245,8 @@ def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress
                 checkpoint_config=CheckpointConfig(num_to_keep=None),
             ),
         )
-        bar = _Progress(run_dir / METRICS, facts["total_steps"]) if progress else None
+        _log_start(run, facts, resume)
+        bar = _Progress(run_dir / METRICS, facts["total_steps"]) if console.progress_enabled(progress) else None
         try:
             if bar is not None:
                 with bar:
@@ -253,6 +261,17 @@ def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress
     if not final.exists():
         raise TrainingFailed(f"{run_dir}: training ended without a final checkpoint")
     return final.resolve()
+
+
+def _log_start(run: TrainConfig, facts: dict[str, Any], resume: Path | None) -> None:
+    from rs_formats.wording import noun_for
+
+    per_epoch = facts["steps_per_epoch"]
+    log.info("training %d steps (%.3g epochs of %d steps) on %d %s, batch %d, in %s", facts["total_steps"],
+             facts["total_steps"] / per_epoch, per_epoch, run.workers, noun_for("worker", run.workers),
+             run.optim.batch_size, run.out)
+    if resume is not None:
+        log.info("resuming from %s", resume)
 
 
 def _worker_message(exc: BaseException) -> str:

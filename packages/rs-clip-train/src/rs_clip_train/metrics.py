@@ -15,8 +15,11 @@ class MetricsLog:
         self.path = run_dir / METRICS
         # Steps after the resume point were computed by an interrupted attempt and are redone now.
         if self.path.exists():
-            kept = [line for line in self.path.read_text().splitlines()
-                    if line.strip() and json.loads(line).get("step", 0) <= resume_step]
+            kept = [
+                line
+                for line in self.path.read_text().splitlines()
+                if line.strip() and json.loads(line).get("step", 0) <= resume_step
+            ]
             tmp = self.path.with_name(f".{METRICS}.tmp")
             tmp.write_text("".join(line + "\n" for line in kept))
             os.replace(tmp, self.path)

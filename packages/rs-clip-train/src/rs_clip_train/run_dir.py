@@ -1,10 +1,10 @@
 """The run directory (shared by all nodes) and the names in it::
 
-    run.yaml                    the TrainConfig of this run
-    metrics.jsonl               one JSON object per logged step (rank 0)
-    checkpoints/step-00000100/  rs-clip-checkpoints; train_state/ inside holds DeepSpeed's resume state
-    checkpoints/latest          symlink to the newest complete checkpoint
-    final                       symlink to the checkpoint written at the end of the run
+run.yaml                    the TrainConfig of this run
+metrics.jsonl               one JSON object per logged step (rank 0)
+checkpoints/step-00000100/  rs-clip-checkpoints; train_state/ inside holds DeepSpeed's resume state
+checkpoints/latest          symlink to the newest complete checkpoint
+final                       symlink to the checkpoint written at the end of the run
 """
 
 from __future__ import annotations

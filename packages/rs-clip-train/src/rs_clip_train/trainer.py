@@ -28,8 +28,18 @@ StepCallback = Callable[[int, int, "dict[str, Any] | None"], None]
 class Trainer:
     """State of one worker's training: engine, data, checkpoints. One instance per worker process."""
 
-    def __init__(self, run: TrainConfig, total_steps: int, *, rank: int, world: int, device: torch.device,
-                 resume_from: Path | None, dataset_info: dict[str, Any] | None = None, node_id: str = ""):
+    def __init__(
+        self,
+        run: TrainConfig,
+        total_steps: int,
+        *,
+        rank: int,
+        world: int,
+        device: torch.device,
+        resume_from: Path | None,
+        dataset_info: dict[str, Any] | None = None,
+        node_id: str = "",
+    ):
         from .data import Normalize, make_loader
         from .engine import initialize
         from .loss import ContrastiveModel
@@ -44,10 +54,17 @@ class Trainer:
         scalars = to_engine_layout(self.bundle.model)
         module = ContrastiveModel(self.bundle.model).to(device)
         self.cuda = device.type == "cuda"
-        self.engine = initialize(module, param_groups(module, run.optim.weight_decay), run, total_steps,
-                                 cuda=self.cuda, compile_model=run.model.compile)
-        self.checkpoints = Checkpoints(run, self.engine, self.bundle, scalars, rank=rank, device=device,
-                                       dataset_info=dataset_info)
+        self.engine = initialize(
+            module,
+            param_groups(module, run.optim.weight_decay),
+            run,
+            total_steps,
+            cuda=self.cuda,
+            compile_model=run.model.compile,
+        )
+        self.checkpoints = Checkpoints(
+            run, self.engine, self.bundle, scalars, rank=rank, device=device, dataset_info=dataset_info
+        )
         self.step = self.checkpoints.load(resume_from) if resume_from is not None else 0
         self.checkpoints.prepare()
         self.metrics = MetricsLog(self.run_dir, self.step) if rank == 0 else None
@@ -55,11 +72,21 @@ class Trainer:
         self.normalize = Normalize(pre.get("mean", (0.0, 0.0, 0.0)), pre.get("std", (1.0, 1.0, 1.0)), device)
         size = pre.get("size", 224)
         self.image_size = size[0] if isinstance(size, (tuple, list)) else int(size)
-        self.loader = make_loader(run.data, micro_batch=run.micro_batch(), image_size=self.image_size,
-                                  tokenizer=self.bundle.tokenizer, seed=run.seed, rank=rank, world=world,
-                                  start_micro_step=self.step * run.optim.grad_accum, pin_memory=self.cuda)
+        self.loader = make_loader(
+            run.data,
+            micro_batch=run.micro_batch(),
+            image_size=self.image_size,
+            tokenizer=self.bundle.tokenizer,
+            seed=run.seed,
+            rank=rank,
+            world=world,
+            start_micro_step=self.step * run.optim.grad_accum,
+            pin_memory=self.cuda,
+        )
 
-    def fit(self, step_callback: StepCallback | None = None, steps_per_epoch: int | None = None) -> Path | None:
+    def fit(
+        self, step_callback: StepCallback | None = None, steps_per_epoch: int | None = None
+    ) -> Path | None:
         run, engine = self.run, self.engine
         accum = run.optim.grad_accum
         batches = iter(self.loader)
@@ -67,8 +94,16 @@ class Trainer:
         last_saved = None
         nodes = gather_objects(self.node_id)
         if self.metrics is not None:
-            self.metrics.write({"step": self.step, "event": "start", "total_steps": self.total_steps,
-                                "world_size": self.world, "nodes": nodes, "time": time.time()})
+            self.metrics.write(
+                {
+                    "step": self.step,
+                    "event": "start",
+                    "total_steps": self.total_steps,
+                    "world_size": self.world,
+                    "nodes": nodes,
+                    "time": time.time(),
+                }
+            )
         loss_sum, skipped = torch.zeros((), device=self.device), 0
         while self.step < self.total_steps:
             for _ in range(accum):
@@ -87,8 +122,9 @@ class Trainer:
             if self.step % run.log_every == 0 or is_last or self.step % run.checkpoint_every == 0:
                 loss_value = float(loss_sum) / (accum * window_steps)
                 if not math.isfinite(loss_value):
-                    raise FloatingPointError(f"loss is {loss_value} before step {self.step}: lower the lr or check "
-                                             "the data")
+                    raise FloatingPointError(
+                        f"loss is {loss_value} before step {self.step}: lower the lr or check the data"
+                    )
                 record = self._record(loss_value, skipped, window_start, window_steps, steps_per_epoch)
                 loss_sum, skipped = torch.zeros((), device=self.device), 0
                 window_start, window_steps = time.perf_counter(), 0
@@ -108,8 +144,14 @@ class Trainer:
         barrier()
         return last_saved
 
-    def _record(self, loss: float, skipped: int, since: float, steps: int, steps_per_epoch: int | None,
-                ) -> dict[str, Any]:
+    def _record(
+        self,
+        loss: float,
+        skipped: int,
+        since: float,
+        steps: int,
+        steps_per_epoch: int | None,
+    ) -> dict[str, Any]:
         """One metrics.jsonl line (collective: loss and skips are reduced over ranks)."""
         from .loss import MAX_LOGIT_SCALE
 
@@ -120,8 +162,10 @@ class Trainer:
         try:
             temperature = math.exp(-scale)
         except OverflowError:
-            raise FloatingPointError(f"logit scale is exp({scale:.3g}) after step {self.step}: training diverged; "
-                                     "lower the lr or check the data") from None
+            raise FloatingPointError(
+                f"logit scale is exp({scale:.3g}) after step {self.step}: training diverged; "
+                "lower the lr or check the data"
+            ) from None
         record = {
             "step": self.step,
             "loss": loss,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 from typing import Any
 
 import torch
@@ -12,6 +14,13 @@ from .config import TrainConfig
 
 def train_func(config: dict[str, Any]) -> None:
     """Ray Train entry point: ``config`` holds the run (as a dict) and launcher-computed facts."""
+    # Ray forwards what workers print to the driver's stdout, which carries the command's product (the
+    # final checkpoint's path); what libraries print while training (DeepSpeed does) goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        _train(config)
+
+
+def _train(config: dict[str, Any]) -> None:
     from .engine import ensure_accelerator_env
 
     ensure_accelerator_env()
@@ -30,8 +39,16 @@ def train_func(config: dict[str, Any]) -> None:
     if device.type == "cuda":
         torch.cuda.set_device(device)
     resume = resume_point(run, config.get("resume_from"))
-    trainer = Trainer(run, config["total_steps"], rank=rank, world=world, device=device, resume_from=resume,
-                      dataset_info=config.get("dataset_info"), node_id=ray.get_runtime_context().get_node_id())
+    trainer = Trainer(
+        run,
+        config["total_steps"],
+        rank=rank,
+        world=world,
+        device=device,
+        resume_from=resume,
+        dataset_info=config.get("dataset_info"),
+        node_id=ray.get_runtime_context().get_node_id(),
+    )
     trainer.fit(config.get("step_callback"), config.get("steps_per_epoch"))
 
 

@@ -245,12 +245,15 @@ def verify_resume_state(info: CheckpointInfo) -> None:
                                  "they were recorded): it cannot be verified")
     present = _files_under(info.path, TRAIN_STATE)
     for rel in present:
-        if rel not in listed:
-            raise FormatError(info.path / rel, "not listed in the manifest's sha256: not part of the resume "
-                                               "state as it was written")
-    for rel in sorted(listed):
-        if rel not in present:
-            raise FormatError(info.path / rel, "missing: the manifest lists it in the resume state")
-        if file_sha256(info.path / rel) != listed[rel]:
-            raise FormatError(info.path / rel, "sha256 mismatch with the manifest: the resume state is corrupt "
-                                               "or was altered")
+        verify_resume_file(info.path, listed, info.path / rel)
+    for rel in sorted(set(listed) - set(present)):
+        raise FormatError(info.path / rel, "missing: the manifest lists it in the resume state")
+
+
+def verify_resume_file(checkpoint: Path, sums: dict[str, str], path: Path) -> None:
+    """One file of a checkpoint's resume state against ``sums`` (:func:`resume_state_sums`)."""
+    rel = Path(path).resolve().relative_to(Path(checkpoint).resolve()).as_posix()
+    if rel not in sums:
+        raise FormatError(path, "not listed in the manifest's sha256: not part of the resume state as it was written")
+    if file_sha256(path) != sums[rel]:
+        raise FormatError(path, "sha256 mismatch with the manifest: the resume state is corrupt or was altered")

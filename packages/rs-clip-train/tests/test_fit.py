@@ -47,7 +47,7 @@ def _assert_only_complete_checkpoints(run_dir: Path) -> list[int]:
 @pytest.fixture(scope="module")
 def local_ray():
     """One local Ray for the in-process runs of this module (fit() uses a running session as is)."""
-    from rs_clip_train.launcher import ray_session
+    from rs_clip_train.launch_ray import ray_session
 
     with ray_session(None):
         yield
@@ -200,11 +200,11 @@ def test_more_workers_than_the_local_machine_holds_is_an_error_not_a_hang(local_
     import ray
 
     from rs_clip_train import ConfigError
-    from rs_clip_train.launcher import _check_resources
+    from rs_clip_train.launch_ray import check_resources
 
     cpus = ray.cluster_resources()["CPU"]
-    _check_resources(int(cpus), {"CPU": 1.0})
+    check_resources(int(cpus), {"CPU": 1.0})
     with pytest.raises(ConfigError, match=r"need .* CPU, but the Ray cluster has"):
-        _check_resources(int(cpus) + 1, {"CPU": 1.0})
+        check_resources(int(cpus) + 1, {"CPU": 1.0})
     with pytest.raises(ConfigError, match="GPU"):
-        _check_resources(1, {"CPU": 1.0, "GPU": 1.0})
+        check_resources(1, {"CPU": 1.0, "GPU": 1.0})

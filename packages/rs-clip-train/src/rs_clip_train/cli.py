@@ -24,7 +24,7 @@ PROG = "rs-clip-train"
 log = logging.getLogger("rs_clip_train")
 #: --help sections, in order: a top-level setting names its own, a section's settings go under the section's.
 GROUPS = {"run": "run", "model": "model", "data": "data", "optim": "optimisation", "engine": "engine",
-          "cluster": "cluster (Ray)", "checkpoints": "checkpoints and logs"}
+          "cluster": "launcher and cluster", "checkpoints": "checkpoints and logs"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,7 +86,10 @@ def _command(args: argparse.Namespace) -> int:
     except TrainingFailed as exc:
         log.error("training failed: %s", exc)
         return 1
-    print(final)
+    from .launch_plain import process_rank
+
+    if process_rank() == 0:  # under torchrun every process runs this command; one prints its product
+        print(final)
     return 0
 
 

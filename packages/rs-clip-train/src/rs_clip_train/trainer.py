@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -20,6 +20,9 @@ from .config import TrainConfig
 from .distributed import barrier, gather_objects, mean_over_ranks
 from .metrics import MetricsLog
 from .run_dir import link_final
+
+if TYPE_CHECKING:
+    from .session import Session
 
 #: Called after every optimizer step on every rank with (step, rank, metrics-or-None).
 StepCallback = Callable[[int, int, "dict[str, Any] | None"], None]
@@ -33,12 +36,9 @@ class Trainer:
         run: TrainConfig,
         total_steps: int,
         *,
-        rank: int,
-        world: int,
-        device: torch.device,
+        session: Session,
         resume_from: Path | None,
         dataset_info: dict[str, Any] | None = None,
-        node_id: str = "",
     ):
         from .data import Normalize, make_loader
         from .engine import initialize
@@ -46,9 +46,10 @@ class Trainer:
         from .model import build_model, param_groups, to_engine_layout
 
         self.run, self.total_steps = run, total_steps
-        self.rank, self.world, self.device = rank, world, device
+        self.session = session
+        self.rank, self.world, self.device = session.rank, session.world, session.device
         self.run_dir = Path(run.out)
-        self.node_id = node_id
+        device = self.device
         torch.manual_seed(run.seed)  # identical initialisation on every rank
         self.bundle = build_model(run.model)
         scalars = to_engine_layout(self.bundle.model)
@@ -63,11 +64,11 @@ class Trainer:
             compile_model=run.model.compile,
         )
         self.checkpoints = Checkpoints(
-            run, self.engine, self.bundle, scalars, rank=rank, device=device, dataset_info=dataset_info
+            run, self.engine, self.bundle, scalars, session=session, dataset_info=dataset_info
         )
         self.step = self.checkpoints.load(resume_from) if resume_from is not None else 0
         self.checkpoints.prepare()
-        self.metrics = MetricsLog(self.run_dir, self.step) if rank == 0 else None
+        self.metrics = MetricsLog(self.run_dir, self.step) if self.rank == 0 else None
         pre = self.bundle.preprocess_cfg
         self.normalize = Normalize(pre.get("mean", (0.0, 0.0, 0.0)), pre.get("std", (1.0, 1.0, 1.0)), device)
         size = pre.get("size", 224)
@@ -78,8 +79,8 @@ class Trainer:
             image_size=self.image_size,
             tokenizer=self.bundle.tokenizer,
             seed=run.seed,
-            rank=rank,
-            world=world,
+            rank=self.rank,
+            world=self.world,
             start_micro_step=self.step * run.optim.grad_accum,
             pin_memory=self.cuda,
         )
@@ -92,7 +93,7 @@ class Trainer:
         batches = iter(self.loader)
         window_start, window_steps = time.perf_counter(), 0
         last_saved = None
-        nodes = gather_objects(self.node_id)
+        nodes = gather_objects(self.session.node_id)
         if self.metrics is not None:
             self.metrics.write(
                 {

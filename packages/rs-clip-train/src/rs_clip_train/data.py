@@ -235,7 +235,9 @@ def augment(img: Image.Image, params: AugParams, size: int) -> np.ndarray:
 class Batch:
     images: torch.Tensor  # [b, 3, S, S] uint8: normalised on the device, 4x less to copy than float
     texts: torch.Tensor  # [b, context] int64 token ids
-    skipped: int  # rows dropped while filling this batch (no caption, undecodable image)
+    #: Rows dropped while filling this batch (no caption, undecodable image), each as one line naming the
+    #: dataset, the split and the image: the worker reports them, never a traceback from a loader process.
+    skipped: list[str]
 
     def pin_memory(self) -> Batch:
         return Batch(self.images.pin_memory(), self.texts.pin_memory(), self.skipped)
@@ -277,19 +279,20 @@ class CaptionBatches(IterableDataset):
         while True:
             images = np.empty((self.micro_batch, size, size, 3), dtype=np.uint8)
             captions: list[str] = []
-            skipped = 0
+            skipped: list[str] = []
             while len(captions) < self.micro_batch:
-                i, _, (image_id, data, caps) = next(stream)
+                i, d, (image_id, data, caps) = next(stream)
                 rng = _rng(self.seed, _SAMPLE, reader, i)
                 caps = [c for c in (caps or []) if c]
+                where = f"{sources[d].ds.path}: split {cfg.split!r}"
                 if not caps:
-                    skipped += 1
+                    skipped.append(f"{where}: image {image_id!r} has no caption")
                     continue
                 caption = caps[int(rng.integers(len(caps)))]
                 try:
                     img = decode(data, image_id, min_side)
-                except ValueError:
-                    skipped += 1
+                except ValueError as exc:  # the message names the image
+                    skipped.append(f"{where}: {exc}")
                     continue
                 images[len(captions)] = augment(img, sample_aug(rng, cfg, *img.size), size)
                 captions.append(caption)

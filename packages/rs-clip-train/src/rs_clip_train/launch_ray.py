@@ -103,8 +103,13 @@ def check_resources(workers: int, per_worker: dict[str, float]) -> None:
 
 def train_func(config: dict[str, Any]) -> None:
     """What each Ray Train worker runs."""
+    from rs_formats import console
+
+    from .cli import PROG
     from .session import RaySession
     from .worker import train
+
+    console.setup(PROG)  # a fresh process: what it logs (a skipped row) in the tool's own format
 
     # Ray forwards what workers print to the driver's stdout, which carries the command's product (the
     # final checkpoint's path); what libraries print while training (DeepSpeed does) goes to stderr.

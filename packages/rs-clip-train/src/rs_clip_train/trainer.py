@@ -7,6 +7,7 @@ the run with the step it happened at.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -19,11 +20,14 @@ from .checkpoints import Checkpoints
 from .config import TrainConfig
 from .distributed import barrier, gather_objects, mean_over_ranks
 from .metrics import MetricsLog
-from .run_dir import link_final
+from .run_dir import METRICS, link_final
 
 if TYPE_CHECKING:
     from .session import Session
 
+log = logging.getLogger(__name__)
+#: Skipped rows each worker names in a warning; later ones are only counted.
+MAX_SKIPS_TOLD = 10
 #: Called after every optimizer step on every rank with (step, rank, metrics-or-None).
 StepCallback = Callable[[int, int, "dict[str, Any] | None"], None]
 
@@ -49,6 +53,7 @@ class Trainer:
         self.session = session
         self.rank, self.world, self.device = session.rank, session.world, session.device
         self.run_dir = Path(run.out)
+        self.skips_told = 0
         device = self.device
         torch.manual_seed(run.seed)  # identical initialisation on every rank
         self.bundle = build_model(run.model)
@@ -115,7 +120,8 @@ class Trainer:
                 engine.backward(loss)
                 engine.step()
                 loss_sum += loss.detach().float()
-                skipped += batch.skipped
+                skipped += len(batch.skipped)
+                self._tell_skips(batch.skipped)
             self.step += 1
             window_steps += 1
             record = None
@@ -144,6 +150,15 @@ class Trainer:
         del batches  # stops the loader processes
         barrier()
         return last_saved
+
+    def _tell_skips(self, lines: list[str]) -> None:
+        """A warning naming each skipped row (the first few of each worker; all are counted)."""
+        for line in lines:
+            if self.skips_told < MAX_SKIPS_TOLD:
+                log.warning("%s; skipped (counted in skipped_rows)", line)
+            elif self.skips_told == MAX_SKIPS_TOLD:
+                log.warning("more rows skipped: from now on only counted (skipped_rows in %s)", METRICS)
+            self.skips_told += 1
 
     def _record(
         self,

@@ -80,6 +80,13 @@ class Checkpoints:
             load_path, _ = self.engine.load_checkpoint(str(state), tag=ENGINE_TAG)
         if load_path is None:
             raise RuntimeError(f"{state}: DeepSpeed found no engine state to resume from")
+        if self.run.engine.zero_stage == 3:
+            # ZeRO-3 loading leaves the small (persistent) parameters gathered, where a fresh engine has
+            # every parameter partitioned. DeepSpeed registers a parameter read outside its module's forward
+            # (logit_scale, attention's out_proj) only when it finds it partitioned, so after a resume that
+            # would happen at the first checkpoint, after the parameter fetch order was recorded, and the
+            # next step fails ("tracing error"). Partitioned again, the resumed engine starts as a fresh one.
+            self.engine.empty_partition_cache()
         rng = _rng_file(state, self.rank)
         if rng.exists():
             _set_rng_state(resume.load(rng), self.device)

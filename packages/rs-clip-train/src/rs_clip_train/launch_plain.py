@@ -140,5 +140,5 @@ def launch(run: TrainConfig, *, step_callback: StepCallback | None, progress: bo
             try:
                 train(loop_config(run, facts, resume, step_callback), session)
             except Exception as exc:  # noqa: BLE001 - as under Ray: one line naming the error
-                raise TrainingFailed(f"{type(exc).__name__}: {exc}") from exc
+                raise TrainingFailed(f"{type(exc).__name__}: {' '.join(str(exc).split())}") from exc
     return final_checkpoint(run)

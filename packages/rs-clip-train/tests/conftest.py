@@ -1,8 +1,12 @@
-"""Shared fixtures: a small learnable caption dataset, the CPU environment, one Ray per module."""
+"""Shared fixtures: a small learnable caption dataset, the CPU environment, and the training runs several
+modules compare (each trained once per session): under Ray, and as torchrun processes for each ZeRO stage."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -14,11 +18,12 @@ os.environ.setdefault("DS_ACCELERATOR", "cpu")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 def write_caption_dataset(path: Path, n: int = 192, seed: int = 0, row_group_rows: int = 32,
-                          kind: str = "captions", name: str = "synth-rsicd", size: int = 96) -> Path:
+                          kind: str = "captions", name: str = "synth-rsicd", size: int = 96,
+                          spoil: dict[int, dict] | None = None) -> Path:
     """An rs-dataset v1 of ``n`` rs-synth aerial scenes with their five captions, written through rs_formats.
 
     rs-synth writes RSICD-style files (what rs-annotate would convert); packing them here directly keeps
-    these tests independent of rs-annotate.
+    these tests independent of rs-annotate. ``spoil`` replaces fields of the rows at some indices.
     """
     from rs_formats import DatasetWriter
     from rs_synth import FORMATS
@@ -28,14 +33,79 @@ def write_caption_dataset(path: Path, n: int = 192, seed: int = 0, row_group_row
         with DatasetWriter(path, name=name, kind=kind, generator="rs-clip-train tests",
                            class_names=["scene"] if kind == "classification" else None,
                            row_group_rows=row_group_rows) as w:
-            for im in truth.images:
+            for i, im in enumerate(truth.images):
                 w.write({"image_id": f"{name}/{im.index:05d}", "source": name,
                          "image": (Path(tmp) / "rsicd" / im.image).read_bytes(), "width": im.width,
                          "height": im.height, "captions": list(im.captions),
-                         "label": 0 if kind == "classification" else None})
+                         "label": 0 if kind == "classification" else None, **(spoil or {}).get(i, {})})
     return path
 
 
 @pytest.fixture(scope="session")
 def caption_ds(tmp_path_factory) -> Path:
     return write_caption_dataset(tmp_path_factory.mktemp("data") / "toy")
+
+
+STEPS, EVERY = 12, 4
+#: One run's settings, shared by every launcher and ZeRO stage so that runs compare step for step.
+ARGS = ["--preset", "tiny", "--steps", str(STEPS), "--checkpoint-every", str(EVERY), "--log-every", "1",
+        "--loader-workers", "1"]
+
+
+def cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """``rs-clip-train ARGS`` in a fresh process (the default launcher: Ray)."""
+    return subprocess.run([sys.executable, "-m", "rs_clip_train", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def no_ray(tmp_path_factory) -> dict[str, str]:
+    """An environment in which ``import ray`` fails: what runs in it provably trains without Ray."""
+    blocker = tmp_path_factory.mktemp("no-ray")
+    (blocker / "ray.py").write_text("raise ImportError('ray is blocked in this test')\n")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), os.environ.get("PYTHONPATH", "")])}
+
+
+def torchrun(env: dict[str, str], *args: str, nproc: int = 2, timeout: int = 300) -> subprocess.CompletedProcess:
+    """``torchrun --nproc-per-node NPROC -m rs_clip_train ARGS``, as a SLURM or torchrun user runs it."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+           "-m", "rs_clip_train", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def losses(run_dir: Path) -> dict[int, float]:
+    out = {}
+    for line in (run_dir / "metrics.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        if "loss" in rec:
+            out[rec["step"]] = rec["loss"]
+    return out
+
+
+@pytest.fixture(scope="session")
+def ray_run(caption_ds, tmp_path_factory) -> Path:
+    """The reference run: the command line's default launcher (a local Ray), 2 workers, ZeRO-0."""
+    run_dir = tmp_path_factory.mktemp("runs") / "ray"
+    proc = cli("fit", *ARGS, "--workers", "2", "--data", str(caption_ds), "--out", str(run_dir))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == str((run_dir / "final").resolve())  # stdout: the final checkpoint
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def torchrun_runs(caption_ds, tmp_path_factory, no_ray):
+    """``torchrun_runs(stage)``: the same run as :func:`ray_run` as 2 torchrun processes (Ray unimportable)
+    at ZeRO stage ``stage``, trained on first use."""
+    done: dict[int, Path] = {}
+
+    def get(stage: int) -> Path:
+        if stage not in done:
+            run_dir = tmp_path_factory.mktemp("runs") / f"torchrun-zero{stage}"
+            proc = torchrun(no_ray, "fit", *ARGS, "--zero-stage", str(stage), "--data", str(caption_ds), "--out",
+                            str(run_dir))
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            assert proc.stdout.strip() == str((run_dir / "final").resolve())  # printed once, by rank 0
+            done[stage] = run_dir
+        return done[stage]
+
+    return get

@@ -123,7 +123,12 @@ def launch(run: TrainConfig, *, step_callback: StepCallback | None, progress: bo
     from .session import PlainSession
     from .worker import loop_config, train
 
-    run, facts = prepare(with_world(run))
+    try:
+        run, facts = prepare(with_world(run))
+    except console.INPUT_ERRORS:
+        if process_rank() != 0:
+            raise SystemExit(2) from None  # every process finds the same error: rank 0 says it
+        raise
     ensure_accelerator_env()
     device = _device(run)
     with _process_group(device):

@@ -32,7 +32,13 @@ from typing import Any
 import torch
 
 from rs_formats import FormatError, read_checkpoint
-from rs_formats.checkpoint import TRAIN_STATE, resume_state_sums, verify_resume_file, verify_resume_state
+from rs_formats.checkpoint import (
+    TRAIN_STATE,
+    resume_state_files,
+    resume_state_sums,
+    verify_resume_file,
+    verify_resume_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +77,7 @@ def check(checkpoint: Path) -> None:
     """Before resuming from ``checkpoint``: its resume state matches the manifest's checksums and every
     file of it reads safely. Raises FormatError naming the first bad file."""
     info = read_checkpoint(checkpoint)
+    files = resume_state_files(info)  # regular files only, also without checksums to compare
     if resume_state_sums(info) is None:
         log.warning(
             "%s: the manifest records no checksums for the resume state (written before they were "
@@ -79,8 +86,9 @@ def check(checkpoint: Path) -> None:
         )
     else:
         verify_resume_state(info)
-    for path in sorted((checkpoint / TRAIN_STATE).rglob("*.pt")):  # what a resume reads: torch files only
-        safe_load(path, mmap=True)
+    for rel in files:
+        if rel.endswith(".pt"):  # what a resume reads: torch files only
+            safe_load(checkpoint / rel, mmap=True)
 
 
 class ResumeState:

@@ -223,6 +223,13 @@ def _files_under(root: Path, name: str) -> list[str]:
     return sorted(out)
 
 
+def resume_state_files(info: CheckpointInfo) -> list[str]:
+    """Every file under ``train_state/``, as sorted paths relative to the checkpoint (none without one);
+    symbolic links and special files are refused without being opened."""
+    state = info.path / TRAIN_STATE
+    return _files_under(info.path, TRAIN_STATE) if state.exists() or os.path.islink(state) else []
+
+
 def resume_state_sums(info: CheckpointInfo) -> dict[str, str] | None:
     """The manifest's sha256 of each file under ``train_state/``, by relative path; None when it lists none
     (a checkpoint written before they were recorded)."""
@@ -236,14 +243,13 @@ def resume_state_sums(info: CheckpointInfo) -> dict[str, str] | None:
 def verify_resume_state(info: CheckpointInfo) -> None:
     """Every file under ``train_state/`` is a regular file the manifest lists, with the same sha256, and
     every file it lists is there. Nothing to check when the checkpoint has no resume state."""
-    state = info.path / TRAIN_STATE
+    present = resume_state_files(info)
     listed = resume_state_sums(info)
-    if not state.exists() and not os.path.islink(state) and listed is None:
+    if not present and listed is None:
         return
     if listed is None:
-        raise FormatError(state, "the manifest records no checksums for the resume state (written before "
-                                 "they were recorded): it cannot be verified")
-    present = _files_under(info.path, TRAIN_STATE)
+        raise FormatError(info.path / TRAIN_STATE, "the manifest records no checksums for the resume state "
+                                                   "(written before they were recorded): it cannot be verified")
     for rel in present:
         verify_resume_file(info.path, listed, info.path / rel)
     for rel in sorted(set(listed) - set(present)):

@@ -249,8 +249,22 @@ def _datasets(args: argparse.Namespace) -> int:
         print("  layout:")
         for line in info["layout"].splitlines():
             print(f"    {line}")
+        if info["options"]:
+            print("  options (--opt NAME=VALUE):")
+            for o in info["options"]:
+                choices = f" [{'|'.join(_option_text(c) for c in o['choices'])}]" if o["choices"] else ""
+                print(f"    {o['name']}={_option_text(o['default'])}  {o['help']}{choices}")
         print()
     return 0
+
+
+def _option_text(value: Any) -> str:
+    """A reader option's value as ``--opt`` takes it (lists comma-separated, JSON words for None and booleans)."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return str(value)
 
 
 COMMANDS = {"convert": _convert, "merge": _merge, "dedup": _dedup, "stats": _stats, "show": _show,

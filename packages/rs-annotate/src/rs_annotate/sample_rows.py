@@ -2,8 +2,8 @@
 
 1. :func:`load_scene`: decode the image and apply the box rules (in pixels of the original image);
 2. :func:`scene_windows`: the whole image, or DOTA-style tiles of a large one;
-3. per window: :func:`window_boxes` (boxes clipped to the tile), :func:`window_view` (crop and bounded
-   resize), :func:`window_captions` (B2C, unless the source has human captions or is not a caption set),
+3. per window: :func:`window_boxes` (boxes clipped to the tile; for mask sources, M2B on the tile's own
+   pixels), :func:`window_view` (crop and bounded resize), :func:`window_captions` (B2C, unless the source has human captions or is not a caption set),
    :func:`stored_bytes` (re-encode, or keep the file's bytes when they are already what would be stored)
    and :func:`make_row`.
 
@@ -32,7 +32,7 @@ from .imaging import (
 )
 from .near_duplicates import phash
 from .options import ConvertOptions
-from .types import BadInput, Box, Sample
+from .types import BadInput, Box, Regions, Sample
 
 Window = tuple[int, int, int, int]  # x, y, w, h in pixels of the original image
 
@@ -61,6 +61,7 @@ class Scene:
     clipped: int  # boxes clipped to the image
     dropped: int  # bad boxes dropped (``bad_boxes="drop"``)
     tiled: bool
+    regions: Regions | None = None  # mask sources: the boxes of any window, from the mask
 
 
 @dataclass
@@ -114,7 +115,7 @@ def load_scene(sample: Sample, opts: ConvertOptions, kind: str) -> Scene:
         raise BadInput(path, f"labels are for a {sample.size[0]}x{sample.size[1]} image but the image is "
                              f"{width}x{height}")
     checked = check_boxes(sample.boxes, width, height, path, drop_bad=opts.bad_boxes == "drop")
-    return Scene(loaded, width, height, checked.boxes, checked.clipped, checked.dropped, tiled)
+    return Scene(loaded, width, height, checked.boxes, checked.clipped, checked.dropped, tiled, sample.regions)
 
 
 def scene_windows(scene: Scene, opts: ConvertOptions) -> list[Window]:
@@ -127,6 +128,8 @@ def window_boxes(scene: Scene, window: Window, whole: bool, opts: ConvertOptions
     """The boxes of a window in its own pixels, and how many boxes it touches but cuts too much to keep."""
     if whole:
         return scene.boxes, 0
+    if scene.regions is not None:  # a mask source: the window's regions, as if the mask had been cut first
+        return scene.regions.boxes(window), 0
     x, y, w, h = window
     kept = boxes_in_window(scene.boxes, window, opts.tile_min_visible)
     touching = sum(1 for b in scene.boxes if b.x1 > x and b.x0 < x + w and b.y1 > y and b.y0 < y + h)

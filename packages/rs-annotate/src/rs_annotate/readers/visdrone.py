@@ -11,8 +11,9 @@ Layout as released: ``VisDrone2019-DET-{train,val,test-dev}/images/<name>.jpg`` 
 
 - 0 "ignored regions" are areas the annotators left unlabelled (crowds, far-away traffic), not objects:
   always dropped.
-- 11 "others" are objects outside the ten classes; "others" is no word for a caption, so they are dropped
-  unless ``others_label`` names them (e.g. ``others_label=vehicle``).
+- 11 "others" are objects outside the ten classes. They are kept as an eleventh class, "other object"
+  ("three other objects"), because RemoteCLIP's Table I counts 11 VisDrone classes (10 named + others;
+  docs/fidelity.md); ``others_label`` renames them, ``others_label=null`` drops them (counted).
 - ``max_occlusion`` (0 none, 1 partial, 2 heavy; default 2 keeps all) drops more occluded boxes.
 
 Every dropped box is counted per reason in ``Sample.meta["dropped"]``. Names keep VisDrone's words
@@ -100,7 +101,8 @@ class VisDroneReader(Reader):
         kind="captions",
     )
     OPTIONS = (
-        Option("others_label", None, "name for category 11 'others' (default: drop those boxes, counted)"),
+        Option("others_label", "other object", "class name of category 11 'others' (null: drop those boxes, "
+                                               "counted)"),
         Option("max_occlusion", 2, "drop boxes more occluded than this (0 none, 1 partial, 2 heavy)", (0, 1, 2)),
         split_option(None, " (default: from each folder's name, -train / -val / -test-dev)"),
     )

@@ -110,8 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--short-side", type=int, default=256,
                    help="shorter side of stored images in pixels, never enlarged; 0 keeps the size (default 256)")
     console.add_deprecated_alias(c, "--max-side", "--short-side", dest="short_side", type=int)
-    c.add_argument("--keep-original", action="store_true",
-                   help="store the original image files unchanged (no resize or re-encode)")
+    c.add_argument("--keep-original", action=argparse.BooleanOptionalAction, default=None,
+                   help="store original pixels (the file's bytes, or a lossless PNG) instead of re-encoding to "
+                        "--short-side; default: original for classification sets and test splits (evaluation "
+                        "data), re-encoded otherwise")
     c.add_argument("--image-format", action=_ImageFormat, default="jpeg", metavar="{jpeg,png,webp}",
                    help="encoding of re-encoded images (default jpeg)")
     c.add_argument("--jpeg-quality", type=int, default=90, help="JPEG quality of re-encoded images (default 90)")

@@ -91,11 +91,13 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
             raise BadInput(src, f"nothing to write: {len(items)} item(s), {report.n_bad} bad, "
                                 f"{len(report.empty)} without objects, {report.n_skipped} input(s) skipped")
         report.rows_per_source = dict(sorted(sources.items()))
+        report.pixels = {split: "original" if opts.keeps_original(kind, split) else "re-encoded"
+                         for split in sorted(report.rows_per_split)}
         for name, n in report.rows_per_source.items():
             writer.add_source(name, license=reader_cls.info.license, n_images=n, url=reader_cls.info.url)
         writer.stats["convert"] = {
             "format": fmt, "reader": report.reader, "items": report.items, "bad": report.n_bad,
-            "empty": len(report.empty),
+            "empty": len(report.empty), "pixels": report.pixels,
             "objects": report.objects, "objects_per_class": dict(sorted(objects_per_class.items())),
             "skipped": {k: v["count"] for k, v in report.skipped.items()},
             "dropped_by_reader": {k: v["count"] for k, v in report.dropped_by_reader.items()},

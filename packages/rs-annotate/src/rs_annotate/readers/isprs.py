@@ -5,8 +5,9 @@ Colours: impervious surfaces (255, 255, 255), building (0, 0, 255), low vegetati
 black (0, 0, 0) for the ignored boundary band. A pixel of any other colour is BadInput (``tolerance``
 absorbs small deviations, e.g. labels that went through lossy compression).
 
-Class set: four classes, as RemoteCLIP's Table I counts them and its Fig. 5 shows them (building, tree,
-low vegetation, car): clutter/background and impervious surfaces are ignored by default. Clutter is a
+Class set: four classes, as RemoteCLIP's Fig. 5 shows them (building, tree, low vegetation, car) and, as
+issue 15 reads it, its Table I counts them (docs/fidelity.md): clutter/background and impervious surfaces
+are ignored by default. Clutter is a
 catch-all, and impervious surfaces (roads, pavements) cover most of every tile, so a box around them says
 little. ``ignore=clutter`` keeps impervious surfaces as a fifth class.
 
@@ -60,7 +61,7 @@ log = logging.getLogger(__name__)
 ISPRS_CLASSES = ("impervious surface", "building", "low vegetation", "tree", "car", "clutter")
 ISPRS_PALETTE = ((255, 255, 255), (0, 0, 255), (0, 255, 255), (0, 255, 0), (255, 255, 0), (255, 0, 0))
 BOUNDARY = len(ISPRS_CLASSES)  # index of the black boundary band of the eroded labels
-#: RemoteCLIP's four classes (Table I, Fig. 5): the rest gets no boxes.
+#: RemoteCLIP's four classes (Fig. 5): the rest gets no boxes.
 DEFAULT_IGNORE = ("clutter", "impervious surface")
 
 

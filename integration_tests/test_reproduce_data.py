@@ -50,14 +50,15 @@ NO_SPLIT = {"rsod", "levir", "auair", "sdd", "potsdam", "vaihingen"}
 TRAIN_ONLY = {"dota", "isaid"}  # DOTA val (and iSAID val, the same images) is RemoteCount's source
 
 
-def commands(section: str) -> list[list[str]]:
-    """The ``rs-annotate`` commands of the code blocks of one section of the recipe, comments dropped."""
+def commands(section: str, tool: str = "rs-annotate ") -> list[list[str]]:
+    """The commands of one tool in the code blocks of one section of the recipe, comments dropped."""
     text = RECIPE.read_text()
     start = text.index(section)
     end = text.find("\n## ", start + 1)
     blocks = re.findall(r"```bash\n(.*?)```", text[start:end], re.S)
     lines = " ".join(blocks).replace("\\\n", " ").splitlines()
-    return [shlex.split(line.split("#")[0]) for line in lines if line.strip().startswith("rs-annotate ")]
+    words = [shlex.split(line.split("#")[0]) for line in lines]
+    return [w[w.index(tool.strip()) :] for w in words if tool.strip() in w]
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +134,9 @@ def test_isprs_classes_and_visdrone_classes_as_table_one_counts_them(recipe):
     assert "other object" in visdrone and "ignored regions" not in visdrone
 
 
-def test_the_deduplicated_training_set_holds_every_split(recipe):
+@pytest.fixture(scope="module")
+def merged(recipe) -> Path:
+    """The recipe's de-duplicated training set, against its evaluation sets."""
     _, out, _, ran, local = recipe
     dedup = [c for c in commands("## 1. Captions") if c[1] == "dedup"]
     assert len(dedup) == 1
@@ -142,7 +145,24 @@ def test_the_deduplicated_training_set_holds_every_split(recipe):
     args = [local(f"/data/rs/{s}") for s in sources] + [local(a) for a in cmd[3 : cmd.index("--against") + 1]]
     args += [str(p) for p in ran if p.parent == out / "eval"]
     assert annotate(["dedup", *args, "--no-progress"]) == 0
-    merged = open_dataset(out / "remoteclip-train")
-    assert set(merged.splits) == {"train", "val", "test"}
-    test_sources = set(merged.read_table("test", ["source"]).column("source").to_pylist())
+    return out / "remoteclip-train"
+
+
+def test_the_deduplicated_training_set_holds_every_split(merged):
+    ds = open_dataset(merged)
+    assert set(ds.splits) == {"train", "val", "test"}
+    test_sources = set(ds.read_table("test", ["source"]).column("source").to_pylist())
     assert test_sources and not test_sources & RET3  # the RET-3 test splits stay evaluation data
+
+
+def test_the_documented_training_commands_train_on_every_split(merged, recipe):
+    from rs_clip_train.cli import build_parser, resolve_args
+    from rs_clip_train.launcher import plan
+
+    local = recipe[4]
+    fits = [c for c in commands("## 2. Continual pretraining", "rs-clip-train ") if c[1] == "fit"]
+    assert len(fits) == 4  # three presets, and the cluster command
+    ds = open_dataset(merged)
+    for cmd in fits:
+        cfg = resolve_args(build_parser().parse_args([local(a) for a in cmd[1:]]))
+        assert plan(cfg.validate())["rows"] == sum(ds.num_rows(s) for s in ds.splits), cmd

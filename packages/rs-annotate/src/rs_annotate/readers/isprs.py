@@ -168,7 +168,8 @@ class IsprsReader(Reader):
         """(variant, tile, image, label or None, why the label is missing)."""
         variant, images = self._image_tiles()
         labels, label_folder, partial = self._label_tiles()
-        log.debug("%s: %s image tiles, labels in %s", self.root, variant, label_folder)
+        log.info("%s: %d %s image tiles; labels in %s", self.root, len(images), variant,
+                 "the root" if label_folder == self.root else label_folder.relative_to(self.root))
         self.skipped = [BadInput(labels[t], f"label tile has no {variant} image tile; skipped")
                         for t in sorted(labels.keys() - images.keys())]
         where = f"{label_folder.relative_to(self.root).as_posix()}/" if label_folder != self.root else "the root"

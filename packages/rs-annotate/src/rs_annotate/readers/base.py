@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from rs_formats import FormatError
+
 
 @dataclass(frozen=True)
 class Box:
@@ -52,18 +54,17 @@ class Sample:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-class BadInput(Exception):
-    """Input that breaks its format's rules. The message names the file (and line) to fix."""
+class BadInput(FormatError):
+    """Input that breaks its format's rules. The message names the file (and line) to fix.
 
-    def __init__(self, path: str | Path, message: str, line: int | None = None):
-        self.path = Path(path)
-        self.line = line
+    ``kind`` optionally tags what went wrong (``"missing-image"``, ``"unknown-class"``, ...) so that a
+    caller that skips bad inputs can count them by kind. Pickles intact (:class:`FormatError` sees to it).
+    """
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None, kind: str | None = None):
+        super().__init__(path, message, line)
         self.message = message
-        where = f"{self.path}:{line}" if line is not None else str(self.path)
-        super().__init__(f"{where}: {message}")
-
-    def __reduce__(self):  # survive the trip back from worker processes
-        return (BadInput, (self.path, self.message, self.line))
+        self.kind = kind
 
 
 @dataclass(frozen=True)

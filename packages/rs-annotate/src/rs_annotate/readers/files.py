@@ -52,9 +52,11 @@ def names_option(value: str | Any) -> list[str]:
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the image header, without decoding the pixels."""
+    """(width, height) from the image header, without decoding the pixels (whole DOTA v2 scenes too)."""
+    from ..imaging import pixel_limit  # imaging imports the readers' types: import it when called
+
     try:
-        with Image.open(path) as im:
+        with pixel_limit(), Image.open(path) as im:
             return im.size
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise BadInput(path, f"cannot read image header: {e}") from None

@@ -74,8 +74,8 @@ class Embedder:
             from rs_formats.embed import encode_images
             from rs_formats.models import autocast
 
-            log.info("%s: embedding %d images of %s/%s", self.label, ds.num_rows(split), ds.name, split)
             model, preprocess, _ = self.model()
+            log.info("%s: embedding %d images of %s/%s", self.label, ds.num_rows(split), ds.name, split)
             with autocast(self.device, self.cfg.precision):
                 return encode_images(model, preprocess, ds, split, batch_size=self.cfg.batch_size,
                                      num_workers=self.cfg.loader_workers, device=self.device,
@@ -89,8 +89,8 @@ class Embedder:
             from rs_formats.embed import encode_texts
             from rs_formats.models import autocast
 
-            log.info("%s: embedding %d %s of %s/%s", self.label, len(texts), what, ds.name, split)
             model, _, tokenizer = self.model()
+            log.info("%s: embedding %d %s of %s/%s", self.label, len(texts), what, ds.name, split)
             with autocast(self.device, self.cfg.precision):
                 return encode_texts(model, tokenizer, texts, batch_size=self.cfg.batch_size, device=self.device,
                                     progress=progress_enabled(self.cfg.progress))

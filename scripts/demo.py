@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         d.run(annotate, "convert", "ret3", raw / "rsicd", ds / "rsicd-test", "--opt", "splits=test", *quiet)
         d.run(annotate, "convert", "imagefolder", raw / "scenes", ds / "scenes", *quiet)
         d.run(tool("rs-count"), "build", "--labels", raw / "counting" / "labelTxt", "--images",
-              raw / "counting" / "images", "--out", ds / "count")
+              raw / "counting" / "images", "--out", ds / "count", *quiet)
         # Training data must not contain any evaluation image (pHash, across all evaluation sets).
         d.run(annotate, "dedup", *(ds / s for s in ("rsicd-train", "dota", "dior", "carpk", "counting-train")),
               ds / "train", "--against", ds / "rsicd-test", ds / "scenes", ds / "count")
@@ -139,13 +139,13 @@ def main(argv: list[str] | None = None) -> int:
             "    tasks: [zeroshot, linear_probe, fewshot, knn]\n    shots: [1, 4, 16]\n    seeds: [0, 1]\n"
         )
         d.run(tool("rs-clip-eval"), "run", "--model", f"trained={trained}", "--model", f"init={init}",
-              "--suite", suite, out / "eval", "--no-cache")
+              "--suite", suite, "--out", out / "eval", "--no-cache", *quiet)
     if args.until == "eval":
         return 0
 
     with d.stage("5. RemoteCount (rs-count)"):
         d.run(tool("rs-count"), "eval", "--model", f"trained={trained}", "--model", f"init={init}",
-              "--data", ds / "count", out / "count")
+              "--data", ds / "count", "--out", out / "count", "--no-cache", *quiet)
 
     summarise(d, out)
     return 0
@@ -188,8 +188,8 @@ def headline_metrics(eval_results: dict, count_results: dict) -> list[tuple[str,
     rows.append(("k-NN top-1 (k=20, T=0.07)", cls["knn"]["top1"], cls0["knn"]["top1"]))
     count = {(r["model"], r["variant"]): r for r in count_results["results"]}
     for variant in ("words", "digits"):
-        rows.append((f"RemoteCount top-1 ({variant}; chance 10)", 100 * count["trained", variant]["topk"]["top1"],
-                     100 * count["init", variant]["topk"]["top1"]))
+        rows.append((f"RemoteCount top-1 ({variant}; chance 10)", count["trained", variant]["topk"]["top1"],
+                     count["init", variant]["topk"]["top1"]))
     return rows
 
 if __name__ == "__main__":

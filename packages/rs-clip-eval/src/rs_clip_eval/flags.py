@@ -32,20 +32,36 @@ def add_model_flag(p: argparse.ArgumentParser, extra_help: str = "") -> None:
     p.add_argument("--model", action="append", required=True, metavar="[LABEL=]SPEC", help=MODEL_HELP + extra_help)
 
 
+class _Precisions:
+    """rs_formats.models.INFERENCE_PRECISIONS, looked up only when argparse needs them: that module imports
+    torch, which a command that evaluates nothing (``rs-count build``, ``--version``) should not pay for."""
+
+    def _names(self) -> tuple[str, ...]:
+        from rs_formats.models import INFERENCE_PRECISIONS
+
+        return INFERENCE_PRECISIONS
+
+    def __iter__(self):
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+
 def add_embedding_flags(p: argparse.ArgumentParser) -> None:
     """--device, --precision, --batch-size, --loader-workers, --cache-dir, --no-cache."""
-    from rs_formats.models import INFERENCE_PRECISIONS
-
-    defaults = EvalConfig()
-    p.add_argument("--device", default=defaults.device,
+    defaults = EvalConfig.__dataclass_fields__
+    p.add_argument("--device", default=defaults["device"].default,
                    help="torch device: auto (cuda when available; default), cpu, cuda, cuda:1")
-    p.add_argument("--precision", default=defaults.precision, choices=INFERENCE_PRECISIONS,
-                   help="fp32 (default), or fp32 weights under fp16 (amp) / bf16 (amp_bf16) autocast; "
-                        "part of the cache key")
-    p.add_argument("--batch-size", type=int, default=defaults.batch_size,
-                   help=f"images (and texts) per forward pass (default {defaults.batch_size})")
-    p.add_argument("--loader-workers", type=int, default=defaults.loader_workers,
-                   help=f"DataLoader processes decoding images (0 = in process; default {defaults.loader_workers})")
+    # default None, not "fp32": argparse checks a string default against the choices on every parse
+    # metavar given, choices only in the help text: argparse would otherwise list them when the flag is added
+    p.add_argument("--precision", default=None, choices=_Precisions(), metavar="PRECISION",
+                   help="open_clip's name: %(choices)s (default " + defaults["precision"].default + "); amp "
+                        "and amp_bf16 are fp32 weights under fp16 / bf16 autocast; part of the cache key")
+    batch, workers = defaults["batch_size"].default, defaults["loader_workers"].default
+    p.add_argument("--batch-size", type=int, default=batch, help=f"images (and texts) per forward pass (default {batch})")
+    p.add_argument("--loader-workers", type=int, default=workers,
+                   help=f"DataLoader processes decoding images (0 = in process; default {workers})")
     add_deprecated_alias(p, "--workers", "--loader-workers", dest="loader_workers", type=int)
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="embedding cache (default $RS_CLIP_EVAL_CACHE or ~/.cache/rs-clip-eval)")
@@ -72,8 +88,9 @@ def output_dir(args: argparse.Namespace) -> Path:
 
 def eval_config(args: argparse.Namespace, **extra: Any) -> EvalConfig:
     """The :class:`EvalConfig` the shared flags describe (``extra``: further fields, e.g. ``probe``, ``seed``)."""
-    return EvalConfig(device=args.device, precision=args.precision, batch_size=args.batch_size,
-                      loader_workers=args.loader_workers, progress=not args.no_progress, **extra)
+    precision = {} if args.precision is None else {"precision": args.precision}
+    return EvalConfig(device=args.device, batch_size=args.batch_size, loader_workers=args.loader_workers,
+                      progress=not args.no_progress, **precision, **extra)
 
 
 def open_cache(args: argparse.Namespace) -> EmbeddingCache:

@@ -86,6 +86,11 @@ def test_scores_match_a_direct_computation(ds, tiny_state, tmp_path):
             txt = model.encode_text(tokenizer(DEFAULT.candidates(row["count_label"], "digits")), normalize=True)
             expected.append(int(np.argmax((img @ txt.T).numpy()[0])) + 1)
     assert res.metrics.predicted == expected
+    # the same model handed in already loaded (no config: its own device) scores the same
+    from rs_count import evaluate
+
+    loaded = evaluate(model, preprocess, tokenizer, ds, variant="digits", model_name="loaded")
+    assert loaded.model == "loaded" and loaded.metrics == res.metrics
 
 
 def test_random_init_is_reproducible(ds):

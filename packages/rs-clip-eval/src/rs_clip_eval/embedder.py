@@ -42,7 +42,11 @@ class Embedder:
     @classmethod
     def from_model(cls, model: Any, preprocess: Any, tokenizer: Any, cfg: EvalConfig | None = None,
                    label: str = "model") -> Embedder:
-        """Embed with a model already in memory (on ``cfg``'s device); nothing is cached."""
+        """Embed with a model already in memory (on ``cfg``'s device; without a ``cfg``, on the device its
+        parameters are on); nothing is cached."""
+        if cfg is None:
+            param = next(model.parameters(), None)
+            cfg = EvalConfig(device=str(param.device) if param is not None else "cpu")
         return cls(cfg=cfg, loaded=(model, preprocess, tokenizer), label=label)
 
     @property

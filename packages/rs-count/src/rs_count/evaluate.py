@@ -124,7 +124,8 @@ def evaluate_variants(model: Any, preprocess: Any, tokenizer: Any, dataset: Data
                       variants: Sequence[str] = VARIANTS, template: CaptionTemplate = DEFAULT,
                       config: EvalConfig | None = None, split: str | None = None,
                       model_name: str = "model") -> list[CountResult]:
-    """RemoteCount for a model already in memory (on ``config``'s device), every variant; nothing is cached."""
+    """RemoteCount for a model already in memory, every variant; nothing is cached. It runs on ``config``'s
+    device, or without a ``config`` on the device the model's parameters are on."""
     emb = Embedder.from_model(model, preprocess, tokenizer, config, label=model_name)
     return evaluate_embedder(emb, dataset, variants=variants, template=template, split=split)
 

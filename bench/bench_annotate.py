@@ -54,8 +54,9 @@ def _interleaved(src: Path, files: list[str], rounds: int = 3) -> dict:
     """Per-image cost in this process, bare loop and pipeline alternating on each image, best of
     ``rounds`` per image and method: load from other processes on a shared machine only ever adds time,
     so the minimum is the cleanest estimate of the work itself."""
-    from rs_annotate.pipeline import ConvertOptions, process_sample
+    from rs_annotate import ConvertOptions
     from rs_annotate.readers import get_reader
+    from rs_annotate.sample_rows import convert_sample
 
     reader = get_reader("dota")(src)
     items = {it[0]: it for it in reader.items()}
@@ -68,7 +69,7 @@ def _interleaved(src: Path, files: list[str], rounds: int = 3) -> dict:
             _bare(f)
             b.append(time.perf_counter() - t)
             t = time.perf_counter()
-            process_sample(reader.read(items[Path(f).stem]), opts, "captions")
+            convert_sample(reader.read(items[Path(f).stem]), opts, "captions")
             o.append(time.perf_counter() - t)
         bare.append(min(b))
         ours.append(min(o))
@@ -130,7 +131,7 @@ def bench_convert(n: int, scenes: int, workers: int, repeats: int) -> dict:
 
 
 def bench_dedup(n: int, seed: int = 0) -> dict:
-    from rs_annotate.dedup import keep_rank, near_pairs, plan_removals, popcount
+    from rs_annotate.near_duplicates import keep_rank, near_pairs, plan_removals, popcount
 
     rng = np.random.default_rng(seed)
     h = rng.integers(0, 2**63, size=n, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, n, dtype=np.uint64)

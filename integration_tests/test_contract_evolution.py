@@ -40,7 +40,7 @@ def _image(i: int) -> tuple[bytes, int]:
     """A small distinct PNG and its pHash (as rs-annotate computes it)."""
     from PIL import Image
 
-    from rs_annotate.dedup import phash
+    from rs_annotate.near_duplicates import phash
 
     # Random 4x4 blocks of colour: low frequencies differ, so pHashes are far apart (no duplicates).
     blocks = np.random.default_rng(i).integers(0, 200, (4, 4, 3), dtype=np.uint8)
@@ -115,11 +115,11 @@ FUTURE_DATASET: dict[str, Case] = {
     "rs-formats verify": lambda c, out: ["rs-formats", "verify", c.captions_future],
     "rs-annotate validate": lambda c, out: ["rs-annotate", "validate", c.captions_future],
     "rs-annotate stats": lambda c, out: ["rs-annotate", "stats", c.captions_future],
-    "rs-annotate dedup": lambda c, out: ["rs-annotate", "dedup", c.captions_future, out],
-    "rs-annotate dedup --against": lambda c, out: ["rs-annotate", "dedup", c.captions, out,
+    "rs-annotate dedup": lambda c, out: ["rs-annotate", "dedup", c.captions_future, "--out", out],
+    "rs-annotate dedup --against": lambda c, out: ["rs-annotate", "dedup", c.captions, "--out", out,
                                                    "--against", c.captions_future],
-    "rs-annotate merge": lambda c, out: ["rs-annotate", "merge", c.captions, c.captions_future, out],
-    "rs-annotate show": lambda c, out: ["rs-annotate", "show", c.captions_future, "-n", "4", out],
+    "rs-annotate merge": lambda c, out: ["rs-annotate", "merge", c.captions, c.captions_future, "--out", out],
+    "rs-annotate show": lambda c, out: ["rs-annotate", "show", c.captions_future, "-n", "4", "--out", out],
     "rs-clip-train fit --data": lambda c, out: [*FIT, "--data", c.captions_future, "--out", out],
     "rs-clip-eval retrieval --data": lambda c, out: ["rs-clip-eval", "retrieval", "--model", "RS-Tiny",
                                                      "--data", c.captions_future, "--out", out, *EVAL_FLAGS],
@@ -185,7 +185,7 @@ def test_rs_annotate_reads_v1(c, tmp_path):
     assert "16 rows, 0 problem(s)" in _ok(run(["rs-annotate", "validate", c.captions], tmp_path)).stdout
     stats = json.loads(_ok(run(["rs-annotate", "stats", c.captions], tmp_path)).stdout)
     assert stats["rows_per_split"] == {"train": 8, "test": 8} and stats["captions"] == 80
-    _ok(run(["rs-annotate", "dedup", c.captions, tmp_path / "dedup", "--against", c.counting], tmp_path))
+    _ok(run(["rs-annotate", "dedup", c.captions, "--out", tmp_path / "dedup", "--against", c.counting], tmp_path))
     out = open_dataset(tmp_path / "dedup")
     assert out.manifest["format_version"] == 1 and out.num_rows("train") + out.num_rows("test") == 16
 

@@ -84,9 +84,9 @@ def test_dedup_removes_test_images_planted_in_training_data(demo, tmp_path):
     """Convert the caption set with ALL its splits as if it were training data: exactly its test images go."""
     annotate = Path(sys.executable).with_name("rs-annotate")
     ds = demo / "datasets"
-    subprocess.run([annotate, "convert", "rsicd", demo / "raw" / "rsicd", tmp_path / "all", "--split", "train",
-                    "--no-progress"], check=True, capture_output=True)
-    subprocess.run([annotate, "dedup", tmp_path / "all", tmp_path / "clean", "--against", ds / "rsicd-test"],
+    subprocess.run([annotate, "convert", "rsicd", demo / "raw" / "rsicd", "--out", tmp_path / "all",
+                    "--split", "train", "--no-progress"], check=True, capture_output=True)
+    subprocess.run([annotate, "dedup", tmp_path / "all", "--out", tmp_path / "clean", "--against", ds / "rsicd-test"],
                    check=True, capture_output=True)
     report = json.loads((tmp_path / "clean.report.json").read_text())
     n_test = open_dataset(ds / "rsicd-test").num_rows("test")

@@ -99,25 +99,27 @@ def main(argv: list[str] | None = None) -> int:
             ("imagefolder", 400, "scenes", 0),
             ("counting", 300, "counting", 0),  # the RemoteCount test scenes
         ):
-            d.run(synth, fmt, raw / name, "--n", n(count), "--seed", str(args.seed + offset), "--size", "256")
+            d.run(synth, fmt, "--out", raw / name, "--n", n(count), "--seed", str(args.seed + offset),
+                  "--size", "256")
 
     quiet = ("--no-progress",) if args.no_progress else ()
     with d.stage("2. captions from annotations (rs-annotate)"):
         for fmt, name in (("dota", "dota"), ("dior", "dior"), ("carpk", "carpk")):
-            d.run(annotate, "convert", fmt, raw / name, ds / name, "--seed", seed, "--split", "train", *quiet)
-        d.run(annotate, "convert", "dota", raw / "counting-train", ds / "counting-train", "--seed", seed,
+            d.run(annotate, "convert", fmt, raw / name, "--out", ds / name, "--seed", seed, "--split", "train",
+                  *quiet)
+        d.run(annotate, "convert", "dota", raw / "counting-train", "--out", ds / "counting-train", "--seed", seed,
               "--opt", "source=counting-scenes", "--split", "train", *quiet)
-        d.run(annotate, "convert", "ret3", raw / "rsicd", ds / "rsicd-train", "--opt", "splits=train,val",
+        d.run(annotate, "convert", "ret3", raw / "rsicd", "--out", ds / "rsicd-train", "--opt", "splits=train,val",
               "--split", "train", *quiet)
-        d.run(annotate, "convert", "ret3", raw / "rsicd", ds / "rsicd-test", "--opt", "splits=test", *quiet)
-        d.run(annotate, "convert", "imagefolder", raw / "scenes", ds / "scenes", *quiet)
+        d.run(annotate, "convert", "ret3", raw / "rsicd", "--out", ds / "rsicd-test", "--opt", "splits=test", *quiet)
+        d.run(annotate, "convert", "imagefolder", raw / "scenes", "--out", ds / "scenes", *quiet)
         d.run(tool("rs-count"), "build", "--labels", raw / "counting" / "labelTxt", "--images",
               raw / "counting" / "images", "--out", ds / "count", *quiet)
         # Training data must not contain any evaluation image (pHash, across all evaluation sets).
         d.run(annotate, "dedup", *(ds / s for s in ("rsicd-train", "dota", "dior", "carpk", "counting-train")),
-              ds / "train", "--against", ds / "rsicd-test", ds / "scenes", ds / "count")
+              "--out", ds / "train", "--against", ds / "rsicd-test", ds / "scenes", ds / "count")
         d.run(annotate, "stats", ds / "train", "--plots", out / "plots" / "annotate")
-        d.run(annotate, "show", ds / "train", "-n", "16", out / "plots" / "contact_sheet.png")
+        d.run(annotate, "show", ds / "train", "-n", "16", "--out", out / "plots" / "contact_sheet.png")
 
     if args.until == "annotate":
         return 0

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from rs_annotate import datasets
+from rs_annotate import convert, datasets
 from rs_annotate.cli import main
-from rs_annotate.pipeline import convert, report_path
 from rs_annotate.readers import Alias, Reader, ReaderInfo, get_reader, register, resolve_format
 from rs_annotate.readers.hrsc import HrscReader
 from rs_annotate.readers.ret3 import Ret3Reader
+from rs_annotate.report import report_path
 from rs_formats import open_dataset
 from rs_synth.registry import FORMATS
 
@@ -33,7 +33,7 @@ def test_resolve_names_and_aliases():
 @pytest.mark.parametrize("alias,synth,source", [("rsicd", "rsicd", "rsicd"), ("ucm-captions", "ucm-captions", "ucm")])
 def test_caption_alias_sets_the_source(tmp_path, capsys, alias, synth, source):
     FORMATS[synth].write(tmp_path / "src", 6, seed=0, size=48)
-    assert main(["convert", alias, str(tmp_path / "src"), str(tmp_path / "out"), "--workers", "1",
+    assert main(["convert", alias, str(tmp_path / "src"), "--out", str(tmp_path / "out"), "--workers", "1",
                  "--no-progress"]) == 0
     sources, ids = sources_and_ids(tmp_path / "out")
     assert sources == {source} and len(ids) == 6 and all(i.startswith(f"{source}/") for i in ids)

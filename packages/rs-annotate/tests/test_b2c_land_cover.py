@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from rs_annotate.b2c import countable, number_word, plural
-from rs_annotate.pipeline import convert
+from rs_annotate import convert
+from rs_annotate.b2c import countable
 from rs_formats import open_dataset
+from rs_formats.wording import number_word, plural
 from rs_synth.registry import FORMATS
 
 CAPTION = re.compile(r"There (is|are) (.+) (in the middle of the picture|in the edge of the picture|in this image)\.")

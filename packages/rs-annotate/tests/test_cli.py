@@ -13,18 +13,30 @@ from rs_formats import open_dataset
 @pytest.fixture(scope="module")
 def converted(dota_src, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "dota"
-    assert main(["convert", "dota", str(dota_src), str(out), "--workers", "1", "--no-progress",
+    assert main(["convert", "dota", str(dota_src), "--out", str(out), "--workers", "1", "--no-progress",
                  "--short-side", "128", "--seed", "1"]) == 0
     return out
 
 
-def test_every_flag_has_help():
+def test_every_flag_has_help_and_every_command_the_console_flags():
     parser = build_parser()
     subs = next(a for a in parser._actions if a.dest == "command")
     assert set(subs.choices) == {"convert", "merge", "dedup", "stats", "show", "validate", "datasets"}
     for name, sub in subs.choices.items():
         for action in sub._actions:
             assert action.help, f"{name}: {action.dest} has no help"
+        flags = {o for a in sub._actions for o in a.option_strings}
+        assert {"-v", "-q", "--no-progress"} <= flags, name
+        if name in ("convert", "merge", "dedup", "show"):
+            assert "--out" in flags, name
+
+
+def test_version_comes_from_the_package_metadata(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out == f"rs-annotate {version('rs-annotate')}\n"
 
 
 def test_convert_and_validate(converted, capsys):
@@ -35,15 +47,15 @@ def test_convert_and_validate(converted, capsys):
 
 
 def test_errors_are_one_line_with_exit_2(converted, tmp_path, capsys):
-    assert main(["convert", "dota", str(tmp_path / "missing"), str(tmp_path / "o")]) == 2
+    assert main(["convert", "dota", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rs-annotate: error: ") and "missing: no such directory" in err
     assert err.count("\n") == 1
-    assert main(["convert", "no-such-format", str(tmp_path), str(tmp_path / "o")]) == 2
+    assert main(["convert", "no-such-format", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "unknown format 'no-such-format'" in capsys.readouterr().err
-    assert main(["convert", "dota", str(tmp_path), str(converted)]) == 2  # output exists
+    assert main(["convert", "dota", str(tmp_path), "--out", str(converted)]) == 2  # output exists
     assert "already exists" in capsys.readouterr().err
-    assert main(["convert", "dota", str(tmp_path), str(tmp_path / "o"), "--opt", "novalue"]) == 2
+    assert main(["convert", "dota", str(tmp_path), "--out", str(tmp_path / "o"), "--opt", "novalue"]) == 2
     assert main(["validate", str(tmp_path)]) == 2
     assert "manifest.json" in capsys.readouterr().err
 
@@ -51,9 +63,9 @@ def test_errors_are_one_line_with_exit_2(converted, tmp_path, capsys):
 def test_merge_dedup_with_contamination(converted, dota_src, tmp_path, capsys):
     # the same scenes under another source name: every image is a duplicate of the first set
     other = tmp_path / "other"
-    assert main(["convert", "dota", str(dota_src), str(other), "--workers", "1", "--no-progress",
+    assert main(["convert", "dota", str(dota_src), "--out", str(other), "--workers", "1", "--no-progress",
                  "--short-side", "128", "--opt", "source=dota-copy"]) == 0
-    assert main(["merge", str(converted), str(other), str(tmp_path / "merged")]) == 0
+    assert main(["merge", str(converted), str(other), "--out", str(tmp_path / "merged")]) == 0
     merged = open_dataset(tmp_path / "merged")
     assert sum(merged.num_rows(s) for s in merged.splits) == 16
     assert {s["name"] for s in merged.manifest["sources"]} == {"dota", "dota-copy"}
@@ -65,7 +77,7 @@ def test_merge_dedup_with_contamination(converted, dota_src, tmp_path, capsys):
 
     with DatasetWriter(test_set, name="t", kind="captions") as w:
         w.write({**rows[0], "image_id": "rsicd/x"}, split="test")
-    assert main(["dedup", str(converted), str(other), str(tmp_path / "clean"), "--against", str(test_set)]) == 0
+    assert main(["dedup", str(converted), str(other), "--out", str(tmp_path / "clean"), "--against", str(test_set)]) == 0
     clean = open_dataset(tmp_path / "clean")
     kept = [r for s in clean.splits for r in clean.read_table(s).to_pylist()]
     assert len(kept) == 7
@@ -86,7 +98,7 @@ def test_stats_show_datasets(converted, tmp_path, capsys):
     assert st["captions"] == 40 and st["caption_length"]["mean"] > 5
     for png in ("caption_length.png", "class_frequency.png", "images_per_source.png"):
         assert (tmp_path / "plots" / png).stat().st_size > 1000
-    assert main(["show", str(converted), "-n", "5", str(tmp_path / "sheet.png")]) == 0
+    assert main(["show", str(converted), "-n", "5", "--out", str(tmp_path / "sheet.png")]) == 0
     from PIL import Image
 
     assert Image.open(tmp_path / "sheet.png").size[0] > 400
@@ -113,7 +125,7 @@ def test_importing_and_converting_never_imports_torch(dota_src, tmp_path):
         "import sys\n"
         "import rs_annotate, rs_annotate.cli\n"
         "from rs_annotate.cli import main\n"
-        f"assert main(['convert', 'dota', {str(dota_src)!r}, {str(tmp_path / 'o')!r}, '--workers', '1',"
+        f"assert main(['convert', 'dota', {str(dota_src)!r}, '--out', {str(tmp_path / 'o')!r}, '--workers', '1',"
         " '--no-progress']) == 0\n"
         "main(['stats', " + repr(str(tmp_path / "o")) + "])\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'open_clip'))\n"
@@ -122,3 +134,51 @@ def test_importing_and_converting_never_imports_torch(dota_src, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_deprecated_spellings_work_for_one_release_with_a_warning(dota_src, tmp_path, capsys):
+    out = tmp_path / "old"
+    assert main(["convert", "dota", str(dota_src), str(out), "--workers", "1", "--max-side", "64",
+                 "--image-format", "PNG"]) == 0
+    err = capsys.readouterr().err
+    assert "the positional OUT is deprecated" in err and f"use --out {out}" in err
+    assert "--max-side is deprecated" in err and "--image-format PNG is deprecated" in err and "use png" in err
+    rows = [r for s in open_dataset(out).splits for r in open_dataset(out).read_table(s).to_pylist()]
+    assert {(r["width"], r["height"]) for r in rows} == {(64, 64)} and rows[0]["image"][:4] == b"\x89PNG"
+    assert main(["merge", str(out), str(tmp_path / "merged")]) == 0  # last positional is OUT
+    assert "positional OUT is deprecated" in capsys.readouterr().err
+    assert open_dataset(tmp_path / "merged").manifest["name"] == "merged"
+
+
+def test_output_given_twice_or_not_at_all_is_a_usage_error(dota_src, tmp_path, capsys):
+    for argv in (["convert", "dota", str(dota_src), str(tmp_path / "a"), "--out", str(tmp_path / "b")],
+                 ["convert", "dota", str(dota_src)],
+                 ["show", str(tmp_path), str(tmp_path / "a.png"), "--out", str(tmp_path / "b.png")],
+                 ["merge", str(tmp_path)],
+                 ["convert", "dota", str(dota_src), "--out", str(tmp_path / "c"), "--image-format", "gif"]):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2, argv
+        assert "error:" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_quiet_keeps_the_product_and_drops_the_account(dota_src, tmp_path, capsys):
+    out = tmp_path / "q"
+    assert main(["convert", "dota", str(dota_src), "--out", str(out), "--workers", "1", "-q"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"{out}\n" and captured.err == ""
+    assert main(["convert", "dota", str(dota_src), "--out", str(tmp_path / "v"), "--workers", "1"]) == 0
+    assert "8 rows from 8 items" in capsys.readouterr().err
+
+
+def test_a_dead_worker_fails_the_job_with_status_1(dota_src, tmp_path, monkeypatch, capsys):
+    from test_pipeline import DyingReader
+
+    from rs_annotate.readers import base
+
+    monkeypatch.setitem(base.READERS, "dying", DyingReader)
+    assert main(["convert", "dying", str(dota_src), "--out", str(tmp_path / "o"), "--workers", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rs-annotate: error: a worker process died") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rs_annotate.dedup import (
+from rs_annotate.near_duplicates import (
     cross_matches,
     hamming,
     keep_rank,

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rs_annotate.m2b import decode_rgb_mask, instance_mask_to_boxes, mask_to_boxes
-from rs_annotate.readers.base import BadInput, Box
+from rs_annotate.types import BadInput, Box
 
 LABELS = {1: "building", 2: "tree"}
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from rs_annotate import convert
 from rs_annotate.imaging import boxes_in_window, check_boxes, target_size, tile_windows
-from rs_annotate.pipeline import convert, report_path
-from rs_annotate.readers.base import BadInput, Box
 from rs_annotate.readers.dota import DotaReader
+from rs_annotate.report import report_path
+from rs_annotate.types import BadInput, Box
 from rs_formats import open_dataset, verify_dataset
 
 
@@ -218,7 +219,7 @@ class DyingReader(DotaReader):
 
 
 def test_a_killed_worker_is_a_clear_error_and_leaves_nothing(dota_src, tmp_path, monkeypatch):
-    from rs_annotate.pipeline import WorkerDied
+    from rs_annotate import WorkerDied
     from rs_annotate.readers import base
 
     monkeypatch.setitem(base.READERS, "dying", DyingReader)

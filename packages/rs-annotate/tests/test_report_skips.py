@@ -5,8 +5,9 @@ import json
 import numpy as np
 from PIL import Image
 
+from rs_annotate import convert
 from rs_annotate.cli import main
-from rs_annotate.pipeline import MAX_EXAMPLES, convert, report_path
+from rs_annotate.report import MAX_EXAMPLES, report_path
 
 
 def write_image(path, size, value=0):
@@ -23,9 +24,10 @@ def test_imagefolder_stray_files_are_counted_by_reason(tmp_path, capsys):
     (src / "forest" / "Thumbs.db").write_bytes(b"\0")
     (src / "README.txt").write_text("stray file outside the class folders")
     out = tmp_path / "out"
-    assert main(["convert", "imagefolder", str(src), str(out), "--workers", "1", "--no-progress"]) == 0
+    assert main(["convert", "imagefolder", str(src), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
     captured = capsys.readouterr()
-    assert "3 inputs skipped: 2 not an image file (by extension), 1 not inside a class folder" in captured.out
+    assert captured.out == f"{out}\n"  # the product on stdout, the account of the work on stderr
+    assert "3 inputs skipped: 2 not an image file (by extension), 1 not inside a class folder" in captured.err
     assert "3 skipped input(s)" in captured.err
     report = json.loads(report_path(out).read_text())
     assert report["rows"] == 6 and report["n_skipped"] == 3

@@ -1,15 +1,13 @@
 """`show` draws a seeded sample spread over the sources of a (merged) dataset."""
 
-import sys
 from collections import Counter
 
 import pytest
 from PIL import Image
 
-from rs_annotate import merge, show
+from rs_annotate import contact_sheet, convert, merge, show
 from rs_annotate.cli import main
-from rs_annotate.pipeline import convert
-from rs_annotate.show import _read_rows, pick_rows
+from rs_annotate.contact_sheet import _read_rows, pick_rows
 from rs_formats import open_dataset
 
 
@@ -47,15 +45,14 @@ def test_read_rows_returns_the_rows_asked_for_in_order(merged):
 
 
 def test_show_spreads_over_sources(merged, tmp_path, monkeypatch):
-    show_mod = sys.modules["rs_annotate.show"]  # the package binds ``rs_annotate.show`` to the function
     seen = []
-    real = show_mod._read_rows
-    monkeypatch.setattr(show_mod, "_read_rows", lambda *a: seen.append(real(*a)) or seen[-1])
+    real = contact_sheet._read_rows
+    monkeypatch.setattr(contact_sheet, "_read_rows", lambda *a: seen.append(real(*a)) or seen[-1])
     show(merged, tmp_path / "a.png", n=4, seed=0)
     assert Counter(r["source"] for r in seen[-1]) == {"dota": 2, "hrsc": 2}
     show(merged, tmp_path / "b.png", n=4, seed=0)
     assert [r["image_id"] for r in seen[-1]] == [r["image_id"] for r in seen[-2]]
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
-    assert main(["show", str(merged), "-n", "4", "--seed", "7", str(tmp_path / "c.png")]) == 0
+    assert main(["show", str(merged), "-n", "4", "--seed", "7", "--out", str(tmp_path / "c.png")]) == 0
     assert {r["source"] for r in seen[-1]} == {"dota", "hrsc"}
     assert Image.open(tmp_path / "c.png").size[0] > 400

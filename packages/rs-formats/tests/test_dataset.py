@@ -136,6 +136,12 @@ def test_existing_dataset_is_not_clobbered(tmp_path, rows):
     assert open_dataset(path).num_rows("train") == 30
 
 
+def test_published_directory_has_the_permissions_of_any_new_directory(tmp_path, rows):
+    (tmp_path / "plain").mkdir()
+    path = write(tmp_path / "ds", rows[:2])
+    assert path.stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
 def test_killed_writer_leaves_no_valid_looking_dataset(tmp_path):
     out = tmp_path / "ds"
     script = textwrap.dedent(

@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from rs_synth.captions import NUMBERS, scene_captions
-from rs_synth.classes import REMOTECOUNT, plural
+from rs_formats.wording import be, count_phrase
+from rs_synth.captions import scene_captions
+from rs_synth.classes import REMOTECOUNT
 from rs_synth.scenes import compose_scene, counting_scene
 from rs_synth.writers._base import image_rng
 from rs_synth.writers.captions import make_scene
@@ -139,7 +140,7 @@ def main() -> None:
         cls, n = REMOTECOUNT[i % len(REMOTECOUNT)], (i // len(REMOTECOUNT)) % 10 + 1
         s = counting_scene(rng_i, args.size, cls, n)
         e = embed(model, images=to_tensor([s.image], 64))
-        cands = [f"there {'is' if k == 1 else 'are'} {NUMBERS[k]} {plural(cls, k)} in this image" for k in range(1, 11)]
+        cands = [f"there {be(k)} {count_phrase(k, cls)} in this image" for k in range(1, 11)]
         p = int((e @ embed(model, texts=cands).T).argmax()) + 1
         ok.append(p == n)
         near.append(abs(p - n) <= 1)

@@ -3,7 +3,7 @@
 import pytest
 
 from rs_formats import open_dataset, verify_dataset
-from rs_synth.evalsets import scene_captions, write_captions_dataset, write_classification_dataset
+from rs_synth.evalsets import write_captions_dataset, write_classification_dataset
 
 
 def test_captions_dataset_follows_the_contract_and_counts_in_words(tmp_path):
@@ -16,17 +16,9 @@ def test_captions_dataset_follows_the_contract_and_counts_in_words(tmp_path):
     rows = list(ds.iter_rows("test", columns=["image_id", "captions"]))
     assert [r["image_id"] for r in rows] == [f"synthetic-captions/{i:06d}" for i in range(6)]
     for i, r in enumerate(rows):
-        assert len(r["captions"]) == 5
-        noun = "bus" if i % 2 == 0 else "storage tank"
-        assert noun in r["captions"][0] and "buss" not in " ".join(r["captions"])
-
-
-def test_scene_captions_word_numbers_and_plurals():
-    assert scene_captions("bus", 3, "urban") == [
-        "a satellite photo of three buses.", "3 buses seen from above.", "an aerial image with three buses on urban.",
-        "there are three buses in this remote sensing image.", "Three buses."]
-    assert scene_captions("person", 1, "grass")[3] == "there is one person in this remote sensing image."
-    assert scene_captions("people", 2, "grass")[0] == "a satellite photo of two people."
+        assert len(r["captions"]) == 5 and len(set(r["captions"])) > 1
+        text = " ".join(r["captions"])
+        assert ("bus" if i % 2 == 0 else "tank") in text and "buss" not in text  # the class is named, worded right
 
 
 def test_classification_dataset_and_determinism(tmp_path):

@@ -45,7 +45,8 @@ def test_caption_json_and_precomp(generated, real_data, name, js, pre):
 
 
 def test_captions_name_the_objects_and_counts(generated):
-    from rs_synth.captions import NUMBERS, SYNONYMS
+    from rs_formats.wording import number_word
+    from rs_synth.captions import SYNONYMS
 
     out, truth = generated("rsicd", n=30)
     checked = 0
@@ -57,7 +58,7 @@ def test_captions_name_the_objects_and_counts(generated):
         text = " ".join(t.captions)
         assert any(noun in text for noun in SYNONYMS.get(cls, (cls,))), (cls, text)
         if n > 1:
-            assert f"{NUMBERS[n]} " in text, (n, text)
+            assert f"{number_word(n)} " in text, (n, text)
         checked += 1
     assert checked >= 3
 
@@ -158,12 +159,52 @@ def test_sdd_annotations_and_video(tmp_path):
 
 
 def test_cli_writes_and_reports(tmp_path, capsys):
-    assert main(["counting", str(tmp_path / "c"), "--n", "3", "--size", "64", "--seed", "2"]) == 0
-    assert "wrote 3 counting images" in capsys.readouterr().out
-    t = Truth.load(tmp_path / "c")
+    out = tmp_path / "c"
+    assert main(["counting", "--out", str(out), "--n", "3", "--size", "64", "--seed", "2"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out == f"{out}\n"
+    assert "rs-synth: wrote 3 counting images" in printed.err
+    t = Truth.load(out)
     assert len(t.images) == 3 and t.seed == 2 and t.size == 64
-    assert main(["counting", str(tmp_path / "c"), "--n", "1", "--size", "64"]) == 1
-    assert "not empty" in capsys.readouterr().err
-    assert main(["counting", str(tmp_path / "c"), "--n", "1", "--size", "64", "--overwrite"]) == 0
-    with pytest.raises(SystemExit):
-        main(["nonsense", str(tmp_path / "x")])
+    assert main(["counting", "--out", str(out), "--n", "1", "--size", "64"]) == 2
+    assert capsys.readouterr().err == f"rs-synth: error: {out}: directory is not empty (pass overwrite=True / --overwrite)\n"
+    assert main(["counting", "--out", str(out), "--n", "1", "--size", "64", "--overwrite", "-q"]) == 0
+    assert capsys.readouterr().err == ""
+    assert len(Truth.load(out).images) == 1
+    with pytest.raises(SystemExit) as exc:
+        main(["nonsense", "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--n", "0"], "--n must be >= 1, got 0"),
+    (["--size", "16"], "--size must be >= 32, got 16"),
+    (["--n", "1", "--size", "64", "OLD"], "the output directory is given twice"),
+])
+def test_cli_usage_errors_exit_2_with_one_line(tmp_path, capsys, argv, message):
+    argv = [str(tmp_path / "x") if a == "OLD" else a for a in argv]
+    assert main(["dota", "--out", str(tmp_path / "o"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"rs-synth: error: {message}") and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_needs_an_output_directory(capsys):
+    assert main(["dota", "--n", "1"]) == 2
+    assert capsys.readouterr().err == "rs-synth: error: no output directory: give --out OUT\n"
+
+
+def test_cli_positional_out_still_works_with_a_warning(tmp_path, capsys):
+    out = tmp_path / "old"
+    assert main(["counting", "--n", "1", str(out), "--size", "64"]) == 0  # after options too, as before
+    err = capsys.readouterr().err
+    assert f"rs-synth: warning: the positional OUT is deprecated and will be removed; use --out {out}" in err
+    assert len(Truth.load(out).images) == 1
+
+
+def test_cli_version_is_the_installed_one(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out == f"rs-synth {version('rs-synth')}\n"

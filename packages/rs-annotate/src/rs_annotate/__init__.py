@@ -1,13 +1,11 @@
 """rs-annotate: remote-sensing labels (detection, segmentation, captions, classes) to rs-dataset v1.
 
-The verbs of the CLI as functions (see :mod:`rs_annotate.api`). Nothing here imports torch.
+The verbs of the CLI as functions (see :mod:`rs_annotate.api`). Nothing here imports torch. No module of
+the package shares a name with a verb, so ``rs_annotate.dedup`` is always the function (the pHash rules
+are :mod:`rs_annotate.near_duplicates`).
 """
 
-__version__ = "0.1.0"
-
-# Bound after the submodules of the same names (dedup, merge, stats, show, validate) are imported, so
-# that ``rs_annotate.dedup`` is the function; import the rule modules as ``from rs_annotate.dedup import``.
-from .api import (  # noqa: E402
+from .api import (
     ConvertOptions,
     ConvertReport,
     convert,
@@ -18,8 +16,9 @@ from .api import (  # noqa: E402
     stats,
     validate,
 )
-from .pipeline import WorkerDied  # noqa: E402
-from .readers.base import BadInput  # noqa: E402
+from .types import BadInput
+from .version import __version__
+from .workers import WorkerDied
 
-__all__ = ["BadInput", "ConvertOptions", "ConvertReport", "WorkerDied", "__version__", "convert", "datasets", "dedup", "merge", "show",
-           "stats", "validate"]
+__all__ = ["BadInput", "ConvertOptions", "ConvertReport", "WorkerDied", "__version__", "convert", "datasets", "dedup",
+           "merge", "show", "stats", "validate"]

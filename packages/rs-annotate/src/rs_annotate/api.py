@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .merge import dedup, merge
-from .pipeline import ConvertOptions, ConvertReport
+from .combine import dedup, merge
+from .contact_sheet import show
+from .dataset_stats import stats
+from .options import ConvertOptions
 from .pipeline import convert as _convert
-from .readers.base import READERS
-from .show import show
-from .stats import stats
-from .validate import validate
+from .readers.base import READERS, load_all
+from .report import ConvertReport
+from .validation import validate
 
 __all__ = ["ConvertOptions", "ConvertReport", "convert", "datasets", "dedup", "merge", "show", "stats", "validate"]
 
@@ -29,8 +30,6 @@ def convert(format: str, src: str | Path, out: str | Path, options: ConvertOptio
 
 def datasets() -> list[dict[str, Any]]:
     """Every registered source format with its layout, license note and source URL."""
-    from .readers import load_all
-
     load_all()
     return [{"name": name, "title": cls.info.title, "kind": cls.info.kind, "layout": cls.info.layout,
              "license": cls.info.license, "url": cls.info.url,

@@ -14,6 +14,9 @@ Decisions where the paper's pseudo-code contradicts itself or is silent (README 
   class whose count is *not* replaced). Counts over ten in detection labels are rarely meant to be
   counted, and RemoteCount only asks about one to ten; the remaining 10% keep exact number words so the
   text encoder still sees them. Otherwise counts are number words ("one" ... "ninety-nine", then digits).
+* **Words**: numbers, plurals and the verb come from :mod:`rs_formats.wording`, the wording every rs-clip
+  caption and prompt shares ("two buses", "one person", "three people"); only the land-cover rule below is
+  B2C's own.
 * **Central region**: the central ``center`` fraction of each axis (default 0.5, i.e. the middle half
   of the width and of the height, a quarter of the area). A centre on the region's edge counts as
   central.
@@ -44,7 +47,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .readers.base import Box
+from rs_formats import wording
+
+from .types import Box
 
 
 @dataclass(frozen=True)
@@ -76,33 +81,6 @@ class B2CConfig:
 
 # -- words ------------------------------------------------------------------------------------------
 
-_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-          "sixteen seventeen eighteen nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-
-
-def number_word(n: int) -> str:
-    """0-99 as English words ("twenty-three"); larger numbers as digits."""
-    if n < 0:
-        raise ValueError(f"a count cannot be negative: {n}")
-    if n < 20:
-        return _UNITS[n]
-    if n < 100:
-        tens, units = divmod(n, 10)
-        return _TENS[tens] + (f"-{_UNITS[units]}" if units else "")
-    return str(n)
-
-
-# Irregular or invariant nouns met in remote-sensing class names (the last word is what inflects).
-_IRREGULAR_PLURAL = {
-    "person": "people", "people": "people", "man": "men", "woman": "women", "child": "children",
-    "aircraft": "aircraft", "sheep": "sheep", "deer": "deer", "fish": "fish", "cattle": "cattle",
-    "series": "series", "species": "species", "crossroads": "crossroads", "barracks": "barracks",
-}
-# Class names that are already plural in their source (VisDrone "people") read as one of them.
-_IRREGULAR_SINGULAR = {"people": "person", "cattle": "cow"}
-_ES_ENDINGS = ("s", "x", "z", "ch", "sh")
-
 
 def phrase(label: str) -> str:
     """A class label as caption words: separators to spaces, lower case ("small-vehicle" -> "small vehicle").
@@ -111,26 +89,6 @@ def phrase(label: str) -> str:
     makes sure no separator characters reach a caption.
     """
     return re.sub(r"\s+", " ", re.sub(r"[-_]+", " ", label)).strip().lower()
-
-
-def plural(noun: str) -> str:
-    """English plural of a (possibly multi-word) class name: the last word inflects."""
-    head, _, last = noun.rpartition(" ")
-    if last in _IRREGULAR_PLURAL:
-        word = _IRREGULAR_PLURAL[last]
-    elif last.endswith(_ES_ENDINGS):
-        word = last + "es"
-    elif len(last) > 1 and last.endswith("y") and last[-2] not in "aeiou":
-        word = last[:-1] + "ies"
-    else:
-        word = last + "s"
-    return f"{head} {word}" if head else word
-
-
-def singular(noun: str) -> str:
-    head, _, last = noun.rpartition(" ")
-    word = _IRREGULAR_SINGULAR.get(last, last)
-    return f"{head} {word}" if head else word
 
 
 # Land-cover classes of segmentation sources are mass nouns (or, like "barren", adjectives): their
@@ -151,23 +109,19 @@ def countable(name: str) -> str:
     return f"{head} {word}" if head else word
 
 
-def count_phrase(name: str, n: int, rng: random.Random, cfg: B2CConfig) -> tuple[str, bool]:
-    """("three ships", plural?) for a class and its count, replacing large counts as configured."""
+def count_phrase(name: str, n: int, rng: random.Random, cfg: B2CConfig) -> str:
+    """"three ships" for a class and its count, replacing large counts as configured."""
     name = countable(name)
     if n > cfg.many_threshold and rng.random() < cfg.many_prob:
-        return f"{rng.choice(cfg.many_words)} {plural(name)}", True
-    if n == 1:
-        return f"one {singular(name)}", False
-    return f"{number_word(n)} {plural(name)}", True
+        return f"{rng.choice(cfg.many_words)} {wording.noun_for(name, n)}"
+    return wording.count_phrase(n, name)
 
 
 def sentence(counts: Sequence[tuple[str, int]], where: str, rng: random.Random, cfg: B2CConfig) -> str:
     """"There are three planes and one ship <where>." (the verb agrees with the first item)."""
-    parts = [count_phrase(name, n, rng, cfg) for name, n in counts]
-    words = [p for p, _ in parts]
+    words = [count_phrase(name, n, rng, cfg) for name, n in counts]
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-    verb = "are" if parts[0][1] else "is"
-    return f"There {verb} {listed} {where}."
+    return f"There {wording.be(counts[0][1])} {listed} {where}."
 
 
 # -- the algorithm ----------------------------------------------------------------------------------

@@ -1,25 +1,36 @@
 """``rs-annotate``: convert, merge, dedup, stats, show, validate, datasets.
 
-Errors in the input (bad files, wrong formats, existing outputs) print one line,
-``rs-annotate: error: <file:line: message>``, and exit with status 2.
+The rs-clip command-line convention (:mod:`rs_formats.console`): ``--version``; ``-v``/``-q``/``--no-progress``
+on every command; what a command produces (the written path, ``stats`` JSON, the ``datasets`` listing,
+``validate``'s problems) goes to stdout, what it says about its work to stderr through logging. Exit
+status 0 done, 1 the job failed (``validate`` found problems, a worker process died), 2 usage or input
+error as one line ``rs-annotate: error: FILE[:LINE]: message``, 130 interrupted.
+
+Spellings kept for one release, with a warning: the positional OUT of ``convert``/``merge``/``dedup``/
+``show`` (now ``--out``), ``--max-side`` (now ``--short-side``) and upper-case ``--image-format`` values.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from rs_formats import FormatError
+from rs_formats import console
 
+from . import api
 from .b2c import B2CConfig
-from .dedup import KEEP_POLICIES
-from .pipeline import WorkerDied
-from .readers.base import BadInput
+from .near_duplicates import KEEP_POLICIES
+from .options import IMAGE_FORMATS
+from .report import report_path
+from .version import __version__
+from .workers import WorkerDied
 
 PROG = "rs-annotate"
+log = logging.getLogger(__name__)
 
 
 def _parse_value(text: str) -> Any:
@@ -40,24 +51,69 @@ def _options(pairs: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+class _ImageFormat(argparse.Action):
+    """``--image-format`` in lower case; the upper-case spellings of earlier releases still work, warned."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        lower = value.lower()
+        if lower not in IMAGE_FORMATS:
+            parser.error(f"argument {option_string}: invalid choice: {value!r} (choose from {', '.join(IMAGE_FORMATS)})")
+        if value != lower:
+            print(f"{parser.prog}: warning: {option_string} {value} is deprecated and will be removed; use {lower}",
+                  file=sys.stderr)
+        setattr(namespace, self.dest, lower)
+
+
+def _out_flag(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--out", metavar="OUT", default=None, help=f"{what} (required)")
+    p.set_defaults(parser=p)
+
+
+def _output(args: argparse.Namespace) -> str:
+    """OUT from ``--out``, or from the deprecated positional; both, or neither, is a usage error."""
+    legacy = getattr(args, "legacy_out", None)
+    if legacy is not None:
+        if args.out is not None:
+            args.parser.error(f"give the output location once, as --out (not also as the positional {legacy!r})")
+        log.warning("the positional OUT is deprecated and will be removed; use --out %s", legacy)
+        return legacy
+    if args.out is None:
+        args.parser.error("the following arguments are required: --out")
+    return args.out
+
+
+def _inputs_and_output(args: argparse.Namespace) -> tuple[list[str], str]:
+    """merge/dedup: with ``--out`` every positional is an input; without it the last one is OUT (deprecated)."""
+    if args.out is None and len(args.datasets) >= 2:
+        args.legacy_out = args.datasets.pop()
+    return args.datasets, _output(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Turn remote-sensing labels into image-caption datasets "
                                                        "(rs-dataset v1), RemoteCLIP-style.")
-    p.add_argument("--version", action="version", version=f"%(prog)s {__import__('rs_annotate').__version__}")
+    console.add_version(p, PROG, __version__)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = console.common_flags()
 
-    c = sub.add_parser("convert", help="convert a source dataset (FORMAT, see `datasets`) to an rs-dataset")
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+
+    c = command("convert", "convert a source dataset (FORMAT, see `datasets`) to an rs-dataset")
     c.add_argument("format", metavar="FORMAT", help="source format name, e.g. dota, dior, rsicd (see `datasets`)")
     c.add_argument("src", metavar="SRC", help="the source dataset's root directory")
-    c.add_argument("out", metavar="OUT", help="output dataset directory (must not exist unless --overwrite)")
-    c.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    c.add_argument("legacy_out", nargs="?", default=None, help=argparse.SUPPRESS)
+    _out_flag(c, "output dataset directory, must not exist unless --overwrite; the run's report goes to "
+                 "OUT.report.json")
+    c.add_argument("--workers", type=int, default=None, help="conversion processes (default: all cores)")
     c.add_argument("--seed", type=int, default=0, help="seed of the B2C captions (default 0)")
-    c.add_argument("--short-side", "--max-side", dest="short_side", type=int, default=256,
-                   help="shorter side of stored images in pixels, never upscaled; 0 keeps the size (default 256)")
+    c.add_argument("--short-side", type=int, default=256,
+                   help="shorter side of stored images in pixels, never enlarged; 0 keeps the size (default 256)")
+    console.add_deprecated_alias(c, "--max-side", "--short-side", dest="short_side", type=int)
     c.add_argument("--keep-original", action="store_true",
                    help="store the original image files unchanged (no resize or re-encode)")
-    c.add_argument("--image-format", choices=["JPEG", "PNG", "WEBP"], default="JPEG",
-                   help="format of re-encoded images (default JPEG)")
+    c.add_argument("--image-format", action=_ImageFormat, default="jpeg", metavar="{jpeg,png,webp}",
+                   help="encoding of re-encoded images (default jpeg)")
     c.add_argument("--jpeg-quality", type=int, default=90, help="JPEG quality of re-encoded images (default 90)")
     c.add_argument("--tile", type=int, default=None, metavar="SIZE",
                    help="cut images larger than SIZE into SIZE x SIZE tiles before resizing (DOTA-style)")
@@ -82,17 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="a reader option (repeatable), e.g. --opt drop_difficult=true --opt label_dir=labelTxt-v1.5")
     c.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    c.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    m = sub.add_parser("merge", help="concatenate datasets of one kind into one")
+    m = command("merge", "concatenate datasets of one kind into one")
     m.add_argument("datasets", nargs="+", metavar="DS", help="input datasets")
-    m.add_argument("out", metavar="OUT", help="output dataset directory")
+    _out_flag(m, "output dataset directory")
     m.add_argument("--name", default=None, help="dataset name (default: OUT's directory name)")
     m.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
 
-    d = sub.add_parser("dedup", help="merge datasets without near-duplicate images and without test-set images")
+    d = command("dedup", "merge datasets without near-duplicate images and without test-set images")
     d.add_argument("datasets", nargs="+", metavar="DS", help="input datasets, most preferred first")
-    d.add_argument("out", metavar="OUT", help="output dataset directory (report: OUT.report.json)")
+    _out_flag(d, "output dataset directory; the report goes to OUT.report.json")
     d.add_argument("--against", nargs="+", default=[], metavar="TEST_DS",
                    help="evaluation datasets: training images matching any of their images are removed and listed")
     d.add_argument("--against-split", action="append", default=None, metavar="SPLIT",
@@ -105,13 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--name", default=None, help="dataset name (default: OUT's directory name)")
     d.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
 
-    s = sub.add_parser("stats", help="counts per source, class frequencies, caption lengths (JSON on stdout)")
+    s = command("stats", "counts per source, class frequencies, caption lengths (JSON on stdout)")
     s.add_argument("dataset", metavar="DS", help="dataset directory")
     s.add_argument("--plots", default=None, metavar="DIR", help="also write PNG plots and stats.json into DIR")
 
-    w = sub.add_parser("show", help="contact sheet of images with their boxes and first caption")
+    w = command("show", "contact sheet of images with their boxes and first caption")
     w.add_argument("dataset", metavar="DS", help="dataset directory")
-    w.add_argument("out", metavar="OUT.png", help="output image")
+    w.add_argument("legacy_out", nargs="?", default=None, help=argparse.SUPPRESS)
+    _out_flag(w, "output image (PNG)")
     w.add_argument("-n", type=int, default=16, help="number of images (default 16)")
     w.add_argument("--split", default=None, help="split to show (default: the first)")
     w.add_argument("--columns", type=int, default=4, help="images per row (default 4)")
@@ -119,77 +175,98 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of the sample: images are drawn at random per source and dealt round-robin over "
                         "the sources; the same seed shows the same images (default 0)")
 
-    v = sub.add_parser("validate", help="verify checksums and schema, and check every row")
+    v = command("validate", "verify checksums and schema, and check every row (problems on stdout; exit 1 if any)")
     v.add_argument("dataset", metavar="DS", help="dataset directory")
     v.add_argument("--no-decode", action="store_true", help="skip decoding the images (faster)")
 
-    sub.add_parser("datasets", help="list the supported source formats, their layout, license and URL")
+    command("datasets", "list the supported source formats, their layout, license and URL")
     return p
 
 
-def _run(args: argparse.Namespace) -> int:
-    from . import api
-
-    if args.command == "convert":
-        b2c = B2CConfig(center=args.center, many_prob=args.many_prob, subset=args.subset)
-        opts = api.ConvertOptions(
-            workers=args.workers, seed=args.seed, short_side=args.short_side or None,
-            keep_original=args.keep_original, image_format=args.image_format, jpeg_quality=args.jpeg_quality,
-            tile=args.tile, tile_overlap=args.tile_overlap, tile_min_visible=args.tile_min_visible,
-            skip_bad=args.skip_bad, bad_boxes=args.bad_boxes, keep_empty=args.keep_empty, split=args.split,
-            name=args.name, reader_options=_options(args.opt), b2c=b2c, progress=not args.no_progress,
-            overwrite=args.overwrite)
-        report = api.convert(args.format, args.src, args.out, opts)
-        print(f"{args.out}: {report.summary()}")
-        if report.n_bad or report.skipped or report.dropped_by_reader:
-            print(f"{report.n_bad} bad item(s), {report.n_skipped} skipped input(s), "
-                  f"{report.n_dropped_by_reader} box(es) dropped by the format's rules: examples in "
-                  f"{args.out}.report.json", file=sys.stderr)
-    elif args.command == "merge":
-        r = api.merge(args.datasets, args.out, name=args.name, overwrite=args.overwrite)
-        print(f"{args.out}: {r['rows']} rows from {len(args.datasets)} datasets")
-    elif args.command == "dedup":
-        r = api.dedup(args.datasets, args.out, against=args.against, against_splits=args.against_split,
-                      threshold=args.threshold, keep=args.keep, name=args.name, overwrite=args.overwrite)
-        print(f"{args.out}: kept {r['rows_out']} of {r['rows_in']} rows ({r['removed_duplicates']} duplicates, "
-              f"{r['removed_contaminated']} matching test images); report: {args.out}.report.json")
-    elif args.command == "stats":
-        print(json.dumps(api.stats(args.dataset, plots=args.plots), indent=2))
-    elif args.command == "show":
-        print(api.show(args.dataset, args.out, n=args.n, split=args.split, columns=args.columns, seed=args.seed))
-    elif args.command == "validate":
-        r = api.validate(args.dataset, decode=not args.no_decode)
-        for problem in r["problems"]:
-            print(problem)
-        print(f"{args.dataset}: {r['rows']} rows, {r['n_problems']} problem(s)")
-        return 0 if r["ok"] else 1
-    elif args.command == "datasets":
-        for info in api.datasets():
-            print(f"{info['name']}  [{info['kind']}]  {info['title']}")
-            if info["aliases"]:
-                names = ", ".join(f"{a} ({' '.join(f'{k}={v}' for k, v in o.items())})" if o else a
-                                  for a, o in info["aliases"].items())
-                print(f"  aliases: {names}")
-            print(f"  source:  {info['url']}")
-            print(f"  license: {info['license']}")
-            print("  layout:")
-            for line in info["layout"].splitlines():
-                print(f"    {line}")
-            print()
+def _convert(args: argparse.Namespace) -> int:
+    out = _output(args)
+    b2c = B2CConfig(center=args.center, many_prob=args.many_prob, subset=args.subset)
+    opts = api.ConvertOptions(
+        workers=args.workers, seed=args.seed, short_side=args.short_side or None,
+        keep_original=args.keep_original, image_format=args.image_format, jpeg_quality=args.jpeg_quality,
+        tile=args.tile, tile_overlap=args.tile_overlap, tile_min_visible=args.tile_min_visible,
+        skip_bad=args.skip_bad, bad_boxes=args.bad_boxes, keep_empty=args.keep_empty, split=args.split,
+        name=args.name, reader_options=_options(args.opt), b2c=b2c, overwrite=args.overwrite)
+    report = api.convert(args.format, args.src, out, opts)
+    log.info("%s: %s", out, report.summary())
+    if report.n_bad or report.skipped or report.dropped_by_reader:
+        log.warning("%d bad item(s), %d skipped input(s), %d box(es) dropped by the format's rules: examples in %s",
+                    report.n_bad, report.n_skipped, report.n_dropped_by_reader, report_path(out))
+    print(out)
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _merge(args: argparse.Namespace) -> int:
+    inputs, out = _inputs_and_output(args)
+    r = api.merge(inputs, out, name=args.name, overwrite=args.overwrite)
+    log.info("%s: %d rows from %d datasets", out, r["rows"], len(inputs))
+    print(out)
+    return 0
+
+
+def _dedup(args: argparse.Namespace) -> int:
+    inputs, out = _inputs_and_output(args)
+    r = api.dedup(inputs, out, against=args.against, against_splits=args.against_split, threshold=args.threshold,
+                  keep=args.keep, name=args.name, overwrite=args.overwrite)
+    log.info("%s: kept %d of %d rows (%d duplicates, %d matching test images); report: %s", out, r["rows_out"],
+             r["rows_in"], r["removed_duplicates"], r["removed_contaminated"], report_path(out))
+    print(out)
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    print(json.dumps(api.stats(args.dataset, plots=args.plots), indent=2))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    print(api.show(args.dataset, _output(args), n=args.n, split=args.split, columns=args.columns, seed=args.seed))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    r = api.validate(args.dataset, decode=not args.no_decode)
+    for problem in r["problems"]:
+        print(problem)
+    print(f"{args.dataset}: {r['rows']} rows, {r['n_problems']} problem(s)")
+    return 0 if r["ok"] else 1
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    for info in api.datasets():
+        print(f"{info['name']}  [{info['kind']}]  {info['title']}")
+        if info["aliases"]:
+            names = ", ".join(f"{a} ({' '.join(f'{k}={v}' for k, v in o.items())})" if o else a
+                              for a, o in info["aliases"].items())
+            print(f"  aliases: {names}")
+        print(f"  source:  {info['url']}")
+        print(f"  license: {info['license']}")
+        print("  layout:")
+        for line in info["layout"].splitlines():
+            print(f"    {line}")
+        print()
+    return 0
+
+
+COMMANDS = {"convert": _convert, "merge": _merge, "dedup": _dedup, "stats": _stats, "show": _show,
+            "validate": _validate, "datasets": _datasets}
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
-        return _run(args)
-    except (BadInput, FormatError, FileExistsError, FileNotFoundError, ValueError, WorkerDied) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return COMMANDS[args.command](args)
+    except WorkerDied as exc:  # the input was fine; the run was not
+        log.error("%s", exc)
+        return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return console.run(PROG, build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

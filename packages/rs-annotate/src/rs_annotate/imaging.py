@@ -25,12 +25,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .readers.base import BadInput, Box
+from .types import BadInput, Box
 
 # Whole DOTA v2 / ISPRS scenes are far beyond PIL's decompression-bomb guard (89 Mpx); we read trusted
 # local datasets, but still refuse absurd sizes (a corrupt header claiming terapixels).
 MAX_PIXELS = 2_000_000_000
-
 
 
 @contextmanager

@@ -6,7 +6,7 @@ Rules (each documented in the package README):
   box. Connectivity is 8 by default (diagonal neighbours join), because thin diagonal structures such as
   roads and rivers would otherwise shatter into one box per pixel step; 4 is available.
 * A region's box is the min/max of its pixels; ``x1``/``y1`` are exclusive (a one-pixel region at
-  (x, y) is ``(x, y, x + 1, y + 1)``), matching :class:`~rs_annotate.readers.base.Box`.
+  (x, y) is ``(x, y, x + 1, y + 1)``), matching :class:`~rs_annotate.types.Box`.
 * A region with holes (a ring around a courtyard) is one region: holes never split it.
 * ``min_area`` is the region's pixel count (not its box area), so a sparse diagonal line is not mistaken
   for a big object.
@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .readers.base import BadInput, Box
+from .types import BadInput, Box
 
 _NO_PATH = Path("<mask>")
 

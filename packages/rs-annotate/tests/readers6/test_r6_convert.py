@@ -1,6 +1,6 @@
 """`convert` accepts these readers by name and writes what rs-clip-eval / rs-clip-train read."""
 
-from rs_annotate.pipeline import convert
+from rs_annotate import convert
 from rs_formats import open_dataset
 
 

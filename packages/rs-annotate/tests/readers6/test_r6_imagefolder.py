@@ -4,7 +4,8 @@ import pytest
 from r6util import write_image
 
 from rs_annotate.readers import READERS, BadInput, get_reader, load_all
-from rs_annotate.readers.imagefolder import FOLDER_SETS, class_phrase, split_class
+from rs_annotate.readers.folder_sets import FOLDER_SETS
+from rs_annotate.readers.imagefolder import class_phrase, split_class
 
 SETS = ["imagefolder", "patternnet", "eurosat-rgb", "optimal-31", "rsc11", "aid", "mlrsnet", "rsi-cb128",
         "rsi-cb256", "resisc45", "whu-earth", "whu-rs19", "rs2800", "ucmerced", "rsscn7"]

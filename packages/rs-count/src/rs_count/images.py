@@ -47,7 +47,7 @@ def _bad_image() -> Iterator[None]:
     try:
         yield
     except BadInput as exc:
-        exc.kind = exc.kind or "bad-image"
+        exc.kind = "bad-image"
         raise
 
 

@@ -7,17 +7,23 @@ path either does not exist or still holds the previous complete version.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 
 def staging_dir(target: Path) -> Path:
-    """A fresh hidden directory on the same filesystem as ``target`` (so the rename is atomic)."""
+    """A fresh hidden directory on the same filesystem as ``target`` (so the rename is atomic).
+
+    Made with ``mkdir`` rather than ``tempfile.mkdtemp``: the published directory keeps the permissions
+    the user's umask gives (mkdtemp's are 0700, which would hide a dataset from the rest of a cluster).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(6)}"
+    tmp.mkdir()
+    return tmp
 
 
 def commit_dir(tmp: Path, target: Path, overwrite: bool) -> None:

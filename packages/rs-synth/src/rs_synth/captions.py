@@ -3,17 +3,20 @@
 Five varied sentences per image from the scene's ground, water body, object classes, counts and positions.
 The class words (``airplane``, ``storage tanks``, ``tennis court``, ``dense residential area``, ``meadow``,
 ``farmland``, ...) are the same words the ImageFolder writer's class folders normalise to, so a CLIP trained
-on these captions can zero-shot classify those trees.
+on these captions can zero-shot classify those trees. Numbers and plurals are worded by
+:mod:`rs_formats.wording`, as in every other caption rs-clip writes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .classes import plural
+from rs_formats.wording import be, noun_for, number_word
+
 from .scenes import Scene
 
-NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+#: Larger counts read "many", as a person captioning the image would write.
+MAX_COUNTED = 10
 
 # Caption nouns per class; the first is used most often.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -43,7 +46,7 @@ THEME_PLACES: dict[str, str] = {"airport": "an airport", "port": "a port", "indu
 
 
 def count_word(n: int) -> str:
-    return NUMBERS[n] if n <= 10 else "many"
+    return number_word(n) if n <= MAX_COUNTED else "many"
 
 
 def _noun(rng: np.random.Generator, cls: str) -> str:
@@ -52,7 +55,7 @@ def _noun(rng: np.random.Generator, cls: str) -> str:
 
 
 def _phrase(rng: np.random.Generator, cls: str, n: int, vague: bool = False) -> str:
-    noun = plural(_noun(rng, cls), n)
+    noun = noun_for(_noun(rng, cls), n)
     if vague and n > 1:
         return f"{'many' if n >= 6 else 'some'} {noun}"
     return f"{count_word(n)} {noun}" if n > 1 or rng.random() < 0.5 else f"a {noun}" if noun[0] not in "aeiou" \
@@ -107,8 +110,7 @@ def _items(rng, counts, classes, vague=False):
 
 
 def _c_list(rng, scene, counts, classes, water):
-    verb = "is" if len(classes) == 1 and counts[classes[0]] == 1 else "are"
-    return f"there {verb} {_join(_items(rng, counts, classes))} in this image"
+    return f"there {be(sum(counts.values()))} {_join(_items(rng, counts, classes))} in this image"
 
 
 def _c_ground(rng, scene, counts, classes, water):
@@ -119,8 +121,7 @@ def _c_ground(rng, scene, counts, classes, water):
 def _c_where(rng, scene, counts, classes, water):
     c = classes[0]
     n = counts[c]
-    verb = "is" if n == 1 else "are"
-    return f"{_phrase(rng, c, n)} {verb} {_where(scene, c)}"
+    return f"{_phrase(rng, c, n)} {be(n)} {_where(scene, c)}"
 
 
 def _c_main(rng, scene, counts, classes, water):

@@ -70,12 +70,3 @@ AUAIR: tuple[tuple[str, str], ...] = (
 )
 SDD: dict[str, str] = {"Pedestrian": "person", "Biker": "bicycle", "Skater": "skateboarder", "Cart": "cart",
                        "Car": "small vehicle", "Bus": "bus"}
-
-# Plural forms for captions (everything else takes "s").
-PLURAL: dict[str, str] = {"bus": "buses", "person": "people", "t junction": "t junctions"}
-
-
-def plural(name: str, n: int) -> str:
-    if n == 1:
-        return name
-    return PLURAL.get(name, name + "s")

@@ -1,22 +1,51 @@
-"""``rs-synth FORMAT OUT --n N --seed S --size PX``: write synthetic scenes in a real source format."""
+"""``rs-synth FORMAT --out OUT --n N --seed S --size PX``: write synthetic scenes in a real source format.
+
+Follows rs-clip's command-line convention (:mod:`rs_formats.console`): the output directory is printed on
+stdout, what the command says about its work goes to stderr through logging, exit status 2 for usage and
+input errors. The positional ``OUT`` of earlier releases is still accepted, with a deprecation warning.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
+from pathlib import Path
+
+from rs_formats import console
 
 from .registry import FORMATS
 
+PROG = "rs-synth"
+#: Smallest scene side the scene sampler can place objects in.
+MIN_SIZE = 32
+
+log = logging.getLogger(__name__)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Parses intermixed: the deprecated positional OUT is optional now, and plain parsing would no longer
+    find it after options ("rs-synth dota --n 3 OUT") as it did when it was required."""
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        return self.parse_intermixed_args(args, namespace)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="rs-synth", description="Write deterministic synthetic aerial scenes in a real remote-sensing "
-        "label format, plus a ground-truth sidecar <OUT>/_truth.json.",
+    p = _Parser(
+        prog=PROG,
+        description="Write deterministic synthetic aerial scenes in a real remote-sensing label format,\n"
+        "plus a ground-truth sidecar <OUT>/_truth.json.",
         epilog="formats:\n" + "\n".join(f"  {f.name:<14} {f.description}" for f in FORMATS.values()),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[console.common_flags()],
+    )
+    console.add_version(p, PROG, console.package_version("rs-synth"))
     p.add_argument("format", choices=sorted(FORMATS), metavar="FORMAT", help="output format (listed below)")
-    p.add_argument("out", metavar="OUT", help="output directory (created; must be empty unless --overwrite)")
+    # Deprecated spelling of --out, kept for one release; hidden from the help.
+    p.add_argument("old_out", nargs="?", metavar="OUT", help=argparse.SUPPRESS)
+    p.add_argument("--out", help="output directory (created; must be empty unless --overwrite)")
     p.add_argument("--n", type=int, default=16, help="number of images (default: 16)")
     p.add_argument("--seed", type=int, default=0, help="random seed; same seed gives identical files (default: 0)")
     p.add_argument("--size", type=int, default=None,
@@ -25,28 +54,42 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _out_dir(args: argparse.Namespace) -> Path:
+    if args.old_out is not None:
+        if args.out is not None:
+            raise ValueError(f"the output directory is given twice ({args.old_out} and --out {args.out}); "
+                             "use --out only")
+        log.warning("the positional OUT is deprecated and will be removed; use --out %s", args.old_out)
+        return Path(args.old_out)
+    if args.out is None:
+        raise ValueError("no output directory: give --out OUT")
+    return Path(args.out)
+
+
+def _run(args: argparse.Namespace) -> int:
+    out = _out_dir(args)
     if args.n < 1:
-        print("rs-synth: --n must be >= 1", file=sys.stderr)
-        return 2
+        raise ValueError(f"--n must be >= 1, got {args.n}")
     fmt = FORMATS[args.format]
     size = args.size or fmt.default_size
-    if size < 32:
-        print("rs-synth: --size must be >= 32", file=sys.stderr)
-        return 2
+    if size < MIN_SIZE:
+        raise ValueError(f"--size must be >= {MIN_SIZE}, got {size}")
     t0 = time.perf_counter()
     try:
-        truth = fmt.write(args.out, args.n, seed=args.seed, size=size, overwrite=args.overwrite)
-    except (FileExistsError, ValueError, RuntimeError) as e:
-        print(f"rs-synth: {e}", file=sys.stderr)
+        truth = fmt.write(out, args.n, seed=args.seed, size=size, overwrite=args.overwrite)
+    except RuntimeError as exc:  # the writer ran and could not finish (e.g. no video codec)
+        log.error("%s", exc)
         return 1
-    dt = time.perf_counter() - t0
     n_obj = sum(len(im.objects) for im in truth.images)
-    print(f"wrote {len(truth.images)} {args.format} images ({n_obj} objects, {size}px) to {args.out} "
-          f"in {dt:.1f}s; truth: {args.out}/_truth.json")
+    log.info("wrote %d %s images (%d objects, %dpx) to %s in %.1fs; truth: %s", len(truth.images), args.format,
+             n_obj, size, out, time.perf_counter() - t0, out / "_truth.json")
+    print(out)
     return 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    return console.run(PROG, build_parser(), _run, argv)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

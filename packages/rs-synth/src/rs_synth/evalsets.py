@@ -3,8 +3,8 @@
 Each image shows 1-4 objects of one class on a fitting ground (:func:`rs_synth.scenes.counting_scene`), so
 the class is what a model must recognise:
 
-* :func:`write_captions_dataset`: kind ``captions`` (retrieval), five captions per image in the RSICD
-  manner, worded through :mod:`rs_formats.wording` ("three storage tanks", "one ship");
+* :func:`write_captions_dataset`: kind ``captions`` (retrieval), five captions per image from
+  :func:`rs_synth.captions.scene_captions` (RSICD style, worded through :mod:`rs_formats.wording`);
 * :func:`write_classification_dataset`: kind ``classification`` with ``train`` and ``test`` splits,
   ``class_names`` in the manifest and a ``label`` per row.
 
@@ -24,8 +24,8 @@ from PIL import Image
 
 from rs_formats import DatasetWriter
 from rs_formats.console import package_version
-from rs_formats.wording import be, count_phrase
 
+from .captions import scene_captions
 from .scenes import counting_scene
 
 DEMO_CLASSES = ("plane", "ship", "storage tank", "tennis court", "swimming pool", "roundabout",
@@ -43,18 +43,6 @@ def _encode(image: np.ndarray, image_format: str) -> bytes:
     return buf.getvalue()
 
 
-def scene_captions(cls: str, n: int, ground: str) -> list[str]:
-    """Five captions of an image showing ``n`` objects of ``cls`` on ``ground``."""
-    words, digits = count_phrase(n, cls), count_phrase(n, cls, "digits")
-    return [
-        f"a satellite photo of {words}.",
-        f"{digits} seen from above.",
-        f"an aerial image with {words} on {ground}.",
-        f"there {be(n)} {words} in this remote sensing image.",
-        f"{words}.".capitalize(),
-    ]
-
-
 def scene_rows(classes: Sequence[str], n: int, seed: int, size: int = 64, image_format: str = "jpeg",
                prefix: str = "img") -> Iterator[dict[str, Any]]:
     """``n`` rows in the rs-dataset schema (plus ``label``) cycling through ``classes``; row ``i`` depends
@@ -68,7 +56,7 @@ def scene_rows(classes: Sequence[str], n: int, seed: int, size: int = 64, image_
         yield {
             "image_id": f"{prefix}/{i:06d}", "source": "rs-synth", "image": _encode(scene.image, image_format),
             "width": scene.width, "height": scene.height, "label": label,
-            "captions": scene_captions(cls, count, scene.ground),
+            "captions": scene_captions(rng, scene),
         }
 
 

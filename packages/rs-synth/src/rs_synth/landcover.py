@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .shapes import _CAR_COLORS
+from .shapes import CAR_COLORS
 from .textures import desert, farmland, forest, grass, noise, water
 
 LANDCOVER = ("no-data", "background", "building", "road", "water", "barren", "forest", "agriculture", "car")
@@ -96,7 +96,7 @@ def landcover_scene(rng: np.random.Generator, size: int | tuple[int, int], urban
             if (labels[y0:cy + cl // 2 + 1, x0:cx + cw // 2 + 1] != ROAD).any():
                 continue
             labels[y0:cy + cl // 2 + 1, x0:cx + cw // 2 + 1] = CAR
-            cdraw.rectangle([x0, y0, cx + cw // 2, cy + cl // 2], fill=_CAR_COLORS[int(rng.integers(6))])
+            cdraw.rectangle([x0, y0, cx + cw // 2, cy + cl // 2], fill=CAR_COLORS[int(rng.integers(6))])
     if nodata:
         side, frac = int(rng.integers(4)), rng.uniform(0.1, 0.3)
         if side == 0:

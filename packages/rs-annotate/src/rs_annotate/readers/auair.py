@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..classnames import normalize
-from .base import BadInput, Box, Reader, ReaderInfo, Sample, register
+from ..types import BadInput, Box, Sample
+from .base import Reader, ReaderInfo, register
 from .files import read_json
 
 JSON_CANDIDATES = ("annotations.json", "auair2019annotations/annotations.json")

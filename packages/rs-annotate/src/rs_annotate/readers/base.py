@@ -1,70 +1,23 @@
-"""What every reader produces, and how the pipeline finds readers by format name.
+"""The reader base class, and the registry by which the pipeline finds readers by format name.
 
 A reader has two halves so that conversion parallelises: :meth:`Reader.items` lists the work cheaply
 in the parent process (sorted, so output order never depends on the file system), and
-:meth:`Reader.read` turns one item into a :class:`Sample` inside a worker process (parsing labels,
-M2B on masks). Image decoding, resizing, B2C and hashing happen later in the pipeline, not here.
+:meth:`Reader.read` turns one item into a :class:`~rs_annotate.types.Sample` inside a worker process
+(parsing labels, M2B on masks). Image decoding, resizing, B2C and hashing happen later in the pipeline, not here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import importlib
+import pkgutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from rs_formats import FormatError
-
-
-@dataclass(frozen=True)
-class Box:
-    """An axis-aligned object box in pixels of the original image (x1, y1 exclusive edges)."""
-
-    label: str
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    difficult: bool = False
-
-    @property
-    def area(self) -> float:
-        return max(0.0, self.x1 - self.x0) * max(0.0, self.y1 - self.y0)
-
-    @property
-    def center(self) -> tuple[float, float]:
-        return (self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2
-
-
-@dataclass
-class Sample:
-    """One image as a source describes it, before re-encoding and captioning."""
-
-    image_id: str  # "<source>/<stem>", unique within the source
-    source: str
-    image_path: Path | None = None  # where the pipeline reads the image, unless `image` is given
-    image: np.ndarray | None = None  # HxWx3 uint8 RGB, for sources without image files (video frames)
-    boxes: list[Box] = field(default_factory=list)
-    captions: list[str] | None = None  # human captions (RET-3): B2C is not applied
-    label: int | None = None  # classification sets
-    split: str = "train"
-    size: tuple[int, int] | None = None  # (width, height) the labels refer to, when the source states it
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-class BadInput(FormatError):
-    """Input that breaks its format's rules. The message names the file (and line) to fix.
-
-    ``kind`` optionally tags what went wrong (``"missing-image"``, ``"unknown-class"``, ...) so that a
-    caller that skips bad inputs can count them by kind. Pickles intact (:class:`FormatError` sees to it).
-    """
-
-    def __init__(self, path: str | Path, message: str, line: int | None = None, kind: str | None = None):
-        super().__init__(path, message, line)
-        self.message = message
-        self.kind = kind
+from ..types import BadInput, Sample
 
 
 @dataclass(frozen=True)
@@ -148,10 +101,16 @@ def register(cls: type[Reader]) -> type[Reader]:
     return cls
 
 
+def load_all() -> None:
+    """Import every reader module so that all formats are registered."""
+    package = __name__.rpartition(".")[0]
+    for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if mod.name != "base":
+            importlib.import_module(f"{package}.{mod.name}")
+
+
 def resolve_format(name: str) -> tuple[type[Reader], dict[str, Any]]:
     """The reader of a format name or alias, and the reader options the alias implies."""
-    from . import load_all
-
     load_all()
     if name in READERS:
         return READERS[name], {}
@@ -177,5 +136,3 @@ def parse_float(token: str, path: Path, line: int, what: str = "coordinate") -> 
         raise BadInput(path, f"{what} {token!r} is not finite", line)
     return value
 
-
-LoadFn = Callable[[], np.ndarray]

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import BadInput, Box, Reader, ReaderInfo, Sample, parse_float, register
+from ..types import BadInput, Box, Sample
+from .base import Reader, ReaderInfo, parse_float, register
 from .files import index_images, read_text
 
 SPLIT_FILES = ("train", "test")

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from ..classnames import DOTA, normalize
-from .base import BadInput, Box, Reader, ReaderInfo, Sample, parse_float, register
+from ..types import BadInput, Box, Sample
+from .base import Reader, ReaderInfo, parse_float, register
 from .files import SPLITS, index_images, read_text
 
 HEADER_KEYS = ("imagesource", "gsd")

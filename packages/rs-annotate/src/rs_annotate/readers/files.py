@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .base import BadInput
+from ..imaging import pixel_limit
+from ..types import BadInput
 
 #: Image files the detection and segmentation readers pair with label files, by lower-case suffix.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -53,8 +54,6 @@ def names_option(value: str | Any) -> list[str]:
 
 def image_size(path: Path) -> tuple[int, int]:
     """(width, height) from the image header, without decoding the pixels (whole DOTA v2 scenes too)."""
-    from ..imaging import pixel_limit  # imaging imports the readers' types: import it when called
-
     try:
         with pixel_limit(), Image.open(path) as im:
             return im.size

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .base import Alias, BadInput, Box, ReaderInfo, register
+from ..types import BadInput, Box
+from .base import Alias, ReaderInfo, register
 from .files import SPLITS
 from .voc import VocReader, XmlDoc, parse_difficult, rotated_box
 

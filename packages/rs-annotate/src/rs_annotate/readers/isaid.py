@@ -17,7 +17,8 @@ import numpy as np
 
 from ..classnames import normalize
 from ..m2b import decode_rgb_mask, instance_mask_to_boxes
-from .base import BadInput, Reader, ReaderInfo, Sample, register
+from ..types import BadInput, Sample
+from .base import Reader, ReaderInfo, register
 from .files import IMAGE_SUFFIXES, check_same_size, image_size, load_array, names_option
 
 # iSAID devkit class order and colours (RGB), index 0 = background.

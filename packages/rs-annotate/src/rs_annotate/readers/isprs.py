@@ -23,7 +23,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..m2b import decode_rgb_mask, mask_to_boxes
-from .base import BadInput, Reader, ReaderInfo, Sample, register
+from ..types import BadInput, Sample
+from .base import Reader, ReaderInfo, register
 from .files import check_same_size, image_size, load_array, names_option
 
 ISPRS_CLASSES = ("impervious surface", "building", "low vegetation", "tree", "car", "clutter")

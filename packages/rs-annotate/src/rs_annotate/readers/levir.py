@@ -20,7 +20,8 @@ import os
 import re
 from pathlib import Path
 
-from .base import BadInput, Box, Reader, ReaderInfo, Sample, parse_float, register
+from ..types import BadInput, Box, Sample
+from .base import Reader, ReaderInfo, parse_float, register
 from .files import index_images, read_text
 
 CLASSES: dict[int, str] = {1: "airplane", 2: "ship", 3: "oil tank"}

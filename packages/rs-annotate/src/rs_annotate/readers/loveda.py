@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..m2b import mask_to_boxes
-from .base import BadInput, Reader, ReaderInfo, Sample, register
+from ..types import BadInput, Sample
+from .base import Reader, ReaderInfo, register
 from .files import check_same_size, image_size, load_array, names_option
 
 LOVEDA_LABELS = {1: "background", 2: "building", 3: "road", 4: "water", 5: "barren", 6: "forest", 7: "agriculture"}

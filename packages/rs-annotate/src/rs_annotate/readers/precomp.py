@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .base import BadInput, Reader, ReaderInfo, Sample, register
+from ..types import BadInput, Sample
+from .base import Reader, ReaderInfo, register
 from .files import SPLITS, read_text
 from .ret3 import clean_caption
 

@@ -17,7 +17,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .base import Alias, BadInput, Reader, ReaderInfo, Sample, register
+from ..types import BadInput, Sample
+from .base import Alias, Reader, ReaderInfo, register
 from .files import names_option, read_json
 
 IMAGE_DIRS = ("images", "imgs", "RSICD_images", "Images", "UCM_captions_images")

@@ -33,7 +33,8 @@ import cv2
 import numpy as np
 
 from ..classnames import normalize
-from .base import BadInput, Box, Reader, ReaderInfo, Sample, parse_float, register
+from ..types import BadInput, Box, Sample
+from .base import Reader, ReaderInfo, parse_float, register
 from .files import read_text
 
 VIDEO_SUFFIXES = (".mov", ".mp4", ".avi", ".mkv")

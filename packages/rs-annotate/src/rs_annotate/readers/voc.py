@@ -23,7 +23,8 @@ from typing import Any, ClassVar
 from xml.parsers import expat
 
 from ..classnames import DIOR, HRRSD, RSOD, normalize
-from .base import BadInput, Box, Reader, ReaderInfo, Sample, parse_float, register
+from ..types import BadInput, Box, Sample
+from .base import Reader, ReaderInfo, parse_float, register
 from .files import IMAGE_SUFFIXES, SPLITS
 
 _CORNERS = ("x_left_top", "y_left_top", "x_right_top", "y_right_top",

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from rs_formats.atomic import atomic_dir
 
 from ..scenes import Scene
 from ..truth import ObjectTruth, Truth
@@ -37,26 +37,16 @@ def split_of(seed: int, stream: str, index: int, splits=SPLITS) -> str:
 @contextlib.contextmanager
 def atomic_output(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary sibling directory and rename it to ``out_dir`` only when the block succeeds, so a
-    failed or killed run leaves no half-written dataset behind."""
+    failed or killed run leaves no half-written dataset behind (:func:`rs_formats.atomic.atomic_dir`).
+    An existing empty directory is taken over; a non-empty one only with ``overwrite``."""
     out = Path(out_dir)
     if out.exists():
         if not out.is_dir():
             raise FileExistsError(f"{out}: exists and is not a directory")
         if any(out.iterdir()) and not overwrite:
             raise FileExistsError(f"{out}: directory is not empty (pass overwrite=True / --overwrite)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    with atomic_dir(out, overwrite=True) as tmp:
         yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
 
 
 def save_image(arr: np.ndarray, path: Path, quality: int = 92) -> None:

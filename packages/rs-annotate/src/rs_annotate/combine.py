@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from rs_formats import Dataset, DatasetWriter, FormatError, open_dataset
+from rs_formats import Dataset, DatasetWriter, FormatError, console, open_dataset
 
-from .dedup import cross_matches, keep_rank, phash, plan_removals
-from .pipeline import GENERATOR, report_path, write_report
+from .near_duplicates import cross_matches, keep_rank, phash, plan_removals
+from .report import report_path, write_report
+from .version import GENERATOR
 
 _SPLIT_PRIORITY = {"test": 0, "val": 1, "validation": 1}
 _KEY_COLUMNS = ["image_id", "source", "width", "height", "phash", "meta"]
@@ -69,19 +70,22 @@ def _inputs(datasets: Sequence[Dataset]) -> list[dict[str, Any]]:
              "rows": {s: ds.num_rows(s) for s in ds.splits}} for ds in datasets]
 
 
-def _copy_rows(writer: DatasetWriter, ds: Dataset, skip: set[tuple[str, int]] | None = None) -> Counter:
+def _copy_rows(writer: DatasetWriter, ds: Dataset, verb: str, skip: set[tuple[str, int]] | None = None) -> Counter:
     per_source: Counter[str] = Counter()
-    for split in ds.splits:
-        index = 0
-        for batch in ds.iter_batches(split, batch_size=64):
-            for row in batch.to_pylist():
-                if skip is None or (split, index) not in skip:
-                    try:
-                        writer.write(row, split=split)
-                    except ValueError as exc:
-                        raise FormatError(ds.path, f"split {split!r}: {exc}") from None
-                    per_source[row["source"]] += 1
-                index += 1
+    total = sum(ds.num_rows(s) for s in ds.splits)
+    with console.progress(total=total, desc=f"{verb} {ds.name}", unit="row") as bar:
+        for split in ds.splits:
+            index = 0
+            for batch in ds.iter_batches(split, batch_size=64):
+                for row in batch.to_pylist():
+                    if skip is None or (split, index) not in skip:
+                        try:
+                            writer.write(row, split=split)
+                        except ValueError as exc:
+                            raise FormatError(ds.path, f"split {split!r}: {exc}") from None
+                        per_source[row["source"]] += 1
+                    index += 1
+                bar.update(batch.num_rows)
     return per_source
 
 
@@ -93,7 +97,7 @@ def merge(datasets: Sequence[str | Path], out: str | Path, *, name: str | None =
     with _writer(out, dss, name, overwrite, _sources(dss)) as w:
         per_source: Counter[str] = Counter()
         for ds in dss:
-            per_source += _copy_rows(w, ds)
+            per_source += _copy_rows(w, ds, "merge")
         w.stats["merge"] = {"inputs": _inputs(dss)}
     return {"out": str(out), "rows": sum(per_source.values()), "rows_per_source": dict(sorted(per_source.items()))}
 
@@ -191,7 +195,7 @@ def dedup(datasets: Sequence[str | Path], out: str | Path, *, against: Sequence[
                          f"{report_path(out)})")
     with _writer(out, dss, name, overwrite, _sources(dss, kept_sources)) as w:
         for ds, sk in zip(dss, skip):
-            _copy_rows(w, ds, sk)
+            _copy_rows(w, ds, "dedup", sk)
         w.stats["dedup"] = {k: report[k] for k in ("threshold", "keep", "rows_in", "rows_out", "removed_duplicates",
                                                    "removed_contaminated", "removed_per_source")}
         w.stats["dedup"]["inputs"] = _inputs(dss)

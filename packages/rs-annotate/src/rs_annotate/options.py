@@ -1,0 +1,74 @@
+"""``ConvertOptions``: everything ``convert`` can be told (the CLI's flags map one to one), and the part of
+it that a run's report records."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from .b2c import B2CConfig
+from .imaging import tile_windows
+
+#: Encodings of re-encoded images (lower case, as the shared ``--image-format`` flag spells them).
+IMAGE_FORMATS = ("jpeg", "png", "webp")
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """Everything ``convert`` can be told; the CLI flags map one to one."""
+
+    #: Worker processes; None = all cores. 1 runs in this process.
+    workers: int | None = None
+    #: Seed of the B2C captions (per image, whatever the worker count); replaces ``b2c.seed``.
+    seed: int = 0
+    #: Shorter side of stored images; None or 0 keeps the original size (re-encoding still applies).
+    short_side: int | None = 256
+    #: Store the original file bytes and size (no resize or re-encode; boxes in original pixels).
+    keep_original: bool = False
+    #: Encoding (one of :data:`IMAGE_FORMATS`, any case; "jpg" means jpeg) and quality of re-encoded images.
+    image_format: str = "jpeg"
+    jpeg_quality: int = 90
+    #: Cut images larger than this into ``tile`` x ``tile`` windows before resizing (None: no tiling).
+    tile: int | None = None
+    tile_overlap: int = 200
+    #: A box cut by a tile edge is kept when at least this fraction of its area is inside the tile.
+    tile_min_visible: float = 0.5
+    #: Skip (count and report) bad items instead of failing on the first.
+    skip_bad: bool = False
+    #: Boxes with zero area or wholly outside the image: "error" (the image is bad input) or "drop".
+    bad_boxes: str = "error"
+    #: Images (or tiles) without any object: skipped and counted, or kept with ``empty_caption``.
+    keep_empty: bool = False
+    empty_caption: str = "There is no labelled object in this image."
+    #: Put every row in this split instead of the reader's.
+    split: str | None = None
+    #: Dataset name in the manifest (default: the output directory's name).
+    name: str | None = None
+    reader_options: dict[str, Any] = field(default_factory=dict)
+    b2c: B2CConfig = field(default_factory=B2CConfig)
+    chunksize: int = 4
+    #: Show a progress bar (only ever on a terminal; see :func:`rs_formats.console.progress`).
+    progress: bool = True
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.bad_boxes not in ("error", "drop"):
+            raise ValueError(f"bad_boxes must be 'error' or 'drop', got {self.bad_boxes!r}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.tile is not None and self.tile > 0:
+            tile_windows(self.tile, self.tile, self.tile, self.tile_overlap)  # validates size/overlap
+        if not 0 < self.tile_min_visible <= 1:
+            raise ValueError(f"tile_min_visible must be in (0, 1], got {self.tile_min_visible}")
+        image_format = {"jpg": "jpeg"}.get(self.image_format.lower(), self.image_format.lower())
+        if image_format not in IMAGE_FORMATS:
+            raise ValueError(f"image_format must be one of {', '.join(IMAGE_FORMATS)}, got {self.image_format!r}")
+        object.__setattr__(self, "image_format", image_format)  # one spelling in reports and comparisons
+
+    def to_json(self) -> dict[str, Any]:
+        """What the run produces depends on (the report's ``options``); how it was executed is left out."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["b2c"] = asdict(replace(self.b2c, seed=self.seed))
+        for k in ("workers", "progress", "overwrite", "chunksize"):
+            d.pop(k)
+        return d

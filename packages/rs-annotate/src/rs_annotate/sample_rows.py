@@ -1,0 +1,196 @@
+"""One :class:`~rs_annotate.types.Sample` to its dataset rows (several when tiled), in small steps:
+
+1. :func:`load_scene`: decode the image and apply the box rules (in pixels of the original image);
+2. :func:`scene_windows`: the whole image, or DOTA-style tiles of a large one;
+3. per window: :func:`window_boxes` (boxes clipped to the tile), :func:`window_view` (crop and bounded
+   resize), :func:`window_captions` (B2C, unless the source has human captions or is not a caption set),
+   :func:`stored_bytes` (re-encode, or keep the file's bytes when they are already what would be stored)
+   and :func:`make_row`.
+
+This runs inside the worker processes; everything it needs travels in the Sample and the options.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from PIL import Image
+
+from .b2c import boxes_to_captions
+from .imaging import (
+    Loaded,
+    boxes_in_window,
+    check_boxes,
+    encode,
+    load_image,
+    resize,
+    scale_boxes,
+    target_size,
+    tile_windows,
+)
+from .near_duplicates import phash
+from .options import ConvertOptions
+from .types import BadInput, Box, Sample
+
+Window = tuple[int, int, int, int]  # x, y, w, h in pixels of the original image
+
+
+@dataclass
+class SampleRows:
+    """The rows of one Sample with the counters the report adds up."""
+
+    image_id: str
+    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (split, row)
+    empty: list[str] = field(default_factory=list)  # windows without objects, skipped
+    clipped: int = 0
+    dropped: int = 0
+    dropped_by_tiling: int = 0
+    dropped_by_reader: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Scene:
+    """A sample's decoded image and its checked boxes, in pixels of the original image."""
+
+    loaded: Loaded
+    width: int
+    height: int
+    boxes: list[Box]  # after the box rules
+    clipped: int  # boxes clipped to the image
+    dropped: int  # bad boxes dropped (``bad_boxes="drop"``)
+    tiled: bool
+
+
+@dataclass
+class View:
+    """One window as it is stored: its pixels, size and the scale from original pixels."""
+
+    image: Image.Image
+    width: int
+    height: int
+    sx: float
+    sy: float
+    #: The file's own bytes are what would be stored (kept original, or already small and in the format).
+    original_bytes: bool
+
+
+def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRows:
+    """One Sample to its rows and counters. Raises BadInput."""
+    scene = load_scene(sample, opts, kind)
+    result = SampleRows(sample.image_id, clipped=scene.clipped, dropped=scene.dropped,
+                        dropped_by_reader=dict(sample.meta.get("dropped") or {}))
+    windows = scene_windows(scene, opts)
+    for window in windows:
+        whole = len(windows) == 1
+        boxes, cut = window_boxes(scene, window, whole, opts)
+        result.dropped_by_tiling += cut
+        image_id = sample.image_id if whole else f"{sample.image_id}__{window[0]}_{window[1]}"
+        view = window_view(scene, window, whole, opts)
+        boxes = scale_boxes(boxes, view.sx, view.sy, view.width, view.height)
+        captions = sample.captions
+        if kind == "captions" and captions is None:
+            captions = window_captions(boxes, view, image_id, opts)
+            if captions is None:
+                result.empty.append(image_id)
+                continue
+        data = stored_bytes(scene, view, opts)
+        row = make_row(sample, image_id, data, view, boxes, captions, scene, None if whole else window)
+        result.rows.append((opts.split or sample.split, row))
+    return result
+
+
+def load_scene(sample: Sample, opts: ConvertOptions, kind: str) -> Scene:
+    """The decoded image (JPEG-drafted when only a downscale is stored) and its boxes after the box rules."""
+    path = sample.image_path if sample.image_path is not None else f"<{sample.image_id}>"
+    tiled = bool(opts.tile) and kind == "captions" and sample.captions is None
+    draft = None
+    if not tiled and not opts.keep_original and opts.short_side:
+        draft = (opts.short_side, opts.short_side)
+    loaded = load_image(sample.image_path, sample.image, draft_to=draft)
+    width, height = loaded.size
+    if sample.size is not None and tuple(sample.size) != (width, height):
+        raise BadInput(path, f"labels are for a {sample.size[0]}x{sample.size[1]} image but the image is "
+                             f"{width}x{height}")
+    checked = check_boxes(sample.boxes, width, height, path, drop_bad=opts.bad_boxes == "drop")
+    return Scene(loaded, width, height, checked.boxes, checked.clipped, checked.dropped, tiled)
+
+
+def scene_windows(scene: Scene, opts: ConvertOptions) -> list[Window]:
+    if scene.tiled and max(scene.width, scene.height) > opts.tile:
+        return tile_windows(scene.width, scene.height, opts.tile, opts.tile_overlap)
+    return [(0, 0, scene.width, scene.height)]
+
+
+def window_boxes(scene: Scene, window: Window, whole: bool, opts: ConvertOptions) -> tuple[list[Box], int]:
+    """The boxes of a window in its own pixels, and how many boxes it touches but cuts too much to keep."""
+    if whole:
+        return scene.boxes, 0
+    x, y, w, h = window
+    kept = boxes_in_window(scene.boxes, window, opts.tile_min_visible)
+    touching = sum(1 for b in scene.boxes if b.x1 > x and b.x0 < x + w and b.y1 > y and b.y0 < y + h)
+    return kept, touching - len(kept)
+
+
+def window_view(scene: Scene, window: Window, whole: bool, opts: ConvertOptions) -> View:
+    """The window's pixels at their stored size (the shorter side bounded, never enlarged)."""
+    loaded = scene.loaded
+    if opts.keep_original and whole and loaded.original_bytes is not None:
+        return View(loaded.image, scene.width, scene.height, 1.0, 1.0, original_bytes=True)
+    x, y, w, h = window
+    img = loaded.image
+    if not whole:
+        # The decoded image may be smaller than the original (JPEG draft): map original pixels onto it.
+        dx, dy = img.size[0] / scene.width, img.size[1] / scene.height
+        img = img.crop((round(x * dx), round(y * dy), round((x + w) * dx), round((y + h) * dy)))
+    out_w, out_h = (w, h) if opts.keep_original else target_size(w, h, opts.short_side)
+    # Already small and in the target format: the file's bytes are stored as they are (no generation loss).
+    same = (whole and (out_w, out_h) == (scene.width, scene.height) and loaded.original_bytes is not None
+            and loaded.format == opts.image_format.upper())
+    return View(resize(img, (out_w, out_h)), out_w, out_h, out_w / w, out_h / h, original_bytes=same)
+
+
+def window_captions(boxes: list[Box], view: View, image_id: str, opts: ConvertOptions) -> list[str] | None:
+    """B2C's captions of a window; for one without objects the fixed caption, or None when it is skipped."""
+    captions = boxes_to_captions(boxes, view.width, view.height, image_id, replace(opts.b2c, seed=opts.seed))
+    if captions:
+        return captions
+    return [opts.empty_caption] * opts.b2c.n_captions if opts.keep_empty else None
+
+
+def stored_bytes(scene: Scene, view: View, opts: ConvertOptions) -> bytes:
+    if view.original_bytes:
+        return scene.loaded.original_bytes
+    return encode(view.image, opts.image_format, opts.jpeg_quality)
+
+
+def make_row(sample: Sample, image_id: str, data: bytes, view: View, boxes: list[Box], captions: list[str] | None,
+             scene: Scene, tile: Window | None) -> dict[str, Any]:
+    """The rs-dataset row of one window (``tile`` None: the whole image)."""
+    extra: dict[str, Any] = {"original_size": [scene.width, scene.height]}
+    if tile is not None:
+        extra["tile"] = list(tile)
+    return {
+        "image_id": image_id,
+        "source": sample.source,
+        "image": data,
+        "width": view.width,
+        "height": view.height,
+        "captions": list(captions) if captions is not None else None,
+        "objects": [{"label": b.label, "x0": b.x0, "y0": b.y0, "x1": b.x1, "y1": b.y1, "difficult": b.difficult}
+                    for b in boxes],
+        "label": sample.label,
+        "count": sample.meta.get("count"),
+        "count_label": sample.meta.get("count_label"),
+        "phash": phash(view.image),
+        "meta": _meta_json(sample, extra),
+    }
+
+
+def _meta_json(sample: Sample, extra: dict[str, Any]) -> str:
+    meta = dict(sample.meta)
+    if "file" not in meta and sample.image_path is not None:
+        meta["file"] = str(sample.image_path)
+    meta.update(extra)
+    return json.dumps(meta, sort_keys=True, default=str)

@@ -1,0 +1,67 @@
+"""The types every part of rs-annotate shares: what a reader produces (a :class:`Sample` with its
+:class:`Box` es) and the error for input that breaks its format's rules (:class:`BadInput`).
+
+They live here, below the readers and the rules (M2B, B2C, imaging), so that those import them without
+importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rs_formats import FormatError
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned object box in pixels of the original image (x1, y1 exclusive edges)."""
+
+    label: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    difficult: bool = False
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.x1 - self.x0) * max(0.0, self.y1 - self.y0)
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2
+
+
+@dataclass
+class Sample:
+    """One image as a source describes it, before re-encoding and captioning."""
+
+    image_id: str  # "<source>/<stem>", unique within the source
+    source: str
+    image_path: Path | None = None  # where the pipeline reads the image, unless `image` is given
+    image: np.ndarray | None = None  # HxWx3 uint8 RGB, for sources without image files (video frames)
+    boxes: list[Box] = field(default_factory=list)
+    captions: list[str] | None = None  # human captions (RET-3): B2C is not applied
+    label: int | None = None  # classification sets
+    split: str = "train"
+    size: tuple[int, int] | None = None  # (width, height) the labels refer to, when the source states it
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class BadInput(FormatError):
+    """Input that breaks its format's rules. The message, ``file[:line]: message``, names what to fix.
+
+    One error family with the contracts' :class:`rs_formats.FormatError` (so it pickles across worker
+    processes with its attributes). ``message`` is the text without the location; ``kind`` tags the
+    problem ("malformed" unless a caller says otherwise, e.g. "missing-labels") so that a ``--skip-bad``
+    run can count skips by kind.
+    """
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None, kind: str = "malformed"):
+        super().__init__(path, message, line)
+        self.message = message
+        self.kind = kind

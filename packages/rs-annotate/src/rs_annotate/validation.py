@@ -1,0 +1,78 @@
+"""``validate``: the contract checks of rs_formats plus the row rules rs-annotate promises.
+
+Row rules: the image decodes and its size equals ``width`` x ``height``; every box lies inside the image
+with positive area; caption datasets have ``n_captions`` non-empty captions per row; classification rows
+have a ``label`` that indexes ``class_names``; every row has a ``phash``.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import Any
+
+from rs_formats import console, open_dataset, verify_dataset
+
+MAX_LISTED = 100
+
+
+def validate(dataset: str | Path, *, n_captions: int = 5, decode: bool = True) -> dict[str, Any]:
+    """Verify checksums and schema (FormatError on failure), then check every row.
+
+    Returns ``{"ok", "rows", "problems": [...first 100...], "n_problems", "contract": ...}``.
+    """
+    contract = verify_dataset(dataset)
+    ds = open_dataset(dataset)
+    problems: list[str] = []
+    n_problems = 0
+    rows = 0
+    columns = ["image_id", "width", "height", "captions", "objects", "label", "phash"] + (["image"] if decode else [])
+    total = sum(ds.num_rows(s) for s in ds.splits)
+    with console.progress(total=total, desc=f"validate {ds.name}", unit="row") as bar:
+        for split in ds.splits:
+            for batch in ds.iter_batches(split, columns=columns, batch_size=64):
+                for row in batch.to_pylist():
+                    rows += 1
+                    found = row_problems(row, ds.kind, ds.class_names, n_captions)
+                    n_problems += len(found)
+                    problems.extend(f"{split}/{row['image_id']}: {f}" for f in found[:MAX_LISTED - len(problems)])
+                bar.update(batch.num_rows)
+    return {"path": str(ds.path), "ok": n_problems == 0, "rows": rows, "n_problems": n_problems,
+            "problems": problems, "contract": contract}
+
+
+def row_problems(row: dict[str, Any], kind: str, class_names: list[str] | None, n_captions: int) -> list[str]:
+    """What is wrong with one row under the rules above (the image is decoded when the row holds it)."""
+    found = []
+    w, h = row["width"], row["height"]
+    if "image" in row:
+        found.extend(_image_problems(row["image"], w, h))
+    for k, o in enumerate(row["objects"] or []):
+        if not (0 <= o["x0"] < o["x1"] <= w and 0 <= o["y0"] < o["y1"] <= h):
+            found.append(f"object {k} ({o['label']} {o['x0']},{o['y0']},{o['x1']},{o['y1']}) is "
+                         f"empty or outside the {w}x{h} image")
+    if kind == "captions":
+        caps = row["captions"] or []
+        if len(caps) != n_captions or not all(c and c.strip() for c in caps):
+            found.append(f"has {len(caps)} caption(s) (some empty?), expected {n_captions}")
+    if kind == "classification":
+        names = class_names or []
+        if row["label"] is None or not 0 <= row["label"] < len(names):
+            found.append(f"label {row['label']} does not index the {len(names)} class names")
+    if row["phash"] is None:
+        found.append("has no phash")
+    return found
+
+
+def _image_problems(data: bytes, width: int, height: int) -> list[str]:
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(io.BytesIO(data))
+            img.load()
+    except (OSError, ValueError, SyntaxError) as exc:
+        return [f"image does not decode ({exc})"]
+    return [] if img.size == (width, height) else [f"image is {img.size[0]}x{img.size[1]}, row says {width}x{height}"]

@@ -1,0 +1,88 @@
+"""The worker processes of ``convert``: per-process state, and results in item order with bounded look-ahead.
+
+Items go to the workers in chunks; at most ``4 x workers`` chunks are in flight, so memory stays bounded
+however large the source. Workers are started by forkserver where available: they fork from a clean
+server process (no inherited threads or locks), and the modules preloaded there (imagehash pulls in scipy)
+are imported once instead of once per worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from .options import ConvertOptions
+from .readers.base import Reader
+from .sample_rows import convert_sample
+from .types import BadInput
+
+#: What each worker process (or this process, with one worker) converts with.
+_STATE: dict[str, Any] = {}
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended abnormally (e.g. killed by the out-of-memory killer)."""
+
+
+def _init_worker(reader: Reader, opts: ConvertOptions, kind: str) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _STATE.update(reader=reader, opts=opts, kind=kind)
+
+
+def _work(item: Any) -> tuple[str, Any]:
+    reader, opts, kind = _STATE["reader"], _STATE["opts"], _STATE["kind"]
+    try:
+        return "ok", convert_sample(reader.read(item), opts, kind)
+    except BadInput as exc:
+        return "bad", exc
+
+
+def _work_chunk(items: Sequence[Any]) -> list[tuple[str, Any]]:
+    return [_work(item) for item in items]
+
+
+def results(reader: Reader, items: Sequence[Any], opts: ConvertOptions, kind: str,
+            workers: int) -> Iterator[tuple[str, Any]]:
+    """Per item, in item order: ("ok", SampleRows) or ("bad", BadInput), computed by ``workers`` processes.
+
+    Closing the generator stops the pool at once (also when the caller fails).
+    """
+    if workers <= 1:
+        _init_worker(reader, opts, kind)
+        try:
+            for item in items:
+                yield _work(item)
+        finally:
+            _STATE.clear()
+        return
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__, "imagehash", "scipy.fftpack"])
+    else:
+        ctx = mp.get_context("spawn")
+    cs = max(1, opts.chunksize)
+    chunks = [items[i:i + cs] for i in range(0, len(items), cs)]
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(reader, opts, kind))
+    try:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_work_chunk, chunk))
+            if len(pending) >= 4 * workers:
+                yield from _get(pending.popleft())
+        while pending:
+            yield from _get(pending.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _get(future) -> list[tuple[str, Any]]:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise WorkerDied("a worker process died (killed, or out of memory?); nothing was written. "
+                         "Try fewer --workers or tiling very large scenes") from None

@@ -1,0 +1,153 @@
+"""Reading an ``rs-dataset``: :class:`Dataset` validates the manifest and every shard's footer on opening,
+then reads by row group (the unit of reading), with memory bounded by one row group."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import FormatError
+from ..hashing import file_sha256
+from .manifest import read_manifest
+from .schema import MANIFEST, SCHEMA_V1, check_shard_schema
+
+
+@dataclass(frozen=True)
+class RowGroup:
+    shard: Path
+    index: int
+    num_rows: int
+
+
+class Dataset:
+    """A validated, opened rs-dataset. Cheap to open: only footers are read."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.manifest = read_manifest(self.path)
+        self._row_groups: dict[str, list[RowGroup]] = {}
+        for split, info in self.manifest["splits"].items():
+            groups: list[RowGroup] = []
+            n_rows = 0
+            for shard_name in info["shards"]:
+                shard = self.path / shard_name
+                if not shard.is_file():
+                    raise FormatError(shard, f"missing: listed in {self.path / MANIFEST} but not on disk")
+                meta = self._parquet(shard).metadata
+                check_shard_schema(shard, meta.schema.to_arrow_schema())
+                for i in range(meta.num_row_groups):
+                    groups.append(RowGroup(shard, i, meta.row_group(i).num_rows))
+                n_rows += meta.num_rows
+            if "rows" in info and info["rows"] != n_rows:
+                raise FormatError(
+                    self.path / MANIFEST,
+                    f"split {split!r} lists {info['rows']} rows but its shards hold {n_rows}",
+                )
+            self._row_groups[split] = groups
+
+    @staticmethod
+    def _parquet(shard: Path) -> pq.ParquetFile:
+        try:
+            return pq.ParquetFile(shard)
+        except (pa.ArrowException, OSError) as exc:
+            raise FormatError(shard, f"not a readable Parquet file (truncated or corrupt): {exc}") from None
+
+    # -- metadata ----------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.manifest.get("name", self.path.name)
+
+    @property
+    def kind(self) -> str:
+        return self.manifest["kind"]
+
+    @property
+    def class_names(self) -> list[str] | None:
+        return self.manifest.get("class_names")
+
+    @property
+    def splits(self) -> list[str]:
+        return list(self._row_groups)
+
+    def num_rows(self, split: str = "train") -> int:
+        return sum(g.num_rows for g in self._groups(split))
+
+    def manifest_sha256(self) -> str:
+        """Identifies this exact dataset (its manifest lists every shard's checksum)."""
+        return file_sha256(self.path / MANIFEST)
+
+    def _groups(self, split: str) -> list[RowGroup]:
+        if split not in self._row_groups:
+            raise FormatError(self.path / MANIFEST, f"has no split {split!r} (splits: {self.splits})")
+        return self._row_groups[split]
+
+    def row_groups(self, split: str = "train") -> list[RowGroup]:
+        return list(self._groups(split))
+
+    # -- data --------------------------------------------------------------------------------------
+    def iter_batches(
+        self,
+        split: str = "train",
+        columns: Sequence[str] | None = None,
+        batch_size: int = 256,
+        shard_index: int = 0,
+        num_shards: int = 1,
+    ) -> Iterator[pa.RecordBatch]:
+        """Record batches of one split, in a stable order, with memory bounded by one row group.
+
+        With ``num_shards=N`` row groups are dealt round-robin, so N readers (training workers) each
+        read a disjoint part and together read every row exactly once.
+        """
+        if not 0 <= shard_index < num_shards:
+            raise ValueError(f"shard_index must be in [0, {num_shards}), got {shard_index}")
+        mine = self._groups(split)[shard_index::num_shards]
+        open_files: dict[Path, pq.ParquetFile] = {}
+        for group in mine:
+            pf = open_files.get(group.shard)
+            if pf is None:
+                open_files.clear()  # shards are read in order: keep one file open at a time
+                pf = open_files[group.shard] = self._parquet(group.shard)
+            try:
+                yield from pf.iter_batches(batch_size=batch_size, row_groups=[group.index], columns=columns)
+            except pa.ArrowException as exc:
+                raise FormatError(group.shard, f"row group {group.index} is unreadable: {exc}") from None
+
+    def read_row_group(self, split: str, index: int, columns: Sequence[str] | None = None) -> pa.Table:
+        """Row group ``index`` of :meth:`row_groups` (the unit of reading) as a table: for readers that
+        partition or sample a split themselves (training workers, contact sheets)."""
+        group = self._groups(split)[index]
+        try:
+            return self._parquet(group.shard).read_row_group(group.index, columns=columns)
+        except pa.ArrowException as exc:
+            raise FormatError(group.shard, f"row group {group.index} is unreadable: {exc}") from None
+
+    def iter_rows(
+        self,
+        split: str = "train",
+        columns: Sequence[str] | None = None,
+        shard_index: int = 0,
+        num_shards: int = 1,
+    ) -> Iterator[dict[str, Any]]:
+        for batch in self.iter_batches(split, columns, shard_index=shard_index, num_shards=num_shards):
+            yield from batch.to_pylist()
+
+    def read_table(self, split: str = "train", columns: Sequence[str] | None = None) -> pa.Table:
+        batches = list(self.iter_batches(split, columns))
+        if not batches:
+            schema = SCHEMA_V1 if columns is None else pa.schema([SCHEMA_V1.field(c) for c in columns])
+            return schema.empty_table()
+        return pa.Table.from_batches(batches)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{s}={self.num_rows(s)}" for s in self.splits)
+        return f"Dataset({self.path}, kind={self.kind}, {sizes})"
+
+
+def open_dataset(path: str | Path) -> Dataset:
+    """Open and validate an rs-dataset directory; raises :class:`FormatError` naming the bad file."""
+    return Dataset(path)

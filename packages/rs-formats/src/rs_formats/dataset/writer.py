@@ -1,0 +1,184 @@
+"""Writing an ``rs-dataset``: rows streamed into bounded Parquet shards, published atomically with a
+manifest that lists every shard's sha256."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..atomic import commit_dir, staging_dir
+from ..hashing import file_sha256
+from .schema import DATASET_FORMAT, DATASET_VERSION, KINDS, MANIFEST, SCHEMA_V1
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+class DatasetWriter:
+    """Streams rows into bounded Parquet shards and publishes the dataset atomically.
+
+    Rows are buffered per split only up to one row group, so memory stays bounded whatever the size
+    of the dataset. Nothing is visible at ``out_dir`` until :meth:`finish` succeeds; an exception inside
+    the ``with`` block (or a killed process) leaves at most a hidden ``.<name>.tmp-*`` directory that no
+    reader accepts as a dataset.
+    """
+
+    def __init__(
+        self,
+        out_dir: str | Path,
+        *,
+        name: str,
+        kind: str = "captions",
+        generator: str = "rs-formats",
+        class_names: Sequence[str] | None = None,
+        sources: Sequence[Mapping[str, Any]] | None = None,
+        max_shard_bytes: int = 256 << 20,
+        row_group_rows: int = 256,
+        overwrite: bool = False,
+    ):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        if kind == "classification" and not class_names:
+            raise ValueError("a classification dataset needs class_names")
+        self.out_dir = Path(out_dir)
+        if self.out_dir.exists() and not overwrite:
+            raise FileExistsError(f"{self.out_dir}: already exists (pass overwrite=True to replace it)")
+        self.name = name
+        self.kind = kind
+        self.generator = generator
+        self.class_names = list(class_names) if class_names else None
+        self.sources: list[dict[str, Any]] = [dict(s) for s in sources or []]
+        self.stats: dict[str, Any] = {}
+        self.max_shard_bytes = max_shard_bytes
+        self.row_group_rows = row_group_rows
+        self.overwrite = overwrite
+        self._tmp = staging_dir(self.out_dir)
+        self._buffers: dict[str, list[dict[str, Any]]] = {}
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._shard_bytes: dict[str, int] = {}
+        self._shards: dict[str, list[str]] = {}
+        self._rows: dict[str, int] = {}
+        self._ids: set[str] = set()
+        self._done = False
+
+    # -- writing -----------------------------------------------------------------------------------
+    def write(self, row: Mapping[str, Any], split: str = "train") -> None:
+        if self._done:
+            raise RuntimeError("the writer is closed")
+        image_id = row.get("image_id")
+        if not image_id:
+            raise ValueError("every row needs a non-empty image_id")
+        if image_id in self._ids:
+            raise ValueError(f"duplicate image_id {image_id!r}: ids must be unique within a dataset")
+        self._ids.add(image_id)
+        buf = self._buffers.setdefault(split, [])
+        buf.append(row)
+        if len(buf) >= self.row_group_rows:
+            self._flush(split)
+
+    def write_many(self, rows: Iterable[Mapping[str, Any]], split: str = "train") -> None:
+        for row in rows:
+            self.write(row, split)
+
+    def add_source(self, name: str, license: str = "unknown", n_images: int = 0, **extra: Any) -> None:
+        self.sources.append({"name": name, "license": license, "n_images": n_images, **extra})
+
+    def _flush(self, split: str) -> None:
+        rows = self._buffers.get(split)
+        if not rows:
+            return
+        columns = {f.name: [r.get(f.name) for r in rows] for f in SCHEMA_V1}
+        try:
+            batch = pa.RecordBatch.from_pydict(columns, schema=SCHEMA_V1)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
+            bad = _first_bad_row(rows)
+            raise ValueError(f"row {bad!r} does not fit the rs-dataset v1 schema: {exc}") from None
+        writer = self._writers.get(split)
+        if writer is not None and self._shard_bytes[split] + batch.nbytes > self.max_shard_bytes:
+            writer.close()
+            writer = None
+        if writer is None:
+            shard = f"{split}-{len(self._shards.setdefault(split, [])):05d}.parquet"
+            self._shards[split].append(shard)
+            # Images are already compressed: Parquet compression would only cost CPU on every read.
+            writer = pq.ParquetWriter(
+                self._tmp / shard,
+                SCHEMA_V1,
+                compression={"image": "none"} | {f.name: "zstd" for f in SCHEMA_V1 if f.name != "image"},
+            )
+            self._writers[split] = writer
+            self._shard_bytes[split] = 0
+        writer.write_batch(batch, row_group_size=len(rows))
+        self._shard_bytes[split] += batch.nbytes
+        self._rows[split] = self._rows.get(split, 0) + len(rows)
+        rows.clear()
+
+    # -- publishing --------------------------------------------------------------------------------
+    def finish(self) -> Path:
+        if self._done:
+            return self.out_dir
+        for split in list(self._buffers):
+            self._flush(split)
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
+        splits = {
+            split: {
+                "shards": shards,
+                "rows": self._rows.get(split, 0),
+                "sha256": {s: file_sha256(self._tmp / s) for s in shards},
+            }
+            for split, shards in sorted(self._shards.items())
+        }
+        manifest = {
+            "format": DATASET_FORMAT,
+            "format_version": DATASET_VERSION,
+            "name": self.name,
+            "kind": self.kind,
+            "created": _now(),
+            "generator": self.generator,
+            "sources": self.sources,
+            "class_names": self.class_names,
+            "splits": splits,
+            "stats": self.stats,
+        }
+        (self._tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        commit_dir(self._tmp, self.out_dir, self.overwrite)
+        self._done = True
+        return self.out_dir
+
+    def abort(self) -> None:
+        for writer in self._writers.values():
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - best effort while already failing
+                pass
+        self._writers.clear()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._done = True
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self.abort()
+
+
+def _first_bad_row(rows: list[Mapping[str, Any]]) -> str:
+    for row in rows:
+        try:
+            pa.RecordBatch.from_pylist([{f.name: row.get(f.name) for f in SCHEMA_V1}], schema=SCHEMA_V1)
+        except Exception:  # noqa: BLE001 - we only want to name the row
+            return str(row.get("image_id"))
+    return "?"

@@ -169,7 +169,7 @@ def summarise(d: Demo, out: Path) -> None:
         print(f"{secs:7.1f} s  {name}")
     print(f"{sum(d.times.values()):7.1f} s  total")
     print(f"\nreports: {out / 'eval' / 'report.md'}, {out / 'count' / 'report.md'}")
-    print(f"plots:   {out / 'plots'}, {out / 'eval' / 'plots'}, {out / 'count' / 'plots'}")
+    print(f"plots:   {out / 'plots'}, {out / 'eval' / 'plots'}, {out / 'count'}")
     print(f"summary: {out / 'summary.json'}")
 
 

@@ -196,7 +196,7 @@ def test_eval_cli_cache_precision_and_console_convention(ds, tmp_path, capsys):
     assert "rs-count: warning: the positional OUT_DIR is deprecated" in err
     assert "| RS-Tiny (random init) | words |" in out  # the result goes to stdout
     assert "rs-count: RS-Tiny (random init): RemoteCount on" in err  # status goes to the log
-    assert "embedding cache: 0 hits, 2 misses" in err
+    assert f"embedding cache {tmp_path / 'cache'}: 0 hits, 2 misses" in err
     assert main(["eval", "--out", str(tmp_path / "new"), "--loader-workers", "0", "-q", *common]) == 0
     out, err = capsys.readouterr()
     assert err == "" and "| RS-Tiny (random init) | words |" in out

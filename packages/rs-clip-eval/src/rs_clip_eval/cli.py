@@ -124,7 +124,8 @@ def evaluate(args: argparse.Namespace) -> int:
     cache = open_cache(args)
     result = run_suite(suite, models, cache, cfg)
     paths = write_report(result, out, plots=not args.no_plots, tsne_max_points=args.tsne_points)
-    log.info("%.1f s; embedding cache %d hits, %d misses", result.seconds, cache.hits, cache.misses)
+    log.info("%.1f s%s", result.seconds, f"; embedding cache {cache.root}: {cache.hits} hits, {cache.misses} misses"
+             if cache.enabled else "")
     print(paths["markdown"])
     print(paths["json"])
     return 0

@@ -169,7 +169,8 @@ def _eval(args: argparse.Namespace) -> int:
         results += evaluate_model(spec, data.dataset, variants=variants, template=template, config=config,
                                   cache=cache, split=data.split)
     files = write_report(results, out, reference=reference, per_image=not args.no_per_image)
-    log.info("embedding cache: %d hits, %d misses", cache.hits, cache.misses)
+    if cache.enabled:
+        log.info("embedding cache %s: %d hits, %d misses", cache.root, cache.hits, cache.misses)
     print(to_markdown(results).split("## Top-1 accuracy per class")[0].rstrip())
     print(f"\nreport: {files['markdown']}  results: {files['json']}")
     return 0

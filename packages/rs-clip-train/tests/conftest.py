@@ -19,8 +19,9 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 def write_caption_dataset(path: Path, n: int = 192, seed: int = 0, row_group_rows: int = 32,
                           kind: str = "captions", name: str = "synth-rsicd", size: int = 96,
-                          spoil: dict[int, dict] | None = None) -> Path:
-    """An rs-dataset v1 of ``n`` rs-synth aerial scenes with their five captions, written through rs_formats.
+                          splits: tuple[str, ...] = ("train",), spoil: dict[int, dict] | None = None) -> Path:
+    """An rs-dataset v1 of ``n`` rs-synth aerial scenes with their five captions, written through rs_formats;
+    row ``i`` goes to ``splits[i % len(splits)]``.
 
     rs-synth writes RSICD-style files (what rs-annotate would convert); packing them here directly keeps
     these tests independent of rs-annotate. ``spoil`` replaces fields of the rows at some indices.
@@ -33,11 +34,12 @@ def write_caption_dataset(path: Path, n: int = 192, seed: int = 0, row_group_row
         with DatasetWriter(path, name=name, kind=kind, generator="rs-clip-train tests",
                            class_names=["scene"] if kind == "classification" else None,
                            row_group_rows=row_group_rows) as w:
-            for i, im in enumerate(truth.images):
+            for im in truth.images:
                 w.write({"image_id": f"{name}/{im.index:05d}", "source": name,
                          "image": (Path(tmp) / "rsicd" / im.image).read_bytes(), "width": im.width,
                          "height": im.height, "captions": list(im.captions),
-                         "label": 0 if kind == "classification" else None, **(spoil or {}).get(i, {})})
+                         "label": 0 if kind == "classification" else None, **(spoil or {}).get(im.index, {})},
+                        split=splits[im.index % len(splits)])
     return path
 
 

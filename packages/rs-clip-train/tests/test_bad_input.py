@@ -110,3 +110,11 @@ def test_a_model_checkpoint_with_broken_weights_is_named(capsys, tmp_path, capti
     weights.write_bytes(weights.read_bytes()[:1000])
     code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--model", str(ckpt), "--data", str(caption_ds))
     assert code == 2 and f"{weights}: " in err and len(err.splitlines()) == 1
+
+
+def test_a_split_the_dataset_lacks(capsys, tmp_path, caption_ds):
+    code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--data", str(caption_ds), "--split", "train,val")
+    assert code == 2 and err.strip().splitlines() == [
+        f"rs-clip-train: error: {caption_ds}: has no split 'val' (its manifest lists: train)"]
+    code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--data", f"{caption_ds}@tset")
+    assert code == 2 and f"{caption_ds}: has no split 'tset'" in err

@@ -1,5 +1,5 @@
 """Shared fixtures: a small learnable caption dataset, the CPU environment, and the training runs several
-modules compare (each trained once per session): under Ray, and as torchrun processes for each ZeRO stage."""
+modules compare, each trained once per session: under Ray, as a torchrun job, and at ZeRO stages 1-3."""
 
 from __future__ import annotations
 
@@ -69,10 +69,15 @@ def no_ray(tmp_path_factory) -> dict[str, str]:
 
 
 def torchrun(env: dict[str, str], *args: str, nproc: int = 2, timeout: int = 300) -> subprocess.CompletedProcess:
-    """``torchrun --nproc-per-node NPROC -m rs_clip_train ARGS``, as a SLURM or torchrun user runs it."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-           "-m", "rs_clip_train", *args]
+    """``torchrun --nproc-per-node NPROC ARGS``, as a SLURM or torchrun user starts a job."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def torchrun_job(env: dict[str, str], runs: list[list[str]], timeout: int = 600) -> None:
+    """Several ``fit`` runs, one after the other, in one torchrun job of 2 processes (tests/torchrun_job.py)."""
+    proc = torchrun(env, str(Path(__file__).with_name("torchrun_job.py")), json.dumps(runs), timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 def losses(run_dir: Path) -> dict[int, float]:
@@ -95,19 +100,21 @@ def ray_run(caption_ds, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def torchrun_runs(caption_ds, tmp_path_factory, no_ray):
-    """``torchrun_runs(stage)``: the same run as :func:`ray_run` as 2 torchrun processes (Ray unimportable)
-    at ZeRO stage ``stage``, trained on first use."""
-    done: dict[int, Path] = {}
+def torchrun_run(caption_ds, tmp_path_factory, no_ray) -> Path:
+    """The same run as :func:`ray_run` as ``torchrun --nproc-per-node 2 -m rs_clip_train fit``, with Ray
+    unimportable (ZeRO-0)."""
+    run_dir = tmp_path_factory.mktemp("runs") / "torchrun-zero0"
+    proc = torchrun(no_ray, "-m", "rs_clip_train", "fit", *ARGS, "--data", str(caption_ds), "--out", str(run_dir))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == str((run_dir / "final").resolve())  # printed once, by rank 0
+    return run_dir
 
-    def get(stage: int) -> Path:
-        if stage not in done:
-            run_dir = tmp_path_factory.mktemp("runs") / f"torchrun-zero{stage}"
-            proc = torchrun(no_ray, "fit", *ARGS, "--zero-stage", str(stage), "--data", str(caption_ds), "--out",
-                            str(run_dir))
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            assert proc.stdout.strip() == str((run_dir / "final").resolve())  # printed once, by rank 0
-            done[stage] = run_dir
-        return done[stage]
 
-    return get
+@pytest.fixture(scope="session")
+def zero_runs(caption_ds, tmp_path_factory, no_ray) -> dict[int, Path]:
+    """The same run at ZeRO stages 1, 2 and 3, as 2 torchrun processes (one job; Ray unimportable)."""
+    root = tmp_path_factory.mktemp("runs")
+    runs = {stage: root / f"zero{stage}" for stage in (1, 2, 3)}
+    torchrun_job(no_ray, [[*ARGS, "--zero-stage", str(stage), "--data", str(caption_ds), "--out", str(out)]
+                          for stage, out in runs.items()])
+    return runs

@@ -17,10 +17,10 @@ def _tree(checkpoint: Path) -> list[str]:
     return sorted(p.relative_to(checkpoint).as_posix() for p in checkpoint.rglob("*") if p.is_file())
 
 
-def test_torchrun_processes_train_like_ray_train(ray_run: Path, torchrun_runs):
+def test_torchrun_processes_train_like_ray_train(ray_run: Path, torchrun_run: Path):
     from safetensors.torch import load_file
 
-    plain = torchrun_runs(0)
+    plain = torchrun_run
     # The same loss curve (both are 2 workers on gloo; the float sums may differ in their last bits).
     want, got = losses(ray_run), losses(plain)
     assert sorted(got) == sorted(want) == list(range(1, STEPS + 1))

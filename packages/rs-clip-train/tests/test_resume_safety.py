@@ -67,12 +67,12 @@ def _resume(capsys, run_dir: Path, caption_ds: Path, stage: int) -> tuple[int, s
 
 
 def test_a_hostile_resume_state_is_refused_and_its_payload_never_runs(
-    torchrun_runs, caption_ds, tmp_path, capsys
+    zero_runs, caption_ds, tmp_path, capsys
 ):
     from rs_formats import verify_checkpoint
 
     run_dir, marker = tmp_path / "run", tmp_path / "payload-ran"
-    ckpt = _copy_first_checkpoint(torchrun_runs(2), run_dir)
+    ckpt = _copy_first_checkpoint(zero_runs[2], run_dir)
     hostile = ckpt / "train_state" / "engine" / "zero_pp_rank_1_mp_rank_00_optim_states.pt"
     _plant(hostile, marker)
     # A complete forgery: the manifest's checksums match the planted file, so verify finds nothing wrong.
@@ -91,9 +91,9 @@ def test_a_hostile_resume_state_is_refused_and_its_payload_never_runs(
     assert not (run_dir / "metrics.jsonl").exists()  # refused before any worker trained
 
 
-def test_an_altered_resume_state_is_refused_naming_the_file(torchrun_runs, caption_ds, tmp_path, capsys):
+def test_an_altered_resume_state_is_refused_naming_the_file(torchrun_run, caption_ds, tmp_path, capsys):
     run_dir = tmp_path / "run"
-    ckpt = _copy_first_checkpoint(torchrun_runs(0), run_dir)
+    ckpt = _copy_first_checkpoint(torchrun_run, run_dir)
     state = ckpt / "train_state" / "engine" / "mp_rank_00_model_states.pt"
     data = bytearray(state.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -106,7 +106,7 @@ def test_an_altered_resume_state_is_refused_naming_the_file(torchrun_runs, capti
     ]
 
 
-def test_deepspeed_reads_the_resume_state_only_through_the_safe_loader(torchrun_runs, caption_ds, tmp_path):
+def test_deepspeed_reads_the_resume_state_only_through_the_safe_loader(torchrun_run, caption_ds, tmp_path):
     """The worker on its own, without the driver's check, and with a manifest that lists no checksums for
     the resume state (as written before they were recorded): DeepSpeed's load is still refused."""
     from rs_clip_train import DataSource, preset
@@ -117,7 +117,7 @@ def test_deepspeed_reads_the_resume_state_only_through_the_safe_loader(torchrun_
     from rs_formats import FormatError
 
     run_dir, marker = tmp_path / "run", tmp_path / "payload-ran"
-    ckpt = _copy_first_checkpoint(torchrun_runs(0), run_dir)
+    ckpt = _copy_first_checkpoint(torchrun_run, run_dir)
     hostile = ckpt / "train_state" / "engine" / "mp_rank_00_model_states.pt"  # what DeepSpeed reads first
     _plant(hostile, marker)
     sums = json.loads((ckpt / "manifest.json").read_text())["sha256"]

@@ -73,14 +73,21 @@ def _device(run: TrainConfig) -> torch.device:
 
 @contextlib.contextmanager
 def _process_group(device: torch.device) -> Iterator[None]:
-    """torchrun's process group (env://), or a group of this one process (an in-memory store, no port)."""
+    """torchrun's process group (env://), or a group of this one process (an in-memory store, no port).
+
+    A process group that is already there belongs to the program that calls :func:`~rs_clip_train.fit`
+    (several runs in one job, a test): it is used as it is and left in place, as DeepSpeed expects (it
+    keeps the groups it derives from it for the life of the process)."""
     import torch.distributed as dist
 
-    backend = "nccl" if device.type == "cuda" else "gloo"
     if device.type == "cuda":
         import torch
 
         torch.cuda.set_device(device)
+    if dist.is_initialized():
+        yield
+        return
+    backend = "nccl" if device.type == "cuda" else "gloo"
     alone = not under_torchrun()
     if alone:
         # DeepSpeed reads LOCAL_RANK whatever set up the process group; torchrun would have set it.

@@ -30,7 +30,7 @@ GROUPS = {"run": "run", "model": "model", "data": "data", "optim": "optimisation
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="RemoteCLIP-style continual pretraining of open_clip models with DeepSpeed on Ray Train.",
+        description="RemoteCLIP-style continual pretraining of open_clip models with DeepSpeed on Ray Train or torchrun.",
     )
     console.add_version(parser, PROG, __version__)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -19,6 +19,9 @@ from .schema import DATASET_FORMAT, KINDS, MANIFEST, READABLE_VERSIONS
 from .shards import name_problem, split_names_problem
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+#: Deepest nesting of arrays and objects accepted (a manifest nests five deep): deeper values would make
+#: whatever walks them later (``rs-formats info`` printing ``stats``) hit Python's recursion limit.
+MAX_DEPTH = 64
 
 
 def _what(value: Any) -> str:
@@ -42,16 +45,34 @@ def _load(mpath: Path) -> Any:
         raise FormatError(mpath, f"cannot be read: {exc.strerror or exc}") from None
     if not stat.S_ISREG(mode):
         raise FormatError(mpath, "is not a regular file (a FIFO, a device or a directory); refusing to read it")
+    too_deep = FormatError(mpath, f"JSON nested more than {MAX_DEPTH} levels deep; not a manifest")
     try:
-        return json.loads(mpath.read_bytes().decode("utf-8"))
+        value = json.loads(mpath.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise FormatError(mpath, f"cannot be read: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise FormatError(mpath, f"not valid JSON ({exc.msg}, column {exc.colno})", line=exc.lineno) from None
     except UnicodeDecodeError:
         raise FormatError(mpath, "not UTF-8 text") from None
-    except RecursionError:
-        raise FormatError(mpath, "JSON nested too deeply to be a manifest") from None
-    except OSError as exc:
-        raise FormatError(mpath, f"cannot be read: {exc.strerror or exc}") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise FormatError(mpath, f"not a usable JSON value ({exc})") from None
+    except RecursionError:  # the parser itself gave up, thousands of levels down
+        raise too_deep from None
+    if _depth(value) > MAX_DEPTH:
+        raise too_deep
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a JSON value, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:

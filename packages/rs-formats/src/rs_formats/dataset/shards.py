@@ -3,8 +3,8 @@
 A manifest is input a user may have been handed, so its shard names are never trusted as paths
 (docs/contracts.md, "Containment"):
 
-- a shard name is a plain file name (a string: no ``/`` or ``\\``, not ``.`` or ``..``, no NUL, at most
-  255 characters), listed once in the whole manifest; v2 names are exactly
+- a shard name is a plain file name (a string: no ``/`` or ``\\``, not ``.`` or ``..``, no NUL, valid
+  Unicode, at most 255 characters), listed once in the whole manifest; v2 names are exactly
   ``<split>-NNNNN-of-MMMMM.parquet``, numbered from 0 in listing order, the file names by which Hugging
   Face ``datasets`` finds each split;
 - the file lies in the dataset's shard folder (the dataset directory for v1, its ``data/`` folder for v2)
@@ -40,13 +40,17 @@ def shard_name(split: str, index: int, count: int) -> str:
 def name_problem(name: object) -> str | None:
     """Why ``name`` is not a plain file name (None when it is one)."""
     if not isinstance(name, str):
-        return f"is a {type(name).__name__}, not a file name"
+        return f"is not a string ({type(name).__name__})"
     if not name or name in (".", ".."):
         return "is not a file name"
     if "/" in name or "\\" in name or "\0" in name:
         return "is not a plain file name (it holds '/', '\\' or NUL)"
     if len(name) > _MAX_NAME:
         return f"is longer than {_MAX_NAME} characters"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (it holds a lone surrogate)"
     return None
 
 

@@ -1,0 +1,321 @@
+"""Hugging Face Parquet datasets on disk: image classification (``hf-classification``) and image captions
+(``hf-captions``), the form many remote-sensing evaluation sets take on the Hub.
+
+The files are read with pyarrow; nothing is downloaded and Hugging Face's ``datasets`` is not needed.
+What a column means comes from the Hugging Face features that ``datasets`` stores in every Parquet file it
+writes (schema metadata key ``huggingface``): the images are the ``Image`` column (``struct<bytes, path>``,
+or plain binary), the labels the ``ClassLabel`` column, whose ``names`` are the class names.
+
+Rules (decisions the Hub's format leaves to us):
+
+- Files: every ``*.parquet`` below ROOT in sorted path order, hidden folders (``.cache``) skipped; files
+  may be symlinks (a snapshot of the Hub cache links into its blobs). Anything that is not a regular file
+  is skipped and reported.
+- Split of a file: ``split=NAME`` puts every file there; else ``<split>-NNNNN-of-MMMMM.parquet`` names it
+  (what ``push_to_hub`` writes); else the nearest of the file name's leading word and its folders that is
+  a split word of Hugging Face's (train, training, validation, valid, val, dev, test, testing, eval,
+  evaluation), kept as written. A file whose split cannot be told is a :class:`BadInput`.
+- Columns: ``image=``, ``label=``, ``captions=`` override the features; without them the one ``Image``
+  and the one ``ClassLabel`` column are used, and captions come from the first of ``captions``,
+  ``caption``, ``sentences``, ``text`` that exists (string or list of strings; ``captions=a,b`` joins
+  several columns). Every file must agree on the class names.
+- Class names go through :func:`~rs_annotate.classnames.normalize` with the known scene sets' tables
+  (``golf_course`` -> ``golf course``); ``names=JSON`` adds your own. Two names that normalise alike are
+  a :class:`BadInput`.
+- Rows: ``image_id`` is ``<source>/<split>/<position in split>`` (Hub rows have no common id column); the
+  file and row are kept in ``meta``. A row without embedded image bytes, without a label or without a
+  caption is a :class:`BadInput` for that row (``--skip-bad`` skips it). Captions are cleaned as RET-3's
+  (:func:`~rs_annotate.readers.ret3.clean_caption`). Images are decoded here and re-encoded by the
+  pipeline like every source's.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import os
+import re
+import stat
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from PIL import Image
+
+from ..classnames import normalize
+from ..imaging import MAX_PIXELS
+from ..types import BadInput, Sample
+from .base import Reader, ReaderInfo, register
+from .files import names_option
+from .imagefolder import ImageFolderReader
+from .ret3 import clean_caption
+
+SPLIT_WORDS = ("train", "training", "validation", "valid", "val", "dev", "test", "testing", "eval", "evaluation")
+CAPTION_COLUMNS = ("captions", "caption", "sentences", "text")
+_SHARDED = re.compile(r"(?P<split>\w+(\.\w+)*)-\d{5}-of-\d{5}")
+_SPLIT_NAME = re.compile(r"\w+(\.\w+)*")
+_LEADING_WORD = re.compile(r"[A-Za-z]+")
+#: One item: (file index, row group, row within the group, split, position within the split).
+Item = tuple[int, int, int, str, int]
+
+
+def hf_features(path: Path, schema: pa.Schema) -> dict[str, Any]:
+    """The Hugging Face features a Parquet file's metadata declares ({} without any)."""
+    raw = (schema.metadata or {}).get(b"huggingface")
+    if raw is None:
+        return {}
+    try:
+        features = json.loads(raw)["info"]["features"]
+    except (ValueError, RecursionError, KeyError, TypeError):
+        raise BadInput(path, "its 'huggingface' metadata holds no features") from None
+    if not isinstance(features, dict):
+        raise BadInput(path, "its 'huggingface' features are not an object")
+    return features
+
+
+def file_split(rel: Path, forced: str | None) -> str | None:
+    """A file's split by the module's rules (None when they cannot tell)."""
+    if forced:
+        return forced
+    sharded = _SHARDED.fullmatch(rel.stem)
+    if sharded:
+        return sharded["split"]
+    leading = _LEADING_WORD.match(rel.stem)
+    for word in (leading[0] if leading else "", *reversed(rel.parent.parts)):
+        if word in SPLIT_WORDS:
+            return word
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _row_group(path: str, index: int, columns: tuple[str, ...]) -> pa.Table:
+    """The row group a worker is reading: consecutive items share it, so it is read once per worker."""
+    return pq.ParquetFile(path).read_row_group(index, columns=list(columns))
+
+
+def decode(data: bytes, where: Path, row: str) -> np.ndarray:
+    """Encoded image bytes as HxWx3 uint8, refusing a header of more than MAX_PIXELS before decoding."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(io.BytesIO(data))
+            if img.size[0] * img.size[1] > MAX_PIXELS:
+                raise BadInput(where, f"{row}: a {img.size[0]}x{img.size[1]} image is over {MAX_PIXELS:,} pixels")
+            return np.asarray(img.convert("RGB"))
+    except BadInput:
+        raise
+    except Exception as exc:  # noqa: BLE001 - PIL's plugins fail in many ways on broken bytes
+        raise BadInput(where, f"{row}: cannot decode image ({type(exc).__name__}: {exc})") from None
+
+
+class _HFParquetReader(Reader):
+    """Options: ``split`` (one split for every file), ``image``, ``label``, ``captions`` (column names),
+    ``source`` (default: ROOT's folder name), ``names`` (raw class name -> phrase, JSON)."""
+
+    def __init__(self, root: str | Path, **options: Any):
+        super().__init__(root, **options)
+        forced = options.get("split")
+        if forced is not None and not _SPLIT_NAME.fullmatch(str(forced)):
+            raise ValueError(f"split must be letters, digits and '_', not {forced!r}")
+        self.source = str(options.get("source") or self.root.resolve().name).lower()
+        self.files: list[Path] = []
+        self._items: list[Item] = []
+        positions: dict[str, int] = {}
+        for path in self._parquet_files():
+            split = file_split(path.relative_to(self.root), forced)
+            if split is None or not _SPLIT_NAME.fullmatch(split):
+                raise BadInput(path, "cannot tell which split it holds: name it <split>-00000-of-00001.parquet, "
+                                     "put it in a <split>/ folder, or pass split=NAME")
+            meta = self._open(path)
+            self._columns(path, meta.schema.to_arrow_schema())
+            for group in range(meta.num_row_groups):
+                for row in range(meta.row_group(group).num_rows):
+                    self._items.append((len(self.files), group, row, split, positions.get(split, 0)))
+                    positions[split] = positions.get(split, 0) + 1
+            self.files.append(path)
+
+    def _parquet_files(self) -> list[Path]:
+        found = []
+        for folder, dirs, files in os.walk(self.root, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                path = Path(folder) / name
+                if not name.endswith(".parquet") or name.startswith("."):
+                    continue
+                try:
+                    regular = stat.S_ISREG(os.stat(path).st_mode)
+                except OSError:
+                    regular = False
+                if regular:
+                    found.append(path)
+                else:
+                    self.skipped.append(BadInput(path, "not a regular file (or a broken link); skipped"))
+        return sorted(found)
+
+    @staticmethod
+    def _open(path: Path) -> pq.FileMetaData:
+        try:
+            return pq.ParquetFile(path).metadata
+        except (pa.ArrowException, OSError) as exc:
+            raise BadInput(path, f"not a readable Parquet file: {exc}") from None
+
+    def _column(self, path: Path, schema: pa.Schema, features: dict[str, Any], option: str, type_: str) -> str:
+        """The column an option names, else the one whose feature has ``_type`` ``type_``."""
+        chosen = self.options.get(option)
+        if chosen is None:
+            typed = [n for n in schema.names if isinstance(features.get(n), dict) and features[n].get("_type") == type_]
+            if len(typed) != 1:
+                raise BadInput(path, f"{'no' if not typed else 'more than one'} {type_} column in its Hugging Face "
+                                     f"features (columns: {', '.join(schema.names)}); pass {option}=COLUMN")
+            chosen = typed[0]
+        if chosen not in schema.names:
+            raise BadInput(path, f"has no column {chosen!r} (columns: {', '.join(schema.names)})")
+        return chosen
+
+    def _columns(self, path: Path, schema: pa.Schema) -> None:
+        features = hf_features(path, schema)
+        self.image_column = self._same(path, "image_column", self._column(path, schema, features, "image", "Image"))
+        image_type = schema.field(self.image_column).type
+        if not (pa.types.is_struct(image_type) and image_type.get_field_index("bytes") >= 0
+                or pa.types.is_binary(image_type) or pa.types.is_large_binary(image_type)):
+            raise BadInput(path, f"image column {self.image_column!r} is {image_type}, not struct<bytes, path> "
+                                 "or binary")
+        self._more_columns(path, schema, features)
+
+    def _more_columns(self, path: Path, schema: pa.Schema, features: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _same(self, path: Path, attribute: str, value: Any) -> Any:
+        """``value``, which must be what the files before ``path`` gave for ``attribute``."""
+        before = getattr(self, attribute, None)
+        if before is not None and before != value:
+            what = attribute.replace("_", " ")
+            raise BadInput(path, f"its {what} {'are' if what.endswith('s') else 'is'} {value!r}, but "
+                                 f"{self.files[0]}'s {'are' if what.endswith('s') else 'is'} {before!r}")
+        return value
+
+    def items(self) -> Sequence[Item]:
+        return list(self._items)
+
+    def _row(self, item: Item, columns: tuple[str, ...]) -> tuple[dict[str, Any], np.ndarray, dict[str, Any]]:
+        """One row's values, its decoded image and its provenance."""
+        file_index, group, row, split, position = item
+        path = self.files[file_index]
+        where = f"row group {group}, row {row}"
+        try:
+            values = _row_group(str(path), group, (self.image_column, *columns)).slice(row, 1).to_pylist()[0]
+        except (pa.ArrowException, OSError) as exc:
+            raise BadInput(path, f"{where}: unreadable ({exc})") from None
+        image = values[self.image_column]
+        data = image.get("bytes") if isinstance(image, dict) else image
+        if not data:
+            named = f" (path only: {image.get('path')})" if isinstance(image, dict) and image.get("path") else ""
+            raise BadInput(path, f"{where}: no embedded image bytes{named}")
+        meta = {"file": path.relative_to(self.root).as_posix(), "row_group": group, "row": row}
+        if isinstance(image, dict) and image.get("path"):
+            meta["image_path"] = image["path"]
+        return values, decode(data, path, where), meta
+
+    def _sample(self, item: Item, pixels: np.ndarray, meta: dict[str, Any], **fields: Any) -> Sample:
+        split, position = item[3], item[4]
+        return Sample(image_id=f"{self.source}/{split}/{position:06d}", source=self.source, image=pixels,
+                      split=split, meta=meta, **fields)
+
+
+_LAYOUT = ("ROOT/                 a Hub dataset on disk (huggingface-cli download --repo-type dataset NAME "
+           "--local-dir ROOT)\n  data/<split>-00000-of-00002.parquet   (or <split>/*.parquet, <split>.parquet)\n"
+           "  README.md             the dataset card (not read)\n")
+_LICENSE = "per dataset: the licence its Hub dataset card (README.md) states; the Parquet files carry none"
+_URL = "https://huggingface.co/docs/datasets/image_dataset (the Parquet form datasets' push_to_hub writes)"
+
+
+@register
+class HFClassificationReader(_HFParquetReader):
+    __doc__ = _HFParquetReader.__doc__
+    info = ReaderInfo(
+        name="hf-classification",
+        title="Hugging Face Parquet image classification (an Image column and a ClassLabel column)",
+        layout=_LAYOUT + "columns: an Image column and a ClassLabel column (its names are the class names)\n"
+        "options: split=NAME image=COLUMN label=COLUMN source=NAME names=JSON",
+        license=_LICENSE, url=_URL, kind="classification",
+    )
+
+    def _more_columns(self, path: Path, schema: pa.Schema, features: dict[str, Any]) -> None:
+        self.label_column = self._same(path, "label_column",
+                                       self._column(path, schema, features, "label", "ClassLabel"))
+        raw = (features.get(self.label_column) or {}).get("names")
+        if not (isinstance(raw, list) and raw and all(isinstance(n, str) for n in raw)):
+            raise BadInput(path, f"label column {self.label_column!r} has no ClassLabel names in its features")
+        self.raw_names = self._same(path, "raw_names", raw)
+        table = {**ImageFolderReader.quirks.names, **_names_option(self.options.get("names"))}
+        phrases: dict[str, str] = {}
+        for name in raw:
+            try:
+                phrase = normalize(name, table)
+            except ValueError as exc:
+                raise BadInput(path, f"class name {name!r} gives no phrase: {exc}") from None
+            if phrase in phrases:
+                raise BadInput(path, f"class names {phrases[phrase]!r} and {name!r} both mean {phrase!r}")
+            phrases[phrase] = name
+        self.class_names = list(phrases)
+
+    def read(self, item: Item) -> Sample:
+        values, pixels, meta = self._row(item, (self.label_column,))
+        label = values[self.label_column]
+        if type(label) is not int or not 0 <= label < len(self.class_names):
+            raise BadInput(self.files[item[0]], f"row group {item[1]}, row {item[2]}: label {label!r} is not a "
+                                                f"class index (0 to {len(self.class_names) - 1})")
+        return self._sample(item, pixels, {**meta, "hf_label": self.raw_names[label]}, label=label)
+
+
+@register
+class HFCaptionsReader(_HFParquetReader):
+    __doc__ = _HFParquetReader.__doc__
+    info = ReaderInfo(
+        name="hf-captions",
+        title="Hugging Face Parquet image captions (an Image column and caption column(s))",
+        layout=_LAYOUT + f"columns: an Image column and captions ({', '.join(CAPTION_COLUMNS)}: string or list)\n"
+        "options: split=NAME image=COLUMN captions=COLUMN[,COLUMN...] source=NAME",
+        license=_LICENSE, url=_URL, kind="captions",
+    )
+
+    def _more_columns(self, path: Path, schema: pa.Schema, features: dict[str, Any]) -> None:
+        wanted = self.options.get("captions")
+        found = [c for c in CAPTION_COLUMNS if c in schema.names][:1]
+        self.caption_columns = tuple(names_option(wanted)) if wanted else tuple(found)
+        if not self.caption_columns:
+            raise BadInput(path, f"no caption column ({', '.join(CAPTION_COLUMNS)}; columns: "
+                                 f"{', '.join(schema.names)}); pass captions=COLUMN")
+        for column in self.caption_columns:
+            if column not in schema.names:
+                raise BadInput(path, f"has no column {column!r} (columns: {', '.join(schema.names)})")
+            type_ = schema.field(column).type
+            if pa.types.is_list(type_) or pa.types.is_large_list(type_):
+                type_ = type_.value_type
+            if not (pa.types.is_string(type_) or pa.types.is_large_string(type_)):
+                raise BadInput(path, f"caption column {column!r} is {schema.field(column).type}, not text")
+
+    def read(self, item: Item) -> Sample:
+        values, pixels, meta = self._row(item, self.caption_columns)
+        captions: list[str] = []
+        for column in self.caption_columns:
+            value = values[column]
+            captions += [value] if isinstance(value, str) else list(value or [])
+        captions = [clean_caption(c) for c in captions if c and c.strip()]
+        if not captions:
+            raise BadInput(self.files[item[0]], f"row group {item[1]}, row {item[2]}: no caption")
+        return self._sample(item, pixels, meta, captions=captions)
+
+
+def _names_option(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    names = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(names, dict):
+        raise ValueError(f"names must map raw class names to phrases, not {names!r}")
+    return names

@@ -24,10 +24,13 @@ CLASSES = ["airport", "beach", "forest"]
 def v2(tmp_path_factory) -> Path:
     """A classification dataset with two splits, several shards and row groups."""
     out = tmp_path_factory.mktemp("v2") / "ds"
-    with DatasetWriter(out, name="t", kind="classification", class_names=CLASSES, row_group_rows=3,
-                       max_shard_bytes=3_000) as w:
+    with DatasetWriter(
+        out, name="t", kind="classification", class_names=CLASSES, row_group_rows=3, max_shard_bytes=3_000
+    ) as w:
         for i in range(20):
-            w.write(make_row(i, label=i % 3, meta=json.dumps({"i": i})), split="val" if i % 5 == 0 else "train")
+            w.write(
+                make_row(i, label=i % 3, meta=json.dumps({"i": i})), split="val" if i % 5 == 0 else "train"
+            )
     return out
 
 
@@ -43,7 +46,9 @@ def test_v2_keeps_the_manifest_beside_the_shards(v2):
         n = len(info["shards"])
         assert info["shards"] == [f"{split}-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
     assert len(splits["train"]["shards"]) > 1
-    assert sorted(p.name for p in (v2 / "data").iterdir()) == sorted(s for i in splits.values() for s in i["shards"])
+    assert sorted(p.name for p in (v2 / "data").iterdir()) == sorted(
+        s for i in splits.values() for s in i["shards"]
+    )
 
 
 def test_every_v2_shard_describes_itself(v2):
@@ -76,17 +81,24 @@ def test_v1_and_v2_present_the_same_rows(v1, v2):
     first = next(new.iter_rows("train", ["image", "image_id"]))
     assert first == {"image": make_row(1)["image"], "image_id": "synthetic/00001"}
     n_train, n_val = (len(new.manifest["splits"][s]["shards"]) for s in ("train", "val"))
-    assert verify_dataset(v2)["splits"] == {"train": {"shards": n_train, "rows": 16},
-                                            "val": {"shards": n_val, "rows": 4}}
-    assert verify_dataset(v1)["splits"] == {"train": {"shards": 1, "rows": 16}, "val": {"shards": 1, "rows": 4}}
+    assert verify_dataset(v2)["splits"] == {
+        "train": {"shards": n_train, "rows": 16},
+        "val": {"shards": n_val, "rows": 4},
+    }
+    assert verify_dataset(v1)["splits"] == {
+        "train": {"shards": 1, "rows": 16},
+        "val": {"shards": 1, "rows": 4},
+    }
 
 
 def test_a_reader_that_knows_only_v1_refuses_v2_in_one_line(v2, v1, monkeypatch):
     monkeypatch.setattr(manifest_module, "READABLE_VERSIONS", (1,))
     with pytest.raises(FormatError) as err:
         open_dataset(v2)
-    assert str(err.value) == (f"{v2 / 'manifest.json'}: format_version 2 is not supported by this rs-formats "
-                              "(reads 1); upgrade rs-formats to read it")
+    assert str(err.value) == (
+        f"{v2 / 'manifest.json'}: format_version 2 is not supported by this rs-formats "
+        "(reads 1); upgrade rs-formats to read it"
+    )
     assert open_dataset(v1).num_rows("train") == 16
 
 
@@ -111,13 +123,18 @@ def _rewrite_shard(root: Path, name: str, table: pa.Table, schema: pa.Schema) ->
     return shard
 
 
-@pytest.mark.parametrize("metadata, message", [
-    ({}, "does not name its format"),
-    ({b"rs-dataset": b"[[[["}, "does not describe an rs-dataset shard"),
-    ({b"rs-dataset": json.dumps({"format": "rs-dataset", "format_version": "2"}).encode()}, "no integer"),
-    ({b"rs-dataset": json.dumps({"format": "rs-dataset", "format_version": 3}).encode()},
-     "its metadata says format_version 3"),
-])
+@pytest.mark.parametrize(
+    "metadata, message",
+    [
+        ({}, "does not name its format"),
+        ({b"rs-dataset": b"[[[["}, "does not describe an rs-dataset shard"),
+        ({b"rs-dataset": json.dumps({"format": "rs-dataset", "format_version": "2"}).encode()}, "no integer"),
+        (
+            {b"rs-dataset": json.dumps({"format": "rs-dataset", "format_version": 3}).encode()},
+            "its metadata says format_version 3",
+        ),
+    ],
+)
 def test_a_shard_must_state_the_manifests_format_and_version(v2, tmp_path, metadata, message):
     root = _copy(v2, tmp_path / "ds")
     name = _first_val_shard(v2)
@@ -144,8 +161,12 @@ def test_verify_checks_what_other_engines_rely_on(v2, tmp_path):
     root = _copy(v2, tmp_path / "names")
     table = pq.read_table(root / "data" / name)
     features = {"info": {"features": {"label": {"_type": "ClassLabel", "names": ["x", "y", "z"]}}}}
-    _rewrite_shard(root, name, table, table.schema.with_metadata(
-        {**table.schema.metadata, b"huggingface": json.dumps(features).encode()}))
+    _rewrite_shard(
+        root,
+        name,
+        table,
+        table.schema.with_metadata({**table.schema.metadata, b"huggingface": json.dumps(features).encode()}),
+    )
     with pytest.raises(FormatError, match=rf"{name}: its Hugging Face label names \['x', 'y', 'z'\]"):
         verify_dataset(root)
 

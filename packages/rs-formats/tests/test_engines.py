@@ -35,8 +35,14 @@ def written(tmp_path_factory) -> dict[str, tuple[Path, dict[str, dict]]]:
     for kind, splits in LAYOUT.items():
         root = tmp_path_factory.mktemp("engines") / kind
         truth: dict[str, dict] = {}
-        with DatasetWriter(root, name=kind, kind=kind, class_names=CLASSES if kind == "classification" else None,
-                           row_group_rows=2, max_shard_bytes=2_000) as w:
+        with DatasetWriter(
+            root,
+            name=kind,
+            kind=kind,
+            class_names=CLASSES if kind == "classification" else None,
+            row_group_rows=2,
+            max_shard_bytes=2_000,
+        ) as w:
             for split, n in splits.items():
                 for _ in range(n):
                     seed = len(truth) + (100 if kind == "classification" else 0)
@@ -44,10 +50,24 @@ def written(tmp_path_factory) -> dict[str, tuple[Path, dict[str, dict]]]:
                     image = png_bytes(seed, size=12 + seed % 5)
                     label = seed % 3 if kind == "classification" else None
                     captions = [f"caption {seed} a", f"caption {seed} b"] if kind == "captions" else None
-                    w.write({"image_id": image_id, "source": "test", "image": image, "width": 1, "height": 1,
-                             "label": label, "captions": captions}, split=split)
-                    truth[image_id] = {"split": split, "pixels": _pixels(image), "label": label,
-                                       "captions": captions}
+                    w.write(
+                        {
+                            "image_id": image_id,
+                            "source": "test",
+                            "image": image,
+                            "width": 1,
+                            "height": 1,
+                            "label": label,
+                            "captions": captions,
+                        },
+                        split=split,
+                    )
+                    truth[image_id] = {
+                        "split": split,
+                        "pixels": _pixels(image),
+                        "label": label,
+                        "captions": captions,
+                    }
         assert len(list((root / "data").iterdir())) > len(splits)  # several shards per split
         out[kind] = (root, truth)
     return out
@@ -108,8 +128,9 @@ def test_duckdb(written, kind):
     with duckdb.connect() as con:
         cursor = con.sql(f"SELECT image_id, split, image.bytes AS image, label, captions FROM '{glob}'")
         rows = [dict(zip(cursor.columns, values)) for values in cursor.fetchall()]
-        [(raw,)] = con.sql(f"SELECT DISTINCT value FROM parquet_kv_metadata('{glob}') "
-                           "WHERE key = 'huggingface'").fetchall()
+        [(raw,)] = con.sql(
+            f"SELECT DISTINCT value FROM parquet_kv_metadata('{glob}') WHERE key = 'huggingface'"
+        ).fetchall()
     _check(rows, truth, kind)
     assert _names(raw) == _expected_names(kind)
 

@@ -48,25 +48,32 @@ def _refused(root: Path, pattern: str, path: Path | None = None) -> str:
     with pytest.raises(FormatError) as err:
         open_dataset(root)
     message = str(err.value)
-    assert "\n" not in message and re.match(rf"{re.escape(str(path or root / 'manifest.json'))}(:\d+)?: ", message)
+    assert "\n" not in message and re.match(
+        rf"{re.escape(str(path or root / 'manifest.json'))}(:\d+)?: ", message
+    )
     assert re.search(pattern, message), message
     return message
 
 
 def _edit(section: str, value: Any):
     """A mutation setting one field: ``train.shards``, ``train.sha256``, ``train.rows`` or a top-level key."""
+
     def apply(m: dict) -> None:
         if "." in section:
             split, key = section.split(".")
             m["splits"][split][key] = value
         else:
             m[section] = value
+
     return apply
 
 
 CASES = {
     "parent directory": (_edit("train.shards", ["../outside.parquet"]), r"is not a plain file name"),
-    "absolute path": (_edit("train.shards", ["/etc/passwd"]), r"shard '/etc/passwd' is not a plain file name"),
+    "absolute path": (
+        _edit("train.shards", ["/etc/passwd"]),
+        r"shard '/etc/passwd' is not a plain file name",
+    ),
     "nested path": (_edit("train.shards", ["data/x.parquet"]), r"is not a plain file name"),
     "dot dot": (_edit("train.shards", [".."]), r"shard '\.\.' is not a file name"),
     "empty name": (_edit("train.shards", [""]), r"is not a file name"),
@@ -76,7 +83,10 @@ CASES = {
     "null": (_edit("train.shards", [None]), r"shard None is not a string"),
     "list": (_edit("train.shards", [["x"]]), r"shard a JSON array is not a string"),
     "listed twice": (_edit("train.shards", [SHARD, SHARD]), r"listed more than once"),
-    "listed in two splits": (_edit("train.shards", ["test-00000-of-00001.parquet"]), r"listed more than once"),
+    "listed in two splits": (
+        _edit("train.shards", ["test-00000-of-00001.parquet"]),
+        r"listed more than once",
+    ),
     "not the v2 name": (_edit("train.shards", ["train-0.parquet"]), r"v2 shards are named"),
     "shards not a list": (_edit("train.shards", SHARD), r"split 'train' has no 'shards' list"),
     "sha256 a list": (_edit("train.sha256", ["ab"]), r"'sha256' must map shard names to hex digests"),
@@ -110,13 +120,16 @@ def test_a_broken_rule_is_one_line_naming_the_manifest(ds, case):
     _refused(ds, pattern)
 
 
-@pytest.mark.parametrize("text, pattern", [
-    ("[" * 100_000 + "]" * 100_000, r"nested more than 64 levels deep"),
-    ('{"a":' * 70 + "1" + "}" * 70, r"nested more than 64 levels deep"),
-    ('{"format": "rs-dataset", "format_version": ' + "9" * 5000 + "}", r"not a usable JSON value"),
-    ("", r"not valid JSON"),
-    ("\xff\xfe", r"not UTF-8 text|not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "text, pattern",
+    [
+        ("[" * 100_000 + "]" * 100_000, r"nested more than 64 levels deep"),
+        ('{"a":' * 70 + "1" + "}" * 70, r"nested more than 64 levels deep"),
+        ('{"format": "rs-dataset", "format_version": ' + "9" * 5000 + "}", r"not a usable JSON value"),
+        ("", r"not valid JSON"),
+        ("\xff\xfe", r"not UTF-8 text|not valid JSON"),
+    ],
+)
 def test_unusable_json_is_one_line(ds, text, pattern):
     (ds / "manifest.json").write_bytes(text.encode("latin-1"))
     _refused(ds, pattern)
@@ -155,17 +168,36 @@ def test_a_shard_that_is_not_a_regular_file_is_refused_before_opening(ds, specia
     shard = ds / "data" / SHARD
     shard.unlink()
     {"fifo": os.mkfifo, "directory": os.mkdir, "device": lambda p: p.symlink_to("/dev/zero")}[special](shard)
-    _refused(ds, r"is not a regular file" if special != "device" else "is a symlink to /dev/zero, outside", shard)
+    _refused(
+        ds, r"is not a regular file" if special != "device" else "is a symlink to /dev/zero, outside", shard
+    )
 
 
 # -- property-based ---------------------------------------------------------------------------------------
 
-TRICKY = st.sampled_from(["..", "/etc/passwd", "../x", SHARD, "test-00000-of-00001.parquet", "manifest.json",
-                          "data", "rs-dataset", "0" * 64, "train", "a b", "\0", "\udc80", ""])
+TRICKY = st.sampled_from(
+    [
+        "..",
+        "/etc/passwd",
+        "../x",
+        SHARD,
+        "test-00000-of-00001.parquet",
+        "manifest.json",
+        "data",
+        "rs-dataset",
+        "0" * 64,
+        "train",
+        "a b",
+        "\0",
+        "\udc80",
+        "",
+    ]
+)
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12) | TRICKY,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8) | TRICKY, children,
-                                                                      max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8) | TRICKY, children, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -174,7 +206,7 @@ def _paths(value: Any, path: tuple = ()) -> list[tuple]:
     """Every node of a JSON tree, as the keys leading to it."""
     found = [path]
     if isinstance(value, dict | list):
-        for key in (value if isinstance(value, dict) else range(len(value))):
+        for key in value if isinstance(value, dict) else range(len(value)):
             found += _paths(value[key], (*path, key))
     return found
 
@@ -220,8 +252,12 @@ def _outcome(root: Path) -> None:
         assert "\n" not in str(exc) and str(exc).startswith(str(root)), str(exc)
 
 
-PROPERTY = settings(max_examples=150, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @PROPERTY
@@ -235,13 +271,14 @@ def test_random_bytes_are_a_clean_error(valid, tmp_path_factory, data):
 
 @PROPERTY
 @given(data=st.data())
-def test_random_mutations_of_a_valid_manifest_are_a_clean_error_or_a_valid_dataset(valid, tmp_path_factory,
-                                                                                     data):
+def test_random_mutations_of_a_valid_manifest_are_a_clean_error_or_a_valid_dataset(
+    valid, tmp_path_factory, data
+):
     root = Path(shutil.copytree(valid, tmp_path_factory.mktemp("mutated") / "ds"))
     manifest = data.draw(mutated(_manifest(valid)))
     text = json.dumps(manifest)
     if data.draw(st.booleans()):  # and now and then damage the text itself
         at = data.draw(st.integers(0, len(text)))
-        text = text[:at] + data.draw(st.text(max_size=4)) + text[at + data.draw(st.integers(0, 4)):]
+        text = text[:at] + data.draw(st.text(max_size=4)) + text[at + data.draw(st.integers(0, 4)) :]
     (root / "manifest.json").write_text(text, errors="surrogatepass")
     _outcome(root)

@@ -44,8 +44,11 @@ def classification(tmp_path_factory) -> Path:
     """push_to_hub's layout: data/<split>-NNNNN-of-MMMMM.parquet, two shards for train."""
     root = tmp_path_factory.mktemp("hf") / "ucm_hub"
     features = {"image": datasets.Image(), "label": datasets.ClassLabel(names=RAW_CLASSES)}
-    for split, seeds, shard, shards in [("train", range(0, 4), 0, 2), ("train", range(4, 7), 1, 2),
-                                        ("test", range(10, 13), 0, 1)]:
+    for split, seeds, shard, shards in [
+        ("train", range(0, 4), 0, 2),
+        ("train", range(4, 7), 1, 2),
+        ("test", range(10, 13), 0, 1),
+    ]:
         columns = {"image": [Image.fromarray(_pixels(s)) for s in seeds], "label": [s % 3 for s in seeds]}
         _write(_hf(features, columns), root / "data" / f"{split}-{shard:05d}-of-{shards:05d}.parquet")
     (root / "README.md").write_text("---\nlicense: cc-by-4.0\n---\n")
@@ -56,12 +59,17 @@ def classification(tmp_path_factory) -> Path:
 def captions(tmp_path_factory) -> Path:
     """Split folders, a list-of-strings caption column, and a file name the split words do not name."""
     root = tmp_path_factory.mktemp("hf") / "rsicd_hub"
-    features = {"image": datasets.Image(), "captions": datasets.Sequence(datasets.Value("string")),
-                "filename": datasets.Value("string")}
+    features = {
+        "image": datasets.Image(),
+        "captions": datasets.Sequence(datasets.Value("string")),
+        "filename": datasets.Value("string"),
+    }
     for split, seeds in [("train", range(20, 23)), ("validation", range(23, 25))]:
-        columns = {"image": [Image.fromarray(_pixels(s)) for s in seeds],
-                   "captions": [[f"many  buildings {s} .", f"a road {s}"] for s in seeds],
-                   "filename": [f"{s}.jpg" for s in seeds]}
+        columns = {
+            "image": [Image.fromarray(_pixels(s)) for s in seeds],
+            "captions": [[f"many  buildings {s} .", f"a road {s}"] for s in seeds],
+            "filename": [f"{s}.jpg" for s in seeds],
+        }
         _write(_hf(features, columns), root / split / "0000.parquet")
     return root
 
@@ -90,7 +98,9 @@ def test_captions_from_split_folders(captions, tmp_path):
     convert("hf-captions", captions, tmp_path / "out", OPTIONS)
     rows = _rows(tmp_path / "out")
     assert sorted(rows) == ["train", "validation"]
-    assert [r["captions"] for r in rows["validation"]] == [[f"many buildings {s}.", f"a road {s}"] for s in (23, 24)]
+    assert [r["captions"] for r in rows["validation"]] == [
+        [f"many buildings {s}.", f"a road {s}"] for s in (23, 24)
+    ]
     assert open_dataset(tmp_path / "out").kind == "captions"
 
 
@@ -111,8 +121,17 @@ def test_an_rs_dataset_v2_is_itself_a_hugging_face_dataset(tmp_path):
         for i in range(4):
             buf = io.BytesIO()
             Image.fromarray(_pixels(i)).save(buf, "PNG")
-            w.write({"image_id": f"x/{i}", "source": "x", "image": buf.getvalue(), "width": 24,
-                     "height": 20 + i % 4, "label": i % 2}, split="train" if i else "val")
+            w.write(
+                {
+                    "image_id": f"x/{i}",
+                    "source": "x",
+                    "image": buf.getvalue(),
+                    "width": 24,
+                    "height": 20 + i % 4,
+                    "label": i % 2,
+                },
+                split="train" if i else "val",
+            )
     convert("hf-classification", src, tmp_path / "out", OPTIONS, reader_options={"source": "rs"})
     rows = _rows(tmp_path / "out")
     assert open_dataset(tmp_path / "out").class_names == ["beach", "forest"]
@@ -122,28 +141,48 @@ def test_an_rs_dataset_v2_is_itself_a_hugging_face_dataset(tmp_path):
 def test_bad_input_names_the_file_and_row(classification, tmp_path):
     reader = get_reader("hf-classification")
     root = tmp_path / "no-label"
-    _write(_hf({"image": datasets.Image(), "label": datasets.Value("int64")},
-               {"image": [Image.fromarray(_pixels(0))], "label": [0]}), root / "train.parquet")
+    _write(
+        _hf(
+            {"image": datasets.Image(), "label": datasets.Value("int64")},
+            {"image": [Image.fromarray(_pixels(0))], "label": [0]},
+        ),
+        root / "train.parquet",
+    )
     with pytest.raises(BadInput, match=r"train\.parquet: no ClassLabel column .*pass label=COLUMN"):
         reader(root)
 
     root = tmp_path / "path-only"
     features = {"image": datasets.Image(decode=False), "label": datasets.ClassLabel(names=["a", "b"])}
-    table = _hf(features, {"image": [{"bytes": None, "path": "elsewhere/0.png"}, {"bytes": None, "path": "1.png"}],
-                           "label": [0, 1]})
+    table = _hf(
+        features,
+        {
+            "image": [{"bytes": None, "path": "elsewhere/0.png"}, {"bytes": None, "path": "1.png"}],
+            "label": [0, 1],
+        },
+    )
     root.mkdir()
     pq.write_table(table.data.table, root / "test.parquet")  # to_parquet would embed the files
     assert b"Image" in pq.read_schema(root / "test.parquet").metadata[b"huggingface"]
-    with pytest.raises(BadInput, match=r"row group 0, row 0: no embedded image bytes \(path only: elsewhere/0\.png\)"):
+    with pytest.raises(
+        BadInput, match=r"row group 0, row 0: no embedded image bytes \(path only: elsewhere/0\.png\)"
+    ):
         convert("hf-classification", root, tmp_path / "out", OPTIONS)
     with pytest.raises(BadInput, match=r"nothing to write: 2 item\(s\), 2 bad"):
         convert("hf-classification", root, tmp_path / "out", OPTIONS, skip_bad=True)
 
     root = tmp_path / "other-names"
     for split, names in [("train", ["a", "b"]), ("test", ["a", "c"])]:
-        _write(_hf({"image": datasets.Image(), "label": datasets.ClassLabel(names=names)},
-                   {"image": [Image.fromarray(_pixels(0))], "label": [0]}), root / f"{split}.parquet")
-    with pytest.raises(BadInput, match=r"train\.parquet: its raw names are \['a', 'b'\], but .*test\.parquet's are \['a', 'c'\]"):
+        _write(
+            _hf(
+                {"image": datasets.Image(), "label": datasets.ClassLabel(names=names)},
+                {"image": [Image.fromarray(_pixels(0))], "label": [0]},
+            ),
+            root / f"{split}.parquet",
+        )
+    with pytest.raises(
+        BadInput,
+        match=r"train\.parquet: its raw names are \['a', 'b'\], but .*test\.parquet's are \['a', 'c'\]",
+    ):
         reader(root)
 
     root = tmp_path / "not-parquet"
@@ -160,6 +199,7 @@ def test_special_files_are_skipped_and_reported(classification, tmp_path):
         (root / "data" / shard.name).write_bytes(shard.read_bytes())
     os.mkfifo(root / "data" / "val-00000-of-00001.parquet")  # reading it would block forever
     reader = get_reader("hf-classification")(root)
-    assert [str(s) for s in reader.skipped] == [f"{root}/data/val-00000-of-00001.parquet: not a regular file "
-                                                "(or a broken link); skipped"]
+    assert [str(s) for s in reader.skipped] == [
+        f"{root}/data/val-00000-of-00001.parquet: not a regular file (or a broken link); skipped"
+    ]
     assert len(reader.items()) == 10 and pq.ParquetFile(reader.files[0]).metadata.num_rows == 3

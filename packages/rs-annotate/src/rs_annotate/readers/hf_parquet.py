@@ -31,86 +31,25 @@ Rules (decisions the Hub's format leaves to us):
 
 from __future__ import annotations
 
-import functools
-import io
 import json
-import os
-import re
-import stat
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
-from PIL import Image
 
 from ..classnames import normalize
-from ..imaging import MAX_PIXELS
 from ..types import BadInput, Sample
 from .base import Reader, ReaderInfo, register
 from .files import names_option
+from .hf_files import SPLIT_NAME, decode, file_split, hf_features, metadata, parquet_files, read_row
 from .imagefolder import ImageFolderReader
 from .ret3 import clean_caption
 
-SPLIT_WORDS = ("train", "training", "validation", "valid", "val", "dev", "test", "testing", "eval", "evaluation")
 CAPTION_COLUMNS = ("captions", "caption", "sentences", "text")
-_SHARDED = re.compile(r"(?P<split>\w+(\.\w+)*)-\d{5}-of-\d{5}")
-_SPLIT_NAME = re.compile(r"\w+(\.\w+)*")
-_LEADING_WORD = re.compile(r"[A-Za-z]+")
 #: One item: (file index, row group, row within the group, split, position within the split).
 Item = tuple[int, int, int, str, int]
-
-
-def hf_features(path: Path, schema: pa.Schema) -> dict[str, Any]:
-    """The Hugging Face features a Parquet file's metadata declares ({} without any)."""
-    raw = (schema.metadata or {}).get(b"huggingface")
-    if raw is None:
-        return {}
-    try:
-        features = json.loads(raw)["info"]["features"]
-    except (ValueError, RecursionError, KeyError, TypeError):
-        raise BadInput(path, "its 'huggingface' metadata holds no features") from None
-    if not isinstance(features, dict):
-        raise BadInput(path, "its 'huggingface' features are not an object")
-    return features
-
-
-def file_split(rel: Path, forced: str | None) -> str | None:
-    """A file's split by the module's rules (None when they cannot tell)."""
-    if forced:
-        return forced
-    sharded = _SHARDED.fullmatch(rel.stem)
-    if sharded:
-        return sharded["split"]
-    leading = _LEADING_WORD.match(rel.stem)
-    for word in (leading[0] if leading else "", *reversed(rel.parent.parts)):
-        if word in SPLIT_WORDS:
-            return word
-    return None
-
-
-@functools.lru_cache(maxsize=1)
-def _row_group(path: str, index: int, columns: tuple[str, ...]) -> pa.Table:
-    """The row group a worker is reading: consecutive items share it, so it is read once per worker."""
-    return pq.ParquetFile(path).read_row_group(index, columns=list(columns))
-
-
-def decode(data: bytes, where: Path, row: str) -> np.ndarray:
-    """Encoded image bytes as HxWx3 uint8, refusing a header of more than MAX_PIXELS before decoding."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            img = Image.open(io.BytesIO(data))
-            if img.size[0] * img.size[1] > MAX_PIXELS:
-                raise BadInput(where, f"{row}: a {img.size[0]}x{img.size[1]} image is over {MAX_PIXELS:,} pixels")
-            return np.asarray(img.convert("RGB"))
-    except BadInput:
-        raise
-    except Exception as exc:  # noqa: BLE001 - PIL's plugins fail in many ways on broken bytes
-        raise BadInput(where, f"{row}: cannot decode image ({type(exc).__name__}: {exc})") from None
 
 
 class _HFParquetReader(Reader):
@@ -120,18 +59,21 @@ class _HFParquetReader(Reader):
     def __init__(self, root: str | Path, **options: Any):
         super().__init__(root, **options)
         forced = options.get("split")
-        if forced is not None and not _SPLIT_NAME.fullmatch(str(forced)):
+        if forced is not None and not SPLIT_NAME.fullmatch(str(forced)):
             raise ValueError(f"split must be letters, digits and '_', not {forced!r}")
         self.source = str(options.get("source") or self.root.resolve().name).lower()
         self.files: list[Path] = []
         self._items: list[Item] = []
         positions: dict[str, int] = {}
-        for path in self._parquet_files():
+        for path in parquet_files(self.root, self.skipped):
             split = file_split(path.relative_to(self.root), forced)
-            if split is None or not _SPLIT_NAME.fullmatch(split):
-                raise BadInput(path, "cannot tell which split it holds: name it <split>-00000-of-00001.parquet, "
-                                     "put it in a <split>/ folder, or pass split=NAME")
-            meta = self._open(path)
+            if split is None or not SPLIT_NAME.fullmatch(split):
+                raise BadInput(
+                    path,
+                    "cannot tell which split it holds: name it <split>-00000-of-00001.parquet, "
+                    "put it in a <split>/ folder, or pass split=NAME",
+                )
+            meta = metadata(path)
             self._columns(path, meta.schema.to_arrow_schema())
             for group in range(meta.num_row_groups):
                 for row in range(meta.row_group(group).num_rows):
@@ -139,39 +81,23 @@ class _HFParquetReader(Reader):
                     positions[split] = positions.get(split, 0) + 1
             self.files.append(path)
 
-    def _parquet_files(self) -> list[Path]:
-        found = []
-        for folder, dirs, files in os.walk(self.root, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                path = Path(folder) / name
-                if not name.endswith(".parquet") or name.startswith("."):
-                    continue
-                try:
-                    regular = stat.S_ISREG(os.stat(path).st_mode)
-                except OSError:
-                    regular = False
-                if regular:
-                    found.append(path)
-                else:
-                    self.skipped.append(BadInput(path, "not a regular file (or a broken link); skipped"))
-        return sorted(found)
-
-    @staticmethod
-    def _open(path: Path) -> pq.FileMetaData:
-        try:
-            return pq.ParquetFile(path).metadata
-        except (pa.ArrowException, OSError) as exc:
-            raise BadInput(path, f"not a readable Parquet file: {exc}") from None
-
-    def _column(self, path: Path, schema: pa.Schema, features: dict[str, Any], option: str, type_: str) -> str:
+    def _column(
+        self, path: Path, schema: pa.Schema, features: dict[str, Any], option: str, type_: str
+    ) -> str:
         """The column an option names, else the one whose feature has ``_type`` ``type_``."""
         chosen = self.options.get(option)
         if chosen is None:
-            typed = [n for n in schema.names if isinstance(features.get(n), dict) and features[n].get("_type") == type_]
+            typed = [
+                n
+                for n in schema.names
+                if isinstance(features.get(n), dict) and features[n].get("_type") == type_
+            ]
             if len(typed) != 1:
-                raise BadInput(path, f"{'no' if not typed else 'more than one'} {type_} column in its Hugging Face "
-                                     f"features (columns: {', '.join(schema.names)}); pass {option}=COLUMN")
+                raise BadInput(
+                    path,
+                    f"{'no' if not typed else 'more than one'} {type_} column in its Hugging Face "
+                    f"features (columns: {', '.join(schema.names)}); pass {option}=COLUMN",
+                )
             chosen = typed[0]
         if chosen not in schema.names:
             raise BadInput(path, f"has no column {chosen!r} (columns: {', '.join(schema.names)})")
@@ -179,12 +105,19 @@ class _HFParquetReader(Reader):
 
     def _columns(self, path: Path, schema: pa.Schema) -> None:
         features = hf_features(path, schema)
-        self.image_column = self._same(path, "image_column", self._column(path, schema, features, "image", "Image"))
+        self.image_column = self._same(
+            path, "image_column", self._column(path, schema, features, "image", "Image")
+        )
         image_type = schema.field(self.image_column).type
-        if not (pa.types.is_struct(image_type) and image_type.get_field_index("bytes") >= 0
-                or pa.types.is_binary(image_type) or pa.types.is_large_binary(image_type)):
-            raise BadInput(path, f"image column {self.image_column!r} is {image_type}, not struct<bytes, path> "
-                                 "or binary")
+        if not (
+            pa.types.is_struct(image_type)
+            and image_type.get_field_index("bytes") >= 0
+            or pa.types.is_binary(image_type)
+            or pa.types.is_large_binary(image_type)
+        ):
+            raise BadInput(
+                path, f"image column {self.image_column!r} is {image_type}, not struct<bytes, path> or binary"
+            )
         self._more_columns(path, schema, features)
 
     def _more_columns(self, path: Path, schema: pa.Schema, features: dict[str, Any]) -> None:
@@ -195,8 +128,11 @@ class _HFParquetReader(Reader):
         before = getattr(self, attribute, None)
         if before is not None and before != value:
             what = attribute.replace("_", " ")
-            raise BadInput(path, f"its {what} {'are' if what.endswith('s') else 'is'} {value!r}, but "
-                                 f"{self.files[0]}'s {'are' if what.endswith('s') else 'is'} {before!r}")
+            raise BadInput(
+                path,
+                f"its {what} {'are' if what.endswith('s') else 'is'} {value!r}, but "
+                f"{self.files[0]}'s {'are' if what.endswith('s') else 'is'} {before!r}",
+            )
         return value
 
     def items(self) -> Sequence[Item]:
@@ -207,14 +143,13 @@ class _HFParquetReader(Reader):
         file_index, group, row, split, position = item
         path = self.files[file_index]
         where = f"row group {group}, row {row}"
-        try:
-            values = _row_group(str(path), group, (self.image_column, *columns)).slice(row, 1).to_pylist()[0]
-        except (pa.ArrowException, OSError) as exc:
-            raise BadInput(path, f"{where}: unreadable ({exc})") from None
+        values = read_row(path, group, row, (self.image_column, *columns))
         image = values[self.image_column]
         data = image.get("bytes") if isinstance(image, dict) else image
         if not data:
-            named = f" (path only: {image.get('path')})" if isinstance(image, dict) and image.get("path") else ""
+            named = (
+                f" (path only: {image.get('path')})" if isinstance(image, dict) and image.get("path") else ""
+            )
             raise BadInput(path, f"{where}: no embedded image bytes{named}")
         meta = {"file": path.relative_to(self.root).as_posix(), "row_group": group, "row": row}
         if isinstance(image, dict) and image.get("path"):
@@ -223,13 +158,21 @@ class _HFParquetReader(Reader):
 
     def _sample(self, item: Item, pixels: np.ndarray, meta: dict[str, Any], **fields: Any) -> Sample:
         split, position = item[3], item[4]
-        return Sample(image_id=f"{self.source}/{split}/{position:06d}", source=self.source, image=pixels,
-                      split=split, meta=meta, **fields)
+        return Sample(
+            image_id=f"{self.source}/{split}/{position:06d}",
+            source=self.source,
+            image=pixels,
+            split=split,
+            meta=meta,
+            **fields,
+        )
 
 
-_LAYOUT = ("ROOT/                 a Hub dataset on disk (huggingface-cli download --repo-type dataset NAME "
-           "--local-dir ROOT)\n  data/<split>-00000-of-00002.parquet   (or <split>/*.parquet, <split>.parquet)\n"
-           "  README.md             the dataset card (not read)\n")
+_LAYOUT = (
+    "ROOT/                 a Hub dataset on disk (huggingface-cli download --repo-type dataset NAME "
+    "--local-dir ROOT)\n  data/<split>-00000-of-00002.parquet   (or <split>/*.parquet, <split>.parquet)\n"
+    "  README.md             the dataset card (not read)\n"
+)
 _LICENSE = "per dataset: the licence its Hub dataset card (README.md) states; the Parquet files carry none"
 _URL = "https://huggingface.co/docs/datasets/image_dataset (the Parquet form datasets' push_to_hub writes)"
 
@@ -242,15 +185,20 @@ class HFClassificationReader(_HFParquetReader):
         title="Hugging Face Parquet image classification (an Image column and a ClassLabel column)",
         layout=_LAYOUT + "columns: an Image column and a ClassLabel column (its names are the class names)\n"
         "options: split=NAME image=COLUMN label=COLUMN source=NAME names=JSON",
-        license=_LICENSE, url=_URL, kind="classification",
+        license=_LICENSE,
+        url=_URL,
+        kind="classification",
     )
 
     def _more_columns(self, path: Path, schema: pa.Schema, features: dict[str, Any]) -> None:
-        self.label_column = self._same(path, "label_column",
-                                       self._column(path, schema, features, "label", "ClassLabel"))
+        self.label_column = self._same(
+            path, "label_column", self._column(path, schema, features, "label", "ClassLabel")
+        )
         raw = (features.get(self.label_column) or {}).get("names")
         if not (isinstance(raw, list) and raw and all(isinstance(n, str) for n in raw)):
-            raise BadInput(path, f"label column {self.label_column!r} has no ClassLabel names in its features")
+            raise BadInput(
+                path, f"label column {self.label_column!r} has no ClassLabel names in its features"
+            )
         self.raw_names = self._same(path, "raw_names", raw)
         table = {**ImageFolderReader.quirks.names, **_names_option(self.options.get("names"))}
         phrases: dict[str, str] = {}
@@ -268,8 +216,11 @@ class HFClassificationReader(_HFParquetReader):
         values, pixels, meta = self._row(item, (self.label_column,))
         label = values[self.label_column]
         if type(label) is not int or not 0 <= label < len(self.class_names):
-            raise BadInput(self.files[item[0]], f"row group {item[1]}, row {item[2]}: label {label!r} is not a "
-                                                f"class index (0 to {len(self.class_names) - 1})")
+            raise BadInput(
+                self.files[item[0]],
+                f"row group {item[1]}, row {item[2]}: label {label!r} is not a "
+                f"class index (0 to {len(self.class_names) - 1})",
+            )
         return self._sample(item, pixels, {**meta, "hf_label": self.raw_names[label]}, label=label)
 
 
@@ -279,9 +230,12 @@ class HFCaptionsReader(_HFParquetReader):
     info = ReaderInfo(
         name="hf-captions",
         title="Hugging Face Parquet image captions (an Image column and caption column(s))",
-        layout=_LAYOUT + f"columns: an Image column and captions ({', '.join(CAPTION_COLUMNS)}: string or list)\n"
+        layout=_LAYOUT
+        + f"columns: an Image column and captions ({', '.join(CAPTION_COLUMNS)}: string or list)\n"
         "options: split=NAME image=COLUMN captions=COLUMN[,COLUMN...] source=NAME",
-        license=_LICENSE, url=_URL, kind="captions",
+        license=_LICENSE,
+        url=_URL,
+        kind="captions",
     )
 
     def _more_columns(self, path: Path, schema: pa.Schema, features: dict[str, Any]) -> None:
@@ -289,8 +243,11 @@ class HFCaptionsReader(_HFParquetReader):
         found = [c for c in CAPTION_COLUMNS if c in schema.names][:1]
         self.caption_columns = tuple(names_option(wanted)) if wanted else tuple(found)
         if not self.caption_columns:
-            raise BadInput(path, f"no caption column ({', '.join(CAPTION_COLUMNS)}; columns: "
-                                 f"{', '.join(schema.names)}); pass captions=COLUMN")
+            raise BadInput(
+                path,
+                f"no caption column ({', '.join(CAPTION_COLUMNS)}; columns: "
+                f"{', '.join(schema.names)}); pass captions=COLUMN",
+            )
         for column in self.caption_columns:
             if column not in schema.names:
                 raise BadInput(path, f"has no column {column!r} (columns: {', '.join(schema.names)})")

@@ -82,5 +82,7 @@ def shard_path(root: Path, version: int, name: str, manifest: Path) -> Path:
     if not inside:
         raise FormatError(path, f"is a symlink to {real}, outside the dataset directory; refusing it")
     if not stat.S_ISREG(mode):
-        raise FormatError(path, "is not a regular file (a FIFO, a device or a directory); refusing to read it")
+        raise FormatError(
+            path, "is not a regular file (a FIFO, a device or a directory); refusing to read it"
+        )
     return path

@@ -86,8 +86,11 @@ def to_stored(batch: pa.RecordBatch, split: str, schema: pa.Schema) -> pa.Record
             columns.append(pa.array([split] * batch.num_rows, pa.string()))
         elif field.name == "image":
             image = batch.column("image")
-            columns.append(pa.StructArray.from_arrays([image, pa.nulls(len(image), pa.string())],
-                                                      fields=list(IMAGE_TYPE)))
+            columns.append(
+                pa.StructArray.from_arrays(
+                    [image, pa.nulls(len(image), pa.string())], fields=list(IMAGE_TYPE)
+                )
+            )
         else:
             columns.append(batch.column(field.name).cast(field.type))
     return pa.RecordBatch.from_arrays(columns, schema=schema)
@@ -114,13 +117,17 @@ def stored_version(shard: Path, schema: pa.Schema) -> int:
     """The format version a v2 shard's own metadata states; FormatError naming the shard otherwise."""
     raw = (schema.metadata or {}).get(FORMAT_KEY)
     if raw is None:
-        raise FormatError(shard, f"its key-value metadata does not name its format (no {FORMAT_KEY.decode()!r} key)")
+        raise FormatError(
+            shard, f"its key-value metadata does not name its format (no {FORMAT_KEY.decode()!r} key)"
+        )
     try:
         stated = json.loads(raw)
     except (ValueError, RecursionError):
         stated = None
     if not isinstance(stated, dict) or stated.get("format") != DATASET_FORMAT:
-        raise FormatError(shard, f"its {FORMAT_KEY.decode()!r} metadata does not describe an {DATASET_FORMAT} shard")
+        raise FormatError(
+            shard, f"its {FORMAT_KEY.decode()!r} metadata does not describe an {DATASET_FORMAT} shard"
+        )
     version = stated.get("format_version")
     if type(version) is not int:
         raise FormatError(shard, f"its {FORMAT_KEY.decode()!r} metadata has no integer format_version")

@@ -31,8 +31,11 @@ def write_v1(src: str | Path, out_dir: str | Path, overwrite: bool = False) -> P
             with pq.ParquetWriter(tmp / shard, schema) as writer:
                 for index in range(len(ds.row_groups(split))):
                     writer.write_table(ds.read_row_group(split, index).select(schema.names).cast(schema))
-            splits[split] = {"shards": [shard], "rows": ds.num_rows(split),
-                             "sha256": {shard: file_sha256(tmp / shard)}}
+            splits[split] = {
+                "shards": [shard],
+                "rows": ds.num_rows(split),
+                "sha256": {shard: file_sha256(tmp / shard)},
+            }
         manifest = {**ds.manifest, "format_version": 1, "splits": splits}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return Path(out_dir)

@@ -94,14 +94,22 @@ def test_classification_converts_every_split_with_its_class_names(classification
             assert meta["hf_label"] == RAW_CLASSES[seed % 3] and meta["file"].startswith(f"data/{split}-")
 
 
-def test_captions_from_split_folders(captions, tmp_path):
-    convert("hf-captions", captions, tmp_path / "out", OPTIONS)
+def test_captions_from_split_folders_in_worker_processes(captions, tmp_path):
+    convert("hf-captions", captions, tmp_path / "out", OPTIONS, workers=2, chunksize=1)
     rows = _rows(tmp_path / "out")
     assert sorted(rows) == ["train", "validation"]
     assert [r["captions"] for r in rows["validation"]] == [
         [f"many buildings {s}.", f"a road {s}"] for s in (23, 24)
     ]
+    assert [json.loads(r["meta"])["row"] for r in rows["train"]] == [0, 1, 2]
     assert open_dataset(tmp_path / "out").kind == "captions"
+
+
+def test_class_names_take_the_names_option(classification):
+    reader = get_reader("hf-classification")(classification, names='{"Airport": "airfield"}')
+    assert reader.class_names == ["golf course", "dense residential", "airfield"]
+    with pytest.raises(ValueError, match="has no option captions"):
+        get_reader("hf-classification")(classification, captions="text")
 
 
 def test_a_single_string_caption_column_and_a_forced_split(tmp_path):

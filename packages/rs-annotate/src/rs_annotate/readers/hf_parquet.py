@@ -1,5 +1,5 @@
-"""Hugging Face Parquet datasets on disk: image classification (``hf-classification``) and image captions
-(``hf-captions``), the form many remote-sensing evaluation sets take on the Hub.
+"""Hugging Face Parquet datasets on disk, the form many remote-sensing evaluation sets take on the Hub: what
+the image classification (:mod:`.hf_classification`) and image caption (:mod:`.hf_captions`) readers share.
 
 The files are read with pyarrow; nothing is downloaded and Hugging Face's ``datasets`` is not needed.
 What a column means comes from the Hugging Face features that ``datasets`` stores in every Parquet file it
@@ -31,7 +31,6 @@ Rules (decisions the Hub's format leaves to us):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,29 +38,32 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..classnames import normalize
 from ..types import BadInput, Sample
-from .base import Reader, ReaderInfo, register
-from .files import names_option
+from .base import Option, Reader, source_option, split_option
 from .hf_files import SPLIT_NAME, decode, file_split, hf_features, metadata, parquet_files, read_row
-from .imagefolder import ImageFolderReader
-from .ret3 import clean_caption
 
-CAPTION_COLUMNS = ("captions", "caption", "sentences", "text")
 #: One item: (file index, row group, row within the group, split, position within the split).
 Item = tuple[int, int, int, str, int]
 
 
-class _HFParquetReader(Reader):
-    """Options: ``split`` (one split for every file), ``image``, ``label``, ``captions`` (column names),
-    ``source`` (default: ROOT's folder name), ``names`` (raw class name -> phrase, JSON)."""
+class HFParquetReader(Reader):
+    """The files and rows both readers share (options: :attr:`OPTIONS`)."""
+
+    OPTIONS = (
+        split_option(
+            None,
+            " (default: the file's: <split>-NNNNN-of-MMMMM.parquet, else a split word in its name or folders)",
+        ),
+        Option("image", None, "the image column (default: the one Image column of the features)"),
+        source_option(None, "ROOT's folder name, lower-cased"),
+    )
 
     def __init__(self, root: str | Path, **options: Any):
         super().__init__(root, **options)
-        forced = options.get("split")
+        forced = self.options["split"]
         if forced is not None and not SPLIT_NAME.fullmatch(str(forced)):
             raise ValueError(f"split must be letters, digits and '_', not {forced!r}")
-        self.source = str(options.get("source") or self.root.resolve().name).lower()
+        self.source = str(self.options["source"] or self.root.resolve().name).lower()
         self.files: list[Path] = []
         self._items: list[Item] = []
         positions: dict[str, int] = {}
@@ -85,7 +87,7 @@ class _HFParquetReader(Reader):
         self, path: Path, schema: pa.Schema, features: dict[str, Any], option: str, type_: str
     ) -> str:
         """The column an option names, else the one whose feature has ``_type`` ``type_``."""
-        chosen = self.options.get(option)
+        chosen = self.options[option]
         if chosen is None:
             typed = [
                 n
@@ -168,111 +170,10 @@ class _HFParquetReader(Reader):
         )
 
 
-_LAYOUT = (
+LAYOUT = (
     "ROOT/                 a Hub dataset on disk (huggingface-cli download --repo-type dataset NAME "
     "--local-dir ROOT)\n  data/<split>-00000-of-00002.parquet   (or <split>/*.parquet, <split>.parquet)\n"
     "  README.md             the dataset card (not read)\n"
 )
-_LICENSE = "per dataset: the licence its Hub dataset card (README.md) states; the Parquet files carry none"
-_URL = "https://huggingface.co/docs/datasets/image_dataset (the Parquet form datasets' push_to_hub writes)"
-
-
-@register
-class HFClassificationReader(_HFParquetReader):
-    __doc__ = _HFParquetReader.__doc__
-    info = ReaderInfo(
-        name="hf-classification",
-        title="Hugging Face Parquet image classification (an Image column and a ClassLabel column)",
-        layout=_LAYOUT + "columns: an Image column and a ClassLabel column (its names are the class names)\n"
-        "options: split=NAME image=COLUMN label=COLUMN source=NAME names=JSON",
-        license=_LICENSE,
-        url=_URL,
-        kind="classification",
-    )
-
-    def _more_columns(self, path: Path, schema: pa.Schema, features: dict[str, Any]) -> None:
-        self.label_column = self._same(
-            path, "label_column", self._column(path, schema, features, "label", "ClassLabel")
-        )
-        raw = (features.get(self.label_column) or {}).get("names")
-        if not (isinstance(raw, list) and raw and all(isinstance(n, str) for n in raw)):
-            raise BadInput(
-                path, f"label column {self.label_column!r} has no ClassLabel names in its features"
-            )
-        self.raw_names = self._same(path, "raw_names", raw)
-        table = {**ImageFolderReader.quirks.names, **_names_option(self.options.get("names"))}
-        phrases: dict[str, str] = {}
-        for name in raw:
-            try:
-                phrase = normalize(name, table)
-            except ValueError as exc:
-                raise BadInput(path, f"class name {name!r} gives no phrase: {exc}") from None
-            if phrase in phrases:
-                raise BadInput(path, f"class names {phrases[phrase]!r} and {name!r} both mean {phrase!r}")
-            phrases[phrase] = name
-        self.class_names = list(phrases)
-
-    def read(self, item: Item) -> Sample:
-        values, pixels, meta = self._row(item, (self.label_column,))
-        label = values[self.label_column]
-        if type(label) is not int or not 0 <= label < len(self.class_names):
-            raise BadInput(
-                self.files[item[0]],
-                f"row group {item[1]}, row {item[2]}: label {label!r} is not a "
-                f"class index (0 to {len(self.class_names) - 1})",
-            )
-        return self._sample(item, pixels, {**meta, "hf_label": self.raw_names[label]}, label=label)
-
-
-@register
-class HFCaptionsReader(_HFParquetReader):
-    __doc__ = _HFParquetReader.__doc__
-    info = ReaderInfo(
-        name="hf-captions",
-        title="Hugging Face Parquet image captions (an Image column and caption column(s))",
-        layout=_LAYOUT
-        + f"columns: an Image column and captions ({', '.join(CAPTION_COLUMNS)}: string or list)\n"
-        "options: split=NAME image=COLUMN captions=COLUMN[,COLUMN...] source=NAME",
-        license=_LICENSE,
-        url=_URL,
-        kind="captions",
-    )
-
-    def _more_columns(self, path: Path, schema: pa.Schema, features: dict[str, Any]) -> None:
-        wanted = self.options.get("captions")
-        found = [c for c in CAPTION_COLUMNS if c in schema.names][:1]
-        self.caption_columns = tuple(names_option(wanted)) if wanted else tuple(found)
-        if not self.caption_columns:
-            raise BadInput(
-                path,
-                f"no caption column ({', '.join(CAPTION_COLUMNS)}; columns: "
-                f"{', '.join(schema.names)}); pass captions=COLUMN",
-            )
-        for column in self.caption_columns:
-            if column not in schema.names:
-                raise BadInput(path, f"has no column {column!r} (columns: {', '.join(schema.names)})")
-            type_ = schema.field(column).type
-            if pa.types.is_list(type_) or pa.types.is_large_list(type_):
-                type_ = type_.value_type
-            if not (pa.types.is_string(type_) or pa.types.is_large_string(type_)):
-                raise BadInput(path, f"caption column {column!r} is {schema.field(column).type}, not text")
-
-    def read(self, item: Item) -> Sample:
-        values, pixels, meta = self._row(item, self.caption_columns)
-        captions: list[str] = []
-        for column in self.caption_columns:
-            value = values[column]
-            captions += [value] if isinstance(value, str) else list(value or [])
-        captions = [clean_caption(c) for c in captions if c and c.strip()]
-        if not captions:
-            raise BadInput(self.files[item[0]], f"row group {item[1]}, row {item[2]}: no caption")
-        return self._sample(item, pixels, meta, captions=captions)
-
-
-def _names_option(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    names = json.loads(value) if isinstance(value, str) else value
-    if not isinstance(names, dict):
-        raise ValueError(f"names must map raw class names to phrases, not {names!r}")
-    return names
+LICENSE = "per dataset: the licence its Hub dataset card (README.md) states; the Parquet files carry none"
+URL = "https://huggingface.co/docs/datasets/image_dataset (the Parquet form datasets' push_to_hub writes)"

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import FormatError
-from .schema import DATASET_FORMAT, REQUIRED_COLUMNS, ROW_SCHEMA
+from .schema import DATASET_FORMAT, DATASET_VERSION, REQUIRED_COLUMNS, ROW_SCHEMA
 
 #: Key of a v2 shard's key-value metadata that names its format and version.
 FORMAT_KEY = b"rs-dataset"
@@ -69,7 +69,7 @@ def stored_schema(version: int, class_names: Sequence[str] | None = None) -> pa.
 
 
 #: The v2 schema without metadata: what a shard's columns are checked against.
-STORED_COLUMNS = stored_schema(2).remove_metadata()
+STORED_COLUMNS = stored_schema(DATASET_VERSION).remove_metadata()
 
 
 def to_stored(batch: pa.RecordBatch, split: str, schema: pa.Schema) -> pa.RecordBatch:

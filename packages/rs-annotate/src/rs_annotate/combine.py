@@ -11,7 +11,6 @@ removed whatever the policy, and listed in the report's ``contamination`` table.
 
 from __future__ import annotations
 
-import io
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from rs_formats import Dataset, DatasetWriter, FormatError, console, open_dataset
+from rs_formats.images import decode_image
 
 from .near_duplicates import cross_matches, keep_rank, phash, plan_removals
 from .report import report_path, write_report
@@ -121,8 +121,6 @@ def _hash_table(ds: Dataset) -> list[dict[str, Any]]:
 
 
 def _fill_hashes(ds: Dataset, missing: list[dict[str, Any]]) -> None:
-    from PIL import Image
-
     want = {(r["split"], r["index"]): r for r in missing}
     for split in {r["split"] for r in missing}:
         index = 0
@@ -130,11 +128,8 @@ def _fill_hashes(ds: Dataset, missing: list[dict[str, Any]]) -> None:
             for data in batch.column("image").to_pylist():
                 r = want.get((split, index))
                 if r is not None:
-                    try:
-                        r["phash"] = phash(Image.open(io.BytesIO(data)).convert("RGB"))
-                    except (OSError, ValueError, SyntaxError) as exc:
-                        raise FormatError(ds.path, f"{split} row {index} ({r['image_id']}): image does not "
-                                                   f"decode: {exc}") from None
+                    r["phash"] = phash(decode_image(data, path=ds.path,
+                                                    row=f"split {split!r}, row {index} ({r['image_id']})"))
                 index += 1
 
 

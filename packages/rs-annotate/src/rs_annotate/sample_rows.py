@@ -23,6 +23,7 @@ from .imaging import (
     Loaded,
     boxes_in_window,
     check_boxes,
+    check_row_size,
     encode,
     load_image,
     resize,
@@ -88,6 +89,7 @@ def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRow
         result.dropped_by_tiling += cut
         image_id = sample.image_id if whole else f"{sample.image_id}__{window[0]}_{window[1]}"
         view = window_view(scene, window, whole, opts)
+        check_row_size(view.width, view.height, sample.image_path or f"<{sample.image_id}>")
         boxes = scale_boxes(boxes, view.sx, view.sy, view.width, view.height)
         captions = sample.captions
         if kind == "captions" and captions is None:

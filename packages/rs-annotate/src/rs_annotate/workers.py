@@ -37,7 +37,7 @@ def _init_worker(reader: Reader, opts: ConvertOptions, kind: str) -> None:
 def _work(item: Any) -> tuple[str, Any]:
     reader, opts, kind = _STATE["reader"], _STATE["opts"], _STATE["kind"]
     try:
-        return "ok", convert_sample(reader.read(item), opts, kind)
+        return "ok", convert_sample(reader.sample(item), opts, kind)
     except BadInput as exc:
         return "bad", exc
 

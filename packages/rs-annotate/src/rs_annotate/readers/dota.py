@@ -13,15 +13,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..classnames import DOTA, normalize
+from ..classnames import DOTA, DOTA_CLASSES, check_class
 from ..types import BadInput, Box, Sample
 from .base import Reader, ReaderInfo, parse_float, register
 from .files import SPLITS, index_images, read_text
 
 
-def parse_labeltxt(text: str, path: Path, *, drop_difficult: bool = False,
-                   table: dict[str, str] | None = None) -> tuple[list[Box], dict[str, Any]]:
-    """The boxes and header values (``imagesource``, ``gsd``) of one labelTxt file."""
+def parse_labeltxt(text: str, path: Path, *, drop_difficult: bool = False, table: dict[str, str] | None = None,
+                   classes: frozenset[str] | None = None) -> tuple[list[Box], dict[str, Any]]:
+    """The boxes and header values (``imagesource``, ``gsd``) of one labelTxt file; a class outside
+    ``classes`` (when given) is BadInput."""
     boxes: list[Box] = []
     header: dict[str, Any] = {}
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -47,10 +48,11 @@ def parse_labeltxt(text: str, path: Path, *, drop_difficult: bool = False,
             if fields[9] not in ("0", "1"):
                 raise BadInput(path, f"difficult flag {fields[9]!r} is not 0 or 1", lineno)
             difficult = fields[9] == "1"
+        label = check_class(fields[8], path, lineno, table=table, classes=classes)
         if difficult and drop_difficult:
             continue
         xs, ys = coords[0::2], coords[1::2]
-        boxes.append(Box(normalize(fields[8], table), min(xs), min(ys), max(xs), max(ys), difficult))
+        boxes.append(Box(label, min(xs), min(ys), max(xs), max(ys), difficult))
     return boxes, header
 
 
@@ -61,7 +63,8 @@ class DotaReader(Reader):
     Options: ``image_dir`` ("images"), ``label_dir`` ("labelTxt"; e.g. "labelTxt-v1.5"),
     ``drop_difficult`` (False), ``split`` ("train": the split of a flat root; a root holding
     ``train/``, ``val/``, ``test/`` folders gets each folder's name), ``source`` ("dota"),
-    ``require_images`` (True; False parses labels whose images are absent, for checking labels only).
+    ``require_images`` (True; False parses labels whose images are absent, for checking labels only),
+    ``extra_classes`` (names beyond DOTA v1.0-v2.0's 18 classes, for extended label sets).
     A label file without an image, or an image without a label file, is a BadInput for that item.
     """
 
@@ -74,6 +77,7 @@ class DotaReader(Reader):
         url="https://captain-whu.github.io/DOTA/",
         kind="captions",
     )
+    CLASSES = DOTA_CLASSES
 
     def _roots(self) -> list[tuple[Path, str]]:
         image_dir = self.options.get("image_dir", "images")
@@ -105,11 +109,12 @@ class DotaReader(Reader):
         label_dir = self.options.get("label_dir", "labelTxt")
         if label is None:
             raise BadInput(image, f"image has no label file {label_dir}/{stem}.txt")
-        label_path = Path(label)
+        label_path = self.source_file(label)
         if image is None and self.options.get("require_images", True):
             raise BadInput(label_path, f"label file has no image {self.options.get('image_dir', 'images')}/{stem}.*")
         boxes, header = parse_labeltxt(read_text(label_path), label_path,
-                                       drop_difficult=self.options.get("drop_difficult", False), table=DOTA)
+                                       drop_difficult=self.options.get("drop_difficult", False), table=DOTA,
+                                       classes=self.classes)
         source = self.options.get("source", "dota")
         return Sample(
             image_id=f"{source}/{stem}",

@@ -86,6 +86,6 @@ class HrscReader(VocReader):
             raise ValueError(f"boxes must be 'hbb' or 'obb', got {mode!r}")
         return parse_hrsc(doc, use_obb=mode == "obb", drop_difficult=self.options.get("drop_difficult", False))
 
-    def image_name(self, doc: XmlDoc) -> str | None:
+    def image_name(self, doc: XmlDoc) -> tuple[str | None, int | None]:
         name, fmt = doc.text(doc.root, "Img_FileName"), doc.text(doc.root, "Img_FileFmt")
-        return f"{name}.{fmt}" if name and fmt else None
+        return (f"{name}.{fmt}" if name and fmt else None), doc.line(doc.root.find("Img_FileName"))

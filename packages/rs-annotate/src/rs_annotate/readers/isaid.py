@@ -120,8 +120,8 @@ class IsaidReader(Reader):
         for mask, suffix in ((color, COLOR_SUFFIX), (ids, ID_SUFFIX)):
             if mask is None:
                 raise BadInput(image_path, f"image has no mask {stem}{suffix}.png")
-        size = image_size(image_path)
-        boxes = parse_isaid(Path(color), Path(ids), size, min_area=self.options.get("min_area", 0),
+        size = image_size(self.source_file(image_path))
+        boxes = parse_isaid(self.source_file(color), self.source_file(ids), size, min_area=self.options.get("min_area", 0),
                             tolerance=self.options.get("tolerance", 0))
         source = self.options.get("source", "isaid")
         meta: dict[str, Any] = {"file": Path(ids).relative_to(self.root).as_posix()}

@@ -80,7 +80,7 @@ class IsprsReader(Reader):
     def _label_dir(self) -> Path:
         given = self.options.get("labels")
         if given is not None:
-            return self.root / given
+            return self.trust_dir(self.root / given)
         for name in self.LABEL_DIRS:
             if (self.root / name).is_dir():
                 return self.root / name
@@ -105,10 +105,10 @@ class IsprsReader(Reader):
         variant, image_dir, suffix = self._variant()
         if label is None:
             raise BadInput(image, "image has no label tile")
-        label_path = Path(label)
+        label_path = self.source_file(label)
         if image is None:
             raise BadInput(label_path, f"label tile has no image {image_dir}/{tile}{suffix}.tif")
-        image_path = Path(image)
+        image_path = self.source_file(image)
         pixels = None
         if variant == "RGBIR":
             bands = load_array(image_path)

@@ -43,6 +43,7 @@ class SampleRows:
     """The rows of one Sample with the counters the report adds up."""
 
     image_id: str
+    file: str  # the label (or image) file the rows come from, to name in errors
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (split, row)
     empty: list[str] = field(default_factory=list)  # windows without objects, skipped
     clipped: int = 0
@@ -80,7 +81,8 @@ class View:
 def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRows:
     """One Sample to its rows and counters. Raises BadInput."""
     scene = load_scene(sample, opts, kind)
-    result = SampleRows(sample.image_id, clipped=scene.clipped, dropped=scene.dropped,
+    file = str(sample.meta.get("file") or sample.image_path or sample.image_id)
+    result = SampleRows(sample.image_id, file, clipped=scene.clipped, dropped=scene.dropped,
                         dropped_by_reader=dict(sample.meta.get("dropped") or {}))
     windows = scene_windows(scene, opts)
     for window in windows:

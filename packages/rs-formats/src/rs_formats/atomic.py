@@ -7,7 +7,7 @@ A run that is killed (SIGKILL, power loss) cannot remove its staging directory
 ``.<name>.tmp-<host>-<pid>-<token>``; the next run writing the same target removes it when its process
 is gone from this host, and reports (without touching) those of other hosts or of live processes, which
 may still be writing. Published files and directories get the permissions the user's umask gives
-(0644 / 0755 under the usual 022), never 0600 / 0700. An OSError raised while writing a target without
+(0644 / 0755 under the usual 022), never 0600 / 0700, whatever the libraries that wrote them chose. An OSError raised while writing a target without
 naming a file (pyarrow's and safetensors' "No space left on device") is re-raised naming the target.
 """
 
@@ -94,7 +94,8 @@ def naming(target: str | Path) -> Iterator[None]:
 
 
 def commit_dir(tmp: Path, target: Path, overwrite: bool) -> None:
-    """Move a completed staging directory into place."""
+    """Move a completed staging directory into place, with the permissions the umask gives."""
+    _umask_modes(tmp)
     if target.exists():
         if not overwrite:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -107,6 +108,23 @@ def commit_dir(tmp: Path, target: Path, overwrite: bool) -> None:
     else:
         os.replace(tmp, target)
     _fsync_dir(target.parent)
+
+
+def _umask_modes(tmp: Path) -> None:
+    """Give everything in ``tmp`` the mode the umask gives new files and directories.
+
+    Libraries write some files 0600 (safetensors writes a private temporary file and renames it), which
+    would hide a checkpoint's weights from the rest of a cluster. ``tmp`` itself was made by ``mkdir``,
+    so its mode is the umask's mode for directories.
+    """
+    dir_mode = tmp.stat().st_mode & 0o777
+    for top, dirs, files in os.walk(tmp):
+        for name in dirs:
+            os.chmod(os.path.join(top, name), dir_mode)
+        for name in files:
+            path = os.path.join(top, name)
+            if not os.path.islink(path):
+                os.chmod(path, dir_mode & 0o666)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -41,12 +41,13 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeEr
 
 
 @contextmanager
-def _pil_guard(limit: int):
-    """PIL's own bomb check moved out of the way of ours (it would warn, or refuse sizes we accept)."""
+def _pil_guard():
+    """PIL's own bomb check off while ours applies (it would warn, refuse sizes we accept, or pre-empt our
+    message); every caller checks the header against its limit before decoding."""
     from PIL import Image
 
     old = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = max(limit, old or 0)
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # EXIF and palette oddities: the pixels are fine
@@ -77,7 +78,7 @@ def _open(fp, limit: int, path: str | Path, row: str | None) -> Image.Image:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with _pil_guard(limit):
+        with _pil_guard():
             img = Image.open(fp, formats=IMAGE_FORMATS)
     except UnidentifiedImageError:
         raise _where(path, row, f"cannot decode image: not in a known format ({', '.join(IMAGE_FORMATS)})") from None
@@ -109,7 +110,7 @@ def decode_image(data: bytes, *, limit: int = MAX_ROW_PIXELS, path: str | Path =
 
     img = open_image(data, limit=limit, path=path, row=row)
     try:
-        with _pil_guard(limit):
+        with _pil_guard():
             if draft is not None and img.format == "JPEG":
                 img.draft("RGB", draft)
             img.load()

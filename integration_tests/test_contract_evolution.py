@@ -107,7 +107,7 @@ def c(tmp_path_factory) -> SimpleNamespace:
 
 EVAL_FLAGS = ["--no-cache", "--no-plots", "--tsne-points", "0", "--workers", "0", "--no-progress"]
 COUNT_FLAGS = ["--workers", "0", "--no-progress"]
-FIT = ["rs-clip-train", "fit", "--preset", "tiny", "--steps", "1", "--num-workers", "1"]
+FIT = ["rs-clip-train", "fit", "--preset", "tiny", "--steps", "1", "--workers", "1"]
 
 # name -> (argv from the fixture and an output path, the future manifest it must name)
 Case = Callable[[SimpleNamespace, Path], list]
@@ -218,7 +218,7 @@ def test_rs_clip_train_reads_v1(c, tmp_path):
     import torch
     from safetensors.torch import load_file
 
-    from rs_clip_train.config import DataSource, preset
+    from rs_clip_train import DataSource, preset
     from rs_clip_train.launcher import check_model, plan
     from rs_clip_train.model import build_model
     from rs_formats import open_dataset

@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     with d.stage("3. contrastive training (rs-clip-train: DeepSpeed on a local Ray)"):
         write_initial_checkpoint(init, args.seed)
         d.run(tool("rs-clip-train"), "fit", "--preset", "tiny", "--data", ds / "train", "--out", out / "run",
-              "--init", init, "--steps", str(args.steps), "--num-workers", str(args.train_workers), "--seed", seed)
+              "--init", init, "--steps", str(args.steps), "--workers", str(args.train_workers), "--seed", seed,
+              *quiet)
     trained = out / "run" / "final"
     if args.until == "train":
         return 0

@@ -166,3 +166,19 @@ def test_device_normalisation_matches_open_clip_preprocessing():
     want = normalize(to_tensor(Image.fromarray(arr)), mean, std)
     got = Normalize(mean, std, torch.device("cpu"))(torch.from_numpy(arr).permute(2, 0, 1)[None])[0]
     assert torch.allclose(got, want, atol=1e-5)
+
+
+def test_a_bomb_row_is_refused_from_its_header_by_the_shared_decoder():
+    import struct
+    import zlib
+
+    from rs_clip_train.data import decode
+    from rs_formats import FormatError
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 50_000, 50_000, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    with pytest.raises(FormatError, match=r"image 'dota/P1': image declares 50000x50000 = 2,500,000,000 pixels"):
+        decode(bomb, "dota/P1", 64)

@@ -105,3 +105,15 @@ def test_symlinks_leading_out_are_refused_unless_followed(tmp_path):
     assert check_inside([root, outside], root / "images" / "out.jpg") == root / "images" / "out.jpg"
     with pytest.raises(FormatError, match="climbs out"):
         join_inside(root, "../private/photo.jpg", cited=root / "l.json", follow_symlinks=True)
+
+
+def test_yaml_errors_name_the_line_and_depth_is_bounded():
+    from rs_formats.inputs import parse_yaml
+
+    assert parse_yaml("a: [1, 2]\nb: {c: x}\n", "s.yaml") == {"a": [1, 2], "b": {"c": "x"}}
+    with pytest.raises(FormatError, match=r"^s\.yaml:3: not valid YAML"):
+        parse_yaml("a: 1\nb: [2,\nc: ]]\n", "s.yaml")
+    with pytest.raises(FormatError, match=rf"^s\.yaml: YAML nested more than {MAX_JSON_DEPTH} levels deep"):
+        parse_yaml("[" * 20_000 + "]" * 20_000, "s.yaml")
+    with pytest.raises(FormatError, match="not valid YAML"):
+        parse_yaml("!!python/object/apply:os.system ['echo pwned']", "s.yaml")  # the safe loader refuses it

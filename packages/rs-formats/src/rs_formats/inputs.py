@@ -9,8 +9,8 @@
   non-string is refused, and so is a path whose symlinks lead out of the directory, unless
   ``follow_symlinks=True`` (for layouts that link images in from elsewhere; absolute names and ``..`` stay
   refused). :func:`check_inside` applies the symlink rule to files found by listing the directory.
-* **JSON has a bounded depth** (:data:`MAX_JSON_DEPTH`): a file nested thousands deep is an error naming it,
-  never a ``RecursionError`` here or later, in whatever walks the value.
+* **JSON and YAML have a bounded depth** (:data:`MAX_JSON_DEPTH`): a file nested thousands deep is an error
+  naming it, never a ``RecursionError`` here or later, in whatever walks the value.
 
 Every refusal is a :class:`~rs_formats.FormatError` naming the file (and line). Callers with their own
 error type (rs-annotate's ``BadInput``) convert it; the rules stay here.
@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 
 from .errors import FormatError
 
-#: Deepest nesting of arrays and objects accepted in a JSON input (real label files nest fewer than ten).
+#: Deepest nesting of arrays and objects accepted in a JSON or YAML input (real files nest fewer than ten).
 MAX_JSON_DEPTH = 64
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
@@ -101,6 +101,24 @@ def parse_json(text: str, path: str | Path) -> Any:
         value = _TOO_DEEP
     if value is _TOO_DEEP or _too_deep(value):
         raise FormatError(path, f"JSON nested more than {MAX_JSON_DEPTH} levels deep; refusing it")
+    return value
+
+
+def parse_yaml(text: str, path: str | Path) -> Any:
+    """A YAML document's value (safe loader: plain data only); FormatError naming ``path`` and the line of
+    a syntax error, or the depth it nests to (as :func:`parse_json`)."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)  # lines count from 0 there
+        raise FormatError(path, f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                          mark.line + 1 if mark is not None else None) from None
+    except RecursionError:
+        value = _TOO_DEEP
+    if value is _TOO_DEEP or _too_deep(value):
+        raise FormatError(path, f"YAML nested more than {MAX_JSON_DEPTH} levels deep; refusing it")
     return value
 
 

@@ -36,6 +36,26 @@ def test_yaml_round_trip_is_exact():
     assert isinstance(back.data.crop_scale, tuple) and isinstance(back.data.sources[0], DataSource)
 
 
+def test_splits_per_dataset_from_flags_and_yaml(tmp_path: Path):
+    parse = DataSource.parse
+    assert parse("/d/dior") == DataSource("/d/dior", 1.0, None)
+    assert parse("/d/dior:2") == DataSource("/d/dior", 2.0, None)
+    assert parse("/d/dior@train,val,test") == DataSource("/d/dior", 1.0, "train,val,test")
+    assert parse("/d/dior@train,val:0.5") == DataSource("/d/dior", 0.5, "train,val")
+    assert parse("/d/a@b/c") == DataSource("/d/a@b/c", 1.0, None)  # an @ inside the path is the path's
+    cfg = resolve_args(build_parser().parse_args(
+        ["fit", "--data", "/d/all", "--data", "/d/rsicd@train,val:2", "--split", "train,val,test"]))
+    assert [cfg.data.splits_of(s) for s in cfg.data.sources] == [["train", "val", "test"], ["train", "val"]]
+    assert TrainConfig.from_yaml(cfg.to_yaml()) == cfg
+    p = tmp_path / "run.yaml"
+    p.write_text(yaml.safe_dump({"data": {"split": "train", "sources": [{"path": "/d/x", "split": "val,test"}]}}))
+    assert load_config(p).data.splits_of(load_config(p).data.sources[0]) == ["val", "test"]
+    for bad, why in (("train,,val", "empty split name"), ("train,train", "train given twice")):
+        cfg.data.split = bad
+        with pytest.raises(ConfigError, match=why):
+            cfg.validate()
+
+
 def test_partial_yaml_sits_on_its_preset(tmp_path: Path):
     p = tmp_path / "run.yaml"
     p.write_text(yaml.safe_dump({"preset": "rn50", "optim": {"lr": 1e-4}, "steps": 50}))

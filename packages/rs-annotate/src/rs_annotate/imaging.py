@@ -81,7 +81,7 @@ def check_row_size(width: int, height: int, path: str | Path) -> None:
     """BadInput when an image is too large to store as one dataset row (consumers refuse such rows)."""
     if width * height > MAX_ROW_PIXELS:
         raise BadInput(path, f"a {width}x{height} image is over the {MAX_ROW_PIXELS:,} pixels a dataset row may "
-                             "hold: tile it (--tile) or bound its size (--short-side)")
+                             "hold: tile it (--tile), or store it resized (--no-keep-original, --short-side)")
 
 
 def target_size(width: int, height: int, short_side: int | None) -> tuple[int, int]:

@@ -46,31 +46,50 @@ class ModelConfig:
                             "1,024 on an H100)")
 
 
+def parse_splits(text: str) -> list[str]:
+    """``"train,val,test"`` -> ``["train", "val", "test"]``; an empty or repeated name is a ConfigError."""
+    names = [name.strip() for name in str(text).split(",")]
+    if not all(names):
+        raise ConfigError(f"split list {text!r}: empty split name (write e.g. train,val,test)")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError(f"split list {text!r}: {', '.join(repeated)} given twice")
+    return names
+
+
 @dataclass
 class DataSource:
     path: str
     #: Relative sampling weight when several datasets are mixed.
     weight: float = 1.0
+    #: This dataset's splits to train on, comma-separated (None: ``data.split``).
+    split: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> DataSource:
-        """``DIR`` or ``DIR:WEIGHT`` (a suffix is a weight only if it parses as a number)."""
-        path, sep, weight = text.rpartition(":")
+        """``DIR[@SPLITS][:WEIGHT]``: ``SPLITS`` comma-separated (``/data/dior@train,val,test:2``). A suffix is
+        a weight only if it parses as a number, and splits only if it holds no path separator."""
+        rest, weight = text, 1.0
+        head, sep, tail = text.rpartition(":")
         if sep:
             try:
-                return cls(path, float(weight))
+                rest, weight = head, float(tail)
             except ValueError:
                 pass
-        return cls(text, 1.0)
+        path, at, splits = rest.rpartition("@")
+        if at and path and splits and "/" not in splits:
+            return cls(path, weight, splits)
+        return cls(rest, weight)
 
 
 @dataclass
 class DataConfig:
     sources: list[DataSource] = setting(
         help="an rs-dataset of kind 'captions'; repeat to mix datasets, each sampled in proportion to WEIGHT "
-             "(default 1)", factory=list, flag="--data", metavar="DIR[:WEIGHT]", parse=DataSource.parse,
-        group="run")
-    split: str = setting("train", "dataset split to train on", metavar="SPLIT")
+             "(default 1); @SPLITS trains on those splits of this one (comma-separated, instead of --split)",
+        factory=list, flag="--data", metavar="DIR[@SPLITS][:WEIGHT]", parse=DataSource.parse, group="run")
+    split: str = setting("train", "dataset split(s) to train on, comma-separated, e.g. train,val,test: a "
+                         "dataset's splits are read as one pool", metavar="SPLIT[,SPLIT...]")
     crop_scale: tuple[float, float] = setting(
         (0.9, 1.0), "random-resized-crop area range; open_clip's default keeps 90-100%, so counts in captions "
         "stay true", metavar=("MIN", "MAX"))
@@ -82,6 +101,10 @@ class DataConfig:
     prefetch_factor: int = setting(4, "micro-batches each loader worker prepares ahead", metavar="N")
     shuffle_window: int = setting(4, "row groups whose rows are shuffled together; a larger window mixes "
                                   "better and costs memory", metavar="N")
+
+    def splits_of(self, source: DataSource) -> list[str]:
+        """The splits of ``source`` to train on: its own ``@SPLITS``, else ``split``."""
+        return parse_splits(source.split if source.split is not None else self.split)
 
 
 @dataclass
@@ -180,6 +203,7 @@ class TrainConfig:
         for s in d.sources:
             if s.weight <= 0:
                 raise ConfigError(f"dataset weight must be > 0, got {s.weight} for {s.path}")
+            d.splits_of(s)
         if self.checkpoint_every < 1 or self.keep < 1 or self.log_every < 1:
             raise ConfigError("checkpoint_every, keep and log_every must be >= 1")
         return self

@@ -73,18 +73,22 @@ def plan(run: TrainConfig) -> dict[str, Any]:
     """Open every dataset (errors name the bad one) and work out the run's length and provenance."""
     from .data import open_caption_dataset
 
-    datasets = [open_caption_dataset(s.path, run.data.split) for s in run.data.sources]
-    rows = sum(ds.num_rows(run.data.split) for ds in datasets)
+    splits = [run.data.splits_of(s) for s in run.data.sources]
+    datasets = [open_caption_dataset(s.path, sp) for s, sp in zip(run.data.sources, splits)]
+    rows_of = [sum(ds.num_rows(split) for split in sp) for ds, sp in zip(datasets, splits)]
+    rows = sum(rows_of)
     steps_per_epoch = max(1, math.ceil(rows / run.optim.batch_size))
     if run.steps is not None:
         total = run.steps
     else:
         total = max(1, math.ceil((run.epochs if run.epochs is not None else 1.0) * steps_per_epoch))
-    sources = [{"name": ds.name, "path": str(ds.path), "manifest_sha256": ds.manifest_sha256(),
-                "rows": ds.num_rows(run.data.split), "weight": s.weight}
-               for ds, s in zip(datasets, run.data.sources)]
+    sources = [{"name": ds.name, "path": str(ds.path), "manifest_sha256": ds.manifest_sha256(), "splits": sp,
+                "rows": n, "weight": s.weight}
+               for ds, s, sp, n in zip(datasets, run.data.sources, splits, rows_of)]
     info: dict[str, Any] = {"name": "+".join(s["name"] for s in sources),
                             "manifest_sha256": sources[0]["manifest_sha256"] if len(sources) == 1 else None}
+    if len(sources) == 1:
+        info["splits"] = splits[0]
     if len(sources) > 1:
         info["sources"] = sources
     return {"rows": rows, "steps_per_epoch": steps_per_epoch, "total_steps": total, "dataset_info": info}

@@ -15,7 +15,18 @@ from typing import Any
 
 from ..classnames import DOTA, DOTA_CLASSES, check_class
 from ..types import BadInput, Box, Sample
-from .base import Reader, ReaderInfo, parse_float, register
+from .base import (
+    DROP_DIFFICULT,
+    EXTRA_CLASSES,
+    REQUIRE_IMAGES,
+    Option,
+    Reader,
+    ReaderInfo,
+    parse_float,
+    register,
+    source_option,
+    split_option,
+)
 from .files import SPLITS, index_images, read_text
 
 
@@ -58,14 +69,11 @@ def parse_labeltxt(text: str, path: Path, *, drop_difficult: bool = False, table
 
 @register
 class DotaReader(Reader):
-    """DOTA ``images/`` + ``labelTxt/``.
+    """DOTA ``images/`` + ``labelTxt/`` (options: :attr:`OPTIONS`).
 
-    Options: ``image_dir`` ("images"), ``label_dir`` ("labelTxt"; e.g. "labelTxt-v1.5"),
-    ``drop_difficult`` (False), ``split`` ("train": the split of a flat root; a root holding
-    ``train/``, ``val/``, ``test/`` folders gets each folder's name), ``source`` ("dota"),
-    ``require_images`` (True; False parses labels whose images are absent, for checking labels only),
-    ``extra_classes`` (names beyond DOTA v1.0-v2.0's 18 classes, for extended label sets).
-    A label file without an image, or an image without a label file, is a BadInput for that item.
+    A flat root is one split (``split``); a root holding ``train/``, ``val/``, ``test/`` folders gets each
+    folder's name. A label file without an image, or an image without a label file, is a BadInput for that
+    item. A class outside DOTA v1.0-v2.0's 18 is BadInput naming the file and line (``extra_classes``).
     """
 
     info = ReaderInfo(
@@ -77,13 +85,21 @@ class DotaReader(Reader):
         url="https://captain-whu.github.io/DOTA/",
         kind="captions",
     )
+    OPTIONS = (
+        Option("image_dir", "images", "image folder below the root (or below each split folder)"),
+        Option("label_dir", "labelTxt", "label folder, e.g. labelTxt-v1.5"),
+        DROP_DIFFICULT,
+        split_option("train", " of a flat root (split folders keep their own names)"),
+        source_option("dota"),
+        REQUIRE_IMAGES,
+        EXTRA_CLASSES,
+    )
     CLASSES = DOTA_CLASSES
 
     def _roots(self) -> list[tuple[Path, str]]:
-        image_dir = self.options.get("image_dir", "images")
-        label_dir = self.options.get("label_dir", "labelTxt")
+        image_dir, label_dir = self.options["image_dir"], self.options["label_dir"]
         if (self.root / label_dir).is_dir() or (self.root / image_dir).is_dir():
-            return [(self.root, self.options.get("split", "train"))]
+            return [(self.root, self.options["split"])]
         nested = [(self.root / s, s) for s in SPLITS
                   if (self.root / s / label_dir).is_dir() or (self.root / s / image_dir).is_dir()]
         if not nested:
@@ -91,8 +107,7 @@ class DotaReader(Reader):
         return nested
 
     def items(self) -> list[tuple[str, str, str | None, str | None]]:
-        image_dir = self.options.get("image_dir", "images")
-        label_dir = self.options.get("label_dir", "labelTxt")
+        image_dir, label_dir = self.options["image_dir"], self.options["label_dir"]
         out = []
         for base, split in self._roots():
             labels = {p.stem: p for p in (base / label_dir).glob("*.txt")} if (base / label_dir).is_dir() else {}
@@ -106,16 +121,15 @@ class DotaReader(Reader):
 
     def read(self, item: tuple[str, str, str | None, str | None]) -> Sample:
         stem, split, label, image = item
-        label_dir = self.options.get("label_dir", "labelTxt")
         if label is None:
-            raise BadInput(image, f"image has no label file {label_dir}/{stem}.txt")
+            raise BadInput(image, f"image has no label file {self.options['label_dir']}/{stem}.txt")
         label_path = self.source_file(label)
-        if image is None and self.options.get("require_images", True):
-            raise BadInput(label_path, f"label file has no image {self.options.get('image_dir', 'images')}/{stem}.*")
+        if image is None and self.options["require_images"]:
+            raise BadInput(label_path, f"label file has no image {self.options['image_dir']}/{stem}.*")
         boxes, header = parse_labeltxt(read_text(label_path), label_path,
-                                       drop_difficult=self.options.get("drop_difficult", False), table=DOTA,
+                                       drop_difficult=self.options["drop_difficult"], table=DOTA,
                                        classes=self.classes)
-        source = self.options.get("source", "dota")
+        source = self.options["source"]
         return Sample(
             image_id=f"{source}/{stem}",
             source=source,

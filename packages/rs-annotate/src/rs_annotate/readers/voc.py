@@ -24,7 +24,18 @@ from xml.parsers import expat
 
 from ..classnames import DIOR, DIOR_CLASSES, HRRSD, HRRSD_CLASSES, RSOD, RSOD_CLASSES, check_class
 from ..types import BadInput, Box, Sample
-from .base import Reader, ReaderInfo, parse_float, register
+from .base import (
+    DROP_DIFFICULT,
+    EXTRA_CLASSES,
+    REQUIRE_IMAGES,
+    Option,
+    Reader,
+    ReaderInfo,
+    parse_float,
+    register,
+    source_option,
+    split_option,
+)
 from .files import IMAGE_SUFFIXES, SPLITS, read_bytes, read_text
 
 _CORNERS = ("x_left_top", "y_left_top", "x_right_top", "y_right_top",
@@ -129,6 +140,12 @@ def parse_voc(doc: XmlDoc, *, table: dict[str, str] | None = None, drop_difficul
     return boxes, size
 
 
+ANNOTATIONS = Option("annotations", ("Annotations",), "folder glob(s) below the root holding the XML files; "
+                     "the first pattern with XML files wins")
+IMAGES = Option("images", ("JPEGImages",), "folder glob(s) searched for each XML's image, by stem or by its "
+                "<filename>")
+
+
 def _dirs(root: Path, patterns: tuple[str, ...] | list[str]) -> list[Path]:
     out: list[Path] = []
     for pattern in patterns:
@@ -138,16 +155,12 @@ def _dirs(root: Path, patterns: tuple[str, ...] | list[str]) -> list[Path]:
 
 @register
 class VocReader(Reader):
-    """Generic Pascal-VOC layout; the dataset presets below only change the defaults.
+    """Generic Pascal-VOC layout; the dataset presets below only change the option defaults (:attr:`OPTIONS`).
 
-    Options: ``annotations`` (folder glob(s) relative to the root holding the XML files; the first
-    pattern with XML files wins), ``images`` (folder glob(s) searched for each XML's image, by stem or
-    by its ``<filename>``), ``split`` (split when the dataset states none: "train"),
-    ``drop_difficult`` (False), ``source``, ``require_images`` (True; False parses XML whose images are
-    absent, for checking labels only), ``extra_classes`` (names beyond a preset's published classes: DIOR's
-    20, HRRSD's 13, RSOD's 4; the generic reader accepts any name). Splits come from ``ImageSets/Main/{train,val,test}.txt`` when
-    present, else "test" for files in a folder named ``*test*``. An image without XML, or XML without an
-    image, is a BadInput for that item.
+    Splits come from ``ImageSets/Main/{train,val,test}.txt`` when present, else "test" for files in a
+    folder named ``*test*``, else ``split``. An image without XML, or XML without an image, is a BadInput
+    for that item. The presets with a published class list (DIOR's 20, HRRSD's 13, RSOD's 4) refuse other
+    class names, naming the file and line (``extra_classes`` admits more); the generic reader accepts any.
     """
 
     info = ReaderInfo(
@@ -158,26 +171,28 @@ class VocReader(Reader):
         url="http://host.robots.ox.ac.uk/pascal/VOC/",
         kind="captions",
     )
-    ANNOTATIONS: ClassVar[tuple[str, ...]] = ("Annotations",)
-    IMAGES: ClassVar[tuple[str, ...]] = ("JPEGImages",)
+    OPTIONS = (
+        ANNOTATIONS,
+        IMAGES,
+        split_option("train", " when the dataset states none (no ImageSets list, no *test* folder)"),
+        DROP_DIFFICULT,
+        source_option("voc"),
+        REQUIRE_IMAGES,
+    )
     TABLE: ClassVar[dict[str, str] | None] = None
-    SOURCE: ClassVar[str] = "voc"
     SPLIT_LISTS: ClassVar[tuple[tuple[str, str], ...]] = tuple(
         (f"ImageSets/Main/{s}.txt", s) for s in SPLITS)
 
-    def _option_globs(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = self.options.get(key)
-        if value is None:
-            return default
+    def _option_globs(self, key: str) -> tuple[str, ...]:
+        value = self.options[key]
         return (value,) if isinstance(value, str) else tuple(value)
 
     def _annotation_dirs(self) -> list[Path]:
-        for pattern in self._option_globs("annotations", self.ANNOTATIONS):
+        for pattern in self._option_globs("annotations"):
             dirs = [d for d in _dirs(self.root, [pattern]) if any(d.glob("*.xml"))]
             if dirs:
                 return dirs
-        raise BadInput(self.root, "no annotation XML found (looked in "
-                                  f"{', '.join(self._option_globs('annotations', self.ANNOTATIONS))})")
+        raise BadInput(self.root, f"no annotation XML found (looked in {', '.join(self._option_globs('annotations'))})")
 
     def _split_table(self, ann_dirs: list[Path]) -> dict[str, str]:
         table: dict[str, str] = {}
@@ -191,7 +206,7 @@ class VocReader(Reader):
 
     def items(self) -> list[tuple[str, str, str | None, list[str]]]:
         ann_dirs = self._annotation_dirs()
-        image_dirs = _dirs(self.root, self._option_globs("images", self.IMAGES))
+        image_dirs = _dirs(self.root, self._option_globs("images"))
         xmls: dict[str, Path] = {}
         for d in ann_dirs:
             for p in sorted(d.glob("*.xml")):
@@ -202,7 +217,7 @@ class VocReader(Reader):
                 if p.suffix.lower() in IMAGE_SUFFIXES:
                     images.setdefault(p.stem, p)
         splits = self._split_table(ann_dirs)
-        default = self.options.get("split", "train")
+        default = self.options["split"]
         out = []
         for stem in sorted(xmls.keys() | images.keys()):
             image = images.get(stem)
@@ -214,7 +229,7 @@ class VocReader(Reader):
 
     def parse(self, doc: XmlDoc) -> tuple[list[Box], tuple[int, int] | None, dict[str, Any]]:
         """Boxes, stated size and extra meta of one annotation file."""
-        boxes, size = parse_voc(doc, table=self.TABLE, drop_difficult=self.options.get("drop_difficult", False),
+        boxes, size = parse_voc(doc, table=self.TABLE, drop_difficult=self.options["drop_difficult"],
                                 classes=self.classes)
         return boxes, size, {}
 
@@ -230,10 +245,10 @@ class VocReader(Reader):
         doc = XmlDoc(path)
         boxes, size, meta = self.parse(doc)
         image = self._find_image(doc, candidates)
-        if image is None and self.options.get("require_images", True):
+        if image is None and self.options["require_images"]:
             raise BadInput(path, f"no image for this annotation ({stem}.* or the file it names) in "
-                                 f"{', '.join(self._option_globs('images', self.IMAGES))}")
-        source = self.options.get("source", self.SOURCE)
+                                 f"{', '.join(self._option_globs('images'))}")
+        source = self.options["source"]
         return Sample(image_id=f"{source}/{stem}", source=source, image_path=image, boxes=boxes, split=split,
                       size=size, meta={"file": path.relative_to(self.root).as_posix(), **meta})
 
@@ -261,11 +276,15 @@ class DiorReader(VocReader):
         url="https://gcheng-nwpu.github.io/#Datasets",
         kind="captions",
     )
-    ANNOTATIONS = ("Annotations/Horizontal Bounding Boxes", "Annotations", "Annotations/Oriented Bounding Boxes")
-    IMAGES = ("JPEGImages-trainval", "JPEGImages-test", "JPEGImages", "JPEGImage")
+    OPTIONS = (
+        ANNOTATIONS.defaulting_to(
+            ("Annotations/Horizontal Bounding Boxes", "Annotations", "Annotations/Oriented Bounding Boxes")),
+        IMAGES.defaulting_to(("JPEGImages-trainval", "JPEGImages-test", "JPEGImages", "JPEGImage")),
+        source_option("dior"),
+        EXTRA_CLASSES,
+    )
     TABLE = DIOR
     CLASSES = DIOR_CLASSES
-    SOURCE = "dior"
 
 
 @register
@@ -280,7 +299,7 @@ class DiorRReader(DiorReader):
         url="https://gcheng-nwpu.github.io/#Datasets",
         kind="captions",
     )
-    ANNOTATIONS = ("Annotations/Oriented Bounding Boxes",)
+    OPTIONS = (ANNOTATIONS.defaulting_to(("Annotations/Oriented Bounding Boxes",)),)
 
 
 @register
@@ -295,11 +314,14 @@ class HrrsdReader(VocReader):
         url="https://github.com/CrazyStoneonRoad/TGRS-HRRSD-Dataset",
         kind="captions",
     )
-    ANNOTATIONS = ("OPT2017/Annotations", "Annotations")
-    IMAGES = ("OPT2017/JPEGImages", "JPEGImages")
+    OPTIONS = (
+        ANNOTATIONS.defaulting_to(("OPT2017/Annotations", "Annotations")),
+        IMAGES.defaulting_to(("OPT2017/JPEGImages", "JPEGImages")),
+        source_option("hrrsd"),
+        EXTRA_CLASSES,
+    )
     TABLE = HRRSD
     CLASSES = HRRSD_CLASSES
-    SOURCE = "hrrsd"
 
 
 @register
@@ -314,9 +336,12 @@ class RsodReader(VocReader):
         url="https://github.com/RSIA-LIESMARS-WHU/RSOD-Dataset-",
         kind="captions",
     )
-    ANNOTATIONS = ("*/Annotation/xml", "*/Annotations")
-    IMAGES = ("*/JPEGImages",)
+    OPTIONS = (
+        ANNOTATIONS.defaulting_to(("*/Annotation/xml", "*/Annotations")),
+        IMAGES.defaulting_to(("*/JPEGImages",)),
+        source_option("rsod"),
+        EXTRA_CLASSES,
+    )
     TABLE = RSOD
     CLASSES = RSOD_CLASSES
-    SOURCE = "rsod"
 

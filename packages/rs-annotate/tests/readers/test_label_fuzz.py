@@ -41,10 +41,11 @@ def boxes_ok(boxes: list[Box]) -> None:
 
 
 def _dota(path: Path) -> None:
-    boxes, header = parse_labeltxt(read_text(path), path, table=DOTA, classes=DOTA_CLASSES)
+    labels = parse_labeltxt(read_text(path), path)
+    boxes = labels.boxes(table=DOTA, classes=DOTA_CLASSES)
     boxes_ok(boxes)
     assert {b.label for b in boxes} <= DOTA_CLASSES
-    assert header.get("gsd") is None or math.isfinite(header["gsd"])
+    assert labels.gsd is None or (math.isfinite(labels.gsd) and labels.gsd > 0)
 
 
 def _voc(path: Path) -> None:

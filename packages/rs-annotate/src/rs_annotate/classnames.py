@@ -3,8 +3,9 @@
 Sources spell classes in their own ways: ``small-vehicle`` (DOTA), ``baseballfield`` and
 ``Expressway-toll-station`` (DIOR), ``Ground_Track_Field`` (iSAID), ``T junction`` (HRRSD). A caption
 should say "small vehicle", "baseball field", "expressway toll station", "ground track field",
-"t junction". :func:`normalize` looks the raw name up in a per-source table first (for words a source
-glued together, which no generic rule can split), then applies the generic rules.
+"t junction". The rule is :func:`rs_formats.wording.class_phrase` (one rule for every package);
+this module holds the per-source tables it looks up first (for words a source glued together, which no
+generic rule can split).
 
 The words themselves are kept as the source says: DOTA's "plane" stays "plane", DIOR's "airplane"
 stays "airplane", DIOR's "vehicle" stays "vehicle". Merging synonyms across sources is a policy decision
@@ -18,9 +19,10 @@ more names for datasets that extend a source (:func:`published_classes`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from rs_formats.wording import class_phrase
 
 from .types import BadInput
 
@@ -68,33 +70,8 @@ RSOD_CLASSES = frozenset({"aircraft", "oil tank", "overpass", "playground"})
 #: The Stanford Drone Dataset's 6 agent labels.
 SDD_CLASSES = frozenset({"pedestrian", "biker", "skater", "cart", "car", "bus"})
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SEPARATORS = re.compile(r"[-_\s]+")
-
-
-def _key(raw: str) -> str:
-    return raw.strip().lower()
-
-
-def normalize(raw: str, table: Mapping[str, str] | None = None) -> str:
-    """``raw`` as a natural lower-case phrase: ``table`` first, then generic rules.
-
-    Table keys match case-insensitively. Generic rules: camelCase is split ("storageTank" ->
-    "storage tank"), hyphens and underscores become spaces, whitespace is collapsed, and the result is
-    lower-cased. An empty name raises ``ValueError``.
-    """
-    if table:
-        hit = table.get(raw)
-        if hit is None:
-            lowered = {_key(k): v for k, v in table.items()}
-            hit = lowered.get(_key(raw))
-        if hit is not None:
-            return hit
-    text = _CAMEL.sub(" ", raw.strip())
-    text = _SEPARATORS.sub(" ", text).strip().lower()
-    if not text:
-        raise ValueError(f"empty class name {raw!r}")
-    return text
+#: The one rule (rs_formats.wording.class_phrase); rs-annotate's readers pass their source's table.
+normalize = class_phrase
 
 
 def published_classes(table: frozenset[str] | None, extra: str | Iterable[str] | None = None) -> frozenset[str] | None:

@@ -105,9 +105,13 @@ def encode_images(
     num_workers: int = 2,
     device: str | torch.device = "cpu",
     progress: bool = True,
+    desc: str | None = None,
 ) -> np.ndarray:
-    """``[N, D]`` normalised image embeddings of a split, in the split's row order."""
-    from tqdm.auto import tqdm
+    """``[N, D]`` normalised image embeddings of a split, in the split's row order.
+
+    ``desc`` labels the progress bar (say which model is embedding); it shows only on a terminal.
+    """
+    from .console import progress as progress_bar
 
     n = dataset.num_rows(split)
     cpu_part, device_part = split_preprocess(preprocess)
@@ -120,7 +124,7 @@ def encode_images(
         prefetch_factor=4 if num_workers else None,
     )
     out: np.ndarray | None = None
-    bar = tqdm(total=n, desc=f"embed images {dataset.name}/{split}", unit="img", disable=not progress)
+    bar = progress_bar(total=n, desc=desc or f"embed images {dataset.name}/{split}", unit="img", enabled=progress)
     for idx, images in loader:
         if isinstance(idx, str):
             raise FormatError(dataset.path, images)
@@ -145,12 +149,13 @@ def encode_texts(
     batch_size: int = 1024,
     device: str | torch.device = "cpu",
     progress: bool = False,
+    desc: str | None = None,
 ) -> np.ndarray:
-    """``[len(texts), D]`` normalised text embeddings."""
-    from tqdm.auto import tqdm
+    """``[len(texts), D]`` normalised text embeddings (``desc`` labels the progress bar)."""
+    from .console import progress as progress_bar
 
     chunks = []
-    for start in tqdm(range(0, len(texts), batch_size), desc="embed texts", disable=not progress):
+    for start in progress_bar(range(0, len(texts), batch_size), desc=desc or "embed texts", enabled=progress):
         tokens = tokenizer(list(texts[start:start + batch_size])).to(device)
         chunks.append(model.encode_text(tokens, normalize=True).float().cpu().numpy())
     if not chunks:

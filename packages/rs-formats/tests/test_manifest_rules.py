@@ -138,10 +138,10 @@ def test_unusable_json_is_one_line(ds, text, pattern):
 def test_a_manifest_that_is_not_a_regular_file_is_never_opened(ds):
     (ds / "manifest.json").unlink()
     os.mkfifo(ds / "manifest.json")  # opening it would block forever
-    _refused(ds, r"is not a regular file")
+    _refused(ds, r"is a FIFO \(named pipe\), not a regular file")
     (ds / "manifest.json").unlink()
     (ds / "manifest.json").symlink_to("/dev/zero")  # reading it would never end
-    _refused(ds, r"is not a regular file")
+    _refused(ds, r"is a character device, not a regular file")
 
 
 def test_a_shard_leaving_the_dataset_through_a_symlink_is_refused(ds, tmp_path):
@@ -168,9 +168,12 @@ def test_a_shard_that_is_not_a_regular_file_is_refused_before_opening(ds, specia
     shard = ds / "data" / SHARD
     shard.unlink()
     {"fifo": os.mkfifo, "directory": os.mkdir, "device": lambda p: p.symlink_to("/dev/zero")}[special](shard)
-    _refused(
-        ds, r"is not a regular file" if special != "device" else "is a symlink to /dev/zero, outside", shard
-    )
+    expected = {
+        "fifo": "is a FIFO",
+        "directory": "is a directory",
+        "device": "is a symlink to /dev/zero, outside",
+    }
+    _refused(ds, expected[special], shard)
 
 
 # -- property-based ---------------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def test_bad_input_names_the_file_and_row(classification, tmp_path):
         reader(root)
 
 
-def test_special_files_are_skipped_and_reported(classification, tmp_path):
+def test_special_files_are_skipped_and_links_out_of_the_source_refused(classification, tmp_path):
     root = tmp_path / "src"
     (root / "data").mkdir(parents=True)
     for shard in (classification / "data").iterdir():
@@ -208,6 +208,12 @@ def test_special_files_are_skipped_and_reported(classification, tmp_path):
     os.mkfifo(root / "data" / "val-00000-of-00001.parquet")  # reading it would block forever
     reader = get_reader("hf-classification")(root)
     assert [str(s) for s in reader.skipped] == [
-        f"{root}/data/val-00000-of-00001.parquet: not a regular file (or a broken link); skipped"
+        f"{root}/data/val-00000-of-00001.parquet: is a FIFO (named pipe), not a regular file; refusing to read it"
     ]
     assert len(reader.items()) == 10 and pq.ParquetFile(reader.files[0]).metadata.num_rows == 3
+
+    (root / "data" / "val-00000-of-00001.parquet").unlink()
+    (root / "data" / "val-00000-of-00001.parquet").symlink_to(next((classification / "data").iterdir()))
+    with pytest.raises(BadInput, match=r"val-00000-of-00001\.parquet: .*outside"):
+        get_reader("hf-classification")(root)
+    assert len(get_reader("hf-classification")(root, follow_symlinks=True).items()) > 10

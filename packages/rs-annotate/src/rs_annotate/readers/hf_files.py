@@ -1,27 +1,26 @@
 """The files of a Hugging Face Parquet dataset on disk, as :mod:`.hf_parquet`'s readers find and read them:
 which files, which split each holds, what their ``huggingface`` metadata declares, one row group at a
-time, and image bytes decoded under the pixel limit. Every failure is a :class:`BadInput` naming the file.
+time, and image bytes decoded under :mod:`rs_formats.images`' source pixel limit. Every failure is a
+:class:`BadInput` naming the file.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import json
 import os
 import re
-import stat
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from PIL import Image
 
-from ..imaging import MAX_PIXELS
+from rs_formats.images import MAX_SOURCE_PIXELS, decode_image
+
 from ..types import BadInput
+from .files import as_bad_input
 
 #: The split words of Hugging Face's file patterns (``datasets.data_files.SPLIT_KEYWORDS``).
 SPLIT_WORDS = (
@@ -42,24 +41,13 @@ _SHARDED = re.compile(r"(?P<split>\w+(\.\w+)*)-\d{5}-of-\d{5}")
 _LEADING_WORD = re.compile(r"[A-Za-z]+")
 
 
-def parquet_files(root: Path, skipped: list[BadInput]) -> list[Path]:
-    """Every ``*.parquet`` below ``root`` (hidden folders and files left out), sorted; those that are not
-    regular files (a FIFO, a broken link) are added to ``skipped`` instead, never opened."""
+def parquet_files(root: Path) -> list[Path]:
+    """Every ``*.parquet`` below ``root``, hidden folders and files left out, sorted (not yet checked to be
+    regular files inside the input: the reader does that)."""
     found = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.endswith(".parquet") or name.startswith("."):
-                continue
-            path = Path(folder) / name
-            try:
-                regular = stat.S_ISREG(os.stat(path).st_mode)
-            except OSError:
-                regular = False
-            if regular:
-                found.append(path)
-            else:
-                skipped.append(BadInput(path, "not a regular file (or a broken link); skipped"))
+        found += [Path(folder) / n for n in files if n.endswith(".parquet") and not n.startswith(".")]
     return sorted(found)
 
 
@@ -115,17 +103,6 @@ def read_row(path: Path, group: int, row: int, columns: tuple[str, ...]) -> dict
 
 
 def decode(data: bytes, where: Path, row: str) -> np.ndarray:
-    """Encoded image bytes as HxWx3 uint8, refusing a header of more than MAX_PIXELS before decoding."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # PIL warns about EXIF and palette oddities; the pixels are fine
-            img = Image.open(io.BytesIO(data))
-            if img.size[0] * img.size[1] > MAX_PIXELS:
-                raise BadInput(
-                    where, f"{row}: a {img.size[0]}x{img.size[1]} image is over {MAX_PIXELS:,} pixels"
-                )
-            return np.asarray(img.convert("RGB"))
-    except BadInput:
-        raise
-    except Exception as exc:  # noqa: BLE001 - PIL's plugins fail in many ways on broken bytes
-        raise BadInput(where, f"{row}: cannot decode image ({type(exc).__name__}: {exc})") from None
+    """Encoded image bytes as HxWx3 uint8; a header over ``MAX_SOURCE_PIXELS`` is refused before decoding."""
+    with as_bad_input():
+        return np.asarray(decode_image(data, limit=MAX_SOURCE_PIXELS, path=where, row=row, mode="RGB"))

@@ -8,9 +8,10 @@ or plain binary), the labels the ``ClassLabel`` column, whose ``names`` are the 
 
 Rules (decisions the Hub's format leaves to us):
 
-- Files: every ``*.parquet`` below ROOT in sorted path order, hidden folders (``.cache``) skipped; files
-  may be symlinks (a snapshot of the Hub cache links into its blobs). Anything that is not a regular file
-  is skipped and reported.
+- Files: every ``*.parquet`` below ROOT in sorted path order, hidden folders (``.cache``) skipped. As
+  for every reader, a file whose symlinks lead out of ROOT is refused unless ``follow_symlinks`` (a
+  snapshot folder of the Hub cache links into the cache's blobs: pass it there; a ``--local-dir``
+  download holds real files). Anything that is not a regular file is skipped and reported, never opened.
 - Split of a file: ``split=NAME`` puts every file there; else ``<split>-NNNNN-of-MMMMM.parquet`` names it
   (what ``push_to_hub`` writes); else the nearest of the file name's leading word and its folders that is
   a split word of Hugging Face's (train, training, validation, valid, val, dev, test, testing, eval,
@@ -40,6 +41,7 @@ import pyarrow as pa
 
 from ..types import BadInput, Sample
 from .base import Option, Reader, source_option, split_option
+from .files import regular_file
 from .hf_files import SPLIT_NAME, decode, file_split, hf_features, metadata, parquet_files, read_row
 
 #: One item: (file index, row group, row within the group, split, position within the split).
@@ -67,7 +69,7 @@ class HFParquetReader(Reader):
         self.files: list[Path] = []
         self._items: list[Item] = []
         positions: dict[str, int] = {}
-        for path in parquet_files(self.root, self.skipped):
+        for path in self._files():
             split = file_split(path.relative_to(self.root), forced)
             if split is None or not SPLIT_NAME.fullmatch(split):
                 raise BadInput(
@@ -82,6 +84,18 @@ class HFParquetReader(Reader):
                     self._items.append((len(self.files), group, row, split, positions.get(split, 0)))
                     positions[split] = positions.get(split, 0) + 1
             self.files.append(path)
+
+    def _files(self) -> list[Path]:
+        """The Parquet files below ROOT that lie inside it (or that ``follow_symlinks`` lets links reach);
+        a FIFO, a device or a broken link named ``*.parquet`` is skipped and reported, never opened."""
+        found = []
+        for path in parquet_files(self.root):
+            self.source_file(path)
+            try:
+                found.append(regular_file(path))
+            except BadInput as exc:
+                self.skipped.append(exc)
+        return found
 
     def _column(
         self, path: Path, schema: pa.Schema, features: dict[str, Any], option: str, type_: str

@@ -1,27 +1,24 @@
 """Reading and validating an ``rs-dataset``'s ``manifest.json``: the first thing every reader checks.
 
-A manifest may come from anyone, so every value is checked for its type before it is used: whatever the
-file holds (bytes that are not JSON, JSON nested thousands deep, a number where a string belongs), the
+A manifest may come from anyone, so it is read as every user file is (:mod:`rs_formats.inputs`: a regular
+file, UTF-8, JSON of bounded depth) and every value is checked for its type before it is used: whatever
+the file holds (bytes that are not JSON, JSON nested thousands deep, a number where a string belongs), the
 outcome is a valid manifest or one :class:`FormatError` naming ``manifest.json``, never a traceback from
 here or from a consumer that trusts a field later. Shard names follow :mod:`.shards`' rules.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import stat
 from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
+from ..inputs import read_json
 from .schema import DATASET_FORMAT, KINDS, MANIFEST, READABLE_VERSIONS
 from .shards import name_problem, split_names_problem
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-#: Deepest nesting of arrays and objects accepted (a manifest nests five deep): deeper values would make
-#: whatever walks them later (``rs-formats info`` printing ``stats``) hit Python's recursion limit.
-MAX_DEPTH = 64
 
 
 def _what(value: Any) -> str:
@@ -37,42 +34,10 @@ def _is_int(value: Any) -> bool:
 
 
 def _load(mpath: Path) -> Any:
-    try:
-        mode = mpath.stat().st_mode
-    except FileNotFoundError:
-        raise FormatError(mpath, "missing: this directory is not an rs-dataset (no manifest.json)") from None
-    except OSError as exc:
-        raise FormatError(mpath, f"cannot be read: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(mode):
-        raise FormatError(mpath, "is not a regular file (a FIFO, a device or a directory); refusing to read it")
-    too_deep = FormatError(mpath, f"JSON nested more than {MAX_DEPTH} levels deep; not a manifest")
-    try:
-        value = json.loads(mpath.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise FormatError(mpath, f"cannot be read: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise FormatError(mpath, f"not valid JSON ({exc.msg}, column {exc.colno})", line=exc.lineno) from None
-    except UnicodeDecodeError:
-        raise FormatError(mpath, "not UTF-8 text") from None
-    except ValueError as exc:  # e.g. an integer of more digits than Python converts
-        raise FormatError(mpath, f"not a usable JSON value ({exc})") from None
-    except RecursionError:  # the parser itself gave up, thousands of levels down
-        raise too_deep from None
-    if _depth(value) > MAX_DEPTH:
-        raise too_deep
-    return value
-
-
-def _depth(value: Any) -> int:
-    """How deeply arrays and objects nest in a JSON value, without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            if depth <= MAX_DEPTH:
-                stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
+    """The manifest's JSON value: a regular UTF-8 file of bounded depth (:mod:`rs_formats.inputs`' rules)."""
+    if not mpath.exists() and not mpath.is_symlink():
+        raise FormatError(mpath, "missing: this directory is not an rs-dataset (no manifest.json)")
+    return read_json(mpath)
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:

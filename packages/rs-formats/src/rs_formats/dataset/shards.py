@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from pathlib import Path
 
 from ..errors import FormatError
+from ..inputs import check_regular
 from .schema import DATA_DIR
 
 #: A split name: what Hugging Face ``datasets`` accepts (its ``_split_re``), so that it appears there too.
@@ -69,20 +69,11 @@ def split_names_problem(split: str, shards: list[str], version: int) -> str | No
 
 def shard_path(root: Path, version: int, name: str, manifest: Path) -> Path:
     """The path of a listed shard after the containment rules, or FormatError naming it."""
-    folder = shard_dir(root, version)
-    path = folder / name
-    try:
-        real = path.resolve()
-        inside = real.is_relative_to(root.resolve())
-        mode = os.stat(real).st_mode if inside else 0
-    except FileNotFoundError:
-        raise FormatError(path, f"missing: listed in {manifest} but not on disk") from None
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
-        raise FormatError(path, f"cannot be read: {exc}") from None
-    if not inside:
+    path = shard_dir(root, version) / name
+    if not path.exists() and not path.is_symlink():
+        raise FormatError(path, f"missing: listed in {manifest} but not on disk")
+    real = os.path.realpath(path)
+    if os.path.commonpath([real, os.path.realpath(root)]) != os.path.realpath(root):
         raise FormatError(path, f"is a symlink to {real}, outside the dataset directory; refusing it")
-    if not stat.S_ISREG(mode):
-        raise FormatError(
-            path, "is not a regular file (a FIFO, a device or a directory); refusing to read it"
-        )
+    check_regular(path)  # a FIFO or a device is never opened
     return path

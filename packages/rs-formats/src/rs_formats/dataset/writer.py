@@ -69,7 +69,7 @@ class DatasetWriter:
         self.overwrite = overwrite
         self._schema = stored_schema(DATASET_VERSION, self.class_names)
         self._tmp = staging_dir(self.out_dir)
-        (self._tmp / DATA_DIR).mkdir()
+        (self._tmp / DATA_DIR).mkdir(exist_ok=True)
         self._buffers: dict[str, list[dict[str, Any]]] = {}
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._shard_bytes: dict[str, int] = {}

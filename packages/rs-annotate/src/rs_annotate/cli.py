@@ -98,7 +98,7 @@ def _inputs_and_output(args: argparse.Namespace) -> tuple[list[str], str]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Turn remote-sensing labels into image-caption datasets "
-                                                       "(rs-dataset v1), RemoteCLIP-style.")
+                                                       "(rs-dataset), RemoteCLIP-style.")
     console.add_version(p, PROG, __version__)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = console.common_flags()

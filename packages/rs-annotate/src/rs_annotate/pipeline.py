@@ -1,4 +1,4 @@
-"""``convert``: one source dataset on disk to an rs-dataset v1, in parallel, deterministically.
+"""``convert``: one source dataset on disk to an rs-dataset, in parallel, deterministically.
 
 The parent lists the reader's items; worker processes (:mod:`.workers`) turn each item into rows
 (:mod:`.sample_rows`: read labels, decode, check boxes, tile, resize, re-encode, caption, hash); the

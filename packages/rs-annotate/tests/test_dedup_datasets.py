@@ -27,9 +27,19 @@ def write(path, rows_by_split, name):
     with DatasetWriter(path, name=name, kind="captions", row_group_rows=16) as w:
         for split, rows in rows_by_split.items():
             for image_id, h, size in rows:
-                w.write({"image_id": image_id, "source": name, "image": tiny_jpeg(len(image_id)), "width": 8,
-                         "height": 8, "captions": ["c"] * 5, "phash": h,
-                         "meta": json.dumps({"original_size": [size, size]})}, split=split)
+                w.write(
+                    {
+                        "image_id": image_id,
+                        "source": name,
+                        "image": tiny_jpeg(len(image_id)),
+                        "width": 8,
+                        "height": 8,
+                        "captions": ["c"] * 5,
+                        "phash": h,
+                        "meta": json.dumps({"original_size": [size, size]}),
+                    },
+                    split=split,
+                )
         w.add_source(name, n_images=sum(len(rows) for rows in rows_by_split.values()))
     return path
 
@@ -45,11 +55,18 @@ def corpus(tmp_path_factory):
         h[k + 2] = h[k] if k % 2 else h[k] ^ (1 << int(rng.integers(64)))
     sizes = rng.integers(50, 500, len(h)).tolist()
     root = tmp_path_factory.mktemp("dedup")
-    a = write(root / "a", {"train": [(f"a/{i:03d}", h[i], sizes[i]) for i in range(0, 200, 2)],
-                           "val": [(f"a/v{i:03d}", h[i], sizes[i]) for i in range(1, 80, 4)]}, "a")
+    a = write(
+        root / "a",
+        {
+            "train": [(f"a/{i:03d}", h[i], sizes[i]) for i in range(0, 200, 2)],
+            "val": [(f"a/v{i:03d}", h[i], sizes[i]) for i in range(1, 80, 4)],
+        },
+        "a",
+    )
     b = write(root / "b", {"train": [(f"b/{i:03d}", h[i], sizes[i]) for i in range(3, 200, 4)]}, "b")
-    test = write(root / "t", {"test": [("t/0", h[30] ^ 1, 10), ("t/1", h[91], 10)],
-                              "train": [("t/2", h[10], 10)]}, "t")
+    test = write(
+        root / "t", {"test": [("t/0", h[30] ^ 1, 10), ("t/1", h[91], 10)], "train": [("t/2", h[10], 10)]}, "t"
+    )
     return a, b, test
 
 
@@ -63,8 +80,10 @@ def brute_force(paths, against, keep, threshold=2):
                 rows.append({**r, "d": d, "split": split, "pixels": size[0] * size[1]})
     tests = [r for p in against for s in ["test"] for r in open_dataset(p).read_table(s).to_pylist()]
     dirty = {r["image_id"] for r in rows if any(hamming(r["phash"], t["phash"]) < threshold for t in tests)}
-    order = sorted((r for r in rows if r["image_id"] not in dirty),
-                   key=lambda r: (r["d"], SPLIT_PRIORITY.get(r["split"], 2), r["image_id"]))
+    order = sorted(
+        (r for r in rows if r["image_id"] not in dirty),
+        key=lambda r: (r["d"], SPLIT_PRIORITY.get(r["split"], 2), r["image_id"]),
+    )
     if keep == "largest":
         order = sorted(order, key=lambda r: -r["pixels"])
     kept = []
@@ -103,8 +122,12 @@ def test_dedup_reads_hashes_row_group_by_row_group(corpus, tmp_path, monkeypatch
     a, b, test = corpus
     dedup([a, b], tmp_path / "out", against=[test])
     assert all(cols for *_, cols in reads) and not any("image" in cols for *_, cols in reads)
-    groups = {(p.name, s, g) for p in (a, b, test) for s in open_dataset(p).splits
-              for g in range(len(open_dataset(p).row_groups(s)))}
+    groups = {
+        (p.name, s, g)
+        for p in (a, b, test)
+        for s in open_dataset(p).splits
+        for g in range(len(open_dataset(p).row_groups(s)))
+    }
     assert {r[:3] for r in reads if r[3] == ("phash", "source")} == groups
     looked_up = [r for r in reads if "image_id" in r[3]]
     assert looked_up and len(looked_up) <= 3 * len(groups)  # at most a few lookups per row group
@@ -114,8 +137,17 @@ def test_rows_without_a_hash_are_hashed_from_their_image(tmp_path):
     img = tiny_jpeg(1)
     with DatasetWriter(tmp_path / "old", name="old", kind="captions") as w:
         for i in range(3):
-            w.write({"image_id": f"old/{i}", "source": "old", "image": img, "width": 8, "height": 8,
-                     "captions": ["c"] * 5, "phash": None})
+            w.write(
+                {
+                    "image_id": f"old/{i}",
+                    "source": "old",
+                    "image": img,
+                    "width": 8,
+                    "height": 8,
+                    "captions": ["c"] * 5,
+                    "phash": None,
+                }
+            )
     report = dedup([tmp_path / "old"], tmp_path / "out")
     assert report["rows_out"] == 1 and report["removed_duplicates"] == 2
 
@@ -147,6 +179,10 @@ def test_cross_matches_equal_brute_force(threshold):
         bits = rng.choice(64, int(rng.integers(0, threshold + 1)), replace=False)
         train[k] = test[k % 20] ^ np.uint64(sum(1 << int(b) for b in bits))
     test[70:75] = test[0]
-    expected = [[i, j, hamming(a, b)] for i, a in enumerate(train) for j, b in enumerate(test)
-                if hamming(a, b) < threshold]
+    expected = [
+        [i, j, hamming(a, b)]
+        for i, a in enumerate(train)
+        for j, b in enumerate(test)
+        if hamming(a, b) < threshold
+    ]
     assert cross_matches(train, test, threshold).tolist() == expected

@@ -96,14 +96,16 @@ class HashTable:
                 g = int(group_of[c])
                 table = ds.read_row_group(part.split, g, columns=list(columns))
                 picked = table.take(idx[c:e] - part.group_offsets[g]).to_pylist()
-                for k, i, row in zip(order[a + c:a + e].tolist(), idx[c:e].tolist(), picked):
+                for k, i, row in zip(order[a + c : a + e].tolist(), idx[c:e].tolist(), picked):
                     out[k] = {**row, "dataset": part.dataset, "split": part.split, "index": i}
         return out
 
 
 def _runs(sorted_keys: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) of each run of equal values in a sorted array."""
-    bounds = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1], True]) if sorted_keys.size else []
+    bounds = (
+        np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1], True]) if sorted_keys.size else []
+    )
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist())) if len(bounds) else []
 
 
@@ -120,5 +122,6 @@ def _image_hash(ds: Dataset, part: Part, index: int, row: dict[str, Any]) -> int
     try:
         return phash(Image.open(io.BytesIO(row["image"])).convert("RGB"))
     except (OSError, ValueError, SyntaxError) as exc:
-        raise FormatError(ds.path, f"{part.split} row {index} ({row['image_id']}): image does not "
-                                   f"decode: {exc}") from None
+        raise FormatError(
+            ds.path, f"{part.split} row {index} ({row['image_id']}): image does not decode: {exc}"
+        ) from None

@@ -18,8 +18,7 @@ from typing import Any
 
 from .options import ConvertOptions
 from .readers.base import Reader
-from .sample_rows import convert_sample
-from .types import BadInput
+from .sample_rows import convert_item
 
 #: What each worker process (or this process, with one worker) converts with.
 _STATE: dict[str, Any] = {}
@@ -35,11 +34,7 @@ def _init_worker(reader: Reader, opts: ConvertOptions, kind: str) -> None:
 
 
 def _work(item: Any) -> tuple[str, Any]:
-    reader, opts, kind = _STATE["reader"], _STATE["opts"], _STATE["kind"]
-    try:
-        return "ok", convert_sample(reader.read(item), opts, kind)
-    except BadInput as exc:
-        return "bad", exc
+    return convert_item(_STATE["reader"], item, _STATE["opts"], _STATE["kind"])
 
 
 def _work_chunk(items: Sequence[Any]) -> list[tuple[str, Any]]:

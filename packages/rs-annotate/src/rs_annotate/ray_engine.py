@@ -5,9 +5,8 @@ Decisions:
 
 * The driver lists the reader's items (as the local engine does) and hands them to Ray Data in chunks,
   pickled (the items are the reader's own picklable work items, made in this process): one chunk is one
-  block and one task, of ``chunksize`` items (more when a source has so many items that there would be
-  over :data:`MAX_BLOCKS` blocks). Each task takes one CPU; at most ``workers`` run at once (default: all
-  the cluster's CPUs). Ray Data streams with backpressure and ``preserve_order``, so memory is bounded by
+  block and one task (:func:`task_size`). Each task takes one CPU; at most ``workers`` run at once
+  (default: all the cluster's CPUs). Ray Data streams with backpressure and ``preserve_order``, so memory is bounded by
   the blocks in flight and the rows reach the driver in item order: the dataset is the local engine's,
   row for row (shards may be cut elsewhere).
 * Each item's result travels back as data, as with the local pool: ("ok", SampleRows) or ("bad",
@@ -65,6 +64,9 @@ log = logging.getLogger(__name__)
 
 #: At most this many blocks (tasks) per conversion: each is an object in Ray's store and a task to schedule.
 MAX_BLOCKS = 20_000
+#: Aim for this many tasks per CPU, each of at most :data:`TASK_ITEMS` items (unless MAX_BLOCKS needs more).
+TASKS_PER_CPU = 8
+TASK_ITEMS = 64
 _LOST = (WorkerCrashedError, NodeDiedError, ObjectLostError, OutOfMemoryError, LocalRayletDiedError)
 
 
@@ -103,13 +105,16 @@ def results(
 
 
 def _dataset(reader: Reader, items: Sequence[Any], opts: ConvertOptions, kind: str) -> ray.data.Dataset:
-    size = max(opts.chunksize, 1, math.ceil(len(items) / MAX_BLOCKS))
+    size = task_size(len(items), opts.workers or int(ray.cluster_resources().get("CPU", 1)), opts.chunksize)
     chunks = [
         {"first": i, "chunk": pickle.dumps(list(items[i : i + size]))} for i in range(0, len(items), size)
     ]
     data = ray.data.from_items(chunks, override_num_blocks=len(chunks))
     data.context.execution_options.preserve_order = True
     data.context.enable_progress_bars = False  # the command's own bar counts items as they are written
+    # Reserving resources per operator is for pipelines of several; with one map it holds back half the
+    # cluster's CPUs until the first task ends (Ray 2.60), i.e. one task's time on every conversion.
+    data.context.op_resource_reservation_enabled = False
     log.debug("%d items in %d Ray tasks of up to %d", len(items), len(chunks), size)
     with warnings.catch_warnings():
         # Ray 2.60 has no named parameter for a task's retries yet; ``max_retries`` works until Ray 2.64.
@@ -123,6 +128,15 @@ def _dataset(reader: Reader, items: Sequence[Any], opts: ConvertOptions, kind: s
             max_retries=opts.retries,
             compute=ray.data.TaskPoolStrategy(size=min(opts.workers, len(chunks)) if opts.workers else None),
         )
+
+
+def task_size(n_items: int, cpus: int, chunksize: int) -> int:
+    """Items per task: at least ``chunksize``, and more when there are many items per CPU. A task has fixed
+    costs the local pool's chunks do not (Ray Data notices a finished task within up to 0.1 s, its blocks
+    go through the object store), so a task should carry a second or so of work; about
+    :data:`TASKS_PER_CPU` tasks per CPU keep the last ones, which run while other workers idle, short."""
+    balanced = min(TASK_ITEMS, math.ceil(n_items / (TASKS_PER_CPU * max(cpus, 1))))
+    return max(chunksize, 1, balanced, math.ceil(n_items / MAX_BLOCKS))
 
 
 def _convert_chunks(batch: pa.Table, reader: Reader, opts: ConvertOptions, kind: str) -> pa.Table:

@@ -15,8 +15,8 @@ two is lower is the limit.
 The target is ``from_shards / device_only >= 0.9``. Figures go to bench/results/eval.json (or --out).
 
     python bench/bench_eval.py                                  # CPU, RS-Tiny (random init)
-    python bench/bench_eval.py --model ViT-B-32 --device cuda --images 20000 --workers 16 --precision amp_bf16
-    python bench/bench_eval.py --model ViT-L-14 --device cuda --images 10000 --workers 16 --precision amp_bf16
+    python bench/bench_eval.py --model ViT-B-32 --device cuda --images 20000 --loader-workers 16 --precision amp_bf16
+    python bench/bench_eval.py --model ViT-L-14 --device cuda --images 10000 --loader-workers 16 --precision amp_bf16
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch  # noqa: E402
 
-from rs_clip_eval.synthetic import write_classification_dataset  # noqa: E402
 from rs_formats import open_dataset  # noqa: E402
 from rs_formats.embed import decode_image, encode_images  # noqa: E402
-from rs_formats.models import autocast  # noqa: E402
+from rs_formats.models import INFERENCE_PRECISIONS, autocast  # noqa: E402
 from rs_formats.spec import ModelSpec  # noqa: E402
+from rs_synth.evalsets import write_classification_dataset  # noqa: E402
 
 
 def _sync(device: str) -> None:
@@ -63,7 +63,7 @@ def device_only(model, batch: torch.Tensor, n: int, device: str, precision: str)
 def from_shards(model, preprocess, ds, args) -> float:
     with autocast(args.device, args.precision):
         t0 = time.perf_counter()
-        out = encode_images(model, preprocess, ds, "test", batch_size=args.batch_size, num_workers=args.workers,
+        out = encode_images(model, preprocess, ds, "test", batch_size=args.batch_size, num_workers=args.loader_workers,
                             device=args.device, progress=False)
         _sync(args.device)
     return len(out) / (time.perf_counter() - t0)
@@ -120,12 +120,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default="RS-Tiny", help="open_clip architecture (random init; speed only)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "amp_bf16", "amp"],
+    p.add_argument("--precision", default="fp32", choices=INFERENCE_PRECISIONS,
                    help="fp32 or autocast (amp_bf16 on GPUs)")
     p.add_argument("--images", type=int, default=2000, help="images in the synthetic test split")
     p.add_argument("--image-size", type=int, default=256, help="stored image side (UCM/RSITMD: 256, RSICD: 224)")
     p.add_argument("--batch-size", type=int, default=256, help="embedding batch")
-    p.add_argument("--workers", type=int, default=2, help="DataLoader workers")
+    p.add_argument("--loader-workers", type=int, default=2, help="DataLoader workers")
     p.add_argument("--repeats", type=int, default=3, help="timed repetitions (best is reported)")
     p.add_argument("--data-dir", type=Path, default=None, help="reuse/keep the synthetic dataset here")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "eval.json", help="JSON output")
@@ -159,7 +159,7 @@ def main() -> None:
         or platform.machine(),
         "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "images": args.images, "image_size": args.image_size, "model_input": list(batch.shape[1:]),
-        "batch_size": args.batch_size, "workers": args.workers,
+        "batch_size": args.batch_size, "workers": args.loader_workers,
         "device_only_img_s": round(ceiling, 1),
         "from_shards_img_s": round(pipeline, 1),
         "ratio": round(pipeline / ceiling, 3),

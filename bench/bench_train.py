@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from rs_clip_train.config import DataConfig, DataSource, preset  # noqa: E402
+from rs_clip_train import PRECISIONS, DataConfig, DataSource, preset  # noqa: E402
 from rs_clip_train.data import Normalize, make_loader  # noqa: E402
 from rs_clip_train.engine import cuda_available, ensure_accelerator_env, initialize, resolve_precision  # noqa: E402
 from rs_clip_train.loss import ContrastiveModel  # noqa: E402
@@ -101,7 +101,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=30, help="timed steps per loop")
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps first")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (best of each mode reported)")
-    ap.add_argument("--precision", default="auto", help="as rs-clip-train --precision")
+    ap.add_argument("--precision", default="auto", choices=PRECISIONS, help="as rs-clip-train --precision")
     ap.add_argument("--zero-stage", type=int, default=0)
     ap.add_argument("--compile", action="store_true", help="torch.compile both models")
     ap.add_argument("--loader-workers", type=int, default=2, help="decode/augment processes")
@@ -118,7 +118,7 @@ def main() -> None:
         torch.cuda.set_device(device)
     _init_dist(cuda)
     precision = resolve_precision(args.precision, cuda)
-    amp = {"amp_bf16": torch.bfloat16, "amp_fp16": torch.float16}.get(precision)
+    amp = {"amp_bf16": torch.bfloat16, "amp": torch.float16}.get(precision)
 
     cfg = preset("tiny")
     cfg.model.name, cfg.model.compile = args.model, args.compile

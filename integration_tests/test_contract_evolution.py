@@ -105,9 +105,9 @@ def c(tmp_path_factory) -> SimpleNamespace:
     )
 
 
-EVAL_FLAGS = ["--no-cache", "--no-plots", "--tsne-points", "0", "--workers", "0", "--no-progress"]
-COUNT_FLAGS = ["--workers", "0", "--no-progress"]
-FIT = ["rs-clip-train", "fit", "--preset", "tiny", "--steps", "1", "--num-workers", "1"]
+EVAL_FLAGS = ["--no-cache", "--no-plots", "--tsne-points", "0", "--loader-workers", "0", "--no-progress"]
+COUNT_FLAGS = ["--no-cache", "--loader-workers", "0", "--no-progress"]
+FIT = ["rs-clip-train", "fit", "--preset", "tiny", "--steps", "1", "--workers", "1"]
 
 # name -> (argv from the fixture and an output path, the future manifest it must name)
 Case = Callable[[SimpleNamespace, Path], list]
@@ -122,15 +122,15 @@ FUTURE_DATASET: dict[str, Case] = {
     "rs-annotate show": lambda c, out: ["rs-annotate", "show", c.captions_future, "-n", "4", "--out", out],
     "rs-clip-train fit --data": lambda c, out: [*FIT, "--data", c.captions_future, "--out", out],
     "rs-clip-eval retrieval --data": lambda c, out: ["rs-clip-eval", "retrieval", "--model", "RS-Tiny",
-                                                     "--data", c.captions_future, out, *EVAL_FLAGS],
-    "rs-count eval --data": lambda c, out: ["rs-count", "eval", out, "--model", "RS-Tiny",
+                                                     "--data", c.captions_future, "--out", out, *EVAL_FLAGS],
+    "rs-count eval --data": lambda c, out: ["rs-count", "eval", "--out", out, "--model", "RS-Tiny",
                                             "--data", c.counting_future, *COUNT_FLAGS],
 }
 FUTURE_CHECKPOINT: dict[str, Case] = {
     "rs-formats verify": lambda c, out: ["rs-formats", "verify", c.checkpoint_future],
     "rs-clip-eval retrieval --model": lambda c, out: ["rs-clip-eval", "retrieval", "--model", c.checkpoint_future,
-                                                      "--data", c.captions, out, *EVAL_FLAGS],
-    "rs-count eval --model": lambda c, out: ["rs-count", "eval", out, "--model", c.checkpoint_future,
+                                                      "--data", c.captions, "--out", out, *EVAL_FLAGS],
+    "rs-count eval --model": lambda c, out: ["rs-count", "eval", "--out", out, "--model", c.checkpoint_future,
                                              "--data", c.counting, *COUNT_FLAGS],
     "rs-clip-train fit --init": lambda c, out: [*FIT, "--data", c.captions, "--init", c.checkpoint_future,
                                                 "--out", out],
@@ -191,7 +191,7 @@ def test_rs_annotate_reads_v1(c, tmp_path):
 
 
 def test_rs_clip_eval_reads_v1(c, tmp_path):
-    _ok(run(["rs-clip-eval", "retrieval", "--model", c.checkpoint, "--data", c.captions, tmp_path / "out",
+    _ok(run(["rs-clip-eval", "retrieval", "--model", c.checkpoint, "--data", c.captions, "--out", tmp_path / "out",
              *EVAL_FLAGS], tmp_path))
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     [model] = results["models"]
@@ -202,8 +202,8 @@ def test_rs_clip_eval_reads_v1(c, tmp_path):
 
 
 def test_rs_count_reads_v1(c, tmp_path):
-    _ok(run(["rs-count", "eval", tmp_path / "out", "--model", c.checkpoint, "--data", c.counting, *COUNT_FLAGS],
-            tmp_path))
+    _ok(run(["rs-count", "eval", "--out", tmp_path / "out", "--model", c.checkpoint, "--data", c.counting,
+             *COUNT_FLAGS], tmp_path))
     results = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
     assert {r["variant"] for r in results} == {"words", "digits"}
     assert all(r["n"] == 10 and r["model"].startswith(f"{c.checkpoint.name} (RS-Tiny, step 1)") for r in results)
@@ -218,7 +218,7 @@ def test_rs_clip_train_reads_v1(c, tmp_path):
     import torch
     from safetensors.torch import load_file
 
-    from rs_clip_train.config import DataSource, preset
+    from rs_clip_train import DataSource, preset
     from rs_clip_train.launcher import check_model, plan
     from rs_clip_train.model import build_model
     from rs_formats import open_dataset

@@ -1,4 +1,5 @@
-"""Composition: examples/caption-and-count, a downstream project on rs-annotate + rs-count only.
+"""Composition: examples/caption-and-count, a downstream project on rs-annotate + rs-count only (rs-count
+brings rs-clip-eval, its embedding machinery: torch, no Ray or DeepSpeed).
 
 A fresh venv gets the example and exactly the packages it names (from their folders; torch from the
 machine's package index), then runs its console script on rs-synth scenes with a checkpoint written
@@ -36,7 +37,8 @@ def venv_python(tmp_path_factory) -> Path:
     venv.EnvBuilder(with_pip=True, clear=True).create(root)
     python = root / "bin" / "python"
     run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         f"{PACKAGES / 'rs-formats'}[torch]", PACKAGES / "rs-annotate", PACKAGES / "rs-count", EXAMPLE])
+         f"{PACKAGES / 'rs-formats'}[torch]", PACKAGES / "rs-annotate", PACKAGES / "rs-clip-eval",
+         PACKAGES / "rs-count", EXAMPLE])
     return python
 
 
@@ -72,14 +74,15 @@ def installed(python: Path) -> set[str]:
 
 def test_installs_only_what_it_composes(venv_python):
     have = installed(venv_python)
-    assert {"aerial-audit", "rs-annotate", "rs-count", "rs-formats", "torch", "open-clip-torch"} <= have
-    assert not {"ray", "deepspeed", "rs-clip-train", "rs-clip-eval"} & have
-    probe = "import importlib.util as u; print([m for m in ('ray', 'deepspeed', 'rs_clip_train', 'rs_clip_eval') if u.find_spec(m)])"
+    assert {"aerial-audit", "rs-annotate", "rs-count", "rs-clip-eval", "rs-formats", "torch",
+            "open-clip-torch"} <= have
+    assert not {"ray", "deepspeed", "rs-clip-train", "rs-synth"} & have
+    probe = "import importlib.util as u; print([m for m in ('ray', 'deepspeed', 'rs_clip_train', 'rs_synth') if u.find_spec(m)])"
     assert run([venv_python, "-c", probe]).stdout.strip() == "[]"
 
 
 def test_console_script_captions_and_counts(venv_python, scenes, checkpoint, tmp_path):
-    from rs_count import evaluate_model
+    from rs_count import EvalConfig, evaluate_model
     from rs_formats import open_dataset, verify_dataset
 
     src, truth = scenes
@@ -116,14 +119,15 @@ def test_console_script_captions_and_counts(venv_python, scenes, checkpoint, tmp
     for m in cnt["metrics"].values():
         assert m["n"] == cnt["images"]
         topk = m["topk"]
-        assert len(topk) == 10 and topk[-1] == 1.0 and all(a <= b for a, b in zip(topk, topk[1:]))
+        # percent, like every rs-clip metric
+        assert len(topk) == 10 and topk[-1] == 100.0 and all(a <= b for a, b in zip(topk, topk[1:]))
         assert 0.0 <= m["top1"] == topk[0] and m["top3"] == topk[2]
         assert 0.0 <= m["mae"] <= 9.0
 
     # The figures are the checkpoint's (not a random init): the same evaluation here gives the same numbers.
     here = {r.variant: r.metrics for r in evaluate_model(str(checkpoint), out / "counting",
-                                                         variants=("words", "digits"), num_workers=0,
-                                                         progress=False)}
+                                                         variants=("words", "digits"),
+                                                         config=EvalConfig(loader_workers=0, progress=False))}
     for variant, m in cnt["metrics"].items():
         assert m["topk"] == pytest.approx(here[variant].topk, abs=1e-9)
         assert m["mae"] == pytest.approx(here[variant].mae, abs=1e-9)

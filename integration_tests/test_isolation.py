@@ -51,14 +51,22 @@ def test_rs_annotate_installs_and_runs_without_torch(tmp_path):
 def test_rs_count_and_rs_clip_eval_install_without_ray_or_deepspeed(tmp_path):
     py = make_venv(tmp_path / "venv")
     formats = f"{PACKAGES / 'rs-formats'}[torch]"
-    pip_install(py, formats, str(PACKAGES / "rs-count"))
+    # rs-clip-eval alone (it reads class names with rs-annotate's rule, which is torch-free)
+    pip_install(py, formats, str(PACKAGES / "rs-annotate"), str(PACKAGES / "rs-clip-eval"))
     have = installed(py)
     assert "torch" in have and "open-clip-torch" in have
-    assert not {"ray", "deepspeed"} & have
+    assert not {"ray", "deepspeed", "rs-synth", "rs-count"} & have
     probe = "import sys, {m}, {m}.cli; assert not {{'ray', 'deepspeed'}} & set(sys.modules); print('ok')"
-    assert run(py, "-c", probe.format(m="rs_count")).stdout.strip() == "ok"
-
-    pip_install(py, formats, str(PACKAGES / "rs-clip-eval"))
-    assert not {"ray", "deepspeed"} & installed(py)
     assert run(py, "-c", probe.format(m="rs_clip_eval")).stdout.strip() == "ok"
+    # --suite demo used to need rs-synth, a test package; synthetic sets are rs-synth's own now
+    proc = run(py, "-m", "rs_clip_eval.cli", "run", "--model", "RS-Tiny", "--suite", "demo", "--out",
+               str(tmp_path / "o"), check=False)
+    assert proc.returncode == 2 and "no such suite file" in proc.stderr
+
+    # rs-count on top: its parts come from rs-annotate (torch-free) and rs-clip-eval (no Ray/DeepSpeed)
+    pip_install(py, formats, str(PACKAGES / "rs-annotate"), str(PACKAGES / "rs-clip-eval"), str(PACKAGES / "rs-count"))
+    assert not {"ray", "deepspeed", "rs-synth"} & installed(py)
+    assert run(py, "-c", probe.format(m="rs_count")).stdout.strip() == "ok"
+    version = run(py, "-m", "rs_count.cli", "--version").stdout.split()
+    assert version[0] == "rs-count" and version[1] != "0+unknown"
 

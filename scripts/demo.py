@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         d.run(annotate, "convert", "ret3", raw / "rsicd", "--out", ds / "rsicd-test", "--opt", "splits=test", *quiet)
         d.run(annotate, "convert", "imagefolder", raw / "scenes", "--out", ds / "scenes", *quiet)
         d.run(tool("rs-count"), "build", "--labels", raw / "counting" / "labelTxt", "--images",
-              raw / "counting" / "images", "--out", ds / "count")
+              raw / "counting" / "images", "--out", ds / "count", *quiet)
         # Training data must not contain any evaluation image (pHash, across all evaluation sets).
         d.run(annotate, "dedup", *(ds / s for s in ("rsicd-train", "dota", "dior", "carpk", "counting-train")),
               "--out", ds / "train", "--against", ds / "rsicd-test", ds / "scenes", ds / "count")
@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     with d.stage("3. contrastive training (rs-clip-train: DeepSpeed on a local Ray)"):
         write_initial_checkpoint(init, args.seed)
         d.run(tool("rs-clip-train"), "fit", "--preset", "tiny", "--data", ds / "train", "--out", out / "run",
-              "--init", init, "--steps", str(args.steps), "--num-workers", str(args.train_workers), "--seed", seed)
+              "--init", init, "--steps", str(args.steps), "--workers", str(args.train_workers), "--seed", seed,
+              *quiet)
     trained = out / "run" / "final"
     if args.until == "train":
         return 0
@@ -141,13 +142,13 @@ def main(argv: list[str] | None = None) -> int:
             "    tasks: [zeroshot, linear_probe, fewshot, knn]\n    shots: [1, 4, 16]\n    seeds: [0, 1]\n"
         )
         d.run(tool("rs-clip-eval"), "run", "--model", f"trained={trained}", "--model", f"init={init}",
-              "--suite", suite, out / "eval", "--no-cache")
+              "--suite", suite, "--out", out / "eval", "--no-cache", *quiet)
     if args.until == "eval":
         return 0
 
     with d.stage("5. RemoteCount (rs-count)"):
         d.run(tool("rs-count"), "eval", "--model", f"trained={trained}", "--model", f"init={init}",
-              "--data", ds / "count", out / "count")
+              "--data", ds / "count", "--out", out / "count", "--no-cache", *quiet)
 
     summarise(d, out)
     return 0
@@ -169,7 +170,7 @@ def summarise(d: Demo, out: Path) -> None:
         print(f"{secs:7.1f} s  {name}")
     print(f"{sum(d.times.values()):7.1f} s  total")
     print(f"\nreports: {out / 'eval' / 'report.md'}, {out / 'count' / 'report.md'}")
-    print(f"plots:   {out / 'plots'}, {out / 'eval' / 'plots'}, {out / 'count' / 'plots'}")
+    print(f"plots:   {out / 'plots'}, {out / 'eval' / 'plots'}, {out / 'count'}")
     print(f"summary: {out / 'summary.json'}")
 
 
@@ -190,8 +191,8 @@ def headline_metrics(eval_results: dict, count_results: dict) -> list[tuple[str,
     rows.append(("k-NN top-1 (k=20, T=0.07)", cls["knn"]["top1"], cls0["knn"]["top1"]))
     count = {(r["model"], r["variant"]): r for r in count_results["results"]}
     for variant in ("words", "digits"):
-        rows.append((f"RemoteCount top-1 ({variant}; chance 10)", 100 * count["trained", variant]["topk"]["top1"],
-                     100 * count["init", variant]["topk"]["top1"]))
+        rows.append((f"RemoteCount top-1 ({variant}; chance 10)", count["trained", variant]["topk"]["top1"],
+                     count["init", variant]["topk"]["top1"]))
     return rows
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from test_pipeline import make_broken_copy
 from rs_annotate import BadInput, WorkerDied, convert
 from rs_annotate.cli import main
 from rs_annotate.readers import base
+from rs_annotate.readers.base import Option
 from rs_annotate.readers.dota import DotaReader
 from rs_formats import open_dataset
 from rs_synth.registry import FORMATS
@@ -75,7 +76,7 @@ def report(rep):
     "fmt, src, options",
     [
         ("dota", "dota", {"tile": 96, "tile_overlap": 32, "keep_empty": True, "seed": 3}),
-        ("imagefolder", "folders", {"short_side": 48, "image_format": "png"}),
+        ("imagefolder", "folders", {"short_side": 48, "image_format": "png", "keep_original": False}),
     ],
 )
 def test_local_and_ray_conversions_are_identical(cluster, sources, tmp_path, fmt, src, options):
@@ -119,6 +120,8 @@ def test_bad_input_is_handled_as_locally(cluster, sources, tmp_path):
 class GatedDota(DotaReader):
     """DOTA that notes which node converts each item, and waits (to be killed) on one item until a marker
     file exists; the marker holds the waiting worker's process id."""
+
+    OPTIONS = (Option("notes", None, "directory of the notes"), Option("gate", None, "the item to wait on"))
 
     def read(self, item):
         import ray

@@ -54,7 +54,8 @@ def _visdrone(root, n_files=3):
 
 def test_visdrone_ignored_and_others_are_counted_in_the_report(tmp_path):
     src = _visdrone(tmp_path / "VisDrone2019-DET-val")
-    report = convert("visdrone", src, tmp_path / "out", workers=2, chunksize=1, progress=False)
+    report = convert("visdrone", src, tmp_path / "out", workers=2, chunksize=1, progress=False,
+                     reader_options={"others_label": None})
     assert report.rows == 2 and report.empty == ["visdrone/0000002"]
     assert report.dropped_by_reader == {
         "ignored regions": {"count": 3, "examples": ["visdrone/0000000", "visdrone/0000002"]},
@@ -63,9 +64,8 @@ def test_visdrone_ignored_and_others_are_counted_in_the_report(tmp_path):
     assert "4 boxes dropped by visdrone rules: 3 ignored regions, 1 others" in report.summary()
     saved = json.loads(report_path(tmp_path / "out").read_text())
     assert saved["n_dropped_by_reader"] == 4 and saved["dropped_by_reader"] == report.dropped_by_reader
-    # others_label keeps category 11: only the ignored regions are left in the table
-    kept = convert("visdrone", src, tmp_path / "kept", workers=1, progress=False,
-                   reader_options={"others_label": "vehicle"})
+    # by default category 11 is kept (the 11th class): only the ignored regions are left in the table
+    kept = convert("visdrone", src, tmp_path / "kept", workers=1, progress=False)
     assert list(kept.dropped_by_reader) == ["ignored regions"]
 
 

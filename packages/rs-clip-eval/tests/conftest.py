@@ -15,7 +15,7 @@ CLASSES = ("plane", "ship", "storage tank", "tennis court")
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory) -> Path:
     """A captions and a classification rs-dataset drawn with rs-synth (small: a few seconds to make)."""
-    from rs_clip_eval.synthetic import write_captions_dataset, write_classification_dataset
+    from rs_synth.evalsets import write_captions_dataset, write_classification_dataset
 
     root = tmp_path_factory.mktemp("data")
     write_captions_dataset(root / "caps", n_images=24, classes=CLASSES, row_group_rows=10)

@@ -37,7 +37,7 @@ def test_run_writes_json_markdown_and_plots(tiny_checkpoint, suite_file, tmp_pat
     out = tmp_path / "out"
     cache = tmp_path / "cache"
     args = ["run", "--model", f"trained={tiny_checkpoint}", "--model", "RS-Tiny", "--suite", str(suite_file),
-            str(out), "--cache-dir", str(cache), *FAST]
+            "--out", str(out), "--cache-dir", str(cache), *FAST]
     assert main(args) == 0
     res = json.loads((out / "results.json").read_text())
     assert [m["label"] for m in res["models"]] == ["trained", "RS-Tiny (random init)"]
@@ -66,7 +66,8 @@ def test_run_writes_json_markdown_and_plots(tiny_checkpoint, suite_file, tmp_pat
     assert sum(p.startswith("confusion-zeroshot") for p in pngs) == 2
     assert sum(p.startswith("tsne-") for p in pngs) == 2
     assert all((out / "plots" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
-    assert "wrote" in capsys.readouterr().out
+    # stdout holds what the command produced (the report's paths); what it says about its work is logged
+    assert capsys.readouterr().out.split() == [str(out / "report.md"), str(out / "results.json")]
 
     # Second run: every embedding comes from the cache.
     assert main(args[:-len(FAST)] + FAST + ["--no-plots"]) == 0
@@ -78,23 +79,23 @@ def test_run_writes_json_markdown_and_plots(tiny_checkpoint, suite_file, tmp_pat
 
 
 def test_single_task_verbs(tiny_checkpoint, data_dir, tmp_path):
-    common = ["--model", str(tiny_checkpoint), "--cache-dir", str(tmp_path / "c"), "--workers", "0", *FAST,
+    common = ["--model", str(tiny_checkpoint), "--cache-dir", str(tmp_path / "c"), "--loader-workers", "0", *FAST,
               "--no-plots"]
-    assert main(["retrieval", "--data", str(data_dir / "caps"), str(tmp_path / "r"), *common]) == 0
+    assert main(["retrieval", "--data", str(data_dir / "caps"), "--out", str(tmp_path / "r"), *common]) == 0
     r = json.loads((tmp_path / "r" / "results.json").read_text())["results"]
     assert set(next(iter(r.values()))["synthetic-captions"]) == {"retrieval"}
-    assert main(["zeroshot", "--data", str(data_dir / "scenes"), "--templates", "resisc45", str(tmp_path / "z"),
-                 *common]) == 0
+    assert main(["zeroshot", "--data", str(data_dir / "scenes"), "--templates", "resisc45", "--out",
+                 str(tmp_path / "z"), *common]) == 0
     z = json.loads((tmp_path / "z" / "results.json").read_text())["results"]
     assert len(next(iter(z.values()))["synthetic-scenes"]["zeroshot"]["templates"]) == 18
-    assert main(["knn", "--data", str(data_dir / "scenes"), "--k", "3", str(tmp_path / "k"), *common]) == 0
+    assert main(["knn", "--data", str(data_dir / "scenes"), "--k", "3", "--out", str(tmp_path / "k"), *common]) == 0
     assert main(["fewshot", "--data", str(data_dir / "scenes"), "--shots", "2", "--seeds", "0",
-                 str(tmp_path / "f"), *common]) == 0
+                 "--out", str(tmp_path / "f"), *common]) == 0
     f = json.loads((tmp_path / "f" / "results.json").read_text())["results"]
     assert list(next(iter(f.values()))["synthetic-scenes"]["fewshot"]["shots"]) == ["2"]
-    assert main(["linear-probe", "--data", str(data_dir / "scenes"), str(tmp_path / "l"), *common]) == 0
+    assert main(["linear-probe", "--data", str(data_dir / "scenes"), "--out", str(tmp_path / "l"), *common]) == 0
     # bf16 autocast: runs on a CPU too, and is cached apart from the fp32 embeddings.
-    assert main(["knn", "--data", str(data_dir / "scenes"), "--precision", "amp_bf16", str(tmp_path / "b"),
+    assert main(["knn", "--data", str(data_dir / "scenes"), "--precision", "amp_bf16", "--out", str(tmp_path / "b"),
                  *common]) == 0
     b = json.loads((tmp_path / "b" / "results.json").read_text())
     assert b["cache"]["misses"] == 2 and b["config"]["precision"] == "amp_bf16"
@@ -110,8 +111,8 @@ def _fails(args, capsys, *needles):
 
 
 def test_bad_input_gives_one_clean_line(tiny_checkpoint, data_dir, tmp_path, capsys):
-    out = str(tmp_path / "o")
-    common = ["--cache-dir", str(tmp_path / "c"), "--workers", "0", "--no-progress", "--no-plots"]
+    out = "--out=" + str(tmp_path / "o")
+    common = ["--cache-dir", str(tmp_path / "c"), "--loader-workers", "0", "--no-progress", "--no-plots", "-q"]
     ds = str(data_dir / "scenes")
     _fails(["knn", "--model", "RS-Tiny", "--data", str(tmp_path / "missing"), out, *common], capsys,
            "missing", "no such dataset directory")
@@ -162,3 +163,32 @@ def test_imports_without_ray_or_deepspeed():
     code = ("import sys, rs_clip_eval.cli, rs_clip_eval.runner, rs_clip_eval.report, rs_formats.embed; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('ray', 'deepspeed')]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_console_convention(tiny_checkpoint, data_dir, tmp_path, capsys):
+    from rs_clip_eval import __version__
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"rs-clip-eval {__version__}"
+    common = ["--model", "RS-Tiny", "--data", str(data_dir / "caps"), "--cache-dir", str(tmp_path / "c"),
+              "--no-plots", "--tsne-points", "0", "--no-progress"]
+    # Old spellings still work for one release, each with a warning: positional OUT_DIR, --workers.
+    assert main(["retrieval", str(tmp_path / "old"), "--workers", "0", *common]) == 0
+    err = capsys.readouterr().err
+    assert "rs-clip-eval retrieval: warning: --workers is deprecated and will be removed; use --loader-workers" in err
+    assert "rs-clip-eval: warning: the positional OUT_DIR is deprecated" in err
+    assert (tmp_path / "old" / "results.json").is_file()
+    # Status messages go through logging (-q silences them); results go to stdout.
+    assert main(["retrieval", "--out", str(tmp_path / "new"), "--loader-workers", "0", *common]) == 0
+    captured = capsys.readouterr()
+    assert "rs-clip-eval: RS-Tiny (random init): retrieval on synthetic-captions" in captured.err
+    assert captured.out.split()[-1] == str(tmp_path / "new" / "results.json")
+    assert main(["retrieval", "--out", str(tmp_path / "q"), "-q", "--loader-workers", "0", *common]) == 0
+    assert capsys.readouterr().err == ""
+    # Usage errors: exit status 2, one line.
+    _fails(["retrieval", str(tmp_path / "a"), "--out", str(tmp_path / "b"), *common], capsys, "given twice")
+    _fails(["retrieval", *common], capsys, "required: --out")
+    with pytest.raises(SystemExit) as e:
+        main(["retrieval", "--out", str(tmp_path / "p"), "--precision", "fp16", *common])
+    assert e.value.code == 2 and "invalid choice: 'fp16'" in capsys.readouterr().err

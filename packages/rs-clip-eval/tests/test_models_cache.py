@@ -7,8 +7,7 @@ import shutil
 import numpy as np
 import torch
 
-from rs_clip_eval.cache import EmbeddingCache
-from rs_clip_eval.runner import Embedder, RunConfig
+from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
 from rs_formats import open_dataset
 from rs_formats.spec import ModelSpec
 
@@ -20,7 +19,7 @@ def test_remoteclip_style_file_embeds_like_the_checkpoint(tiny_checkpoint, data_
     released = tmp_path / "RemoteCLIP-RS-Tiny.pt"  # DDP prefixes inside a wrapper, as the released files
     torch.save({"state_dict": {"module." + k: v for k, v in state.items()}}, released)
     ds = open_dataset(data_dir / "scenes")
-    cfg = RunConfig(workers=0, progress=False)
+    cfg = EvalConfig(loader_workers=0, progress=False)
     a = Embedder(ModelSpec.parse(str(tiny_checkpoint)), EmbeddingCache(tmp_path / "c1"), cfg).images(ds, "test")
     b = Embedder(ModelSpec.parse(f"RS-Tiny:{released}"), EmbeddingCache(tmp_path / "c2"), cfg).images(ds, "test")
     c = Embedder(ModelSpec.parse("RS-Tiny"), EmbeddingCache(tmp_path / "c3"), cfg).images(ds, "test")
@@ -51,12 +50,12 @@ def test_fingerprint_follows_weights_not_paths(tiny_checkpoint, tmp_path):
 def test_cache_hits_misses_and_keys(tiny_checkpoint, data_dir, tmp_path):
     cache = EmbeddingCache(tmp_path / "cache")
     ds = open_dataset(data_dir / "scenes")
-    emb = Embedder(ModelSpec.parse(str(tiny_checkpoint)), cache, RunConfig(workers=0, progress=False))
+    emb = Embedder(ModelSpec.parse(str(tiny_checkpoint)), cache, EvalConfig(loader_workers=0, progress=False))
     x = emb.images(ds, "test")
     assert (cache.hits, cache.misses) == (0, 1)
     assert emb._loaded is not None
     # A fresh embedder (new process, say) is served from disk without loading the model.
-    emb2 = Embedder(ModelSpec.parse(str(tiny_checkpoint)), cache, RunConfig(workers=0, progress=False))
+    emb2 = Embedder(ModelSpec.parse(str(tiny_checkpoint)), cache, EvalConfig(loader_workers=0, progress=False))
     assert np.array_equal(emb2.images(ds, "test"), x) and emb2._loaded is None
     assert (cache.hits, cache.misses) == (1, 1)
     emb2.images(ds, "train")  # another split: a miss
@@ -71,14 +70,14 @@ def test_cache_hits_misses_and_keys(tiny_checkpoint, data_dir, tmp_path):
     # A damaged entry is recomputed, not trusted.
     for npy in (tmp_path / "cache").rglob("*.npy"):
         npy.write_bytes(b"garbage")
-    emb3 = Embedder(ModelSpec.parse(str(tiny_checkpoint)), cache, RunConfig(workers=0, progress=False))
+    emb3 = Embedder(ModelSpec.parse(str(tiny_checkpoint)), cache, EvalConfig(loader_workers=0, progress=False))
     assert np.array_equal(emb3.images(ds, "test"), x) and cache.misses == 3
 
 
 def test_texts_are_keyed_by_content(tmp_path, data_dir):
     cache = EmbeddingCache(tmp_path / "cache")
     ds = open_dataset(data_dir / "scenes")
-    emb = Embedder(ModelSpec.parse("RS-Tiny"), cache, RunConfig(workers=0, progress=False))
+    emb = Embedder(ModelSpec.parse("RS-Tiny"), cache, EvalConfig(loader_workers=0, progress=False))
     a = emb.texts(ds, "test", ["a satellite photo of plane."], "prompts")
     b = emb.texts(ds, "test", ["an aerial photo of ship."], "prompts")
     assert cache.misses == 2 and not np.allclose(a, b)

@@ -55,6 +55,8 @@ def test_templates_and_ensembling():
         resolve_templates(["no placeholder"])
     prompts = class_prompts(["storage_tank", "dense-residential"], ["a {}.", "b {c}."])
     assert prompts == ["a storage tank.", "b storage tank.", "a dense residential.", "b dense residential."]
+    # rs-annotate's class-name rule, the one every package uses: EuroSAT's folder names read as words too.
+    assert class_prompts(["AnnualCrop", "SeaLake"], ["a {}."]) == ["a annual crop.", "a sea lake."]
     emb = np.array([[2, 0], [0, 1], [0, 3], [0, 1]], dtype=np.float32)
     w = class_weights(emb, 2)
     assert np.allclose(w, [[np.sqrt(0.5), np.sqrt(0.5)], [0, 1]])

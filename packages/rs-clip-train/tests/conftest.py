@@ -14,8 +14,10 @@ os.environ.setdefault("DS_ACCELERATOR", "cpu")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 def write_caption_dataset(path: Path, n: int = 192, seed: int = 0, row_group_rows: int = 32,
-                          kind: str = "captions", name: str = "synth-rsicd", size: int = 96) -> Path:
-    """An rs-dataset v1 of ``n`` rs-synth aerial scenes with their five captions, written through rs_formats.
+                          kind: str = "captions", name: str = "synth-rsicd", size: int = 96,
+                          splits: tuple[str, ...] = ("train",)) -> Path:
+    """An rs-dataset v1 of ``n`` rs-synth aerial scenes with their five captions, written through rs_formats;
+    row ``i`` goes to ``splits[i % len(splits)]``.
 
     rs-synth writes RSICD-style files (what rs-annotate would convert); packing them here directly keeps
     these tests independent of rs-annotate.
@@ -32,7 +34,7 @@ def write_caption_dataset(path: Path, n: int = 192, seed: int = 0, row_group_row
                 w.write({"image_id": f"{name}/{im.index:05d}", "source": name,
                          "image": (Path(tmp) / "rsicd" / im.image).read_bytes(), "width": im.width,
                          "height": im.height, "captions": list(im.captions),
-                         "label": 0 if kind == "classification" else None})
+                         "label": 0 if kind == "classification" else None}, split=splits[im.index % len(splits)])
     return path
 
 

@@ -7,8 +7,7 @@ import os
 import signal
 import sys
 
-from rs_clip_train.config import DataSource, preset
-from rs_clip_train.launcher import fit
+from rs_clip_train import DataSource, fit, preset
 
 
 def main() -> None:
@@ -24,7 +23,7 @@ def main() -> None:
     cfg = preset("tiny")
     cfg.data.sources = [DataSource(data)]
     cfg.out, cfg.steps = out, steps
-    cfg.num_workers, cfg.checkpoint_every, cfg.log_every = 2, 4, 1
+    cfg.workers, cfg.checkpoint_every, cfg.log_every = 2, 4, 1
     cfg.data.loader_workers = 1
     fit(cfg, step_callback=kill_driver, progress=False)
 

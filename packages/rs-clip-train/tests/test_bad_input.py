@@ -58,3 +58,11 @@ def test_missing_out_and_data(capsys, tmp_path):
     assert "--out RUN_DIR is required" in capsys.readouterr().err
     assert main(["fit", "--preset", "tiny", "--out", str(tmp_path / "r")]) == 2
     assert "no training data" in capsys.readouterr().err
+
+
+def test_a_split_the_dataset_lacks(capsys, tmp_path, caption_ds):
+    code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--data", str(caption_ds), "--split", "train,val")
+    assert code == 2 and err.strip().splitlines() == [
+        f"rs-clip-train: error: {caption_ds}: has no split 'val' (its manifest lists: train)"]
+    code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--data", f"{caption_ds}@tset")
+    assert code == 2 and f"{caption_ds}: has no split 'tset'" in err

@@ -166,3 +166,47 @@ def test_device_normalisation_matches_open_clip_preprocessing():
     want = normalize(to_tensor(Image.fromarray(arr)), mean, std)
     got = Normalize(mean, std, torch.device("cpu"))(torch.from_numpy(arr).permute(2, 0, 1)[None])[0]
     assert torch.allclose(got, want, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def three_splits(tmp_path_factory) -> Path:
+    # 36 rows dealt to train / val / test, 4 rows a row group: a dataset as rs-annotate keeps a source's splits.
+    return write_caption_dataset(tmp_path_factory.mktemp("s") / "dior-like", n=36, seed=2, row_group_rows=4,
+                                 name="dior-like", splits=("train", "val", "test"))
+
+
+def test_several_splits_are_read_as_one_pool_each_row_once_per_epoch(three_splits):
+    splits = ["train", "val", "test"]
+    ds = open_caption_dataset(three_splits, splits)
+    every = sorted(i for s in splits for i in ds.read_table(s, ["image_id"]).column("image_id").to_pylist())
+    assert len(every) == 36 and {ds.num_rows(s) for s in splits} == {12}
+    readers = [SourceStream(ds, splits, 0, r, 2, seed=3, window=2) for r in range(2)]
+    assert sum(s.pass_rows for s in readers) == 36
+    seen = [_ids(s, s.pass_rows) for s in readers]
+    assert sorted(seen[0] + seen[1]) == every
+    # A window mixes row groups of different splits: one pool, not one split after the other.
+    first_window = _ids(readers[0], 8)
+    assert len({int(i.rsplit("/", 1)[1]) % 3 for i in first_window}) > 1
+    # One split given as a list is the stream it always was.
+    assert _ids(SourceStream(ds, ["val"], 0, 0, 1, seed=1, window=2), 30) == \
+        _ids(SourceStream(ds, "val", 0, 0, 1, seed=1, window=2), 30)
+
+
+def test_a_split_a_dataset_lacks_is_an_error_naming_it(three_splits, caption_ds):
+    with pytest.raises(ConfigError, match=rf"{caption_ds}: has no split 'val' \(its manifest lists: train\)"):
+        open_caption_dataset(caption_ds, ["train", "val"])
+    assert set(open_caption_dataset(three_splits, ["test", "train"]).splits) == {"train", "val", "test"}
+
+
+def test_an_epoch_counts_every_split_trained_on(three_splits, caption_ds):
+    from rs_clip_train import preset
+    from rs_clip_train.data import epoch_rows
+    from rs_clip_train.launcher import plan
+
+    cfg = preset("tiny")
+    cfg.data.split = "train,val,test"
+    cfg.data.sources = [DataSource(str(three_splits)), DataSource(str(caption_ds), 2.0, "train")]
+    facts = plan(cfg.validate())
+    assert facts["rows"] == epoch_rows(cfg.data) == 36 + 192
+    assert [(s["splits"], s["rows"]) for s in facts["dataset_info"]["sources"]] == [
+        (["train", "val", "test"], 36), (["train"], 192)]

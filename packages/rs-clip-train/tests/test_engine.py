@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from rs_clip_train.config import DataSource, preset
+from rs_clip_train import DataSource, preset
 from rs_clip_train.engine import WarmupCosine, deepspeed_config, make_scheduler, resolve_precision
 
 
@@ -34,7 +34,7 @@ def test_scheduler_drives_the_optimizer_lr():
 def test_deepspeed_config_precision_and_batches():
     cfg = preset("vit-b-32")
     cfg.data.sources = [DataSource("x")]
-    cfg.num_workers, cfg.optim.grad_accum, cfg.engine.zero_stage = 4, 2, 3
+    cfg.workers, cfg.optim.grad_accum, cfg.engine.zero_stage = 4, 2, 3
     gpu = deepspeed_config(cfg.validate(), cuda=True)
     assert gpu["torch_autocast"] == {"enabled": True, "dtype": "bfloat16"}
     assert "bf16" not in gpu and gpu["optimizer"]["params"]["torch_adam"] is True
@@ -47,3 +47,5 @@ def test_deepspeed_config_precision_and_batches():
     assert resolve_precision("auto", cuda=False) == "fp32" and resolve_precision("bf16", cuda=True) == "bf16"
     cfg.engine.precision = "bf16"
     assert deepspeed_config(cfg, cuda=True)["bf16"] == {"enabled": True}
+    cfg.engine.precision = "amp"  # open_clip's name for fp16 autocast
+    assert deepspeed_config(cfg, cuda=True)["torch_autocast"] == {"enabled": True, "dtype": "float16"}

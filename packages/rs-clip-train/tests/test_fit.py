@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 HERE = Path(__file__).resolve().parent
 STEPS, EVERY = 12, 4
 # The settings interrupted_run.py uses too: runs with them are comparable step for step.
-ARGS = ["--preset", "tiny", "--steps", str(STEPS), "--num-workers", "2", "--checkpoint-every", str(EVERY),
+ARGS = ["--preset", "tiny", "--steps", str(STEPS), "--workers", "2", "--checkpoint-every", str(EVERY),
         "--log-every", "1", "--loader-workers", "1"]
 
 
@@ -58,7 +58,7 @@ def reference(caption_ds, tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("runs") / "reference"
     proc = _cli("fit", *ARGS, "--data", str(caption_ds), "--out", str(run_dir))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "final checkpoint:" in proc.stdout
+    assert proc.stdout.strip() == str((run_dir / "final").resolve())  # stdout: the final checkpoint
     return run_dir
 
 
@@ -73,7 +73,7 @@ def test_fit_writes_a_checkpoint_open_clip_loads_and_learns(reference: Path, tmp
     assert _assert_only_complete_checkpoints(reference) == [4, 8, 12]  # keep 3
     manifest = json.loads((final / "manifest.json").read_text())
     assert manifest["format"] == "rs-clip-checkpoint" and manifest["step"] == STEPS
-    assert manifest["dataset"]["name"] == "synth-rsicd" and manifest["config"]["num_workers"] == 2
+    assert manifest["dataset"]["name"] == "synth-rsicd" and manifest["config"]["workers"] == 2
 
     # open_clip alone: the architecture from the checkpoint's own config, the weights by file name.
     cfg = json.loads((final / "open_clip_config.json").read_text())
@@ -121,8 +121,7 @@ def test_resume_after_the_driver_is_killed_is_exact(reference: Path, caption_ds,
 
 def test_a_killed_worker_is_restarted_from_the_last_checkpoint(reference: Path, caption_ds, tmp_path: Path,
                                                                local_ray):
-    from rs_clip_train.config import DataSource, preset
-    from rs_clip_train.launcher import fit
+    from rs_clip_train import DataSource, fit, preset
 
     marker = tmp_path / "killed-once"
 
@@ -133,7 +132,7 @@ def test_a_killed_worker_is_restarted_from_the_last_checkpoint(reference: Path, 
 
     cfg = preset("tiny")
     cfg.data.sources = [DataSource(str(caption_ds))]
-    cfg.out, cfg.steps, cfg.num_workers = str(tmp_path / "run"), STEPS, 2
+    cfg.out, cfg.steps, cfg.workers = str(tmp_path / "run"), STEPS, 2
     cfg.checkpoint_every, cfg.log_every, cfg.data.loader_workers, cfg.max_failures = EVERY, 1, 1, 1
     final = fit(cfg, step_callback=kill_rank1_once, progress=False)
     assert marker.exists()
@@ -149,8 +148,7 @@ def test_a_killed_worker_is_restarted_from_the_last_checkpoint(reference: Path, 
 
 def test_a_failing_run_reports_the_error_and_leaves_only_complete_checkpoints(caption_ds, tmp_path: Path,
                                                                              local_ray):
-    from rs_clip_train.config import DataSource, preset
-    from rs_clip_train.launcher import TrainingFailed, fit
+    from rs_clip_train import DataSource, TrainingFailed, fit, preset
 
     def fail(step: int, rank: int, metrics) -> None:
         if step == 3:
@@ -188,10 +186,20 @@ def test_a_failing_run_reports_the_error_and_leaves_only_complete_checkpoints(ca
     assert again["mean_recall"] == pytest.approx(logged["eval/mean_recall"], abs=1e-6)
 
 
+def test_a_diverging_run_exits_1_naming_the_step(caption_ds, tmp_path: Path):
+    # A learning rate of 1e30 turns the weights non-finite after the first update.
+    proc = _cli("fit", "--preset", "tiny", "--steps", "4", "--lr", "1e30", "--log-every", "1", "--loader-workers",
+                "0", "--max-failures", "0", "--data", str(caption_ds), "--out", str(tmp_path / "run"))
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "rs-clip-train: error: training failed: FloatingPointError: " in proc.stderr
+    assert "training diverged; lower the lr" in proc.stderr or "loss is nan" in proc.stderr
+    assert proc.stdout == ""
+
+
 def test_more_workers_than_the_local_machine_holds_is_an_error_not_a_hang(local_ray):
     import ray
 
-    from rs_clip_train.config import ConfigError
+    from rs_clip_train import ConfigError
     from rs_clip_train.launcher import _check_resources
 
     cpus = ray.cluster_resources()["CPU"]

@@ -42,6 +42,12 @@ def grid_boxes(label: str, n: int, cell: int = 40, box: int = 24, offset: int = 
     return out
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _embedding_cache_in_tmp(tmp_path_factory):
+    """Evaluations that do not name a cache directory use one of this session, never the user's."""
+    os.environ["RS_CLIP_EVAL_CACHE"] = str(tmp_path_factory.mktemp("embedding-cache"))
+
+
 @pytest.fixture
 def dota_root(tmp_path: Path) -> Path:
     """A small DOTA tree: one accepted image per count 1..10, plus images each rule rejects."""

@@ -5,8 +5,9 @@ import pytest
 from conftest import grid_boxes, write_scene
 from PIL import Image
 
-from rs_count.build import BuildRules, build
-from rs_count.dota import BadInput, read_dota_labels
+from rs_annotate import BadInput
+from rs_count.build import build
+from rs_count.rules import BuildRules
 from rs_formats import open_dataset, verify_dataset
 
 
@@ -77,7 +78,7 @@ def test_center_square_crop_and_resize(tmp_path):
     # 300 x 200: the centre square is x 50..250; one plane wholly outside it, one inside
     write_scene(root, "A", [("plane", 0, 80, 30, 110, 0), ("plane", 100, 80, 140, 120, 0)], size=(300, 200))
     write_scene(root, "B", [("plane", 40, 80, 70, 110, 0), ("plane", 100, 80, 140, 120, 0)], size=(300, 200))
-    rep = build(root / "labelTxt", root / "images", tmp_path / "ds", BuildRules(image_size=100), progress=False)
+    rep = build(root / "labelTxt", root / "images", tmp_path / "ds", BuildRules(short_side=100), progress=False)
     got = rows(tmp_path / "ds")
     assert list(got) == ["dota/A"] and rep.rejected == {"cut-by-crop": 1}
     r = got["dota/A"]
@@ -86,36 +87,10 @@ def test_center_square_crop_and_resize(tmp_path):
     (obj,) = r["objects"]
     assert (obj["x0"], obj["y0"], obj["x1"], obj["y1"]) == pytest.approx((25, 40, 45, 60))
     # without the crop both images are whole and B counts two planes
-    build(root / "labelTxt", root / "images", tmp_path / "full", BuildRules(crop="none", image_size=100),
+    build(root / "labelTxt", root / "images", tmp_path / "full", BuildRules(crop="none", short_side=100),
           progress=False)
     full = rows(tmp_path / "full")
     assert full["dota/B"]["count"] == 2 and (full["dota/B"]["width"], full["dota/B"]["height"]) == (150, 100)
-
-
-def test_dota_reader_formats(tmp_path):
-    p = tmp_path / "x.txt"
-    p.write_bytes(b"\xef\xbb\xbfimagesource:GoogleEarth\r\ngsd:null\r\n\r\n"
-                  b"1 2 3 2 3 4 1 4 storage-tank 1\r\n5 5 9 5 9 9 5 9 plane\r\n")
-    labels = read_dota_labels(p)
-    assert labels.gsd is None and labels.imagesource == "GoogleEarth"
-    assert [(o.label, o.difficult, o.line) for o in labels.objects] == [("storage-tank", True, 4),
-                                                                         ("plane", False, 5)]
-    assert labels.objects[0].box() == (1, 2, 3, 4)
-
-
-@pytest.mark.parametrize("line,msg", [
-    ("1 2 3 4 5 6 plane 0", "10 fields"),
-    ("1 2 3 4 5 6 7 plane 0", "coordinate 'plane' is not a number .expected 'x1 y1"),
-    ("1 2 3 4 5 6 7 x plane 0", "coordinate 'x'"),
-    ("1 2 3 4 5 6 7 8 plane 2", "difficult must be 0 or 1"),
-    ("1 2 3 4 5 6 7 inf plane 0", "finite"),
-])
-def test_malformed_lines_name_file_and_line(tmp_path, line, msg):
-    p = tmp_path / "bad.txt"
-    p.write_text(f"gsd:0.3\n1 1 2 1 2 2 1 2 ship 0\n{line}\n")
-    with pytest.raises(BadInput, match=msg) as exc:
-        read_dota_labels(p)
-    assert str(exc.value).startswith(f"{p}:3: ")
 
 
 def test_bad_inputs_stop_the_build_or_are_counted(dota_root, tmp_path):

@@ -1,7 +1,7 @@
 import pytest
 
 from rs_count.captions import DEFAULT, CaptionTemplate, number_text
-from rs_count.classes import REMOTECOUNT_CLASSES, normalize_class
+from rs_count.classes import REMOTECOUNT_CLASSES, class_name
 
 
 def test_singular_and_plural_in_words_and_digits():
@@ -20,11 +20,19 @@ def test_ten_candidates_differ_only_in_the_number():
     assert digits[4] == "There are 5 ships in the image."
 
 
-def test_custom_template_and_irregular_plural():
-    t = CaptionTemplate("{number} {noun}.", plurals={"harbor": "harbours"})
-    assert t.caption("harbor", 2) == "Two harbours."
+def test_custom_template_and_wording_of_any_class():
+    # Plurals and number words are rs_formats.wording's: no "three buss", "persons" or "sheeps".
+    t = CaptionTemplate("{number} {noun}.")
+    assert t.caption("harbor", 2) == "Two harbors."
     assert t.caption("harbor", 1, "digits") == "1 harbor."
-    assert t.parse("Two harbours", REMOTECOUNT_CLASSES) == ("harbor", 2)
+    assert DEFAULT.caption("bus", 3) == "There are three buses in the image."
+    assert DEFAULT.caption("people", 1) == "There is one person in the image."
+    assert DEFAULT.caption("people", 2) == "There are two people in the image."
+    assert DEFAULT.caption("person", 7, "digits") == "There are 7 people in the image."
+    assert [DEFAULT.caption(c, 2) for c in ("church", "bench", "ferry", "sheep", "aircraft")] == [
+        f"There are two {p} in the image." for p in ("churches", "benches", "ferries", "sheep", "aircraft")]
+    assert t.parse("Two buses", ["bus"]) == ("bus", 2)
+    assert DEFAULT.parse("There is one person in the image.", ["people"]) == ("people", 1)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -47,12 +55,14 @@ def test_bad_templates(bad):
 def test_numbers_out_of_range():
     with pytest.raises(ValueError, match="1 to 10"):
         number_text(11)
-    with pytest.raises(ValueError, match="variant"):
+    with pytest.raises(ValueError, match="number style"):
         number_text(2, "roman")
 
 
 def test_dota_names_map_to_natural_names():
-    assert normalize_class("baseball-diamond") == "baseball diamond"
-    assert normalize_class("soccer-ball-field") == "soccer field"
-    assert normalize_class("Ground_Track_Field") == "ground track field"
+    assert class_name("baseball-diamond") == "baseball diamond"
+    assert class_name("soccer-ball-field") == "soccer field"
+    assert class_name("Soccer_Ball_Field") == "soccer field"
+    assert class_name("Ground_Track_Field") == "ground track field"
+    assert class_name("storageTank") == "storage tank"
     assert len(REMOTECOUNT_CLASSES) == 13

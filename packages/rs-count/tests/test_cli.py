@@ -10,9 +10,12 @@ import pytest
 from conftest import grid_boxes, write_scene
 from PIL import Image
 
+from rs_count import EmbeddingCache, EvalConfig
 from rs_count.cli import main
 from rs_count.evaluate import evaluate_model
 from rs_formats import DatasetWriter, open_dataset, write_checkpoint
+
+FAST = EvalConfig(loader_workers=0, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,7 @@ def ds(tmp_path_factory):
         for j in range(1 + n % 2):
             write_scene(root / "dota", f"P{n:02d}{j}", grid_boxes(classes[(n + j) % 3], n))
     rc = main(["build", "--labels", str(root / "dota" / "labelTxt"), "--images", str(root / "dota" / "images"),
-               "--out", str(root / "ds"), "--image-size", "96", "--no-progress"])
+               "--out", str(root / "ds"), "--short-side", "96", "--no-progress"])
     assert rc == 0
     return root / "ds"
 
@@ -42,21 +45,21 @@ def tiny_state():
 def test_build_eval_report(ds, tiny_state, tmp_path, capsys):
     ckpt = write_checkpoint(tmp_path / "ckpt", tiny_state, model_name="RS-Tiny", step=5)
     out = tmp_path / "report"
-    rc = main(["eval", str(out), "--model", "RS-Tiny", "--model", str(ckpt), "--data", str(ds),
-               "--workers", "0", "--batch-size", "4", "--no-progress"])
+    rc = main(["eval", "--out", str(out), "--model", "RS-Tiny", "--model", str(ckpt), "--data", str(ds),
+               "--loader-workers", "0", "--batch-size", "4", "--no-progress", "--no-cache"])
     assert rc == 0
     doc = json.loads((out / "results.json").read_text())
     assert [(r["model"], r["variant"]) for r in doc["results"]] == [
         ("RS-Tiny (random init)", "words"), ("RS-Tiny (random init)", "digits"),
         ("ckpt (RS-Tiny, step 5)", "words"), ("ckpt (RS-Tiny, step 5)", "digits")]
     r = doc["results"][0]
-    assert r["n"] == 15 and len(r["images"]) == 15 and r["topk"]["top10"] == 1.0
+    assert r["n"] == 15 and len(r["images"]) == 15 and r["topk"]["top10"] == 100.0
     assert sum(map(sum, r["confusion"])) == 15 and set(r["per_class"]) == {"plane", "storage tank", "ship"}
     md = (out / "report.md").read_text()
     assert "| ckpt (RS-Tiny, step 5) | digits |" in md and "## Top-1 accuracy per count" in md
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert pngs == ["confusion-RS-Tiny-random-init-digits.png", "confusion-RS-Tiny-random-init-words.png",
-                    "confusion-ckpt-RS-Tiny-step-5-digits.png", "confusion-ckpt-RS-Tiny-step-5-words.png",
+    assert pngs == ["confusion-ckpt-rs-tiny-step-5-digits.png", "confusion-ckpt-rs-tiny-step-5-words.png",
+                    "confusion-rs-tiny-random-init-digits.png", "confusion-rs-tiny-random-init-words.png",
                     "topk.png"]
     assert Image.open(out / "topk.png").size[0] > 300
     assert "top-1" in capsys.readouterr().out
@@ -72,7 +75,7 @@ def test_scores_match_a_direct_computation(ds, tiny_state, tmp_path):
 
     weights = tmp_path / "w.safetensors"
     save_file(tiny_state, str(weights))
-    (res,) = evaluate_model(f"RS-Tiny:{weights}", ds, variants=("digits",), num_workers=0, progress=False)
+    (res,) = evaluate_model(f"RS-Tiny:{weights}", ds, variants=("digits",), config=FAST)
     assert res.model == "RS-Tiny (w.safetensors)"
     model, preprocess, tokenizer = create_model("RS-Tiny", weights)
     expected = []
@@ -83,11 +86,16 @@ def test_scores_match_a_direct_computation(ds, tiny_state, tmp_path):
             txt = model.encode_text(tokenizer(DEFAULT.candidates(row["count_label"], "digits")), normalize=True)
             expected.append(int(np.argmax((img @ txt.T).numpy()[0])) + 1)
     assert res.metrics.predicted == expected
+    # the same model handed in already loaded (no config: its own device) scores the same
+    from rs_count import evaluate
+
+    loaded = evaluate(model, preprocess, tokenizer, ds, variant="digits", model_name="loaded")
+    assert loaded.model == "loaded" and loaded.metrics == res.metrics
 
 
 def test_random_init_is_reproducible(ds):
-    a = evaluate_model("RS-Tiny", ds, num_workers=0, progress=False)[0]
-    b = evaluate_model("RS-Tiny", ds, num_workers=0, progress=False)[0]
+    a = evaluate_model("RS-Tiny", ds, config=FAST)[0]
+    b = evaluate_model("RS-Tiny", ds, config=FAST)[0]
     assert a.metrics == b.metrics
 
 
@@ -96,23 +104,26 @@ def test_errors_are_one_line_with_exit_2(ds, tiny_state, tmp_path, capsys):
     bad["text_projection"] = bad["text_projection"][:, :32]
     del bad["logit_scale"]
     ckpt = write_checkpoint(tmp_path / "wrong", bad, model_name="RS-Tiny", step=1)
-    assert main(["eval", str(tmp_path / "o"), "--model", str(ckpt), "--data", str(ds), "--no-progress"]) == 2
+    assert main(["eval", "--out", str(tmp_path / "o"), "--model", str(ckpt), "--data", str(ds), "--no-progress",
+                 "--no-cache", "-q"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "does not match architecture RS-Tiny" in err and "logit_scale" in err and "text_projection" in err
 
     with DatasetWriter(tmp_path / "caps", name="caps", kind="captions") as w:
         w.write({"image_id": "a", "source": "s", "image": b"x", "width": 1, "height": 1})
-    assert main(["eval", str(tmp_path / "o"), "--model", "RS-Tiny", "--data", str(tmp_path / "caps")]) == 2
+    assert main(["eval", "--out", str(tmp_path / "o"), "--model", "RS-Tiny", "--data", str(tmp_path / "caps"),
+                 "-q"]) == 2
     assert "rs-count needs kind 'counting'" in capsys.readouterr().err
 
-    assert main(["eval", str(tmp_path / "o"), "--model", "No-Such-Model", "--data", str(ds)]) == 2
+    assert main(["eval", "--out", str(tmp_path / "o"), "--model", "No-Such-Model", "--data", str(ds),
+                 "--no-cache", "-q"]) == 2
     assert "unknown model 'No-Such-Model'" in capsys.readouterr().err
 
     root = tmp_path / "d"
     write_scene(root, "A", grid_boxes("plane", 2) + [("zeppelin", 1, 1, 30, 30, 0)])
     args = ["build", "--labels", str(root / "labelTxt"), "--images", str(root / "images"), "--out",
-            str(tmp_path / "x"), "--no-progress"]
+            str(tmp_path / "x"), "--no-progress", "-q"]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"{root / 'labelTxt' / 'A.txt'}:5: unknown class 'zeppelin'" in err
@@ -120,7 +131,7 @@ def test_errors_are_one_line_with_exit_2(ds, tiny_state, tmp_path, capsys):
 
     ann = tmp_path / "a.csv"
     ann.write_text("image,class,count\nA.png,plane,12\n")
-    assert main(["import", str(ann), "--images", str(root / "images"), "--out", str(tmp_path / "y")]) == 2
+    assert main(["import", str(ann), "--images", str(root / "images"), "--out", str(tmp_path / "y"), "-q"]) == 2
     assert "a.csv:2: count 12 is outside RemoteCount's 1..10" in capsys.readouterr().err
 
 
@@ -142,8 +153,8 @@ def test_eval_never_imports_ray_or_deepspeed(ds, tmp_path):
     code = (
         "import sys\n"
         "from rs_count.cli import main\n"
-        f"rc = main(['eval', {str(tmp_path / 'o')!r}, '--model', 'RS-Tiny', '--data', {str(ds)!r},"
-        " '--variant', 'words', '--workers', '0', '--no-progress'])\n"
+        f"rc = main(['eval', '--out', {str(tmp_path / 'o')!r}, '--model', 'RS-Tiny', '--data', {str(ds)!r},"
+        " '--variant', 'words', '--loader-workers', '0', '--no-progress', '--no-cache'])\n"
         "assert rc == 0, rc\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('ray', 'deepspeed'))\n"
         "assert not bad, bad\n"
@@ -152,3 +163,58 @@ def test_eval_never_imports_ray_or_deepspeed(ds, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "o" / "results.json").is_file()
+
+
+def test_embedding_cache_serves_a_second_evaluation(ds, tmp_path):
+    """rs-count embeds through rs-clip-eval's cache: a second run loads no model and scores the same."""
+    cache = EmbeddingCache(tmp_path / "cache")
+    first = evaluate_model("RS-Tiny", ds, variants=("words", "digits"), config=FAST, cache=cache)
+    # images once, then one caption set per variant
+    assert (cache.hits, cache.misses) == (0, 3)
+    again = EmbeddingCache(tmp_path / "cache")
+    second = evaluate_model("RS-Tiny", ds, variants=("words", "digits"), config=FAST, cache=again)
+    assert (again.hits, again.misses) == (3, 0)
+    assert [r.metrics for r in first] == [r.metrics for r in second]
+    # another precision is another key: bf16 autocast runs on a CPU too, and is embedded afresh
+    bf16 = evaluate_model("RS-Tiny", ds, config=EvalConfig(loader_workers=0, progress=False, precision="amp_bf16"),
+                          cache=again)
+    assert again.misses == 2 and bf16[0].metrics.n == first[0].metrics.n
+
+
+def test_eval_cli_cache_precision_and_console_convention(ds, tmp_path, capsys):
+    from rs_count import __version__
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"rs-count {__version__}"
+    common = ["--model", "RS-Tiny", "--data", str(ds), "--variant", "words", "--no-progress",
+              "--cache-dir", str(tmp_path / "cache")]
+    # The old spellings work for one release, with warnings: positional OUT_DIR, --workers.
+    assert main(["eval", str(tmp_path / "old"), "--workers", "0", *common]) == 0
+    out, err = capsys.readouterr()
+    assert "rs-count eval: warning: --workers is deprecated and will be removed; use --loader-workers" in err
+    assert "rs-count: warning: the positional OUT_DIR is deprecated" in err
+    assert "| RS-Tiny (random init) | words |" in out  # the result goes to stdout
+    assert "rs-count: RS-Tiny (random init): RemoteCount on" in err  # status goes to the log
+    assert f"embedding cache {tmp_path / 'cache'}: 0 hits, 2 misses" in err
+    assert main(["eval", "--out", str(tmp_path / "new"), "--loader-workers", "0", "-q", *common]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "| RS-Tiny (random init) | words |" in out
+    old, new = (json.loads((tmp_path / d / "results.json").read_text())["results"] for d in ("old", "new"))
+    assert old == new
+    # Usage errors: exit status 2, one line.
+    assert main(["eval", str(tmp_path / "a"), "--out", str(tmp_path / "b"), *common]) == 2
+    assert capsys.readouterr().err.strip().startswith("rs-count: error: the output directory is given twice")
+    assert main(["eval", *common]) == 2
+    assert "required: --out" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["eval", "--out", str(tmp_path / "p"), "--precision", "fp16", *common])
+    assert e.value.code == 2 and "invalid choice: 'fp16'" in capsys.readouterr().err
+    # build keeps --image-size as a deprecated spelling of --short-side
+    root = tmp_path / "d"
+    write_scene(root, "A", grid_boxes("plane", 2))
+    assert main(["build", "--labels", str(root / "labelTxt"), "--images", str(root / "images"), "--out",
+                 str(tmp_path / "x"), "--image-size", "96", "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert "--image-size is deprecated and will be removed; use --short-side" in err and "1 images" in out
+    assert next(open_dataset(tmp_path / "x").iter_rows("test"))["width"] == 96

@@ -3,10 +3,10 @@ import json
 import pytest
 from conftest import grid_boxes, write_scene
 
-from rs_count.build import BuildRules
+from rs_annotate import BadInput
 from rs_count.captions import CaptionTemplate
-from rs_count.dota import BadInput
 from rs_count.importer import import_annotations
+from rs_count.rules import BuildRules
 from rs_formats import open_dataset
 
 

@@ -23,7 +23,7 @@ def result(model: str, always: int | None) -> CountResult:
 
 def test_report_files_and_side_by_side_tables(tmp_path):
     ref = tmp_path / "ref.json"
-    ref.write_text(json.dumps([{"model": "RemoteCLIP ViT-B-32", "variant": "words", "topk": [0.5, 0.7],
+    ref.write_text(json.dumps([{"model": "RemoteCLIP ViT-B-32", "variant": "words", "topk": [50, 70.0],
                                 "source": "someone's table"}]))
     refs = load_reference(ref)
     files = write_report([result("oracle", None), result("threes", 3)], tmp_path / "r", reference=refs)
@@ -35,6 +35,7 @@ def test_report_files_and_side_by_side_tables(tmp_path):
     doc = json.loads(files["json"].read_text())
     assert doc["reference_quoted"] == refs and doc["results"][1]["mae"] == pytest.approx((2 + 1 + 0 + 0 + 7) / 5)
     assert doc["results"][1]["images"][0] == {"image_id": "i0", "class": "plane", "count": 1, "predicted": 3}
+    assert doc["results"][0]["topk"]["top1"] == 100.0 and doc["results"][1]["per_class"]["plane"]["top1"] == 50.0
     for name in ("topk.png", "confusion-oracle-words.png", "confusion-threes-words.png"):
         assert Image.open(tmp_path / "r" / name).format == "PNG"
 
@@ -46,8 +47,12 @@ def test_same_model_names_do_not_overwrite_plots(tmp_path):
 
 def test_bad_reference(tmp_path):
     ref = tmp_path / "ref.json"
-    ref.write_text(json.dumps([{"model": "x", "topk": [50, 70]}]))
-    with pytest.raises(FormatError, match="record #0 needs"):
+    ref.write_text(json.dumps([{"model": "x", "topk": [50, 170]}]))
+    with pytest.raises(FormatError, match="record #0 needs .* in percent"):
+        load_reference(ref)
+    # Fractions (what earlier releases took) are refused, not shown as accuracies under 1%.
+    ref.write_text(json.dumps([{"model": "x", "topk": [0.5, 0.7]}]))
+    with pytest.raises(FormatError, match="looks like fractions"):
         load_reference(ref)
     with pytest.raises(ValueError):
         to_markdown([])

@@ -42,9 +42,10 @@ def caption_labels(src: str | Path, out: str | Path, *, seed: int = 0, workers: 
 
 
 def count_objects(src: str | Path, model: str | Path, out: str | Path, *, balanced: bool = False, seed: int = 0,
-                  device: str | None = None, workers: int = 0, progress: bool = True,
+                  device: str = "auto", loader_workers: int = 0, progress: bool = True,
                   overwrite: bool = False) -> dict[str, Any]:
-    """A RemoteCount-style set from ``src``'s labels at ``out``, and ``model``'s counting accuracy on it.
+    """A RemoteCount-style set from ``src``'s labels at ``out``, and ``model``'s counting accuracy on it
+    (accuracies in percent, MAE in counts).
 
     ``model`` is any rs-count model spec: an rs-clip-checkpoint directory (trained elsewhere),
     ``NAME:WEIGHTS`` or an open_clip name (random initialisation).
@@ -52,12 +53,8 @@ def count_objects(src: str | Path, model: str | Path, out: str | Path, *, balanc
     src = Path(src)
     build = rs_count.build(src / LABELS, src / IMAGES, out, rs_count.BuildRules(balanced=balanced, seed=seed),
                            overwrite=overwrite, progress=progress)
-    if device is None:
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    results = rs_count.evaluate_model(str(model), out, variants=("words", "digits"), device=device,
-                                      num_workers=workers, progress=progress)
+    config = rs_count.EvalConfig(device=device, loader_workers=loader_workers, progress=progress)
+    results = rs_count.evaluate_model(str(model), out, variants=("words", "digits"), config=config)
     return {
         "dataset": str(out),
         "images": build.written,
@@ -79,7 +76,7 @@ def count_objects(src: str | Path, model: str | Path, out: str | Path, *, balanc
 
 
 def audit(src: str | Path, model: str | Path, out: str | Path, *, seed: int = 0, balanced: bool = False,
-          device: str | None = None, workers: int = 1, progress: bool = True,
+          device: str = "auto", workers: int = 1, progress: bool = True,
           overwrite: bool = False) -> dict[str, Any]:
     """Both steps; writes ``out/captions``, ``out/counting`` and ``out/summary.json`` and returns the summary.
 
@@ -94,7 +91,7 @@ def audit(src: str | Path, model: str | Path, out: str | Path, *, seed: int = 0,
                               overwrite=overwrite)
     t1 = time.perf_counter()
     counting = count_objects(src, model, out / "counting", balanced=balanced, seed=seed, device=device,
-                             workers=0 if workers == 1 else workers, progress=progress, overwrite=overwrite)
+                             loader_workers=0 if workers == 1 else workers, progress=progress, overwrite=overwrite)
     t2 = time.perf_counter()
     summary = {"source": str(src), "model": str(model), "captions": captions, "counting": counting,
                "seconds": {"captions": round(t1 - t0, 3), "counting": round(t2 - t1, 3)}}

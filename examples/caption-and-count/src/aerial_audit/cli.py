@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from rs_annotate import BadInput as AnnotateBadInput
 from rs_formats import FormatError
 
 from .audit import audit
@@ -27,7 +26,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--balanced", action="store_true", help="keep as many counting images per count 1..10")
     p.add_argument("--workers", type=int, default=1,
                    help="processes that caption and decode images (default 1: all in this process)")
-    p.add_argument("--device", default=None, help="torch device for the model (default: cuda if available)")
+    p.add_argument("--device", default="auto", help="torch device for the model (default auto: cuda if available)")
     p.add_argument("--overwrite", action="store_true", help="replace the datasets under OUT if they exist")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
@@ -44,7 +43,7 @@ def format_summary(s: dict[str, Any]) -> str:
         f"counting: {cnt['images']} images (per count "
         + " ".join(f"{k}:{v}" for k, v in cnt["per_count"].items()) + f") -> {cnt['dataset']}",
         f"  model: {cnt['model']}",
-        *(f"  {variant:<6}  top-1 {m['top1']:.3f}  top-3 {m['top3']:.3f}  MAE {m['mae']:.2f}  (chance top-1 0.100)"
+        *(f"  {variant:<6}  top-1 {m['top1']:.1f}%  top-3 {m['top3']:.1f}%  MAE {m['mae']:.2f}  (chance top-1 10%)"
           for variant, m in cnt["metrics"].items()),
         f"took {s['seconds']['captions']:.1f} s captioning, {s['seconds']['counting']:.1f} s counting",
     ]
@@ -57,8 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = audit(args.src, args.model, args.out, seed=args.seed, balanced=args.balanced,
                         device=args.device, workers=args.workers, progress=not args.no_progress,
                         overwrite=args.overwrite)
-    except (AnnotateBadInput, FormatError, FileExistsError, FileNotFoundError, ValueError) as exc:
-        # Both libraries name the offending file (and line) in their messages: one line is enough.
+    except (FormatError, FileExistsError, FileNotFoundError, ValueError) as exc:
+        # Both libraries' errors are FormatErrors (rs_annotate.BadInput is one) naming the offending file (and
+        # line): one line is enough.
         print(f"aerial-audit: error: {exc}", file=sys.stderr)
         return 2
     print(format_summary(summary))

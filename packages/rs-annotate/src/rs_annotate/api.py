@@ -29,9 +29,12 @@ def convert(format: str, src: str | Path, out: str | Path, options: ConvertOptio
 
 
 def datasets() -> list[dict[str, Any]]:
-    """Every registered source format with its layout, license note and source URL."""
+    """Every registered source format with its layout, license note, source URL and reader options
+    (each with its default and, where restricted, its choices: the readers' own ``OPTIONS``)."""
     load_all()
     return [{"name": name, "title": cls.info.title, "kind": cls.info.kind, "layout": cls.info.layout,
              "license": cls.info.license, "url": cls.info.url,
-             "aliases": {a.name: dict(a.defaults) for a in cls.info.aliases}}
+             "aliases": {a.name: dict(a.defaults) for a in cls.info.aliases},
+             "options": [{"name": o.name, "default": o.default, "help": o.help, "choices": list(o.choices)}
+                         for o in cls.accepted_options().values()]}
             for name, cls in sorted(READERS.items())]

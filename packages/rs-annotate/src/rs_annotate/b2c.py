@@ -7,7 +7,8 @@ Five captions per image:
 2. the other objects: "There is one harbor in the edge of the picture.";
 3-5. random subsets: "There are two storage tanks and one bridge in this image."
 
-Decisions where the paper's pseudo-code contradicts itself or is silent (README "B2C rules"):
+Decisions where the paper's pseudo-code contradicts itself or is silent (README "B2C rules"; docs/fidelity.md
+gathers them, and notes that Algorithm 1 could not be re-read when that table was written):
 
 * **Counts over ten** become "many" or "a lot of" with probability ``many_prob`` (default 0.9: the
   paper's comment says 90%; its code ``random.random() > 0.9`` gives 10%, and as printed drops every

@@ -119,8 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--short-side", type=int, default=256,
                    help="shorter side of stored images in pixels, never enlarged; 0 keeps the size (default 256)")
     console.add_deprecated_alias(c, "--max-side", "--short-side", dest="short_side", type=int)
-    c.add_argument("--keep-original", action="store_true",
-                   help="store the original image files unchanged (no resize or re-encode)")
+    c.add_argument("--keep-original", action=argparse.BooleanOptionalAction, default=None,
+                   help="store original pixels (the file's bytes, or a lossless PNG) instead of re-encoding to "
+                        "--short-side; default: original for classification sets and test splits (evaluation "
+                        "data), re-encoded otherwise")
     c.add_argument("--image-format", action=_ImageFormat, default="jpeg", metavar="{jpeg,png,webp}",
                    help="encoding of re-encoded images (default jpeg)")
     c.add_argument("--jpeg-quality", type=int, default=90, help="JPEG quality of re-encoded images (default 90)")
@@ -259,8 +261,22 @@ def _datasets(args: argparse.Namespace) -> int:
         print("  layout:")
         for line in info["layout"].splitlines():
             print(f"    {line}")
+        if info["options"]:
+            print("  options (--opt NAME=VALUE):")
+            for o in info["options"]:
+                choices = f" [{'|'.join(_option_text(c) for c in o['choices'])}]" if o["choices"] else ""
+                print(f"    {o['name']}={_option_text(o['default'])}  {o['help']}{choices}")
         print()
     return 0
+
+
+def _option_text(value: Any) -> str:
+    """A reader option's value as ``--opt`` takes it (lists comma-separated, JSON words for None and booleans)."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return str(value)
 
 
 COMMANDS = {"convert": _convert, "merge": _merge, "dedup": _dedup, "stats": _stats, "show": _show,

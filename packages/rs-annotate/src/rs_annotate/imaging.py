@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,6 +30,18 @@ from .types import BadInput, Box
 # Whole DOTA v2 / ISPRS scenes are far beyond PIL's decompression-bomb guard (89 Mpx); we read trusted
 # local datasets, but still refuse absurd sizes (a corrupt header claiming terapixels).
 MAX_PIXELS = 2_000_000_000
+
+
+@contextmanager
+def pixel_limit() -> Iterator[None]:
+    """PIL's decompression-bomb guard raised to :data:`MAX_PIXELS` while opening a file (restored after)."""
+    old = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
+
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError, IndexError,
                   TypeError, KeyError, MemoryError)
@@ -72,10 +86,8 @@ def load_image(path: str | Path | None, array: np.ndarray | None = None, *,
         data = path.read_bytes()
     except OSError as exc:
         raise BadInput(path, f"cannot read image: {exc.strerror or exc}") from None
-    old = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        with warnings.catch_warnings():
+        with pixel_limit(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PIL warns about EXIF/palette oddities; the pixels are fine
             img = Image.open(io.BytesIO(data))
             fmt = img.format
@@ -86,8 +98,6 @@ def load_image(path: str | Path | None, array: np.ndarray | None = None, *,
             rgb = _to_rgb(img)
     except _DECODE_ERRORS as exc:
         raise BadInput(path, f"cannot decode image ({type(exc).__name__}: {exc})") from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = old
     if size[0] <= 0 or size[1] <= 0:
         raise BadInput(path, f"image has no pixels ({size[0]}x{size[1]})")
     return Loaded(rgb, data, fmt, size)

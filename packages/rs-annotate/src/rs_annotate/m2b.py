@@ -14,11 +14,17 @@ Rules (each documented in the package README):
   in ``labels`` nor ignored is bad input: silently dropping it would hide a wrong palette or class table.
 * Instance masks (:func:`instance_mask_to_boxes`, iSAID): one box per instance id, however many
   pieces the instance is drawn in (an occluded ship is still one ship).
+* Tiles (:class:`MaskRegions`): a tiled mask source gets each tile's boxes from the tile's own pixels, as
+  if the mask had been cut first (what the mmsegmentation and iSAID-devkit tile converters do). Clipping
+  the whole image's boxes instead would give a tile the box of a region that only passes by it (an
+  L-shaped field's box covers tiles the field never enters) and would drop the large regions that a tile
+  holds only a part of.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -121,6 +127,34 @@ def instance_mask_to_boxes(
         for v, a, b, c, d, n in zip(uniq, x0, y0, x1, y1, areas)
         if n >= min_area
     ]
+
+
+@dataclass(eq=False)
+class MaskRegions:
+    """A decoded label mask kept with its sample: the boxes of the whole image or of any window of it.
+
+    ``mask`` is an index mask with ``labels`` (value -> class) and ``ignore`` values, or, with
+    ``instances=True``, an instance-id mask with ``labels`` (instance id -> class; id 0 is no instance).
+    """
+
+    mask: np.ndarray
+    labels: Mapping[int, str]
+    ignore: Collection[int] = ()
+    min_area: float = 0
+    connectivity: int = 8
+    instances: bool = False
+    path: str | Path | None = None
+
+    def boxes(self, window: tuple[int, int, int, int] | None = None) -> list[Box]:
+        """Boxes of the regions inside ``window`` (x, y, w, h; None: the whole mask), in its own pixels."""
+        mask = self.mask
+        if window is not None:
+            x, y, w, h = window
+            mask = mask[y:y + h, x:x + w]
+        if self.instances:
+            return instance_mask_to_boxes(mask, self.labels, min_area=self.min_area, path=self.path)
+        return mask_to_boxes(mask, self.labels, ignore=self.ignore, min_area=self.min_area,
+                             connectivity=self.connectivity, path=self.path)
 
 
 def _pack(rgb: np.ndarray) -> np.ndarray:

@@ -14,6 +14,8 @@ IMAGE_FORMATS = ("jpeg", "png", "webp")
 #: Where the per-item work runs: worker processes on this machine, or Ray Data on a Ray cluster
 #: (:mod:`rs_annotate.ray_engine`, the ``rs-annotate[ray]`` extra). Both write the same rows.
 ENGINES = ("local", "ray")
+#: Splits whose rows are evaluation data: their images keep their original pixels unless told otherwise.
+EVALUATION_SPLITS = ("test",)
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,9 @@ class ConvertOptions:
     seed: int = 0
     #: Shorter side of stored images; None or 0 keeps the original size (re-encoding still applies).
     short_side: int | None = 256
-    #: Store the original file bytes and size (no resize or re-encode; boxes in original pixels).
-    keep_original: bool = False
+    #: Original pixels (the file's bytes, or a lossless PNG where they cannot be kept) instead of the bounded
+    #: re-encoding; boxes in original pixels. None: decided per row by :meth:`keeps_original`.
+    keep_original: bool | None = None
     #: Encoding (one of :data:`IMAGE_FORMATS`, any case; "jpg" means jpeg) and quality of re-encoded images.
     image_format: str = "jpeg"
     jpeg_quality: int = 90
@@ -78,6 +81,18 @@ class ConvertOptions:
         if image_format not in IMAGE_FORMATS:
             raise ValueError(f"image_format must be one of {', '.join(IMAGE_FORMATS)}, got {self.image_format!r}")
         object.__setattr__(self, "image_format", image_format)  # one spelling in reports and comparisons
+
+    def keeps_original(self, kind: str, split: str) -> bool:
+        """Whether rows of this kind and split store original pixels.
+
+        By default (``keep_original=None``) evaluation data does: every row of a classification set (the
+        linear probe and k-NN embed its training split too) and the rows of :data:`EVALUATION_SPLITS`, so
+        that evaluation sees the pixels the official protocol hands to CLIP's preprocessing (the original
+        files). Training rows get the bounded re-encoding that keeps training fed.
+        """
+        if self.keep_original is not None:
+            return self.keep_original
+        return kind == "classification" or split in EVALUATION_SPLITS
 
     def to_json(self) -> dict[str, Any]:
         """What the run produces depends on (the report's ``options``); how it was executed is left out."""

@@ -46,13 +46,12 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
     if out.exists() and not opts.overwrite:
         raise FileExistsError(f"{out}: already exists (use overwrite to replace it)")
     reader_cls, alias_defaults = resolve_format(fmt)
-    reader_options = {**alias_defaults, **opts.reader_options}
     root = src
     if opts.engine == "ray":
         from . import ray_engine  # Ray is imported only when asked for
 
         root = ray_engine.source_root(src)
-    reader = reader_cls(root, **reader_options)
+    reader = reader_cls(root, **{**alias_defaults, **opts.reader_options})
     kind = reader_cls.info.kind
     items = list(reader.items())
     if not items:
@@ -60,8 +59,9 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
         raise BadInput(src, f"no {fmt} items found{skipped}")
     workers = min(opts.workers or os.cpu_count() or 1, len(items))
     log.debug("%s: %d %s items, engine %s", src, len(items), fmt, opts.engine)
+    # Every reader option as used, defaults included: what the rows depend on.
     report = ConvertReport(format=fmt, src=str(src), out=str(out), items=len(items),
-                           options={**opts.to_json(), "reader_options": reader_options},
+                           options={**opts.to_json(), "reader_options": reader.options},
                            reader=reader_cls.info.name)
     for problem in reader.skipped:
         report.add_skipped(problem, reader.root)
@@ -98,11 +98,13 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
             raise BadInput(src, f"nothing to write: {len(items)} item(s), {report.n_bad} bad, "
                                 f"{len(report.empty)} without objects, {report.n_skipped} input(s) skipped")
         report.rows_per_source = dict(sorted(sources.items()))
+        report.pixels = {split: "original" if opts.keeps_original(kind, split) else "re-encoded"
+                         for split in sorted(report.rows_per_split)}
         for name, n in report.rows_per_source.items():
             writer.add_source(name, license=reader_cls.info.license, n_images=n, url=reader_cls.info.url)
         writer.stats["convert"] = {
             "format": fmt, "reader": report.reader, "items": report.items, "bad": report.n_bad,
-            "empty": len(report.empty),
+            "empty": len(report.empty), "pixels": report.pixels,
             "objects": report.objects, "objects_per_class": dict(sorted(objects_per_class.items())),
             "skipped": {k: v["count"] for k, v in report.skipped.items()},
             "dropped_by_reader": {k: v["count"] for k, v in report.dropped_by_reader.items()},

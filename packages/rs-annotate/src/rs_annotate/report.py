@@ -29,6 +29,8 @@ class ConvertReport:
     rows: int = 0
     rows_per_split: dict[str, int] = field(default_factory=dict)
     rows_per_source: dict[str, int] = field(default_factory=dict)
+    #: How each split's images are stored: "original" pixels or "re-encoded" (ConvertOptions.keeps_original).
+    pixels: dict[str, str] = field(default_factory=dict)
     objects: int = 0
     bad: list[dict[str, Any]] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)

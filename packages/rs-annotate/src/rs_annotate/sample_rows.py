@@ -2,8 +2,8 @@
 
 1. :func:`load_scene`: decode the image and apply the box rules (in pixels of the original image);
 2. :func:`scene_windows`: the whole image, or DOTA-style tiles of a large one;
-3. per window: :func:`window_boxes` (boxes clipped to the tile), :func:`window_view` (crop and bounded
-   resize), :func:`window_captions` (B2C, unless the source has human captions or is not a caption set),
+3. per window: :func:`window_boxes` (boxes clipped to the tile; for mask sources, M2B on the tile's own
+   pixels), :func:`window_view` (crop and bounded resize), :func:`window_captions` (B2C, unless the source has human captions or is not a caption set),
    :func:`stored_bytes` (re-encode, or keep the file's bytes when they are already what would be stored)
    and :func:`make_row`.
 
@@ -34,9 +34,11 @@ from .imaging import (
 from .near_duplicates import phash
 from .options import ConvertOptions
 from .readers.base import Reader
-from .types import BadInput, Box, Sample
+from .types import BadInput, Box, Regions, Sample
 
 Window = tuple[int, int, int, int]  # x, y, w, h in pixels of the original image
+#: Formats (PIL's names) whose files are stored byte for byte when original pixels are kept.
+ORIGINAL_FORMATS = ("JPEG", "PNG", "TIFF")
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Scene:
     clipped: int  # boxes clipped to the image
     dropped: int  # bad boxes dropped (``bad_boxes="drop"``)
     tiled: bool
+    regions: Regions | None = None  # mask sources: the boxes of any window, from the mask
 
 
 @dataclass
@@ -76,6 +79,8 @@ class View:
     sy: float
     #: The file's own bytes are what would be stored (kept original, or already small and in the format).
     original_bytes: bool
+    #: Original pixels kept: when the file's bytes cannot be stored, a lossless encoding is.
+    lossless: bool = False
 
 
 def convert_item(reader: Reader, item: Any, opts: ConvertOptions, kind: str) -> tuple[str, Any]:
@@ -88,7 +93,8 @@ def convert_item(reader: Reader, item: Any, opts: ConvertOptions, kind: str) -> 
 
 def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRows:
     """One Sample to its rows and counters. Raises BadInput."""
-    scene = load_scene(sample, opts, kind)
+    keep = opts.keeps_original(kind, opts.split or sample.split)
+    scene = load_scene(sample, opts, kind, keep)
     result = SampleRows(sample.image_id, clipped=scene.clipped, dropped=scene.dropped,
                         dropped_by_reader=dict(sample.meta.get("dropped") or {}))
     windows = scene_windows(scene, opts)
@@ -97,7 +103,7 @@ def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRow
         boxes, cut = window_boxes(scene, window, whole, opts)
         result.dropped_by_tiling += cut
         image_id = sample.image_id if whole else f"{sample.image_id}__{window[0]}_{window[1]}"
-        view = window_view(scene, window, whole, opts)
+        view = window_view(scene, window, whole, opts, keep)
         boxes = scale_boxes(boxes, view.sx, view.sy, view.width, view.height)
         captions = sample.captions
         if kind == "captions" and captions is None:
@@ -111,12 +117,12 @@ def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRow
     return result
 
 
-def load_scene(sample: Sample, opts: ConvertOptions, kind: str) -> Scene:
+def load_scene(sample: Sample, opts: ConvertOptions, kind: str, keep: bool = False) -> Scene:
     """The decoded image (JPEG-drafted when only a downscale is stored) and its boxes after the box rules."""
     path = sample.image_path if sample.image_path is not None else f"<{sample.image_id}>"
     tiled = bool(opts.tile) and kind == "captions" and sample.captions is None
     draft = None
-    if not tiled and not opts.keep_original and opts.short_side:
+    if not tiled and not keep and opts.short_side:
         draft = (opts.short_side, opts.short_side)
     loaded = load_image(sample.image_path, sample.image, draft_to=draft)
     width, height = loaded.size
@@ -124,7 +130,7 @@ def load_scene(sample: Sample, opts: ConvertOptions, kind: str) -> Scene:
         raise BadInput(path, f"labels are for a {sample.size[0]}x{sample.size[1]} image but the image is "
                              f"{width}x{height}")
     checked = check_boxes(sample.boxes, width, height, path, drop_bad=opts.bad_boxes == "drop")
-    return Scene(loaded, width, height, checked.boxes, checked.clipped, checked.dropped, tiled)
+    return Scene(loaded, width, height, checked.boxes, checked.clipped, checked.dropped, tiled, sample.regions)
 
 
 def scene_windows(scene: Scene, opts: ConvertOptions) -> list[Window]:
@@ -137,24 +143,29 @@ def window_boxes(scene: Scene, window: Window, whole: bool, opts: ConvertOptions
     """The boxes of a window in its own pixels, and how many boxes it touches but cuts too much to keep."""
     if whole:
         return scene.boxes, 0
+    if scene.regions is not None:  # a mask source: the window's regions, as if the mask had been cut first
+        return scene.regions.boxes(window), 0
     x, y, w, h = window
     kept = boxes_in_window(scene.boxes, window, opts.tile_min_visible)
     touching = sum(1 for b in scene.boxes if b.x1 > x and b.x0 < x + w and b.y1 > y and b.y0 < y + h)
     return kept, touching - len(kept)
 
 
-def window_view(scene: Scene, window: Window, whole: bool, opts: ConvertOptions) -> View:
-    """The window's pixels at their stored size (the shorter side bounded, never enlarged)."""
+def window_view(scene: Scene, window: Window, whole: bool, opts: ConvertOptions, keep: bool = False) -> View:
+    """The window's pixels at their stored size: the shorter side bounded (never enlarged), or as they are."""
     loaded = scene.loaded
-    if opts.keep_original and whole and loaded.original_bytes is not None:
-        return View(loaded.image, scene.width, scene.height, 1.0, 1.0, original_bytes=True)
+    if keep and whole:
+        same = loaded.original_bytes is not None and loaded.format in ORIGINAL_FORMATS
+        return View(loaded.image, scene.width, scene.height, 1.0, 1.0, original_bytes=same, lossless=True)
     x, y, w, h = window
     img = loaded.image
     if not whole:
         # The decoded image may be smaller than the original (JPEG draft): map original pixels onto it.
         dx, dy = img.size[0] / scene.width, img.size[1] / scene.height
         img = img.crop((round(x * dx), round(y * dy), round((x + w) * dx), round((y + h) * dy)))
-    out_w, out_h = (w, h) if opts.keep_original else target_size(w, h, opts.short_side)
+    if keep:
+        return View(img, w, h, 1.0, 1.0, original_bytes=False, lossless=True)
+    out_w, out_h = target_size(w, h, opts.short_side)
     # Already small and in the target format: the file's bytes are stored as they are (no generation loss).
     same = (whole and (out_w, out_h) == (scene.width, scene.height) and loaded.original_bytes is not None
             and loaded.format == opts.image_format.upper())
@@ -172,6 +183,8 @@ def window_captions(boxes: list[Box], view: View, image_id: str, opts: ConvertOp
 def stored_bytes(scene: Scene, view: View, opts: ConvertOptions) -> bytes:
     if view.original_bytes:
         return scene.loaded.original_bytes
+    if view.lossless:
+        return encode(view.image, "png")
     return encode(view.image, opts.image_format, opts.jpeg_quality)
 
 

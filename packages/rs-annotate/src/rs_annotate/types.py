@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -36,6 +36,12 @@ class Box:
         return (self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2
 
 
+class Regions(Protocol):
+    """Boxes computed from a label mask for any window of the image (:class:`rs_annotate.m2b.MaskRegions`)."""
+
+    def boxes(self, window: tuple[int, int, int, int] | None = None) -> list[Box]: ...
+
+
 @dataclass
 class Sample:
     """One image as a source describes it, before re-encoding and captioning."""
@@ -50,6 +56,8 @@ class Sample:
     split: str = "train"
     size: tuple[int, int] | None = None  # (width, height) the labels refer to, when the source states it
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Mask sources (M2B): the mask behind ``boxes``, so that a tile's boxes come from the tile's own pixels.
+    regions: Regions | None = field(default=None, compare=False, repr=False)
 
 
 class BadInput(FormatError):

@@ -105,9 +105,9 @@ def test_malformed_lines(line, message):
 
 
 def test_nine_fields_and_null_gsd():
-    boxes, header = parse_labeltxt("gsd:null\n10.5 2 30 2 30 8 10.5 8 container-crane\n", Path("x.txt"))
-    assert header == {"gsd": None}
-    assert boxes == [Box("container crane", 10.5, 2, 30, 8)]
+    labels = parse_labeltxt("gsd:null\n10.5 2 30 2 30 8 10.5 8 container-crane\n", Path("x.txt"))
+    assert labels.header == {"gsd": None}
+    assert labels.boxes() == [Box("container crane", 10.5, 2, 30, 8)]
 
 
 def test_split_folders_and_empty_root(tmp_path):

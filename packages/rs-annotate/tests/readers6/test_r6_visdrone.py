@@ -47,8 +47,11 @@ def test_split_folders(tmp_path):
         ("9999938_00000_d_0000207", "test"), ("0000002_00005_d_0000014", "train"),
         ("0000001_02999_d_0000005", "val"), ("orphan", "val")]
     s = reader.read(items[1])
-    assert s.image_id == "visdrone/0000002_00005_d_0000014" and len(s.boxes) == 3
-    assert s.meta["dropped"] == {"ignored regions": 1, "others": 1}
+    assert s.image_id == "visdrone/0000002_00005_d_0000014" and len(s.boxes) == 4
+    assert s.meta["dropped"] == {"ignored regions": 1}  # 'others' kept, as the 11th class
+    assert [b.label for b in s.boxes].count("other object") == 1
+    s = get_reader("visdrone")(tmp_path, others_label=None).read(items[1])
+    assert len(s.boxes) == 3 and s.meta["dropped"] == {"ignored regions": 1, "others": 1}
     with pytest.raises(BadInput, match="image has no annotation file"):
         reader.read(items[3])
     one = get_reader("visdrone")(tmp_path / "VisDrone2019-DET-val")

@@ -3,13 +3,23 @@ linear-probe and k-NN tasks, with paper-style reports.
 
 Task modules work on embeddings (numpy arrays) and return plain dicts of metrics:
 :mod:`~rs_clip_eval.retrieval`, :mod:`~rs_clip_eval.zeroshot`, :mod:`~rs_clip_eval.linear_probe`,
-:mod:`~rs_clip_eval.knn`. :mod:`~rs_clip_eval.runner` embeds datasets through :mod:`~rs_clip_eval.cache`;
-:mod:`~rs_clip_eval.report` writes JSON, Markdown and plots; :mod:`~rs_clip_eval.cli` is the command line.
+:mod:`~rs_clip_eval.knn`. :mod:`~rs_clip_eval.runner` runs suites through an
+:class:`~rs_clip_eval.embedder.Embedder` (:mod:`~rs_clip_eval.cache`); :mod:`~rs_clip_eval.report` writes
+JSON and Markdown, :mod:`~rs_clip_eval.plots` the plots; :mod:`~rs_clip_eval.cli` is the command line.
+
+Public API for other packages (rs-clip-train, rs-count): the names below, and the modules
+:mod:`rs_clip_eval.flags` (the flags every evaluating command shares) and :mod:`rs_clip_eval.ranking`.
 """
 
 from rs_formats.console import package_version
 
 from .api import evaluate_retrieval
+from .cache import EmbeddingCache
+from .config import EvalConfig
+from .embedder import Embedder
+from .plots import plot_confusion, pyplot, slug
+from .ranking import topk_correct, true_ranks
 
 __version__ = package_version("rs-clip-eval")
-__all__ = ["__version__", "evaluate_retrieval"]
+__all__ = ["Embedder", "EmbeddingCache", "EvalConfig", "__version__", "evaluate_retrieval", "plot_confusion",
+           "pyplot", "slug", "topk_correct", "true_ranks"]

@@ -12,13 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from rs_formats.columns import captions_of
+from rs_formats.console import package_version
 
-from . import __version__
+from .plots import make_plots
 from .runner import RunResult
-from .zeroshot import class_prompts, resolve_templates
 
-# Published retrieval mean recall (RemoteCLIP paper, Table II; also in the project's DESIGN.md). Keyed by
+# Published retrieval mean recall (RemoteCLIP paper, Table II). Keyed by
 # normalised dataset name. The paper's zero-shot / linear-probe / k-NN tables are not transcribed here:
 # add them to PAPER_TABLES in the same form (task -> dataset -> {model: figure}) to get them in the report.
 PAPER_TABLES: dict[str, dict[str, dict[str, float]]] = {
@@ -34,10 +33,6 @@ _ALIASES = {"ucmcaptions": "ucm", "ucmerced": "ucm", "ucmercedcaptions": "ucm"}
 def paper_key(name: str) -> str:
     key = re.sub(r"[^a-z0-9]", "", name.lower())
     return _ALIASES.get(key, key)
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "x"
 
 
 def _fmt(value: Any) -> str:
@@ -63,10 +58,6 @@ def _metric(run: RunResult, model: str, dataset: str, task: str, key: str) -> fl
     return value if isinstance(value, (int, float)) else None
 
 
-def _datasets_with(run: RunResult, task: str) -> list[str]:
-    return [name for name, d in run.datasets.items() if task in d["tasks"]]
-
-
 def _delta_rows(run: RunResult, columns: list[tuple[str, str, str]]) -> list[list[str]]:
     """One row per later model: first model minus it, column by column ((dataset, task, metric) triples)."""
     labels = [m.label for m in run.models]
@@ -87,7 +78,7 @@ def _avg(values: list[float | None]) -> float | None:
 def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
     labels = [m.label for m in run.models]
     lines = [f"# rs-clip-eval report: suite `{run.suite.name}`", "",
-             f"rs-clip-eval {__version__}, {_dt.datetime.now().isoformat(timespec='seconds')}, "
+             f"rs-clip-eval {package_version('rs-clip-eval')}, {_dt.datetime.now().isoformat(timespec='seconds')}, "
              f"device {run.config.resolved_device()}, {run.seconds:.1f} s. All figures in %.", "", "## Models", ""]
     lines += _table(["Model", "Kind", "Architecture", "Source"],
                     [[m.label, {"random": "random init (untrained)", "file": "weights file",
@@ -100,7 +91,7 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
     if run.suite.missing:
         lines += [f"Not found under the data root (skipped): {', '.join(run.suite.missing)}.", ""]
 
-    ret = _datasets_with(run, "retrieval")
+    ret = run.datasets_with("retrieval")
     if ret:
         lines += ["## Image-text retrieval (as paper Table II)", "",
                   "Image→text: a hit when any of the image's captions is in the top K; text→image: the caption's "
@@ -119,7 +110,7 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
                   ("linear_probe", "top1", "Linear probe, top-1 (as paper Table IV)"),
                   ("knn", "top1", "k-NN (k=20, T=0.07), top-1 (as paper Table IV)")]
     for task, key, title in cls_tables:
-        names = _datasets_with(run, task)
+        names = run.datasets_with(task)
         if not names:
             continue
         lines += [f"## {title}", ""]
@@ -144,7 +135,7 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
                      for n in names for m in labels]
             lines += _table(["Model", "Dataset", "Top-5", "Mean per-class recall"], extra)
 
-    few = _datasets_with(run, "fewshot")
+    few = run.datasets_with("fewshot")
     if few:
         lines += ["## Few-shot linear probe (mean ± std over seeds)", ""]
         for ds in few:
@@ -169,7 +160,7 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
 
 def to_json(run: RunResult, plots: dict[str, list[str]]) -> dict[str, Any]:
     return {
-        "rs_clip_eval_version": __version__,
+        "rs_clip_eval_version": package_version("rs-clip-eval"),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(run.seconds, 3),
         "suite": run.suite.to_dict(),
@@ -181,139 +172,6 @@ def to_json(run: RunResult, plots: dict[str, list[str]]) -> dict[str, Any]:
         "cache": run.cache.stats(),
         "plots": plots,
     }
-
-
-# -- plots ---------------------------------------------------------------------------------------------------
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plot_fewshot(run: RunResult, ds: str, path: Path) -> None:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.6))
-    for m in run.models:
-        res = run.results[m.label][ds]["fewshot"]["shots"]
-        k = [int(s) for s in res]
-        ax.errorbar(k, [res[s]["mean"] for s in res], yerr=[res[s]["std"] for s in res], marker="o", capsize=3,
-                    label=m.label)
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(k, [str(s) for s in k])
-    ax.set(xlabel="shots per class", ylabel="top-1 accuracy (%)", title=f"Few-shot linear probe: {ds}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def plot_confusion(matrix: list[list[int]], class_names: list[str], title: str, path: Path) -> None:
-    plt = _plt()
-    cm = np.asarray(matrix, dtype=np.float64)
-    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    n = len(class_names)
-    size = min(3 + 0.35 * n, 14)
-    fig, ax = plt.subplots(figsize=(size, size))
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(n), class_names, rotation=90, fontsize=7)
-    ax.set_yticks(range(n), class_names, fontsize=7)
-    if n <= 20:
-        for i in range(n):
-            for j in range(n):
-                if cm[i, j]:
-                    ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=6,
-                            color="white" if norm[i, j] > 0.5 else "black")
-    ax.set(xlabel="predicted", ylabel="true", title=title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def tsne_points(run: RunResult, label: str, max_points: int, seed: int = 0):
-    """Image and text embeddings of every dataset (from the cache), subsampled: (X, dataset, modality, class)."""
-    emb = run.embedders[label]
-    rng = np.random.default_rng(seed)
-    per = max(2, max_points // (2 * max(len(run.opened), 1)))
-    xs, ds_of, mod_of, cls_of = [], [], [], []
-
-    def add(x: np.ndarray, name: str, modality: str, classes: list[str]) -> None:
-        pick = np.sort(rng.permutation(len(x))[:per])
-        xs.append(x[pick])
-        ds_of.extend([name] * len(pick))
-        mod_of.extend([modality] * len(pick))
-        cls_of.extend(classes[i] for i in pick)
-
-    for name, (ds, entry) in run.opened.items():
-        images = emb.images(ds, entry.split)
-        if ds.kind == "captions":
-            texts, owner = captions_of(ds, entry.split)
-            add(images, name, "image", [""] * len(images))
-            add(emb.texts(ds, entry.split, texts, "captions"), name, "text", [""] * len(texts))
-        else:
-            labels = ds.read_table(entry.split, ["label"]).column("label").to_pylist()
-            add(images, name, "image", [ds.class_names[v] for v in labels])
-            templates = resolve_templates(entry.templates)
-            prompts = class_prompts(ds.class_names, templates)
-            add(emb.texts(ds, entry.split, prompts, "prompts"), name, "text",
-                [c for c in ds.class_names for _ in templates])
-    return np.concatenate(xs), ds_of, mod_of, cls_of
-
-
-def plot_tsne(run: RunResult, label: str, path: Path, max_points: int = 1000) -> None:
-    from sklearn.manifold import TSNE
-
-    plt = _plt()
-    x, ds_of, mod_of, cls_of = tsne_points(run, label, max_points)
-    if len(x) < 5:
-        return
-    xy = TSNE(n_components=2, perplexity=min(30.0, (len(x) - 1) / 3), init="pca", random_state=0,
-              max_iter=500).fit_transform(x.astype(np.float64))
-    # Colour by dataset when there are several (paper Fig. 5), else by class.
-    groups = ds_of if len(set(ds_of)) > 1 else [c or d for c, d in zip(cls_of, ds_of)]
-    names = sorted(set(groups))
-    cmap = plt.get_cmap("tab20" if len(names) > 10 else "tab10")
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
-    for gi, g in enumerate(names):
-        for modality, marker in (("image", "o"), ("text", "x")):
-            sel = [i for i in range(len(x)) if groups[i] == g and mod_of[i] == modality]
-            if sel:
-                ax.scatter(xy[sel, 0], xy[sel, 1], s=12, marker=marker, color=cmap(gi % cmap.N),
-                           label=f"{g} ({modality})", alpha=0.8)
-    ax.set(title=f"t-SNE of image (o) and text (x) embeddings: {label}", xticks=[], yticks=[])
-    ax.legend(fontsize=6, loc="best", ncol=1 + len(names) // 8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def make_plots(run: RunResult, out_dir: Path, tsne_max_points: int = 1000) -> dict[str, list[str]]:
-    plots: dict[str, list[str]] = {"few-shot": [], "confusion": [], "t-SNE": []}
-    pdir = out_dir / "plots"
-    pdir.mkdir(parents=True, exist_ok=True)
-    for ds in _datasets_with(run, "fewshot"):
-        f = pdir / f"fewshot-{slug(ds)}.png"
-        plot_fewshot(run, ds, f)
-        plots["few-shot"].append(str(f.relative_to(out_dir)))
-    for ds in _datasets_with(run, "zeroshot"):
-        for m in run.models:
-            f = pdir / f"confusion-zeroshot-{slug(m.label)}-{slug(ds)}.png"
-            res = run.results[m.label][ds]["zeroshot"]
-            plot_confusion(res["confusion_matrix"], run.datasets[ds]["class_names"],
-                           f"zero-shot {ds}: {m.label} (top-1 {res['top1']:.1f}%)", f)
-            plots["confusion"].append(str(f.relative_to(out_dir)))
-    if tsne_max_points > 0:
-        for m in run.models:
-            f = pdir / f"tsne-{slug(m.label)}.png"
-            plot_tsne(run, m.label, f, tsne_max_points)
-            if f.exists():
-                plots["t-SNE"].append(str(f.relative_to(out_dir)))
-    return plots
 
 
 def write_report(run: RunResult, out_dir: Path, plots: bool = True, tsne_max_points: int = 1000) -> dict[str, Path]:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
+import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from rs_formats import Dataset, FormatError, open_dataset
 from rs_formats.columns import captions_of, labels_of
@@ -16,92 +13,18 @@ from rs_formats.spec import ModelSpec
 
 from . import knn, linear_probe, retrieval, zeroshot
 from .cache import EmbeddingCache
+from .config import EvalConfig
+from .embedder import Embedder
 from .suites import TASKS_BY_KIND, DatasetEntry, Suite
+
+log = logging.getLogger(__name__)
 
 _NEEDS_KIND = {"retrieval": "captions", "zeroshot": "classification", "linear_probe": "classification",
                "fewshot": "classification", "knn": "classification"}
 
 
-@dataclass
-class RunConfig:
-    device: str = "auto"
-    precision: str = "fp32"
-    batch_size: int = 256
-    workers: int = 2
-    progress: bool = True
-    probe: dict[str, Any] = field(default_factory=dict)  # ProbeConfig overrides (CLI beats suite)
-
-    def resolved_device(self) -> str:
-        if self.device != "auto":
-            return self.device
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class Embedder:
-    """One model's embeddings of datasets; the model is loaded only on the first cache miss."""
-
-    def __init__(self, spec: ModelSpec, cache: EmbeddingCache, cfg: RunConfig):
-        self.spec, self.cache, self.cfg = spec, cache, cfg
-        self.device = cfg.resolved_device()
-        self._fingerprint: str | None = None
-        self._loaded: tuple[Any, Any, Any] | None = None
-
-    @property
-    def fingerprint(self) -> str:
-        if self._fingerprint is None:
-            self._fingerprint = self.spec.fingerprint()
-        return self._fingerprint
-
-    def _model(self) -> tuple[Any, Any, Any]:
-        if self._loaded is None:
-            self._loaded = self.spec.load(self.device, self.cfg.precision)
-        return self._loaded
-
-    def _autocast(self):
-        from rs_formats.models import autocast
-
-        return autocast(self.device, self.cfg.precision)
-
-    def _key(self, ds: Dataset, split: str, what: str) -> str:
-        return self.cache.key(self.fingerprint, ds.manifest_sha256(), split, what, self.cfg.precision)
-
-    def _meta(self, ds: Dataset, split: str, what: str) -> dict[str, Any]:
-        return {"model": self.spec.to_dict(), "fingerprint": self.fingerprint, "dataset": str(ds.path),
-                "dataset_name": ds.name, "split": split, "what": what}
-
-    def images(self, ds: Dataset, split: str) -> np.ndarray:
-        def compute() -> np.ndarray:
-            from rs_formats.embed import encode_images
-
-            model, preprocess, _ = self._model()
-            with self._autocast():
-                    return encode_images(model, preprocess, ds, split, batch_size=self.cfg.batch_size,
-                                     num_workers=self.cfg.workers, device=self.device, progress=self.cfg.progress)
-
-        return self.cache.get_or_compute(self._key(ds, split, "images"), compute, self._meta(ds, split, "images"))
-
-    def texts(self, ds: Dataset, split: str, texts: list[str], what: str) -> np.ndarray:
-        """Embeddings of ``texts``; ``what`` plus the texts' hash make the cache key."""
-        digest = hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:16]
-
-        def compute() -> np.ndarray:
-            from rs_formats.embed import encode_texts
-
-            model, _, tokenizer = self._model()
-            with self._autocast():
-                return encode_texts(model, tokenizer, texts, device=self.device, progress=self.cfg.progress)
-
-        key = self._key(ds, split, f"{what}:{digest}")
-        return self.cache.get_or_compute(key, compute, self._meta(ds, split, what))
-
-
 def open_entry(entry: DatasetEntry) -> tuple[Dataset, tuple[str, ...]]:
-    """Open a suite entry's dataset and check that its kind suits the tasks asked of it."""
+    """Open a suite entry's dataset and check that its kind and splits suit the tasks asked of it."""
     ds = open_dataset(entry.path)
     tasks = entry.tasks or TASKS_BY_KIND.get(ds.kind, ())
     if not tasks:
@@ -111,11 +34,15 @@ def open_entry(entry: DatasetEntry) -> tuple[Dataset, tuple[str, ...]]:
             raise FormatError(ds.path, f"is a {ds.kind!r} dataset; task {task!r} needs a {_NEEDS_KIND[task]!r} one")
     if ds.kind == "classification" and not ds.class_names:
         raise FormatError(ds.path / "manifest.json", "a classification dataset without class_names")
+    learns = any(t in ("linear_probe", "fewshot", "knn") for t in tasks)
+    for split in (entry.split, entry.train_split) if learns else (entry.split,):
+        if split not in ds.splits:
+            raise FormatError(ds.path / "manifest.json", f"has no split {split!r} (splits: {ds.splits})")
     return ds, tuple(tasks)
 
 
-def probe_config(cfg: RunConfig, suite_probe: dict[str, Any], device: str) -> linear_probe.ProbeConfig:
-    return linear_probe.ProbeConfig(**{**suite_probe, **cfg.probe, "device": device})
+def probe_config(cfg: EvalConfig, suite_probe: dict[str, Any], device: str) -> linear_probe.ProbeConfig:
+    return linear_probe.ProbeConfig(**{**suite_probe, **cfg.probe, "seed": cfg.seed, "device": device})
 
 
 def run_task(task: str, emb: Embedder, ds: Dataset, entry: DatasetEntry, probe: linear_probe.ProbeConfig) -> dict:
@@ -145,13 +72,16 @@ def run_task(task: str, emb: Embedder, ds: Dataset, entry: DatasetEntry, probe: 
 class RunResult:
     suite: Suite
     models: list[ModelSpec]
-    config: RunConfig
+    config: EvalConfig
     results: dict[str, dict[str, dict[str, Any]]]  # model label -> dataset name -> task -> metrics
     datasets: dict[str, dict[str, Any]]  # dataset name -> description
     embedders: dict[str, Embedder]
     opened: dict[str, tuple[Dataset, DatasetEntry]]
     cache: EmbeddingCache
     seconds: float = 0.0
+
+    def datasets_with(self, task: str) -> list[str]:
+        return [name for name, d in self.datasets.items() if task in d["tasks"]]
 
 
 def unique_names(entries: list[tuple[Dataset, DatasetEntry]]) -> list[str]:
@@ -163,7 +93,7 @@ def unique_names(entries: list[tuple[Dataset, DatasetEntry]]) -> list[str]:
     return names
 
 
-def run_suite(suite: Suite, models: list[ModelSpec], cache: EmbeddingCache, cfg: RunConfig) -> RunResult:
+def run_suite(suite: Suite, models: list[ModelSpec], cache: EmbeddingCache, cfg: EvalConfig) -> RunResult:
     """Every task of every dataset for every model. Datasets are all opened (validated) before any work."""
     start = time.perf_counter()
     if len({m.label for m in models}) != len(models):
@@ -180,10 +110,11 @@ def run_suite(suite: Suite, models: list[ModelSpec], cache: EmbeddingCache, cfg:
         for name, ((ds, tasks), entry) in zip(names, opened):
             per = results[model.label].setdefault(name, {})
             for task in tasks:
+                log.info("%s: %s on %s", model.label, task, name)
                 t0 = time.perf_counter()
                 per[task] = run_task(task, emb, ds, entry, probe)
                 per[task]["seconds"] = round(time.perf_counter() - t0, 3)
-        emb._loaded = None  # free the model before the next one is loaded
+        emb.release()  # free the model before the next one is loaded
     datasets = {name: {"path": str(ds.path), "kind": ds.kind, "manifest_name": ds.name, "tasks": list(tasks),
                        "manifest_sha256": ds.manifest_sha256(),
                        "rows": {s: ds.num_rows(s) for s in ds.splits}, "class_names": ds.class_names}

@@ -23,8 +23,8 @@ A suite file (YAML or JSON)::
 
 Default tasks: ``captions`` datasets -> retrieval; ``classification`` -> zeroshot, linear_probe, fewshot, knn.
 
-Built-in suites: ``paper`` (the RemoteCLIP paper's datasets, found by name under ``--data-root``) and
-``demo`` (small synthetic datasets generated with rs-synth).
+Built-in suite: ``paper`` (the RemoteCLIP paper's datasets, found by name under ``--data-root``). Synthetic
+evaluation sets for trying things out are rs-synth's (``rs_synth.evalsets``); write a suite file for them.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def parse_suite(data: Any, base: Path, where: str) -> Suite:
 def load_suite_file(path: str | Path) -> Suite:
     path = Path(path)
     if not path.is_file():
-        raise SuiteError(f"{path}: no such suite file (or use a built-in suite: paper, demo)")
+        raise SuiteError(f"{path}: no such suite file (or use the built-in suite: paper)")
     text = path.read_text()
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
@@ -200,18 +200,8 @@ def paper_suite(data_root: str | Path | None) -> Suite:
     return Suite("paper", datasets, {}, "built-in: paper", missing)
 
 
-def demo_suite(data_dir: Path) -> Suite:
-    """Two small synthetic datasets (captions + classification), generated once into ``data_dir``."""
-    from .synthetic import write_demo_datasets
-
-    caps, cls = write_demo_datasets(data_dir)
-    return Suite("demo", [DatasetEntry(path=caps), DatasetEntry(path=cls, shots=(1, 4, 8))],
-                 {"epochs": 200}, "built-in: demo")
-
-
-def load_suite(spec: str, *, data_root: str | Path | None = None, demo_dir: Path | None = None) -> Suite:
+def load_suite(spec: str, *, data_root: str | Path | None = None) -> Suite:
+    """The built-in ``paper`` suite, or a suite file."""
     if spec == "paper":
         return paper_suite(data_root)
-    if spec == "demo":
-        return demo_suite(demo_dir or Path("demo-data"))
     return load_suite_file(spec)

@@ -2,8 +2,8 @@
 
 Each class embedding is the mean of its L2-normalised prompt embeddings, normalised again. Images are
 classified by the largest dot product (logits = 100 * cos, as CLIP_benchmark). A prediction tie goes to
-the lower class index (what ``argmax`` does), both for top-1 and top-K, so the confusion matrix and the
-accuracies always agree.
+the lower class index (:mod:`.ranking`, the rule RemoteCount uses too), both for top-1 and top-K, so the
+confusion matrix and the accuracies always agree.
 """
 
 from __future__ import annotations
@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from rs_annotate.classnames import normalize
+
+from .ranking import topk_correct
 
 DEFAULT_TEMPLATE = "a satellite photo of {}."
 
@@ -55,14 +59,10 @@ def resolve_templates(spec: str | Sequence[str] | None) -> list[str]:
     return templates
 
 
-def readable(class_name: str) -> str:
-    """Folder-style class names ("storage_tank", "dense-residential") as words for prompts."""
-    return class_name.replace("_", " ").replace("-", " ").strip()
-
-
 def class_prompts(class_names: Sequence[str], templates: Sequence[str]) -> list[str]:
-    """All prompts, class-major: ``prompts[c * len(templates) + t]``."""
-    return [t.replace("{c}", "{}").format(readable(c)) for c in class_names for t in templates]
+    """All prompts, class-major: ``prompts[c * len(templates) + t]``. Class names read as natural phrases
+    (``storage_tank``, ``AnnualCrop`` -> "storage tank", "annual crop": rs-annotate's one rule)."""
+    return [t.replace("{c}", "{}").format(normalize(c)) for c in class_names for t in templates]
 
 
 def class_weights(prompt_emb: np.ndarray, n_classes: int) -> np.ndarray:
@@ -73,14 +73,6 @@ def class_weights(prompt_emb: np.ndarray, n_classes: int) -> np.ndarray:
     emb = emb / np.linalg.norm(emb, axis=1, keepdims=True)
     mean = emb.reshape(n_classes, len(emb) // n_classes, -1).mean(1)
     return mean / np.linalg.norm(mean, axis=1, keepdims=True)
-
-
-def topk_correct(logits: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    """Whether the true class is within the top ``k`` (ties ranked by lower class index first)."""
-    true = logits[np.arange(len(labels)), labels][:, None]
-    idx = np.arange(logits.shape[1])[None, :]
-    rank = (logits > true).sum(1) + ((logits == true) & (idx < labels[:, None])).sum(1)
-    return rank < k
 
 
 def classification_metrics(logits: np.ndarray, labels: np.ndarray, n_classes: int) -> dict:

@@ -1,1 +1,18 @@
-__version__ = "0.1.0"
+"""rs-clip-train: RemoteCLIP-style continual pretraining of open_clip models with DeepSpeed on Ray Train.
+
+Public API (importing it does not import torch, DeepSpeed or Ray): the run configuration
+(:class:`TrainConfig` and its sections, :class:`DataSource`), the presets (:func:`preset`,
+:func:`load_config`) and :func:`fit`.
+"""
+
+from rs_formats.console import package_version
+
+from .config import PRECISIONS, DataConfig, DataSource, EngineConfig, ModelConfig, OptimConfig, TrainConfig
+from .launcher import TrainingFailed, fit
+from .presets import PRESETS, load_config, preset
+from .settings import ConfigError
+
+__version__ = package_version("rs-clip-train")
+
+__all__ = ["PRECISIONS", "PRESETS", "ConfigError", "DataConfig", "DataSource", "EngineConfig", "ModelConfig", "OptimConfig",
+           "TrainConfig", "TrainingFailed", "__version__", "fit", "load_config", "preset"]

@@ -40,18 +40,20 @@ def _rng(*key: int) -> np.random.Generator:
     return np.random.default_rng([int(k) for k in key])
 
 
-def open_caption_dataset(path: str | Path, split: str) -> Any:
-    """Open an rs-dataset and check it can feed contrastive training; errors name the dataset."""
+def open_caption_dataset(path: str | Path, splits: str | Sequence[str]) -> Any:
+    """Open an rs-dataset and check that these splits of it can feed contrastive training; errors name the
+    dataset."""
     from rs_formats import open_dataset
 
     ds = open_dataset(path)
     if ds.kind != "captions":
         raise ConfigError(f"{ds.path}: is a {ds.kind!r} dataset; training needs a 'captions' dataset "
                           "(image-caption pairs, e.g. from rs-annotate)")
-    if split not in ds.splits:
-        raise ConfigError(f"{ds.path}: has no split {split!r} (splits: {', '.join(ds.splits)})")
-    if ds.num_rows(split) == 0:
-        raise ConfigError(f"{ds.path}: split {split!r} is empty")
+    for split in [splits] if isinstance(splits, str) else splits:
+        if split not in ds.splits:
+            raise ConfigError(f"{ds.path}: has no split {split!r} (its manifest lists: {', '.join(ds.splits)})")
+        if ds.num_rows(split) == 0:
+            raise ConfigError(f"{ds.path}: split {split!r} is empty")
     return ds
 
 
@@ -64,7 +66,7 @@ def open_caption_dataset(path: str | Path, split: str) -> Any:
 class Unit:
     """The rows ``offset, offset + stride, ...`` of one row group, all read by a single reader."""
 
-    group: int  # index into Dataset.row_groups(split)
+    group: int  # index into the row groups of the stream's splits, in split order
     group_rows: int
     offset: int = 0
     stride: int = 1
@@ -83,26 +85,30 @@ def partition(group_sizes: Sequence[int], reader: int, readers: int) -> list[Uni
 
 
 class SourceStream:
-    """One reader's endless, reshuffled-every-pass stream of rows from one dataset."""
+    """One reader's endless, reshuffled-every-pass stream of rows from one dataset (one split, or several
+    read as one pool: their row groups are partitioned and shuffled together)."""
 
-    def __init__(self, ds: Any, split: str, source_index: int, reader: int, readers: int, seed: int,
-                 window: int):
+    def __init__(self, ds: Any, split: str | Sequence[str], source_index: int, reader: int, readers: int,
+                 seed: int, window: int):
         self.ds = ds
-        self.split = split
+        self.splits = [split] if isinstance(split, str) else list(split)
         self.key = (seed, source_index, reader)
         self.window = max(1, window)
-        self.units = partition([g.num_rows for g in ds.row_groups(split)], reader, readers)
+        self.groups = [(s, g) for s in self.splits for g in range(len(ds.row_groups(s)))]
+        self.units = partition([g.num_rows for s in self.splits for g in ds.row_groups(s)], reader, readers)
         self.pass_rows = sum(u.num_rows for u in self.units)
         if self.pass_rows == 0:
-            raise ConfigError(f"{ds.path}: split {split!r} has fewer rows ({ds.num_rows(split)}) than there are "
-                              f"data readers ({readers}); use fewer workers or loader workers")
+            rows = sum(ds.num_rows(s) for s in self.splits)
+            raise ConfigError(f"{ds.path}: split(s) {', '.join(self.splits)} have fewer rows ({rows}) than there "
+                              f"are data readers ({readers}); use fewer workers or loader workers")
 
     def _windows(self, epoch: int) -> list[list[Unit]]:
         order = _rng(*self.key, _ORDER, epoch).permutation(len(self.units))
         return [[self.units[i] for i in order[j:j + self.window]] for j in range(0, len(order), self.window)]
 
     def _read(self, unit: Unit) -> dict[str, list[Any]]:
-        table = self.ds.read_row_group(self.split, unit.group, _COLUMNS)
+        split, group = self.groups[unit.group]
+        table = self.ds.read_row_group(split, group, _COLUMNS)
         return {c: table.column(c).to_pylist()[unit.offset::unit.stride] for c in _COLUMNS}
 
     def rows(self, start: int = 0) -> Iterator[tuple[str, bytes, list[str] | None]]:
@@ -267,8 +273,8 @@ class CaptionBatches(IterableDataset):
     def __iter__(self) -> Iterator[Batch]:
         reader, readers, done = self.reader_layout()
         cfg = self.cfg
-        sources = [SourceStream(open_caption_dataset(s.path, cfg.split), cfg.split, i, reader, readers,
-                                self.seed, cfg.shuffle_window) for i, s in enumerate(cfg.sources)]
+        sources = [SourceStream(open_caption_dataset(s.path, cfg.splits_of(s)), cfg.splits_of(s), i, reader,
+                                readers, self.seed, cfg.shuffle_window) for i, s in enumerate(cfg.sources)]
         stream = iter(MixedStream(sources, [s.weight for s in cfg.sources], self.seed, reader,
                                   start=done * self.micro_batch))
         size = self.image_size
@@ -319,7 +325,8 @@ def make_loader(cfg: DataConfig, *, micro_batch: int, image_size: int, tokenizer
 
 def epoch_rows(cfg: DataConfig) -> int:
     """Rows in all training datasets together: one epoch is this many pairs (see README)."""
-    return sum(open_caption_dataset(s.path, cfg.split).num_rows(cfg.split) for s in cfg.sources)
+    return sum(open_caption_dataset(s.path, cfg.splits_of(s)).num_rows(split)
+               for s in cfg.sources for split in cfg.splits_of(s))
 
 
 class Normalize:

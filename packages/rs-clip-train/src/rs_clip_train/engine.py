@@ -1,7 +1,7 @@
-"""DeepSpeed: the config a RunConfig maps to, the learning-rate schedule, and engine construction.
+"""DeepSpeed: the config a TrainConfig maps to, the learning-rate schedule, and engine construction.
 
-Precision defaults, chosen by measurement (ViT-B-32, batch 256, one H100, DeepSpeed 0.19.8, see
-DESIGN.md): DeepSpeed's ``torch_autocast`` (bf16 autocast over fp32 weights, ZeRO-0) ran at 92-95% of a
+Precision defaults, chosen by measurement (ViT-B-32, batch 256, one H100, DeepSpeed 0.19.8; the figures
+are quoted in the package README, "Engine and precision defaults"): DeepSpeed's ``torch_autocast`` (bf16 autocast over fp32 weights, ZeRO-0) ran at 92-95% of a
 plain-torch bf16-autocast loop (2,776 vs 3,018 pairs/s), while DeepSpeed's own ``bf16`` mode reached
 1,859 pairs/s at ZeRO-0 and ~1,275 (42%) at ZeRO-1/2. So ``auto`` means ``torch_autocast`` bf16 on a
 GPU. On a CPU it means fp32: CPU autocast is slower than fp32 on most CPUs and gives nothing to test.
@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .config import RunConfig
+from .config import TrainConfig
 
 
 def cuda_available() -> bool:
@@ -38,7 +38,7 @@ def resolve_precision(precision: str, cuda: bool) -> str:
     return precision
 
 
-def deepspeed_config(cfg: RunConfig, *, cuda: bool) -> dict[str, Any]:
+def deepspeed_config(cfg: TrainConfig, *, cuda: bool) -> dict[str, Any]:
     o = cfg.optim
     precision = resolve_precision(cfg.engine.precision, cuda)
     ds: dict[str, Any] = {
@@ -65,7 +65,7 @@ def deepspeed_config(cfg: RunConfig, *, cuda: bool) -> dict[str, Any]:
     if cfg.engine.zero_stage == 3:
         # Lets the full fp32 weights be gathered for rs-clip-checkpoints.
         ds["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"] = True
-    if precision in ("amp_bf16", "amp_fp16"):
+    if precision in ("amp_bf16", "amp"):
         ds["torch_autocast"] = {"enabled": True, "dtype": "bfloat16" if precision == "amp_bf16" else "float16"}
     elif precision == "bf16":
         ds["bf16"] = {"enabled": True}
@@ -92,7 +92,7 @@ class WarmupCosine:
         return self.min_ratio + (1 - self.min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def make_scheduler(cfg: RunConfig, total_steps: int):
+def make_scheduler(cfg: TrainConfig, total_steps: int):
     """A DeepSpeed scheduler callable: DeepSpeed calls it with the optimizer it built."""
     fn = WarmupCosine(cfg.optim.warmup_steps, total_steps, cfg.optim.min_lr_ratio)
 
@@ -102,7 +102,7 @@ def make_scheduler(cfg: RunConfig, total_steps: int):
     return build
 
 
-def initialize(module: torch.nn.Module, params: list[dict[str, Any]], cfg: RunConfig, total_steps: int, *,
+def initialize(module: torch.nn.Module, params: list[dict[str, Any]], cfg: TrainConfig, total_steps: int, *,
                cuda: bool, compile_model: bool = False) -> Any:
     """``deepspeed.initialize`` over an already-initialised torch.distributed process group."""
     ensure_accelerator_env()

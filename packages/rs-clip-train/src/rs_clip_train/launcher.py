@@ -7,25 +7,33 @@ a private local Ray for the run and stops it at the end: on a laptop nothing has
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import ConfigError, RunConfig
-from .loop import METRICS, StepCallback, latest_checkpoint
+from rs_formats import console
+
+from .config import ConfigError, TrainConfig
+from .run_dir import FINAL, METRICS, RUN_YAML, latest_checkpoint, link_final
+
+if TYPE_CHECKING:
+    from .trainer import StepCallback
+
+log = logging.getLogger(__name__)
 
 
 class TrainingFailed(RuntimeError):
     """The run stopped with an error (after Ray's restarts, if any, were used up)."""
 
 
-def _absolute(run: RunConfig) -> RunConfig:
+def _absolute(run: TrainConfig) -> TrainConfig:
     """Workers run in other directories (and on other nodes): every path must be absolute."""
-    run = RunConfig.from_dict(run.to_dict())
+    run = TrainConfig.from_dict(run.to_dict())
     run.out = str(Path(run.out).expanduser().resolve())
     for src in run.data.sources:
         src.path = str(Path(src.path).expanduser().resolve())
@@ -38,7 +46,7 @@ def _absolute(run: RunConfig) -> RunConfig:
     return run
 
 
-def check_model(run: RunConfig) -> None:
+def check_model(run: TrainConfig) -> None:
     """Fail fast, in the driver, on a model or init file that cannot work."""
     import open_clip
 
@@ -61,22 +69,26 @@ def check_model(run: RunConfig) -> None:
             read_checkpoint(init)
 
 
-def plan(run: RunConfig) -> dict[str, Any]:
+def plan(run: TrainConfig) -> dict[str, Any]:
     """Open every dataset (errors name the bad one) and work out the run's length and provenance."""
     from .data import open_caption_dataset
 
-    datasets = [open_caption_dataset(s.path, run.data.split) for s in run.data.sources]
-    rows = sum(ds.num_rows(run.data.split) for ds in datasets)
+    splits = [run.data.splits_of(s) for s in run.data.sources]
+    datasets = [open_caption_dataset(s.path, sp) for s, sp in zip(run.data.sources, splits)]
+    rows_of = [sum(ds.num_rows(split) for split in sp) for ds, sp in zip(datasets, splits)]
+    rows = sum(rows_of)
     steps_per_epoch = max(1, math.ceil(rows / run.optim.batch_size))
     if run.steps is not None:
         total = run.steps
     else:
         total = max(1, math.ceil((run.epochs if run.epochs is not None else 1.0) * steps_per_epoch))
-    sources = [{"name": ds.name, "path": str(ds.path), "manifest_sha256": ds.manifest_sha256(),
-                "rows": ds.num_rows(run.data.split), "weight": s.weight}
-               for ds, s in zip(datasets, run.data.sources)]
+    sources = [{"name": ds.name, "path": str(ds.path), "manifest_sha256": ds.manifest_sha256(), "splits": sp,
+                "rows": n, "weight": s.weight}
+               for ds, s, sp, n in zip(datasets, run.data.sources, splits, rows_of)]
     info: dict[str, Any] = {"name": "+".join(s["name"] for s in sources),
                             "manifest_sha256": sources[0]["manifest_sha256"] if len(sources) == 1 else None}
+    if len(sources) == 1:
+        info["splits"] = splits[0]
     if len(sources) > 1:
         info["sources"] = sources
     return {"rows": rows, "steps_per_epoch": steps_per_epoch, "total_steps": total, "dataset_info": info}
@@ -123,7 +135,7 @@ def free_port(preferred: int) -> int:
     raise OSError("no free port")
 
 
-def _gpus_per_worker(run: RunConfig) -> float:
+def _gpus_per_worker(run: TrainConfig) -> float:
     if run.gpus_per_worker is not None:
         return run.gpus_per_worker
     import ray
@@ -138,7 +150,7 @@ def _check_resources(workers: int, per_worker: dict[str, float]) -> None:
     have = ray.cluster_resources()
     for name, amount in per_worker.items():
         if workers * amount > have.get(name, 0):
-            hint = " (fewer --num-workers, or a smaller --cpus-per-worker)" if name == "CPU" else ""
+            hint = " (fewer --workers, or a smaller --cpus-per-worker)" if name == "CPU" else ""
             raise ConfigError(f"{workers} workers x {amount:g} {name} need {workers * amount:g} {name}, but the Ray "
                               f"cluster has {have.get(name, 0):g}{hint}")
 
@@ -147,10 +159,8 @@ class _Progress:
     """The console bar, fed from metrics.jsonl (which every node writes to the shared run directory)."""
 
     def __init__(self, path: Path, total: int):
-        from tqdm import tqdm
-
         self.path, self.total = path, total
-        self.bar = tqdm(total=total, unit="step", dynamic_ncols=True, desc="train")
+        self.bar = console.progress(total=total, unit="step", desc="train")
         self.offset = 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -193,9 +203,11 @@ class _Progress:
             self.bar.refresh()
 
 
-def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: bool = True,
+def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress: bool = True,
         num_cpus: int | None = None) -> Path:
-    """Train as configured; returns the final rs-clip-checkpoint. Resumes if the run directory has one."""
+    """Train as configured; returns the final rs-clip-checkpoint. Resumes if the run directory has one.
+
+    ``progress``: a bar on stderr while training, shown only on a terminal (and not after --no-progress)."""
     run = _absolute(run.validate())
     check_model(run)
     facts = plan(run)
@@ -205,32 +217,31 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
         check(run.eval_data, run.eval_split)
     run_dir = Path(run.out)
     run_dir.mkdir(parents=True, exist_ok=True)
-    run.save(run_dir / "run.yaml")
+    run.save(run_dir / RUN_YAML)
     resume = latest_checkpoint(run_dir)
     if resume is not None and json.loads((resume / "manifest.json").read_text()).get("step", 0) >= facts["total_steps"]:
-        print(f"{run_dir}: already trained to step {facts['total_steps']} ({resume}); nothing to do")
-        _link_final(run_dir, resume)
+        log.info("%s: already trained to step %d (%s); nothing to do", run_dir, facts["total_steps"], resume)
+        link_final(run_dir, resume)
         return resume
     with ray_session(run.address, num_cpus) as local:
-        from ray.train import CheckpointConfig, FailureConfig, ScalingConfig
-        from ray.train import RunConfig as RayRunConfig
+        from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
         from ray.train.torch import TorchTrainer
 
-        from .loop import train_func
+        from .worker import train_func
 
         gpus = _gpus_per_worker(run)
         resources = {"CPU": run.cpus_per_worker} | ({"GPU": gpus} if gpus else {})
         if local:  # a cluster may still grow (autoscaler); a private local Ray will not
-            _check_resources(run.num_workers, resources)
+            _check_resources(run.workers, resources)
         trainer = TorchTrainer(
             train_func,
             train_loop_config={"run": run.to_dict(), "total_steps": facts["total_steps"],
                                "steps_per_epoch": facts["steps_per_epoch"], "dataset_info": facts["dataset_info"],
                                "resume_from": str(resume) if resume is not None else None,
                                "step_callback": step_callback},
-            scaling_config=ScalingConfig(num_workers=run.num_workers, use_gpu=gpus > 0,
+            scaling_config=ScalingConfig(num_workers=run.workers, use_gpu=gpus > 0,
                                          resources_per_worker=resources),
-            run_config=RayRunConfig(
+            run_config=RunConfig(
                 name=run_dir.name,
                 storage_path=str(run_dir.parent),
                 failure_config=FailureConfig(max_failures=run.max_failures),
@@ -238,7 +249,8 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
                 checkpoint_config=CheckpointConfig(num_to_keep=None),
             ),
         )
-        bar = _Progress(run_dir / METRICS, facts["total_steps"]) if progress else None
+        _log_start(run, facts, resume)
+        bar = _Progress(run_dir / METRICS, facts["total_steps"]) if console.progress_enabled(progress) else None
         try:
             if bar is not None:
                 with bar:
@@ -249,16 +261,21 @@ def fit(run: RunConfig, *, step_callback: StepCallback | None = None, progress: 
             raise TrainingFailed(_worker_message(exc)) from None
         if getattr(result, "error", None) is not None:
             raise TrainingFailed(_worker_message(result.error))
-    final = run_dir / "final"
+    final = run_dir / FINAL
     if not final.exists():
         raise TrainingFailed(f"{run_dir}: training ended without a final checkpoint")
     return final.resolve()
 
 
-def _link_final(run_dir: Path, checkpoint: Path) -> None:
-    from .loop import CHECKPOINTS, _relink
+def _log_start(run: TrainConfig, facts: dict[str, Any], resume: Path | None) -> None:
+    from rs_formats.wording import noun_for
 
-    _relink(run_dir / "final", f"{CHECKPOINTS}/{checkpoint.name}")
+    per_epoch = facts["steps_per_epoch"]
+    log.info("training %d steps (%.3g epochs of %d steps) on %d %s, batch %d, in %s", facts["total_steps"],
+             facts["total_steps"] / per_epoch, per_epoch, run.workers, noun_for("worker", run.workers),
+             run.optim.batch_size, run.out)
+    if resume is not None:
+        log.info("resuming from %s", resume)
 
 
 def _worker_message(exc: BaseException) -> str:

@@ -1,25 +1,32 @@
 """rs-count: the RemoteCount benchmark (can a CLIP model count 1-10 objects in aerial images?), standalone.
 
-Needs torch and open_clip only to evaluate; never imports Ray or DeepSpeed.
+rs-count is the benchmark's definition: its selection rules (:mod:`~rs_count.selection`, settings in
+:class:`BuildRules`), its counterfactual captions (:mod:`~rs_count.captions`), its metrics and report. The
+rest is shared: DOTA labels, class names and images through rs-annotate (torch-free), embeddings, the
+embedding cache, device and precision through rs-clip-eval; never Ray or DeepSpeed.
 
-    from rs_count import BuildRules, build, evaluate_model
+    from rs_count import BuildRules, EvalConfig, build, evaluate_model
     build("DOTA/val/labelTxt", "DOTA/val/images", "remotecount-ds", BuildRules(balanced=True))
-    [words, digits] = evaluate_model("runs/ckpt-final", "remotecount-ds", variants=("words", "digits"))
+    [words, digits] = evaluate_model("runs/ckpt-final", "remotecount-ds", variants=("words", "digits"),
+                                     config=EvalConfig(precision="amp_bf16"))
 """
 
-__version__ = "0.1.0"
+from rs_clip_eval import EmbeddingCache, EvalConfig
+from rs_formats.console import package_version
+from rs_formats.spec import ModelSpec
 
-from rs_formats.spec import ModelSpec  # noqa: E402
+from .build import BuildReport, build
+from .captions import DEFAULT_TEMPLATE, CaptionTemplate
+from .classes import REMOTECOUNT_CLASSES
+from .evaluate import CountResult, evaluate, evaluate_embedder, evaluate_model, evaluate_variants
+from .importer import import_annotations
+from .metrics import CountMetrics, count_metrics
+from .rules import BuildRules
 
-from .build import BuildReport, BuildRules, build  # noqa: E402
-from .captions import DEFAULT_TEMPLATE, CaptionTemplate  # noqa: E402
-from .classes import REMOTECOUNT_CLASSES  # noqa: E402
-from .evaluate import CountResult, evaluate, evaluate_model, evaluate_variants  # noqa: E402
-from .importer import import_annotations  # noqa: E402
-from .metrics import CountMetrics, count_metrics  # noqa: E402
+__version__ = package_version("rs-count")
 
 __all__ = [
     "DEFAULT_TEMPLATE", "REMOTECOUNT_CLASSES", "BuildReport", "BuildRules", "CaptionTemplate", "CountMetrics",
-    "CountResult", "ModelSpec", "build", "count_metrics", "evaluate", "evaluate_model", "evaluate_variants",
-    "import_annotations",
+    "CountResult", "EmbeddingCache", "EvalConfig", "ModelSpec", "__version__", "build", "count_metrics",
+    "evaluate", "evaluate_embedder", "evaluate_model", "evaluate_variants", "import_annotations",
 ]

@@ -1,4 +1,4 @@
-"""Counting captions: one template, two number styles, correct singular and plural.
+"""Counting captions: one template, two number styles, English wording from :mod:`rs_formats.wording`.
 
 Default template (``DEFAULT_TEMPLATE``)::
 
@@ -12,37 +12,35 @@ form as ``--template``. The paper evaluates both number words and digits; so doe
 
 Template fields: ``{number}`` (word or digit), ``{noun}`` (class name, singular for 1, plural otherwise),
 ``{be}`` ("is" for 1, "are" otherwise; optional). A template that starts with a field is capitalised.
+Numbers, plurals and "is"/"are" come from rs_formats.wording, the one wording module of rs-clip, so any
+class reads right ("three buses", "one person", "two people"), not only the 13 regular ones.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rs_formats import wording
 
 COUNTS: tuple[int, ...] = tuple(range(1, 11))
-NUMBER_WORDS: tuple[str, ...] = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-VARIANTS: tuple[str, ...] = ("words", "digits")
+VARIANTS: tuple[str, ...] = wording.NUMBER_STYLES  # ("words", "digits")
 DEFAULT_TEMPLATE = "There {be} {number} {noun} in the image."
 _FIELDS = frozenset({"be", "number", "noun"})
 
 
 def number_text(n: int, variant: str = "words") -> str:
-    """``3 -> 'three'`` (words) or ``'3'`` (digits), for counts 1..10."""
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    """``3 -> 'three'`` (words) or ``'3'`` (digits), for RemoteCount's counts 1..10."""
     if not 1 <= n <= 10:
         raise ValueError(f"RemoteCount counts run from 1 to 10, got {n}")
-    return NUMBER_WORDS[n - 1] if variant == "words" else str(n)
+    return wording.number_text(n, variant)
 
 
 @dataclass(frozen=True)
 class CaptionTemplate:
-    """A caption template plus irregular plurals (every other class name takes a plain "s")."""
-
     text: str = DEFAULT_TEMPLATE
-    plurals: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         try:
@@ -57,11 +55,8 @@ class CaptionTemplate:
             if needed not in names:
                 raise ValueError(f"caption template {self.text!r} needs a {{{needed}}} field")
 
-    def noun(self, cls: str, n: int) -> str:
-        return cls if n == 1 else self.plurals.get(cls, cls + "s")
-
     def caption(self, cls: str, n: int, variant: str = "words") -> str:
-        text = self.text.format(be="is" if n == 1 else "are", number=number_text(n, variant), noun=self.noun(cls, n))
+        text = self.text.format(be=wording.be(n), number=number_text(n, variant), noun=wording.noun_for(cls, n))
         return text[:1].upper() + text[1:] if self.text.startswith("{") else text
 
     def candidates(self, cls: str, variant: str = "words") -> list[str]:
@@ -71,6 +66,7 @@ class CaptionTemplate:
     def parse(self, caption: str, classes: Iterable[str]) -> tuple[str, int] | None:
         """``(class, count)`` from a caption in this template's form (either number style), else None."""
         pattern = ""
+        numbers = "|".join(wording.number_word(n) for n in COUNTS)
         # A missing final full stop does not make a caption unreadable.
         for literal, name, _, _ in string.Formatter().parse(self.text.rstrip(" .")):
             pattern += r"\s*".join(re.escape(part) for part in literal.split())
@@ -78,17 +74,16 @@ class CaptionTemplate:
             if name == "be":
                 pattern += r"(?:is|are)"
             elif name == "number":
-                pattern += r"(?P<number>" + "|".join(NUMBER_WORDS) + r"|\d+)"
+                pattern += r"(?P<number>" + numbers + r"|\d+)"
             elif name == "noun":
                 pattern += r"(?P<noun>[a-z][a-z \-]*?)"
         m = re.fullmatch(pattern, caption.strip().rstrip(" ."), flags=re.IGNORECASE)
         if m is None:
             return None
-        word = m.group("number").lower()
-        n = NUMBER_WORDS.index(word) + 1 if word in NUMBER_WORDS else int(word)
+        n = wording.parse_number(m.group("number"))
         noun = " ".join(m.group("noun").lower().split())
         for cls in classes:
-            if noun in (cls, self.noun(cls, 2)):
+            if noun in (cls, wording.noun_for(cls, 1), wording.noun_for(cls, 2)):
                 return cls, n
         return None
 

@@ -1,14 +1,17 @@
-"""RemoteCount's 13 classes and how DOTA (v1.0, v1.5, v2.0) spells them.
+"""RemoteCount's 13 classes and the names DOTA (v1.0, v1.5, v2.0) gives them.
 
 Inside rs-count a class is always its natural English name ("storage tank", "soccer field"): that is what
-captions say and what the dataset's ``count_label`` column stores. Label files may use DOTA's hyphenated
-spelling (``storage-tank``, ``soccer-ball-field``), underscores or spaces; :func:`normalize_class` maps
-them all to the natural name.
+captions say and what the dataset's ``count_label`` column stores. Label files spell classes their own way
+(``storage-tank``, ``Soccer_Ball_Field``); :func:`class_name` reads them with rs-annotate's class-name
+rule (:func:`rs_annotate.classnames.normalize`, the one rule every package uses) and then applies the
+benchmark's own naming: RemoteCount calls DOTA's soccer-ball-field a "soccer field".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from rs_annotate.classnames import normalize
 
 #: RemoteCount (RemoteCLIP paper, Sec. IV-B-2): the 13 DOTA v1.0 classes without the two vehicle classes.
 #: The order is the benchmark's class order in reports.
@@ -24,16 +27,16 @@ DOTA_OTHER_CLASSES: tuple[str, ...] = (
     "airport", "helipad",  # v2.0
 )
 
-# Spellings that are not just the natural name with hyphens: DOTA calls the soccer field a soccer-ball-field.
-_ALIASES: dict[str, str] = {"soccer ball field": "soccer field", "storagetank": "storage tank"}
+#: RemoteCount's names where they differ from the natural reading of DOTA's (normalised) spelling.
+BENCHMARK_NAMES: dict[str, str] = {"soccer ball field": "soccer field", "storagetank": "storage tank"}
 
 
-def normalize_class(label: str) -> str:
-    """``'baseball-diamond'`` / ``'Baseball_Diamond'`` -> ``'baseball diamond'`` (unknown names pass through)."""
-    name = " ".join(label.replace("-", " ").replace("_", " ").lower().split())
-    return _ALIASES.get(name, name)
+def class_name(label: str) -> str:
+    """``'baseball-diamond'`` / ``'Soccer_Ball_Field'`` -> ``'baseball diamond'`` / ``'soccer field'``."""
+    name = normalize(label)
+    return BENCHMARK_NAMES.get(name, name)
 
 
 def known_classes(extra: Iterable[str] = ()) -> frozenset[str]:
     """Every natural name a DOTA-format label may use: the 13 counted classes, DOTA's others, ``extra``."""
-    return frozenset(REMOTECOUNT_CLASSES) | frozenset(DOTA_OTHER_CLASSES) | {normalize_class(e) for e in extra}
+    return frozenset(REMOTECOUNT_CLASSES) | frozenset(DOTA_OTHER_CLASSES) | {class_name(e) for e in extra}

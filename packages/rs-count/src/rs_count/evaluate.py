@@ -1,9 +1,14 @@
-"""Scoring a CLIP model on a counting dataset.
+"""Scoring a CLIP model on a counting dataset, through rs-clip-eval's embedding machinery.
 
 For every image the model compares the image embedding with the ten captions of its class (counts
 1..10); the best-scoring caption is its answer. Captions depend only on (class, count), so each
 distinct class's ten captions are encoded once, not once per image: 13 classes x 10 counts = 130 text
 embeddings per caption variant, however many images there are.
+
+Embedding is :class:`rs_clip_eval.Embedder`'s: device, ``precision`` (open_clip's names, autocast),
+batching and loader processes come from one :class:`rs_clip_eval.EvalConfig`, and with an
+:class:`rs_clip_eval.EmbeddingCache` a model given as a ``--model`` spec is embedded once per dataset
+(images and caption sets alike) and loaded only on a cache miss.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
 from rs_formats import Dataset, FormatError, open_dataset
 from rs_formats.spec import ModelSpec
 
-from .captions import DEFAULT, VARIANTS, CaptionTemplate
+from .captions import COUNTS, DEFAULT, VARIANTS, CaptionTemplate
 from .metrics import CountMetrics, count_metrics
 
 
@@ -89,56 +95,61 @@ def score_matrix(image_emb: np.ndarray, text_emb: np.ndarray, class_index: Seque
     return np.einsum("nd,nkd->nk", image_emb, text_emb[np.asarray(class_index)])
 
 
-def _text_embeddings(model, tokenizer, classes: list[str], template: CaptionTemplate, variant: str, device,
-                     batch_size: int) -> np.ndarray:
-    from rs_formats.embed import encode_texts
-
-    texts = [t for cls in classes for t in template.candidates(cls, variant)]
-    emb = encode_texts(model, tokenizer, texts, batch_size=batch_size, device=device)
-    return emb.reshape(len(classes), 10, -1)
-
-
-def evaluate_variants(model, preprocess, tokenizer, dataset: Dataset | str | Path, *,
-                      variants: Sequence[str] = VARIANTS, template: CaptionTemplate = DEFAULT,
-                      device: str = "cpu", batch_size: int = 256, num_workers: int = 2, split: str | None = None,
-                      model_name: str = "model", progress: bool = True) -> list[CountResult]:
-    """One :class:`CountResult` per caption variant; the images are embedded only once for all of them."""
-    from rs_formats.embed import encode_images
-
+def _check_variants(variants: Sequence[str]) -> None:
     for v in variants:
         if v not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {v!r}")
+
+
+def evaluate_embedder(embedder: Embedder, dataset: Dataset | str | Path, *, variants: Sequence[str] = VARIANTS,
+                      template: CaptionTemplate = DEFAULT, split: str | None = None) -> list[CountResult]:
+    """One :class:`CountResult` per caption variant; the images are embedded once for all of them."""
+    _check_variants(variants)
     data = load_counting(dataset, split)
-    img = encode_images(model, preprocess, data.dataset, data.split, batch_size=batch_size,
-                        num_workers=num_workers, device=device, progress=progress)
+    img = embedder.images(data.dataset, data.split)
     distinct = sorted(set(data.classes))
     class_index = [distinct.index(c) for c in data.classes]
     results = []
     for variant in variants:
-        text = _text_embeddings(model, tokenizer, distinct, template, variant, device, batch_size)
-        scores = score_matrix(img, text, class_index)
-        results.append(CountResult(model_name, variant, data.dataset.name,
+        texts = [t for cls in distinct for t in template.candidates(cls, variant)]
+        text = embedder.texts(data.dataset, data.split, texts, f"count-captions-{variant}")
+        scores = score_matrix(img, text.reshape(len(distinct), len(COUNTS), -1), class_index)
+        results.append(CountResult(embedder.label, variant, data.dataset.name,
                                    count_metrics(scores, data.counts, data.classes), template.text,
                                    data.image_ids, data.counts.tolist(), data.classes))
     return results
 
 
-def evaluate(model, preprocess, tokenizer, dataset: Dataset | str | Path, *, variant: str = "words",
-             template: CaptionTemplate = DEFAULT, device: str = "cpu", batch_size: int = 256, num_workers: int = 2,
-             split: str | None = None, model_name: str = "model", progress: bool = True) -> CountResult:
+def evaluate_variants(model: Any, preprocess: Any, tokenizer: Any, dataset: Dataset | str | Path, *,
+                      variants: Sequence[str] = VARIANTS, template: CaptionTemplate = DEFAULT,
+                      config: EvalConfig | None = None, split: str | None = None,
+                      model_name: str = "model") -> list[CountResult]:
+    """RemoteCount for a model already in memory, every variant; nothing is cached. It runs on ``config``'s
+    device, or without a ``config`` on the device the model's parameters are on."""
+    emb = Embedder.from_model(model, preprocess, tokenizer, config, label=model_name)
+    return evaluate_embedder(emb, dataset, variants=variants, template=template, split=split)
+
+
+def evaluate(model: Any, preprocess: Any, tokenizer: Any, dataset: Dataset | str | Path, *,
+             variant: str = "words", template: CaptionTemplate = DEFAULT, config: EvalConfig | None = None,
+             split: str | None = None, model_name: str = "model") -> CountResult:
     """RemoteCount for one model and one caption variant ("words" or "digits")."""
     return evaluate_variants(model, preprocess, tokenizer, dataset, variants=(variant,), template=template,
-                             device=device, batch_size=batch_size, num_workers=num_workers, split=split,
-                             model_name=model_name, progress=progress)[0]
+                             config=config, split=split, model_name=model_name)[0]
 
 
 def evaluate_model(spec: str | ModelSpec, dataset: Dataset | str | Path, *, variants: Sequence[str] = ("words",),
-                   template: CaptionTemplate = DEFAULT, device: str = "cpu", batch_size: int = 256,
-                   num_workers: int = 2, split: str | None = None, progress: bool = True) -> list[CountResult]:
-    """Load a model from a ``--model`` spec (:class:`rs_formats.spec.ModelSpec`) and evaluate every variant."""
+                   template: CaptionTemplate = DEFAULT, config: EvalConfig | None = None,
+                   cache: EmbeddingCache | None = None, split: str | None = None) -> list[CountResult]:
+    """RemoteCount for a ``--model`` spec (:class:`rs_formats.spec.ModelSpec`), every variant.
+
+    With a ``cache`` the embeddings are stored under the weights' fingerprint and the model is loaded only
+    when something is missing; a bad dataset fails before any model is loaded.
+    """
     spec = spec if isinstance(spec, ModelSpec) else ModelSpec.parse(spec)
-    data = load_counting(dataset, split)  # fail on a bad dataset before loading a model
-    model, preprocess, tokenizer = spec.load(device)
-    return evaluate_variants(model, preprocess, tokenizer, data.dataset, variants=variants, template=template,
-                             device=device, batch_size=batch_size, num_workers=num_workers, split=data.split,
-                             model_name=spec.label, progress=progress)
+    data = load_counting(dataset, split)
+    emb = Embedder(spec, cache, config)
+    try:
+        return evaluate_embedder(emb, data.dataset, variants=variants, template=template, split=data.split)
+    finally:
+        emb.release()

@@ -1,98 +1,72 @@
-"""Finding, measuring and re-encoding source images for a counting dataset."""
+"""Finding source images and storing them re-encoded, on rs-annotate's image handling.
+
+Image listing (:func:`rs_annotate.readers.files.index_images`), header sizes and decoding under one
+pixel limit (whole DOTA v2 scenes are legitimate, not decompression bombs: :mod:`rs_annotate.imaging`)
+and resizing are rs-annotate's; rs-count adds only the look-up of an image that an annotation row names
+and the crop to the kept region.
+"""
 
 from __future__ import annotations
 
-import io
-import warnings
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
-from .dota import BadInput
-
-IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-# DOTA v2 holds images of up to ~20,000 x 20,000 px: legitimate, not decompression bombs.
-_MAX_PIXELS = 1_000_000_000
+from rs_annotate import BadInput
+from rs_annotate.imaging import encode, load_image, resize, target_size
+from rs_annotate.readers.files import IMAGE_SUFFIXES, index_images
+from rs_annotate.readers.files import image_size as _header_size
 
 
 class ImageIndex:
-    """``stem -> path`` for the images of one directory (first suffix in IMAGE_SUFFIXES wins)."""
+    """The images directly in one directory, found by relative path, file name or stem."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
         if not self.root.is_dir():
             raise BadInput(self.root, "image directory does not exist", kind="missing-image")
-        rank = {s: i for i, s in enumerate(IMAGE_SUFFIXES)}
-        files = sorted((p for p in self.root.iterdir() if p.suffix.lower() in rank),
-                       key=lambda p: (p.stem, rank[p.suffix.lower()]))
-        self._by_stem: dict[str, Path] = {}
-        self._by_name: dict[str, Path] = {}
-        for p in files:
-            self._by_stem.setdefault(p.stem, p)
-            self._by_name[p.name] = p
+        self._by_stem = index_images(self.root)
 
     def find(self, ref: str, *, cited: Path, line: int | None = None) -> Path:
-        """The image a label file or annotation row refers to (by stem, file name, or relative path)."""
+        """The image a label file or annotation row refers to (``cited`` names that file in errors)."""
         direct = self.root / ref
         if direct.suffix.lower() in IMAGE_SUFFIXES and direct.is_file():
             return direct
         name = Path(ref).name
-        found = self._by_name.get(name) or self._by_stem.get(Path(name).stem if Path(name).suffix.lower()
-                                                              in IMAGE_SUFFIXES else name)
+        found = self._by_stem.get(Path(name).stem if Path(name).suffix.lower() in IMAGE_SUFFIXES else name)
         if found is None:
             raise BadInput(cited, f"image {ref!r} not found in {self.root} (tried {', '.join(IMAGE_SUFFIXES)})",
                            line, kind="missing-image")
         return found
 
 
-def _open(path: Path) -> Image.Image:
-    old = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = _MAX_PIXELS
+@contextmanager
+def _bad_image() -> Iterator[None]:
+    """Tag rs-annotate's image errors ``bad-image`` (what ``--skip-bad`` counts them as)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(path)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise BadInput(path, f"not a readable image: {exc}", kind="bad-image") from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = old
+        yield
+    except BadInput as exc:
+        exc.kind = "bad-image"
+        raise
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """``(width, height)`` from the header only (no decode)."""
-    with _open(path) as img:
-        return img.size
+    """``(width, height)`` from the image header only (no decode)."""
+    with _bad_image():
+        return _header_size(path)
 
 
-def bounded_size(w: int, h: int, shorter_side: int) -> tuple[int, int, float]:
-    """Output size and scale: the shorter side shrunk to at most ``shorter_side`` (never enlarged)."""
-    scale = min(1.0, shorter_side / min(w, h))
-    return max(1, round(w * scale)), max(1, round(h * scale)), scale
-
-
-def reencode(path: Path, crop: tuple[int, int, int, int] | None, shorter_side: int, fmt: str = "jpeg",
+def reencode(path: Path, crop: tuple[int, int, int, int] | None, short_side: int, image_format: str = "jpeg",
              quality: int = 92) -> tuple[bytes, int, int]:
     """Crop (left, top, right, bottom), shrink, and encode an image; returns ``(bytes, width, height)``."""
-    img = _open(path)
-    try:
-        box = crop or (0, 0, *img.size)
-        out_w, out_h, scale = bounded_size(box[2] - box[0], box[3] - box[1], shorter_side)
-        if img.format == "JPEG" and scale < 0.5:
-            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: a large JPEG then costs a fraction of the time.
-            full_w = img.size[0]
-            img.draft("RGB", (max(1, int(full_w * scale)), max(1, int(img.size[1] * scale))))
-            f = img.size[0] / full_w
-            box = tuple(round(v * f) for v in box)  # type: ignore[assignment]
-        rgb = img.convert("RGB").crop(box)
-        if rgb.size != (out_w, out_h):
-            rgb = rgb.resize((out_w, out_h), Image.Resampling.BICUBIC, reducing_gap=3.0)
-        buf = io.BytesIO()
-        if fmt == "png":
-            rgb.save(buf, format="PNG", optimize=False)
-        else:
-            rgb.save(buf, format="JPEG", quality=quality)
-        return buf.getvalue(), out_w, out_h
-    except OSError as exc:  # truncated or corrupt data, found only while decoding
-        raise BadInput(path, f"cannot be decoded: {exc}", kind="bad-image") from None
-    finally:
-        img.close()
+    w, h = image_size(path)
+    box = crop or (0, 0, w, h)
+    out_w, out_h = target_size(box[2] - box[0], box[3] - box[1], short_side)
+    scale = out_w / (box[2] - box[0])
+    with _bad_image():
+        # A large JPEG is decoded at 1/2, 1/4 or 1/8 scale when the output is that much smaller.
+        loaded = load_image(path, draft_to=(math.ceil(w * scale), math.ceil(h * scale)) if scale < 1 else None)
+    f = loaded.image.size[0] / loaded.size[0]
+    img = loaded.image.crop(tuple(round(v * f) for v in box)) if crop else loaded.image
+    return encode(resize(img, (out_w, out_h)), image_format.upper(), quality), out_w, out_h

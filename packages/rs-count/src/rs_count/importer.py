@@ -12,7 +12,8 @@ column / key names (case-insensitive):
 JSON may be a list of records, ``{"annotations": [...]}`` (or ``images`` / ``data``), or a mapping
 ``{image: caption}``. The image reference is looked up under ``--images`` by relative path, file name,
 or stem. Images are re-encoded like :func:`rs_count.build.build` does, without cropping: the
-released benchmark's images are kept whole.
+released benchmark's images are kept whole. Bad records are :class:`rs_annotate.BadInput` naming the file
+and line (or record), tagged with a kind for ``--skip-bad``'s counts.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .build import BuildReport, BuildRules, Candidate, _BadLog, write_dataset
-from .classes import REMOTECOUNT_CLASSES, normalize_class
-from .dota import BadInput
+from rs_annotate import BadInput
+from rs_annotate.readers.files import read_text
+
+from .build import BadLog, BuildReport, Candidate, write_dataset
+from .classes import REMOTECOUNT_CLASSES, class_name
 from .images import ImageIndex
+from .rules import BuildRules
 
 _KEYS = {
     "image": ("image", "image_id", "filename", "file_name", "file", "path", "img"),
@@ -40,12 +44,7 @@ _KEYS = {
 def _records(path: Path) -> Iterator[tuple[int | None, str, dict[str, Any]]]:
     """``(line, where, record)`` for every annotation, whatever the file's layout."""
     suffix = path.suffix.lower()
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise BadInput(path, f"cannot be read: {exc.strerror}", kind="missing-labels") from None
-    except UnicodeDecodeError:
-        raise BadInput(path, "not a UTF-8 text file") from None
+    text = read_text(path)
     if suffix == ".csv":
         reader = csv.DictReader(text.splitlines())
         if not reader.fieldnames:
@@ -105,7 +104,7 @@ def _parse(rec: Any, where: str, path: Path, line: int | None, rules: BuildRules
             raise fail("needs class and count, or a caption")
         raise fail(f"caption {caption!r} does not match the template {rules.template.text!r} "
                    "(pass --template, or give class and count columns)")
-    cls = normalize_class(str(raw_cls)) if raw_cls is not None else (parsed[0] if parsed else None)
+    cls = class_name(str(raw_cls)) if raw_cls is not None else (parsed[0] if parsed else None)
     if cls is None:
         raise fail("no class column and the caption names no RemoteCount class", "unknown-class")
     if cls not in REMOTECOUNT_CLASSES:
@@ -140,7 +139,7 @@ def import_annotations(file: str | Path, images_dir: str | Path, out: str | Path
         raise FileExistsError(f"{out}: already exists (pass --overwrite to replace it)")
     index = ImageIndex(images_dir)
     report = BuildReport(out=str(out))
-    bad = _BadLog(report, skip_bad)
+    bad = BadLog(report, skip_bad)
     cands: list[Candidate] = []
     seen: dict[str, str] = {}
     for line, where, rec in _records(file):

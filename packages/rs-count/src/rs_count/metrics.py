@@ -1,13 +1,14 @@
-"""RemoteCount metrics as pure functions of a score matrix.
+"""RemoteCount metrics as pure functions of a score matrix, in percent like every rs-clip metric.
 
 ``scores[i, k]`` is how well image ``i`` matches the caption with count ``k + 1`` (k = 0..9), and
 ``counts[i]`` is the image's true count (1..10).
 
-Ties are broken deterministically towards the smaller count: the prediction is the first maximum
-(``argmax``), and the rank of the true count is ``1 + #(counts scoring higher) + #(smaller counts scoring
-the same)``. A scorer that gives every caption the same score therefore always answers "1", and its
-top-k accuracy is the share of images whose count is <= k. Breaking ties by position (rather than, say,
-counting every tie as a hit) means a constant or collapsed model can never look better than chance.
+Ties are broken towards the smaller count: rs-clip-eval's tie rule (:mod:`rs_clip_eval.ranking`, the one
+zero-shot classification uses), with the counts as the choices in order. The prediction is the first
+maximum and the rank of the true count is ``1 + #(counts scoring higher) + #(smaller counts scoring the
+same)``. A scorer that gives every caption the same score therefore always answers "1", and its top-k
+accuracy is the share of images whose count is <= k: a constant or collapsed model can never look
+better than chance. Accuracies are percentages (0-100); the mean absolute error is in counts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rs_clip_eval import true_ranks as _ranks
+
 NUM_COUNTS = 10
+TIE_RULE = "Ties between captions are broken towards the smaller count."
 
 
 def _check(scores: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -42,19 +46,15 @@ def predictions(scores: np.ndarray) -> np.ndarray:
 def true_ranks(scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """1-based rank of the true caption among the ten, ties broken towards the smaller count."""
     scores, counts = _check(scores, counts)
-    idx = counts - 1
-    true = scores[np.arange(len(counts)), idx][:, None]
-    positions = np.arange(NUM_COUNTS)[None, :]
-    ahead = (scores > true) | ((scores == true) & (positions < idx[:, None]))
-    return 1 + ahead.sum(axis=1)
+    return _ranks(scores, counts - 1)
 
 
 def topk_accuracy(scores: np.ndarray, counts: np.ndarray) -> list[float]:
-    """``[top-1, ..., top-10]`` accuracy (top-10 is always 1.0)."""
+    """``[top-1, ..., top-10]`` accuracy in percent (top-10 is always 100)."""
     ranks = true_ranks(scores, counts)
     if ranks.size == 0:
         return [float("nan")] * NUM_COUNTS
-    return [float(np.mean(ranks <= k)) for k in range(1, NUM_COUNTS + 1)]
+    return [100.0 * float(np.mean(ranks <= k)) for k in range(1, NUM_COUNTS + 1)]
 
 
 def confusion_matrix(counts: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -65,22 +65,22 @@ def confusion_matrix(counts: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 
 def grouped_accuracy(keys: Sequence, correct: np.ndarray) -> dict:
-    """``{key: {"n": images, "top1": accuracy}}`` for each distinct key, in first-seen order."""
+    """``{key: {"n": images, "top1": accuracy in percent}}`` for each distinct key, in first-seen order."""
     out: dict = {}
     for key, ok in zip(keys, np.asarray(correct, dtype=bool)):
         entry = out.setdefault(key, [0, 0])
         entry[0] += 1
         entry[1] += int(ok)
-    return {k: {"n": n, "top1": hits / n} for k, (n, hits) in out.items()}
+    return {k: {"n": n, "top1": 100.0 * hits / n} for k, (n, hits) in out.items()}
 
 
 @dataclass(frozen=True)
 class CountMetrics:
     n: int
-    topk: list[float]  # top-1 .. top-10 accuracy
+    topk: list[float]  # top-1 .. top-10 accuracy, percent
     confusion: list[list[int]]  # [true - 1][predicted - 1]
-    per_class: dict[str, dict]  # class -> {"n", "top1"}
-    per_count: dict[int, dict]  # count -> {"n", "top1"}
+    per_class: dict[str, dict]  # class -> {"n", "top1" (percent)}
+    per_count: dict[int, dict]  # count -> {"n", "top1" (percent)}
     mae: float  # mean absolute difference between predicted and true count
     predicted: list[int]
 
@@ -106,7 +106,3 @@ def count_metrics(scores: np.ndarray, counts: np.ndarray, classes: Sequence[str]
         mae=float(np.mean(np.abs(pred - counts))) if len(counts) else float("nan"),
         predicted=pred.tolist(),
     )
-
-
-def tie_rule_text() -> str:
-    return "Ties between captions are broken towards the smaller count."

@@ -4,28 +4,28 @@ Published figures: the RemoteCLIP paper reports RemoteCount only as plots (Fig. 
 accuracy curves and confusion matrices of CLIP and RemoteCLIP), not as a table, so rs-count ships no
 numbers of its own invention. To show published or earlier figures next to yours, pass a reference
 JSON (``--reference``): ``[{"model": ..., "variant": "words", "topk": [top1, ..., top10], "source": ...}]``
-with accuracies in [0, 1]; the report marks those rows as quoted, not measured.
+with accuracies in percent (0-100, like every figure rs-count reports; earlier releases took fractions, and
+a record whose figures are all at most 1 is refused as such rather than shown as under-1% accuracies); the
+report marks those rows as quoted, not measured. Plots and their file names are rs-clip-eval's
+(:func:`rs_clip_eval.plot_confusion`, :func:`rs_clip_eval.slug`).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rs_clip_eval import plot_confusion as _plot_confusion
+from rs_clip_eval import pyplot, slug
 from rs_formats import FormatError
 
 from .classes import REMOTECOUNT_CLASSES
 from .evaluate import CountResult
-from .metrics import NUM_COUNTS, tie_rule_text
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80] or "model"
+from .metrics import NUM_COUNTS, TIE_RULE
 
 
 def load_reference(path: str | Path) -> list[dict[str, Any]]:
@@ -39,24 +39,31 @@ def load_reference(path: str | Path) -> list[dict[str, Any]]:
     for i, r in enumerate(refs):
         topk = r.get("topk") if isinstance(r, dict) else None
         if not (isinstance(topk, list) and 1 <= len(topk) <= NUM_COUNTS
-                and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in topk) and r.get("model")):
-            raise FormatError(path, f"record #{i} needs 'model' and 'topk' (1-10 accuracies in [0, 1])")
+                and all(isinstance(v, (int, float)) and 0 <= v <= 100 for v in topk) and r.get("model")):
+            raise FormatError(path, f"record #{i} needs 'model' and 'topk' (1-10 accuracies in percent, 0-100)")
+        if all(v <= 1 for v in topk):
+            raise FormatError(path, f"record #{i}: topk {topk} looks like fractions; reference accuracies are in "
+                                    "percent, like every figure rs-count reports (multiply by 100)")
     return refs
 
 
 def to_json(results: Sequence[CountResult], path: str | Path, *, per_image: bool = True,
             reference: Sequence[dict] = ()) -> Path:
     path = Path(path)
-    doc = {"benchmark": "RemoteCount", "tie_rule": tie_rule_text(),
+    doc = {"benchmark": "RemoteCount", "units": "accuracies in percent, MAE in counts", "tie_rule": TIE_RULE,
            "results": [r.to_dict(per_image) for r in results], "reference_quoted": list(reference)}
+    return _write_text(path, json.dumps(doc, indent=2) + "\n")
+
+
+def _write_text(path: Path, text: str) -> Path:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=2) + "\n")
+    tmp.write_text(text)
     tmp.replace(path)
     return path
 
 
 def _pct(v: float) -> str:
-    return "–" if v != v else f"{100 * v:.1f}"
+    return "–" if v != v else f"{v:.1f}"
 
 
 def _name(r: CountResult) -> str:
@@ -70,7 +77,7 @@ def to_markdown(results: Sequence[CountResult], *, plots: dict[str, str] | None 
     r0 = results[0]
     lines = ["# RemoteCount", "",
              f"Dataset `{r0.dataset}`: {r0.metrics.n} images. Template: `{r0.template}`. "
-             f"Accuracies in %; MAE = mean absolute count error. {tie_rule_text()}", "",
+             f"Accuracies in %; MAE = mean absolute count error. {TIE_RULE}", "",
              "## Top-k accuracy", "",
              "| model | variant | " + " | ".join(f"top-{k}" for k in range(1, NUM_COUNTS + 1)) + " | MAE |",
              "|---|---|" + "---:|" * (NUM_COUNTS + 1)]
@@ -106,46 +113,19 @@ def to_markdown(results: Sequence[CountResult], *, plots: dict[str, str] | None 
 
 
 def plot_confusion(result: CountResult, path: str | Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cm = np.asarray(result.metrics.confusion, dtype=np.float64)
-    rows = cm.sum(axis=1, keepdims=True)
-    share = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
-    fig, ax = plt.subplots(figsize=(5.2, 4.6))
-    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    ticks = np.arange(NUM_COUNTS)
-    ax.set_xticks(ticks, [str(k + 1) for k in ticks])
-    ax.set_yticks(ticks, [str(k + 1) for k in ticks])
-    ax.set_xlabel("predicted count")
-    ax.set_ylabel("true count")
-    ax.set_title(f"{_name(result)}: top-1 {_pct(result.top1)}%", fontsize=9)
-    for i in range(NUM_COUNTS):
-        for j in range(NUM_COUNTS):
-            if cm[i, j]:
-                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if share[i, j] > 0.5 else "black")
-    fig.colorbar(im, ax=ax, fraction=0.046, label="share of true-count row")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    counts = [str(k) for k in range(1, NUM_COUNTS + 1)]
+    return _plot_confusion(result.metrics.confusion, counts, f"{_name(result)}: top-1 {_pct(result.top1)}%", path,
+                           xlabel="predicted count", ylabel="true count")
 
 
 def plot_topk(results: Sequence[CountResult], path: str | Path, reference: Sequence[dict] = ()) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     ks = np.arange(1, NUM_COUNTS + 1)
     fig, ax = plt.subplots(figsize=(6, 4))
     for r in results:
-        ax.plot(ks, 100 * np.asarray(r.metrics.topk), marker="o", label=_name(r))
+        ax.plot(ks, r.metrics.topk, marker="o", label=_name(r))
     for ref in reference:
-        ax.plot(ks[:len(ref["topk"])], 100 * np.asarray(ref["topk"]), linestyle="--", marker="x",
+        ax.plot(ks[:len(ref["topk"])], ref["topk"], linestyle="--", marker="x",
                 label=f"{ref['model']} / {ref.get('variant', '?')} (quoted)")
     ax.plot(ks, 100 * ks / NUM_COUNTS, color="grey", linestyle=":", label="chance (random ranking)")
     ax.set_xticks(ks)
@@ -179,6 +159,5 @@ def write_report(results: Sequence[CountResult], out_dir: str | Path, *, referen
         files[name] = plot_confusion(r, out / name)
         plots[f"confusion matrix: {_name(r)}"] = name
     files["json"] = to_json(results, out / "results.json", per_image=per_image, reference=reference)
-    (out / "report.md").write_text(to_markdown(results, plots=plots, reference=reference))
-    files["markdown"] = out / "report.md"
+    files["markdown"] = _write_text(out / "report.md", to_markdown(results, plots=plots, reference=reference))
     return files

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..classnames import normalize
 from ..types import BadInput, Box, Sample
-from .base import Reader, ReaderInfo, register
+from .base import Option, Reader, ReaderInfo, register, split_option
 from .files import read_json
 
 JSON_CANDIDATES = ("annotations.json", "auair2019annotations/annotations.json")
@@ -65,9 +65,7 @@ def parse_entry(entry: Any, index: int, categories: list[str], path: Path) -> tu
 
 @register
 class AuairReader(Reader):
-    """Options: ``annotations`` (the JSON, relative to the root; default ``annotations.json`` or
-    ``auair2019annotations/annotations.json``), ``image_dir`` (default ``images/`` beside the JSON, or
-    ``auair2019data/images``), ``split`` (default "train")."""
+    """AU-AIR's one annotations JSON and its image folder (options: :attr:`OPTIONS`)."""
 
     info = ReaderInfo(
         name="auair",
@@ -76,12 +74,18 @@ class AuairReader(Reader):
             "ROOT/\n  annotations.json   {categories: [8 names], annotations: [{image_name, image_width, "
             "image_height, bbox: [{top, left, height, width, class}], ...flight data}]}\n"
             "  images/frame_20190829091111_x_0001973.jpg ...\n"
-            "(the release's auair2019annotations/ + auair2019data/images/ also works)\n"
-            "options: annotations=PATH image_dir=DIR split=train"
+            "(the release's auair2019annotations/ + auair2019data/images/ also works)"
         ),
         license="CC BY-NC-SA 2.0 / CC BY-NC 2.0 per the JSON's licenses field: non-commercial",
         url="https://bozcani.github.io/AU-AIR-dataset.html (code: github.com/bozcani/auairdataset)",
         kind="captions",
+    )
+    OPTIONS = (
+        Option("annotations", None, "the JSON, relative to the root (default: annotations.json or "
+                                    "auair2019annotations/annotations.json)"),
+        Option("image_dir", None, "image folder below the root (default: images/ beside the JSON, or "
+                                  "auair2019data/images)"),
+        split_option("train", " (AU-AIR ships no split)"),
     )
 
     def __init__(self, root: str | Path, **options: Any):
@@ -90,7 +94,7 @@ class AuairReader(Reader):
         self.image_dir = self._find_images()
 
     def _find_json(self) -> Path:
-        if "annotations" in self.options:
+        if self.options["annotations"] is not None:
             path = self.root / self.options["annotations"]
             if not path.is_file():
                 raise BadInput(path, "annotations JSON not found")
@@ -105,7 +109,7 @@ class AuairReader(Reader):
         return found[0]
 
     def _find_images(self) -> Path:
-        if "image_dir" in self.options:
+        if self.options["image_dir"] is not None:
             path = self.root / self.options["image_dir"]
             if not path.is_dir():
                 raise BadInput(path, "image_dir is not a directory")
@@ -146,7 +150,7 @@ class AuairReader(Reader):
             source="auair",
             image_path=path,
             boxes=boxes,
-            split=self.options.get("split", "train"),
+            split=self.options["split"],
             size=size,
             meta=meta,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,6 +30,45 @@ class Alias:
 
     name: str
     defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One reader option, defined once: its name, default and meaning (``--opt NAME=VALUE``).
+
+    A reader lists what it accepts in ``OPTIONS``; ``rs-annotate datasets`` prints them from there, and a
+    reader refuses any other name (a typo would otherwise be ignored silently). ``choices``, when given,
+    are the only values accepted.
+    """
+
+    name: str
+    default: Any
+    help: str
+    choices: tuple[Any, ...] = ()
+
+    def defaulting_to(self, default: Any) -> Option:
+        """The same option with another reader's default (its meaning stays defined once)."""
+        return replace(self, default=default)
+
+
+def source_option(default: str | None, unset: str = "") -> Option:
+    """``source``: the name rows carry in their ``source`` column (and their image ids start with);
+    ``unset`` says what a None default stands for."""
+    return Option("source", default, "source name of the rows and prefix of their image ids"
+                                     + (f" (default: {unset})" if unset else ""))
+
+
+def split_option(default: str | None, where: str = "") -> Option:
+    """``split``: the split of rows whose source states none."""
+    return Option("split", default, f"split of the rows{where}")
+
+
+#: Options several readers of per-image label files share.
+DROP_DIFFICULT = Option("drop_difficult", False, "drop objects marked difficult (default: keep them, flagged)")
+REQUIRE_IMAGES = Option("require_images", True, "false: parse labels whose images are absent (checking labels only)")
+MIN_AREA = Option("min_area", 0, "pixels a mask region (or instance) needs to become a box")
+CONNECTIVITY = Option("connectivity", 8, "pixel connectivity of a mask region", (4, 8))
+TOLERANCE = Option("tolerance", 0, "per-channel colour tolerance of RGB-coded labels (absorbs lossy compression)")
 
 
 @dataclass(frozen=True)
@@ -53,6 +92,8 @@ class Reader:
     """
 
     info: ClassVar[ReaderInfo]
+    #: The options this reader accepts; an entry of a subclass replaces the base class's of the same name.
+    OPTIONS: ClassVar[tuple[Option, ...]] = ()
     #: Set by classification readers: the natural class names, index = Sample.label.
     class_names: list[str] | None = None
 
@@ -60,7 +101,8 @@ class Reader:
         self.root = Path(root)
         if not self.root.is_dir():
             raise BadInput(self.root, "no such directory")
-        self.options = options
+        #: Every accepted option, the given value or its default.
+        self.options = self.resolve_options(options)
         #: Inputs passed over while listing (stray files, videos without frames, ...), each a BadInput
         #: naming the path and why (its message, without a trailing "; skipped"). The convert report counts
         #: them by reason, so nothing vanishes silently. Filled in the parent process (__init__ / items).
@@ -69,6 +111,30 @@ class Reader:
     @property
     def name(self) -> str:
         return self.info.name
+
+    @classmethod
+    def accepted_options(cls) -> dict[str, Option]:
+        """Every option of this reader (its own and its base classes'), by name, in declaration order."""
+        merged: dict[str, Option] = {}
+        for klass in reversed(cls.__mro__):
+            for option in vars(klass).get("OPTIONS", ()):
+                merged[option.name] = option
+        return merged
+
+    @classmethod
+    def resolve_options(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        """``given`` completed with the defaults; an unknown name or a value outside ``choices`` is an error."""
+        accepted = cls.accepted_options()
+        unknown = sorted(set(given) - accepted.keys())
+        if unknown:
+            raise ValueError(f"format {cls.info.name!r} has no option {', '.join(unknown)}; it accepts: "
+                             f"{', '.join(accepted) or 'none'} (see `rs-annotate datasets`)")
+        for name, value in given.items():
+            choices = accepted[name].choices
+            if choices and value not in choices:
+                raise ValueError(f"format {cls.info.name!r}: option {name} must be one of "
+                                 f"{', '.join(map(str, choices))}, not {value!r}")
+        return {name: given.get(name, option.default) for name, option in accepted.items()}
 
     def items(self) -> Sequence[Any]:
         """Picklable work items, in a deterministic order."""
@@ -124,6 +190,21 @@ def resolve_format(name: str) -> tuple[type[Reader], dict[str, Any]]:
 def get_reader(name: str) -> type[Reader]:
     """The reader class of a format name or alias."""
     return resolve_format(name)[0]
+
+
+def chosen_splits(root: Path, given: Any, available: Sequence[str]) -> list[str]:
+    """The splits a ``splits`` option asks for (None: every ``available`` one, in that order).
+
+    A split the copy at ``root`` lacks is BadInput naming the root, never silently left out.
+    """
+    if given is None:
+        return list(available)
+    wanted = [v.strip() for v in given.split(",") if v.strip()] if isinstance(given, str) else list(given)
+    missing = [s for s in wanted if s not in available]
+    if missing:
+        have = ", ".join(available) or "none"
+        raise BadInput(root, f"no split {', '.join(map(repr, missing))} here (splits found: {have})")
+    return wanted
 
 
 def parse_float(token: str, path: Path, line: int, what: str = "coordinate") -> float:

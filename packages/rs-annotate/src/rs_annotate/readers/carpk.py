@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..types import BadInput, Box, Sample
-from .base import Reader, ReaderInfo, parse_float, register
+from .base import Reader, ReaderInfo, parse_float, register, split_option
 from .files import index_images, read_text
 
 SPLIT_FILES = ("train", "test")
@@ -42,7 +42,7 @@ def parse_carpk(text: str, path: Path, label: str = "car") -> list[Box]:
 
 @register
 class CarpkReader(Reader):
-    """Options: ``split`` (for images in no ImageSets file; default "train")."""
+    """CARPK ``data/{Images,Annotations,ImageSets}`` (options: :attr:`OPTIONS`)."""
 
     info = ReaderInfo(
         name="carpk",
@@ -50,13 +50,13 @@ class CarpkReader(Reader):
         layout=(
             "CARPK_devkit/  (or its data/ folder)\n  data/\n    Images/20160331_NTU_00001.png\n"
             "    Annotations/20160331_NTU_00001.txt   lines 'x1 y1 x2 y2 1'\n"
-            "    ImageSets/train.txt, test.txt        image ids, one a line\n"
-            "options: split=train (for images in no ImageSets list)"
+            "    ImageSets/train.txt, test.txt        image ids, one a line"
         ),
         license="research use (no licence text in the release); cite Hsieh et al. 2017",
         url="https://lafi.github.io/LPN/",
         kind="captions",
     )
+    OPTIONS = (split_option("train", " of images in no ImageSets list"),)
 
     def _data_root(self) -> Path:
         for candidate in (self.root, self.root / "data"):
@@ -82,7 +82,7 @@ class CarpkReader(Reader):
         out = []
         for stem in sorted(images.keys() | labels.keys() | split_of.keys()):
             image, label = images.get(stem), labels.get(stem)
-            out.append((stem, split_of.get(stem, self.options.get("split", "train")),
+            out.append((stem, split_of.get(stem, self.options["split"]),
                         str(image) if image else None, str(label) if label else None))
         if not out:
             raise BadInput(data, "no images and no annotation files")

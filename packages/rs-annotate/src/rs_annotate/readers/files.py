@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ..imaging import pixel_limit
 from ..types import BadInput
 
 #: Image files the detection and segmentation readers pair with label files, by lower-case suffix.
@@ -52,9 +53,9 @@ def names_option(value: str | Any) -> list[str]:
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the image header, without decoding the pixels."""
+    """(width, height) from the image header, without decoding the pixels (whole DOTA v2 scenes too)."""
     try:
-        with Image.open(path) as im:
+        with pixel_limit(), Image.open(path) as im:
             return im.size
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise BadInput(path, f"cannot read image header: {e}") from None

@@ -17,9 +17,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..types import BadInput, Box
-from .base import Alias, ReaderInfo, register
+from .base import Alias, Option, ReaderInfo, register, source_option
 from .files import SPLITS
-from .voc import VocReader, XmlDoc, parse_difficult, rotated_box
+from .voc import ANNOTATIONS, IMAGES, VocReader, XmlDoc, parse_difficult, rotated_box
 
 _HBB = ("box_xmin", "box_ymin", "box_xmax", "box_ymax")
 _OBB = ("mbox_cx", "mbox_cy", "mbox_w", "mbox_h", "mbox_ang")
@@ -57,11 +57,10 @@ def parse_hrsc(doc: XmlDoc, *, use_obb: bool = False, drop_difficult: bool = Fal
 
 @register
 class HrscReader(VocReader):
-    """HRSC2016 ``Annotations/*.xml`` + ``AllImages/*.bmp``.
+    """HRSC2016 ``Annotations/*.xml`` + ``AllImages/*.bmp`` (options: :attr:`OPTIONS`).
 
-    Options: ``boxes`` ("hbb" or "obb"), ``annotations`` / ``images`` (folder globs), ``split``,
-    ``drop_difficult``, ``source`` ("hrsc"), ``require_images`` (True). Splits come from
-    ``ImageSets/{train,val,test,trainval}.txt`` or from the release's ``Train/`` and ``Test/`` folders.
+    Splits come from ``ImageSets/{train,val,test,trainval}.txt`` or from the release's ``Train/`` and
+    ``Test/`` folders.
     """
 
     info = ReaderInfo(
@@ -74,17 +73,17 @@ class HrscReader(VocReader):
         kind="captions",
         aliases=(Alias("hrsc2016"),),  # rs-synth's name for the format
     )
-    ANNOTATIONS = ("FullDataSet/Annotations", "*/Annotations", "Annotations")
-    IMAGES = ("FullDataSet/AllImages", "*/AllImages", "AllImages")
-    SOURCE = "hrsc"
+    OPTIONS = (
+        ANNOTATIONS.defaulting_to(("FullDataSet/Annotations", "*/Annotations", "Annotations")),
+        IMAGES.defaulting_to(("FullDataSet/AllImages", "*/AllImages", "AllImages")),
+        source_option("hrsc"),
+        Option("boxes", "hbb", "hbb: the annotated horizontal box; obb: the hull of the rotated box", ("hbb", "obb")),
+    )
     SPLIT_LISTS: ClassVar[tuple[tuple[str, str], ...]] = (
         *((f"ImageSets/{s}.txt", s) for s in SPLITS), ("ImageSets/trainval.txt", "train"))
 
     def parse(self, doc: XmlDoc) -> tuple[list[Box], tuple[int, int] | None, dict[str, Any]]:
-        mode = self.options.get("boxes", "hbb")
-        if mode not in ("hbb", "obb"):
-            raise ValueError(f"boxes must be 'hbb' or 'obb', got {mode!r}")
-        return parse_hrsc(doc, use_obb=mode == "obb", drop_difficult=self.options.get("drop_difficult", False))
+        return parse_hrsc(doc, use_obb=self.options["boxes"] == "obb", drop_difficult=self.options["drop_difficult"])
 
     def image_name(self, doc: XmlDoc) -> str | None:
         name, fmt = doc.text(doc.root, "Img_FileName"), doc.text(doc.root, "Img_FileFmt")

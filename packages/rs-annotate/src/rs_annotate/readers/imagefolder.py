@@ -37,13 +37,14 @@ from typing import Any
 
 from ..classnames import normalize
 from ..types import BadInput, Sample
-from .base import Reader, ReaderInfo, register
+from .base import Option, Reader, ReaderInfo, register
 from .files import IMAGE_SUFFIXES
 from .folder_sets import FOLDER_SETS, FolderSet
 
 # WebP too: scene sets are often re-saved as WebP, and here no label file must pair with the image.
 IMAGE_EXTENSIONS = frozenset({*IMAGE_SUFFIXES, ".webp"})
 SPLIT_RULES = ("sorted", "random", "train", "test")
+CLASS_DEPTH = Option("class_depth", 1, "how many folder levels below the image root the class folders are")
 
 def is_image_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
@@ -73,13 +74,8 @@ def split_class(files: Sequence[str], rule: str, train_fraction: float, seed: in
 
 
 class ImageFolderReader(Reader):
-    """Generic folder-per-class reader.
-
-    Options: ``split`` ("sorted" | "random" | "train" | "test", default "sorted"), ``train_fraction``
-    (default 0.8), ``seed`` (for ``split="random"``, default 0), ``class_depth`` (overrides the set's),
-    ``image_dir`` (a folder below the root to read instead of the set's usual ones), ``names`` (folder
-    name -> phrase, a dict or JSON text, applied over the set's own table).
-    """
+    """Generic folder-per-class reader (options: :attr:`OPTIONS`; each known set's reader changes only
+    ``class_depth``'s default)."""
 
     quirks = FolderSet(
         name="imagefolder",
@@ -90,19 +86,27 @@ class ImageFolderReader(Reader):
         note="Class names from folder names: the known sets' tables (denseresidential, ...), then the generic "
         "rules; names=... adds your own.",
     )
+    OPTIONS = (
+        Option("split", "sorted", "sorted: per class, sorted file names, first train_fraction train, the rest "
+                                  "test; random: the same with a seeded shuffle; train / test: every image there",
+               SPLIT_RULES),
+        Option("train_fraction", 0.8, "fraction of each class in train (split=sorted or random)"),
+        Option("seed", 0, "shuffle seed of split=random"),
+        CLASS_DEPTH,
+        Option("image_dir", None, "a folder below the root to read instead of the set's usual ones"),
+        Option("names", None, "folder name -> class phrase (a dict, or JSON text), over the set's own table"),
+    )
 
     def __init__(self, root: str | Path, **options: Any):
         super().__init__(root, **options)
-        self.split_rule = str(options.get("split", "sorted"))
-        if self.split_rule not in SPLIT_RULES:
-            raise ValueError(f"split must be one of {', '.join(SPLIT_RULES)}, not {self.split_rule!r}")
-        self.train_fraction = float(options.get("train_fraction", 0.8))
+        self.split_rule = str(self.options["split"])
+        self.train_fraction = float(self.options["train_fraction"])
         if not 0.0 <= self.train_fraction <= 1.0:
             raise ValueError(f"train_fraction must lie in [0, 1], not {self.train_fraction}")
-        self.seed = int(options.get("seed", 0))
-        self.class_depth = int(options.get("class_depth", self.quirks.class_depth))
-        self.image_root = self._image_root(options.get("image_dir"))
-        names = options.get("names") or {}
+        self.seed = int(self.options["seed"])
+        self.class_depth = int(self.options["class_depth"])
+        self.image_root = self._image_root(self.options["image_dir"])
+        names = self.options["names"] or {}
         if isinstance(names, str):
             names = json.loads(names)
         self.names = {**self.quirks.names, **names}
@@ -186,15 +190,13 @@ class ImageFolderReader(Reader):
         )
 
 
-_OPTIONS = ("options: split=sorted|random|train|test train_fraction=0.8 seed=0 names=JSON "
-            "class_depth=N image_dir=DIR")
 _SPLIT_NOTE = "No official split: default is per class, file names sorted, first 80% train, rest test."
 
 
 def _info(q: FolderSet) -> ReaderInfo:
     note = f"{q.note} {_SPLIT_NOTE}".strip()
     return ReaderInfo(
-        name=q.name, title=q.title, layout=f"{q.layout}\n({note})\n{_OPTIONS}", license=q.license, url=q.url,
+        name=q.name, title=q.title, layout=f"{q.layout}\n({note})", license=q.license, url=q.url,
         kind="classification",
     )
 
@@ -211,7 +213,9 @@ def _register_sets() -> None:
     ImageFolderReader.quirks = dataclasses.replace(ImageFolderReader.quirks, names=merged)
     for quirks in FOLDER_SETS:
         cls_name = "".join(part.capitalize() for part in re.split(r"[^a-z0-9]", quirks.name)) + "Reader"
-        cls = type(cls_name, (ImageFolderReader,), {"quirks": quirks, "info": _info(quirks), "__module__": __name__})
+        attrs = {"quirks": quirks, "info": _info(quirks), "__module__": __name__,
+                 "OPTIONS": (CLASS_DEPTH.defaulting_to(quirks.class_depth),)}
+        cls = type(cls_name, (ImageFolderReader,), attrs)
         globals()[cls_name] = cls  # picklable by name for worker processes
         register(cls)
 

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from ..classnames import normalize
-from ..m2b import decode_rgb_mask, instance_mask_to_boxes
+from ..m2b import MaskRegions, decode_rgb_mask
 from ..types import BadInput, Sample
-from .base import Reader, ReaderInfo, register
-from .files import IMAGE_SUFFIXES, check_same_size, image_size, load_array, names_option
+from .base import MIN_AREA, TOLERANCE, Option, Reader, ReaderInfo, chosen_splits, register, source_option
+from .files import IMAGE_SUFFIXES, SPLITS, check_same_size, image_size, load_array
 
 # iSAID devkit class order and colours (RGB), index 0 = background.
 ISAID_CLASSES = ("background", "ship", "storage_tank", "baseball_diamond", "tennis_court", "basketball_court",
@@ -52,6 +52,12 @@ def instance_classes(ids: np.ndarray, classes: np.ndarray, path: Path) -> dict[i
 def parse_isaid(color_path: Path, id_path: Path, size: tuple[int, int] | None = None, *,
                 min_area: float = 0, tolerance: int = 0) -> list:
     """Boxes of one iSAID mask pair; ``size`` (the image's) is checked against both masks."""
+    return isaid_regions(color_path, id_path, size, min_area=min_area, tolerance=tolerance).boxes()
+
+
+def isaid_regions(color_path: Path, id_path: Path, size: tuple[int, int] | None = None, *,
+                  min_area: float = 0, tolerance: int = 0) -> MaskRegions:
+    """The instances of one iSAID mask pair, for the boxes of the whole image or of a tile."""
     color = load_array(color_path, "RGB")
     ids_rgb = load_array(id_path, "RGB").astype(np.int32)
     if color.shape != ids_rgb.shape:
@@ -64,7 +70,8 @@ def parse_isaid(color_path: Path, id_path: Path, size: tuple[int, int] | None = 
     ids = ids_rgb[..., 0] + 256 * ids_rgb[..., 1] + 65536 * ids_rgb[..., 2]
     names = [normalize(n) for n in ISAID_CLASSES]
     cls_of = instance_classes(ids, classes, id_path)
-    return instance_mask_to_boxes(ids, {k: names[c] for k, c in cls_of.items()}, min_area=min_area, path=id_path)
+    return MaskRegions(ids, {k: names[c] for k, c in cls_of.items()}, min_area=min_area, instances=True,
+                       path=id_path)
 
 
 def _find_mask(image: Path, suffix: str, split_dir: Path, subdir: str) -> Path | None:
@@ -80,9 +87,7 @@ def _find_mask(image: Path, suffix: str, split_dir: Path, subdir: str) -> Path |
 class IsaidReader(Reader):
     """iSAID ``{train,val}/images/`` with the two masks beside each image or in the release's mask folders.
 
-    Options: ``splits`` (("train", "val"): iSAID's test masks are not public), ``min_area`` (0: pixels an
-    instance needs to become a box), ``tolerance`` (0: colour tolerance per channel), ``source``
-    ("isaid"). A root that is itself a split folder (holding ``images/``) reads as ``train``.
+    Options: :attr:`OPTIONS`. A root that is itself a split folder (holding ``images/``) reads as ``train``.
     """
 
     info = ReaderInfo(
@@ -95,13 +100,20 @@ class IsaidReader(Reader):
         url="https://captain-whu.github.io/iSAID/",
         kind="captions",
     )
+    OPTIONS = (
+        Option("splits", None, "split folders to read, e.g. train (default: train and val, those present; "
+                               "iSAID's test masks are not public)"),
+        MIN_AREA,
+        TOLERANCE,
+        source_option("isaid"),
+    )
 
     def items(self) -> list[tuple[str, str, str, str | None, str | None]]:
         if (self.root / "images").is_dir():
             split_dirs = [(self.root, "train")]
         else:
-            splits = names_option(self.options.get("splits", ("train", "val")))
-            split_dirs = [(self.root / s, s) for s in splits if (self.root / s / "images").is_dir()]
+            present = [s for s in SPLITS[:2] if (self.root / s / "images").is_dir()]
+            split_dirs = [(self.root / s, s) for s in chosen_splits(self.root, self.options["splits"], present)]
         if not split_dirs:
             raise BadInput(self.root, "no images/ folder (nor train/images/, val/images/)")
         out = []
@@ -121,9 +133,9 @@ class IsaidReader(Reader):
             if mask is None:
                 raise BadInput(image_path, f"image has no mask {stem}{suffix}.png")
         size = image_size(image_path)
-        boxes = parse_isaid(Path(color), Path(ids), size, min_area=self.options.get("min_area", 0),
-                            tolerance=self.options.get("tolerance", 0))
-        source = self.options.get("source", "isaid")
+        regions = isaid_regions(Path(color), Path(ids), size, min_area=self.options["min_area"],
+                                tolerance=self.options["tolerance"])
+        source = self.options["source"]
         meta: dict[str, Any] = {"file": Path(ids).relative_to(self.root).as_posix()}
-        return Sample(image_id=f"{source}/{stem}", source=source, image_path=image_path, boxes=boxes,
-                      split=split, size=size, meta=meta)
+        return Sample(image_id=f"{source}/{stem}", source=source, image_path=image_path, boxes=regions.boxes(),
+                      split=split, size=size, meta=meta, regions=regions)

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from ..types import BadInput, Box, Sample
-from .base import Reader, ReaderInfo, parse_float, register
+from .base import Option, Reader, ReaderInfo, parse_float, register, split_option
 from .files import index_images, read_text
 
 CLASSES: dict[int, str] = {1: "airplane", 2: "ship", 3: "oil tank"}
@@ -48,9 +48,7 @@ def parse_levir(text: str, path: Path) -> list[Box]:
 
 @register
 class LevirReader(Reader):
-    """Options: ``label_dir`` (labels in a separate folder below the root instead of next to the images;
-    images are then read from ``image_dir``, default the root), ``missing_label`` ("error" | "empty"),
-    ``split`` (default "train"; LEVIR ships no split)."""
+    """LEVIR image + same-stem label pairs anywhere below the root (options: :attr:`OPTIONS`)."""
 
     info = ReaderInfo(
         name="levir",
@@ -58,19 +56,25 @@ class LevirReader(Reader):
         layout=(
             "ROOT/  (any folder tree: every image with a same-stem .txt beside it)\n"
             "  imageWithLabel/\n    10001.jpg\n    10001.txt   lines 'class x1 y1 x2 y2', "
-            "class 1 airplane, 2 ship, 3 oil tank\n"
-            "options: label_dir=DIR image_dir=DIR (labels apart from images), missing_label=error|empty, split=train"
+            "class 1 airplane, 2 ship, 3 oil tank"
         ),
         license="research use; no licence text in the release (Google Earth imagery); cite Zou & Shi 2018",
         url="http://levir.buaa.edu.cn/ (LEVIR, Beihang University)",
         kind="captions",
     )
+    OPTIONS = (
+        Option("label_dir", None, "folder below the root holding the labels, when they are not beside the images"),
+        Option("image_dir", ".", "folder below the root holding the images (with label_dir)"),
+        Option("missing_label", "error", "an image without a label file: an error, or a scene with no objects",
+               ("error", "empty")),
+        split_option("train", " (LEVIR ships no split)"),
+    )
 
     def _pairs(self) -> list[tuple[dict[str, Path], dict[str, Path]]]:
-        label_dir = self.options.get("label_dir")
+        label_dir = self.options["label_dir"]
         if label_dir is not None:
             labels_at = self.root / label_dir
-            images_at = self.root / self.options.get("image_dir", ".")
+            images_at = self.root / self.options["image_dir"]
             for folder in (labels_at, images_at):
                 if not folder.is_dir():
                     raise BadInput(folder, "no such directory")
@@ -100,7 +104,7 @@ class LevirReader(Reader):
             raise BadInput(label, "label file has no image (same stem, .jpg/.png/.tif/...)")
         image_path = Path(image)
         if label is None:
-            if self.options.get("missing_label", "error") != "empty":
+            if self.options["missing_label"] != "empty":
                 raise BadInput(image_path, "image has no label file (same stem, .txt); "
                                "pass missing_label=empty to read it as a scene with no objects")
             boxes = []
@@ -112,6 +116,6 @@ class LevirReader(Reader):
             source="levir",
             image_path=image_path,
             boxes=boxes,
-            split=self.options.get("split", "train"),
+            split=self.options["split"],
             meta={"file": image_path.relative_to(self.root).as_posix(), "labelled": label is not None},
         )

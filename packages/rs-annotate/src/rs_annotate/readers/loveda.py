@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..m2b import mask_to_boxes
+from ..m2b import MaskRegions
 from ..types import BadInput, Sample
-from .base import Reader, ReaderInfo, register
-from .files import check_same_size, image_size, load_array, names_option
+from .base import CONNECTIVITY, MIN_AREA, Option, Reader, ReaderInfo, chosen_splits, register, source_option
+from .files import check_same_size, image_size, load_array
 
 LOVEDA_LABELS = {1: "background", 2: "building", 3: "road", 4: "water", 5: "barren", 6: "forest", 7: "agriculture"}
 SPLITS = ("Train", "Val", "Test")
@@ -23,11 +23,9 @@ DOMAINS = ("Urban", "Rural")
 
 @register
 class LovedaReader(Reader):
-    """LoveDA ``{Train,Val}/{Urban,Rural}/{images_png,masks_png}/``.
+    """LoveDA ``{Train,Val}/{Urban,Rural}/{images_png,masks_png}/`` (options: :attr:`OPTIONS`).
 
-    Options: ``splits`` (("Train", "Val"): LoveDA's test masks are not public), ``keep_background``
-    (False), ``min_area`` (0: pixels a region needs to become a box), ``connectivity`` (8), ``source``
-    ("loveda"). Image ids are ``loveda/<split>/<domain>/<n>``.
+    Image ids are ``loveda/<split>/<domain>/<n>``.
     """
 
     info = ReaderInfo(
@@ -39,10 +37,19 @@ class LovedaReader(Reader):
         url="https://github.com/Junjue-Wang/LoveDA",
         kind="captions",
     )
+    OPTIONS = (
+        Option("splits", None, "split folders to read, e.g. Train (default: Train and Val, those present; "
+                               "LoveDA's test masks are not public)"),
+        Option("keep_background", False, "also box the 'background' class (value 1)"),
+        MIN_AREA,
+        CONNECTIVITY,
+        source_option("loveda"),
+    )
 
     def items(self) -> list[tuple[str, str, str, str, str | None]]:
         out = []
-        for split in names_option(self.options.get("splits", ("Train", "Val"))):
+        present = [s for s in SPLITS[:2] if any((self.root / s / d / "images_png").is_dir() for d in DOMAINS)]
+        for split in chosen_splits(self.root, self.options["splits"], present):
             for domain in DOMAINS:
                 base = self.root / split / domain
                 if not (base / "images_png").is_dir():
@@ -67,12 +74,12 @@ class LovedaReader(Reader):
         check_same_size(values, mask_path, size, "the image")
         labels = dict(LOVEDA_LABELS)
         ignore = [0]
-        if not self.options.get("keep_background", False):
+        if not self.options["keep_background"]:
             ignore.append(1)
             del labels[1]
-        boxes = mask_to_boxes(values, labels, ignore=ignore, min_area=self.options.get("min_area", 0),
-                              connectivity=self.options.get("connectivity", 8), path=mask_path)
-        source = self.options.get("source", "loveda")
+        regions = MaskRegions(values, labels, ignore=ignore, min_area=self.options["min_area"],
+                              connectivity=self.options["connectivity"], path=mask_path)
+        source = self.options["source"]
         return Sample(image_id=f"{source}/{split.lower()}/{domain.lower()}/{stem}", source=source,
-                      image_path=image_path, boxes=boxes, split=split.lower(), size=size,
+                      image_path=image_path, boxes=regions.boxes(), split=split.lower(), size=size, regions=regions,
                       meta={"file": mask_path.relative_to(self.root).as_posix(), "domain": domain.lower()})

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..types import BadInput, Sample
-from .base import Reader, ReaderInfo, register
-from .files import SPLITS, read_text
+from .base import Option, Reader, ReaderInfo, register, source_option
+from .files import SPLITS, names_option, read_text
 from .ret3 import clean_caption
 
 
@@ -72,10 +72,7 @@ def group_captions(
 
 @register
 class PrecompReader(Reader):
-    """Options: ``image_dir`` (where the images are; default ``ROOT/images`` if it exists, else ``ROOT``),
-    ``splits`` (default: every one of train/val/test whose two files exist), ``captions_per_image``
-    (default 5; None accepts any number), ``source`` (default: the root folder's name without
-    ``_precomp``, e.g. ``rsitmd``)."""
+    """``<split>_caps.txt`` + ``<split>_filename.txt`` pairs and an image folder (options: :attr:`OPTIONS`)."""
 
     info = ReaderInfo(
         name="precomp",
@@ -84,18 +81,24 @@ class PrecompReader(Reader):
             "rsitmd_precomp/\n  test_caps.txt       one caption per line\n"
             "  test_filename.txt   the image of each caption, repeated on 5 consecutive lines\n"
             "  train_caps.txt, train_filename.txt (optional; val_* too)\n"
-            "  images/             the image files\n"
-            "options: image_dir=DIR splits=test,val captions_per_image=5 source=NAME"
+            "  images/             the image files"
         ),
         license="per dataset: RSICD, RSITMD and UCM-captions are released for research use; "
         "the precomp text files carry no licence",
         url="https://github.com/xiaoyuan1996/AMFMN (precomp files); images from each dataset's own release",
         kind="captions",
     )
+    OPTIONS = (
+        Option("image_dir", None, "where the images are (default: ROOT/images if it exists, else ROOT)"),
+        Option("splits", None, "splits to read, e.g. test,val (default: every one of train/val/test whose two "
+                               "files exist)"),
+        Option("captions_per_image", 5, "captions each image must have (None: any number)"),
+        source_option(None, "the root folder's name without _precomp, e.g. rsitmd"),
+    )
 
     def __init__(self, root: str | Path, **options: Any):
         super().__init__(root, **options)
-        image_dir = options.get("image_dir")
+        image_dir = self.options["image_dir"]
         if image_dir is not None:
             self.image_dir = Path(image_dir)
             if not self.image_dir.is_absolute():
@@ -104,14 +107,11 @@ class PrecompReader(Reader):
                 raise BadInput(self.image_dir, "image_dir is not a directory")
         else:
             self.image_dir = self.root / "images" if (self.root / "images").is_dir() else self.root
-        self.captions_per_image = options.get("captions_per_image", 5)
-        source = options.get("source") or self.root.resolve().name.removesuffix("_precomp")
+        self.captions_per_image = self.options["captions_per_image"]
+        source = self.options["source"] or self.root.resolve().name.removesuffix("_precomp")
         self.source = str(source).lower()
-        wanted = options.get("splits")
-        if isinstance(wanted, str):
-            wanted = [s.strip() for s in wanted.split(",") if s.strip()]
         found = [s for s in SPLITS if any(p.exists() for p in self._files(s))]
-        self.splits = list(wanted) if wanted else found
+        self.splits = names_option(self.options["splits"]) if self.options["splits"] else found
         if not self.splits:
             raise BadInput(self.root, "no <split>_caps.txt + <split>_filename.txt pair (train, val or test)")
         for split in self.splits:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ..types import BadInput, Sample
-from .base import Alias, Reader, ReaderInfo, register
-from .files import names_option, read_json
+from .base import REQUIRE_IMAGES, Alias, Option, Reader, ReaderInfo, chosen_splits, register, source_option
+from .files import read_json
 
 IMAGE_DIRS = ("images", "imgs", "RSICD_images", "Images", "UCM_captions_images")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
@@ -89,15 +89,7 @@ def parse_entry(entry: Any, index: int, path: Path) -> tuple[str, str, list[str]
 
 @register
 class Ret3Reader(Reader):
-    """Karpathy-style caption JSON + image folder.
-
-    Options: ``json`` (the caption file, relative to the root or absolute; default: the one
-    ``dataset*.json`` found), ``image_dir`` (default: the first of images/, imgs/, RSICD_images/, ...
-    that exists, else the root), ``splits`` (names to include, e.g. ``("train", "val")``; default all;
-    each sample keeps its split), ``n_captions`` (5; None keeps the count as is), ``source`` (default:
-    the JSON's ``dataset`` value, lower-cased), ``require_images`` (True; False parses the captions of
-    images that are absent, for checking a JSON on its own).
-    """
+    """Karpathy-style caption JSON + image folder (options: :attr:`OPTIONS`); each sample keeps its split."""
 
     info = ReaderInfo(
         name="ret3",
@@ -111,9 +103,19 @@ class Ret3Reader(Reader):
         aliases=(Alias("rsicd", {"source": "rsicd"}), Alias("rsitmd", {"source": "rsitmd"}),
                  Alias("ucm-captions", {"source": "ucm"}), Alias("sydney", {"source": "sydney"})),
     )
+    OPTIONS = (
+        Option("json", None, "the caption file, relative to the root or absolute (default: the one "
+                             "dataset*.json found)"),
+        Option("image_dir", None, f"image folder below the root (default: the first of {', '.join(IMAGE_DIRS)} "
+                                  "that exists, else the root)"),
+        Option("splits", None, "splits to include, e.g. train,val (default: all)"),
+        Option("n_captions", 5, "captions per image: the first n, or all repeated in order (None: as they are)"),
+        source_option(None, "the JSON's dataset value, lower-cased"),
+        REQUIRE_IMAGES,
+    )
 
     def _json_path(self) -> Path:
-        given = self.options.get("json")
+        given = self.options["json"]
         if given is None:
             return find_json(self.root)
         path = Path(given) if Path(given).is_absolute() else self.root / given
@@ -122,7 +124,7 @@ class Ret3Reader(Reader):
         return path
 
     def _image_dir(self) -> Path:
-        given = self.options.get("image_dir")
+        given = self.options["image_dir"]
         if given is not None:
             return self.root / given
         return next((self.root / d for d in IMAGE_DIRS if (self.root / d).is_dir()), self.root)
@@ -130,9 +132,9 @@ class Ret3Reader(Reader):
     def items(self) -> list[tuple[str, str, str, int, Any]]:
         path = self._json_path()
         entries, name = load_json(path)
-        splits = self.options.get("splits")
-        wanted = None if splits is None else set(names_option(splits))
-        source = self.options.get("source") or name or path.stem
+        present = sorted({e["split"] for e in entries if isinstance(e, dict) and isinstance(e.get("split"), str)})
+        wanted = None if self.options["splits"] is None else set(chosen_splits(path, self.options["splits"], present))
+        source = self.options["source"] or name or path.stem
         image_dir = str(self._image_dir())
         # An entry without a usable split stays in, so that read() reports it rather than it vanishing.
         return [(str(path), image_dir, source, i, e) for i, e in enumerate(entries)
@@ -144,14 +146,14 @@ class Ret3Reader(Reader):
         path = Path(json_path)
         filename, split, captions = parse_entry(entry, index, path)
         image = Path(image_dir) / entry.get("filepath", "") / filename
-        if self.options.get("require_images", True) and not image.is_file():
+        if self.options["require_images"] and not image.is_file():
             raise BadInput(image, f"image of {path.name} images[{index}] does not exist")
         stem = (Path(entry.get("filepath", "")) / filename).with_suffix("").as_posix()
         return Sample(
             image_id=f"{source}/{stem}",
             source=source,
             image_path=image,
-            captions=fit_captions(captions, self.options.get("n_captions", 5)),
+            captions=fit_captions(captions, self.options["n_captions"]),
             split=split,
             meta={"file": _rel(path, self.root), "index": index, "n_captions": len(captions)},
         )

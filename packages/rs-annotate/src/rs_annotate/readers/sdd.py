@@ -34,7 +34,7 @@ import numpy as np
 
 from ..classnames import normalize
 from ..types import BadInput, Box, Sample
-from .base import Reader, ReaderInfo, parse_float, register
+from .base import Option, Reader, ReaderInfo, parse_float, register, split_option
 from .files import read_text
 
 VIDEO_SUFFIXES = (".mov", ".mp4", ".avi", ".mkv")
@@ -107,9 +107,7 @@ class _VideoCursor:
 
 @register
 class SddReader(Reader):
-    """Options: ``stride`` (sample every n-th frame, default 30), ``video_dir`` (default ``ROOT/videos``;
-    a video beside its annotations.txt is found too), ``missing_video`` ("error" | "skip"),
-    ``split`` (default "train")."""
+    """SDD annotation files and their videos (options: :attr:`OPTIONS`)."""
 
     info = ReaderInfo(
         name="sdd",
@@ -117,20 +115,27 @@ class SddReader(Reader):
         layout=(
             "ROOT/\n  annotations/<scene>/video<k>/annotations.txt   rows 'track_id xmin ymin xmax ymax frame "
             "lost occluded generated \"label\"'\n  videos/<scene>/video<k>/video.mov\n"
-            "(lost rows dropped, counted in meta.dropped)\n"
-            "options: stride=30 video_dir=DIR missing_video=error|skip split=train"
+            "(lost rows dropped, counted in meta.dropped)"
         ),
         license="CC BY-NC-SA 3.0 (non-commercial)",
         url="https://cvgl.stanford.edu/projects/uav_data/",
         kind="captions",
     )
+    OPTIONS = (
+        Option("stride", 30, "sample every stride-th frame (30: about one a second)"),
+        Option("video_dir", "videos", "video folder below the root (a video beside its annotations.txt is found "
+                                      "too)"),
+        Option("missing_video", "error", "annotations without a video: an error, or skipped (counted)",
+               ("error", "skip")),
+        split_option("train", " (SDD ships no split)"),
+    )
 
     def __init__(self, root: str | Path, **options: Any):
         super().__init__(root, **options)
-        self.stride = int(options.get("stride", 30))
+        self.stride = int(self.options["stride"])
         if self.stride < 1:
             raise ValueError(f"stride must be >= 1, not {self.stride}")
-        self.video_dir = self.root / options.get("video_dir", "videos")
+        self.video_dir = self.root / self.options["video_dir"]
 
     def _annotation_files(self) -> list[Path]:
         found = sorted(Path(top) / "annotations.txt" for top, _, files in os.walk(self.root)
@@ -159,7 +164,7 @@ class SddReader(Reader):
             video = self._video_for(ann)
             if video is None:
                 problem = BadInput(ann, f"no video for these annotations (looked in {self.video_dir} and beside it)")
-                if self.options.get("missing_video", "error") != "skip":
+                if self.options["missing_video"] != "skip":
                     raise problem
                 self.skipped.append(problem)
                 continue
@@ -180,7 +185,7 @@ class SddReader(Reader):
             source="sdd",
             image=image,
             boxes=[Box(normalize(label), x0, y0, x1, y1) for label, x0, y0, x1, y1 in rows],
-            split=self.options.get("split", "train"),
+            split=self.options["split"],
             size=(int(image.shape[1]), int(image.shape[0])),
             meta={"video": name, "frame": frame, "dropped": {"lost": n_lost} if n_lost else {}},
         )

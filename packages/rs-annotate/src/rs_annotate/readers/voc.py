@@ -24,7 +24,17 @@ from xml.parsers import expat
 
 from ..classnames import DIOR, HRRSD, RSOD, normalize
 from ..types import BadInput, Box, Sample
-from .base import Reader, ReaderInfo, parse_float, register
+from .base import (
+    DROP_DIFFICULT,
+    REQUIRE_IMAGES,
+    Option,
+    Reader,
+    ReaderInfo,
+    parse_float,
+    register,
+    source_option,
+    split_option,
+)
 from .files import IMAGE_SUFFIXES, SPLITS
 
 _CORNERS = ("x_left_top", "y_left_top", "x_right_top", "y_right_top",
@@ -131,6 +141,12 @@ def parse_voc(doc: XmlDoc, *, table: dict[str, str] | None = None,
     return boxes, size
 
 
+ANNOTATIONS = Option("annotations", ("Annotations",), "folder glob(s) below the root holding the XML files; "
+                     "the first pattern with XML files wins")
+IMAGES = Option("images", ("JPEGImages",), "folder glob(s) searched for each XML's image, by stem or by its "
+                "<filename>")
+
+
 def _dirs(root: Path, patterns: tuple[str, ...] | list[str]) -> list[Path]:
     out: list[Path] = []
     for pattern in patterns:
@@ -140,15 +156,11 @@ def _dirs(root: Path, patterns: tuple[str, ...] | list[str]) -> list[Path]:
 
 @register
 class VocReader(Reader):
-    """Generic Pascal-VOC layout; the dataset presets below only change the defaults.
+    """Generic Pascal-VOC layout; the dataset presets below only change the option defaults (:attr:`OPTIONS`).
 
-    Options: ``annotations`` (folder glob(s) relative to the root holding the XML files; the first
-    pattern with XML files wins), ``images`` (folder glob(s) searched for each XML's image, by stem or
-    by its ``<filename>``), ``split`` (split when the dataset states none: "train"),
-    ``drop_difficult`` (False), ``source``, ``require_images`` (True; False parses XML whose images are
-    absent, for checking labels only). Splits come from ``ImageSets/Main/{train,val,test}.txt`` when
-    present, else "test" for files in a folder named ``*test*``. An image without XML, or XML without an
-    image, is a BadInput for that item.
+    Splits come from ``ImageSets/Main/{train,val,test}.txt`` when present, else "test" for files in a
+    folder named ``*test*``, else ``split``. An image without XML, or XML without an image, is a BadInput
+    for that item.
     """
 
     info = ReaderInfo(
@@ -159,26 +171,28 @@ class VocReader(Reader):
         url="http://host.robots.ox.ac.uk/pascal/VOC/",
         kind="captions",
     )
-    ANNOTATIONS: ClassVar[tuple[str, ...]] = ("Annotations",)
-    IMAGES: ClassVar[tuple[str, ...]] = ("JPEGImages",)
+    OPTIONS = (
+        ANNOTATIONS,
+        IMAGES,
+        split_option("train", " when the dataset states none (no ImageSets list, no *test* folder)"),
+        DROP_DIFFICULT,
+        source_option("voc"),
+        REQUIRE_IMAGES,
+    )
     TABLE: ClassVar[dict[str, str] | None] = None
-    SOURCE: ClassVar[str] = "voc"
     SPLIT_LISTS: ClassVar[tuple[tuple[str, str], ...]] = tuple(
         (f"ImageSets/Main/{s}.txt", s) for s in SPLITS)
 
-    def _option_globs(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = self.options.get(key)
-        if value is None:
-            return default
+    def _option_globs(self, key: str) -> tuple[str, ...]:
+        value = self.options[key]
         return (value,) if isinstance(value, str) else tuple(value)
 
     def _annotation_dirs(self) -> list[Path]:
-        for pattern in self._option_globs("annotations", self.ANNOTATIONS):
+        for pattern in self._option_globs("annotations"):
             dirs = [d for d in _dirs(self.root, [pattern]) if any(d.glob("*.xml"))]
             if dirs:
                 return dirs
-        raise BadInput(self.root, "no annotation XML found (looked in "
-                                  f"{', '.join(self._option_globs('annotations', self.ANNOTATIONS))})")
+        raise BadInput(self.root, f"no annotation XML found (looked in {', '.join(self._option_globs('annotations'))})")
 
     def _split_table(self, ann_dirs: list[Path]) -> dict[str, str]:
         table: dict[str, str] = {}
@@ -192,7 +206,7 @@ class VocReader(Reader):
 
     def items(self) -> list[tuple[str, str, str | None, list[str]]]:
         ann_dirs = self._annotation_dirs()
-        image_dirs = _dirs(self.root, self._option_globs("images", self.IMAGES))
+        image_dirs = _dirs(self.root, self._option_globs("images"))
         xmls: dict[str, Path] = {}
         for d in ann_dirs:
             for p in sorted(d.glob("*.xml")):
@@ -203,7 +217,7 @@ class VocReader(Reader):
                 if p.suffix.lower() in IMAGE_SUFFIXES:
                     images.setdefault(p.stem, p)
         splits = self._split_table(ann_dirs)
-        default = self.options.get("split", "train")
+        default = self.options["split"]
         out = []
         for stem in sorted(xmls.keys() | images.keys()):
             image = images.get(stem)
@@ -215,7 +229,7 @@ class VocReader(Reader):
 
     def parse(self, doc: XmlDoc) -> tuple[list[Box], tuple[int, int] | None, dict[str, Any]]:
         """Boxes, stated size and extra meta of one annotation file."""
-        boxes, size = parse_voc(doc, table=self.TABLE, drop_difficult=self.options.get("drop_difficult", False))
+        boxes, size = parse_voc(doc, table=self.TABLE, drop_difficult=self.options["drop_difficult"])
         return boxes, size, {}
 
     def image_name(self, doc: XmlDoc) -> str | None:
@@ -230,10 +244,10 @@ class VocReader(Reader):
         doc = XmlDoc(path)
         boxes, size, meta = self.parse(doc)
         image = self._find_image(self.image_name(doc), candidates)
-        if image is None and self.options.get("require_images", True):
+        if image is None and self.options["require_images"]:
             raise BadInput(path, f"no image for this annotation ({stem}.* or the file it names) in "
-                                 f"{', '.join(self._option_globs('images', self.IMAGES))}")
-        source = self.options.get("source", self.SOURCE)
+                                 f"{', '.join(self._option_globs('images'))}")
+        source = self.options["source"]
         return Sample(image_id=f"{source}/{stem}", source=source, image_path=image, boxes=boxes, split=split,
                       size=size, meta={"file": path.relative_to(self.root).as_posix(), **meta})
 
@@ -259,10 +273,13 @@ class DiorReader(VocReader):
         url="https://gcheng-nwpu.github.io/#Datasets",
         kind="captions",
     )
-    ANNOTATIONS = ("Annotations/Horizontal Bounding Boxes", "Annotations", "Annotations/Oriented Bounding Boxes")
-    IMAGES = ("JPEGImages-trainval", "JPEGImages-test", "JPEGImages", "JPEGImage")
+    OPTIONS = (
+        ANNOTATIONS.defaulting_to(
+            ("Annotations/Horizontal Bounding Boxes", "Annotations", "Annotations/Oriented Bounding Boxes")),
+        IMAGES.defaulting_to(("JPEGImages-trainval", "JPEGImages-test", "JPEGImages", "JPEGImage")),
+        source_option("dior"),
+    )
     TABLE = DIOR
-    SOURCE = "dior"
 
 
 @register
@@ -277,7 +294,7 @@ class DiorRReader(DiorReader):
         url="https://gcheng-nwpu.github.io/#Datasets",
         kind="captions",
     )
-    ANNOTATIONS = ("Annotations/Oriented Bounding Boxes",)
+    OPTIONS = (ANNOTATIONS.defaulting_to(("Annotations/Oriented Bounding Boxes",)),)
 
 
 @register
@@ -292,10 +309,12 @@ class HrrsdReader(VocReader):
         url="https://github.com/CrazyStoneonRoad/TGRS-HRRSD-Dataset",
         kind="captions",
     )
-    ANNOTATIONS = ("OPT2017/Annotations", "Annotations")
-    IMAGES = ("OPT2017/JPEGImages", "JPEGImages")
+    OPTIONS = (
+        ANNOTATIONS.defaulting_to(("OPT2017/Annotations", "Annotations")),
+        IMAGES.defaulting_to(("OPT2017/JPEGImages", "JPEGImages")),
+        source_option("hrrsd"),
+    )
     TABLE = HRRSD
-    SOURCE = "hrrsd"
 
 
 @register
@@ -310,8 +329,10 @@ class RsodReader(VocReader):
         url="https://github.com/RSIA-LIESMARS-WHU/RSOD-Dataset-",
         kind="captions",
     )
-    ANNOTATIONS = ("*/Annotation/xml", "*/Annotations")
-    IMAGES = ("*/JPEGImages",)
+    OPTIONS = (
+        ANNOTATIONS.defaulting_to(("*/Annotation/xml", "*/Annotations")),
+        IMAGES.defaulting_to(("*/JPEGImages",)),
+        source_option("rsod"),
+    )
     TABLE = RSOD
-    SOURCE = "rsod"
 

@@ -17,6 +17,12 @@ ISPRS Potsdam (tile ``top_potsdam_<a>_<b>``; colours impervious surfaces (255,25
 ISPRS Vaihingen: ``top/top_mosaic_09cm_area<k>.tif`` (IRRG, as the real orthophotos) and
 ``gts_for_participants/top_mosaic_09cm_area<k>.tif`` (same colour code).
 
+``layout="release"`` writes the labels where the ISPRS archives unpack them: Potsdam's ``5_Labels_all.zip``
+and Vaihingen's ``..._ground_truth_COMPLETE.zip`` have no folder, so the label tiles land in the root
+(Vaihingen's under the images' own names); Vaihingen's ``gts_for_participants/`` then holds only the
+benchmark's training tiles (areas 1, 3, 5, 7, 11, 13, 15, 17, 21, 23, 26, 28, 30, 32, 34, 37), as in the
+images archive.
+
 Mapping from the internal land cover: road -> impervious surfaces, background/agriculture -> low
 vegetation, forest -> tree, water/barren -> clutter. LoveDA has no car class: cars are labelled road.
 """
@@ -84,8 +90,20 @@ def _tile(rng, size):
     return landcover_scene(rng, size, urban=rng.random() < 0.8)
 
 
-def write_potsdam(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrite: bool = False) -> Truth:
+#: Vaihingen's training tiles, the only ones in ``gts_for_participants/`` (torchgeo and mmsegmentation lists).
+VAIHINGEN_TRAIN_AREAS = (1, 3, 5, 7, 11, 13, 15, 17, 21, 23, 26, 28, 30, 32, 34, 37)
+LAYOUTS = ("folders", "release")
+
+
+def _check_layout(layout: str) -> None:
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+
+
+def write_potsdam(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrite: bool = False,
+                  layout: str = "folders") -> Truth:
     """``n`` Potsdam tiles in the RGB, IRRG and RGBIR variants with colour-coded labels."""
+    _check_layout(layout)
     truth = Truth(format="potsdam", seed=seed, size=size, classes=list(ISPRS_CLASSES),
                   meta={"palette": [list(c) for c in ISPRS_PALETTE]})
     with atomic_output(out_dir, overwrite) as tmp:
@@ -99,7 +117,7 @@ def write_potsdam(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, 
                      "RGBIR": (f"4_Ortho_RGBIR/{tile}_RGBIR.tif", np.stack([r, g, b, sc.nir], -1))}
             for rel, arr in files.values():
                 save_image(arr, tmp / rel)
-            lab = f"5_Labels_all/{tile}_label.tif"
+            lab = f"{tile}_label.tif" if layout == "release" else f"5_Labels_all/{tile}_label.tif"
             save_image(_isprs_rgb(sc.labels), tmp / lab)
             truth.images.append(ImageTruth(
                 index=i, image=files["RGB"][0], width=size, height=size, split=split_of(seed, "potsdam", i),
@@ -110,8 +128,9 @@ def write_potsdam(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, 
 
 
 def write_vaihingen(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024,
-                    overwrite: bool = False) -> Truth:
+                    overwrite: bool = False, layout: str = "folders") -> Truth:
     """``n`` Vaihingen tiles: IRRG orthophotos with colour-coded labels."""
+    _check_layout(layout)
     truth = Truth(format="vaihingen", seed=seed, size=size, classes=list(ISPRS_CLASSES),
                   meta={"palette": [list(c) for c in ISPRS_PALETTE]})
     with atomic_output(out_dir, overwrite) as tmp:
@@ -120,9 +139,12 @@ def write_vaihingen(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024
             sc = _tile(rng, size)
             name = f"top_mosaic_09cm_area{i + 1}.tif"
             save_image(np.stack([sc.nir, sc.image[..., 0], sc.image[..., 1]], -1), tmp / "top" / name)
-            save_image(_isprs_rgb(sc.labels), tmp / "gts_for_participants" / name)
+            label = name if layout == "release" else f"gts_for_participants/{name}"
+            save_image(_isprs_rgb(sc.labels), tmp / label)
+            if layout == "release" and i + 1 in VAIHINGEN_TRAIN_AREAS:
+                save_image(_isprs_rgb(sc.labels), tmp / "gts_for_participants" / name)
             truth.images.append(ImageTruth(
                 index=i, image=f"top/{name}", width=size, height=size, split=split_of(seed, "vaihingen", i),
-                labels=[f"gts_for_participants/{name}"], theme="urban" if sc.urban else "rural",
+                labels=[label], theme="urban" if sc.urban else "rural",
                 meta={"bands": "IRRG", "pixels_per_class": _hist(_ISPRS_CODE[sc.labels], 6)}))
         return finish(truth, tmp)

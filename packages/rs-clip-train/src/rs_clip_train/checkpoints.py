@@ -1,0 +1,177 @@
+"""A worker's part in the run's checkpoints: staging, publishing, pruning, reporting to Ray, resuming.
+
+Every rank writes its engine state (and its RNG state) into a hidden staging directory; when all have,
+rank 0 writes the weights and renames the whole checkpoint into place, so ``checkpoints/step-*`` is always
+complete. Hidden entries found at start-up are stagings an interrupted attempt never published.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from rs_formats.checkpoint import TRAIN_STATE
+
+from .distributed import barrier, broadcast_from_rank0, is_rank0
+from .run_dir import CHECKPOINTS, LATEST, checkpoint_name, latest_checkpoint, relink
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
+    from .metrics import MetricsLog
+    from .model import ModelBundle
+
+#: DeepSpeed's tag for the engine state inside ``train_state/``.
+ENGINE_TAG = "engine"
+
+
+def _rng_file(state_dir: Path, rank: int) -> Path:
+    return state_dir / f"rng-rank{rank}.pt"
+
+
+def _rng_state(device: torch.device) -> dict[str, torch.Tensor]:
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None:
+    torch.set_rng_state(state["cpu"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+class Checkpoints:
+    """The checkpoints of one run as one worker sees them. ``save`` is collective: every rank calls it."""
+
+    def __init__(
+        self,
+        run: TrainConfig,
+        engine: Any,
+        bundle: ModelBundle,
+        scalars: set[str],
+        *,
+        rank: int,
+        device: torch.device,
+        dataset_info: dict[str, Any] | None = None,
+    ):
+        self.run, self.engine, self.bundle, self.scalars = run, engine, bundle, scalars
+        self.rank, self.device, self.dataset_info = rank, device, dataset_info
+        self.root = Path(run.out) / CHECKPOINTS
+
+    def load(self, path: Path) -> int:
+        """Restore the engine, scheduler and this rank's RNG from checkpoint ``path``; returns its step."""
+        from rs_formats import read_checkpoint
+
+        info = read_checkpoint(path)
+        state = path / TRAIN_STATE
+        load_path, _ = self.engine.load_checkpoint(str(state), tag=ENGINE_TAG)
+        if load_path is None:
+            raise RuntimeError(f"{state}: DeepSpeed found no engine state to resume from")
+        rng = _rng_file(state, self.rank)
+        if rng.exists():
+            _set_rng_state(torch.load(rng, weights_only=True), self.device)
+        return info.step
+
+    def prepare(self) -> None:
+        """Create the checkpoints directory and drop unpublished stagings (collective)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.rank == 0:
+            for entry in self.root.glob(".*"):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+        barrier()
+
+    def save(self, step: int, metrics: dict[str, Any], log: MetricsLog | None) -> Path:
+        """Write checkpoint ``step-N``, evaluate it if asked, publish it, prune, and report it to Ray."""
+        from rs_formats import write_checkpoint
+
+        name = checkpoint_name(step)
+        final = self.root / name
+        staging = self.root / f".{name}.{TRAIN_STATE}"
+        if self.rank == 0 and staging.exists():
+            shutil.rmtree(staging)
+        barrier()
+        self.engine.save_checkpoint(str(staging), tag=ENGINE_TAG, save_latest=False)
+        torch.save(_rng_state(self.device), _rng_file(staging, self.rank))
+        state = self._full_state_dict()
+        barrier()  # every rank's part of the engine state is on disk
+        if self.rank == 0:
+            b = self.bundle
+            if self.run.eval_data:
+                from .evaluate import retrieval
+
+                scores = retrieval(state, b.name, self.run.eval_data, self.run.eval_split, self.device)
+                metrics = {**metrics, **scores}
+                if log is not None:
+                    log.write({"step": step, **scores})
+            write_checkpoint(
+                final,
+                state,
+                model_name=b.name,
+                step=step,
+                config=self.run.to_dict(),
+                metrics=metrics,
+                dataset=self.dataset_info,
+                model_config=b.model_cfg,
+                preprocess_config=b.preprocess_cfg,
+                extra={TRAIN_STATE: staging},
+                overwrite=True,
+            )
+            relink(self.root / LATEST, name)
+            self._prune()
+        barrier()
+        report(metrics, final if self.rank == 0 else None)
+        return final
+
+    def _full_state_dict(self) -> dict[str, torch.Tensor] | None:
+        """open_clip's state dict of the trained model on rank 0 (gathered under ZeRO-3), None elsewhere."""
+        from .model import export_state_dict
+
+        clip = self.engine.module.clip
+        if self.run.engine.zero_stage == 3:
+            import deepspeed
+
+            with deepspeed.zero.GatheredParameters(list(clip.parameters()), modifier_rank=None):
+                return export_state_dict(clip, self.scalars) if self.rank == 0 else None
+        return export_state_dict(clip, self.scalars) if self.rank == 0 else None
+
+    def _prune(self) -> None:
+        steps = sorted(self.root.glob("step-*"))
+        for old in steps[: -self.run.keep]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def report(metrics: dict[str, Any], path: Path | None) -> None:
+    """``ray.train.report`` of a step's metrics and (from rank 0) its checkpoint."""
+    import ray.train
+    from ray.train import CheckpointUploadMode
+
+    checkpoint = ray.train.Checkpoint.from_directory(str(path)) if path is not None else None
+    # The checkpoint already sits in the run directory (Ray's storage): register it, copy nothing.
+    ray.train.report(metrics, checkpoint=checkpoint, checkpoint_upload_mode=CheckpointUploadMode.NO_UPLOAD)
+
+
+def resume_point(run: TrainConfig, requested: str | None) -> Path | None:
+    """The checkpoint every rank resumes from: the newest of Ray's (after a worker failure) and the
+    run directory's (a resumed run, or a checkpoint written just before a crash that Ray never registered).
+    Rank 0 decides, so all ranks agree."""
+    import ray.train
+
+    choice = None
+    if is_rank0():
+        from rs_formats import read_checkpoint
+
+        candidates = [latest_checkpoint(run.out), Path(requested) if requested else None]
+        ray_ckpt = ray.train.get_checkpoint()
+        if ray_ckpt is not None:
+            candidates.append(Path(ray_ckpt.path))
+        found = [(read_checkpoint(p).step, str(p)) for p in candidates if p is not None and p.is_dir()]
+        choice = max(found)[1] if found else None
+    choice = broadcast_from_rank0(choice)
+    return Path(choice) if choice else None

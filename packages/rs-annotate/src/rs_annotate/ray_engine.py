@@ -34,11 +34,10 @@ import os
 import pickle
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rs_formats.cluster import ray_session
+from rs_formats.cluster import ordered_pipeline, ray_data_logs, ray_session
 
 from .options import ConvertOptions
 from .readers.base import Reader
@@ -82,7 +81,8 @@ def results(
 
     Closing the generator stops the work (and a private local Ray).
     """
-    with ray_session(opts.address, opts.workers or os.cpu_count(), log_to_driver=False), _ray_data_logs():
+    verbose = logging.getLogger("rs_annotate").isEnabledFor(logging.DEBUG)
+    with ray_session(opts.address, opts.workers or os.cpu_count(), log_to_driver=False), ray_data_logs(verbose):
         data = _dataset(reader, items, opts, kind)
         done = 0
         try:
@@ -109,12 +109,7 @@ def _dataset(reader: Reader, items: Sequence[Any], opts: ConvertOptions, kind: s
     chunks = [
         {"first": i, "chunk": pickle.dumps(list(items[i : i + size]))} for i in range(0, len(items), size)
     ]
-    data = ray.data.from_items(chunks, override_num_blocks=len(chunks))
-    data.context.execution_options.preserve_order = True
-    data.context.enable_progress_bars = False  # the command's own bar counts items as they are written
-    # Reserving resources per operator is for pipelines of several; with one map it holds back half the
-    # cluster's CPUs until the first task ends (Ray 2.60), i.e. one task's time on every conversion.
-    data.context.op_resource_reservation_enabled = False
+    data = ordered_pipeline(ray.data.from_items(chunks, override_num_blocks=len(chunks)))
     log.debug("%d items in %d Ray tasks of up to %d", len(items), len(chunks), size)
     with warnings.catch_warnings():
         # Ray 2.60 has no named parameter for a task's retries yet; ``max_retries`` works until Ray 2.64.
@@ -168,16 +163,3 @@ def _portable(exc: Exception) -> Exception:
         return exc
     except Exception:  # noqa: BLE001 - any failure to round-trip means: send the text
         return RuntimeError(f"{type(exc).__name__}: {exc}")
-
-
-@contextmanager
-def _ray_data_logs() -> Iterator[None]:
-    """Ray Data's log lines (execution plans, a traceback when a task fails) only with -vv."""
-    logger = logging.getLogger("ray.data")
-    level = logger.level
-    if not logging.getLogger("rs_annotate").isEnabledFor(logging.DEBUG):
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)

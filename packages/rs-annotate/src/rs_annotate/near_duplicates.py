@@ -194,22 +194,23 @@ def near_pairs(hashes: Sequence[int] | np.ndarray, threshold: int = 2) -> np.nda
     images, group = d.members(ids)
     starts = np.searchsorted(group, np.arange(ids.size))
     counts = np.diff(np.r_[starts, images.size])
-
-    def members(g: int) -> np.ndarray:
-        return images[starts[g]:starts[g] + counts[g]]
-
-    twins = starts[counts == 2]  # exact pairs in bulk, larger groups of exact copies one by one
-    out = [np.empty((0, 2), np.int64), np.stack([images[twins], images[twins + 1]], axis=1)]
-    for g in np.flatnonzero(counts > 2):
-        i, j = np.triu_indices(counts[g], 1)
-        out.append(np.stack([members(g)[i], members(g)[j]], axis=1))
+    copies = counts > 1  # exact copies: every pair inside each group
+    ea, eb = _every_pair(starts[copies], counts[copies], starts[copies], counts[copies])
     ga, gb = np.searchsorted(ids, upairs[:, 0]), np.searchsorted(ids, upairs[:, 1])
-    single = (counts[ga] == 1) & (counts[gb] == 1)  # the common case, in bulk
-    out.append(np.stack([images[starts[ga[single]]], images[starts[gb[single]]]], axis=1))
-    for a, b in zip(ga[~single].tolist(), gb[~single].tolist()):
-        out.append(np.stack(np.meshgrid(members(a), members(b), indexing="ij"), axis=-1).reshape(-1, 2))
-    pairs = np.sort(np.concatenate(out).astype(np.int64), axis=1)
+    na, nb = _every_pair(starts[ga], counts[ga], starts[gb], counts[gb])  # near: every image of a with b's
+    a = images[np.r_[ea[ea < eb], na]]
+    b = images[np.r_[eb[ea < eb], nb]]
+    pairs = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1).astype(np.int64)
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+
+
+def _every_pair(start_a: np.ndarray, count_a: np.ndarray, start_b: np.ndarray,
+                count_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each k, every (i, j) with i in ``start_a[k] + range(count_a[k])`` and j likewise in b's range."""
+    n = count_a * count_b
+    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    per_b = np.repeat(count_b, n)
+    return np.repeat(start_a, n) + k // per_b, np.repeat(start_b, n) + k % per_b
 
 
 # -- keep policy ------------------------------------------------------------------------------------
@@ -259,9 +260,12 @@ def plan_removals(hashes: Sequence[int] | np.ndarray, rank: Rank, threshold: int
     images, group = d.members(ids)  # local indices (into idx)
     ranks = np.asarray(rank(idx[images]) if callable(rank) else np.asarray(rank)[idx[images]], dtype=np.int64)
     # Each involved hash is represented by its best-ranked image; its other images are exact copies.
-    by = np.lexsort((images, ranks, group))
-    first = np.r_[True, group[by][1:] != group[by][:-1]]
-    rep, rep_rank = images[by][first], ranks[by][first]  # per position in ids
+    rep, rep_rank = np.empty(ids.size, np.int64), np.empty(ids.size, np.int64)  # per position in ids
+    alone = d.counts[ids][group] == 1  # most hashes: their one image; the others sorted by rank
+    rep[group[alone]], rep_rank[group[alone]] = images[alone], ranks[alone]
+    by = np.flatnonzero(~alone)[np.lexsort((images[~alone], ranks[~alone], group[~alone]))]
+    first = by[np.r_[True, group[by][1:] != group[by][:-1]]] if by.size else by
+    rep[group[first]], rep_rank[group[first]] = images[first], ranks[first]
     removed_by = _greedy(np.searchsorted(ids, upairs[:, 0]), np.searchsorted(ids, upairs[:, 1]), rep_rank)
     near = removed_by[group] >= 0  # the whole hash is near a kept one, its representative included
     copy = ~near & (rep[group] != images)

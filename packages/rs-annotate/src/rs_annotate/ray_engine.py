@@ -127,8 +127,8 @@ def _dataset(reader: Reader, items: Sequence[Any], opts: ConvertOptions, kind: s
 
 def task_size(n_items: int, cpus: int, chunksize: int) -> int:
     """Items per task: at least ``chunksize``, and more when there are many items per CPU. A task has fixed
-    costs the local pool's chunks do not (Ray Data notices a finished task within up to 0.1 s, its blocks
-    go through the object store), so a task should carry a second or so of work; about
+    costs the local pool's chunks do not (scheduling by Ray Data's executor loop, blocks through the object
+    store: tens of ms), so a task should carry a second or so of work; about
     :data:`TASKS_PER_CPU` tasks per CPU keep the last ones, which run while other workers idle, short."""
     balanced = min(TASK_ITEMS, math.ceil(n_items / (TASKS_PER_CPU * max(cpus, 1))))
     return max(chunksize, 1, balanced, math.ceil(n_items / MAX_BLOCKS))

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from rs_formats import Dataset, DatasetWriter, FormatError, console, open_dataset
+from rs_formats import Dataset, DatasetWriter, FormatError, atomic, console, open_dataset
 
 from .hash_table import HashTable, original_pixels
 from .near_duplicates import KEEP_POLICIES, cross_matches, keep_rank, plan_removals
@@ -68,15 +68,21 @@ def _inputs(datasets: Sequence[Dataset]) -> list[dict[str, Any]]:
              "rows": {s: ds.num_rows(s) for s in ds.splits}} for ds in datasets]
 
 
-def _copy_rows(writer: DatasetWriter, ds: Dataset, verb: str, skip: set[tuple[str, int]] | None = None) -> Counter:
+def _copy_rows(writer: DatasetWriter, ds: Dataset, verb: str, origin: dict[str, str],
+               skip: set[tuple[str, int]] | None = None) -> Counter:
+    """Copy ``ds``'s rows (but ``skip``) into ``writer``; ``origin`` maps the ids written so far to their dataset."""
     per_source: Counter[str] = Counter()
     total = sum(ds.num_rows(s) for s in ds.splits)
     with console.progress(total=total, desc=f"{verb} {ds.name}", unit="row") as bar:
         for split in ds.splits:
-            index = 0
+            here, index = f"{ds.path} (split {split!r})", 0
             for batch in ds.iter_batches(split, batch_size=64):
                 for row in batch.to_pylist():
                     if skip is None or (split, index) not in skip:
+                        first = origin.setdefault(row["image_id"], here)
+                        if first is not here:
+                            raise FormatError(ds.path, f"split {split!r}: image id {row['image_id']!r} is also in "
+                                                       f"{first}: ids must be unique in the combined dataset")
                         try:
                             writer.write(row, split=split)
                         except ValueError as exc:
@@ -92,10 +98,11 @@ def merge(datasets: Sequence[str | Path], out: str | Path, *, name: str | None =
     """Concatenate datasets of one kind (splits kept); image_ids must not collide."""
     dss = _open_all(datasets)
     out = Path(out)
-    with _writer(out, dss, name, overwrite, _sources(dss)) as w:
+    origin: dict[str, str] = {}
+    with atomic.naming(out), _writer(out, dss, name, overwrite, _sources(dss)) as w:
         per_source: Counter[str] = Counter()
         for ds in dss:
-            per_source += _copy_rows(w, ds, "merge")
+            per_source += _copy_rows(w, ds, "merge", origin)
         w.stats["merge"] = {"inputs": _inputs(dss)}
     return {"out": str(out), "rows": sum(per_source.values()), "rows_per_source": dict(sorted(per_source.items()))}
 
@@ -159,9 +166,10 @@ def dedup(datasets: Sequence[str | Path], out: str | Path, *, against: Sequence[
         write_report(report_path(out), report)
         raise ValueError(f"de-duplication would leave an empty dataset (nothing written; see "
                          f"{report_path(out)})")
-    with _writer(out, dss, name, overwrite, _sources(dss, table.sources - removed_sources)) as w:
+    origin: dict[str, str] = {}
+    with atomic.naming(out), _writer(out, dss, name, overwrite, _sources(dss, table.sources - removed_sources)) as w:
         for ds, sk in zip(dss, skip):
-            _copy_rows(w, ds, "dedup", sk)
+            _copy_rows(w, ds, "dedup", origin, sk)
         w.stats["dedup"] = {k: report[k] for k in ("threshold", "keep", "rows_in", "rows_out", "removed_duplicates",
                                                    "removed_contaminated", "removed_per_source")}
         w.stats["dedup"]["inputs"] = _inputs(dss)

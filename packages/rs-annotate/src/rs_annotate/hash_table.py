@@ -10,7 +10,6 @@ is read only for the row groups that need it.
 
 from __future__ import annotations
 
-import io
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -20,7 +19,8 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
-from rs_formats import Dataset, FormatError
+from rs_formats import Dataset
+from rs_formats.images import decode_image
 
 from .near_duplicates import phash
 
@@ -117,11 +117,5 @@ def original_pixels(row: dict[str, Any]) -> int:
 
 
 def _image_hash(ds: Dataset, part: Part, index: int, row: dict[str, Any]) -> int:
-    from PIL import Image
-
-    try:
-        return phash(Image.open(io.BytesIO(row["image"])).convert("RGB"))
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise FormatError(
-            ds.path, f"{part.split} row {index} ({row['image_id']}): image does not decode: {exc}"
-        ) from None
+    where = f"split {part.split!r}, row {index} ({row['image_id']})"
+    return phash(decode_image(row["image"], path=ds.path, row=where))

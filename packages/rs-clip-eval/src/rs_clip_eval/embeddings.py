@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rs_formats import FormatError
-from rs_formats.atomic import atomic_dir
+from rs_formats.atomic import atomic_dir, naming
 from rs_formats.hashing import file_sha256
 
 FORMAT = "rs-clip-embeddings"
@@ -45,7 +45,7 @@ def write_embeddings(
 ) -> dict[str, Any]:
     """Write ``(image ids, [n, D] float32)`` batches, in order, to ``out``; returns the manifest."""
     out = Path(out)
-    with atomic_dir(out, overwrite=overwrite) as tmp:
+    with naming(out), atomic_dir(out, overwrite=overwrite) as tmp:
         files: list[str] = []
         writer: pq.ParquetWriter | None = None
         rows = in_file = dim = 0

@@ -67,7 +67,9 @@ class _Encoder:
             group_ids = table.column("image_id").to_pylist()
             pixels = list(
                 self.pool.map(
-                    lambda pair: self.preprocess(decode_image(pair[1], pair[0])),
+                    lambda pair: self.preprocess(
+                        decode_image(pair[1], pair[0], dataset=self.dataset.path, split=self.split)
+                    ),
                     zip(group_ids, table.column("image").to_pylist()),
                 )
             )

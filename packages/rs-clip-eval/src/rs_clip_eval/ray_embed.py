@@ -34,6 +34,12 @@ from rs_formats.spec import ModelSpec
 
 from .config import EvalConfig
 
+try:
+    import ray
+    import ray.data
+except ImportError as exc:  # the engine was asked for without its extra
+    raise ValueError(f"--engine ray needs Ray Data: pip install 'rs-clip-eval[ray]' ({exc})") from None
+
 log = logging.getLogger(__name__)
 
 
@@ -96,9 +102,6 @@ def image_embeddings(
     gpus_per_worker: float | None = None,
 ) -> Iterator[tuple[list[str], np.ndarray]]:
     """``(image ids, [n, D] float32)`` per row group of ``dataset``'s ``split``, in row order."""
-    import ray
-    import ray.data
-
     dataset = str(Path(dataset).expanduser().resolve())
     groups = len(open_dataset(dataset).row_groups(split))
     verbose = logging.getLogger("rs_clip_eval").isEnabledFor(logging.DEBUG)

@@ -75,7 +75,7 @@ def test_links_and_special_files_are_refused_without_being_read(ckpt, tmp_path):
     _verify_fails(ckpt, re.escape(f"{rng}: a symbolic link inside an rs-clip-checkpoint"))
     rng.unlink()
     os.mkfifo(rng)  # reading it would block forever
-    _verify_fails(ckpt, re.escape(f"{rng}: not a regular file inside an rs-clip-checkpoint"))
+    _verify_fails(ckpt, re.escape(f"{rng}: is a FIFO (named pipe), not a regular file; refusing to read it"))
 
 
 def test_a_manifest_without_resume_state_checksums_cannot_be_verified(ckpt):

@@ -1,7 +1,8 @@
 """``--launcher ray``: the run as a Ray Train ``TorchTrainer`` on a private local Ray or a cluster.
 
 Without an address (``--address`` or ``RAY_ADDRESS``, which ``ray job submit`` sets) the command starts
-a private local Ray for the run and stops it at the end: on a laptop nothing has to be set up first. Ray
+a private local Ray for the run and stops it at the end: on a laptop nothing has to be set up first
+(:func:`rs_formats.cluster.ray_session`, shared with rs-annotate's and rs-clip-eval's Ray engines). Ray
 Train starts ``--workers`` workers, each running :func:`rs_clip_train.worker.train` with a
 :class:`~rs_clip_train.session.RaySession`, and restarts them from the last checkpoint after a failure
 (``--max-failures``).
@@ -10,12 +11,11 @@ Train starts ``--workers`` workers, each running :func:`rs_clip_train.worker.tra
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from rs_formats.cluster import ray_session
 
 from .config import ConfigError, TrainConfig
 from .launcher import (
@@ -30,53 +30,6 @@ from .launcher import (
 
 if TYPE_CHECKING:
     from .trainer import StepCallback
-
-
-@contextmanager
-def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[bool]:
-    """Connect to a cluster, or start a private local Ray for this run (and stop it afterwards).
-
-    Yields whether the session is a private local one (whose resources are all there will be)."""
-    import ray
-
-    if ray.is_initialized():  # an embedding program (or a test) owns the session
-        yield False
-        return
-    address = address or os.environ.get("RAY_ADDRESS")
-    if address:
-        ray.init(address=address, log_to_driver=True)
-        local = False
-    else:
-        # A private single-machine cluster: no token auth to set up, nothing reachable from outside.
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-        # The dashboard serves Ray's state API, which Ray Train's controller polls.
-        ray.init(
-            address="local",
-            include_dashboard=True,
-            dashboard_host="127.0.0.1",
-            dashboard_port=free_port(8265),
-            num_cpus=num_cpus,
-            log_to_driver=True,
-        )
-        local = True
-    try:
-        yield local
-    finally:
-        ray.shutdown()
-
-
-def free_port(preferred: int) -> int:
-    """``preferred`` if nothing listens there (another Ray on this machine may), else any free port."""
-    import socket
-
-    for port in (preferred, 0):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return sock.getsockname()[1]
-    raise OSError("no free port")
 
 
 def _gpus_per_worker(run: TrainConfig) -> float:
@@ -127,7 +80,8 @@ def launch(
     if done:
         return resume
     run_dir = Path(run.out)
-    with ray_session(run.address, num_cpus) as local:
+    # The dashboard serves Ray's state API, which Ray Train's controller polls.
+    with ray_session(run.address, num_cpus, dashboard=True) as local:
         from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
         from ray.train.torch import TorchTrainer
 

@@ -27,7 +27,6 @@ def ckpt(tmp_path):
         weights,
         model_name="RS-Tiny",
         step=3,
-        model_config={},
         extra={"train_state": state},
     )
 

@@ -24,7 +24,7 @@ from rs_formats import console
 from . import api
 from .b2c import B2CConfig
 from .near_duplicates import KEEP_POLICIES
-from .options import IMAGE_FORMATS
+from .options import ENGINES, IMAGE_FORMATS
 from .report import report_path
 from .version import __version__
 from .workers import WorkerDied
@@ -49,6 +49,13 @@ def _options(pairs: Sequence[str]) -> dict[str, Any]:
             raise ValueError(f"--opt expects key=value, got {pair!r}")
         out[key.replace("-", "_")] = _parse_value(value)
     return out
+
+
+def _reader_options(args: argparse.Namespace) -> dict[str, Any]:
+    options = _options(args.opt)
+    if args.follow_symlinks:
+        options["follow_symlinks"] = True
+    return options
 
 
 class _ImageFormat(argparse.Action):
@@ -91,7 +98,7 @@ def _inputs_and_output(args: argparse.Namespace) -> tuple[list[str], str]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Turn remote-sensing labels into image-caption datasets "
-                                                       "(rs-dataset v1), RemoteCLIP-style.")
+                                                       "(rs-dataset), RemoteCLIP-style.")
     console.add_version(p, PROG, __version__)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = console.common_flags()
@@ -105,7 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("legacy_out", nargs="?", default=None, help=argparse.SUPPRESS)
     _out_flag(c, "output dataset directory, must not exist unless --overwrite; the run's report goes to "
                  "OUT.report.json")
-    c.add_argument("--workers", type=int, default=None, help="conversion processes (default: all cores)")
+    c.add_argument("--workers", type=int, default=None,
+                   help="conversion processes (default: all cores; --engine ray: tasks at once, default all the "
+                        "cluster's CPUs)")
+    c.add_argument("--engine", choices=ENGINES, default="local",
+                   help="where items are converted: worker processes here, or Ray Data on a Ray cluster "
+                        "(needs rs-annotate[ray]); the dataset is the same row for row (default local)")
+    c.add_argument("--address", default=None,
+                   help="--engine ray: the Ray cluster (default: RAY_ADDRESS, else a private local Ray)")
+    c.add_argument("--retries", type=int, default=3,
+                   help="--engine ray: reruns of a task whose worker or node died before the run fails (default 3)")
     c.add_argument("--seed", type=int, default=0, help="seed of the B2C captions (default 0)")
     c.add_argument("--short-side", type=int, default=256,
                    help="shorter side of stored images in pixels, never enlarged; 0 keeps the size (default 256)")
@@ -139,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="B2C: captions 3-5 from random subsets of classes (full counts) or objects (default classes)")
     c.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="a reader option (repeatable), e.g. --opt drop_difficult=true --opt label_dir=labelTxt-v1.5")
+    c.add_argument("--follow-symlinks", action="store_true",
+                   help="read files that symlinks inside SRC point to elsewhere (by default a symlink leading out "
+                        "of SRC is refused; names inside label files never may leave SRC)")
     c.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
 
     m = command("merge", "concatenate datasets of one kind into one")
@@ -189,11 +208,12 @@ def _convert(args: argparse.Namespace) -> int:
     out = _output(args)
     b2c = B2CConfig(center=args.center, many_prob=args.many_prob, subset=args.subset)
     opts = api.ConvertOptions(
-        workers=args.workers, seed=args.seed, short_side=args.short_side or None,
-        keep_original=args.keep_original, image_format=args.image_format, jpeg_quality=args.jpeg_quality,
+        workers=args.workers, engine=args.engine, address=args.address, retries=args.retries, seed=args.seed,
+        short_side=args.short_side or None, keep_original=args.keep_original, image_format=args.image_format,
+        jpeg_quality=args.jpeg_quality,
         tile=args.tile, tile_overlap=args.tile_overlap, tile_min_visible=args.tile_min_visible,
         skip_bad=args.skip_bad, bad_boxes=args.bad_boxes, keep_empty=args.keep_empty, split=args.split,
-        name=args.name, reader_options=_options(args.opt), b2c=b2c, overwrite=args.overwrite)
+        name=args.name, reader_options=_reader_options(args), b2c=b2c, overwrite=args.overwrite)
     report = api.convert(args.format, args.src, out, opts)
     log.info("%s: %s", out, report.summary())
     if report.n_bad or report.skipped or report.dropped_by_reader:

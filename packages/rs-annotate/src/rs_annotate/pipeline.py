@@ -1,9 +1,10 @@
-"""``convert``: one source dataset on disk to an rs-dataset v1, in parallel, deterministically.
+"""``convert``: one source dataset on disk to an rs-dataset, in parallel, deterministically.
 
-The parent lists the reader's items; worker processes (:mod:`.workers`) turn each item into rows
-(:mod:`.sample_rows`: read labels, decode, check boxes, tile, resize, re-encode, caption, hash); the
-parent writes the rows in item order into :class:`rs_formats.DatasetWriter`. Because every random choice
-is seeded per image (B2C), the rows are byte-identical for any number of workers.
+The parent lists the reader's items; worker processes (:mod:`.workers`, or Ray Data on a cluster with
+``engine="ray"``: :mod:`.ray_engine`) turn each item into rows (:mod:`.sample_rows`: read labels, decode,
+check boxes, tile, resize, re-encode, caption, hash); the parent writes the rows in item order into
+:class:`rs_formats.DatasetWriter`. Because every random choice is seeded per image (B2C), the rows are
+byte-identical for any number of workers and either engine.
 
 Bad input (:class:`BadInput` from a reader or an image) aborts the run with its message, and the
 writer leaves nothing at ``out``; with ``skip_bad`` the item is skipped, counted and listed in the
@@ -20,11 +21,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rs_formats import DatasetWriter, console
+from rs_formats import DatasetWriter, atomic, console
 
 from .options import ConvertOptions
 from .readers.base import resolve_format
 from .report import ConvertReport, report_path, write_report
+from .sample_rows import SampleRows
 from .types import BadInput
 from .version import GENERATOR
 from .workers import results
@@ -45,14 +47,19 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
     if out.exists() and not opts.overwrite:
         raise FileExistsError(f"{out}: already exists (use overwrite to replace it)")
     reader_cls, alias_defaults = resolve_format(fmt)
-    reader = reader_cls(src, **{**alias_defaults, **opts.reader_options})
+    root = src
+    if opts.engine == "ray":
+        from . import ray_engine  # Ray is imported only when asked for
+
+        root = ray_engine.source_root(src)
+    reader = reader_cls(root, **{**alias_defaults, **opts.reader_options})
     kind = reader_cls.info.kind
     items = list(reader.items())
     if not items:
         skipped = f" ({len(reader.skipped)} input(s) skipped, e.g. {reader.skipped[0]})" if reader.skipped else ""
         raise BadInput(src, f"no {fmt} items found{skipped}")
     workers = min(opts.workers or os.cpu_count() or 1, len(items))
-    log.debug("%s: %d %s items, %d worker process(es)", src, len(items), fmt, workers)
+    log.debug("%s: %d %s items, engine %s", src, len(items), fmt, opts.engine)
     # Every reader option as used, defaults included: what the rows depend on.
     report = ConvertReport(format=fmt, src=str(src), out=str(out), items=len(items),
                            options={**opts.to_json(), "reader_options": reader.options},
@@ -61,14 +68,18 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
         report.add_skipped(problem, reader.root)
     sources: Counter[str] = Counter()
     objects_per_class: Counter[str] = Counter()
+    origin: dict[str, str] = {}  # image_id -> the file it came from, to name both files of a duplicate
     bar = console.progress(total=len(items), desc=f"convert {fmt}", unit="img", enabled=opts.progress)
-    with DatasetWriter(out, name=opts.name or out.name, kind=kind, generator=GENERATOR,
-                       class_names=reader.class_names if kind == "classification" else None,
-                       overwrite=opts.overwrite) as writer:
-        per_item = results(reader, items, opts, kind, workers)
+    with atomic.naming(out), DatasetWriter(out, name=opts.name or out.name, kind=kind, generator=GENERATOR,
+                                           class_names=reader.class_names if kind == "classification" else None,
+                                           overwrite=opts.overwrite) as writer:
+        per_item = (ray_engine.results(reader, items, opts, kind) if opts.engine == "ray"
+                    else results(reader, items, opts, kind, workers))
         try:
             for status, value in per_item:
                 bar.update(1)
+                if status == "ok":
+                    status, value = _unique(value, origin, reader.root)
                 if status == "bad":
                     if not opts.skip_bad:
                         raise value
@@ -106,3 +117,16 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
     report.seconds = round(time.perf_counter() - started, 3)
     write_report(report_path(out), report.to_json())
     return report
+
+
+def _unique(rows: SampleRows, origin: dict[str, str], root: Path) -> tuple[str, Any]:
+    """("ok", rows) when their image ids are new, else ("bad", BadInput naming both files)."""
+    file = str(root / rows.file)
+    for _, row in rows.rows:
+        first = origin.get(row["image_id"])
+        if first is not None:
+            return "bad", BadInput(file, f"image id {row['image_id']!r} is also the id of an image from {first}: "
+                                         "ids must be unique within a dataset", kind="duplicate")
+    for _, row in rows.rows:
+        origin[row["image_id"]] = file
+    return "ok", rows

@@ -7,7 +7,8 @@
    :func:`stored_bytes` (re-encode, or keep the file's bytes when they are already what would be stored)
    and :func:`make_row`.
 
-This runs inside the worker processes; everything it needs travels in the Sample and the options.
+This runs inside the worker processes (the local pool's or Ray's); everything it needs travels in the
+reader, the item and the options. :func:`convert_item` is the per-item rule both engines map.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .imaging import (
     Loaded,
     boxes_in_window,
     check_boxes,
+    check_row_size,
     encode,
     load_image,
     resize,
@@ -32,6 +34,7 @@ from .imaging import (
 )
 from .near_duplicates import phash
 from .options import ConvertOptions
+from .readers.base import Reader
 from .types import BadInput, Box, Regions, Sample
 
 Window = tuple[int, int, int, int]  # x, y, w, h in pixels of the original image
@@ -44,6 +47,7 @@ class SampleRows:
     """The rows of one Sample with the counters the report adds up."""
 
     image_id: str
+    file: str  # the label (or image) file the rows come from, to name in errors
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (split, row)
     empty: list[str] = field(default_factory=list)  # windows without objects, skipped
     clipped: int = 0
@@ -81,11 +85,20 @@ class View:
     lossless: bool = False
 
 
+def convert_item(reader: Reader, item: Any, opts: ConvertOptions, kind: str) -> tuple[str, Any]:
+    """One reader item to ("ok", SampleRows), or ("bad", BadInput) when the item is bad input."""
+    try:
+        return "ok", convert_sample(reader.sample(item), opts, kind)
+    except BadInput as exc:
+        return "bad", exc
+
+
 def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRows:
     """One Sample to its rows and counters. Raises BadInput."""
     keep = opts.keeps_original(kind, opts.split or sample.split)
     scene = load_scene(sample, opts, kind, keep)
-    result = SampleRows(sample.image_id, clipped=scene.clipped, dropped=scene.dropped,
+    file = str(sample.meta.get("file") or sample.image_path or sample.image_id)
+    result = SampleRows(sample.image_id, file, clipped=scene.clipped, dropped=scene.dropped,
                         dropped_by_reader=dict(sample.meta.get("dropped") or {}))
     windows = scene_windows(scene, opts)
     for window in windows:
@@ -94,6 +107,7 @@ def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRow
         result.dropped_by_tiling += cut
         image_id = sample.image_id if whole else f"{sample.image_id}__{window[0]}_{window[1]}"
         view = window_view(scene, window, whole, opts, keep)
+        check_row_size(view.width, view.height, sample.image_path or f"<{sample.image_id}>")
         boxes = scale_boxes(boxes, view.sx, view.sy, view.width, view.height)
         captions = sample.captions
         if kind == "captions" and captions is None:

@@ -1,6 +1,7 @@
 """rs-formats: the two contracts every rs-clip package speaks.
 
-* ``rs-dataset`` v1 — a directory of Parquet shards plus ``manifest.json`` (:mod:`rs_formats.dataset`).
+* ``rs-dataset`` v2 — ``manifest.json`` beside a ``data/`` folder of Parquet shards that other Parquet
+  engines read natively; v1 still read (:mod:`rs_formats.dataset`).
 * ``rs-clip-checkpoint`` v1 — ``manifest.json`` + ``model.safetensors`` (:mod:`rs_formats.checkpoint`).
 
 Loading models needs the ``torch`` extra and lives in :mod:`rs_formats.models` (imported on demand, so

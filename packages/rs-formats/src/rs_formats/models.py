@@ -20,6 +20,7 @@ from safetensors.torch import load_file
 
 from .checkpoint import PICKLE_SUFFIXES, check_safetensors, read_checkpoint
 from .errors import FormatError
+from .inputs import check_regular
 
 #: A CLIP small enough to train for real on a CPU in tests and the demo (about 0.03 s a step).
 TINY_MODEL = "RS-Tiny"
@@ -52,6 +53,7 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         path = read_checkpoint(path).weights
     if not path.exists():
         raise FormatError(path, "no such weights file (nothing is downloaded: give a local path)")
+    check_regular(path)
     if path.suffix == ".safetensors":
         check_safetensors(path)
         try:

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from rs_formats import FormatError, read_checkpoint, verify_checkpoint, write_checkpoint
+from rs_formats.checkpoint import WEIGHTS
 from rs_formats.models import TINY_MODEL, create_model, load_state_dict
 
 
@@ -43,7 +44,7 @@ def test_open_clip_loads_it_with_no_code_of_ours(ckpt, tiny):
     # Built-in architectures load the same file through the usual `pretrained=` path.
     vit = open_clip.create_model("ViT-B-32")
     path = write_checkpoint(ckpt.parent / "vit", vit.state_dict(), model_name="ViT-B-32", step=0)
-    again = open_clip.create_model("ViT-B-32", pretrained=str(path / "model.safetensors"))
+    again = open_clip.create_model("ViT-B-32", pretrained=str(path / WEIGHTS))
     assert same_weights(again, vit)
 
 
@@ -76,7 +77,7 @@ def test_pickles_with_objects_are_refused(tmp_path):
 
 def test_wrong_architecture_names_the_first_mismatching_keys(ckpt):
     with pytest.raises(FormatError, match=r"does not match architecture ViT-B-32: \d+ missing \(first: "):
-        create_model("ViT-B-32", ckpt / "model.safetensors")
+        create_model("ViT-B-32", ckpt / WEIGHTS)
 
 
 def test_missing_manifest(ckpt):
@@ -100,15 +101,15 @@ def test_a_pickle_inside_is_refused(ckpt, tiny):
 
 
 def test_pickle_disguised_as_safetensors(ckpt, tiny):
-    torch.save(tiny.state_dict(), ckpt / "model.safetensors")
-    with pytest.raises(FormatError, match=r"model\.safetensors: not a safetensors file"):
+    torch.save(tiny.state_dict(), ckpt / WEIGHTS)
+    with pytest.raises(FormatError, match=rf"{WEIGHTS}: not a safetensors file"):
         create_model(ckpt)
 
 
 def test_corrupt_weights_fail_verification(ckpt):
-    data = bytearray((ckpt / "model.safetensors").read_bytes())
+    data = bytearray((ckpt / WEIGHTS).read_bytes())
     data[-10] ^= 0xFF
-    (ckpt / "model.safetensors").write_bytes(bytes(data))
+    (ckpt / WEIGHTS).write_bytes(bytes(data))
     with pytest.raises(FormatError, match="sha256 mismatch"):
         verify_checkpoint(ckpt)
 

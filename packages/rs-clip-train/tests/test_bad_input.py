@@ -50,7 +50,7 @@ def test_unknown_model_and_missing_init(capsys, tmp_path, caption_ds):
     assert code == 2 and "unknown model 'ViT-Q-1'" in err
     code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--init", str(tmp_path / "w.pt"), "--data",
                      str(caption_ds))
-    assert code == 2 and "w.pt: no such file or checkpoint to initialise from" in err
+    assert code == 2 and "w.pt: no such weights file (nothing is downloaded" in err
 
 
 def test_missing_out_and_data(capsys, tmp_path):

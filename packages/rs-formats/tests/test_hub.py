@@ -8,7 +8,6 @@ weights through ``hf-hub:``, ``local-dir:`` and a name plus ``pretrained=FILE``,
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from rs_formats import FormatError, read_checkpoint, verify_checkpoint, write_ch
 from rs_formats.checkpoint import MODEL_CARD, MODEL_CONFIG, WEIGHTS, WEIGHTS_V1
 from rs_formats.models import create_model, network_config
 from rs_formats.spec import ModelSpec
+from rs_synth.writers.hf_hub_cache import write_hub_cache
 from rs_synth.writers.rs_checkpoint_v1 import write_v1_checkpoint
 
 TINY = "RS-Tiny-quickgelu"
@@ -58,23 +58,6 @@ def ckpt(tmp_path_factory, tiny):
         dataset=DATASET,
         preprocess_config={"size": 64},
     )
-
-
-def hub_cache(root: Path, repo: str, folder: Path) -> Path:
-    """``folder``'s files as huggingface_hub caches a download of ``repo`` (blobs, refs/main, snapshot links)."""
-    base = root / f"models--{repo.replace('/', '--')}"
-    revision = hashlib.sha1(repo.encode()).hexdigest()
-    snapshot = base / "snapshots" / revision
-    snapshot.mkdir(parents=True)
-    (base / "blobs").mkdir()
-    for file in folder.iterdir():
-        if file.is_file():
-            blob = base / "blobs" / hashlib.sha256(file.read_bytes()).hexdigest()
-            shutil.copyfile(file, blob)
-            (snapshot / file.name).symlink_to(os.path.relpath(blob, snapshot))
-    (base / "refs").mkdir()
-    (base / "refs" / "main").write_text(revision)
-    return root
 
 
 def test_the_layout_is_open_clips_hub_layout_with_a_model_card(ckpt):
@@ -138,7 +121,7 @@ def test_version_2_must_record_its_open_clip_config(tmp_path, ckpt):
 def test_bare_open_clip_loads_exactly_our_weights_from_an_offline_hub_cache(tmp_path, ckpt, tiny):
     """hf-hub:, local-dir: and name + pretrained=FILE in a fresh process that has only open_clip and the
     environment a user sets (HF_HUB_OFFLINE=1, HF_HOME, HF_HUB_CACHE); then our loader, in the same process."""
-    cache = hub_cache(tmp_path / "hf" / "hub", REPO, ckpt)
+    cache = write_hub_cache(tmp_path / "hf" / "hub", REPO, ckpt)
     configs = Path(__import__("rs_formats").__file__).with_name("model_configs") / f"{TINY}.json"
     script = textwrap.dedent(f"""
         import json, logging, sys, warnings
@@ -192,8 +175,8 @@ def test_our_tools_take_hub_names_and_plain_open_clip_folders(tmp_path, monkeypa
     config["model_cfg"]["embed_dim"] = 32
     (wrong / "open_clip_config.json").write_text(json.dumps(config))
     cache = tmp_path / "hub"
-    hub_cache(cache, "org/tiny", folder)
-    hub_cache(cache, "org/wrong", wrong)
+    write_hub_cache(cache, "org/tiny", folder)
+    write_hub_cache(cache, "org/wrong", wrong)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
     for text in (str(folder), f"local-dir:{folder}", "hf-hub:org/tiny"):
         spec = ModelSpec.parse(text)

@@ -38,7 +38,9 @@ def _absolute(run: TrainConfig) -> TrainConfig:
     for src in run.data.sources:
         src.path = str(Path(src.path).expanduser().resolve())
     if run.model.init:
-        run.model.init = str(Path(run.model.init).expanduser().resolve())
+        from rs_formats.spec import absolute
+
+        run.model.init = absolute(run.model.init)
     if run.eval_data:
         run.eval_data = str(Path(run.eval_data).expanduser().resolve())
     if Path(run.model.name).expanduser().is_dir():
@@ -50,7 +52,6 @@ def check_model(run: TrainConfig) -> None:
     """Fail fast, in the driver, on a model or init file that cannot work."""
     import open_clip
 
-    from rs_formats import read_checkpoint
     from rs_formats.models import register_tiny_configs
 
     from .model import open_clip_name
@@ -61,12 +62,10 @@ def check_model(run: TrainConfig) -> None:
         raise ConfigError(f"unknown model {name!r}: not an open_clip model name nor an rs-clip-checkpoint "
                           "directory (see `python -c 'import open_clip; print(open_clip.list_models())'`)")
     open_clip_name(name)  # validates a checkpoint directory
-    init = run.model.init
-    if init:
-        if not Path(init).exists():
-            raise ConfigError(f"{init}: no such file or checkpoint to initialise from (nothing is downloaded)")
-        if Path(init).is_dir():
-            read_checkpoint(init)
+    if run.model.init:
+        from rs_formats.spec import resolve
+
+        resolve(run.model.init, bare_file=True)  # a missing file, folder or cache entry: one error naming it
 
 
 def plan(run: TrainConfig) -> dict[str, Any]:

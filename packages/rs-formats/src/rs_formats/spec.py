@@ -118,6 +118,22 @@ def resolve(text: str, *, bare_file: bool = False) -> Source:
     return Source("random", name, name, None, None)
 
 
+def absolute(text: str) -> str:
+    """SOURCE ``text`` with its path made absolute (for processes that run elsewhere); ``hf-hub:`` and a NAME
+    alone are returned as they are."""
+    if text.startswith(HUB_PREFIX) or not text:
+        return text
+    src = resolve(text, bare_file=True)
+    if src.path is None:
+        return text
+    path = str(src.path.resolve())
+    if text.startswith(LOCAL_DIR_PREFIX):
+        return LOCAL_DIR_PREFIX + path
+    if src.kind == "file" and ":" in text and not Path(text).expanduser().exists():
+        return f"{text.partition(':')[0]}:{path}"
+    return path
+
+
 def _folder(folder: Path, text: str) -> Source:
     if (folder / MANIFEST).exists():
         info = read_checkpoint(folder)

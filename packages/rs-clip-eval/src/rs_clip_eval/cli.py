@@ -1,7 +1,7 @@
 """``rs-clip-eval``: evaluate CLIP checkpoints on remote-sensing suites or single tasks.
 
     rs-clip-eval run --model CKPT_DIR --model RS-Tiny --suite suite.yaml --out report/
-    rs-clip-eval retrieval --model ViT-B-32:RemoteCLIP-ViT-B-32.pt --data rsitmd/ --out report/
+    rs-clip-eval retrieval --model remoteclip-vit-b-32:RemoteCLIP-ViT-B-32.pt --data rsitmd/ --out report/
 """
 
 from __future__ import annotations

@@ -66,12 +66,13 @@ def test_weights_continued_under_another_activation_are_warned(trained, caplog):
     assert f"{ckpt}: trained as {TINY} (QuickGELU), but loaded into RS-Tiny (GELU)" in caplog.text
 
 
-def test_an_init_missing_from_the_cache_is_one_line(trained, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(("init", "why"), [("hf-hub:org/absent", "not in the local Hugging Face cache"),
+                                           ("RS-Tiny", "names no weights")])
+def test_an_init_that_cannot_work_is_one_line(init, why, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty"))
     data = write_caption_dataset(tmp_path / "captions", n=8)
     code = main(["fit", "--preset", "tiny", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1",
-                 "--init", "hf-hub:org/absent"])
-    err = capsys.readouterr().err
-    assert code == 2 and err.strip().splitlines() == [
-        "rs-clip-train: error: hf-hub:org/absent: " + err.split("hf-hub:org/absent: ", 1)[1].strip()]
-    assert "not in the local Hugging Face cache" in err and not (tmp_path / "run").exists()
+                 "--init", init])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith(f"rs-clip-train: error: {init}: ")
+    assert why in lines[0] and not (tmp_path / "run").exists()

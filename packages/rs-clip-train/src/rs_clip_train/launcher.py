@@ -65,7 +65,7 @@ def check_model(run: TrainConfig) -> None:
     if run.model.init:
         from rs_formats.spec import resolve
 
-        resolve(run.model.init, bare_file=True)  # a missing file, folder or cache entry: one error naming it
+        resolve(run.model.init, weights=True)  # a missing file, folder or cache entry: one error naming it
 
 
 def plan(run: TrainConfig) -> dict[str, Any]:

@@ -109,9 +109,7 @@ def create_model(
     src = resolve(str(model))
     path = src.weights
     if weights is not None:
-        given = resolve(str(weights), bare_file=True)
-        if given.weights is None:
-            raise FormatError(str(weights), "holds no weights (an open_clip name alone is a random initialisation)")
+        given = resolve(str(weights), weights=True)
         if given.build is not None and given.build != src.build:
             _compare_networks(src.build, src.arch, given.build, given.arch, str(weights))
         path = given.weights

@@ -76,9 +76,9 @@ class Source:
     entry: zoo.ZooEntry | None = None
 
 
-def resolve(text: str, *, bare_file: bool = False) -> Source:
-    """The SOURCE ``text`` names. ``bare_file``: accept a FILE the zoo does not know (its network comes
-    from elsewhere, as ``--init`` weights' from ``--model``)."""
+def resolve(text: str, *, weights: bool = False) -> Source:
+    """The SOURCE ``text`` names. ``weights``: ``text`` names weights for a network given elsewhere (``--init``
+    for ``--model``): a FILE the zoo does not know is accepted, and a NAME alone (no weights) is refused."""
     if text.startswith(HUB_PREFIX):
         return _folder(hub_snapshot(text[len(HUB_PREFIX):]), text)
     if text.startswith(LOCAL_DIR_PREFIX):
@@ -93,11 +93,11 @@ def resolve(text: str, *, bare_file: bool = False) -> Source:
         name, _, file = text.partition(":")
         entry = zoo.get(name)
         build = entry.model if entry else _open_clip_name(name, text)
-        weights = Path(file).expanduser()
-        if not weights.is_file():
-            raise FormatError(weights, "no such weights file (nothing is downloaded: give a local path)")
-        _warn_if_contradicted(text, build, weights)
-        return Source("file", build, build, weights, weights, _noted(entry))
+        path = Path(file).expanduser()
+        if not path.is_file():
+            raise FormatError(path, "no such weights file (nothing is downloaded: give a local path)")
+        _warn_if_contradicted(text, build, path)
+        return Source("file", build, build, path, path, _noted(entry))
     if as_path.exists() or "/" in text or as_path.suffix in _WEIGHT_SUFFIXES:
         if not as_path.is_file():
             what = "weights file" if as_path.suffix in _WEIGHT_SUFFIXES else "checkpoint directory"
@@ -106,7 +106,7 @@ def resolve(text: str, *, bare_file: bool = False) -> Source:
         if entry is not None:
             log.info("%s: zoo entry %s, by its file name", as_path, entry.describe())
             return Source("file", entry.model, entry.model, as_path, as_path, _noted(entry))
-        if bare_file:
+        if weights:
             return Source("file", as_path.name, None, as_path, as_path)
         raise FormatError(as_path, "a weights file needs its network: write ENTRY:PATH (a zoo entry, `rs-formats "
                                    f"zoo`) or NAME:PATH (an open_clip model), e.g. ViT-B-32-quickgelu:{text}")
@@ -115,15 +115,18 @@ def resolve(text: str, *, bare_file: bool = False) -> Source:
         raise FormatError(text, f"zoo entry {entry.name} needs its weights file: write {entry.name}:PATH "
                                 f"(usually {entry.files[0]})")
     name = _open_clip_name(text, text)
+    if weights:
+        raise FormatError(text, "names no weights (an open_clip model name alone is a random initialisation): "
+                                "give a file, NAME:FILE, a folder or hf-hub:ORG/NAME")
     return Source("random", name, name, None, None)
 
 
 def absolute(text: str) -> str:
-    """SOURCE ``text`` with its path made absolute (for processes that run elsewhere); ``hf-hub:`` and a NAME
-    alone are returned as they are."""
+    """``text``, a source of weights (:func:`resolve` with ``weights=True``), with its path made absolute for
+    processes that run elsewhere; ``hf-hub:`` names are returned as they are."""
     if text.startswith(HUB_PREFIX) or not text:
         return text
-    src = resolve(text, bare_file=True)
+    src = resolve(text, weights=True)
     if src.path is None:
         return text
     path = str(src.path.resolve())

@@ -263,3 +263,24 @@ def test_presets_command_and_version(capsys):
     from importlib.metadata import version
 
     assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"rs-clip-train {version('rs-clip-train')}"
+
+
+def test_bad_config_files_are_one_error_naming_them(tmp_path: Path):
+    import os
+
+    from rs_formats import FormatError
+
+    p = tmp_path / "run.yaml"
+    p.write_text("optim:\n  lr: [1, 2\n")
+    with pytest.raises(ConfigError, match=rf"^{p}:3: not valid YAML"):
+        load_config(p)
+    p.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match=rf"^{p}: YAML nested more than 64 levels deep"):
+        load_config(p)
+    p.write_bytes(b"optim:\n  lr: \xff\n")
+    with pytest.raises(FormatError, match=rf"^{p}:2: not UTF-8 text"):
+        load_config(p)
+    p.unlink()
+    os.mkfifo(p)  # read, it would block for ever
+    with pytest.raises(FormatError, match=rf"^{p}: is a FIFO \(named pipe\), not a regular file"):
+        load_config(p)

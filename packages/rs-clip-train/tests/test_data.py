@@ -210,3 +210,19 @@ def test_an_epoch_counts_every_split_trained_on(three_splits, caption_ds):
     assert facts["rows"] == epoch_rows(cfg.data) == 36 + 192
     assert [(s["splits"], s["rows"]) for s in facts["dataset_info"]["sources"]] == [
         (["train", "val", "test"], 36), (["train"], 192)]
+
+
+def test_a_bomb_row_is_refused_from_its_header_by_the_shared_decoder():
+    import struct
+    import zlib
+
+    from rs_clip_train.data import decode
+    from rs_formats import FormatError
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 50_000, 50_000, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    with pytest.raises(FormatError, match=r"image 'dota/P1': image declares 50000x50000 = 2,500,000,000 pixels"):
+        decode(bomb, "dota/P1", 64)

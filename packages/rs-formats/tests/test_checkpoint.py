@@ -124,3 +124,67 @@ def test_failed_write_leaves_nothing(tmp_path, tiny):
 def test_missing_weights_file_is_not_downloaded(tmp_path):
     with pytest.raises(FormatError, match="nothing is downloaded"):
         create_model("ViT-B-32", tmp_path / "RemoteCLIP-ViT-B-32.pt")
+
+
+def test_verify_without_a_weights_checksum_fails_instead_of_saying_ok(ckpt, capsys):
+    from rs_formats.cli import main
+
+    m = json.loads((ckpt / "manifest.json").read_text())
+    del m["sha256"]
+    (ckpt / "manifest.json").write_text(json.dumps(m))
+    assert main(["verify", str(ckpt)]) == 2
+    out, err = capsys.readouterr()
+    assert "ok:" not in out
+    assert err == (f"rs-formats: error: {ckpt / 'manifest.json'}: 'sha256' is None, not a map of file names to "
+                   "checksums: cannot verify the weights\n")
+    m["sha256"] = {"other.bin": "0" * 64}
+    (ckpt / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(FormatError, match=rf"no sha256 of {WEIGHTS} in 'sha256' \(got None\): cannot verify"):
+        verify_checkpoint(ckpt)
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (("model_cfg", "vision_cfg", "width"), 0, r"model_cfg\.vision_cfg\.width: 0 is not a positive integer"),
+    (("model_cfg", "vision_cfg", "width"), 10**9, r"model_cfg: describes a model of about .* over the limit"),
+    (("model_cfg", "vision_cfg", "width"), 48, r"model_cfg\.vision_cfg\.width: 48 is not a multiple of head_width 32"),
+    (("model_cfg", "vision_cfg", "patch_size"), 128, r"model_cfg\.vision_cfg\.patch_size: 128 is larger than the image"),
+    (("model_cfg", "vision_cfg", "layers"), [3, -1, 6, 3], r"model_cfg\.vision_cfg\.layers: \[3, -1, 6, 3\] is not four positive"),
+    (("model_cfg", "text_cfg", "heads"), 3, r"model_cfg\.text_cfg\.width: 64 is not a multiple of heads 3"),
+    (("model_cfg", "text_cfg", "vocab_size"), "49408", r"model_cfg\.text_cfg\.vocab_size: '49408' is not a positive integer"),
+    (("model_cfg", "text_cfg", "layers"), True, r"model_cfg\.text_cfg\.layers: True is not a positive integer"),
+    (("model_cfg", "embed_dim"), -64, r"model_cfg\.embed_dim: -64 is not a positive integer"),
+    (("model_cfg", "vision_cfg", "timm_model_pretrained"), True, r"model_cfg\.vision_cfg\.timm_model_pretrained: true would download"),
+    (("model_cfg", "text_cfg"), [], r"model_cfg\.text_cfg: expected an object, got list"),
+    (("preprocess_cfg", "std"), [0.2, 0.0, 0.2], r"preprocess_cfg\.std: .* above zero"),
+])
+def test_impossible_model_configs_are_refused_before_a_model_is_built(ckpt, monkeypatch, path, value, message):
+    cfg_path = ckpt / "open_clip_config.json"
+    cfg = json.loads(cfg_path.read_text())
+    node = cfg
+    for key in path[:-1]:
+        node = node[key]
+    if path[-1] == "timm_model_pretrained":
+        node["timm_model_name"] = "vit_tiny_patch16_224"
+    node[path[-1]] = value
+    cfg_path.write_text(json.dumps(cfg))
+    monkeypatch.setattr(open_clip, "create_model_and_transforms", lambda *a, **k: pytest.fail("a model was built"))
+    monkeypatch.setattr(open_clip, "get_model_config", lambda name: None)  # as for an architecture only the file has
+    with pytest.raises(FormatError, match=rf"^{cfg_path}: {message}"):
+        create_model(ckpt)
+
+
+@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, '{"model_cfg": 3}', "[]"])
+def test_malformed_config_and_manifest_files_are_one_error(ckpt, text):
+    for name in ("open_clip_config.json", "manifest.json"):
+        original = (ckpt / name).read_text()
+        (ckpt / name).write_text(text)
+        with pytest.raises(FormatError, match=rf"^{ckpt / name}: "):
+            read_checkpoint(ckpt)
+        (ckpt / name).write_text(original)
+
+
+def test_special_files_in_a_checkpoint_are_refused(ckpt):
+    (ckpt / WEIGHTS).unlink()
+    (ckpt / WEIGHTS).symlink_to("/dev/zero")
+    with pytest.raises(FormatError, match=rf"{WEIGHTS}: is a character device, not a regular file"):
+        read_checkpoint(ckpt)

@@ -90,3 +90,31 @@ def test_format_errors_survive_pickling_with_subclass_state():
         assert type(again) is type(exc) and str(again) == str(exc)
         assert (again.path, again.reason, again.line) == (exc.path, exc.reason, exc.line)
     assert pickle.loads(pickle.dumps(Tagged("c.txt", "x", kind="k"))).kind == "k"
+
+
+def test_sigterm_unwinds_like_ctrl_c_and_exits_143(capsys):
+    import os
+    import signal
+    import time
+
+    cleaned = []
+
+    def long_job(args):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)
+        finally:
+            cleaned.append(True)  # what a job's ``finally`` (pool shutdown, staging removal) gets to do
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert console.run("tool", _parser(), long_job, []) == 143
+    assert cleaned == [True] and signal.getsignal(signal.SIGTERM) is before
+    assert capsys.readouterr().err == "tool: terminated; nothing was published\n"
+
+
+def test_an_error_is_always_one_line(capsys, tmp_path):
+    def fail(args):
+        raise FormatError(tmp_path / "x.json", "not valid:\n  Traceback-looking detail\n")
+
+    assert console.run("tool", _parser(), fail, []) == 2
+    assert capsys.readouterr().err == f"tool: error: {tmp_path / 'x.json'}: not valid: Traceback-looking detail\n"

@@ -43,3 +43,19 @@ def test_parse_number_inverts_number_text():
         assert wording.parse_number(wording.number_text(n, "words")) == n
         assert wording.parse_number(wording.number_text(n, "digits")) == n
     assert wording.parse_number("several") is None
+
+
+@pytest.mark.parametrize("raw, phrase", [
+    ("small-vehicle", "small vehicle"), ("Ground_Track_Field", "ground track field"), ("storageTank", "storage tank"),
+    ("AnnualCrop", "annual crop"), ("T junction", "t junction"), ("  plane ", "plane"),
+])
+def test_class_phrase_generic_rules(raw, phrase):
+    assert wording.class_phrase(raw) == phrase
+
+
+def test_class_phrase_source_table_first_and_empty_names_refused():
+    table = {"storagetank": "storage tank"}
+    assert wording.class_phrase("StorageTank", table) == "storage tank"
+    assert wording.class_phrase("baseballfield", table) == "baseballfield"
+    with pytest.raises(ValueError, match="empty class name"):
+        wording.class_phrase(" _- ")

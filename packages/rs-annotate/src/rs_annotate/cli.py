@@ -51,6 +51,13 @@ def _options(pairs: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def _reader_options(args: argparse.Namespace) -> dict[str, Any]:
+    options = _options(args.opt)
+    if args.follow_symlinks:
+        options["follow_symlinks"] = True
+    return options
+
+
 class _ImageFormat(argparse.Action):
     """``--image-format`` in lower case; the upper-case spellings of earlier releases still work, warned."""
 
@@ -139,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="B2C: captions 3-5 from random subsets of classes (full counts) or objects (default classes)")
     c.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="a reader option (repeatable), e.g. --opt drop_difficult=true --opt label_dir=labelTxt-v1.5")
+    c.add_argument("--follow-symlinks", action="store_true",
+                   help="read files that symlinks inside SRC point to elsewhere (by default a symlink leading out "
+                        "of SRC is refused; names inside label files never may leave SRC)")
     c.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
 
     m = command("merge", "concatenate datasets of one kind into one")
@@ -193,7 +203,7 @@ def _convert(args: argparse.Namespace) -> int:
         keep_original=args.keep_original, image_format=args.image_format, jpeg_quality=args.jpeg_quality,
         tile=args.tile, tile_overlap=args.tile_overlap, tile_min_visible=args.tile_min_visible,
         skip_bad=args.skip_bad, bad_boxes=args.bad_boxes, keep_empty=args.keep_empty, split=args.split,
-        name=args.name, reader_options=_options(args.opt), b2c=b2c, overwrite=args.overwrite)
+        name=args.name, reader_options=_reader_options(args), b2c=b2c, overwrite=args.overwrite)
     report = api.convert(args.format, args.src, out, opts)
     log.info("%s: %s", out, report.summary())
     if report.n_bad or report.skipped or report.dropped_by_reader:

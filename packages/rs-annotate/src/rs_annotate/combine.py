@@ -11,7 +11,6 @@ removed whatever the policy, and listed in the report's ``contamination`` table.
 
 from __future__ import annotations
 
-import io
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -20,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from rs_formats import Dataset, DatasetWriter, FormatError, console, open_dataset
+from rs_formats import Dataset, DatasetWriter, FormatError, atomic, console, open_dataset
+from rs_formats.images import decode_image
 
 from .near_duplicates import cross_matches, keep_rank, phash, plan_removals
 from .report import report_path, write_report
@@ -70,15 +70,21 @@ def _inputs(datasets: Sequence[Dataset]) -> list[dict[str, Any]]:
              "rows": {s: ds.num_rows(s) for s in ds.splits}} for ds in datasets]
 
 
-def _copy_rows(writer: DatasetWriter, ds: Dataset, verb: str, skip: set[tuple[str, int]] | None = None) -> Counter:
+def _copy_rows(writer: DatasetWriter, ds: Dataset, verb: str, origin: dict[str, str],
+               skip: set[tuple[str, int]] | None = None) -> Counter:
+    """Copy ``ds``'s rows (but ``skip``) into ``writer``; ``origin`` maps the ids written so far to their dataset."""
     per_source: Counter[str] = Counter()
     total = sum(ds.num_rows(s) for s in ds.splits)
     with console.progress(total=total, desc=f"{verb} {ds.name}", unit="row") as bar:
         for split in ds.splits:
-            index = 0
+            here, index = f"{ds.path} (split {split!r})", 0
             for batch in ds.iter_batches(split, batch_size=64):
                 for row in batch.to_pylist():
                     if skip is None or (split, index) not in skip:
+                        first = origin.setdefault(row["image_id"], here)
+                        if first is not here:
+                            raise FormatError(ds.path, f"split {split!r}: image id {row['image_id']!r} is also in "
+                                                       f"{first}: ids must be unique in the combined dataset")
                         try:
                             writer.write(row, split=split)
                         except ValueError as exc:
@@ -94,10 +100,11 @@ def merge(datasets: Sequence[str | Path], out: str | Path, *, name: str | None =
     """Concatenate datasets of one kind (splits kept); image_ids must not collide."""
     dss = _open_all(datasets)
     out = Path(out)
-    with _writer(out, dss, name, overwrite, _sources(dss)) as w:
+    origin: dict[str, str] = {}
+    with atomic.naming(out), _writer(out, dss, name, overwrite, _sources(dss)) as w:
         per_source: Counter[str] = Counter()
         for ds in dss:
-            per_source += _copy_rows(w, ds, "merge")
+            per_source += _copy_rows(w, ds, "merge", origin)
         w.stats["merge"] = {"inputs": _inputs(dss)}
     return {"out": str(out), "rows": sum(per_source.values()), "rows_per_source": dict(sorted(per_source.items()))}
 
@@ -121,8 +128,6 @@ def _hash_table(ds: Dataset) -> list[dict[str, Any]]:
 
 
 def _fill_hashes(ds: Dataset, missing: list[dict[str, Any]]) -> None:
-    from PIL import Image
-
     want = {(r["split"], r["index"]): r for r in missing}
     for split in {r["split"] for r in missing}:
         index = 0
@@ -130,11 +135,8 @@ def _fill_hashes(ds: Dataset, missing: list[dict[str, Any]]) -> None:
             for data in batch.column("image").to_pylist():
                 r = want.get((split, index))
                 if r is not None:
-                    try:
-                        r["phash"] = phash(Image.open(io.BytesIO(data)).convert("RGB"))
-                    except (OSError, ValueError, SyntaxError) as exc:
-                        raise FormatError(ds.path, f"{split} row {index} ({r['image_id']}): image does not "
-                                                   f"decode: {exc}") from None
+                    r["phash"] = phash(decode_image(data, path=ds.path,
+                                                    row=f"split {split!r}, row {index} ({r['image_id']})"))
                 index += 1
 
 
@@ -193,9 +195,10 @@ def dedup(datasets: Sequence[str | Path], out: str | Path, *, against: Sequence[
         write_report(report_path(out), report)
         raise ValueError(f"de-duplication would leave an empty dataset (nothing written; see "
                          f"{report_path(out)})")
-    with _writer(out, dss, name, overwrite, _sources(dss, kept_sources)) as w:
+    origin: dict[str, str] = {}
+    with atomic.naming(out), _writer(out, dss, name, overwrite, _sources(dss, kept_sources)) as w:
         for ds, sk in zip(dss, skip):
-            _copy_rows(w, ds, "dedup", sk)
+            _copy_rows(w, ds, "dedup", origin, sk)
         w.stats["dedup"] = {k: report[k] for k in ("threshold", "keep", "rows_in", "rows_out", "removed_duplicates",
                                                    "removed_contaminated", "removed_per_source")}
         w.stats["dedup"]["inputs"] = _inputs(dss)

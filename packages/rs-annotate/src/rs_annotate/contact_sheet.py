@@ -6,7 +6,6 @@ shows every source rather than its first one, and the same seed always shows the
 
 from __future__ import annotations
 
-import io
 import random
 import textwrap
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats import Dataset, FormatError, open_dataset
+from rs_formats.images import decode_image
 
 _COLUMNS = ["image_id", "source", "image", "captions", "objects", "label"]
 
@@ -68,7 +68,6 @@ def show(dataset: str | Path, out: str | Path, *, n: int = 16, split: str | None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
-    from PIL import Image
 
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
@@ -84,11 +83,7 @@ def show(dataset: str | Path, out: str | Path, *, n: int = 16, split: str | None
     for ax in axes.flat:
         ax.axis("off")
     for ax, row in zip(axes.flat, rows):
-        try:
-            img = Image.open(io.BytesIO(row["image"])).convert("RGB")
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise FormatError(ds.path, f"row {row['image_id']}: image does not decode: {exc}") from None
-        ax.imshow(img)
+        ax.imshow(decode_image(row["image"], path=ds.path, row=f"split {split!r}, image {row['image_id']!r}"))
         for o in row["objects"] or []:
             ax.add_patch(Rectangle((o["x0"], o["y0"]), o["x1"] - o["x0"], o["y1"] - o["y0"],
                                    fill=False, edgecolor="yellow", linewidth=0.8))

@@ -1,5 +1,9 @@
 """Image decoding, bounded re-encoding, tiling, and the box rules that go with them.
 
+Pixel limits are :mod:`rs_formats.images`' (one definition for every package): a source image may declare
+up to ``MAX_SOURCE_PIXELS`` (whole DOTA v2 scenes), a stored row at most ``MAX_ROW_PIXELS``, so a row
+this package writes is one every consumer decodes (:func:`check_row_size`).
+
 Box rules (README "Boxes"), applied in pixels of the original image:
 
 * a box with zero or negative width or height is bad input;
@@ -16,35 +20,16 @@ kept when at least ``min_visible`` of its area remains (default 0.5).
 from __future__ import annotations
 
 import io
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from rs_formats.images import MAX_ROW_PIXELS, MAX_SOURCE_PIXELS, decode_image, open_image
+
+from .readers.files import as_bad_input, read_bytes
 from .types import BadInput, Box
-
-# Whole DOTA v2 / ISPRS scenes are far beyond PIL's decompression-bomb guard (89 Mpx); we read trusted
-# local datasets, but still refuse absurd sizes (a corrupt header claiming terapixels).
-MAX_PIXELS = 2_000_000_000
-
-
-@contextmanager
-def pixel_limit() -> Iterator[None]:
-    """PIL's decompression-bomb guard raised to :data:`MAX_PIXELS` while opening a file (restored after)."""
-    old = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    try:
-        yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = old
-
-
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError, IndexError,
-                  TypeError, KeyError, MemoryError)
 
 
 @dataclass
@@ -71,8 +56,10 @@ def load_image(path: str | Path | None, array: np.ndarray | None = None, *,
                draft_to: tuple[int, int] | None = None) -> Loaded:
     """Decode an image file (or wrap an HxWx3 array) as RGB; any decoding failure is BadInput.
 
-    ``draft_to`` lets JPEG decoding skip detail that a later downscale would throw away (DCT scaling),
-    never going below that size.
+    Only regular files are read, and a header declaring more than
+    :data:`~rs_formats.images.MAX_SOURCE_PIXELS` is refused before decoding (whole DOTA v2 scenes are
+    legitimate; a decompression bomb is not). ``draft_to`` lets JPEG decoding skip detail that a later
+    downscale would throw away (DCT scaling), never going below that size.
     """
     if array is not None:
         arr = np.asarray(array)
@@ -82,25 +69,19 @@ def load_image(path: str | Path | None, array: np.ndarray | None = None, *,
     if path is None:
         raise BadInput("<sample>", "sample has neither an image file nor pixels")
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BadInput(path, f"cannot read image: {exc.strerror or exc}") from None
-    try:
-        with pixel_limit(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # PIL warns about EXIF/palette oddities; the pixels are fine
-            img = Image.open(io.BytesIO(data))
-            fmt = img.format
-            size = img.size
-            if draft_to is not None and fmt == "JPEG":
-                img.draft("RGB", draft_to)
-            img.load()
-            rgb = _to_rgb(img)
-    except _DECODE_ERRORS as exc:
-        raise BadInput(path, f"cannot decode image ({type(exc).__name__}: {exc})") from None
-    if size[0] <= 0 or size[1] <= 0:
-        raise BadInput(path, f"image has no pixels ({size[0]}x{size[1]})")
+    data = read_bytes(path)
+    with as_bad_input():
+        header = open_image(data, limit=MAX_SOURCE_PIXELS, path=path)
+        fmt, size = header.format, header.size
+        rgb = _to_rgb(decode_image(data, limit=MAX_SOURCE_PIXELS, path=path, draft=draft_to, mode=None))
     return Loaded(rgb, data, fmt, size)
+
+
+def check_row_size(width: int, height: int, path: str | Path) -> None:
+    """BadInput when an image is too large to store as one dataset row (consumers refuse such rows)."""
+    if width * height > MAX_ROW_PIXELS:
+        raise BadInput(path, f"a {width}x{height} image is over the {MAX_ROW_PIXELS:,} pixels a dataset row may "
+                             "hold: tile it (--tile), or store it resized (--no-keep-original, --short-side)")
 
 
 def target_size(width: int, height: int, short_side: int | None) -> tuple[int, int]:

@@ -20,11 +20,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rs_formats import DatasetWriter, console
+from rs_formats import DatasetWriter, atomic, console
 
 from .options import ConvertOptions
 from .readers.base import resolve_format
 from .report import ConvertReport, report_path, write_report
+from .sample_rows import SampleRows
 from .types import BadInput
 from .version import GENERATOR
 from .workers import results
@@ -61,14 +62,17 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
         report.add_skipped(problem, reader.root)
     sources: Counter[str] = Counter()
     objects_per_class: Counter[str] = Counter()
+    origin: dict[str, str] = {}  # image_id -> the file it came from, to name both files of a duplicate
     bar = console.progress(total=len(items), desc=f"convert {fmt}", unit="img", enabled=opts.progress)
-    with DatasetWriter(out, name=opts.name or out.name, kind=kind, generator=GENERATOR,
-                       class_names=reader.class_names if kind == "classification" else None,
-                       overwrite=opts.overwrite) as writer:
+    with atomic.naming(out), DatasetWriter(out, name=opts.name or out.name, kind=kind, generator=GENERATOR,
+                                           class_names=reader.class_names if kind == "classification" else None,
+                                           overwrite=opts.overwrite) as writer:
         per_item = results(reader, items, opts, kind, workers)
         try:
             for status, value in per_item:
                 bar.update(1)
+                if status == "ok":
+                    status, value = _unique(value, origin, reader.root)
                 if status == "bad":
                     if not opts.skip_bad:
                         raise value
@@ -106,3 +110,16 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
     report.seconds = round(time.perf_counter() - started, 3)
     write_report(report_path(out), report.to_json())
     return report
+
+
+def _unique(rows: SampleRows, origin: dict[str, str], root: Path) -> tuple[str, Any]:
+    """("ok", rows) when their image ids are new, else ("bad", BadInput naming both files)."""
+    file = str(root / rows.file)
+    for _, row in rows.rows:
+        first = origin.get(row["image_id"])
+        if first is not None:
+            return "bad", BadInput(file, f"image id {row['image_id']!r} is also the id of an image from {first}: "
+                                         "ids must be unique within a dataset", kind="duplicate")
+    for _, row in rows.rows:
+        origin[row["image_id"]] = file
+    return "ok", rows

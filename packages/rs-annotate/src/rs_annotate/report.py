@@ -9,10 +9,11 @@ here, by reason, with up to :data:`MAX_EXAMPLES` examples each.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rs_formats.atomic import atomic_write_text
 
 from .types import BadInput
 
@@ -124,6 +125,4 @@ def report_path(out: str | Path) -> Path:
 
 def write_report(path: Path, data: dict[str, Any]) -> None:
     """Write a report atomically (a reader never sees half of it)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2, default=str) + "\n")

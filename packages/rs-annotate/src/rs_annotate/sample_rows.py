@@ -23,6 +23,7 @@ from .imaging import (
     Loaded,
     boxes_in_window,
     check_boxes,
+    check_row_size,
     encode,
     load_image,
     resize,
@@ -44,6 +45,7 @@ class SampleRows:
     """The rows of one Sample with the counters the report adds up."""
 
     image_id: str
+    file: str  # the label (or image) file the rows come from, to name in errors
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (split, row)
     empty: list[str] = field(default_factory=list)  # windows without objects, skipped
     clipped: int = 0
@@ -85,7 +87,8 @@ def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRow
     """One Sample to its rows and counters. Raises BadInput."""
     keep = opts.keeps_original(kind, opts.split or sample.split)
     scene = load_scene(sample, opts, kind, keep)
-    result = SampleRows(sample.image_id, clipped=scene.clipped, dropped=scene.dropped,
+    file = str(sample.meta.get("file") or sample.image_path or sample.image_id)
+    result = SampleRows(sample.image_id, file, clipped=scene.clipped, dropped=scene.dropped,
                         dropped_by_reader=dict(sample.meta.get("dropped") or {}))
     windows = scene_windows(scene, opts)
     for window in windows:
@@ -94,6 +97,7 @@ def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRow
         result.dropped_by_tiling += cut
         image_id = sample.image_id if whole else f"{sample.image_id}__{window[0]}_{window[1]}"
         view = window_view(scene, window, whole, opts, keep)
+        check_row_size(view.width, view.height, sample.image_path or f"<{sample.image_id}>")
         boxes = scale_boxes(boxes, view.sx, view.sy, view.width, view.height)
         captions = sample.captions
         if kind == "captions" and captions is None:

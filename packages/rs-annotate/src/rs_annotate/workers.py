@@ -4,12 +4,21 @@ Items go to the workers in chunks; at most ``4 x workers`` chunks are in flight,
 however large the source. Workers are started by forkserver where available: they fork from a clean
 server process (no inherited threads or locks), and the modules preloaded there (imagehash pulls in scipy)
 are imported once instead of once per worker.
+
+Process hygiene: nothing outlives the run. Ctrl-C and SIGTERM reach the parent, which stops the pool
+(workers ignore SIGINT, so an interrupt prints no traceback per worker). A parent killed outright
+(SIGKILL, the out-of-memory killer) cannot stop anything, so each worker waits on the pipe that
+multiprocessing keeps open from the parent (``parent_process().sentinel``) and exits when it closes. The
+workers hold the forkserver's and the resource tracker's pipes open, so once they are gone those two see
+end-of-file and end as well.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -29,15 +38,32 @@ class WorkerDied(RuntimeError):
     """A worker process ended abnormally (e.g. killed by the out-of-memory killer)."""
 
 
-def _init_worker(reader: Reader, opts: ConvertOptions, kind: str) -> None:
+def _init_worker(reader: Reader, opts: ConvertOptions, kind: str, pool_worker: bool = False) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if pool_worker:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles interrupts and stops the pool
+        _exit_with_parent()
     _STATE.update(reader=reader, opts=opts, kind=kind)
+
+
+def _exit_with_parent() -> None:
+    """End this worker as soon as the process that started the pool is gone (not the forkserver, which
+    is its parent by fork but lives as long as any worker does)."""
+    parent = mp.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()  # returns when the parent's end of the pipe closes: it exited or was killed
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _work(item: Any) -> tuple[str, Any]:
     reader, opts, kind = _STATE["reader"], _STATE["opts"], _STATE["kind"]
     try:
-        return "ok", convert_sample(reader.read(item), opts, kind)
+        return "ok", convert_sample(reader.sample(item), opts, kind)
     except BadInput as exc:
         return "bad", exc
 
@@ -67,7 +93,8 @@ def results(reader: Reader, items: Sequence[Any], opts: ConvertOptions, kind: st
         ctx = mp.get_context("spawn")
     cs = max(1, opts.chunksize)
     chunks = [items[i:i + cs] for i in range(0, len(items), cs)]
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(reader, opts, kind))
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(reader, opts, kind, True))
     try:
         pending: deque = deque()
         for chunk in chunks:

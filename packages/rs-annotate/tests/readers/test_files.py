@@ -55,5 +55,5 @@ def test_options_and_rasters(tmp_path):
     (tmp_path / "bad.png").write_bytes(b"\x89PNG broken")
     with pytest.raises(BadInput, match="cannot decode"):
         load_array(tmp_path / "bad.png")
-    with pytest.raises(BadInput, match="cannot read image header"):
+    with pytest.raises(BadInput, match="cannot decode image"):
         image_size(tmp_path / "bad.png")

@@ -160,6 +160,10 @@ def test_names_option_overrides_the_table(tmp_path):
     write_image(tmp_path / "denseresidential" / "a.jpg")
     reader = get_reader("imagefolder")(tmp_path, names='{"bldg": "building"}')
     assert reader.class_names == ["building", "dense residential"]
+    for bad, message in (('{"bldg": ', "not valid JSON"), ('["building"]', "must map folder names"),
+                         ('{"bldg": 7}', "must map folder names"), ('{"bldg": " "}', "must map folder names")):
+        with pytest.raises(ValueError, match=f"reader option names: {message}|reader option names {message}"):
+            get_reader("imagefolder")(tmp_path, names=bad)
 
 
 @pytest.mark.parametrize("quirks", FOLDER_SETS, ids=lambda q: q.name)

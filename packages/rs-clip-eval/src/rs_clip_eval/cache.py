@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,9 +61,10 @@ class EmbeddingCache:
 
     def _write(self, path: Path, arr: np.ndarray, meta: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
+        # Not mkstemp: its files are 0600, and a cache shared on a cluster keeps the umask's modes.
+        tmp = path.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(6)}.npy")
         try:
-            with os.fdopen(fd, "wb") as f:
+            with open(tmp, "xb") as f:
                 np.save(f, arr, allow_pickle=False)
             path.with_suffix(".json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
             os.replace(tmp, path)

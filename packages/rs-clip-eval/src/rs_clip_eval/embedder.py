@@ -83,7 +83,8 @@ class Embedder:
             with autocast(self.device, self.cfg.precision):
                 return encode_images(model, preprocess, ds, split, batch_size=self.cfg.batch_size,
                                      num_workers=self.cfg.loader_workers, device=self.device,
-                                     progress=progress_enabled(self.cfg.progress))
+                                     progress=progress_enabled(self.cfg.progress),
+                                     desc=f"{self.label}: images {ds.name}/{split}")
 
         return self._cached(ds, split, "images", compute)
 
@@ -97,7 +98,8 @@ class Embedder:
             log.info("%s: embedding %d %s of %s/%s", self.label, len(texts), what, ds.name, split)
             with autocast(self.device, self.cfg.precision):
                 return encode_texts(model, tokenizer, texts, batch_size=self.cfg.batch_size, device=self.device,
-                                    progress=progress_enabled(self.cfg.progress))
+                                    progress=progress_enabled(self.cfg.progress),
+                                    desc=f"{self.label}: {what.split(':')[0]} {ds.name}/{split}")
 
         digest = hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:16]
         return self._cached(ds, split, f"{what}:{digest}", compute)

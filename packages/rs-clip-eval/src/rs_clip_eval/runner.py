@@ -10,6 +10,7 @@ from typing import Any
 from rs_formats import Dataset, FormatError, open_dataset
 from rs_formats.columns import captions_of, labels_of
 from rs_formats.spec import ModelSpec
+from rs_formats.wording import class_phrase
 
 from . import knn, linear_probe, retrieval, zeroshot
 from .cache import EmbeddingCache
@@ -34,6 +35,11 @@ def open_entry(entry: DatasetEntry) -> tuple[Dataset, tuple[str, ...]]:
             raise FormatError(ds.path, f"is a {ds.kind!r} dataset; task {task!r} needs a {_NEEDS_KIND[task]!r} one")
     if ds.kind == "classification" and not ds.class_names:
         raise FormatError(ds.path / "manifest.json", "a classification dataset without class_names")
+    for i, name in enumerate(ds.class_names or ()):
+        try:
+            class_phrase(name)  # what the prompts will say
+        except (ValueError, TypeError, AttributeError):
+            raise FormatError(ds.path / "manifest.json", f"class_names[{i}] is {name!r}: not a class name") from None
     learns = any(t in ("linear_probe", "fewshot", "knn") for t in tasks)
     for split in (entry.split, entry.train_split) if learns else (entry.split,):
         if split not in ds.splits:

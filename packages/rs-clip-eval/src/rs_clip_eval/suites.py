@@ -29,13 +29,13 @@ evaluation sets for trying things out are rs-synth's (``rs_synth.evalsets``); wr
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from rs_formats import FormatError
+from rs_formats.inputs import parse_json, parse_yaml, read_text
 
 from .linear_probe import DEFAULT_SHOTS
 
@@ -151,17 +151,15 @@ def parse_suite(data: Any, base: Path, where: str) -> Suite:
 
 
 def load_suite_file(path: str | Path) -> Suite:
+    """A suite file (``.json``, else YAML): a regular text file of plain data, errors naming it and the line."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise SuiteError(f"{path}: no such suite file (or use the built-in suite: paper)")
-    text = path.read_text()
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        mark = getattr(exc, "problem_mark", None)  # YAML marks count lines from 0
-        line = getattr(exc, "lineno", None) or (mark.line + 1 if mark is not None else None)
-        raise SuiteError(f"{path}{f':{line}' if line else ''}: not valid {path.suffix[1:] or 'YAML'}: "
-                         f"{str(exc).splitlines()[0]}") from None
+        text = read_text(path)  # regular files only; not UTF-8 is an error naming the file and line
+        data = parse_json(text, path) if path.suffix == ".json" else parse_yaml(text, path)
+    except FormatError as exc:
+        raise SuiteError(str(exc)) from None
     return parse_suite(data, path.parent, str(path))
 
 

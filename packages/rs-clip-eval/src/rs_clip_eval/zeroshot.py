@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rs_annotate.classnames import normalize
+from rs_formats.wording import class_phrase
 
 from .ranking import topk_correct
 
@@ -62,7 +62,7 @@ def resolve_templates(spec: str | Sequence[str] | None) -> list[str]:
 def class_prompts(class_names: Sequence[str], templates: Sequence[str]) -> list[str]:
     """All prompts, class-major: ``prompts[c * len(templates) + t]``. Class names read as natural phrases
     (``storage_tank``, ``AnnualCrop`` -> "storage tank", "annual crop": rs-annotate's one rule)."""
-    return [t.replace("{c}", "{}").format(normalize(c)) for c in class_names for t in templates]
+    return [t.replace("{c}", "{}").format(class_phrase(c)) for c in class_names for t in templates]
 
 
 def class_weights(prompt_emb: np.ndarray, n_classes: int) -> np.ndarray:

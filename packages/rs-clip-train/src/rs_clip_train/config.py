@@ -15,6 +15,9 @@ from typing import Any
 
 import yaml
 
+from rs_formats import FormatError
+from rs_formats.inputs import parse_yaml
+
 from .settings import ConfigError, build, check_choices, setting
 
 __all__ = ["PAPER_STEPS", "PRECISIONS", "ConfigError", "DataConfig", "DataSource", "EngineConfig", "ModelConfig",
@@ -235,9 +238,9 @@ class TrainConfig:
 def read_yaml(text: str, source: str) -> dict[str, Any]:
     """The mapping of settings in a YAML text (not yet checked against the dataclasses)."""
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+        data = parse_yaml(text, source) or {}
+    except FormatError as exc:
+        raise ConfigError(str(exc)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: must hold a mapping of settings")
     return data

@@ -14,7 +14,6 @@ reader; a reader loops over its part forever, reshuffled every pass (see README,
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,8 +22,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from rs_formats.images import decode_image
 
 from .config import ConfigError, DataConfig
 
@@ -204,19 +205,14 @@ def sample_aug(rng: np.random.Generator, cfg: DataConfig, width: int, height: in
 
 
 def decode(data: bytes, image_id: str, min_side: int) -> Image.Image:
-    """Decode to RGB; JPEGs decode at a reduced scale (DCT draft) when that still covers ``min_side``.
+    """Decode to RGB under rs-formats' row pixel limit (a bomb's header is refused before any decoding);
+    JPEGs decode at a reduced scale (DCT draft) when that still covers ``min_side``. Raises FormatError
+    (a ValueError) naming the image.
 
     A 1024x1024 JPEG costs ~22 ms a core at full size and a fraction of that in draft mode, which is
     what lets a few loader processes keep a GPU busy on full-resolution shards.
     """
-    try:
-        img = Image.open(io.BytesIO(data))
-        if img.format == "JPEG":
-            img.draft("RGB", (min_side, min_side))
-        img = img.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValueError(f"image {image_id!r} cannot be decoded: {exc}") from None
-    return img
+    return decode_image(data, row=f"image {image_id!r}", draft=(min_side, min_side))
 
 
 def augment(img: Image.Image, params: AugParams, size: int) -> np.ndarray:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rs_formats.inputs import read_text
+
 from .config import PAPER_STEPS, ConfigError, ModelConfig, OptimConfig, TrainConfig, read_yaml
 from .settings import build, clear_exclusive, upgrade_keys
 
@@ -81,9 +83,9 @@ def resolve(config: str | Path | None = None, overrides: dict[str, Any] | None =
     data: dict[str, Any] = {}
     if config is not None:
         p = Path(config)
-        if not p.is_file():
+        if not p.exists():
             raise ConfigError(f"{p}: no such config file")
-        data = upgrade_keys(TrainConfig, read_yaml(p.read_text(), str(p)), str(p))
+        data = upgrade_keys(TrainConfig, read_yaml(read_text(p), str(p)), str(p))
     name = (overrides.get("preset") or data.get("preset") or DEFAULT_PRESET).lower()
     cfg = preset(name)
     if data:

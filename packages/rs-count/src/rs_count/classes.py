@@ -3,7 +3,7 @@
 Inside rs-count a class is always its natural English name ("storage tank", "soccer field"): that is what
 captions say and what the dataset's ``count_label`` column stores. Label files spell classes their own way
 (``storage-tank``, ``Soccer_Ball_Field``); :func:`class_name` reads them with rs-annotate's class-name
-rule (:func:`rs_annotate.classnames.normalize`, the one rule every package uses) and then applies the
+rule (:func:`rs_formats.wording.class_phrase`, the one rule every package uses) and then applies the
 benchmark's own naming: RemoteCount calls DOTA's soccer-ball-field a "soccer field".
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rs_annotate.classnames import normalize
+from rs_formats.wording import class_phrase
 
 #: RemoteCount (RemoteCLIP paper, Sec. IV-B-2): the 13 DOTA v1.0 classes without the two vehicle classes.
 #: The order is the benchmark's class order in reports.
@@ -33,7 +33,7 @@ BENCHMARK_NAMES: dict[str, str] = {"soccer ball field": "soccer field", "storage
 
 def class_name(label: str) -> str:
     """``'baseball-diamond'`` / ``'Soccer_Ball_Field'`` -> ``'baseball diamond'`` / ``'soccer field'``."""
-    name = normalize(label)
+    name = class_phrase(label)
     return BENCHMARK_NAMES.get(name, name)
 
 

@@ -23,7 +23,7 @@ from rs_clip_eval.flags import (
 from rs_formats.console import add_deprecated_alias, add_version, common_flags, package_version, run
 
 from .captions import DEFAULT_TEMPLATE, CaptionTemplate
-from .classes import REMOTECOUNT_CLASSES
+from .classes import REMOTECOUNT_CLASSES, class_name
 from .rules import IMAGE_FORMATS, BuildRules
 
 PROG = "rs-count"
@@ -32,6 +32,17 @@ log = logging.getLogger("rs_count")
 
 def _csv(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+def _class_names(text: str) -> tuple[str, ...]:
+    """A comma-separated list of class names; one that reads as no name is a usage error naming the flag."""
+    names = _csv(text)
+    for name in names:
+        try:
+            class_name(name)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return names
 
 
 def _add_image_flags(p: argparse.ArgumentParser) -> None:
@@ -67,7 +78,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--labels", required=True, type=Path, help="directory of DOTA labelTxt files (*.txt)")
     b.add_argument("--images", required=True, type=Path, help="directory of the matching images")
     b.add_argument("--out", required=True, type=Path, help="output dataset directory")
-    b.add_argument("--classes", type=_csv, default=REMOTECOUNT_CLASSES,
+    b.add_argument("--classes", type=_class_names, default=REMOTECOUNT_CLASSES,
                    help="comma-separated classes to count (default: all 13 RemoteCount classes)")
     b.add_argument("--min-count", type=int, default=d.min_count, help=f"smallest count kept (default {d.min_count})")
     b.add_argument("--max-count", type=int, default=d.max_count, help=f"largest count kept (default {d.max_count})")
@@ -89,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
                    help="keep the same number of images for every count (the smallest count group's size)")
     b.add_argument("--per-count", type=int, help="keep at most this many images per count")
     b.add_argument("--seed", type=int, default=d.seed, help="seed of the deterministic choice when balancing")
-    b.add_argument("--other-classes", type=_csv, default=(),
+    b.add_argument("--other-classes", type=_class_names, default=(),
                    help="comma-separated extra (not counted) class names your labels use besides DOTA's")
     b.add_argument("--source", default=d.source, help=f"source name, also the image_id prefix (default {d.source})")
     _add_image_flags(b)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from rs_annotate import BadInput
 from rs_annotate.imaging import encode, load_image, resize, target_size
-from rs_annotate.readers.files import IMAGE_SUFFIXES, index_images
+from rs_annotate.readers.files import IMAGE_SUFFIXES, as_bad_input, index_images
 from rs_annotate.readers.files import image_size as _header_size
+from rs_formats.inputs import check_inside, join_inside
 
 
 class ImageIndex:
@@ -29,16 +30,22 @@ class ImageIndex:
         self._by_stem = index_images(self.root)
 
     def find(self, ref: str, *, cited: Path, line: int | None = None) -> Path:
-        """The image a label file or annotation row refers to (``cited`` names that file in errors)."""
-        direct = self.root / ref
-        if direct.suffix.lower() in IMAGE_SUFFIXES and direct.is_file():
+        """The image a label file or annotation row refers to (``cited`` names that file in errors).
+
+        ``ref`` is a name read from that file: it must stay inside the image directory (no absolute path,
+        no ``..``, no symlink leading out), as :mod:`rs_formats.inputs` rules for every name from a label.
+        """
+        with as_bad_input():
+            direct = join_inside(self.root, ref, cited=cited, line=line)
+        if direct.suffix.lower() in IMAGE_SUFFIXES and direct.exists() and not direct.is_dir():
             return direct
         name = Path(ref).name
         found = self._by_stem.get(Path(name).stem if Path(name).suffix.lower() in IMAGE_SUFFIXES else name)
         if found is None:
             raise BadInput(cited, f"image {ref!r} not found in {self.root} (tried {', '.join(IMAGE_SUFFIXES)})",
                            line, kind="missing-image")
-        return found
+        with as_bad_input():
+            return check_inside(self.root, found, cited=cited, line=line)
 
 
 @contextmanager

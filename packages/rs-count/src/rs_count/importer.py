@@ -19,14 +19,15 @@ and line (or record), tagged with a kind for ``--skip-bad``'s counts.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from rs_annotate import BadInput
-from rs_annotate.readers.files import read_text
+from rs_annotate.readers.files import as_bad_input, read_text
+from rs_formats import FormatError
+from rs_formats.inputs import parse_json
 
 from .build import BadLog, BuildReport, Candidate, write_dataset
 from .classes import REMOTECOUNT_CLASSES, class_name
@@ -56,16 +57,15 @@ def _records(path: Path) -> Iterator[tuple[int | None, str, dict[str, Any]]]:
         for i, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
-                    yield i, f"line {i}", json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise BadInput(path, f"not valid JSON: {exc.msg}", i) from None
+                    record = parse_json(line, path)
+                except FormatError as exc:
+                    raise BadInput(path, exc.reason, i) from None
+                yield i, f"line {i}", record
         return
     if suffix != ".json":
         raise BadInput(path, f"unknown annotation format {suffix!r} (expected .csv, .json or .jsonl)")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(path, f"not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+    with as_bad_input():
+        data = parse_json(text, path)  # bounded depth: a file nested thousands deep is one error
     if isinstance(data, dict):
         inner = next((data[k] for k in ("annotations", "images", "data") if isinstance(data.get(k), list)), None)
         if inner is None:
@@ -97,6 +97,8 @@ def _parse(rec: Any, where: str, path: Path, line: int | None, rules: BuildRules
     image = _get(rec, "image")
     if image is None:
         raise fail(f"no image field (one of {', '.join(_KEYS['image'])})")
+    if not isinstance(image, (str, int)) or isinstance(image, bool):
+        raise fail(f"the image field is not a file name: {image!r}")
     raw_cls, raw_count, caption = _get(rec, "class"), _get(rec, "count"), _get(rec, "caption")
     parsed = rules.template.parse(str(caption), REMOTECOUNT_CLASSES) if caption is not None else None
     if raw_cls is None and raw_count is None and parsed is None:

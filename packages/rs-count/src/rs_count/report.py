@@ -22,6 +22,7 @@ import numpy as np
 from rs_clip_eval import plot_confusion as _plot_confusion
 from rs_clip_eval import pyplot, slug
 from rs_formats import FormatError
+from rs_formats.inputs import read_json
 
 from .classes import REMOTECOUNT_CLASSES
 from .evaluate import CountResult
@@ -30,10 +31,7 @@ from .metrics import NUM_COUNTS, TIE_RULE
 
 def load_reference(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
-    try:
-        refs = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise FormatError(path, f"unreadable reference file: {exc}") from None
+    refs = read_json(path)  # a regular file of bounded depth, errors naming it and the line
     if not isinstance(refs, list):
         raise FormatError(path, "must hold a list of {model, variant, topk, source} records")
     for i, r in enumerate(refs):

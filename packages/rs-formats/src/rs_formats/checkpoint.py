@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 from .atomic import atomic_dir
 from .errors import FormatError
 from .hashing import file_sha256
+from .inputs import check_regular, open_regular, parse_json, read_json
+from .open_clip_config import check_open_clip_config
 
 if TYPE_CHECKING:  # torch is only needed by callers that hold tensors
     import torch
@@ -144,7 +146,7 @@ def _open_clip_config(model_name: str) -> dict[str, Any] | None:
 def check_safetensors(path: Path) -> None:
     """Refuse anything but a safetensors file before a library gets to parse (or unpickle) it."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             head = f.read(8)
             if len(head) < 8:
                 raise FormatError(path, "truncated: too short to be a safetensors file")
@@ -155,9 +157,11 @@ def check_safetensors(path: Path) -> None:
     except OSError as exc:
         raise FormatError(path, f"cannot be read: {exc.strerror}") from None
     try:
-        json.loads(header)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise FormatError(path, "not a safetensors file (its header is not JSON)") from None
+        parsed = parse_json(header.decode("utf-8"), path)
+    except (UnicodeDecodeError, FormatError):
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise FormatError(path, "not a safetensors file (its header is not a JSON object)")
 
 
 def read_checkpoint(path: str | Path) -> CheckpointInfo:
@@ -166,13 +170,9 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
     if not root.is_dir():
         raise FormatError(root, "no such checkpoint directory")
     mpath = root / MANIFEST
-    if not mpath.is_file():
+    if not mpath.exists():
         raise FormatError(mpath, "missing: this directory is not an rs-clip-checkpoint (no manifest.json)")
-    try:
-        manifest = json.loads(mpath.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise FormatError(mpath, "not valid JSON", line=line) from None
+    manifest = read_json(mpath)
     if not isinstance(manifest, dict) or manifest.get("format") != CHECKPOINT_FORMAT:
         got = manifest.get("format") if isinstance(manifest, dict) else None
         raise FormatError(mpath, f"format is {got!r}, expected {CHECKPOINT_FORMAT!r}")
@@ -187,7 +187,7 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
         if child.suffix in PICKLE_SUFFIXES:
             raise FormatError(child, "a pickle file inside an rs-clip-checkpoint: weights must be safetensors")
     weights = root / (WEIGHTS_V1 if version == 1 else WEIGHTS)
-    if not weights.is_file():
+    if not weights.exists():
         raise FormatError(weights, "missing: the checkpoint has no weights")
     check_safetensors(weights)
     model_name = manifest.get("model")
@@ -195,11 +195,8 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
         raise FormatError(mpath, "'model' (the open_clip model name) is missing")
     model_config = None
     cpath = root / MODEL_CONFIG
-    if cpath.is_file():
-        try:
-            model_config = json.loads(cpath.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise FormatError(cpath, "not valid JSON") from None
+    if cpath.exists():
+        model_config = check_open_clip_config(read_json(cpath), cpath)
     if version != 1 and not (isinstance(model_config, dict) and isinstance(model_config.get("model_cfg"), dict)):
         raise FormatError(cpath, "missing, or without 'model_cfg': from format version 2 every checkpoint records "
                                  "the open_clip config its network was built from")
@@ -207,9 +204,21 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
 
 
 def verify_checkpoint(path: str | Path) -> CheckpointInfo:
-    """:func:`read_checkpoint` plus the weights' checksum."""
+    """:func:`read_checkpoint` plus the weights' checksum, which the manifest must list.
+
+    A manifest without that checksum is an error (the weights cannot be verified), not a pass.
+    """
     info = read_checkpoint(path)
-    want = info.manifest.get("sha256", {}).get(info.weights.name)
-    if want is not None and file_sha256(info.weights) != want:
+    mpath = info.path / MANIFEST
+    sums = info.manifest.get("sha256")
+    if not isinstance(sums, dict):
+        raise FormatError(mpath, f"'sha256' is {sums!r}, not a map of file names to checksums: "
+                                 "cannot verify the weights")
+    want = sums.get(info.weights.name)
+    if not isinstance(want, str) or len(want) != 64:
+        raise FormatError(mpath, f"no sha256 of {info.weights.name} in 'sha256' (got {want!r}): cannot verify the "
+                                 "weights")
+    check_regular(info.weights)
+    if file_sha256(info.weights) != want:
         raise FormatError(info.weights, "sha256 mismatch with the manifest: the weights are corrupt")
     return info

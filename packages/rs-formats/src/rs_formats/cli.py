@@ -11,15 +11,18 @@ from pathlib import Path
 from . import console
 from .checkpoint import MANIFEST, verify_checkpoint
 from .dataset import open_dataset, verify_dataset
+from .errors import FormatError
+from .inputs import read_json
 
 PROG = "rs-formats"
 
 
 def _kind(path: Path) -> str:
     try:
-        return json.loads((path / MANIFEST).read_text()).get("format", "?")
-    except (OSError, ValueError):
+        manifest = read_json(path / MANIFEST)
+    except FormatError:
         return "?"
+    return manifest.get("format", "?") if isinstance(manifest, dict) else "?"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,8 @@ rs-clip-train, rs-clip-eval, rs-count).
   through :mod:`logging` to stderr as ``PROG: message`` (``PROG: warning: ...``). Libraries only log.
 * Progress bars (:func:`progress`) show only when stderr is a terminal and ``--no-progress`` is absent.
 * Exit status: 0 done; 1 the job ran but failed (training failed, ``validate`` found problems);
-  2 usage or input error, printed as one line ``PROG: error: FILE[:LINE]: message``; 130 interrupted.
+  2 usage or input error, printed as one line ``PROG: error: FILE[:LINE]: message``; 130 interrupted
+  (Ctrl-C); 143 terminated (SIGTERM, which unwinds like Ctrl-C: worker processes stopped, staging removed).
 * One name for one thing across tools (:data:`SHARED_FLAGS`). A renamed flag keeps its old spelling as a
   hidden, warned alias for one release (:func:`add_deprecated_alias`).
 """
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -138,8 +141,18 @@ def progress(iterable: Iterable | None = None, *, total: int | None = None, desc
 def error_line(exc: BaseException) -> str:
     """One line for an input error: OSErrors name their file, our errors already do."""
     if isinstance(exc, OSError) and not isinstance(exc, FormatError) and exc.filename is not None:
-        return f"{exc.filename}: {exc.strerror or exc}"
-    return str(exc).strip() or type(exc).__name__
+        text = f"{exc.filename}: {exc.strerror or exc}"
+    else:
+        text = str(exc).strip() or type(exc).__name__
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())  # one line, always
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C (every ``finally`` runs)."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
 
 
 def run(prog: str, parser: argparse.ArgumentParser, command: Callable[[argparse.Namespace], int | None],
@@ -147,12 +160,20 @@ def run(prog: str, parser: argparse.ArgumentParser, command: Callable[[argparse.
     """Parse, set up the console, run ``command`` and map failures to the exit statuses above."""
     args = parser.parse_args(argv)
     setup(prog, args)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         return int(command(args) or 0)
     except (*INPUT_ERRORS, *input_errors) as exc:
         print(f"{prog}: error: {error_line(exc)}", file=sys.stderr)
         logging.getLogger(PACKAGE_LOGGERS[0]).debug("traceback", exc_info=exc)
         return 2
+    except Terminated:
+        print(f"{prog}: terminated; nothing was published", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; nothing was published", file=sys.stderr)
         return 130
+    finally:
+        if main_thread and previous is not None:
+            signal.signal(signal.SIGTERM, previous)

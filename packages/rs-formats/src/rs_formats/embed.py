@@ -9,27 +9,28 @@ in dataset order.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from . import images as _images
 from .dataset import Dataset
 from .errors import FormatError
 
 
-def decode_image(data: bytes, image_id: str = "?") -> Image.Image:
-    """Encoded bytes from a dataset row to an RGB PIL image, with an error that names the row."""
-    try:
-        img = Image.open(io.BytesIO(data))
-        img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ValueError(f"image {image_id!r} cannot be decoded: {exc}") from None
-    return img.convert("RGB")
+def decode_image(data: bytes, image_id: str = "?", *, dataset: str | Path | None = None,
+                 split: str | None = None) -> Image.Image:
+    """Encoded bytes from a dataset row to an RGB PIL image, under :data:`rs_formats.images.MAX_ROW_PIXELS`.
+
+    Errors are FormatErrors naming the dataset (when given) and the row.
+    """
+    row = f"split {split!r}, image {image_id!r}" if split is not None else f"image {image_id!r}"
+    return _images.decode_image(data, path=dataset if dataset is not None else "<dataset row>", row=row)
 
 
 def split_preprocess(
@@ -57,21 +58,40 @@ def split_preprocess(
 
 
 class _ImageStream(IterableDataset):
-    """Preprocessed images of one split; each DataLoader worker takes every k-th row group."""
+    """Batches of preprocessed images of one split; each DataLoader worker takes every k-th row group.
 
-    def __init__(self, dataset: Dataset, split: str, preprocess: Callable[[Image.Image], torch.Tensor]):
-        self.dataset, self.split, self.preprocess = dataset, split, preprocess
+    The stream batches itself, so that a row that does not decode travels to the parent as a message
+    (``("error", text)``) and is raised there as one FormatError naming the row: an exception raised in a
+    worker would reach the user as a RuntimeError holding the worker's traceback.
+    """
 
-    def __iter__(self) -> Iterator[tuple[int, torch.Tensor]]:
+    def __init__(self, dataset: Dataset, split: str, preprocess: Callable[[Image.Image], torch.Tensor],
+                 batch_size: int):
+        self.dataset, self.split, self.preprocess, self.batch_size = dataset, split, preprocess, batch_size
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor] | tuple[str, str]]:
         info = get_worker_info()
         wid, nw = (info.id, info.num_workers) if info else (0, 1)
         groups = self.dataset.row_groups(self.split)
         starts = np.cumsum([0] + [g.num_rows for g in groups])
+        idx: list[int] = []
+        out: list[torch.Tensor] = []
         for gi in range(wid, len(groups), nw):
             table = self.dataset.read_row_group(self.split, gi, ["image_id", "image"])
             ids, images = table.column(0).to_pylist(), table.column(1).to_pylist()
             for i, (iid, data) in enumerate(zip(ids, images)):
-                yield int(starts[gi]) + i, self.preprocess(decode_image(data, iid))
+                try:
+                    img = decode_image(data, iid, dataset=self.dataset.path, split=self.split)
+                except FormatError as exc:
+                    yield "error", exc.reason
+                    return
+                idx.append(int(starts[gi]) + i)
+                out.append(self.preprocess(img))
+                if len(idx) == self.batch_size:
+                    yield torch.tensor(idx), torch.stack(out)
+                    idx, out = [], []
+        if idx:
+            yield torch.tensor(idx), torch.stack(out)
 
 
 @torch.no_grad()
@@ -85,23 +105,29 @@ def encode_images(
     num_workers: int = 2,
     device: str | torch.device = "cpu",
     progress: bool = True,
+    desc: str | None = None,
 ) -> np.ndarray:
-    """``[N, D]`` normalised image embeddings of a split, in the split's row order."""
-    from tqdm.auto import tqdm
+    """``[N, D]`` normalised image embeddings of a split, in the split's row order.
+
+    ``desc`` labels the progress bar (say which model is embedding); it shows only on a terminal.
+    """
+    from .console import progress as progress_bar
 
     n = dataset.num_rows(split)
     cpu_part, device_part = split_preprocess(preprocess)
     loader = DataLoader(
-        _ImageStream(dataset, split, cpu_part),
-        batch_size=batch_size,
+        _ImageStream(dataset, split, cpu_part, batch_size),
+        batch_size=None,
         num_workers=num_workers,
         pin_memory=torch.device(device).type == "cuda",
         persistent_workers=False,
         prefetch_factor=4 if num_workers else None,
     )
     out: np.ndarray | None = None
-    bar = tqdm(total=n, desc=f"embed images {dataset.name}/{split}", unit="img", disable=not progress)
+    bar = progress_bar(total=n, desc=desc or f"embed images {dataset.name}/{split}", unit="img", enabled=progress)
     for idx, images in loader:
+        if isinstance(idx, str):
+            raise FormatError(dataset.path, images)
         images = device_part(images.to(device, non_blocking=True))
         feats = model.encode_image(images, normalize=True).float().cpu().numpy()
         if out is None:
@@ -123,12 +149,13 @@ def encode_texts(
     batch_size: int = 1024,
     device: str | torch.device = "cpu",
     progress: bool = False,
+    desc: str | None = None,
 ) -> np.ndarray:
-    """``[len(texts), D]`` normalised text embeddings."""
-    from tqdm.auto import tqdm
+    """``[len(texts), D]`` normalised text embeddings (``desc`` labels the progress bar)."""
+    from .console import progress as progress_bar
 
     chunks = []
-    for start in tqdm(range(0, len(texts), batch_size), desc="embed texts", disable=not progress):
+    for start in progress_bar(range(0, len(texts), batch_size), desc=desc or "embed texts", enabled=progress):
         tokens = tokenizer(list(texts[start:start + batch_size])).to(device)
         chunks.append(model.encode_text(tokens, normalize=True).float().cpu().numpy())
     if not chunks:

@@ -7,6 +7,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from .inputs import open_regular
+
 _CHUNK = 8 << 20
 
 
@@ -25,7 +27,7 @@ def file_sha256(path: str | Path, *, cached: bool = False) -> str:
 
 def _digest(path: str | Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         while block := f.read(_CHUNK):
             h.update(block)
     return h.hexdigest()

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FormatError
+from .inputs import read_json
+from .open_clip_config import check_open_clip_config
 
 HUB_PREFIX = "hf-hub:"
 LOCAL_DIR_PREFIX = "local-dir:"
@@ -53,17 +55,10 @@ def folder_weights(path: str | Path) -> Path:
 
 
 def folder_config(path: str | Path) -> dict[str, Any]:
-    """``open_clip_config.json`` of folder ``path``: ``{"model_cfg": ..., "preprocess_cfg": ...}``."""
-    import json
-
+    """``open_clip_config.json`` of folder ``path`` (``{"model_cfg": ..., "preprocess_cfg": ...}``), checked by
+    :func:`rs_formats.open_clip_config.check_open_clip_config` before anything is built from it."""
     cpath = Path(path) / CONFIG
-    try:
-        config = json.loads(cpath.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(cpath, f"not a readable JSON file: {exc}") from None
-    if not isinstance(config, dict) or not isinstance(config.get("model_cfg"), dict):
-        raise FormatError(cpath, "has no 'model_cfg' object: open_clip cannot build a model from it")
-    return config
+    return check_open_clip_config(read_json(cpath), cpath)
 
 
 def hub_snapshot(repo_id: str) -> Path:

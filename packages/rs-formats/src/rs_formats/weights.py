@@ -33,6 +33,7 @@ from safetensors.torch import load_file
 
 from .checkpoint import PICKLE_SUFFIXES, check_safetensors
 from .errors import FormatError
+from .inputs import check_regular
 
 _WRAPPERS = ("state_dict", "model", "module", "model_state_dict")
 #: Entries of OpenAI's TorchScript state dicts that are not weights (open_clip's load_state_dict drops them too).
@@ -48,6 +49,7 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         path = resolve(str(path)).weights
     if not path.exists():
         raise FormatError(path, "no such weights file (nothing is downloaded: give a local path)")
+    check_regular(path)
     if path.suffix == ".safetensors":
         check_safetensors(path)
         try:

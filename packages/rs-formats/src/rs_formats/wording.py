@@ -14,10 +14,8 @@ wrong for remote-sensing class names: nouns that are already plural or invariant
 from __future__ import annotations
 
 import functools
-
-import inflect
-
-_ENGINE = inflect.engine()
+import re
+from collections.abc import Mapping
 
 #: Plurals inflect gets wrong for class names (everything else is inflect's).
 _PLURAL = {"people": "people", "cattle": "cattle", "crossroads": "crossroads", "barracks": "barracks",
@@ -27,6 +25,38 @@ _SINGULAR = {"people": "person", "cattle": "cow"}
 #: Counts written in words; larger ones in digits (a caption reads "123 cars", not a long phrase).
 MAX_WORDS = 99
 NUMBER_STYLES = ("words", "digits")
+
+
+@functools.lru_cache(maxsize=1)
+def _engine():
+    # inflect takes a noticeable time to import; only captions and prompts need it, not every CLI start.
+    import inflect
+
+    return inflect.engine()
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[-_\s]+")
+
+
+def class_phrase(raw: str, table: Mapping[str, str] | None = None) -> str:
+    """A source's class name as the natural lower-case phrase captions and prompts use.
+
+    ``table`` (a source's own spellings, e.g. DIOR's "storagetank") is looked up first, case-insensitively:
+    no generic rule can split words a source glued together. Then camelCase is split ("storageTank" ->
+    "storage tank"), hyphens and underscores become spaces, whitespace collapses and the result is
+    lower-cased. The words themselves are kept as the source says them. An empty name is a ValueError.
+    """
+    if table:
+        hit = table.get(raw)
+        if hit is None:
+            hit = {k.strip().lower(): v for k, v in table.items()}.get(raw.strip().lower())
+        if hit is not None:
+            return hit
+    text = _SEPARATORS.sub(" ", _CAMEL.sub(" ", raw.strip())).strip().lower()
+    if not text:
+        raise ValueError(f"empty class name {raw!r}")
+    return text
 
 
 def _split(noun: str) -> tuple[str, str]:
@@ -40,7 +70,7 @@ def plural(noun: str) -> str:
     head, last = _split(noun)
     if not last:
         raise ValueError("cannot pluralise an empty class name")
-    word = _PLURAL.get(last.lower()) or _ENGINE.plural_noun(last)
+    word = _PLURAL.get(last.lower()) or _engine().plural_noun(last)
     return f"{head} {word}" if head else word
 
 
@@ -67,7 +97,7 @@ def number_word(n: int) -> str:
     """0..99 in words ("twenty-three"); larger counts in digits."""
     if n < 0:
         raise ValueError(f"a count cannot be negative: {n}")
-    return _ENGINE.number_to_words(n) if n <= MAX_WORDS else str(n)
+    return _engine().number_to_words(n) if n <= MAX_WORDS else str(n)
 
 
 def number_text(n: int, style: str = "words") -> str:
@@ -82,10 +112,14 @@ def parse_number(text: str) -> int | None:
     token = text.strip().lower()
     if token.isdigit():
         return int(token)
-    return _WORDS_TO_NUMBER.get(token)
+    return _words_to_number().get(token)
 
 
-_WORDS_TO_NUMBER = {number_word(n): n for n in range(MAX_WORDS + 1)}
+@functools.lru_cache(maxsize=1)
+def _words_to_number() -> dict[str, int]:
+    return {number_word(n): n for n in range(MAX_WORDS + 1)}
+
+
 
 
 def count_phrase(n: int, noun: str, style: str = "words") -> str:

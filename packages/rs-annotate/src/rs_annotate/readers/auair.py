@@ -96,24 +96,24 @@ class AuairReader(Reader):
     def _find_json(self) -> Path:
         if self.options["annotations"] is not None:
             path = self.root / self.options["annotations"]
-            if not path.is_file():
+            if not path.exists():
                 raise BadInput(path, "annotations JSON not found")
-            return path
+            return path  # named by the user
         for candidate in JSON_CANDIDATES:
-            if (self.root / candidate).is_file():
-                return self.root / candidate
+            if (self.root / candidate).exists():
+                return self.source_file(self.root / candidate)
         found = sorted(self.root.rglob("annotations.json"))
         if len(found) != 1:
             what = "no annotations.json" if not found else f"{len(found)} annotations.json files"
             raise BadInput(self.root, f"{what} below the root; pass annotations=PATH")
-        return found[0]
+        return self.source_file(found[0])
 
     def _find_images(self) -> Path:
         if self.options["image_dir"] is not None:
             path = self.root / self.options["image_dir"]
             if not path.is_dir():
                 raise BadInput(path, "image_dir is not a directory")
-            return path
+            return self.trust_dir(path)
         for candidate in (self.json_path.parent / "images", *(self.root / c for c in IMAGE_DIR_CANDIDATES)):
             if candidate.is_dir():
                 return candidate
@@ -138,8 +138,11 @@ class AuairReader(Reader):
     def read(self, item: tuple[int, Any, tuple[str, ...]]) -> Sample:
         index, entry, categories = item
         name, boxes, size = parse_entry(entry, index, list(categories), self.json_path)
-        path = self.image_dir / name
-        if not path.is_file():
+        try:
+            path = self.named_file(self.image_dir, name, cited=self.json_path)
+        except BadInput as exc:
+            raise BadInput(self.json_path, f"annotations[{index}]: {exc.message}") from None
+        if not path.exists():
             raise BadInput(self.json_path, f"annotations[{index}]: image {name} not found in {self.image_dir}")
         meta = {"file": name}
         for key, out in (("altitude", "altitude"), ("latitude", "latitude"), ("longtitude", "longitude")):

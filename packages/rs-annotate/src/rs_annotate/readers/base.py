@@ -17,7 +17,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from rs_formats.inputs import check_inside, check_name
+
+from ..classnames import published_classes
 from ..types import BadInput, Sample
+from .files import as_bad_input
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,12 @@ REQUIRE_IMAGES = Option("require_images", True, "false: parse labels whose image
 MIN_AREA = Option("min_area", 0, "pixels a mask region (or instance) needs to become a box")
 CONNECTIVITY = Option("connectivity", 8, "pixel connectivity of a mask region", (4, 8))
 TOLERANCE = Option("tolerance", 0, "per-channel colour tolerance of RGB-coded labels (absorbs lossy compression)")
+#: Every reader's: whether symlinks may lead out of the source directory (``--follow-symlinks``).
+FOLLOW_SYMLINKS = Option("follow_symlinks", False, "true: read files that symlinks in the source point to "
+                                                   "elsewhere (default: refuse them)", (False, True))
+#: Readers of sources with a published class list: more names to accept (a comma-separated list).
+EXTRA_CLASSES = Option("extra_classes", (), "class names accepted beyond the source's published list "
+                                            "(comma-separated), for extended label sets")
 
 
 @dataclass(frozen=True)
@@ -89,13 +99,22 @@ class Reader:
 
     ``root`` is the dataset directory as users have it on disk; ``options`` are the format's own
     keyword options (e.g. ``ignore_difficult``), documented on the subclass.
+
+    Nothing is read from outside the input: files a reader reads lie below ``root`` (or below a folder
+    the user named in an option, :meth:`trust_dir`) once symlinks are resolved, and file names read from
+    labels are relative names without ``..`` (:meth:`named_file`); :meth:`sample` checks every Sample's
+    image the same way. ``follow_symlinks=True`` (``--follow-symlinks``) lets symlinks lead elsewhere, for
+    layouts that link images in; names in labels stay relative and without ``..`` regardless.
     """
 
     info: ClassVar[ReaderInfo]
     #: The options this reader accepts; an entry of a subclass replaces the base class's of the same name.
-    OPTIONS: ClassVar[tuple[Option, ...]] = ()
+    OPTIONS: ClassVar[tuple[Option, ...]] = (FOLLOW_SYMLINKS,)
     #: Set by classification readers: the natural class names, index = Sample.label.
     class_names: list[str] | None = None
+    #: The source's published class list (natural names), for sources that have one: other names in its
+    #: labels are BadInput (see :mod:`rs_annotate.classnames`); such readers also take ``EXTRA_CLASSES``.
+    CLASSES: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, root: str | Path, **options: Any):
         self.root = Path(root)
@@ -103,6 +122,8 @@ class Reader:
             raise BadInput(self.root, "no such directory")
         #: Every accepted option, the given value or its default.
         self.options = self.resolve_options(options)
+        self.follow_symlinks = bool(self.options["follow_symlinks"])
+        self._input_dirs = [self.root]
         #: Inputs passed over while listing (stray files, videos without frames, ...), each a BadInput
         #: naming the path and why (its message, without a trailing "; skipped"). The convert report counts
         #: them by reason, so nothing vanishes silently. Filled in the parent process (__init__ / items).
@@ -111,6 +132,11 @@ class Reader:
     @property
     def name(self) -> str:
         return self.info.name
+
+    @property
+    def classes(self) -> frozenset[str] | None:
+        """:attr:`CLASSES` plus the ``extra_classes`` option; None when every class name is accepted."""
+        return None if self.CLASSES is None else published_classes(self.CLASSES, self.options["extra_classes"])
 
     @classmethod
     def accepted_options(cls) -> dict[str, Option]:
@@ -147,6 +173,30 @@ class Reader:
         in ``Sample.meta["dropped"]`` (``{"reason": n}``); the convert report adds them up.
         """
         raise NotImplementedError
+
+    def sample(self, item: Any) -> Sample:
+        """:meth:`read`, with the Sample's image file checked to lie inside the input (what workers call)."""
+        sample = self.read(item)
+        if sample.image_path is not None:
+            self.source_file(sample.image_path)
+        return sample
+
+    def trust_dir(self, path: Path) -> Path:
+        """A directory the user named in an option (an image folder elsewhere): its files are input too."""
+        self._input_dirs.append(Path(path))
+        return Path(path)
+
+    def source_file(self, path: str | Path, *, cited: str | Path | None = None, line: int | None = None) -> Path:
+        """``path`` unless a symlink leads it out of the input (BadInput naming ``cited`` or the path)."""
+        with as_bad_input():
+            return check_inside(self._input_dirs, path, cited=cited, line=line, follow_symlinks=self.follow_symlinks)
+
+    def named_file(self, folder: str | Path, name: Any, *, cited: str | Path, line: int | None = None) -> Path:
+        """``folder / name`` for a file name read from the label file ``cited``: a relative name without
+        ``..`` (BadInput naming ``cited`` and ``line`` otherwise) that stays inside the input."""
+        with as_bad_input():
+            path = Path(folder) / check_name(name, cited=cited, line=line)
+        return self.source_file(path, cited=cited, line=line)
 
 
 READERS: dict[str, type[Reader]] = {}

@@ -71,8 +71,8 @@ class CarpkReader(Reader):
         split_of: dict[str, str] = {}
         for split in SPLIT_FILES:
             listing = data / "ImageSets" / f"{split}.txt"
-            if listing.is_file():
-                for lineno, line in enumerate(read_text(listing).splitlines(), start=1):
+            if listing.exists():
+                for lineno, line in enumerate(read_text(self.source_file(listing)).splitlines(), start=1):
                     stem = line.strip()
                     if not stem:
                         continue
@@ -102,7 +102,7 @@ class CarpkReader(Reader):
             image_id=f"{name}/{stem}",
             source=name,
             image_path=Path(image),
-            boxes=parse_carpk(read_text(Path(label)), Path(label)),
+            boxes=parse_carpk(read_text(self.source_file(label)), Path(label)),
             split=split,
             meta={"file": Path(image).name},
         )

@@ -25,7 +25,8 @@ corners, ``gsd:1`` in GF scenes; mmrotate's split tiles: no header, float corner
 
 The reader turns each quadrilateral into its axis-aligned bounding box (min/max of the corners), class
 names into natural phrases (:func:`rs_annotate.classnames.normalize`), and keeps ``difficult`` on the
-box, or drops such objects with ``drop_difficult=True``.
+box, or drops such objects with ``drop_difficult=True``. A class outside DOTA v1.0-v2.0's 18 is an error
+naming ``file:line`` (a typo must not become a caption); ``extra_classes`` admits more.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..classnames import DOTA, normalize
+from ..classnames import DOTA, DOTA_CLASSES, check_class
 from ..types import BadInput, Box, Sample
 from .base import (
     DROP_DIFFICULT,
+    EXTRA_CLASSES,
     REQUIRE_IMAGES,
     Option,
     Reader,
@@ -95,10 +97,16 @@ class DotaLabels:
     def gsd(self) -> float | None:
         return self.header.get("gsd")
 
-    def boxes(self, *, drop_difficult: bool = False, table: dict[str, str] | None = DOTA) -> list[Box]:
-        """Axis-aligned boxes with natural class names (what captions need)."""
-        return [Box(normalize(o.label, table), *o.box(), o.difficult) for o in self.objects
-                if not (drop_difficult and o.difficult)]
+    def boxes(self, *, drop_difficult: bool = False, table: dict[str, str] | None = DOTA,
+              classes: frozenset[str] | None = None) -> list[Box]:
+        """Axis-aligned boxes with natural class names (what captions need); a class outside ``classes``
+        (when given) is BadInput naming the file and line."""
+        out = []
+        for o in self.objects:
+            label = check_class(o.label, self.path, o.line, table=table, classes=classes)
+            if not (drop_difficult and o.difficult):
+                out.append(Box(label, *o.box(), o.difficult))
+        return out
 
 
 def parse_labeltxt(text: str, path: str | Path) -> DotaLabels:
@@ -154,7 +162,7 @@ class DotaReader(Reader):
 
     A flat root is one split (``split``); a root holding ``train/``, ``val/``, ``test/`` folders gets each
     folder's name. A label file without an image, or an image without a label file, is a BadInput for that
-    item.
+    item. A class outside DOTA v1.0-v2.0's 18 is BadInput naming the file and line (``extra_classes``).
     """
 
     info = ReaderInfo(
@@ -173,7 +181,9 @@ class DotaReader(Reader):
         split_option("train", " of a flat root (split folders keep their own names)"),
         source_option("dota"),
         REQUIRE_IMAGES,
+        EXTRA_CLASSES,
     )
+    CLASSES = DOTA_CLASSES
 
     def _roots(self) -> list[tuple[Path, str]]:
         image_dir, label_dir = self.options["image_dir"], self.options["label_dir"]
@@ -202,7 +212,7 @@ class DotaReader(Reader):
         stem, split, label, image = item
         if label is None:
             raise BadInput(image, f"image has no label file {self.options['label_dir']}/{stem}.txt")
-        label_path = Path(label)
+        label_path = self.source_file(label)
         if image is None and self.options["require_images"]:
             raise BadInput(label_path, f"label file has no image {self.options['image_dir']}/{stem}.*")
         labels = read_labeltxt(label_path)
@@ -211,7 +221,7 @@ class DotaReader(Reader):
             image_id=f"{source}/{stem}",
             source=source,
             image_path=Path(image) if image else None,
-            boxes=labels.boxes(drop_difficult=self.options["drop_difficult"]),
+            boxes=labels.boxes(drop_difficult=self.options["drop_difficult"], classes=self.classes),
             split=split,
             meta={"file": label_path.relative_to(self.root).as_posix(), **labels.header},
         )

@@ -1,16 +1,24 @@
 """Reading a source's files, shared by the readers: image listings, label text and JSON, label rasters,
-list-valued options. Every failure is a :class:`BadInput` naming the file."""
+list-valued options. Every failure is a :class:`BadInput` naming the file.
+
+The rules for what may be read are :mod:`rs_formats.inputs`' and :mod:`rs_formats.images`' (one home for
+every package); here they are applied and their errors become BadInput: only regular files are opened (a
+FIFO or a link to ``/dev/zero`` named like a label is refused before it is opened), JSON nests at most
+``MAX_JSON_DEPTH`` levels, label rasters and image headers stay under ``MAX_SOURCE_PIXELS``. Which
+directory a file must lie in is the reader's (:meth:`rs_annotate.readers.base.Reader.source_file`).
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
-from ..imaging import pixel_limit
+from rs_formats import FormatError, images, inputs
+
 from ..types import BadInput
 
 #: Image files the detection and segmentation readers pair with label files, by lower-case suffix.
@@ -20,31 +28,46 @@ SPLITS = ("train", "val", "test")
 
 
 def index_images(folder: Path) -> dict[str, Path]:
-    """Image files directly in ``folder`` by stem (if a stem has several, the first name in sorted order)."""
+    """Image files directly in ``folder`` by stem (if a stem has several, the first name in sorted order).
+
+    Anything but a folder counts, so that a FIFO or device named like an image is refused by name when it
+    is read, rather than missing without a word.
+    """
     found: dict[str, Path] = {}
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
-            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+            if path.suffix.lower() in IMAGE_SUFFIXES and not path.is_dir():
                 found.setdefault(path.stem, path)
     return found
 
 
+@contextmanager
+def as_bad_input() -> Iterator[None]:
+    """The shared rules' FormatErrors as BadInput (what the readers raise, and ``--skip-bad`` counts)."""
+    try:
+        yield
+    except BadInput:
+        raise
+    except FormatError as exc:
+        raise BadInput(exc.path, exc.reason, exc.line) from None
+
+
+def read_bytes(path: Path) -> bytes:
+    """A regular file's bytes, or BadInput."""
+    with as_bad_input():
+        return inputs.read_bytes(path)
+
+
 def read_text(path: Path) -> str:
     """A label file as text (a UTF-8 byte-order mark dropped), or BadInput (unreadable, not UTF-8)."""
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as e:
-        raise BadInput(path, f"cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError as e:
-        raise BadInput(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    with as_bad_input():
+        return inputs.read_text(path)
 
 
 def read_json(path: Path) -> Any:
-    """A JSON file's value, or BadInput naming the line of a syntax error."""
-    try:
-        return json.loads(read_text(path))
-    except json.JSONDecodeError as e:
-        raise BadInput(path, f"not valid JSON: {e.msg} (column {e.colno})", e.lineno) from None
+    """A JSON file's value, or BadInput naming the line of a syntax error (or the depth it nests to)."""
+    with as_bad_input():
+        return inputs.read_json(path)
 
 
 def names_option(value: str | Any) -> list[str]:
@@ -52,24 +75,24 @@ def names_option(value: str | Any) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else list(value)
 
 
+def regular_file(path: str | Path) -> Path:
+    """``path`` if it is a regular file (for libraries that open it themselves, such as OpenCV); BadInput."""
+    with as_bad_input():
+        inputs.check_regular(path)
+    return Path(path)
+
+
 def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the image header, without decoding the pixels (whole DOTA v2 scenes too)."""
-    try:
-        with pixel_limit(), Image.open(path) as im:
-            return im.size
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise BadInput(path, f"cannot read image header: {e}") from None
+    """(width, height) from the image header, without decoding the pixels."""
+    with as_bad_input():
+        return images.image_size(path, limit=images.MAX_SOURCE_PIXELS)
 
 
 def load_array(path: Path, mode: str | None = None) -> np.ndarray:
     """Pixels of a label image (converted to ``mode`` when given), or BadInput for a broken file."""
-    try:
-        with Image.open(path) as im:
-            if mode is not None and im.mode != mode:
-                im = im.convert(mode)
-            return np.asarray(im)
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise BadInput(path, f"cannot decode: {e}") from None
+    with as_bad_input():
+        return np.asarray(images.decode_image(inputs.read_bytes(path), limit=images.MAX_SOURCE_PIXELS,
+                                              path=path, mode=mode))
 
 
 def check_same_size(mask: np.ndarray, mask_path: Path, size: tuple[int, int], what: str) -> None:

@@ -85,6 +85,6 @@ class HrscReader(VocReader):
     def parse(self, doc: XmlDoc) -> tuple[list[Box], tuple[int, int] | None, dict[str, Any]]:
         return parse_hrsc(doc, use_obb=self.options["boxes"] == "obb", drop_difficult=self.options["drop_difficult"])
 
-    def image_name(self, doc: XmlDoc) -> str | None:
+    def image_name(self, doc: XmlDoc) -> tuple[str | None, int | None]:
         name, fmt = doc.text(doc.root, "Img_FileName"), doc.text(doc.root, "Img_FileFmt")
-        return f"{name}.{fmt}" if name and fmt else None
+        return (f"{name}.{fmt}" if name and fmt else None), doc.line(doc.root.find("Img_FileName"))

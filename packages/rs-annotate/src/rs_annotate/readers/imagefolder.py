@@ -108,7 +108,13 @@ class ImageFolderReader(Reader):
         self.image_root = self._image_root(self.options["image_dir"])
         names = self.options["names"] or {}
         if isinstance(names, str):
-            names = json.loads(names)
+            try:
+                names = json.loads(names)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"reader option names: not valid JSON ({e.msg}): {names!r}") from None
+        if not isinstance(names, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                  for k, v in names.items()):
+            raise ValueError(f"reader option names must map folder names to class names, got {names!r}")
         self.names = {**self.quirks.names, **names}
         self._items: list[tuple[str, str, int, str]] = []
         self._scan()

@@ -132,9 +132,9 @@ class IsaidReader(Reader):
         for mask, suffix in ((color, COLOR_SUFFIX), (ids, ID_SUFFIX)):
             if mask is None:
                 raise BadInput(image_path, f"image has no mask {stem}{suffix}.png")
-        size = image_size(image_path)
-        regions = isaid_regions(Path(color), Path(ids), size, min_area=self.options["min_area"],
-                                tolerance=self.options["tolerance"])
+        size = image_size(self.source_file(image_path))
+        regions = isaid_regions(self.source_file(color), self.source_file(ids), size,
+                                min_area=self.options["min_area"], tolerance=self.options["tolerance"])
         source = self.options["source"]
         meta: dict[str, Any] = {"file": Path(ids).relative_to(self.root).as_posix()}
         return Sample(image_id=f"{source}/{stem}", source=source, image_path=image_path, boxes=regions.boxes(),

@@ -138,7 +138,7 @@ class IsprsReader(Reader):
         eroded = bool(self.options["eroded"])
         given = self.options["labels"]
         if given is not None:
-            folder = self.root / given
+            folder = self.trust_dir(self.root / given)  # named by the user
             tiles = _tiles_in(folder, self._label_pattern(eroded))
             if not tiles:
                 raise BadInput(folder, f"labels: no {self._label_kind(eroded)} label tiles here")
@@ -185,10 +185,10 @@ class IsprsReader(Reader):
 
     def read(self, item: tuple[str, str, str, str | None, str]) -> Sample:
         variant, tile, image, label, missing = item
-        image_path = Path(image)
+        image_path = self.source_file(image)
         if label is None:
             raise BadInput(image_path, missing, kind="missing-labels")
-        label_path = Path(label)
+        label_path = self.source_file(label)
         pixels = None
         if variant == "RGBIR":
             bands = load_array(image_path)

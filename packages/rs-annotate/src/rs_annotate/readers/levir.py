@@ -78,6 +78,7 @@ class LevirReader(Reader):
             for folder in (labels_at, images_at):
                 if not folder.is_dir():
                     raise BadInput(folder, "no such directory")
+                self.trust_dir(folder)  # named by the user
             return [(index_images(images_at), {p.stem: p for p in sorted(labels_at.glob("*.txt"))})]
         pairs = []
         for top, _, _ in sorted(os.walk(self.root)):
@@ -109,7 +110,8 @@ class LevirReader(Reader):
                                "pass missing_label=empty to read it as a scene with no objects")
             boxes = []
         else:
-            boxes = parse_levir(read_text(Path(label)), Path(label))
+            label_path = self.source_file(label)
+            boxes = parse_levir(read_text(label_path), label_path)
         rel = image_path.relative_to(self.root).with_suffix("").as_posix()
         return Sample(
             image_id=f"levir/{rel}",

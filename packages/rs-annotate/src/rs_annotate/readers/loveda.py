@@ -66,8 +66,8 @@ class LovedaReader(Reader):
         image_path = Path(image)
         if mask is None:
             raise BadInput(image_path, f"image has no mask masks_png/{image_path.name}")
-        mask_path = Path(mask)
-        size = image_size(image_path)
+        mask_path = self.source_file(mask)
+        size = image_size(self.source_file(image_path))
         values = load_array(mask_path)
         if values.ndim != 2:
             raise BadInput(mask_path, f"expected a single-channel index mask, got shape {values.shape}")

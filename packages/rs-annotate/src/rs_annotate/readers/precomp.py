@@ -105,6 +105,7 @@ class PrecompReader(Reader):
                 self.image_dir = self.root / self.image_dir
             if not self.image_dir.is_dir():
                 raise BadInput(self.image_dir, "image_dir is not a directory")
+            self.trust_dir(self.image_dir)  # named by the user
         else:
             self.image_dir = self.root / "images" if (self.root / "images").is_dir() else self.root
         self.captions_per_image = self.options["captions_per_image"]
@@ -128,7 +129,8 @@ class PrecompReader(Reader):
         first_split: dict[str, str] = {}
         for split in self.splits:
             caps_path, names_path = self._files(split)
-            for name, line, captions in group_captions(caps_path, names_path, self.captions_per_image):
+            for name, line, captions in group_captions(self.source_file(caps_path), self.source_file(names_path),
+                                                       self.captions_per_image):
                 if name in first_split:
                     raise BadInput(names_path, f"{name} is also in the {first_split[name]} split", line)
                 first_split[name] = split
@@ -137,8 +139,8 @@ class PrecompReader(Reader):
 
     def read(self, item: tuple[str, str, str, int, tuple[str, ...]]) -> Sample:
         split, names_path, name, line, captions = item
-        path = self.image_dir / name
-        if not path.is_file():
+        path = self.named_file(self.image_dir, name, cited=names_path, line=line)
+        if not path.exists():
             raise BadInput(names_path, f"image {name} not found in {self.image_dir}", line)
         return Sample(
             image_id=f"{self.source}/{Path(name).with_suffix('').as_posix()}",

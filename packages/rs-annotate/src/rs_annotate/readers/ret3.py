@@ -60,7 +60,11 @@ def load_json(path: Path) -> tuple[list[Any], str | None]:
 
 
 def parse_entry(entry: Any, index: int, path: Path) -> tuple[str, str, list[str]]:
-    """(filename, split, cleaned captions) of ``images[index]``, or BadInput naming the entry."""
+    """(file name, split, cleaned captions) of ``images[index]``, or BadInput naming the entry.
+
+    The file name is ``filepath/filename`` when the entry has a ``filepath`` (a sub-folder, as in COCO's
+    Karpathy files); both must be strings.
+    """
     where = f"images[{index}]"
     if not isinstance(entry, dict):
         raise BadInput(path, f"{where} is not an object")
@@ -71,6 +75,11 @@ def parse_entry(entry: Any, index: int, path: Path) -> tuple[str, str, list[str]
     if not isinstance(filename, str) or not filename.strip():
         raise BadInput(path, f"{where}: 'filename' is not a file name: {filename!r}")
     where = f"{where} ({filename})"
+    filepath = entry.get("filepath", "")
+    if not isinstance(filepath, str):
+        raise BadInput(path, f"{where}: 'filepath' is not a folder name: {filepath!r}")
+    if filepath.strip():
+        filename = f"{filepath.strip().rstrip('/')}/{filename}"
     if not isinstance(split, str) or not split:
         raise BadInput(path, f"{where}: 'split' is not a split name: {split!r}")
     if not isinstance(sentences, list) or not sentences:
@@ -117,16 +126,16 @@ class Ret3Reader(Reader):
     def _json_path(self) -> Path:
         given = self.options["json"]
         if given is None:
-            return find_json(self.root)
+            return self.source_file(find_json(self.root))
         path = Path(given) if Path(given).is_absolute() else self.root / given
-        if not path.is_file():
+        if not path.exists():
             raise BadInput(path, "caption JSON not found")
-        return path
+        return path  # named by the user
 
     def _image_dir(self) -> Path:
         given = self.options["image_dir"]
         if given is not None:
-            return self.root / given
+            return self.trust_dir(self.root / given)
         return next((self.root / d for d in IMAGE_DIRS if (self.root / d).is_dir()), self.root)
 
     def items(self) -> list[tuple[str, str, str, int, Any]]:
@@ -145,10 +154,13 @@ class Ret3Reader(Reader):
         json_path, image_dir, source, index, entry = item
         path = Path(json_path)
         filename, split, captions = parse_entry(entry, index, path)
-        image = Path(image_dir) / entry.get("filepath", "") / filename
-        if self.options["require_images"] and not image.is_file():
+        try:
+            image = self.named_file(image_dir, filename, cited=path)
+        except BadInput as exc:
+            raise BadInput(path, f"images[{index}]: {exc.message}") from None
+        if self.options["require_images"] and not image.exists():
             raise BadInput(image, f"image of {path.name} images[{index}] does not exist")
-        stem = (Path(entry.get("filepath", "")) / filename).with_suffix("").as_posix()
+        stem = Path(filename).with_suffix("").as_posix()
         return Sample(
             image_id=f"{source}/{stem}",
             source=source,

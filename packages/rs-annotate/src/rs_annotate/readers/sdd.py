@@ -32,17 +32,19 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..classnames import normalize
+from ..classnames import SDD_CLASSES, check_class, normalize
 from ..types import BadInput, Box, Sample
-from .base import Option, Reader, ReaderInfo, parse_float, register, split_option
-from .files import read_text
+from .base import EXTRA_CLASSES, Option, Reader, ReaderInfo, parse_float, register, split_option
+from .files import read_text, regular_file
 
 VIDEO_SUFFIXES = (".mov", ".mp4", ".avi", ".mkv")
 Row = tuple[str, float, float, float, float]  # label, x0, y0, x1, y1
 
 
-def parse_sdd(text: str, path: Path) -> tuple[dict[int, list[Row]], dict[int, int]]:
-    """Visible boxes per frame and the number of ``lost`` rows per frame, of one annotations.txt."""
+def parse_sdd(text: str, path: Path, classes: frozenset[str] | None = SDD_CLASSES
+              ) -> tuple[dict[int, list[Row]], dict[int, int]]:
+    """Visible boxes per frame and the number of ``lost`` rows per frame, of one annotations.txt (labels as
+    written; one outside ``classes`` is BadInput)."""
     boxes: dict[int, list[Row]] = {}
     lost: dict[int, int] = {}
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -56,6 +58,7 @@ def parse_sdd(text: str, path: Path) -> tuple[dict[int, list[Row]], dict[int, in
         if len(fields) != 9:
             raise BadInput(path, "expected 'track_id xmin ymin xmax ymax frame lost occluded generated \"label\"', "
                                  f"got {len(fields)} field(s) before the label", lineno)
+        check_class(label, path, lineno, classes=classes)
         x0, y0, x1, y1 = (parse_float(f, path, lineno) for f in fields[1:5])
         flags = []
         for token, what in zip(fields[5:], ("frame", "lost", "occluded", "generated")):
@@ -128,7 +131,9 @@ class SddReader(Reader):
         Option("missing_video", "error", "annotations without a video: an error, or skipped (counted)",
                ("error", "skip")),
         split_option("train", " (SDD ships no split)"),
+        EXTRA_CLASSES,
     )
+    CLASSES = SDD_CLASSES
 
     def __init__(self, root: str | Path, **options: Any):
         super().__init__(root, **options)
@@ -136,6 +141,8 @@ class SddReader(Reader):
         if self.stride < 1:
             raise ValueError(f"stride must be >= 1, not {self.stride}")
         self.video_dir = self.root / self.options["video_dir"]
+        if "video_dir" in options:
+            self.trust_dir(self.video_dir)  # named by the user
 
     def _annotation_files(self) -> list[Path]:
         found = sorted(Path(top) / "annotations.txt" for top, _, files in os.walk(self.root)
@@ -168,7 +175,7 @@ class SddReader(Reader):
                     raise problem
                 self.skipped.append(problem)
                 continue
-            boxes, lost = parse_sdd(read_text(ann), ann)
+            boxes, lost = parse_sdd(read_text(self.source_file(ann)), ann, self.classes)
             frames = boxes.keys() | lost.keys()
             if not frames:
                 continue
@@ -179,7 +186,7 @@ class SddReader(Reader):
 
     def read(self, item: tuple[str, str, str, int, tuple[Row, ...], int]) -> Sample:
         video, ann, name, frame, rows, n_lost = item
-        image = _VideoCursor.frame(video, frame, ann)
+        image = _VideoCursor.frame(str(regular_file(self.source_file(video))), frame, ann)
         return Sample(
             image_id=f"sdd/{name}/{frame:06d}",
             source="sdd",

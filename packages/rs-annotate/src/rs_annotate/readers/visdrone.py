@@ -134,8 +134,9 @@ class VisDroneReader(Reader):
             raise BadInput(label, f"annotation has no image images/{stem}.jpg")
         if label is None:
             raise BadInput(image, f"image has no annotation file annotations/{stem}.txt")
+        label_path = self.source_file(label)
         boxes, dropped = parse_visdrone(
-            read_text(Path(label)), Path(label), others_label=self.options["others_label"],
+            read_text(label_path), label_path, others_label=self.options["others_label"],
             max_occlusion=self.options["max_occlusion"],
         )
         return Sample(

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 from xml.parsers import expat
 
-from ..classnames import DIOR, HRRSD, RSOD, normalize
+from ..classnames import DIOR, DIOR_CLASSES, HRRSD, HRRSD_CLASSES, RSOD, RSOD_CLASSES, check_class
 from ..types import BadInput, Box, Sample
 from .base import (
     DROP_DIFFICULT,
+    EXTRA_CLASSES,
     REQUIRE_IMAGES,
     Option,
     Reader,
@@ -35,7 +36,7 @@ from .base import (
     source_option,
     split_option,
 )
-from .files import IMAGE_SUFFIXES, SPLITS
+from .files import IMAGE_SUFFIXES, SPLITS, read_bytes, read_text
 
 _CORNERS = ("x_left_top", "y_left_top", "x_right_top", "y_right_top",
             "x_right_bottom", "y_right_bottom", "x_left_bottom", "y_left_bottom")
@@ -46,10 +47,7 @@ class XmlDoc:
 
     def __init__(self, path: Path):
         self.path = path
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise BadInput(path, f"cannot read: {e.strerror or e}") from None
+        data = read_bytes(path)
         builder = ET.TreeBuilder()
         parser = expat.ParserCreate()
         self._lines: dict[int, int] = {}
@@ -111,9 +109,9 @@ def parse_difficult(doc: XmlDoc, obj: ET.Element) -> bool:
     return text == "1"
 
 
-def parse_voc(doc: XmlDoc, *, table: dict[str, str] | None = None,
-              drop_difficult: bool = False) -> tuple[list[Box], tuple[int, int] | None]:
-    """Boxes and stated (width, height) of a VOC annotation."""
+def parse_voc(doc: XmlDoc, *, table: dict[str, str] | None = None, drop_difficult: bool = False,
+              classes: frozenset[str] | None = None) -> tuple[list[Box], tuple[int, int] | None]:
+    """Boxes and stated (width, height) of a VOC annotation; a class outside ``classes`` is BadInput."""
     root = doc.root
     if root.tag != "annotation":
         raise BadInput(doc.path, f"root element is <{root.tag}>, expected <annotation>", doc.line(root))
@@ -124,6 +122,7 @@ def parse_voc(doc: XmlDoc, *, table: dict[str, str] | None = None,
         name = doc.text(obj, "name")
         if name is None:
             raise BadInput(doc.path, "<object> has no <name>", doc.line(obj))
+        label = check_class(name, doc.path, doc.line(obj.find("name")), table=table, classes=classes)
         difficult = parse_difficult(doc, obj)
         rob, bnd = obj.find("robndbox"), obj.find("bndbox")
         if rob is not None and rob.find("x_left_top") is not None:
@@ -137,7 +136,7 @@ def parse_voc(doc: XmlDoc, *, table: dict[str, str] | None = None,
             raise BadInput(doc.path, f"object {name!r} has neither <bndbox> nor <robndbox>", doc.line(obj))
         if difficult and drop_difficult:
             continue
-        boxes.append(Box(normalize(name, table), *coords, difficult=difficult))
+        boxes.append(Box(label, *coords, difficult=difficult))
     return boxes, size
 
 
@@ -160,7 +159,8 @@ class VocReader(Reader):
 
     Splits come from ``ImageSets/Main/{train,val,test}.txt`` when present, else "test" for files in a
     folder named ``*test*``, else ``split``. An image without XML, or XML without an image, is a BadInput
-    for that item.
+    for that item. The presets with a published class list (DIOR's 20, HRRSD's 13, RSOD's 4) refuse other
+    class names, naming the file and line (``extra_classes`` admits more); the generic reader accepts any.
     """
 
     info = ReaderInfo(
@@ -199,8 +199,8 @@ class VocReader(Reader):
         for base in [self.root, *(d.parent for d in ann_dirs)]:
             for name, split in self.SPLIT_LISTS:
                 listing = base / name
-                if listing.is_file():
-                    for line in listing.read_text(encoding="utf-8", errors="replace").split():
+                if listing.exists():
+                    for line in read_text(self.source_file(listing)).split():
                         table.setdefault(line.strip(), split)
         return table
 
@@ -229,21 +229,22 @@ class VocReader(Reader):
 
     def parse(self, doc: XmlDoc) -> tuple[list[Box], tuple[int, int] | None, dict[str, Any]]:
         """Boxes, stated size and extra meta of one annotation file."""
-        boxes, size = parse_voc(doc, table=self.TABLE, drop_difficult=self.options["drop_difficult"])
+        boxes, size = parse_voc(doc, table=self.TABLE, drop_difficult=self.options["drop_difficult"],
+                                classes=self.classes)
         return boxes, size, {}
 
-    def image_name(self, doc: XmlDoc) -> str | None:
-        """The image file name the annotation states, if any."""
-        return doc.text(doc.root, "filename")
+    def image_name(self, doc: XmlDoc) -> tuple[str | None, int | None]:
+        """The image file name the annotation states, if any, and its line."""
+        return doc.text(doc.root, "filename"), doc.line(doc.root.find("filename"))
 
     def read(self, item: tuple[str, str, str | None, list[str]]) -> Sample:
         stem, split, xml, candidates = item
         if xml is None:
             raise BadInput(candidates[0], "image has no annotation XML")
-        path = Path(xml)
+        path = self.source_file(xml)
         doc = XmlDoc(path)
         boxes, size, meta = self.parse(doc)
-        image = self._find_image(self.image_name(doc), candidates)
+        image = self._find_image(doc, candidates)
         if image is None and self.options["require_images"]:
             raise BadInput(path, f"no image for this annotation ({stem}.* or the file it names) in "
                                  f"{', '.join(self._option_globs('images'))}")
@@ -251,13 +252,15 @@ class VocReader(Reader):
         return Sample(image_id=f"{source}/{stem}", source=source, image_path=image, boxes=boxes, split=split,
                       size=size, meta={"file": path.relative_to(self.root).as_posix(), **meta})
 
-    @staticmethod
-    def _find_image(filename: str | None, candidates: list[str]) -> Path | None:
-        if len(candidates) == 1 and Path(candidates[0]).is_file():
+    def _find_image(self, doc: XmlDoc, candidates: list[str]) -> Path | None:
+        """The image found by stem, else the file the annotation names in one of the image folders."""
+        if len(candidates) == 1 and Path(candidates[0]).exists() and not Path(candidates[0]).is_dir():
             return Path(candidates[0])
-        for d in map(Path, candidates):
-            if filename and (d / filename).is_file():
-                return d / filename
+        filename, line = self.image_name(doc)
+        for d in map(Path, candidates) if filename else ():
+            path = self.named_file(d, filename, cited=doc.path, line=line)
+            if path.exists():
+                return path
         return None
 
 
@@ -278,8 +281,10 @@ class DiorReader(VocReader):
             ("Annotations/Horizontal Bounding Boxes", "Annotations", "Annotations/Oriented Bounding Boxes")),
         IMAGES.defaulting_to(("JPEGImages-trainval", "JPEGImages-test", "JPEGImages", "JPEGImage")),
         source_option("dior"),
+        EXTRA_CLASSES,
     )
     TABLE = DIOR
+    CLASSES = DIOR_CLASSES
 
 
 @register
@@ -313,8 +318,10 @@ class HrrsdReader(VocReader):
         ANNOTATIONS.defaulting_to(("OPT2017/Annotations", "Annotations")),
         IMAGES.defaulting_to(("OPT2017/JPEGImages", "JPEGImages")),
         source_option("hrrsd"),
+        EXTRA_CLASSES,
     )
     TABLE = HRRSD
+    CLASSES = HRRSD_CLASSES
 
 
 @register
@@ -333,6 +340,8 @@ class RsodReader(VocReader):
         ANNOTATIONS.defaulting_to(("*/Annotation/xml", "*/Annotations")),
         IMAGES.defaulting_to(("*/JPEGImages",)),
         source_option("rsod"),
+        EXTRA_CLASSES,
     )
     TABLE = RSOD
+    CLASSES = RSOD_CLASSES
 

@@ -170,7 +170,11 @@ class DatasetWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.finish()
+            try:
+                self.finish()
+            except BaseException:  # a full disk while flushing: nothing half-written stays behind
+                self.abort()
+                raise
         else:
             self.abort()
 

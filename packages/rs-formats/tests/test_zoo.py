@@ -147,6 +147,11 @@ def test_contradictions_with_the_zoo_are_warned(files, caplog):
         spec = ModelSpec.parse(str(files / "RS5M_ViT-L-14.pt"))
     assert spec.zoo == "georsclip-vit-l-14"
     assert "does not document the activation" in caplog.records[0].getMessage()
+    caplog.clear()
+    (files / "ViT-B-32.pt").write_bytes(b"")  # OpenAI's file name, but not OpenAI's format
+    with caplog.at_level(logging.WARNING):
+        assert ModelSpec.parse(str(files / "ViT-B-32.pt")).zoo == "openai-vit-b-32"
+    assert "named like zoo entry openai-vit-b-32's file, a TorchScript archive, but it is not" in caplog.text
 
 
 @pytest.mark.parametrize(

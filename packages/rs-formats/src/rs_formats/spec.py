@@ -105,6 +105,7 @@ def resolve(text: str, *, weights: bool = False) -> Source:
         entry = zoo.entry_for_file(as_path)
         if entry is not None:
             log.info("%s: zoo entry %s, by its file name", as_path, entry.describe())
+            _warn_if_other_format(as_path, entry)
             return Source("file", entry.model, entry.model, as_path, as_path, _noted(entry))
         if weights:
             return Source("file", as_path.name, None, as_path, as_path)
@@ -180,6 +181,17 @@ def _warn_if_contradicted(text: str, build: str, weights: Path) -> None:
     log.warning("%s: %s is the usual file of zoo entry %s, but this spec builds %s (%s); write %s:%s to build "
                 "it as its publisher did", text, weights.name, known.describe(), build,
                 "another activation" if same_arch else "another architecture", known.name, weights)
+
+
+def _warn_if_other_format(path: Path, entry: zoo.ZooEntry) -> None:
+    """A file under a publisher's name but in another format is likely someone else's weights (OpenAI's
+    TorchScript ``RN50.pt`` renamed, or LAION's weights saved as ``ViT-B-32.pt``): the name decided the network."""
+    from .weights import is_torchscript
+
+    if path.suffix != ".zip" and is_torchscript(path) != (entry.file_format == zoo.TORCHSCRIPT):
+        log.warning("%s: named like zoo entry %s's file, a %s, but it is %s; built as %s: if it holds other "
+                    "weights, write NAME:PATH with their network", path, entry.name, entry.file_format,
+                    "a TorchScript archive" if is_torchscript(path) else "not a TorchScript archive", entry.describe())
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""Contract evolution: every consumer refuses a future ``format_version`` and reads the current one.
+"""Contract evolution: every consumer refuses a future ``format_version`` and reads the older ones.
 
-A dataset or checkpoint from a newer rs-formats (here: a valid current one whose manifest says 3) must stop
-each command line with one clear line that names the manifest and the version, before any work (no Ray,
-no training, no output left behind) and without a traceback. Files at version 1 are read by every
-consumer (checkpoints: version 1 laid out by rs-synth's own v1 writer, beside the current version 2). Every
-command runs as the user runs it: the console script, in its own process.
+A dataset or checkpoint from a newer rs-formats (here: a valid current one whose manifest says 3) must
+stop each command line with one clear line that names the manifest and the version, before any work (no
+Ray, no training, no output left behind) and without a traceback. Files of the previous version (v1 of
+both contracts, laid out by rs-synth's independent v1 writers) are still read by every consumer; the
+current version (v2) is what every package's own tests write and read. Every command runs as the user
+runs it: the console script, in its own process.
 """
 
 from __future__ import annotations
@@ -64,15 +65,17 @@ def _future(src: Path, dst: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def c(tmp_path_factory) -> SimpleNamespace:
-    """v1 and future-version copies of a captions dataset, a counting dataset and a checkpoint."""
+    """Current (v2), v1 and future-version copies of a captions dataset, a counting dataset and a
+    checkpoint."""
     import torch
 
     from rs_formats import DatasetWriter, write_checkpoint
     from rs_formats.models import create_model
     from rs_synth.writers.rs_checkpoint_v1 import write_v1_checkpoint
+    from rs_synth.writers.rs_dataset_v1 import write_v1
 
     root = tmp_path_factory.mktemp("contracts")
-    captions = root / "captions-v1"
+    captions = root / "captions-v2"
     with DatasetWriter(captions, name="captions", kind="captions", generator="test") as w:
         w.add_source("synthetic", "CC0", 16)
         for i in range(16):
@@ -87,7 +90,7 @@ def c(tmp_path_factory) -> SimpleNamespace:
                      "objects": [{"label": "storage tank", "x0": 10.0, "y0": float(y), "x1": 30.0,
                                   "y1": float(y + 16), "difficult": False}]},
                     split="train" if i < 8 else "test")
-    counting = root / "counting-v1"
+    counting = root / "counting-v2"
     with DatasetWriter(counting, name="counting", kind="counting", generator="test") as w:
         for i in range(10):
             image, ph = _image(100 + i)
@@ -102,6 +105,7 @@ def c(tmp_path_factory) -> SimpleNamespace:
     checkpoint_v1 = write_v1_checkpoint(root / "ckpt-v1", model.state_dict(), model_name="RS-Tiny", step=1)
     return SimpleNamespace(
         root=root, captions=captions, counting=counting, checkpoint=checkpoint, checkpoint_v1=checkpoint_v1,
+        captions_v1=write_v1(captions, root / "captions-v1"), counting_v1=write_v1(counting, root / "counting-v1"),
         captions_future=_future(captions, root / "captions-future"),
         counting_future=_future(counting, root / "counting-future"),
         checkpoint_future=_future(checkpoint, root / "ckpt-future"),
@@ -169,32 +173,43 @@ def test_future_checkpoint_is_refused(name, c, tmp_path):
 
 
 
-# -- the current version still reads ------------------------------------------------------------------
+# -- the older and current versions read ---------------------------------------------------------------
 
 
 def _ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert proc.returncode == 0, f"refused a v1 file ({proc.returncode}):\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, f"refused a readable file ({proc.returncode}):\n{proc.stderr[-3000:]}"
     return proc
 
 
-@pytest.mark.parametrize("which", ["captions", "counting", "checkpoint", "checkpoint_v1"])
-def test_rs_formats_reads_v1(which, c, tmp_path):
+@pytest.mark.parametrize("which", ["captions", "counting", "captions_v1", "counting_v1", "checkpoint",
+                                   "checkpoint_v1"])
+def test_rs_formats_reads_v1_and_v2(which, c, tmp_path):
     assert f"ok: {getattr(c, which)}" in _ok(run(["rs-formats", "verify", getattr(c, which)], tmp_path)).stdout
 
 
-def test_rs_annotate_reads_v1(c, tmp_path):
+def test_v1_is_laid_out_as_v1(c):
     from rs_formats import open_dataset
 
-    assert "16 rows, 0 problem(s)" in _ok(run(["rs-annotate", "validate", c.captions], tmp_path)).stdout
-    stats = json.loads(_ok(run(["rs-annotate", "stats", c.captions], tmp_path)).stdout)
+    for path in (c.captions_v1, c.counting_v1):
+        assert "data" not in {p.name for p in path.iterdir()} and open_dataset(path).version == 1
+    assert open_dataset(c.captions_v1).read_table("test").equals(open_dataset(c.captions).read_table("test"))
+
+
+def test_rs_annotate_reads_v1(c, tmp_path):
+    from rs_formats import DATASET_VERSION, open_dataset
+
+    assert "16 rows, 0 problem(s)" in _ok(run(["rs-annotate", "validate", c.captions_v1], tmp_path)).stdout
+    stats = json.loads(_ok(run(["rs-annotate", "stats", c.captions_v1], tmp_path)).stdout)
     assert stats["rows_per_split"] == {"train": 8, "test": 8} and stats["captions"] == 80
-    _ok(run(["rs-annotate", "dedup", c.captions, "--out", tmp_path / "dedup", "--against", c.counting], tmp_path))
-    out = open_dataset(tmp_path / "dedup")
-    assert out.manifest["format_version"] == 1 and out.num_rows("train") + out.num_rows("test") == 16
+    _ok(run(["rs-annotate", "dedup", c.captions_v1, "--out", tmp_path / "dedup", "--against", c.counting_v1],
+            tmp_path))
+    out = open_dataset(tmp_path / "dedup")  # what it writes is the current version
+    assert out.manifest["format_version"] == DATASET_VERSION and out.num_rows("train") + out.num_rows("test") == 16
 
 
 def test_rs_clip_eval_reads_v1(c, tmp_path):
-    _ok(run(["rs-clip-eval", "retrieval", "--model", c.checkpoint_v1, "--data", c.captions, "--out", tmp_path / "out",
+    _ok(run(["rs-clip-eval", "retrieval", "--model", c.checkpoint_v1, "--data", c.captions_v1, "--out",
+             tmp_path / "out",
              *EVAL_FLAGS], tmp_path))
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     [model] = results["models"]
@@ -205,7 +220,7 @@ def test_rs_clip_eval_reads_v1(c, tmp_path):
 
 
 def test_rs_count_reads_v1(c, tmp_path):
-    _ok(run(["rs-count", "eval", "--out", tmp_path / "out", "--model", c.checkpoint_v1, "--data", c.counting,
+    _ok(run(["rs-count", "eval", "--out", tmp_path / "out", "--model", c.checkpoint_v1, "--data", c.counting_v1,
              *COUNT_FLAGS], tmp_path))
     results = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
     assert {r["variant"] for r in results} == {"words", "digits"}
@@ -227,13 +242,13 @@ def test_rs_clip_train_reads_v1(c, tmp_path):
     from rs_formats import open_dataset
 
     run_cfg = preset("tiny")
-    run_cfg.data.sources = [DataSource(str(c.captions))]
+    run_cfg.data.sources = [DataSource(str(c.captions_v1))]
     run_cfg.model.init = str(c.checkpoint_v1)
     run_cfg.out, run_cfg.steps, run_cfg.epochs = str(tmp_path / "run"), 1, None
     check_model(run_cfg.validate())
     facts = plan(run_cfg)
     assert facts["rows"] == 8 and facts["total_steps"] == 1
-    assert facts["dataset_info"]["manifest_sha256"] == open_dataset(c.captions).manifest_sha256()
+    assert facts["dataset_info"]["manifest_sha256"] == open_dataset(c.captions_v1).manifest_sha256()
     loaded = build_model(run_cfg.model).model.state_dict()
     saved = load_file(str(c.checkpoint_v1 / "model.safetensors"))
     assert saved.keys() == loaded.keys()

@@ -53,7 +53,7 @@ def test_every_dataset_is_a_valid_v1_dataset(demo):
     ds = demo / "datasets"
     for path in sorted(p for p in ds.iterdir() if p.is_dir()):
         d = open_dataset(path)
-        assert d.manifest["format"] == "rs-dataset" and d.manifest["format_version"] == 1, path
+        assert d.manifest["format"] == "rs-dataset" and d.manifest["format_version"] == 2, path
         generator = d.manifest["generator"]
         assert generator.startswith("rs-count" if path.name == "count" else "rs-annotate"), generator
     assert open_dataset(ds / "scenes").kind == "classification"

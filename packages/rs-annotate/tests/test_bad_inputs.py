@@ -241,7 +241,8 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatc
 
     def staging_on_a_full_disk(target):
         tmp = atomic.staging_dir(target)
-        (tmp / "train-00000.parquet").symlink_to("/dev/full")
+        (tmp / "data").mkdir()
+        (tmp / "data" / "train-00000.parquet").symlink_to("/dev/full")
         return tmp
 
     monkeypatch.setattr(writer_module, "staging_dir", staging_on_a_full_disk)

@@ -40,9 +40,9 @@ def test_unknown_format_version(capsys, tmp_path, caption_ds):
     ds = tmp_path / "future"
     shutil.copytree(caption_ds, ds)
     manifest = json.loads((ds / "manifest.json").read_text())
-    (ds / "manifest.json").write_text(json.dumps(manifest | {"format_version": 2}))
+    (ds / "manifest.json").write_text(json.dumps(manifest | {"format_version": 3}))
     code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--data", str(ds))
-    assert code == 2 and "manifest.json: format_version 2 is not supported" in err
+    assert code == 2 and "manifest.json: format_version 3 is not supported" in err
 
 
 def test_unknown_model_and_missing_init(capsys, tmp_path, caption_ds):

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 def two_nodes():
     from ray.cluster_utils import Cluster
 
-    from rs_clip_train.launcher import free_port
+    from rs_formats.cluster import free_port
 
     # One CPU per node: two 1-CPU workers can only be placed one per node.
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": True,

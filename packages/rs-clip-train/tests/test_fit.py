@@ -47,9 +47,9 @@ def _assert_only_complete_checkpoints(run_dir: Path) -> list[int]:
 @pytest.fixture(scope="module")
 def local_ray():
     """One local Ray for the in-process runs of this module (fit() uses a running session as is)."""
-    from rs_clip_train.launcher import ray_session
+    from rs_formats.cluster import ray_session
 
-    with ray_session(None):
+    with ray_session(None, dashboard=True):
         yield
 
 

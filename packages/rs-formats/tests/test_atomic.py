@@ -82,7 +82,8 @@ def test_a_full_disk_is_one_error_naming_the_output_and_nothing_is_left(tmp_path
 
     def staging_on_a_full_disk(target):
         tmp = atomic.staging_dir(target)
-        (tmp / "train-00000.parquet").symlink_to("/dev/full")  # every write there fails with ENOSPC
+        (tmp / "data").mkdir()
+        (tmp / "data" / "train-00000.parquet").symlink_to("/dev/full")  # every write there fails with ENOSPC
         return tmp
 
     monkeypatch.setattr(writer_module, "staging_dir", staging_on_a_full_disk)

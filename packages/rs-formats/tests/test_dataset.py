@@ -60,9 +60,9 @@ def test_n_readers_partition_the_rows(tmp_path, rows, n):
 def test_unknown_format_version_is_refused_naming_the_manifest(tmp_path, rows):
     path = write(tmp_path / "ds", rows)
     m = json.loads((path / "manifest.json").read_text())
-    m["format_version"] = 2
+    m["format_version"] = 3
     (path / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(FormatError, match=r"manifest\.json: format_version 2 is not supported"):
+    with pytest.raises(FormatError, match=r"manifest\.json: format_version 3 is not supported"):
         open_dataset(path)
 
 
@@ -79,35 +79,35 @@ def test_not_a_dataset(tmp_path):
 
 def test_missing_shard(tmp_path, rows):
     path = write(tmp_path / "ds", rows)
-    (path / "test-00000.parquet").unlink()
-    with pytest.raises(FormatError, match=r"test-00000\.parquet: missing"):
+    (path / "data" / "test-00000-of-00001.parquet").unlink()
+    with pytest.raises(FormatError, match=r"data/test-00000-of-00001\.parquet: missing"):
         open_dataset(path)
 
 
 def test_truncated_shard(tmp_path, rows):
     path = write(tmp_path / "ds", rows)
-    shard = path / "train-00000.parquet"
+    shard = path / "data" / "train-00000-of-00001.parquet"
     shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
-    with pytest.raises(FormatError, match=r"train-00000\.parquet: not a readable Parquet file"):
+    with pytest.raises(FormatError, match=r"train-00000-of-00001\.parquet: not a readable Parquet file"):
         open_dataset(path)
 
 
 def test_checksum_corruption_is_detected(tmp_path, rows):
     path = write(tmp_path / "ds", rows)
-    shard = path / "train-00000.parquet"
+    shard = path / "data" / "train-00000-of-00001.parquet"
     data = bytearray(shard.read_bytes())
     data[200] ^= 0xFF  # inside page data: the footer still parses
     shard.write_bytes(bytes(data))
-    with pytest.raises(FormatError, match=r"train-00000\.parquet: sha256 mismatch"):
+    with pytest.raises(FormatError, match=r"train-00000-of-00001\.parquet: sha256 mismatch"):
         verify_dataset(path)
 
 
 def test_schema_mismatch(tmp_path, rows):
     path = write(tmp_path / "ds", rows)
-    shard = path / "train-00000.parquet"
+    shard = path / "data" / "train-00000-of-00001.parquet"
     table = pq.read_table(shard).drop_columns(["width"])
     pq.write_table(table, shard)
-    with pytest.raises(FormatError, match=r"train-00000\.parquet: column 'width' is missing"):
+    with pytest.raises(FormatError, match=r"train-00000-of-00001\.parquet: column 'width' is missing"):
         open_dataset(path)
 
 

@@ -68,6 +68,13 @@ def test_json_nested_too_deep_is_one_clean_error(tmp_path, depth):
     assert read_json(path)["images"][0][0][0]["raw"] == "ok"
 
 
+def test_json_with_an_integer_python_cannot_convert_is_one_clean_error(tmp_path):
+    path = tmp_path / "big.json"
+    path.write_text('{"id": ' + "9" * 5000 + "}")
+    with pytest.raises(FormatError, match=rf"^{path}: not a usable JSON value \(Exceeds the limit"):
+        read_json(path)
+
+
 @pytest.mark.parametrize("name, why", [
     ("../secret.jpg", "climbs out with '..'"),
     ("a/../../secret.jpg", "climbs out with '..'"),

@@ -1,4 +1,4 @@
-"""rs-annotate: remote-sensing labels (detection, segmentation, captions, classes) to rs-dataset v1.
+"""rs-annotate: remote-sensing labels (detection, segmentation, captions, classes) to rs-datasets.
 
 The verbs of the CLI as functions (see :mod:`rs_annotate.api`). Nothing here imports torch. No module of
 the package shares a name with a verb, so ``rs_annotate.dedup`` is always the function (the pHash rules

@@ -24,7 +24,7 @@ from rs_formats import console
 from . import api
 from .b2c import B2CConfig
 from .near_duplicates import KEEP_POLICIES
-from .options import IMAGE_FORMATS
+from .options import ENGINES, IMAGE_FORMATS
 from .report import report_path
 from .version import __version__
 from .workers import WorkerDied
@@ -98,7 +98,7 @@ def _inputs_and_output(args: argparse.Namespace) -> tuple[list[str], str]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Turn remote-sensing labels into image-caption datasets "
-                                                       "(rs-dataset v1), RemoteCLIP-style.")
+                                                       "(rs-dataset), RemoteCLIP-style.")
     console.add_version(p, PROG, __version__)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = console.common_flags()
@@ -112,7 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("legacy_out", nargs="?", default=None, help=argparse.SUPPRESS)
     _out_flag(c, "output dataset directory, must not exist unless --overwrite; the run's report goes to "
                  "OUT.report.json")
-    c.add_argument("--workers", type=int, default=None, help="conversion processes (default: all cores)")
+    c.add_argument("--workers", type=int, default=None,
+                   help="conversion processes (default: all cores; --engine ray: tasks at once, default all the "
+                        "cluster's CPUs)")
+    c.add_argument("--engine", choices=ENGINES, default="local",
+                   help="where items are converted: worker processes here, or Ray Data on a Ray cluster "
+                        "(needs rs-annotate[ray]); the dataset is the same row for row (default local)")
+    c.add_argument("--address", default=None,
+                   help="--engine ray: the Ray cluster (default: RAY_ADDRESS, else a private local Ray)")
+    c.add_argument("--retries", type=int, default=3,
+                   help="--engine ray: reruns of a task whose worker or node died before the run fails (default 3)")
     c.add_argument("--seed", type=int, default=0, help="seed of the B2C captions (default 0)")
     c.add_argument("--short-side", type=int, default=256,
                    help="shorter side of stored images in pixels, never enlarged; 0 keeps the size (default 256)")
@@ -199,8 +208,9 @@ def _convert(args: argparse.Namespace) -> int:
     out = _output(args)
     b2c = B2CConfig(center=args.center, many_prob=args.many_prob, subset=args.subset)
     opts = api.ConvertOptions(
-        workers=args.workers, seed=args.seed, short_side=args.short_side or None,
-        keep_original=args.keep_original, image_format=args.image_format, jpeg_quality=args.jpeg_quality,
+        workers=args.workers, engine=args.engine, address=args.address, retries=args.retries, seed=args.seed,
+        short_side=args.short_side or None, keep_original=args.keep_original, image_format=args.image_format,
+        jpeg_quality=args.jpeg_quality,
         tile=args.tile, tile_overlap=args.tile_overlap, tile_min_visible=args.tile_min_visible,
         skip_bad=args.skip_bad, bad_boxes=args.bad_boxes, keep_empty=args.keep_empty, split=args.split,
         name=args.name, reader_options=_reader_options(args), b2c=b2c, overwrite=args.overwrite)

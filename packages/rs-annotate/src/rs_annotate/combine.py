@@ -11,7 +11,6 @@ removed whatever the policy, and listed in the report's ``contamination`` table.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,14 +19,13 @@ from typing import Any
 import numpy as np
 
 from rs_formats import Dataset, DatasetWriter, FormatError, atomic, console, open_dataset
-from rs_formats.images import decode_image
 
-from .near_duplicates import cross_matches, keep_rank, phash, plan_removals
+from .hash_table import HashTable, original_pixels
+from .near_duplicates import KEEP_POLICIES, cross_matches, keep_rank, plan_removals
 from .report import report_path, write_report
 from .version import GENERATOR
 
 _SPLIT_PRIORITY = {"test": 0, "val": 1, "validation": 1}
-_KEY_COLUMNS = ["image_id", "source", "width", "height", "phash", "meta"]
 
 
 def _open_all(paths: Sequence[str | Path]) -> list[Dataset]:
@@ -109,86 +107,59 @@ def merge(datasets: Sequence[str | Path], out: str | Path, *, name: str | None =
     return {"out": str(out), "rows": sum(per_source.values()), "rows_per_source": dict(sorted(per_source.items()))}
 
 
-def _hash_table(ds: Dataset) -> list[dict[str, Any]]:
-    """Per row: split, index, image_id, source, pixels of the original, phash (computed when missing)."""
-    rows = []
-    for split in ds.splits:
-        index = 0
-        for batch in ds.iter_batches(split, columns=[c for c in _KEY_COLUMNS], batch_size=4096):
-            for r in batch.to_pylist():
-                meta = json.loads(r["meta"]) if r.get("meta") else {}
-                w, h = meta.get("original_size") or (r["width"], r["height"])
-                rows.append({"split": split, "index": index, "image_id": r["image_id"], "source": r["source"],
-                             "pixels": int(w) * int(h), "phash": r["phash"]})
-                index += 1
-    missing = [r for r in rows if r["phash"] is None]
-    if missing:
-        _fill_hashes(ds, missing)
-    return rows
-
-
-def _fill_hashes(ds: Dataset, missing: list[dict[str, Any]]) -> None:
-    want = {(r["split"], r["index"]): r for r in missing}
-    for split in {r["split"] for r in missing}:
-        index = 0
-        for batch in ds.iter_batches(split, columns=["image"], batch_size=64):
-            for data in batch.column("image").to_pylist():
-                r = want.get((split, index))
-                if r is not None:
-                    r["phash"] = phash(decode_image(data, path=ds.path,
-                                                    row=f"split {split!r}, row {index} ({r['image_id']})"))
-                index += 1
-
-
 def dedup(datasets: Sequence[str | Path], out: str | Path, *, against: Sequence[str | Path] = (),
           against_splits: Sequence[str] | None = None, threshold: int = 2, keep: str = "first",
           name: str | None = None, overwrite: bool = False) -> dict[str, Any]:
     """Merge ``datasets`` into ``out`` without near duplicates and without images of ``against``.
 
-    Returns the report (also written to ``<out>.report.json``).
+    Hashes are streamed (:class:`~rs_annotate.hash_table.HashTable`); image ids and sizes are read only
+    for the rows that have a near or exact twin. Returns the report (also written to ``<out>.report.json``).
     """
+    if keep not in KEEP_POLICIES:
+        raise ValueError(f"unknown keep policy {keep!r}; choose one of {KEEP_POLICIES}")
     dss = _open_all(datasets)
     tests = [open_dataset(p) for p in against]
     out = Path(out)
-    table = []
-    for d, ds in enumerate(dss):
-        for r in _hash_table(ds):
-            r["dataset"] = d
-            table.append(r)
-    hashes = np.array([r["phash"] for r in table], dtype=np.uint64)
-    test_table = []
-    for t, ds in enumerate(tests):
-        for r in _hash_table(ds):
-            if against_splits is None or r["split"] in against_splits:
-                r["dataset"] = t
-                test_table.append(r)
-    test_hashes = np.array([r["phash"] for r in test_table], dtype=np.uint64)
-
-    matches = cross_matches(hashes, test_hashes, threshold)
+    table = HashTable(dss)
+    test_table = HashTable(tests, against_splits)
+    matches = cross_matches(table.hashes, test_table.hashes, threshold)
     contaminated = np.zeros(len(table), dtype=bool)
     contaminated[matches[:, 0]] = True
-    rank = keep_rank([(r["dataset"], _SPLIT_PRIORITY.get(r["split"], 2), r["image_id"]) for r in table],
-                     [r["pixels"] for r in table], keep)
-    removals = plan_removals(hashes, rank, threshold, candidates=~contaminated)
+    info: dict[int, dict[str, Any]] = {}  # global row -> image_id, split, ... of the rows looked at
+
+    def lookup(rows: np.ndarray) -> list[dict[str, Any]]:
+        new = [r for r in dict.fromkeys(rows.tolist()) if r not in info]
+        columns = ["image_id", "source"] + (["width", "height", "meta"] if keep == "largest" else [])
+        info.update(zip(new, table.rows(new, columns)))
+        return [info[r] for r in rows.tolist()]
+
+    def rank(rows: np.ndarray) -> np.ndarray:
+        found = lookup(rows)
+        keys = [(r["dataset"], _SPLIT_PRIORITY.get(r["split"], 2), r["image_id"]) for r in found]
+        return keep_rank(keys, [original_pixels(r) for r in found] if keep == "largest" else None, keep)
+
+    removals = plan_removals(table.hashes, rank, threshold, candidates=~contaminated)
 
     def ref(r: dict[str, Any], pool: Sequence[Dataset]) -> dict[str, Any]:
         return {"image_id": r["image_id"], "dataset": str(pool[r["dataset"]].path), "split": r["split"]}
 
-    contamination = [{**ref(table[i], dss), "test": ref(test_table[j], tests), "distance": int(dist)}
-                     for i, j, dist in matches.tolist()]
-    duplicates = [{**ref(table[i], dss), "duplicate_of": ref(table[k], dss), "distance": int(dist)}
-                  for i, k, dist in removals.tolist()]
-    gone = set(matches[:, 0].tolist()) | set(removals[:, 0].tolist())
+    tested = test_table.rows(matches[:, 1], ["image_id"])
+    contamination = [{**ref(r, dss), "test": ref(t, tests), "distance": int(dist)}
+                     for r, t, dist in zip(lookup(matches[:, 0]), tested, matches[:, 2].tolist())]
+    duplicates = [{**ref(r, dss), "duplicate_of": ref(k, dss), "distance": int(dist)}
+                  for r, k, dist in zip(lookup(removals[:, 0]), lookup(removals[:, 1]), removals[:, 2].tolist())]
+    gone = np.union1d(matches[:, 0], removals[:, 0])
+    gone_rows = lookup(gone)
     skip: list[set[tuple[str, int]]] = [set() for _ in dss]
-    for i in gone:
-        skip[table[i]["dataset"]].add((table[i]["split"], table[i]["index"]))
-    kept_sources = Counter(r["source"] for i, r in enumerate(table) if i not in gone)
+    for r in gone_rows:
+        skip[r["dataset"]].add((r["split"], r["index"]))
+    removed_sources = Counter(r["source"] for r in gone_rows)
     report: dict[str, Any] = {
         "out": str(out), "threshold": threshold, "keep": keep,
         "inputs": [str(ds.path) for ds in dss], "against": [str(ds.path) for ds in tests],
-        "rows_in": len(table), "rows_out": len(table) - len(gone),
+        "rows_in": len(table), "rows_out": len(table) - gone.size,
         "removed_duplicates": len(duplicates), "removed_contaminated": int(contaminated.sum()),
-        "removed_per_source": dict(sorted(Counter(table[i]["source"] for i in gone).items())),
+        "removed_per_source": dict(sorted(removed_sources.items())),
         "contamination": contamination, "duplicates": duplicates,
     }
     if report["rows_out"] == 0:
@@ -196,7 +167,7 @@ def dedup(datasets: Sequence[str | Path], out: str | Path, *, against: Sequence[
         raise ValueError(f"de-duplication would leave an empty dataset (nothing written; see "
                          f"{report_path(out)})")
     origin: dict[str, str] = {}
-    with atomic.naming(out), _writer(out, dss, name, overwrite, _sources(dss, kept_sources)) as w:
+    with atomic.naming(out), _writer(out, dss, name, overwrite, _sources(dss, table.sources - removed_sources)) as w:
         for ds, sk in zip(dss, skip):
             _copy_rows(w, ds, "dedup", origin, sk)
         w.stats["dedup"] = {k: report[k] for k in ("threshold", "keep", "rows_in", "rows_out", "removed_duplicates",

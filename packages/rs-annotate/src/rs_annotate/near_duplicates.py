@@ -6,11 +6,18 @@ Rules (README "De-duplication"):
   ``phash`` column (uint64).
 * Two images are duplicates when their hashes differ in fewer than ``threshold`` bits (default 2: at
   most one bit differs). ``threshold=1`` finds exact hash matches only.
-* Search (:func:`near_pairs`): exact hash matches are collapsed first; the remaining distinct hashes
-  are split into ``threshold`` bit blocks. Two hashes within ``threshold - 1`` bits agree exactly on at
-  least one block (pigeonhole), so sorting by each block and pairing hashes inside equal-block runs finds
-  every candidate; a popcount of the XOR verifies them. Work is about ``n log n`` per block plus the
-  number of candidates; no per-pair Python.
+* Search: the distinct hashes are split into ``threshold`` bit blocks. Two hashes within
+  ``threshold - 1`` bits agree exactly on at least one block (pigeonhole). Per block, the hashes are
+  rotated so that the block is their top bits and sorted (the top block needs no sort: sorted hashes
+  are sorted by it), so every hash sharing the block with another sits in one contiguous run;
+  neighbours inside runs are compared by a popcount of the XOR. Rotation keeps Hamming distances, so
+  no index array is carried through the sorts. Work is one sort per block plus the candidates.
+* Scale: only images with a near or exact twin ever get past the search (a few percent of a real
+  corpus), so ranking, the keep decisions and the expansion to image indices touch only them. Peak
+  memory is about 50 bytes per hash (the input's 8 included: one sorted copy, one rotated copy and a few
+  masks); 10 million hashes with 6% planted twins take about 2 CPU seconds to plan (3-8 s of wall time on
+  the shared 2-core machine; ``bench/bench_scale.py``). ``np.unique`` and ``np.searchsorted`` with unsorted
+  queries are avoided on purpose: with numpy 2.4 they are 10-50x slower than a sort at this size.
 * Which copy survives (:func:`plan_removals`) is decided greedily in a *keep order* (a rank per image,
   lower is better): an image is removed when it is a near duplicate of an image that is kept and ranked
   before it. Unlike clustering, a chain A~B~C where A and C differ by more than the threshold keeps A
@@ -19,9 +26,12 @@ Rules (README "De-duplication"):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
+
+#: A rank per image (lower is kept first), or a function giving the ranks of the images it is asked about.
+Rank = np.ndarray | Sequence[int] | Callable[[np.ndarray], np.ndarray]
 
 # -- hashing ----------------------------------------------------------------------------------------
 
@@ -57,35 +67,116 @@ def _blocks(threshold: int) -> list[tuple[int, int]]:
     return list(zip(shifts, widths))
 
 
-def _pairs_in_runs(keys: np.ndarray, hashes: np.ndarray, radius: int) -> np.ndarray:
-    """(i, j) pairs, i < j, of hashes with equal ``keys`` and Hamming distance <= radius."""
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    n = sk.size
-    if n < 2:
-        return np.empty((0, 2), np.int64)
-    starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
-    sizes = np.diff(np.r_[starts, n])
-    multi = sizes > 1
-    if not multi.any():
-        return np.empty((0, 2), np.int64)
-    # Only positions inside runs of length > 1 can pair up.
-    run_of = np.repeat(np.arange(starts.size), sizes)
-    pos_in_run = np.arange(n) - starts[run_of]
-    size_at = sizes[run_of]
-    cand = np.flatnonzero(multi[run_of])
-    out = []
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    r %= 64
+    return x.copy() if r == 0 else (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+def _check(threshold: int) -> int:
+    if threshold < 1:
+        raise ValueError(f"threshold must be >= 1 (hashes differ in fewer than threshold bits), got {threshold}")
+    if threshold > 32:
+        raise ValueError(f"threshold {threshold} is meaningless for 64-bit hashes (use <= 32)")
+    return threshold - 1
+
+
+def _locate(sorted_values: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Positions of ``queries`` in ``sorted_values``; the queries are sorted first, which makes numpy's
+    binary search cache-friendly (unsorted queries are 10-30x slower)."""
+    order = np.argsort(queries)
+    pos = np.empty(queries.size, dtype=np.int64)
+    pos[order] = np.searchsorted(sorted_values, queries[order])
+    return pos
+
+
+def _runs_pairs(rot: np.ndarray, width: int, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """Value pairs (a, b) of sorted ``rot`` with equal top ``width`` bits and distance <= radius."""
+    key = rot >> np.uint64(64 - width)
+    same = key[1:] == key[:-1]
+    cand = np.flatnonzero(same)
+    out_a, out_b = [np.empty(0, np.uint64)], [np.empty(0, np.uint64)]
     d = 1
-    while cand.size:
-        cand = cand[pos_in_run[cand] + d < size_at[cand]]
-        if not cand.size:
-            break
-        a, b = order[cand], order[cand + d]
-        ok = popcount(hashes[a] ^ hashes[b]) <= radius
-        if ok.any():
-            out.append(np.stack([np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])], axis=1))
+    while cand.size:  # pairs d apart inside a run, for d = 1, 2, ... while runs are that long
+        a, b = rot[cand], rot[cand + d]
+        ok = popcount(a ^ b) <= radius
+        out_a.append(a[ok])
+        out_b.append(b[ok])
+        cand = cand[cand + d < same.size]
+        cand = cand[same[cand + d]]
         d += 1
-    return np.concatenate(out) if out else np.empty((0, 2), np.int64)
+    return np.concatenate(out_a), np.concatenate(out_b)
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The positions ``starts[k] .. starts[k] + counts[k] - 1`` of every k, concatenated."""
+    return np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(counts.sum())
+
+
+def _unique_codes(codes: np.ndarray) -> np.ndarray:
+    s = np.sort(codes)
+    return s[np.r_[True, s[1:] != s[:-1]]] if s.size else s
+
+
+def _distinct_near_pairs(uniq: np.ndarray, threshold: int) -> np.ndarray:
+    """Near pairs (i, j), i < j, among sorted *distinct* hashes (so distance >= 1), sorted."""
+    radius = _check(threshold)
+    if radius == 0 or uniq.size < 2:
+        return np.empty((0, 2), np.int64)
+    found_a, found_b = [], []
+    for shift, width in _blocks(threshold):
+        r = 64 - shift - width  # rotating left by r puts the block in the top bits
+        rot = uniq if r == 0 else np.sort(_rotl(uniq, r))
+        a, b = _runs_pairs(rot, width, radius)
+        found_a.append(_rotl(a, -r))
+        found_b.append(_rotl(b, -r))
+    a = _locate(uniq, np.concatenate(found_a))
+    b = _locate(uniq, np.concatenate(found_b))
+    # A pair agreeing on several blocks is found several times.
+    code = _unique_codes(np.minimum(a, b) * np.int64(uniq.size) + np.maximum(a, b))
+    return np.stack([code // uniq.size, code % uniq.size], axis=1)
+
+
+class _Distinct:
+    """The distinct hashes of an array (sorted, with their counts), and which images have given ones."""
+
+    def __init__(self, h: np.ndarray):
+        self.h = h
+        s = np.sort(h)
+        first = np.r_[True, s[1:] != s[:-1]] if s.size else np.empty(0, bool)
+        self.uniq = s[first]
+        self.counts = np.diff(np.r_[np.flatnonzero(first), s.size])
+
+    def members(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Images having any of the distinct hashes ``ids`` (sorted positions in ``uniq``):
+        (image, position in ids), grouped by position, images ascending inside a group."""
+        values = self.uniq[ids]
+        maybe = _maybe_in(values, self.h)
+        pos = np.minimum(_locate(values, self.h[maybe]), max(values.size - 1, 0))
+        hit = values[pos] == self.h[maybe] if values.size else np.zeros(maybe.size, bool)
+        images, group = maybe[hit], pos[hit]
+        by = np.argsort(group, kind="stable")  # images stay ascending inside a group
+        return images[by], group[by]
+
+
+def _bucket(x: np.ndarray, bits: int) -> np.ndarray:
+    """Multiplicative hashing to ``bits`` bits: pHash bits are far from uniform (the top one is nearly
+    always set), so the table below cannot index by the hash's own top bits."""
+    return (x * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)
+
+
+def _maybe_in(values: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Positions of the queries that may equal one of ``values``: a bit table with 16x more buckets than
+    values (at most 2^26) lets through about one query in 16 that is not there, so the exact lookup
+    (a sort) only sees a small fraction of a large array."""
+    bits = int(min(26, max(8, np.ceil(np.log2(max(values.size, 1))) + 4)))
+    table = np.zeros(1 << bits, dtype=bool)
+    table[_bucket(values, bits)] = True
+    return np.flatnonzero(table[_bucket(queries, bits)])
+
+
+def _involved(d: _Distinct, upairs: np.ndarray) -> np.ndarray:
+    """Distinct ids that have an exact copy or a near twin (sorted)."""
+    return _unique_codes(np.concatenate([np.flatnonzero(d.counts > 1), upairs.ravel()]))
 
 
 def near_pairs(hashes: Sequence[int] | np.ndarray, threshold: int = 2) -> np.ndarray:
@@ -96,52 +187,30 @@ def near_pairs(hashes: Sequence[int] | np.ndarray, threshold: int = 2) -> np.nda
     :func:`plan_removals`, which never expands them.
     """
     h = np.asarray(hashes, dtype=np.uint64)
-    uniq, inverse = np.unique(h, return_inverse=True)
-    upairs = _distinct_near_pairs(uniq, threshold)
-    # Expand distinct-hash pairs and exact groups back to original indices.
-    order = np.argsort(inverse, kind="stable")
-    counts = np.bincount(inverse, minlength=uniq.size)
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
-    out = [np.empty((0, 2), np.int64)]
-    # The common cases in bulk: pairs of two single images, and exact pairs.
-    single = (counts[upairs[:, 0]] == 1) & (counts[upairs[:, 1]] == 1)
-    out.append(np.stack([order[starts[upairs[single, 0]]], order[starts[upairs[single, 1]]]], axis=1))
-    twins = np.flatnonzero(counts == 2)
-    out.append(np.stack([order[starts[twins]], order[starts[twins] + 1]], axis=1))
-
-    def members(u: int) -> np.ndarray:
-        return order[starts[u]:starts[u] + counts[u]]
-
-    for u in np.flatnonzero(counts > 2):
-        m = members(u)
-        i, j = np.triu_indices(m.size, 1)
-        out.append(np.stack([m[i], m[j]], axis=1))
-    for a, b in upairs[~single]:
-        out.append(np.stack(np.meshgrid(members(a), members(b), indexing="ij"), axis=-1).reshape(-1, 2))
-    pairs = np.sort(np.concatenate(out).astype(np.int64), axis=1)
+    _check(threshold)
+    d = _Distinct(h)
+    upairs = _distinct_near_pairs(d.uniq, threshold)
+    ids = _involved(d, upairs)
+    images, group = d.members(ids)
+    starts = np.searchsorted(group, np.arange(ids.size))
+    counts = np.diff(np.r_[starts, images.size])
+    copies = counts > 1  # exact copies: every pair inside each group
+    ea, eb = _every_pair(starts[copies], counts[copies], starts[copies], counts[copies])
+    ga, gb = np.searchsorted(ids, upairs[:, 0]), np.searchsorted(ids, upairs[:, 1])
+    na, nb = _every_pair(starts[ga], counts[ga], starts[gb], counts[gb])  # near: every image of a with b's
+    a = images[np.r_[ea[ea < eb], na]]
+    b = images[np.r_[eb[ea < eb], nb]]
+    pairs = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1).astype(np.int64)
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
-def _distinct_near_pairs(uniq: np.ndarray, threshold: int) -> np.ndarray:
-    """Near pairs among *distinct* hashes (so distance >= 1), via multi-index hashing."""
-    if threshold < 1:
-        raise ValueError(f"threshold must be >= 1 (hashes differ in fewer than threshold bits), got {threshold}")
-    radius = threshold - 1
-    if radius == 0 or uniq.size < 2:
-        return np.empty((0, 2), np.int64)
-    if threshold > 32:
-        raise ValueError(f"threshold {threshold} is meaningless for 64-bit hashes (use <= 32)")
-    found = []
-    for shift, width in _blocks(threshold):
-        mask = np.uint64((1 << width) - 1)
-        keys = (uniq >> np.uint64(shift)) & mask
-        found.append(_pairs_in_runs(keys, uniq, radius))
-    pairs = np.concatenate(found)
-    if pairs.size == 0:
-        return pairs
-    # A pair agreeing on several blocks is found several times.
-    code = np.unique(pairs[:, 0] * np.int64(uniq.size) + pairs[:, 1])
-    return np.stack([code // uniq.size, code % uniq.size], axis=1)
+def _every_pair(start_a: np.ndarray, count_a: np.ndarray, start_b: np.ndarray,
+                count_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each k, every (i, j) with i in ``start_a[k] + range(count_a[k])`` and j likewise in b's range."""
+    n = count_a * count_b
+    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    per_b = np.repeat(count_b, n)
+    return np.repeat(start_a, n) + k // per_b, np.repeat(start_b, n) + k % per_b
 
 
 # -- keep policy ------------------------------------------------------------------------------------
@@ -170,83 +239,100 @@ def keep_rank(order_keys: Sequence[tuple], sizes: Sequence[int] | None = None, p
     return rank
 
 
-def plan_removals(
-    hashes: Sequence[int] | np.ndarray,
-    rank: np.ndarray,
-    threshold: int = 2,
-    candidates: np.ndarray | None = None,
-) -> np.ndarray:
+def plan_removals(hashes: Sequence[int] | np.ndarray, rank: Rank, threshold: int = 2,
+                  candidates: np.ndarray | None = None) -> np.ndarray:
     """Which images to remove so that no two kept images are near duplicates (greedy in rank order).
 
-    ``candidates`` (bool per image, default all) restricts which images may be removed *and* which
-    may cause a removal; the others are ignored entirely. Returns an int64 array of rows
-    (removed index, kept index it duplicates, Hamming distance), sorted by removed index.
+    ``rank`` is a rank per image, or a function from an array of image indices to their ranks (a total
+    order among them); the function is asked only about images with a near or exact twin, since ranking
+    every image (by image_id, say) is the expensive part at scale. ``candidates`` (bool per image,
+    default all) restricts which images may be removed *and* which may cause a removal; the others are
+    ignored entirely. Returns an int64 array of rows (removed index, kept index it duplicates, Hamming
+    distance), sorted by removed index.
     """
     h = np.asarray(hashes, dtype=np.uint64)
-    n = h.size
-    rank = np.asarray(rank, dtype=np.int64)
-    idx = np.arange(n) if candidates is None else np.flatnonzero(candidates)
-    if idx.size == 0:
+    idx = np.arange(h.size) if candidates is None else np.flatnonzero(candidates)
+    d = _Distinct(h if candidates is None else h[idx])
+    upairs = _distinct_near_pairs(d.uniq, threshold)
+    ids = _involved(d, upairs)
+    if ids.size == 0:
         return np.empty((0, 3), np.int64)
-    hs, rs = h[idx], rank[idx]
-    uniq, inverse = np.unique(hs, return_inverse=True)
-    # Each distinct hash is represented by its best-ranked image; its other images are exact copies.
-    by_rank = np.lexsort((rs, inverse))
-    first = np.r_[True, inverse[by_rank][1:] != inverse[by_rank][:-1]]
-    rep = np.empty(uniq.size, dtype=np.int64)
-    rep[inverse[by_rank][first]] = by_rank[first]
-    # Greedy over near pairs of distinct hashes, processed by the worse side's rank, so that the
-    # better side's fate is final whenever it is consulted.
-    removed_by = np.full(uniq.size, -1, dtype=np.int64)
-    dist = np.zeros(uniq.size, dtype=np.int64)
-    upairs = _distinct_near_pairs(uniq, threshold)
-    if upairs.size:
-        ra, rb = rs[rep[upairs[:, 0]]], rs[rep[upairs[:, 1]]]
-        better = np.where(ra < rb, upairs[:, 0], upairs[:, 1])
-        worse = np.where(ra < rb, upairs[:, 1], upairs[:, 0])
-        order = np.lexsort((rs[rep[better]], rs[rep[worse]]))
-        for b, w in zip(better[order].tolist(), worse[order].tolist()):
-            if removed_by[b] < 0 and removed_by[w] < 0:
-                removed_by[w] = b
-                dist[w] = hamming(uniq[b], uniq[w])
-    local = np.arange(idx.size)
-    near = removed_by[inverse] >= 0  # the whole hash is near a kept one, its representative included
-    copy = ~near & (rep[inverse] != local)
-    gone = np.flatnonzero(near | copy)
-    kept = np.where(near[gone], rep[np.maximum(removed_by[inverse[gone]], 0)], rep[inverse[gone]])
-    return np.stack([idx[gone], idx[kept], np.where(near[gone], dist[inverse[gone]], 0)], axis=1).astype(np.int64)
+    images, group = d.members(ids)  # local indices (into idx)
+    ranks = np.asarray(rank(idx[images]) if callable(rank) else np.asarray(rank)[idx[images]], dtype=np.int64)
+    # Each involved hash is represented by its best-ranked image; its other images are exact copies.
+    rep, rep_rank = np.empty(ids.size, np.int64), np.empty(ids.size, np.int64)  # per position in ids
+    alone = d.counts[ids][group] == 1  # most hashes: their one image; the others sorted by rank
+    rep[group[alone]], rep_rank[group[alone]] = images[alone], ranks[alone]
+    by = np.flatnonzero(~alone)[np.lexsort((images[~alone], ranks[~alone], group[~alone]))]
+    first = by[np.r_[True, group[by][1:] != group[by][:-1]]] if by.size else by
+    rep[group[first]], rep_rank[group[first]] = images[first], ranks[first]
+    removed_by = _greedy(np.searchsorted(ids, upairs[:, 0]), np.searchsorted(ids, upairs[:, 1]), rep_rank)
+    near = removed_by[group] >= 0  # the whole hash is near a kept one, its representative included
+    copy = ~near & (rep[group] != images)
+    gone = near | copy
+    kept = np.where(near, rep[np.maximum(removed_by[group], 0)], rep[group])
+    dist = np.where(near, popcount(d.uniq[ids[group]] ^ d.uniq[ids[np.maximum(removed_by[group], 0)]]), 0)
+    rows = np.stack([idx[images[gone]], idx[kept[gone]], dist[gone]], axis=1).astype(np.int64)
+    return rows[np.argsort(rows[:, 0], kind="stable")]
 
 
-def cross_matches(
-    train: Sequence[int] | np.ndarray, test: Sequence[int] | np.ndarray, threshold: int = 2
-) -> np.ndarray:
-    """(train index, test index, distance) rows for every train image near any test image."""
+def _greedy(a: np.ndarray, b: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Per node, the node that removes it (or -1): pairs processed by the worse side's rank, so that the
+    better side's fate is final whenever it is consulted. A pair whose two nodes are in no other pair
+    is decided without the loop (most pairs, in real and planted data)."""
+    removed_by = np.full(rank.size, -1, dtype=np.int64)
+    better = np.where(rank[a] < rank[b], a, b)
+    worse = np.where(rank[a] < rank[b], b, a)
+    degree = np.bincount(np.r_[a, b], minlength=rank.size)
+    alone = (degree[a] == 1) & (degree[b] == 1)
+    removed_by[worse[alone]] = better[alone]
+    better, worse = better[~alone], worse[~alone]
+    order = np.lexsort((rank[better], rank[worse]))
+    for bi, wi in zip(better[order].tolist(), worse[order].tolist()):
+        if removed_by[bi] < 0 and removed_by[wi] < 0:
+            removed_by[wi] = bi
+    return removed_by
+
+
+def cross_matches(train: Sequence[int] | np.ndarray, test: Sequence[int] | np.ndarray,
+                  threshold: int = 2) -> np.ndarray:
+    """(train index, test index, distance) rows for every train image near any test image, sorted.
+
+    Only train-test pairs are searched: per block, the test hashes (distinct, rotated, sorted) are the
+    index and the train hashes are looked up in it (sorted queries, see :func:`_locate`).
+    """
+    radius = _check(threshold)
     tr = np.asarray(train, dtype=np.uint64)
     te = np.asarray(test, dtype=np.uint64)
     if tr.size == 0 or te.size == 0:
         return np.empty((0, 3), np.int64)
-    both = np.concatenate([tr, te])
-    uniq, inverse = np.unique(both, return_inverse=True)
-    upairs = _distinct_near_pairs(uniq, threshold)
-    # Undirected distinct-hash adjacency plus identity (exact matches).
-    ua = np.concatenate([np.arange(uniq.size), upairs[:, 0], upairs[:, 1]])
-    ub = np.concatenate([np.arange(uniq.size), upairs[:, 1], upairs[:, 0]])
-    tr_u, te_u = inverse[: tr.size], inverse[tr.size:]
-    # Join: train hash -> neighbour hash -> test images with that hash.
-    te_order = np.argsort(te_u, kind="stable")
-    te_sorted = te_u[te_order]
-    tr_order = np.argsort(tr_u, kind="stable")
-    tr_sorted = tr_u[tr_order]
-    rows = []
-    lo_a, hi_a = np.searchsorted(tr_sorted, ua, "left"), np.searchsorted(tr_sorted, ua, "right")
-    lo_b, hi_b = np.searchsorted(te_sorted, ub, "left"), np.searchsorted(te_sorted, ub, "right")
-    live = (hi_a > lo_a) & (hi_b > lo_b)
-    for a, b, la, ha, lb, hb in zip(ua[live], ub[live], lo_a[live], hi_a[live], lo_b[live], hi_b[live]):
-        dist = hamming(uniq[a], uniq[b])
-        for i in tr_order[la:ha]:
-            for j in te_order[lb:hb]:
-                rows.append((int(i), int(j), dist))
-    if not rows:
-        return np.empty((0, 3), np.int64)
-    out = np.asarray(rows, dtype=np.int64)
-    return out[np.lexsort((out[:, 1], out[:, 0]))]
+    d = _Distinct(te)
+    found_i, found_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for shift, width in _blocks(radius + 1):
+        r, low = 64 - shift - width, np.uint64(64 - width)  # the block as the top bits, shifted down
+        keys = _rotl(d.uniq, r) >> low
+        index_order = np.argsort(keys)
+        index_keys = keys[index_order]
+        maybe = _maybe_in(index_keys, _rotl(tr, r) >> low)
+        queries = _rotl(tr[maybe], r) >> low
+        q_order = np.argsort(queries)
+        lo = np.empty(maybe.size, np.int64)
+        hi = np.empty(maybe.size, np.int64)
+        lo[q_order] = np.searchsorted(index_keys, queries[q_order], "left")
+        hi[q_order] = np.searchsorted(index_keys, queries[q_order], "right")
+        live = np.flatnonzero(hi > lo)
+        i = np.repeat(maybe[live], hi[live] - lo[live])
+        j = index_order[_ranges(lo[live], hi[live] - lo[live])]
+        ok = popcount(tr[i] ^ d.uniq[j]) <= radius
+        found_i.append(i[ok])
+        found_j.append(j[ok])
+    code = _unique_codes(np.concatenate(found_i) * np.int64(d.uniq.size) + np.concatenate(found_j))
+    i, j = code // d.uniq.size, code % d.uniq.size
+    # Every test image with a matched hash.
+    matched = _unique_codes(j)
+    images, group = d.members(matched)
+    starts = np.searchsorted(group, np.arange(matched.size))
+    n = d.counts[j]
+    at = _ranges(starts[np.searchsorted(matched, j)], n)
+    rows = np.stack([np.repeat(i, n), images[at], np.repeat(popcount(tr[i] ^ d.uniq[j]), n)], axis=1)
+    return rows[np.lexsort((rows[:, 1], rows[:, 0]))]

@@ -11,6 +11,9 @@ from .imaging import tile_windows
 
 #: Encodings of re-encoded images (lower case, as the shared ``--image-format`` flag spells them).
 IMAGE_FORMATS = ("jpeg", "png", "webp")
+#: Where the per-item work runs: worker processes on this machine, or Ray Data on a Ray cluster
+#: (:mod:`rs_annotate.ray_engine`, the ``rs-annotate[ray]`` extra). Both write the same rows.
+ENGINES = ("local", "ray")
 #: Splits whose rows are evaluation data: their images keep their original pixels unless told otherwise.
 EVALUATION_SPLITS = ("test",)
 
@@ -19,8 +22,15 @@ EVALUATION_SPLITS = ("test",)
 class ConvertOptions:
     """Everything ``convert`` can be told; the CLI flags map one to one."""
 
-    #: Worker processes; None = all cores. 1 runs in this process.
+    #: Worker processes; None = all cores. 1 runs in this process. With the Ray engine: tasks at once
+    #: (None: as many as the cluster has CPUs; the CPUs of a private local Ray).
     workers: int | None = None
+    #: One of :data:`ENGINES`.
+    engine: str = "local"
+    #: Ray engine: the cluster's address (None: ``RAY_ADDRESS``, else a private local Ray).
+    address: str | None = None
+    #: Ray engine: times a task is retried after its worker process or node died, before the run fails.
+    retries: int = 3
     #: Seed of the B2C captions (per image, whatever the worker count); replaces ``b2c.seed``.
     seed: int = 0
     #: Shorter side of stored images; None or 0 keeps the original size (re-encoding still applies).
@@ -59,6 +69,10 @@ class ConvertOptions:
             raise ValueError(f"bad_boxes must be 'error' or 'drop', got {self.bad_boxes!r}")
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.retries < 0:
+            raise ValueError(f"retries must be >= 0, got {self.retries}")
         if self.tile is not None and self.tile > 0:
             tile_windows(self.tile, self.tile, self.tile, self.tile_overlap)  # validates size/overlap
         if not 0 < self.tile_min_visible <= 1:
@@ -84,6 +98,6 @@ class ConvertOptions:
         """What the run produces depends on (the report's ``options``); how it was executed is left out."""
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["b2c"] = asdict(replace(self.b2c, seed=self.seed))
-        for k in ("workers", "progress", "overwrite", "chunksize"):
+        for k in ("workers", "engine", "address", "retries", "progress", "overwrite", "chunksize"):
             d.pop(k)
         return d

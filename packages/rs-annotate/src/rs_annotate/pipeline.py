@@ -1,9 +1,10 @@
-"""``convert``: one source dataset on disk to an rs-dataset v1, in parallel, deterministically.
+"""``convert``: one source dataset on disk to an rs-dataset, in parallel, deterministically.
 
-The parent lists the reader's items; worker processes (:mod:`.workers`) turn each item into rows
-(:mod:`.sample_rows`: read labels, decode, check boxes, tile, resize, re-encode, caption, hash); the
-parent writes the rows in item order into :class:`rs_formats.DatasetWriter`. Because every random choice
-is seeded per image (B2C), the rows are byte-identical for any number of workers.
+The parent lists the reader's items; worker processes (:mod:`.workers`, or Ray Data on a cluster with
+``engine="ray"``: :mod:`.ray_engine`) turn each item into rows (:mod:`.sample_rows`: read labels, decode,
+check boxes, tile, resize, re-encode, caption, hash); the parent writes the rows in item order into
+:class:`rs_formats.DatasetWriter`. Because every random choice is seeded per image (B2C), the rows are
+byte-identical for any number of workers and either engine.
 
 Bad input (:class:`BadInput` from a reader or an image) aborts the run with its message, and the
 writer leaves nothing at ``out``; with ``skip_bad`` the item is skipped, counted and listed in the
@@ -46,14 +47,19 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
     if out.exists() and not opts.overwrite:
         raise FileExistsError(f"{out}: already exists (use overwrite to replace it)")
     reader_cls, alias_defaults = resolve_format(fmt)
-    reader = reader_cls(src, **{**alias_defaults, **opts.reader_options})
+    root = src
+    if opts.engine == "ray":
+        from . import ray_engine  # Ray is imported only when asked for
+
+        root = ray_engine.source_root(src)
+    reader = reader_cls(root, **{**alias_defaults, **opts.reader_options})
     kind = reader_cls.info.kind
     items = list(reader.items())
     if not items:
         skipped = f" ({len(reader.skipped)} input(s) skipped, e.g. {reader.skipped[0]})" if reader.skipped else ""
         raise BadInput(src, f"no {fmt} items found{skipped}")
     workers = min(opts.workers or os.cpu_count() or 1, len(items))
-    log.debug("%s: %d %s items, %d worker process(es)", src, len(items), fmt, workers)
+    log.debug("%s: %d %s items, engine %s", src, len(items), fmt, opts.engine)
     # Every reader option as used, defaults included: what the rows depend on.
     report = ConvertReport(format=fmt, src=str(src), out=str(out), items=len(items),
                            options={**opts.to_json(), "reader_options": reader.options},
@@ -67,7 +73,8 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
     with atomic.naming(out), DatasetWriter(out, name=opts.name or out.name, kind=kind, generator=GENERATOR,
                                            class_names=reader.class_names if kind == "classification" else None,
                                            overwrite=opts.overwrite) as writer:
-        per_item = results(reader, items, opts, kind, workers)
+        per_item = (ray_engine.results(reader, items, opts, kind) if opts.engine == "ray"
+                    else results(reader, items, opts, kind, workers))
         try:
             for status, value in per_item:
                 bar.update(1)

@@ -7,7 +7,8 @@
    :func:`stored_bytes` (re-encode, or keep the file's bytes when they are already what would be stored)
    and :func:`make_row`.
 
-This runs inside the worker processes; everything it needs travels in the Sample and the options.
+This runs inside the worker processes (the local pool's or Ray's); everything it needs travels in the
+reader, the item and the options. :func:`convert_item` is the per-item rule both engines map.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .imaging import (
 )
 from .near_duplicates import phash
 from .options import ConvertOptions
+from .readers.base import Reader
 from .types import BadInput, Box, Regions, Sample
 
 Window = tuple[int, int, int, int]  # x, y, w, h in pixels of the original image
@@ -81,6 +83,14 @@ class View:
     original_bytes: bool
     #: Original pixels kept: when the file's bytes cannot be stored, a lossless encoding is.
     lossless: bool = False
+
+
+def convert_item(reader: Reader, item: Any, opts: ConvertOptions, kind: str) -> tuple[str, Any]:
+    """One reader item to ("ok", SampleRows), or ("bad", BadInput) when the item is bad input."""
+    try:
+        return "ok", convert_sample(reader.sample(item), opts, kind)
+    except BadInput as exc:
+        return "bad", exc
 
 
 def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRows:

@@ -27,8 +27,7 @@ from typing import Any
 
 from .options import ConvertOptions
 from .readers.base import Reader
-from .sample_rows import convert_sample
-from .types import BadInput
+from .sample_rows import convert_item
 
 #: What each worker process (or this process, with one worker) converts with.
 _STATE: dict[str, Any] = {}
@@ -61,11 +60,7 @@ def _exit_with_parent() -> None:
 
 
 def _work(item: Any) -> tuple[str, Any]:
-    reader, opts, kind = _STATE["reader"], _STATE["opts"], _STATE["kind"]
-    try:
-        return "ok", convert_sample(reader.sample(item), opts, kind)
-    except BadInput as exc:
-        return "bad", exc
+    return convert_item(_STATE["reader"], item, _STATE["opts"], _STATE["kind"])
 
 
 def _work_chunk(items: Sequence[Any]) -> list[tuple[str, Any]]:

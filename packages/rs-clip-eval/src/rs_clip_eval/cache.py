@@ -3,7 +3,11 @@
 The key is the model's fingerprint (sha256 of its weights, or its random-init recipe) plus the dataset's
 manifest sha256 (which lists every shard's checksum), so a changed checkpoint or dataset can never be
 served stale embeddings, and retrieval, zero-shot, probes, k-NN and plots of one run (or of later runs)
-share them. Entries are ``<key>.npy`` plus ``<key>.json`` (what they hold), written atomically.
+share them. Entries are ``<key>.npy`` plus ``<key>.json`` (what they hold), written atomically, or only a
+``<key>.json`` that points at an embeddings directory written by ``rs-clip-eval embed``
+(:mod:`rs_clip_eval.embeddings`, adopted with :meth:`EmbeddingCache.adopt`): an archive's embeddings
+computed on a cluster serve evaluations without a copy. Such an entry is used only while the directory
+still records the same key.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from rs_formats import FormatError
+from rs_formats.atomic import atomic_write_text
 
 CACHE_VERSION = 1
 
@@ -45,19 +52,40 @@ class EmbeddingCache:
 
     def get_or_compute(self, key: str, compute: Callable[[], np.ndarray], meta: dict[str, Any]) -> np.ndarray:
         path = self.path(key)
-        if self.enabled and path.is_file():
-            try:
-                arr = np.load(path, allow_pickle=False)
-            except (OSError, ValueError):
-                arr = None  # a damaged entry is recomputed, never trusted
-            if arr is not None:
-                self.hits += 1
-                return arr
+        arr = self._load(key, path) if self.enabled else None
+        if arr is not None:
+            self.hits += 1
+            return arr
         self.misses += 1
         arr = np.ascontiguousarray(compute(), dtype=np.float32)
         if self.enabled:
             self._write(path, arr, {**meta, "key": key, "shape": list(arr.shape), "cache_version": CACHE_VERSION})
         return arr
+
+    def _load(self, key: str, path: Path) -> np.ndarray | None:
+        """The entry's array, or None when there is none (a damaged entry is recomputed, never trusted)."""
+        try:
+            if path.is_file():
+                return np.load(path, allow_pickle=False)
+            link = path.with_suffix(".json")
+            target = json.loads(link.read_text()).get("embeddings") if link.is_file() else None
+            if target is None:
+                return None
+            from .embeddings import open_embeddings
+
+            embeddings = open_embeddings(target)
+            return embeddings.matrix()[1] if embeddings.meta.get("cache_key") == key else None
+        except (OSError, ValueError, FormatError):
+            return None
+
+    def adopt(self, key: str, embeddings: str | Path, meta: dict[str, Any]) -> None:
+        """Serve ``key`` from an embeddings directory from now on (no copy of the vectors is made)."""
+        if not self.enabled:
+            return
+        link = self.path(key).with_suffix(".json")
+        link.parent.mkdir(parents=True, exist_ok=True)
+        record = {**meta, "key": key, "embeddings": str(Path(embeddings).resolve()), "cache_version": CACHE_VERSION}
+        atomic_write_text(link, json.dumps(record, indent=1, default=str) + "\n")
 
     def _write(self, path: Path, arr: np.ndarray, meta: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,8 @@
 
     rs-clip-eval run --model CKPT_DIR --model RS-Tiny --suite suite.yaml --out report/
     rs-clip-eval retrieval --model remoteclip-vit-b-32:RemoteCLIP-ViT-B-32.pt --data rsitmd/ --out report/
+    rs-clip-eval embed --model CKPT_DIR --data archive/ --split train --out archive-emb/ --engine ray
+    rs-clip-eval search --model CKPT_DIR --embeddings archive-emb/ --query "many planes at an airport" -k 20
 """
 
 from __future__ import annotations
@@ -87,7 +89,69 @@ def build_parser() -> argparse.ArgumentParser:
         if verb == "knn":
             p.add_argument("--k", type=int, default=20, help="neighbours (default 20)")
             p.add_argument("--temperature", type=float, default=0.07, help="vote temperature (default 0.07)")
+    _archive_commands(sub, console)
     return parser
+
+
+def _archive_commands(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) -> None:
+    from .archive import ENGINES
+
+    e = sub.add_parser("embed", parents=[console],
+                       help="embed a dataset's images once, as Parquet keyed by image id (here or on a Ray cluster)")
+    add_model_flag(e, " One model.")
+    e.add_argument("--data", required=True, type=Path, help="an rs-dataset directory")
+    e.add_argument("--split", default="train", help="split embedded (default train)")
+    add_out_flag(e, "the embeddings (Parquet and embeddings.json)")
+    add_embedding_flags(e, legacy_workers=False)
+    e.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local (this machine, the evaluation path) or ray (Ray Data actors on a cluster; needs "
+                        "rs-clip-eval[ray]) (default local)")
+    e.add_argument("--address", default=None, help="--engine ray: the cluster (default RAY_ADDRESS, else a "
+                                                    "private local Ray)")
+    e.add_argument("--workers", type=int, default=None,
+                   help="--engine ray: actors, each with its own model (default: one per GPU, else one per CPU)")
+    e.add_argument("--cpus-per-worker", type=int, default=1, help="--engine ray: CPUs (decode threads) per actor")
+    e.add_argument("--gpus-per-worker", type=float, default=None,
+                   help="--engine ray: GPUs per actor (default 1 when the cluster has GPUs, else 0)")
+    e.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    s = sub.add_parser("search", parents=[console], help="the images of embedded data that best match text queries")
+    add_model_flag(s, " The model that embedded them.")
+    s.add_argument("--embeddings", required=True, type=Path, help="a directory written by `rs-clip-eval embed`")
+    s.add_argument("--query", action="append", required=True, help="a text query (repeatable)")
+    s.add_argument("-k", type=int, default=10, help="images per query (default 10)")
+    s.add_argument("--device", default="auto", help="torch device for the queries (default auto)")
+
+
+def _embed(args: argparse.Namespace) -> int:
+    from rs_formats.spec import ModelSpec
+
+    from .archive import embed_dataset
+
+    if len(args.model) != 1:
+        raise ValueError("embed takes one --model")
+    out = output_dir(args)
+    embed_dataset(ModelSpec.parse(args.model[0]), args.data, args.split, out, eval_config(args), open_cache(args),
+                  engine=args.engine, address=args.address, workers=args.workers,
+                  cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
+                  overwrite=args.overwrite)
+    print(out)
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    import json
+
+    from rs_formats.spec import ModelSpec
+
+    from .archive import search
+
+    if len(args.model) != 1:
+        raise ValueError("search takes one --model")
+    for query, hits in zip(args.query, search(args.embeddings, ModelSpec.parse(args.model[0]), args.query,
+                                              k=args.k, device=args.device)):
+        for hit in hits:
+            print(json.dumps({"query": query, **hit}))
+    return 0
 
 
 def _suite(args: argparse.Namespace):
@@ -131,9 +195,13 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command(args: argparse.Namespace) -> int:
+    return {"embed": _embed, "search": _search}.get(args.command, evaluate)(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    return run(PROG, build_parser(), evaluate, argv)
+    return run(PROG, build_parser(), _command, argv)
 
 
 if __name__ == "__main__":

@@ -104,10 +104,16 @@ class Embedder:
         digest = hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:16]
         return self._cached(ds, split, f"{what}:{digest}", compute)
 
+    def cache_key(self, ds: Dataset, split: str, what: str = "images") -> str:
+        """The cache key of what :meth:`images` (or :meth:`texts`) returns for a split (needs a spec)."""
+        return EmbeddingCache.key(self.fingerprint, ds.manifest_sha256(), split, what, self.cfg.precision)
+
+    def cache_meta(self, ds: Dataset, split: str, what: str = "images") -> dict[str, Any]:
+        """What a cache entry records about its embeddings."""
+        return {"model": self.spec.to_dict(), "fingerprint": self.fingerprint, "dataset": str(ds.path),
+                "dataset_name": ds.name, "split": split, "what": what.split(":")[0]}
+
     def _cached(self, ds: Dataset, split: str, what: str, compute) -> np.ndarray:
         if not self.caching:
             return np.ascontiguousarray(compute(), dtype=np.float32)
-        key = self.cache.key(self.fingerprint, ds.manifest_sha256(), split, what, self.cfg.precision)
-        meta = {"model": self.spec.to_dict(), "fingerprint": self.fingerprint, "dataset": str(ds.path),
-                "dataset_name": ds.name, "split": split, "what": what.split(":")[0]}
-        return self.cache.get_or_compute(key, compute, meta)
+        return self.cache.get_or_compute(self.cache_key(ds, split, what), compute, self.cache_meta(ds, split, what))

@@ -50,8 +50,9 @@ class _Precisions:
         return name in self._names()
 
 
-def add_embedding_flags(p: argparse.ArgumentParser) -> None:
-    """--device, --precision, --batch-size, --loader-workers, --cache-dir, --no-cache."""
+def add_embedding_flags(p: argparse.ArgumentParser, legacy_workers: bool = True) -> None:
+    """--device, --precision, --batch-size, --loader-workers, --cache-dir, --no-cache (and ``--workers``, the
+    old spelling of --loader-workers, on the commands that had it)."""
     defaults = EvalConfig.__dataclass_fields__
     p.add_argument("--device", default=defaults["device"].default,
                    help="torch device: auto (cuda when available; default), cpu, cuda, cuda:1")
@@ -64,7 +65,8 @@ def add_embedding_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=batch, help=f"images (and texts) per forward pass (default {batch})")
     p.add_argument("--loader-workers", type=int, default=workers,
                    help=f"DataLoader processes decoding images (0 = in process; default {workers})")
-    add_deprecated_alias(p, "--workers", "--loader-workers", dest="loader_workers", type=int)
+    if legacy_workers:
+        add_deprecated_alias(p, "--workers", "--loader-workers", dest="loader_workers", type=int)
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="embedding cache (default $RS_CLIP_EVAL_CACHE or ~/.cache/rs-clip-eval)")
     p.add_argument("--no-cache", action="store_true", help="always embed afresh and store nothing")

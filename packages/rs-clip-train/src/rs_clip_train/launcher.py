@@ -1,7 +1,8 @@
 """Submit a run to Ray Train: checks, the run directory, Ray (local or a cluster), the TorchTrainer.
 
 Without an address (``--address`` or ``RAY_ADDRESS``, which ``ray job submit`` sets) the command starts
-a private local Ray for the run and stops it at the end: on a laptop nothing has to be set up first.
+a private local Ray for the run and stops it at the end: on a laptop nothing has to be set up first
+(:func:`rs_formats.cluster.ray_session`, shared with rs-annotate's and rs-clip-eval's Ray engines).
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rs_formats import console
+from rs_formats.cluster import ray_session
 
 from .config import ConfigError, TrainConfig
 from .run_dir import FINAL, METRICS, RUN_YAML, latest_checkpoint, link_final
@@ -91,47 +91,6 @@ def plan(run: TrainConfig) -> dict[str, Any]:
     if len(sources) > 1:
         info["sources"] = sources
     return {"rows": rows, "steps_per_epoch": steps_per_epoch, "total_steps": total, "dataset_info": info}
-
-
-@contextmanager
-def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[bool]:
-    """Connect to a cluster, or start a private local Ray for this run (and stop it afterwards).
-
-    Yields whether the session is a private local one (whose resources are all there will be)."""
-    import ray
-
-    if ray.is_initialized():  # an embedding program (or a test) owns the session
-        yield False
-        return
-    address = address or os.environ.get("RAY_ADDRESS")
-    if address:
-        ray.init(address=address, log_to_driver=True)
-        local = False
-    else:
-        # A private single-machine cluster: no token auth to set up, nothing reachable from outside.
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-        # The dashboard serves Ray's state API, which Ray Train's controller polls.
-        ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1",
-                 dashboard_port=free_port(8265), num_cpus=num_cpus, log_to_driver=True)
-        local = True
-    try:
-        yield local
-    finally:
-        ray.shutdown()
-
-
-def free_port(preferred: int) -> int:
-    """``preferred`` if nothing listens there (another Ray on this machine may), else any free port."""
-    import socket
-
-    for port in (preferred, 0):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return sock.getsockname()[1]
-    raise OSError("no free port")
 
 
 def _gpus_per_worker(run: TrainConfig) -> float:
@@ -222,7 +181,8 @@ def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress
         log.info("%s: already trained to step %d (%s); nothing to do", run_dir, facts["total_steps"], resume)
         link_final(run_dir, resume)
         return resume
-    with ray_session(run.address, num_cpus) as local:
+    # The dashboard serves Ray's state API, which Ray Train's controller polls.
+    with ray_session(run.address, num_cpus, dashboard=True) as local:
         from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
         from ray.train.torch import TorchTrainer
 

@@ -1,6 +1,7 @@
 """rs-formats: the two contracts every rs-clip package speaks.
 
-* ``rs-dataset`` v1 — a directory of Parquet shards plus ``manifest.json`` (:mod:`rs_formats.dataset`).
+* ``rs-dataset`` v2 — ``manifest.json`` beside a ``data/`` folder of Parquet shards that other Parquet
+  engines read natively; v1 still read (:mod:`rs_formats.dataset`).
 * ``rs-clip-checkpoint`` v2 — ``manifest.json`` + ``open_clip_model.safetensors`` + ``open_clip_config.json``
   + ``README.md``, an open_clip Hub repository's layout (:mod:`rs_formats.checkpoint`; v1 is still read).
 

@@ -97,6 +97,8 @@ def parse_json(text: str, path: str | Path) -> Any:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormatError(path, f"not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+    except ValueError as exc:  # valid syntax Python cannot convert: an integer of more than 4300 digits
+        raise FormatError(path, f"not a usable JSON value ({exc})") from None
     except RecursionError:  # the parser itself gave up (thousands of levels)
         value = _TOO_DEEP
     if value is _TOO_DEEP or _too_deep(value):

@@ -1,14 +1,17 @@
-"""Contract 1: the ``rs-dataset`` format (version 1), written and read.
+"""Contract 1: the ``rs-dataset`` format, written (version 2) and read (versions 1 and 2).
 
-A dataset is a directory holding ``manifest.json`` and Parquet shards named ``<split>-NNNNN.parquet``.
-See docs/contracts.md for the full specification; this package is its executable form, one module per
-part: :mod:`.schema` (names, versions, the Arrow schema), :mod:`.writer`, :mod:`.manifest`,
-:mod:`.reader` and :mod:`.verify`.
+A v2 dataset is a directory holding ``manifest.json`` and a ``data/`` folder of Parquet shards named
+``<split>-NNNNN-of-MMMMM.parquet``, which pyarrow, Polars, DuckDB, Hugging Face ``datasets`` and Ray Data
+read as they are; v1 kept shards ``<split>-NNNNN.parquet`` beside the manifest. See docs/contracts.md for
+the full specification; this package is its executable form, one module per part: :mod:`.schema` (names,
+versions, the rows' Arrow schema), :mod:`.storage` (v2's stored form), :mod:`.shards` (where shards are,
+and the rules their names follow), :mod:`.writer`, :mod:`.manifest`, :mod:`.reader` and :mod:`.verify`.
 """
 
 from .manifest import read_manifest
 from .reader import Dataset, RowGroup, open_dataset
 from .schema import (
+    DATA_DIR,
     DATASET_FORMAT,
     DATASET_VERSION,
     KINDS,
@@ -22,6 +25,7 @@ from .verify import verify_dataset
 from .writer import DatasetWriter
 
 __all__ = [
+    "DATA_DIR",
     "DATASET_FORMAT",
     "DATASET_VERSION",
     "KINDS",

@@ -4,6 +4,7 @@ then reads by row group (the unit of reading), with memory bounded by one row gr
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ import pyarrow.parquet as pq
 from ..errors import FormatError
 from ..hashing import file_sha256
 from .manifest import read_manifest
-from .schema import MANIFEST, SCHEMA_V1, check_shard_schema
+from .schema import MANIFEST, ROW_SCHEMA, check_shard_schema
+from .shards import shard_dir, shard_path
+from .storage import SPLIT_COLUMN, STORED_COLUMNS, stored_version, to_rows
 
 
 @dataclass(frozen=True)
@@ -25,21 +28,24 @@ class RowGroup:
 
 
 class Dataset:
-    """A validated, opened rs-dataset. Cheap to open: only footers are read."""
+    """A validated, opened rs-dataset of any readable version. Cheap to open: only footers are read.
+
+    Rows look the same whatever the version on disk (:data:`~.schema.ROW_SCHEMA`): a v2 shard's stored
+    form (:mod:`.storage`) is turned back into it batch by batch.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.manifest = read_manifest(self.path)
+        self.version: int = self.manifest["format_version"]
         self._row_groups: dict[str, list[RowGroup]] = {}
         for split, info in self.manifest["splits"].items():
             groups: list[RowGroup] = []
             n_rows = 0
             for shard_name in info["shards"]:
-                shard = self.path / shard_name
-                if not shard.is_file():
-                    raise FormatError(shard, f"missing: listed in {self.path / MANIFEST} but not on disk")
+                shard = shard_path(self.path, self.version, shard_name, self.path / MANIFEST)
                 meta = self._parquet(shard).metadata
-                check_shard_schema(shard, meta.schema.to_arrow_schema())
+                self._check_shard(shard, meta.schema.to_arrow_schema())
                 for i in range(meta.num_row_groups):
                     groups.append(RowGroup(shard, i, meta.row_group(i).num_rows))
                 n_rows += meta.num_rows
@@ -49,6 +55,21 @@ class Dataset:
                     f"split {split!r} lists {info['rows']} rows but its shards hold {n_rows}",
                 )
             self._row_groups[split] = groups
+
+    def _check_shard(self, shard: Path, schema: pa.Schema) -> None:
+        if self.version == 1:
+            check_shard_schema(shard, schema, ROW_SCHEMA, 1)
+            return
+        stated = stored_version(shard, schema)
+        if stated != self.version:
+            raise FormatError(shard, f"its metadata says format_version {stated}, but "
+                                     f"{self.path / MANIFEST} says {self.version}")
+        check_shard_schema(shard, schema, STORED_COLUMNS, self.version)
+
+    @property
+    def data_dir(self) -> Path:
+        """The folder holding the shards: for v2 the one to hand to other Parquet engines."""
+        return shard_dir(self.path, self.version)
 
     @staticmethod
     def _parquet(shard: Path) -> pq.ParquetFile:
@@ -112,19 +133,42 @@ class Dataset:
             if pf is None:
                 open_files.clear()  # shards are read in order: keep one file open at a time
                 pf = open_files[group.shard] = self._parquet(group.shard)
-            try:
-                yield from pf.iter_batches(batch_size=batch_size, row_groups=[group.index], columns=columns)
-            except pa.ArrowException as exc:
-                raise FormatError(group.shard, f"row group {group.index} is unreadable: {exc}") from None
+            with self._reading(group):
+                for batch in pf.iter_batches(batch_size=batch_size, row_groups=[group.index],
+                                             columns=self._stored_columns(pf, columns)):
+                    yield self._rows(batch)
 
     def read_row_group(self, split: str, index: int, columns: Sequence[str] | None = None) -> pa.Table:
         """Row group ``index`` of :meth:`row_groups` (the unit of reading) as a table: for readers that
         partition or sample a split themselves (training workers, contact sheets)."""
         group = self._groups(split)[index]
+        pf = self._parquet(group.shard)
+        with self._reading(group):
+            table = pf.read_row_group(group.index, columns=self._stored_columns(pf, columns))
+            if self.version == 1:
+                return table
+            batches = [self._rows(b) for b in table.to_batches()]
+            return pa.Table.from_batches(batches) if batches else self._empty(columns)
+
+    def _stored_columns(self, pf: pq.ParquetFile, columns: Sequence[str] | None) -> list[str] | None:
+        if self.version == 1 or columns is not None:
+            return None if columns is None else list(columns)
+        return [name for name in pf.schema_arrow.names if name != SPLIT_COLUMN]
+
+    def _rows(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        return batch if self.version == 1 else to_rows(batch)
+
+    @contextmanager
+    def _reading(self, group: RowGroup) -> Iterator[None]:
         try:
-            return self._parquet(group.shard).read_row_group(group.index, columns=columns)
+            yield
         except pa.ArrowException as exc:
             raise FormatError(group.shard, f"row group {group.index} is unreadable: {exc}") from None
+
+    @staticmethod
+    def _empty(columns: Sequence[str] | None) -> pa.Table:
+        schema = ROW_SCHEMA if columns is None else pa.schema([ROW_SCHEMA.field(c) for c in columns])
+        return schema.empty_table()
 
     def iter_rows(
         self,
@@ -138,10 +182,7 @@ class Dataset:
 
     def read_table(self, split: str = "train", columns: Sequence[str] | None = None) -> pa.Table:
         batches = list(self.iter_batches(split, columns))
-        if not batches:
-            schema = SCHEMA_V1 if columns is None else pa.schema([SCHEMA_V1.field(c) for c in columns])
-            return schema.empty_table()
-        return pa.Table.from_batches(batches)
+        return pa.Table.from_batches(batches) if batches else self._empty(columns)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{s}={self.num_rows(s)}" for s in self.splits)

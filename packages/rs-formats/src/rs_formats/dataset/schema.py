@@ -1,5 +1,10 @@
-"""What an ``rs-dataset`` v1 is made of: its names, its manifest's constants and the Arrow schema of
-every shard (docs/contracts.md, "Contract 1"), with the check a shard's own schema must pass."""
+"""What an ``rs-dataset`` is made of: its names, its manifest's constants, the rows every reader presents
+and the check a shard's own schema must pass (docs/contracts.md, "Contract 1").
+
+Rows look the same to every consumer whatever the version on disk: :data:`ROW_SCHEMA`, which is also how
+v1 stores them. v2 stores them in the form other Parquet engines read natively (:mod:`.storage`); the
+reader turns that back into :data:`ROW_SCHEMA`.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,13 @@ import pyarrow as pa
 from ..errors import FormatError
 
 DATASET_FORMAT = "rs-dataset"
-DATASET_VERSION = 1
+DATASET_VERSION = 2
 #: Versions this release can read. A new version adds a reader here and keeps the old ones.
-READABLE_VERSIONS = (1,)
+READABLE_VERSIONS = (1, 2)
 KINDS = ("captions", "classification", "counting")
 MANIFEST = "manifest.json"
+#: Where v2 keeps its shards, beside (not among) the manifest: the folder handed to other Parquet engines.
+DATA_DIR = "data"
 
 OBJECT_TYPE = pa.struct(
     [
@@ -27,7 +34,7 @@ OBJECT_TYPE = pa.struct(
     ]
 )
 
-SCHEMA_V1 = pa.schema(
+ROW_SCHEMA = pa.schema(
     [
         pa.field("image_id", pa.string(), nullable=False),
         pa.field("source", pa.string(), nullable=False),
@@ -48,18 +55,19 @@ REQUIRED_COLUMNS = ("image_id", "source", "image", "width", "height")
 
 
 def dataset_schema() -> pa.Schema:
-    """The Arrow schema of every shard of an rs-dataset v1."""
-    return SCHEMA_V1
+    """The Arrow schema of the rows every reader presents (for every version; v1 also stores them so)."""
+    return ROW_SCHEMA
 
 
-def check_shard_schema(shard: Path, schema: pa.Schema) -> None:
-    """A shard holds every required column, and every column it holds has its v1 type."""
-    for name in REQUIRED_COLUMNS:
+def check_shard_schema(shard: Path, schema: pa.Schema, expected: pa.Schema, version: int) -> None:
+    """A shard holds every required column, and every column it holds has the type ``expected`` gives it."""
+    required = (*REQUIRED_COLUMNS, *(n for n in expected.names if n not in ROW_SCHEMA.names))
+    for name in required:
         if schema.get_field_index(name) < 0:
             raise FormatError(
-                shard, f"column {name!r} is missing (rs-dataset v1 requires {REQUIRED_COLUMNS})"
+                shard, f"column {name!r} is missing (rs-dataset v{version} requires {required})"
             )
-    for field in SCHEMA_V1:
+    for field in expected:
         idx = schema.get_field_index(field.name)
         if idx >= 0 and not schema.field(idx).type.equals(field.type):
             raise FormatError(

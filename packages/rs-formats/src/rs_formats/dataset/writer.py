@@ -1,10 +1,15 @@
-"""Writing an ``rs-dataset``: rows streamed into bounded Parquet shards, published atomically with a
-manifest that lists every shard's sha256."""
+"""Writing an ``rs-dataset`` (always the current version, v2): rows streamed into bounded Parquet shards
+in ``data/``, published atomically with a manifest beside them that lists every shard's sha256.
+
+Shards are written as ``<split>-NNNNN.parquet`` while their number is unknown and renamed to their
+final ``<split>-NNNNN-of-MMMMM.parquet`` in the staging directory, before anything is published.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -15,7 +20,9 @@ import pyarrow.parquet as pq
 
 from ..atomic import commit_dir, staging_dir
 from ..hashing import file_sha256
-from .schema import DATASET_FORMAT, DATASET_VERSION, KINDS, MANIFEST, SCHEMA_V1
+from .schema import DATA_DIR, DATASET_FORMAT, DATASET_VERSION, KINDS, MANIFEST, ROW_SCHEMA
+from .shards import SPLIT_NAME, shard_name
+from .storage import stored_schema, to_stored
 
 
 def _now() -> str:
@@ -60,7 +67,9 @@ class DatasetWriter:
         self.max_shard_bytes = max_shard_bytes
         self.row_group_rows = row_group_rows
         self.overwrite = overwrite
+        self._schema = stored_schema(DATASET_VERSION, self.class_names)
         self._tmp = staging_dir(self.out_dir)
+        (self._tmp / DATA_DIR).mkdir(exist_ok=True)
         self._buffers: dict[str, list[dict[str, Any]]] = {}
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._shard_bytes: dict[str, int] = {}
@@ -76,6 +85,9 @@ class DatasetWriter:
         image_id = row.get("image_id")
         if not image_id:
             raise ValueError("every row needs a non-empty image_id")
+        if split not in self._buffers and not (isinstance(split, str) and SPLIT_NAME.fullmatch(split)):
+            raise ValueError(f"split name {split!r} must be letters, digits and '_' (with inner '.'s), "
+                             "as Hugging Face datasets requires")
         if image_id in self._ids:
             raise ValueError(f"duplicate image_id {image_id!r}: ids must be unique within a dataset")
         self._ids.add(image_id)
@@ -95,12 +107,13 @@ class DatasetWriter:
         rows = self._buffers.get(split)
         if not rows:
             return
-        columns = {f.name: [r.get(f.name) for r in rows] for f in SCHEMA_V1}
+        columns = {f.name: [r.get(f.name) for r in rows] for f in ROW_SCHEMA}
         try:
-            batch = pa.RecordBatch.from_pydict(columns, schema=SCHEMA_V1)
+            batch = pa.RecordBatch.from_pydict(columns, schema=ROW_SCHEMA)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
             bad = _first_bad_row(rows)
-            raise ValueError(f"row {bad!r} does not fit the rs-dataset v1 schema: {exc}") from None
+            raise ValueError(f"row {bad!r} does not fit the rs-dataset schema: {exc}") from None
+        batch = to_stored(batch, split, self._schema)
         writer = self._writers.get(split)
         if writer is not None and self._shard_bytes[split] + batch.nbytes > self.max_shard_bytes:
             writer.close()
@@ -108,12 +121,8 @@ class DatasetWriter:
         if writer is None:
             shard = f"{split}-{len(self._shards.setdefault(split, [])):05d}.parquet"
             self._shards[split].append(shard)
-            # Images are already compressed: Parquet compression would only cost CPU on every read.
-            writer = pq.ParquetWriter(
-                self._tmp / shard,
-                SCHEMA_V1,
-                compression={"image": "none"} | {f.name: "zstd" for f in SCHEMA_V1 if f.name != "image"},
-            )
+            writer = pq.ParquetWriter(self._tmp / DATA_DIR / shard, self._schema,
+                                      compression=_compression(self._schema))
             self._writers[split] = writer
             self._shard_bytes[split] = 0
         writer.write_batch(batch, row_group_size=len(rows))
@@ -130,14 +139,16 @@ class DatasetWriter:
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
-        splits = {
-            split: {
+        splits = {}
+        for split, written in sorted(self._shards.items()):
+            shards = [shard_name(split, i, len(written)) for i in range(len(written))]
+            for old, new in zip(written, shards):
+                os.replace(self._tmp / DATA_DIR / old, self._tmp / DATA_DIR / new)
+            splits[split] = {
                 "shards": shards,
                 "rows": self._rows.get(split, 0),
-                "sha256": {s: file_sha256(self._tmp / s) for s in shards},
+                "sha256": {s: file_sha256(self._tmp / DATA_DIR / s) for s in shards},
             }
-            for split, shards in sorted(self._shards.items())
-        }
         manifest = {
             "format": DATASET_FORMAT,
             "format_version": DATASET_VERSION,
@@ -179,10 +190,27 @@ class DatasetWriter:
             self.abort()
 
 
+def _leaves(name: str, type_: pa.DataType) -> Iterable[str]:
+    """Parquet's column paths of an Arrow column (per-column options are keyed by leaf, not by column)."""
+    if pa.types.is_struct(type_):
+        for child in type_:
+            yield from _leaves(f"{name}.{child.name}", child.type)
+    elif pa.types.is_list(type_):
+        yield from _leaves(f"{name}.list.element", type_.value_type)
+    else:
+        yield name
+
+
+def _compression(schema: pa.Schema) -> dict[str, str]:
+    """zstd everywhere but the image bytes: images are already compressed, so Parquet compression would
+    only cost CPU on every read."""
+    return {leaf: "none" if leaf == "image.bytes" else "zstd" for f in schema for leaf in _leaves(f.name, f.type)}
+
+
 def _first_bad_row(rows: list[Mapping[str, Any]]) -> str:
     for row in rows:
         try:
-            pa.RecordBatch.from_pylist([{f.name: row.get(f.name) for f in SCHEMA_V1}], schema=SCHEMA_V1)
+            pa.RecordBatch.from_pylist([{f.name: row.get(f.name) for f in ROW_SCHEMA}], schema=ROW_SCHEMA)
         except Exception:  # noqa: BLE001 - we only want to name the row
             return str(row.get("image_id"))
     return "?"

@@ -1,0 +1,99 @@
+"""A Ray session for the tools that run on a Ray cluster: rs-clip-train, ``rs-annotate convert --engine ray``
+and rs-clip-eval's archive embedding.
+
+Decisions:
+
+* With an address (the tool's ``--address``, else ``RAY_ADDRESS``, which ``ray job submit`` sets) the tool
+  connects to that cluster. Without one it starts a private single-machine Ray for the run and stops it
+  at the end, so that nothing has to be set up on a laptop; its token authentication is off
+  (``RAY_AUTH_MODE=disabled``) since nothing outside the machine can reach it.
+* When the calling program (or a test) already initialised Ray, that session is used and left running.
+* Ray is imported only here, when a session opens: rs-formats does not depend on it (the ``ray`` extra,
+  and each tool's own ``ray`` extra, install it).
+* The tools' Ray Data pipelines are one map over work items whose results the driver writes in order;
+  :func:`ordered_pipeline` and :func:`ray_data_logs` set them up alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+@contextmanager
+def ray_session(
+    address: str | None = None,
+    num_cpus: int | None = None,
+    *,
+    dashboard: bool = False,
+    log_to_driver: bool = True,
+) -> Iterator[bool]:
+    """Connect to a cluster, or start a private local Ray with ``num_cpus`` CPUs (and stop it afterwards).
+
+    ``dashboard`` starts the dashboard of a private Ray on 127.0.0.1 (Ray Train's controller polls its
+    state API). ``log_to_driver`` forwards the workers' output to this process (on stdout and stderr).
+    Yields whether the session is a private local one, whose resources are all there will be.
+    """
+    import ray
+
+    if ray.is_initialized():
+        yield False
+        return
+    address = address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, log_to_driver=log_to_driver)
+        local = False
+    else:
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        extra = (
+            {"include_dashboard": True, "dashboard_host": "127.0.0.1", "dashboard_port": free_port(8265)}
+            if dashboard
+            else {"include_dashboard": False}
+        )
+        ray.init(address="local", num_cpus=num_cpus, log_to_driver=log_to_driver, **extra)
+        local = True
+    try:
+        yield local
+    finally:
+        ray.shutdown()
+
+
+def ordered_pipeline(data: Any) -> Any:
+    """A Ray Dataset set up for the tools' one-map pipelines: results in input order (what makes their
+    output deterministic), no Ray progress bars (each tool shows its own), and no per-operator resource
+    reservation, which is for pipelines of several operators: with one map it holds back half the
+    cluster's CPUs until the first task ends (Ray 2.60)."""
+    data.context.execution_options.preserve_order = True
+    data.context.enable_progress_bars = False
+    data.context.op_resource_reservation_enabled = False
+    return data
+
+
+@contextmanager
+def ray_data_logs(verbose: bool = False) -> Iterator[None]:
+    """Ray Data's own log lines (execution plans, a traceback when a task fails) only when ``verbose``:
+    the tools report their progress and failures themselves."""
+    logger = logging.getLogger("ray.data")
+    level = logger.level
+    if not verbose:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def free_port(preferred: int) -> int:
+    """``preferred`` if nothing listens there (another Ray on this machine may), else any free port."""
+    for port in (preferred, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise OSError("no free port")

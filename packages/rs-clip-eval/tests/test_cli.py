@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import shutil
 import subprocess
 import sys
 
@@ -25,6 +27,7 @@ def suite_file(data_dir):
         "  - path: caps\n"
         "    name: RSITMD\n"  # a paper name: the published figures appear beside ours
         "  - path: scenes\n"
+        "    name: RS2800\n"  # the paper's name: its few-shot figures (Fig. 8) appear beside ours
         "    templates: ['a satellite photo of {}.', 'an aerial view of {}.']\n"
         "    shots: [1, 4]\n"
         "    seeds: [0, 1]\n"
@@ -45,37 +48,114 @@ def test_run_writes_json_markdown_and_plots(tiny_checkpoint, suite_file, tmp_pat
     assert res["suite"]["probe"] == {"search_trials": 2} and res["config"]["probe"] == {"epochs": 30}
     for label in ("trained", "RS-Tiny (random init)"):
         r = res["results"][label]
-        assert set(r) == {"RSITMD", "synthetic-scenes"}
+        assert set(r) == {"RSITMD", "RS2800"}
         assert set(r["RSITMD"]) == {"retrieval"}
         assert r["RSITMD"]["retrieval"]["n_captions"] == 24 * 5
-        assert set(r["synthetic-scenes"]) == {"zeroshot", "linear_probe", "fewshot", "knn"}
-        assert len(r["synthetic-scenes"]["zeroshot"]["templates"]) == 2
-        assert list(r["synthetic-scenes"]["fewshot"]["shots"]) == ["1", "4"]
-        assert r["synthetic-scenes"]["knn"]["k"] == 5
-        assert len(r["synthetic-scenes"]["linear_probe"]["search"]) == 2
-        assert r["synthetic-scenes"]["linear_probe"]["config"]["epochs"] == 30
-        assert 0 <= r["synthetic-scenes"]["knn"]["top1"] <= 100
+        assert set(r["RS2800"]) == {"zeroshot", "linear_probe", "fewshot", "knn"}
+        assert len(r["RS2800"]["zeroshot"]["templates"]) == 2
+        assert list(r["RS2800"]["fewshot"]["shots"]) == ["1", "4"]
+        assert r["RS2800"]["knn"]["k"] == 5
+        assert len(r["RS2800"]["linear_probe"]["search"]) == 2
+        assert r["RS2800"]["linear_probe"]["config"]["epochs"] == 30
+        assert 0 <= r["RS2800"]["knn"]["top1"] <= 100
     # Two models x (caps test images + captions, scenes train/test images + prompts): 10 embeddings.
     assert res["cache"]["misses"] == 10
     md = (out / "report.md").read_text()
-    assert "Image-text retrieval (as paper Table II)" in md and "RemoteCLIP ViT-B-32 *(paper)*" in md
-    assert "49.38" in md and "Δ trained − RS-Tiny (random init)" in md
+    assert "Image-text retrieval (as paper Table II)" in md and "Δ trained − RS-Tiny (random init)" in md
     assert "Zero-shot classification" in md and "Linear probe" in md and "k-NN" in md and "1-shot" in md
+    # Published figures, each with its source; another paper's are labelled as theirs, never as the paper's.
+    lines = md.splitlines()
+    assert ("| RemoteCLIP ViT-B-32 *(RemoteCLIP paper, Table II)* | 27.88 | 50.66 | 65.71 | 22.17 | 56.46 | 73.41 "
+            "| 49.38 |") in lines
+    assert "| CLIP-CL RN50 *(RemoteCLIP paper, Table II)* | 19.25 | 39.82 | 51.33 | 15.09 | 41.46 | 56.64 | 37.27 |" in lines
+    georsclip = [line for line in lines if line.startswith("| GeoRSCLIP")]
+    assert len(georsclip) == 2 and all("*(GeoRSCLIP README)*" in line for line in georsclip)
+    assert not [line for line in lines if "GeoRSCLIP" in line and "RemoteCLIP paper" in line]
+    assert "| CLIP-Baseline (backbone not stated) *(GeoRSCLIP README)* | 9.51 |" in md
+    assert "| RemoteCLIP RN50 *(RemoteCLIP paper, Fig. 8, given in issue #3)* | 41.93 | 56.21 |" in lines
+    assert "No published figure at hand for RS2800: the paper's Table III could not be read" in md
+    assert "No published figure at hand for RS2800: the paper's Table IV" in md
+    assert "- *GeoRSCLIP README*: Zhang et al., RS5M and GeoRSCLIP" in md
+    published = {(f["source"], f["task"], f["dataset"]) for f in res["published"]}
+    assert published == {("table-2", "retrieval", "RSITMD"), ("georsclip", "retrieval", "RSITMD"),
+                         ("issue-3", "fewshot", "RS2800")}
     pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
-    assert "fewshot-synthetic-scenes.png" in pngs
+    assert "fewshot-rs2800.png" in pngs
     assert sum(p.startswith("confusion-zeroshot") for p in pngs) == 2
     assert sum(p.startswith("tsne-") for p in pngs) == 2
     assert all((out / "plots" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
     # stdout holds what the command produced (the report's paths); what it says about its work is logged
     assert capsys.readouterr().out.split() == [str(out / "report.md"), str(out / "results.json")]
+    _check_long_table(out, res)
+    first = tmp_path / "first"
+    first.mkdir()
+    shutil.copy(out / "results.jsonl", first / "results.jsonl")
 
     # Second run: every embedding comes from the cache.
     assert main(args[:-len(FAST)] + FAST + ["--no-plots"]) == 0
     again = json.loads((out / "results.json").read_text())
     assert again["cache"]["misses"] == 0 and again["cache"]["hits"] >= 10
-    first, second = (dict(r["results"]["trained"]["RSITMD"]["retrieval"]) for r in (res, again))
-    first.pop("seconds"), second.pop("seconds")
-    assert first == second
+    before, after = (dict(r["results"]["trained"]["RSITMD"]["retrieval"]) for r in (res, again))
+    before.pop("seconds"), after.pop("seconds")
+    assert before == after
+
+    # compare: the two saved runs side by side; the same models on the same data, so every delta is zero.
+    capsys.readouterr()
+    assert main(["compare", str(first / "results.jsonl"), str(out), "--out", str(tmp_path / "cmp")]) == 0
+    printed = capsys.readouterr().out
+    assert printed == (tmp_path / "cmp" / "compare.md").read_text()
+    header = printed.splitlines()[0]
+    assert header.startswith("| Dataset | Task | Metric | first/trained | first/RS-Tiny (random init) | out/trained |")
+    assert "Δ first/trained − out/trained" in header
+    with open(tmp_path / "cmp" / "compare.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == len({(r["dataset"], r["task"], r["metric"]) for r in table}) == 7 + 2 + 2 + 2 + 4
+    mean_recall = next(r for r in table if r["task"] == "retrieval" and r["metric"] == "mean_recall")
+    assert float(mean_recall["first/trained"]) == pytest.approx(res["results"]["trained"]["RSITMD"]["retrieval"]
+                                                                ["mean_recall"], abs=1e-4)
+    assert float(mean_recall["Δ first/trained − out/trained"]) == 0
+    assert float(mean_recall["Δ first/trained − first/RS-Tiny (random init)"]) == pytest.approx(
+        mean_recall_delta(res), abs=1e-3)
+    assert main(["compare", str(out), "--metric", "top1"]) == 0
+    assert {line.split(" | ")[2] for line in capsys.readouterr().out.splitlines()[2:] if line.startswith("| ")} == {
+        "top1"}
+
+
+def mean_recall_delta(res):
+    r = res["results"]
+    return r["trained"]["RSITMD"]["retrieval"]["mean_recall"] - r["RS-Tiny (random init)"]["RSITMD"]["retrieval"][
+        "mean_recall"]
+
+
+def _check_long_table(out, res):
+    """results.jsonl and results.csv: the same rows, one per model x dataset x task x metric, each naming
+    its model's spec and fingerprint and its dataset's manifest hash, every figure equal to results.json's."""
+    from rs_clip_eval import read_results_table
+
+    rows = read_results_table(out)
+    with open(out / "results.csv", newline="") as f:
+        as_csv = list(csv.DictReader(f))
+    assert [dict(r.__dict__, value=str(r.value)) for r in rows] == as_csv
+    keys = [(r.model, r.dataset, r.task, r.metric) for r in rows]
+    assert len(keys) == len(set(keys))
+    models = {m["label"]: m for m in res["models"]}
+    assert {r.model for r in rows} == set(models)
+    for r in rows:
+        assert r.model_spec == models[r.model]["spec"] and r.model_fingerprint == models[r.model]["fingerprint"]
+        assert r.dataset_sha256 == res["datasets"][r.dataset]["manifest_sha256"] and r.split == "test"
+        assert r.unit == "%" and 0 <= r.value <= 100 and r.created == res["created"]
+        figures = res["results"][r.model][r.dataset][r.task]
+        if r.task == "fewshot":
+            k, stat = r.metric.removeprefix("top1_").split("shot_")
+            assert r.value == figures["shots"][k][stat]
+        else:
+            assert r.value == figures[r.metric]
+    tasks = {(r.dataset, r.task): {x.metric for x in rows if (x.dataset, x.task) == (r.dataset, r.task)} for r in rows}
+    assert tasks["RSITMD", "retrieval"] == {"i2t_R@1", "i2t_R@5", "i2t_R@10", "t2i_R@1", "t2i_R@5", "t2i_R@10",
+                                            "mean_recall"}
+    assert tasks["RS2800", "knn"] == {"top1", "mean_per_class_recall"}
+    assert tasks["RS2800", "fewshot"] == {"top1_1shot_mean", "top1_1shot_std", "top1_4shot_mean", "top1_4shot_std"}
+    assert tasks["RS2800", "zeroshot"] == {"top1", "mean_per_class_recall"}  # no top-5 of 4 classes
 
 
 def test_single_task_verbs(tiny_checkpoint, data_dir, tmp_path):
@@ -153,17 +233,22 @@ def test_bad_input_gives_one_clean_line(tiny_checkpoint, data_dir, tmp_path, cap
             *common], capsys, "same label")
 
 
-def test_paper_suite_finds_datasets_by_name(data_dir, tmp_path):
+def test_paper_suite_finds_datasets_by_name(data_dir, tmp_path, caplog):
     from rs_clip_eval.suites import load_suite
 
     root = tmp_path / "root"
     root.mkdir()
     (root / "rsitmd").symlink_to(data_dir / "caps")
-    (root / "WHU_RS19").symlink_to(data_dir / "scenes")
+    (root / "WHU_RS19").symlink_to(data_dir / "scenes")  # case and punctuation ignored
+    for folder in ("eurosat-rgb", "whu-earth", "rsscn7", "RS2800"):  # reproduce.md's names, and the paper's
+        (root / folder).symlink_to(data_dir / "scenes")
     suite = load_suite("paper", data_root=root)
-    assert [d.name for d in suite.datasets] == ["RSITMD", "WHU-RS19"]
+    assert [d.name for d in suite.datasets] == ["RSITMD", "SIRI-WHU", "EuroSAT", "RS2800", "WHU-RS19"]
+    assert [d.path.name for d in suite.datasets] == ["rsitmd", "whu-earth", "eurosat-rgb", "rsscn7", "WHU_RS19"]
+    assert "using rsscn7 as RS2800; RS2800 not used" in caplog.text
     assert suite.datasets[1].tasks == ("zeroshot", "linear_probe", "fewshot", "knn")
-    assert "RSICD" in suite.missing and "EuroSAT" in suite.missing
+    assert suite.missing == ["RSICD", "UCM", "RSI-CB128", "RSI-CB256", "MLRSNet", "PatternNet", "RESISC45", "AID",
+                             "OPTIMAL-31", "RSC11"]
 
 
 def test_imports_without_ray_or_deepspeed():

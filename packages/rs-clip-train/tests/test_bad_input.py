@@ -8,6 +8,7 @@ import pytest
 from conftest import write_caption_dataset
 
 from rs_clip_train.cli import main
+from rs_formats.checkpoint import WEIGHTS
 
 
 def _fit(capsys, tmp_path: Path, *args: str) -> tuple[int, str]:
@@ -58,6 +59,58 @@ def test_missing_out_and_data(capsys, tmp_path):
     assert "--out RUN_DIR is required" in capsys.readouterr().err
     assert main(["fit", "--preset", "tiny", "--out", str(tmp_path / "r")]) == 2
     assert "no training data" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def tiny_state():
+    import torch
+
+    from rs_formats.models import TINY_MODEL, create_model
+
+    torch.manual_seed(0)
+    return create_model(TINY_MODEL)[0].state_dict()
+
+
+def test_init_files_are_checked_before_anything_starts(capsys, tmp_path, caption_ds, tiny_state):
+    """Format and fit to the architecture, one line naming the file, before a worker (or Ray) starts."""
+    import torch
+    from safetensors.torch import save_file
+
+    def fit_init(path) -> str:
+        code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--init", str(path), "--data", str(caption_ds))
+        assert code == 2 and len(err.splitlines()) == 1
+        return err
+
+    short = dict(tiny_state)
+    del short["text_projection"]
+    save_file({k: v.contiguous() for k, v in short.items()}, tmp_path / "other.safetensors")
+    assert "other.safetensors: does not match architecture RS-Tiny: 1 missing (first: text_projection)" in \
+        fit_init(tmp_path / "other.safetensors")
+
+    (tmp_path / "garbage.safetensors").write_bytes(b"\x00" * 64)
+    assert "garbage.safetensors: not a safetensors file" in fit_init(tmp_path / "garbage.safetensors")
+
+    marker = tmp_path / "payload-ran"
+
+    class Payload:
+        def __reduce__(self):
+            return exec, (f"open({str(marker)!r}, 'w')",)
+
+    torch.save({"state_dict": tiny_state, "hook": Payload()}, tmp_path / "hostile.pt")
+    assert "hostile.pt: holds Python objects beyond tensors; refusing to unpickle it" in \
+        fit_init(tmp_path / "hostile.pt")
+    assert not marker.exists()
+
+
+def test_a_model_checkpoint_with_broken_weights_is_named(capsys, tmp_path, caption_ds, tiny_state):
+    from rs_formats import write_checkpoint
+    from rs_formats.models import TINY_MODEL
+
+    ckpt = write_checkpoint(tmp_path / "ckpt", tiny_state, model_name=TINY_MODEL, step=1)
+    weights = ckpt / WEIGHTS
+    weights.write_bytes(weights.read_bytes()[:1000])
+    code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--model", str(ckpt), "--data", str(caption_ds))
+    assert code == 2 and f"{weights}: " in err and len(err.splitlines()) == 1
 
 
 def test_a_split_the_dataset_lacks(capsys, tmp_path, caption_ds):

@@ -39,7 +39,15 @@ def test_training_as_a_ray_job_on_two_nodes(two_nodes, caption_ds, tmp_path: Pat
     entrypoint = (f"{sys.executable} -m rs_clip_train.cli fit --preset tiny --data {caption_ds} --out {run_dir} "
                   "--steps 4 --workers 2 --cpus-per-worker 1 --loader-workers 0 --log-every 1")
     env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "DS_ACCELERATOR", "RAY_AUTH_MODE") if k in os.environ}
-    job = client.submit_job(entrypoint=entrypoint, runtime_env={"env_vars": env})
+    deadline = time.time() + 120
+    while True:  # the head's job agent comes up after the nodes do (later still on a busy machine)
+        try:
+            job = client.submit_job(entrypoint=entrypoint, runtime_env={"env_vars": env})
+            break
+        except RuntimeError as exc:
+            if "No available agent" not in str(exc) or time.time() > deadline:
+                raise
+            time.sleep(1)
     deadline = time.time() + 300
     while (status := client.get_job_status(job)) not in {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED}:
         assert time.time() < deadline, "job did not finish in 300 s"

@@ -185,7 +185,7 @@ def test_help_shows_every_settings_help_and_default(capsys):
     with pytest.raises(SystemExit):
         main(["fit", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    for heading in ("run:", "model:", "data:", "optimisation:", "engine:", "cluster (Ray):", "checkpoints and logs:"):
+    for heading in ("run:", "model:", "data:", "optimisation:", "engine:", "launcher and cluster:", "checkpoints and logs:"):
         assert heading in out
     assert "--crop-scale MIN MAX random-resized-crop area range" in out
     assert "(default: 0.9 1.0)" in out and "--betas BETA1 BETA2 AdamW betas (default: 0.9 0.98)" in out

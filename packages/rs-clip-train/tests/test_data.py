@@ -119,7 +119,7 @@ def test_loader_batches_resume_exactly_with_background_workers(caption_ds):
         assert torch.equal(a.images, b.images) and torch.equal(a.texts, b.texts)
     b0 = full[0]
     assert b0.images.shape == (8, 3, 32, 32) and b0.images.dtype == torch.uint8
-    assert b0.texts.shape == (8, 32) and b0.skipped == 0
+    assert b0.texts.shape == (8, 32) and b0.skipped == []
     # The in-process path (no loader workers) is the same stream as one background worker.
     inproc = list(islice(iter(make_loader(_cfg(caption_ds, 0), start_micro_step=0, **kw)), 2))
     one = list(islice(iter(make_loader(_cfg(caption_ds, 1), start_micro_step=0, **kw)), 2))
@@ -144,7 +144,11 @@ def test_rows_without_captions_or_decodable_images_are_skipped_and_counted(tmp_p
     loader = make_loader(_cfg(tmp_path / "d", 0), micro_batch=10, image_size=16, tokenizer=get_tokenizer("RS-Tiny"),
                          seed=0, rank=0, world=1, start_micro_step=0, pin_memory=False)
     batch = next(iter(loader))
-    assert batch.images.shape[0] == 10 and batch.skipped == 2
+    assert batch.images.shape[0] == 10 and len(batch.skipped) == 2
+    ds = tmp_path / "d"
+    no_caption, undecodable = sorted(batch.skipped)
+    assert no_caption == f"{ds}: split 'train': image 'd/3' has no caption"
+    assert undecodable.startswith(f"{ds}: split 'train': image 'd/5'") and "decode" in undecodable
 
 
 def test_wrong_kind_and_missing_split_are_clear_errors(tmp_path):

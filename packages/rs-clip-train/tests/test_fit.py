@@ -8,28 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ARGS, EVERY, STEPS, cli, losses
 
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
-STEPS, EVERY = 12, 4
-# The settings interrupted_run.py uses too: runs with them are comparable step for step.
-ARGS = ["--preset", "tiny", "--steps", str(STEPS), "--workers", "2", "--checkpoint-every", str(EVERY),
-        "--log-every", "1", "--loader-workers", "1"]
-
-
-def _cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rs_clip_train.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def _losses(run_dir: Path) -> dict[int, float]:
-    out = {}
-    for line in (run_dir / "metrics.jsonl").read_text().splitlines():
-        rec = json.loads(line)
-        if "loss" in rec:
-            out[rec["step"]] = rec["loss"]
-    return out
+# interrupted_run.py trains with ARGS and 2 workers too: runs with them are comparable step for step.
+RAY_ARGS = [*ARGS, "--workers", "2"]
 
 
 def _assert_only_complete_checkpoints(run_dir: Path) -> list[int]:
@@ -54,12 +39,8 @@ def local_ray():
 
 
 @pytest.fixture(scope="module")
-def reference(caption_ds, tmp_path_factory) -> Path:
-    run_dir = tmp_path_factory.mktemp("runs") / "reference"
-    proc = _cli("fit", *ARGS, "--data", str(caption_ds), "--out", str(run_dir))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.strip() == str((run_dir / "final").resolve())  # stdout: the final checkpoint
-    return run_dir
+def reference(ray_run) -> Path:
+    return ray_run
 
 
 def test_fit_writes_a_checkpoint_open_clip_loads_and_learns(reference: Path, tmp_path: Path):
@@ -86,10 +67,10 @@ def test_fit_writes_a_checkpoint_open_clip_loads_and_learns(reference: Path, tmp
     assert model.logit_scale.dim() == 0
     assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
 
-    losses = _losses(reference)
-    assert sorted(losses) == list(range(1, STEPS + 1))
-    first, last = sum(losses[s] for s in (1, 2, 3)) / 3, sum(losses[s] for s in (10, 11, 12)) / 3
-    assert last < first - 0.5, losses
+    curve = losses(reference)
+    assert sorted(curve) == list(range(1, STEPS + 1))
+    first, last = sum(curve[s] for s in (1, 2, 3)) / 3, sum(curve[s] for s in (10, 11, 12)) / 3
+    assert last < first - 0.5, curve
 
 
 def test_resume_after_the_driver_is_killed_is_exact(reference: Path, caption_ds, tmp_path: Path):
@@ -110,9 +91,9 @@ def test_resume_after_the_driver_is_killed_is_exact(reference: Path, caption_ds,
     assert _assert_only_complete_checkpoints(run_dir) == [4]
     assert not (run_dir / "final").exists()
 
-    resumed = _cli("fit", *ARGS, "--data", str(caption_ds), "--out", str(run_dir))
+    resumed = cli("fit", *RAY_ARGS, "--data", str(caption_ds), "--out", str(run_dir))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    want, got = _losses(reference), _losses(run_dir)
+    want, got = losses(reference), losses(run_dir)
     assert sorted(got) == sorted(want)
     for step in want:
         assert got[step] == pytest.approx(want[step], rel=1e-6, abs=1e-7), step
@@ -143,7 +124,7 @@ def test_a_killed_worker_is_restarted_from_the_last_checkpoint(reference: Path, 
     starts = [json.loads(x)["step"] for x in (run_dir / "metrics.jsonl").read_text().splitlines()
               if '"start"' in x]
     assert starts == [0, 4]
-    want, got = _losses(reference), _losses(run_dir)
+    want, got = losses(reference), losses(run_dir)
     for step in want:
         assert got[step] == pytest.approx(want[step], rel=1e-6, abs=1e-7), step
 
@@ -189,10 +170,12 @@ def test_a_failing_run_reports_the_error_and_leaves_only_complete_checkpoints(ca
 
 
 def test_a_diverging_run_exits_1_naming_the_step(caption_ds, tmp_path: Path):
-    # A learning rate of 1e30 turns the weights non-finite after the first update.
-    proc = _cli("fit", "--preset", "tiny", "--steps", "4", "--lr", "1e30", "--log-every", "1", "--loader-workers",
-                "0", "--max-failures", "0", "--data", str(caption_ds), "--out", str(tmp_path / "run"))
+    # A learning rate of 1e30 turns the weights non-finite after the first update. One plain process (no
+    # Ray to start): how a training error becomes exit 1 is the command's, whatever the launcher.
+    proc = cli("fit", "--launcher", "none", "--preset", "tiny", "--steps", "4", "--lr", "1e30", "--log-every", "1",
+               "--loader-workers", "0", "--data", str(caption_ds), "--out", str(tmp_path / "run"))
     assert proc.returncode == 1, proc.stderr[-3000:]
+    assert len([x for x in proc.stderr.splitlines() if "error" in x]) == 1
     assert "rs-clip-train: error: training failed: FloatingPointError: " in proc.stderr
     assert "training diverged; lower the lr" in proc.stderr or "loss is nan" in proc.stderr
     assert proc.stdout == ""
@@ -202,11 +185,11 @@ def test_more_workers_than_the_local_machine_holds_is_an_error_not_a_hang(local_
     import ray
 
     from rs_clip_train import ConfigError
-    from rs_clip_train.launcher import _check_resources
+    from rs_clip_train.launch_ray import check_resources
 
     cpus = ray.cluster_resources()["CPU"]
-    _check_resources(int(cpus), {"CPU": 1.0})
+    check_resources(int(cpus), {"CPU": 1.0})
     with pytest.raises(ConfigError, match=r"need .* CPU, but the Ray cluster has"):
-        _check_resources(int(cpus) + 1, {"CPU": 1.0})
+        check_resources(int(cpus) + 1, {"CPU": 1.0})
     with pytest.raises(ConfigError, match="GPU"):
-        _check_resources(1, {"CPU": 1.0, "GPU": 1.0})
+        check_resources(1, {"CPU": 1.0, "GPU": 1.0})

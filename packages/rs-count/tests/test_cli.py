@@ -63,6 +63,25 @@ def test_build_eval_report(ds, tiny_state, tmp_path, capsys):
                     "topk.png"]
     assert Image.open(out / "topk.png").size[0] > 300
     assert "top-1" in capsys.readouterr().out
+    # The long-format table (rs-clip-eval's writer): 2 models x 2 variants x (top-1..10 in %, MAE in counts),
+    # naming the weights and the data; `rs-clip-eval compare` reads it like any rs-clip-eval run.
+    from rs_clip_eval import read_results_table
+    from rs_clip_eval.cli import main as eval_main
+    from rs_formats.spec import ModelSpec
+
+    rows = read_results_table(out)
+    assert len(rows) == 2 * 2 * 11 and {r.task for r in rows} == {"remotecount-words", "remotecount-digits"}
+    assert {r.dataset_sha256 for r in rows} == {open_dataset(ds).manifest_sha256()} and {r.split for r in rows} == {
+        "test"}
+    ckpt_rows = [r for r in rows if r.model == "ckpt (RS-Tiny, step 5)"]
+    assert {r.model_fingerprint for r in ckpt_rows} == {ModelSpec.parse(str(ckpt)).fingerprint()}
+    assert {r.model_spec for r in ckpt_rows} == {str(ckpt)}
+    for r in rows:
+        result = next(x for x in doc["results"] if (x["model"], f"remotecount-{x['variant']}") == (r.model, r.task))
+        assert r.value == (result["mae"] if r.metric == "mae" else result["topk"][r.metric])
+        assert r.unit == ("counts" if r.metric == "mae" else "%")
+    assert eval_main(["compare", str(out)]) == 0
+    assert f"| {open_dataset(ds).name} | remotecount-words | mae (counts) |" in capsys.readouterr().out
 
 
 def test_scores_match_a_direct_computation(ds, tiny_state, tmp_path):

@@ -5,10 +5,13 @@ Task modules work on embeddings (numpy arrays) and return plain dicts of metrics
 :mod:`~rs_clip_eval.retrieval`, :mod:`~rs_clip_eval.zeroshot`, :mod:`~rs_clip_eval.linear_probe`,
 :mod:`~rs_clip_eval.knn`. :mod:`~rs_clip_eval.runner` runs suites through an
 :class:`~rs_clip_eval.embedder.Embedder` (:mod:`~rs_clip_eval.cache`); :mod:`~rs_clip_eval.report` writes
-JSON and Markdown, :mod:`~rs_clip_eval.plots` the plots; :mod:`~rs_clip_eval.cli` is the command line.
+JSON, Markdown and the long-format table, with the published figures of :mod:`~rs_clip_eval.paper` beside
+ours, :mod:`~rs_clip_eval.plots` the plots; :mod:`~rs_clip_eval.compare` lines saved runs up;
+:mod:`~rs_clip_eval.cli` is the command line.
 
-Public API for other packages (rs-clip-train, rs-count): the names below, and the modules
-:mod:`rs_clip_eval.flags` (the flags every evaluating command shares) and :mod:`rs_clip_eval.ranking`.
+Public API for other packages (rs-clip-train, rs-count): the names below (among them the long-format results
+table's writer and reader, :mod:`~rs_clip_eval.results_table`), and the modules :mod:`rs_clip_eval.flags`
+(the flags every evaluating command shares) and :mod:`rs_clip_eval.ranking`.
 """
 
 from rs_formats.console import package_version
@@ -19,7 +22,9 @@ from .config import EvalConfig
 from .embedder import Embedder
 from .plots import plot_confusion, pyplot, slug
 from .ranking import topk_correct, true_ranks
+from .results_table import ResultRow, read_results_table, write_results_table
 
 __version__ = package_version("rs-clip-eval")
-__all__ = ["Embedder", "EmbeddingCache", "EvalConfig", "__version__", "evaluate_retrieval", "plot_confusion",
-           "pyplot", "slug", "topk_correct", "true_ranks"]
+__all__ = ["Embedder", "EmbeddingCache", "EvalConfig", "ResultRow", "__version__", "evaluate_retrieval",
+           "plot_confusion", "pyplot", "read_results_table", "slug", "topk_correct", "true_ranks",
+           "write_results_table"]

@@ -4,6 +4,7 @@
     rs-clip-eval retrieval --model remoteclip-vit-b-32:RemoteCLIP-ViT-B-32.pt --data rsitmd/ --out report/
     rs-clip-eval embed --model CKPT_DIR --data archive/ --split train --out archive-emb/ --engine ray
     rs-clip-eval search --model CKPT_DIR --embeddings archive-emb/ --query "many planes at an airport" -k 20
+    rs-clip-eval compare report/ older-report/ count-report/ --out comparison/
 """
 
 from __future__ import annotations
@@ -89,8 +90,27 @@ def build_parser() -> argparse.ArgumentParser:
         if verb == "knn":
             p.add_argument("--k", type=int, default=20, help="neighbours (default 20)")
             p.add_argument("--temperature", type=float, default=0.07, help="vote temperature (default 0.07)")
+    cmp = sub.add_parser("compare", parents=[console],
+                         help="saved runs side by side with deltas, from their results.jsonl (nothing is re-run)")
+    cmp.add_argument("results", nargs="+", type=Path, metavar="RESULTS",
+                     help="results.jsonl files, or the directories rs-clip-eval and rs-count wrote them to")
+    cmp.add_argument("--out", type=Path, default=None, metavar="DIR",
+                     help="also write the table there as compare.md and compare.csv")
+    cmp.add_argument("--metric", type=lambda t: tuple(m.strip() for m in t.split(",") if m.strip()), default=(),
+                     help="comma-separated metrics to show, e.g. top1,mean_recall (default: every one)")
     _archive_commands(sub, console)
     return parser
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import compare, to_markdown, write_comparison
+
+    comparison = compare(args.results, args.metric)
+    if args.out is not None:
+        paths = write_comparison(comparison, args.out)
+        log.info("wrote %s and %s", paths["markdown"], paths["csv"])
+    print(to_markdown(comparison), end="")
+    return 0
 
 
 def _archive_commands(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) -> None:
@@ -196,7 +216,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def _command(args: argparse.Namespace) -> int:
-    return {"embed": _embed, "search": _search}.get(args.command, evaluate)(args)
+    return {"embed": _embed, "search": _search, "compare": _compare}.get(args.command, evaluate)(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,12 +1,13 @@
-"""Reports: ``results.json`` (every figure and the full configuration), ``report.md`` laid out like the
-RemoteCLIP paper's Tables II-IV with published figures beside ours, and PNG plots (matplotlib, Agg)."""
+"""Reports: ``results.json`` (every figure and the full configuration), ``results.jsonl`` / ``results.csv``
+(the long-format table, :mod:`rs_clip_eval.results_table`), ``report.md`` laid out like the
+RemoteCLIP paper's Tables II-IV with published figures beside ours, each labelled with its source
+(:mod:`rs_clip_eval.paper`), and PNG plots (matplotlib, Agg)."""
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +15,17 @@ import numpy as np
 
 from rs_formats.console import package_version
 
+from .paper import RETRIEVAL_METRICS, SOURCES, figures_for, paper_name
 from .plots import make_plots
+from .results_table import PERCENT, ResultRow, now, write_results_table
 from .runner import RunResult
 
-# Published retrieval mean recall (RemoteCLIP paper, Table II). Keyed by
-# normalised dataset name. The paper's zero-shot / linear-probe / k-NN tables are not transcribed here:
-# add them to PAPER_TABLES in the same form (task -> dataset -> {model: figure}) to get them in the report.
-PAPER_TABLES: dict[str, dict[str, dict[str, float]]] = {
-    "retrieval": {
-        "rsitmd": {"RemoteCLIP ViT-B-32": 49.38, "RemoteCLIP ViT-L-14": 50.52, "GeoRSCLIP-FT ViT-B-32": 51.81},
-        "rsicd": {"RemoteCLIP ViT-B-32": 35.26, "RemoteCLIP ViT-L-14": 36.35, "GeoRSCLIP-FT ViT-B-32": 38.87},
-        "ucm": {"RemoteCLIP ViT-B-32": 56.36},
-    },
-}
-_ALIASES = {"ucmcaptions": "ucm", "ucmerced": "ucm", "ucmercedcaptions": "ucm"}
-
-
-def paper_key(name: str) -> str:
-    key = re.sub(r"[^a-z0-9]", "", name.lower())
-    return _ALIASES.get(key, key)
+# Where each task's published figures are in the paper (for the note on figures not at hand).
+# The figures of each task in the long-format table (fewshot: top1_<K>shot_mean / _std, for every K).
+_TABLE_METRICS = {"retrieval": RETRIEVAL_METRICS, "zeroshot": ("top1", "top5", "mean_per_class_recall"),
+                  "linear_probe": ("top1", "top5", "mean_per_class_recall"), "knn": ("top1", "mean_per_class_recall")}
+_PAPER_PLACE = {"retrieval": "Table II", "zeroshot": "Table III", "linear_probe": "Table IV", "knn": "Table IV",
+                "fewshot": "Fig. 8"}
 
 
 def _fmt(value: Any) -> str:
@@ -75,8 +68,30 @@ def _avg(values: list[float | None]) -> float | None:
     return float(np.mean(vals)) if vals and len(vals) == len(values) else None
 
 
+def _published(task: str, columns: list[tuple[str, str]], used: dict[str, None]) -> list[list[str]]:
+    """One row per published (source, model, backbone) with a figure in any of the (dataset, metric)
+    columns: its label (model, backbone, source), then its figures; ``used`` collects the sources."""
+    rows: dict[tuple[str, str, str], tuple[str, dict]] = {}
+    for ds, metric in columns:
+        for f in figures_for(task, ds):
+            if f.metric == metric:
+                rows.setdefault((f.source, f.model, f.backbone), (f.row_label, {}))[1][ds, metric] = f.value
+                used[f.source] = None
+    return [[label] + [_fmt(values.get(col)) for col in columns] for label, values in rows.values()]
+
+
+def _not_at_hand(task: str, names: list[str]) -> list[str]:
+    """A note naming the paper's datasets in ``names`` with no published figure for ``task`` at hand."""
+    lacking = [n for n in names if paper_name(n) and not figures_for(task, n)]
+    if not lacking:
+        return []
+    return [f"No published figure at hand for {', '.join(lacking)}: the paper's {_PAPER_PLACE[task]} could not "
+            "be read, and only the figures cited under Sources are known (docs/fidelity.md).", ""]
+
+
 def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
     labels = [m.label for m in run.models]
+    used: dict[str, None] = {}  # sources of the published figures shown, in order of appearance
     lines = [f"# rs-clip-eval report: suite `{run.suite.name}`", "",
              f"rs-clip-eval {package_version('rs-clip-eval')}, {_dt.datetime.now().isoformat(timespec='seconds')}, "
              f"device {run.config.resolved_device()}, {run.seconds:.1f} s. All figures in %.", "", "## Models", ""]
@@ -95,16 +110,15 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
     if ret:
         lines += ["## Image-text retrieval (as paper Table II)", "",
                   "Image→text: a hit when any of the image's captions is in the top K; text→image: the caption's "
-                  "own image. Rows marked *(paper)* are published figures (mean recall only).", ""]
-        keys = ["i2t_R@1", "i2t_R@5", "i2t_R@10", "t2i_R@1", "t2i_R@5", "t2i_R@10", "mean_recall"]
+                  "own image. Rows with a source in italics are published figures (Sources, below).", ""]
+        keys = list(RETRIEVAL_METRICS)
         header = ["Model", "I→T R@1", "R@5", "R@10", "T→I R@1", "R@5", "R@10", "Mean recall"]
         for ds in ret:
             lines += [f"### {ds}", ""]
             rows = [[m] + [_fmt(_metric(run, m, ds, "retrieval", k)) for k in keys] for m in labels]
             rows += _delta_rows(run, [(ds, "retrieval", k) for k in keys])
-            for model, value in PAPER_TABLES["retrieval"].get(paper_key(ds), {}).items():
-                rows.append([f"{model} *(paper)*"] + ["–"] * 6 + [_fmt(value)])
-            lines += _table(header, rows)
+            rows += _published("retrieval", [(ds, k) for k in keys], used)
+            lines += _table(header, rows) + _not_at_hand("retrieval", [ds])
 
     cls_tables = [("zeroshot", "top1", "Zero-shot classification, top-1 (as paper Table III)"),
                   ("linear_probe", "top1", "Linear probe, top-1 (as paper Table IV)"),
@@ -126,10 +140,8 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
             second = [_metric(run, other, n, task, key) for n in names]
             rows.append([f"**Δ {labels[0]} − {other}**"] + [_delta(a, b) for a, b in zip(first, second)]
                         + [_delta(_avg(first), _avg(second))])
-        for model in sorted({mm for n in names for mm in PAPER_TABLES.get(task, {}).get(paper_key(n), {})}):
-            vals = [PAPER_TABLES[task].get(paper_key(n), {}).get(model) for n in names]
-            rows.append([f"{model} *(paper)*"] + [_fmt(v) for v in vals] + ["–"])
-        lines += _table(["Model"] + names + ["Average"], rows)
+        rows += [r + ["–"] for r in _published(task, [(n, key) for n in names], used)]
+        lines += _table(["Model"] + names + ["Average"], rows) + _not_at_hand(task, names)
         if task == "zeroshot":
             extra = [[m, n, _fmt(_metric(run, m, n, task, "top5")), _fmt(_metric(run, m, n, task, "mean_per_class_recall"))]
                      for n in names for m in labels]
@@ -147,7 +159,12 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
             for other in labels[1:]:
                 a, b = run.results[labels[0]][ds]["fewshot"]["shots"], run.results[other][ds]["fewshot"]["shots"]
                 rows.append([f"**Δ {labels[0]} − {other}**"] + [_delta(a[k]["mean"], b[k]["mean"]) for k in shots])
+            rows += _published("fewshot", [(ds, f"top1_{k}shot_mean") for k in shots], used)
             lines += [f"### {ds}", ""] + _table(["Model"] + [f"{k}-shot" for k in shots], rows)
+        lines += _not_at_hand("fewshot", few)
+    if used:
+        lines += ["## Sources of published figures", ""]
+        lines += [f"- *{SOURCES[key].label}*: {SOURCES[key].citation}." for key in used] + [""]
     if any(plots.values()):
         lines += ["## Plots", ""]
         for title, files in plots.items():
@@ -158,17 +175,37 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def to_json(run: RunResult, plots: dict[str, list[str]]) -> dict[str, Any]:
+def table_rows(run: RunResult, created: str) -> list[ResultRow]:
+    """The run's figures as rows of the long-format results table (:mod:`rs_clip_eval.results_table`)."""
+    tool = f"rs-clip-eval {package_version('rs-clip-eval')}"
+    rows = []
+    for model in run.models:
+        fingerprint = run.embedders[model.label].fingerprint or ""
+        for name, per_task in run.results[model.label].items():
+            split, sha = run.opened[name][1].split, run.datasets[name]["manifest_sha256"]
+            for task, metrics in per_task.items():
+                if task == "fewshot":
+                    pairs = [(f"top1_{k}shot_{stat}", v[stat]) for k, v in metrics["shots"].items()
+                             for stat in ("mean", "std")]
+                else:
+                    pairs = [(key, metrics.get(key)) for key in _TABLE_METRICS[task]]
+                rows += [ResultRow(model.label, model.text, fingerprint, name, sha, split, task, key, value, PERCENT,
+                                   tool, created) for key, value in pairs if value is not None]
+    return rows
+
+
+def to_json(run: RunResult, plots: dict[str, list[str]], created: str | None = None) -> dict[str, Any]:
     return {
         "rs_clip_eval_version": package_version("rs-clip-eval"),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": created or now(),
         "seconds": round(run.seconds, 3),
         "suite": run.suite.to_dict(),
         "config": run.config.to_dict() | {"device": run.config.resolved_device()},
         "models": [m.to_dict() | {"fingerprint": run.embedders[m.label].fingerprint} for m in run.models],
         "datasets": run.datasets,
         "results": run.results,
-        "paper": PAPER_TABLES,
+        "published": [f.to_dict() for name, d in run.datasets.items() for task in d["tasks"]
+                      for f in figures_for(task, name)],
         "cache": run.cache.stats(),
         "plots": plots,
     }
@@ -177,8 +214,10 @@ def to_json(run: RunResult, plots: dict[str, list[str]]) -> dict[str, Any]:
 def write_report(run: RunResult, out_dir: Path, plots: bool = True, tsne_max_points: int = 1000) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     made = make_plots(run, out_dir, tsne_max_points) if plots else {}
-    results = to_json(run, made)
-    paths = {"json": out_dir / "results.json", "markdown": out_dir / "report.md"}
+    created = now()
+    results = to_json(run, made, created)
+    paths = write_results_table(table_rows(run, created), out_dir)
+    paths |= {"json": out_dir / "results.json", "markdown": out_dir / "report.md"}
     for key, text in (("json", json.dumps(results, indent=1, default=str) + "\n"), ("markdown", markdown(run, made))):
         tmp = paths[key].with_suffix(".tmp")
         tmp.write_text(text)

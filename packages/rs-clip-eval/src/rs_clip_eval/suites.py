@@ -7,7 +7,7 @@ A suite file (YAML or JSON)::
     datasets:
       - path: data/synthetic-captions  # an rs-dataset directory (relative to the suite file)
         name: RSICD                     # optional report name (default: the manifest's name); a paper
-                                        # dataset name (RSITMD, RSICD, UCM) puts the paper's figures beside
+                                        # dataset name (RSICD, AID, RS2800...) puts published figures beside
         tasks: [retrieval]              # optional; default from the dataset kind (below)
         split: test                     # optional; split scored by retrieval and zero-shot (default test)
       - path: data/synthetic-scenes
@@ -23,12 +23,14 @@ A suite file (YAML or JSON)::
 
 Default tasks: ``captions`` datasets -> retrieval; ``classification`` -> zeroshot, linear_probe, fewshot, knn.
 
-Built-in suite: ``paper`` (the RemoteCLIP paper's datasets, found by name under ``--data-root``). Synthetic
+Built-in suite: ``paper`` (the RemoteCLIP paper's 15 datasets under the paper's names, found under ``--data-root``
+by the directory names docs/reproduce.md writes; :mod:`rs_clip_eval.paper`). Synthetic
 evaluation sets for trying things out are rs-synth's (``rs_synth.evalsets``); write a suite file for them.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,7 @@ from rs_formats import FormatError
 from rs_formats.inputs import parse_json, parse_yaml, read_text
 
 from .linear_probe import DEFAULT_SHOTS
+from .paper import PAPER_DATASETS, PaperDataset, name_key
 
 TASKS = ("retrieval", "zeroshot", "linear_probe", "fewshot", "knn")
 TASKS_BY_KIND = {"captions": ("retrieval",), "classification": ("zeroshot", "linear_probe", "fewshot", "knn")}
@@ -46,13 +49,9 @@ _ALIASES = {"zero-shot": "zeroshot", "zero_shot": "zeroshot", "linear-probe": "l
 _ENTRY_KEYS = {"path", "name", "tasks", "split", "train_split", "templates", "shots", "seeds", "knn_k",
                "knn_temperature"}
 _SUITE_KEYS = {"name", "datasets", "probe", "description"}
-_PROBE_KEYS = {"lr", "weight_decay", "epochs", "batch_size", "search_trials", "val_fraction"}
+_PROBE_KEYS = {"lr", "weight_decay", "epochs", "batch_size", "search_trials", "val_fraction", "standardise"}
 
-# The paper's evaluation sets (Tables II-IV), as directory names looked for under --data-root.
-PAPER_RETRIEVAL = ("RSITMD", "RSICD", "UCM")
-PAPER_CLASSIFICATION = ("RSI-CB128", "RSI-CB256", "WHU-earth", "EuroSAT", "MLRSNet", "PatternNet", "RESISC45",
-                        "AID", "RSSCN7", "OPTIMAL-31", "RSC11", "WHU-RS19")
-
+log = logging.getLogger(__name__)
 
 class SuiteError(ValueError):
     """A suite file that cannot be used; the message names the file."""
@@ -163,38 +162,40 @@ def load_suite_file(path: str | Path) -> Suite:
     return parse_suite(data, path.parent, str(path))
 
 
-def _find(root: Path, name: str) -> Path | None:
-    def norm(s: str) -> str:
-        return "".join(ch for ch in s.lower() if ch.isalnum())
-
-    want = norm(name)
-    for child in sorted(root.iterdir()) if root.is_dir() else []:
-        if child.is_dir() and norm(child.name) == want:
-            return child
-    return None
+def _find(root: Path, dataset: PaperDataset) -> Path | None:
+    """The directory under ``root`` holding a paper dataset: the first of its folder names (or the paper's
+    own name) present, case and punctuation ignored; another match is logged as not used."""
+    children = {name_key(c.name): c for c in sorted(root.iterdir()) if c.is_dir()}
+    keys = dict.fromkeys(name_key(n) for n in (*dataset.folders, dataset.name))
+    found = [children[k] for k in keys if k in children]
+    if len(found) > 1:
+        log.warning("%s: using %s as %s; %s not used", root, found[0].name, dataset.name,
+                    ", ".join(f.name for f in found[1:]))
+    return found[0] if found else None
 
 
 def paper_suite(data_root: str | Path | None) -> Suite:
-    """The paper's datasets found under ``data_root`` (directory names as in the paper, case and
-    punctuation ignored: ``rsitmd``, ``RSI_CB128``...). Missing ones are listed, not fatal."""
+    """The paper's datasets found under ``data_root``, named as the paper names them (RS2800, SIRI-WHU, ...;
+    :data:`rs_clip_eval.paper.PAPER_DATASETS`), looked for under docs/reproduce.md's directory names
+    (``eurosat-rgb``, ``rsscn7``, ``whu-earth``...) or the paper's, case and punctuation ignored. Missing ones
+    are listed, not fatal."""
     root = data_root or os.environ.get("RS_CLIP_EVAL_DATA")
+    looked_for = ", ".join(d.folders[0] for d in PAPER_DATASETS)
     if not root:
         raise SuiteError("the 'paper' suite needs --data-root DIR (or RS_CLIP_EVAL_DATA) holding rs-dataset "
-                         f"directories named like {', '.join(PAPER_RETRIEVAL + PAPER_CLASSIFICATION[:3])}, ...")
+                         f"directories named like {looked_for}")
     root = Path(root)
     if not root.is_dir():
         raise SuiteError(f"{root}: no such data root")
     datasets, missing = [], []
-    for names, tasks in ((PAPER_RETRIEVAL, ("retrieval",)), (PAPER_CLASSIFICATION, TASKS_BY_KIND["classification"])):
-        for name in names:
-            found = _find(root, name)
-            if found is None:
-                missing.append(name)
-            else:
-                datasets.append(DatasetEntry(path=found, name=name, tasks=tasks))
+    for paper in PAPER_DATASETS:
+        found = _find(root, paper)
+        if found is None:
+            missing.append(paper.name)
+        else:
+            datasets.append(DatasetEntry(path=found, name=paper.name, tasks=TASKS_BY_KIND[paper.kind]))
     if not datasets:
-        raise SuiteError(f"{root}: none of the paper's datasets is there "
-                         f"(looked for {', '.join(PAPER_RETRIEVAL + PAPER_CLASSIFICATION)})")
+        raise SuiteError(f"{root}: none of the paper's datasets is there (looked for {looked_for})")
     return Suite("paper", datasets, {}, "built-in: paper", missing)
 
 

@@ -1,4 +1,4 @@
-"""rs-clip-train: RemoteCLIP-style continual pretraining of open_clip models with DeepSpeed on Ray Train.
+"""rs-clip-train: RemoteCLIP-style continual pretraining of open_clip models with DeepSpeed on Ray Train or torchrun.
 
 Public API (importing it does not import torch, DeepSpeed or Ray): the run configuration
 (:class:`TrainConfig` and its sections, :class:`DataSource`), the presets (:func:`preset`,

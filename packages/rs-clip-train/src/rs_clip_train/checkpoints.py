@@ -1,8 +1,9 @@
-"""A worker's part in the run's checkpoints: staging, publishing, pruning, reporting to Ray, resuming.
+"""A worker's part in the run's checkpoints: staging, publishing, pruning, reporting, resuming.
 
 Every rank writes its engine state (and its RNG state) into a hidden staging directory; when all have,
 rank 0 writes the weights and renames the whole checkpoint into place, so ``checkpoints/step-*`` is always
-complete. Hidden entries found at start-up are stagings an interrupted attempt never published.
+complete. Hidden entries found at start-up are stagings an interrupted attempt never published. Resuming
+reads the engine and RNG state only through :mod:`rs_clip_train.resume_state` (checksums, never unpickled).
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ if TYPE_CHECKING:
     from .config import TrainConfig
     from .metrics import MetricsLog
     from .model import ModelBundle
+    from .session import Session
 
 #: DeepSpeed's tag for the engine state inside ``train_state/``.
 ENGINE_TAG = "engine"
+#: What DeepSpeed copies into every ZeRO checkpoint besides the state: its scripts that consolidate the
+#: shards into full weights. model.safetensors holds those already, and a resume state holds data only.
+RECOVERY_SCRIPTS = ("zero_to_fp32.py", "zero_to_torch.py")
 
 
 def _rng_file(state_dir: Path, rank: int) -> Path:
@@ -54,26 +59,37 @@ class Checkpoints:
         bundle: ModelBundle,
         scalars: set[str],
         *,
-        rank: int,
-        device: torch.device,
+        session: Session,
         dataset_info: dict[str, Any] | None = None,
     ):
         self.run, self.engine, self.bundle, self.scalars = run, engine, bundle, scalars
-        self.rank, self.device, self.dataset_info = rank, device, dataset_info
+        self.session, self.dataset_info = session, dataset_info
+        self.rank, self.device = session.rank, session.device
         self.root = Path(run.out) / CHECKPOINTS
 
     def load(self, path: Path) -> int:
         """Restore the engine, scheduler and this rank's RNG from checkpoint ``path``; returns its step."""
         from rs_formats import read_checkpoint
 
+        from .resume_state import ResumeState, reading_through
+
         info = read_checkpoint(path)
         state = path / TRAIN_STATE
-        load_path, _ = self.engine.load_checkpoint(str(state), tag=ENGINE_TAG)
+        resume = ResumeState(path)
+        with reading_through(self.engine, resume):
+            load_path, _ = self.engine.load_checkpoint(str(state), tag=ENGINE_TAG)
         if load_path is None:
             raise RuntimeError(f"{state}: DeepSpeed found no engine state to resume from")
+        if self.run.engine.zero_stage == 3:
+            # ZeRO-3 loading leaves the small (persistent) parameters gathered, where a fresh engine has
+            # every parameter partitioned. DeepSpeed registers a parameter read outside its module's forward
+            # (logit_scale, attention's out_proj) only when it finds it partitioned, so after a resume that
+            # would happen at the first checkpoint, after the parameter fetch order was recorded, and the
+            # next step fails ("tracing error"). Partitioned again, the resumed engine starts as a fresh one.
+            self.engine.empty_partition_cache()
         rng = _rng_file(state, self.rank)
         if rng.exists():
-            _set_rng_state(torch.load(rng, weights_only=True), self.device)
+            _set_rng_state(resume.load(rng), self.device)
         return info.step
 
     def prepare(self) -> None:
@@ -88,7 +104,7 @@ class Checkpoints:
         barrier()
 
     def save(self, step: int, metrics: dict[str, Any], log: MetricsLog | None) -> Path:
-        """Write checkpoint ``step-N``, evaluate it if asked, publish it, prune, and report it to Ray."""
+        """Write checkpoint ``step-N``, evaluate it if asked, publish it, prune, and report it."""
         from rs_formats import write_checkpoint
 
         name = checkpoint_name(step)
@@ -102,6 +118,8 @@ class Checkpoints:
         state = self._full_state_dict()
         barrier()  # every rank's part of the engine state is on disk
         if self.rank == 0:
+            for script in RECOVERY_SCRIPTS:
+                (staging / script).unlink(missing_ok=True)
             b = self.bundle
             if self.run.eval_data:
                 from .evaluate import retrieval
@@ -126,7 +144,7 @@ class Checkpoints:
             relink(self.root / LATEST, name)
             self._prune()
         barrier()
-        report(metrics, final if self.rank == 0 else None)
+        self.session.report(metrics, final if self.rank == 0 else None)
         return final
 
     def _full_state_dict(self) -> dict[str, torch.Tensor] | None:
@@ -147,30 +165,15 @@ class Checkpoints:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def report(metrics: dict[str, Any], path: Path | None) -> None:
-    """``ray.train.report`` of a step's metrics and (from rank 0) its checkpoint."""
-    import ray.train
-    from ray.train import CheckpointUploadMode
-
-    checkpoint = ray.train.Checkpoint.from_directory(str(path)) if path is not None else None
-    # The checkpoint already sits in the run directory (Ray's storage): register it, copy nothing.
-    ray.train.report(metrics, checkpoint=checkpoint, checkpoint_upload_mode=CheckpointUploadMode.NO_UPLOAD)
-
-
-def resume_point(run: TrainConfig, requested: str | None) -> Path | None:
-    """The checkpoint every rank resumes from: the newest of Ray's (after a worker failure) and the
-    run directory's (a resumed run, or a checkpoint written just before a crash that Ray never registered).
-    Rank 0 decides, so all ranks agree."""
-    import ray.train
-
+def resume_point(run: TrainConfig, requested: str | None, restored: Path | None) -> Path | None:
+    """The checkpoint every rank resumes from: the newest of the launcher's (``restored``, after a worker
+    failure) and the run directory's (a resumed run, or a checkpoint written just before a crash that the
+    launcher never registered). Rank 0 decides, so all ranks agree."""
     choice = None
     if is_rank0():
         from rs_formats import read_checkpoint
 
-        candidates = [latest_checkpoint(run.out), Path(requested) if requested else None]
-        ray_ckpt = ray.train.get_checkpoint()
-        if ray_ckpt is not None:
-            candidates.append(Path(ray_ckpt.path))
+        candidates = [latest_checkpoint(run.out), Path(requested) if requested else None, restored]
         found = [(read_checkpoint(p).step, str(p)) for p in candidates if p is not None and p.is_dir()]
         choice = max(found)[1] if found else None
     choice = broadcast_from_rank0(choice)

@@ -24,13 +24,13 @@ PROG = "rs-clip-train"
 log = logging.getLogger("rs_clip_train")
 #: --help sections, in order: a top-level setting names its own, a section's settings go under the section's.
 GROUPS = {"run": "run", "model": "model", "data": "data", "optim": "optimisation", "engine": "engine",
-          "cluster": "cluster (Ray)", "checkpoints": "checkpoints and logs"}
+          "cluster": "launcher and cluster", "checkpoints": "checkpoints and logs"}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="RemoteCLIP-style continual pretraining of open_clip models with DeepSpeed on Ray Train.",
+        description="RemoteCLIP-style continual pretraining of open_clip models with DeepSpeed on Ray Train or torchrun.",
     )
     console.add_version(parser, PROG, __version__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -91,7 +91,10 @@ def _command(args: argparse.Namespace) -> int:
     except TrainingFailed as exc:
         log.error("training failed: %s", exc)
         return 1
-    print(final)
+    from .launch_plain import process_rank
+
+    if process_rank() == 0:  # under torchrun every process runs this command; one prints its product
+        print(final)
     return 0
 
 

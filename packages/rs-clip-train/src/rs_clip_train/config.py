@@ -20,14 +20,16 @@ from rs_formats.inputs import parse_yaml
 
 from .settings import ConfigError, build, check_choices, setting
 
-__all__ = ["PAPER_STEPS", "PRECISIONS", "ConfigError", "DataConfig", "DataSource", "EngineConfig", "ModelConfig",
-           "OptimConfig", "TrainConfig"]
+__all__ = ["LAUNCHERS", "PAPER_STEPS", "PRECISIONS", "ConfigError", "DataConfig", "DataSource", "EngineConfig",
+           "ModelConfig", "OptimConfig", "TrainConfig"]
 
 #: The paper presets' length: 108,215 optimizer steps for every backbone, issue 15's reading of the paper
 #: (Sec. IV-A; not checked against the paper's text, see docs/fidelity.md).
 PAPER_STEPS = 108_215
 #: open_clip's precision names (amp = fp16 autocast), plus DeepSpeed's own bf16/fp16 modes and auto.
 PRECISIONS = ("auto", "fp32", "amp", "amp_bf16", "bf16", "fp16")
+#: What starts the training processes (see rs_clip_train.launcher).
+LAUNCHERS = ("auto", "ray", "none")
 
 
 def _preset_names() -> list[str]:
@@ -161,15 +163,21 @@ class TrainConfig:
                                     metavar="N", group="checkpoints")
     keep: int = setting(3, "most recent checkpoints kept", metavar="N", group="checkpoints")
     log_every: int = setting(10, "steps between metrics lines", metavar="N", group="checkpoints")
-    workers: int = setting(1, "training workers (processes; one GPU each on a GPU cluster)", metavar="N",
-                           group="cluster", renamed_from="num_workers")
+    launcher: str = setting("auto", "what starts the training processes: ray = Ray Train starts --workers "
+                            "workers (a local Ray, or the cluster at --address); none = no launcher: this "
+                            "process is a worker, one of those torchrun started (the workers are its "
+                            "processes) or the only one, and Ray is not used; auto = none under torchrun "
+                            "(RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set), else ray", choices=LAUNCHERS,
+                            group="cluster")
+    workers: int = setting(1, "training workers (processes; one GPU each on a GPU cluster); under torchrun, "
+                           "its processes", metavar="N", group="cluster", renamed_from="num_workers")
     gpus_per_worker: float | None = setting(None, "GPUs per worker (default: 1 if the cluster has GPUs, else 0 "
                                             "= CPU training)", metavar="X", group="cluster")
-    cpus_per_worker: float = setting(1.0, "CPUs Ray reserves per worker", metavar="X", group="cluster")
+    cpus_per_worker: float = setting(1.0, "CPUs Ray reserves per worker (Ray only)", metavar="X", group="cluster")
     address: str | None = setting(None, "Ray cluster address (default: RAY_ADDRESS, else a local Ray started "
                                   "for this run)", metavar="HOST:PORT", group="cluster")
-    max_failures: int = setting(3, "restarts from the last checkpoint after a worker dies (-1 = unlimited)",
-                                metavar="N", group="cluster")
+    max_failures: int = setting(3, "restarts from the last checkpoint after a worker dies (-1 = unlimited; Ray "
+                                "only: under torchrun, its --max-restarts)", metavar="N", group="cluster")
     eval_data: str | None = setting(None, "a captions dataset scored for image-text retrieval at every "
                                     "checkpoint (needs rs-clip-eval); results go to metrics.jsonl and the "
                                     "checkpoint manifest (default: no evaluation)", metavar="DIR",

@@ -110,10 +110,11 @@ class SourceStream:
     def _read(self, unit: Unit) -> dict[str, list[Any]]:
         split, group = self.groups[unit.group]
         table = self.ds.read_row_group(split, group, _COLUMNS)
-        return {c: table.column(c).to_pylist()[unit.offset::unit.stride] for c in _COLUMNS}
+        out = {c: table.column(c).to_pylist()[unit.offset::unit.stride] for c in _COLUMNS}
+        return out | {"split": [split] * len(out["image_id"])}
 
-    def rows(self, start: int = 0) -> Iterator[tuple[str, bytes, list[str] | None]]:
-        """``(image_id, image_bytes, captions)`` from position ``start`` on, forever."""
+    def rows(self, start: int = 0) -> Iterator[tuple[str, bytes, list[str] | None, str]]:
+        """``(image_id, image_bytes, captions, split)`` from position ``start`` on, forever."""
         epoch, skip = divmod(start, self.pass_rows)
         while True:
             for w, units in enumerate(self._windows(epoch)):
@@ -125,8 +126,9 @@ class SourceStream:
                 ids = [x for p in parts for x in p["image_id"]]
                 images = [x for p in parts for x in p["image"]]
                 caps = [x for p in parts for x in p["captions"]]
+                splits = [x for p in parts for x in p["split"]]
                 for j in _rng(*self.key, _WINDOW, epoch, w).permutation(size)[skip:]:
-                    yield ids[j], images[j], caps[j]
+                    yield ids[j], images[j], caps[j], splits[j]
                 skip = 0
             epoch += 1
 
@@ -153,7 +155,7 @@ class MixedStream:
         self.probs = np.asarray(weights, dtype=np.float64) / float(np.sum(weights))
         self.seed, self.reader, self.start = seed, reader, start
 
-    def __iter__(self) -> Iterator[tuple[int, int, tuple[str, bytes, list[str] | None]]]:
+    def __iter__(self) -> Iterator[tuple[int, int, tuple[str, bytes, list[str] | None, str]]]:
         n = len(self.sources)
         if n == 1:
             for i, row in enumerate(self.sources[0].rows(self.start), self.start):
@@ -237,7 +239,9 @@ def augment(img: Image.Image, params: AugParams, size: int) -> np.ndarray:
 class Batch:
     images: torch.Tensor  # [b, 3, S, S] uint8: normalised on the device, 4x less to copy than float
     texts: torch.Tensor  # [b, context] int64 token ids
-    skipped: int  # rows dropped while filling this batch (no caption, undecodable image)
+    #: Rows dropped while filling this batch (no caption, undecodable image), each as one line naming the
+    #: dataset, the split and the image: the worker reports them, never a traceback from a loader process.
+    skipped: list[str]
 
     def pin_memory(self) -> Batch:
         return Batch(self.images.pin_memory(), self.texts.pin_memory(), self.skipped)
@@ -279,19 +283,20 @@ class CaptionBatches(IterableDataset):
         while True:
             images = np.empty((self.micro_batch, size, size, 3), dtype=np.uint8)
             captions: list[str] = []
-            skipped = 0
+            skipped: list[str] = []
             while len(captions) < self.micro_batch:
-                i, _, (image_id, data, caps) = next(stream)
+                i, d, (image_id, data, caps, split) = next(stream)
                 rng = _rng(self.seed, _SAMPLE, reader, i)
                 caps = [c for c in (caps or []) if c]
+                where = f"{sources[d].ds.path}: split {split!r}"
                 if not caps:
-                    skipped += 1
+                    skipped.append(f"{where}: image {image_id!r} has no caption")
                     continue
                 caption = caps[int(rng.integers(len(caps)))]
                 try:
                     img = decode(data, image_id, min_side)
-                except ValueError:
-                    skipped += 1
+                except ValueError as exc:  # a FormatError whose reason names the image
+                    skipped.append(f"{where}: {getattr(exc, 'reason', exc)}")
                     continue
                 images[len(captions)] = augment(img, sample_aug(rng, cfg, *img.size), size)
                 captions.append(caption)

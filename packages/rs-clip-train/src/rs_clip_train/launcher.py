@@ -1,8 +1,18 @@
-"""Submit a run to Ray Train: checks, the run directory, Ray (local or a cluster), the TorchTrainer.
+"""Start a run: the checks every launcher shares, the run directory, and the choice of launcher.
 
-Without an address (``--address`` or ``RAY_ADDRESS``, which ``ray job submit`` sets) the command starts
-a private local Ray for the run and stops it at the end: on a laptop nothing has to be set up first
-(:func:`rs_formats.cluster.ray_session`, shared with rs-annotate's and rs-clip-eval's Ray engines).
+``--launcher`` (a setting, :class:`~rs_clip_train.config.TrainConfig`):
+
+- ``ray`` (:mod:`rs_clip_train.launch_ray`): Ray Train starts ``--workers`` workers, on a private local
+  Ray or on a cluster (``--address`` / ``RAY_ADDRESS``), and restarts them after a failure.
+- ``none`` (:mod:`rs_clip_train.launch_plain`): no launcher of ours. This process is a worker: one of
+  those ``torchrun`` started (the world is torchrun's), or the only one. Ray is never imported.
+- ``auto`` (the default): ``none`` when torchrun's variables are set (``RANK``, ``WORLD_SIZE``,
+  ``MASTER_ADDR``, ``MASTER_PORT``: ``init_process_group``'s ``env://``), else ``ray``.
+
+Whatever the launcher, before a worker starts: the settings, the model and ``--init`` (file format, and
+weights that fit the architecture), the datasets, and the resume state to continue from are checked, each
+error one line naming the file. The training function itself (:func:`rs_clip_train.worker.train`) is the
+same under every launcher, so checkpoints, resume and metrics are too.
 """
 
 from __future__ import annotations
@@ -16,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rs_formats import console
-from rs_formats.cluster import ray_session
 
 from .config import ConfigError, TrainConfig
 from .run_dir import FINAL, METRICS, RUN_YAML, latest_checkpoint, link_final
@@ -25,10 +34,26 @@ if TYPE_CHECKING:
     from .trainer import StepCallback
 
 log = logging.getLogger(__name__)
+#: What ``init_process_group(init_method="env://")`` needs; torchrun sets them (and LOCAL_RANK) in every process.
+TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
 
 class TrainingFailed(RuntimeError):
-    """The run stopped with an error (after Ray's restarts, if any, were used up)."""
+    """The run stopped with an error (after the launcher's restarts, if any, were used up)."""
+
+
+def under_torchrun() -> bool:
+    return all(v in os.environ for v in TORCHRUN_VARIABLES)
+
+
+def choose_launcher(run: TrainConfig) -> str:
+    """``ray`` or ``none`` for the run's ``launcher`` setting (see the module docstring)."""
+    if run.launcher == "auto":
+        return "none" if under_torchrun() else "ray"
+    if run.launcher == "ray" and under_torchrun():
+        raise ConfigError("--launcher ray in a process torchrun started (RANK, WORLD_SIZE, ... are set): every "
+                          "process would start its own Ray; use --launcher none (or auto) under torchrun")
+    return run.launcher
 
 
 def _absolute(run: TrainConfig) -> TrainConfig:
@@ -49,10 +74,16 @@ def _absolute(run: TrainConfig) -> TrainConfig:
 
 
 def check_model(run: TrainConfig) -> None:
-    """Fail fast, in the driver, on a model or init file that cannot work."""
-    import open_clip
+    """Fail fast, before any worker starts, on a model or init file that cannot work: an unknown model, a
+    checkpoint that breaks its contract, weights that are neither safetensors nor a weights-only torch file,
+    or weights that do not fit the architecture. The model is built on the meta device (no memory, no
+    initialisation time) and the weights are matched against it as training will load them."""
+    import warnings
 
-    from rs_formats.models import register_tiny_configs
+    import open_clip
+    import torch
+
+    from rs_formats.models import create_model, register_tiny_configs
 
     from .model import open_clip_name
 
@@ -62,10 +93,10 @@ def check_model(run: TrainConfig) -> None:
         raise ConfigError(f"unknown model {name!r}: not an open_clip model name nor an rs-clip-checkpoint "
                           "directory (see `python -c 'import open_clip; print(open_clip.list_models())'`)")
     open_clip_name(name)  # validates a checkpoint directory
-    if run.model.init:
-        from rs_formats.spec import resolve
-
-        resolve(run.model.init, weights=True)  # a missing file, folder or cache entry: one error naming it
+    with torch.device("meta"), warnings.catch_warnings():
+        # torch says copying weights into meta tensors is a no-op: as wanted (the zoo's warnings still show)
+        warnings.filterwarnings("ignore", message=".*meta parameter.*")
+        create_model(name, weights=run.model.init or None, device="meta")
 
 
 def plan(run: TrainConfig) -> dict[str, Any]:
@@ -93,24 +124,49 @@ def plan(run: TrainConfig) -> dict[str, Any]:
     return {"rows": rows, "steps_per_epoch": steps_per_epoch, "total_steps": total, "dataset_info": info}
 
 
-def _gpus_per_worker(run: TrainConfig) -> float:
-    if run.gpus_per_worker is not None:
-        return run.gpus_per_worker
-    import ray
+def prepare(run: TrainConfig) -> tuple[TrainConfig, dict[str, Any]]:
+    """Every check that needs no worker; returns the run with absolute paths and :func:`plan`'s facts."""
+    run = _absolute(run.validate())
+    check_model(run)
+    facts = plan(run)
+    if run.eval_data:
+        from .evaluate import check
 
-    return 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+        check(run.eval_data, run.eval_split)
+    return run, facts
 
 
-def _check_resources(workers: int, per_worker: dict[str, float]) -> None:
-    """Ray would wait forever for resources the cluster does not have: say so instead."""
-    import ray
+def open_run_dir(run: TrainConfig, facts: dict[str, Any]) -> tuple[Path | None, bool]:
+    """Create the run directory, write run.yaml and find the checkpoint to resume from, its resume state
+    checked (:func:`rs_clip_train.resume_state.check`). Returns it and whether the run is already done."""
+    run_dir = Path(run.out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run.save(run_dir / RUN_YAML)
+    resume = latest_checkpoint(run_dir)
+    if resume is None:
+        return None, False
+    if json.loads((resume / "manifest.json").read_text()).get("step", 0) >= facts["total_steps"]:
+        log.info("%s: already trained to step %d (%s); nothing to do", run_dir, facts["total_steps"], resume)
+        link_final(run_dir, resume)
+        return resume, True
+    from .resume_state import check
 
-    have = ray.cluster_resources()
-    for name, amount in per_worker.items():
-        if workers * amount > have.get(name, 0):
-            hint = " (fewer --workers, or a smaller --cpus-per-worker)" if name == "CPU" else ""
-            raise ConfigError(f"{workers} workers x {amount:g} {name} need {workers * amount:g} {name}, but the Ray "
-                              f"cluster has {have.get(name, 0):g}{hint}")
+    check(resume)
+    return resume, False
+
+
+def final_checkpoint(run: TrainConfig) -> Path:
+    final = Path(run.out) / FINAL
+    if not final.exists():
+        raise TrainingFailed(f"{run.out}: training ended without a final checkpoint")
+    return final.resolve()
+
+
+def progress_bar(run: TrainConfig, facts: dict[str, Any], progress: bool) -> _Progress | None:
+    """The console bar for the run, or None where it would not show."""
+    if not console.progress_enabled(progress):
+        return None
+    return _Progress(Path(run.out) / METRICS, facts["total_steps"])
 
 
 class _Progress:
@@ -165,68 +221,18 @@ def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress
         num_cpus: int | None = None) -> Path:
     """Train as configured; returns the final rs-clip-checkpoint. Resumes if the run directory has one.
 
-    ``progress``: a bar on stderr while training, shown only on a terminal (and not after --no-progress)."""
-    run = _absolute(run.validate())
-    check_model(run)
-    facts = plan(run)
-    if run.eval_data:
-        from .evaluate import check
+    ``progress``: a bar on stderr while training, shown only on a terminal (and not after --no-progress).
+    ``num_cpus``: the CPUs of a private local Ray (``--launcher ray`` without a cluster)."""
+    if choose_launcher(run) == "none":
+        from .launch_plain import launch
 
-        check(run.eval_data, run.eval_split)
-    run_dir = Path(run.out)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    run.save(run_dir / RUN_YAML)
-    resume = latest_checkpoint(run_dir)
-    if resume is not None and json.loads((resume / "manifest.json").read_text()).get("step", 0) >= facts["total_steps"]:
-        log.info("%s: already trained to step %d (%s); nothing to do", run_dir, facts["total_steps"], resume)
-        link_final(run_dir, resume)
-        return resume
-    # The dashboard serves Ray's state API, which Ray Train's controller polls.
-    with ray_session(run.address, num_cpus, dashboard=True) as local:
-        from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
-        from ray.train.torch import TorchTrainer
+        return launch(run, step_callback=step_callback, progress=progress)
+    from .launch_ray import launch as launch_ray
 
-        from .worker import train_func
-
-        gpus = _gpus_per_worker(run)
-        resources = {"CPU": run.cpus_per_worker} | ({"GPU": gpus} if gpus else {})
-        if local:  # a cluster may still grow (autoscaler); a private local Ray will not
-            _check_resources(run.workers, resources)
-        trainer = TorchTrainer(
-            train_func,
-            train_loop_config={"run": run.to_dict(), "total_steps": facts["total_steps"],
-                               "steps_per_epoch": facts["steps_per_epoch"], "dataset_info": facts["dataset_info"],
-                               "resume_from": str(resume) if resume is not None else None,
-                               "step_callback": step_callback},
-            scaling_config=ScalingConfig(num_workers=run.workers, use_gpu=gpus > 0,
-                                         resources_per_worker=resources),
-            run_config=RunConfig(
-                name=run_dir.name,
-                storage_path=str(run_dir.parent),
-                failure_config=FailureConfig(max_failures=run.max_failures),
-                # Checkpoints are pruned by the train loop (keep last K), which also knows earlier attempts'.
-                checkpoint_config=CheckpointConfig(num_to_keep=None),
-            ),
-        )
-        _log_start(run, facts, resume)
-        bar = _Progress(run_dir / METRICS, facts["total_steps"]) if console.progress_enabled(progress) else None
-        try:
-            if bar is not None:
-                with bar:
-                    result = trainer.fit()
-            else:
-                result = trainer.fit()
-        except Exception as exc:  # noqa: BLE001 - Ray wraps the worker's error; show its message, not Ray's stack
-            raise TrainingFailed(_worker_message(exc)) from None
-        if getattr(result, "error", None) is not None:
-            raise TrainingFailed(_worker_message(result.error))
-    final = run_dir / FINAL
-    if not final.exists():
-        raise TrainingFailed(f"{run_dir}: training ended without a final checkpoint")
-    return final.resolve()
+    return launch_ray(run, step_callback=step_callback, progress=progress, num_cpus=num_cpus)
 
 
-def _log_start(run: TrainConfig, facts: dict[str, Any], resume: Path | None) -> None:
+def log_start(run: TrainConfig, facts: dict[str, Any], resume: Path | None) -> None:
     from rs_formats.wording import noun_for
 
     per_epoch = facts["steps_per_epoch"]
@@ -237,7 +243,7 @@ def _log_start(run: TrainConfig, facts: dict[str, Any], resume: Path | None) -> 
         log.info("resuming from %s", resume)
 
 
-def _worker_message(exc: BaseException) -> str:
+def worker_message(exc: BaseException) -> str:
     """The innermost worker error's last line: what went wrong, without Ray's plumbing around it."""
     text = str(exc).strip()
     lines = [line for line in text.splitlines() if line.strip()]

@@ -7,11 +7,12 @@ the run with the step it happened at.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -19,8 +20,14 @@ from .checkpoints import Checkpoints
 from .config import TrainConfig
 from .distributed import barrier, gather_objects, mean_over_ranks
 from .metrics import MetricsLog
-from .run_dir import link_final
+from .run_dir import METRICS, link_final
 
+if TYPE_CHECKING:
+    from .session import Session
+
+log = logging.getLogger(__name__)
+#: Skipped rows each worker names in a warning; later ones are only counted.
+MAX_SKIPS_TOLD = 10
 #: Called after every optimizer step on every rank with (step, rank, metrics-or-None).
 StepCallback = Callable[[int, int, "dict[str, Any] | None"], None]
 
@@ -33,12 +40,9 @@ class Trainer:
         run: TrainConfig,
         total_steps: int,
         *,
-        rank: int,
-        world: int,
-        device: torch.device,
+        session: Session,
         resume_from: Path | None,
         dataset_info: dict[str, Any] | None = None,
-        node_id: str = "",
     ):
         from .data import Normalize, make_loader
         from .engine import initialize
@@ -46,9 +50,11 @@ class Trainer:
         from .model import build_model, param_groups, to_engine_layout
 
         self.run, self.total_steps = run, total_steps
-        self.rank, self.world, self.device = rank, world, device
+        self.session = session
+        self.rank, self.world, self.device = session.rank, session.world, session.device
         self.run_dir = Path(run.out)
-        self.node_id = node_id
+        self.skips_told = 0
+        device = self.device
         torch.manual_seed(run.seed)  # identical initialisation on every rank
         self.bundle = build_model(run.model)
         scalars = to_engine_layout(self.bundle.model)
@@ -63,11 +69,11 @@ class Trainer:
             compile_model=run.model.compile,
         )
         self.checkpoints = Checkpoints(
-            run, self.engine, self.bundle, scalars, rank=rank, device=device, dataset_info=dataset_info
+            run, self.engine, self.bundle, scalars, session=session, dataset_info=dataset_info
         )
         self.step = self.checkpoints.load(resume_from) if resume_from is not None else 0
         self.checkpoints.prepare()
-        self.metrics = MetricsLog(self.run_dir, self.step) if rank == 0 else None
+        self.metrics = MetricsLog(self.run_dir, self.step) if self.rank == 0 else None
         pre = self.bundle.preprocess_cfg
         self.normalize = Normalize(pre.get("mean", (0.0, 0.0, 0.0)), pre.get("std", (1.0, 1.0, 1.0)), device)
         size = pre.get("size", 224)
@@ -78,8 +84,8 @@ class Trainer:
             image_size=self.image_size,
             tokenizer=self.bundle.tokenizer,
             seed=run.seed,
-            rank=rank,
-            world=world,
+            rank=self.rank,
+            world=self.world,
             start_micro_step=self.step * run.optim.grad_accum,
             pin_memory=self.cuda,
         )
@@ -92,7 +98,7 @@ class Trainer:
         batches = iter(self.loader)
         window_start, window_steps = time.perf_counter(), 0
         last_saved = None
-        nodes = gather_objects(self.node_id)
+        nodes = gather_objects(self.session.node_id)
         if self.metrics is not None:
             self.metrics.write(
                 {
@@ -114,7 +120,8 @@ class Trainer:
                 engine.backward(loss)
                 engine.step()
                 loss_sum += loss.detach().float()
-                skipped += batch.skipped
+                skipped += len(batch.skipped)
+                self._tell_skips(batch.skipped)
             self.step += 1
             window_steps += 1
             record = None
@@ -143,6 +150,15 @@ class Trainer:
         del batches  # stops the loader processes
         barrier()
         return last_saved
+
+    def _tell_skips(self, lines: list[str]) -> None:
+        """A warning naming each skipped row (the first few of each worker; all are counted)."""
+        for line in lines:
+            if self.skips_told < MAX_SKIPS_TOLD:
+                log.warning("%s; skipped (counted in skipped_rows)", line)
+            elif self.skips_told == MAX_SKIPS_TOLD:
+                log.warning("more rows skipped: from now on only counted (skipped_rows in %s)", METRICS)
+            self.skips_told += 1
 
     def _record(
         self,

@@ -1,58 +1,50 @@
-"""The function each Ray Train worker runs: set up the device, agree on a resume point, train."""
+"""The training function every worker runs, whatever started it (Ray Train, torchrun, or nothing).
+
+``config`` is plain data (the run as a dict and the facts the driver worked out), so that Ray can ship
+it to other nodes; the launcher's services come through a :class:`~rs_clip_train.session.Session`.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from .config import TrainConfig
 
-
-def train_func(config: dict[str, Any]) -> None:
-    """Ray Train entry point: ``config`` holds the run (as a dict) and launcher-computed facts."""
-    # Ray forwards what workers print to the driver's stdout, which carries the command's product (the
-    # final checkpoint's path); what libraries print while training (DeepSpeed does) goes to stderr.
-    with contextlib.redirect_stdout(sys.stderr):
-        _train(config)
+if TYPE_CHECKING:
+    from .session import Session
+    from .trainer import StepCallback
 
 
-def _train(config: dict[str, Any]) -> None:
-    from .engine import ensure_accelerator_env
+def loop_config(run: TrainConfig, facts: dict[str, Any], resume: Path | None,
+                step_callback: StepCallback | None) -> dict[str, Any]:
+    """What the driver hands every worker."""
+    return {"run": run.to_dict(), "total_steps": facts["total_steps"], "steps_per_epoch": facts["steps_per_epoch"],
+            "dataset_info": facts["dataset_info"], "resume_from": str(resume) if resume is not None else None,
+            "step_callback": step_callback}
 
-    ensure_accelerator_env()
-    import ray
-    import ray.train
-    import ray.train.torch
 
+def train(config: dict[str, Any], session: Session) -> Path | None:
+    """Train one worker's part of the run; returns the last checkpoint written."""
     from .checkpoints import resume_point
+    from .engine import ensure_accelerator_env
     from .trainer import Trainer
 
-    _quiet_libraries()
+    ensure_accelerator_env()
+    quiet_libraries()
     run = TrainConfig.from_dict(config["run"])
-    ctx = ray.train.get_context()
-    rank, world = ctx.get_world_rank(), ctx.get_world_size()
-    device = ray.train.torch.get_device()
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    resume = resume_point(run, config.get("resume_from"))
-    trainer = Trainer(
-        run,
-        config["total_steps"],
-        rank=rank,
-        world=world,
-        device=device,
-        resume_from=resume,
-        dataset_info=config.get("dataset_info"),
-        node_id=ray.get_runtime_context().get_node_id(),
-    )
-    trainer.fit(config.get("step_callback"), config.get("steps_per_epoch"))
+    if session.device.type == "cuda":
+        torch.cuda.set_device(session.device)
+    resume = resume_point(run, config.get("resume_from"), session.restored_checkpoint())
+    trainer = Trainer(run, config["total_steps"], session=session, resume_from=resume,
+                      dataset_info=config.get("dataset_info"))
+    return trainer.fit(config.get("step_callback"), config.get("steps_per_epoch"))
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
     # open_clip narrates model creation at INFO on the root logger; keep worker output to what matters.
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("DeepSpeed").setLevel(logging.WARNING)

@@ -38,6 +38,12 @@ class CountResult:
     image_ids: list[str] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
+    # What was scored, for the long-format results table: the --model spec and weights' fingerprint (empty
+    # for a model handed over in memory), the split and the dataset's manifest sha256.
+    model_spec: str = ""
+    fingerprint: str = ""
+    split: str = ""
+    dataset_sha256: str = ""
 
     @property
     def top1(self) -> float:
@@ -47,6 +53,8 @@ class CountResult:
         m = asdict(self.metrics)
         predicted = m.pop("predicted")
         d: dict[str, Any] = {"model": self.model, "variant": self.variant, "dataset": self.dataset,
+                             "split": self.split, "dataset_sha256": self.dataset_sha256,
+                             "model_spec": self.model_spec, "fingerprint": self.fingerprint,
                              "template": self.template, **m}
         d["topk"] = {f"top{k}": v for k, v in enumerate(self.metrics.topk, start=1)}
         d["per_count"] = {str(k): v for k, v in self.metrics.per_count.items()}
@@ -110,13 +118,16 @@ def evaluate_embedder(embedder: Embedder, dataset: Dataset | str | Path, *, vari
     distinct = sorted(set(data.classes))
     class_index = [distinct.index(c) for c in data.classes]
     results = []
+    scored = {"model_spec": embedder.spec.text if embedder.spec is not None else "",
+              "fingerprint": embedder.fingerprint or "", "split": data.split,
+              "dataset_sha256": data.dataset.manifest_sha256()}
     for variant in variants:
         texts = [t for cls in distinct for t in template.candidates(cls, variant)]
         text = embedder.texts(data.dataset, data.split, texts, f"count-captions-{variant}")
         scores = score_matrix(img, text.reshape(len(distinct), len(COUNTS), -1), class_index)
         results.append(CountResult(embedder.label, variant, data.dataset.name,
                                    count_metrics(scores, data.counts, data.classes), template.text,
-                                   data.image_ids, data.counts.tolist(), data.classes))
+                                   data.image_ids, data.counts.tolist(), data.classes, **scored))
     return results
 
 

@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from rs_clip_eval import ResultRow, pyplot, slug, write_results_table
 from rs_clip_eval import plot_confusion as _plot_confusion
-from rs_clip_eval import pyplot, slug
+from rs_clip_eval.results_table import PERCENT, now
 from rs_formats import FormatError
+from rs_formats.console import package_version
 from rs_formats.inputs import read_json
 
 from .classes import REMOTECOUNT_CLASSES
@@ -110,6 +112,20 @@ def to_markdown(results: Sequence[CountResult], *, plots: dict[str, str] | None 
     return "\n".join(lines) + "\n"
 
 
+def table_rows(results: Sequence[CountResult], created: str) -> list[ResultRow]:
+    """Each result's top-1..top-10 accuracy (%) and MAE (counts) as rows of rs-clip-eval's long-format results
+    table; the task names the caption variant (``remotecount-words``, ``remotecount-digits``)."""
+    tool = f"rs-count {package_version('rs-count')}"
+    rows = []
+    for r in results:
+        figures = [(f"top{k}", v, PERCENT) for k, v in enumerate(r.metrics.topk, start=1)]
+        figures.append(("mae", r.metrics.mae, "counts"))
+        rows += [ResultRow(r.model, r.model_spec, r.fingerprint, r.dataset, r.dataset_sha256, r.split,
+                           f"remotecount-{r.variant}", metric, value, unit, tool, created)
+                 for metric, value, unit in figures]
+    return rows
+
+
 def plot_confusion(result: CountResult, path: str | Path) -> Path:
     counts = [str(k) for k in range(1, NUM_COUNTS + 1)]
     return _plot_confusion(result.metrics.confusion, counts, f"{_name(result)}: top-1 {_pct(result.top1)}%", path,
@@ -141,7 +157,8 @@ def plot_topk(results: Sequence[CountResult], path: str | Path, reference: Seque
 
 def write_report(results: Sequence[CountResult], out_dir: str | Path, *, reference: Sequence[dict] = (),
                  per_image: bool = True) -> dict[str, Path]:
-    """``results.json``, ``report.md``, ``topk.png`` and one ``confusion-<model>-<variant>.png`` per result."""
+    """``results.json``, ``results.jsonl`` / ``results.csv`` (rs-clip-eval's long-format table), ``report.md``,
+    ``topk.png`` and one ``confusion-<model>-<variant>.png`` per result."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
@@ -157,5 +174,6 @@ def write_report(results: Sequence[CountResult], out_dir: str | Path, *, referen
         files[name] = plot_confusion(r, out / name)
         plots[f"confusion matrix: {_name(r)}"] = name
     files["json"] = to_json(results, out / "results.json", per_image=per_image, reference=reference)
+    files |= write_results_table(table_rows(results, now()), out)
     files["markdown"] = _write_text(out / "report.md", to_markdown(results, plots=plots, reference=reference))
     return files

@@ -15,14 +15,17 @@ A checkpoint is a directory, laid out as an open_clip model repository on the Hu
 Version 1 named the weights ``model.safetensors`` (open_clip's ``hf-hub:`` loader does not look for that
 name: uploaded as is, it built a randomly initialised model with only a warning), and its config and card
 were optional. Reading never unpickles anything: weights are safetensors, and a pickle where weights belong
-is refused.
+is refused. The manifest's ``sha256`` lists the weights and every file under ``train_state/`` (by relative
+path), so that a resume state can be verified before a trainer reads it (:func:`verify_resume_state`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import shutil
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,8 +86,9 @@ def write_checkpoint(
     ``model_config`` is the open_clip model config the network was built from (looked up by name when
     omitted; a name open_clip does not know needs it) and ``preprocess_config`` its preprocessing (mean,
     std, size, ...). ``extra`` maps names inside the checkpoint (e.g. ``"train_state"``) to files or
-    directories that are moved in before the checkpoint is published. The model card is written from the
-    manifest (:func:`rs_formats.model_card.model_card`).
+    directories that are moved in before the checkpoint is published; the sha256 of every file in them is
+    recorded in the manifest with the weights'. The model card is written from the manifest
+    (:func:`rs_formats.model_card.model_card`).
     """
     from safetensors.torch import save_file
 
@@ -103,8 +107,10 @@ def write_checkpoint(
         # The Hugging Face layout open_clip reads itself: create_model_and_transforms("local-dir:<ckpt>").
         oc_config = {"model_cfg": model_config, "preprocess_cfg": preprocess_config or {}}
         (tmp / MODEL_CONFIG).write_text(json.dumps(oc_config, indent=2) + "\n")
+        sums = {WEIGHTS: file_sha256(tmp / WEIGHTS)}
         for name, src in (extra or {}).items():
             shutil.move(str(src), str(tmp / name))
+            sums |= {rel: file_sha256(tmp / rel) for rel in _files_under(tmp, name)}
         manifest = {
             "format": CHECKPOINT_FORMAT,
             "format_version": CHECKPOINT_VERSION,
@@ -115,7 +121,7 @@ def write_checkpoint(
             "dataset": dataset,
             "config": config or {},
             "metrics": metrics or {},
-            "sha256": {WEIGHTS: file_sha256(tmp / WEIGHTS)},
+            "sha256": sums,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         (tmp / MODEL_CARD).write_text(model_card(json.loads(json.dumps(manifest, default=str)), model_config, WEIGHTS))
@@ -204,9 +210,10 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
 
 
 def verify_checkpoint(path: str | Path) -> CheckpointInfo:
-    """:func:`read_checkpoint` plus the weights' checksum, which the manifest must list.
+    """:func:`read_checkpoint` plus the checksums of the weights, which the manifest must list, and of the
+    resume state, if any (:func:`verify_resume_state`).
 
-    A manifest without that checksum is an error (the weights cannot be verified), not a pass.
+    A manifest without the weights' checksum is an error (the weights cannot be verified), not a pass.
     """
     info = read_checkpoint(path)
     mpath = info.path / MANIFEST
@@ -221,4 +228,72 @@ def verify_checkpoint(path: str | Path) -> CheckpointInfo:
     check_regular(info.weights)
     if file_sha256(info.weights) != want:
         raise FormatError(info.weights, "sha256 mismatch with the manifest: the weights are corrupt")
+    verify_resume_state(info)
     return info
+
+
+def _files_under(root: Path, name: str) -> list[str]:
+    """Every file of ``root/name`` (a file or a directory tree), as sorted relative POSIX paths.
+
+    Only directories and regular files (:func:`~rs_formats.inputs.check_regular`) are accepted, and no
+    symbolic link at all: what a trainer writes there is plain files, and a link could lead outside."""
+    def is_file(path: str) -> bool:
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            raise FormatError(path, "a symbolic link inside an rs-clip-checkpoint: refused, never followed")
+        if stat.S_ISDIR(mode):
+            return False
+        check_regular(path)
+        return True
+
+    top = root / name
+    if is_file(str(top)):
+        return [name]
+    out = []
+    for parent, dirs, files in os.walk(top):  # symbolic links to directories are listed, never followed
+        for entry in [*dirs, *files]:
+            if is_file(os.path.join(parent, entry)):
+                out.append(Path(parent, entry).relative_to(root).as_posix())
+    return sorted(out)
+
+
+def resume_state_files(info: CheckpointInfo) -> list[str]:
+    """Every file under ``train_state/``, as sorted paths relative to the checkpoint (none without one);
+    symbolic links and special files are refused without being opened."""
+    state = info.path / TRAIN_STATE
+    return _files_under(info.path, TRAIN_STATE) if state.exists() or os.path.islink(state) else []
+
+
+def resume_state_sums(info: CheckpointInfo) -> dict[str, str] | None:
+    """The manifest's sha256 of each file under ``train_state/``, by relative path; None when it lists none
+    (a checkpoint written before they were recorded)."""
+    sums = info.manifest.get("sha256", {})
+    if not isinstance(sums, dict):
+        raise FormatError(info.path / MANIFEST, "'sha256' must map file names to checksums")
+    listed = {k: v for k, v in sums.items() if k.startswith(f"{TRAIN_STATE}/")}
+    return listed or None
+
+
+def verify_resume_state(info: CheckpointInfo) -> None:
+    """Every file under ``train_state/`` is a regular file the manifest lists, with the same sha256, and
+    every file it lists is there. Nothing to check when the checkpoint has no resume state."""
+    present = resume_state_files(info)
+    listed = resume_state_sums(info)
+    if not present and listed is None:
+        return
+    if listed is None:
+        raise FormatError(info.path / TRAIN_STATE, "the manifest records no checksums for the resume state "
+                                                   "(written before they were recorded): it cannot be verified")
+    for rel in present:
+        verify_resume_file(info.path, listed, info.path / rel)
+    for rel in sorted(set(listed) - set(present)):
+        raise FormatError(info.path / rel, "missing: the manifest lists it in the resume state")
+
+
+def verify_resume_file(checkpoint: Path, sums: dict[str, str], path: Path) -> None:
+    """One file of a checkpoint's resume state against ``sums`` (:func:`resume_state_sums`)."""
+    rel = Path(path).resolve().relative_to(Path(checkpoint).resolve()).as_posix()
+    if rel not in sums:
+        raise FormatError(path, "not listed in the manifest's sha256: not part of the resume state as it was written")
+    if file_sha256(path) != sums[rel]:
+        raise FormatError(path, "sha256 mismatch with the manifest: the resume state is corrupt or was altered")

@@ -1,0 +1,122 @@
+"""The long-format results table: one row per model x dataset x task x metric.
+
+Every rs-clip tool that scores models (``rs-clip-eval``, ``rs-count``) writes its figures in this one layout
+beside its report, as ``results.jsonl`` (one JSON object a line) and ``results.csv`` (the same rows), so that
+runs made on different days, by either tool, are compared without re-running anything
+(``rs-clip-eval compare``) and load as they are into pandas (``read_json(path, lines=True)``), Polars,
+DuckDB or a spreadsheet. Each row says which weights and which data gave it:
+
+========================  =========================================================================
+``model``                 the model's label in the run (``--model LABEL=...``)
+``model_spec``            the ``--model`` argument, without the label
+``model_fingerprint``     the weights' identity: ``ARCH:sha256`` of the weights file, or the random
+                          initialisation's recipe (:meth:`rs_formats.spec.ModelSpec.fingerprint`); empty
+                          for a model handed over in memory
+``dataset``               the dataset's name in the run's report (the paper's name for paper datasets)
+``dataset_sha256``        sha256 of the dataset's ``manifest.json`` (which lists every shard's checksum)
+``split``                 the split scored
+``task``, ``metric``      e.g. ``retrieval`` / ``mean_recall``, ``fewshot`` / ``top1_16shot_mean``
+``value``                 the figure
+``unit``                  ``%`` for every accuracy and recall; anything else says so (``counts``)
+``tool``                  the tool and its version, e.g. ``rs-clip-eval 0.1.0``
+``created``               when the run finished (UTC, ISO 8601)
+========================  =========================================================================
+
+Public API (``from rs_clip_eval import ResultRow, write_results_table, read_results_table``): rs-count
+writes its table through it, so there is one writer and one reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from rs_formats import FormatError
+from rs_formats.atomic import atomic_write_text
+
+JSONL, CSV = "results.jsonl", "results.csv"
+PERCENT = "%"
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    model: str
+    model_spec: str
+    model_fingerprint: str
+    dataset: str
+    dataset_sha256: str
+    split: str
+    task: str
+    metric: str
+    value: float
+    unit: str
+    tool: str
+    created: str
+
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ResultRow))
+
+
+def now() -> str:
+    """The ``created`` stamp: the current UTC time to the second."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def write_results_table(rows: list[ResultRow], out_dir: str | Path) -> dict[str, Path]:
+    """Write ``results.jsonl`` and ``results.csv`` into ``out_dir`` (each atomically); a figure that is
+    missing or not finite (a top-5 of a 3-class set) is left out rather than written as a number."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    kept = [r for r in rows if isinstance(r.value, (int, float)) and math.isfinite(r.value)]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(asdict(r) for r in kept)
+    paths = {"jsonl": out / JSONL, "csv": out / CSV}
+    atomic_write_text(paths["jsonl"], "".join(json.dumps(asdict(r)) + "\n" for r in kept))
+    atomic_write_text(paths["csv"], buf.getvalue())
+    return paths
+
+
+def results_file(path: str | Path) -> Path:
+    """``path`` itself, or the ``results.jsonl`` in a run directory."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / JSONL
+        if not path.is_file():
+            raise FormatError(
+                path,
+                "no such file: not a directory written by rs-clip-eval or rs-count "
+                "(or written before they wrote results.jsonl)",
+            )
+    elif not path.is_file():
+        raise FormatError(path, "no such results file or run directory")
+    return path
+
+
+def read_results_table(path: str | Path) -> list[ResultRow]:
+    """The rows of a ``results.jsonl`` (or of the one in a run directory); a bad line is an error naming it."""
+    path = results_file(path)
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise FormatError(path, f"not a JSON line: {exc.msg}", number) from None
+            missing = [c for c in COLUMNS if not isinstance(raw, dict) or c not in raw]
+            if missing:
+                raise FormatError(path, f"a results row without {', '.join(missing)}", number)
+            if not isinstance(raw["value"], (int, float)) or isinstance(raw["value"], bool):
+                raise FormatError(path, f"value {raw['value']!r} is not a number", number)
+            rows.append(ResultRow(**{c: raw[c] if c == "value" else str(raw[c]) for c in COLUMNS}))
+    if not rows:
+        raise FormatError(path, "holds no results")
+    return rows

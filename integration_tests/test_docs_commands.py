@@ -96,3 +96,32 @@ def test_install_commands_name_every_package_they_need():
     assert missing_packages(["./packages/rs-count"]) == {"rs-formats", "rs-annotate", "rs-clip-eval"}
     assert missing_packages(["rs-annotate @ git+https://x/rs-clip#subdirectory=packages/rs-annotate"]) == {
         "rs-formats"}
+
+
+def test_blocks_are_read_as_a_shell_reads_them(tmp_path):
+    from doc_commands import Block, commands, expand
+
+    text = """RS=git+https://x/r   # a variable
+pip install "a @ $RS#subdirectory=p/a" \\
+    './p/b[ray]'                  # continued; the '#' in the URL is no comment
+for s in aid rsscn7; do
+  tool convert $s /raw/$s --out /eval/${s}   # unrolled
+done
+a --x 1 && b "q # r"; c
+"""
+    cmds = commands(Block("d.md", 10, "bash", text, "S"))
+    assert [(c.line, c.text) for c in cmds] == [
+        (12, """pip install "a @ $RS#subdirectory=p/a" './p/b[ray]'"""),
+        (15, "tool convert aid /raw/aid --out /eval/aid"), (15, "tool convert rsscn7 /raw/rsscn7 --out /eval/rsscn7"),
+        (17, "a --x 1"), (17, 'b "q # r"'), (17, "c")]
+    assert cmds[0].variables == {"RS": "git+https://x/r"} and cmds[0].section == "S"
+    assert expand(cmds[0], cmds[0].text, tmp_path) == ["pip", "install", "a @ git+https://x/r#subdirectory=p/a",
+                                                       "./p/b[ray]"]
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "A").mkdir()
+    (tmp_path / "e" / "A.report.json").touch()
+    assert expand(cmds[3], "t {x,y} e/*", tmp_path) == ["t", "x", "y", "e/A", "e/A.report.json"]
+    with pytest.raises(ValueError, match="not a simple command"):
+        expand(cmds[3], "t > out", tmp_path)
+    console = commands(Block("d.md", 1, "console", "$ tool --version\ntool 1.0\n", ""))
+    assert [c.text for c in console] == ["tool --version"]

@@ -9,9 +9,9 @@
 - ``auto`` (the default): ``none`` when torchrun's variables are set (``RANK``, ``WORLD_SIZE``,
   ``MASTER_ADDR``, ``MASTER_PORT``: ``init_process_group``'s ``env://``), else ``ray``.
 
-Whatever the launcher, before a worker starts: the settings, the model and ``--init`` (file format, and
-weights that fit the architecture), the datasets, and the resume state to continue from are checked, each
-error one line naming the file. The training function itself (:func:`rs_clip_train.worker.train`) is the
+Whatever the launcher, before a worker starts: the settings, the trackers of ``--report-to`` (installed),
+the model and ``--init`` (file format, and weights that fit the architecture), the datasets, and the resume
+state to continue from are checked, each error one line naming the file. The training function itself (:func:`rs_clip_train.worker.train`) is the
 same under every launcher, so checkpoints, resume and metrics are too.
 """
 
@@ -123,7 +123,10 @@ def plan(run: TrainConfig) -> dict[str, Any]:
 
 def prepare(run: TrainConfig) -> tuple[TrainConfig, dict[str, Any]]:
     """Every check that needs no worker; returns the run with absolute paths and :func:`plan`'s facts."""
+    from .tracking import check_installed
+
     run = _absolute(run.validate())
+    check_installed(run)
     check_model(run)
     facts = plan(run)
     if run.eval_data:

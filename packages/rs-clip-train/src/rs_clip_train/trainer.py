@@ -73,7 +73,7 @@ class Trainer:
         )
         self.step = self.checkpoints.load(resume_from) if resume_from is not None else 0
         self.checkpoints.prepare()
-        self.metrics = MetricsLog(self.run_dir, self.step) if self.rank == 0 else None
+        self.metrics = MetricsLog(run, self.step) if self.rank == 0 else None
         pre = self.bundle.preprocess_cfg
         self.normalize = Normalize(pre.get("mean", (0.0, 0.0, 0.0)), pre.get("std", (1.0, 1.0, 1.0)), device)
         size = pre.get("size", 224)

@@ -179,6 +179,11 @@ class TrainConfig:
                              "tensorboard, wandb, mlflow (each an extra: pip install 'rs-clip-train[wandb]'), "
                              "or none; metrics.jsonl is always written", metavar="BACKEND[,BACKEND...]",
                              group="checkpoints")
+    storage: str | None = setting(None, "where Ray Train keeps the run (run.yaml, metrics.jsonl, checkpoints/) "
+                                  "under the run's name: s3://BUCKET/PREFIX (endpoint from AWS_ENDPOINT_URL), "
+                                  "another pyarrow URI or a shared path; --out is then the working copy "
+                                  "(default: the run directory itself; Ray only)", metavar="URI",
+                                  group="checkpoints")
 
     # -- derived -----------------------------------------------------------------------------------
     def micro_batch(self) -> int:

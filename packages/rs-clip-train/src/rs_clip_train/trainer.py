@@ -142,6 +142,8 @@ class Trainer:
             if self.step % run.checkpoint_every == 0 or is_last:
                 last_saved = self.checkpoints.save(self.step, record or {}, self.metrics)
                 window_start = time.perf_counter()  # pairs/s measures training, not checkpoint writing
+            elif record is not None:
+                self.session.report(record)  # a checkpoint's report carries its step's record
         if self.rank == 0 and last_saved is not None:
             link_final(self.run_dir, last_saved)
         if self.metrics is not None:

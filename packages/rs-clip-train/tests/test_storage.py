@@ -83,6 +83,7 @@ def test_a_trainer_on_s3_storage_reports_every_step_and_keeps_the_run_in_the_buc
 
     from rs_clip_train import make_trainer
     from rs_formats import read_checkpoint
+    from rs_formats.checkpoint import WEIGHTS
     from rs_formats.models import create_model
 
     reports = tmp_path / "reports.jsonl"
@@ -127,7 +128,7 @@ def test_a_trainer_on_s3_storage_reports_every_step_and_keeps_the_run_in_the_buc
     copy = Path(result.checkpoint.to_directory(str(tmp_path / "download")))
     assert read_checkpoint(copy).step == 4
     model, _, _ = create_model(copy)
-    want = load_file(str(run_dir / "final" / "model.safetensors"))
+    want = load_file(str(run_dir / "final" / WEIGHTS))
     assert all(torch.equal(v, want[k]) for k, v in model.state_dict().items())
 
     # A new working copy (another machine) resumes from the bucket's last checkpoint, not from scratch.

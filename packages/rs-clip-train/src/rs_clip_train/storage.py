@@ -12,8 +12,9 @@ Decisions:
   after each checkpoint and at the end. ``--out`` is then the working copy, where the ranks stage their
   parts of a checkpoint: on several nodes it must still be a directory they share.
 * The store is reached the way Ray reaches it, through pyarrow: for S3, ``AWS_ENDPOINT_URL`` (or the URI's
-  ``endpoint_override``) names an S3-compatible endpoint (MinIO, Ceph, ...), credentials come from the usual
-  AWS variables and files, and pyarrow's S3 filesystem does the transfers (boto3 and s3fs are not needed).
+  ``endpoint_override``) names an S3-compatible endpoint (MinIO, Ceph, ...; pyarrow 26 ignores
+  ``AWS_ENDPOINT_URL_S3``), credentials come from the usual AWS variables and files, and pyarrow's S3
+  filesystem does the transfers (boto3 and s3fs are not needed).
 * Before any worker starts, :func:`check` connects to the endpoint, then writes and deletes a marker where
   the run will be kept: an unreachable endpoint, a missing bucket or missing rights stop the run in one
   line naming the storage and its endpoint.
@@ -61,7 +62,7 @@ def endpoint(uri: str) -> str | None:
     if parsed.scheme != "s3":
         return None
     override = parse_qs(parsed.query).get("endpoint_override")
-    return override[0] if override else os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    return override[0] if override else os.environ.get("AWS_ENDPOINT_URL")
 
 
 def check(run: TrainConfig) -> None:

@@ -1,12 +1,12 @@
 """The shell commands of the documentation, read as a user's shell reads them: the one parser of the tests
-that run what the docs say (test_docs_commands, test_reproduce_data, test_reproduce_eval, test_isolation).
+that run what the docs say (test_docs_commands, test_reproduce_*, test_isolation, test_downstream_example).
 
 A command block is a fenced block tagged ``bash``, ``sh``, ``shell`` or ``console`` (in a ``console`` block
 only the ``$ `` lines are commands). Within one: ``\\`` continues a line, ``#`` starts a comment, ``&&`` and
 ``;`` separate commands, ``for VAR in WORDS; do ... done`` is unrolled, and ``NAME=VALUE`` alone on a line
-sets a variable for the block's later commands. The words themselves (quotes, ``$VAR``, ``{a,b}``, globs)
-are expanded by bash (:func:`expand`), at run time, in the folder the command runs in, so that a glob sees
-what the commands before it wrote.
+(or ``export NAME=VALUE ...``) sets variables for the block's later commands. The words themselves
+(quotes, ``$VAR``, ``{a,b}``, globs) are expanded by bash (:func:`expand`), at run time, in the folder
+the command runs in, so that a glob sees what the commands before it wrote.
 """
 
 from __future__ import annotations
@@ -119,9 +119,9 @@ def commands(block: Block) -> list[Command]:
 
     def add(n: int, line: str) -> None:
         for cmd in _split(line):
-            assignment = _ASSIGNMENT.match(cmd)
-            if assignment:
-                variables[assignment.group(1)] = assignment.group(2)
+            assignments = [_ASSIGNMENT.match(w) for w in cmd.removeprefix("export ").split()]
+            if all(assignments):
+                variables.update(a.groups() for a in assignments)
             else:
                 out.append(Command(block.doc, n, cmd, dict(variables), block.section))
 

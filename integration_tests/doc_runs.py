@@ -33,7 +33,8 @@ RUN_DOCS = [d for d in DOCS if doc_commands(d)]
 SUBSTITUTIONS = [
     (r"(?<![\w.])/weights/([\w.-]+)\.pt\b", r"RS-Tiny:{shared}/weights/\1.safetensors",
      "released weights: a seeded RS-Tiny saved under the file's name (the real files are 150 MB to 1.7 GB)"),
-    (r"(?<![\w.:/])/(data|runs|tmp|shared|w)/", r"{world}/\1/", "absolute paths: inside the document's folder"),
+    (r"(?<![\w.:/])/(data|runs|tmp|shared|scratch)/", r"{world}/\1/",
+     "absolute paths: inside the document's folder"),
     (r"<head-ip>|\bHEAD(?=:)", "127.0.0.1", "the head node's address"),
     (r"--loader-workers \d+", "--loader-workers 0", "no DataLoader processes on 2 cores"),
     (r"(rs-synth \w+ .*)--n \d+", r"\1--n 10", "tiny sizes"),
@@ -60,6 +61,8 @@ NOT_RUN = [
     ("*", r"^torchrun ", "one process per GPU of a GPU node"),
     ("*", r"--engine ray", "Ray Data on a cluster; the same command on the local engine gives the same rows "
      "(the packages' Ray tests check)"),
+    ("*", r"--storage s3://", "needs an S3-compatible store (rs-clip-train's test_storage.py runs this path "
+     "against moto's S3 server)"),
     ("docs/reproduce.md", r"^rs-clip-eval search .*remoteclip-train-vitb32",
      "reads the embeddings the cluster command above writes (rs-clip-eval's README runs search locally)"),
 ]
@@ -226,7 +229,7 @@ class Docs:
         why = not_run(cmd)
         if cmd.text.startswith("pip install ") and why is None:
             check_install(cmd)
-            return "install: one of the README's, installed by test_isolation.py"
+            return "install: one of the README's, naming every rs-clip package it needs"
         text = self.substitute(cmd, world)
         words = expand(cmd, text, world / "home")
         tool = tool_argv(words)

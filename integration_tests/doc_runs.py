@@ -26,8 +26,6 @@ from doc_commands import DOCS, REPO, Block, Command, blocks, doc_commands, expan
 from doc_installs import check_install
 from doc_stand_ins import RECIPE_SOURCES, SCENE_SETS, StandIns
 
-RUN_DOCS = [d for d in DOCS if doc_commands(d)]
-
 #: What differs from a user's machine: (pattern, replacement, why), applied in order to every command's text
 #: before bash expands it. ``{world}`` is the document's own folder, ``{shared}`` the stand-ins'.
 SUBSTITUTIONS = [
@@ -142,14 +140,19 @@ GIVEN = {
     "packages/rs-count/README.md": {"DOTA/val": "raw/DOTA/val", "remotecount.csv": "remotecount-release",
                                     "RemoteCount": "remotecount-release", "runs/final": "checkpoint"},
     "packages/rs-formats/README.md": {"data/my-captions": "captions", "runs/vitb32": "trained-run"},
+    "docs/contracts.md": {"DS": "captions"},
     "examples/caption-and-count/README.md": {"runs/tiny": "trained-run"},
 }
-#: Python blocks run after their document's commands, paths substituted: README's one-liners in the tools
-#: people already use (test_engines.py checks what they read; this, that the lines as written work).
-PYTHON_RUN = {"README.md": "Using the packages"}
+#: Python blocks run after their document's commands (in its folder, paths substituted), found by their first
+#: line: the one-liners that read a dataset with the tools people already use (test_engines.py checks what
+#: they read; this, that the lines as the documents write them work).
+ENGINES = "import pyarrow.dataset as ds;"
+PYTHON_RUN = {"README.md": ENGINES, "docs/contracts.md": ENGINES, "packages/rs-formats/README.md": ENGINES}
 #: Lines of those blocks that are not run (compiled only): pattern -> why.
 PYTHON_NOT_RUN = {r"^import ray;": "starts a local Ray (~10 s); rs-formats' test_engines.py reads the same "
                                    "layout with ray.data.read_parquet"}
+#: The documents run here: those with commands, or Python blocks to run.
+RUN_DOCS = [d for d in DOCS if doc_commands(d) or d in PYTHON_RUN]
 
 
 class Docs:
@@ -296,17 +299,21 @@ class Docs:
             what = self.execute(cmd)
             self.ran[doc].append((cmd, f"{what} [{time.perf_counter() - start:.1f} s]"))
         for block in blocks(doc, ("python",)) if doc in PYTHON_RUN else []:
-            if block.section == PYTHON_RUN[doc]:
+            if block.text.startswith(PYTHON_RUN[doc]):
                 self.ran[doc] += self.python(block, world)
 
     @staticmethod
     def python(block: Block, world: Path) -> list[tuple[Command, str]]:
         """A Python block, line by line (one-liners), absolute paths in the document's folder."""
-        done, scope = [], {}
-        for n, line in enumerate(block.text.splitlines(), start=block.line + 1):
-            code = compile(re.sub(r"(?<=[\"'])/(data)/", rf"{world}/\1/", line), f"{block.doc}:{n}", "exec")
-            why = next((w for p, w in PYTHON_NOT_RUN.items() if re.search(p, line)), None)
-            if why is None:
-                exec(code, scope)
-            done.append((Command(block.doc, n, line), f"not run ({why}), compiled" if why else "ran"))
+        done, scope, cwd = [], {}, os.getcwd()
+        os.chdir(world / "home")
+        try:
+            for n, line in enumerate(block.text.splitlines(), start=block.line + 1):
+                code = compile(re.sub(r"(?<=[\"'])/(data)/", rf"{world}/\1/", line), f"{block.doc}:{n}", "exec")
+                why = next((w for p, w in PYTHON_NOT_RUN.items() if re.search(p, line)), None)
+                if why is None:
+                    exec(code, scope)
+                done.append((Command(block.doc, n, line), f"not run ({why}), compiled" if why else "ran"))
+        finally:
+            os.chdir(cwd)
         return done

@@ -1,0 +1,281 @@
+"""The GPU suite's correctness parts: training through ``rs_clip_train.fit`` (``--launcher none``) as a user
+runs it, checked against independent readers (bare open_clip, metrics.jsonl, a second run).
+
+Tolerances: on a GPU the runs use bf16 autocast, whose kernels (and ZeRO's partitioned reductions, and
+inductor's fusions) round differently, so losses of runs that should be the same are compared with a
+relative tolerance of 2e-2 there and 1e-4 in fp32 on a CPU. A resumed run restarts from a checkpoint and
+reads the same data (the loader is a function of the step), so it is held to the same tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+if TYPE_CHECKING:
+    from gpu_suite import Suite
+
+
+def init_process_group(cuda: bool) -> None:
+    """One process group for every run of the suite: NCCL on a GPU (world size 1), gloo on a CPU. fit()
+    uses a group that is already there (DeepSpeed keeps what it derives from it for the process's life)."""
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        return
+    os.environ["LOCAL_RANK"] = "0"  # DeepSpeed reads it whatever set the group up
+    if cuda:
+        torch.cuda.set_device(0)
+    dist.init_process_group("nccl" if cuda else "gloo", store=dist.HashStore(), rank=0, world_size=1)
+
+
+def run_config(suite: Suite, name: str, *, steps: int, batch: int, log_every: int, model: str) -> Any:
+    from rs_clip_train import DataConfig, DataSource, preset
+
+    cfg = preset("vit-b-32" if suite.cuda else "tiny")
+    cfg.model.name = model
+    cfg.data = DataConfig(sources=[DataSource(str(suite.data))], loader_workers=suite.loader_workers,
+                          prefetch_factor=4)
+    cfg.optim.batch_size, cfg.optim.warmup_steps = batch, max(1, steps // 10)
+    if suite.cuda:
+        cfg.optim.lr = 2e-4  # from scratch, a few hundred steps: the preset's fine-tuning lr learns too slowly
+    cfg.steps, cfg.log_every, cfg.checkpoint_every, cfg.keep = steps, log_every, steps, 2
+    cfg.launcher, cfg.seed, cfg.out = "none", 0, str(suite.work / "runs" / name)
+    return cfg.validate()
+
+
+def metrics(run_dir: str | Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines() if line]
+
+
+def losses(run_dir: str | Path) -> dict[int, float]:
+    return {r["step"]: r["loss"] for r in metrics(run_dir) if "loss" in r}
+
+
+def rel_diff(a: dict[int, float], b: dict[int, float]) -> float:
+    if a.keys() != b.keys() or not a:
+        return math.inf
+    return max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-6) for k in a)
+
+
+def tolerance(suite: Suite) -> float:
+    return 2e-2 if suite.cuda else 1e-4
+
+
+def bare_open_clip(checkpoint: Path) -> tuple[torch.nn.Module, Any, Any]:
+    """The checkpoint as open_clip alone reads it (its own config file: no rs-clip code involved)."""
+    import open_clip
+
+    model, _, preprocess = open_clip.create_model_and_transforms(f"local-dir:{checkpoint}")
+    return model.eval(), preprocess, open_clip.get_tokenizer(f"local-dir:{checkpoint}")
+
+
+def stored_weights(checkpoint: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    from rs_formats.checkpoint import WEIGHTS
+
+    return load_file(str(Path(checkpoint) / WEIGHTS))
+
+
+def max_weight_diff(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
+    if a.keys() != b.keys():
+        return math.inf
+    return max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
+
+
+def zero_shot(suite: Suite, model: torch.nn.Module, preprocess: Any, tokenizer: Any) -> float:
+    """Accuracy of picking each test image's caption among all distinct captions (chance: 1/40)."""
+    from rs_formats import open_dataset
+    from rs_formats.columns import captions_of
+    from rs_formats.embed import encode_images, encode_texts
+    from rs_formats.models import autocast
+
+    ds = open_dataset(suite.data)
+    texts, owner = captions_of(ds, "test")
+    classes = sorted(set(texts))
+    truth = torch.tensor([classes.index(t) for t in texts])[torch.from_numpy(owner).argsort()]
+    model = model.to(suite.device)
+    precision = "amp_bf16" if suite.cuda else "fp32"
+    with autocast(suite.device, precision):
+        img = encode_images(model, preprocess, ds, "test", device=suite.device, progress=False,
+                            num_workers=suite.loader_workers)
+        txt = encode_texts(model, tokenizer, classes, device=suite.device)
+    pred = torch.from_numpy(img @ txt.T).argmax(1)
+    return round(float((pred == truth).float().mean()), 4)
+
+
+class SyncWatch:
+    """A step callback that turns on CUDA's sync debugging between two logged steps: any host
+    synchronisation in the step loop then warns (a logged step syncs on purpose, to read the loss)."""
+
+    def __init__(self, cuda: bool, log_every: int):
+        self.cuda, self.first, self.last = cuda, log_every, 2 * log_every - 1
+
+    def __call__(self, step: int, rank: int, record: Any) -> None:
+        if self.cuda and step == self.first:
+            torch.cuda.set_sync_debug_mode("warn")
+        elif self.cuda and step == self.last:
+            torch.cuda.set_sync_debug_mode("default")
+
+
+def part_train(suite: Suite) -> dict[str, Any]:
+    from rs_clip_train import fit
+    from rs_clip_train.engine import deepspeed_config
+    from rs_formats.models import create_model
+
+    p = suite.profile
+    cfg = run_config(suite, "train", steps=p.train_steps, batch=p.train_batch, log_every=p.log_every,
+                     model=p.model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        final = fit(cfg, step_callback=SyncWatch(suite.cuda, p.log_every), progress=False)
+    syncs = [w for w in caught if "synchroniz" in str(w.message)]
+    curve = losses(cfg.out)
+    steps = sorted(curve)
+    ds = deepspeed_config(cfg, cuda=suite.cuda)
+    out: dict[str, Any] = {"model": p.model, "steps": p.train_steps, "batch": p.train_batch, "loss": curve,
+                           "pairs_per_s_last_log": metrics(cfg.out)[-2].get("pairs_per_s"),
+                           "deepspeed": {k: ds.get(k) for k in ("torch_autocast", "bf16", "optimizer")}}
+    checks: dict[str, Any] = {
+        "loss_finite": {"value": all(math.isfinite(v) for v in curve.values())},
+        "loss_falls": {"value": round(curve[steps[-1]] / curve[steps[0]], 3), "target": "< 0.9"},
+        "backend": {"value": torch.distributed.get_backend(),
+                    "target": "nccl" if suite.cuda else "gloo"},
+    }
+    checks["loss_finite"]["ok"] = checks["loss_finite"]["value"]
+    checks["loss_falls"]["ok"] = checks["loss_falls"]["value"] < 0.9
+    checks["backend"]["ok"] = checks["backend"]["value"] == checks["backend"]["target"]
+    if suite.cuda:
+        autocast_cfg = ds.get("torch_autocast") or {}
+        checks["bf16_torch_autocast_fused_adamw"] = {
+            "value": f"{autocast_cfg.get('dtype')}, fused={ds['optimizer']['params'].get('fused')}",
+            "ok": autocast_cfg.get("dtype") == "bfloat16" and ds["optimizer"]["params"].get("fused") is True}
+        checks["host_syncs_between_logs"] = {
+            "value": len(syncs), "target": 0, "ok": not syncs,
+            "where": sorted({f"{Path(w.filename).name}:{w.lineno}" for w in syncs})[:6]}
+    final = Path(final).resolve()
+    bare, preprocess, tokenizer = bare_open_clip(final)
+    ours, _, _ = create_model(final)
+    stored = stored_weights(final)
+    checks["bare_open_clip_same_weights"] = {
+        "value": max(max_weight_diff(bare.state_dict(), stored), max_weight_diff(ours.state_dict(), stored)),
+        "target": 0.0}
+    checks["bare_open_clip_same_weights"]["ok"] = checks["bare_open_clip_same_weights"]["value"] == 0.0
+    trained = zero_shot(suite, bare, preprocess, tokenizer)
+    torch.manual_seed(0)
+    init, _, _ = create_model(p.model)
+    before = zero_shot(suite, init, preprocess, tokenizer)
+    checks["zero_shot_trained_vs_init"] = {"value": trained, "init": before, "chance": 1 / 40,
+                                           "ok": trained > before + 0.1 or not suite.cuda}
+    suite.shared["train_final"] = final
+    return {**out, "checks": checks}
+
+
+def part_zero(suite: Suite) -> dict[str, Any]:
+    from rs_clip_train import fit
+
+    p = suite.profile
+    curves, weights, checks = {}, {}, {}
+    for stage in (0, 1, 2, 3):
+        cfg = run_config(suite, f"zero{stage}", steps=p.zero_steps, batch=p.zero_batch, log_every=1, model=p.model)
+        cfg.engine.zero_stage = stage
+        final = Path(fit(cfg, progress=False)).resolve()
+        curves[stage] = losses(cfg.out)
+        bare, _, _ = bare_open_clip(final)
+        weights[stage] = bare.state_dict()
+        checks[f"stage{stage}_bare_open_clip_loads"] = {
+            "value": max_weight_diff(weights[stage], stored_weights(final)), "target": 0.0}
+        checks[f"stage{stage}_bare_open_clip_loads"]["ok"] = checks[f"stage{stage}_bare_open_clip_loads"]["value"] == 0
+        if stage:
+            diff = rel_diff(curves[stage], curves[0])
+            checks[f"stage{stage}_loss_vs_stage0"] = {"value": diff, "target": tolerance(suite),
+                                                     "ok": diff <= tolerance(suite)}
+            checks[f"stage{stage}_weights_vs_stage0"] = {"value": max_weight_diff(weights[stage], weights[0])}
+    suite.shared["zero0_curve"] = curves[0]
+    return {"steps": p.zero_steps, "batch": p.zero_batch, "loss": {str(k): v for k, v in curves.items()},
+            "checks": checks}
+
+
+def _wait_for_checkpoint(proc: subprocess.Popen, run_dir: Path, every: int, timeout: float) -> int | None:
+    """The step at which ``proc`` was killed: after its first checkpoint, before its second."""
+    from rs_clip_train.run_dir import latest_checkpoint
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        if latest_checkpoint(run_dir) is not None and (run_dir / "metrics.jsonl").exists():
+            done = max((r["step"] for r in metrics(run_dir)), default=0)
+            if done > every:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return done
+        time.sleep(0.05)
+    return None
+
+
+def part_resume(suite: Suite) -> dict[str, Any]:
+    from rs_clip_train import fit
+
+    p = suite.profile
+    cfg = run_config(suite, "resume", steps=p.resume_steps, batch=p.zero_batch, log_every=1, model=p.model)
+    cfg.checkpoint_every = p.resume_every
+    cfg.data.loader_workers = 1  # slower steps: the kill lands between two checkpoints
+    run_dir = Path(cfg.out)
+    run_dir.mkdir(parents=True)
+    (run_dir.parent / "resume.yaml").write_text(cfg.to_yaml())
+    command = [sys.executable, "-m", "rs_clip_train", "fit", "--config", str(run_dir.parent / "resume.yaml"),
+               "--launcher", "none", "--no-progress", "-q"]
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")}
+    log = open(run_dir.parent / "resume.log", "w")  # noqa: SIM115 - both runs append to it
+    first = subprocess.Popen(command, stdout=log, stderr=log, env=env, start_new_session=True)
+    killed_at = _wait_for_checkpoint(first, run_dir, p.resume_every, timeout=300)
+    if killed_at is None:
+        first.kill()
+    second = subprocess.run(command, stdout=log, stderr=log, env=env, timeout=300)
+    log.close()
+    reference = run_config(suite, "resume-reference", steps=p.resume_steps, batch=p.zero_batch, log_every=1,
+                           model=p.model)
+    reference.checkpoint_every, reference.data.loader_workers = p.resume_every, 1
+    fit(reference, progress=False)
+    starts = [r["step"] for r in metrics(run_dir) if r.get("event") == "start"]
+    diff = rel_diff(losses(run_dir), losses(reference.out))
+    weights = max_weight_diff(stored_weights((run_dir / "final").resolve()),
+                              stored_weights((Path(reference.out) / "final").resolve()))
+    checks = {
+        "killed_between_checkpoints": {"value": killed_at, "ok": killed_at is not None},
+        "rerun_exit_status": {"value": second.returncode, "ok": second.returncode == 0},
+        "resumed_from": {"value": starts, "target": [0, p.resume_every], "ok": starts == [0, p.resume_every]},
+        "loss_vs_uninterrupted": {"value": diff, "target": tolerance(suite), "ok": diff <= tolerance(suite)},
+        "weights_vs_uninterrupted": {"value": weights},
+    }
+    if second.returncode != 0:
+        checks["rerun_exit_status"]["log_tail"] = (run_dir.parent / "resume.log").read_text()[-2000:]
+    return {"steps": p.resume_steps, "checkpoint_every": p.resume_every, "checks": checks}
+
+
+def part_compile(suite: Suite) -> dict[str, Any]:
+    """The same short run eager and with ``--compile``, at the compiled speed part's batch (its graphs are
+    in inductor's cache by then)."""
+    from rs_clip_train import fit
+
+    p = suite.profile
+    curves = {}
+    for compiled in (False, True):
+        cfg = run_config(suite, f"compile-{compiled}", steps=6, batch=p.compiled_batch, log_every=1, model=p.model)
+        cfg.model.compile = compiled
+        fit(cfg, progress=False)
+        curves[compiled] = losses(cfg.out)
+    diff = rel_diff(curves[True], curves[False])
+    return {"batch": p.compiled_batch, "loss": {"eager": curves[False], "compiled": curves[True]},
+            "checks": {"compiled_loss_vs_eager": {"value": diff, "target": tolerance(suite),
+                                                  "ok": diff <= tolerance(suite)}}}

@@ -149,9 +149,11 @@ def main() -> None:
 
     def shards():
         loader = make_loader(cfg.data, micro_batch=args.batch, image_size=size, tokenizer=bundle.tokenizer, seed=0,
-                             rank=0, world=1, start_micro_step=0, pin_memory=cuda)
+                             rank=0, world=1, start_micro_step=0, pin_memory=cuda,
+                             jpegs_to_device=cuda and cfg.data.gpu_decode)
         for b in loader:
-            yield b.images.to(device, non_blocking=True), b.texts.to(device, non_blocking=True)
+            images, texts, _ = b.on_device(device, size)
+            yield images, texts
 
     normalize = Normalize(pre["mean"], pre["std"], device)
 

@@ -71,6 +71,7 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
     from rs_clip_train.engine import initialize, resolve_precision
     from rs_clip_train.loss import ContrastiveModel
     from rs_clip_train.model import build_model, param_groups, to_engine_layout
+    from rs_formats.device_decode import available
 
     cuda = device.type == "cuda"
     amp = {"amp_bf16": torch.bfloat16, "amp": torch.float16}.get(resolve_precision(cfg.engine.precision, cuda))
@@ -87,9 +88,11 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
 
     def shards() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         loader = make_loader(cfg.data, micro_batch=batch, image_size=size, tokenizer=bundle.tokenizer, seed=0,
-                             rank=0, world=1, start_micro_step=0, pin_memory=cuda)
+                             rank=0, world=1, start_micro_step=0, pin_memory=cuda,
+                             jpegs_to_device=cuda and cfg.data.gpu_decode and available(device))
         for b in loader:
-            yield b.images.to(device, non_blocking=True), b.texts.to(device, non_blocking=True)
+            images, texts, _ = b.on_device(device, size)
+            yield images, texts
 
     def torch_step() -> Callable[[Any], None]:
         module = ContrastiveModel(bundle.model).to(device)

@@ -44,6 +44,8 @@ class Trainer:
         resume_from: Path | None,
         dataset_info: dict[str, Any] | None = None,
     ):
+        from rs_formats import device_decode
+
         from .data import Normalize, make_loader
         from .engine import initialize
         from .loss import ContrastiveModel
@@ -88,6 +90,7 @@ class Trainer:
             world=self.world,
             start_micro_step=self.step * run.optim.grad_accum,
             pin_memory=self.cuda,
+            jpegs_to_device=self.cuda and run.data.gpu_decode and device_decode.available(device),
         )
 
     def fit(
@@ -114,14 +117,13 @@ class Trainer:
         while self.step < self.total_steps:
             for _ in range(accum):
                 batch = next(batches)
-                images = self.normalize(batch.images.to(self.device, non_blocking=True))
-                texts = batch.texts.to(self.device, non_blocking=True)
-                loss = engine(images, texts)
+                images, texts, dropped = batch.on_device(self.device, self.image_size)
+                loss = engine(self.normalize(images), texts)
                 engine.backward(loss)
                 engine.step()
                 loss_sum += loss.detach().float()
-                skipped += len(batch.skipped)
-                self._tell_skips(batch.skipped)
+                skipped += len(batch.skipped) + len(dropped)
+                self._tell_skips(batch.skipped + dropped)
             self.step += 1
             window_steps += 1
             record = None

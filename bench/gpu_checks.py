@@ -45,7 +45,7 @@ def run_config(suite: Suite, name: str, *, steps: int, batch: int, log_every: in
     cfg = preset("vit-b-32" if suite.cuda else "tiny")
     cfg.model.name = model
     cfg.data = DataConfig(sources=[DataSource(str(suite.data))], loader_workers=suite.loader_workers,
-                          prefetch_factor=4)
+                          prefetch_factor=4, gpu_decode=suite.gpu_decode())
     cfg.optim.batch_size, cfg.optim.warmup_steps = batch, max(1, steps // 10)
     if suite.cuda:
         cfg.optim.lr = 2e-4  # from scratch, a few hundred steps: the preset's fine-tuning lr learns too slowly
@@ -109,7 +109,7 @@ def zero_shot(suite: Suite, model: torch.nn.Module, preprocess: Any, tokenizer: 
     precision = "amp_bf16" if suite.cuda else "fp32"
     with autocast(suite.device, precision):
         img = encode_images(model, preprocess, ds, "test", device=suite.device, progress=False,
-                            num_workers=suite.loader_workers)
+                            num_workers=suite.loader_workers, decode_on_device=None if suite.gpu_decode() else False)
         txt = encode_texts(model, tokenizer, classes, device=suite.device)
     pred = torch.from_numpy(img @ txt.T).argmax(1)
     return round(float((pred == truth).float().mean()), 4)
@@ -127,6 +127,63 @@ class SyncWatch:
             torch.cuda.set_sync_debug_mode("warn")
         elif self.cuda and step == self.last:
             torch.cuda.set_sync_debug_mode("default")
+
+
+def part_decode(suite: Suite) -> dict[str, Any]:
+    """Rows decoded on the device (nvjpeg on a GPU) against PIL, for evaluation's preprocessing and for
+    training's augmentation. If this part fails, the other parts decode on the CPU (and say so)."""
+    import open_clip
+
+    from rs_clip_train.augment import AugParams, augment, augment_on_device, decode
+    from rs_formats import open_dataset
+    from rs_formats.device_decode import decode_jpegs, device_plan
+    from rs_formats.embed import decode_image
+
+    rows = open_dataset(suite.data).read_row_group("test", 0, ["image_id", "image"]).to_pylist()[:64]
+    datas = [r["image"] for r in rows]
+    decoded = decode_jpegs(datas, suite.device)
+    preprocess = open_clip.image_transform(224, is_train=False)
+    plan = device_plan(preprocess)
+    got = plan(decoded).cpu()
+    want = torch.stack([preprocess(decode_image(d)) for d in datas])
+    eval_levels = ((got - want) * torch.tensor(plan.std).view(1, 3, 1, 1) * 255).abs()
+    params = [AugParams((0.05, 0.1, 0.9 + 0.001 * i, 0.95), i % 2 == 0, i % 4) for i in range(len(rows))]
+    got_t = torch.stack([augment_on_device(img, p, 224) for img, p in zip(decoded, params)]).cpu()
+    want_t = torch.stack([torch.from_numpy(augment(decode(r["image"], r["image_id"], 224), p, 224)).permute(2, 0, 1)
+                          for r, p in zip(rows, params)])
+    train_levels = (got_t.int() - want_t.int()).abs().float()
+    loader_levels = _loader_levels(suite)
+    checks = {}
+    for name, levels in (("eval_preprocess", eval_levels), ("train_augment", train_levels),
+                         ("train_loader", loader_levels)):
+        checks[f"{name}_mean_levels"] = {"value": round(float(levels.mean()), 3), "target": "< 1",
+                                         "ok": float(levels.mean()) < 1}
+        checks[f"{name}_max_levels"] = {"value": round(float(levels.max()), 1), "target": "<= 24",
+                                        "ok": float(levels.max()) <= 24}
+    suite.shared["gpu_decode"] = all(c["ok"] for c in checks.values())
+    return {"rows": len(rows), "device": str(suite.device), "checks": checks}
+
+
+def _loader_levels(suite: Suite) -> torch.Tensor:
+    """Grey-level differences between a training micro-batch assembled on the device
+    (``Batch.on_device``) and the same micro-batch decoded in the loader."""
+    import open_clip
+
+    from rs_clip_train import DataConfig, DataSource
+    from rs_clip_train.data import make_loader
+
+    cfg = DataConfig(sources=[DataSource(str(suite.data))], loader_workers=0)
+    batches = []
+    for on_device in (False, True):
+        loader = make_loader(cfg, micro_batch=16, image_size=224, tokenizer=open_clip.get_tokenizer("ViT-B-32"),
+                             seed=0, rank=0, world=1, start_micro_step=0, pin_memory=suite.cuda,
+                             jpegs_to_device=on_device)
+        images, texts, _ = next(iter(loader)).on_device(suite.device, 224)
+        batches.append((images.cpu(), texts.cpu()))
+    (a, ta), (b, tb) = batches
+    if not torch.equal(ta, tb):
+        raise AssertionError("the device-decoded micro-batch holds other captions than the loader's")
+    return (a.int() - b.int()).abs().float()
 
 
 def part_train(suite: Suite) -> dict[str, Any]:

@@ -86,10 +86,10 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
     synthetic = (torch.randint(0, 255, (batch, 3, size, size), dtype=torch.uint8, generator=g).to(device),
                  torch.randint(1, 1000, (batch, bundle.tokenizer.context_length), generator=g).to(device))
 
-    def shards() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def shards(on_device: bool = cfg.data.gpu_decode) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         loader = make_loader(cfg.data, micro_batch=batch, image_size=size, tokenizer=bundle.tokenizer, seed=0,
                              rank=0, world=1, start_micro_step=0, pin_memory=cuda,
-                             jpegs_to_device=cuda and cfg.data.gpu_decode and available(device))
+                             jpegs_to_device=cuda and on_device and available(device))
         for b in loader:
             images, texts, _ = b.on_device(device, size)
             yield images, texts
@@ -121,7 +121,8 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
 
     makers = {"ceiling_torch": (torch_step, lambda: _repeat(synthetic)),
               "deepspeed_synthetic": (engine_step, lambda: _repeat(synthetic)),
-              "deepspeed_shards": (engine_step, shards)}
+              "deepspeed_shards": (engine_step, shards),
+              "deepspeed_shards_cpu_decode": (engine_step, lambda: shards(False))}
     out: dict[str, Any] = {"pairs_per_s": {}, "peak_gib": {}}
     for mode in modes:
         make, source = makers[mode]
@@ -140,7 +141,8 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
 
 @torch.no_grad()
 def eval_rates(model_name: str, data: Path, split: str, *, batch: int, workers: int, device: torch.device,
-               warmup_s: float, window_s: float, cpu_decode_too: bool) -> dict[str, Any]:
+               warmup_s: float, window_s: float, cpu_decode_too: bool, device_decode: bool = True
+               ) -> dict[str, Any]:
     """Images/s of embedding ``split`` of the shards vs encoding a batch already on the device."""
     from rs_formats import open_dataset
     from rs_formats.device_decode import available
@@ -154,14 +156,15 @@ def eval_rates(model_name: str, data: Path, split: str, *, batch: int, workers: 
     size = model.visual.image_size
     size = size[0] if isinstance(size, (tuple, list)) else size
     x = torch.randn(batch, 3, size, size, device=device)
-    out: dict[str, Any] = {"precision": precision, "decode_on_device": available(device), "images_per_s": {}}
+    on_device = device_decode and available(device)
+    out: dict[str, Any] = {"precision": precision, "decode_on_device": on_device, "images_per_s": {}}
     with autocast(device, precision):
         out["images_per_s"]["ceiling_encode"] = round(timed(
             lambda b: model.encode_image(b, normalize=True).float(), _repeat(x), warmup_s=warmup_s,
             window_s=window_s, batch=batch, device=device), 1)
         out["peak_gib"] = peak_gib(device)
         ds = open_dataset(data)
-        variants = {"shards": None, **({"shards_cpu_decode": False} if cpu_decode_too else {})}
+        variants = {"shards": on_device, **({"shards_cpu_decode": False} if cpu_decode_too and on_device else {})}
         for name, on_device in variants.items():
             t0 = time.perf_counter()
             emb = encode_images(model, preprocess, ds, split, batch_size=batch, num_workers=workers, device=device,

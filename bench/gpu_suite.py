@@ -6,9 +6,11 @@ One process, one JSON file, rewritten after every part (a run cut short still le
 and a table at the end. Needs only torch, torchvision, open_clip_torch, DeepSpeed, pyarrow and the
 rs-clip packages: no Ray (``--launcher none``), no rs-synth (the shards are made here, in parallel).
 
-Parts, in this order (``--only`` picks some; the ``data`` part always runs):
+Parts, in this order (``--only`` picks some; ``data`` and ``decode`` always run):
 
 - ``data``: caption shards of ~256 px JPEGs, as the converter writes them.
+- ``decode``: rows decoded on the device (nvjpeg) against PIL, for evaluation's preprocessing and for
+  training's augmentation; should it fail, every later part decodes on the CPU (the JSON says so).
 - ``train``: a few hundred steps of ViT-B-32 with ``rs_clip_train.fit`` (``--launcher none``), bf16 through
   DeepSpeed's ``torch_autocast``, torch's fused AdamW, an NCCL process group; the loss falls, no host
   synchronisation between logged steps, the checkpoint loads in bare open_clip with the same weights, and
@@ -47,7 +49,7 @@ import gpu_speed  # noqa: E402
 import torch  # noqa: E402
 from gpu_data import write_shards  # noqa: E402
 
-PARTS = ("data", "train", "zero", "resume", "speed_b32", "eval_b32", "speed_b32_compiled", "speed_l14",
+PARTS = ("data", "decode", "train", "zero", "resume", "speed_b32", "eval_b32", "speed_b32_compiled", "speed_l14",
          "eval_l14", "compile")
 #: The issue's targets for the ratios (one H100).
 TARGETS = {"speed_b32": {"deepspeed_shards/ceiling_torch": 0.95, "deepspeed_synthetic/ceiling_torch": 0.92},
@@ -83,7 +85,8 @@ class Profile:
 
 
 GPU = Profile("ViT-B-32", "ViT-L-14", 32768, 4096, 256, 300, 128, 25, 8, 64, 40, 20, 256, 1024, (28, 128), 1024,
-              256, 2.0, 4.0, {"data": 20, "train": 30, "zero": 35, "resume": 45, "speed_b32": 30, "eval_b32": 15,
+              256, 2.0, 4.0, {"data": 20, "decode": 5, "train": 30, "zero": 35, "resume": 45, "speed_b32": 40,
+                              "eval_b32": 15,
                               "speed_b32_compiled": 70, "speed_l14": 55, "eval_l14": 20, "compile": 30})
 CPU = Profile("RS-Tiny", None, 512, 128, 80, 24, 16, 4, 3, 8, 12, 4, 8, None, (), 16, 16, 0.5, 1.0,
               {"data": 5, "train": 15, "zero": 15, "resume": 40, "speed_b32": 10, "eval_b32": 10})
@@ -110,6 +113,10 @@ class Suite:
                                        "profile": asdict(self.profile), "loader_workers": self.loader_workers,
                                        "parts": {}, "skipped": {}}
 
+    def gpu_decode(self) -> bool:
+        """Whether rows may be decoded on the device: not after the ``decode`` part found it broken."""
+        return self.shared.get("gpu_decode", True)
+
     def left_s(self) -> float:
         return self.args.budget_s - (time.perf_counter() - self.start)
 
@@ -123,7 +130,7 @@ class Suite:
 
     def run(self, name: str, fn) -> None:
         only = self.args.only
-        if only and name not in only and name != "data":
+        if only and name not in only and name not in ("data", "decode"):
             self.result["skipped"][name] = "not asked for (--only)"
             return
         plan = self.profile.plan_s.get(name)
@@ -179,7 +186,8 @@ class Suite:
     def part_eval(self, model: str, split: str, batch: int, part: str) -> dict[str, Any]:
         out = gpu_speed.eval_rates(model, self.data, split, batch=batch, workers=self.loader_workers,
                                    device=self.device, warmup_s=self.profile.warmup_s,
-                                   window_s=self.profile.window_s, cpu_decode_too=True)
+                                   window_s=self.profile.window_s, cpu_decode_too=True,
+                                   device_decode=self.gpu_decode())
         return with_targets({"model": model, "split": split, "batch": batch, **out}, part)
 
     def main(self) -> int:
@@ -191,12 +199,17 @@ class Suite:
         if "data" not in self.result["parts"] or self.result["parts"]["data"]["status"] != "ok":
             self.finish()
             return 1
+        self.run("decode", lambda: gpu_checks.part_decode(self))
+        if not self.gpu_decode() or self.result["parts"].get("decode", {}).get("status") == "error":
+            self.shared["gpu_decode"] = False
+            self.result["gpu_decode_off"] = "the decode part failed: every other part decodes on the CPU"
         self.run("train", lambda: gpu_checks.part_train(self))
         self.run("zero", lambda: gpu_checks.part_zero(self))
         self.run("resume", lambda: gpu_checks.part_resume(self))
         self.run("speed_b32", lambda: self.part_speed(
             p.model, (p.speed_batch,), compiled=False, part="speed_b32",
-            modes=("ceiling_torch", "deepspeed_synthetic", "deepspeed_shards")))
+            modes=("ceiling_torch", "deepspeed_synthetic", "deepspeed_shards",
+                   *(("deepspeed_shards_cpu_decode",) if self.cuda and self.gpu_decode() else ()))))
         self.run("eval_b32", lambda: self.part_eval(p.model, "train" if self.cuda else "test", p.eval_batch,
                                                     "eval_b32"))
         self.run("speed_b32_compiled", lambda: self.part_speed(
@@ -288,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="bench/results/gpu_suite.json", help="the JSON file (rewritten after each part)")
     ap.add_argument("--budget-s", type=float, default=360.0, help="skip parts that would end after this many seconds")
     ap.add_argument("--only", action="append", choices=PARTS, metavar="PART",
-                    help=f"run only these parts (repeat; data always runs): {', '.join(PARTS)}")
+                    help=f"run only these parts (repeat; data and decode always run): {', '.join(PARTS)}")
     ap.add_argument("--work", help="folder for shards and runs (default: a new temporary folder, removed after)")
     ap.add_argument("--cpu", action="store_true", help="the CPU smoke even where CUDA is present")
     args = ap.parse_args(argv)

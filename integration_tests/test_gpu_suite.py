@@ -48,7 +48,7 @@ def test_the_smoke_runs_every_part_or_says_why_not(smoke):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert result["mode"] == "cpu-smoke" and result["process_group_backend"] == "gloo"
     ran, skipped = set(result["parts"]), set(result["skipped"])
-    assert ran == {"data", "train", "zero", "resume", "speed_b32", "eval_b32"}
+    assert ran == {"data", "decode", "train", "zero", "resume", "speed_b32", "eval_b32"}
     assert skipped == GPU_ONLY
     assert all(reason.startswith("needs CUDA: ") and len(reason) > 30 for reason in result["skipped"].values())
     assert all(part["status"] == "ok" for part in result["parts"].values()), result["parts"]
@@ -58,6 +58,7 @@ def test_the_smoke_runs_every_part_or_says_why_not(smoke):
 def test_the_smoke_checks_what_the_gpu_run_checks(smoke):
     _, result = smoke
     parts = result["parts"]
+    assert all(check["ok"] for check in parts["decode"]["checks"].values())  # torchvision's decoder vs PIL
     train = parts["train"]["checks"]
     assert train["bare_open_clip_same_weights"]["value"] == 0.0
     assert train["loss_falls"]["value"] < 0.9

@@ -4,8 +4,8 @@ process with PIL or on the GPU with torchvision, to the same result within decod
 Decisions the paper leaves open (RemoteCLIP trains with open_clip's augmentation):
 
 - The crop follows torchvision's RandomResizedCrop rule (area in ``crop_scale``, aspect in [3/4, 4/3]),
-  drawn in relative units and rounded to whole pixels (:func:`pixel_box`), so that PIL's resize of the
-  box and torchvision's tensor resize of the same slice see the same pixels; the resize is bicubic with
+  drawn in relative units and rounded to whole pixels (:func:`pixel_box`), and cut out before the
+  resize, so that PIL and torchvision's tensor resize see the same pixels; the resize is bicubic with
   antialiasing in both.
 - Flips are horizontal; rotations are exact quarter turns (aerial images have no canonical "up").
 - On a GPU, JPEG rows are decoded there (:mod:`rs_formats.device_decode`, nvjpeg, batched): loader
@@ -79,7 +79,9 @@ def augment(img: Image.Image, params: AugParams, size: int) -> np.ndarray:
     """Crop + resize (bicubic), flip, rotate: an HxWx3 uint8 array. Rotations are exact transposes."""
     from PIL import Image
 
-    out = img.resize((size, size), Image.Resampling.BICUBIC, box=pixel_box(params, *img.size))
+    # Crop, then resize: a resize with ``box=`` would also read pixels beyond the box for the filter's
+    # support, which a tensor slice cannot; cropped first, both paths see exactly the same pixels.
+    out = img.crop(pixel_box(params, *img.size)).resize((size, size), Image.Resampling.BICUBIC)
     arr = np.asarray(out)
     if params.flip:
         arr = arr[:, ::-1]

@@ -151,6 +151,15 @@ def encode_images(
     )
     out: np.ndarray | None = None
     bar = progress_bar(total=n, desc=desc or f"embed images {dataset.name}/{split}", unit="img", enabled=progress)
+    pending: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def collect(idx: torch.Tensor, feats: torch.Tensor) -> None:
+        nonlocal out
+        if out is None:
+            out = np.empty((n, feats.shape[1]), dtype=np.float32)
+        out[idx.numpy()] = feats.cpu().numpy()
+        bar.update(len(idx))
+
     for batch in loader:
         if isinstance(batch[0], str):
             raise FormatError(dataset.path, batch[1])
@@ -160,11 +169,14 @@ def encode_images(
             parts.append(_device_images(jpegs, plan, preprocess, dataset, split, device))
             idx = torch.cat([idx, jidx])
         images = torch.cat(parts) if len(parts) > 1 else parts[0]
-        feats = model.encode_image(images, normalize=True).float().cpu().numpy()
-        if out is None:
-            out = np.empty((n, feats.shape[1]), dtype=np.float32)
-        out[idx.numpy()] = feats
-        bar.update(len(idx))
+        feats = model.encode_image(images, normalize=True).float()
+        # The previous batch's features are read back only now, once this batch is queued: the device
+        # encodes one batch while the host prepares and decodes the next.
+        if pending is not None:
+            collect(*pending)
+        pending = idx, feats
+    if pending is not None:
+        collect(*pending)
     bar.close()
     if out is None:
         raise FormatError(dataset.path, f"split {split!r} has no images to embed")

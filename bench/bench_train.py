@@ -44,6 +44,7 @@ from rs_clip_train.data import Normalize, make_loader  # noqa: E402
 from rs_clip_train.engine import cuda_available, ensure_accelerator_env, initialize, resolve_precision  # noqa: E402
 from rs_clip_train.loss import ContrastiveModel  # noqa: E402
 from rs_clip_train.model import build_model, param_groups, to_engine_layout  # noqa: E402
+from rs_formats.device_feed import prepared_ahead  # noqa: E402
 
 
 def write_dataset(path: Path, n: int, px: int) -> Path:
@@ -151,8 +152,7 @@ def main() -> None:
         loader = make_loader(cfg.data, micro_batch=args.batch, image_size=size, tokenizer=bundle.tokenizer, seed=0,
                              rank=0, world=1, start_micro_step=0, pin_memory=cuda,
                              jpegs_to_device=cuda and cfg.data.gpu_decode)
-        for b in loader:
-            images, texts, _ = b.on_device(device, size)
+        for images, texts, _ in prepared_ahead(iter(loader), lambda b: b.on_device(device, size), device):
             yield images, texts
 
     normalize = Normalize(pre["mean"], pre["std"], device)

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -194,10 +195,17 @@ def part_train(suite: Suite) -> dict[str, Any]:
     p = suite.profile
     cfg = run_config(suite, "train", steps=p.train_steps, batch=p.train_batch, log_every=p.log_every,
                      model=p.model)
-    with warnings.catch_warnings(record=True) as caught:
+    syncs: list[str] = []
+
+    def collect(message: Any, category: Any, filename: str, lineno: int, *_: Any, **__: Any) -> None:
+        # Only the step loop's thread: the thread that prepares batches ahead runs on its own stream.
+        if threading.current_thread() is threading.main_thread() and "synchroniz" in str(message):
+            syncs.append(f"{Path(filename).name}:{lineno}")
+
+    with warnings.catch_warnings():
         warnings.simplefilter("always")
+        warnings.showwarning = collect
         final = fit(cfg, step_callback=SyncWatch(suite.cuda, p.log_every), progress=False)
-    syncs = [w for w in caught if "synchroniz" in str(w.message)]
     curve = losses(cfg.out)
     steps = sorted(curve)
     ds = deepspeed_config(cfg, cuda=suite.cuda)
@@ -220,7 +228,7 @@ def part_train(suite: Suite) -> dict[str, Any]:
             "ok": autocast_cfg.get("dtype") == "bfloat16" and ds["optimizer"]["params"].get("fused") is True}
         checks["host_syncs_between_logs"] = {
             "value": len(syncs), "target": 0, "ok": not syncs,
-            "where": sorted({f"{Path(w.filename).name}:{w.lineno}" for w in syncs})[:6]}
+            "where": sorted(set(syncs))[:6]}
     final = Path(final).resolve()
     bare, preprocess, tokenizer = bare_open_clip(final)
     ours, _, _ = create_model(final)

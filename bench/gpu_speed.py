@@ -72,6 +72,7 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
     from rs_clip_train.loss import ContrastiveModel
     from rs_clip_train.model import build_model, param_groups, to_engine_layout
     from rs_formats.device_decode import available
+    from rs_formats.device_feed import prepared_ahead
 
     cuda = device.type == "cuda"
     amp = {"amp_bf16": torch.bfloat16, "amp": torch.float16}.get(resolve_precision(cfg.engine.precision, cuda))
@@ -90,8 +91,8 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
         loader = make_loader(cfg.data, micro_batch=batch, image_size=size, tokenizer=bundle.tokenizer, seed=0,
                              rank=0, world=1, start_micro_step=0, pin_memory=cuda,
                              jpegs_to_device=cuda and on_device and available(device))
-        for b in loader:
-            images, texts, _ = b.on_device(device, size)
+        # As the Trainer feeds its engine: prepared on a side stream a step ahead.
+        for images, texts, _ in prepared_ahead(iter(loader), lambda b: b.on_device(device, size), device):
             yield images, texts
 
     def torch_step() -> Callable[[Any], None]:

@@ -65,8 +65,8 @@ def test_batches_decoded_on_the_device_match_the_loader_path(mixed_ds):
     assert any(b.jpegs for b in dev) and any(len(b.images) for b in dev)  # both kinds of row were seen
     assert all(not b.jpegs and len(b.images) == 8 for b in cpu)
     for a, b in zip(cpu, dev):
-        images, texts, dropped = b.on_device(torch.device("cpu"), 64)
-        assert dropped == [] and torch.equal(texts, a.texts)  # same rows, same captions, same order
+        images, texts, skipped = b.on_device(torch.device("cpu"), 64)
+        assert skipped == [] and torch.equal(texts, a.texts)  # same rows, same captions, same order
         diff = (images.int() - a.images.int()).abs()
         # libjpeg builds differ in chroma upsampling at sharp edges (a few pixels by up to ~10 levels).
         assert diff.float().mean() < 0.5 and diff.max() <= 16, (diff.float().mean(), diff.max())

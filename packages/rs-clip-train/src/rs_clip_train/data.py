@@ -197,14 +197,15 @@ class Batch:
         return Batch(self.images.pin_memory(), self.texts.pin_memory(), self.skipped, self.jpegs)
 
     def on_device(self, device: torch.device, size: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-        """``(images, texts, dropped)`` on ``device`` (non-blocking copies from pinned memory): JPEG rows
+        """``(images, texts, skipped)`` on ``device`` (non-blocking copies from pinned memory): JPEG rows
         decoded there in one batch, each cropped, resized, flipped and turned there. A JPEG the device
         refuses is decoded with PIL here; one PIL refuses too is replaced by another row of the batch (every
-        worker's batch must keep its size for the gathered loss) and named in ``dropped``."""
+        worker's batch must keep its size for the gathered loss) and named in ``skipped``, after the rows
+        the loader skipped."""
         images = self.images.to(device, non_blocking=True)
         texts = self.texts.to(device, non_blocking=True)
         if not self.jpegs:
-            return images, texts, []
+            return images, texts, list(self.skipped)
         out = torch.empty((len(texts), 3, size, size), dtype=torch.uint8, device=device)
         jpeg_rows = {pos for pos, *_ in self.jpegs}
         others = [i for i in range(len(texts)) if i not in jpeg_rows]
@@ -224,7 +225,7 @@ class Batch:
             good = next(i for i in range(len(texts)) if i not in bad)
             texts = texts.clone()  # never the caller's tensor (a CPU "copy" to the CPU is the same one)
             out[bad], texts[bad] = out[good].clone(), texts[good].clone()
-        return out, texts, dropped
+        return out, texts, self.skipped + dropped
 
 
 class CaptionBatches(IterableDataset):

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from rs_formats.device_feed import prepared_ahead
+
 from .checkpoints import Checkpoints
 from .config import TrainConfig
 from .distributed import barrier, gather_objects, mean_over_ranks
@@ -98,7 +100,8 @@ class Trainer:
     ) -> Path | None:
         run, engine = self.run, self.engine
         accum = run.optim.grad_accum
-        batches = iter(self.loader)
+        # The next micro-batch is copied (and its JPEGs decoded) on a side stream while this one trains.
+        batches = prepared_ahead(iter(self.loader), lambda b: b.on_device(self.device, self.image_size), self.device)
         window_start, window_steps = time.perf_counter(), 0
         last_saved = None
         nodes = gather_objects(self.session.node_id)
@@ -116,14 +119,13 @@ class Trainer:
         loss_sum, skipped = torch.zeros((), device=self.device), 0
         while self.step < self.total_steps:
             for _ in range(accum):
-                batch = next(batches)
-                images, texts, dropped = batch.on_device(self.device, self.image_size)
+                images, texts, skipped_rows = next(batches)
                 loss = engine(self.normalize(images), texts)
                 engine.backward(loss)
                 engine.step()
                 loss_sum += loss.detach().float()
-                skipped += len(batch.skipped) + len(dropped)
-                self._tell_skips(batch.skipped + dropped)
+                skipped += len(skipped_rows)
+                self._tell_skips(skipped_rows)
             self.step += 1
             window_steps += 1
             record = None
@@ -149,7 +151,8 @@ class Trainer:
         if self.metrics is not None:
             self.metrics.write({"step": self.step, "event": "end", "time": time.time()})
             self.metrics.close()
-        del batches  # stops the loader processes
+        batches.close()  # stops the thread that feeds the device
+        del batches  # ... and the loader processes
         barrier()
         return last_saved
 

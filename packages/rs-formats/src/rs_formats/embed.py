@@ -5,7 +5,8 @@ preprocessing ends in open_clip's usual ``ToTensor`` + ``Normalize``, workers st
 uint8 tensors: a quarter of the bytes to move, and the float conversion runs on the device (the result
 is the same: ``ToTensor`` is a division by 255). On a CUDA device with open_clip's evaluation
 preprocessing, JPEG rows travel as bytes and are decoded and preprocessed on the device in batches
-(:mod:`rs_formats.device_decode`): CPU cores cannot decode as fast as a GPU embeds. Embeddings come back
+(:mod:`rs_formats.device_decode`): CPU cores cannot decode as fast as a GPU embeds. Batches are
+prepared on the device a step ahead, in a thread (:mod:`rs_formats.device_feed`). Embeddings come back
 L2-normalised, float32, on the CPU, in dataset order.
 """
 
@@ -23,6 +24,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from . import device_decode
 from . import images as _images
 from .dataset import Dataset
+from .device_feed import prepared_ahead
 from .errors import FormatError
 
 
@@ -160,7 +162,7 @@ def encode_images(
         out[idx.numpy()] = feats.cpu().numpy()
         bar.update(len(idx))
 
-    for batch in loader:
+    def prepare(batch: tuple[Any, ...]) -> tuple[torch.Tensor, torch.Tensor]:
         if isinstance(batch[0], str):
             raise FormatError(dataset.path, batch[1])
         idx, images, jidx, jpegs = batch
@@ -168,7 +170,9 @@ def encode_images(
         if jpegs:
             parts.append(_device_images(jpegs, plan, preprocess, dataset, split, device))
             idx = torch.cat([idx, jidx])
-        images = torch.cat(parts) if len(parts) > 1 else parts[0]
+        return idx, torch.cat(parts) if len(parts) > 1 else parts[0]
+
+    for idx, images in prepared_ahead(iter(loader), prepare, device):
         feats = model.encode_image(images, normalize=True).float()
         # The previous batch's features are read back only now, once this batch is queued: the device
         # encodes one batch while the host prepares and decodes the next.

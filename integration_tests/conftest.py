@@ -6,7 +6,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = REPO / "packages"
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

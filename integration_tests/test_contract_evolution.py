@@ -2,8 +2,8 @@
 
 A dataset or checkpoint from a newer rs-formats (here: a valid current one whose manifest says 3) must
 stop each command line with one clear line that names the manifest and the version, before any work (no
-Ray, no training, no output left behind) and without a traceback. Datasets of the previous version (v1,
-laid out by rs-synth's independent v1 writer from the same rows) are still read by every consumer; the
+Ray, no training, no output left behind) and without a traceback. Files of the previous version (v1 of
+both contracts, laid out by rs-synth's independent v1 writers) are still read by every consumer; the
 current version (v2) is what every package's own tests write and read. Every command runs as the user
 runs it: the console script, in its own process.
 """
@@ -65,12 +65,13 @@ def _future(src: Path, dst: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def c(tmp_path_factory) -> SimpleNamespace:
-    """Current (v2), v1 and future-version copies of a captions dataset and a counting dataset, and a
-    checkpoint with its future copy."""
+    """Current (v2), v1 and future-version copies of a captions dataset, a counting dataset and a
+    checkpoint."""
     import torch
 
     from rs_formats import DatasetWriter, write_checkpoint
     from rs_formats.models import create_model
+    from rs_synth.writers.rs_checkpoint_v1 import write_v1_checkpoint
     from rs_synth.writers.rs_dataset_v1 import write_v1
 
     root = tmp_path_factory.mktemp("contracts")
@@ -100,9 +101,10 @@ def c(tmp_path_factory) -> SimpleNamespace:
                     split="test")
     torch.manual_seed(0)
     model, _, _ = create_model("RS-Tiny")
-    checkpoint = write_checkpoint(root / "ckpt-v1", model.state_dict(), model_name="RS-Tiny", step=1)
+    checkpoint = write_checkpoint(root / "ckpt", model.state_dict(), model_name="RS-Tiny", step=1)
+    checkpoint_v1 = write_v1_checkpoint(root / "ckpt-v1", model.state_dict(), model_name="RS-Tiny", step=1)
     return SimpleNamespace(
-        root=root, captions=captions, counting=counting, checkpoint=checkpoint,
+        root=root, captions=captions, counting=counting, checkpoint=checkpoint, checkpoint_v1=checkpoint_v1,
         captions_v1=write_v1(captions, root / "captions-v1"), counting_v1=write_v1(counting, root / "counting-v1"),
         captions_future=_future(captions, root / "captions-future"),
         counting_future=_future(counting, root / "counting-future"),
@@ -179,7 +181,8 @@ def _ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return proc
 
 
-@pytest.mark.parametrize("which", ["captions", "counting", "captions_v1", "counting_v1", "checkpoint"])
+@pytest.mark.parametrize("which", ["captions", "counting", "captions_v1", "counting_v1", "checkpoint",
+                                   "checkpoint_v1"])
 def test_rs_formats_reads_v1_and_v2(which, c, tmp_path):
     assert f"ok: {getattr(c, which)}" in _ok(run(["rs-formats", "verify", getattr(c, which)], tmp_path)).stdout
 
@@ -205,22 +208,23 @@ def test_rs_annotate_reads_v1(c, tmp_path):
 
 
 def test_rs_clip_eval_reads_v1(c, tmp_path):
-    _ok(run(["rs-clip-eval", "retrieval", "--model", c.checkpoint, "--data", c.captions_v1, "--out", tmp_path / "out",
+    _ok(run(["rs-clip-eval", "retrieval", "--model", c.checkpoint_v1, "--data", c.captions_v1, "--out",
+             tmp_path / "out",
              *EVAL_FLAGS], tmp_path))
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     [model] = results["models"]
-    weights_sha = json.loads((c.checkpoint / "manifest.json").read_text())["sha256"]["model.safetensors"]
+    weights_sha = json.loads((c.checkpoint_v1 / "manifest.json").read_text())["sha256"]["model.safetensors"]
     assert model["kind"] == "checkpoint" and model["fingerprint"].endswith(weights_sha)
     retrieval = results["results"][model["label"]]["captions"]["retrieval"]
     assert retrieval["n_images"] == 8 and retrieval["n_captions"] == 40 and 0 <= retrieval["mean_recall"] <= 100
 
 
 def test_rs_count_reads_v1(c, tmp_path):
-    _ok(run(["rs-count", "eval", "--out", tmp_path / "out", "--model", c.checkpoint, "--data", c.counting_v1,
+    _ok(run(["rs-count", "eval", "--out", tmp_path / "out", "--model", c.checkpoint_v1, "--data", c.counting_v1,
              *COUNT_FLAGS], tmp_path))
     results = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
     assert {r["variant"] for r in results} == {"words", "digits"}
-    assert all(r["n"] == 10 and r["model"].startswith(f"{c.checkpoint.name} (RS-Tiny, step 1)") for r in results)
+    assert all(r["n"] == 10 and r["model"].startswith(f"{c.checkpoint_v1.name} (RS-Tiny, step 1)") for r in results)
 
 
 def test_rs_clip_train_reads_v1(c, tmp_path):
@@ -239,17 +243,17 @@ def test_rs_clip_train_reads_v1(c, tmp_path):
 
     run_cfg = preset("tiny")
     run_cfg.data.sources = [DataSource(str(c.captions_v1))]
-    run_cfg.model.init = str(c.checkpoint)
+    run_cfg.model.init = str(c.checkpoint_v1)
     run_cfg.out, run_cfg.steps, run_cfg.epochs = str(tmp_path / "run"), 1, None
     check_model(run_cfg.validate())
     facts = plan(run_cfg)
     assert facts["rows"] == 8 and facts["total_steps"] == 1
     assert facts["dataset_info"]["manifest_sha256"] == open_dataset(c.captions_v1).manifest_sha256()
     loaded = build_model(run_cfg.model).model.state_dict()
-    saved = load_file(str(c.checkpoint / "model.safetensors"))
+    saved = load_file(str(c.checkpoint_v1 / "model.safetensors"))
     assert saved.keys() == loaded.keys()
     assert all(torch.equal(saved[k], loaded[k].reshape(saved[k].shape)) for k in saved)
 
-    run_cfg.model.name, run_cfg.model.init = str(c.checkpoint), None  # the checkpoint as the model itself
+    run_cfg.model.name, run_cfg.model.init = str(c.checkpoint_v1), None  # the checkpoint as the model itself
     check_model(run_cfg)
     assert build_model(run_cfg.model).name == "RS-Tiny"

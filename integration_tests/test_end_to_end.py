@@ -19,7 +19,7 @@ import pytest
 import torch
 from conftest import REPO
 
-from rs_formats import open_dataset, verify_checkpoint, verify_dataset
+from rs_formats import CHECKPOINT_VERSION, open_dataset, verify_checkpoint, verify_dataset
 from rs_formats.models import create_model
 
 pytestmark = pytest.mark.slow
@@ -97,7 +97,8 @@ def test_dedup_removes_test_images_planted_in_training_data(demo, tmp_path):
 
 def test_the_checkpoint_is_versioned_traceable_and_loads_in_open_clip_alone(demo):
     info = verify_checkpoint(demo / "run" / "final")
-    assert info.manifest["format_version"] == 1 and info.step == STEPS
+    assert info.manifest["format_version"] == CHECKPOINT_VERSION and info.step == STEPS
+    assert (demo / "run" / "final" / "README.md").is_file()  # the model card
     train = open_dataset(demo / "datasets" / "train")
     assert info.manifest["dataset"]["manifest_sha256"] == train.manifest_sha256()
     ours, _, _ = create_model(demo / "run" / "final")

@@ -173,11 +173,8 @@ def test_corrupt_image_bytes_are_bad_input_not_a_pil_traceback(tmp_path):
     assert arr.size == (5, 4)
 
 
-SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
-
-
-def test_real_dota_sample_with_missing_images(tmp_path):
-    src = SHARED / "dota"
+def test_real_dota_sample_with_missing_images(shared_data, tmp_path):
+    src = shared_data / "dota"
     rep = convert("dota", src, tmp_path / "real", workers=1, skip_bad=True, progress=False)
     assert rep.rows == 2 and rep.n_bad == 3  # three label files whose images are absent upstream
     assert all("has no image" in b["error"] for b in rep.bad)

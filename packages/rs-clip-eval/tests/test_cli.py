@@ -190,7 +190,7 @@ def _fails(args, capsys, *needles):
     return err
 
 
-def test_bad_input_gives_one_clean_line(tiny_checkpoint, data_dir, tmp_path, capsys):
+def test_bad_input_gives_one_clean_line(tiny_checkpoint, data_dir, tmp_path, capsys, monkeypatch):
     out = "--out=" + str(tmp_path / "o")
     common = ["--cache-dir", str(tmp_path / "c"), "--loader-workers", "0", "--no-progress", "--no-plots", "-q"]
     ds = str(data_dir / "scenes")
@@ -203,6 +203,13 @@ def test_bad_input_gives_one_clean_line(tiny_checkpoint, data_dir, tmp_path, cap
     _fails(["knn", "--model", f"RS-Tiny:{tmp_path / 'none.pt'}", "--data", ds, out, *common], capsys,
            "none.pt", "no such weights file")
     _fails(["knn", "--model", "No-Such-Arch", "--data", ds, out, *common], capsys, "unknown model 'No-Such-Arch'")
+    _fails(["knn", "--model", f"remoteclip-vit-b-16:{tmp_path}", "--data", ds, out, *common], capsys,
+           "remoteclip-vit-b-16", "neither a zoo entry", "did you mean")
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # nothing there; nothing downloaded
+    _fails(["knn", "--model", "hf-hub:org/absent", "--data", ds, out, *common], capsys,
+           "hf-hub:org/absent: not in the local Hugging Face cache")
 
     # Weights of another architecture: the first mismatching keys are named.
     wrong = tmp_path / "wrong.pt"

@@ -8,6 +8,7 @@ import pytest
 from conftest import write_caption_dataset
 
 from rs_clip_train.cli import main
+from rs_formats.checkpoint import WEIGHTS
 
 
 def _fit(capsys, tmp_path: Path, *args: str) -> tuple[int, str]:
@@ -50,7 +51,7 @@ def test_unknown_model_and_missing_init(capsys, tmp_path, caption_ds):
     assert code == 2 and "unknown model 'ViT-Q-1'" in err
     code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--init", str(tmp_path / "w.pt"), "--data",
                      str(caption_ds))
-    assert code == 2 and "w.pt: no such file or checkpoint to initialise from" in err
+    assert code == 2 and "w.pt: no such weights file (nothing is downloaded" in err
 
 
 def test_missing_out_and_data(capsys, tmp_path):
@@ -106,7 +107,7 @@ def test_a_model_checkpoint_with_broken_weights_is_named(capsys, tmp_path, capti
     from rs_formats.models import TINY_MODEL
 
     ckpt = write_checkpoint(tmp_path / "ckpt", tiny_state, model_name=TINY_MODEL, step=1)
-    weights = ckpt / "model.safetensors"
+    weights = ckpt / WEIGHTS
     weights.write_bytes(weights.read_bytes()[:1000])
     code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--model", str(ckpt), "--data", str(caption_ds))
     assert code == 2 and f"{weights}: " in err and len(err.splitlines()) == 1

@@ -14,12 +14,32 @@ from rs_clip_train.settings import flag_of, leaves
 
 
 def test_paper_presets():
-    got = {name: (preset(name).model.name, preset(name).optim.lr, preset(name).optim.batch_size)
+    got = {name: (preset(name).model.name, preset(name).optim.lr, preset(name).optim.batch_size, preset(name).steps)
            for name in ("rn50", "vit-b-32", "vit-l-14")}
-    assert got == {"rn50": ("RN50", 7e-5, 256), "vit-b-32": ("ViT-B-32", 4e-5, 256),
-                   "vit-l-14": ("ViT-L-14", 1e-4, 28)}
+    assert got == {"rn50": ("RN50-quickgelu", 7e-5, 256, 108_215), "vit-b-32": ("ViT-B-32-quickgelu", 4e-5, 256, 108_215),
+                   "vit-l-14": ("ViT-L-14-quickgelu", 1e-4, 28, 108_215)}
     assert preset("vit-l-14").model.grad_checkpointing
-    assert preset("tiny").model.name == "RS-Tiny"
+    assert (preset("tiny").model.name, preset("tiny").steps) == ("RS-Tiny", None)
+    assert TrainConfig() == preset("vit-b-32")  # the defaults are vit-b-32's
+
+
+def test_presets_and_config_show_the_activation_and_the_paper_length(capsys):
+    assert main(["presets"]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows["vit-b-32"][1:3] == ["ViT-B-32-quickgelu", "QuickGELU"] and rows["vit-b-32"][-1] == "108,215"
+    assert rows["rn50"][2] == rows["vit-l-14"][2] == "QuickGELU" and rows["tiny"][-2:] == ["1", "epoch"]
+    assert main(["config", "--preset", "vit-b-32"]) == 0
+    shown = yaml.safe_load(capsys.readouterr().out)
+    assert (shown["model"]["name"], shown["steps"], shown["epochs"]) == ("ViT-B-32-quickgelu", 108_215, None)
+
+
+def test_a_layer_giving_epochs_clears_the_presets_steps(tmp_path: Path):
+    p = tmp_path / "run.yaml"
+    p.write_text(yaml.safe_dump({"preset": "vit-b-32", "epochs": 2}))
+    cfg = load_config(p)
+    assert (cfg.steps, cfg.epochs) == (None, 2.0)
+    cfg = resolve_args(build_parser().parse_args(["fit", "--preset", "rn50", "--epochs", "3"]))
+    assert (cfg.steps, cfg.epochs) == (None, 3.0)
 
 
 def test_unknown_preset_is_a_clear_error():
@@ -60,7 +80,7 @@ def test_partial_yaml_sits_on_its_preset(tmp_path: Path):
     p = tmp_path / "run.yaml"
     p.write_text(yaml.safe_dump({"preset": "rn50", "optim": {"lr": 1e-4}, "steps": 50}))
     cfg = load_config(p)
-    assert (cfg.model.name, cfg.optim.lr, cfg.optim.batch_size, cfg.steps) == ("RN50", 1e-4, 256, 50)
+    assert (cfg.model.name, cfg.optim.lr, cfg.optim.batch_size, cfg.steps) == ("RN50-quickgelu", 1e-4, 256, 50)
 
 
 def test_bad_yaml_keys_types_and_choices_name_the_file_and_setting(tmp_path: Path):
@@ -189,7 +209,7 @@ def test_precedence_preset_then_config_then_flags(tmp_path: Path):
     assert cfg.engine.zero_stage == 2 and cfg.data.rotate90 is False
     # --preset replaces the file's preset under the file's settings.
     cfg = resolve_args(build_parser().parse_args(["config", "--config", str(p), "--preset", "rn50"]))
-    assert (cfg.preset, cfg.model.name, cfg.optim.lr, cfg.optim.batch_size) == ("rn50", "RN50", 0.5, 32)
+    assert (cfg.preset, cfg.model.name, cfg.optim.lr, cfg.optim.batch_size) == ("rn50", "RN50-quickgelu", 0.5, 32)
 
 
 def test_steps_and_epochs_are_mutually_exclusive(capsys):
@@ -230,14 +250,14 @@ def test_config_command_prints_loadable_yaml(capsys, tmp_path: Path):
     p = tmp_path / "run.yaml"
     p.write_text(capsys.readouterr().out)
     cfg = load_config(p)
-    assert cfg.epochs == 2.0 and cfg.model.name == "ViT-B-32"
+    assert cfg.epochs == 2.0 and cfg.steps is None and cfg.model.name == "ViT-B-32-quickgelu"
 
 
 def test_presets_command_and_version(capsys):
     assert main(["presets"]) == 0
     rows = capsys.readouterr().out.splitlines()
     assert [r.split()[0] for r in rows[1:]] == ["rn50", "vit-b-32", "vit-l-14", "tiny"]
-    assert rows[4].split()[1:4] == ["RS-Tiny", "1e-03", "64"]
+    assert rows[4].split()[1:5] == ["RS-Tiny", "GELU", "1e-03", "64"]
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     from importlib.metadata import version

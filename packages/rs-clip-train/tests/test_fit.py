@@ -48,6 +48,8 @@ def test_fit_writes_a_checkpoint_open_clip_loads_and_learns(reference: Path, tmp
     import torch
     from safetensors.torch import load_file
 
+    from rs_formats.checkpoint import WEIGHTS
+
     final = reference / "final"
     assert final.resolve() == (reference / "checkpoints" / "step-00000012").resolve()
     assert (reference / "checkpoints" / "latest").resolve() == final.resolve()
@@ -60,8 +62,8 @@ def test_fit_writes_a_checkpoint_open_clip_loads_and_learns(reference: Path, tmp
     cfg = json.loads((final / "open_clip_config.json").read_text())
     (tmp_path / "from-ckpt.json").write_text(json.dumps(cfg["model_cfg"]))
     open_clip.add_model_config(tmp_path)
-    model, _, _ = open_clip.create_model_and_transforms("from-ckpt", pretrained=str(final / "model.safetensors"))
-    state = load_file(str(final / "model.safetensors"))
+    model, _, _ = open_clip.create_model_and_transforms("from-ckpt", pretrained=str(final / WEIGHTS))
+    state = load_file(str(final / WEIGHTS))
     assert model.logit_scale.dim() == 0
     assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
 

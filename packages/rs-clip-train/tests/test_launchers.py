@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import EVERY, STEPS, losses, write_caption_dataset
 
+from rs_formats.checkpoint import WEIGHTS
+
 pytestmark = pytest.mark.slow
 
 
@@ -38,14 +40,14 @@ def test_torchrun_processes_train_like_ray_train(ray_run: Path, torchrun_run: Pa
         a, b = ray_run / "checkpoints" / name, plain / "checkpoints" / name
         assert _tree(a) == _tree(b)
         ma, mb = (json.loads((c / "manifest.json").read_text()) for c in (a, b))
-        assert set(mb["sha256"]) == set(_tree(b)) - {"manifest.json", "open_clip_config.json"}
+        assert set(mb["sha256"]) == set(_tree(b)) - {"manifest.json", "open_clip_config.json", "README.md"}
         for key in ("format", "format_version", "model", "step", "dataset"):
             assert ma[key] == mb[key], key
         assert ma["config"] == {**mb["config"], "out": str(ray_run)}  # one run's settings, launcher auto
         assert mb["metrics"]["loss"] == pytest.approx(ma["metrics"]["loss"], rel=1e-5)
     wa, wb = (
-        load_file(str(ray_run / "final" / "model.safetensors")),
-        load_file(str(plain / "final" / "model.safetensors")),
+        load_file(str(ray_run / "final" / WEIGHTS)),
+        load_file(str(plain / "final" / WEIGHTS)),
     )
     assert wa.keys() == wb.keys()
     for k in wa:

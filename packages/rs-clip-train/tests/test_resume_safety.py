@@ -13,6 +13,7 @@ import torch
 from conftest import ARGS, EVERY
 
 from rs_clip_train.cli import main
+from rs_formats.checkpoint import WEIGHTS
 
 pytestmark = pytest.mark.slow
 
@@ -121,7 +122,7 @@ def test_deepspeed_reads_the_resume_state_only_through_the_safe_loader(torchrun_
     hostile = ckpt / "train_state" / "engine" / "mp_rank_00_model_states.pt"  # what DeepSpeed reads first
     _plant(hostile, marker)
     sums = json.loads((ckpt / "manifest.json").read_text())["sha256"]
-    _set_manifest_sums(ckpt, {"model.safetensors": sums["model.safetensors"]})
+    _set_manifest_sums(ckpt, {WEIGHTS: sums[WEIGHTS]})
 
     cfg = preset("tiny")
     cfg.data.sources, cfg.out, cfg.steps = [DataSource(str(caption_ds))], str(run_dir), 2 * EVERY

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import ARGS, EVERY, STEPS, losses, torchrun_job
 
+from rs_formats.checkpoint import WEIGHTS
+
 pytestmark = pytest.mark.slow
 
 STAGES = [1, 2, 3]
@@ -21,7 +23,7 @@ STAGES = [1, 2, 3]
 def _weights(checkpoint: Path) -> dict:
     from safetensors.torch import load_file
 
-    return load_file(str(checkpoint / "model.safetensors"))
+    return load_file(str(checkpoint / WEIGHTS))
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,6 @@ from rs_count.build import build
 from rs_count.rules import BuildRules
 from rs_formats import open_dataset
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
-
 
 def plain_objects(path: Path) -> list[tuple[list[float], str, bool]]:
     """(corners, class, difficult) read the plain way, the oracle for what the build stored."""
@@ -22,31 +20,32 @@ def plain_objects(path: Path) -> list[tuple[list[float], str, bool]]:
     return [([float(v) for v in r[:8]], r[8], r[9] == "1") for r in rows]
 
 
-def tile_tree(tmp_path: Path, stems: list[str]) -> Path:
+def tile_tree(shared_data: Path, tmp_path: Path, stems: list[str]) -> Path:
     """The real tile label files with 1024 px images (the repository's PNGs are thumbnails that do not
-    match their labels' coordinates, see shared/data/README.md)."""
+    match their labels' coordinates, see docs/test-data.md)."""
     root = tmp_path / "tiles"
     (root / "labelTxt").mkdir(parents=True)
     (root / "images").mkdir()
     for stem in stems:
-        shutil.copy(DATA / "dota_tiles" / "labelTxt" / f"{stem}.txt", root / "labelTxt")
+        shutil.copy(shared_data / "dota_tiles" / "labelTxt" / f"{stem}.txt", root / "labelTxt")
         Image.new("RGB", (1024, 1024), (90, 110, 80)).save(root / "images" / f"{stem}.png")
     return root
 
 
-def test_real_v1_files_with_their_images_are_judged_by_the_rules(tmp_path):
+def test_real_v1_files_with_their_images_are_judged_by_the_rules(shared_data, tmp_path):
     # P0706 (531 ships) and P1888 (vehicles only) have images; P0770, P1088, P1234 have none here.
     with pytest.raises(BadInput, match=r"no image passes the selection rules \(rejected: no-counting-class 1, "
                                        r"count-out-of-range 1\)"):
-        build(DATA / "dota" / "labelTxt", DATA / "dota" / "images", tmp_path / "ds", skip_bad=True, progress=False)
+        build(shared_data / "dota" / "labelTxt", shared_data / "dota" / "images", tmp_path / "ds", skip_bad=True,
+              progress=False)
     with pytest.raises(BadInput, match=r"P0770.txt: image 'P0770' not found") as e:
-        build(DATA / "dota" / "labelTxt", DATA / "dota" / "images", tmp_path / "ds", progress=False)
+        build(shared_data / "dota" / "labelTxt", shared_data / "dota" / "images", tmp_path / "ds", progress=False)
     assert e.value.kind == "missing-image"
 
 
-def test_real_tile_float_corners_without_header(tmp_path):
+def test_real_tile_float_corners_without_header(shared_data, tmp_path):
     stem = "P2805__1024__0___0"
-    root = tile_tree(tmp_path, [stem])
+    root = tile_tree(shared_data, tmp_path, [stem])
     rep = build(root / "labelTxt", root / "images", tmp_path / "ds", BuildRules(short_side=384), progress=False)
     assert rep.written == 1 and rep.per_count == {4: 1}
     (row,) = open_dataset(tmp_path / "ds").iter_rows("test")
@@ -59,9 +58,9 @@ def test_real_tile_float_corners_without_header(tmp_path):
     assert [o[k] for o in row["objects"] for k in ("x0", "y0", "x1", "y1")] == pytest.approx(expected)
 
 
-def test_real_tile_with_a_difficult_plane(tmp_path):
+def test_real_tile_with_a_difficult_plane(shared_data, tmp_path):
     stem = "P0004__1__0___0"
-    root = tile_tree(tmp_path, [stem])
+    root = tile_tree(shared_data, tmp_path, [stem])
     objects = plain_objects(root / "labelTxt" / f"{stem}.txt")
     assert [d for _, _, d in objects] == [False, False, True, False]
     with pytest.raises(BadInput, match=r"rejected: difficult 1\)"):

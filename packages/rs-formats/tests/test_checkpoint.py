@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from rs_formats import FormatError, read_checkpoint, verify_checkpoint, write_checkpoint
+from rs_formats.checkpoint import WEIGHTS
 from rs_formats.models import TINY_MODEL, create_model, load_state_dict
 
 
@@ -43,7 +44,7 @@ def test_open_clip_loads_it_with_no_code_of_ours(ckpt, tiny):
     # Built-in architectures load the same file through the usual `pretrained=` path.
     vit = open_clip.create_model("ViT-B-32")
     path = write_checkpoint(ckpt.parent / "vit", vit.state_dict(), model_name="ViT-B-32", step=0)
-    again = open_clip.create_model("ViT-B-32", pretrained=str(path / "model.safetensors"))
+    again = open_clip.create_model("ViT-B-32", pretrained=str(path / WEIGHTS))
     assert same_weights(again, vit)
 
 
@@ -76,7 +77,7 @@ def test_pickles_with_objects_are_refused(tmp_path):
 
 def test_wrong_architecture_names_the_first_mismatching_keys(ckpt):
     with pytest.raises(FormatError, match=r"does not match architecture ViT-B-32: \d+ missing \(first: "):
-        create_model("ViT-B-32", ckpt / "model.safetensors")
+        create_model("ViT-B-32", ckpt / WEIGHTS)
 
 
 def test_missing_manifest(ckpt):
@@ -100,15 +101,15 @@ def test_a_pickle_inside_is_refused(ckpt, tiny):
 
 
 def test_pickle_disguised_as_safetensors(ckpt, tiny):
-    torch.save(tiny.state_dict(), ckpt / "model.safetensors")
-    with pytest.raises(FormatError, match=r"model\.safetensors: not a safetensors file"):
+    torch.save(tiny.state_dict(), ckpt / WEIGHTS)
+    with pytest.raises(FormatError, match=rf"{WEIGHTS}: not a safetensors file"):
         create_model(ckpt)
 
 
 def test_corrupt_weights_fail_verification(ckpt):
-    data = bytearray((ckpt / "model.safetensors").read_bytes())
+    data = bytearray((ckpt / WEIGHTS).read_bytes())
     data[-10] ^= 0xFF
-    (ckpt / "model.safetensors").write_bytes(bytes(data))
+    (ckpt / WEIGHTS).write_bytes(bytes(data))
     with pytest.raises(FormatError, match="sha256 mismatch"):
         verify_checkpoint(ckpt)
 
@@ -138,7 +139,7 @@ def test_verify_without_a_weights_checksum_fails_instead_of_saying_ok(ckpt, caps
                    "checksums: cannot verify the weights\n")
     m["sha256"] = {"other.bin": "0" * 64}
     (ckpt / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(FormatError, match=r"no sha256 of model\.safetensors in 'sha256' \(got None\): cannot verify"):
+    with pytest.raises(FormatError, match=rf"no sha256 of {WEIGHTS} in 'sha256' \(got None\): cannot verify"):
         verify_checkpoint(ckpt)
 
 
@@ -183,7 +184,7 @@ def test_malformed_config_and_manifest_files_are_one_error(ckpt, text):
 
 
 def test_special_files_in_a_checkpoint_are_refused(ckpt):
-    (ckpt / "model.safetensors").unlink()
-    (ckpt / "model.safetensors").symlink_to("/dev/zero")
-    with pytest.raises(FormatError, match=r"model\.safetensors: is a character device, not a regular file"):
+    (ckpt / WEIGHTS).unlink()
+    (ckpt / WEIGHTS).symlink_to("/dev/zero")
+    with pytest.raises(FormatError, match=rf"{WEIGHTS}: is a character device, not a regular file"):
         read_checkpoint(ckpt)

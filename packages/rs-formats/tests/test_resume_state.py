@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from rs_formats import FormatError, verify_checkpoint, write_checkpoint
-from rs_formats.checkpoint import resume_state_sums
+from rs_formats.checkpoint import WEIGHTS, resume_state_sums
 from rs_formats.cli import main as cli_main
 
 
@@ -35,7 +35,7 @@ def test_every_file_of_the_resume_state_is_listed_with_its_sha256(ckpt):
     sums = json.loads((ckpt / "manifest.json").read_text())["sha256"]
     files = sorted(p.relative_to(ckpt).as_posix() for p in (ckpt / "train_state").rglob("*") if p.is_file())
     assert files == ["train_state/engine/mp_rank_00_model_states.pt", "train_state/rng-rank0.pt"]
-    assert set(sums) == {"model.safetensors", *files}
+    assert set(sums) == {WEIGHTS, *files}
     for rel in files:
         assert sums[rel] == hashlib.sha256((ckpt / rel).read_bytes()).hexdigest()
     info = verify_checkpoint(ckpt)
@@ -79,7 +79,7 @@ def test_links_and_special_files_are_refused_without_being_read(ckpt, tmp_path):
 
 def test_a_manifest_without_resume_state_checksums_cannot_be_verified(ckpt):
     manifest = json.loads((ckpt / "manifest.json").read_text())
-    manifest["sha256"] = {"model.safetensors": manifest["sha256"]["model.safetensors"]}
+    manifest["sha256"] = {WEIGHTS: manifest["sha256"][WEIGHTS]}
     (ckpt / "manifest.json").write_text(json.dumps(manifest))
     _verify_fails(ckpt, r"train_state: the manifest records no checksums for the resume state")
 

@@ -1,18 +1,9 @@
-from pathlib import Path
 
 import pytest
 
 from rs_synth import FORMATS
 
-REAL = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 SIZE = 128
-
-
-@pytest.fixture(scope="session")
-def real_data() -> Path:
-    if not REAL.is_dir():
-        pytest.skip(f"real samples not present at {REAL} (they live beside the repo, see shared/data/README.md)")
-    return REAL
 
 
 @pytest.fixture(scope="session")

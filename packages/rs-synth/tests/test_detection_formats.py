@@ -29,8 +29,8 @@ def parse_dota(path):
     return header, objs
 
 
-def test_dota_parser_reads_the_real_sample(real_data):
-    header, objs = parse_dota(real_data / "dota/labelTxt/P1888.txt")
+def test_dota_parser_reads_the_real_sample(shared_data):
+    header, objs = parse_dota(shared_data / "dota/labelTxt/P1888.txt")
     assert header["imagesource"] == "GoogleEarth" and float(header["gsd"]) > 0
     assert {c for _, c, _ in objs} <= set(DOTA_V1.values())
 
@@ -85,8 +85,8 @@ def voc_objects(path):
     return root, wh, objs
 
 
-def test_voc_parser_reads_the_real_hrrsd_sample(real_data):
-    root, wh, objs = voc_objects(real_data / "hrrsd/OPT2017/Annotations/00002.xml")
+def test_voc_parser_reads_the_real_hrrsd_sample(shared_data):
+    root, wh, objs = voc_objects(shared_data / "hrrsd/OPT2017/Annotations/00002.xml")
     assert wh == (1627, 2101) and objs and all(n == "airplane" for n, _ in objs)
     assert root.find("owner").findtext("name") == "snail_crowling"  # the trap our HRRSD files reproduce
 
@@ -112,8 +112,8 @@ def test_voc_family_parses_back(generated, name, table):
         assert all(("JPEGImages-test" in im.image) == (im.split == "test") for im in truth.images)
 
 
-def test_hrsc_xml_has_the_real_structure_and_rotated_boxes(generated, real_data):
-    real = ET.parse(real_data / "hrsc/FullDataSet/Annotations/100000006.xml").getroot()
+def test_hrsc_xml_has_the_real_structure_and_rotated_boxes(generated, shared_data):
+    real = ET.parse(shared_data / "hrsc/FullDataSet/Annotations/100000006.xml").getroot()
     out, truth = generated("hrsc2016", n=6)
     assert sum(len(im.objects) for im in truth.images) > 0
     for im in truth.images:
@@ -150,8 +150,8 @@ def test_levir_lines(generated):
             assert np.abs(np.array(r[1:], dtype=int) - np.array(t.box)).max() <= 1
 
 
-def test_auair_json_matches_the_real_layout(generated, real_data):
-    real = json.loads((real_data / "auair/auair_subset/annotations.json").read_text())
+def test_auair_json_matches_the_real_layout(generated, shared_data):
+    real = json.loads((shared_data / "auair/auair_subset/annotations.json").read_text())
     out, truth = generated("auair", n=4, size=256)
     doc = json.loads((out / "annotations.json").read_text())
     assert doc.keys() == real.keys() and doc["categories"] == real["categories"]

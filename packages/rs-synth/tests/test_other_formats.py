@@ -15,9 +15,9 @@ from rs_synth.writers.segmentation import ISPRS_PALETTE
 @pytest.mark.parametrize("name,js,pre", [("rsicd", "dataset_rsicd.json", "rsicd_precomp"),
                                          ("rsitmd", "dataset_RSITMD.json", "rsitmd_precomp"),
                                          ("ucm-captions", "dataset.json", "ucm_precomp")])
-def test_caption_json_and_precomp(generated, real_data, name, js, pre):
+def test_caption_json_and_precomp(generated, shared_data, name, js, pre):
     out, truth = generated(name, n=20)
-    real = json.loads((real_data / "sydney_captions/data/captions/dataset_sydney_modified.json").read_text())
+    real = json.loads((shared_data / "sydney_captions/data/captions/dataset_sydney_modified.json").read_text())
     doc = json.loads((out / js).read_text())
     assert set(doc) == set(real)
     real_img, real_sent = real["images"][0], real["images"][0]["sentences"][0]
@@ -112,8 +112,8 @@ def test_isprs_rgb_labels(generated, name):
         assert (irrg[..., 0] == rgbir[..., 3]).all() and (irrg[..., 1] == rgb[..., 0]).all()
 
 
-def test_isaid_masks_match_truth(generated, real_data):
-    real = real_data / "isaid/train/images"
+def test_isaid_masks_match_truth(generated, shared_data):
+    real = shared_data / "isaid/train/images"
     real_files = sorted(p.name for p in real.iterdir())
     out, truth = generated("isaid", n=6)
     im0 = truth.images[0]

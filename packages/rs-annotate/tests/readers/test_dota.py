@@ -8,8 +8,6 @@ from rs_annotate.readers.dota import DotaReader, parse_labeltxt
 from rs_synth.truth import Truth
 from rs_synth.writers import dota as synth
 
-DATA = Path(__file__).resolve().parents[4] / ".." / "shared" / "data"
-
 
 def read_all(reader):
     out, bad = {}, {}
@@ -26,8 +24,8 @@ def test_registered():
     assert get_reader("dota") is DotaReader
 
 
-def test_real_dota_sample():
-    reader = DotaReader(DATA / "dota")
+def test_real_dota_sample(shared_data):
+    reader = DotaReader(shared_data / "dota")
     assert [i[0] for i in reader.items()] == ["P0706", "P0770", "P1088", "P1234", "P1888"]
     samples, bad = read_all(reader)
     # Three label files have no image in the sample: each is a BadInput naming the label file.
@@ -42,8 +40,8 @@ def test_real_dota_sample():
     assert {b.label for b in samples["dota/P1888"].boxes} >= {"small vehicle", "large vehicle"}
 
 
-def test_real_dota_labels_only_and_integer_gsd():
-    reader = DotaReader(DATA / "dota", require_images=False)
+def test_real_dota_labels_only_and_integer_gsd(shared_data):
+    reader = DotaReader(shared_data / "dota", require_images=False)
     samples, bad = read_all(reader)
     assert not bad
     s = samples["dota/P1234"]
@@ -54,17 +52,17 @@ def test_real_dota_labels_only_and_integer_gsd():
     assert not any("-" in label for label in labels)
 
 
-def test_drop_difficult():
-    all_boxes = DotaReader(DATA / "dota").read(DotaReader(DATA / "dota").items()[0]).boxes
-    easy = DotaReader(DATA / "dota", drop_difficult=True)
+def test_drop_difficult(shared_data):
+    all_boxes = DotaReader(shared_data / "dota").read(DotaReader(shared_data / "dota").items()[0]).boxes
+    easy = DotaReader(shared_data / "dota", drop_difficult=True)
     kept = easy.read(easy.items()[0]).boxes
     assert 0 < len(kept) < len(all_boxes)
     assert not any(b.difficult for b in kept)
     assert len(kept) == sum(not b.difficult for b in all_boxes)
 
 
-def test_real_tiles_float_coords_no_header_empty_file():
-    reader = DotaReader(DATA / "dota_tiles")
+def test_real_tiles_float_coords_no_header_empty_file(shared_data):
+    reader = DotaReader(shared_data / "dota_tiles")
     samples, bad = read_all(reader)
     assert sorted(bad) == ["P0004__1__0___1024"]  # empty label file whose image is absent
     s = samples["dota/P2805__1024__0___0"]
@@ -74,7 +72,7 @@ def test_real_tiles_float_coords_no_header_empty_file():
     assert s.boxes[0] == Box("plane", 398.0, 694.0, 465.0, 718.0)
     assert [b.difficult for b in s.boxes] == [False, False, True, False]
     # The empty file parses to an image without objects.
-    empty = DotaReader(DATA / "dota_tiles", require_images=False)
+    empty = DotaReader(shared_data / "dota_tiles", require_images=False)
     s = empty.read(next(i for i in empty.items() if i[0] == "P0004__1__0___1024"))
     assert s.boxes == []
 

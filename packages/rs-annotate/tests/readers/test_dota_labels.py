@@ -9,8 +9,6 @@ from rs_annotate.readers import BadInput
 from rs_annotate.readers.dota import DotaObject, parse_labeltxt, read_labeltxt
 from rs_formats import FormatError
 
-DATA = Path(__file__).resolve().parents[4] / ".." / "shared" / "data"
-
 
 def object_lines(path: Path) -> list[tuple[int, list[str]]]:
     """(line number, fields) of every object line, read the plain way: what the parser must agree with."""
@@ -19,8 +17,8 @@ def object_lines(path: Path) -> list[tuple[int, list[str]]]:
 
 
 @pytest.mark.parametrize("stem", ["P0706", "P0770", "P1088", "P1234", "P1888"])
-def test_real_dota_v1_files(stem):
-    path = DATA / "dota" / "labelTxt" / f"{stem}.txt"
+def test_real_dota_v1_files(shared_data, stem):
+    path = shared_data / "dota" / "labelTxt" / f"{stem}.txt"
     labels = read_labeltxt(path)
     expected = object_lines(path)
     assert len(labels.objects) == len(expected) > 0
@@ -32,22 +30,22 @@ def test_real_dota_v1_files(stem):
     assert labels.imagesource in ("GoogleEarth", "GF") and labels.gsd > 0
 
 
-def test_real_header_values_float_and_integer_gsd():
-    assert read_labeltxt(DATA / "dota" / "labelTxt" / "P0706.txt").header == {
+def test_real_header_values_float_and_integer_gsd(shared_data):
+    assert read_labeltxt(shared_data / "dota" / "labelTxt" / "P0706.txt").header == {
         "imagesource": "GoogleEarth", "gsd": 0.255589285596}
-    p1234 = read_labeltxt(DATA / "dota" / "labelTxt" / "P1234.txt")
+    p1234 = read_labeltxt(shared_data / "dota" / "labelTxt" / "P1234.txt")
     assert p1234.header == {"imagesource": "GF", "gsd": 1.0}
 
 
-def test_real_split_tiles_float_corners_no_header_empty_file():
-    tile = read_labeltxt(DATA / "dota_tiles" / "labelTxt" / "P2805__1024__0___0.txt")
+def test_real_split_tiles_float_corners_no_header_empty_file(shared_data):
+    tile = read_labeltxt(shared_data / "dota_tiles" / "labelTxt" / "P2805__1024__0___0.txt")
     assert tile.header == {} and tile.imagesource is None and tile.gsd is None
     assert [o.line for o in tile.objects] == [1, 2, 3, 4]
     assert tile.objects[0] == DotaObject((359.0, 663.0, 369.0, 497.0, 543.0, 509.0, 531.0, 677.0), "plane", False, 1)
     assert tile.objects[0].box() == (359.0, 497.0, 543.0, 677.0)
-    p0004 = read_labeltxt(DATA / "dota_tiles" / "labelTxt" / "P0004__1__0___0.txt")
+    p0004 = read_labeltxt(shared_data / "dota_tiles" / "labelTxt" / "P0004__1__0___0.txt")
     assert [o.difficult for o in p0004.objects] == [False, False, True, False]
-    empty = read_labeltxt(DATA / "dota_tiles" / "labelTxt" / "P0004__1__0___1024.txt")
+    empty = read_labeltxt(shared_data / "dota_tiles" / "labelTxt" / "P0004__1__0___1024.txt")
     assert empty.objects == [] and empty.header == {}
 
 

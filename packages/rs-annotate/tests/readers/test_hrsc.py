@@ -6,25 +6,22 @@ from rs_annotate.readers import BadInput, Box, get_reader
 from rs_annotate.readers.hrsc import HrscReader
 from rs_synth.writers import hrsc as synth
 
-DATA = Path(__file__).resolve().parents[4] / ".." / "shared" / "data"
-REAL_XML = DATA / "hrsc" / "FullDataSet" / "Annotations" / "100000006.xml"
-
 
 def test_registered():
     assert get_reader("hrsc") is HrscReader
 
 
-def test_real_sample():
-    reader = HrscReader(DATA / "hrsc")
+def test_real_sample(shared_data):
+    reader = HrscReader(shared_data / "hrsc")
     (item,) = reader.items()
     with pytest.raises(BadInput, match="no image for this annotation"):
         reader.read(item)  # the sample has no AllImages/
-    reader = HrscReader(DATA / "hrsc", require_images=False)
+    reader = HrscReader(shared_data / "hrsc", require_images=False)
     s = reader.read(reader.items()[0])
     assert s.image_id == "hrsc/100000006" and s.size == (1172, 816)
     assert s.boxes == [Box("ship", 119, 75, 587, 789)]
     assert s.meta == {"file": "FullDataSet/Annotations/100000006.xml", "class_ids": ["100000013"], "gsd": 1.07}
-    obb = HrscReader(DATA / "hrsc", require_images=False, boxes="obb")
+    obb = HrscReader(shared_data / "hrsc", require_images=False, boxes="obb")
     (box,) = obb.read(obb.items()[0]).boxes
     # Axis-aligned hull of the rotated box (cx 341.2, cy 443.3, 778.4 x 178.3, -1.123 rad) encloses
     # the annotated horizontal box.
@@ -32,9 +29,9 @@ def test_real_sample():
     assert (box.x0 + box.x1) / 2 == pytest.approx(341.2143) and (box.y0 + box.y1) / 2 == pytest.approx(443.3325)
 
 
-def make_release(root: Path, body: str) -> Path:
+def make_release(shared_data, root: Path, body: str) -> Path:
     """HRSC2016's release layout (Train/ and Test/) with one image each."""
-    text = REAL_XML.read_text()
+    text = (shared_data / "hrsc" / "FullDataSet" / "Annotations" / "100000006.xml").read_text()
     for split in ("Train", "Test"):
         (root / split / "Annotations").mkdir(parents=True)
         (root / split / "AllImages").mkdir()
@@ -48,11 +45,11 @@ def make_release(root: Path, body: str) -> Path:
     return root
 
 
-def test_release_layout_splits_and_fallback_to_rotated_box(tmp_path):
+def test_release_layout_splits_and_fallback_to_rotated_box(shared_data, tmp_path):
     body = ("<HRSC_Object><Class_ID>100000002</Class_ID><difficult>1</difficult><box_xmin></box_xmin>"
             "<mbox_cx>50</mbox_cx><mbox_cy>40</mbox_cy><mbox_w>20</mbox_w><mbox_h>10</mbox_h>"
             "<mbox_ang>0</mbox_ang></HRSC_Object>")
-    reader = HrscReader(make_release(tmp_path, body))
+    reader = HrscReader(make_release(shared_data, tmp_path, body))
     train, test = map(reader.read, reader.items())
     assert (train.image_id, train.split, train.image_path.name) == ("hrsc/10000", "train", "10000.bmp")
     assert (test.image_id, test.split) == ("hrsc/10001", "test")
@@ -67,8 +64,8 @@ def test_release_layout_splits_and_fallback_to_rotated_box(tmp_path):
      "<box_ymax>4</box_ymax></HRSC_Object>", "<box_xmax> 'x' is not a number"),
     ("<HRSC_Object><Class_ID>100000001</Class_ID></HRSC_Object>", "neither box_xmin..box_ymax nor mbox_"),
 ])
-def test_malformed(tmp_path, body, message):
-    reader = HrscReader(make_release(tmp_path, body))
+def test_malformed(shared_data, tmp_path, body, message):
+    reader = HrscReader(make_release(shared_data, tmp_path, body))
     with pytest.raises(BadInput, match=message) as e:
         reader.read(reader.items()[1])
     assert e.value.path.name == "10001.xml" and e.value.line is not None

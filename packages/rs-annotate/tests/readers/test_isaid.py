@@ -12,15 +12,13 @@ from rs_synth.classes import ISAID_CLASSES as SYNTH_CLASSES
 from rs_synth.classes import ISAID_PALETTE as SYNTH_PALETTE
 from rs_synth.writers import isaid as synth
 
-DATA = Path(__file__).resolve().parents[4] / ".." / "shared" / "data"
-
 
 def test_registered():
     assert get_reader("isaid") is IsaidReader
 
 
-def test_real_triplet():
-    reader = IsaidReader(DATA / "isaid")
+def test_real_triplet(shared_data):
+    reader = IsaidReader(shared_data / "isaid")
     (item,) = reader.items()
     s = reader.read(item)
     assert s.image_id == "isaid/P0005" and s.split == "train" and s.size == (884, 977)

@@ -8,9 +8,6 @@ from rs_annotate.readers import BadInput, get_reader
 from rs_annotate.readers.ret3 import Ret3Reader, clean_caption, fit_captions
 from rs_synth.writers import captions as synth
 
-DATA = Path(__file__).resolve().parents[4] / ".." / "shared" / "data"
-SYDNEY = DATA / "sydney_captions"
-
 
 def test_registered():
     assert get_reader("ret3") is Ret3Reader
@@ -30,8 +27,8 @@ def test_fit_captions():
     assert fit_captions(["a", "b"], None) == ["a", "b"]
 
 
-def test_real_sydney_without_images():
-    reader = Ret3Reader(SYDNEY)
+def test_real_sydney_without_images(shared_data):
+    reader = Ret3Reader(shared_data / "sydney_captions")
     items = reader.items()
     assert len(items) == 613
     # The sample ships no images: each entry is a BadInput naming the missing image and the JSON entry.
@@ -40,8 +37,8 @@ def test_real_sydney_without_images():
     assert e.value.path.name == "1.tif"
 
 
-def test_real_sydney_captions_only():
-    reader = Ret3Reader(SYDNEY, require_images=False)
+def test_real_sydney_captions_only(shared_data):
+    reader = Ret3Reader(shared_data / "sydney_captions", require_images=False)
     samples = [reader.read(item) for item in reader.items()]
     assert Counter(s.split for s in samples) == {"train": 497, "val": 58, "test": 58}
     s = samples[0]
@@ -55,8 +52,8 @@ def test_real_sydney_captions_only():
     assert len({s.image_id for s in samples}) == 613
 
 
-def test_real_sydney_split_filter():
-    reader = Ret3Reader(SYDNEY, require_images=False, splits="test")
+def test_real_sydney_split_filter(shared_data):
+    reader = Ret3Reader(shared_data / "sydney_captions", require_images=False, splits="test")
     samples = [reader.read(item) for item in reader.items()]
     assert len(samples) == 58 and {s.split for s in samples} == {"test"}
 

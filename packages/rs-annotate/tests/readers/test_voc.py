@@ -8,8 +8,6 @@ from rs_annotate.readers import BadInput, Box, get_reader
 from rs_annotate.readers.voc import DiorReader, DiorRReader, HrrsdReader, RsodReader, VocReader, rotated_box
 from rs_synth.writers import voc as synth
 
-DATA = Path(__file__).resolve().parents[4] / ".." / "shared" / "data"
-
 
 def test_registered():
     for name, cls in [("voc", VocReader), ("dior", DiorReader), ("dior-r", DiorRReader),
@@ -18,25 +16,25 @@ def test_registered():
 
 
 @pytest.mark.parametrize("cls", [DiorRReader, DiorReader])
-def test_real_dior_r(cls):
-    reader = cls(DATA / "dior")
+def test_real_dior_r(shared_data, cls):
+    reader = cls(shared_data / "dior")
     (item,) = reader.items()
     s = reader.read(item)
     assert s.image_id == "dior/00001" and s.source == "dior" and s.split == "train"
-    assert s.image_path == DATA / "dior" / "JPEGImage" / "00001.jpg"
+    assert s.image_path == shared_data / "dior" / "JPEGImage" / "00001.jpg"
     assert s.size == (800, 800)
     assert s.boxes == [Box("golf field", 133, 237, 684, 672)]
     assert s.meta == {"file": "Annotations/Oriented Bounding Boxes/00001.xml"}
 
 
-def test_real_hrrsd_owner_name_is_not_an_object():
-    reader = HrrsdReader(DATA / "hrrsd")
+def test_real_hrrsd_owner_name_is_not_an_object(shared_data):
+    reader = HrrsdReader(shared_data / "hrrsd")
     items = reader.items()
     assert [i[0] for i in items] == ["00002", "03600", "04400", "06000", "14800", "21200"]
     with pytest.raises(BadInput, match="no image for this annotation") as e:
         reader.read(items[0])  # the sample has no JPEGs
     assert e.value.path.name == "00002.xml"
-    reader = HrrsdReader(DATA / "hrrsd", require_images=False)
+    reader = HrrsdReader(shared_data / "hrrsd", require_images=False)
     samples = {s.image_id: s for s in map(reader.read, reader.items())}
     labels = {b.label for s in samples.values() for b in s.boxes}
     assert "snail_crowling" not in labels and "snail crowling" not in labels

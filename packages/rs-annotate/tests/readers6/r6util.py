@@ -5,8 +5,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-SHARED = Path(__file__).resolve().parents[4] / ".." / "shared" / "data"
-
 
 def write_image(path: Path, size: tuple[int, int] = (8, 6), value: int = 0) -> Path:
     """A tiny image in the format its extension names."""

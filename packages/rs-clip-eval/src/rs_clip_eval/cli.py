@@ -1,7 +1,7 @@
 """``rs-clip-eval``: evaluate CLIP checkpoints on remote-sensing suites or single tasks.
 
     rs-clip-eval run --model CKPT_DIR --model RS-Tiny --suite suite.yaml --out report/
-    rs-clip-eval retrieval --model ViT-B-32:RemoteCLIP-ViT-B-32.pt --data rsitmd/ --out report/
+    rs-clip-eval retrieval --model remoteclip-vit-b-32:RemoteCLIP-ViT-B-32.pt --data rsitmd/ --out report/
     rs-clip-eval embed --model CKPT_DIR --data archive/ --split train --out archive-emb/ --engine ray
     rs-clip-eval search --model CKPT_DIR --embeddings archive-emb/ --query "many planes at an airport" -k 20
     rs-clip-eval compare report/ older-report/ count-report/ --out comparison/

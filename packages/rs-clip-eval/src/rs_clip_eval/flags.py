@@ -22,9 +22,11 @@ from .config import EvalConfig
 
 log = logging.getLogger(__name__)
 
-MODEL_HELP = ("model to evaluate; repeat to compare. Forms: an rs-clip-checkpoint directory; NAME:PATH (an "
-              "open_clip architecture plus a local .safetensors/.pt/.bin file, e.g. a RemoteCLIP release); "
-              "NAME alone (random initialisation, seed 0). Prefix LABEL= to name it in the report, "
+MODEL_HELP = ("model to evaluate; repeat to compare. SPEC (docs/zoo.md): an rs-clip-checkpoint or open_clip "
+              "folder, local-dir:DIR, hf-hub:ORG/NAME (local Hugging Face cache only), ENTRY:FILE (a zoo entry: "
+              "`rs-formats zoo`, e.g. remoteclip-vit-b-32:/w/RemoteCLIP-ViT-B-32.pt), NAME:FILE (an open_clip "
+              "model plus a local file), FILE under a zoo file name (e.g. /w/ViT-B-32.pt, OpenAI's), or NAME "
+              "alone (random initialisation, seed 0). Prefix LABEL= to name it in the report, "
               "e.g. trained=runs/ckpt.")
 
 

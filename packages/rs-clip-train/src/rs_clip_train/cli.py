@@ -62,10 +62,15 @@ def resolve_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def _presets_table() -> str:
-    rows = ["preset     model      lr       batch  warmup"]
+    from rs_formats.models import network_config
+
+    rows = ["preset     model               activation  lr       batch  warmup  steps"]
     for name in PRESETS:
         c = preset(name)
-        rows.append(f"{name:<10} {c.model.name:<10} {c.optim.lr:<8.0e} {c.optim.batch_size:<6} {c.optim.warmup_steps}")
+        activation = "QuickGELU" if network_config(c.model.name).get("quick_gelu") else "GELU"
+        steps = f"{c.steps:,}" if c.steps is not None else "1 epoch"
+        rows.append(f"{name:<10} {c.model.name:<19} {activation:<11} {c.optim.lr:<8.0e} {c.optim.batch_size:<6} "
+                    f"{c.optim.warmup_steps:<7} {steps}")
     return "\n".join(rows)
 
 

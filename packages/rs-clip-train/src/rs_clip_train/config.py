@@ -20,9 +20,12 @@ from rs_formats.inputs import parse_yaml
 
 from .settings import ConfigError, build, check_choices, setting
 
-__all__ = ["LAUNCHERS", "PRECISIONS", "ConfigError", "DataConfig", "DataSource", "EngineConfig", "ModelConfig",
-           "OptimConfig", "TrainConfig"]
+__all__ = ["LAUNCHERS", "PAPER_STEPS", "PRECISIONS", "ConfigError", "DataConfig", "DataSource", "EngineConfig",
+           "ModelConfig", "OptimConfig", "TrainConfig"]
 
+#: The paper presets' length: 108,215 optimizer steps for every backbone, issue 15's reading of the paper
+#: (Sec. IV-A; not checked against the paper's text, see docs/fidelity.md).
+PAPER_STEPS = 108_215
 #: open_clip's precision names (amp = fp16 autocast), plus DeepSpeed's own bf16/fp16 modes and auto.
 PRECISIONS = ("auto", "fp32", "amp", "amp_bf16", "bf16", "fp16")
 #: What starts the training processes (see rs_clip_train.launcher).
@@ -37,11 +40,15 @@ def _preset_names() -> list[str]:
 
 @dataclass
 class ModelConfig:
-    name: str = setting("ViT-B-32", "open_clip model name (RN50, ViT-B-32, ViT-L-14, RS-Tiny, ...) or an "
-                        "rs-clip-checkpoint directory", flag="--model", metavar="NAME")
-    init: str | None = setting(None, "initial weights: an open_clip file, a RemoteCLIP-style .pt state dict or "
-                               "an rs-clip-checkpoint directory; always a local path, nothing is downloaded "
-                               "(default: random initialisation)", metavar="PATH")
+    name: str = setting("ViT-B-32-quickgelu", "open_clip model name (RN50-quickgelu, ViT-B-32-quickgelu, "
+                        "ViT-L-14-quickgelu: OpenAI's activation; RS-Tiny, ...) or an rs-clip-checkpoint directory",
+                        flag="--model", metavar="NAME")
+    init: str | None = setting(None, "initial weights, written as a --model source (docs/zoo.md): a weights file "
+                               "(.safetensors, a .pt state dict as RemoteCLIP's, OpenAI's TorchScript .pt), "
+                               "ENTRY:FILE or NAME:FILE, an rs-clip-checkpoint or open_clip folder, local-dir:DIR, "
+                               "hf-hub:ORG/NAME (the local Hugging Face cache only); nothing is downloaded; a "
+                               "network other than --model's is warned (default: random initialisation)",
+                               metavar="SOURCE")
     grad_checkpointing: bool = setting(False, "recompute activations in the backward pass: saves memory on "
                                        "large models, costs ~30% speed (on in the vit-l-14 preset)")
     compile: bool = setting(False, "wrap the model in torch.compile (GPU; measured 1.45x on ViT-B-32 at batch "
@@ -149,10 +156,11 @@ class TrainConfig:
     out: str = setting("runs/run", "run directory: run.yaml, metrics.jsonl, checkpoints/ (shared by all nodes); "
                        "running again with the same one resumes (required, unless --config gives it)",
                        metavar="RUN_DIR", group="run")
-    steps: int | None = setting(None, "optimizer steps to train for (default: 1 epoch)", metavar="N",
-                                group="run", exclusive="length")
-    epochs: float | None = setting(None, "epochs to train for; an epoch is rows of all datasets / batch size "
-                                   "steps (default 1)", metavar="X", group="run", exclusive="length")
+    steps: int | None = setting(PAPER_STEPS, "optimizer steps to train for (default: 108,215 in the paper presets, "
+                                "issue 15's reading of the paper; one epoch in tiny)", metavar="N", group="run",
+                                exclusive="length")
+    epochs: float | None = setting(None, "epochs to train for, instead of --steps; an epoch is rows of all "
+                                   "datasets / batch size steps", metavar="X", group="run", exclusive="length")
     seed: int = setting(0, "seed of initialisation, data order and augmentation", metavar="N", group="run")
     checkpoint_every: int = setting(1000, "steps between checkpoints (one is always written at the end)",
                                     metavar="N", group="checkpoints")

@@ -63,7 +63,9 @@ def _absolute(run: TrainConfig) -> TrainConfig:
     for src in run.data.sources:
         src.path = str(Path(src.path).expanduser().resolve())
     if run.model.init:
-        run.model.init = str(Path(run.model.init).expanduser().resolve())
+        from rs_formats.spec import absolute
+
+        run.model.init = absolute(run.model.init)
     if run.eval_data:
         run.eval_data = str(Path(run.eval_data).expanduser().resolve())
     if Path(run.model.name).expanduser().is_dir():
@@ -83,17 +85,18 @@ def check_model(run: TrainConfig) -> None:
 
     from rs_formats.models import create_model, register_tiny_configs
 
+    from .model import open_clip_name
+
     register_tiny_configs()
     name = run.model.name
     if not Path(name).is_dir() and open_clip.get_model_config(name) is None:
         raise ConfigError(f"unknown model {name!r}: not an open_clip model name nor an rs-clip-checkpoint "
                           "directory (see `python -c 'import open_clip; print(open_clip.list_models())'`)")
-    init = run.model.init
-    if init and not Path(init).exists():
-        raise ConfigError(f"{init}: no such file or checkpoint to initialise from (nothing is downloaded)")
+    open_clip_name(name)  # validates a checkpoint directory
     with torch.device("meta"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch says copying weights into meta tensors is a no-op: as wanted
-        create_model(name, weights=init, device="meta")
+        # torch says copying weights into meta tensors is a no-op: as wanted (the zoo's warnings still show)
+        warnings.filterwarnings("ignore", message=".*meta parameter.*")
+        create_model(name, weights=run.model.init or None, device="meta")
 
 
 def plan(run: TrainConfig) -> dict[str, Any]:

@@ -28,14 +28,14 @@ class ModelBundle:
 
 
 def build_model(cfg: ModelConfig) -> ModelBundle:
-    """Create the model named by ``cfg`` (or stored in a checkpoint) and load ``cfg.init`` if given."""
-    import open_clip
+    """Create the model named by ``cfg`` (or stored in a checkpoint) and load ``cfg.init`` if given.
 
-    from rs_formats.models import create_model
+    ``model_cfg`` is the exact open_clip config the network was built from (a checkpoint's recorded one,
+    activation included), which every checkpoint of the run records in turn."""
+    from rs_formats.models import create_model, network_of
 
     model, _, tokenizer = create_model(cfg.name, weights=cfg.init)
-    name = open_clip_name(cfg.name)
-    model_cfg = open_clip.get_model_config(name)
+    name, _, model_cfg = network_of(cfg.name)
     preprocess_cfg = dict(getattr(model.visual, "preprocess_cfg", {}) or {})
     model.train()
     if cfg.grad_checkpointing:

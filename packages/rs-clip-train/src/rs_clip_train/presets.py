@@ -1,4 +1,12 @@
-"""The paper's presets, and the layering of a run's settings: preset < ``--config`` file < flags."""
+"""The paper's presets, and the layering of a run's settings: preset < ``--config`` file < flags.
+
+The paper presets (rn50, vit-b-32, vit-l-14) continue OpenAI's CLIP weights, which OpenAI trained with
+QuickGELU, so they build open_clip's ``-quickgelu`` configs (``--init`` with OpenAI's or RemoteCLIP's files
+then continues the network those weights belong to; docs/zoo.md). Each trains
+:data:`~rs_clip_train.config.PAPER_STEPS` = 108,215 steps, the same count for every backbone: that is
+issue 15's reading of the paper (Sec. IV-A), which could not be checked against the paper's text
+(docs/fidelity.md); ``--steps`` or ``--epochs`` sets another length.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +15,19 @@ from typing import Any
 
 from rs_formats.inputs import read_text
 
-from .config import ConfigError, ModelConfig, OptimConfig, TrainConfig, read_yaml
-from .settings import build, upgrade_keys
+from .config import PAPER_STEPS, ConfigError, ModelConfig, OptimConfig, TrainConfig, read_yaml
+from .settings import build, clear_exclusive, upgrade_keys
 
 DEFAULT_PRESET = "vit-b-32"
 
 
-def _preset(model: str, lr: float, batch: int, *, warmup: int, **extra: Any) -> TrainConfig:
+def _preset(model: str, lr: float, batch: int, *, warmup: int, steps: int | None = PAPER_STEPS,
+            **extra: Any) -> TrainConfig:
     cfg = TrainConfig(
         preset="",
         model=ModelConfig(name=model),
         optim=OptimConfig(lr=lr, batch_size=batch, warmup_steps=warmup),
+        steps=steps,
     )
     for key, value in extra.items():
         section, _, name = key.partition("__")
@@ -34,6 +44,7 @@ def _tiny() -> TrainConfig:
         1e-3,
         64,
         warmup=10,
+        steps=None,  # one epoch
         optim__weight_decay=0.1,
         data__loader_workers=1,
         data__prefetch_factor=2,
@@ -43,11 +54,12 @@ def _tiny() -> TrainConfig:
     return cfg
 
 
-#: The RemoteCLIP paper's settings (Liu, Chen et al. 2023): Adam, warm-up then cosine, AMP.
+#: The RemoteCLIP paper's settings (Liu, Chen et al. 2023): Adam, warm-up then cosine, AMP, 108,215 steps
+#: (see the module docstring), OpenAI's QuickGELU networks.
 PRESETS = {
-    "rn50": lambda: _preset("RN50", 7e-5, 256, warmup=500),
-    "vit-b-32": lambda: _preset("ViT-B-32", 4e-5, 256, warmup=500),
-    "vit-l-14": lambda: _preset("ViT-L-14", 1e-4, 28, warmup=500, model__grad_checkpointing=True),
+    "rn50": lambda: _preset("RN50-quickgelu", 7e-5, 256, warmup=500),
+    "vit-b-32": lambda: _preset("ViT-B-32-quickgelu", 4e-5, 256, warmup=500),
+    "vit-l-14": lambda: _preset("ViT-L-14-quickgelu", 1e-4, 28, warmup=500, model__grad_checkpointing=True),
     "tiny": _tiny,
 }
 
@@ -77,7 +89,7 @@ def resolve(config: str | Path | None = None, overrides: dict[str, Any] | None =
     name = (overrides.get("preset") or data.get("preset") or DEFAULT_PRESET).lower()
     cfg = preset(name)
     if data:
-        cfg = build(TrainConfig, _merge(cfg.to_dict(), {**data, "preset": name}), str(p))
+        cfg = build(TrainConfig, _merge(cfg.to_dict(), {**clear_exclusive(TrainConfig, data), "preset": name}), str(p))
     if overrides:
         cfg = build(TrainConfig, _merge(cfg.to_dict(), {**overrides, "preset": name}), "command line")
     return cfg

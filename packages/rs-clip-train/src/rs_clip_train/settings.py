@@ -14,7 +14,7 @@ three reads a tuple from one comma-separated word.
 Field metadata (all optional but ``help``): ``flag`` (default ``--field-name``), ``metavar``,
 ``choices`` (a sequence, or a function returning one), ``group`` (the ``--help`` section of a top-level
 field; a section's fields go under the section's name), ``exclusive`` (fields sharing this key are
-mutually exclusive flags: giving one clears the others), ``parse`` (text -> item, for lists),
+mutually exclusive flags, and a layer giving one, flags or a file, clears the others: :func:`clear_exclusive`), ``parse`` (text -> item, for lists),
 ``renamed_from`` (an old key and flag, still read with a warning) and ``renamed_values`` (old value -> new).
 ``--help`` shows each default unless the help text already says it ("(default ..." or "(required ...").
 """
@@ -282,6 +282,31 @@ def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:
         if f.metadata.get("exclusive") in chosen - {None} and getattr(args, name, None) is None:
             _put(out, name, None)
     return out
+
+
+def clear_exclusive(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a layer of settings, e.g. a YAML file) with the mutually exclusive partners of each setting it
+    gives set to None, so that it also clears what a lower layer set (as :func:`given` does for flags)."""
+    out = _deep_copy(data)
+    for name, f, _ in leaves(cls):
+        key = f.metadata.get("exclusive")
+        if key is None or _lookup(out, name) is not None:
+            continue
+        if any(_lookup(out, other) is not None for other, g, _ in leaves(cls) if g.metadata.get("exclusive") == key):
+            _put(out, name, None)
+    return out
+
+
+def _lookup(data: dict[str, Any], dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def _deep_copy(data: Any) -> Any:
+    return {k: _deep_copy(v) for k, v in data.items()} if isinstance(data, dict) else data
 
 
 def _put(data: dict[str, Any], dotted: str, value: Any) -> None:

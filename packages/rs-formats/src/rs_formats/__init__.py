@@ -2,10 +2,12 @@
 
 * ``rs-dataset`` v2 — ``manifest.json`` beside a ``data/`` folder of Parquet shards that other Parquet
   engines read natively; v1 still read (:mod:`rs_formats.dataset`).
-* ``rs-clip-checkpoint`` v1 — ``manifest.json`` + ``model.safetensors`` (:mod:`rs_formats.checkpoint`).
+* ``rs-clip-checkpoint`` v2 — ``manifest.json`` + ``open_clip_model.safetensors`` + ``open_clip_config.json``
+  + ``README.md``, an open_clip Hub repository's layout (:mod:`rs_formats.checkpoint`; v1 is still read).
 
 Loading models needs the ``torch`` extra and lives in :mod:`rs_formats.models` (imported on demand, so
-``import rs_formats`` never imports torch).
+``import rs_formats`` never imports torch); what a ``--model`` argument names is :mod:`rs_formats.spec`, the
+model zoo :mod:`rs_formats.zoo`.
 """
 
 from .checkpoint import (

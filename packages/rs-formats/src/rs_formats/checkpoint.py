@@ -1,17 +1,22 @@
-"""Contract 2: the ``rs-clip-checkpoint`` format (version 1).
+"""Contract 2: the ``rs-clip-checkpoint`` format (version 2; version 1 is still read).
 
-A checkpoint is a directory::
+A checkpoint is a directory, laid out as an open_clip model repository on the Hugging Face Hub::
 
-    manifest.json          format, version, model name, step, dataset, config, metrics, checksums
-    model.safetensors      an open_clip state_dict, loadable with
-                           open_clip.create_model_and_transforms(name, pretrained=".../model.safetensors")
-    open_clip_config.json  {"model_cfg", "preprocess_cfg"}: custom architectures load anywhere, and
-                           open_clip.create_model_and_transforms("local-dir:<checkpoint>") works as is
-    train_state/           (optional) the training engine's own resume state; never read to load a model
+    manifest.json                 format, version, model name, step, dataset, config, metrics, checksums
+    open_clip_model.safetensors   an open_clip state_dict, under the name open_clip's ``hf-hub:`` loader
+                                  looks for, loadable with
+                                  open_clip.create_model_and_transforms(name, pretrained=".../open_clip_model.safetensors")
+    open_clip_config.json         {"model_cfg", "preprocess_cfg"}: the exact open_clip config the network was
+                                  built from (activation included); open_clip.create_model_and_transforms(
+                                  "local-dir:<checkpoint>") and, once uploaded, ("hf-hub:ORG/NAME") build it
+    README.md                     the model card (rs_formats.model_card): model, initialisation, data, metrics
+    train_state/                  (optional) the training engine's own resume state; never read to load a model
 
-Reading never unpickles anything: weights are safetensors, and a pickle where weights belong is refused.
-The manifest's ``sha256`` lists the weights and every file under ``train_state/`` (by relative path), so
-that a resume state can be verified before a trainer reads it (:func:`verify_resume_state`).
+Version 1 named the weights ``model.safetensors`` (open_clip's ``hf-hub:`` loader does not look for that
+name: uploaded as is, it built a randomly initialised model with only a warning), and its config and card
+were optional. Reading never unpickles anything: weights are safetensors, and a pickle where weights belong
+is refused. The manifest's ``sha256`` lists the weights and every file under ``train_state/`` (by relative
+path), so that a resume state can be verified before a trainer reads it (:func:`verify_resume_state`).
 """
 
 from __future__ import annotations
@@ -36,10 +41,14 @@ if TYPE_CHECKING:  # torch is only needed by callers that hold tensors
     import torch
 
 CHECKPOINT_FORMAT = "rs-clip-checkpoint"
-CHECKPOINT_VERSION = 1
-READABLE_CHECKPOINT_VERSIONS = (1,)
-WEIGHTS = "model.safetensors"
+CHECKPOINT_VERSION = 2
+READABLE_CHECKPOINT_VERSIONS = (1, 2)
+#: The weights file of the current version: open_clip's HF_SAFE_WEIGHTS_NAME (rs_formats.hub.HUB_WEIGHTS).
+WEIGHTS = "open_clip_model.safetensors"
+#: The weights file of format version 1.
+WEIGHTS_V1 = "model.safetensors"
 MODEL_CONFIG = "open_clip_config.json"
+MODEL_CARD = "README.md"
 TRAIN_STATE = "train_state"
 MANIFEST = "manifest.json"
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
@@ -74,24 +83,30 @@ def write_checkpoint(
 ) -> Path:
     """Write a checkpoint atomically: ``out_dir`` appears complete or not at all.
 
-    ``model_config`` is the open_clip model config (looked up by name when omitted) and
-    ``preprocess_config`` its preprocessing (mean, std, size, ...). ``extra`` maps names inside the
-    checkpoint (e.g. ``"train_state"``) to files or directories that are moved in before the checkpoint is
-    published; the sha256 of every file in them is recorded in the manifest with the weights'.
+    ``model_config`` is the open_clip model config the network was built from (looked up by name when
+    omitted; a name open_clip does not know needs it) and ``preprocess_config`` its preprocessing (mean,
+    std, size, ...). ``extra`` maps names inside the checkpoint (e.g. ``"train_state"``) to files or
+    directories that are moved in before the checkpoint is published; the sha256 of every file in them is
+    recorded in the manifest with the weights'. The model card is written from the manifest
+    (:func:`rs_formats.model_card.model_card`).
     """
     from safetensors.torch import save_file
+
+    from .model_card import model_card
 
     out_dir = Path(out_dir)
     # safetensors refuses tensors that share storage; a contiguous CPU copy of each is always safe.
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
     if model_config is None:
         model_config = _open_clip_config(model_name)
+    if model_config is None:
+        raise ValueError(f"open_clip knows no model {model_name!r}: pass its model_config, which every checkpoint "
+                         "records so that every reader builds the same network")
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
         save_file(tensors, str(tmp / WEIGHTS), metadata={"format": "pt", "model": model_name})
-        if model_config is not None:
-            # The Hugging Face layout open_clip reads itself: create_model_and_transforms("local-dir:<ckpt>").
-            oc_config = {"model_cfg": model_config, "preprocess_cfg": preprocess_config or {}}
-            (tmp / MODEL_CONFIG).write_text(json.dumps(oc_config, indent=2) + "\n")
+        # The Hugging Face layout open_clip reads itself: create_model_and_transforms("local-dir:<ckpt>").
+        oc_config = {"model_cfg": model_config, "preprocess_cfg": preprocess_config or {}}
+        (tmp / MODEL_CONFIG).write_text(json.dumps(oc_config, indent=2) + "\n")
         sums = {WEIGHTS: file_sha256(tmp / WEIGHTS)}
         for name, src in (extra or {}).items():
             shutil.move(str(src), str(tmp / name))
@@ -109,6 +124,7 @@ def write_checkpoint(
             "sha256": sums,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        (tmp / MODEL_CARD).write_text(model_card(json.loads(json.dumps(manifest, default=str)), model_config, WEIGHTS))
     return out_dir
 
 
@@ -125,6 +141,9 @@ def _open_clip_config(model_name: str) -> dict[str, Any] | None:
     try:
         import open_clip
 
+        from .models import register_tiny_configs
+
+        register_tiny_configs()
         return open_clip.get_model_config(model_name)
     except Exception:  # noqa: BLE001 - a checkpoint without a config still loads by name
         return None
@@ -173,7 +192,7 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
     for child in root.iterdir():
         if child.suffix in PICKLE_SUFFIXES:
             raise FormatError(child, "a pickle file inside an rs-clip-checkpoint: weights must be safetensors")
-    weights = root / WEIGHTS
+    weights = root / (WEIGHTS_V1 if version == 1 else WEIGHTS)
     if not weights.exists():
         raise FormatError(weights, "missing: the checkpoint has no weights")
     check_safetensors(weights)
@@ -184,6 +203,9 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
     cpath = root / MODEL_CONFIG
     if cpath.exists():
         model_config = check_open_clip_config(read_json(cpath), cpath)
+    if version != 1 and not (isinstance(model_config, dict) and isinstance(model_config.get("model_cfg"), dict)):
+        raise FormatError(cpath, "missing, or without 'model_cfg': from format version 2 every checkpoint records "
+                                 "the open_clip config its network was built from")
     return CheckpointInfo(root, manifest, weights, model_name, model_config)
 
 
@@ -199,9 +221,10 @@ def verify_checkpoint(path: str | Path) -> CheckpointInfo:
     if not isinstance(sums, dict):
         raise FormatError(mpath, f"'sha256' is {sums!r}, not a map of file names to checksums: "
                                  "cannot verify the weights")
-    want = sums.get(WEIGHTS)
+    want = sums.get(info.weights.name)
     if not isinstance(want, str) or len(want) != 64:
-        raise FormatError(mpath, f"no sha256 of {WEIGHTS} in 'sha256' (got {want!r}): cannot verify the weights")
+        raise FormatError(mpath, f"no sha256 of {info.weights.name} in 'sha256' (got {want!r}): cannot verify the "
+                                 "weights")
     check_regular(info.weights)
     if file_sha256(info.weights) != want:
         raise FormatError(info.weights, "sha256 mismatch with the manifest: the weights are corrupt")

@@ -1,31 +1,36 @@
-"""Loading CLIP models from local files only: rs-clip checkpoints, open_clip files, RemoteCLIP-style ``.pt``.
+"""Building CLIP networks and loading weights into them, from local files only.
 
-Needs the ``torch`` extra (torch, open_clip_torch, safetensors). Nothing here ever reaches a model hub:
-a missing file is an error, never a download.
+Needs the ``torch`` extra (torch, open_clip_torch, safetensors). What a model argument names is
+:mod:`rs_formats.spec`'s grammar; how a weights file is read, :mod:`rs_formats.weights`'. Nothing here ever
+reaches a model hub: a missing file is an error, never a download. A network is built from the exact
+open_clip config it was trained with: a checkpoint's or open_clip folder's recorded ``open_clip_config.json``
+(through open_clip's own ``local-dir:`` reader), a zoo entry's ``-quickgelu`` or plain config, or an open_clip
+name; then the weights are loaded strictly.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import pickle
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import open_clip
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 
-from .checkpoint import PICKLE_SUFFIXES, check_safetensors, read_checkpoint
 from .errors import FormatError
-from .inputs import check_regular
+from .hub import LOCAL_DIR_PREFIX
+from .weights import load_state_dict
 
+__all__ = ["INFERENCE_PRECISIONS", "TINY_MODEL", "autocast", "build_network", "create_model", "load_network",
+           "load_state_dict", "load_weights", "network_config", "network_of", "register_tiny_configs",
+           "resolve_device"]
+
+log = logging.getLogger(__name__)
 #: A CLIP small enough to train for real on a CPU in tests and the demo (about 0.03 s a step).
 TINY_MODEL = "RS-Tiny"
 _CONFIG_DIR = Path(__file__).with_name("model_configs")
-_WRAPPERS = ("state_dict", "model", "module", "model_state_dict")
 
 
 def register_tiny_configs() -> None:
@@ -41,70 +46,47 @@ def register_model_config(name: str, model_cfg: dict[str, Any]) -> None:
     factory._MODEL_CONFIGS[name] = model_cfg  # open_clip only offers registration from files
 
 
-def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read weights from a local file or rs-clip checkpoint, never unpickling arbitrary objects.
-
-    Accepts ``.safetensors``, an rs-clip-checkpoint directory, or a torch file (``.pt``, ``.pth``,
-    ``.bin``) read with ``weights_only=True``. Wrappers such as ``{"state_dict": ...}`` and DDP's
-    ``module.`` prefixes (as in RemoteCLIP's released weights) are removed.
-    """
-    path = Path(path)
-    if path.is_dir():
-        path = read_checkpoint(path).weights
-    if not path.exists():
-        raise FormatError(path, "no such weights file (nothing is downloaded: give a local path)")
-    check_regular(path)
-    if path.suffix == ".safetensors":
-        check_safetensors(path)
-        try:
-            obj: Any = load_file(str(path))
-        except (SafetensorError, OSError) as exc:
-            raise FormatError(path, f"unreadable safetensors file: {exc}") from None
-    elif path.suffix in PICKLE_SUFFIXES:
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as exc:
-            raise FormatError(
-                path,
-                "holds Python objects beyond tensors; refusing to unpickle it (weights_only=True). "
-                f"Re-save it as a plain state_dict or safetensors. ({str(exc).splitlines()[0]})",
-            ) from None
-        except (RuntimeError, EOFError, OSError) as exc:
-            raise FormatError(path, f"not a readable torch file (truncated or corrupt?): {exc}") from None
-    else:
-        raise FormatError(path, f"unknown weights format {path.suffix!r} (expected .safetensors, .pt, .pth, .bin)")
-    return _unwrap(obj, path)
+def network_config(build: str) -> dict[str, Any]:
+    """The open_clip model config ``build`` (a model name or ``local-dir:DIR``) builds."""
+    register_tiny_configs()
+    cfg = open_clip.get_model_config(build)
+    if cfg is None:
+        raise ValueError(f"unknown model {build!r}: not an open_clip model name")
+    return cfg
 
 
-def _unwrap(obj: Any, path: Path) -> dict[str, torch.Tensor]:
-    while isinstance(obj, dict):
-        inner = next((obj[k] for k in _WRAPPERS if isinstance(obj.get(k), dict)), None)
-        if inner is None:
-            break
-        obj = inner
-    if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise FormatError(path, "does not hold a state_dict (a mapping of names to tensors)")
-    prefix = "module."
-    if all(k.startswith(prefix) for k in obj):
-        obj = {k[len(prefix):]: v for k, v in obj.items()}
-    return obj
+def network_of(model: str | Path) -> tuple[str, str, dict[str, Any]]:
+    """``(name, build, model_cfg)`` of the network a model argument names (an open_clip name, a checkpoint or
+    open_clip folder, ``local-dir:``, ``hf-hub:``): what a checkpoint trained from it records."""
+    from .spec import resolve
+
+    src = resolve(str(model))
+    if src.build is None:
+        raise FormatError(str(model), "names no network")
+    return src.arch, src.build, network_config(src.build)
 
 
-def _resolve(model: str | Path, weights: str | Path | None) -> tuple[str, Path | None]:
-    """Model name and weights path for a name, a checkpoint directory, or a name plus a file."""
-    as_path = Path(model)
-    if as_path.is_dir():
-        info = read_checkpoint(as_path)
-        if open_clip.get_model_config(info.model_name) is None:
-            cfg = info.model_config or {}
-            if "model_cfg" not in cfg:
-                raise FormatError(
-                    info.path / "open_clip_config.json",
-                    f"model {info.model_name!r} is unknown to open_clip and the checkpoint has no config for it",
-                )
-            register_model_config(info.model_name, cfg["model_cfg"])
-        return info.model_name, Path(weights) if weights else info.weights
-    return str(model), Path(weights) if weights else None
+def build_network(build: str, device: str | torch.device = "cpu", precision: str = "fp32") -> tuple[Any, Any, Any]:
+    """``(model, preprocess, tokenizer)`` of ``build`` (a model name or ``local-dir:DIR``), randomly
+    initialised: no weights are loaded, whatever the folder holds."""
+    register_tiny_configs()
+    with _quiet_random_init_warning():
+        net, _, preprocess = open_clip.create_model_and_transforms(build, pretrained=None, load_weights=False,
+                                                                   precision=precision, device=device)
+    return net, preprocess, open_clip.get_tokenizer(build)
+
+
+def load_network(build: str, weights: str | Path | None, name: str = "", device: str | torch.device = "cpu",
+                 precision: str = "fp32") -> tuple[Any, Any, Any]:
+    """:func:`build_network`, then the weights file loaded strictly (errors name the file and ``name``)."""
+    if build.startswith(LOCAL_DIR_PREFIX) and name and not set(name) & set(":/\\") \
+            and open_clip.get_model_config(name) is None:
+        # A checkpoint of an architecture open_clip lacks: later builds by its name (as a trainer's) find it.
+        register_model_config(name, network_config(build))
+    net, preprocess, tokenizer = build_network(build, device, precision)
+    if weights is not None:
+        load_weights(net, load_state_dict(weights), Path(weights), name or build)
+    return net.eval(), preprocess, tokenizer
 
 
 def create_model(
@@ -113,25 +95,40 @@ def create_model(
     device: str | torch.device = "cpu",
     precision: str = "fp32",
 ) -> tuple[torch.nn.Module, Any, Any]:
-    """``(model, preprocess, tokenizer)`` for an open_clip name, an rs-clip checkpoint dir, or name + file.
+    """``(model, preprocess, tokenizer)`` for ``model``, a ``--model`` SOURCE (:mod:`rs_formats.spec`): an
+    open_clip name (random init), a checkpoint or open_clip folder, ``local-dir:``, ``hf-hub:``, ``ENTRY:FILE``,
+    ``NAME:FILE`` or a FILE the zoo knows.
 
-    ``weights=None`` with a model name gives a random initialisation (what continual pretraining
-    compares against). Weights are loaded strictly; a mismatch names the first differing keys.
+    ``weights``, if given, replaces the weights ``model`` names: any SOURCE holding weights, or a plain file.
+    When it names a network of its own (a zoo entry, a checkpoint) that differs from ``model``'s, a warning
+    says how (GELU and QuickGELU builds load the same keys, so nothing else would). Weights are loaded
+    strictly; a mismatch names the first differing keys. A random initialisation follows the caller's RNG.
     """
-    register_tiny_configs()
-    name, wpath = _resolve(model, weights)
-    if open_clip.get_model_config(name) is None:
-        known = ", ".join(sorted(open_clip.list_models())[:12])
-        raise ValueError(f"unknown model {name!r}: not an rs-clip checkpoint directory nor an open_clip "
-                         f"model name (e.g. {known}, …, {TINY_MODEL})")
-    with _quiet_random_init_warning():
-        net, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=None, precision=precision,
-                                                                   device=device)
-    if wpath is not None:
-        state = load_state_dict(wpath)
-        load_weights(net, state, wpath, name)
-    tokenizer = open_clip.get_tokenizer(name)
-    return net.eval(), preprocess, tokenizer
+    from .spec import resolve
+
+    src = resolve(str(model))
+    path = src.weights
+    if weights is not None:
+        given = resolve(str(weights), weights=True)
+        if given.build is not None and given.build != src.build:
+            _compare_networks(src.build, src.arch, given.build, given.arch, str(weights))
+        path = given.weights
+    return load_network(src.build, path, src.arch, device=device, precision=precision)
+
+
+def _compare_networks(build: str, name: str, their_build: str, their_name: str, weights: str) -> None:
+    ours, theirs = network_config(build), network_config(their_build)
+    differ = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+    if not differ:
+        return
+    if differ == ["quick_gelu"]:
+        act = {True: "QuickGELU", False: "GELU"}
+        log.warning("%s: trained as %s (%s), but loaded into %s (%s): same weights, other activation, other "
+                    "embeddings", weights, their_name, act[bool(theirs.get("quick_gelu"))], name,
+                    act[bool(ours.get("quick_gelu"))])
+    else:
+        log.warning("%s: trained as %s, loaded into %s, whose config differs in %s", weights, their_name, name,
+                    ", ".join(differ))
 
 
 #: open_clip's names for inference precisions: fp32 weights and maths, or fp32 weights under fp16 (``amp``)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # two training processes, several runs: about a minute
+
 REPO = Path(__file__).resolve().parents[1]
 GPU_ONLY = {"speed_b32_compiled", "speed_l14", "eval_l14", "compile"}
 

@@ -41,7 +41,14 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from rs_clip_train import PRECISIONS, DataConfig, DataSource, preset  # noqa: E402
 from rs_clip_train.data import Normalize, make_loader  # noqa: E402
-from rs_clip_train.engine import cuda_available, ensure_accelerator_env, initialize, resolve_precision  # noqa: E402
+from rs_clip_train.engine import (  # noqa: E402
+    cuda_available,
+    ensure_accelerator_env,
+    initialize,
+    own_clip_norm,
+    resolve_precision,
+)
+from rs_clip_train.engine import step as engine_step  # noqa: E402
 from rs_clip_train.loss import ContrastiveModel  # noqa: E402
 from rs_clip_train.model import build_model, param_groups, to_engine_layout  # noqa: E402
 from rs_formats.device_feed import prepared_ahead  # noqa: E402
@@ -176,12 +183,12 @@ def main() -> None:
     def ds_step_fn():
         _, module = fresh()
         engine = initialize(module, param_groups(module, 0.1), cfg, 10_000, cuda=cuda, compile_model=args.compile)
+        clip = own_clip_norm(cfg, cuda=cuda)
 
         def step(batch):
             images, texts = batch
             loss = engine(normalize(images), texts)
-            engine.backward(loss)
-            engine.step()
+            engine_step(engine, loss, clip)
         return step
 
     # Interleaved rounds, best of each: on a shared machine load comes and goes, and a mode measured only

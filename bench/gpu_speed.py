@@ -68,7 +68,8 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
                 ) -> dict[str, Any]:
     """Pairs/s and peak GiB of each of ``modes`` for the run ``cfg`` (its model, batch, compile, data)."""
     from rs_clip_train.data import Normalize, make_loader
-    from rs_clip_train.engine import initialize, resolve_precision
+    from rs_clip_train.engine import initialize, own_clip_norm, resolve_precision
+    from rs_clip_train.engine import step as backward_step
     from rs_clip_train.loss import ContrastiveModel
     from rs_clip_train.model import build_model, param_groups, to_engine_layout
     from rs_formats.device_decode import available
@@ -114,10 +115,11 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
         engine = initialize(module, param_groups(module, 0.1), cfg, 10_000, cuda=cuda,
                             compile_model=cfg.model.compile)
 
+        clip = own_clip_norm(cfg, cuda=cuda)
+
         def step(b: tuple[torch.Tensor, torch.Tensor]) -> None:
             loss = engine(normalize(b[0]), b[1])
-            engine.backward(loss)
-            engine.step()
+            backward_step(engine, loss, clip)
         return step
 
     makers = {"ceiling_torch": (torch_step, lambda: _repeat(synthetic)),

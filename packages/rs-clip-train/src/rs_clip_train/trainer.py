@@ -21,6 +21,8 @@ from rs_formats.device_feed import prepared_ahead
 from .checkpoints import Checkpoints
 from .config import TrainConfig
 from .distributed import barrier, gather_objects, mean_over_ranks
+from .engine import own_clip_norm
+from .engine import step as engine_step
 from .metrics import MetricsLog
 from .run_dir import METRICS, link_final
 
@@ -100,6 +102,7 @@ class Trainer:
     ) -> Path | None:
         run, engine = self.run, self.engine
         accum = run.optim.grad_accum
+        clip = own_clip_norm(run, cuda=self.cuda)
         # The next micro-batch is copied (and its JPEGs decoded) on a side stream while this one trains.
         batches = prepared_ahead(iter(self.loader), lambda b: b.on_device(self.device, self.image_size), self.device)
         window_start, window_steps = time.perf_counter(), 0
@@ -121,8 +124,7 @@ class Trainer:
             for _ in range(accum):
                 images, texts, skipped_rows = next(batches)
                 loss = engine(self.normalize(images), texts)
-                engine.backward(loss)
-                engine.step()
+                engine_step(engine, loss, clip)
                 loss_sum += loss.detach().float()
                 skipped += len(skipped_rows)
                 self._tell_skips(skipped_rows)

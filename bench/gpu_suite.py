@@ -6,23 +6,26 @@ One process, one JSON file, rewritten after every part (a run cut short still le
 and a table at the end. Needs only torch, torchvision, open_clip_torch, DeepSpeed, pyarrow and the
 rs-clip packages: no Ray (``--launcher none``), no rs-synth (the shards are made here, in parallel).
 
-Parts, in this order (``--only`` picks some; ``data`` and ``decode`` always run):
+Parts, in this order (``--only`` picks some, as a comma list or a repeated flag; ``data`` and ``decode``
+always run). The budget cuts from the end, so the most telling parts come first:
 
 - ``data``: caption shards of ~256 px JPEGs, as the converter writes them.
 - ``decode``: rows decoded on the device (nvjpeg) against PIL, for evaluation's preprocessing and for
-  training's augmentation; should it fail, every later part decodes on the CPU (the JSON says so).
-- ``train``: a few hundred steps of ViT-B-32 with ``rs_clip_train.fit`` (``--launcher none``), bf16 through
+  training's augmentation, judged by the mean level difference and the share of far-off values (the two
+  decoders differ at a few pixels); should it fail, every later part decodes on the CPU (the JSON says so).
+- ``train``: ViT-B-32 for 150 steps with ``rs_clip_train.fit`` (``--launcher none``), bf16 through
   DeepSpeed's ``torch_autocast``, torch's fused AdamW, an NCCL process group; the loss falls, no host
-  synchronisation between logged steps, the checkpoint loads in bare open_clip with the same weights, and
-  classifies the shards' scenes better than the initial weights do.
-- ``zero``: ZeRO stages 0-3, a few steps each: the same losses, and checkpoints that load in bare open_clip.
+  synchronisation between logged steps (each one found is recorded with its full path and callers), the
+  checkpoint loads in bare open_clip with the same weights, and classifies the shards' scenes better than
+  the initial weights do.
+- ``speed_b32``, ``eval_b32``: rates beside their ceilings (:mod:`gpu_speed`), with device decoding and,
+  where it is on, with CPU decoding too; the issue's targets are recorded beside each ratio.
 - ``resume``: ``python -m rs_clip_train fit`` killed with SIGKILL after a checkpoint, run again: it resumes
-  there and ends where an uninterrupted run ends.
-- ``speed_b32``, ``eval_b32``, ``speed_b32_compiled``: rates beside their ceilings (:mod:`gpu_speed`); the
-  issue's targets are recorded beside each ratio.
-- ``compile``: the same run with ``--compile`` and without: the same losses (right after the compiled
-  speed part, whose graphs inductor has cached by then).
-- ``speed_l14``, ``eval_l14``: ViT-L-14, last (the budget cuts from the end).
+  there and its losses are those of an uninterrupted run of the same config file, step by step (in fp32).
+- ``zero``: ZeRO stages 0-3, a few steps each: the same losses, and checkpoints that load in bare open_clip.
+- ``speed_b32_compiled`` then ``compile``: the compiled rates, then the first step with ``--compile``
+  against eager (loss and update), while inductor's cache is warm from the speed part.
+- ``eval_l14``, ``speed_l14``: ViT-L-14, last.
 
 Without CUDA the same code paths run at toy sizes (RS-Tiny, gloo, batches of 8): the CPU smoke that CI runs
 so that the suite cannot rot; parts that need a GPU are skipped with the reason. ``--budget-s`` skips a
@@ -51,8 +54,9 @@ import gpu_speed  # noqa: E402
 import torch  # noqa: E402
 from gpu_data import write_shards  # noqa: E402
 
-PARTS = ("data", "decode", "train", "zero", "resume", "speed_b32", "eval_b32", "speed_b32_compiled", "compile",
-         "speed_l14", "eval_l14")
+#: In the order they run: the budget cuts from the end, so the most telling parts come first.
+PARTS = ("data", "decode", "train", "speed_b32", "eval_b32", "resume", "zero", "speed_b32_compiled", "compile",
+         "eval_l14", "speed_l14")
 #: The issue's targets for the ratios (one H100).
 TARGETS = {"speed_b32": {"deepspeed_shards/ceiling_torch": 0.95, "deepspeed_synthetic/ceiling_torch": 0.92},
            "speed_b32_compiled": {"deepspeed_shards/ceiling_torch": 0.9},
@@ -86,10 +90,11 @@ class Profile:
     plan_s: dict[str, float]
 
 
-GPU = Profile("ViT-B-32", "ViT-L-14", 32768, 4096, 256, 300, 128, 25, 8, 64, 40, 20, 256, 1024, (28, 128), 1024,
-              256, 2.0, 4.0, {"data": 20, "decode": 5, "train": 30, "zero": 35, "resume": 45, "speed_b32": 40,
-                              "eval_b32": 15,
-                              "speed_b32_compiled": 70, "speed_l14": 55, "eval_l14": 20, "compile": 30})
+#: Planned seconds: run 1's measured walls (H200, 16 cores) rounded up, train for its 150 steps.
+GPU = Profile("ViT-B-32", "ViT-L-14", 32768, 4096, 256, 150, 128, 25, 8, 64, 40, 20, 256, 1024, (28, 128), 1024,
+              256, 2.0, 4.0, {"data": 20, "decode": 15, "train": 40, "speed_b32": 35, "eval_b32": 20,
+                              "resume": 85, "zero": 65, "speed_b32_compiled": 75, "compile": 40, "eval_l14": 20,
+                              "speed_l14": 55})
 CPU = Profile("RS-Tiny", None, 512, 128, 80, 24, 16, 4, 3, 8, 12, 4, 8, None, (), 16, 16, 0.5, 1.0,
               {"data": 5, "train": 15, "zero": 15, "resume": 40, "speed_b32": 10, "eval_b32": 10})
 
@@ -206,26 +211,26 @@ class Suite:
             self.shared["gpu_decode"] = False
             self.result["gpu_decode_off"] = "the decode part failed: every other part decodes on the CPU"
         self.run("train", lambda: gpu_checks.part_train(self))
-        self.run("zero", lambda: gpu_checks.part_zero(self))
-        self.run("resume", lambda: gpu_checks.part_resume(self))
         self.run("speed_b32", lambda: self.part_speed(
             p.model, (p.speed_batch,), compiled=False, part="speed_b32",
             modes=("ceiling_torch", "deepspeed_synthetic", "deepspeed_shards",
                    *(("deepspeed_shards_cpu_decode",) if self.cuda and self.gpu_decode() else ()))))
         self.run("eval_b32", lambda: self.part_eval(p.model, "train" if self.cuda else "test", p.eval_batch,
                                                     "eval_b32"))
+        self.run("resume", lambda: gpu_checks.part_resume(self))
+        self.run("zero", lambda: gpu_checks.part_zero(self))
         self.run("speed_b32_compiled", lambda: self.part_speed(
             p.model, (p.compiled_batch,), compiled=True, part="speed_b32_compiled",
             modes=("ceiling_torch", "deepspeed_shards")) if self.cuda else _skip(no_gpu.format(
                 "torch.compile is measured on a GPU; inductor's CPU backend compiles for minutes here")))
         self.run("compile", lambda: gpu_checks.part_compile(self) if self.cuda else _skip(no_gpu.format(
             "torch.compile (inductor) is checked on a GPU")))
+        self.run("eval_l14", lambda: self.part_eval(p.large_model, "test", p.large_eval_batch, "eval_l14")
+                 if self.cuda else _skip(no_gpu.format("ViT-L-14 embeds a few images a second on a CPU")))
         self.run("speed_l14", lambda: self.part_speed(
             p.large_model, p.large_batches, compiled=False, part="speed_l14",
             modes=("ceiling_torch", "deepspeed_shards")) if self.cuda else _skip(no_gpu.format(
                 "ViT-L-14 takes many seconds a step on a CPU")))
-        self.run("eval_l14", lambda: self.part_eval(p.large_model, "test", p.large_eval_batch, "eval_l14")
-                 if self.cuda else _skip(no_gpu.format("ViT-L-14 embeds a few images a second on a CPU")))
         return self.finish()
 
     def finish(self) -> int:
@@ -298,15 +303,32 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"{name:<20}  skipped: {why}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def part_list(text: str) -> list[str]:
+    """``--only``'s value: one part or a comma list of parts."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PARTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown part {', '.join(unknown) or repr(text)}: "
+                                         f"choose from {', '.join(PARTS)}")
+    return names
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="bench/results/gpu_suite.json", help="the JSON file (rewritten after each part)")
     ap.add_argument("--budget-s", type=float, default=360.0, help="skip parts that would end after this many seconds")
-    ap.add_argument("--only", action="append", choices=PARTS, metavar="PART",
-                    help=f"run only these parts (repeat; data and decode always run): {', '.join(PARTS)}")
+    ap.add_argument("--only", action="append", type=part_list, metavar="PART[,PART...]",
+                    help=f"run only these parts (a comma list, or repeat the flag; data and decode always run): "
+                         f"{', '.join(PARTS)}")
     ap.add_argument("--work", help="folder for shards and runs (default: a new temporary folder, removed after)")
     ap.add_argument("--cpu", action="store_true", help="the CPU smoke even where CUDA is present")
     args = ap.parse_args(argv)
+    args.only = [name for names in args.only or [] for name in names] or None
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     suite = Suite(args)
     try:
         return suite.main()

@@ -50,6 +50,7 @@ def test_deepspeed_config_precision_and_batches():
     assert (gpu["train_batch_size"], gpu["train_micro_batch_size_per_gpu"], gpu["gradient_accumulation_steps"]) \
         == (256, 32, 2)
     assert gpu["zero_optimization"]["stage"] == 3
+    assert gpu["timers"] == {"throughput": {"enabled": False}}  # it would synchronise the GPU twice a step
     cpu = deepspeed_config(cfg, cuda=False)
     assert "torch_autocast" not in cpu and "fused" not in cpu["optimizer"]["params"]
     assert resolve_precision("auto", cuda=False) == "fp32" and resolve_precision("bf16", cuda=True) == "bf16"

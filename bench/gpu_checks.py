@@ -119,17 +119,57 @@ def zero_shot(suite: Suite, model: torch.nn.Module, preprocess: Any, tokenizer: 
 
 
 class SyncWatch:
-    """A step callback that turns on CUDA's sync debugging between two logged steps: any host
-    synchronisation in the step loop then warns (a logged step syncs on purpose, to read the loss)."""
+    """A step callback that watches the step loop's thread between two logged steps (a logged step syncs
+    on purpose, to read the loss): CUDA's sync debugging makes implicit synchronisations warn (a ``.item()``,
+    a pageable copy), and ``torch.cuda.synchronize``, which sync debugging does not report (DeepSpeed's
+    throughput timer calls it), is wrapped. Each one is kept with its full path and callers."""
 
     def __init__(self, cuda: bool, log_every: int):
         self.cuda, self.first, self.last = cuda, log_every, 2 * log_every - 1
+        self.active = False
+        self.found: list[str] = []
+        self.stacks: dict[str, str] = {}
+        self._synchronize = torch.cuda.synchronize
 
     def __call__(self, step: int, rank: int, record: Any) -> None:
         if self.cuda and step == self.first:
+            self.active = True
             torch.cuda.set_sync_debug_mode("warn")
+            torch.cuda.synchronize = self._explicit
         elif self.cuda and step == self.last:
             torch.cuda.set_sync_debug_mode("default")
+            torch.cuda.synchronize = self._synchronize
+            self.active = False
+
+    def close(self) -> None:
+        torch.cuda.synchronize = self._synchronize
+        if self.active and self.cuda:
+            torch.cuda.set_sync_debug_mode("default")
+        self.active = False
+
+    def _explicit(self, *args: Any, **kwargs: Any) -> None:
+        self.note("torch.cuda.synchronize")
+        self._synchronize(*args, **kwargs)
+
+    def warning(self, message: Any, category: Any, filename: str, lineno: int, *_: Any, **__: Any) -> None:
+        """A ``warnings.showwarning``: implicit synchronisations, as sync debugging reports them."""
+        if "synchroniz" in str(message):
+            self.note(f"{filename}:{lineno}")
+
+    def note(self, where: str) -> None:
+        # Only the step loop's thread: the thread that prepares batches ahead runs on its own stream.
+        if not self.active or threading.current_thread() is not threading.main_thread():
+            return
+        # Without this method and the hook that called it (``_explicit`` or ``warning``).
+        frames = [f for f in traceback.extract_stack()[:-2] if not f.filename.endswith("warnings.py")]
+        if where == "torch.cuda.synchronize" and frames:
+            where = f"torch.cuda.synchronize from {frames[-1].filename}:{frames[-1].lineno}"
+        self.found.append(where)
+        # The callers too (innermost first): a line in a library says little without them.
+        self.stacks.setdefault(where, " < ".join(f"{f.filename}:{f.lineno} ({f.name})" for f in frames[::-1][:8]))
+
+    def summary(self) -> dict[str, Any]:
+        return {w: {"count": self.found.count(w), "stack": self.stacks[w]} for w in sorted(set(self.found))[:8]}
 
 
 def part_decode(suite: Suite) -> dict[str, Any]:
@@ -214,22 +254,14 @@ def part_train(suite: Suite) -> dict[str, Any]:
     p = suite.profile
     cfg = run_config(suite, "train", steps=p.train_steps, batch=p.train_batch, log_every=p.log_every,
                      model=p.model)
-    syncs: list[str] = []
-    stacks: dict[str, str] = {}
-
-    def collect(message: Any, category: Any, filename: str, lineno: int, *_: Any, **__: Any) -> None:
-        # Only the step loop's thread: the thread that prepares batches ahead runs on its own stream.
-        if threading.current_thread() is threading.main_thread() and "synchroniz" in str(message):
-            where = f"{filename}:{lineno}"
-            syncs.append(where)
-            # The callers too (innermost first): a line in a library says little without them.
-            frames = [f for f in traceback.extract_stack()[:-1] if not f.filename.endswith("warnings.py")]
-            stacks.setdefault(where, " < ".join(f"{f.filename}:{f.lineno} ({f.name})" for f in frames[::-1][:8]))
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        warnings.showwarning = collect
-        final = fit(cfg, step_callback=SyncWatch(suite.cuda, p.log_every), progress=False)
+    watch = SyncWatch(suite.cuda, p.log_every)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = watch.warning
+            final = fit(cfg, step_callback=watch, progress=False)
+    finally:
+        watch.close()
     curve = losses(cfg.out)
     steps = sorted(curve)
     ds = deepspeed_config(cfg, cuda=suite.cuda)
@@ -251,8 +283,7 @@ def part_train(suite: Suite) -> dict[str, Any]:
             "value": f"{autocast_cfg.get('dtype')}, fused={ds['optimizer']['params'].get('fused')}",
             "ok": autocast_cfg.get("dtype") == "bfloat16" and ds["optimizer"]["params"].get("fused") is True}
         checks["host_syncs_between_logs"] = {
-            "value": len(syncs), "target": 0, "ok": not syncs,
-            "where": {w: {"count": syncs.count(w), "stack": stacks[w]} for w in sorted(set(syncs))[:8]}}
+            "value": len(watch.found), "target": 0, "ok": not watch.found, "where": watch.summary()}
     final = Path(final).resolve()
     bare, preprocess, tokenizer = bare_open_clip(final)
     ours, _, _ = create_model(final)

@@ -90,10 +90,11 @@ class Profile:
     plan_s: dict[str, float]
 
 
-#: Planned seconds: run 1's measured walls (H200, 16 cores) rounded up, train for its 150 steps.
+#: Planned seconds: run 1's measured walls (H200, 16 cores) rounded up; train for its 150 steps, resume
+#: with device decoding (run 1 decoded its 3 runs' 7,680 images in one loader process).
 GPU = Profile("ViT-B-32", "ViT-L-14", 32768, 4096, 256, 150, 128, 25, 8, 64, 40, 20, 256, 1024, (28, 128), 1024,
               256, 2.0, 4.0, {"data": 20, "decode": 15, "train": 40, "speed_b32": 35, "eval_b32": 20,
-                              "resume": 85, "zero": 65, "speed_b32_compiled": 75, "compile": 40, "eval_l14": 20,
+                              "resume": 70, "zero": 65, "speed_b32_compiled": 75, "compile": 40, "eval_l14": 20,
                               "speed_l14": 55})
 CPU = Profile("RS-Tiny", None, 512, 128, 80, 24, 16, 4, 3, 8, 12, 4, 8, None, (), 16, 16, 0.5, 1.0,
               {"data": 5, "train": 15, "zero": 15, "resume": 40, "speed_b32": 10, "eval_b32": 10})

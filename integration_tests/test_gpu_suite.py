@@ -104,3 +104,21 @@ def test_a_skipped_or_repeated_batch_shows_as_an_offset():
     assert best_offset({k: reference[k] for k in after}, reference) == 0
     assert best_offset({k: reference[k + 1] for k in after}, reference) == 1  # a batch skipped
     assert best_offset({k: reference[k - 1] for k in after}, reference) == -1  # a batch done twice
+
+
+def test_decoder_agreement_tolerates_edge_pixels_not_a_wrong_image():
+    sys.path.insert(0, str(REPO / "bench"))
+    import torch
+    from gpu_checks import agreement
+
+    g = torch.Generator().manual_seed(0)
+    levels = torch.randint(0, 2, (64, 3, 32, 32), generator=g).float()  # mostly a level apart
+    levels.view(-1)[torch.randperm(levels.numel(), generator=g)[: levels.numel() // 300]] = 60  # edge pixels
+    assert all(c["ok"] for c in agreement("nvjpeg", levels).values())
+    assert agreement("nvjpeg", levels)["nvjpeg_share_over_32_levels"]["max"] == 60
+    garbled = levels.clone()
+    garbled[3] = 12  # one image of 64 wrong throughout: the overall mean stays under 1 level
+    checks = agreement("garbled", garbled)
+    assert checks["garbled_mean_levels"]["ok"] and not checks["garbled_worst_image_mean_levels"]["ok"]
+    shifted = levels + 3  # every image off (a shift, another filter)
+    assert not agreement("shifted", shifted)["shifted_mean_levels"]["ok"]

@@ -79,7 +79,7 @@ class Trainer:
         )
         self.step = self.checkpoints.load(resume_from) if resume_from is not None else 0
         self.checkpoints.prepare()
-        self.metrics = MetricsLog(self.run_dir, self.step) if self.rank == 0 else None
+        self.metrics = MetricsLog(run, self.step) if self.rank == 0 else None
         pre = self.bundle.preprocess_cfg
         self.normalize = Normalize(pre.get("mean", (0.0, 0.0, 0.0)), pre.get("std", (1.0, 1.0, 1.0)), device)
         size = pre.get("size", 224)
@@ -148,6 +148,8 @@ class Trainer:
             if self.step % run.checkpoint_every == 0 or is_last:
                 last_saved = self.checkpoints.save(self.step, record or {}, self.metrics)
                 window_start = time.perf_counter()  # pairs/s measures training, not checkpoint writing
+            elif record is not None:
+                self.session.report(record)  # a checkpoint's report carries its step's record
         if self.rank == 0 and last_saved is not None:
             link_final(self.run_dir, last_saved)
         if self.metrics is not None:

@@ -1,10 +1,11 @@
 """The GPU suite's correctness parts: training through ``rs_clip_train.fit`` (``--launcher none``) as a user
-runs it, checked against independent readers (bare open_clip, metrics.jsonl, a second run).
+runs it, checked against independent readers (bare open_clip, metrics.jsonl, a second run), and the
+helpers the other parts' modules share (``decode`` in :mod:`gpu_decoders`, ``resume`` in :mod:`gpu_resume`).
 
 Tolerances: on a GPU the runs use bf16 autocast, whose kernels (and ZeRO's partitioned reductions, and
 inductor's fusions) round differently, so losses of runs that should be the same are compared with a
 relative tolerance of 2e-2 there and 1e-4 in fp32 on a CPU. The resume check runs in fp32 everywhere
-(1e-3 on a GPU), where a skipped or repeated batch stands out of the rounding; the compile check compares
+(:mod:`gpu_resume`); the compile check compares
 the first step only (bf16 runs drift apart chaotically after a few steps).
 """
 
@@ -13,11 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 import traceback
 import warnings
 from pathlib import Path
@@ -172,85 +169,6 @@ class SyncWatch:
         return {w: {"count": self.found.count(w), "stack": self.stacks[w]} for w in sorted(set(self.found))[:8]}
 
 
-def part_decode(suite: Suite) -> dict[str, Any]:
-    """Rows decoded on the device (nvjpeg on a GPU) against PIL, for evaluation's preprocessing and for
-    training's augmentation. If this part fails, the other parts decode on the CPU (and say so)."""
-    import open_clip
-
-    from rs_clip_train.augment import AugParams, augment, augment_on_device, decode
-    from rs_formats import open_dataset
-    from rs_formats.device_decode import decode_jpegs, device_plan
-    from rs_formats.embed import decode_image
-
-    rows = open_dataset(suite.data).read_row_group("test", 0, ["image_id", "image"]).to_pylist()[:64]
-    datas = [r["image"] for r in rows]
-    decoded = decode_jpegs(datas, suite.device)
-    preprocess = open_clip.image_transform(224, is_train=False)
-    plan = device_plan(preprocess)
-    got = plan(decoded).cpu()
-    want = torch.stack([preprocess(decode_image(d)) for d in datas])
-    eval_levels = ((got - want) * torch.tensor(plan.std).view(1, 3, 1, 1) * 255).abs()
-    params = [AugParams((0.05, 0.1, 0.9 + 0.001 * i, 0.95), i % 2 == 0, i % 4) for i in range(len(rows))]
-    got_t = torch.stack([augment_on_device(img, p, 224) for img, p in zip(decoded, params)]).cpu()
-    want_t = torch.stack([torch.from_numpy(augment(decode(r["image"], r["image_id"], 224), p, 224)).permute(2, 0, 1)
-                          for r, p in zip(rows, params)])
-    train_levels = (got_t.int() - want_t.int()).abs().float()
-    loader_levels = _loader_levels(suite)
-    checks = {}
-    for name, levels in (("eval_preprocess", eval_levels), ("train_augment", train_levels),
-                         ("train_loader", loader_levels)):
-        checks.update(agreement(name, levels))
-    suite.shared["gpu_decode"] = all(c["ok"] for c in checks.values())
-    return {"rows": len(rows), "device": str(suite.device), "checks": checks}
-
-
-#: Agreement of two JPEG decoders, in grey levels (0-255) over every channel of every pixel. nvjpeg and
-#: libjpeg-turbo (PIL) differ in their IDCT and chroma upsampling: most values within a level or two, pixels
-#: on the sharp colour edges of the scenes' squares up to ~60 levels (measured, H200, run 1: mean 0.6, max
-#: 50-60). A real fault moves the means: a pixel of shift, swapped channels or another resize filter every
-#: image's, a wrong crop or a garbled image that image's; the maximum alone tells nothing. The share of
-#: far-off values is a loose bound on anything local.
-MEAN_LEVELS, IMAGE_MEAN_LEVELS, FAR_LEVELS, FAR_SHARE = 1.0, 2.0, 32, 1e-2
-
-
-def agreement(name: str, levels: torch.Tensor) -> dict[str, Any]:
-    """Checks of absolute level differences (one image per row of ``levels``) between two decoders: the
-    mean, the worst image's mean, and the share of values off by more than ``FAR_LEVELS``; the 99.9th
-    percentile and the maximum are recorded beside them."""
-    flat = levels.flatten().float()
-    mean, far = float(flat.mean()), float((flat > FAR_LEVELS).float().mean())
-    worst = float(levels.flatten(1).float().mean(1).max())
-    top = flat.sort().values
-    return {f"{name}_mean_levels": {"value": round(mean, 3), "target": f"< {MEAN_LEVELS}", "ok": mean < MEAN_LEVELS},
-            f"{name}_worst_image_mean_levels": {"value": round(worst, 3), "target": f"< {IMAGE_MEAN_LEVELS}",
-                                                "ok": worst < IMAGE_MEAN_LEVELS},
-            f"{name}_share_over_{FAR_LEVELS}_levels": {
-                "value": round(far, 6), "target": f"<= {FAR_SHARE}", "ok": far <= FAR_SHARE,
-                "p99_9": float(top[min(len(top) - 1, int(0.999 * len(top)))]), "max": float(top[-1])}}
-
-
-def _loader_levels(suite: Suite) -> torch.Tensor:
-    """Grey-level differences between a training micro-batch assembled on the device
-    (``Batch.on_device``) and the same micro-batch decoded in the loader."""
-    import open_clip
-
-    from rs_clip_train import DataConfig, DataSource
-    from rs_clip_train.data import make_loader
-
-    cfg = DataConfig(sources=[DataSource(str(suite.data))], loader_workers=0)
-    batches = []
-    for on_device in (False, True):
-        loader = make_loader(cfg, micro_batch=16, image_size=224, tokenizer=open_clip.get_tokenizer("ViT-B-32"),
-                             seed=0, rank=0, world=1, start_micro_step=0, pin_memory=suite.cuda,
-                             jpegs_to_device=on_device)
-        images, texts, _ = next(iter(loader)).on_device(suite.device, 224)
-        batches.append((images.cpu(), texts.cpu()))
-    (a, ta), (b, tb) = batches
-    if not torch.equal(ta, tb):
-        raise AssertionError("the device-decoded micro-batch holds other captions than the loader's")
-    return (a.int() - b.int()).abs().float()
-
-
 def part_train(suite: Suite) -> dict[str, Any]:
     from rs_clip_train import fit
     from rs_clip_train.engine import deepspeed_config
@@ -330,93 +248,6 @@ def part_zero(suite: Suite) -> dict[str, Any]:
     suite.shared["zero0_curve"] = curves[0]
     return {"steps": p.zero_steps, "batch": p.zero_batch, "loss": {str(k): v for k, v in curves.items()},
             "checks": checks}
-
-
-def _wait_for_checkpoint(proc: subprocess.Popen, run_dir: Path, every: int, timeout: float) -> int | None:
-    """The step at which ``proc`` was killed: after its first checkpoint, before its second."""
-    from rs_clip_train.run_dir import latest_checkpoint
-
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and proc.poll() is None:
-        if latest_checkpoint(run_dir) is not None and (run_dir / "metrics.jsonl").exists():
-            done = max((r["step"] for r in metrics(run_dir)), default=0)
-            if done > every:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                return done
-        time.sleep(0.05)
-    return None
-
-
-def part_resume(suite: Suite) -> dict[str, Any]:
-    """A run killed after a checkpoint and run again, against an uninterrupted run of the same config
-    file, step by step. fp32 even on a GPU: what resuming restores (weights, optimizer and schedule, the
-    data position) does not depend on the precision, and fp32 steps repeat to ~1e-6 where bf16 ones
-    differ by ~0.5 % (run 1's ZeRO stages), as much as the loss differs between two neighbouring
-    batches; so a skipped or repeated batch shows here. Steps before the kill are compared too: a
-    difference there is between the two runs' settings, not in resuming."""
-    from rs_clip_train import TrainConfig, fit
-
-    p = suite.profile
-    cfg = run_config(suite, "resume", steps=p.resume_steps, batch=p.zero_batch, log_every=1, model=p.model)
-    cfg.checkpoint_every, cfg.engine.precision = p.resume_every, "fp32"
-    if suite.cuda:
-        # Gentler than the train part's lr: no loss spikes whose timing rounding would decide (run 1, bf16 at
-        # 2e-4: losses 77 % apart at one step while the final weights agreed to 0.003).
-        cfg.optim.lr = 2e-5
-    cfg.data.loader_workers = 1  # slower steps: the kill lands between two checkpoints
-    run_dir = Path(cfg.out)
-    run_dir.mkdir(parents=True)
-    config = run_dir.parent / "resume.yaml"
-    config.write_text(cfg.to_yaml())
-    command = [sys.executable, "-m", "rs_clip_train", "fit", "--config", str(config), "--launcher", "none",
-               "--no-progress", "-q"]
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")}
-    log = open(run_dir.parent / "resume.log", "w")  # noqa: SIM115 - both runs append to it
-    first = subprocess.Popen(command, stdout=log, stderr=log, env=env, start_new_session=True)
-    killed_at = _wait_for_checkpoint(first, run_dir, p.resume_every, timeout=300)
-    if killed_at is None:
-        first.kill()
-    before = losses(run_dir)  # the interrupted attempt's steps, the resumed run drops those after the checkpoint
-    second = subprocess.run(command, stdout=log, stderr=log, env=env, timeout=300)
-    log.close()
-    reference = TrainConfig.from_yaml(config.read_text(), str(config))  # the very same settings
-    reference.out = str(suite.work / "runs" / "resume-reference")
-    fit(reference, progress=False)
-    starts = [r["step"] for r in metrics(run_dir) if r.get("event") == "start"]
-    resumed, uninterrupted = losses(run_dir), losses(reference.out)
-    cut = p.resume_every
-    after = {k: v for k, v in resumed.items() if k > cut}
-    weights = max_weight_diff(stored_weights((run_dir / "final").resolve()),
-                              stored_weights((Path(reference.out) / "final").resolve()))
-    tol = 1e-3 if suite.cuda else 1e-4
-    pre = rel_diff({k: v for k, v in before.items() if k <= cut}, {k: v for k, v in uninterrupted.items() if k <= cut})
-    post = rel_diff(after, {k: v for k, v in uninterrupted.items() if k > cut})
-    checks = {
-        "killed_between_checkpoints": {"value": killed_at, "ok": killed_at is not None},
-        "rerun_exit_status": {"value": second.returncode, "ok": second.returncode == 0},
-        "resumed_from": {"value": starts, "target": [0, cut], "ok": starts == [0, cut]},
-        "loss_before_kill_vs_uninterrupted": {"value": pre, "target": tol, "ok": pre <= tol},
-        "loss_after_resume_vs_uninterrupted": {"value": post, "target": tol, "ok": post <= tol,
-                                               "best_batch_offset": best_offset(after, uninterrupted)},
-        "weights_vs_uninterrupted": {"value": weights},
-    }
-    if second.returncode != 0:
-        checks["rerun_exit_status"]["log_tail"] = (run_dir.parent / "resume.log").read_text()[-2000:]
-    return {"steps": p.resume_steps, "checkpoint_every": cut, "precision": "fp32",
-            "loss": {"interrupted": before, "resumed": resumed, "uninterrupted": uninterrupted},
-            "checks": checks}
-
-
-def best_offset(after: dict[int, float], reference: dict[int, float]) -> int | None:
-    """Which shift of the reference's steps (-1, 0, +1) the resumed losses match best: 0 unless a batch
-    was skipped (+1) or repeated (-1) when resuming."""
-    errors = {}
-    for shift in (-1, 0, 1):
-        pairs = [(v, reference[k + shift]) for k, v in after.items() if k + shift in reference]
-        if pairs:
-            errors[shift] = sum(abs(a - b) for a, b in pairs) / len(pairs)
-    return min(errors, key=errors.get) if errors else None
 
 
 def part_compile(suite: Suite) -> dict[str, Any]:

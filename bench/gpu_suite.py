@@ -50,6 +50,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gpu_checks  # noqa: E402
+import gpu_decoders  # noqa: E402
+import gpu_resume  # noqa: E402
 import gpu_speed  # noqa: E402
 import torch  # noqa: E402
 from gpu_data import write_shards  # noqa: E402
@@ -207,7 +209,7 @@ class Suite:
         if "data" not in self.result["parts"] or self.result["parts"]["data"]["status"] != "ok":
             self.finish()
             return 1
-        self.run("decode", lambda: gpu_checks.part_decode(self))
+        self.run("decode", lambda: gpu_decoders.part_decode(self))
         if not self.gpu_decode() or self.result["parts"].get("decode", {}).get("status") == "error":
             self.shared["gpu_decode"] = False
             self.result["gpu_decode_off"] = "the decode part failed: every other part decodes on the CPU"
@@ -218,7 +220,7 @@ class Suite:
                    *(("deepspeed_shards_cpu_decode",) if self.cuda and self.gpu_decode() else ()))))
         self.run("eval_b32", lambda: self.part_eval(p.model, "train" if self.cuda else "test", p.eval_batch,
                                                     "eval_b32"))
-        self.run("resume", lambda: gpu_checks.part_resume(self))
+        self.run("resume", lambda: gpu_resume.part_resume(self))
         self.run("zero", lambda: gpu_checks.part_zero(self))
         self.run("speed_b32_compiled", lambda: self.part_speed(
             p.model, (p.compiled_batch,), compiled=True, part="speed_b32_compiled",

@@ -97,7 +97,7 @@ def test_only_takes_comma_lists_and_repeated_flags():
 
 def test_a_skipped_or_repeated_batch_shows_as_an_offset():
     sys.path.insert(0, str(REPO / "bench"))
-    from gpu_checks import best_offset
+    from gpu_resume import best_offset
 
     reference = {step: 4.0 + 0.1 * ((step * 7) % 5) for step in range(1, 14)}
     after = range(7, 13)
@@ -109,7 +109,7 @@ def test_a_skipped_or_repeated_batch_shows_as_an_offset():
 def test_decoder_agreement_tolerates_edge_pixels_not_a_wrong_image():
     sys.path.insert(0, str(REPO / "bench"))
     import torch
-    from gpu_checks import agreement
+    from gpu_decoders import agreement
 
     g = torch.Generator().manual_seed(0)
     levels = torch.randint(0, 2, (64, 3, 32, 32), generator=g).float()  # mostly a level apart

@@ -107,6 +107,9 @@ class DataConfig:
                              "canonical 'up'")
     loader_workers: int = setting(4, "background decode/augment processes per training worker (0 decodes in "
                                   "the training process)", metavar="N")
+    gpu_decode: bool = setting(True, "decode JPEG rows on the GPU when training on one (nvjpeg, batched; "
+                               "crops, flips and turns there too): loader workers then only read, check headers and "
+                               "tokenise. Other rows, and training on a CPU, decode in the loader workers")
     prefetch_factor: int = setting(4, "micro-batches each loader worker prepares ahead", metavar="N")
     shuffle_window: int = setting(4, "row groups whose rows are shuffled together; a larger window mixes "
                                   "better and costs memory", metavar="N")

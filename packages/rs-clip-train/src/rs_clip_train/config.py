@@ -187,7 +187,7 @@ class TrainConfig:
                                     group="checkpoints")
     eval_split: str = setting("test", "split of --eval-data to score", metavar="SPLIT", group="checkpoints")
     report_to: str = setting("none", "experiment trackers that also get every logged step, comma-separated: "
-                             "tensorboard, wandb, mlflow (each an extra: pip install 'rs-clip-train[wandb]'), "
+                             "tensorboard, wandb, mlflow (each an extra of rs-clip-train of that name), "
                              "or none; metrics.jsonl is always written", metavar="BACKEND[,BACKEND...]",
                              group="checkpoints")
     storage: str | None = setting(None, "where Ray Train keeps the run (run.yaml, metrics.jsonl, checkpoints/) "

@@ -66,8 +66,8 @@ def check_installed(run: TrainConfig) -> None:
         try:
             importlib.import_module(BACKENDS[name])
         except ImportError as exc:
-            raise ConfigError(f"--report-to {name}: {' '.join(str(exc).split())} (install it with "
-                              f"pip install 'rs-clip-train[{name}]')") from None
+            raise ConfigError(f"--report-to {name}: {' '.join(str(exc).split())} (install rs-clip-train with "
+                              f"its {name} extra: README.md, Install)") from None
 
 
 def scalars(record: dict[str, Any]) -> dict[str, float]:

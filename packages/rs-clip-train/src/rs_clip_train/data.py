@@ -49,11 +49,15 @@ def open_caption_dataset(path: str | Path, splits: str | Sequence[str]) -> Any:
 
     ds = open_dataset(path)
     if ds.kind != "captions":
-        raise ConfigError(f"{ds.path}: is a {ds.kind!r} dataset; training needs a 'captions' dataset "
-                          "(image-caption pairs, e.g. from rs-annotate)")
+        raise ConfigError(
+            f"{ds.path}: is a {ds.kind!r} dataset; training needs a 'captions' dataset "
+            "(image-caption pairs, e.g. from rs-annotate)"
+        )
     for split in [splits] if isinstance(splits, str) else splits:
         if split not in ds.splits:
-            raise ConfigError(f"{ds.path}: has no split {split!r} (its manifest lists: {', '.join(ds.splits)})")
+            raise ConfigError(
+                f"{ds.path}: has no split {split!r} (its manifest lists: {', '.join(ds.splits)})"
+            )
         if ds.num_rows(split) == 0:
             raise ConfigError(f"{ds.path}: split {split!r} is empty")
     return ds
@@ -90,8 +94,16 @@ class SourceStream:
     """One reader's endless, reshuffled-every-pass stream of rows from one dataset (one split, or several
     read as one pool: their row groups are partitioned and shuffled together)."""
 
-    def __init__(self, ds: Any, split: str | Sequence[str], source_index: int, reader: int, readers: int,
-                 seed: int, window: int):
+    def __init__(
+        self,
+        ds: Any,
+        split: str | Sequence[str],
+        source_index: int,
+        reader: int,
+        readers: int,
+        seed: int,
+        window: int,
+    ):
         self.ds = ds
         self.splits = [split] if isinstance(split, str) else list(split)
         self.key = (seed, source_index, reader)
@@ -101,17 +113,21 @@ class SourceStream:
         self.pass_rows = sum(u.num_rows for u in self.units)
         if self.pass_rows == 0:
             rows = sum(ds.num_rows(s) for s in self.splits)
-            raise ConfigError(f"{ds.path}: split(s) {', '.join(self.splits)} have fewer rows ({rows}) than there "
-                              f"are data readers ({readers}); use fewer workers or loader workers")
+            raise ConfigError(
+                f"{ds.path}: split(s) {', '.join(self.splits)} have fewer rows ({rows}) than there "
+                f"are data readers ({readers}); use fewer workers or loader workers"
+            )
 
     def _windows(self, epoch: int) -> list[list[Unit]]:
         order = _rng(*self.key, _ORDER, epoch).permutation(len(self.units))
-        return [[self.units[i] for i in order[j:j + self.window]] for j in range(0, len(order), self.window)]
+        return [
+            [self.units[i] for i in order[j : j + self.window]] for j in range(0, len(order), self.window)
+        ]
 
     def _read(self, unit: Unit) -> dict[str, list[Any]]:
         split, group = self.groups[unit.group]
         table = self.ds.read_row_group(split, group, _COLUMNS)
-        out = {c: table.column(c).to_pylist()[unit.offset::unit.stride] for c in _COLUMNS}
+        out = {c: table.column(c).to_pylist()[unit.offset :: unit.stride] for c in _COLUMNS}
         return out | {"split": [split] * len(out["image_id"])}
 
     def rows(self, start: int = 0) -> Iterator[tuple[str, bytes, list[str] | None, str]]:
@@ -140,7 +156,7 @@ def mix_choices(seed: int, reader: int, probs: np.ndarray, start: int, count: in
     block, offset = divmod(start, _MIX_BLOCK)
     while count > 0:
         draws = _rng(seed, _MIX, reader, block).choice(len(probs), size=_MIX_BLOCK, p=probs)
-        take = draws[offset:offset + count]
+        take = draws[offset : offset + count]
         out.append(take)
         count -= len(take)
         block, offset = block + 1, 0
@@ -150,8 +166,9 @@ def mix_choices(seed: int, reader: int, probs: np.ndarray, start: int, count: in
 class MixedStream:
     """A reader's samples: datasets mixed by weight, each sample tagged with its stream position."""
 
-    def __init__(self, sources: list[SourceStream], weights: Sequence[float], seed: int, reader: int,
-                 start: int = 0):
+    def __init__(
+        self, sources: list[SourceStream], weights: Sequence[float], seed: int, reader: int, start: int = 0
+    ):
         self.sources = sources
         self.probs = np.asarray(weights, dtype=np.float64) / float(np.sum(weights))
         self.seed, self.reader, self.start = seed, reader, start
@@ -212,12 +229,16 @@ class Batch:
         if others:
             out[others] = images
         dropped, bad = [], []
-        for (pos, image_id, data, params), img in zip(self.jpegs, decode_jpegs([j[2] for j in self.jpegs], device)):
+        for (pos, image_id, data, params), img in zip(
+            self.jpegs, decode_jpegs([j[2] for j in self.jpegs], device)
+        ):
             if img is not None:
                 out[pos] = augment_on_device(img, params, size)
                 continue
             try:
-                out[pos] = torch.from_numpy(augment(decode(data, image_id, size), params, size)).permute(2, 0, 1)
+                out[pos] = torch.from_numpy(augment(decode(data, image_id, size), params, size)).permute(
+                    2, 0, 1
+                )
             except ValueError as exc:  # a FormatError whose reason names the image
                 dropped.append(f"{getattr(exc, 'reason', exc)} (replaced by another row of its batch)")
                 bad.append(pos)
@@ -231,8 +252,19 @@ class Batch:
 class CaptionBatches(IterableDataset):
     """Endless micro-batches for one training worker; each DataLoader process is one reader."""
 
-    def __init__(self, cfg: DataConfig, *, micro_batch: int, image_size: int, tokenizer: Any, seed: int,
-                 rank: int, world: int, start_micro_step: int = 0, jpegs_to_device: bool = False):
+    def __init__(
+        self,
+        cfg: DataConfig,
+        *,
+        micro_batch: int,
+        image_size: int,
+        tokenizer: Any,
+        seed: int,
+        rank: int,
+        world: int,
+        start_micro_step: int = 0,
+        jpegs_to_device: bool = False,
+    ):
         self.cfg = cfg
         self.jpegs_to_device = jpegs_to_device
         self.micro_batch = micro_batch
@@ -255,10 +287,23 @@ class CaptionBatches(IterableDataset):
     def __iter__(self) -> Iterator[Batch]:
         reader, readers, done = self.reader_layout()
         cfg = self.cfg
-        sources = [SourceStream(open_caption_dataset(s.path, cfg.splits_of(s)), cfg.splits_of(s), i, reader,
-                                readers, self.seed, cfg.shuffle_window) for i, s in enumerate(cfg.sources)]
-        stream = iter(MixedStream(sources, [s.weight for s in cfg.sources], self.seed, reader,
-                                  start=done * self.micro_batch))
+        sources = [
+            SourceStream(
+                open_caption_dataset(s.path, cfg.splits_of(s)),
+                cfg.splits_of(s),
+                i,
+                reader,
+                readers,
+                self.seed,
+                cfg.shuffle_window,
+            )
+            for i, s in enumerate(cfg.sources)
+        ]
+        stream = iter(
+            MixedStream(
+                sources, [s.weight for s in cfg.sources], self.seed, reader, start=done * self.micro_batch
+            )
+        )
         size = self.image_size
         # Draft decoding must still leave the smallest crop at least `size` pixels wide.
         min_side = math.ceil(size / math.sqrt(cfg.crop_scale[0]))
@@ -289,22 +334,45 @@ class CaptionBatches(IterableDataset):
                     continue
                 images[len(captions) - len(jpegs)] = augment(img, sample_aug(rng, cfg, *img.size), size)
                 captions.append(caption)
-            kept = images[:len(captions) - len(jpegs)]
-            yield Batch(torch.from_numpy(kept).permute(0, 3, 1, 2).contiguous(), self.tokenizer(captions), skipped,
-                        jpegs)
+            kept = images[: len(captions) - len(jpegs)]
+            yield Batch(
+                torch.from_numpy(kept).permute(0, 3, 1, 2).contiguous(),
+                self.tokenizer(captions),
+                skipped,
+                jpegs,
+            )
 
 
 def _worker_init(_: int) -> None:
     torch.set_num_threads(1)  # decode parallelism comes from processes; threads would only contend
 
 
-def make_loader(cfg: DataConfig, *, micro_batch: int, image_size: int, tokenizer: Any, seed: int, rank: int,
-                world: int, start_micro_step: int, pin_memory: bool, jpegs_to_device: bool = False) -> DataLoader:
+def make_loader(
+    cfg: DataConfig,
+    *,
+    micro_batch: int,
+    image_size: int,
+    tokenizer: Any,
+    seed: int,
+    rank: int,
+    world: int,
+    start_micro_step: int,
+    pin_memory: bool,
+    jpegs_to_device: bool = False,
+) -> DataLoader:
     """A worker's micro-batches; ``jpegs_to_device``: JPEG rows travel as bytes, for
     :meth:`Batch.on_device` to decode on the GPU."""
-    dataset = CaptionBatches(cfg, micro_batch=micro_batch, image_size=image_size, tokenizer=tokenizer,
-                             seed=seed, rank=rank, world=world, start_micro_step=start_micro_step,
-                             jpegs_to_device=jpegs_to_device)
+    dataset = CaptionBatches(
+        cfg,
+        micro_batch=micro_batch,
+        image_size=image_size,
+        tokenizer=tokenizer,
+        seed=seed,
+        rank=rank,
+        world=world,
+        start_micro_step=start_micro_step,
+        jpegs_to_device=jpegs_to_device,
+    )
     workers = cfg.loader_workers
     return DataLoader(
         dataset,
@@ -319,8 +387,11 @@ def make_loader(cfg: DataConfig, *, micro_batch: int, image_size: int, tokenizer
 
 def epoch_rows(cfg: DataConfig) -> int:
     """Rows in all training datasets together: one epoch is this many pairs (see README)."""
-    return sum(open_caption_dataset(s.path, cfg.splits_of(s)).num_rows(split)
-               for s in cfg.sources for split in cfg.splits_of(s))
+    return sum(
+        open_caption_dataset(s.path, cfg.splits_of(s)).num_rows(split)
+        for s in cfg.sources
+        for split in cfg.splits_of(s)
+    )
 
 
 class Normalize:

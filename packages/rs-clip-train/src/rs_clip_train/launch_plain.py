@@ -132,8 +132,10 @@ def launch(run: TrainConfig, *, step_callback: StepCallback | None, progress: bo
 
     try:
         if run.storage is not None:
-            raise ConfigError(f"--storage {run.storage}: needs Ray Train (--launcher ray), which uploads the run; "
-                              "without a launcher the run directory (--out) is the run's whole record")
+            raise ConfigError(
+                f"--storage {run.storage}: needs Ray Train (--launcher ray), which uploads the run; "
+                "without a launcher the run directory (--out) is the run's whole record"
+            )
         run, facts = prepare(with_world(run))
     except console.INPUT_ERRORS:
         if process_rank() != 0:

@@ -10,13 +10,8 @@ from PIL import Image
 
 from rs_clip_train.augment import AugParams, augment, sample_aug
 from rs_clip_train.config import ConfigError, DataConfig, DataSource
-from rs_clip_train.data import (
-    MixedStream,
-    SourceStream,
-    make_loader,
-    open_caption_dataset,
-    partition,
-)
+from rs_clip_train.data import make_loader, open_caption_dataset
+from rs_clip_train.streams import MixedStream, SourceStream, partition
 
 
 @pytest.fixture(scope="module")

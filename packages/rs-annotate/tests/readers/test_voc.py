@@ -5,7 +5,8 @@ import pytest
 
 from rs_annotate.classnames import DIOR, HRRSD, RSOD, normalize
 from rs_annotate.readers import BadInput, Box, get_reader
-from rs_annotate.readers.voc import DiorReader, DiorRReader, HrrsdReader, RsodReader, VocReader, rotated_box
+from rs_annotate.readers.voc import VocReader, rotated_box
+from rs_annotate.readers.voc_sets import DiorReader, DiorRReader, HrrsdReader, RsodReader
 from rs_synth.writers import voc as synth
 
 

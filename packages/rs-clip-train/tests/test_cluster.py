@@ -34,7 +34,7 @@ def test_training_as_a_ray_job_on_two_nodes(two_nodes, caption_ds, tmp_path: Pat
     env = {
         k: os.environ[k] for k in ("OMP_NUM_THREADS", "DS_ACCELERATOR", "RAY_AUTH_MODE") if k in os.environ
     }
-    deadline = time.time() + 120
+    deadline = time.time() + 300
     while True:  # the head's job agent comes up after the nodes do (later still on a busy machine)
         try:
             job = client.submit_job(entrypoint=entrypoint, runtime_env={"env_vars": env})

@@ -85,7 +85,15 @@ def _process_group(device: torch.device) -> Iterator[None]:
 
         torch.cuda.set_device(device)
     if dist.is_initialized():
-        yield
+        if "LOCAL_RANK" in os.environ or dist.get_world_size() > 1:
+            yield
+            return
+        # DeepSpeed reads LOCAL_RANK whatever set up the process group: a caller's group of one may not set it.
+        os.environ["LOCAL_RANK"] = "0"
+        try:
+            yield
+        finally:
+            os.environ.pop("LOCAL_RANK", None)
         return
     backend = "nccl" if device.type == "cuda" else "gloo"
     alone = not under_torchrun()

@@ -11,7 +11,7 @@ Train starts ``--workers`` workers, each running :func:`rs_clip_train.worker.tra
 from __future__ import annotations
 
 import contextlib
-import sys
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +27,19 @@ from .launcher import (
     progress_bar,
     worker_message,
 )
+from .run_dir import LOGS
 
 if TYPE_CHECKING:
     from .trainer import StepCallback
+
+log = logging.getLogger(__name__)
+
+#: Ray Train's own messages on the console (which workers start, process-group set-up) only when they
+#: matter; every level is in Ray's session logs.
+TRAIN_LOG_LEVEL = "WARNING"
+#: For a private local Ray: no watcher of node preemption (a single machine is not drained by a cloud
+#: provider), whose actor Ray 2.60 creates in a way its core worker logs as an error on every run.
+PRIVATE_RAY_ENV = {"RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "0"}
 
 
 def _gpus_per_worker(run: TrainConfig) -> float:
@@ -59,15 +69,16 @@ def train_func(config: dict[str, Any]) -> None:
     from rs_formats import console
 
     from .cli import PROG
+    from .run_dir import LOGS
     from .session import RaySession
-    from .worker import train
+    from .worker import library_output, train
 
     console.setup(PROG)  # a fresh process: what it logs (a skipped row) in the tool's own format
-
-    # Ray forwards what workers print to the driver's stdout, which carries the command's product (the
-    # final checkpoint's path); what libraries print while training (DeepSpeed does) goes to stderr.
-    with contextlib.redirect_stdout(sys.stderr):
-        train(config, RaySession())
+    session = RaySession()
+    # Ray forwards what workers print to the driver; what libraries print while training (DeepSpeed's op
+    # builds, torch's warnings) goes to the run's logs/, the tool's own records still to the console.
+    with library_output(Path(config["run"]["out"]) / LOGS / f"worker-{session.rank}.log", PROG):
+        train(config, session)
 
 
 def launch(
@@ -81,8 +92,8 @@ def launch(
         return resume
     run_dir = Path(run.out)
     # The dashboard serves Ray's state API, which Ray Train's controller polls.
-    with ray_session(run.address, num_cpus, dashboard=True) as local:
-        from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    with ray_session(run.address, num_cpus, dashboard=True, env=PRIVATE_RAY_ENV) as local:
+        from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
         from ray.train.torch import TorchTrainer
 
         gpus = _gpus_per_worker(run)
@@ -101,9 +112,11 @@ def launch(
                 failure_config=FailureConfig(max_failures=run.max_failures),
                 # Checkpoints are pruned by the train loop (keep last K), which also knows earlier attempts'.
                 checkpoint_config=CheckpointConfig(num_to_keep=None),
+                logging_config=LoggingConfig(log_level=TRAIN_LOG_LEVEL),
             ),
         )
         log_start(run, facts, resume)
+        log.info("what DeepSpeed, torch and Ray Train print in the workers: %s", run_dir / LOGS / "worker-*.log")
         bar = progress_bar(run, facts, progress)
         try:
             with bar if bar is not None else contextlib.nullcontext():

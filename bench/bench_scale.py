@@ -82,9 +82,7 @@ def _small_copy(src: Path, dst: Path, n: int) -> Path:
 
 
 def bench_convert(n: int, scenes: int, repeats: int) -> dict:
-    import ray
-    from ray.cluster_utils import Cluster
-
+    from rs_formats.cluster import local_cluster
     from rs_synth.registry import FORMATS
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -97,23 +95,13 @@ def bench_convert(n: int, scenes: int, repeats: int) -> dict:
         cold = {"local": _convert(warm, Path(tmp) / "w", "local")}
         for key, nodes in (("ray_1_node", 1), ("ray_2_nodes", 2)):
             # A fresh cluster each: Ray Data's view of the cluster's CPUs lags behind a node added later.
-            cluster = Cluster(
-                initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False}
-            )
-            try:
-                for _ in range(nodes - 1):
-                    cluster.add_node(num_cpus=1)
-                cluster.wait_for_nodes()
-                ray.init(address=cluster.address, log_to_driver=False)
+            with local_cluster(nodes=nodes):
                 cold[key] = _convert(warm, Path(tmp) / "w", "ray")
                 for _ in range(repeats):  # alternating with the local baselines
                     times[key].append(_convert(src, Path(tmp) / "out", "ray", cpu[key]))
                     times["local"].append(_convert(src, Path(tmp) / "out", "local", cpu["local"]))
                     if nodes == 1:
                         times["local_1"].append(_convert(src, Path(tmp) / "out", "local_1", cpu["local_1"]))
-            finally:
-                ray.shutdown()
-                cluster.shutdown()
     ips = {k: n / min(v) for k, v in times.items()}
     return {
         "images": n,

@@ -41,9 +41,17 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from rs_clip_train import PRECISIONS, DataConfig, DataSource, preset  # noqa: E402
 from rs_clip_train.data import Normalize, make_loader  # noqa: E402
-from rs_clip_train.engine import cuda_available, ensure_accelerator_env, initialize, resolve_precision  # noqa: E402
+from rs_clip_train.engine import (  # noqa: E402
+    cuda_available,
+    ensure_accelerator_env,
+    initialize,
+    own_clip_norm,
+    resolve_precision,
+)
+from rs_clip_train.engine import step as engine_step  # noqa: E402
 from rs_clip_train.loss import ContrastiveModel  # noqa: E402
 from rs_clip_train.model import build_model, param_groups, to_engine_layout  # noqa: E402
+from rs_formats.device_feed import prepared_ahead  # noqa: E402
 
 
 def write_dataset(path: Path, n: int, px: int) -> Path:
@@ -149,9 +157,10 @@ def main() -> None:
 
     def shards():
         loader = make_loader(cfg.data, micro_batch=args.batch, image_size=size, tokenizer=bundle.tokenizer, seed=0,
-                             rank=0, world=1, start_micro_step=0, pin_memory=cuda)
-        for b in loader:
-            yield b.images.to(device, non_blocking=True), b.texts.to(device, non_blocking=True)
+                             rank=0, world=1, start_micro_step=0, pin_memory=cuda,
+                             jpegs_to_device=cuda and cfg.data.gpu_decode)
+        for images, texts, _ in prepared_ahead(iter(loader), lambda b: b.on_device(device, size), device):
+            yield images, texts
 
     normalize = Normalize(pre["mean"], pre["std"], device)
 
@@ -174,12 +183,12 @@ def main() -> None:
     def ds_step_fn():
         _, module = fresh()
         engine = initialize(module, param_groups(module, 0.1), cfg, 10_000, cuda=cuda, compile_model=args.compile)
+        clip = own_clip_norm(cfg, cuda=cuda)
 
         def step(batch):
             images, texts = batch
             loss = engine(normalize(images), texts)
-            engine.backward(loss)
-            engine.step()
+            engine_step(engine, loss, clip)
         return step
 
     # Interleaved rounds, best of each: on a shared machine load comes and goes, and a mode measured only

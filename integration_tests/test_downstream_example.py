@@ -15,7 +15,9 @@ import venv
 from pathlib import Path
 
 import pytest
-from conftest import PACKAGES, REPO
+from conftest import REPO
+from doc_commands import doc_commands
+from doc_installs import install_words
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +35,16 @@ def run(cmd: list[str | Path], check: bool = True) -> subprocess.CompletedProces
 
 @pytest.fixture(scope="module")
 def venv_python(tmp_path_factory) -> Path:
+    """A fresh venv with the example installed by its README's own command (run in the repository)."""
     root = tmp_path_factory.mktemp("audit-venv")
     venv.EnvBuilder(with_pip=True, clear=True).create(root)
     python = root / "bin" / "python"
-    run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         f"{PACKAGES / 'rs-formats'}[torch]", PACKAGES / "rs-annotate", PACKAGES / "rs-clip-eval",
-         PACKAGES / "rs-count", EXAMPLE])
+    (cmd,) = [c for c in doc_commands(f"examples/{EXAMPLE.name}/README.md") if c.text.startswith("pip install")]
+    words = install_words(cmd)
+    assert "./examples/caption-and-count" in words
+    proc = subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *words[2:]],
+                          cwd=REPO, capture_output=True, text=True, env=ENV)
+    assert proc.returncode == 0, f"{cmd.where()}: {cmd.text}\n{proc.stderr[-4000:]}"
     return python
 
 

@@ -3,46 +3,26 @@ layouts: each training dataset holds every split the recipe promises (Table I's 
 minus the RET-3 test splits and DOTA's and iSAID's validation images), and the de-duplicated training set
 holds them all together.
 
-The commands are read from the document itself, so the document cannot drift from what is tested.
+The commands are the document's own, run by test_docs_commands.py's runner (the session's ``docs``
+fixture: the recipe runs once), so the document cannot drift from what is tested.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from doc_commands import doc_commands
+from doc_runs import tool_argv
+from doc_stand_ins import RECIPE_SOURCES, SCENE_SETS
 
-from rs_annotate.cli import main as annotate
 from rs_annotate.imaging import tile_windows
 from rs_formats import open_dataset
-from rs_synth.registry import FORMATS
+from rs_synth import Truth
 
-RECIPE = Path(__file__).resolve().parents[1] / "docs" / "reproduce.md"
-
-#: /data/raw/<folder> -> (rs-synth format, images, size, seed, writer keywords). Seeds chosen so that each
-#: stand-in has every split its source has (the recipe's --opt splits=train,val must find val).
-STAND_INS = {
-    "RSICD": ("rsicd", 20, 48, 0, {}),
-    "RSITMD": ("rsitmd", 20, 48, 0, {}),
-    "UCM-captions": ("ucm-captions", 20, 48, 1, {}),
-    "DOTA/train": ("dota", 3, 256, 0, {}),
-    "DIOR": ("dior", 10, 96, 0, {}),
-    "HRRSD": ("hrrsd", 10, 96, 1, {}),
-    "RSOD": ("rsod", 4, 96, 0, {}),
-    "LEVIR": ("levir", 3, 96, 0, {}),
-    "HRSC2016": ("hrsc2016", 8, 96, 0, {}),
-    "AU-AIR": ("auair", 3, 128, 0, {}),
-    "CARPK_devkit": ("carpk", 6, 128, 0, {}),
-    "StanfordDrone": ("sdd", 1, 96, 0, {"frames": 61}),
-    "VisDrone2019-DET": ("visdrone", 10, 96, 0, {}),
-    "iSAID": ("isaid", 6, 1000, 0, {}),
-    "LoveDA": ("loveda", 8, 64, 0, {}),
-    "Potsdam": ("potsdam", 2, 600, 0, {"layout": "release"}),
-    "Vaihingen": ("vaihingen", 3, 600, 0, {"layout": "release"}),
-}
+RECIPE = "docs/reproduce.md"
+STAND_INS = {k: v for k, v in RECIPE_SOURCES.items() if k != "DOTA/val"}  # DOTA val is RemoteCount's
 #: The splits each training dataset must hold, given the stand-in's own (Table I: everything but what
 #: evaluation needs); a source without a split of its own is all "train".
 RET3 = {"rsicd", "rsitmd", "ucm"}
@@ -50,42 +30,29 @@ NO_SPLIT = {"rsod", "levir", "auair", "sdd", "potsdam", "vaihingen"}
 TRAIN_ONLY = {"dota", "isaid"}  # DOTA val (and iSAID val, the same images) is RemoteCount's source
 
 
-def commands(section: str, tool: str = "rs-annotate ") -> list[list[str]]:
-    """The commands of one tool in the code blocks of one section of the recipe, comments dropped."""
-    text = RECIPE.read_text()
-    start = text.index(section)
-    end = text.find("\n## ", start + 1)
-    blocks = re.findall(r"```bash\n(.*?)```", text[start:end], re.S)
-    lines = " ".join(blocks).replace("\\\n", " ").splitlines()
-    words = [shlex.split(line.split("#")[0]) for line in lines]
-    return [w[w.index(tool.strip()) :] for w in words if tool.strip() in w]
+def commands(section: str, tool: str, verb: str) -> list[list[str]]:
+    """One tool's commands of one section of the recipe, as that tool's arguments (before substitutions)."""
+    found = [tool_argv(c.words) for c in doc_commands(RECIPE) if c.section.startswith(section)]
+    return [args for t in found if t and t[0] == tool and t[1][:1] == [verb] for args in [t[1]]]
 
 
 @pytest.fixture(scope="module")
-def recipe(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("recipe")
-    raw, out = tmp / "raw", tmp / "rs"
-    truths = {}
-    for folder, (fmt, n, size, seed, kwargs) in STAND_INS.items():
-        truths[folder] = FORMATS[fmt].write(raw / folder, n, seed=seed, size=size, **kwargs)
-
-    def local(arg: str) -> str:
-        return arg.replace("/data/raw/", f"{raw}/").replace("/data/rs/", f"{out}/")
-
-    converts = [c for c in commands("## 1. Captions") if c[1] == "convert" and "$s" not in " ".join(c)]
-    ran = {}
-    for cmd in converts:
-        args = [local(a) for a in cmd[1:]]
-        assert annotate([*args, "--workers", "1", "--no-progress"]) == 0, cmd
-        ran[Path(args[args.index("--out") + 1])] = cmd[3].removeprefix("/data/raw/")
-    return raw, out, truths, ran, local
+def recipe(docs):
+    docs.run(RECIPE)
+    world = docs.world(RECIPE)
+    raw, out = world / "data" / "raw", world / "data" / "rs"
+    truths = {folder: Truth.load(raw / folder) for folder in STAND_INS}
+    ran = {}  # the dataset each convert of section 1 wrote -> its raw folder
+    for args in commands("1. Captions", "rs-annotate", "convert"):
+        ran[world / args[args.index("--out") + 1].lstrip("/")] = args[2].removeprefix("/data/raw/")
+    return raw, out, truths, ran
 
 
 def test_every_source_of_table_one_is_converted(recipe):
-    _, out, truths, ran, _ = recipe
+    _, out, truths, ran = recipe
     training = {folder for path, folder in ran.items() if path.parent == out}
     assert training == set(STAND_INS) and len(training) == 17
-    assert {p.name for p in ran if p.parent == out / "eval"} == {"RSICD", "RSITMD", "UCM"}
+    assert {p.name for p in ran if p.parent == out / "eval"} == {"RSICD", "RSITMD", "UCM", *SCENE_SETS}
 
 
 def _splits(truth, name: str) -> Counter:
@@ -95,7 +62,7 @@ def _splits(truth, name: str) -> Counter:
 
 
 def test_each_training_dataset_holds_every_split_of_its_source(recipe):
-    _, out, truths, ran, _ = recipe
+    _, out, truths, ran = recipe
     for path, folder in ran.items():
         if path.parent != out:
             continue
@@ -126,7 +93,7 @@ def test_each_training_dataset_holds_every_split_of_its_source(recipe):
 
 
 def test_isprs_classes_and_visdrone_classes_as_table_one_counts_them(recipe):
-    _, out, _, _, _ = recipe
+    _, out, _, _ = recipe
     for name in ("potsdam", "vaihingen"):
         classes = open_dataset(out / name).manifest["stats"]["convert"]["objects_per_class"]
         assert set(classes) <= {"building", "low vegetation", "tree", "car"} and classes, (name, classes)
@@ -136,16 +103,10 @@ def test_isprs_classes_and_visdrone_classes_as_table_one_counts_them(recipe):
 
 @pytest.fixture(scope="module")
 def merged(recipe) -> Path:
-    """The recipe's de-duplicated training set, against its evaluation sets."""
-    _, out, _, ran, local = recipe
-    dedup = [c for c in commands("## 1. Captions") if c[1] == "dedup"]
-    assert len(dedup) == 1
-    cmd = dedup[0]
-    sources = re.fullmatch(r"/data/rs/\{(.*)\}", cmd[2]).group(1).split(",")
-    args = [local(f"/data/rs/{s}") for s in sources] + [local(a) for a in cmd[3 : cmd.index("--against") + 1]]
-    args += [str(p) for p in ran if p.parent == out / "eval"]
-    assert annotate(["dedup", *args, "--no-progress"]) == 0
-    return out / "remoteclip-train"
+    """The recipe's de-duplicated training set (its dedup command, against /data/rs/eval/* as written)."""
+    (dedup,) = commands("1. Captions", "rs-annotate", "dedup")
+    assert dedup[dedup.index("--against") + 1] == "/data/rs/eval/*"
+    return recipe[1] / Path(dedup[dedup.index("--out") + 1]).name
 
 
 def test_the_deduplicated_training_set_holds_every_split(merged):
@@ -159,10 +120,11 @@ def test_the_documented_training_commands_train_on_every_split(merged, recipe):
     from rs_clip_train.cli import build_parser, resolve_args
     from rs_clip_train.launcher import plan
 
-    local = recipe[4]
-    fits = [c for c in commands("## 2. Continual pretraining", "rs-clip-train ") if c[1] == "fit"]
+    world = recipe[1].parents[1]
+    fits = commands("2. Continual pretraining", "rs-clip-train", "fit")
     assert len(fits) == 4  # three presets, and the cluster command
     ds = open_dataset(merged)
-    for cmd in fits:
-        cfg = resolve_args(build_parser().parse_args([local(a) for a in cmd[1:]]))
-        assert plan(cfg.validate())["rows"] == sum(ds.num_rows(s) for s in ds.splits), cmd
+    for args in fits:
+        local = [world / a.lstrip("/") if a.startswith("/data/") else a for a in args]
+        cfg = resolve_args(build_parser().parse_args([str(a) for a in local]))
+        assert plan(cfg.validate())["rows"] == sum(ds.num_rows(s) for s in ds.splits), args

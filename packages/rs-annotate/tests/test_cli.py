@@ -92,6 +92,29 @@ def test_merge_dedup_with_contamination(converted, dota_src, tmp_path, capsys):
     assert all(d["duplicate_of"]["dataset"] == str(converted) for d in report["duplicates"])
 
 
+def test_dedup_takes_a_glob_over_datasets_and_their_reports(converted, tmp_path, capsys):
+    from rs_formats import DatasetWriter
+
+    # `--against /data/rs/eval/*` over a folder of converted sets matches each X.report.json beside X too
+    ds = open_dataset(converted)
+    row = ds.read_table(ds.splits[0]).to_pylist()[0]
+    with DatasetWriter(tmp_path / "eval" / "RSICD", name="RSICD", kind="captions") as w:
+        w.write({**row, "image_id": "rsicd/x"}, split="test")
+    (tmp_path / "eval" / "RSICD.report.json").write_text("{}")
+    inputs = sorted(str(p) for p in converted.parent.glob("*"))
+    against = sorted(str(p) for p in (tmp_path / "eval").glob("*"))
+    assert inputs == [str(converted), f"{converted}.report.json"] and len(against) == 2
+    assert main(["dedup", *inputs, "--out", str(tmp_path / "clean"), "--against", *against]) == 0
+    err = capsys.readouterr().err
+    assert "inputs: left out one report file (X.report.json beside dataset X)" in err
+    assert "--against: left out one report file" in err
+    report = json.loads((tmp_path / "clean.report.json").read_text())
+    assert (report["rows_in"], report["removed_contaminated"], report["rows_out"]) == (8, 1, 7)
+    # a report whose dataset is not among the arguments is not taken for one: still an error naming it
+    assert main(["dedup", str(converted), "--out", str(tmp_path / "c2"), "--against", against[1]]) == 2
+    assert "RSICD.report.json/manifest.json" in capsys.readouterr().err
+
+
 def test_stats_show_datasets(converted, tmp_path, capsys):
     assert main(["stats", str(converted), "--plots", str(tmp_path / "plots")]) == 0
     st = json.loads(capsys.readouterr().out)

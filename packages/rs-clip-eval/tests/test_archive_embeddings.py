@@ -2,7 +2,6 @@
 from Ray Data actors on a local 2-node cluster, served to evaluations by the cache, searched exactly."""
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -21,19 +20,10 @@ SPLIT = "test"
 
 @pytest.fixture(scope="module")
 def cluster():
-    import ray
-    from ray.cluster_utils import Cluster
+    from rs_formats.cluster import local_cluster
 
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    two = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    try:
-        two.add_node(num_cpus=1)
-        two.wait_for_nodes()
-        ray.init(address=two.address, log_to_driver=False)
+    with local_cluster(nodes=2) as two:
         yield two
-    finally:
-        ray.shutdown()
-        two.shutdown()
 
 
 @pytest.fixture(scope="module")

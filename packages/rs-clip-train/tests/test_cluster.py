@@ -13,20 +13,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def two_nodes():
-    from ray.cluster_utils import Cluster
+    from rs_formats.cluster import local_cluster
 
-    from rs_formats.cluster import free_port
-
-    # One CPU per node: two 1-CPU workers can only be placed one per node.
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": True,
-                                                            "dashboard_host": "127.0.0.1",
-                                                            "dashboard_port": free_port(8265)})
-    try:
-        cluster.add_node(num_cpus=1)
-        cluster.wait_for_nodes()
+    # One CPU per node: two 1-CPU workers can only be placed one per node. The job API needs the dashboard.
+    with local_cluster(nodes=2, dashboard=True, connect=False) as cluster:
         yield cluster
-    finally:
-        cluster.shutdown()
 
 
 def test_training_as_a_ray_job_on_two_nodes(two_nodes, caption_ds, tmp_path: Path):

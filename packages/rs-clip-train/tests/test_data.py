@@ -8,16 +8,14 @@ import torch
 from conftest import write_caption_dataset
 from PIL import Image
 
+from rs_clip_train.augment import AugParams, augment, sample_aug
 from rs_clip_train.config import ConfigError, DataConfig, DataSource
 from rs_clip_train.data import (
-    AugParams,
     MixedStream,
     SourceStream,
-    augment,
     make_loader,
     open_caption_dataset,
     partition,
-    sample_aug,
 )
 
 
@@ -220,7 +218,7 @@ def test_a_bomb_row_is_refused_from_its_header_by_the_shared_decoder():
     import struct
     import zlib
 
-    from rs_clip_train.data import decode
+    from rs_clip_train.augment import decode
     from rs_formats import FormatError
 
     def chunk(kind: bytes, data: bytes) -> bytes:

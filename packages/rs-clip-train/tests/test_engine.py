@@ -4,7 +4,15 @@ import pytest
 import torch
 
 from rs_clip_train import DataSource, preset
-from rs_clip_train.engine import WarmupCosine, deepspeed_config, make_scheduler, resolve_precision
+from rs_clip_train.engine import (
+    WarmupCosine,
+    deepspeed_config,
+    ensure_accelerator_env,
+    make_scheduler,
+    own_clip_norm,
+    resolve_precision,
+    step,
+)
 
 
 def test_warmup_then_cosine_values():
@@ -42,6 +50,7 @@ def test_deepspeed_config_precision_and_batches():
     assert (gpu["train_batch_size"], gpu["train_micro_batch_size_per_gpu"], gpu["gradient_accumulation_steps"]) \
         == (256, 32, 2)
     assert gpu["zero_optimization"]["stage"] == 3
+    assert gpu["timers"] == {"throughput": {"enabled": False}}  # it would synchronise the GPU twice a step
     cpu = deepspeed_config(cfg, cuda=False)
     assert "torch_autocast" not in cpu and "fused" not in cpu["optimizer"]["params"]
     assert resolve_precision("auto", cuda=False) == "fp32" and resolve_precision("bf16", cuda=True) == "bf16"
@@ -49,3 +58,48 @@ def test_deepspeed_config_precision_and_batches():
     assert deepspeed_config(cfg, cuda=True)["bf16"] == {"enabled": True}
     cfg.engine.precision = "amp"  # open_clip's name for fp16 autocast
     assert deepspeed_config(cfg, cuda=True)["torch_autocast"] == {"enabled": True, "dtype": "float16"}
+
+
+def _trained_weights(cfg, *, ours: bool) -> list[torch.Tensor]:
+    """A linear layer after three steps on large gradients (every step clipped), clipped by
+    :func:`engine.step` (``ours``) or by DeepSpeed itself (the same config with DeepSpeed's clipping)."""
+    import deepspeed
+
+    torch.manual_seed(0)
+    module = torch.nn.Linear(16, 4)
+    config = deepspeed_config(cfg, cuda=False)
+    if not ours:
+        config["gradient_clipping"] = cfg.optim.grad_clip
+    assert config["gradient_clipping"] == (0.0 if ours else cfg.optim.grad_clip)
+    engine, *_ = deepspeed.initialize(model=module, model_parameters=list(module.parameters()), config=config,
+                                      dist_init_required=False)
+    g = torch.Generator().manual_seed(1)
+    for _ in range(3 * cfg.optim.grad_accum):
+        loss = 100 * engine(torch.randn(8, 16, generator=g)).pow(2).sum()
+        step(engine, loss, own_clip_norm(cfg, cuda=False) if ours else None)
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def test_own_clipping_at_zero0_matches_deepspeeds(monkeypatch):
+    """Clipping moved out of DeepSpeed at ZeRO-0 (its clip syncs the host with the GPU) keeps the numerics."""
+    import torch.distributed as dist
+
+    ensure_accelerator_env()
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    if not dist.is_initialized():
+        dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    cfg = preset("tiny")
+    cfg.data.sources = [DataSource("x")]
+    cfg.optim.batch_size, cfg.optim.grad_accum, cfg.optim.grad_clip, cfg.optim.lr = 16, 2, 0.5, 1e-2
+    cfg = cfg.validate()
+    assert own_clip_norm(cfg, cuda=False) == 0.5 and own_clip_norm(cfg, cuda=True) == 0.5
+    ours, theirs = _trained_weights(cfg, ours=True), _trained_weights(cfg, ours=False)
+    torch.manual_seed(0)
+    start = list(torch.nn.Linear(16, 4).parameters())
+    assert all(not torch.allclose(a, s) for a, s in zip(ours, start))  # the steps moved the weights
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    for stage, precision in ((1, "auto"), (0, "bf16"), (0, "amp")):
+        cfg.engine.zero_stage, cfg.engine.precision = stage, precision
+        assert own_clip_norm(cfg, cuda=True) is None  # DeepSpeed keeps clipping: partitioned or scaled grads
+        assert deepspeed_config(cfg, cuda=True)["gradient_clipping"] == 0.5

@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats import console
+from rs_formats.wording import count_phrase
 
 from . import api
 from .b2c import B2CConfig
 from .near_duplicates import KEEP_POLICIES
 from .options import ENGINES, IMAGE_FORMATS
-from .report import report_path
+from .report import report_path, reports_beside
 from .version import __version__
 from .workers import WorkerDied
 
@@ -90,11 +91,22 @@ def _output(args: argparse.Namespace) -> str:
     return args.out
 
 
+def _datasets_only(paths: list[str], what: str) -> list[str]:
+    """Dataset arguments without the reports a shell glob picks up beside the datasets (``/data/rs/eval/*``
+    matches each ``X.report.json`` next to ``X``): those are left out, and counted. Any other path stays,
+    and is an error if it is not a dataset."""
+    reports = reports_beside(paths)
+    if reports:
+        log.info("%s: left out %s (X.report.json beside dataset X), e.g. %s", what,
+                 count_phrase(len(reports), "report file"), reports[0])
+    return [p for p in paths if p not in reports]
+
+
 def _inputs_and_output(args: argparse.Namespace) -> tuple[list[str], str]:
     """merge/dedup: with ``--out`` every positional is an input; without it the last one is OUT (deprecated)."""
     if args.out is None and len(args.datasets) >= 2:
         args.legacy_out = args.datasets.pop()
-    return args.datasets, _output(args)
+    return _datasets_only(args.datasets, "inputs"), _output(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -234,7 +246,8 @@ def _merge(args: argparse.Namespace) -> int:
 
 def _dedup(args: argparse.Namespace) -> int:
     inputs, out = _inputs_and_output(args)
-    r = api.dedup(inputs, out, against=args.against, against_splits=args.against_split, threshold=args.threshold,
+    against = _datasets_only(args.against, "--against")
+    r = api.dedup(inputs, out, against=against, against_splits=args.against_split, threshold=args.threshold,
                   keep=args.keep, name=args.name, overwrite=args.overwrite)
     per_set = ", ".join(f"{n} of {Path(path).name}" for path, n in r["contaminated_per_against"].items() if n)
     log.info("%s: kept %d of %d rows (%d duplicates, %d matching test images%s); report: %s", out, r["rows_out"],

@@ -57,7 +57,7 @@ try:
     )
     from ray.util.annotations import RayDeprecationWarning
 except ImportError as exc:  # the engine was asked for without its extra
-    raise ValueError(f"--engine ray needs Ray Data: pip install 'rs-annotate[ray]' ({exc})") from None
+    raise ValueError(f"--engine ray needs Ray Data: rs-annotate's ray extra (README.md, Install) ({exc})") from None
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ here, by reason, with up to :data:`MAX_EXAMPLES` examples each.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from rs_formats.atomic import atomic_write_text
 
 from .types import BadInput
 
+SUFFIX = ".report.json"
 #: Examples listed per reason in the report's ``skipped`` and ``dropped_by_reader`` tables.
 MAX_EXAMPLES = 10
 
@@ -120,7 +122,19 @@ def _relative(path: Path, root: Path) -> str:
 def report_path(out: str | Path) -> Path:
     """Where the report of the dataset at ``out`` goes: ``<out>.report.json``, beside it."""
     out = Path(out)
-    return out.parent / f"{out.name}.report.json"
+    return out.parent / f"{out.name}{SUFFIX}"
+
+
+def reports_beside(paths: Sequence[str | Path]) -> list[str | Path]:
+    """The paths that are the report of another path in ``paths`` (``X.report.json`` next to ``X``): what a
+    shell glob over a folder of datasets (``/data/rs/eval/*``) picks up beside each dataset rs-annotate wrote."""
+    given = {Path(p) for p in paths}
+
+    def dataset_of(path: Path) -> Path:
+        return path.with_name(path.name.removesuffix(SUFFIX))
+
+    return [p for p in paths
+            if Path(p).name.endswith(SUFFIX) and dataset_of(Path(p)) in given and Path(p).is_file()]
 
 
 def write_report(path: Path, data: dict[str, Any]) -> None:

@@ -107,6 +107,9 @@ class DataConfig:
                              "canonical 'up'")
     loader_workers: int = setting(4, "background decode/augment processes per training worker (0 decodes in "
                                   "the training process)", metavar="N")
+    gpu_decode: bool = setting(True, "decode JPEG rows on the GPU when training on one (nvjpeg, batched; "
+                               "crops, flips and turns there too): loader workers then only read, check headers and "
+                               "tokenise. Other rows, and training on a CPU, decode in the loader workers")
     prefetch_factor: int = setting(4, "micro-batches each loader worker prepares ahead", metavar="N")
     shuffle_window: int = setting(4, "row groups whose rows are shuffled together; a larger window mixes "
                                   "better and costs memory", metavar="N")
@@ -183,6 +186,15 @@ class TrainConfig:
                                     "checkpoint manifest (default: no evaluation)", metavar="DIR",
                                     group="checkpoints")
     eval_split: str = setting("test", "split of --eval-data to score", metavar="SPLIT", group="checkpoints")
+    report_to: str = setting("none", "experiment trackers that also get every logged step, comma-separated: "
+                             "tensorboard, wandb, mlflow (each an extra of rs-clip-train of that name), "
+                             "or none; metrics.jsonl is always written", metavar="BACKEND[,BACKEND...]",
+                             group="checkpoints")
+    storage: str | None = setting(None, "where Ray Train keeps the run (run.yaml, metrics.jsonl, checkpoints/) "
+                                  "under the run's name: s3://BUCKET/PREFIX (endpoint from AWS_ENDPOINT_URL), "
+                                  "another pyarrow URI or a shared path; --out is then the working copy "
+                                  "(default: the run directory itself; Ray only)", metavar="URI",
+                                  group="checkpoints")
 
     # -- derived -----------------------------------------------------------------------------------
     def micro_batch(self) -> int:
@@ -222,7 +234,21 @@ class TrainConfig:
             d.splits_of(s)
         if self.checkpoint_every < 1 or self.keep < 1 or self.log_every < 1:
             raise ConfigError("checkpoint_every, keep and log_every must be >= 1")
+        self.trackers()
         return self
+
+    def trackers(self) -> list[str]:
+        """The ``report_to`` backends (none: an empty list); an unknown or repeated one is a ConfigError."""
+        from .tracking import BACKENDS
+
+        names = [n.strip() for n in self.report_to.split(",")]
+        if names == ["none"]:
+            return []
+        unknown = [n for n in names if n not in BACKENDS]
+        if unknown or len(set(names)) < len(names):
+            raise ConfigError(f"report_to {self.report_to!r}: give none, or one or more of "
+                              f"{', '.join(BACKENDS)}, each once, comma-separated")
+        return names
 
     # -- YAML --------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

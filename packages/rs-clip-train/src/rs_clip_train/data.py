@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from rs_formats.images import decode_image
+from rs_formats.device_decode import decode_jpegs, is_jpeg
+from rs_formats.images import open_image
 
+from .augment import AugParams, augment, augment_on_device, decode, sample_aug
 from .config import ConfigError, DataConfig
 
 # Stream tags keep the random streams of the different decisions independent of each other.
@@ -177,82 +178,63 @@ class MixedStream:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Decoding and augmentation
-# ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AugParams:
-    box: tuple[float, float, float, float]  # crop as fractions of width/height: x0, y0, x1, y1
-    flip: bool
-    rot90: int  # counter-clockwise quarter turns, 0-3
-
-
-def sample_aug(rng: np.random.Generator, cfg: DataConfig, width: int, height: int) -> AugParams:
-    """torchvision's RandomResizedCrop rule (area in crop_scale, aspect in [3/4, 4/3]) in relative units."""
-    lo, hi = cfg.crop_scale
-    box = (0.0, 0.0, 1.0, 1.0)
-    for _ in range(10):
-        area = rng.uniform(lo, hi)
-        ratio = math.exp(rng.uniform(math.log(3 / 4), math.log(4 / 3)))
-        fw = math.sqrt(area * ratio * height / width)
-        fh = math.sqrt(area / ratio * width / height)
-        if fw <= 1 and fh <= 1:
-            x0, y0 = rng.uniform(0, 1 - fw), rng.uniform(0, 1 - fh)
-            box = (x0, y0, x0 + fw, y0 + fh)
-            break
-    flip = bool(cfg.hflip and rng.random() < 0.5)
-    rot = int(rng.integers(4)) if cfg.rotate90 else 0
-    return AugParams(box, flip, rot)
-
-
-def decode(data: bytes, image_id: str, min_side: int) -> Image.Image:
-    """Decode to RGB under rs-formats' row pixel limit (a bomb's header is refused before any decoding);
-    JPEGs decode at a reduced scale (DCT draft) when that still covers ``min_side``. Raises FormatError
-    (a ValueError) naming the image.
-
-    A 1024x1024 JPEG costs ~22 ms a core at full size and a fraction of that in draft mode, which is
-    what lets a few loader processes keep a GPU busy on full-resolution shards.
-    """
-    return decode_image(data, row=f"image {image_id!r}", draft=(min_side, min_side))
-
-
-def augment(img: Image.Image, params: AugParams, size: int) -> np.ndarray:
-    """Crop + resize (bicubic), flip, rotate: an HxWx3 uint8 array. Rotations are exact transposes."""
-    w, h = img.size
-    x0, y0, x1, y1 = params.box
-    out = img.resize((size, size), Image.Resampling.BICUBIC, box=(x0 * w, y0 * h, x1 * w, y1 * h))
-    arr = np.asarray(out)
-    if params.flip:
-        arr = arr[:, ::-1]
-    if params.rot90:
-        arr = np.rot90(arr, params.rot90)
-    return np.ascontiguousarray(arr)
-
-
-# ---------------------------------------------------------------------------------------------------
 # The loader
 # ---------------------------------------------------------------------------------------------------
 
 
 @dataclass
 class Batch:
-    images: torch.Tensor  # [b, 3, S, S] uint8: normalised on the device, 4x less to copy than float
+    images: torch.Tensor  # [k, 3, S, S] uint8: normalised on the device, 4x less to copy than float
     texts: torch.Tensor  # [b, context] int64 token ids
     #: Rows dropped while filling this batch (no caption, undecodable image), each as one line naming the
     #: dataset, the split and the image: the worker reports them, never a traceback from a loader process.
     skipped: list[str]
+    #: JPEG rows left for the device to decode: (position in the batch, image id, bytes, augmentation).
+    #: ``images`` then holds the other rows, in order; without them it holds every row.
+    jpegs: list[tuple[int, str, bytes, AugParams]] = field(default_factory=list)
 
     def pin_memory(self) -> Batch:
-        return Batch(self.images.pin_memory(), self.texts.pin_memory(), self.skipped)
+        return Batch(self.images.pin_memory(), self.texts.pin_memory(), self.skipped, self.jpegs)
+
+    def on_device(self, device: torch.device, size: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+        """``(images, texts, skipped)`` on ``device`` (non-blocking copies from pinned memory): JPEG rows
+        decoded there in one batch, each cropped, resized, flipped and turned there. A JPEG the device
+        refuses is decoded with PIL here; one PIL refuses too is replaced by another row of the batch (every
+        worker's batch must keep its size for the gathered loss) and named in ``skipped``, after the rows
+        the loader skipped."""
+        images = self.images.to(device, non_blocking=True)
+        texts = self.texts.to(device, non_blocking=True)
+        if not self.jpegs:
+            return images, texts, list(self.skipped)
+        out = torch.empty((len(texts), 3, size, size), dtype=torch.uint8, device=device)
+        jpeg_rows = {pos for pos, *_ in self.jpegs}
+        others = [i for i in range(len(texts)) if i not in jpeg_rows]
+        if others:
+            out[others] = images
+        dropped, bad = [], []
+        for (pos, image_id, data, params), img in zip(self.jpegs, decode_jpegs([j[2] for j in self.jpegs], device)):
+            if img is not None:
+                out[pos] = augment_on_device(img, params, size)
+                continue
+            try:
+                out[pos] = torch.from_numpy(augment(decode(data, image_id, size), params, size)).permute(2, 0, 1)
+            except ValueError as exc:  # a FormatError whose reason names the image
+                dropped.append(f"{getattr(exc, 'reason', exc)} (replaced by another row of its batch)")
+                bad.append(pos)
+        if bad:
+            good = next(i for i in range(len(texts)) if i not in bad)
+            texts = texts.clone()  # never the caller's tensor (a CPU "copy" to the CPU is the same one)
+            out[bad], texts[bad] = out[good].clone(), texts[good].clone()
+        return out, texts, self.skipped + dropped
 
 
 class CaptionBatches(IterableDataset):
     """Endless micro-batches for one training worker; each DataLoader process is one reader."""
 
     def __init__(self, cfg: DataConfig, *, micro_batch: int, image_size: int, tokenizer: Any, seed: int,
-                 rank: int, world: int, start_micro_step: int = 0):
+                 rank: int, world: int, start_micro_step: int = 0, jpegs_to_device: bool = False):
         self.cfg = cfg
+        self.jpegs_to_device = jpegs_to_device
         self.micro_batch = micro_batch
         self.image_size = image_size
         self.tokenizer = tokenizer
@@ -284,6 +266,7 @@ class CaptionBatches(IterableDataset):
             images = np.empty((self.micro_batch, size, size, 3), dtype=np.uint8)
             captions: list[str] = []
             skipped: list[str] = []
+            jpegs: list[tuple[int, str, bytes, AugParams]] = []
             while len(captions) < self.micro_batch:
                 i, d, (image_id, data, caps, split) = next(stream)
                 rng = _rng(self.seed, _SAMPLE, reader, i)
@@ -294,14 +277,21 @@ class CaptionBatches(IterableDataset):
                     continue
                 caption = caps[int(rng.integers(len(caps)))]
                 try:
+                    if self.jpegs_to_device and is_jpeg(data):
+                        # The header alone here (size, pixel limit); the device decodes the pixels.
+                        header = open_image(data, row=f"image {image_id!r}")
+                        jpegs.append((len(captions), image_id, data, sample_aug(rng, cfg, *header.size)))
+                        captions.append(caption)
+                        continue
                     img = decode(data, image_id, min_side)
                 except ValueError as exc:  # a FormatError whose reason names the image
                     skipped.append(f"{where}: {getattr(exc, 'reason', exc)}")
                     continue
-                images[len(captions)] = augment(img, sample_aug(rng, cfg, *img.size), size)
+                images[len(captions) - len(jpegs)] = augment(img, sample_aug(rng, cfg, *img.size), size)
                 captions.append(caption)
-            yield Batch(torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
-                        self.tokenizer(captions), skipped)
+            kept = images[:len(captions) - len(jpegs)]
+            yield Batch(torch.from_numpy(kept).permute(0, 3, 1, 2).contiguous(), self.tokenizer(captions), skipped,
+                        jpegs)
 
 
 def _worker_init(_: int) -> None:
@@ -309,9 +299,12 @@ def _worker_init(_: int) -> None:
 
 
 def make_loader(cfg: DataConfig, *, micro_batch: int, image_size: int, tokenizer: Any, seed: int, rank: int,
-                world: int, start_micro_step: int, pin_memory: bool) -> DataLoader:
+                world: int, start_micro_step: int, pin_memory: bool, jpegs_to_device: bool = False) -> DataLoader:
+    """A worker's micro-batches; ``jpegs_to_device``: JPEG rows travel as bytes, for
+    :meth:`Batch.on_device` to decode on the GPU."""
     dataset = CaptionBatches(cfg, micro_batch=micro_batch, image_size=image_size, tokenizer=tokenizer,
-                             seed=seed, rank=rank, world=world, start_micro_step=start_micro_step)
+                             seed=seed, rank=rank, world=world, start_micro_step=start_micro_step,
+                             jpegs_to_device=jpegs_to_device)
     workers = cfg.loader_workers
     return DataLoader(
         dataset,

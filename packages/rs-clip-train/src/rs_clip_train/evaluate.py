@@ -26,7 +26,7 @@ def available() -> bool:
 def check(path: str, split: str) -> None:
     """Fail before training if evaluation was asked for and cannot run."""
     if not available():
-        raise ConfigError("--eval-data needs rs-clip-eval (pip install rs-clip-eval)")
+        raise ConfigError("--eval-data needs rs-clip-eval (rs-clip-train's eval extra: README.md, Install)")
     from .data import open_caption_dataset
 
     open_caption_dataset(path, split)

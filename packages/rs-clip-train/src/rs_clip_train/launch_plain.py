@@ -11,7 +11,7 @@
 4. all train with :func:`rs_clip_train.worker.train` and a :class:`~rs_clip_train.session.PlainSession`.
 
 The number of workers is torchrun's world size (``--workers`` may be left at 1 or say the same). Ray-only
-settings (``--address``, ``--cpus-per-worker``, ``--max-failures``) do not apply: torchrun restarts failed
+settings (``--address``, ``--cpus-per-worker``, ``--max-failures``) do not apply (``--storage`` is refused): torchrun restarts failed
 processes itself (``--max-restarts``), and a restarted process resumes from the run directory's newest
 checkpoint like a rerun of the command. ``--gpus-per-worker 0`` trains on the CPU on a GPU machine.
 """
@@ -131,6 +131,9 @@ def launch(run: TrainConfig, *, step_callback: StepCallback | None, progress: bo
     from .worker import loop_config, train
 
     try:
+        if run.storage is not None:
+            raise ConfigError(f"--storage {run.storage}: needs Ray Train (--launcher ray), which uploads the run; "
+                              "without a launcher the run directory (--out) is the run's whole record")
         run, facts = prepare(with_world(run))
     except console.INPUT_ERRORS:
         if process_rank() != 0:

@@ -6,12 +6,16 @@ a private local Ray for the run and stops it at the end: on a laptop nothing has
 Train starts ``--workers`` workers, each running :func:`rs_clip_train.worker.train` with a
 :class:`~rs_clip_train.session.RaySession`, and restarts them from the last checkpoint after a failure
 (``--max-failures``).
+
+:func:`make_trainer` gives the ``TorchTrainer`` itself, checked and configured, for Ray Tune or Ray Train
+callbacks; the run's storage is :mod:`rs_clip_train.storage`'s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +34,8 @@ from .launcher import (
 from .run_dir import LOGS
 
 if TYPE_CHECKING:
+    from ray.train.torch import TorchTrainer
+
     from .trainer import StepCallback
 
 log = logging.getLogger(__name__)
@@ -69,54 +75,84 @@ def train_func(config: dict[str, Any]) -> None:
     from rs_formats import console
 
     from .cli import PROG
-    from .run_dir import LOGS
     from .session import RaySession
     from .worker import library_output, train
 
     console.setup(PROG)  # a fresh process: what it logs (a skipped row) in the tool's own format
-    session = RaySession()
+    run_dir, storage = Path(config["run"]["out"]), config["run"].get("storage")
+    session = RaySession(run_dir, storage)
     # Ray forwards what workers print to the driver; what libraries print while training (DeepSpeed's op
     # builds, torch's warnings) goes to the run's logs/, the tool's own records still to the console.
-    with library_output(Path(config["run"]["out"]) / LOGS / f"worker-{session.rank}.log", PROG):
+    with library_output(run_dir / LOGS / f"worker-{session.rank}.log", PROG):
         train(config, session)
+    if storage is not None and session.rank == 0:
+        from .storage import upload_run_files
+
+        upload_run_files(run_dir)  # the end of metrics.jsonl and of the trackers' files
+
+
+def make_trainer(run: TrainConfig, *, callbacks: Sequence[Any] = (), step_callback: StepCallback | None = None,
+                 ) -> TorchTrainer:
+    """The run as a Ray Train ``TorchTrainer``, every check that needs no worker done (as :func:`fit`
+    does them): ``make_trainer(run).fit()`` trains it, resuming from the run directory's (or the storage's)
+    last checkpoint, and returns Ray's ``Result`` (``result.checkpoint`` is the final rs-clip-checkpoint).
+
+    For Ray Tune, or to add Ray Train callbacks (``ray.train.UserCallback``: every logged step's metrics
+    reach ``after_report``): ``callbacks`` go to the ``RunConfig``. It connects to Ray like ``ray.init()``
+    (``run.address``, else ``RAY_ADDRESS``, else a local Ray) unless Ray is already initialised."""
+    import ray
+
+    run, facts = prepare(run)
+    resume, _ = open_run_dir(run, facts)
+    if not ray.is_initialized():
+        ray.init(address=run.address)
+    return _trainer(run, facts, resume, step_callback, callbacks)
+
+
+def _trainer(run: TrainConfig, facts: dict[str, Any], resume: Path | None, step_callback: StepCallback | None,
+             callbacks: Sequence[Any], check: bool = False) -> TorchTrainer:
+    from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
+    from ray.train.torch import TorchTrainer
+
+    from .storage import location
+    from .worker import loop_config
+
+    gpus = _gpus_per_worker(run)
+    resources = {"CPU": run.cpus_per_worker} | ({"GPU": gpus} if gpus else {})
+    if check:
+        check_resources(run.workers, resources)
+    storage_path, name = location(run)
+    return TorchTrainer(
+        train_func,
+        train_loop_config=loop_config(run, facts, resume, step_callback),
+        scaling_config=ScalingConfig(num_workers=run.workers, use_gpu=gpus > 0, resources_per_worker=resources),
+        run_config=RunConfig(
+            name=name,
+            storage_path=storage_path,
+            failure_config=FailureConfig(max_failures=run.max_failures),
+            # In the run directory the train loop prunes checkpoints (keep last K), knowing earlier
+            # attempts' too; in a storage Ray prunes its uploaded copies.
+            checkpoint_config=CheckpointConfig(num_to_keep=run.keep if run.storage is not None else None),
+            callbacks=list(callbacks),
+            logging_config=LoggingConfig(log_level=TRAIN_LOG_LEVEL),
+        ),
+    )
 
 
 def launch(
     run: TrainConfig, *, step_callback: StepCallback | None, progress: bool, num_cpus: int | None
 ) -> Path:
-    from .worker import loop_config
-
     run, facts = prepare(run)
     resume, done = open_run_dir(run, facts)
     if done:
         return resume
-    run_dir = Path(run.out)
     # The dashboard serves Ray's state API, which Ray Train's controller polls.
     with ray_session(run.address, num_cpus, dashboard=True, env=PRIVATE_RAY_ENV) as local:
-        from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
-        from ray.train.torch import TorchTrainer
-
-        gpus = _gpus_per_worker(run)
-        resources = {"CPU": run.cpus_per_worker} | ({"GPU": gpus} if gpus else {})
-        if local:  # a cluster may still grow (autoscaler); a private local Ray will not
-            check_resources(run.workers, resources)
-        trainer = TorchTrainer(
-            train_func,
-            train_loop_config=loop_config(run, facts, resume, step_callback),
-            scaling_config=ScalingConfig(
-                num_workers=run.workers, use_gpu=gpus > 0, resources_per_worker=resources
-            ),
-            run_config=RunConfig(
-                name=run_dir.name,
-                storage_path=str(run_dir.parent),
-                failure_config=FailureConfig(max_failures=run.max_failures),
-                # Checkpoints are pruned by the train loop (keep last K), which also knows earlier attempts'.
-                checkpoint_config=CheckpointConfig(num_to_keep=None),
-                logging_config=LoggingConfig(log_level=TRAIN_LOG_LEVEL),
-            ),
-        )
+        # A cluster may still grow (autoscaler); a private local Ray will not: check what it holds.
+        trainer = _trainer(run, facts, resume, step_callback, (), check=local)
         log_start(run, facts, resume)
-        log.info("what DeepSpeed, torch and Ray Train print in the workers: %s", run_dir / LOGS / "worker-*.log")
+        log.info("what DeepSpeed, torch and Ray Train print in the workers: %s",
+                 Path(run.out) / LOGS / "worker-*.log")
         bar = progress_bar(run, facts, progress)
         try:
             with bar if bar is not None else contextlib.nullcontext():

@@ -9,9 +9,10 @@
 - ``auto`` (the default): ``none`` when torchrun's variables are set (``RANK``, ``WORLD_SIZE``,
   ``MASTER_ADDR``, ``MASTER_PORT``: ``init_process_group``'s ``env://``), else ``ray``.
 
-Whatever the launcher, before a worker starts: the settings, the model and ``--init`` (file format, and
-weights that fit the architecture), the datasets, and the resume state to continue from are checked, each
-error one line naming the file. The training function itself (:func:`rs_clip_train.worker.train`) is the
+Whatever the launcher, before a worker starts: the settings, the trackers of ``--report-to`` (installed),
+the ``--storage`` (reachable and writable), the model and ``--init`` (file format, and weights that fit the
+architecture), the datasets, and the resume state to continue from are checked, each error one line naming
+the file or endpoint. The training function itself (:func:`rs_clip_train.worker.train`) is the
 same under every launcher, so checkpoints, resume and metrics are too.
 """
 
@@ -70,6 +71,10 @@ def _absolute(run: TrainConfig) -> TrainConfig:
         run.eval_data = str(Path(run.eval_data).expanduser().resolve())
     if Path(run.model.name).expanduser().is_dir():
         run.model.name = str(Path(run.model.name).expanduser().resolve())
+    if run.storage is not None:
+        from .storage import absolute
+
+        run.storage = absolute(run.storage)
     return run
 
 
@@ -126,7 +131,12 @@ def plan(run: TrainConfig) -> dict[str, Any]:
 
 def prepare(run: TrainConfig) -> tuple[TrainConfig, dict[str, Any]]:
     """Every check that needs no worker; returns the run with absolute paths and :func:`plan`'s facts."""
+    from .storage import check as check_storage
+    from .tracking import check_installed
+
     run = _absolute(run.validate())
+    check_installed(run)
+    check_storage(run)
     check_model(run)
     facts = plan(run)
     if run.eval_data:

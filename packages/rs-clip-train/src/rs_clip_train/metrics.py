@@ -1,17 +1,22 @@
-"""metrics.jsonl (and TensorBoard when installed): the run's log of metrics, written by rank 0 only."""
+"""metrics.jsonl and the experiment trackers of ``--report-to``: the run's log of metrics, written by rank 0."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .run_dir import METRICS
+from .tracking import open_trackers, scalars
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 
 class MetricsLog:
-    def __init__(self, run_dir: Path, resume_step: int):
+    def __init__(self, run: TrainConfig, resume_step: int):
+        run_dir = Path(run.out)
         self.path = run_dir / METRICS
         # Steps after the resume point were computed by an interrupted attempt and are redone now.
         if self.path.exists():
@@ -24,22 +29,16 @@ class MetricsLog:
             tmp.write_text("".join(line + "\n" for line in kept))
             os.replace(tmp, self.path)
         self.file = open(self.path, "a", buffering=1)
-        self.tb = None
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.tb = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resume_step + 1)
-        except ImportError:  # tensorboard is optional
-            pass
+        self.trackers = open_trackers(run, run_dir, resume_step)
 
     def write(self, record: dict[str, Any]) -> None:
         self.file.write(json.dumps(record) + "\n")
-        if self.tb is not None and "loss" in record:
-            for key in ("loss", "lr", "temperature", "pairs_per_s"):
-                if key in record:
-                    self.tb.add_scalar(f"train/{key}", record[key], record["step"])
+        numbers = scalars(record)
+        if numbers:
+            for tracker in self.trackers:
+                tracker.log(numbers, record["step"])
 
     def close(self) -> None:
         self.file.close()
-        if self.tb is not None:
-            self.tb.close()
+        for tracker in self.trackers:
+            tracker.close()

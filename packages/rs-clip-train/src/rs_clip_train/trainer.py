@@ -16,9 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from rs_formats.device_feed import prepared_ahead
+
 from .checkpoints import Checkpoints
 from .config import TrainConfig
 from .distributed import barrier, gather_objects, mean_over_ranks
+from .engine import own_clip_norm
+from .engine import step as engine_step
 from .metrics import MetricsLog
 from .run_dir import METRICS, link_final
 
@@ -44,6 +48,8 @@ class Trainer:
         resume_from: Path | None,
         dataset_info: dict[str, Any] | None = None,
     ):
+        from rs_formats import device_decode
+
         from .data import Normalize, make_loader
         from .engine import initialize
         from .loss import ContrastiveModel
@@ -73,7 +79,7 @@ class Trainer:
         )
         self.step = self.checkpoints.load(resume_from) if resume_from is not None else 0
         self.checkpoints.prepare()
-        self.metrics = MetricsLog(self.run_dir, self.step) if self.rank == 0 else None
+        self.metrics = MetricsLog(run, self.step) if self.rank == 0 else None
         pre = self.bundle.preprocess_cfg
         self.normalize = Normalize(pre.get("mean", (0.0, 0.0, 0.0)), pre.get("std", (1.0, 1.0, 1.0)), device)
         size = pre.get("size", 224)
@@ -88,6 +94,7 @@ class Trainer:
             world=self.world,
             start_micro_step=self.step * run.optim.grad_accum,
             pin_memory=self.cuda,
+            jpegs_to_device=self.cuda and run.data.gpu_decode and device_decode.available(device),
         )
 
     def fit(
@@ -95,7 +102,9 @@ class Trainer:
     ) -> Path | None:
         run, engine = self.run, self.engine
         accum = run.optim.grad_accum
-        batches = iter(self.loader)
+        clip = own_clip_norm(run, cuda=self.cuda)
+        # The next micro-batch is copied (and its JPEGs decoded) on a side stream while this one trains.
+        batches = prepared_ahead(iter(self.loader), lambda b: b.on_device(self.device, self.image_size), self.device)
         window_start, window_steps = time.perf_counter(), 0
         last_saved = None
         nodes = gather_objects(self.session.node_id)
@@ -113,15 +122,12 @@ class Trainer:
         loss_sum, skipped = torch.zeros((), device=self.device), 0
         while self.step < self.total_steps:
             for _ in range(accum):
-                batch = next(batches)
-                images = self.normalize(batch.images.to(self.device, non_blocking=True))
-                texts = batch.texts.to(self.device, non_blocking=True)
-                loss = engine(images, texts)
-                engine.backward(loss)
-                engine.step()
+                images, texts, skipped_rows = next(batches)
+                loss = engine(self.normalize(images), texts)
+                engine_step(engine, loss, clip)
                 loss_sum += loss.detach().float()
-                skipped += len(batch.skipped)
-                self._tell_skips(batch.skipped)
+                skipped += len(skipped_rows)
+                self._tell_skips(skipped_rows)
             self.step += 1
             window_steps += 1
             record = None
@@ -142,12 +148,15 @@ class Trainer:
             if self.step % run.checkpoint_every == 0 or is_last:
                 last_saved = self.checkpoints.save(self.step, record or {}, self.metrics)
                 window_start = time.perf_counter()  # pairs/s measures training, not checkpoint writing
+            elif record is not None:
+                self.session.report(record)  # a checkpoint's report carries its step's record
         if self.rank == 0 and last_saved is not None:
             link_final(self.run_dir, last_saved)
         if self.metrics is not None:
             self.metrics.write({"step": self.step, "event": "end", "time": time.time()})
             self.metrics.close()
-        del batches  # stops the loader processes
+        batches.close()  # stops the thread that feeds the device
+        del batches  # ... and the loader processes
         barrier()
         return last_saved
 

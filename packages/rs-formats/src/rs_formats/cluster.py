@@ -91,6 +91,36 @@ def _environment(variables: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+@contextmanager
+def local_cluster(
+    nodes: int = 2, cpus_per_node: int = 1, *, dashboard: bool = False, connect: bool = True
+) -> Iterator[Any]:
+    """A Ray cluster of ``nodes`` nodes on this machine (``ray.cluster_utils.Cluster``: separate raylets and
+    object stores sharing its cores), to try a tool's cluster path on one machine, as the tests and
+    benchmarks do. ``connect`` initialises Ray in this process against it (shut down on exit; a tool's
+    :func:`ray_session` then uses it); ``dashboard`` serves the head's dashboard on 127.0.0.1 (the job
+    API). Yields the ``Cluster``."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    head = {"num_cpus": cpus_per_node, "include_dashboard": dashboard}
+    if dashboard:
+        head |= {"dashboard_host": "127.0.0.1", "dashboard_port": free_port(8265)}
+    cluster = Cluster(initialize_head=True, head_node_args=head)
+    try:
+        for _ in range(nodes - 1):
+            cluster.add_node(num_cpus=cpus_per_node)
+        cluster.wait_for_nodes()
+        if connect:
+            ray.init(address=cluster.address, log_to_driver=False)
+        yield cluster
+    finally:
+        if connect:
+            ray.shutdown()
+        cluster.shutdown()
+
+
 def ordered_pipeline(data: Any) -> Any:
     """A Ray Dataset set up for the tools' one-map pipelines: results in input order (what makes their
     output deterministic), no Ray progress bars (each tool shows its own), and no per-operator resource

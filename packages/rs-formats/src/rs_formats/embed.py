@@ -3,8 +3,11 @@
 Decoding and preprocessing run in DataLoader worker processes, so the model never waits on PIL. When the
 preprocessing ends in open_clip's usual ``ToTensor`` + ``Normalize``, workers stop before them and send
 uint8 tensors: a quarter of the bytes to move, and the float conversion runs on the device (the result
-is the same: ``ToTensor`` is a division by 255). Embeddings come back L2-normalised, float32, on the CPU,
-in dataset order.
+is the same: ``ToTensor`` is a division by 255). On a CUDA device with open_clip's evaluation
+preprocessing, JPEG rows travel as bytes and are decoded and preprocessed on the device in batches
+(:mod:`rs_formats.device_decode`): CPU cores cannot decode as fast as a GPU embeds. Batches are
+prepared on the device a step ahead, in a thread (:mod:`rs_formats.device_feed`). Embeddings come back
+L2-normalised, float32, on the CPU, in dataset order.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from . import device_decode
 from . import images as _images
 from .dataset import Dataset
+from .device_feed import prepared_ahead
 from .errors import FormatError
 
 
@@ -60,38 +65,54 @@ def split_preprocess(
 class _ImageStream(IterableDataset):
     """Batches of preprocessed images of one split; each DataLoader worker takes every k-th row group.
 
-    The stream batches itself, so that a row that does not decode travels to the parent as a message
-    (``("error", text)``) and is raised there as one FormatError naming the row: an exception raised in a
-    worker would reach the user as a RuntimeError holding the worker's traceback.
+    A batch is ``(rows, images, jpeg_rows, jpegs)``: preprocessed images (or None) and, with
+    ``jpeg_bytes``, the JPEG rows as header-checked ``(image_id, bytes)`` for the device to decode. The stream batches
+    itself, so that a row that does not decode travels to the parent as a message (``("error", text)``)
+    and is raised there as one FormatError naming the row: an exception raised in a worker would reach
+    the user as a RuntimeError holding the worker's traceback.
     """
 
     def __init__(self, dataset: Dataset, split: str, preprocess: Callable[[Image.Image], torch.Tensor],
-                 batch_size: int):
+                 batch_size: int, jpeg_bytes: bool = False):
         self.dataset, self.split, self.preprocess, self.batch_size = dataset, split, preprocess, batch_size
+        self.jpeg_bytes = jpeg_bytes
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor] | tuple[str, str]]:
+    def _batch(self, idx: list[int], out: list[torch.Tensor], jidx: list[int],
+               jpegs: list[tuple[str, bytes]]) -> tuple:
+        return (torch.tensor(idx, dtype=torch.int64), torch.stack(out) if out else None,
+                torch.tensor(jidx, dtype=torch.int64), jpegs)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
         info = get_worker_info()
         wid, nw = (info.id, info.num_workers) if info else (0, 1)
         groups = self.dataset.row_groups(self.split)
         starts = np.cumsum([0] + [g.num_rows for g in groups])
         idx: list[int] = []
         out: list[torch.Tensor] = []
+        jidx: list[int] = []
+        jpegs: list[tuple[str, bytes]] = []
         for gi in range(wid, len(groups), nw):
             table = self.dataset.read_row_group(self.split, gi, ["image_id", "image"])
             ids, images = table.column(0).to_pylist(), table.column(1).to_pylist()
             for i, (iid, data) in enumerate(zip(ids, images)):
                 try:
-                    img = decode_image(data, iid, dataset=self.dataset.path, split=self.split)
+                    if self.jpeg_bytes and device_decode.is_jpeg(data):
+                        # The pixel limit holds on the header before the device sees the bytes.
+                        _images.open_image(data, path=self.dataset.path, row=f"split {self.split!r}, image {iid!r}")
+                        jidx.append(int(starts[gi]) + i)
+                        jpegs.append((iid, data))
+                    else:
+                        img = decode_image(data, iid, dataset=self.dataset.path, split=self.split)
+                        idx.append(int(starts[gi]) + i)
+                        out.append(self.preprocess(img))
                 except FormatError as exc:
                     yield "error", exc.reason
                     return
-                idx.append(int(starts[gi]) + i)
-                out.append(self.preprocess(img))
-                if len(idx) == self.batch_size:
-                    yield torch.tensor(idx), torch.stack(out)
-                    idx, out = [], []
-        if idx:
-            yield torch.tensor(idx), torch.stack(out)
+                if len(idx) + len(jidx) == self.batch_size:
+                    yield self._batch(idx, out, jidx, jpegs)
+                    idx, out, jidx, jpegs = [], [], [], []
+        if idx or jidx:
+            yield self._batch(idx, out, jidx, jpegs)
 
 
 @torch.no_grad()
@@ -106,17 +127,24 @@ def encode_images(
     device: str | torch.device = "cpu",
     progress: bool = True,
     desc: str | None = None,
+    decode_on_device: bool | None = None,
 ) -> np.ndarray:
     """``[N, D]`` normalised image embeddings of a split, in the split's row order.
 
     ``desc`` labels the progress bar (say which model is embedding); it shows only on a terminal.
+    ``decode_on_device``: decode JPEG rows on ``device`` (None: where it is a GPU and ``preprocess`` is
+    open_clip's evaluation pipeline; True also on a CPU, where torchvision's decoder stands in for the
+    device's).
     """
     from .console import progress as progress_bar
 
     n = dataset.num_rows(split)
     cpu_part, device_part = split_preprocess(preprocess)
+    plan = device_decode.device_plan(preprocess) if decode_on_device is not False else None
+    if decode_on_device is None and not device_decode.available(device):
+        plan = None
     loader = DataLoader(
-        _ImageStream(dataset, split, cpu_part, batch_size),
+        _ImageStream(dataset, split, cpu_part, batch_size, jpeg_bytes=plan is not None),
         batch_size=None,
         num_workers=num_workers,
         pin_memory=torch.device(device).type == "cuda",
@@ -125,18 +153,54 @@ def encode_images(
     )
     out: np.ndarray | None = None
     bar = progress_bar(total=n, desc=desc or f"embed images {dataset.name}/{split}", unit="img", enabled=progress)
-    for idx, images in loader:
-        if isinstance(idx, str):
-            raise FormatError(dataset.path, images)
-        images = device_part(images.to(device, non_blocking=True))
-        feats = model.encode_image(images, normalize=True).float().cpu().numpy()
+    pending: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def collect(idx: torch.Tensor, feats: torch.Tensor) -> None:
+        nonlocal out
         if out is None:
             out = np.empty((n, feats.shape[1]), dtype=np.float32)
-        out[idx.numpy()] = feats
+        out[idx.numpy()] = feats.cpu().numpy()
         bar.update(len(idx))
+
+    def prepare(batch: tuple[Any, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+        if isinstance(batch[0], str):
+            raise FormatError(dataset.path, batch[1])
+        idx, images, jidx, jpegs = batch
+        parts = [device_part(images.to(device, non_blocking=True))] if images is not None else []
+        if jpegs:
+            parts.append(_device_images(jpegs, plan, preprocess, dataset, split, device))
+            idx = torch.cat([idx, jidx])
+        return idx, torch.cat(parts) if len(parts) > 1 else parts[0]
+
+    for idx, images in prepared_ahead(iter(loader), prepare, device):
+        feats = model.encode_image(images, normalize=True).float()
+        # The previous batch's features are read back only now, once this batch is queued: the device
+        # encodes one batch while the host prepares and decodes the next.
+        if pending is not None:
+            collect(*pending)
+        pending = idx, feats
+    if pending is not None:
+        collect(*pending)
     bar.close()
     if out is None:
         raise FormatError(dataset.path, f"split {split!r} has no images to embed")
+    return out
+
+
+def _device_images(jpegs: list[tuple[str, bytes]], plan: device_decode.DevicePreprocess,
+                   preprocess: Callable[[Image.Image], torch.Tensor], dataset: Dataset, split: str,
+                   device: str | torch.device) -> torch.Tensor:
+    """``(image_id, bytes)`` JPEG rows decoded and preprocessed on the device; a row its decoder refuses
+    goes through PIL (a FormatError naming the row if PIL refuses it too)."""
+    decoded = device_decode.decode_jpegs([data for _, data in jpegs], device)
+    done = [j for j, img in enumerate(decoded) if img is not None]
+    out = torch.empty((len(jpegs), 3, plan.size, plan.size), device=device)
+    if done:
+        out[done] = plan([decoded[j] for j in done])
+    for j, img in enumerate(decoded):
+        if img is None:
+            iid, data = jpegs[j]
+            out[j] = preprocess(decode_image(data, iid, dataset=dataset.path, split=split)).to(device)
     return out
 
 

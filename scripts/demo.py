@@ -1,11 +1,14 @@
 """The whole RemoteCLIP recipe on synthetic scenes, end to end, on the embedded default (local Ray, CPU).
 
-synthetic scenes in real source formats -> rs-annotate (convert, merge, dedup against the evaluation
-sets) -> rs-clip-train (DeepSpeed on a local Ray) -> rs-clip-eval (retrieval, zero-shot, few-shot,
-linear probe, k-NN) -> rs-count (RemoteCount), comparing the trained model with its initialisation.
+synthetic scenes in real source formats -> rs-annotate (convert, dedup against the evaluation sets) ->
+rs-clip-train (DeepSpeed on a local Ray) -> rs-clip-eval (retrieval, zero-shot, few-shot, linear probe,
+k-NN) -> rs-count (RemoteCount), comparing the trained model with its initialisation.
 
 Every stage is run through the package's own command line, printed before it runs, so the demo doubles as
-a worked example. Usage: ``hatch run demo [--out DIR] [--steps N] [--quick]``.
+a worked example. The training scenes hold a few planted leaks (copies of evaluation images, repeated
+scenes: ``rs-synth dota --plant``) for the de-duplication stage to find. What the libraries under the tools
+print (Ray, DeepSpeed, torch) goes to the training run's logs/, named in the summary.
+Usage: ``hatch run demo [--out DIR] [--steps N] [--scale X] [--train-workers N] [--seed S]``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,11 @@ import sys
 import time
 from pathlib import Path
 
+from demo_summary import summarise  # scripts/, beside this file
+
 REPO = Path(__file__).resolve().parents[1]
+#: Copies of each evaluation set's images planted among the DOTA training scenes, and repeated scenes.
+PLANT_PER_SET, DUPLICATES = 2, 2
 
 
 class Demo:
@@ -28,12 +35,14 @@ class Demo:
         self.out = out
         self.times: dict[str, float] = {}
 
-    def run(self, *cmd: str | Path) -> None:
+    def run(self, *cmd: str | Path, capture: bool = False) -> str:
+        """Run a tool (printed first); its stdout is shown, or returned with ``capture``."""
         args = [str(c) for c in cmd]
         print(f"\n$ {shlex.join(args)}", flush=True)
-        proc = subprocess.run(args, cwd=REPO)
+        proc = subprocess.run(args, cwd=REPO, stdout=subprocess.PIPE if capture else None, text=True)
         if proc.returncode != 0:
             sys.exit(f"demo: stage failed ({proc.returncode}): {shlex.join(args)}")
+        return proc.stdout or ""
 
     def stage(self, name: str):
         demo = self
@@ -80,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--until", choices=("annotate", "train", "eval", "count"), default="count",
                    help="stop after this stage")
     args = p.parse_args(argv)
-    out: Path = args.out
+    out: Path = args.out.resolve()
     if out.exists():
         shutil.rmtree(out)
     raw, ds = out / "raw", out / "datasets"
@@ -88,19 +97,22 @@ def main(argv: list[str] | None = None) -> int:
     n = lambda k: str(max(8, int(k * args.scale)))  # noqa: E731 - local shorthand for image counts
     seed = str(args.seed)
     synth, annotate = tool("rs-synth"), tool("rs-annotate")
+    evaluation = ("rsicd", "scenes", "counting")  # what the evaluation sets are made from
+    leaks = [a for name in evaluation for a in ("--plant", raw / name)]
+    leaks += ["--plant-n", str(PLANT_PER_SET), "--duplicates", str(DUPLICATES)]
 
     with d.stage("1. synthetic scenes in source formats (rs-synth)"):
-        for fmt, count, name, offset in (
-            ("dota", 240, "dota", 0),
-            ("dior", 160, "dior", 0),
-            ("carpk", 60, "carpk", 0),
-            ("rsicd", 300, "rsicd", 0),
-            ("counting", 400, "counting-train", 1),  # counting scenes to learn from (another seed)
-            ("imagefolder", 400, "scenes", 0),
-            ("counting", 300, "counting", 0),  # the RemoteCount test scenes
+        for fmt, count, name, offset, extra in (
+            ("rsicd", 300, "rsicd", 0, ()),  # captions: train/val to learn from, test to evaluate on
+            ("imagefolder", 400, "scenes", 0, ()),  # the scene-classification evaluation set
+            ("counting", 300, "counting", 0, ()),  # the RemoteCount test scenes
+            ("dota", 240, "dota", 0, leaks),  # ... plus copies of evaluation images and repeated scenes
+            ("dior", 160, "dior", 0, ()),
+            ("carpk", 60, "carpk", 0, ()),
+            ("counting", 400, "counting-train", 1, ()),  # counting scenes to learn from (another seed)
         ):
             d.run(synth, fmt, "--out", raw / name, "--n", n(count), "--seed", str(args.seed + offset),
-                  "--size", "256")
+                  "--size", "256", *extra)
 
     quiet = ("--no-progress",) if args.no_progress else ()
     with d.stage("2. captions from annotations (rs-annotate)"):
@@ -117,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
               raw / "counting" / "images", "--out", ds / "count", *quiet)
         # Training data must not contain any evaluation image (pHash, across all evaluation sets).
         d.run(annotate, "dedup", *(ds / s for s in ("rsicd-train", "dota", "dior", "carpk", "counting-train")),
-              "--out", ds / "train", "--against", ds / "rsicd-test", ds / "scenes", ds / "count")
-        d.run(annotate, "stats", ds / "train", "--plots", out / "plots" / "annotate")
+              "--out", ds / "train", "--against", ds / "rsicd-test", ds / "scenes", ds / "count", *quiet)
+        d.run(annotate, "stats", ds / "train", "--plots", out / "plots" / "annotate", capture=True)
+        print(stats_line(json.loads((out / "plots" / "annotate" / "stats.json").read_text())))
         d.run(annotate, "show", ds / "train", "-n", "16", "--out", out / "plots" / "contact_sheet.png")
 
     if args.until == "annotate":
@@ -133,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.until == "train":
         return 0
 
+    cache = ("--cache-dir", out / "cache")  # each split embedded once per model, shared by every task
     with d.stage("4. evaluation (rs-clip-eval)"):
         suite = out / "suite.yaml"
         suite.write_text(
@@ -142,58 +156,26 @@ def main(argv: list[str] | None = None) -> int:
             "    tasks: [zeroshot, linear_probe, fewshot, knn]\n    shots: [1, 4, 16]\n    seeds: [0, 1]\n"
         )
         d.run(tool("rs-clip-eval"), "run", "--model", f"trained={trained}", "--model", f"init={init}",
-              "--suite", suite, "--out", out / "eval", "--no-cache", *quiet)
+              "--suite", suite, "--out", out / "eval", *cache, *quiet)
     if args.until == "eval":
         return 0
 
     with d.stage("5. RemoteCount (rs-count)"):
         d.run(tool("rs-count"), "eval", "--model", f"trained={trained}", "--model", f"init={init}",
-              "--data", ds / "count", "--out", out / "count", "--no-cache", *quiet)
+              "--data", ds / "count", "--out", out / "count", *cache, *quiet)
 
-    summarise(d, out)
+    summarise(out, d.times, args.steps)
     return 0
 
 
-def summarise(d: Demo, out: Path) -> None:
-    eval_results = json.loads((out / "eval" / "results.json").read_text())
-    count_results = json.loads((out / "count" / "results.json").read_text())
-    rows = headline_metrics(eval_results, count_results)
-    print("\n=== results: trained vs initialisation")
-    print(f"{'metric':42s} {'trained':>9s} {'init':>9s}")
-    for name, trained, init in rows:
-        print(f"{name:42s} {trained:9.2f} {init:9.2f}")
-    (out / "summary.json").write_text(json.dumps(
-        {"metrics": [{"metric": m, "trained": t, "init": i} for m, t, i in rows], "stage_seconds": d.times},
-        indent=2))
-    print("\n=== stage times")
-    for name, secs in d.times.items():
-        print(f"{secs:7.1f} s  {name}")
-    print(f"{sum(d.times.values()):7.1f} s  total")
-    print(f"\nreports: {out / 'eval' / 'report.md'}, {out / 'count' / 'report.md'}")
-    print(f"plots:   {out / 'plots'}, {out / 'eval' / 'plots'}, {out / 'count'}")
-    print(f"summary: {out / 'summary.json'}")
+def stats_line(stats: dict) -> str:
+    """A few lines instead of ``rs-annotate stats``'s JSON (which is in plots/annotate/stats.json)."""
+    rows = sum(stats["rows_per_split"].values())
+    sources = ", ".join(f"{k} {v}" for k, v in sorted(stats["images_per_source"].items(), key=lambda kv: -kv[1]))
+    return (f"training set: {rows} images ({sources}); {len(stats['class_frequency'])} object classes; "
+            f"{stats['captions']} captions of {stats['caption_length']['mean']:.1f} words on average, "
+            f"{stats['vocabulary']} distinct words")
 
-
-def headline_metrics(eval_results: dict, count_results: dict) -> list[tuple[str, float, float]]:
-    """(metric, trained, init) rows from rs-clip-eval's and rs-count's results.json, all in %."""
-    ev = eval_results["results"]
-    ret, cls = ev["trained"]["synthetic-RSICD"], ev["trained"]["synthetic-scenes"]
-    ret0, cls0 = ev["init"]["synthetic-RSICD"], ev["init"]["synthetic-scenes"]
-    rows = [
-        ("retrieval mean recall (synthetic RSICD)", ret["retrieval"]["mean_recall"],
-         ret0["retrieval"]["mean_recall"]),
-        ("zero-shot top-1 (synthetic scenes)", cls["zeroshot"]["top1"], cls0["zeroshot"]["top1"]),
-        ("linear probe top-1", cls["linear_probe"]["top1"], cls0["linear_probe"]["top1"]),
-    ]
-    for k in cls["fewshot"]["shots"]:
-        rows.append((f"{k}-shot linear probe top-1 (mean over seeds)", cls["fewshot"]["shots"][k]["mean"],
-                     cls0["fewshot"]["shots"][k]["mean"]))
-    rows.append(("k-NN top-1 (k=20, T=0.07)", cls["knn"]["top1"], cls0["knn"]["top1"]))
-    count = {(r["model"], r["variant"]): r for r in count_results["results"]}
-    for variant in ("words", "digits"):
-        rows.append((f"RemoteCount top-1 ({variant}; chance 10)", count["trained", variant]["topk"]["top1"],
-                     count["init", variant]["topk"]["top1"]))
-    return rows
 
 if __name__ == "__main__":
     os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -85,6 +85,8 @@ def test_merge_dedup_with_contamination(converted, dota_src, tmp_path, capsys):
     assert rows[0]["image_id"] not in {r["image_id"] for r in kept}
     report = json.loads((tmp_path / "clean.report.json").read_text())
     assert report["removed_contaminated"] == 2  # the image and its copy in the second set
+    assert report["contaminated_per_against"] == {str(test_set): 2}
+    assert "(7 duplicates, 2 matching test images: 2 of test); report: " in capsys.readouterr().err
     assert {c["test"]["image_id"] for c in report["contamination"]} == {"rsicd/x"}
     assert report["removed_duplicates"] == 7 and report["rows_out"] == 7
     assert all(d["duplicate_of"]["dataset"] == str(converted) for d in report["duplicates"])

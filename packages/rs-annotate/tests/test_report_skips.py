@@ -22,7 +22,8 @@ def test_imagefolder_stray_files_are_counted_by_reason(tmp_path, capsys):
             write_image(src / cls / f"{cls}{i}.png", (16, 16), value=40 * i)
     (src / "beach" / "notes.txt").write_text("not an image")
     (src / "forest" / "Thumbs.db").write_bytes(b"\0")
-    (src / "README.txt").write_text("stray file outside the class folders")
+    (src / "README.txt").write_text("beside the class folders, not an image: not part of the set")
+    write_image(src / "stray.png", (16, 16))  # an image outside the class folders
     out = tmp_path / "out"
     assert main(["convert", "imagefolder", str(src), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
     captured = capsys.readouterr()
@@ -32,7 +33,7 @@ def test_imagefolder_stray_files_are_counted_by_reason(tmp_path, capsys):
     report = json.loads(report_path(out).read_text())
     assert report["rows"] == 6 and report["n_skipped"] == 3
     assert report["skipped"] == {
-        "not inside a class folder": {"count": 1, "examples": ["README.txt"]},
+        "not inside a class folder": {"count": 1, "examples": ["stray.png"]},
         "not an image file (by extension)": {"count": 2, "examples": ["beach/notes.txt", "forest/Thumbs.db"]},
     }
 

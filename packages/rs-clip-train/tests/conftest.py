@@ -96,6 +96,7 @@ def ray_run(caption_ds, tmp_path_factory) -> Path:
     proc = cli("fit", *ARGS, "--workers", "2", "--data", str(caption_ds), "--out", str(run_dir))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip() == str((run_dir / "final").resolve())  # stdout: the final checkpoint
+    (run_dir.parent / "ray.stderr").write_text(proc.stderr)  # what the console showed
     return run_dir
 
 

@@ -73,6 +73,16 @@ def test_fit_writes_a_checkpoint_open_clip_loads_and_learns(reference: Path, tmp
     assert last < first - 0.5, curve
 
 
+def test_the_console_shows_the_tools_lines_and_the_workers_output_is_in_the_run_logs(reference: Path):
+    # Ray Train's start-up narration, the placement-group cleaner, DeepSpeed's op builds and torch's CUDA
+    # notice stay off the console: what the command says is its own.
+    console = (reference.parent / "ray.stderr").read_text().splitlines()
+    assert console and all(line.startswith("rs-clip-train: ") for line in console), console
+    logs = sorted(p.name for p in (reference / "logs").iterdir())
+    assert logs == ["worker-0.log", "worker-1.log"]
+    assert any(f"{reference / 'logs'}" in line for line in console)  # and the console says where they are
+
+
 def test_resume_after_the_driver_is_killed_is_exact(reference: Path, caption_ds, tmp_path: Path):
     run_dir = tmp_path / "interrupted"
     # The driver is killed (SIGKILL, from a worker) after step 6; the last checkpoint is step 4.

@@ -69,6 +69,9 @@ def test_counting_labels_match_counts_and_are_balanced(generated):
         assert len(objs) == im.meta["count"] == len(im.objects)
         assert {c for _, c, _ in objs} == {DOTA_V1[im.meta["count_class"]]}
         assert all(d == 0 for _, _, d in objs)
+        # Every oriented box, as written (whole pixels), lies inside the image: nothing for a reader to clip.
+        corners = np.array([q for q, _, _ in objs], dtype=float).reshape(-1, 2)
+        assert (corners >= 0).all() and (corners <= [im.width, im.height]).all(), im.image
         counts[im.meta["count"]] = counts.get(im.meta["count"], 0) + 1
     assert counts == {k: 4 for k in range(1, 11)}
     assert {im.meta["count_class"] for im in truth.images} == set(REMOTECOUNT[:4])

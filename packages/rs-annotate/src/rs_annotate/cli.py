@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rs_formats import console
@@ -248,8 +249,10 @@ def _dedup(args: argparse.Namespace) -> int:
     against = _datasets_only(args.against, "--against")
     r = api.dedup(inputs, out, against=against, against_splits=args.against_split, threshold=args.threshold,
                   keep=args.keep, name=args.name, overwrite=args.overwrite)
-    log.info("%s: kept %d of %d rows (%d duplicates, %d matching test images); report: %s", out, r["rows_out"],
-             r["rows_in"], r["removed_duplicates"], r["removed_contaminated"], report_path(out))
+    per_set = ", ".join(f"{n} of {Path(path).name}" for path, n in r["contaminated_per_against"].items() if n)
+    log.info("%s: kept %d of %d rows (%d duplicates, %d matching test images%s); report: %s", out, r["rows_out"],
+             r["rows_in"], r["removed_duplicates"], r["removed_contaminated"], f": {per_set}" if per_set else "",
+             report_path(out))
     print(out)
     return 0
 

@@ -160,6 +160,9 @@ def dedup(datasets: Sequence[str | Path], out: str | Path, *, against: Sequence[
         "rows_in": len(table), "rows_out": len(table) - gone.size,
         "removed_duplicates": len(duplicates), "removed_contaminated": int(contaminated.sum()),
         "removed_per_source": dict(sorted(removed_sources.items())),
+        # training rows matching each evaluation set (a row matching two sets counts for both)
+        "contaminated_per_against": {str(ds.path): len({(c["dataset"], c["image_id"]) for c in contamination
+                                                        if c["test"]["dataset"] == str(ds.path)}) for ds in tests},
         "contamination": contamination, "duplicates": duplicates,
     }
     if report["rows_out"] == 0:

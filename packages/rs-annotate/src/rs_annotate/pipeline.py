@@ -69,7 +69,7 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
     sources: Counter[str] = Counter()
     objects_per_class: Counter[str] = Counter()
     origin: dict[str, str] = {}  # image_id -> the file it came from, to name both files of a duplicate
-    bar = console.progress(total=len(items), desc=f"convert {fmt}", unit="img", enabled=opts.progress)
+    bar = console.progress(total=len(items), desc=f"convert {fmt} -> {out.name}", unit="img", enabled=opts.progress)
     with atomic.naming(out), DatasetWriter(out, name=opts.name or out.name, kind=kind, generator=GENERATOR,
                                            class_names=reader.class_names if kind == "classification" else None,
                                            overwrite=opts.overwrite) as writer:

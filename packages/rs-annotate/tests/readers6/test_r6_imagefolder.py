@@ -102,13 +102,14 @@ def test_non_image_files_are_skipped_and_counted(tmp_path):
             write_image(root / c / f"{c.lower()}_{i}.jpg")
     (root / "Airport" / "Thumbs.db").write_bytes(b"x")
     (root / "BareLand" / "notes.txt").write_text("x")
-    (root / "README.md").write_text("x")
+    (root / "README.md").write_text("x")  # beside the class folders and not an image: not part of the set
+    write_image(root / "stray.jpg")  # an image outside every class folder: skipped and reported
     (root / "BareLand" / "extra").mkdir()
     reader = get_reader("aid")(tmp_path)
     assert reader.class_names == ["airport", "bare land"]
     assert len(reader.items()) == 4
     skipped = sorted(b.path.name for b in reader.skipped)
-    assert skipped == ["README.md", "Thumbs.db", "extra", "notes.txt"]
+    assert skipped == ["Thumbs.db", "extra", "notes.txt", "stray.jpg"]
     assert all(str(b.path) in str(b) for b in reader.skipped)
 
 
@@ -149,8 +150,8 @@ def test_rs_synth_imagefolder_tree(tmp_path):
     assert set(got) == {im.image for im in truth.images}
     for im in truth.images:
         assert reader.class_names[got[im.image].label] == im.meta["class_name"]
-    # `_truth.json` sits beside the class folders: skipped and reported, never a class.
-    assert [b.path.name for b in reader.skipped] == ["_truth.json"]
+    # `_truth.json` sits beside the class folders: not an image, so not part of the set, never a class.
+    assert reader.skipped == []
     # 36 images over 18 classes: 2 each, floor(0.8 * 2) = 1 train.
     assert sum(s.split == "train" for s in got.values()) == 18
 

@@ -10,9 +10,11 @@ the same thing in every task and package.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,7 @@ class Embedder:
         self.device = self.cfg.resolved_device()
         self._loaded = loaded
         self._fingerprint: str | None = None
+        self._task: str | None = None
 
     @classmethod
     def from_model(cls, model: Any, preprocess: Any, tokenizer: Any, cfg: EvalConfig | None = None,
@@ -55,6 +58,18 @@ class Embedder:
         if self._fingerprint is None and self.spec is not None:
             self._fingerprint = self.spec.fingerprint()
         return self._fingerprint
+
+    @contextlib.contextmanager
+    def for_task(self, task: str) -> Iterator[Embedder]:
+        """What is embedded inside the block is for ``task``: progress bars say "LABEL TASK: images ..."."""
+        previous, self._task = self._task, task
+        try:
+            yield self
+        finally:
+            self._task = previous
+
+    def _bar(self, what: str, ds: Dataset, split: str) -> str:
+        return f"{self.label}{f' {self._task}' if self._task else ''}: {what} {ds.name}/{split}"
 
     @property
     def caching(self) -> bool:
@@ -84,7 +99,7 @@ class Embedder:
                 return encode_images(model, preprocess, ds, split, batch_size=self.cfg.batch_size,
                                      num_workers=self.cfg.loader_workers, device=self.device,
                                      progress=progress_enabled(self.cfg.progress),
-                                     desc=f"{self.label}: images {ds.name}/{split}")
+                                     desc=self._bar("images", ds, split))
 
         return self._cached(ds, split, "images", compute)
 
@@ -99,7 +114,7 @@ class Embedder:
             with autocast(self.device, self.cfg.precision):
                 return encode_texts(model, tokenizer, texts, batch_size=self.cfg.batch_size, device=self.device,
                                     progress=progress_enabled(self.cfg.progress),
-                                    desc=f"{self.label}: {what.split(':')[0]} {ds.name}/{split}")
+                                    desc=self._bar(what.split(":")[0], ds, split))
 
         digest = hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:16]
         return self._cached(ds, split, f"{what}:{digest}", compute)

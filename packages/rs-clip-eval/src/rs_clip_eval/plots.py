@@ -97,19 +97,20 @@ def tsne_points(run: RunResult, label: str, max_points: int, seed: int = 0):
         mod_of.extend([modality] * len(pick))
         cls_of.extend(classes[i] for i in pick)
 
-    for name, (ds, entry) in run.opened.items():
-        images = emb.images(ds, entry.split)
-        if ds.kind == "captions":
-            texts, owner = captions_of(ds, entry.split)
-            add(images, name, "image", [""] * len(images))
-            add(emb.texts(ds, entry.split, texts, "captions"), name, "text", [""] * len(texts))
-        else:
-            labels = ds.read_table(entry.split, ["label"]).column("label").to_pylist()
-            add(images, name, "image", [ds.class_names[v] for v in labels])
-            templates = resolve_templates(entry.templates)
-            prompts = class_prompts(ds.class_names, templates)
-            add(emb.texts(ds, entry.split, prompts, "prompts"), name, "text",
-                [c for c in ds.class_names for _ in templates])
+    with emb.for_task("t-SNE"):  # embeddings the tasks did not need, if any
+        for name, (ds, entry) in run.opened.items():
+            images = emb.images(ds, entry.split)
+            if ds.kind == "captions":
+                texts, owner = captions_of(ds, entry.split)
+                add(images, name, "image", [""] * len(images))
+                add(emb.texts(ds, entry.split, texts, "captions"), name, "text", [""] * len(texts))
+            else:
+                labels = ds.read_table(entry.split, ["label"]).column("label").to_pylist()
+                add(images, name, "image", [ds.class_names[v] for v in labels])
+                templates = resolve_templates(entry.templates)
+                prompts = class_prompts(ds.class_names, templates)
+                add(emb.texts(ds, entry.split, prompts, "prompts"), name, "text",
+                    [c for c in ds.class_names for _ in templates])
     return np.concatenate(xs), ds_of, mod_of, cls_of
 
 

@@ -118,7 +118,8 @@ def run_suite(suite: Suite, models: list[ModelSpec], cache: EmbeddingCache, cfg:
             for task in tasks:
                 log.info("%s: %s on %s", model.label, task, name)
                 t0 = time.perf_counter()
-                per[task] = run_task(task, emb, ds, entry, probe)
+                with emb.for_task(f"{task} {name}"):
+                    per[task] = run_task(task, emb, ds, entry, probe)
                 per[task]["seconds"] = round(time.perf_counter() - t0, 3)
         emb.release()  # free the model before the next one is loaded
     datasets = {name: {"path": str(ds.path), "kind": ds.kind, "manifest_name": ds.name, "tasks": list(tasks),

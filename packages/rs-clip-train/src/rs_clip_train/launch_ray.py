@@ -14,7 +14,7 @@ callbacks; the run's storage is :mod:`rs_clip_train.storage`'s.
 from __future__ import annotations
 
 import contextlib
-import sys
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,11 +31,28 @@ from .launcher import (
     progress_bar,
     worker_message,
 )
+from .run_dir import LOGS
 
 if TYPE_CHECKING:
     from ray.train.torch import TorchTrainer
 
     from .trainer import StepCallback
+
+log = logging.getLogger(__name__)
+
+#: Ray Train's own messages on the console (which workers start, process-group set-up) only when they
+#: matter; every level is in Ray's session logs.
+TRAIN_LOG_LEVEL = "WARNING"
+#: For a private local Ray, which exists only for this run:
+#: * Ray Train takes a worker's report (every logged step reaches it) only when its controller polls the
+#:   workers, every 2 s by default, and a worker's queue holds one: a worker logging several steps a second
+#:   waits for each poll (the tiny preset trained at a third of its speed). Polled every 0.2 s here.
+#: * Its workers run at the priority of the command that started them, not Ray's nice 15 (meant to keep a
+#:   shared head node's daemons responsive).
+#: * No watcher of node preemption (a single machine is not drained by a cloud provider), whose actor Ray
+#:   2.60 creates in a way its core worker logs as an error on every run.
+PRIVATE_RAY_ENV = {"RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2", "RAY_worker_niceness": "0",
+                   "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "0"}
 
 
 def _gpus_per_worker(run: TrainConfig) -> float:
@@ -66,14 +83,14 @@ def train_func(config: dict[str, Any]) -> None:
 
     from .cli import PROG
     from .session import RaySession
-    from .worker import train
+    from .worker import library_output, train
 
     console.setup(PROG)  # a fresh process: what it logs (a skipped row) in the tool's own format
     run_dir, storage = Path(config["run"]["out"]), config["run"].get("storage")
     session = RaySession(run_dir, storage)
-    # Ray forwards what workers print to the driver's stdout, which carries the command's product (the
-    # final checkpoint's path); what libraries print while training (DeepSpeed does) goes to stderr.
-    with contextlib.redirect_stdout(sys.stderr):
+    # Ray forwards what workers print to the driver; what libraries print while training (DeepSpeed's op
+    # builds, torch's warnings) goes to the run's logs/, the tool's own records still to the console.
+    with library_output(run_dir / LOGS / f"worker-{session.rank}.log", PROG):
         train(config, session)
     if storage is not None and session.rank == 0:
         from .storage import upload_run_files
@@ -101,7 +118,7 @@ def make_trainer(run: TrainConfig, *, callbacks: Sequence[Any] = (), step_callba
 
 def _trainer(run: TrainConfig, facts: dict[str, Any], resume: Path | None, step_callback: StepCallback | None,
              callbacks: Sequence[Any], check: bool = False) -> TorchTrainer:
-    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
     from .storage import location
@@ -124,6 +141,7 @@ def _trainer(run: TrainConfig, facts: dict[str, Any], resume: Path | None, step_
             # attempts' too; in a storage Ray prunes its uploaded copies.
             checkpoint_config=CheckpointConfig(num_to_keep=run.keep if run.storage is not None else None),
             callbacks=list(callbacks),
+            logging_config=LoggingConfig(log_level=TRAIN_LOG_LEVEL),
         ),
     )
 
@@ -136,10 +154,12 @@ def launch(
     if done:
         return resume
     # The dashboard serves Ray's state API, which Ray Train's controller polls.
-    with ray_session(run.address, num_cpus, dashboard=True) as local:
+    with ray_session(run.address, num_cpus, dashboard=True, env=PRIVATE_RAY_ENV) as local:
         # A cluster may still grow (autoscaler); a private local Ray will not: check what it holds.
         trainer = _trainer(run, facts, resume, step_callback, (), check=local)
         log_start(run, facts, resume)
+        log.info("what DeepSpeed, torch and Ray Train print in the workers: %s",
+                 Path(run.out) / LOGS / "worker-*.log")
         bar = progress_bar(run, facts, progress)
         try:
             with bar if bar is not None else contextlib.nullcontext():

@@ -176,15 +176,15 @@ def progress_bar(run: TrainConfig, facts: dict[str, Any], progress: bool) -> _Pr
     """The console bar for the run, or None where it would not show."""
     if not console.progress_enabled(progress):
         return None
-    return _Progress(Path(run.out) / METRICS, facts["total_steps"])
+    return _Progress(Path(run.out) / METRICS, facts["total_steps"], f"train {Path(run.model.name).name}")
 
 
 class _Progress:
     """The console bar, fed from metrics.jsonl (which every node writes to the shared run directory)."""
 
-    def __init__(self, path: Path, total: int):
+    def __init__(self, path: Path, total: int, desc: str):
         self.path, self.total = path, total
-        self.bar = console.progress(total=total, unit="step", desc="train")
+        self.bar = console.progress(total=total, unit="step", desc=desc)
         self.offset = 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)

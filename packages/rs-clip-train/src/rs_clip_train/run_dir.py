@@ -5,6 +5,7 @@ metrics.jsonl               one JSON object per logged step (rank 0)
 checkpoints/step-00000100/  rs-clip-checkpoints; train_state/ inside holds DeepSpeed's resume state
 checkpoints/latest          symlink to the newest complete checkpoint
 final                       symlink to the checkpoint written at the end of the run
+logs/worker-0.log           what libraries print in each Ray worker (DeepSpeed, torch, Ray Train), per rank
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ CHECKPOINTS = "checkpoints"
 METRICS = "metrics.jsonl"
 LATEST = "latest"
 FINAL = "final"
+LOGS = "logs"
 
 
 def checkpoint_name(step: int) -> str:

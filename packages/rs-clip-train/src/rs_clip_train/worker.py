@@ -6,7 +6,11 @@ it to other nodes; the launcher's services come through a :class:`~rs_clip_train
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,3 +58,38 @@ def quiet_libraries() -> None:
         logger.setLevel(logging.WARNING)
     except ImportError:
         pass
+
+
+@contextlib.contextmanager
+def library_output(path: Path, prog: str) -> Iterator[None]:
+    """Everything this process writes to its stdout and stderr goes to ``path`` (appended: a restarted
+    worker adds to it) while the block runs, except the tool's own log records, which still reach the
+    console in the tool's format (``prog``).
+
+    Redirected at the file descriptors, not ``sys.stdout``: DeepSpeed prints its op builds, torch's
+    handlers hold the original stream, and C++ code (Ray's core worker, gloo, NCCL) writes to fd 2.
+    """
+    from rs_formats import console
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(2), "w", buffering=1)
+    log_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        with contextlib.redirect_stderr(terminal):
+            console.setup(prog)  # our records on the original stderr, which Ray forwards to the driver
+        with contextlib.redirect_stdout(sys.stderr):  # print() too: stdout is the driver's product
+            yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, log_fd):
+            os.close(fd)
+        console.setup(prog)
+        terminal.close()

@@ -114,6 +114,12 @@ def evaluate_embedder(embedder: Embedder, dataset: Dataset | str | Path, *, vari
     """One :class:`CountResult` per caption variant; the images are embedded once for all of them."""
     _check_variants(variants)
     data = load_counting(dataset, split)
+    with embedder.for_task("RemoteCount"):
+        return _evaluate(embedder, data, variants, template)
+
+
+def _evaluate(embedder: Embedder, data: CountData, variants: Sequence[str],
+              template: CaptionTemplate) -> list[CountResult]:
     img = embedder.images(data.dataset, data.split)
     distinct = sorted(set(data.classes))
     class_index = [distinct.index(c) for c in data.classes]

@@ -7,6 +7,12 @@ Decisions:
   connects to that cluster. Without one it starts a private single-machine Ray for the run and stops it
   at the end, so that nothing has to be set up on a laptop; its token authentication is off
   (``RAY_AUTH_MODE=disabled``) since nothing outside the machine can reach it.
+* A private Ray is quiet and keeps to itself: Ray's start-up lines stay in its own logs (the driver's
+  ``ray`` logger at WARNING), and its processes are told where its dashboard is
+  (``RAY_API_SERVER_ADDRESS``). Without that, Ray's state API, which Ray Train's placement-group cleaner
+  polls, looks for "the" cluster of the machine: with another Ray running (another user's, a
+  ``ray start``), it fails with "Found multiple active Ray instances" or talks to the wrong cluster.
+  ``env`` adds variables for the private Ray's processes (set while it runs; they inherit them).
 * When the calling program (or a test) already initialised Ray, that session is used and left running.
 * Ray is imported only here, when a session opens: rs-formats does not depend on it (the ``ray`` extra,
   and each tool's own ``ray`` extra, install it).
@@ -19,7 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,12 +37,14 @@ def ray_session(
     *,
     dashboard: bool = False,
     log_to_driver: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[bool]:
     """Connect to a cluster, or start a private local Ray with ``num_cpus`` CPUs (and stop it afterwards).
 
     ``dashboard`` starts the dashboard of a private Ray on 127.0.0.1 (Ray Train's controller polls its
     state API). ``log_to_driver`` forwards the workers' output to this process (on stdout and stderr).
-    Yields whether the session is a private local one, whose resources are all there will be.
+    ``env``: environment variables for a private Ray's processes. Yields whether the session is a
+    private local one, whose resources are all there will be.
     """
     import ray
 
@@ -46,20 +54,41 @@ def ray_session(
     address = address or os.environ.get("RAY_ADDRESS")
     if address:
         ray.init(address=address, log_to_driver=log_to_driver)
-        local = False
+        try:
+            yield False
+        finally:
+            ray.shutdown()
+        return
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    variables = dict(env or {})
+    if dashboard:
+        port = free_port(8265)
+        extra: dict[str, Any] = {"include_dashboard": True, "dashboard_host": "127.0.0.1", "dashboard_port": port}
+        variables["RAY_API_SERVER_ADDRESS"] = f"http://127.0.0.1:{port}"
     else:
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-        extra = (
-            {"include_dashboard": True, "dashboard_host": "127.0.0.1", "dashboard_port": free_port(8265)}
-            if dashboard
-            else {"include_dashboard": False}
-        )
-        ray.init(address="local", num_cpus=num_cpus, log_to_driver=log_to_driver, **extra)
-        local = True
+        extra = {"include_dashboard": False}
+    with _environment(variables):
+        ray.init(address="local", num_cpus=num_cpus, log_to_driver=log_to_driver, logging_level=logging.WARNING,
+                 **extra)
+        try:
+            yield True
+        finally:
+            ray.shutdown()
+
+
+@contextmanager
+def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """``variables`` set in this process (and so in every process Ray starts from it) while the block runs."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
-        yield local
+        yield
     finally:
-        ray.shutdown()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextmanager

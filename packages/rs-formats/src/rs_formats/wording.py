@@ -13,9 +13,10 @@ wrong for remote-sensing class names: nouns that are already plural or invariant
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 #: Plurals inflect gets wrong for class names (everything else is inflect's).
 _PLURAL = {
@@ -37,9 +38,34 @@ NUMBER_STYLES = ("words", "digits")
 @functools.lru_cache(maxsize=1)
 def _engine():
     # inflect takes a noticeable time to import; only captions and prompts need it, not every CLI start.
-    import inflect
+    with _without_typeguard():
+        import inflect
 
     return inflect.engine()
+
+
+@contextlib.contextmanager
+def _without_typeguard() -> Iterator[None]:
+    """Most of inflect's import time is typeguard's: inflect decorates its engine's methods with
+    @typechecked, which re-parses inflect's whole source once per method (1.5-5 s in every process that
+    words a caption or a prompt: each conversion worker, each evaluation). While inflect is imported the
+    decorator is the identity, as under ``python -O``: its checks only guard the arguments of inflect's own
+    API, and those come from this module."""
+    try:
+        import typeguard
+    except ImportError:  # an inflect that no longer uses it
+        yield
+        return
+    checked = typeguard.typechecked
+    typeguard.typechecked = _unchecked
+    try:
+        yield
+    finally:
+        typeguard.typechecked = checked
+
+
+def _unchecked(target=None, **_):
+    return target if target is not None else _unchecked
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")

@@ -18,6 +18,7 @@ class Format:
     default_size: int
     description: str
     kwargs: tuple[tuple[str, object], ...] = ()
+    plants: bool = False  # the writer takes plant=, plant_n= and duplicates= (rs_synth.plant)
 
     @property
     def write(self) -> Callable[..., Truth]:
@@ -27,7 +28,8 @@ class Format:
 
 
 _F = [
-    Format("dota", "dota", "write", 1024, "DOTA v1.0 labelTxt (CRLF, imagesource/gsd header) + images/*.png"),
+    Format("dota", "dota", "write", 1024, "DOTA v1.0 labelTxt (CRLF, imagesource/gsd header) + images/*.png",
+           plants=True),
     Format("counting", "counting", "write", 256,
            "RemoteCount-style counting scenes: 1-10 objects of one of 13 classes, as DOTA labelTxt"),
     Format("dior", "voc", "write_dior", 800, "DIOR Pascal-VOC XML (JPEGImages-trainval/test, Annotations, ImageSets)"),

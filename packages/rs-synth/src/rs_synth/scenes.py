@@ -296,7 +296,9 @@ COUNT_GROUNDS: dict[str, tuple[str, ...]] = {"ship": ("water",), "harbor": ("wat
 def counting_scene(rng: np.random.Generator, size: int | tuple[int, int], cls: str, count: int,
                    grid: int = 4) -> Scene:
     """``count`` objects of one class, one per randomly chosen cell of a ``grid`` x ``grid`` layout, each
-    sized to fit its cell whatever its rotation, so objects never touch and all are clearly countable."""
+    sized to fit its cell whatever its rotation, so objects never touch and all are clearly countable. The
+    oriented box too stays inside the cell (a round tank's box corners reach past the tank), so that every
+    label lies inside the image and no reader has to clip one."""
     if not 1 <= count <= grid * grid:
         raise ValueError(f"count must be in 1..{grid * grid}, got {count}")
     h, w = _size_hw(size)
@@ -309,10 +311,11 @@ def counting_scene(rng: np.random.Generator, size: int | tuple[int, int], cls: s
         parts = SHAPES[cls](rng)
         p = Placement(cls, 0, 0, 1.0, rng.uniform(0, 360), parts)
         r_unit = _radius(p, context=True)  # bounding radius per pixel of size
+        half_x, half_y = np.abs(_transform(_footprint_local(parts), p)).max(0)  # the box's, at its angle
         size_px = min(cw, ch) * rng.uniform(0.82, 0.96) / (2 * r_unit)
-        size_px = min(size_px, min(cw, ch) * 0.9)
-        slack_x = max(0.0, cw / 2 - r_unit * size_px - 1)
-        slack_y = max(0.0, ch / 2 - r_unit * size_px - 1)
+        size_px = min(size_px, min(cw, ch) * 0.9, (cw / 2 - 1) / half_x, (ch / 2 - 1) / half_y)
+        slack_x = max(0.0, cw / 2 - max(r_unit, half_x) * size_px - 1)
+        slack_y = max(0.0, ch / 2 - max(r_unit, half_y) * size_px - 1)
         p.size = size_px
         p.cx = (c % grid + 0.5) * cw + rng.uniform(-slack_x, slack_x)
         p.cy = (c // grid + 0.5) * ch + rng.uniform(-slack_y, slack_y)

@@ -17,10 +17,13 @@ Rules (the same for every set; documented in each set's ``rs-annotate datasets``
   ``split="random"`` shuffles each class with ``seed`` instead; ``split="train"`` / ``"test"`` put every
   image into that one split (e.g. to zero-shot-evaluate a whole set).
 - Bad input: an empty class folder, or two class folders whose names collide after normalisation, is a
-  :class:`BadInput` (the class list would be wrong either way). Files that are not images (by extension:
-  ``Thumbs.db``, ``.DS_Store``, READMEs), files outside any class folder and folders nested inside a class
-  folder are skipped, and each skip is recorded in :attr:`ImageFolderReader.skipped` for the run report.
-  A class folder that holds only non-image files counts as empty.
+  :class:`BadInput` (the class list would be wrong either way). Files inside a class folder that are not
+  images (by extension: ``Thumbs.db``, ``.DS_Store``, notes), image files outside any class folder and
+  folders nested inside a class folder are skipped, and each skip is recorded in
+  :attr:`ImageFolderReader.skipped` for the run report. Files beside the class folders that are not images
+  (a README, a licence, checksums, rs-synth's ``_truth.json``) are not part of the set and are ignored, as
+  torchvision's ``ImageFolder`` ignores them. A class folder that holds only non-image files counts as
+  empty.
 """
 
 from __future__ import annotations
@@ -138,7 +141,7 @@ class ImageFolderReader(Reader):
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
                 subdirs = [Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".")]
                 for e in entries:
-                    if e.is_file():
+                    if e.is_file() and is_image_file(e.name) and not e.name.startswith("."):
                         self.skipped.append(BadInput(e.path, "not inside a class folder; skipped"))
                 if depth > 0 and not subdirs:
                     raise BadInput(folder, "empty category folder: it holds no class folders")

@@ -8,9 +8,11 @@ About 10% of images use the GF source with an integer ``gsd:1``, as real DOTA do
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..classes import DOTA_V1
+from ..plant import duplicated, planted
 from ..scenes import Scene, sample_scene
 from ..truth import ImageTruth, Truth
 from ._base import atomic_output, finish, image_rng, object_truths, save_image, split_of
@@ -46,12 +48,24 @@ def write_scene(tmp: Path, name: str, scene: Scene, rng, index: int, split: str,
                       theme=scene.theme, objects=objs, meta={"imagesource": src, "gsd": gsd})
 
 
-def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrite: bool = False) -> Truth:
-    """``n`` DOTA v1.0 scenes of ``size`` px with objects of the 15 DOTA classes."""
+def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrite: bool = False,
+          plant: Sequence[str | Path] = (), plant_n: int = 2, duplicates: int = 0) -> Truth:
+    """``n`` DOTA v1.0 scenes of ``size`` px with objects of the 15 DOTA classes, then ``plant_n`` copies of
+    images of each rs-synth output in ``plant`` and ``duplicates`` copies of its own scenes
+    (:mod:`rs_synth.plant`: leaks for de-duplication to find)."""
     truth = Truth(format="dota", seed=seed, size=size, classes=sorted(DOTA_V1.values()))
     with atomic_output(out_dir, overwrite) as tmp:
         for i in range(n):
             rng = image_rng(seed, "dota", i)
             scene = sample_scene(rng, size, set(DOTA_V1))
             truth.images.append(write_scene(tmp, f"P{i:04d}", scene, rng, i, split_of(seed, "dota", i)))
+        copies = planted(plant, plant_n, seed, DOTA_V1) + duplicated(tmp, truth.images, duplicates, seed)
+        for i, copy in enumerate(copies, start=n):
+            im = write_scene(tmp, f"P{i:04d}", copy.scene, image_rng(seed, "dota", i), i, split_of(seed, "dota", i),
+                             difficult_rate=0.0)
+            im.meta["planted"] = copy.origin
+            truth.images.append(im)
+        if copies:
+            truth.meta["planted"] = {"sources": [str(Path(p).resolve()) for p in plant], "per_source": plant_n,
+                                     "duplicates": duplicates}
         return finish(truth, tmp)

@@ -74,8 +74,13 @@ def _interleaved(src: Path, files: list[str], rounds: int = 3) -> dict:
         bare.append(min(b))
         ours.append(min(o))
     b, o = float(np.mean(bare)) * 1e3, float(np.mean(ours)) * 1e3
-    return {"images": len(files), "rounds": rounds, "bare_ms": round(b, 2), "convert_ms": round(o, 2),
-            "ratio": round(b / o, 3)}
+    return {
+        "images": len(files),
+        "rounds": rounds,
+        "bare_ms": round(b, 2),
+        "convert_ms": round(o, 2),
+        "ratio": round(b / o, 3),
+    }
 
 
 def bench_convert(n: int, scenes: int, workers: int, repeats: int) -> dict:
@@ -118,15 +123,23 @@ def bench_convert(n: int, scenes: int, workers: int, repeats: int) -> dict:
         per_image = _interleaved(src, files[:48])
         bare_ips, ours_ips = n / min(bare), n / min(ours)
         return {
-            "images": n, "distinct_scenes": min(scenes, n), "size": 1024, "workers": workers, "repeats": repeats,
-            "generate_s": round(gen_s, 2), "cold_start_s": round(cold_s, 3),
-            "bare_pil_s": [round(x, 3) for x in bare], "convert_s": [round(x, 3) for x in ours],
-            "bare_pil_img_per_s": round(bare_ips, 2), "convert_img_per_s": round(ours_ips, 2),
-            "ratio": round(ours_ips / bare_ips, 3), "target_ratio": 0.9,
+            "images": n,
+            "distinct_scenes": min(scenes, n),
+            "size": 1024,
+            "workers": workers,
+            "repeats": repeats,
+            "generate_s": round(gen_s, 2),
+            "cold_start_s": round(cold_s, 3),
+            "bare_pil_s": [round(x, 3) for x in bare],
+            "convert_s": [round(x, 3) for x in ours],
+            "bare_pil_img_per_s": round(bare_ips, 2),
+            "convert_img_per_s": round(ours_ips, 2),
+            "ratio": round(ours_ips / bare_ips, 3),
+            "target_ratio": 0.9,
             "ratio_of_medians": round(float(np.median(bare) / np.median(ours)), 3),
             "single_process_per_image": per_image,
             "note": "warm forkserver for both; each timing includes starting its worker pool; best of the "
-                    "repeats. cold_start_s: a first convert of `workers` images in a fresh process.",
+            "repeats. cold_start_s: a first convert of `workers` images in a fresh process.",
         }
 
 
@@ -134,12 +147,14 @@ def planted_hashes(n: int, seed: int = 0) -> tuple[np.ndarray, ...]:
     """``n`` random 64-bit hashes with 5% planted one-bit neighbours and 1% exact copies:
     (hashes, near sources, near copies, exact sources, exact copies)."""
     rng = np.random.default_rng(seed)
-    h = rng.integers(0, 2**63, size=n, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, n, dtype=np.uint64)
+    h = rng.integers(0, 2**63, size=n, dtype=np.uint64) * np.uint64(2) + rng.integers(
+        0, 2, n, dtype=np.uint64
+    )
     n_near, n_exact = n // 20, n // 100
     picks = rng.choice(n, 2 * n_near + 2 * n_exact, replace=False)
-    src, dst = picks[:n_near], picks[n_near:2 * n_near]
+    src, dst = picks[:n_near], picks[n_near : 2 * n_near]
     h[dst] = h[src] ^ (np.uint64(1) << rng.integers(0, 64, n_near).astype(np.uint64))
-    esrc, edst = picks[2 * n_near:2 * n_near + n_exact], picks[2 * n_near + n_exact:]
+    esrc, edst = picks[2 * n_near : 2 * n_near + n_exact], picks[2 * n_near + n_exact :]
     h[edst] = h[esrc]
     return h, src, dst, esrc, edst
 
@@ -160,7 +175,8 @@ def bench_dedup(n: int, seed: int = 0, target_s: float = 5.0) -> dict:
 
     found = set(map(tuple, pairs.tolist()))
     planted = {tuple(sorted(p)) for p in zip(src.tolist(), dst.tolist())} | {
-        tuple(sorted(p)) for p in zip(esrc.tolist(), edst.tolist())}
+        tuple(sorted(p)) for p in zip(esrc.tolist(), edst.tolist())
+    }
     planted_recall = sum(p in found for p in planted) / len(planted)
 
     # Brute force on a subsample that contains planted pairs: every pair within 1 bit must be found.
@@ -168,17 +184,23 @@ def bench_dedup(n: int, seed: int = 0, target_s: float = 5.0) -> dict:
     hs = h[sub]
     brute = set()
     for i in range(hs.size):
-        d = popcount(hs[i] ^ hs[i + 1:])
+        d = popcount(hs[i] ^ hs[i + 1 :])
         brute.update((i, i + 1 + j) for j in np.flatnonzero(d < 2).tolist())
     got = set(map(tuple, near_pairs(hs, 2).tolist()))
     return {
-        "hashes": n, "planted_near": n_near, "planted_exact": n_exact,
-        "near_pairs_s": round(search_s, 3), "plan_removals_s": round(plan_s, 3),
+        "hashes": n,
+        "planted_near": n_near,
+        "planted_exact": n_exact,
+        "near_pairs_s": round(search_s, 3),
+        "plan_removals_s": round(plan_s, 3),
         # CPU seconds of this process: what the search costs whatever else the machine runs
-        "near_pairs_cpu_s": round(search_cpu, 3), "plan_removals_cpu_s": round(plan_cpu, 3),
-        "pairs_found": int(pairs.shape[0]), "removed": int(removals.shape[0]),
+        "near_pairs_cpu_s": round(search_cpu, 3),
+        "plan_removals_cpu_s": round(plan_cpu, 3),
+        "pairs_found": int(pairs.shape[0]),
+        "removed": int(removals.shape[0]),
         "planted_recall": planted_recall,
-        "subsample": int(sub.size), "brute_force_pairs": len(brute),
+        "subsample": int(sub.size),
+        "brute_force_pairs": len(brute),
         "subsample_recall": (len(brute & got) / len(brute)) if brute else 1.0,
         "subsample_false_pairs": len(got - brute),
         "target_s": target_s,
@@ -192,23 +214,36 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="processes for both convert and the bare loop")
     ap.add_argument("--repeats", type=int, default=2, help="timed repeats (best is reported)")
     ap.add_argument("--hashes", type=int, default=1_000_000, help="hashes in the dedup benchmark")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "annotate.json"), help="JSON output")
+    ap.add_argument(
+        "--out", default=str(Path(__file__).parent / "results" / "annotate.json"), help="JSON output"
+    )
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    result = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "platform": platform.platform()}}
+    result = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        }
+    }
     result["dedup"] = bench_dedup(args.hashes)
     d = result["dedup"]
-    print(f"dedup: {d['hashes']:,} hashes: search {d['near_pairs_s']} s, plan {d['plan_removals_s']} s "
-          f"(target < {d['target_s']} s); planted recall {d['planted_recall']:.3f}, "
-          f"subsample recall {d['subsample_recall']:.3f} vs brute force ({d['brute_force_pairs']} pairs)")
+    print(
+        f"dedup: {d['hashes']:,} hashes: search {d['near_pairs_s']} s, plan {d['plan_removals_s']} s "
+        f"(target < {d['target_s']} s); planted recall {d['planted_recall']:.3f}, "
+        f"subsample recall {d['subsample_recall']:.3f} vs brute force ({d['brute_force_pairs']} pairs)"
+    )
     result["convert"] = bench_convert(args.n, args.scenes, args.workers, args.repeats)
     c = result["convert"]
-    print(f"convert: {c['convert_img_per_s']} img/s vs bare PIL {c['bare_pil_img_per_s']} img/s "
-          f"-> ratio {c['ratio']} (of medians {c['ratio_of_medians']}; target >= {c['target_ratio']})")
+    print(
+        f"convert: {c['convert_img_per_s']} img/s vs bare PIL {c['bare_pil_img_per_s']} img/s "
+        f"-> ratio {c['ratio']} (of medians {c['ratio_of_medians']}; target >= {c['target_ratio']})"
+    )
     p = c["single_process_per_image"]
-    print(f"convert per image, one process, interleaved: {p['convert_ms']} ms vs bare {p['bare_ms']} ms "
-          f"-> ratio {p['ratio']}")
+    print(
+        f"convert per image, one process, interleaved: {p['convert_ms']} ms vs bare {p['bare_ms']} ms "
+        f"-> ratio {p['ratio']}"
+    )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")

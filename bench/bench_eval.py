@@ -63,8 +63,16 @@ def device_only(model, batch: torch.Tensor, n: int, device: str, precision: str)
 def from_shards(model, preprocess, ds, args) -> float:
     with autocast(args.device, args.precision):
         t0 = time.perf_counter()
-        out = encode_images(model, preprocess, ds, "test", batch_size=args.batch_size, num_workers=args.loader_workers,
-                            device=args.device, progress=False)
+        out = encode_images(
+            model,
+            preprocess,
+            ds,
+            "test",
+            batch_size=args.batch_size,
+            num_workers=args.loader_workers,
+            device=args.device,
+            progress=False,
+        )
         _sync(args.device)
     return len(out) / (time.perf_counter() - t0)
 
@@ -120,15 +128,23 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default="RS-Tiny", help="open_clip architecture (random init; speed only)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--precision", default="fp32", choices=INFERENCE_PRECISIONS,
-                   help="fp32 or autocast (amp_bf16 on GPUs)")
+    p.add_argument(
+        "--precision",
+        default="fp32",
+        choices=INFERENCE_PRECISIONS,
+        help="fp32 or autocast (amp_bf16 on GPUs)",
+    )
     p.add_argument("--images", type=int, default=2000, help="images in the synthetic test split")
-    p.add_argument("--image-size", type=int, default=256, help="stored image side (UCM/RSITMD: 256, RSICD: 224)")
+    p.add_argument(
+        "--image-size", type=int, default=256, help="stored image side (UCM/RSITMD: 256, RSICD: 224)"
+    )
     p.add_argument("--batch-size", type=int, default=256, help="embedding batch")
     p.add_argument("--loader-workers", type=int, default=2, help="DataLoader workers")
     p.add_argument("--repeats", type=int, default=3, help="timed repetitions (best is reported)")
     p.add_argument("--data-dir", type=Path, default=None, help="reuse/keep the synthetic dataset here")
-    p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "eval.json", help="JSON output")
+    p.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "eval.json", help="JSON output"
+    )
     args = p.parse_args()
 
     tmp = None
@@ -139,7 +155,9 @@ def main() -> None:
     ds_dir = data / f"bench-{args.images}-{args.image_size}"
     if not (ds_dir / "manifest.json").is_file():
         t0 = time.perf_counter()
-        write_classification_dataset(ds_dir, n_train=0, n_test=args.images, size=args.image_size, name="bench")
+        write_classification_dataset(
+            ds_dir, n_train=0, n_test=args.images, size=args.image_size, name="bench"
+        )
         print(f"generated {args.images} images of {args.image_size}px in {time.perf_counter() - t0:.1f} s")
     ds = open_dataset(ds_dir)
 
@@ -148,18 +166,27 @@ def main() -> None:
     batch = torch.stack([preprocess(decode_image(r["image"], r["image_id"])) for r in sample])
 
     from_shards(model, preprocess, ds, args)  # warm-up: file cache, worker start, kernels
-    ceiling = max(device_only(model, batch, args.images, args.device, args.precision) for _ in range(args.repeats))
+    ceiling = max(
+        device_only(model, batch, args.images, args.device, args.precision) for _ in range(args.repeats)
+    )
     pipeline = max(from_shards(model, preprocess, ds, args) for _ in range(args.repeats))
     loader = max(from_shards(_NoModel(), preprocess, ds, args) for _ in range(args.repeats))
     decode = decode_preprocess(preprocess, ds, min(500, args.images))
     result = {
         "benchmark": "rs-clip-eval embedding throughput",
-        "model": args.model, "device": args.device, "precision": args.precision,
-        "device_name": torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor()
-        or platform.machine(),
-        "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-        "images": args.images, "image_size": args.image_size, "model_input": list(batch.shape[1:]),
-        "batch_size": args.batch_size, "workers": args.loader_workers,
+        "model": args.model,
+        "device": args.device,
+        "precision": args.precision,
+        "device_name": torch.cuda.get_device_name()
+        if args.device.startswith("cuda")
+        else platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "images": args.images,
+        "image_size": args.image_size,
+        "model_input": list(batch.shape[1:]),
+        "batch_size": args.batch_size,
+        "workers": args.loader_workers,
         "device_only_img_s": round(ceiling, 1),
         "from_shards_img_s": round(pipeline, 1),
         "ratio": round(pipeline / ceiling, 3),

@@ -66,11 +66,21 @@ def write_dataset(path: Path, n: int, px: int) -> Path:
             draw = ImageDraw.Draw(img)
             for _ in range(8):
                 x, y = (int(v) for v in rng.integers(0, px - 20, 2))
-                draw.rectangle((x, y, x + px // 12, y + px // 12), fill=tuple(int(c) for c in rng.integers(0, 255, 3)))
+                draw.rectangle(
+                    (x, y, x + px // 12, y + px // 12), fill=tuple(int(c) for c in rng.integers(0, 255, 3))
+                )
             buf = io.BytesIO()
             img.save(buf, format="JPEG", quality=90)
-            w.write({"image_id": f"b/{i}", "source": "bench", "image": buf.getvalue(), "width": px, "height": px,
-                     "captions": [f"scene {i % 97} with {i % 7} boxes", f"an aerial image number {i % 13}"]})
+            w.write(
+                {
+                    "image_id": f"b/{i}",
+                    "source": "bench",
+                    "image": buf.getvalue(),
+                    "width": px,
+                    "height": px,
+                    "captions": [f"scene {i % 97} with {i % 7} boxes", f"an aerial image number {i % 13}"],
+                }
+            )
     return path
 
 
@@ -82,7 +92,9 @@ def _init_dist(cuda: bool) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK="0", WORLD_SIZE="1", LOCAL_RANK="0")
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK="0", WORLD_SIZE="1", LOCAL_RANK="0"
+    )
     dist.init_process_group("nccl" if cuda else "gloo", rank=0, world_size=1)
 
 
@@ -108,7 +120,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64, help="batch size (pairs per step)")
     ap.add_argument("--steps", type=int, default=30, help="timed steps per loop")
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps first")
-    ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (best of each mode reported)")
+    ap.add_argument(
+        "--rounds", type=int, default=3, help="interleaved timing rounds (best of each mode reported)"
+    )
     ap.add_argument("--precision", default="auto", choices=PRECISIONS, help="as rs-clip-train --precision")
     ap.add_argument("--zero-stage", type=int, default=0)
     ap.add_argument("--compile", action="store_true", help="torch.compile both models")
@@ -133,8 +147,12 @@ def main() -> None:
     cfg.optim.batch_size, cfg.optim.warmup_steps, cfg.engine.precision = args.batch, 10, args.precision
     cfg.engine.zero_stage = args.zero_stage
     tmp = tempfile.TemporaryDirectory()
-    data = Path(args.data) if args.data else write_dataset(Path(tmp.name) / "shards", args.rows, args.image_px)
-    cfg.data = DataConfig(sources=[DataSource(str(data))], loader_workers=args.loader_workers, prefetch_factor=4)
+    data = (
+        Path(args.data) if args.data else write_dataset(Path(tmp.name) / "shards", args.rows, args.image_px)
+    )
+    cfg.data = DataConfig(
+        sources=[DataSource(str(data))], loader_workers=args.loader_workers, prefetch_factor=4
+    )
     cfg.validate()
 
     def fresh():
@@ -148,17 +166,28 @@ def main() -> None:
     size = pre["size"][0] if isinstance(pre["size"], (list, tuple)) else pre["size"]
     ctx = bundle.tokenizer.context_length
     g = torch.Generator(device="cpu").manual_seed(0)
-    synthetic = (torch.randint(0, 255, (args.batch, 3, size, size), dtype=torch.uint8, generator=g).to(device),
-                 torch.randint(1, 1000, (args.batch, ctx), generator=g).to(device))
+    synthetic = (
+        torch.randint(0, 255, (args.batch, 3, size, size), dtype=torch.uint8, generator=g).to(device),
+        torch.randint(1, 1000, (args.batch, ctx), generator=g).to(device),
+    )
 
     def repeat(x):
         while True:
             yield x
 
     def shards():
-        loader = make_loader(cfg.data, micro_batch=args.batch, image_size=size, tokenizer=bundle.tokenizer, seed=0,
-                             rank=0, world=1, start_micro_step=0, pin_memory=cuda,
-                             jpegs_to_device=cuda and cfg.data.gpu_decode)
+        loader = make_loader(
+            cfg.data,
+            micro_batch=args.batch,
+            image_size=size,
+            tokenizer=bundle.tokenizer,
+            seed=0,
+            rank=0,
+            world=1,
+            start_micro_step=0,
+            pin_memory=cuda,
+            jpegs_to_device=cuda and cfg.data.gpu_decode,
+        )
         for images, texts, _ in prepared_ahead(iter(loader), lambda b: b.on_device(device, size), device):
             yield images, texts
 
@@ -178,26 +207,32 @@ def main() -> None:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
             opt.step()
+
         return step
 
     def ds_step_fn():
         _, module = fresh()
-        engine = initialize(module, param_groups(module, 0.1), cfg, 10_000, cuda=cuda, compile_model=args.compile)
+        engine = initialize(
+            module, param_groups(module, 0.1), cfg, 10_000, cuda=cuda, compile_model=args.compile
+        )
         clip = own_clip_norm(cfg, cuda=cuda)
 
         def step(batch):
             images, texts = batch
             loss = engine(normalize(images), texts)
             engine_step(engine, loss, clip)
+
         return step
 
     # Interleaved rounds, best of each: on a shared machine load comes and goes, and a mode measured only
     # while something else ran would be misjudged.
-    modes = {"loader_only": (lambda: (lambda batch: None), shards),
-             "ceiling_torch": (torch_step_fn, lambda: repeat(synthetic)),
-             "deepspeed_synthetic": (ds_step_fn, lambda: repeat(synthetic)),
-             "torch_from_shards": (torch_step_fn, shards),
-             "deepspeed_from_shards": (ds_step_fn, shards)}
+    modes = {
+        "loader_only": (lambda: lambda batch: None, shards),
+        "ceiling_torch": (torch_step_fn, lambda: repeat(synthetic)),
+        "deepspeed_synthetic": (ds_step_fn, lambda: repeat(synthetic)),
+        "torch_from_shards": (torch_step_fn, shards),
+        "deepspeed_from_shards": (ds_step_fn, shards),
+    }
     steps = {name: make() for name, (make, _) in modes.items()}
     rounds: dict[str, list[float]] = {name: [] for name in modes}
     for r in range(args.rounds):
@@ -219,10 +254,20 @@ def main() -> None:
     import deepspeed
 
     record = {
-        "model": args.model, "batch": args.batch, "precision": precision, "zero_stage": args.zero_stage,
-        "compile": args.compile, "loader_workers": args.loader_workers, "image_px": args.image_px,
-        "steps": args.steps, "rounds": rounds, "pairs_per_s": results, "ratios": ratios,
-        "device": torch.cuda.get_device_name(device) if cuda else f"cpu ({os.cpu_count()} cores, {platform.processor()})",
+        "model": args.model,
+        "batch": args.batch,
+        "precision": precision,
+        "zero_stage": args.zero_stage,
+        "compile": args.compile,
+        "loader_workers": args.loader_workers,
+        "image_px": args.image_px,
+        "steps": args.steps,
+        "rounds": rounds,
+        "pairs_per_s": results,
+        "ratios": ratios,
+        "device": torch.cuda.get_device_name(device)
+        if cuda
+        else f"cpu ({os.cpu_count()} cores, {platform.processor()})",
         "versions": {"torch": torch.__version__, "deepspeed": deepspeed.__version__},
         "date": time.strftime("%Y-%m-%d"),
     }

@@ -44,11 +44,17 @@ def run_config(suite: Suite, name: str, *, steps: int, batch: int, log_every: in
 
     cfg = preset("vit-b-32" if suite.cuda else "tiny")
     cfg.model.name = model
-    cfg.data = DataConfig(sources=[DataSource(str(suite.data))], loader_workers=suite.loader_workers,
-                          prefetch_factor=4, gpu_decode=suite.gpu_decode())
+    cfg.data = DataConfig(
+        sources=[DataSource(str(suite.data))],
+        loader_workers=suite.loader_workers,
+        prefetch_factor=4,
+        gpu_decode=suite.gpu_decode(),
+    )
     cfg.optim.batch_size, cfg.optim.warmup_steps = batch, max(1, steps // 10)
     if suite.cuda:
-        cfg.optim.lr = 2e-4  # from scratch, a few hundred steps: the preset's fine-tuning lr learns too slowly
+        cfg.optim.lr = (
+            2e-4  # from scratch, a few hundred steps: the preset's fine-tuning lr learns too slowly
+        )
     cfg.steps, cfg.log_every, cfg.checkpoint_every, cfg.keep = steps, log_every, steps, 2
     cfg.launcher, cfg.seed, cfg.out = "none", 0, str(suite.work / "runs" / name)
     return cfg.validate()
@@ -108,8 +114,16 @@ def zero_shot(suite: Suite, model: torch.nn.Module, preprocess: Any, tokenizer: 
     model = model.to(suite.device)
     precision = "amp_bf16" if suite.cuda else "fp32"
     with autocast(suite.device, precision):
-        img = encode_images(model, preprocess, ds, "test", device=suite.device, progress=False,
-                            num_workers=suite.loader_workers, decode_on_device=None if suite.gpu_decode() else False)
+        img = encode_images(
+            model,
+            preprocess,
+            ds,
+            "test",
+            device=suite.device,
+            progress=False,
+            num_workers=suite.loader_workers,
+            decode_on_device=None if suite.gpu_decode() else False,
+        )
         txt = encode_texts(model, tokenizer, classes, device=suite.device)
     pred = torch.from_numpy(img @ txt.T).argmax(1)
     return round(float((pred == truth).float().mean()), 4)
@@ -163,10 +177,14 @@ class SyncWatch:
             where = f"torch.cuda.synchronize from {frames[-1].filename}:{frames[-1].lineno}"
         self.found.append(where)
         # The callers too (innermost first): a line in a library says little without them.
-        self.stacks.setdefault(where, " < ".join(f"{f.filename}:{f.lineno} ({f.name})" for f in frames[::-1][:8]))
+        self.stacks.setdefault(
+            where, " < ".join(f"{f.filename}:{f.lineno} ({f.name})" for f in frames[::-1][:8])
+        )
 
     def summary(self) -> dict[str, Any]:
-        return {w: {"count": self.found.count(w), "stack": self.stacks[w]} for w in sorted(set(self.found))[:8]}
+        return {
+            w: {"count": self.found.count(w), "stack": self.stacks[w]} for w in sorted(set(self.found))[:8]
+        }
 
 
 def part_train(suite: Suite) -> dict[str, Any]:
@@ -175,8 +193,9 @@ def part_train(suite: Suite) -> dict[str, Any]:
     from rs_formats.models import create_model
 
     p = suite.profile
-    cfg = run_config(suite, "train", steps=p.train_steps, batch=p.train_batch, log_every=p.log_every,
-                     model=p.model)
+    cfg = run_config(
+        suite, "train", steps=p.train_steps, batch=p.train_batch, log_every=p.log_every, model=p.model
+    )
     watch = SyncWatch(suite.cuda, p.log_every)
     try:
         with warnings.catch_warnings():
@@ -188,14 +207,18 @@ def part_train(suite: Suite) -> dict[str, Any]:
     curve = losses(cfg.out)
     steps = sorted(curve)
     ds = deepspeed_config(cfg, cuda=suite.cuda)
-    out: dict[str, Any] = {"model": p.model, "steps": p.train_steps, "batch": p.train_batch, "loss": curve,
-                           "pairs_per_s_last_log": metrics(cfg.out)[-2].get("pairs_per_s"),
-                           "deepspeed": {k: ds.get(k) for k in ("torch_autocast", "bf16", "optimizer")}}
+    out: dict[str, Any] = {
+        "model": p.model,
+        "steps": p.train_steps,
+        "batch": p.train_batch,
+        "loss": curve,
+        "pairs_per_s_last_log": metrics(cfg.out)[-2].get("pairs_per_s"),
+        "deepspeed": {k: ds.get(k) for k in ("torch_autocast", "bf16", "optimizer")},
+    }
     checks: dict[str, Any] = {
         "loss_finite": {"value": all(math.isfinite(v) for v in curve.values())},
         "loss_falls": {"value": round(curve[steps[-1]] / curve[steps[0]], 3), "target": "< 0.9"},
-        "backend": {"value": torch.distributed.get_backend(),
-                    "target": "nccl" if suite.cuda else "gloo"},
+        "backend": {"value": torch.distributed.get_backend(), "target": "nccl" if suite.cuda else "gloo"},
     }
     checks["loss_finite"]["ok"] = checks["loss_finite"]["value"]
     checks["loss_falls"]["ok"] = checks["loss_falls"]["value"] < 0.9
@@ -204,23 +227,33 @@ def part_train(suite: Suite) -> dict[str, Any]:
         autocast_cfg = ds.get("torch_autocast") or {}
         checks["bf16_torch_autocast_fused_adamw"] = {
             "value": f"{autocast_cfg.get('dtype')}, fused={ds['optimizer']['params'].get('fused')}",
-            "ok": autocast_cfg.get("dtype") == "bfloat16" and ds["optimizer"]["params"].get("fused") is True}
+            "ok": autocast_cfg.get("dtype") == "bfloat16" and ds["optimizer"]["params"].get("fused") is True,
+        }
         checks["host_syncs_between_logs"] = {
-            "value": len(watch.found), "target": 0, "ok": not watch.found, "where": watch.summary()}
+            "value": len(watch.found),
+            "target": 0,
+            "ok": not watch.found,
+            "where": watch.summary(),
+        }
     final = Path(final).resolve()
     bare, preprocess, tokenizer = bare_open_clip(final)
     ours, _, _ = create_model(final)
     stored = stored_weights(final)
     checks["bare_open_clip_same_weights"] = {
         "value": max(max_weight_diff(bare.state_dict(), stored), max_weight_diff(ours.state_dict(), stored)),
-        "target": 0.0}
+        "target": 0.0,
+    }
     checks["bare_open_clip_same_weights"]["ok"] = checks["bare_open_clip_same_weights"]["value"] == 0.0
     trained = zero_shot(suite, bare, preprocess, tokenizer)
     torch.manual_seed(0)
     init, _, _ = create_model(p.model)
     before = zero_shot(suite, init, preprocess, tokenizer)
-    checks["zero_shot_trained_vs_init"] = {"value": trained, "init": before, "chance": 1 / 40,
-                                           "ok": trained > before + 0.1 or not suite.cuda}
+    checks["zero_shot_trained_vs_init"] = {
+        "value": trained,
+        "init": before,
+        "chance": 1 / 40,
+        "ok": trained > before + 0.1 or not suite.cuda,
+    }
     suite.shared["train_final"] = final
     return {**out, "checks": checks}
 
@@ -231,23 +264,36 @@ def part_zero(suite: Suite) -> dict[str, Any]:
     p = suite.profile
     curves, weights, checks = {}, {}, {}
     for stage in (0, 1, 2, 3):
-        cfg = run_config(suite, f"zero{stage}", steps=p.zero_steps, batch=p.zero_batch, log_every=1, model=p.model)
+        cfg = run_config(
+            suite, f"zero{stage}", steps=p.zero_steps, batch=p.zero_batch, log_every=1, model=p.model
+        )
         cfg.engine.zero_stage = stage
         final = Path(fit(cfg, progress=False)).resolve()
         curves[stage] = losses(cfg.out)
         bare, _, _ = bare_open_clip(final)
         weights[stage] = bare.state_dict()
         checks[f"stage{stage}_bare_open_clip_loads"] = {
-            "value": max_weight_diff(weights[stage], stored_weights(final)), "target": 0.0}
-        checks[f"stage{stage}_bare_open_clip_loads"]["ok"] = checks[f"stage{stage}_bare_open_clip_loads"]["value"] == 0
+            "value": max_weight_diff(weights[stage], stored_weights(final)),
+            "target": 0.0,
+        }
+        checks[f"stage{stage}_bare_open_clip_loads"]["ok"] = (
+            checks[f"stage{stage}_bare_open_clip_loads"]["value"] == 0
+        )
         if stage:
             diff = rel_diff(curves[stage], curves[0])
-            checks[f"stage{stage}_loss_vs_stage0"] = {"value": diff, "target": tolerance(suite),
-                                                     "ok": diff <= tolerance(suite)}
+            checks[f"stage{stage}_loss_vs_stage0"] = {
+                "value": diff,
+                "target": tolerance(suite),
+                "ok": diff <= tolerance(suite),
+            }
             checks[f"stage{stage}_weights_vs_stage0"] = {"value": max_weight_diff(weights[stage], weights[0])}
     suite.shared["zero0_curve"] = curves[0]
-    return {"steps": p.zero_steps, "batch": p.zero_batch, "loss": {str(k): v for k, v in curves.items()},
-            "checks": checks}
+    return {
+        "steps": p.zero_steps,
+        "batch": p.zero_batch,
+        "loss": {str(k): v for k, v in curves.items()},
+        "checks": checks,
+    }
 
 
 def part_compile(suite: Suite) -> dict[str, Any]:
@@ -271,16 +317,32 @@ def part_compile(suite: Suite) -> dict[str, Any]:
     start = build_model(cfg.model).model.state_dict()
     (eager_loss, eager), (compiled_loss, compiled) = runs[False], runs[True]
     keys = [k for k in start if k in eager and k in compiled and start[k].shape == eager[k].shape]
-    moved = {name: torch.cat([(w[k].float() - start[k].float()).flatten() for k in keys])
-             for name, w in (("eager", eager), ("compiled", compiled))}
+    moved = {
+        name: torch.cat([(w[k].float() - start[k].float()).flatten() for k in keys])
+        for name, w in (("eager", eager), ("compiled", compiled))
+    }
     # Adam's first step moves every weight by about lr (plus decay): much more means other start weights.
     biggest = max(float(d.abs().max()) for d in moved.values()) / cfg.optim.lr
     agree = float(torch.nn.functional.cosine_similarity(moved["eager"], moved["compiled"], dim=0))
     diff = rel_diff(compiled_loss, eager_loss)
-    return {"batch": batch, "loss": {"eager": eager_loss, "compiled": compiled_loss},
-            "checks": {"first_loss_compiled_vs_eager": {"value": diff, "target": tolerance(suite),
-                                                        "ok": diff <= tolerance(suite)},
-                       "first_update_in_lr_units": {"value": round(biggest, 3), "target": "<= 2",
-                                                    "ok": 0 < biggest <= 2},
-                       "first_update_cosine_compiled_vs_eager": {"value": round(agree, 5), "target": ">= 0.9",
-                                                                 "ok": agree >= 0.9}}}
+    return {
+        "batch": batch,
+        "loss": {"eager": eager_loss, "compiled": compiled_loss},
+        "checks": {
+            "first_loss_compiled_vs_eager": {
+                "value": diff,
+                "target": tolerance(suite),
+                "ok": diff <= tolerance(suite),
+            },
+            "first_update_in_lr_units": {
+                "value": round(biggest, 3),
+                "target": "<= 2",
+                "ok": 0 < biggest <= 2,
+            },
+            "first_update_cosine_compiled_vs_eager": {
+                "value": round(agree, 5),
+                "target": ">= 0.9",
+                "ok": agree >= 0.9,
+            },
+        },
+    }

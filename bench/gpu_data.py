@@ -13,8 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-COLOURS = {"red": (200, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 200), "yellow": (220, 210, 40),
-           "white": (235, 235, 235), "brown": (120, 80, 40), "grey": (128, 128, 128), "purple": (130, 40, 160)}
+COLOURS = {
+    "red": (200, 40, 40),
+    "green": (40, 170, 60),
+    "blue": (40, 70, 200),
+    "yellow": (220, 210, 40),
+    "white": (235, 235, 235),
+    "brown": (120, 80, 40),
+    "grey": (128, 128, 128),
+    "purple": (130, 40, 160),
+}
 NUMBERS = ["one", "two", "three", "four", "five"]
 
 
@@ -31,7 +39,7 @@ def scene(i: int, px: int) -> tuple[bytes, str]:
     side = max(2, px // 8)
     for _ in range(count):
         x0, y0 = (int(v) for v in rng.integers(0, px - side, 2))
-        img[y0:y0 + side, x0:x0 + side] = COLOURS[colour]
+        img[y0 : y0 + side, x0 : x0 + side] = COLOURS[colour]
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, format="JPEG", quality=90)
     return buf.getvalue(), f"{NUMBERS[count - 1]} {colour} {'square' if count == 1 else 'squares'} on a field"
@@ -42,8 +50,9 @@ def _chunk(args: tuple[int, int, int]) -> list[tuple[bytes, str]]:
     return [scene(i, px) for i in range(start, stop)]
 
 
-def write_shards(path: Path, rows: int, test_rows: int, px: int, processes: int, row_group_rows: int = 256
-                 ) -> Path:
+def write_shards(
+    path: Path, rows: int, test_rows: int, px: int, processes: int, row_group_rows: int = 256
+) -> Path:
     """A captions dataset: ``rows`` rows in split ``train``, the next ``test_rows`` in ``test``; the images
     made by ``processes`` processes."""
     from rs_formats import DatasetWriter
@@ -51,8 +60,9 @@ def write_shards(path: Path, rows: int, test_rows: int, px: int, processes: int,
     step = 256
     total = rows + test_rows
     chunks = _split_at([(s, min(s + step, total), px) for s in range(0, total, step)], rows, px)
-    with DatasetWriter(path, name="gpu-suite", kind="captions", generator="bench/gpu_data.py",
-                       row_group_rows=row_group_rows) as w:
+    with DatasetWriter(
+        path, name="gpu-suite", kind="captions", generator="bench/gpu_data.py", row_group_rows=row_group_rows
+    ) as w:
         if processes > 1:
             with get_context("fork").Pool(processes) as pool:
                 parts = pool.imap(_chunk, chunks)
@@ -76,5 +86,14 @@ def _split_at(chunks: list[tuple[int, int, int]], rows: int, px: int) -> list[tu
 def _write(w, chunks, parts, px: int, rows: int) -> None:
     for (start, _, _), part in zip(chunks, parts):
         for i, (data, caption) in enumerate(part, start):
-            w.write({"image_id": f"suite/{i:07d}", "source": "gpu-suite", "image": data, "width": px,
-                     "height": px, "captions": [caption]}, split="train" if i < rows else "test")
+            w.write(
+                {
+                    "image_id": f"suite/{i:07d}",
+                    "source": "gpu-suite",
+                    "image": data,
+                    "width": px,
+                    "height": px,
+                    "captions": [caption],
+                },
+                split="train" if i < rows else "test",
+            )

@@ -33,13 +33,20 @@ def part_decode(suite: Suite) -> dict[str, Any]:
     eval_levels = ((got - want) * torch.tensor(plan.std).view(1, 3, 1, 1) * 255).abs()
     params = [AugParams((0.05, 0.1, 0.9 + 0.001 * i, 0.95), i % 2 == 0, i % 4) for i in range(len(rows))]
     got_t = torch.stack([augment_on_device(img, p, 224) for img, p in zip(decoded, params)]).cpu()
-    want_t = torch.stack([torch.from_numpy(augment(decode(r["image"], r["image_id"], 224), p, 224)).permute(2, 0, 1)
-                          for r, p in zip(rows, params)])
+    want_t = torch.stack(
+        [
+            torch.from_numpy(augment(decode(r["image"], r["image_id"], 224), p, 224)).permute(2, 0, 1)
+            for r, p in zip(rows, params)
+        ]
+    )
     train_levels = (got_t.int() - want_t.int()).abs().float()
     loader_levels = _loader_levels(suite)
     checks = {}
-    for name, levels in (("eval_preprocess", eval_levels), ("train_augment", train_levels),
-                         ("train_loader", loader_levels)):
+    for name, levels in (
+        ("eval_preprocess", eval_levels),
+        ("train_augment", train_levels),
+        ("train_loader", loader_levels),
+    ):
         checks.update(agreement(name, levels))
     suite.shared["gpu_decode"] = all(c["ok"] for c in checks.values())
     return {"rows": len(rows), "device": str(suite.device), "checks": checks}
@@ -62,12 +69,25 @@ def agreement(name: str, levels: torch.Tensor) -> dict[str, Any]:
     mean, far = float(flat.mean()), float((flat > FAR_LEVELS).float().mean())
     worst = float(levels.flatten(1).float().mean(1).max())
     top = flat.sort().values
-    return {f"{name}_mean_levels": {"value": round(mean, 3), "target": f"< {MEAN_LEVELS}", "ok": mean < MEAN_LEVELS},
-            f"{name}_worst_image_mean_levels": {"value": round(worst, 3), "target": f"< {IMAGE_MEAN_LEVELS}",
-                                                "ok": worst < IMAGE_MEAN_LEVELS},
-            f"{name}_share_over_{FAR_LEVELS}_levels": {
-                "value": round(far, 6), "target": f"<= {FAR_SHARE}", "ok": far <= FAR_SHARE,
-                "p99_9": float(top[min(len(top) - 1, int(0.999 * len(top)))]), "max": float(top[-1])}}
+    return {
+        f"{name}_mean_levels": {
+            "value": round(mean, 3),
+            "target": f"< {MEAN_LEVELS}",
+            "ok": mean < MEAN_LEVELS,
+        },
+        f"{name}_worst_image_mean_levels": {
+            "value": round(worst, 3),
+            "target": f"< {IMAGE_MEAN_LEVELS}",
+            "ok": worst < IMAGE_MEAN_LEVELS,
+        },
+        f"{name}_share_over_{FAR_LEVELS}_levels": {
+            "value": round(far, 6),
+            "target": f"<= {FAR_SHARE}",
+            "ok": far <= FAR_SHARE,
+            "p99_9": float(top[min(len(top) - 1, int(0.999 * len(top)))]),
+            "max": float(top[-1]),
+        },
+    }
 
 
 def _loader_levels(suite: Suite) -> torch.Tensor:
@@ -81,9 +101,18 @@ def _loader_levels(suite: Suite) -> torch.Tensor:
     cfg = DataConfig(sources=[DataSource(str(suite.data))], loader_workers=0)
     batches = []
     for on_device in (False, True):
-        loader = make_loader(cfg, micro_batch=16, image_size=224, tokenizer=open_clip.get_tokenizer("ViT-B-32"),
-                             seed=0, rank=0, world=1, start_micro_step=0, pin_memory=suite.cuda,
-                             jpegs_to_device=on_device)
+        loader = make_loader(
+            cfg,
+            micro_batch=16,
+            image_size=224,
+            tokenizer=open_clip.get_tokenizer("ViT-B-32"),
+            seed=0,
+            rank=0,
+            world=1,
+            start_micro_step=0,
+            pin_memory=suite.cuda,
+            jpegs_to_device=on_device,
+        )
         images, texts, _ = next(iter(loader)).on_device(suite.device, 224)
         batches.append((images.cpu(), texts.cpu()))
     (a, ta), (b, tb) = batches

@@ -55,15 +55,29 @@ def part_resume(suite: Suite) -> dict[str, Any]:
     run_dir.mkdir(parents=True)
     config = run_dir.parent / "resume.yaml"
     config.write_text(cfg.to_yaml())
-    command = [sys.executable, "-m", "rs_clip_train", "fit", "--config", str(config), "--launcher", "none",
-               "--no-progress", "-q"]
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")}
+    command = [
+        sys.executable,
+        "-m",
+        "rs_clip_train",
+        "fit",
+        "--config",
+        str(config),
+        "--launcher",
+        "none",
+        "--no-progress",
+        "-q",
+    ]
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+    }
     log = open(run_dir.parent / "resume.log", "w")  # noqa: SIM115 - both runs append to it
     first = subprocess.Popen(command, stdout=log, stderr=log, env=env, start_new_session=True)
     killed_at = _wait_for_checkpoint(first, run_dir, p.resume_every, timeout=300)
     if killed_at is None:
         first.kill()
-    before = losses(run_dir)  # the interrupted attempt's steps, the resumed run drops those after the checkpoint
+    before = losses(
+        run_dir
+    )  # the interrupted attempt's steps, the resumed run drops those after the checkpoint
     second = subprocess.run(command, stdout=log, stderr=log, env=env, timeout=300)
     log.close()
     reference = TrainConfig.from_yaml(config.read_text(), str(config))  # the very same settings
@@ -73,25 +87,37 @@ def part_resume(suite: Suite) -> dict[str, Any]:
     resumed, uninterrupted = losses(run_dir), losses(reference.out)
     cut = p.resume_every
     after = {k: v for k, v in resumed.items() if k > cut}
-    weights = max_weight_diff(stored_weights((run_dir / "final").resolve()),
-                              stored_weights((Path(reference.out) / "final").resolve()))
+    weights = max_weight_diff(
+        stored_weights((run_dir / "final").resolve()),
+        stored_weights((Path(reference.out) / "final").resolve()),
+    )
     tol = 1e-3 if suite.cuda else 1e-4
-    pre = rel_diff({k: v for k, v in before.items() if k <= cut}, {k: v for k, v in uninterrupted.items() if k <= cut})
+    pre = rel_diff(
+        {k: v for k, v in before.items() if k <= cut}, {k: v for k, v in uninterrupted.items() if k <= cut}
+    )
     post = rel_diff(after, {k: v for k, v in uninterrupted.items() if k > cut})
     checks = {
         "killed_between_checkpoints": {"value": killed_at, "ok": killed_at is not None},
         "rerun_exit_status": {"value": second.returncode, "ok": second.returncode == 0},
         "resumed_from": {"value": starts, "target": [0, cut], "ok": starts == [0, cut]},
         "loss_before_kill_vs_uninterrupted": {"value": pre, "target": tol, "ok": pre <= tol},
-        "loss_after_resume_vs_uninterrupted": {"value": post, "target": tol, "ok": post <= tol,
-                                               "best_batch_offset": best_offset(after, uninterrupted)},
+        "loss_after_resume_vs_uninterrupted": {
+            "value": post,
+            "target": tol,
+            "ok": post <= tol,
+            "best_batch_offset": best_offset(after, uninterrupted),
+        },
         "weights_vs_uninterrupted": {"value": weights},
     }
     if second.returncode != 0:
         checks["rerun_exit_status"]["log_tail"] = (run_dir.parent / "resume.log").read_text()[-2000:]
-    return {"steps": p.resume_steps, "checkpoint_every": cut, "precision": "fp32",
-            "loss": {"interrupted": before, "resumed": resumed, "uninterrupted": uninterrupted},
-            "checks": checks}
+    return {
+        "steps": p.resume_steps,
+        "checkpoint_every": cut,
+        "precision": "fp32",
+        "loss": {"interrupted": before, "resumed": resumed, "uninterrupted": uninterrupted},
+        "checks": checks,
+    }
 
 
 def best_offset(after: dict[int, float], reference: dict[int, float]) -> int | None:

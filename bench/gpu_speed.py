@@ -40,8 +40,15 @@ def peak_gib(device: torch.device) -> float | None:
     return round(torch.cuda.max_memory_allocated(device) / 2**30, 2) if device.type == "cuda" else None
 
 
-def timed(step: Callable[[Any], Any], batches: Iterator[Any], *, warmup_s: float, window_s: float, batch: int,
-          device: torch.device) -> float:
+def timed(
+    step: Callable[[Any], Any],
+    batches: Iterator[Any],
+    *,
+    warmup_s: float,
+    window_s: float,
+    batch: int,
+    device: torch.device,
+) -> float:
     """Items/s of ``step`` over a ``window_s`` window after ``warmup_s`` (at least two steps each). The clock
     is read without synchronising: the queue ahead of the device is bounded, and the end is synchronised."""
     end = time.perf_counter() + warmup_s
@@ -64,8 +71,9 @@ def _repeat(x: Any) -> Iterator[Any]:
         yield x
 
 
-def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmup_s: float, window_s: float
-                ) -> dict[str, Any]:
+def train_rates(
+    cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmup_s: float, window_s: float
+) -> dict[str, Any]:
     """Pairs/s and peak GiB of each of ``modes`` for the run ``cfg`` (its model, batch, compile, data)."""
     from rs_clip_train.data import Normalize, make_loader
     from rs_clip_train.engine import initialize, own_clip_norm, resolve_precision
@@ -76,7 +84,9 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
     from rs_formats.device_feed import prepared_ahead
 
     cuda = device.type == "cuda"
-    amp = {"amp_bf16": torch.bfloat16, "amp": torch.float16}.get(resolve_precision(cfg.engine.precision, cuda))
+    amp = {"amp_bf16": torch.bfloat16, "amp": torch.float16}.get(
+        resolve_precision(cfg.engine.precision, cuda)
+    )
     batch = cfg.optim.batch_size
     torch.manual_seed(0)
     bundle = build_model(cfg.model)
@@ -85,13 +95,24 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
     size = pre["size"][0] if isinstance(pre["size"], (list, tuple)) else int(pre["size"])
     normalize = Normalize(pre["mean"], pre["std"], device)
     g = torch.Generator().manual_seed(0)
-    synthetic = (torch.randint(0, 255, (batch, 3, size, size), dtype=torch.uint8, generator=g).to(device),
-                 torch.randint(1, 1000, (batch, bundle.tokenizer.context_length), generator=g).to(device))
+    synthetic = (
+        torch.randint(0, 255, (batch, 3, size, size), dtype=torch.uint8, generator=g).to(device),
+        torch.randint(1, 1000, (batch, bundle.tokenizer.context_length), generator=g).to(device),
+    )
 
     def shards(on_device: bool = cfg.data.gpu_decode) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        loader = make_loader(cfg.data, micro_batch=batch, image_size=size, tokenizer=bundle.tokenizer, seed=0,
-                             rank=0, world=1, start_micro_step=0, pin_memory=cuda,
-                             jpegs_to_device=cuda and on_device and available(device))
+        loader = make_loader(
+            cfg.data,
+            micro_batch=batch,
+            image_size=size,
+            tokenizer=bundle.tokenizer,
+            seed=0,
+            rank=0,
+            world=1,
+            start_micro_step=0,
+            pin_memory=cuda,
+            jpegs_to_device=cuda and on_device and available(device),
+        )
         # As the Trainer feeds its engine: prepared on a side stream a step ahead.
         for images, texts, _ in prepared_ahead(iter(loader), lambda b: b.on_device(device, size), device):
             yield images, texts
@@ -108,44 +129,63 @@ def train_rates(cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmu
             loss.backward()
             torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
             opt.step()
+
         return step
 
     def engine_step() -> Callable[[Any], None]:
         module = ContrastiveModel(bundle.model).to(device)
-        engine = initialize(module, param_groups(module, 0.1), cfg, 10_000, cuda=cuda,
-                            compile_model=cfg.model.compile)
+        engine = initialize(
+            module, param_groups(module, 0.1), cfg, 10_000, cuda=cuda, compile_model=cfg.model.compile
+        )
 
         clip = own_clip_norm(cfg, cuda=cuda)
 
         def step(b: tuple[torch.Tensor, torch.Tensor]) -> None:
             loss = engine(normalize(b[0]), b[1])
             backward_step(engine, loss, clip)
+
         return step
 
-    makers = {"ceiling_torch": (torch_step, lambda: _repeat(synthetic)),
-              "deepspeed_synthetic": (engine_step, lambda: _repeat(synthetic)),
-              "deepspeed_shards": (engine_step, shards),
-              "deepspeed_shards_cpu_decode": (engine_step, lambda: shards(False))}
+    makers = {
+        "ceiling_torch": (torch_step, lambda: _repeat(synthetic)),
+        "deepspeed_synthetic": (engine_step, lambda: _repeat(synthetic)),
+        "deepspeed_shards": (engine_step, shards),
+        "deepspeed_shards_cpu_decode": (engine_step, lambda: shards(False)),
+    }
     out: dict[str, Any] = {"pairs_per_s": {}, "peak_gib": {}}
     for mode in modes:
         make, source = makers[mode]
         reset_memory(device)
         batches = source()
-        out["pairs_per_s"][mode] = round(timed(make(), batches, warmup_s=warmup_s, window_s=window_s,
-                                               batch=batch, device=device), 1)
+        out["pairs_per_s"][mode] = round(
+            timed(make(), batches, warmup_s=warmup_s, window_s=window_s, batch=batch, device=device), 1
+        )
         out["peak_gib"][mode] = peak_gib(device)
         del batches  # stops the loader processes before the next measurement
     rates = out["pairs_per_s"]
     if "ceiling_torch" in rates:
-        out["ratios"] = {f"{m}/ceiling_torch": round(rates[m] / rates["ceiling_torch"], 3)
-                         for m in rates if m != "ceiling_torch"}
+        out["ratios"] = {
+            f"{m}/ceiling_torch": round(rates[m] / rates["ceiling_torch"], 3)
+            for m in rates
+            if m != "ceiling_torch"
+        }
     return out
 
 
 @torch.no_grad()
-def eval_rates(model_name: str, data: Path, split: str, *, batch: int, workers: int, device: torch.device,
-               warmup_s: float, window_s: float, cpu_decode_too: bool, device_decode: bool = True
-               ) -> dict[str, Any]:
+def eval_rates(
+    model_name: str,
+    data: Path,
+    split: str,
+    *,
+    batch: int,
+    workers: int,
+    device: torch.device,
+    warmup_s: float,
+    window_s: float,
+    cpu_decode_too: bool,
+    device_decode: bool = True,
+) -> dict[str, Any]:
     """Images/s of embedding ``split`` of the shards vs encoding a batch already on the device."""
     from rs_formats import open_dataset
     from rs_formats.device_decode import available
@@ -162,20 +202,43 @@ def eval_rates(model_name: str, data: Path, split: str, *, batch: int, workers: 
     on_device = device_decode and available(device)
     out: dict[str, Any] = {"precision": precision, "decode_on_device": on_device, "images_per_s": {}}
     with autocast(device, precision):
-        out["images_per_s"]["ceiling_encode"] = round(timed(
-            lambda b: model.encode_image(b, normalize=True).float(), _repeat(x), warmup_s=warmup_s,
-            window_s=window_s, batch=batch, device=device), 1)
+        out["images_per_s"]["ceiling_encode"] = round(
+            timed(
+                lambda b: model.encode_image(b, normalize=True).float(),
+                _repeat(x),
+                warmup_s=warmup_s,
+                window_s=window_s,
+                batch=batch,
+                device=device,
+            ),
+            1,
+        )
         out["peak_gib"] = peak_gib(device)
         ds = open_dataset(data)
-        variants = {"shards": on_device, **({"shards_cpu_decode": False} if cpu_decode_too and on_device else {})}
+        variants = {
+            "shards": on_device,
+            **({"shards_cpu_decode": False} if cpu_decode_too and on_device else {}),
+        }
         for name, on_device in variants.items():
             t0 = time.perf_counter()
-            emb = encode_images(model, preprocess, ds, split, batch_size=batch, num_workers=workers, device=device,
-                                progress=False, decode_on_device=on_device)
+            emb = encode_images(
+                model,
+                preprocess,
+                ds,
+                split,
+                batch_size=batch,
+                num_workers=workers,
+                device=device,
+                progress=False,
+                decode_on_device=on_device,
+            )
             sync(device)
             out["images_per_s"][name] = round(len(emb) / (time.perf_counter() - t0), 1)
     rates = out["images_per_s"]
-    out["ratios"] = {f"{m}/ceiling_encode": round(rates[m] / rates["ceiling_encode"], 3)
-                     for m in rates if m != "ceiling_encode"}
+    out["ratios"] = {
+        f"{m}/ceiling_encode": round(rates[m] / rates["ceiling_encode"], 3)
+        for m in rates
+        if m != "ceiling_encode"
+    }
     out["rows"] = ds.num_rows(split)
     return out

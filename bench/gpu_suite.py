@@ -57,12 +57,25 @@ import torch  # noqa: E402
 from gpu_data import write_shards  # noqa: E402
 
 #: In the order they run: the budget cuts from the end, so the most telling parts come first.
-PARTS = ("data", "decode", "train", "speed_b32", "eval_b32", "resume", "zero", "speed_b32_compiled", "compile",
-         "eval_l14", "speed_l14")
+PARTS = (
+    "data",
+    "decode",
+    "train",
+    "speed_b32",
+    "eval_b32",
+    "resume",
+    "zero",
+    "speed_b32_compiled",
+    "compile",
+    "eval_l14",
+    "speed_l14",
+)
 #: The issue's targets for the ratios (one H100).
-TARGETS = {"speed_b32": {"deepspeed_shards/ceiling_torch": 0.95, "deepspeed_synthetic/ceiling_torch": 0.92},
-           "speed_b32_compiled": {"deepspeed_shards/ceiling_torch": 0.9},
-           "eval_b32": {"shards/ceiling_encode": 0.9}}
+TARGETS = {
+    "speed_b32": {"deepspeed_shards/ceiling_torch": 0.95, "deepspeed_synthetic/ceiling_torch": 0.92},
+    "speed_b32_compiled": {"deepspeed_shards/ceiling_torch": 0.9},
+    "eval_b32": {"shards/ceiling_encode": 0.9},
+}
 
 
 @dataclass(frozen=True)
@@ -94,12 +107,62 @@ class Profile:
 
 #: Planned seconds: run 1's measured walls (H200, 16 cores) rounded up; train for its 150 steps, resume
 #: with device decoding (run 1 decoded its 3 runs' 7,680 images in one loader process).
-GPU = Profile("ViT-B-32", "ViT-L-14", 32768, 4096, 256, 150, 128, 25, 8, 64, 40, 20, 256, 1024, (28, 128), 1024,
-              256, 2.0, 4.0, {"data": 20, "decode": 15, "train": 40, "speed_b32": 35, "eval_b32": 20,
-                              "resume": 70, "zero": 65, "speed_b32_compiled": 75, "compile": 40, "eval_l14": 20,
-                              "speed_l14": 55})
-CPU = Profile("RS-Tiny", None, 512, 128, 80, 24, 16, 4, 3, 8, 12, 4, 8, None, (), 16, 16, 0.5, 1.0,
-              {"data": 5, "train": 15, "zero": 15, "resume": 40, "speed_b32": 10, "eval_b32": 10})
+GPU = Profile(
+    "ViT-B-32",
+    "ViT-L-14",
+    32768,
+    4096,
+    256,
+    150,
+    128,
+    25,
+    8,
+    64,
+    40,
+    20,
+    256,
+    1024,
+    (28, 128),
+    1024,
+    256,
+    2.0,
+    4.0,
+    {
+        "data": 20,
+        "decode": 15,
+        "train": 40,
+        "speed_b32": 35,
+        "eval_b32": 20,
+        "resume": 70,
+        "zero": 65,
+        "speed_b32_compiled": 75,
+        "compile": 40,
+        "eval_l14": 20,
+        "speed_l14": 55,
+    },
+)
+CPU = Profile(
+    "RS-Tiny",
+    None,
+    512,
+    128,
+    80,
+    24,
+    16,
+    4,
+    3,
+    8,
+    12,
+    4,
+    8,
+    None,
+    (),
+    16,
+    16,
+    0.5,
+    1.0,
+    {"data": 5, "train": 15, "zero": 15, "resume": 40, "speed_b32": 10, "eval_b32": 10},
+)
 
 
 class Skip(Exception):
@@ -117,11 +180,18 @@ class Suite:
         self.data = self.work / "shards"
         self.loader_workers = max(1, min(14, (os.cpu_count() or 2) - 2)) if self.cuda else 1
         self.shared: dict[str, Any] = {}
-        self.result: dict[str, Any] = {"suite": "bench/gpu_suite.py", "mode": "gpu" if self.cuda else "cpu-smoke",
-                                       "device": describe_device(self.device), "versions": versions(),
-                                       "date": time.strftime("%Y-%m-%d %H:%M:%S"), "budget_s": args.budget_s,
-                                       "profile": asdict(self.profile), "loader_workers": self.loader_workers,
-                                       "parts": {}, "skipped": {}}
+        self.result: dict[str, Any] = {
+            "suite": "bench/gpu_suite.py",
+            "mode": "gpu" if self.cuda else "cpu-smoke",
+            "device": describe_device(self.device),
+            "versions": versions(),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "budget_s": args.budget_s,
+            "profile": asdict(self.profile),
+            "loader_workers": self.loader_workers,
+            "parts": {},
+            "skipped": {},
+        }
 
     def gpu_decode(self) -> bool:
         """Whether rows may be decoded on the device: not after the ``decode`` part found it broken."""
@@ -147,22 +217,29 @@ class Suite:
         if name == "compile" and plan is not None and "speed_b32_compiled" not in self.result["parts"]:
             plan += 40  # inductor's cache is cold: the graphs are compiled here (~40 s for ViT-B-32, run 1)
         if plan is not None and self.left_s() < plan:
-            self.result["skipped"][name] = (f"budget: planned {plan:.0f} s, {max(0.0, self.left_s()):.0f} s of "
-                                            f"--budget-s {self.args.budget_s:.0f} left")
+            self.result["skipped"][name] = (
+                f"budget: planned {plan:.0f} s, {max(0.0, self.left_s()):.0f} s of "
+                f"--budget-s {self.args.budget_s:.0f} left"
+            )
             self.write()
             return
         print(f"gpu-suite: {name} ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         try:
             record = fn()
-            record["status"] = "ok" if all(c.get("ok", True) for c in record.get("checks", {}).values()) else "check failed"
+            record["status"] = (
+                "ok" if all(c.get("ok", True) for c in record.get("checks", {}).values()) else "check failed"
+            )
         except Skip as exc:
             self.result["skipped"][name] = str(exc)
             self.write()
             return
         except Exception as exc:  # noqa: BLE001 - one part's failure is a result; the others still run
-            record = {"status": "error", "error": f"{type(exc).__name__}: {exc}",
-                      "traceback": traceback.format_exc().splitlines()[-12:]}
+            record = {
+                "status": "error",
+                "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc().splitlines()[-12:],
+            }
         record["wall_s"] = round(time.perf_counter() - t0, 1)
         self.result["parts"][name] = record
         self.write()
@@ -175,31 +252,50 @@ class Suite:
         if not self.data.exists():
             write_shards(self.data, p.rows, p.test_rows, p.px, processes)
         size = sum(f.stat().st_size for f in self.data.rglob("*.parquet"))
-        return {"rows": p.rows, "test_rows": p.test_rows, "px": p.px, "processes": processes,
-                "mib": round(size / 2**20, 1)}
+        return {
+            "rows": p.rows,
+            "test_rows": p.test_rows,
+            "px": p.px,
+            "processes": processes,
+            "mib": round(size / 2**20, 1),
+        }
 
     def config(self, name: str, *, steps: int, batch: int, log_every: int, model: str | None = None) -> Any:
-        return gpu_checks.run_config(self, name, steps=steps, batch=batch, log_every=log_every,
-                                     model=model or self.profile.model)
+        return gpu_checks.run_config(
+            self, name, steps=steps, batch=batch, log_every=log_every, model=model or self.profile.model
+        )
 
-    def part_speed(self, model: str, batches: tuple[int, ...], *, compiled: bool, modes: tuple[str, ...],
-                   part: str) -> dict[str, Any]:
+    def part_speed(
+        self, model: str, batches: tuple[int, ...], *, compiled: bool, modes: tuple[str, ...], part: str
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {"model": model, "compile": compiled, "by_batch": {}}
         for batch in batches:
             cfg = self.config(f"speed-{model}-{batch}", steps=1, batch=batch, log_every=1, model=model)
             cfg.model.compile = compiled
             if model == "ViT-L-14":
                 cfg.model.grad_checkpointing = True  # as the vit-l-14 preset trains
-            out["by_batch"][str(batch)] = gpu_speed.train_rates(cfg, device=self.device, modes=modes,
-                                                                warmup_s=self.profile.warmup_s,
-                                                                window_s=self.profile.window_s)
+            out["by_batch"][str(batch)] = gpu_speed.train_rates(
+                cfg,
+                device=self.device,
+                modes=modes,
+                warmup_s=self.profile.warmup_s,
+                window_s=self.profile.window_s,
+            )
         return with_targets(out, part)
 
     def part_eval(self, model: str, split: str, batch: int, part: str) -> dict[str, Any]:
-        out = gpu_speed.eval_rates(model, self.data, split, batch=batch, workers=self.loader_workers,
-                                   device=self.device, warmup_s=self.profile.warmup_s,
-                                   window_s=self.profile.window_s, cpu_decode_too=True,
-                                   device_decode=self.gpu_decode())
+        out = gpu_speed.eval_rates(
+            model,
+            self.data,
+            split,
+            batch=batch,
+            workers=self.loader_workers,
+            device=self.device,
+            warmup_s=self.profile.warmup_s,
+            window_s=self.profile.window_s,
+            cpu_decode_too=True,
+            device_decode=self.gpu_decode(),
+        )
         return with_targets({"model": model, "split": split, "batch": batch, **out}, part)
 
     def main(self) -> int:
@@ -216,26 +312,75 @@ class Suite:
             self.shared["gpu_decode"] = False
             self.result["gpu_decode_off"] = "the decode part failed: every other part decodes on the CPU"
         self.run("train", lambda: gpu_checks.part_train(self))
-        self.run("speed_b32", lambda: self.part_speed(
-            p.model, (p.speed_batch,), compiled=False, part="speed_b32",
-            modes=("ceiling_torch", "deepspeed_synthetic", "deepspeed_shards",
-                   *(("deepspeed_shards_cpu_decode",) if self.cuda and self.gpu_decode() else ()))))
-        self.run("eval_b32", lambda: self.part_eval(p.model, "train" if self.cuda else "test", p.eval_batch,
-                                                    "eval_b32"))
+        self.run(
+            "speed_b32",
+            lambda: self.part_speed(
+                p.model,
+                (p.speed_batch,),
+                compiled=False,
+                part="speed_b32",
+                modes=(
+                    "ceiling_torch",
+                    "deepspeed_synthetic",
+                    "deepspeed_shards",
+                    *(("deepspeed_shards_cpu_decode",) if self.cuda and self.gpu_decode() else ()),
+                ),
+            ),
+        )
+        self.run(
+            "eval_b32",
+            lambda: self.part_eval(p.model, "train" if self.cuda else "test", p.eval_batch, "eval_b32"),
+        )
         self.run("resume", lambda: gpu_resume.part_resume(self))
         self.run("zero", lambda: gpu_checks.part_zero(self))
-        self.run("speed_b32_compiled", lambda: self.part_speed(
-            p.model, (p.compiled_batch,), compiled=True, part="speed_b32_compiled",
-            modes=("ceiling_torch", "deepspeed_shards")) if self.cuda else _skip(no_gpu.format(
-                "torch.compile is measured on a GPU; inductor's CPU backend compiles for minutes here")))
-        self.run("compile", lambda: gpu_checks.part_compile(self) if self.cuda else _skip(no_gpu.format(
-            "torch.compile (inductor) is checked on a GPU")))
-        self.run("eval_l14", lambda: self.part_eval(p.large_model, "test", p.large_eval_batch, "eval_l14")
-                 if self.cuda else _skip(no_gpu.format("ViT-L-14 embeds a few images a second on a CPU")))
-        self.run("speed_l14", lambda: self.part_speed(
-            p.large_model, p.large_batches, compiled=False, part="speed_l14",
-            modes=("ceiling_torch", "deepspeed_shards")) if self.cuda else _skip(no_gpu.format(
-                "ViT-L-14 takes many seconds a step on a CPU")))
+        self.run(
+            "speed_b32_compiled",
+            lambda: (
+                self.part_speed(
+                    p.model,
+                    (p.compiled_batch,),
+                    compiled=True,
+                    part="speed_b32_compiled",
+                    modes=("ceiling_torch", "deepspeed_shards"),
+                )
+                if self.cuda
+                else _skip(
+                    no_gpu.format(
+                        "torch.compile is measured on a GPU; inductor's CPU backend compiles for minutes here"
+                    )
+                )
+            ),
+        )
+        self.run(
+            "compile",
+            lambda: (
+                gpu_checks.part_compile(self)
+                if self.cuda
+                else _skip(no_gpu.format("torch.compile (inductor) is checked on a GPU"))
+            ),
+        )
+        self.run(
+            "eval_l14",
+            lambda: (
+                self.part_eval(p.large_model, "test", p.large_eval_batch, "eval_l14")
+                if self.cuda
+                else _skip(no_gpu.format("ViT-L-14 embeds a few images a second on a CPU"))
+            ),
+        )
+        self.run(
+            "speed_l14",
+            lambda: (
+                self.part_speed(
+                    p.large_model,
+                    p.large_batches,
+                    compiled=False,
+                    part="speed_l14",
+                    modes=("ceiling_torch", "deepspeed_shards"),
+                )
+                if self.cuda
+                else _skip(no_gpu.format("ViT-L-14 takes many seconds a step on a CPU"))
+            ),
+        )
         return self.finish()
 
     def finish(self) -> int:
@@ -260,7 +405,11 @@ def with_targets(out: dict[str, Any], part: str) -> dict[str, Any]:
             if key in group.get("ratios", {}):
                 value = group["ratios"][key]
                 label = f"{key}@{batch}" if batch else key
-                checks[label] = {"value": value, "target": target, "ok": value >= target or not torch.cuda.is_available()}
+                checks[label] = {
+                    "value": value,
+                    "target": target,
+                    "ok": value >= target or not torch.cuda.is_available(),
+                }
     if checks:
         out["checks"] = checks
     return out
@@ -277,7 +426,15 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for dist in ("torch", "torchvision", "open_clip_torch", "deepspeed", "pyarrow", "rs-clip-train", "rs-formats"):
+    for dist in (
+        "torch",
+        "torchvision",
+        "open_clip_torch",
+        "deepspeed",
+        "pyarrow",
+        "rs-clip-train",
+        "rs-formats",
+    ):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:
@@ -313,19 +470,31 @@ def part_list(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in PARTS]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown part {', '.join(unknown) or repr(text)}: "
-                                         f"choose from {', '.join(PARTS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown part {', '.join(unknown) or repr(text)}: choose from {', '.join(PARTS)}"
+        )
     return names
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="bench/results/gpu_suite.json", help="the JSON file (rewritten after each part)")
-    ap.add_argument("--budget-s", type=float, default=360.0, help="skip parts that would end after this many seconds")
-    ap.add_argument("--only", action="append", type=part_list, metavar="PART[,PART...]",
-                    help=f"run only these parts (a comma list, or repeat the flag; data and decode always run): "
-                         f"{', '.join(PARTS)}")
-    ap.add_argument("--work", help="folder for shards and runs (default: a new temporary folder, removed after)")
+    ap.add_argument(
+        "--out", default="bench/results/gpu_suite.json", help="the JSON file (rewritten after each part)"
+    )
+    ap.add_argument(
+        "--budget-s", type=float, default=360.0, help="skip parts that would end after this many seconds"
+    )
+    ap.add_argument(
+        "--only",
+        action="append",
+        type=part_list,
+        metavar="PART[,PART...]",
+        help=f"run only these parts (a comma list, or repeat the flag; data and decode always run): "
+        f"{', '.join(PARTS)}",
+    )
+    ap.add_argument(
+        "--work", help="folder for shards and runs (default: a new temporary folder, removed after)"
+    )
     ap.add_argument("--cpu", action="store_true", help="the CPU smoke even where CUDA is present")
     args = ap.parse_args(argv)
     args.only = [name for names in args.only or [] for name in names] or None

@@ -19,9 +19,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SHELL_FENCES = ("bash", "sh", "shell", "console")
 #: The documents whose command blocks tests run: every README, and every page of docs/.
-DOCS = ("README.md", *sorted(p.relative_to(REPO).as_posix() for p in (REPO / "docs").glob("*.md")),
-        *sorted(p.relative_to(REPO).as_posix() for p in REPO.glob("packages/*/README.md")),
-        *sorted(p.relative_to(REPO).as_posix() for p in REPO.glob("examples/*/README.md")))
+DOCS = (
+    "README.md",
+    *sorted(p.relative_to(REPO).as_posix() for p in (REPO / "docs").glob("*.md")),
+    *sorted(p.relative_to(REPO).as_posix() for p in REPO.glob("packages/*/README.md")),
+    *sorted(p.relative_to(REPO).as_posix() for p in REPO.glob("examples/*/README.md")),
+)
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
 _LOOP = re.compile(r"for (\w+) in ([^;]+); do$")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(\S*)$")
@@ -152,8 +155,13 @@ def expand(command: Command, text: str, cwd: Path) -> list[str]:
     the block's variables, braces and globs expanded in ``cwd``. Redirections and pipes are refused."""
     if re.search(r"[|<>`]|\$\(", re.sub(r"'[^']*'|\"[^\"]*\"", "", text)):
         raise ValueError(f"{command.where()}: not a simple command: {text}")
-    proc = subprocess.run(["bash", "-c", f'printf "%s\\0" {text}'], cwd=cwd, capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", **command.variables})
+    proc = subprocess.run(
+        ["bash", "-c", f'printf "%s\\0" {text}'],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **command.variables},
+    )
     if proc.returncode:
         raise ValueError(f"{command.where()}: bash could not expand {text!r}: {proc.stderr.strip()}")
     return proc.stdout.split("\0")[:-1]

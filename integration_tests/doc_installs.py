@@ -23,7 +23,9 @@ def install_words(cmd: Command) -> list[str]:
 
 def readme_installs() -> list[Command]:
     """The README's install commands: the one list of how to install each use (test_isolation.py runs them)."""
-    return [c for c in doc_commands("README.md") if c.section == "Install" and c.text.startswith("pip install")]
+    return [
+        c for c in doc_commands("README.md") if c.section == "Install" and c.text.startswith("pip install")
+    ]
 
 
 def named_packages(words: list[str]) -> dict[str, set[str]]:
@@ -51,7 +53,9 @@ def missing_packages(words: list[str]) -> set[str]:
             continue
         seen.add((name, frozenset(extras)))
         project = tomllib.loads((WORKSPACE[name] / "pyproject.toml").read_text())["project"]
-        reqs = project.get("dependencies", []) + [r for e in extras for r in project["optional-dependencies"][e]]
+        reqs = project.get("dependencies", []) + [
+            r for e in extras for r in project["optional-dependencies"][e]
+        ]
         for req in map(Requirement, reqs):
             if req.name in WORKSPACE and req.name != name:
                 if req.name not in named:
@@ -63,5 +67,6 @@ def missing_packages(words: list[str]) -> set[str]:
 def check_install(cmd: Command) -> None:
     words = install_words(cmd)
     assert words in [install_words(c) for c in readme_installs()], (
-        f"{cmd.where()}: not one of the README's install commands (its Install section): {cmd.text}")
+        f"{cmd.where()}: not one of the README's install commands (its Install section): {cmd.text}"
+    )
     assert not missing_packages(words), f"{cmd.where()}: needs {missing_packages(words)} named too"

@@ -29,44 +29,78 @@ from doc_stand_ins import RECIPE_SOURCES, SCENE_SETS, StandIns
 #: What differs from a user's machine: (pattern, replacement, why), applied in order to every command's text
 #: before bash expands it. ``{world}`` is the document's own folder, ``{shared}`` the stand-ins'.
 SUBSTITUTIONS = [
-    (r"(?<![\w.])/weights/([\w.-]+)\.pt\b", r"RS-Tiny:{shared}/weights/\1.safetensors",
-     "released weights: a seeded RS-Tiny saved under the file's name (the real files are 150 MB to 1.7 GB)"),
-    (r"(?<![\w.:/])/(data|runs|tmp|shared|scratch)/", r"{world}/\1/",
-     "absolute paths: inside the document's folder"),
+    (
+        r"(?<![\w.])/weights/([\w.-]+)\.pt\b",
+        r"RS-Tiny:{shared}/weights/\1.safetensors",
+        "released weights: a seeded RS-Tiny saved under the file's name (the real files are 150 MB to 1.7 GB)",
+    ),
+    (
+        r"(?<![\w.:/])/(data|runs|tmp|shared|scratch)/",
+        r"{world}/\1/",
+        "absolute paths: inside the document's folder",
+    ),
     (r"<head-ip>|\bHEAD(?=:)", "127.0.0.1", "the head node's address"),
     (r"--loader-workers \d+", "--loader-workers 0", "no DataLoader processes on 2 cores"),
     (r"(rs-synth \w+ .*)--n \d+", r"\1--n 10", "tiny sizes"),
     (r"(rs-synth \w+ .*)--size \d+", r"\1--size 96", "tiny sizes"),
-    (r"^(rs-clip-eval run .*)$", r"\1 --epochs 5 --search-trials 1 --tsne-points 40",
-     "probes: 5 epochs and one search trial, not the paper's 1000 and five"),
-    (r"^(rs-annotate convert (?!.*--workers).*)$", r"\1 --workers 1",
-     "one conversion process for a few images (the rows are the same for any number: rs-annotate's tests)"),
+    (
+        r"^(rs-clip-eval run .*)$",
+        r"\1 --epochs 5 --search-trials 1 --tsne-points 40",
+        "probes: 5 epochs and one search trial, not the paper's 1000 and five",
+    ),
+    (
+        r"^(rs-annotate convert (?!.*--workers).*)$",
+        r"\1 --workers 1",
+        "one conversion process for a few images (the rows are the same for any number: rs-annotate's tests)",
+    ),
 ]
 #: The one fit that trains (the paper presets would take hours): tiny, two steps, in this process.
 TRAINS = ("packages/rs-clip-train/README.md", "rs-clip-train fit --preset tiny ")
-FIT_RUN = [(r"--preset \S+", "--preset tiny"), (r"--(steps|epochs) \S+", "--steps 2"),
-           (r"$", " --launcher none --no-progress")]
+FIT_RUN = [
+    (r"--preset \S+", "--preset tiny"),
+    (r"--(steps|epochs) \S+", "--steps 2"),
+    (r"$", " --launcher none --no-progress"),
+]
 
 #: Commands that do not run here: (document, pattern, why). Those of our tools are parsed all the same.
 NOT_RUN = [
     ("*", r"^pip install hatch$", "the development set-up: .ci/run installs hatch itself"),
-    ("README.md", r"^hatch run (demo|test)$",
-     "the README's two commands: CI runs `hatch run test`; test_end_to_end.py runs the demo"),
-    ("examples/*", r"^(python -m venv|source) \.venv-audit|^pip install .*\./examples/",
-     "the example's own install: test_downstream_example.py runs it in a fresh venv"),
+    (
+        "README.md",
+        r"^hatch run (demo|test)$",
+        "the README's two commands: CI runs `hatch run test`; test_end_to_end.py runs the demo",
+    ),
+    (
+        "examples/*",
+        r"^(python -m venv|source) \.venv-audit|^pip install .*\./examples/",
+        "the example's own install: test_downstream_example.py runs it in a fresh venv",
+    ),
     ("*", r"^ray start ", "starts a node of a multi-node Ray cluster"),
     ("*", r"^ray job submit .* -- ", "submits the command after -- to a running Ray cluster"),
     ("*", r"^torchrun ", "one process per GPU of a GPU node"),
-    ("*", r"--engine ray", "Ray Data on a cluster; the same command on the local engine gives the same rows "
-     "(the packages' Ray tests check)"),
-    ("*", r"--storage s3://", "needs an S3-compatible store (rs-clip-train's test_storage.py runs this path "
-     "against moto's S3 server)"),
-    ("docs/reproduce.md", r"^rs-clip-eval search .*remoteclip-train-vitb32",
-     "reads the embeddings the cluster command above writes (rs-clip-eval's README runs search locally)"),
+    (
+        "*",
+        r"--engine ray",
+        "Ray Data on a cluster; the same command on the local engine gives the same rows "
+        "(the packages' Ray tests check)",
+    ),
+    (
+        "*",
+        r"--storage s3://",
+        "needs an S3-compatible store (rs-clip-train's test_storage.py runs this path "
+        "against moto's S3 server)",
+    ),
+    (
+        "docs/reproduce.md",
+        r"^rs-clip-eval search .*remoteclip-train-vitb32",
+        "reads the embeddings the cluster command above writes (rs-clip-eval's README runs search locally)",
+    ),
 ]
 TOOLS = ("rs-formats", "rs-synth", "rs-annotate", "rs-clip-train", "rs-clip-eval", "rs-count")
-EXAMPLES = {tomllib.loads(p.read_text())["project"]["scripts"].popitem()[0]: p.parent
-            for p in REPO.glob("examples/*/pyproject.toml")}
+EXAMPLES = {
+    tomllib.loads(p.read_text())["project"]["scripts"].popitem()[0]: p.parent
+    for p in REPO.glob("examples/*/pyproject.toml")
+}
 
 
 def not_run(cmd: Command) -> str | None:
@@ -105,7 +139,9 @@ def parse(tool: str, args: list[str]):
     try:
         return parser.parse_args(args)
     except SystemExit as exc:
-        raise AssertionError(f"{tool} {' '.join(args)}: usage error (exit {exc.code}; argparse said why above)") from None
+        raise AssertionError(
+            f"{tool} {' '.join(args)}: usage error (exit {exc.code}; argparse said why above)"
+        ) from None
 
 
 def call(tool: str, args: list[str], cwd: Path) -> int:
@@ -126,19 +162,40 @@ def call(tool: str, args: list[str], cwd: Path) -> int:
 #: stand-in (doc_stand_ins.BUILDERS), "trained-run" / "checkpoint" (the one tiny run), or "DOC::PATH" (what
 #: another document's commands wrote).
 GIVEN = {
-    "README.md": {"/data/DOTA/train": "raw/DOTA-small", "/data/DIOR": "raw/DIOR-small",
-                  "/data/rs/eval": "eval-root", "/data/rs/remotecount": "remotecount"},
+    "README.md": {
+        "/data/DOTA/train": "raw/DOTA-small",
+        "/data/DIOR": "raw/DIOR-small",
+        "/data/rs/eval": "eval-root",
+        "/data/rs/remotecount": "remotecount",
+    },
     "docs/reproduce.md": {f"/data/raw/{name}": f"raw/{name}" for name in [*RECIPE_SOURCES, *SCENE_SETS]},
-    "packages/rs-annotate/README.md": {"DOTA/train": "raw/DOTA-small", "DIOR": "raw/DIOR-small",
-                                       "RSICD": "raw/RSICD-small"},
-    "packages/rs-clip-train/README.md": {"runs/data/captions": "captions", "/data/ret3": "captions",
-                                         "/data/det10": "captions", "/data/seg4": "captions"},
+    "packages/rs-annotate/README.md": {
+        "DOTA/train": "raw/DOTA-small",
+        "DIOR": "raw/DIOR-small",
+        "RSICD": "raw/RSICD-small",
+    },
+    "packages/rs-clip-train/README.md": {
+        "runs/data/captions": "captions",
+        "/data/ret3": "captions",
+        "/data/det10": "captions",
+        "/data/seg4": "captions",
+    },
     "packages/rs-clip-eval/README.md": {
-        "runs/tiny": "trained-run", "runs/final": "checkpoint", "suite.yaml": "yaml-block", "data": "evalsets",
-        "/data/rs/eval": "eval-root", "/data/rs/archive": "captions", "last-month": "README.md::out",
-        "count-report": "packages/rs-count/README.md::report"},
-    "packages/rs-count/README.md": {"DOTA/val": "raw/DOTA/val", "remotecount.csv": "remotecount-release",
-                                    "RemoteCount": "remotecount-release", "runs/final": "checkpoint"},
+        "runs/tiny": "trained-run",
+        "runs/final": "checkpoint",
+        "suite.yaml": "yaml-block",
+        "data": "evalsets",
+        "/data/rs/eval": "eval-root",
+        "/data/rs/archive": "captions",
+        "last-month": "README.md::out",
+        "count-report": "packages/rs-count/README.md::report",
+    },
+    "packages/rs-count/README.md": {
+        "DOTA/val": "raw/DOTA/val",
+        "remotecount.csv": "remotecount-release",
+        "RemoteCount": "remotecount-release",
+        "runs/final": "checkpoint",
+    },
     "packages/rs-formats/README.md": {"data/my-captions": "captions", "runs/vitb32": "trained-run"},
     "docs/contracts.md": {"DS": "captions"},
     "examples/caption-and-count/README.md": {"runs/tiny": "trained-run"},
@@ -149,8 +206,10 @@ GIVEN = {
 ENGINES = "import pyarrow.dataset as ds;"
 PYTHON_RUN = {"README.md": ENGINES, "docs/contracts.md": ENGINES, "packages/rs-formats/README.md": ENGINES}
 #: Lines of those blocks that are not run (compiled only): pattern -> why.
-PYTHON_NOT_RUN = {r"^import ray;": "starts a local Ray (~10 s); rs-formats' test_engines.py reads the same "
-                                   "layout with ray.data.read_parquet"}
+PYTHON_NOT_RUN = {
+    r"^import ray;": "starts a local Ray (~10 s); rs-formats' test_engines.py reads the same "
+    "layout with ray.data.read_parquet"
+}
 #: The documents run here: those with commands, or Python blocks to run.
 RUN_DOCS = [d for d in DOCS if doc_commands(d) or d in PYTHON_RUN]
 
@@ -207,8 +266,9 @@ class Docs:
     def substitute(self, cmd: Command, world: Path) -> str:
         text = cmd.text
         for pattern, repl, _ in SUBSTITUTIONS:
-            text = re.sub(pattern, repl.replace("{world}", str(world)).replace("{shared}", str(self.root)),
-                          text)
+            text = re.sub(
+                pattern, repl.replace("{world}", str(world)).replace("{shared}", str(self.root)), text
+            )
         for name in re.findall(rf"{re.escape(str(self.root))}/weights/([\w.-]+)\.safetensors", text):
             self._weights(name)
         return text
@@ -309,7 +369,9 @@ class Docs:
         os.chdir(world / "home")
         try:
             for n, line in enumerate(block.text.splitlines(), start=block.line + 1):
-                code = compile(re.sub(r"(?<=[\"'])/(data)/", rf"{world}/\1/", line), f"{block.doc}:{n}", "exec")
+                code = compile(
+                    re.sub(r"(?<=[\"'])/(data)/", rf"{world}/\1/", line), f"{block.doc}:{n}", "exec"
+                )
                 why = next((w for p, w in PYTHON_NOT_RUN.items() if re.search(p, line)), None)
                 if why is None:
                     exec(code, scope)

@@ -37,8 +37,20 @@ RECIPE_SOURCES = {
 }
 #: The recipe's scene-classification sets: each its own folder-per-class tree under the image root its
 #: reader looks for first (RSI-CB's classes sit one category folder down).
-SCENE_SETS = ("aid", "resisc45", "eurosat-rgb", "patternnet", "optimal-31", "rsc11", "mlrsnet", "rsi-cb128",
-              "rsi-cb256", "whu-rs19", "whu-earth", "rsscn7")
+SCENE_SETS = (
+    "aid",
+    "resisc45",
+    "eurosat-rgb",
+    "patternnet",
+    "optimal-31",
+    "rsc11",
+    "mlrsnet",
+    "rsi-cb128",
+    "rsi-cb256",
+    "whu-rs19",
+    "whu-earth",
+    "rsscn7",
+)
 _DEPTH_TWO = {"rsi-cb128": "RSI-CB128", "rsi-cb256": "RSI-CB256"}
 
 
@@ -68,9 +80,26 @@ def eval_root(out: Path) -> None:
     raw = out.parent / f"{out.name}-raw"
     FORMATS["rsitmd"].write(raw / "RSITMD", 20, seed=0, size=48)
     scene_set("eurosat-rgb")(raw / "eurosat-rgb")
-    for fmt, name, opts in (("rsitmd", "RSITMD", ["--opt", "splits=test"]), ("eurosat-rgb", "eurosat-rgb", [])):
-        assert main(["convert", fmt, str(raw / name), "--out", str(out / name), "--workers", "1",
-                     "--no-progress", *opts]) == 0
+    for fmt, name, opts in (
+        ("rsitmd", "RSITMD", ["--opt", "splits=test"]),
+        ("eurosat-rgb", "eurosat-rgb", []),
+    ):
+        assert (
+            main(
+                [
+                    "convert",
+                    fmt,
+                    str(raw / name),
+                    "--out",
+                    str(out / name),
+                    "--workers",
+                    "1",
+                    "--no-progress",
+                    *opts,
+                ]
+            )
+            == 0
+        )
     shutil.rmtree(raw)
 
 
@@ -86,7 +115,9 @@ def remotecount(out: Path) -> None:
 def evalsets(out: Path) -> None:
     """rs-clip-eval's README suite's two datasets (data/synthetic-captions, data/synthetic-scenes)."""
     write_captions_dataset(out / "synthetic-captions", n_images=8, size=32)
-    write_classification_dataset(out / "synthetic-scenes", n_train=8, n_test=8, classes=("plane", "ship"), size=32)
+    write_classification_dataset(
+        out / "synthetic-scenes", n_train=8, n_test=8, classes=("plane", "ship"), size=32
+    )
 
 
 def remotecount_release(out: Path) -> None:
@@ -94,8 +125,9 @@ def remotecount_release(out: Path) -> None:
     truth = FORMATS["counting"].write(out / "scenes", 10, seed=5, size=96)
     (out / "RemoteCount").mkdir()
     (out / "scenes" / "images").rename(out / "RemoteCount" / "images")
-    lines = ["image,class,count"] + [f"{Path(im.image).name},{im.meta['count_class']},{im.meta['count']}"
-                                     for im in truth.images]
+    lines = ["image,class,count"] + [
+        f"{Path(im.image).name},{im.meta['count_class']},{im.meta['count']}" for im in truth.images
+    ]
     (out / "remotecount.csv").write_text("\n".join(lines) + "\n")
     shutil.rmtree(out / "scenes")
 

@@ -20,13 +20,15 @@ ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 BAR = re.compile(r"^(?P<label>.+?):\s+\d+%\|")
 
 
-def run_on_terminal(cmd: Sequence[str | Path], *, cwd: Path, env: dict[str, str], timeout: float,
-                    columns: int = 150) -> tuple[int, str]:
+def run_on_terminal(
+    cmd: Sequence[str | Path], *, cwd: Path, env: dict[str, str], timeout: float, columns: int = 150
+) -> tuple[int, str]:
     """(exit status, everything written to the terminal) of ``cmd`` with stdout and stderr on one pty."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=slave,
-                            stderr=slave)
+    proc = subprocess.Popen(
+        [str(c) for c in cmd], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave
+    )
     os.close(slave)
     chunks: list[bytes] = []
 

@@ -24,8 +24,14 @@ import numpy as np
 import pytest
 
 FUTURE = 3
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "DS_ACCELERATOR": "cpu",
-       "RAY_AUTH_MODE": "disabled", "TOKENIZERS_PARALLELISM": "false"}
+ENV = {
+    **os.environ,
+    "OMP_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "DS_ACCELERATOR": "cpu",
+    "RAY_AUTH_MODE": "disabled",
+    "TOKENIZERS_PARALLELISM": "false",
+}
 COUNT_WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
 
@@ -34,8 +40,9 @@ def script(name: str) -> str:
 
 
 def run(argv: list, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([script(argv[0]), *map(str, argv[1:])], capture_output=True, text=True, env=ENV,
-                          cwd=cwd, timeout=300)
+    return subprocess.run(
+        [script(argv[0]), *map(str, argv[1:])], capture_output=True, text=True, env=ENV, cwd=cwd, timeout=300
+    )
 
 
 def _image(i: int) -> tuple[bytes, int]:
@@ -47,7 +54,7 @@ def _image(i: int) -> tuple[bytes, int]:
     # Random 4x4 blocks of colour: low frequencies differ, so pHashes are far apart (no duplicates).
     blocks = np.random.default_rng(i).integers(0, 200, (4, 4, 3), dtype=np.uint8)
     pixels = np.kron(blocks, np.ones((16, 16, 1), dtype=np.uint8))
-    pixels[8 + 4 * (i % 8):24 + 4 * (i % 8), 10:30] = 255  # an "object" where the box says
+    pixels[8 + 4 * (i % 8) : 24 + 4 * (i % 8), 10:30] = 255  # an "object" where the box says
     img = Image.fromarray(pixels)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
@@ -82,30 +89,63 @@ def c(tmp_path_factory) -> SimpleNamespace:
             image, ph = _image(i)
             y = 8 + 4 * (i % 8)
             n = i % 3 + 1
-            w.write({"image_id": f"synthetic/{i:03d}", "source": "synthetic", "image": image, "width": 64,
-                     "height": 64, "phash": ph,
-                     "captions": [f"There {'is' if n == 1 else 'are'} {COUNT_WORDS[n - 1]} "
-                                  f"{'tank' if n == 1 else 'tanks'} {where} {i}." for where in
-                                  ("in the middle", "at the edge", "in this image", "here", "near row")],
-                     "objects": [{"label": "storage tank", "x0": 10.0, "y0": float(y), "x1": 30.0,
-                                  "y1": float(y + 16), "difficult": False}]},
-                    split="train" if i < 8 else "test")
+            w.write(
+                {
+                    "image_id": f"synthetic/{i:03d}",
+                    "source": "synthetic",
+                    "image": image,
+                    "width": 64,
+                    "height": 64,
+                    "phash": ph,
+                    "captions": [
+                        f"There {'is' if n == 1 else 'are'} {COUNT_WORDS[n - 1]} "
+                        f"{'tank' if n == 1 else 'tanks'} {where} {i}."
+                        for where in ("in the middle", "at the edge", "in this image", "here", "near row")
+                    ],
+                    "objects": [
+                        {
+                            "label": "storage tank",
+                            "x0": 10.0,
+                            "y0": float(y),
+                            "x1": 30.0,
+                            "y1": float(y + 16),
+                            "difficult": False,
+                        }
+                    ],
+                },
+                split="train" if i < 8 else "test",
+            )
     counting = root / "counting-v2"
     with DatasetWriter(counting, name="counting", kind="counting", generator="test") as w:
         for i in range(10):
             image, ph = _image(100 + i)
             noun = "plane" if i == 0 else "planes"
-            w.write({"image_id": f"count/{i:03d}", "source": "synthetic", "image": image, "width": 64,
-                     "height": 64, "phash": ph, "count": i + 1, "count_label": "plane",
-                     "captions": [f"There {'is' if i == 0 else 'are'} {COUNT_WORDS[i]} {noun} in the image."]},
-                    split="test")
+            w.write(
+                {
+                    "image_id": f"count/{i:03d}",
+                    "source": "synthetic",
+                    "image": image,
+                    "width": 64,
+                    "height": 64,
+                    "phash": ph,
+                    "count": i + 1,
+                    "count_label": "plane",
+                    "captions": [f"There {'is' if i == 0 else 'are'} {COUNT_WORDS[i]} {noun} in the image."],
+                },
+                split="test",
+            )
     torch.manual_seed(0)
     model, _, _ = create_model("RS-Tiny")
     checkpoint = write_checkpoint(root / "ckpt", model.state_dict(), model_name="RS-Tiny", step=1)
     checkpoint_v1 = write_v1_checkpoint(root / "ckpt-v1", model.state_dict(), model_name="RS-Tiny", step=1)
     return SimpleNamespace(
-        root=root, captions=captions, counting=counting, checkpoint=checkpoint, checkpoint_v1=checkpoint_v1,
-        captions_v1=write_v1(captions, root / "captions-v1"), counting_v1=write_v1(counting, root / "counting-v1"),
+        root=root,
+        captions=captions,
+        counting=counting,
+        checkpoint=checkpoint,
+        checkpoint_v1=checkpoint_v1,
+        captions_v1=write_v1(captions, root / "captions-v1"),
+        counting_v1=write_v1(counting, root / "counting-v1"),
         captions_future=_future(captions, root / "captions-future"),
         counting_future=_future(counting, root / "counting-future"),
         checkpoint_future=_future(checkpoint, root / "ckpt-future"),
@@ -123,26 +163,83 @@ FUTURE_DATASET: dict[str, Case] = {
     "rs-annotate validate": lambda c, out: ["rs-annotate", "validate", c.captions_future],
     "rs-annotate stats": lambda c, out: ["rs-annotate", "stats", c.captions_future],
     "rs-annotate dedup": lambda c, out: ["rs-annotate", "dedup", c.captions_future, "--out", out],
-    "rs-annotate dedup --against": lambda c, out: ["rs-annotate", "dedup", c.captions, "--out", out,
-                                                   "--against", c.captions_future],
+    "rs-annotate dedup --against": lambda c, out: [
+        "rs-annotate",
+        "dedup",
+        c.captions,
+        "--out",
+        out,
+        "--against",
+        c.captions_future,
+    ],
     "rs-annotate merge": lambda c, out: ["rs-annotate", "merge", c.captions, c.captions_future, "--out", out],
     "rs-annotate show": lambda c, out: ["rs-annotate", "show", c.captions_future, "-n", "4", "--out", out],
     "rs-clip-train fit --data": lambda c, out: [*FIT, "--data", c.captions_future, "--out", out],
-    "rs-clip-eval retrieval --data": lambda c, out: ["rs-clip-eval", "retrieval", "--model", "RS-Tiny",
-                                                     "--data", c.captions_future, "--out", out, *EVAL_FLAGS],
-    "rs-count eval --data": lambda c, out: ["rs-count", "eval", "--out", out, "--model", "RS-Tiny",
-                                            "--data", c.counting_future, *COUNT_FLAGS],
+    "rs-clip-eval retrieval --data": lambda c, out: [
+        "rs-clip-eval",
+        "retrieval",
+        "--model",
+        "RS-Tiny",
+        "--data",
+        c.captions_future,
+        "--out",
+        out,
+        *EVAL_FLAGS,
+    ],
+    "rs-count eval --data": lambda c, out: [
+        "rs-count",
+        "eval",
+        "--out",
+        out,
+        "--model",
+        "RS-Tiny",
+        "--data",
+        c.counting_future,
+        *COUNT_FLAGS,
+    ],
 }
 FUTURE_CHECKPOINT: dict[str, Case] = {
     "rs-formats verify": lambda c, out: ["rs-formats", "verify", c.checkpoint_future],
-    "rs-clip-eval retrieval --model": lambda c, out: ["rs-clip-eval", "retrieval", "--model", c.checkpoint_future,
-                                                      "--data", c.captions, "--out", out, *EVAL_FLAGS],
-    "rs-count eval --model": lambda c, out: ["rs-count", "eval", "--out", out, "--model", c.checkpoint_future,
-                                             "--data", c.counting, *COUNT_FLAGS],
-    "rs-clip-train fit --init": lambda c, out: [*FIT, "--data", c.captions, "--init", c.checkpoint_future,
-                                                "--out", out],
-    "rs-clip-train fit --model": lambda c, out: [*FIT, "--data", c.captions, "--model", c.checkpoint_future,
-                                                 "--out", out],
+    "rs-clip-eval retrieval --model": lambda c, out: [
+        "rs-clip-eval",
+        "retrieval",
+        "--model",
+        c.checkpoint_future,
+        "--data",
+        c.captions,
+        "--out",
+        out,
+        *EVAL_FLAGS,
+    ],
+    "rs-count eval --model": lambda c, out: [
+        "rs-count",
+        "eval",
+        "--out",
+        out,
+        "--model",
+        c.checkpoint_future,
+        "--data",
+        c.counting,
+        *COUNT_FLAGS,
+    ],
+    "rs-clip-train fit --init": lambda c, out: [
+        *FIT,
+        "--data",
+        c.captions,
+        "--init",
+        c.checkpoint_future,
+        "--out",
+        out,
+    ],
+    "rs-clip-train fit --model": lambda c, out: [
+        *FIT,
+        "--data",
+        c.captions,
+        "--model",
+        c.checkpoint_future,
+        "--out",
+        out,
+    ],
 }
 
 
@@ -154,7 +251,9 @@ def assert_refused(proc: subprocess.CompletedProcess, manifest: Path, out: Path)
     assert lines, f"no line names format_version {FUTURE}:\n{err[-3000:]}"
     assert str(manifest) in lines[0], f"the message does not name {manifest}:\n{lines[0]}"
     assert not out.exists(), f"a refused run left {out} behind"
-    assert "Started a local Ray instance" not in proc.stdout + err, "Ray was started before the files were checked"
+    assert "Started a local Ray instance" not in proc.stdout + err, (
+        "Ray was started before the files were checked"
+    )
 
 
 @pytest.mark.parametrize("name", FUTURE_DATASET)
@@ -172,7 +271,6 @@ def test_future_checkpoint_is_refused(name, c, tmp_path):
     assert_refused(proc, c.checkpoint_future / "manifest.json", out)
 
 
-
 # -- the older and current versions read ---------------------------------------------------------------
 
 
@@ -181,10 +279,13 @@ def _ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return proc
 
 
-@pytest.mark.parametrize("which", ["captions", "counting", "captions_v1", "counting_v1", "checkpoint",
-                                   "checkpoint_v1"])
+@pytest.mark.parametrize(
+    "which", ["captions", "counting", "captions_v1", "counting_v1", "checkpoint", "checkpoint_v1"]
+)
 def test_rs_formats_reads_v1_and_v2(which, c, tmp_path):
-    assert f"ok: {getattr(c, which)}" in _ok(run(["rs-formats", "verify", getattr(c, which)], tmp_path)).stdout
+    assert (
+        f"ok: {getattr(c, which)}" in _ok(run(["rs-formats", "verify", getattr(c, which)], tmp_path)).stdout
+    )
 
 
 def test_v1_is_laid_out_as_v1(c):
@@ -201,30 +302,68 @@ def test_rs_annotate_reads_v1(c, tmp_path):
     assert "16 rows, 0 problem(s)" in _ok(run(["rs-annotate", "validate", c.captions_v1], tmp_path)).stdout
     stats = json.loads(_ok(run(["rs-annotate", "stats", c.captions_v1], tmp_path)).stdout)
     assert stats["rows_per_split"] == {"train": 8, "test": 8} and stats["captions"] == 80
-    _ok(run(["rs-annotate", "dedup", c.captions_v1, "--out", tmp_path / "dedup", "--against", c.counting_v1],
-            tmp_path))
+    _ok(
+        run(
+            ["rs-annotate", "dedup", c.captions_v1, "--out", tmp_path / "dedup", "--against", c.counting_v1],
+            tmp_path,
+        )
+    )
     out = open_dataset(tmp_path / "dedup")  # what it writes is the current version
-    assert out.manifest["format_version"] == DATASET_VERSION and out.num_rows("train") + out.num_rows("test") == 16
+    assert (
+        out.manifest["format_version"] == DATASET_VERSION
+        and out.num_rows("train") + out.num_rows("test") == 16
+    )
 
 
 def test_rs_clip_eval_reads_v1(c, tmp_path):
-    _ok(run(["rs-clip-eval", "retrieval", "--model", c.checkpoint_v1, "--data", c.captions_v1, "--out",
-             tmp_path / "out",
-             *EVAL_FLAGS], tmp_path))
+    _ok(
+        run(
+            [
+                "rs-clip-eval",
+                "retrieval",
+                "--model",
+                c.checkpoint_v1,
+                "--data",
+                c.captions_v1,
+                "--out",
+                tmp_path / "out",
+                *EVAL_FLAGS,
+            ],
+            tmp_path,
+        )
+    )
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     [model] = results["models"]
     weights_sha = json.loads((c.checkpoint_v1 / "manifest.json").read_text())["sha256"]["model.safetensors"]
     assert model["kind"] == "checkpoint" and model["fingerprint"].endswith(weights_sha)
     retrieval = results["results"][model["label"]]["captions"]["retrieval"]
-    assert retrieval["n_images"] == 8 and retrieval["n_captions"] == 40 and 0 <= retrieval["mean_recall"] <= 100
+    assert (
+        retrieval["n_images"] == 8 and retrieval["n_captions"] == 40 and 0 <= retrieval["mean_recall"] <= 100
+    )
 
 
 def test_rs_count_reads_v1(c, tmp_path):
-    _ok(run(["rs-count", "eval", "--out", tmp_path / "out", "--model", c.checkpoint_v1, "--data", c.counting_v1,
-             *COUNT_FLAGS], tmp_path))
+    _ok(
+        run(
+            [
+                "rs-count",
+                "eval",
+                "--out",
+                tmp_path / "out",
+                "--model",
+                c.checkpoint_v1,
+                "--data",
+                c.counting_v1,
+                *COUNT_FLAGS,
+            ],
+            tmp_path,
+        )
+    )
     results = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
     assert {r["variant"] for r in results} == {"words", "digits"}
-    assert all(r["n"] == 10 and r["model"].startswith(f"{c.checkpoint_v1.name} (RS-Tiny, step 1)") for r in results)
+    assert all(
+        r["n"] == 10 and r["model"].startswith(f"{c.checkpoint_v1.name} (RS-Tiny, step 1)") for r in results
+    )
 
 
 def test_rs_clip_train_reads_v1(c, tmp_path):

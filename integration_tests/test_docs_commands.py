@@ -24,27 +24,69 @@ pytestmark = pytest.mark.slow
 OUTPUTS = {
     "README.md": ["/data/rs/train.report.json", "out/report.md", "out/plots/*.png", "out/count/topk.png"],
     "docs/reproduce.md": [
-        "/data/rs/dota.report.json", "/data/rs/remoteclip-train.report.json", "/runs/plots/*.png",
+        "/data/rs/dota.report.json",
+        "/data/rs/remoteclip-train.report.json",
+        "/runs/plots/*.png",
         *(f"/runs/eval-vitb32/{f}" for f in ("report.md", "results.json", "results.jsonl", "results.csv")),
-        "/runs/eval-vitb32/plots/confusion-*.png", "/runs/eval-vitb32/plots/fewshot-*.png",
-        "/runs/eval-vitb32/plots/tsne-*.png", "/runs/remotecount/topk.png", "/runs/remotecount/report.md", "/runs/remotecount/results.jsonl",
-        "/runs/remotecount/results.csv", "/runs/compare/compare.md"],
-    "packages/rs-annotate/README.md": ["out/det.report.json", "out/det-plots/*.png", "out/det-plots/stats.json",
-                                       "sheet.png"],
+        "/runs/eval-vitb32/plots/confusion-*.png",
+        "/runs/eval-vitb32/plots/fewshot-*.png",
+        "/runs/eval-vitb32/plots/tsne-*.png",
+        "/runs/remotecount/topk.png",
+        "/runs/remotecount/report.md",
+        "/runs/remotecount/results.jsonl",
+        "/runs/remotecount/results.csv",
+        "/runs/compare/compare.md",
+    ],
+    "packages/rs-annotate/README.md": [
+        "out/det.report.json",
+        "out/det-plots/*.png",
+        "out/det-plots/stats.json",
+        "sheet.png",
+    ],
     "packages/rs-clip-train/README.md": [
-        "runs/tiny/run.yaml", "runs/tiny/metrics.jsonl", "runs/tiny/checkpoints/latest",
-        *(f"runs/tiny/checkpoints/step-*/{f}" for f in ("manifest.json", "open_clip_model.safetensors",
-                                                        "open_clip_config.json", "README.md", "train_state")),
-        "runs/tiny/final/open_clip_config.json"],
+        "runs/tiny/run.yaml",
+        "runs/tiny/metrics.jsonl",
+        "runs/tiny/checkpoints/latest",
+        *(
+            f"runs/tiny/checkpoints/step-*/{f}"
+            for f in (
+                "manifest.json",
+                "open_clip_model.safetensors",
+                "open_clip_config.json",
+                "README.md",
+                "train_state",
+            )
+        ),
+        "runs/tiny/final/open_clip_config.json",
+    ],
     "packages/rs-clip-eval/README.md": [
-        *(f"report/{f}" for f in ("results.json", "results.jsonl", "results.csv", "report.md", "plots/*.png")),
-        "cmp/compare.md", "cmp/compare.csv"],
+        *(
+            f"report/{f}"
+            for f in ("results.json", "results.jsonl", "results.csv", "report.md", "plots/*.png")
+        ),
+        "cmp/compare.md",
+        "cmp/compare.csv",
+    ],
     "packages/rs-count/README.md": [
-        *(f"report/{f}" for f in ("results.json", "results.jsonl", "results.csv", "report.md", "topk.png",
-                                  "confusion-rs-tiny-random-init-words.png"))],
-    "examples/caption-and-count/README.md": ["audit/summary.json", "audit/captions/manifest.json",
-                                             "audit/counting/manifest.json"],
+        *(
+            f"report/{f}"
+            for f in (
+                "results.json",
+                "results.jsonl",
+                "results.csv",
+                "report.md",
+                "topk.png",
+                "confusion-rs-tiny-random-init-words.png",
+            )
+        )
+    ],
+    "examples/caption-and-count/README.md": [
+        "audit/summary.json",
+        "audit/captions/manifest.json",
+        "audit/counting/manifest.json",
+    ],
 }
+
 
 # -- the tests
 @pytest.mark.parametrize("doc", RUN_DOCS)
@@ -64,7 +106,9 @@ def test_every_command_is_run_or_listed():
     programs = {*TOOLS, *EXAMPLES, "pip", "python", "ray", "torchrun", "hatch", "source"}
     for doc in DOCS:
         for block in blocks(doc, None):
-            assert block.lang in ("bash", "python", "yaml", "text", ""), f"{doc}:{block.line}: ```{block.lang}"
+            assert block.lang in ("bash", "python", "yaml", "text", ""), (
+                f"{doc}:{block.line}: ```{block.lang}"
+            )
             if block.lang == "python":  # the API examples not run are at least Python
                 compile(textwrap.dedent(block.text), f"{doc}:{block.line}", "exec")
             first = (block.text.split() or [""])[0]
@@ -79,7 +123,9 @@ def test_every_command_is_run_or_listed():
                 if why is None:
                     check_install(cmd)
             else:
-                assert why or tool_argv(cmd.words), f"{cmd.where()}: neither runnable nor in NOT_RUN: {cmd.text}"
+                assert why or tool_argv(cmd.words), (
+                    f"{cmd.where()}: neither runnable nor in NOT_RUN: {cmd.text}"
+                )
     for doc in DOCS:  # `pip install ...` in the prose too
         for span in re.findall(r"`(pip install [^`]+)`", (REPO / doc).read_text()):
             cmd = Command(doc, 0, " ".join(span.split()))
@@ -98,7 +144,8 @@ def test_install_commands_name_every_package_they_need():
     # the check can fail: rs-count alone from its folder, or by URL without rs-formats, cannot install
     assert missing_packages(["./packages/rs-count"]) == {"rs-formats", "rs-annotate", "rs-clip-eval"}
     assert missing_packages(["rs-annotate @ git+https://x/rs-clip#subdirectory=packages/rs-annotate"]) == {
-        "rs-formats"}
+        "rs-formats"
+    }
 
 
 def test_blocks_are_read_as_a_shell_reads_them(tmp_path):
@@ -115,11 +162,19 @@ a --x 1 && b "q # r"; c
     cmds = commands(Block("d.md", 10, "bash", text, "S"))
     assert [(c.line, c.text) for c in cmds] == [
         (12, """pip install "a @ $RS#subdirectory=p/a" './p/b[ray]'"""),
-        (15, "tool convert aid /raw/aid --out /eval/aid"), (15, "tool convert rsscn7 /raw/rsscn7 --out /eval/rsscn7"),
-        (17, "a --x 1"), (17, 'b "q # r"'), (17, "c")]
+        (15, "tool convert aid /raw/aid --out /eval/aid"),
+        (15, "tool convert rsscn7 /raw/rsscn7 --out /eval/rsscn7"),
+        (17, "a --x 1"),
+        (17, 'b "q # r"'),
+        (17, "c"),
+    ]
     assert cmds[0].variables == {"RS": "git+https://x/r"} and cmds[0].section == "S"
-    assert expand(cmds[0], cmds[0].text, tmp_path) == ["pip", "install", "a @ git+https://x/r#subdirectory=p/a",
-                                                       "./p/b[ray]"]
+    assert expand(cmds[0], cmds[0].text, tmp_path) == [
+        "pip",
+        "install",
+        "a @ git+https://x/r#subdirectory=p/a",
+        "./p/b[ray]",
+    ]
     (tmp_path / "e").mkdir()
     (tmp_path / "e" / "A").mkdir()
     (tmp_path / "e" / "A.report.json").touch()

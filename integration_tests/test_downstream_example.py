@@ -39,11 +39,18 @@ def venv_python(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("audit-venv")
     venv.EnvBuilder(with_pip=True, clear=True).create(root)
     python = root / "bin" / "python"
-    (cmd,) = [c for c in doc_commands(f"examples/{EXAMPLE.name}/README.md") if c.text.startswith("pip install")]
+    (cmd,) = [
+        c for c in doc_commands(f"examples/{EXAMPLE.name}/README.md") if c.text.startswith("pip install")
+    ]
     words = install_words(cmd)
     assert "./examples/caption-and-count" in words
-    proc = subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *words[2:]],
-                          cwd=REPO, capture_output=True, text=True, env=ENV)
+    proc = subprocess.run(
+        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *words[2:]],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
     assert proc.returncode == 0, f"{cmd.where()}: {cmd.text}\n{proc.stderr[-4000:]}"
     return python
 
@@ -69,8 +76,9 @@ def checkpoint(tmp_path_factory) -> Path:
     torch.manual_seed(7)
     model, _, _ = create_model("RS-Tiny")
     out = tmp_path_factory.mktemp("elsewhere") / "final"
-    return write_checkpoint(out, model.state_dict(), model_name="RS-Tiny", step=STEP,
-                            metrics={"trained": "elsewhere"})
+    return write_checkpoint(
+        out, model.state_dict(), model_name="RS-Tiny", step=STEP, metrics={"trained": "elsewhere"}
+    )
 
 
 def installed(python: Path) -> set[str]:
@@ -80,8 +88,15 @@ def installed(python: Path) -> set[str]:
 
 def test_installs_only_what_it_composes(venv_python):
     have = installed(venv_python)
-    assert {"aerial-audit", "rs-annotate", "rs-count", "rs-clip-eval", "rs-formats", "torch",
-            "open-clip-torch"} <= have
+    assert {
+        "aerial-audit",
+        "rs-annotate",
+        "rs-count",
+        "rs-clip-eval",
+        "rs-formats",
+        "torch",
+        "open-clip-torch",
+    } <= have
     assert not {"ray", "deepspeed", "rs-clip-train", "rs-synth"} & have
     probe = "import importlib.util as u; print([m for m in ('ray', 'deepspeed', 'rs_clip_train', 'rs_synth') if u.find_spec(m)])"
     assert run([venv_python, "-c", probe]).stdout.strip() == "[]"
@@ -93,7 +108,9 @@ def test_console_script_captions_and_counts(venv_python, scenes, checkpoint, tmp
 
     src, truth = scenes
     out = tmp_path / "audit"
-    proc = run([venv_python.with_name("aerial-audit"), src, "--model", checkpoint, "--out", out, "--no-progress"])
+    proc = run(
+        [venv_python.with_name("aerial-audit"), src, "--model", checkpoint, "--out", out, "--no-progress"]
+    )
     assert f"model: {checkpoint.name} (RS-Tiny, step {STEP})" in proc.stdout
     summary = json.loads((out / "summary.json").read_text())
 
@@ -131,9 +148,15 @@ def test_console_script_captions_and_counts(venv_python, scenes, checkpoint, tmp
         assert 0.0 <= m["mae"] <= 9.0
 
     # The figures are the checkpoint's (not a random init): the same evaluation here gives the same numbers.
-    here = {r.variant: r.metrics for r in evaluate_model(str(checkpoint), out / "counting",
-                                                         variants=("words", "digits"),
-                                                         config=EvalConfig(loader_workers=0, progress=False))}
+    here = {
+        r.variant: r.metrics
+        for r in evaluate_model(
+            str(checkpoint),
+            out / "counting",
+            variants=("words", "digits"),
+            config=EvalConfig(loader_workers=0, progress=False),
+        )
+    }
     for variant, m in cnt["metrics"].items():
         assert m["topk"] == pytest.approx(here[variant].topk, abs=1e-9)
         assert m["mae"] == pytest.approx(here[variant].mae, abs=1e-9)
@@ -141,8 +164,18 @@ def test_console_script_captions_and_counts(venv_python, scenes, checkpoint, tmp
 
 def test_bad_checkpoint_is_one_line(venv_python, scenes, tmp_path):
     src, _ = scenes
-    proc = run([venv_python.with_name("aerial-audit"), src, "--model", tmp_path, "--out", tmp_path / "audit",
-                "--no-progress"], check=False)
+    proc = run(
+        [
+            venv_python.with_name("aerial-audit"),
+            src,
+            "--model",
+            tmp_path,
+            "--out",
+            tmp_path / "audit",
+            "--no-progress",
+        ],
+        check=False,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("aerial-audit: error: ") and "manifest.json" in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
@@ -156,9 +189,9 @@ def test_rs_annotate_stays_torch_free_next_to_torch(venv_python, scenes, tmp_pat
 import sys
 import rs_annotate
 from aerial_audit import caption_labels
-report = rs_annotate.convert("dota", {str(src)!r}, {str(tmp_path / 'direct')!r}, workers=1, progress=False)
-stats = rs_annotate.stats({str(tmp_path / 'direct')!r})
-summary = caption_labels({str(src)!r}, {str(tmp_path / 'example')!r}, workers=1, progress=False)
+report = rs_annotate.convert("dota", {str(src)!r}, {str(tmp_path / "direct")!r}, workers=1, progress=False)
+stats = rs_annotate.stats({str(tmp_path / "direct")!r})
+summary = caption_labels({str(src)!r}, {str(tmp_path / "example")!r}, workers=1, progress=False)
 leaked = sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))
 assert not leaked, leaked
 print(report.rows, stats["captions"], summary["images"])

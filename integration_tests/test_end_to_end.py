@@ -50,12 +50,31 @@ def run(tmp_path_factory) -> tuple[Path, list[str]]:
     out = tmp_path_factory.mktemp("e2e") / "demo"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "RAY_AUTH_MODE": "disabled"}
     # Someone else's Ray on the machine: the demo's private Ray must neither attach to it nor complain.
-    bystander = subprocess.Popen([sys.executable, "-c", BYSTANDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, text=True, env=env)
+    bystander = subprocess.Popen(
+        [sys.executable, "-c", BYSTANDER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     try:
         assert bystander.stdout.readline().strip() == "up"
-        code, raw = run_on_terminal([sys.executable, REPO / "scripts" / "demo.py", "--out", out, "--steps",
-                                     str(STEPS), "--train-workers", "2"], cwd=REPO, env=env, timeout=1500)
+        code, raw = run_on_terminal(
+            [
+                sys.executable,
+                REPO / "scripts" / "demo.py",
+                "--out",
+                out,
+                "--steps",
+                str(STEPS),
+                "--train-workers",
+                "2",
+            ],
+            cwd=REPO,
+            env=env,
+            timeout=1500,
+        )
     finally:
         bystander.stdin.close()
         bystander.wait(timeout=60)
@@ -72,16 +91,30 @@ def demo(run) -> Path:
 def test_the_console_is_quiet_and_every_bar_is_one_labelled_line(run):
     out, lines = run
     text = "\n".join(lines)
-    for noise in ("Traceback", "ERROR", "error:", "warning", "Warning", "(TrainController", "(RayTrainWorker",
-                  "PlacementGroupCleaner", "Found multiple active Ray instances", "built successfully"):
+    for noise in (
+        "Traceback",
+        "ERROR",
+        "error:",
+        "warning",
+        "Warning",
+        "(TrainController",
+        "(RayTrainWorker",
+        "PlacementGroupCleaner",
+        "Found multiple active Ray instances",
+        "built successfully",
+    ):
         assert noise not in text, [line for line in lines if noise in line]
     assert not [line for line in lines if re.match(r"^\[[^\]]*\]", line)], "a library's log line"
     bars = bar_labels(lines)
     assert bars and all(n == 1 for n in bars.values()), [label for label, n in bars.items() if n > 1]
     # The bars say which model does which task.
-    for label in ("train RS-Tiny", "trained zeroshot synthetic-scenes: images scenes/test",
-                  "init linear_probe synthetic-scenes: images scenes/train",
-                  "trained RemoteCount: images remotecount-dota/test", "convert dota -> counting-train"):
+    for label in (
+        "train RS-Tiny",
+        "trained zeroshot synthetic-scenes: images scenes/test",
+        "init linear_probe synthetic-scenes: images scenes/train",
+        "trained RemoteCount: images remotecount-dota/test",
+        "convert dota -> counting-train",
+    ):
         assert label in bars, sorted(bars)
     # rs-annotate stats is summarised, not its JSON.
     assert not [line for line in lines if line.strip() in ("{", "}")]
@@ -89,22 +122,39 @@ def test_the_console_is_quiet_and_every_bar_is_one_labelled_line(run):
 
 def test_every_path_the_console_names_exists(run):
     out, lines = run
-    named = {m.rstrip(".,;:)") for line in lines for m in re.findall(re.escape(str(out)) + r"[^\s'\"]*", line)}
+    named = {
+        m.rstrip(".,;:)") for line in lines for m in re.findall(re.escape(str(out)) + r"[^\s'\"]*", line)
+    }
     assert len(named) > 30
     assert [p for p in named if "*" not in p and not Path(p).exists()] == []
-    listing = lines[lines.index("=== where everything is") + 1:]
+    listing = lines[lines.index("=== where everything is") + 1 :]
     assert {Path(line.split()[-1]).name for line in listing if line} >= {
-        "report.md", "results.json", "train.report.json", "worker-0.log", "worker-1.log", "contact_sheet.png",
-        "confusion-trained-words.png", "fewshot-synthetic-scenes.png", "summary.json"}
+        "report.md",
+        "results.json",
+        "train.report.json",
+        "worker-0.log",
+        "worker-1.log",
+        "contact_sheet.png",
+        "confusion-trained-words.png",
+        "fewshot-synthetic-scenes.png",
+        "summary.json",
+    }
 
 
 def test_the_summary_explains_the_leaks_found_and_odd_results(run):
     out, lines = run
     notes = [line for line in lines if line.startswith("note: ")]
-    assert any("de-duplication removed 8 of " in n and "2 repeated scenes and 6 evaluation images (2 of "
-               "rsicd-test, 2 of scenes, 2 of count); rs-synth had planted 2 and 6." in n for n in notes), notes
+    assert any(
+        "de-duplication removed 8 of " in n
+        and "2 repeated scenes and 6 evaluation images (2 of "
+        "rsicd-test, 2 of scenes, 2 of count); rs-synth had planted 2 and 6."
+        in n
+        for n in notes
+    ), notes
     summary = json.loads((out / "summary.json").read_text())
-    assert list(summary["stage_seconds"]) == [line.split("  ")[0] for line in lines if re.match(r"^\d\. ", line)]
+    assert list(summary["stage_seconds"]) == [
+        line.split("  ")[0] for line in lines if re.match(r"^\d\. ", line)
+    ]
     # B2C spells every count RemoteCount asks about: no training caption has "3 planes".
     assert summary["caption_digits"]["count_in_digits"] == 0 < summary["caption_digits"]["captions"]
     # The note on RemoteCount's digits appears exactly when they look odd (near chance, words well above) ...
@@ -116,24 +166,38 @@ def test_the_summary_explains_the_leaks_found_and_odd_results(run):
     sys.path.insert(0, str(REPO / "scripts"))
     from demo_summary import notes as make_notes
 
-    rows = [(m["metric"], 26.0 if "(words" in m["metric"] else 9.0 if "(digits" in m["metric"] else m["trained"],
-             m["init"]) for m in summary["metrics"]]
-    (digits_note,) = [n for n in make_notes(rows, summary["leaks"], summary["caption_digits"], 18)
-                      if n.startswith("RemoteCount")]
-    assert digits_note.startswith("RemoteCount with digits (9.0) stays near chance (10) where words reach 26.0: "
-                                  "none of the ")
+    rows = [
+        (
+            m["metric"],
+            26.0 if "(words" in m["metric"] else 9.0 if "(digits" in m["metric"] else m["trained"],
+            m["init"],
+        )
+        for m in summary["metrics"]
+    ]
+    (digits_note,) = [
+        n
+        for n in make_notes(rows, summary["leaks"], summary["caption_digits"], 18)
+        if n.startswith("RemoteCount")
+    ]
+    assert digits_note.startswith(
+        "RemoteCount with digits (9.0) stays near chance (10) where words reach 26.0: none of the "
+    )
 
 
 def test_dedup_removes_exactly_the_planted_leaks(demo):
     """rs-synth planted copies of evaluation images and repeated scenes among the DOTA scenes; dedup finds
     each, against the evaluation set it came from, and nothing else."""
     eval_set = {"rsicd": "rsicd-test", "scenes": "scenes", "counting": "count"}
-    planted = [(f"dota/{Path(im['image']).stem}", im["meta"]["planted"])
-               for im in json.loads((demo / "raw" / "dota" / "_truth.json").read_text())["images"]
-               if "planted" in im["meta"]]
+    planted = [
+        (f"dota/{Path(im['image']).stem}", im["meta"]["planted"])
+        for im in json.loads((demo / "raw" / "dota" / "_truth.json").read_text())["images"]
+        if "planted" in im["meta"]
+    ]
     report = json.loads((demo / "datasets" / "train.report.json").read_text())
     ds = demo / "datasets"
-    want_leaks = {(iid, str(ds / eval_set[Path(p["from"]).name])) for iid, p in planted if p["from"] != "self"}
+    want_leaks = {
+        (iid, str(ds / eval_set[Path(p["from"]).name])) for iid, p in planted if p["from"] != "self"
+    }
     assert {(c["image_id"], c["test"]["dataset"]) for c in report["contamination"]} == want_leaks
     want_repeats = {(iid, f"dota/{Path(p['of']).stem}") for iid, p in planted if p["from"] == "self"}
     assert {(d["image_id"], d["duplicate_of"]["image_id"]) for d in report["duplicates"]} == want_repeats
@@ -172,23 +236,44 @@ def test_rows_are_accounted_for_at_every_joint(demo):
     dedup = json.loads((ds / "train.report.json").read_text())
     sources = sum(open_dataset(p).num_rows("train") for p in map(Path, dedup["inputs"]))
     assert dedup["rows_in"] == sources
-    assert open_dataset(ds / "train").num_rows("train") == dedup["rows_out"] == (
-        sources - dedup["removed_duplicates"] - dedup["removed_contaminated"])
+    assert (
+        open_dataset(ds / "train").num_rows("train")
+        == dedup["rows_out"]
+        == (sources - dedup["removed_duplicates"] - dedup["removed_contaminated"])
+    )
 
 
 def test_dedup_removes_test_images_planted_in_training_data(demo, tmp_path):
     """Convert the caption set with ALL its splits as if it were training data: exactly its test images go."""
     annotate = Path(sys.executable).with_name("rs-annotate")
     ds = demo / "datasets"
-    subprocess.run([annotate, "convert", "rsicd", demo / "raw" / "rsicd", "--out", tmp_path / "all",
-                    "--split", "train", "--no-progress"], check=True, capture_output=True)
-    subprocess.run([annotate, "dedup", tmp_path / "all", "--out", tmp_path / "clean", "--against", ds / "rsicd-test"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            annotate,
+            "convert",
+            "rsicd",
+            demo / "raw" / "rsicd",
+            "--out",
+            tmp_path / "all",
+            "--split",
+            "train",
+            "--no-progress",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [annotate, "dedup", tmp_path / "all", "--out", tmp_path / "clean", "--against", ds / "rsicd-test"],
+        check=True,
+        capture_output=True,
+    )
     report = json.loads((tmp_path / "clean.report.json").read_text())
     n_test = open_dataset(ds / "rsicd-test").num_rows("test")
     assert report["removed_contaminated"] == n_test
-    assert open_dataset(tmp_path / "clean").num_rows("train") == open_dataset(tmp_path / "all").num_rows(
-        "train") - n_test
+    assert (
+        open_dataset(tmp_path / "clean").num_rows("train")
+        == open_dataset(tmp_path / "all").num_rows("train") - n_test
+    )
 
 
 def test_the_checkpoint_is_versioned_traceable_and_loads_in_open_clip_alone(demo):
@@ -218,8 +303,14 @@ def test_training_beats_its_initialisation(demo):
 
 
 def test_reports_and_plots_are_written(demo):
-    for path in ("eval/report.md", "eval/results.json", "count/report.md", "count/results.json",
-                 "plots/contact_sheet.png", "count/topk.png"):
+    for path in (
+        "eval/report.md",
+        "eval/results.json",
+        "count/report.md",
+        "count/results.json",
+        "plots/contact_sheet.png",
+        "count/topk.png",
+    ):
         assert (demo / path).stat().st_size > 0, path
     assert list((demo / "eval" / "plots").glob("fewshot-*.png"))
     assert list((demo / "count").glob("confusion-trained-words.png"))

@@ -16,8 +16,14 @@ import pytest
 from conftest import PACKAGES
 
 #: Arguments by parameter name, for building an instance of any error class.
-SAMPLE_ARGS = {"path": Path("/data/DOTA/labelTxt/P0001.txt"), "message": "coordinate 'x' is not a number",
-               "reason": "not valid JSON", "line": 3, "kind": "unknown-class", "msg": "it failed"}
+SAMPLE_ARGS = {
+    "path": Path("/data/DOTA/labelTxt/P0001.txt"),
+    "message": "coordinate 'x' is not a number",
+    "reason": "not valid JSON",
+    "line": 3,
+    "kind": "unknown-class",
+    "msg": "it failed",
+}
 
 
 def error_classes() -> list[type[BaseException]]:
@@ -28,20 +34,29 @@ def error_classes() -> list[type[BaseException]]:
             for name in names:
                 module = importlib.import_module(name)
                 for obj in vars(module).values():
-                    if (inspect.isclass(obj) and issubclass(obj, BaseException)
-                            and obj.__module__.split(".")[0] == top.name):
+                    if (
+                        inspect.isclass(obj)
+                        and issubclass(obj, BaseException)
+                        and obj.__module__.split(".")[0] == top.name
+                    ):
                         found[f"{obj.__module__}.{obj.__qualname__}"] = obj
     return [found[k] for k in sorted(found)]
 
 
 def instance(cls: type[BaseException]) -> BaseException:
     try:
-        params = [p for p in inspect.signature(cls).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = [
+            p
+            for p in inspect.signature(cls).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
     except ValueError:  # the built-in exception's own __init__: one message
         return cls("something went wrong")
-    args = [SAMPLE_ARGS.get(p.name, "something went wrong") for p in params
-            if p.default is p.empty or p.name in SAMPLE_ARGS]
+    args = [
+        SAMPLE_ARGS.get(p.name, "something went wrong")
+        for p in params
+        if p.default is p.empty or p.name in SAMPLE_ARGS
+    ]
     return cls(*args)
 
 

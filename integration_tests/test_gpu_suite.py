@@ -32,13 +32,31 @@ def smoke(tmp_path_factory):
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name.split('.')[0] in ('ray', 'rs_synth'):\n"
         "            raise ModuleNotFoundError(f'{name} is not on a GPU machine (blocked by the test)')\n"
-        "sys.meta_path.insert(0, _Refuse())\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(block), os.environ.get("PYTHONPATH", "")]),
-           "CUDA_VISIBLE_DEVICES": ""}
+        "sys.meta_path.insert(0, _Refuse())\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(block), os.environ.get("PYTHONPATH", "")]),
+        "CUDA_VISIBLE_DEVICES": "",
+    }
     env.setdefault("TORCH_EXTENSIONS_DIR", str(REPO / ".cache" / "torch_extensions"))
-    proc = subprocess.run([sys.executable, str(REPO / "bench" / "gpu_suite.py"), "--out", str(out),
-                           "--work", str(tmp / "work"), "--budget-s", "600"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "gpu_suite.py"),
+            "--out",
+            str(out),
+            "--work",
+            str(tmp / "work"),
+            "--budget-s",
+            "600",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     return proc, json.loads(out.read_text()) if out.exists() else None
 
 
@@ -51,7 +69,9 @@ def test_the_smoke_runs_every_part_or_says_why_not(smoke):
     ran, skipped = set(result["parts"]), set(result["skipped"])
     assert ran == {"data", "decode", "train", "zero", "resume", "speed_b32", "eval_b32"}
     assert skipped == GPU_ONLY
-    assert all(reason.startswith("needs CUDA: ") and len(reason) > 30 for reason in result["skipped"].values())
+    assert all(
+        reason.startswith("needs CUDA: ") and len(reason) > 30 for reason in result["skipped"].values()
+    )
     assert all(part["status"] == "ok" for part in result["parts"].values()), result["parts"]
     assert "skipped: needs CUDA" in proc.stdout  # the table says it too
 

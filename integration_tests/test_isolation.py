@@ -34,9 +34,13 @@ USES = {
 
 
 def install_command(use: str, git_url: bool = False) -> Command:
-    (cmd,) = [c for c in readme_installs()
-              if set(named_packages(install_words(c))) == USES[use] and ("git+" in " ".join(install_words(c))) == git_url
-              and not any(named_packages(install_words(c)).values())]  # no extras
+    (cmd,) = [
+        c
+        for c in readme_installs()
+        if set(named_packages(install_words(c))) == USES[use]
+        and ("git+" in " ".join(install_words(c))) == git_url
+        and not any(named_packages(install_words(c)).values())
+    ]  # no extras
     return cmd
 
 
@@ -68,8 +72,13 @@ def git_url(tmp: Path) -> str:
     """A git repository holding the working tree's packages as one commit, as a URL pip installs from (the
     ``localhost`` spelling, which the pip of a fresh venv also accepts)."""
     repo = tmp / "rs-clip"
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "packages"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "packages"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for name in filter(lambda n: (REPO / n).is_file(), files):
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_bytes((REPO / name).read_bytes())
@@ -109,8 +118,19 @@ def test_evaluation_remotecount_and_training_install_with_what_each_needs(tmp_pa
     assert not {"ray", "deepspeed", "rs-synth", "rs-count", "rs-annotate"} & have
     assert run(py, "-c", probe.format(m="rs_clip_eval")).stdout.strip() == "ok"
     # --suite demo used to need rs-synth, a test package; synthetic sets are rs-synth's own now
-    proc = run(py, "-m", "rs_clip_eval.cli", "run", "--model", "RS-Tiny", "--suite", "demo", "--out",
-               str(tmp_path / "o"), check=False)
+    proc = run(
+        py,
+        "-m",
+        "rs_clip_eval.cli",
+        "run",
+        "--model",
+        "RS-Tiny",
+        "--suite",
+        "demo",
+        "--out",
+        str(tmp_path / "o"),
+        check=False,
+    )
     assert proc.returncode == 2 and "no such suite file" in proc.stderr
 
     # RemoteCount: its parts come from rs-annotate (torch-free) and rs-clip-eval (no Ray/DeepSpeed)

@@ -39,7 +39,9 @@ def test_the_paper_suite_finds_every_set_under_the_recipes_names(docs):
     ran = docs.run(RECIPE)
     (run,) = [c for c, _ in ran if c.text.startswith("rs-clip-eval run ")]
     args = tool_argv(run.words)[1]
-    assert args[args.index("--suite") + 1] == "paper" and args[args.index("--data-root") + 1] == "/data/rs/eval"
+    assert (
+        args[args.index("--suite") + 1] == "paper" and args[args.index("--data-root") + 1] == "/data/rs/eval"
+    )
     world = docs.world(RECIPE)
     results = json.loads((world / args[args.index("--out") + 1].lstrip("/") / "results.json").read_text())
 
@@ -48,8 +50,14 @@ def test_the_paper_suite_finds_every_set_under_the_recipes_names(docs):
     assert [d["name"] for d in suite["datasets"]] == [p.name for p in PAPER_DATASETS]
     folders = {d["name"]: Path(d["path"]).name for d in suite["datasets"]}
     assert sorted(folders.values()) == sorted(sets)  # every directory the recipe writes, each once
-    assert (folders["EuroSAT"], folders["RS2800"], folders["SIRI-WHU"]) == ("eurosat-rgb", "rsscn7", "whu-earth")
+    assert (folders["EuroSAT"], folders["RS2800"], folders["SIRI-WHU"]) == (
+        "eurosat-rgb",
+        "rsscn7",
+        "whu-earth",
+    )
     for entry, paper in zip(suite["datasets"], PAPER_DATASETS):  # as the kind its tasks need, and scored
-        assert open_dataset(entry["path"]).kind == paper.kind and entry["tasks"] == list(TASKS_BY_KIND[paper.kind])
+        assert open_dataset(entry["path"]).kind == paper.kind and entry["tasks"] == list(
+            TASKS_BY_KIND[paper.kind]
+        )
         for model, by_dataset in results["results"].items():
             assert set(by_dataset[paper.name]) == set(entry["tasks"]), (model, paper.name)

@@ -23,10 +23,19 @@ ANNOTATE = "packages/rs-annotate/tests"
 
 def test_targets_go_to_their_suites_and_options_to_every_run(monkeypatch):
     monkeypatch.chdir(REPO / "packages")
-    suites, extra = runner.parse([
-        "rs-formats/tests/test_console.py::test_os_errors_name_their_file", "-k", "packages", "-x",
-        f"{REPO}/{ANNOTATE}/readers/test_dota.py", "--", "--durations", "3", "-q",
-    ])
+    suites, extra = runner.parse(
+        [
+            "rs-formats/tests/test_console.py::test_os_errors_name_their_file",
+            "-k",
+            "packages",
+            "-x",
+            f"{REPO}/{ANNOTATE}/readers/test_dota.py",
+            "--",
+            "--durations",
+            "3",
+            "-q",
+        ]
+    )
     assert suites == {
         FORMATS: [f"{FORMATS}/test_console.py::test_os_errors_name_their_file"],
         ANNOTATE: [f"{ANNOTATE}/readers/test_dota.py"],
@@ -39,10 +48,13 @@ def test_a_named_suite_runs_whole_and_no_target_means_every_suite():
     assert runner.parse(["-x"]) == ({s: [] for s in runner.SUITES}, ["-x"])
 
 
-@pytest.mark.parametrize("target, message", [
-    ("packages/rs-formats/tests/test_nothing.py::test_x", "test_nothing.py: no such test file or folder"),
-    ("docs", "docs: not inside a test suite"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("packages/rs-formats/tests/test_nothing.py::test_x", "test_nothing.py: no such test file or folder"),
+        ("docs", "docs: not inside a test suite"),
+    ],
+)
 def test_a_bad_target_is_one_usage_line(target, message, capsys):
     assert runner.main([target]) == 2
     err = capsys.readouterr().err
@@ -50,8 +62,14 @@ def test_a_bad_target_is_one_usage_line(target, message, capsys):
 
 
 def _pytest(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", *args],
-                          cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_real_sample_tests_skip_on_a_plain_clone_unless_required(tmp_path):
@@ -71,7 +89,17 @@ def test_real_sample_tests_skip_on_a_plain_clone_unless_required(tmp_path):
 
 
 def test_the_runner_runs_one_test_by_its_node_id():
-    proc = subprocess.run([sys.executable, "scripts/test.py", f"{FORMATS}/test_console.py::test_os_errors_name_their_file",
-                           "-x"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "scripts/test.py",
+            f"{FORMATS}/test_console.py::test_os_errors_name_their_file",
+            "-x",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert proc.stdout.rstrip().endswith("1 passed, 0 failed")

@@ -73,21 +73,35 @@ def write_initial_checkpoint(path: Path, seed: int) -> None:
 
     torch.manual_seed(seed)
     model, _, _ = create_model(TINY_MODEL)
-    write_checkpoint(path, model.state_dict(), model_name=TINY_MODEL, step=0,
-                     config={"init": "random", "seed": seed}, preprocess_config={"size": 64})
+    write_checkpoint(
+        path,
+        model.state_dict(),
+        model_name=TINY_MODEL,
+        step=0,
+        config={"init": "random", "seed": seed},
+        preprocess_config={"size": 64},
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=REPO / "demo_out", help="where everything goes (replaced)")
     p.add_argument("--steps", type=int, default=600, help="training steps for the tiny model (default 600)")
-    p.add_argument("--train-workers", type=int, default=1,
-                   help="Ray Train workers (DeepSpeed processes) for the training stage")
+    p.add_argument(
+        "--train-workers",
+        type=int,
+        default=1,
+        help="Ray Train workers (DeepSpeed processes) for the training stage",
+    )
     p.add_argument("--scale", type=float, default=1.0, help="multiply the number of synthetic images")
     p.add_argument("--seed", type=int, default=0, help="seed for scenes, captions, init and training")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
-    p.add_argument("--until", choices=("annotate", "train", "eval", "count"), default="count",
-                   help="stop after this stage")
+    p.add_argument(
+        "--until",
+        choices=("annotate", "train", "eval", "count"),
+        default="count",
+        help="stop after this stage",
+    )
     args = p.parse_args(argv)
     out: Path = args.out.resolve()
     if out.exists():
@@ -111,25 +125,100 @@ def main(argv: list[str] | None = None) -> int:
             ("carpk", 60, "carpk", 0, ()),
             ("counting", 400, "counting-train", 1, ()),  # counting scenes to learn from (another seed)
         ):
-            d.run(synth, fmt, "--out", raw / name, "--n", n(count), "--seed", str(args.seed + offset),
-                  "--size", "256", *extra)
+            d.run(
+                synth,
+                fmt,
+                "--out",
+                raw / name,
+                "--n",
+                n(count),
+                "--seed",
+                str(args.seed + offset),
+                "--size",
+                "256",
+                *extra,
+            )
 
     quiet = ("--no-progress",) if args.no_progress else ()
     with d.stage("2. captions from annotations (rs-annotate)"):
         for fmt, name in (("dota", "dota"), ("dior", "dior"), ("carpk", "carpk")):
-            d.run(annotate, "convert", fmt, raw / name, "--out", ds / name, "--seed", seed, "--split", "train",
-                  *quiet)
-        d.run(annotate, "convert", "dota", raw / "counting-train", "--out", ds / "counting-train", "--seed", seed,
-              "--opt", "source=counting-scenes", "--split", "train", *quiet)
-        d.run(annotate, "convert", "ret3", raw / "rsicd", "--out", ds / "rsicd-train", "--opt", "splits=train,val",
-              "--split", "train", *quiet)
-        d.run(annotate, "convert", "ret3", raw / "rsicd", "--out", ds / "rsicd-test", "--opt", "splits=test", *quiet)
+            d.run(
+                annotate,
+                "convert",
+                fmt,
+                raw / name,
+                "--out",
+                ds / name,
+                "--seed",
+                seed,
+                "--split",
+                "train",
+                *quiet,
+            )
+        d.run(
+            annotate,
+            "convert",
+            "dota",
+            raw / "counting-train",
+            "--out",
+            ds / "counting-train",
+            "--seed",
+            seed,
+            "--opt",
+            "source=counting-scenes",
+            "--split",
+            "train",
+            *quiet,
+        )
+        d.run(
+            annotate,
+            "convert",
+            "ret3",
+            raw / "rsicd",
+            "--out",
+            ds / "rsicd-train",
+            "--opt",
+            "splits=train,val",
+            "--split",
+            "train",
+            *quiet,
+        )
+        d.run(
+            annotate,
+            "convert",
+            "ret3",
+            raw / "rsicd",
+            "--out",
+            ds / "rsicd-test",
+            "--opt",
+            "splits=test",
+            *quiet,
+        )
         d.run(annotate, "convert", "imagefolder", raw / "scenes", "--out", ds / "scenes", *quiet)
-        d.run(tool("rs-count"), "build", "--labels", raw / "counting" / "labelTxt", "--images",
-              raw / "counting" / "images", "--out", ds / "count", *quiet)
+        d.run(
+            tool("rs-count"),
+            "build",
+            "--labels",
+            raw / "counting" / "labelTxt",
+            "--images",
+            raw / "counting" / "images",
+            "--out",
+            ds / "count",
+            *quiet,
+        )
         # Training data must not contain any evaluation image (pHash, across all evaluation sets).
-        d.run(annotate, "dedup", *(ds / s for s in ("rsicd-train", "dota", "dior", "carpk", "counting-train")),
-              "--out", ds / "train", "--against", ds / "rsicd-test", ds / "scenes", ds / "count", *quiet)
+        d.run(
+            annotate,
+            "dedup",
+            *(ds / s for s in ("rsicd-train", "dota", "dior", "carpk", "counting-train")),
+            "--out",
+            ds / "train",
+            "--against",
+            ds / "rsicd-test",
+            ds / "scenes",
+            ds / "count",
+            *quiet,
+        )
         d.run(annotate, "stats", ds / "train", "--plots", out / "plots" / "annotate", capture=True)
         print(stats_line(json.loads((out / "plots" / "annotate" / "stats.json").read_text())))
         d.run(annotate, "show", ds / "train", "-n", "16", "--out", out / "plots" / "contact_sheet.png")
@@ -139,9 +228,25 @@ def main(argv: list[str] | None = None) -> int:
     init = out / "init"
     with d.stage("3. contrastive training (rs-clip-train: DeepSpeed on a local Ray)"):
         write_initial_checkpoint(init, args.seed)
-        d.run(tool("rs-clip-train"), "fit", "--preset", "tiny", "--data", ds / "train", "--out", out / "run",
-              "--init", init, "--steps", str(args.steps), "--workers", str(args.train_workers), "--seed", seed,
-              *quiet)
+        d.run(
+            tool("rs-clip-train"),
+            "fit",
+            "--preset",
+            "tiny",
+            "--data",
+            ds / "train",
+            "--out",
+            out / "run",
+            "--init",
+            init,
+            "--steps",
+            str(args.steps),
+            "--workers",
+            str(args.train_workers),
+            "--seed",
+            seed,
+            *quiet,
+        )
     trained = out / "run" / "final"
     if args.until == "train":
         return 0
@@ -155,14 +260,38 @@ def main(argv: list[str] | None = None) -> int:
             f"  - path: {ds / 'scenes'}\n    name: synthetic-scenes\n"
             "    tasks: [zeroshot, linear_probe, fewshot, knn]\n    shots: [1, 4, 16]\n    seeds: [0, 1]\n"
         )
-        d.run(tool("rs-clip-eval"), "run", "--model", f"trained={trained}", "--model", f"init={init}",
-              "--suite", suite, "--out", out / "eval", *cache, *quiet)
+        d.run(
+            tool("rs-clip-eval"),
+            "run",
+            "--model",
+            f"trained={trained}",
+            "--model",
+            f"init={init}",
+            "--suite",
+            suite,
+            "--out",
+            out / "eval",
+            *cache,
+            *quiet,
+        )
     if args.until == "eval":
         return 0
 
     with d.stage("5. RemoteCount (rs-count)"):
-        d.run(tool("rs-count"), "eval", "--model", f"trained={trained}", "--model", f"init={init}",
-              "--data", ds / "count", "--out", out / "count", *cache, *quiet)
+        d.run(
+            tool("rs-count"),
+            "eval",
+            "--model",
+            f"trained={trained}",
+            "--model",
+            f"init={init}",
+            "--data",
+            ds / "count",
+            "--out",
+            out / "count",
+            *cache,
+            *quiet,
+        )
 
     summarise(out, d.times, args.steps)
     return 0
@@ -171,10 +300,14 @@ def main(argv: list[str] | None = None) -> int:
 def stats_line(stats: dict) -> str:
     """A few lines instead of ``rs-annotate stats``'s JSON (which is in plots/annotate/stats.json)."""
     rows = sum(stats["rows_per_split"].values())
-    sources = ", ".join(f"{k} {v}" for k, v in sorted(stats["images_per_source"].items(), key=lambda kv: -kv[1]))
-    return (f"training set: {rows} images ({sources}); {len(stats['class_frequency'])} object classes; "
-            f"{stats['captions']} captions of {stats['caption_length']['mean']:.1f} words on average, "
-            f"{stats['vocabulary']} distinct words")
+    sources = ", ".join(
+        f"{k} {v}" for k, v in sorted(stats["images_per_source"].items(), key=lambda kv: -kv[1])
+    )
+    return (
+        f"training set: {rows} images ({sources}); {len(stats['class_frequency'])} object classes; "
+        f"{stats['captions']} captions of {stats['caption_length']['mean']:.1f} words on average, "
+        f"{stats['vocabulary']} distinct words"
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,25 @@ COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
 
 
 #: pytest options whose value is the next argument (so that the value is never taken for a TARGET).
-VALUED = {"-k", "-m", "-p", "-o", "-c", "-W", "--maxfail", "--durations", "--junitxml", "--basetemp",
-          "--rootdir", "--deselect", "--ignore", "--timeout", "--tb", "--log-level", "--override-ini"}
+VALUED = {
+    "-k",
+    "-m",
+    "-p",
+    "-o",
+    "-c",
+    "-W",
+    "--maxfail",
+    "--durations",
+    "--junitxml",
+    "--basetemp",
+    "--rootdir",
+    "--deselect",
+    "--ignore",
+    "--timeout",
+    "--tb",
+    "--log-level",
+    "--override-ini",
+}
 
 
 class UsageError(Exception):
@@ -87,8 +104,11 @@ def main(argv: list[str]) -> int:
     except UsageError as e:
         print(f"test: error: {e}", file=sys.stderr)
         return 2
-    selecting = len(suites) < len(SUITES) or any(t for t in suites.values()) or \
-        any(a in ("-k", "-m") or a.startswith(("-k", "-m")) for a in extra)
+    selecting = (
+        len(suites) < len(SUITES)
+        or any(t for t in suites.values())
+        or any(a in ("-k", "-m") or a.startswith(("-k", "-m")) for a in extra)
+    )
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "MPLBACKEND": "Agg"}
     totals: dict[str, int] = {}
     rows = []
@@ -101,8 +121,21 @@ def main(argv: list[str]) -> int:
         print(f"\n== {suite}", flush=True)
         start = time.monotonic()
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", *(suites[suite] or [suite]), "-q", "-p", "no:cacheprovider", *extra],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                *(suites[suite] or [suite]),
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                *extra,
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         sys.stdout.write(proc.stdout)
         counts: dict[str, int] = {}
@@ -120,7 +153,9 @@ def main(argv: list[str]) -> int:
     print("\n== summary")
     for suite, code, counts, secs in rows:
         desc = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no tests"
-        print(f"{'ok  ' if code == 0 or (code == 5 and selecting) else 'FAIL'} {suite:34s} {desc:40s} {secs:7.1f} s")
+        print(
+            f"{'ok  ' if code == 0 or (code == 5 and selecting) else 'FAIL'} {suite:34s} {desc:40s} {secs:7.1f} s"
+        )
     failed = totals.get("failed", 0) + totals.get("errors", 0)
     if not any(totals.get(k) for k in ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")):
         print("no test was selected")

@@ -30,11 +30,26 @@ def test_resolve_names_and_aliases():
         resolve_format("rsicdd")
 
 
-@pytest.mark.parametrize("alias,synth,source", [("rsicd", "rsicd", "rsicd"), ("ucm-captions", "ucm-captions", "ucm")])
+@pytest.mark.parametrize(
+    "alias,synth,source", [("rsicd", "rsicd", "rsicd"), ("ucm-captions", "ucm-captions", "ucm")]
+)
 def test_caption_alias_sets_the_source(tmp_path, capsys, alias, synth, source):
     FORMATS[synth].write(tmp_path / "src", 6, seed=0, size=48)
-    assert main(["convert", alias, str(tmp_path / "src"), "--out", str(tmp_path / "out"), "--workers", "1",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                alias,
+                str(tmp_path / "src"),
+                "--out",
+                str(tmp_path / "out"),
+                "--workers",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     sources, ids = sources_and_ids(tmp_path / "out")
     assert sources == {source} and len(ids) == 6 and all(i.startswith(f"{source}/") for i in ids)
     report = json.loads(report_path(tmp_path / "out").read_text())
@@ -45,8 +60,14 @@ def test_caption_alias_sets_the_source(tmp_path, capsys, alias, synth, source):
 
 def test_user_options_win_over_alias_defaults(tmp_path):
     FORMATS["rsicd"].write(tmp_path / "src", 4, seed=1, size=48)
-    convert("rsicd", tmp_path / "src", tmp_path / "out", workers=1, progress=False,
-            reader_options={"source": "mine"})
+    convert(
+        "rsicd",
+        tmp_path / "src",
+        tmp_path / "out",
+        workers=1,
+        progress=False,
+        reader_options={"source": "mine"},
+    )
     assert sources_and_ids(tmp_path / "out")[0] == {"mine"}
 
 
@@ -59,8 +80,12 @@ def test_hrsc2016_alias(tmp_path):
 
 def test_datasets_lists_aliases(capsys):
     by_name = {d["name"]: d for d in datasets()}
-    assert by_name["ret3"]["aliases"] == {"rsicd": {"source": "rsicd"}, "rsitmd": {"source": "rsitmd"},
-                                          "ucm-captions": {"source": "ucm"}, "sydney": {"source": "sydney"}}
+    assert by_name["ret3"]["aliases"] == {
+        "rsicd": {"source": "rsicd"},
+        "rsitmd": {"source": "rsitmd"},
+        "ucm-captions": {"source": "ucm"},
+        "sydney": {"source": "sydney"},
+    }
     assert by_name["hrsc"]["aliases"] == {"hrsc2016": {}}
     assert "rsicd" not in by_name  # an alias is not a second entry
     assert main(["datasets"]) == 0
@@ -71,8 +96,9 @@ def test_datasets_lists_aliases(capsys):
 
 def test_an_alias_cannot_take_another_readers_name():
     class Clash(Reader):
-        info = ReaderInfo(name="clash-test", title="t", layout="", license="", url="",
-                          aliases=(Alias("dota"),))
+        info = ReaderInfo(
+            name="clash-test", title="t", layout="", license="", url="", aliases=(Alias("dota"),)
+        )
 
     get_reader("dota")  # all readers registered
     with pytest.raises(ValueError, match="'dota' of Clash is already taken by DotaReader"):

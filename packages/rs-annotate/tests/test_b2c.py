@@ -15,8 +15,15 @@ NO_MANY = B2CConfig(many_prob=0.0)
 
 
 def test_middle_and_edge_captions_with_number_words_and_plurals():
-    boxes = [box("plane", 50, 50), box("plane", 40, 60), box("plane", 60, 45), box("ship", 55, 55),
-             box("storage-tank", 5, 5), box("storage-tank", 95, 5), box("harbor", 5, 95)]
+    boxes = [
+        box("plane", 50, 50),
+        box("plane", 40, 60),
+        box("plane", 60, 45),
+        box("ship", 55, 55),
+        box("storage-tank", 5, 5),
+        box("storage-tank", 95, 5),
+        box("harbor", 5, 95),
+    ]
     caps = boxes_to_captions(boxes, 100, 100, "dota/P1", NO_MANY)
     assert len(caps) == 5
     assert caps[0] == "There are three planes and one ship in the middle of the picture."
@@ -29,13 +36,26 @@ def test_singular_verb_and_irregular_plurals():
     # The words are rs_formats.wording's (its tests cover the nouns); here: B2C's sentences use them.
     cfg = NO_MANY
     assert boxes_to_captions([box("airplane", 50, 50)], 100, 100, "a", cfg)[0] == (
-        "There is one airplane in the middle of the picture.")
-    caps = boxes_to_captions([box("bus", 50, 50), box("bus", 52, 50), box("ground-track-field", 48, 50)],
-                             100, 100, "b", cfg)
+        "There is one airplane in the middle of the picture."
+    )
+    caps = boxes_to_captions(
+        [box("bus", 50, 50), box("bus", 52, 50), box("ground-track-field", 48, 50)], 100, 100, "b", cfg
+    )
     assert caps[0] == "There are two buses and one ground track field in the middle of the picture."
-    caps = boxes_to_captions([box("people", 50, 50), box("ferry", 5, 5), box("ferry", 95, 5),
-                              box("aircraft", 5, 95), box("aircraft", 95, 95), box("person", 95, 50)],
-                             100, 100, "c", cfg)
+    caps = boxes_to_captions(
+        [
+            box("people", 50, 50),
+            box("ferry", 5, 5),
+            box("ferry", 95, 5),
+            box("aircraft", 5, 95),
+            box("aircraft", 95, 95),
+            box("person", 95, 50),
+        ],
+        100,
+        100,
+        "c",
+        cfg,
+    )
     assert caps[0] == "There is one person in the middle of the picture."
     assert caps[1] == "There are two aircraft, two ferries and one person in the edge of the picture."
     caps = boxes_to_captions([box("person", 50, 50)] * 23, 100, 100, "d", cfg)
@@ -59,7 +79,8 @@ def test_counts_over_ten_become_many_at_the_configured_rate():
     assert all("eleven" not in c for c in boxes_to_captions(boxes, 100, 100, "x", always))
     never = B2CConfig(many_prob=0.0)
     assert boxes_to_captions(boxes, 100, 100, "x", never)[0] == (
-        "There are eleven small vehicles and ten ships in the middle of the picture.")
+        "There are eleven small vehicles and ten ships in the middle of the picture."
+    )
 
 
 def test_nothing_in_the_middle_gets_a_random_subset_caption_instead():
@@ -124,6 +145,12 @@ def test_random_captions_avoid_repeats_when_possible():
 
 
 def test_land_cover_classes_are_counted_as_areas():
-    boxes = [box("water", 50, 50), box("water", 45, 50), box("low vegetation", 55, 50), box("building", 50, 45)]
+    boxes = [
+        box("water", 50, 50),
+        box("water", 45, 50),
+        box("low vegetation", 55, 50),
+        box("building", 50, 45),
+    ]
     assert boxes_to_captions(boxes, 100, 100, "l", NO_MANY)[0] == (
-        "There are two water areas, one building and one low vegetation area in the middle of the picture.")
+        "There are two water areas, one building and one low vegetation area in the middle of the picture."
+    )

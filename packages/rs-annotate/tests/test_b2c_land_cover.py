@@ -10,7 +10,9 @@ from rs_formats import open_dataset
 from rs_formats.wording import number_word, plural
 from rs_synth.registry import FORMATS
 
-CAPTION = re.compile(r"There (is|are) (.+) (in the middle of the picture|in the edge of the picture|in this image)\.")
+CAPTION = re.compile(
+    r"There (is|are) (.+) (in the middle of the picture|in the edge of the picture|in this image)\."
+)
 COUNTS = {number_word(k) for k in range(2, 100)} | {"many", "a lot of"}
 NOUNS = {
     "loveda": {"building", "road", "water area", "barren area", "forest area", "agricultural area"},
@@ -19,7 +21,10 @@ NOUNS = {
 
 
 def test_land_cover_phrases():
-    assert countable("agriculture") == "agricultural area" and plural(countable("agriculture")) == "agricultural areas"
+    assert (
+        countable("agriculture") == "agricultural area"
+        and plural(countable("agriculture")) == "agricultural areas"
+    )
     assert countable("low vegetation") == "low vegetation area" and countable("barren") == "barren area"
     assert plural(countable("impervious surface")) == "impervious surfaces"
     assert countable("tree") == "tree" and plural("tree") == "trees"
@@ -50,8 +55,12 @@ def test_synthetic_land_cover_captions_are_grammatical(tmp_path, fmt):
     FORMATS[fmt].write(tmp_path / "src", 8, seed=0, size=256)
     convert(fmt, tmp_path / "src", tmp_path / "out", workers=1, progress=False)
     ds = open_dataset(tmp_path / "out")
-    captions = [c for s in ds.splits for r in ds.read_table(s, columns=["captions"]).to_pylist()
-                for c in r["captions"]]
+    captions = [
+        c
+        for s in ds.splits
+        for r in ds.read_table(s, columns=["captions"]).to_pylist()
+        for c in r["captions"]
+    ]
     assert len(captions) == 40
     seen = {n for c in captions for n in check_caption(c, NOUNS[fmt])}
     singular_seen = {n for n in NOUNS[fmt] if n in seen or plural(n) in seen}

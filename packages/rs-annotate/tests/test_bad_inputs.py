@@ -38,8 +38,12 @@ def bomb_header(width: int, height: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def write(path: Path, data: str | bytes) -> Path:
@@ -58,12 +62,15 @@ def dota(root: Path, label: str | bytes = OBJECT, *, stem: str = "P1", split: st
 
 def voc(root: Path, filename: str, name: str = "ship") -> Path:
     (root / "JPEGImages").mkdir(parents=True)
-    return write(root / "Annotations" / "0001.xml", f"""<annotation>
+    return write(
+        root / "Annotations" / "0001.xml",
+        f"""<annotation>
 <size><width>32</width><height>32</height></size>
 <filename>{filename}</filename>
 <object><name>{name}</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>9</xmax><ymax>9</ymax></bndbox></object>
 </annotation>
-""")
+""",
+    )
 
 
 def ret3(root: Path, entry: dict | None = None, text: str | None = None) -> Path:
@@ -74,8 +81,22 @@ def ret3(root: Path, entry: dict | None = None, text: str | None = None) -> Path
 
 
 def run(capsys, fmt: str, src: Path, out: Path, *extra: str) -> tuple[int, str]:
-    code = main(["convert", fmt, str(src), "--out", str(out), "--workers", "1", "--no-progress", "-q",
-                 "--short-side", "32", *extra])
+    code = main(
+        [
+            "convert",
+            fmt,
+            str(src),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--no-progress",
+            "-q",
+            "--short-side",
+            "32",
+            *extra,
+        ]
+    )
     return code, capsys.readouterr().err
 
 
@@ -110,8 +131,17 @@ def _ret3_deep_json(src: Path, tmp: Path) -> str:
 
 def _auair_absolute(src: Path, tmp: Path) -> str:
     (src / "images").mkdir(parents=True)
-    js = write(src / "annotations.json", json.dumps({"categories": ["Human"], "annotations": [
-        {"image_name": "/etc/passwd", "image_width": 32, "image_height": 32, "bbox": []}]}))
+    js = write(
+        src / "annotations.json",
+        json.dumps(
+            {
+                "categories": ["Human"],
+                "annotations": [
+                    {"image_name": "/etc/passwd", "image_width": 32, "image_height": 32, "bbox": []}
+                ],
+            }
+        ),
+    )
     return f"{js}: annotations[0]: file name '/etc/passwd' is an absolute path; {OUTSIDE_JS}"
 
 
@@ -125,8 +155,10 @@ def _image_symlink_out(src: Path, tmp: Path) -> str:
     label, image = dota(src)
     image.unlink()
     image.symlink_to(png(tmp / "private" / "photo.png"))
-    return (f"{image}: {image} leads outside {src} through a symlink (to {tmp / 'private' / 'photo.png'}); "
-            "refusing to read it (--follow-symlinks allows symlinks)")
+    return (
+        f"{image}: {image} leads outside {src} through a symlink (to {tmp / 'private' / 'photo.png'}); "
+        "refusing to read it (--follow-symlinks allows symlinks)"
+    )
 
 
 def _label_fifo(src: Path, tmp: Path) -> str:
@@ -153,16 +185,20 @@ def _image_dev_zero(src: Path, tmp: Path) -> str:
 def _bomb(src: Path, tmp: Path) -> str:
     _, image = dota(src)
     image.write_bytes(bomb_header(50_000, 50_000))
-    return (f"{image}: image declares 50000x50000 = 2,500,000,000 pixels, over the limit of 1,073,741,824 "
-            "(a decompression bomb, or a scene to tile first); refusing to decode it")
+    return (
+        f"{image}: image declares 50000x50000 = 2,500,000,000 pixels, over the limit of 1,073,741,824 "
+        "(a decompression bomb, or a scene to tile first); refusing to decode it"
+    )
 
 
 def _unknown_class(src: Path, tmp: Path) -> str:
     label, _ = dota(src, "imagesource:GoogleEarth\ngsd:0.5\n2 2 20 2 20 20 2 20 smal-vehicle 0\n")
-    return (f"{label}:3: class 'smal-vehicle' is not one of the source's classes (airport, baseball diamond, "
-            "basketball court, bridge, container crane, ground track field, harbor, helicopter, helipad, "
-            "large vehicle, plane, roundabout, ship, small vehicle, soccer ball field, storage tank, swimming "
-            "pool, tennis court); a typo? (reader option extra_classes=smal-vehicle accepts it)")
+    return (
+        f"{label}:3: class 'smal-vehicle' is not one of the source's classes (airport, baseball diamond, "
+        "basketball court, bridge, container crane, ground track field, harbor, helicopter, helipad, "
+        "large vehicle, plane, roundabout, ship, small vehicle, soccer ball field, storage tank, swimming "
+        "pool, tennis court); a typo? (reader option extra_classes=smal-vehicle accepts it)"
+    )
 
 
 def _empty_class(src: Path, tmp: Path) -> str:
@@ -231,7 +267,9 @@ def test_the_escape_hatches(tmp_path, capsys):
     label, image = dota(src, "2 2 20 2 20 20 2 20 smal-vehicle 0\n")
     image.unlink()
     image.symlink_to(png(tmp_path / "elsewhere" / "P1.png"))
-    code, err = run(capsys, "dota", src, tmp_path / "out", "--follow-symlinks", "--opt", "extra_classes=smal-vehicle")
+    code, err = run(
+        capsys, "dota", src, tmp_path / "out", "--follow-symlinks", "--opt", "extra_classes=smal-vehicle"
+    )
     assert (code, err) == (0, "")
 
 
@@ -248,16 +286,29 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatc
     monkeypatch.setattr(writer_module, "staging_dir", staging_on_a_full_disk)
     src, out = tmp_path / "src", tmp_path / "out"
     dota(src)
-    assert run(capsys, "dota", src, out) == (2, f"rs-annotate: error: {out}: No space left on device; nothing "
-                                                "was published\n")
+    assert run(capsys, "dota", src, out) == (
+        2,
+        f"rs-annotate: error: {out}: No space left on device; nothing was published\n",
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]
 
 
 def test_validate_reports_a_bomb_row_as_a_problem_of_that_row(tmp_path, capsys):
     buf = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buf, "PNG")
-    rows = [{"image_id": f"x/{i}", "source": "x", "image": buf.getvalue(), "width": 8, "height": 8,
-             "captions": ["a"] * 5, "objects": [], "phash": 1} for i in range(2)]
+    rows = [
+        {
+            "image_id": f"x/{i}",
+            "source": "x",
+            "image": buf.getvalue(),
+            "width": 8,
+            "height": 8,
+            "captions": ["a"] * 5,
+            "objects": [],
+            "phash": 1,
+        }
+        for i in range(2)
+    ]
     rows[1]["image"] = bomb_header(50_000, 50_000)
     with DatasetWriter(tmp_path / "ds", name="ds") as w:
         w.write_many(rows)
@@ -266,4 +317,5 @@ def test_validate_reports_a_bomb_row_as_a_problem_of_that_row(tmp_path, capsys):
     assert out.splitlines() == [
         "train/x/1: image does not decode (image declares 50000x50000 = 2,500,000,000 pixels, over the limit of "
         "67,108,864 (a decompression bomb, or a scene to tile first); refusing to decode it)",
-        f"{tmp_path / 'ds'}: 2 rows, 1 problem(s)"]
+        f"{tmp_path / 'ds'}: 2 rows, 1 problem(s)",
+    ]

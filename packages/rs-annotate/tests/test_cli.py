@@ -13,8 +13,25 @@ from rs_formats import open_dataset
 @pytest.fixture(scope="module")
 def converted(dota_src, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "dota"
-    assert main(["convert", "dota", str(dota_src), "--out", str(out), "--workers", "1", "--no-progress",
-                 "--short-side", "128", "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                "dota",
+                str(dota_src),
+                "--out",
+                str(out),
+                "--workers",
+                "1",
+                "--no-progress",
+                "--short-side",
+                "128",
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -63,8 +80,25 @@ def test_errors_are_one_line_with_exit_2(converted, tmp_path, capsys):
 def test_merge_dedup_with_contamination(converted, dota_src, tmp_path, capsys):
     # the same scenes under another source name: every image is a duplicate of the first set
     other = tmp_path / "other"
-    assert main(["convert", "dota", str(dota_src), "--out", str(other), "--workers", "1", "--no-progress",
-                 "--short-side", "128", "--opt", "source=dota-copy"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                "dota",
+                str(dota_src),
+                "--out",
+                str(other),
+                "--workers",
+                "1",
+                "--no-progress",
+                "--short-side",
+                "128",
+                "--opt",
+                "source=dota-copy",
+            ]
+        )
+        == 0
+    )
     assert main(["merge", str(converted), str(other), "--out", str(tmp_path / "merged")]) == 0
     merged = open_dataset(tmp_path / "merged")
     assert sum(merged.num_rows(s) for s in merged.splits) == 16
@@ -77,7 +111,20 @@ def test_merge_dedup_with_contamination(converted, dota_src, tmp_path, capsys):
 
     with DatasetWriter(test_set, name="t", kind="captions") as w:
         w.write({**rows[0], "image_id": "rsicd/x"}, split="test")
-    assert main(["dedup", str(converted), str(other), "--out", str(tmp_path / "clean"), "--against", str(test_set)]) == 0
+    assert (
+        main(
+            [
+                "dedup",
+                str(converted),
+                str(other),
+                "--out",
+                str(tmp_path / "clean"),
+                "--against",
+                str(test_set),
+            ]
+        )
+        == 0
+    )
     clean = open_dataset(tmp_path / "clean")
     kept = [r for s in clean.splits for r in clean.read_table(s).to_pylist()]
     assert len(kept) == 7
@@ -163,11 +210,28 @@ def test_importing_and_converting_never_imports_torch(dota_src, tmp_path):
 
 def test_deprecated_spellings_work_for_one_release_with_a_warning(dota_src, tmp_path, capsys):
     out = tmp_path / "old"
-    assert main(["convert", "dota", str(dota_src), str(out), "--workers", "1", "--max-side", "64",
-                 "--image-format", "PNG"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                "dota",
+                str(dota_src),
+                str(out),
+                "--workers",
+                "1",
+                "--max-side",
+                "64",
+                "--image-format",
+                "PNG",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "the positional OUT is deprecated" in err and f"use --out {out}" in err
-    assert "--max-side is deprecated" in err and "--image-format PNG is deprecated" in err and "use png" in err
+    assert (
+        "--max-side is deprecated" in err and "--image-format PNG is deprecated" in err and "use png" in err
+    )
     rows = [r for s in open_dataset(out).splits for r in open_dataset(out).read_table(s).to_pylist()]
     assert {(r["width"], r["height"]) for r in rows} == {(64, 64)} and rows[0]["image"][:4] == b"\x89PNG"
     assert main(["merge", str(out), str(tmp_path / "merged")]) == 0  # last positional is OUT
@@ -176,11 +240,13 @@ def test_deprecated_spellings_work_for_one_release_with_a_warning(dota_src, tmp_
 
 
 def test_output_given_twice_or_not_at_all_is_a_usage_error(dota_src, tmp_path, capsys):
-    for argv in (["convert", "dota", str(dota_src), str(tmp_path / "a"), "--out", str(tmp_path / "b")],
-                 ["convert", "dota", str(dota_src)],
-                 ["show", str(tmp_path), str(tmp_path / "a.png"), "--out", str(tmp_path / "b.png")],
-                 ["merge", str(tmp_path)],
-                 ["convert", "dota", str(dota_src), "--out", str(tmp_path / "c"), "--image-format", "gif"]):
+    for argv in (
+        ["convert", "dota", str(dota_src), str(tmp_path / "a"), "--out", str(tmp_path / "b")],
+        ["convert", "dota", str(dota_src)],
+        ["show", str(tmp_path), str(tmp_path / "a.png"), "--out", str(tmp_path / "b.png")],
+        ["merge", str(tmp_path)],
+        ["convert", "dota", str(dota_src), "--out", str(tmp_path / "c"), "--image-format", "gif"],
+    ):
         with pytest.raises(SystemExit) as exc:
             main(argv)
         assert exc.value.code == 2, argv

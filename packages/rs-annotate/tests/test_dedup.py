@@ -15,7 +15,8 @@ from rs_annotate.near_duplicates import (
 
 def random_hashes(n, rng):
     return rng.integers(0, 2**63, size=n, dtype=np.uint64) * np.uint64(2) + rng.integers(
-        0, 2, size=n, dtype=np.uint64)
+        0, 2, size=n, dtype=np.uint64
+    )
 
 
 def flip(h, bits):
@@ -35,8 +36,9 @@ def planted(n, rng, n_near=60, max_bits=4):
 
 def brute_pairs(h, threshold):
     h = [int(x) for x in h]
-    return sorted((i, j) for i in range(len(h)) for j in range(i + 1, len(h))
-                  if hamming(h[i], h[j]) < threshold)
+    return sorted(
+        (i, j) for i in range(len(h)) for j in range(i + 1, len(h)) if hamming(h[i], h[j]) < threshold
+    )
 
 
 @pytest.mark.parametrize("threshold", [1, 2, 3, 4, 5])

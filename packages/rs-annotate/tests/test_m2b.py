@@ -16,7 +16,9 @@ def test_two_blobs_of_one_class_give_two_boxes():
     m[1:3, 1:4] = 1
     m[6:9, 7:11] = 1
     assert coords(mask_to_boxes(m, LABELS, ignore=[0])) == [
-        ("building", 1, 1, 4, 3), ("building", 7, 6, 11, 9)]
+        ("building", 1, 1, 4, 3),
+        ("building", 7, 6, 11, 9),
+    ]
 
 
 def test_blob_touching_the_border_reaches_the_image_edge():
@@ -73,7 +75,10 @@ def test_connectivity_4_vs_8_on_diagonal_pixels():
     m[0, 0] = m[1, 1] = m[2, 2] = 1
     assert coords(mask_to_boxes(m, LABELS, ignore=[0], connectivity=8)) == [("building", 0, 0, 3, 3)]
     assert coords(mask_to_boxes(m, LABELS, ignore=[0], connectivity=4)) == [
-        ("building", 0, 0, 1, 1), ("building", 1, 1, 2, 2), ("building", 2, 2, 3, 3)]
+        ("building", 0, 0, 1, 1),
+        ("building", 1, 1, 2, 2),
+        ("building", 2, 2, 3, 3),
+    ]
     with pytest.raises(ValueError):
         mask_to_boxes(m, LABELS, connectivity=6)
 
@@ -98,7 +103,8 @@ def test_instances_min_area_ignore_and_unknown():
     ids[2:5, 2:5] = 4
     ids[5, 5] = 255
     assert instance_mask_to_boxes(ids, {3: "a", 4: "b"}, ignore_ids=(0, 255), min_area=2) == [
-        Box("b", 2, 2, 5, 5)]
+        Box("b", 2, 2, 5, 5)
+    ]
     with pytest.raises(BadInput, match=r"inst\.png: instance id\(s\) \[255\]"):
         instance_mask_to_boxes(ids, {3: "a", 4: "b"}, path="inst.png")
     assert instance_mask_to_boxes(np.zeros((3, 3), np.int32), {}) == []

@@ -75,8 +75,17 @@ def test_keep_original_stores_the_file_bytes(dota_src, tmp_path):
 
 
 def test_tiling_cuts_scenes_and_clips_boxes(dota_src, tmp_path):
-    rep = convert("dota", dota_src, tmp_path / "tiles", workers=1, tile=200, tile_overlap=40, short_side=None,
-                  progress=False, keep_empty=True)
+    rep = convert(
+        "dota",
+        dota_src,
+        tmp_path / "tiles",
+        workers=1,
+        tile=200,
+        tile_overlap=40,
+        short_side=None,
+        progress=False,
+        keep_empty=True,
+    )
     got = [r for rs in all_rows(tmp_path / "tiles").values() for r in rs]
     assert len(got) == 8 * 4  # 320 px with 200 px windows, step 160: x in (0, 120), y in (0, 120)
     assert {json.loads(r["meta"])["tile"][0] for r in got} == {0, 120}
@@ -124,7 +133,9 @@ def test_empty_images_are_skipped_and_counted(dota_src, tmp_path):
     rep = convert("dota", tmp_path / "src", tmp_path / "out", workers=1, progress=False)
     assert rep.rows == 7 and rep.empty == [f"dota/{label.stem}"]
     rep = convert("dota", tmp_path / "src", tmp_path / "kept", workers=1, keep_empty=True, progress=False)
-    kept = [r for rs in all_rows(tmp_path / "kept").values() for r in rs if r["image_id"] == f"dota/{label.stem}"]
+    kept = [
+        r for rs in all_rows(tmp_path / "kept").values() for r in rs if r["image_id"] == f"dota/{label.stem}"
+    ]
     assert kept[0]["objects"] == [] and len(set(kept[0]["captions"])) == 1
 
 
@@ -147,8 +158,13 @@ def test_box_rules():
 
 def test_tiles_and_resizing_geometry():
     assert tile_windows(1000, 500, 400, 100) == [
-        (0, 0, 400, 400), (300, 0, 400, 400), (600, 0, 400, 400),
-        (0, 100, 400, 400), (300, 100, 400, 400), (600, 100, 400, 400)]
+        (0, 0, 400, 400),
+        (300, 0, 400, 400),
+        (600, 0, 400, 400),
+        (0, 100, 400, 400),
+        (300, 100, 400, 400),
+        (600, 100, 400, 400),
+    ]
     assert tile_windows(300, 200, 400, 100) == [(0, 0, 300, 200)]
     with pytest.raises(ValueError):
         tile_windows(10, 10, 100, 100)

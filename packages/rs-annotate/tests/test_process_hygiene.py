@@ -56,12 +56,30 @@ def source(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_a_killed_convert_leaves_no_process_and_the_next_run_clears_its_staging(source, tmp_path, capsys, sig):
+def test_a_killed_convert_leaves_no_process_and_the_next_run_clears_its_staging(
+    source, tmp_path, capsys, sig
+):
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rs_annotate.cli", "convert", "dota", str(source), "--out", str(out),
-         "--workers", "2", "--short-side", "64", "-q"],
-        start_new_session=True, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "rs_annotate.cli",
+            "convert",
+            "dota",
+            str(source),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--short-side",
+            "64",
+            "-q",
+        ],
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         started: set[int] = set()
@@ -70,7 +88,9 @@ def test_a_killed_convert_leaves_no_process_and_the_next_run_clears_its_staging(
             if len(started) >= 4:  # resource tracker, forkserver and two workers
                 break
             time.sleep(0.02)
-        assert len(started) >= 4 and proc.poll() is None, f"convert ended before its workers were seen: {proc.stderr}"
+        assert len(started) >= 4 and proc.poll() is None, (
+            f"convert ended before its workers were seen: {proc.stderr}"
+        )
         os.kill(proc.pid, sig)
         err = proc.communicate(timeout=60)[1]
         deadline = time.monotonic() + 20
@@ -83,7 +103,11 @@ def test_a_killed_convert_leaves_no_process_and_the_next_run_clears_its_staging(
     staging = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-")]
     assert not out.exists()
     if sig == signal.SIGTERM:
-        assert (proc.returncode, err, staging) == (143, "rs-annotate: terminated; nothing was published\n", [])
+        assert (proc.returncode, err, staging) == (
+            143,
+            "rs-annotate: terminated; nothing was published\n",
+            [],
+        )
     else:
         assert proc.returncode == -signal.SIGKILL and len(staging) == 1
     if sig == signal.SIGTERM:

@@ -101,7 +101,9 @@ def test_unknown_option_and_bad_choice_are_one_clear_error(tmp_path, capsys):
     )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
-    assert "format 'dota' has no option labeldir; it accepts: follow_symlinks, image_dir, label_dir," in err[0]
+    assert (
+        "format 'dota' has no option labeldir; it accepts: follow_symlinks, image_dir, label_dir," in err[0]
+    )
     assert not (tmp_path / "out").exists()
     with pytest.raises(ValueError, match="option boxes must be one of hbb, obb, not 'rbb'"):
         get_reader("hrsc")(tmp_path, boxes="rbb")

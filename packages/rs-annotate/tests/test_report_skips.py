@@ -25,7 +25,9 @@ def test_imagefolder_stray_files_are_counted_by_reason(tmp_path, capsys):
     (src / "README.txt").write_text("beside the class folders, not an image: not part of the set")
     write_image(src / "stray.png", (16, 16))  # an image outside the class folders
     out = tmp_path / "out"
-    assert main(["convert", "imagefolder", str(src), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    assert (
+        main(["convert", "imagefolder", str(src), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    )
     captured = capsys.readouterr()
     assert captured.out == f"{out}\n"  # the product on stdout, the account of the work on stderr
     assert "3 inputs skipped: 2 not an image file (by extension), 1 not inside a class folder" in captured.err
@@ -55,8 +57,15 @@ def _visdrone(root, n_files=3):
 
 def test_visdrone_ignored_and_others_are_counted_in_the_report(tmp_path):
     src = _visdrone(tmp_path / "VisDrone2019-DET-val")
-    report = convert("visdrone", src, tmp_path / "out", workers=2, chunksize=1, progress=False,
-                     reader_options={"others_label": None})
+    report = convert(
+        "visdrone",
+        src,
+        tmp_path / "out",
+        workers=2,
+        chunksize=1,
+        progress=False,
+        reader_options={"others_label": None},
+    )
     assert report.rows == 2 and report.empty == ["visdrone/0000002"]
     assert report.dropped_by_reader == {
         "ignored regions": {"count": 3, "examples": ["visdrone/0000000", "visdrone/0000002"]},
@@ -84,8 +93,15 @@ def test_sdd_skipped_video_reaches_the_report(tmp_path):
     extra = tmp_path / "sdd" / "annotations" / "nowhere" / "video9"
     extra.mkdir(parents=True)
     (extra / "annotations.txt").write_text('1 1 1 5 5 0 0 0 0 "Biker"\n')
-    report = convert("sdd", tmp_path / "sdd", tmp_path / "out", workers=1, progress=False, keep_empty=True,
-                     reader_options={"stride": 4, "missing_video": "skip"})
+    report = convert(
+        "sdd",
+        tmp_path / "sdd",
+        tmp_path / "out",
+        workers=1,
+        progress=False,
+        keep_empty=True,
+        reader_options={"stride": 4, "missing_video": "skip"},
+    )
     [(reason, entry)] = report.skipped.items()
     assert reason.startswith("no video for these annotations") and entry["count"] == 1
     assert entry["examples"] == ["annotations/nowhere/video9/annotations.txt"]

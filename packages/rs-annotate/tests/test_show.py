@@ -21,8 +21,9 @@ def test_pick_rows_round_robin_and_seeded():
     assert sorted(pick_rows(sources, 100, seed=3)) == list(range(14))  # fewer rows than asked: all of them
     # another source's rows stay the same when a source is added
     more = sources + ["d"] * 4
-    assert [i for i in pick_rows(more, 17, seed=0) if sources[i:i + 1] == ["c"]] == \
-        [i for i in picked if sources[i] == "c"]
+    assert [i for i in pick_rows(more, 17, seed=0) if sources[i : i + 1] == ["c"]] == [
+        i for i in picked if sources[i] == "c"
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -89,7 +89,8 @@ def test_the_import_graph_has_no_cycles():
     for module, targets in graph.items():
         unit = "rs_annotate.readers" if module.startswith("rs_annotate.readers") else module
         units.setdefault(unit, set()).update(
-            "rs_annotate.readers" if t.startswith("rs_annotate.readers") else t for t in targets)
+            "rs_annotate.readers" if t.startswith("rs_annotate.readers") else t for t in targets
+        )
     for unit in units:
         units[unit].discard(unit)
     assert cycles(units) == []

@@ -65,8 +65,11 @@ def test_standardised_probe_converges_to_the_pipeline_optimum():
     wd = 0.05
     w, b = train_probe(x, y, 3, [1.0], [wd], ProbeConfig(epochs=3000))
     scale = np.sqrt(np.mean(np.sum((x - x.mean(0)) ** 2, axis=1)))
-    sk = make_pipeline(StandardScaler(with_std=False), FunctionTransformer(lambda z: z / scale),
-                       LogisticRegression(C=1 / (len(y) * wd), tol=1e-10, max_iter=10_000))
+    sk = make_pipeline(
+        StandardScaler(with_std=False),
+        FunctionTransformer(lambda z: z / scale),
+        LogisticRegression(C=1 / (len(y) * wd), tol=1e-10, max_iter=10_000),
+    )
     logits = predict_logits(w, b, x)[0]
     ours = np.exp(logits - logits.max(1, keepdims=True))
     ours /= ours.sum(1, keepdims=True)
@@ -92,7 +95,9 @@ def test_probe_on_nearly_identical_features_beats_the_majority_class():
     majority = 100.0 * np.mean(ty == np.bincount(y).argmax())
     cfg = ProbeConfig(epochs=100)
     ours = linear_probe(x, y, tx, ty, 6, cfg)["top1"]
-    oracle = 100.0 * make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(x, y).score(tx, ty)
+    oracle = 100.0 * make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(x, y).score(
+        tx, ty
+    )
     assert majority == pytest.approx(100 / 6) and ours >= 90 and ours >= oracle - 5
     # The cause of the collapse it fixes: on raw features the common direction dominates, and plain SGD
     # learns only the class frequencies (the class with one image more wins everywhere).
@@ -107,7 +112,10 @@ def test_standardising_does_not_hurt_strong_features():
     x, y = _unit(digits.data + 1e-3), digits.target
     order = np.random.default_rng(0).permutation(len(y))
     tr, te = order[:1400], order[1400:]
-    cfg, raw_cfg = ProbeConfig(epochs=1000, search_trials=1), ProbeConfig(epochs=1000, search_trials=1, standardise=False)
+    cfg, raw_cfg = (
+        ProbeConfig(epochs=1000, search_trials=1),
+        ProbeConfig(epochs=1000, search_trials=1, standardise=False),
+    )
     ours = linear_probe(x[tr], y[tr], x[te], y[te], 10, cfg)["top1"]
     raw = linear_probe(x[tr], y[tr], x[te], y[te], 10, raw_cfg)["top1"]
     sk_raw = 100.0 * LogisticRegression(max_iter=5000).fit(x[tr], y[tr]).score(x[te], y[te])
@@ -116,8 +124,12 @@ def test_standardising_does_not_hurt_strong_features():
     # (scikit-learn's per-feature scaling would blow up the nearly constant pixels: 36% at 1 shot).
     shots = dict(shots=(1, 4), seeds=(0, 1, 2))
     few = few_shot(x[tr], y[tr], x[te], y[te], 10, cfg=ProbeConfig(epochs=200), **shots)["shots"]
-    few_raw = few_shot(x[tr], y[tr], x[te], y[te], 10, cfg=ProbeConfig(epochs=200, standardise=False), **shots)
-    assert all(few[k]["mean"] >= few_raw["shots"][k]["mean"] - 3 for k in ("1", "4")) and few["1"]["mean"] > 55
+    few_raw = few_shot(
+        x[tr], y[tr], x[te], y[te], 10, cfg=ProbeConfig(epochs=200, standardise=False), **shots
+    )
+    assert (
+        all(few[k]["mean"] >= few_raw["shots"][k]["mean"] - 3 for k in ("1", "4")) and few["1"]["mean"] > 55
+    )
     # CLIP-like: well-separated classes on the unit sphere in 512 dimensions.
     rng = np.random.default_rng(4)
     centres = _unit(rng.normal(size=(20, 512)))

@@ -20,8 +20,12 @@ def test_remoteclip_style_file_embeds_like_the_checkpoint(tiny_checkpoint, data_
     torch.save({"state_dict": {"module." + k: v for k, v in state.items()}}, released)
     ds = open_dataset(data_dir / "scenes")
     cfg = EvalConfig(loader_workers=0, progress=False)
-    a = Embedder(ModelSpec.parse(str(tiny_checkpoint)), EmbeddingCache(tmp_path / "c1"), cfg).images(ds, "test")
-    b = Embedder(ModelSpec.parse(f"RS-Tiny:{released}"), EmbeddingCache(tmp_path / "c2"), cfg).images(ds, "test")
+    a = Embedder(ModelSpec.parse(str(tiny_checkpoint)), EmbeddingCache(tmp_path / "c1"), cfg).images(
+        ds, "test"
+    )
+    b = Embedder(ModelSpec.parse(f"RS-Tiny:{released}"), EmbeddingCache(tmp_path / "c2"), cfg).images(
+        ds, "test"
+    )
     c = Embedder(ModelSpec.parse("RS-Tiny"), EmbeddingCache(tmp_path / "c3"), cfg).images(ds, "test")
     assert a.shape == (16, 64) and np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
     assert np.allclose(a, b, atol=1e-6)
@@ -55,7 +59,9 @@ def test_cache_hits_misses_and_keys(tiny_checkpoint, data_dir, tmp_path):
     assert (cache.hits, cache.misses) == (0, 1)
     assert emb._loaded is not None
     # A fresh embedder (new process, say) is served from disk without loading the model.
-    emb2 = Embedder(ModelSpec.parse(str(tiny_checkpoint)), cache, EvalConfig(loader_workers=0, progress=False))
+    emb2 = Embedder(
+        ModelSpec.parse(str(tiny_checkpoint)), cache, EvalConfig(loader_workers=0, progress=False)
+    )
     assert np.array_equal(emb2.images(ds, "test"), x) and emb2._loaded is None
     assert (cache.hits, cache.misses) == (1, 1)
     emb2.images(ds, "train")  # another split: a miss
@@ -70,7 +76,9 @@ def test_cache_hits_misses_and_keys(tiny_checkpoint, data_dir, tmp_path):
     # A damaged entry is recomputed, not trusted.
     for npy in (tmp_path / "cache").rglob("*.npy"):
         npy.write_bytes(b"garbage")
-    emb3 = Embedder(ModelSpec.parse(str(tiny_checkpoint)), cache, EvalConfig(loader_workers=0, progress=False))
+    emb3 = Embedder(
+        ModelSpec.parse(str(tiny_checkpoint)), cache, EvalConfig(loader_workers=0, progress=False)
+    )
     assert np.array_equal(emb3.images(ds, "test"), x) and cache.misses == 3
 
 

@@ -104,7 +104,9 @@ def test_hit_probability_edges():
     assert hit_probability(np.array([5]), np.array([0]), np.array([1]), 5)[0] == 0.0
     assert hit_probability(np.array([0]), np.array([0]), np.array([1]), 1)[0] == 1.0
     assert hit_probability(np.array([0]), np.array([3]), np.array([1]), 10)[0] == 1.0
-    assert hit_probability(np.array([1]), np.array([3]), np.array([2]), 3)[0] == pytest.approx(1 - 3 / 5 * 2 / 4)
+    assert hit_probability(np.array([1]), np.array([3]), np.array([2]), 3)[0] == pytest.approx(
+        1 - 3 / 5 * 2 / 4
+    )
 
 
 def test_images_without_captions_and_bad_input():
@@ -115,7 +117,6 @@ def test_images_without_captions_and_bad_input():
         retrieval_metrics(img * np.nan, img, [0, 1, 2])
     with pytest.raises(ValueError, match="one image index per caption"):
         retrieval_metrics(img, img, [0, 1])
-
 
 
 def test_identical_to_clip_benchmark(embedding_model):
@@ -129,19 +130,22 @@ def test_identical_to_clip_benchmark(embedding_model):
     txt = _norm(img[owner] + 1.2 * rng.normal(size=(len(owner), 32))).astype(np.float32)
     texts = [f"t{j}" for j in range(len(owner))]
     captions_of = [[texts[j] for j in np.flatnonzero(owner == i)] for i in range(n)]
-    batches = [(torch.from_numpy(img[s:s + 16]), captions_of[s:s + 16]) for s in range(0, n, 16)]
+    batches = [(torch.from_numpy(img[s : s + 16]), captions_of[s : s + 16]) for s in range(0, n, 16)]
 
     def tokenizer(strings):
         return torch.tensor([int(s[1:]) for s in strings])
 
-    theirs = zeroshot_retrieval.evaluate(embedding_model(txt), batches, tokenizer, "cpu", amp=False,
-                                         recall_k_list=[1, 5, 10])
+    theirs = zeroshot_retrieval.evaluate(
+        embedding_model(txt), batches, tokenizer, "cpu", amp=False, recall_k_list=[1, 5, 10]
+    )
     ours = retrieval_metrics(img, txt, owner)
     n_txt = len(owner)
     for k in (1, 5, 10):
         # CLIP_benchmark's "image_retrieval" is text->image, "text_retrieval" image->text. It averages in
         # float32, so compare the hit counts behind the figures: they must be the same integers.
-        assert ours[f"t2i_R@{k}"] * n_txt / 100 == pytest.approx(round(theirs[f"image_retrieval_recall@{k}"] * n_txt))
+        assert ours[f"t2i_R@{k}"] * n_txt / 100 == pytest.approx(
+            round(theirs[f"image_retrieval_recall@{k}"] * n_txt)
+        )
         assert ours[f"i2t_R@{k}"] * n / 100 == pytest.approx(round(theirs[f"text_retrieval_recall@{k}"] * n))
         assert ours[f"t2i_R@{k}"] == pytest.approx(100 * theirs[f"image_retrieval_recall@{k}"], abs=1e-4)
         assert ours[f"i2t_R@{k}"] == pytest.approx(100 * theirs[f"text_retrieval_recall@{k}"], abs=1e-4)

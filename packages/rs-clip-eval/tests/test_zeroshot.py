@@ -28,7 +28,9 @@ def test_metrics_match_sklearn_with_a_one_example_class():
     got = classification_metrics(logits, labels, 6)
     assert got["top1"] == pytest.approx(100 * (logits.argmax(1) == labels).mean())
     assert got["top5"] == pytest.approx(100 * top_k_accuracy_score(labels, logits, k=5, labels=range(6)))
-    assert got["mean_per_class_recall"] == pytest.approx(100 * balanced_accuracy_score(labels, logits.argmax(1)))
+    assert got["mean_per_class_recall"] == pytest.approx(
+        100 * balanced_accuracy_score(labels, logits.argmax(1))
+    )
     assert got["confusion_matrix"] == confusion_matrix(labels, logits.argmax(1), labels=range(6)).tolist()
 
 
@@ -62,7 +64,6 @@ def test_templates_and_ensembling():
     assert np.allclose(w, [[np.sqrt(0.5), np.sqrt(0.5)], [0, 1]])
 
 
-
 class _Loader(list):
     """A list of batches that also exposes .dataset.classes, as CLIP_benchmark expects."""
 
@@ -74,8 +75,9 @@ def test_identical_to_clip_benchmark(monkeypatch, embedding_model):
 
     # clip-benchmark 1.6.2's accuracy() calls float() on a 1-element array, an error under NumPy 2; give its
     # module a float() that accepts one, and leave the rest of its code as it is.
-    monkeypatch.setattr(zeroshot_classification, "float",
-                        lambda v: builtins.float(np.asarray(v).reshape(())), raising=False)
+    monkeypatch.setattr(
+        zeroshot_classification, "float", lambda v: builtins.float(np.asarray(v).reshape(())), raising=False
+    )
 
     rng = np.random.default_rng(3)
     classes = ["plane", "ship", "harbor", "bridge", "forest", "river", "farmland"]
@@ -91,11 +93,13 @@ def test_identical_to_clip_benchmark(monkeypatch, embedding_model):
     def tokenizer(texts):
         return torch.tensor([index[t] for t in texts])
 
-    loader = _Loader((torch.from_numpy(images[s:s + 32]), torch.from_numpy(labels[s:s + 32]))
-                     for s in range(0, 90, 32))
+    loader = _Loader(
+        (torch.from_numpy(images[s : s + 32]), torch.from_numpy(labels[s : s + 32])) for s in range(0, 90, 32)
+    )
     loader.dataset = type("D", (), {"classes": classes})()
-    theirs = zeroshot_classification.evaluate(embedding_model(prompt_emb), loader, tokenizer, classes, templates,
-                                              "cpu", amp=False)
+    theirs = zeroshot_classification.evaluate(
+        embedding_model(prompt_emb), loader, tokenizer, classes, templates, "cpu", amp=False
+    )
     ours = zeroshot_metrics(images, labels, weights)
     assert round(ours["top1"] * 90 / 100) == round(theirs["acc1"] * 90)
     assert ours["top1"] == pytest.approx(100 * theirs["acc1"])

@@ -17,9 +17,18 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("DS_ACCELERATOR", "cpu")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
-def write_caption_dataset(path: Path, n: int = 192, seed: int = 0, row_group_rows: int = 32,
-                          kind: str = "captions", name: str = "synth-rsicd", size: int = 96,
-                          splits: tuple[str, ...] = ("train",), spoil: dict[int, dict] | None = None) -> Path:
+
+def write_caption_dataset(
+    path: Path,
+    n: int = 192,
+    seed: int = 0,
+    row_group_rows: int = 32,
+    kind: str = "captions",
+    name: str = "synth-rsicd",
+    size: int = 96,
+    splits: tuple[str, ...] = ("train",),
+    spoil: dict[int, dict] | None = None,
+) -> Path:
     """An rs-dataset v1 of ``n`` rs-synth aerial scenes with their five captions, written through rs_formats;
     row ``i`` goes to ``splits[i % len(splits)]``.
 
@@ -31,15 +40,28 @@ def write_caption_dataset(path: Path, n: int = 192, seed: int = 0, row_group_row
 
     with tempfile.TemporaryDirectory() as tmp:
         truth = FORMATS["rsicd"].write(Path(tmp) / "rsicd", n=n, seed=seed, size=size)
-        with DatasetWriter(path, name=name, kind=kind, generator="rs-clip-train tests",
-                           class_names=["scene"] if kind == "classification" else None,
-                           row_group_rows=row_group_rows) as w:
+        with DatasetWriter(
+            path,
+            name=name,
+            kind=kind,
+            generator="rs-clip-train tests",
+            class_names=["scene"] if kind == "classification" else None,
+            row_group_rows=row_group_rows,
+        ) as w:
             for im in truth.images:
-                w.write({"image_id": f"{name}/{im.index:05d}", "source": name,
-                         "image": (Path(tmp) / "rsicd" / im.image).read_bytes(), "width": im.width,
-                         "height": im.height, "captions": list(im.captions),
-                         "label": 0 if kind == "classification" else None, **(spoil or {}).get(im.index, {})},
-                        split=splits[im.index % len(splits)])
+                w.write(
+                    {
+                        "image_id": f"{name}/{im.index:05d}",
+                        "source": name,
+                        "image": (Path(tmp) / "rsicd" / im.image).read_bytes(),
+                        "width": im.width,
+                        "height": im.height,
+                        "captions": list(im.captions),
+                        "label": 0 if kind == "classification" else None,
+                        **(spoil or {}).get(im.index, {}),
+                    },
+                    split=splits[im.index % len(splits)],
+                )
     return path
 
 
@@ -50,14 +72,25 @@ def caption_ds(tmp_path_factory) -> Path:
 
 STEPS, EVERY = 12, 4
 #: One run's settings, shared by every launcher and ZeRO stage so that runs compare step for step.
-ARGS = ["--preset", "tiny", "--steps", str(STEPS), "--checkpoint-every", str(EVERY), "--log-every", "1",
-        "--loader-workers", "1"]
+ARGS = [
+    "--preset",
+    "tiny",
+    "--steps",
+    str(STEPS),
+    "--checkpoint-every",
+    str(EVERY),
+    "--log-every",
+    "1",
+    "--loader-workers",
+    "1",
+]
 
 
 def cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     """``rs-clip-train ARGS`` in a fresh process (the default launcher: Ray)."""
-    return subprocess.run([sys.executable, "-m", "rs_clip_train", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "rs_clip_train", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +101,9 @@ def no_ray(tmp_path_factory) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), os.environ.get("PYTHONPATH", "")])}
 
 
-def torchrun(env: dict[str, str], *args: str, nproc: int = 2, timeout: int = 300) -> subprocess.CompletedProcess:
+def torchrun(
+    env: dict[str, str], *args: str, nproc: int = 2, timeout: int = 300
+) -> subprocess.CompletedProcess:
     """``torchrun --nproc-per-node NPROC ARGS``, as a SLURM or torchrun user starts a job."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -105,7 +140,9 @@ def torchrun_run(caption_ds, tmp_path_factory, no_ray) -> Path:
     """The same run as :func:`ray_run` as ``torchrun --nproc-per-node 2 -m rs_clip_train fit``, with Ray
     unimportable (ZeRO-0)."""
     run_dir = tmp_path_factory.mktemp("runs") / "torchrun-zero0"
-    proc = torchrun(no_ray, "-m", "rs_clip_train", "fit", *ARGS, "--data", str(caption_ds), "--out", str(run_dir))
+    proc = torchrun(
+        no_ray, "-m", "rs_clip_train", "fit", *ARGS, "--data", str(caption_ds), "--out", str(run_dir)
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip() == str((run_dir / "final").resolve())  # printed once, by rank 0
     return run_dir
@@ -116,6 +153,11 @@ def zero_runs(caption_ds, tmp_path_factory, no_ray) -> dict[int, Path]:
     """The same run at ZeRO stages 1, 2 and 3, as 2 torchrun processes (one job; Ray unimportable)."""
     root = tmp_path_factory.mktemp("runs")
     runs = {stage: root / f"zero{stage}" for stage in (1, 2, 3)}
-    torchrun_job(no_ray, [[*ARGS, "--zero-stage", str(stage), "--data", str(caption_ds), "--out", str(out)]
-                          for stage, out in runs.items()])
+    torchrun_job(
+        no_ray,
+        [
+            [*ARGS, "--zero-stage", str(stage), "--data", str(caption_ds), "--out", str(out)]
+            for stage, out in runs.items()
+        ],
+    )
     return runs

@@ -22,7 +22,9 @@ from rs_clip_train.data import make_loader
 
 def _png(seed: int) -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(np.random.default_rng(seed).integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(buf, "PNG")
+    Image.fromarray(np.random.default_rng(seed).integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(
+        buf, "PNG"
+    )
     return buf.getvalue()
 
 
@@ -48,16 +50,30 @@ def _batches(ds, to_device: bool, n: int = 3, **kw):
     cfg = DataConfig(sources=[DataSource(str(ds))], loader_workers=0, **kw)
     import open_clip
 
-    loader = make_loader(cfg, micro_batch=8, image_size=64, tokenizer=open_clip.get_tokenizer("RN50"), seed=3,
-                         rank=0, world=1, start_micro_step=0, pin_memory=False, jpegs_to_device=to_device)
+    loader = make_loader(
+        cfg,
+        micro_batch=8,
+        image_size=64,
+        tokenizer=open_clip.get_tokenizer("RN50"),
+        seed=3,
+        rank=0,
+        world=1,
+        start_micro_step=0,
+        pin_memory=False,
+        jpegs_to_device=to_device,
+    )
     return list(islice(iter(loader), n))
 
 
 @pytest.fixture(scope="module")
 def mixed_ds(tmp_path_factory):
     # JPEG rows (rs-synth writes RSICD as JPEG) with PNG rows among them: those decode in the loader.
-    return write_caption_dataset(tmp_path_factory.mktemp("mixed") / "ds", n=32, row_group_rows=8,
-                                 spoil={i: {"image": _png(i)} for i in (2, 11, 12)})
+    return write_caption_dataset(
+        tmp_path_factory.mktemp("mixed") / "ds",
+        n=32,
+        row_group_rows=8,
+        spoil={i: {"image": _png(i)} for i in (2, 11, 12)},
+    )
 
 
 def test_batches_decoded_on_the_device_match_the_loader_path(mixed_ds):
@@ -80,7 +96,9 @@ def test_a_jpeg_no_decoder_reads_is_replaced_and_named(tmp_path):
     data = rows[0]["image"]
     # Every header segment, then the end marker where the scan should be: the header passes the loader's
     # check, and neither libjpeg (nvjpeg's stand-in here) nor PIL has pixels to decode.
-    broken = {int(rows[0]["image_id"].rsplit("/", 1)[1]): {"image": data[:data.index(b"\xff\xda")] + b"\xff\xd9"}}
+    broken = {
+        int(rows[0]["image_id"].rsplit("/", 1)[1]): {"image": data[: data.index(b"\xff\xda")] + b"\xff\xd9"}
+    }
     spoiled = write_caption_dataset(tmp_path / "spoiled", n=16, row_group_rows=8, spoil=broken)
     batches = _batches(spoiled, True, n=2)
     outs = [b.on_device(torch.device("cpu"), 64) for b in batches]

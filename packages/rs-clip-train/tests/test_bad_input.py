@@ -49,8 +49,9 @@ def test_unknown_format_version(capsys, tmp_path, caption_ds):
 def test_unknown_model_and_missing_init(capsys, tmp_path, caption_ds):
     code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--model", "ViT-Q-1", "--data", str(caption_ds))
     assert code == 2 and "unknown model 'ViT-Q-1'" in err
-    code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--init", str(tmp_path / "w.pt"), "--data",
-                     str(caption_ds))
+    code, err = _fit(
+        capsys, tmp_path, "--preset", "tiny", "--init", str(tmp_path / "w.pt"), "--data", str(caption_ds)
+    )
     assert code == 2 and "w.pt: no such weights file (nothing is downloaded" in err
 
 
@@ -84,8 +85,10 @@ def test_init_files_are_checked_before_anything_starts(capsys, tmp_path, caption
     short = dict(tiny_state)
     del short["text_projection"]
     save_file({k: v.contiguous() for k, v in short.items()}, tmp_path / "other.safetensors")
-    assert "other.safetensors: does not match architecture RS-Tiny: 1 missing (first: text_projection)" in \
-        fit_init(tmp_path / "other.safetensors")
+    assert (
+        "other.safetensors: does not match architecture RS-Tiny: 1 missing (first: text_projection)"
+        in fit_init(tmp_path / "other.safetensors")
+    )
 
     (tmp_path / "garbage.safetensors").write_bytes(b"\x00" * 64)
     assert "garbage.safetensors: not a safetensors file" in fit_init(tmp_path / "garbage.safetensors")
@@ -97,8 +100,9 @@ def test_init_files_are_checked_before_anything_starts(capsys, tmp_path, caption
             return exec, (f"open({str(marker)!r}, 'w')",)
 
     torch.save({"state_dict": tiny_state, "hook": Payload()}, tmp_path / "hostile.pt")
-    assert "hostile.pt: holds Python objects beyond tensors; refusing to unpickle it" in \
-        fit_init(tmp_path / "hostile.pt")
+    assert "hostile.pt: holds Python objects beyond tensors; refusing to unpickle it" in fit_init(
+        tmp_path / "hostile.pt"
+    )
     assert not marker.exists()
 
 
@@ -116,6 +120,7 @@ def test_a_model_checkpoint_with_broken_weights_is_named(capsys, tmp_path, capti
 def test_a_split_the_dataset_lacks(capsys, tmp_path, caption_ds):
     code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--data", str(caption_ds), "--split", "train,val")
     assert code == 2 and err.strip().splitlines() == [
-        f"rs-clip-train: error: {caption_ds}: has no split 'val' (its manifest lists: train)"]
+        f"rs-clip-train: error: {caption_ds}: has no split 'val' (its manifest lists: train)"
+    ]
     code, err = _fit(capsys, tmp_path, "--preset", "tiny", "--data", f"{caption_ds}@tset")
     assert code == 2 and f"{caption_ds}: has no split 'tset'" in err

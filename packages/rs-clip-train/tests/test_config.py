@@ -14,10 +14,20 @@ from rs_clip_train.settings import flag_of, leaves
 
 
 def test_paper_presets():
-    got = {name: (preset(name).model.name, preset(name).optim.lr, preset(name).optim.batch_size, preset(name).steps)
-           for name in ("rn50", "vit-b-32", "vit-l-14")}
-    assert got == {"rn50": ("RN50-quickgelu", 7e-5, 256, 108_215), "vit-b-32": ("ViT-B-32-quickgelu", 4e-5, 256, 108_215),
-                   "vit-l-14": ("ViT-L-14-quickgelu", 1e-4, 28, 108_215)}
+    got = {
+        name: (
+            preset(name).model.name,
+            preset(name).optim.lr,
+            preset(name).optim.batch_size,
+            preset(name).steps,
+        )
+        for name in ("rn50", "vit-b-32", "vit-l-14")
+    }
+    assert got == {
+        "rn50": ("RN50-quickgelu", 7e-5, 256, 108_215),
+        "vit-b-32": ("ViT-B-32-quickgelu", 4e-5, 256, 108_215),
+        "vit-l-14": ("ViT-L-14-quickgelu", 1e-4, 28, 108_215),
+    }
     assert preset("vit-l-14").model.grad_checkpointing
     assert (preset("tiny").model.name, preset("tiny").steps) == ("RS-Tiny", None)
     assert TrainConfig() == preset("vit-b-32")  # the defaults are vit-b-32's
@@ -63,12 +73,17 @@ def test_splits_per_dataset_from_flags_and_yaml(tmp_path: Path):
     assert parse("/d/dior@train,val,test") == DataSource("/d/dior", 1.0, "train,val,test")
     assert parse("/d/dior@train,val:0.5") == DataSource("/d/dior", 0.5, "train,val")
     assert parse("/d/a@b/c") == DataSource("/d/a@b/c", 1.0, None)  # an @ inside the path is the path's
-    cfg = resolve_args(build_parser().parse_args(
-        ["fit", "--data", "/d/all", "--data", "/d/rsicd@train,val:2", "--split", "train,val,test"]))
+    cfg = resolve_args(
+        build_parser().parse_args(
+            ["fit", "--data", "/d/all", "--data", "/d/rsicd@train,val:2", "--split", "train,val,test"]
+        )
+    )
     assert [cfg.data.splits_of(s) for s in cfg.data.sources] == [["train", "val", "test"], ["train", "val"]]
     assert TrainConfig.from_yaml(cfg.to_yaml()) == cfg
     p = tmp_path / "run.yaml"
-    p.write_text(yaml.safe_dump({"data": {"split": "train", "sources": [{"path": "/d/x", "split": "val,test"}]}}))
+    p.write_text(
+        yaml.safe_dump({"data": {"split": "train", "sources": [{"path": "/d/x", "split": "val,test"}]}})
+    )
     assert load_config(p).data.splits_of(load_config(p).data.sources[0]) == ["val", "test"]
     for bad, why in (("train,,val", "empty split name"), ("train,train", "train given twice")):
         cfg.data.split = bad
@@ -80,7 +95,12 @@ def test_partial_yaml_sits_on_its_preset(tmp_path: Path):
     p = tmp_path / "run.yaml"
     p.write_text(yaml.safe_dump({"preset": "rn50", "optim": {"lr": 1e-4}, "steps": 50}))
     cfg = load_config(p)
-    assert (cfg.model.name, cfg.optim.lr, cfg.optim.batch_size, cfg.steps) == ("RN50-quickgelu", 1e-4, 256, 50)
+    assert (cfg.model.name, cfg.optim.lr, cfg.optim.batch_size, cfg.steps) == (
+        "RN50-quickgelu",
+        1e-4,
+        256,
+        50,
+    )
 
 
 def test_bad_yaml_keys_types_and_choices_name_the_file_and_setting(tmp_path: Path):
@@ -152,8 +172,11 @@ def _fit_flags(capsys) -> set[str]:
     """The flags ``rs-clip-train fit --help`` shows."""
     with pytest.raises(SystemExit):
         main(["fit", "--help"])
-    listed = [re.split(r"\s{2,}", line.strip())[0] for line in capsys.readouterr().out.splitlines()
-              if re.match(r"\s+-", line)]
+    listed = [
+        re.split(r"\s{2,}", line.strip())[0]
+        for line in capsys.readouterr().out.splitlines()
+        if re.match(r"\s+-", line)
+    ]
     return {part.split()[0] for entry in listed for part in entry.split(", ")}
 
 
@@ -163,8 +186,14 @@ def test_every_setting_has_a_flag_that_round_trips(comma: bool, capsys):
     settings = leaves(TrainConfig)
     names = {name for name, _, _ in settings}
     # A new setting is picked up without editing this test; these six once had no flag.
-    assert {"data.crop_scale", "optim.betas", "optim.eps", "optim.min_lr_ratio", "data.prefetch_factor",
-            "data.shuffle_window"} <= names
+    assert {
+        "data.crop_scale",
+        "optim.betas",
+        "optim.eps",
+        "optim.min_lr_ratio",
+        "data.prefetch_factor",
+        "data.shuffle_window",
+    } <= names
     parser = build_parser()
     for name, f, tp in settings:
         default = _get(TrainConfig(), name)
@@ -178,14 +207,31 @@ def test_every_setting_has_a_flag_that_round_trips(comma: bool, capsys):
     # ...and fit has no flag that is not a setting, besides the console's, --config and help.
     of_settings = {flag_of(n, f) for n, f, _ in settings}
     of_settings |= {"--no-" + flag_of(n, f)[2:] for n, f, tp in settings if tp is bool}
-    assert shown - of_settings == {"-h", "--help", "-v", "--verbose", "-q", "--quiet", "--no-progress", "--config"}
+    assert shown - of_settings == {
+        "-h",
+        "--help",
+        "-v",
+        "--verbose",
+        "-q",
+        "--quiet",
+        "--no-progress",
+        "--config",
+    }
 
 
 def test_help_shows_every_settings_help_and_default(capsys):
     with pytest.raises(SystemExit):
         main(["fit", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    for heading in ("run:", "model:", "data:", "optimisation:", "engine:", "launcher and cluster:", "checkpoints and logs:"):
+    for heading in (
+        "run:",
+        "model:",
+        "data:",
+        "optimisation:",
+        "engine:",
+        "launcher and cluster:",
+        "checkpoints and logs:",
+    ):
         assert heading in out
     assert "--crop-scale MIN MAX random-resized-crop area range" in out
     assert "(default: 0.9 1.0)" in out and "--betas BETA1 BETA2 AdamW betas (default: 0.9 0.98)" in out
@@ -195,11 +241,36 @@ def test_help_shows_every_settings_help_and_default(capsys):
 
 def test_precedence_preset_then_config_then_flags(tmp_path: Path):
     p = tmp_path / "run.yaml"
-    p.write_text(yaml.safe_dump({"preset": "tiny", "optim": {"lr": 0.5, "batch_size": 32}, "epochs": 3.0,
-                                 "data": {"crop_scale": [0.5, 1.0]}}))
-    args = build_parser().parse_args(["fit", "--config", str(p), "--data", "/d/a:3", "--data", "/d/b",
-                                      "--steps", "7", "--zero-stage", "2", "--no-rotate90", "--lr", "0.25",
-                                      "--out", "r"])
+    p.write_text(
+        yaml.safe_dump(
+            {
+                "preset": "tiny",
+                "optim": {"lr": 0.5, "batch_size": 32},
+                "epochs": 3.0,
+                "data": {"crop_scale": [0.5, 1.0]},
+            }
+        )
+    )
+    args = build_parser().parse_args(
+        [
+            "fit",
+            "--config",
+            str(p),
+            "--data",
+            "/d/a:3",
+            "--data",
+            "/d/b",
+            "--steps",
+            "7",
+            "--zero-stage",
+            "2",
+            "--no-rotate90",
+            "--lr",
+            "0.25",
+            "--out",
+            "r",
+        ]
+    )
     cfg = resolve_args(args)
     tiny = preset("tiny")
     assert (cfg.model.name, cfg.optim.warmup_steps) == (tiny.model.name, tiny.optim.warmup_steps)  # preset
@@ -209,7 +280,12 @@ def test_precedence_preset_then_config_then_flags(tmp_path: Path):
     assert cfg.engine.zero_stage == 2 and cfg.data.rotate90 is False
     # --preset replaces the file's preset under the file's settings.
     cfg = resolve_args(build_parser().parse_args(["config", "--config", str(p), "--preset", "rn50"]))
-    assert (cfg.preset, cfg.model.name, cfg.optim.lr, cfg.optim.batch_size) == ("rn50", "RN50-quickgelu", 0.5, 32)
+    assert (cfg.preset, cfg.model.name, cfg.optim.lr, cfg.optim.batch_size) == (
+        "rn50",
+        "RN50-quickgelu",
+        0.5,
+        32,
+    )
 
 
 def test_steps_and_epochs_are_mutually_exclusive(capsys):
@@ -262,7 +338,9 @@ def test_presets_command_and_version(capsys):
         main(["--version"])
     from importlib.metadata import version
 
-    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"rs-clip-train {version('rs-clip-train')}"
+    assert (
+        exc.value.code == 0 and capsys.readouterr().out.strip() == f"rs-clip-train {version('rs-clip-train')}"
+    )
 
 
 def test_bad_config_files_are_one_error_naming_them(tmp_path: Path):

@@ -10,20 +10,16 @@ from PIL import Image
 
 from rs_clip_train.augment import AugParams, augment, sample_aug
 from rs_clip_train.config import ConfigError, DataConfig, DataSource
-from rs_clip_train.data import (
-    MixedStream,
-    SourceStream,
-    make_loader,
-    open_caption_dataset,
-    partition,
-)
+from rs_clip_train.data import make_loader, open_caption_dataset
+from rs_clip_train.streams import MixedStream, SourceStream, partition
 
 
 @pytest.fixture(scope="module")
 def many_groups(tmp_path_factory) -> Path:
     # 16 row groups of 4 rows: enough for whole groups to be dealt to 2 readers.
-    return write_caption_dataset(tmp_path_factory.mktemp("d") / "many", n=64, seed=1, row_group_rows=4,
-                                 name="many")
+    return write_caption_dataset(
+        tmp_path_factory.mktemp("d") / "many", n=64, seed=1, row_group_rows=4, name="many"
+    )
 
 
 def _ids(stream: SourceStream, n: int) -> list[str]:
@@ -71,17 +67,20 @@ def test_each_row_read_once_per_epoch_across_workers(request, fixture):
     assert sum(s.pass_rows for s in readers) == total
     per_reader = [_ids(s, s.pass_rows) for s in readers]
     assert not set(per_reader[0]) & set(per_reader[1])
-    assert sorted(per_reader[0] + per_reader[1]) == sorted(ds.read_table("train", ["image_id"])
-                                                          .column("image_id").to_pylist())
+    assert sorted(per_reader[0] + per_reader[1]) == sorted(
+        ds.read_table("train", ["image_id"]).column("image_id").to_pylist()
+    )
     # The next pass covers the same rows in a new order.
     two_passes = _ids(readers[0], 2 * readers[0].pass_rows)
-    first, second = two_passes[: readers[0].pass_rows], two_passes[readers[0].pass_rows:]
+    first, second = two_passes[: readers[0].pass_rows], two_passes[readers[0].pass_rows :]
     assert sorted(first) == sorted(second) and first != second
 
 
 def test_mixing_respects_weights(caption_ds, many_groups):
-    sources = [SourceStream(open_caption_dataset(p, "train"), "train", i, 0, 1, seed=0, window=2)
-               for i, p in enumerate([caption_ds, many_groups])]
+    sources = [
+        SourceStream(open_caption_dataset(p, "train"), "train", i, 0, 1, seed=0, window=2)
+        for i, p in enumerate([caption_ds, many_groups])
+    ]
     picks = [d for _, d, _ in islice(iter(MixedStream(sources, [3.0, 1.0], seed=0, reader=0)), 4000)]
     share = picks.count(0) / len(picks)
     assert abs(share - 0.75) < 0.03  # binomial sd at n=4000 is 0.007
@@ -89,9 +88,14 @@ def test_mixing_respects_weights(caption_ds, many_groups):
 
 def test_streams_resume_exactly_at_any_position(caption_ds, many_groups):
     def stream(start):
-        sources = [SourceStream(open_caption_dataset(p, "train"), "train", i, 1, 2, seed=5, window=2)
-                   for i, p in enumerate([caption_ds, many_groups])]
-        return [(i, d, row[0]) for i, d, row in islice(iter(MixedStream(sources, [1, 2], 5, 1, start)), 300 - start)]
+        sources = [
+            SourceStream(open_caption_dataset(p, "train"), "train", i, 1, 2, seed=5, window=2)
+            for i, p in enumerate([caption_ds, many_groups])
+        ]
+        return [
+            (i, d, row[0])
+            for i, d, row in islice(iter(MixedStream(sources, [1, 2], 5, 1, start)), 300 - start)
+        ]
 
     full = stream(0)
     for start in (1, 37, 150):
@@ -99,8 +103,9 @@ def test_streams_resume_exactly_at_any_position(caption_ds, many_groups):
 
 
 def _cfg(path: Path, loader_workers: int) -> DataConfig:
-    return DataConfig(sources=[DataSource(str(path))], loader_workers=loader_workers, prefetch_factor=2,
-                      shuffle_window=2)
+    return DataConfig(
+        sources=[DataSource(str(path))], loader_workers=loader_workers, prefetch_factor=2, shuffle_window=2
+    )
 
 
 def test_loader_batches_resume_exactly_with_background_workers(caption_ds):
@@ -137,10 +142,27 @@ def test_rows_without_captions_or_decodable_images_are_skipped_and_counted(tmp_p
         for i in range(12):
             caps = [] if i == 3 else ["a red square"]
             data = b"not an image" if i == 5 else buf.getvalue()
-            w.write({"image_id": f"d/{i}", "source": "d", "image": data, "width": 16, "height": 16,
-                     "captions": caps})
-    loader = make_loader(_cfg(tmp_path / "d", 0), micro_batch=10, image_size=16, tokenizer=get_tokenizer("RS-Tiny"),
-                         seed=0, rank=0, world=1, start_micro_step=0, pin_memory=False)
+            w.write(
+                {
+                    "image_id": f"d/{i}",
+                    "source": "d",
+                    "image": data,
+                    "width": 16,
+                    "height": 16,
+                    "captions": caps,
+                }
+            )
+    loader = make_loader(
+        _cfg(tmp_path / "d", 0),
+        micro_batch=10,
+        image_size=16,
+        tokenizer=get_tokenizer("RS-Tiny"),
+        seed=0,
+        rank=0,
+        world=1,
+        start_micro_step=0,
+        pin_memory=False,
+    )
     batch = next(iter(loader))
     assert batch.images.shape[0] == 10 and len(batch.skipped) == 2
     ds = tmp_path / "d"
@@ -173,8 +195,14 @@ def test_device_normalisation_matches_open_clip_preprocessing():
 @pytest.fixture(scope="module")
 def three_splits(tmp_path_factory) -> Path:
     # 36 rows dealt to train / val / test, 4 rows a row group: a dataset as rs-annotate keeps a source's splits.
-    return write_caption_dataset(tmp_path_factory.mktemp("s") / "dior-like", n=36, seed=2, row_group_rows=4,
-                                 name="dior-like", splits=("train", "val", "test"))
+    return write_caption_dataset(
+        tmp_path_factory.mktemp("s") / "dior-like",
+        n=36,
+        seed=2,
+        row_group_rows=4,
+        name="dior-like",
+        splits=("train", "val", "test"),
+    )
 
 
 def test_several_splits_are_read_as_one_pool_each_row_once_per_epoch(three_splits):
@@ -190,8 +218,9 @@ def test_several_splits_are_read_as_one_pool_each_row_once_per_epoch(three_split
     first_window = _ids(readers[0], 8)
     assert len({int(i.rsplit("/", 1)[1]) % 3 for i in first_window}) > 1
     # One split given as a list is the stream it always was.
-    assert _ids(SourceStream(ds, ["val"], 0, 0, 1, seed=1, window=2), 30) == \
-        _ids(SourceStream(ds, "val", 0, 0, 1, seed=1, window=2), 30)
+    assert _ids(SourceStream(ds, ["val"], 0, 0, 1, seed=1, window=2), 30) == _ids(
+        SourceStream(ds, "val", 0, 0, 1, seed=1, window=2), 30
+    )
 
 
 def test_a_split_a_dataset_lacks_is_an_error_naming_it(three_splits, caption_ds):
@@ -211,7 +240,9 @@ def test_an_epoch_counts_every_split_trained_on(three_splits, caption_ds):
     facts = plan(cfg.validate())
     assert facts["rows"] == epoch_rows(cfg.data) == 36 + 192
     assert [(s["splits"], s["rows"]) for s in facts["dataset_info"]["sources"]] == [
-        (["train", "val", "test"], 36), (["train"], 192)]
+        (["train", "val", "test"], 36),
+        (["train"], 192),
+    ]
 
 
 def test_a_bomb_row_is_refused_from_its_header_by_the_shared_decoder():
@@ -224,7 +255,13 @@ def test_a_bomb_row_is_refused_from_its_header_by_the_shared_decoder():
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 50_000, 50_000, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
-    with pytest.raises(FormatError, match=r"image 'dota/P1': image declares 50000x50000 = 2,500,000,000 pixels"):
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 50_000, 50_000, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+    with pytest.raises(
+        FormatError, match=r"image 'dota/P1': image declares 50000x50000 = 2,500,000,000 pixels"
+    ):
         decode(bomb, "dota/P1", 64)

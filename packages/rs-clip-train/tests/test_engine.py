@@ -36,7 +36,9 @@ def test_scheduler_drives_the_optimizer_lr():
         opt.step()
         sched.step()
     assert lrs[:2] == pytest.approx([5e-4, 1e-3])
-    assert lrs[2] == pytest.approx(1e-3) and lrs[-1] == pytest.approx(1e-3 * 0.5 * (1 + math.cos(math.pi * 3 / 4)))
+    assert lrs[2] == pytest.approx(1e-3) and lrs[-1] == pytest.approx(
+        1e-3 * 0.5 * (1 + math.cos(math.pi * 3 / 4))
+    )
 
 
 def test_deepspeed_config_precision_and_batches():
@@ -47,8 +49,11 @@ def test_deepspeed_config_precision_and_batches():
     assert gpu["torch_autocast"] == {"enabled": True, "dtype": "bfloat16"}
     assert "bf16" not in gpu and gpu["optimizer"]["params"]["torch_adam"] is True
     assert gpu["optimizer"]["params"]["fused"] is True
-    assert (gpu["train_batch_size"], gpu["train_micro_batch_size_per_gpu"], gpu["gradient_accumulation_steps"]) \
-        == (256, 32, 2)
+    assert (
+        gpu["train_batch_size"],
+        gpu["train_micro_batch_size_per_gpu"],
+        gpu["gradient_accumulation_steps"],
+    ) == (256, 32, 2)
     assert gpu["zero_optimization"]["stage"] == 3
     assert gpu["timers"] == {"throughput": {"enabled": False}}  # it would synchronise the GPU twice a step
     cpu = deepspeed_config(cfg, cuda=False)
@@ -71,8 +76,9 @@ def _trained_weights(cfg, *, ours: bool) -> list[torch.Tensor]:
     if not ours:
         config["gradient_clipping"] = cfg.optim.grad_clip
     assert config["gradient_clipping"] == (0.0 if ours else cfg.optim.grad_clip)
-    engine, *_ = deepspeed.initialize(model=module, model_parameters=list(module.parameters()), config=config,
-                                      dist_init_required=False)
+    engine, *_ = deepspeed.initialize(
+        model=module, model_parameters=list(module.parameters()), config=config, dist_init_required=False
+    )
     g = torch.Generator().manual_seed(1)
     for _ in range(3 * cfg.optim.grad_accum):
         loss = 100 * engine(torch.randn(8, 16, generator=g)).pow(2).sum()

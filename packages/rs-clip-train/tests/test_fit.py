@@ -86,9 +86,12 @@ def test_the_console_shows_the_tools_lines_and_the_workers_output_is_in_the_run_
 def test_resume_after_the_driver_is_killed_is_exact(reference: Path, caption_ds, tmp_path: Path):
     run_dir = tmp_path / "interrupted"
     # The driver is killed (SIGKILL, from a worker) after step 6; the last checkpoint is step 4.
-    proc = subprocess.Popen([sys.executable, str(HERE / "interrupted_run.py"), str(caption_ds), str(run_dir),
-                             str(STEPS), "6"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "interrupted_run.py"), str(caption_ds), str(run_dir), str(STEPS), "6"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         out, _ = proc.communicate(timeout=300)
     finally:
@@ -107,13 +110,15 @@ def test_resume_after_the_driver_is_killed_is_exact(reference: Path, caption_ds,
     assert sorted(got) == sorted(want)
     for step in want:
         assert got[step] == pytest.approx(want[step], rel=1e-6, abs=1e-7), step
-    starts = [json.loads(x)["step"] for x in (run_dir / "metrics.jsonl").read_text().splitlines()
-              if '"start"' in x]
+    starts = [
+        json.loads(x)["step"] for x in (run_dir / "metrics.jsonl").read_text().splitlines() if '"start"' in x
+    ]
     assert starts == [0, 4]
 
 
-def test_a_killed_worker_is_restarted_from_the_last_checkpoint(reference: Path, caption_ds, tmp_path: Path,
-                                                               local_ray):
+def test_a_killed_worker_is_restarted_from_the_last_checkpoint(
+    reference: Path, caption_ds, tmp_path: Path, local_ray
+):
     from rs_clip_train import DataSource, fit, preset
 
     marker = tmp_path / "killed-once"
@@ -131,16 +136,18 @@ def test_a_killed_worker_is_restarted_from_the_last_checkpoint(reference: Path, 
     assert marker.exists()
     assert final.name == "step-00000012"
     run_dir = tmp_path / "run"
-    starts = [json.loads(x)["step"] for x in (run_dir / "metrics.jsonl").read_text().splitlines()
-              if '"start"' in x]
+    starts = [
+        json.loads(x)["step"] for x in (run_dir / "metrics.jsonl").read_text().splitlines() if '"start"' in x
+    ]
     assert starts == [0, 4]
     want, got = losses(reference), losses(run_dir)
     for step in want:
         assert got[step] == pytest.approx(want[step], rel=1e-6, abs=1e-7), step
 
 
-def test_a_failing_run_reports_the_error_and_leaves_only_complete_checkpoints(caption_ds, tmp_path: Path,
-                                                                             local_ray):
+def test_a_failing_run_reports_the_error_and_leaves_only_complete_checkpoints(
+    caption_ds, tmp_path: Path, local_ray
+):
     from rs_clip_train import DataSource, TrainingFailed, fit, preset
 
     def fail(step: int, rank: int, metrics) -> None:
@@ -165,25 +172,48 @@ def test_a_failing_run_reports_the_error_and_leaves_only_complete_checkpoints(ca
     from rs_formats.embed import encode_images, encode_texts
     from rs_formats.models import create_model
 
-    logged = next(json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()
-                  if "eval/mean_recall" in x)
+    logged = next(
+        json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines() if "eval/mean_recall" in x
+    )
     ckpt = run_dir / "checkpoints" / "step-00000002"
     assert logged["step"] == 2
-    assert json.loads((ckpt / "manifest.json").read_text())["metrics"]["eval/mean_recall"] == \
-        logged["eval/mean_recall"]
+    assert (
+        json.loads((ckpt / "manifest.json").read_text())["metrics"]["eval/mean_recall"]
+        == logged["eval/mean_recall"]
+    )
     model, preprocess, tokenizer = create_model(ckpt)
     ds = open_dataset(caption_ds)
     texts, owner = captions_of(ds, "train")
-    again = retrieval_metrics(encode_images(model, preprocess, ds, "train", num_workers=0, progress=False),
-                              encode_texts(model, tokenizer, texts), owner)
+    again = retrieval_metrics(
+        encode_images(model, preprocess, ds, "train", num_workers=0, progress=False),
+        encode_texts(model, tokenizer, texts),
+        owner,
+    )
     assert again["mean_recall"] == pytest.approx(logged["eval/mean_recall"], abs=1e-6)
 
 
 def test_a_diverging_run_exits_1_naming_the_step(caption_ds, tmp_path: Path):
     # A learning rate of 1e30 turns the weights non-finite after the first update. One plain process (no
     # Ray to start): how a training error becomes exit 1 is the command's, whatever the launcher.
-    proc = cli("fit", "--launcher", "none", "--preset", "tiny", "--steps", "4", "--lr", "1e30", "--log-every", "1",
-               "--loader-workers", "0", "--data", str(caption_ds), "--out", str(tmp_path / "run"))
+    proc = cli(
+        "fit",
+        "--launcher",
+        "none",
+        "--preset",
+        "tiny",
+        "--steps",
+        "4",
+        "--lr",
+        "1e30",
+        "--log-every",
+        "1",
+        "--loader-workers",
+        "0",
+        "--data",
+        str(caption_ds),
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert len([x for x in proc.stderr.splitlines() if "error" in x]) == 1
     assert "rs-clip-train: error: training failed: FloatingPointError: " in proc.stderr

@@ -42,8 +42,10 @@ def trained(tmp_path_factory):
     return model, ckpt, write_hub_cache(root / "hub", "org/tiny", ckpt), root
 
 
-@pytest.mark.parametrize("init", ["hf-hub:org/tiny", "local-dir:{ckpt}", "{ckpt}", f"{TINY}:{{root}}/weights.pt",
-                                  "{root}/weights.pt"])
+@pytest.mark.parametrize(
+    "init",
+    ["hf-hub:org/tiny", "local-dir:{ckpt}", "{ckpt}", f"{TINY}:{{root}}/weights.pt", "{root}/weights.pt"],
+)
 def test_init_takes_what_open_clip_users_have(init, trained, monkeypatch):
     model, ckpt, cache, root = trained
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
@@ -66,13 +68,28 @@ def test_weights_continued_under_another_activation_are_warned(trained, caplog):
     assert f"{ckpt}: trained as {TINY} (QuickGELU), but loaded into RS-Tiny (GELU)" in caplog.text
 
 
-@pytest.mark.parametrize(("init", "why"), [("hf-hub:org/absent", "not in the local Hugging Face cache"),
-                                           ("RS-Tiny", "names no weights")])
+@pytest.mark.parametrize(
+    ("init", "why"),
+    [("hf-hub:org/absent", "not in the local Hugging Face cache"), ("RS-Tiny", "names no weights")],
+)
 def test_an_init_that_cannot_work_is_one_line(init, why, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty"))
     data = write_caption_dataset(tmp_path / "captions", n=8)
-    code = main(["fit", "--preset", "tiny", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1",
-                 "--init", init])
+    code = main(
+        [
+            "fit",
+            "--preset",
+            "tiny",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "run"),
+            "--steps",
+            "1",
+            "--init",
+            init,
+        ]
+    )
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and lines[0].startswith(f"rs-clip-train: error: {init}: ")
     assert why in lines[0] and not (tmp_path / "run").exists()

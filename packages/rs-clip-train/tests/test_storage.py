@@ -16,8 +16,12 @@ from rs_clip_train.cli import main
 pytestmark = pytest.mark.slow
 
 BUCKET = "rs-clip-runs"
-AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-       "AWS_EC2_METADATA_DISABLED": "true"}
+AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +62,7 @@ def _bucket(prefix: str) -> dict[str, bytes]:
         for obj in page.get("Contents", []):
             if obj["Key"].endswith("/"):
                 continue  # a directory marker (pyarrow writes them)
-            out[obj["Key"][len(prefix):]] = client.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
+            out[obj["Key"][len(prefix) :]] = client.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
     return out
 
 
@@ -77,7 +81,8 @@ def _cfg(caption_ds: Path, out: Path, steps: int):
 
 
 def test_a_trainer_on_s3_storage_reports_every_step_and_keeps_the_run_in_the_bucket(
-        s3, local_ray, caption_ds, tmp_path):
+    s3, local_ray, caption_ds, tmp_path
+):
     from ray.train import UserCallback
     from ray.train.torch import TorchTrainer
 
@@ -91,8 +96,16 @@ def test_a_trainer_on_s3_storage_reports_every_step_and_keeps_the_run_in_the_buc
     class Reports(UserCallback):  # runs in Ray Train's controller: it writes what it sees to a file
         def after_report(self, run_context, metrics, checkpoint):
             with open(reports, "a") as f:
-                f.write(json.dumps({"steps": [m.get("step") for m in metrics], "loss": metrics[0].get("loss"),
-                                    "checkpoint": checkpoint.path if checkpoint else None}) + "\n")
+                f.write(
+                    json.dumps(
+                        {
+                            "steps": [m.get("step") for m in metrics],
+                            "loss": metrics[0].get("loss"),
+                            "checkpoint": checkpoint.path if checkpoint else None,
+                        }
+                    )
+                    + "\n"
+                )
 
     run_dir = tmp_path / "work" / "s3-run"
     trainer = make_trainer(_cfg(caption_ds, run_dir, 4), callbacks=[Reports()])
@@ -106,7 +119,12 @@ def test_a_trainer_on_s3_storage_reports_every_step_and_keeps_the_run_in_the_buc
     assert [r["steps"] for r in seen] == [[s, s] for s in range(1, 5)]
     assert [r["loss"] for r in seen] == [r["loss"] for r in logged]
     stored = f"{BUCKET}/runs/s3-run/checkpoints"
-    assert [r["checkpoint"] for r in seen] == [None, f"{stored}/step-00000002", None, f"{stored}/step-00000004"]
+    assert [r["checkpoint"] for r in seen] == [
+        None,
+        f"{stored}/step-00000002",
+        None,
+        f"{stored}/step-00000004",
+    ]
     assert result.checkpoint.path == f"{stored}/step-00000004"
 
     # The bucket holds the run as the run directory lays it out: the checkpoints byte for byte, run.yaml,
@@ -114,7 +132,8 @@ def test_a_trainer_on_s3_storage_reports_every_step_and_keeps_the_run_in_the_buc
     kept = _bucket("runs/s3-run/")
     local = _files(run_dir / "checkpoints" / "step-00000004")
     assert {k: v for k, v in kept.items() if k.startswith("checkpoints/step-00000004/")} == {
-        f"checkpoints/step-00000004/{k}": v for k, v in local.items()}
+        f"checkpoints/step-00000004/{k}": v for k, v in local.items()
+    }
     assert any(k.startswith("checkpoints/step-00000002/") for k in kept)
     for name in ("run.yaml", "metrics.jsonl"):
         assert kept[name] == (run_dir / name).read_bytes(), name
@@ -135,23 +154,41 @@ def test_a_trainer_on_s3_storage_reports_every_step_and_keeps_the_run_in_the_buc
     again = tmp_path / "elsewhere" / "s3-run"
     result = make_trainer(_cfg(caption_ds, again, 5)).fit()
     assert result.error is None and result.checkpoint.path == f"{stored}/step-00000005"
-    starts = [json.loads(x)["step"] for x in (again / "metrics.jsonl").read_text().splitlines() if '"start"' in x]
+    starts = [
+        json.loads(x)["step"] for x in (again / "metrics.jsonl").read_text().splitlines() if '"start"' in x
+    ]
     assert starts == [4]
     assert '"step": 5' in _bucket("runs/s3-run/metrics.jsonl")[""].decode()
 
 
-def test_an_unreachable_storage_stops_the_command_naming_the_endpoint(capsys, tmp_path, caption_ds, monkeypatch):
+def test_an_unreachable_storage_stops_the_command_naming_the_endpoint(
+    capsys, tmp_path, caption_ds, monkeypatch
+):
     from rs_formats.cluster import free_port
 
     for key, value in AWS.items():
         monkeypatch.setenv(key, value)
     closed = f"http://127.0.0.1:{free_port(0)}"  # nothing listens there
     monkeypatch.setenv("AWS_ENDPOINT_URL", closed)
-    args = ["fit", "--preset", "tiny", "--steps", "2", "--data", str(caption_ds), "--out", str(tmp_path / "run")]
+    args = [
+        "fit",
+        "--preset",
+        "tiny",
+        "--steps",
+        "2",
+        "--data",
+        str(caption_ds),
+        "--out",
+        str(tmp_path / "run"),
+    ]
     assert main([*args, "--storage", f"s3://{BUCKET}/runs"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"rs-clip-train: error: --storage s3://{BUCKET}/runs: endpoint {closed} is "
-                          "unreachable: ") and len(err.splitlines()) == 1
+    assert (
+        err.startswith(
+            f"rs-clip-train: error: --storage s3://{BUCKET}/runs: endpoint {closed} is unreachable: "
+        )
+        and len(err.splitlines()) == 1
+    )
     assert not (tmp_path / "run").exists()  # stopped before the run directory, Ray or any worker
 
     assert main([*args, "--storage", "s3://bucket/x", "--launcher", "none"]) == 2
@@ -159,7 +196,17 @@ def test_an_unreachable_storage_stops_the_command_naming_the_endpoint(capsys, tm
 
 
 def test_a_missing_bucket_is_named(s3, capsys, tmp_path, caption_ds):
-    args = ["fit", "--preset", "tiny", "--steps", "2", "--data", str(caption_ds), "--out", str(tmp_path / "run")]
+    args = [
+        "fit",
+        "--preset",
+        "tiny",
+        "--steps",
+        "2",
+        "--data",
+        str(caption_ds),
+        "--out",
+        str(tmp_path / "run"),
+    ]
     assert main([*args, "--storage", "s3://no-such-bucket/runs"]) == 2
     err = capsys.readouterr().err.strip()
     assert f"--storage s3://no-such-bucket/runs: cannot write the run there (endpoint {s3}): " in err

@@ -22,9 +22,24 @@ pytestmark = pytest.mark.slow
 
 
 def _args(caption_ds: Path, out: Path, steps: int) -> list[str]:
-    return ["--preset", "tiny", "--steps", str(steps), "--log-every", "1", "--checkpoint-every", "4",
-            "--loader-workers", "0", "--report-to", "tensorboard,wandb,mlflow", "--data", str(caption_ds),
-            "--out", str(out)]
+    return [
+        "--preset",
+        "tiny",
+        "--steps",
+        str(steps),
+        "--log-every",
+        "1",
+        "--checkpoint-every",
+        "4",
+        "--loader-workers",
+        "0",
+        "--report-to",
+        "tensorboard,wandb,mlflow",
+        "--data",
+        str(caption_ds),
+        "--out",
+        str(out),
+    ]
 
 
 def _jsonl(run_dir: Path) -> dict[int, dict]:
@@ -48,18 +63,20 @@ def _wandb_history(run_file: Path) -> dict[int, dict]:
         if 32768 - pos % 32768 < 7:  # a block's tail too short for a header is padding
             pos += 32768 - pos % 32768
             continue
-        _, length, kind = struct.unpack("<IHB", data[pos:pos + 7])
+        _, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
         if kind == 0:
             break
-        parts.append(data[pos + 7:pos + 7 + length])
+        parts.append(data[pos + 7 : pos + 7 + length])
         pos += 7 + length
         if kind in (1, 4):  # a whole record, or the last part of one
             record = pb.Record()
             record.ParseFromString(b"".join(parts))
             parts = []
             if record.WhichOneof("record_type") == "history":
-                row = {item.key or "/".join(item.nested_key): json.loads(item.value_json)
-                       for item in record.history.item}
+                row = {
+                    item.key or "/".join(item.nested_key): json.loads(item.value_json)
+                    for item in record.history.item
+                }
                 rows[row["_step"]] = row
     return rows
 
@@ -69,12 +86,24 @@ def tracked(caption_ds, tmp_path_factory) -> Path:
     """A run of 2 steps with all three trackers, then resumed to 3 steps in the same run directory: one
     process without Ray, as a torchrun job of one process (tests/torchrun_job.py) runs it."""
     run_dir = tmp_path_factory.mktemp("runs") / "tracked"
-    env = {**os.environ, "RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1",
-           "MASTER_PORT": str(free_port(29500)), "WANDB_MODE": "offline"}  # no network: a run for `wandb sync`
+    env = {
+        **os.environ,
+        "RANK": "0",
+        "LOCAL_RANK": "0",
+        "WORLD_SIZE": "1",
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(free_port(29500)),
+        "WANDB_MODE": "offline",
+    }  # no network: a run for `wandb sync`
     env.pop("MLFLOW_TRACKING_URI", None)
     runs = [_args(caption_ds, run_dir, 2), _args(caption_ds, run_dir, 3)]
-    proc = subprocess.run([sys.executable, str(HERE / "torchrun_job.py"), json.dumps(runs)], env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "torchrun_job.py"), json.dumps(runs)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return run_dir
 
@@ -99,7 +128,8 @@ def test_each_tracker_gets_every_logged_step(tracked: Path):
     for run in runs:
         rows.update(_wandb_history(run / f"run-{ids['wandb']}.wandb"))
     assert {s: r["train/loss"] for s, r in rows.items()} == pytest.approx(
-        {s: r["loss"] for s, r in want.items()})
+        {s: r["loss"] for s, r in want.items()}
+    )
 
     from mlflow import MlflowClient
 
@@ -108,7 +138,9 @@ def test_each_tracker_gets_every_logged_step(tracked: Path):
     from rs_clip_train import TrainConfig
 
     settings = TrainConfig.from_yaml((tracked / "run.yaml").read_text())
-    assert run.data.params["optim.lr"] == str(settings.optim.lr) and run.data.params["model.name"] == "RS-Tiny"
+    assert (
+        run.data.params["optim.lr"] == str(settings.optim.lr) and run.data.params["model.name"] == "RS-Tiny"
+    )
     history = {m.step: m.value for m in client.get_metric_history(ids["mlflow"], "train/loss")}
     assert history == pytest.approx({s: r["loss"] for s, r in want.items()})
     assert run.info.status == "FINISHED"
@@ -116,15 +148,46 @@ def test_each_tracker_gets_every_logged_step(tracked: Path):
 
 def test_a_tracker_that_is_not_installed_is_one_error(capsys, tmp_path, caption_ds, monkeypatch):
     monkeypatch.setitem(sys.modules, "wandb", None)  # `import wandb` fails as if it were not installed
-    code = main(["fit", "--preset", "tiny", "--launcher", "none", "--steps", "2", "--data", str(caption_ds),
-                 "--out", str(tmp_path / "run"), "--report-to", "tensorboard,wandb"])
+    code = main(
+        [
+            "fit",
+            "--preset",
+            "tiny",
+            "--launcher",
+            "none",
+            "--steps",
+            "2",
+            "--data",
+            str(caption_ds),
+            "--out",
+            str(tmp_path / "run"),
+            "--report-to",
+            "tensorboard,wandb",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err and not (tmp_path / "run").exists()
-    assert err.strip().startswith("rs-clip-train: error: --report-to wandb: ") and len(err.strip().splitlines()) == 1
+    assert (
+        err.strip().startswith("rs-clip-train: error: --report-to wandb: ")
+        and len(err.strip().splitlines()) == 1
+    )
     assert "install rs-clip-train with its wandb extra" in err
 
-    code = main(["fit", "--preset", "tiny", "--steps", "2", "--data", str(caption_ds), "--out", str(tmp_path / "run"),
-                 "--report-to", "tensorboard,comet"])
+    code = main(
+        [
+            "fit",
+            "--preset",
+            "tiny",
+            "--steps",
+            "2",
+            "--data",
+            str(caption_ds),
+            "--out",
+            str(tmp_path / "run"),
+            "--report-to",
+            "tensorboard,comet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "report_to 'tensorboard,comet': give none, or one or more of tensorboard" in err
 
@@ -143,6 +206,9 @@ def test_evaluation_figures_reach_mlflow_under_names_it_allows(tmp_path):
     log.close()
     client = MlflowClient(f"sqlite:///{tmp_path / 'run' / 'mlflow.db'}")
     run_id = json.loads((tmp_path / "run" / "trackers.json").read_text())["mlflow"]
-    assert client.get_run(run_id).data.metrics == {"eval/i2t_R_1": 12.5, "eval/mean_recall": 20.0,
-                                                   "eval/n_images": 64.0}
+    assert client.get_run(run_id).data.metrics == {
+        "eval/i2t_R_1": 12.5,
+        "eval/mean_recall": 20.0,
+        "eval/n_images": 64.0,
+    }
     assert [m.step for m in client.get_metric_history(run_id, "eval/i2t_R_1")] == [3]

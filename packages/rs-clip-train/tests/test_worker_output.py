@@ -28,12 +28,15 @@ def test_library_output_goes_to_the_log_and_the_tools_records_to_the_console(tmp
     log_file = tmp_path / "run" / "logs" / "worker-0.log"
     log_file.parent.mkdir(parents=True)
     log_file.write_text("attempt 1\n")  # a restarted worker appends
-    proc = subprocess.run([sys.executable, "-c", WORKER, str(log_file)], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", WORKER, str(log_file)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "/runs/final\n"
-    assert proc.stderr.splitlines() == ["rs-clip-train: warning: image 'x/1' has no caption; skipped",
-                                        "rs-clip-train: after the block: the console again"]
+    assert proc.stderr.splitlines() == [
+        "rs-clip-train: warning: image 'x/1' has no caption; skipped",
+        "rs-clip-train: after the block: the console again",
+    ]
     logged = log_file.read_text()
     assert logged.startswith("attempt 1\n")
     for line in ("DeepSpeed op built successfully", "C++ noise", "No CUDA runtime is found"):

@@ -11,8 +11,9 @@ from PIL import Image, ImageDraw
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def write_scene(root: Path, stem: str, objects, size=(200, 200), *, header=True, crlf=False, ext=".png",
-                image=True) -> tuple[Path, Path]:
+def write_scene(
+    root: Path, stem: str, objects, size=(200, 200), *, header=True, crlf=False, ext=".png", image=True
+) -> tuple[Path, Path]:
     """objects: (label, x0, y0, x1, y1, difficult) axis-aligned boxes written as DOTA polygons."""
     labels, images = root / "labelTxt", root / "images"
     labels.mkdir(parents=True, exist_ok=True)
@@ -59,8 +60,11 @@ def dota_root(tmp_path: Path) -> Path:
     write_scene(root, "P0011", grid_boxes("plane", 2) + grid_boxes("small-vehicle", 10, box=10, offset=2))
     # rejected: 12 planes, two classes tie, a difficult plane, no RemoteCount class, a tiny ship
     write_scene(root, "R0001", grid_boxes("plane", 12, cell=33, box=20))
-    write_scene(root, "R0002", grid_boxes("plane", 2) + [("ship", 100, 150, 120, 170, 0),
-                                                         ("ship", 140, 150, 160, 170, 0)])
+    write_scene(
+        root,
+        "R0002",
+        grid_boxes("plane", 2) + [("ship", 100, 150, 120, 170, 0), ("ship", 140, 150, 160, 170, 0)],
+    )
     write_scene(root, "R0003", grid_boxes("plane", 3) + [("plane", 150, 150, 170, 170, 1)])
     write_scene(root, "R0004", grid_boxes("small-vehicle", 4))
     write_scene(root, "R0005", [("ship", 10, 10, 14, 14, 0)])

@@ -18,16 +18,22 @@ def run(capsys, *args: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name, why", [("../secret.png", "climbs out with '..'"),
-                                       ("/etc/hostname", "is an absolute path")])
+@pytest.mark.parametrize(
+    "name, why", [("../secret.png", "climbs out with '..'"), ("/etc/hostname", "is an absolute path")]
+)
 def test_an_annotation_naming_a_file_outside_the_images_is_refused(tmp_path, capsys, name, why):
     root = tmp_path / "d"
     write_scene(root, "A", grid_boxes("plane", 2))
     ann = tmp_path / "a.csv"
     ann.write_text(f"image,class,count\n{name},plane,2\n")
-    code, err = run(capsys, "import", str(ann), "--images", str(root / "images"), "--out", str(tmp_path / "o"))
-    assert (code, err) == (2, f"rs-count: error: {ann}:2: file name {name!r} {why}; names in labels must stay "
-                              "inside their folder\n")
+    code, err = run(
+        capsys, "import", str(ann), "--images", str(root / "images"), "--out", str(tmp_path / "o")
+    )
+    assert (code, err) == (
+        2,
+        f"rs-count: error: {ann}:2: file name {name!r} {why}; names in labels must stay "
+        "inside their folder\n",
+    )
 
 
 def test_an_image_symlink_leading_out_of_the_images_is_refused(tmp_path, capsys):
@@ -38,15 +44,26 @@ def test_an_image_symlink_leading_out_of_the_images_is_refused(tmp_path, capsys)
     image.symlink_to(private)
     ann = tmp_path / "a.csv"
     ann.write_text("image,class,count\nA.png,plane,2\n")
-    code, err = run(capsys, "import", str(ann), "--images", str(root / "images"), "--out", str(tmp_path / "o"))
+    code, err = run(
+        capsys, "import", str(ann), "--images", str(root / "images"), "--out", str(tmp_path / "o")
+    )
     assert code == 2 and err.startswith(f"rs-count: error: {ann}:2: {image} leads outside ")
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p.write_text("[" * 5000 + "]" * 5000), "JSON nested more than 64 levels deep; refusing it"),
-    (lambda p: os.mkfifo(p), "is a FIFO (named pipe), not a regular file; refusing to read it"),
-    (lambda p: p.write_text('[{"model": "x",\n "topk": [1, 2,, 3]}]'), "2: not valid JSON: Expecting value (column 16)"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda p: p.write_text("[" * 5000 + "]" * 5000),
+            "JSON nested more than 64 levels deep; refusing it",
+        ),
+        (lambda p: os.mkfifo(p), "is a FIFO (named pipe), not a regular file; refusing to read it"),
+        (
+            lambda p: p.write_text('[{"model": "x",\n "topk": [1, 2,, 3]}]'),
+            "2: not valid JSON: Expecting value (column 16)",
+        ),
+    ],
+)
 def test_bad_annotation_and_reference_files_are_one_line(tmp_path, capsys, make, message):
     ann = tmp_path / "a.json"
     make(ann)
@@ -55,18 +72,40 @@ def test_bad_annotation_and_reference_files_are_one_line(tmp_path, capsys, make,
     assert (code, err) == (2, f"rs-count: error: {ann}:{sep}{message}\n")
     ref = tmp_path / "ref.json"
     make(ref)
-    code, err = run(capsys, "eval", "--model", "RS-Tiny", "--data", str(tmp_path / "none"), "--reference", str(ref),
-                    "--out", str(tmp_path / "o"))
+    code, err = run(
+        capsys,
+        "eval",
+        "--model",
+        "RS-Tiny",
+        "--data",
+        str(tmp_path / "none"),
+        "--reference",
+        str(ref),
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert (code, err) == (2, f"rs-count: error: {ref}:{sep}{message}\n")  # read before the dataset
 
 
 def test_a_class_list_naming_nothing_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
-        main(["build", "--labels", str(tmp_path), "--images", str(tmp_path), "--out", str(tmp_path / "o"),
-              "--other-classes", "helipad,___"])
+        main(
+            [
+                "build",
+                "--labels",
+                str(tmp_path),
+                "--images",
+                str(tmp_path),
+                "--out",
+                str(tmp_path / "o"),
+                "--other-classes",
+                "helipad,___",
+            ]
+        )
     assert info.value.code == 2
-    assert capsys.readouterr().err.splitlines()[-1] == ("rs-count build: error: argument --other-classes: empty class "
-                                                        "name '___'")
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "rs-count build: error: argument --other-classes: empty class name '___'"
+    )
 
 
 def test_reference_figures_from_a_regular_file_still_load(tmp_path):

@@ -33,39 +33,74 @@ def test_build_applies_the_selection_rules(dota_root, tmp_path):
     assert labels.count("plane") == 2 and labels.count("small vehicle") == 10
     meta = json.loads(got["dota/P0007"]["meta"])
     assert meta["imagesource"] == "GoogleEarth" and meta["gsd"] == 0.5
-    assert report.rejected == {"no-counting-class": 1, "not-dominant": 1, "count-out-of-range": 1,
-                               "difficult": 1, "too-small": 1}
+    assert report.rejected == {
+        "no-counting-class": 1,
+        "not-dominant": 1,
+        "count-out-of-range": 1,
+        "difficult": 1,
+        "too-small": 1,
+    }
     assert report.written == 11 and report.per_count[2] == 2 and report.missing_counts == []
     stats = ds.manifest["stats"]["rs_count"]
     assert stats["rules"]["min_share"] == 0.7 and stats["report"]["written"] == 11
 
 
 def test_difficult_ignore_counts_only_clear_instances(dota_root, tmp_path):
-    build(dota_root / "labelTxt", dota_root / "images", tmp_path / "ds", BuildRules(difficult="ignore"),
-          progress=False)
+    build(
+        dota_root / "labelTxt",
+        dota_root / "images",
+        tmp_path / "ds",
+        BuildRules(difficult="ignore"),
+        progress=False,
+    )
     r = rows(tmp_path / "ds")["dota/R0003"]
     assert r["count"] == 3 and sum(o["difficult"] for o in r["objects"]) == 1
 
 
 def test_balanced_and_per_count(dota_root, tmp_path):
-    rep = build(dota_root / "labelTxt", dota_root / "images", tmp_path / "b", BuildRules(balanced=True),
-                progress=False)
+    rep = build(
+        dota_root / "labelTxt",
+        dota_root / "images",
+        tmp_path / "b",
+        BuildRules(balanced=True),
+        progress=False,
+    )
     assert rep.balanced_to == 1 and rep.per_count == {n: 1 for n in range(1, 11)}
-    build(dota_root / "labelTxt", dota_root / "images", tmp_path / "b2", BuildRules(balanced=True),
-                  progress=False)
+    build(
+        dota_root / "labelTxt",
+        dota_root / "images",
+        tmp_path / "b2",
+        BuildRules(balanced=True),
+        progress=False,
+    )
     assert sorted(rows(tmp_path / "b")) == sorted(rows(tmp_path / "b2"))  # deterministic choice
-    rep = build(dota_root / "labelTxt", dota_root / "images", tmp_path / "c",
-                BuildRules(per_count=1, min_count=2, max_count=4), progress=False)
+    rep = build(
+        dota_root / "labelTxt",
+        dota_root / "images",
+        tmp_path / "c",
+        BuildRules(per_count=1, min_count=2, max_count=4),
+        progress=False,
+    )
     assert rep.per_count == {2: 1, 3: 1, 4: 1}
 
 
 def test_classes_and_dominance_rules(dota_root, tmp_path):
-    rep = build(dota_root / "labelTxt", dota_root / "images", tmp_path / "p", BuildRules(classes=("plane",)),
-                progress=False)
+    rep = build(
+        dota_root / "labelTxt",
+        dota_root / "images",
+        tmp_path / "p",
+        BuildRules(classes=("plane",)),
+        progress=False,
+    )
     assert set(r["count_label"] for r in rows(tmp_path / "p").values()) == {"plane"}
     assert rep.rejected["class-not-selected"] == 9  # incl. the tiny ship: class is checked first
-    rep = build(dota_root / "labelTxt", dota_root / "images", tmp_path / "s", BuildRules(min_share=0.51),
-                progress=False)
+    rep = build(
+        dota_root / "labelTxt",
+        dota_root / "images",
+        tmp_path / "s",
+        BuildRules(min_share=0.51),
+        progress=False,
+    )
     assert "dota/R0002" not in rows(tmp_path / "s")  # 2 planes vs 2 ships: a share of 0.5 is never a majority
     with pytest.raises(ValueError, match="min_share"):
         BuildRules(min_share=0.5)
@@ -78,7 +113,9 @@ def test_center_square_crop_and_resize(tmp_path):
     # 300 x 200: the centre square is x 50..250; one plane wholly outside it, one inside
     write_scene(root, "A", [("plane", 0, 80, 30, 110, 0), ("plane", 100, 80, 140, 120, 0)], size=(300, 200))
     write_scene(root, "B", [("plane", 40, 80, 70, 110, 0), ("plane", 100, 80, 140, 120, 0)], size=(300, 200))
-    rep = build(root / "labelTxt", root / "images", tmp_path / "ds", BuildRules(short_side=100), progress=False)
+    rep = build(
+        root / "labelTxt", root / "images", tmp_path / "ds", BuildRules(short_side=100), progress=False
+    )
     got = rows(tmp_path / "ds")
     assert list(got) == ["dota/A"] and rep.rejected == {"cut-by-crop": 1}
     r = got["dota/A"]
@@ -87,8 +124,13 @@ def test_center_square_crop_and_resize(tmp_path):
     (obj,) = r["objects"]
     assert (obj["x0"], obj["y0"], obj["x1"], obj["y1"]) == pytest.approx((25, 40, 45, 60))
     # without the crop both images are whole and B counts two planes
-    build(root / "labelTxt", root / "images", tmp_path / "full", BuildRules(crop="none", short_side=100),
-          progress=False)
+    build(
+        root / "labelTxt",
+        root / "images",
+        tmp_path / "full",
+        BuildRules(crop="none", short_side=100),
+        progress=False,
+    )
     full = rows(tmp_path / "full")
     assert full["dota/B"]["count"] == 2 and (full["dota/B"]["width"], full["dota/B"]["height"]) == (150, 100)
 
@@ -107,9 +149,18 @@ def test_bad_inputs_stop_the_build_or_are_counted(dota_root, tmp_path):
     assert rep.bad == {"unknown-class": 1, "missing-image": 1, "malformed": 1, "bad-image": 1}
     assert rep.written == 11 and any("X0002" in m for m in rep.bad_examples)
     # --other-classes makes a custom class legal (and it is not counted)
-    rep = build(labels, images, tmp_path / "ds2", BuildRules(other_classes=("unicorn",)), skip_bad=True,
-                progress=False)
-    assert rep.bad == {"missing-image": 1, "malformed": 1, "bad-image": 1} and rep.rejected["no-counting-class"] == 2
+    rep = build(
+        labels,
+        images,
+        tmp_path / "ds2",
+        BuildRules(other_classes=("unicorn",)),
+        skip_bad=True,
+        progress=False,
+    )
+    assert (
+        rep.bad == {"missing-image": 1, "malformed": 1, "bad-image": 1}
+        and rep.rejected["no-counting-class"] == 2
+    )
 
 
 def test_nothing_selected_is_an_error(tmp_path):

@@ -30,18 +30,22 @@ def test_custom_template_and_wording_of_any_class():
     assert DEFAULT.caption("people", 2) == "There are two people in the image."
     assert DEFAULT.caption("person", 7, "digits") == "There are 7 people in the image."
     assert [DEFAULT.caption(c, 2) for c in ("church", "bench", "ferry", "sheep", "aircraft")] == [
-        f"There are two {p} in the image." for p in ("churches", "benches", "ferries", "sheep", "aircraft")]
+        f"There are two {p} in the image." for p in ("churches", "benches", "ferries", "sheep", "aircraft")
+    ]
     assert t.parse("Two buses", ["bus"]) == ("bus", 2)
     assert DEFAULT.parse("There is one person in the image.", ["people"]) == ("people", 1)
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("There are three tennis courts in the image.", ("tennis court", 3)),
-    ("there is 1 storage tank in the image", ("storage tank", 1)),
-    ("There are 10 ground track fields in the image.", ("ground track field", 10)),
-    ("There are three cats in the image.", None),
-    ("Three planes are parked.", None),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("There are three tennis courts in the image.", ("tennis court", 3)),
+        ("there is 1 storage tank in the image", ("storage tank", 1)),
+        ("There are 10 ground track fields in the image.", ("ground track field", 10)),
+        ("There are three cats in the image.", None),
+        ("Three planes are parked.", None),
+    ],
+)
 def test_parse(text, expected):
     assert DEFAULT.parse(text, REMOTECOUNT_CLASSES) == expected
 

@@ -25,8 +25,20 @@ def ds(tmp_path_factory):
     for n in range(1, 11):
         for j in range(1 + n % 2):
             write_scene(root / "dota", f"P{n:02d}{j}", grid_boxes(classes[(n + j) % 3], n))
-    rc = main(["build", "--labels", str(root / "dota" / "labelTxt"), "--images", str(root / "dota" / "images"),
-               "--out", str(root / "ds"), "--short-side", "96", "--no-progress"])
+    rc = main(
+        [
+            "build",
+            "--labels",
+            str(root / "dota" / "labelTxt"),
+            "--images",
+            str(root / "dota" / "images"),
+            "--out",
+            str(root / "ds"),
+            "--short-side",
+            "96",
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     return root / "ds"
 
@@ -45,22 +57,46 @@ def tiny_state():
 def test_build_eval_report(ds, tiny_state, tmp_path, capsys):
     ckpt = write_checkpoint(tmp_path / "ckpt", tiny_state, model_name="RS-Tiny", step=5)
     out = tmp_path / "report"
-    rc = main(["eval", "--out", str(out), "--model", "RS-Tiny", "--model", str(ckpt), "--data", str(ds),
-               "--loader-workers", "0", "--batch-size", "4", "--no-progress", "--no-cache"])
+    rc = main(
+        [
+            "eval",
+            "--out",
+            str(out),
+            "--model",
+            "RS-Tiny",
+            "--model",
+            str(ckpt),
+            "--data",
+            str(ds),
+            "--loader-workers",
+            "0",
+            "--batch-size",
+            "4",
+            "--no-progress",
+            "--no-cache",
+        ]
+    )
     assert rc == 0
     doc = json.loads((out / "results.json").read_text())
     assert [(r["model"], r["variant"]) for r in doc["results"]] == [
-        ("RS-Tiny (random init)", "words"), ("RS-Tiny (random init)", "digits"),
-        ("ckpt (RS-Tiny, step 5)", "words"), ("ckpt (RS-Tiny, step 5)", "digits")]
+        ("RS-Tiny (random init)", "words"),
+        ("RS-Tiny (random init)", "digits"),
+        ("ckpt (RS-Tiny, step 5)", "words"),
+        ("ckpt (RS-Tiny, step 5)", "digits"),
+    ]
     r = doc["results"][0]
     assert r["n"] == 15 and len(r["images"]) == 15 and r["topk"]["top10"] == 100.0
     assert sum(map(sum, r["confusion"])) == 15 and set(r["per_class"]) == {"plane", "storage tank", "ship"}
     md = (out / "report.md").read_text()
     assert "| ckpt (RS-Tiny, step 5) | digits |" in md and "## Top-1 accuracy per count" in md
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert pngs == ["confusion-ckpt-rs-tiny-step-5-digits.png", "confusion-ckpt-rs-tiny-step-5-words.png",
-                    "confusion-rs-tiny-random-init-digits.png", "confusion-rs-tiny-random-init-words.png",
-                    "topk.png"]
+    assert pngs == [
+        "confusion-ckpt-rs-tiny-step-5-digits.png",
+        "confusion-ckpt-rs-tiny-step-5-words.png",
+        "confusion-rs-tiny-random-init-digits.png",
+        "confusion-rs-tiny-random-init-words.png",
+        "topk.png",
+    ]
     assert Image.open(out / "topk.png").size[0] > 300
     assert "top-1" in capsys.readouterr().out
     # The long-format table (rs-clip-eval's writer): 2 models x 2 variants x (top-1..10 in %, MAE in counts),
@@ -71,13 +107,16 @@ def test_build_eval_report(ds, tiny_state, tmp_path, capsys):
 
     rows = read_results_table(out)
     assert len(rows) == 2 * 2 * 11 and {r.task for r in rows} == {"remotecount-words", "remotecount-digits"}
-    assert {r.dataset_sha256 for r in rows} == {open_dataset(ds).manifest_sha256()} and {r.split for r in rows} == {
-        "test"}
+    assert {r.dataset_sha256 for r in rows} == {open_dataset(ds).manifest_sha256()} and {
+        r.split for r in rows
+    } == {"test"}
     ckpt_rows = [r for r in rows if r.model == "ckpt (RS-Tiny, step 5)"]
     assert {r.model_fingerprint for r in ckpt_rows} == {ModelSpec.parse(str(ckpt)).fingerprint()}
     assert {r.model_spec for r in ckpt_rows} == {str(ckpt)}
     for r in rows:
-        result = next(x for x in doc["results"] if (x["model"], f"remotecount-{x['variant']}") == (r.model, r.task))
+        result = next(
+            x for x in doc["results"] if (x["model"], f"remotecount-{x['variant']}") == (r.model, r.task)
+        )
         assert r.value == (result["mae"] if r.metric == "mae" else result["topk"][r.metric])
         assert r.unit == ("counts" if r.metric == "mae" else "%")
     assert eval_main(["compare", str(out)]) == 0
@@ -100,9 +139,12 @@ def test_scores_match_a_direct_computation(ds, tiny_state, tmp_path):
     expected = []
     with torch.no_grad():
         for row in open_dataset(ds).iter_rows("test"):
-            img = model.encode_image(preprocess(Image.open(io.BytesIO(row["image"])).convert("RGB"))[None],
-                                     normalize=True)
-            txt = model.encode_text(tokenizer(DEFAULT.candidates(row["count_label"], "digits")), normalize=True)
+            img = model.encode_image(
+                preprocess(Image.open(io.BytesIO(row["image"])).convert("RGB"))[None], normalize=True
+            )
+            txt = model.encode_text(
+                tokenizer(DEFAULT.candidates(row["count_label"], "digits")), normalize=True
+            )
             expected.append(int(np.argmax((img @ txt.T).numpy()[0])) + 1)
     assert res.metrics.predicted == expected
     # the same model handed in already loaded (no config: its own device) scores the same
@@ -123,26 +165,77 @@ def test_errors_are_one_line_with_exit_2(ds, tiny_state, tmp_path, capsys):
     bad["text_projection"] = bad["text_projection"][:, :32]
     del bad["logit_scale"]
     ckpt = write_checkpoint(tmp_path / "wrong", bad, model_name="RS-Tiny", step=1)
-    assert main(["eval", "--out", str(tmp_path / "o"), "--model", str(ckpt), "--data", str(ds), "--no-progress",
-                 "--no-cache", "-q"]) == 2
+    assert (
+        main(
+            [
+                "eval",
+                "--out",
+                str(tmp_path / "o"),
+                "--model",
+                str(ckpt),
+                "--data",
+                str(ds),
+                "--no-progress",
+                "--no-cache",
+                "-q",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "does not match architecture RS-Tiny" in err and "logit_scale" in err and "text_projection" in err
 
     with DatasetWriter(tmp_path / "caps", name="caps", kind="captions") as w:
         w.write({"image_id": "a", "source": "s", "image": b"x", "width": 1, "height": 1})
-    assert main(["eval", "--out", str(tmp_path / "o"), "--model", "RS-Tiny", "--data", str(tmp_path / "caps"),
-                 "-q"]) == 2
+    assert (
+        main(
+            [
+                "eval",
+                "--out",
+                str(tmp_path / "o"),
+                "--model",
+                "RS-Tiny",
+                "--data",
+                str(tmp_path / "caps"),
+                "-q",
+            ]
+        )
+        == 2
+    )
     assert "rs-count needs kind 'counting'" in capsys.readouterr().err
 
-    assert main(["eval", "--out", str(tmp_path / "o"), "--model", "No-Such-Model", "--data", str(ds),
-                 "--no-cache", "-q"]) == 2
+    assert (
+        main(
+            [
+                "eval",
+                "--out",
+                str(tmp_path / "o"),
+                "--model",
+                "No-Such-Model",
+                "--data",
+                str(ds),
+                "--no-cache",
+                "-q",
+            ]
+        )
+        == 2
+    )
     assert "unknown model 'No-Such-Model'" in capsys.readouterr().err
 
     root = tmp_path / "d"
     write_scene(root, "A", grid_boxes("plane", 2) + [("zeppelin", 1, 1, 30, 30, 0)])
-    args = ["build", "--labels", str(root / "labelTxt"), "--images", str(root / "images"), "--out",
-            str(tmp_path / "x"), "--no-progress", "-q"]
+    args = [
+        "build",
+        "--labels",
+        str(root / "labelTxt"),
+        "--images",
+        str(root / "images"),
+        "--out",
+        str(tmp_path / "x"),
+        "--no-progress",
+        "-q",
+    ]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"{root / 'labelTxt' / 'A.txt'}:5: unknown class 'zeppelin'" in err
@@ -150,7 +243,9 @@ def test_errors_are_one_line_with_exit_2(ds, tiny_state, tmp_path, capsys):
 
     ann = tmp_path / "a.csv"
     ann.write_text("image,class,count\nA.png,plane,12\n")
-    assert main(["import", str(ann), "--images", str(root / "images"), "--out", str(tmp_path / "y"), "-q"]) == 2
+    assert (
+        main(["import", str(ann), "--images", str(root / "images"), "--out", str(tmp_path / "y"), "-q"]) == 2
+    )
     assert "a.csv:2: count 12 is outside RemoteCount's 1..10" in capsys.readouterr().err
 
 
@@ -159,10 +254,22 @@ def test_import_cli(tmp_path, capsys):
     write_scene(root, "A", grid_boxes("plane", 2))
     write_scene(root, "B", grid_boxes("ship", 3))
     ann = tmp_path / "a.csv"
-    ann.write_text("image,caption\nA.png,There are two planes in the image.\nB.png,There are 3 ships in the image.\n"
-                   "C.png,There is one ship in the image.\n")
-    rc = main(["import", str(ann), "--images", str(root / "images"), "--out", str(tmp_path / "ds"), "--skip-bad",
-               "--no-progress"])
+    ann.write_text(
+        "image,caption\nA.png,There are two planes in the image.\nB.png,There are 3 ships in the image.\n"
+        "C.png,There is one ship in the image.\n"
+    )
+    rc = main(
+        [
+            "import",
+            str(ann),
+            "--images",
+            str(root / "images"),
+            "--out",
+            str(tmp_path / "ds"),
+            "--skip-bad",
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     assert "skipped bad inputs: missing-image 1" in capsys.readouterr().out
     assert [r["count"] for r in open_dataset(tmp_path / "ds").iter_rows("test")] == [2, 3]
@@ -195,8 +302,9 @@ def test_embedding_cache_serves_a_second_evaluation(ds, tmp_path):
     assert (again.hits, again.misses) == (3, 0)
     assert [r.metrics for r in first] == [r.metrics for r in second]
     # another precision is another key: bf16 autocast runs on a CPU too, and is embedded afresh
-    bf16 = evaluate_model("RS-Tiny", ds, config=EvalConfig(loader_workers=0, progress=False, precision="amp_bf16"),
-                          cache=again)
+    bf16 = evaluate_model(
+        "RS-Tiny", ds, config=EvalConfig(loader_workers=0, progress=False, precision="amp_bf16"), cache=again
+    )
     assert again.misses == 2 and bf16[0].metrics.n == first[0].metrics.n
 
 
@@ -206,8 +314,17 @@ def test_eval_cli_cache_precision_and_console_convention(ds, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["--version"])
     assert e.value.code == 0 and capsys.readouterr().out.strip() == f"rs-count {__version__}"
-    common = ["--model", "RS-Tiny", "--data", str(ds), "--variant", "words", "--no-progress",
-              "--cache-dir", str(tmp_path / "cache")]
+    common = [
+        "--model",
+        "RS-Tiny",
+        "--data",
+        str(ds),
+        "--variant",
+        "words",
+        "--no-progress",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     # The old spellings work for one release, with warnings: positional OUT_DIR, --workers.
     assert main(["eval", str(tmp_path / "old"), "--workers", "0", *common]) == 0
     out, err = capsys.readouterr()
@@ -232,8 +349,23 @@ def test_eval_cli_cache_precision_and_console_convention(ds, tmp_path, capsys):
     # build keeps --image-size as a deprecated spelling of --short-side
     root = tmp_path / "d"
     write_scene(root, "A", grid_boxes("plane", 2))
-    assert main(["build", "--labels", str(root / "labelTxt"), "--images", str(root / "images"), "--out",
-                 str(tmp_path / "x"), "--image-size", "96", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--labels",
+                str(root / "labelTxt"),
+                "--images",
+                str(root / "images"),
+                "--out",
+                str(tmp_path / "x"),
+                "--image-size",
+                "96",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     assert "--image-size is deprecated and will be removed; use --short-side" in err and "1 images" in out
     assert next(open_dataset(tmp_path / "x").iter_rows("test"))["width"] == 96

@@ -23,15 +23,20 @@ def rows(path):
 
 def test_csv_with_columns_and_captions(images, tmp_path):
     f = tmp_path / "remotecount.csv"
-    f.write_text("image,class,count,caption\n"
-                 "img0.jpg,plane,1,There is one plane in the image.\n"
-                 "img1,Plane,3,\n"
-                 "img2.jpg,,,There are 10 planes in the image.\n")
+    f.write_text(
+        "image,class,count,caption\n"
+        "img0.jpg,plane,1,There is one plane in the image.\n"
+        "img1,Plane,3,\n"
+        "img2.jpg,,,There are 10 planes in the image.\n"
+    )
     rep = import_annotations(f, images, tmp_path / "ds", progress=False)
     got = rows(tmp_path / "ds")
     assert rep.written == 3 and rep.per_count == {1: 1, 3: 1, 10: 1}
     assert {k: (r["count"], r["count_label"]) for k, r in got.items()} == {
-        "remotecount/img0": (1, "plane"), "remotecount/img1": (3, "plane"), "remotecount/img2": (10, "plane")}
+        "remotecount/img0": (1, "plane"),
+        "remotecount/img1": (3, "plane"),
+        "remotecount/img2": (10, "plane"),
+    }
     # the released caption is stored as is; a missing one comes from the template
     assert got["remotecount/img2"]["captions"] == ["There are 10 planes in the image."]
     assert got["remotecount/img1"]["captions"] == ["There are three planes in the image."]
@@ -40,7 +45,9 @@ def test_csv_with_columns_and_captions(images, tmp_path):
 def test_json_layouts(images, tmp_path):
     for name, doc in {
         "list.json": [{"file_name": "img0.jpg", "category": "storage-tank", "number": 1}],
-        "wrapped.json": {"annotations": [{"filename": "img1.jpg", "caption": "There are three ships in the image."}]},
+        "wrapped.json": {
+            "annotations": [{"filename": "img1.jpg", "caption": "There are three ships in the image."}]
+        },
         "mapping.json": {"img2.jpg": "There are ten harbors in the image."},
     }.items():
         (tmp_path / name).write_text(json.dumps(doc))
@@ -57,15 +64,18 @@ def test_json_layouts(images, tmp_path):
     assert [r["count"] for r in rows(tmp_path / "jl").values()] == [1]
 
 
-@pytest.mark.parametrize("line,kind,msg", [
-    ("img0.jpg,plane,11,", "bad-count", "count 11 is outside RemoteCount's 1..10"),
-    ("img0.jpg,plane,0,", "bad-count", "count 0 is outside"),
-    ("img0.jpg,plane,two,", "bad-count", "count 'two' is not an integer"),
-    ("img0.jpg,small-vehicle,2,", "unknown-class", "unknown class 'small-vehicle'"),
-    ("nope.jpg,plane,2,", "missing-image", "image 'nope.jpg' not found"),
-    ("img0.jpg,plane,2,There are three planes in the image.", "bad-count", "the columns say 2 plane"),
-    ("img0.jpg,,,Three aircraft parked", "malformed", "does not match the template"),
-])
+@pytest.mark.parametrize(
+    "line,kind,msg",
+    [
+        ("img0.jpg,plane,11,", "bad-count", "count 11 is outside RemoteCount's 1..10"),
+        ("img0.jpg,plane,0,", "bad-count", "count 0 is outside"),
+        ("img0.jpg,plane,two,", "bad-count", "count 'two' is not an integer"),
+        ("img0.jpg,small-vehicle,2,", "unknown-class", "unknown class 'small-vehicle'"),
+        ("nope.jpg,plane,2,", "missing-image", "image 'nope.jpg' not found"),
+        ("img0.jpg,plane,2,There are three planes in the image.", "bad-count", "the columns say 2 plane"),
+        ("img0.jpg,,,Three aircraft parked", "malformed", "does not match the template"),
+    ],
+)
 def test_bad_records_name_the_line(images, tmp_path, line, kind, msg):
     f = tmp_path / "a.csv"
     f.write_text(f"image,class,count,caption\nimg1.jpg,plane,3,\n{line}\n")

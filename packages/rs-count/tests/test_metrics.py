@@ -24,8 +24,13 @@ def test_always_three():
     assert m.mae == pytest.approx((2 + 0 + 0 + 2 + 7 + 4) / 6)
     cm = np.array(m.confusion)
     assert cm[:, 2].sum() == 6 and cm.sum() == 6 and cm[2, 2] == 2 and cm[9, 2] == 1
-    assert m.per_count == {1: {"n": 1, "top1": 0.0}, 3: {"n": 2, "top1": 100.0}, 5: {"n": 1, "top1": 0.0},
-                           7: {"n": 1, "top1": 0.0}, 10: {"n": 1, "top1": 0.0}}
+    assert m.per_count == {
+        1: {"n": 1, "top1": 0.0},
+        3: {"n": 2, "top1": 100.0},
+        5: {"n": 1, "top1": 0.0},
+        7: {"n": 1, "top1": 0.0},
+        10: {"n": 1, "top1": 0.0},
+    }
     assert m.per_class["plane"] == {"n": 3, "top1": pytest.approx(100 / 3)}
     assert m.per_class["ship"] == {"n": 2, "top1": 50.0}
     assert m.per_class["harbor"] == {"n": 1, "top1": 0.0}
@@ -61,12 +66,15 @@ def test_topk_is_monotone_and_ends_at_one():
     assert confusion_matrix(counts, predictions(scores)).sum() == 50
 
 
-@pytest.mark.parametrize("scores,counts,msg", [
-    (np.zeros((2, 9)), np.array([1, 2]), "shape"),
-    (np.zeros((2, 10)), np.array([0, 2]), "1..10"),
-    (np.zeros((2, 10)), np.array([1, 11]), "1..10"),
-    (np.full((1, 10), np.nan), np.array([1]), "NaN"),
-])
+@pytest.mark.parametrize(
+    "scores,counts,msg",
+    [
+        (np.zeros((2, 9)), np.array([1, 2]), "shape"),
+        (np.zeros((2, 10)), np.array([0, 2]), "1..10"),
+        (np.zeros((2, 10)), np.array([1, 11]), "1..10"),
+        (np.full((1, 10), np.nan), np.array([1]), "NaN"),
+    ],
+)
 def test_bad_inputs(scores, counts, msg):
     with pytest.raises(ValueError, match=msg):
         true_ranks(scores, counts)
@@ -79,4 +87,6 @@ def test_topk_in_percent_matches_scikit_learn_without_ties():
     scores, counts = rng.normal(size=(200, 10)), rng.integers(1, 11, 200)
     acc = topk_accuracy(scores, counts)
     for k in range(1, 10):
-        assert acc[k - 1] == pytest.approx(100 * top_k_accuracy_score(counts, scores, k=k, labels=range(1, 11)))
+        assert acc[k - 1] == pytest.approx(
+            100 * top_k_accuracy_score(counts, scores, k=k, labels=range(1, 11))
+        )

@@ -34,27 +34,45 @@ def tile_tree(shared_data: Path, tmp_path: Path, stems: list[str]) -> Path:
 
 def test_real_v1_files_with_their_images_are_judged_by_the_rules(shared_data, tmp_path):
     # P0706 (531 ships) and P1888 (vehicles only) have images; P0770, P1088, P1234 have none here.
-    with pytest.raises(BadInput, match=r"no image passes the selection rules \(rejected: no-counting-class 1, "
-                                       r"count-out-of-range 1\)"):
-        build(shared_data / "dota" / "labelTxt", shared_data / "dota" / "images", tmp_path / "ds", skip_bad=True,
-              progress=False)
+    with pytest.raises(
+        BadInput,
+        match=r"no image passes the selection rules \(rejected: no-counting-class 1, "
+        r"count-out-of-range 1\)",
+    ):
+        build(
+            shared_data / "dota" / "labelTxt",
+            shared_data / "dota" / "images",
+            tmp_path / "ds",
+            skip_bad=True,
+            progress=False,
+        )
     with pytest.raises(BadInput, match=r"P0770.txt: image 'P0770' not found") as e:
-        build(shared_data / "dota" / "labelTxt", shared_data / "dota" / "images", tmp_path / "ds", progress=False)
+        build(
+            shared_data / "dota" / "labelTxt",
+            shared_data / "dota" / "images",
+            tmp_path / "ds",
+            progress=False,
+        )
     assert e.value.kind == "missing-image"
 
 
 def test_real_tile_float_corners_without_header(shared_data, tmp_path):
     stem = "P2805__1024__0___0"
     root = tile_tree(shared_data, tmp_path, [stem])
-    rep = build(root / "labelTxt", root / "images", tmp_path / "ds", BuildRules(short_side=384), progress=False)
+    rep = build(
+        root / "labelTxt", root / "images", tmp_path / "ds", BuildRules(short_side=384), progress=False
+    )
     assert rep.written == 1 and rep.per_count == {4: 1}
     (row,) = open_dataset(tmp_path / "ds").iter_rows("test")
     assert (row["count"], row["count_label"], row["width"]) == (4, "plane", 384)
     assert row["captions"] == ["There are four planes in the image."]
     meta = json.loads(row["meta"])
     assert meta["imagesource"] is None and meta["gsd"] is None  # tiles carry no header
-    expected = [v * 0.375 for c, _, _ in plain_objects(root / "labelTxt" / f"{stem}.txt")
-                for v in (min(c[0::2]), min(c[1::2]), max(c[0::2]), max(c[1::2]))]
+    expected = [
+        v * 0.375
+        for c, _, _ in plain_objects(root / "labelTxt" / f"{stem}.txt")
+        for v in (min(c[0::2]), min(c[1::2]), max(c[0::2]), max(c[1::2]))
+    ]
     assert [o[k] for o in row["objects"] for k in ("x0", "y0", "x1", "y1")] == pytest.approx(expected)
 
 
@@ -67,8 +85,15 @@ def test_real_tile_with_a_difficult_plane(shared_data, tmp_path):
         build(root / "labelTxt", root / "images", tmp_path / "a", progress=False)
     # these planes are 18-21 px wide: under 8 px once the tile is stored at 384 px
     with pytest.raises(BadInput, match=r"rejected: too-small 1\)"):
-        build(root / "labelTxt", root / "images", tmp_path / "a", BuildRules(difficult="ignore"), progress=False)
-    build(root / "labelTxt", root / "images", tmp_path / "b", BuildRules(difficult="ignore", short_side=1024),
-          progress=False)
+        build(
+            root / "labelTxt", root / "images", tmp_path / "a", BuildRules(difficult="ignore"), progress=False
+        )
+    build(
+        root / "labelTxt",
+        root / "images",
+        tmp_path / "b",
+        BuildRules(difficult="ignore", short_side=1024),
+        progress=False,
+    )
     (row,) = open_dataset(tmp_path / "b").iter_rows("test")
     assert row["count"] == 3 and [o["difficult"] for o in row["objects"]] == [False, False, True, False]

@@ -17,32 +17,60 @@ def result(model: str, always: int | None) -> CountResult:
         scores = np.zeros((5, 10))
         scores[:, always - 1] = 1
     classes = ["plane", "ship", "plane", "bridge", "ship"]
-    return CountResult(model, "words", "toy", count_metrics(scores, counts, classes), "t",
-                       [f"i{i}" for i in range(5)], counts.tolist(), classes)
+    return CountResult(
+        model,
+        "words",
+        "toy",
+        count_metrics(scores, counts, classes),
+        "t",
+        [f"i{i}" for i in range(5)],
+        counts.tolist(),
+        classes,
+    )
 
 
 def test_report_files_and_side_by_side_tables(tmp_path):
     ref = tmp_path / "ref.json"
-    ref.write_text(json.dumps([{"model": "RemoteCLIP ViT-B-32", "variant": "words", "topk": [50, 70.0],
-                                "source": "someone's table"}]))
+    ref.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "RemoteCLIP ViT-B-32",
+                    "variant": "words",
+                    "topk": [50, 70.0],
+                    "source": "someone's table",
+                }
+            ]
+        )
+    )
     refs = load_reference(ref)
     files = write_report([result("oracle", None), result("threes", 3)], tmp_path / "r", reference=refs)
     md = files["markdown"].read_text()
     assert "| oracle | words | 100.0 | 100.0 |" in md
-    assert "| threes | words | 40.0 |" in md and "| RemoteCLIP ViT-B-32 (quoted) | words | 50.0 | 70.0 | – |" in md
+    assert (
+        "| threes | words | 40.0 |" in md
+        and "| RemoteCLIP ViT-B-32 (quoted) | words | 50.0 | 70.0 | – |" in md
+    )
     assert "| plane | 2 | 100.0 | 50.0 |" in md  # per class, both models side by side
     assert "| 10 | 1 | 100.0 | 0.0 |" in md  # per count
     doc = json.loads(files["json"].read_text())
-    assert doc["reference_quoted"] == refs and doc["results"][1]["mae"] == pytest.approx((2 + 1 + 0 + 0 + 7) / 5)
+    assert doc["reference_quoted"] == refs and doc["results"][1]["mae"] == pytest.approx(
+        (2 + 1 + 0 + 0 + 7) / 5
+    )
     assert doc["results"][1]["images"][0] == {"image_id": "i0", "class": "plane", "count": 1, "predicted": 3}
-    assert doc["results"][0]["topk"]["top1"] == 100.0 and doc["results"][1]["per_class"]["plane"]["top1"] == 50.0
+    assert (
+        doc["results"][0]["topk"]["top1"] == 100.0 and doc["results"][1]["per_class"]["plane"]["top1"] == 50.0
+    )
     for name in ("topk.png", "confusion-oracle-words.png", "confusion-threes-words.png"):
         assert Image.open(tmp_path / "r" / name).format == "PNG"
 
 
 def test_same_model_names_do_not_overwrite_plots(tmp_path):
     write_report([result("m", None), result("m", 3)], tmp_path)
-    assert {p.name for p in tmp_path.glob("confusion-*.png")} == {"confusion-m-words.png", "confusion-m-words-2.png"}
+    assert {p.name for p in tmp_path.glob("confusion-*.png")} == {
+        "confusion-m-words.png",
+        "confusion-m-words-2.png",
+    }
 
 
 def test_bad_reference(tmp_path):

@@ -46,8 +46,9 @@ def test_published_datasets_and_checkpoints_get_the_umask_modes(tmp_path, umask,
     (state / "global_step1").mkdir(parents=True)
     (state / "global_step1" / "optim.pt").write_bytes(b"state")
     os.chmod(state / "global_step1" / "optim.pt", 0o600)  # as some writers leave their files
-    ckpt = write_checkpoint(tmp_path / "ckpt", model.state_dict(), model_name=TINY_MODEL, step=1,
-                            extra={"train_state": state})
+    ckpt = write_checkpoint(
+        tmp_path / "ckpt", model.state_dict(), model_name=TINY_MODEL, step=1, extra={"train_state": state}
+    )
     # safetensors writes its file 0600 on its own; the published checkpoint must not keep that.
     assert modes(tmp_path / "ds") == {("dir", dirs), ("file", files)}
     assert modes(ckpt) == {("dir", dirs), ("file", files)}
@@ -73,8 +74,9 @@ def test_staging_of_a_killed_run_is_removed_by_the_next_run(tmp_path, caplog):
     assert not killed.exists() and running.exists() and elsewhere.exists() and unrelated.exists()
     assert f"{killed}: removed the staging directory of an interrupted run" in caplog.text
     assert f"{elsewhere}: staging directory of a run of process 1234 on host otherhost" in caplog.text
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, running.name, elsewhere.name,
-                                                                 unrelated.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [out.name, running.name, elsewhere.name, unrelated.name]
+    )
 
 
 def test_a_full_disk_is_one_error_naming_the_output_and_nothing_is_left(tmp_path, monkeypatch):

@@ -21,8 +21,15 @@ def tiny():
 
 @pytest.fixture
 def ckpt(tmp_path, tiny):
-    return write_checkpoint(tmp_path / "ckpt", tiny.state_dict(), model_name=TINY_MODEL, step=7,
-                            config={"lr": 1e-3}, metrics={"loss": 1.5}, preprocess_config={"size": 64})
+    return write_checkpoint(
+        tmp_path / "ckpt",
+        tiny.state_dict(),
+        model_name=TINY_MODEL,
+        step=7,
+        config={"lr": 1e-3},
+        metrics={"loss": 1.5},
+        preprocess_config={"size": 64},
+    )
 
 
 def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
@@ -116,8 +123,13 @@ def test_corrupt_weights_fail_verification(ckpt):
 
 def test_failed_write_leaves_nothing(tmp_path, tiny):
     with pytest.raises(FileNotFoundError):
-        write_checkpoint(tmp_path / "c", tiny.state_dict(), model_name=TINY_MODEL, step=1,
-                         extra={"train_state": tmp_path / "does-not-exist"})
+        write_checkpoint(
+            tmp_path / "c",
+            tiny.state_dict(),
+            model_name=TINY_MODEL,
+            step=1,
+            extra={"train_state": tmp_path / "does-not-exist"},
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -135,29 +147,72 @@ def test_verify_without_a_weights_checksum_fails_instead_of_saying_ok(ckpt, caps
     assert main(["verify", str(ckpt)]) == 2
     out, err = capsys.readouterr()
     assert "ok:" not in out
-    assert err == (f"rs-formats: error: {ckpt / 'manifest.json'}: 'sha256' is None, not a map of file names to "
-                   "checksums: cannot verify the weights\n")
+    assert err == (
+        f"rs-formats: error: {ckpt / 'manifest.json'}: 'sha256' is None, not a map of file names to "
+        "checksums: cannot verify the weights\n"
+    )
     m["sha256"] = {"other.bin": "0" * 64}
     (ckpt / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(FormatError, match=rf"no sha256 of {WEIGHTS} in 'sha256' \(got None\): cannot verify"):
         verify_checkpoint(ckpt)
 
 
-@pytest.mark.parametrize("path, value, message", [
-    (("model_cfg", "vision_cfg", "width"), 0, r"model_cfg\.vision_cfg\.width: 0 is not a positive integer"),
-    (("model_cfg", "vision_cfg", "width"), 10**9, r"model_cfg: describes a model of about .* over the limit"),
-    (("model_cfg", "vision_cfg", "width"), 48, r"model_cfg\.vision_cfg\.width: 48 is not a multiple of head_width 32"),
-    (("model_cfg", "vision_cfg", "patch_size"), 128, r"model_cfg\.vision_cfg\.patch_size: 128 is larger than the image"),
-    (("model_cfg", "vision_cfg", "layers"), [3, -1, 6, 3], r"model_cfg\.vision_cfg\.layers: \[3, -1, 6, 3\] is not four positive"),
-    (("model_cfg", "text_cfg", "heads"), 3, r"model_cfg\.text_cfg\.width: 64 is not a multiple of heads 3"),
-    (("model_cfg", "text_cfg", "vocab_size"), "49408", r"model_cfg\.text_cfg\.vocab_size: '49408' is not a positive integer"),
-    (("model_cfg", "text_cfg", "layers"), True, r"model_cfg\.text_cfg\.layers: True is not a positive integer"),
-    (("model_cfg", "embed_dim"), -64, r"model_cfg\.embed_dim: -64 is not a positive integer"),
-    (("model_cfg", "vision_cfg", "timm_model_pretrained"), True, r"model_cfg\.vision_cfg\.timm_model_pretrained: true would download"),
-    (("model_cfg", "text_cfg"), [], r"model_cfg\.text_cfg: expected an object, got list"),
-    (("preprocess_cfg", "std"), [0.2, 0.0, 0.2], r"preprocess_cfg\.std: .* above zero"),
-])
-def test_impossible_model_configs_are_refused_before_a_model_is_built(ckpt, monkeypatch, path, value, message):
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (
+            ("model_cfg", "vision_cfg", "width"),
+            0,
+            r"model_cfg\.vision_cfg\.width: 0 is not a positive integer",
+        ),
+        (
+            ("model_cfg", "vision_cfg", "width"),
+            10**9,
+            r"model_cfg: describes a model of about .* over the limit",
+        ),
+        (
+            ("model_cfg", "vision_cfg", "width"),
+            48,
+            r"model_cfg\.vision_cfg\.width: 48 is not a multiple of head_width 32",
+        ),
+        (
+            ("model_cfg", "vision_cfg", "patch_size"),
+            128,
+            r"model_cfg\.vision_cfg\.patch_size: 128 is larger than the image",
+        ),
+        (
+            ("model_cfg", "vision_cfg", "layers"),
+            [3, -1, 6, 3],
+            r"model_cfg\.vision_cfg\.layers: \[3, -1, 6, 3\] is not four positive",
+        ),
+        (
+            ("model_cfg", "text_cfg", "heads"),
+            3,
+            r"model_cfg\.text_cfg\.width: 64 is not a multiple of heads 3",
+        ),
+        (
+            ("model_cfg", "text_cfg", "vocab_size"),
+            "49408",
+            r"model_cfg\.text_cfg\.vocab_size: '49408' is not a positive integer",
+        ),
+        (
+            ("model_cfg", "text_cfg", "layers"),
+            True,
+            r"model_cfg\.text_cfg\.layers: True is not a positive integer",
+        ),
+        (("model_cfg", "embed_dim"), -64, r"model_cfg\.embed_dim: -64 is not a positive integer"),
+        (
+            ("model_cfg", "vision_cfg", "timm_model_pretrained"),
+            True,
+            r"model_cfg\.vision_cfg\.timm_model_pretrained: true would download",
+        ),
+        (("model_cfg", "text_cfg"), [], r"model_cfg\.text_cfg: expected an object, got list"),
+        (("preprocess_cfg", "std"), [0.2, 0.0, 0.2], r"preprocess_cfg\.std: .* above zero"),
+    ],
+)
+def test_impossible_model_configs_are_refused_before_a_model_is_built(
+    ckpt, monkeypatch, path, value, message
+):
     cfg_path = ckpt / "open_clip_config.json"
     cfg = json.loads(cfg_path.read_text())
     node = cfg
@@ -167,8 +222,12 @@ def test_impossible_model_configs_are_refused_before_a_model_is_built(ckpt, monk
         node["timm_model_name"] = "vit_tiny_patch16_224"
     node[path[-1]] = value
     cfg_path.write_text(json.dumps(cfg))
-    monkeypatch.setattr(open_clip, "create_model_and_transforms", lambda *a, **k: pytest.fail("a model was built"))
-    monkeypatch.setattr(open_clip, "get_model_config", lambda name: None)  # as for an architecture only the file has
+    monkeypatch.setattr(
+        open_clip, "create_model_and_transforms", lambda *a, **k: pytest.fail("a model was built")
+    )
+    monkeypatch.setattr(
+        open_clip, "get_model_config", lambda name: None
+    )  # as for an architecture only the file has
     with pytest.raises(FormatError, match=rf"^{cfg_path}: {message}"):
         create_model(ckpt)
 

@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
-pytest.importorskip("ray", reason="the ray extra of rs-formats (pip install 'rs-formats[ray]') is not installed")
+pytest.importorskip(
+    "ray", reason="the ray extra of rs-formats (pip install 'rs-formats[ray]') is not installed"
+)
 
 BYSTANDER = """
 import sys, ray
@@ -21,8 +23,14 @@ sys.stdin.read()
 @pytest.fixture()
 def another_ray():
     """A second, unrelated Ray instance running on the machine (someone else's)."""
-    proc = subprocess.Popen([sys.executable, "-c", BYSTANDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env={**os.environ, "RAY_AUTH_MODE": "disabled"})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BYSTANDER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "RAY_AUTH_MODE": "disabled"},
+    )
     try:
         assert proc.stdout.readline().strip() == "up"
         yield

@@ -117,4 +117,7 @@ def test_an_error_is_always_one_line(capsys, tmp_path):
         raise FormatError(tmp_path / "x.json", "not valid:\n  Traceback-looking detail\n")
 
     assert console.run("tool", _parser(), fail, []) == 2
-    assert capsys.readouterr().err == f"tool: error: {tmp_path / 'x.json'}: not valid: Traceback-looking detail\n"
+    assert (
+        capsys.readouterr().err
+        == f"tool: error: {tmp_path / 'x.json'}: not valid: Traceback-looking detail\n"
+    )

@@ -182,6 +182,12 @@ def test_classification_needs_class_names(tmp_path):
 def test_row_groups_read_one_by_one_cover_the_split_in_order(tmp_path, rows):
     ds = open_dataset(write(tmp_path / "ds", rows, row_group_rows=3))
     groups = ds.row_groups("train")
-    ids = [i for g in range(len(groups)) for i in ds.read_row_group("train", g, ["image_id"]).column(0).to_pylist()]
+    ids = [
+        i
+        for g in range(len(groups))
+        for i in ds.read_row_group("train", g, ["image_id"]).column(0).to_pylist()
+    ]
     assert ids == [r["image_id"] for r in ds.iter_rows("train", ["image_id"])]
-    assert [ds.read_row_group("train", g).num_rows for g in range(len(groups))] == [g.num_rows for g in groups]
+    assert [ds.read_row_group("train", g).num_rows for g in range(len(groups))] == [
+        g.num_rows for g in groups
+    ]

@@ -25,7 +25,7 @@ def scene(seed: int, w: int, h: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:h, 0:w] / max(w, h)
     base = np.stack([np.sin(6 * x + seed), np.cos(5 * y - seed), np.sin(4 * (x + y))], -1) * 80 + 128
-    base[h // 3: h // 2, w // 4: w // 2] = rng.integers(0, 255, 3)  # a field with sharp borders
+    base[h // 3 : h // 2, w // 4 : w // 2] = rng.integers(0, 255, 3)  # a field with sharp borders
     return np.clip(base + rng.normal(0, 12, base.shape), 0, 255).astype(np.uint8)
 
 
@@ -81,18 +81,27 @@ def test_embedding_with_device_decoding_matches_pil_and_keeps_row_order(tmp_path
     rows = []
     for i in range(14):
         kind = i % 4
-        image = (jpeg_bytes(i, 96, 80) if kind == 0 else jpeg_bytes(i, 70, 70) if kind == 1
-                 else jpeg_bytes(i, 64, 64, mode="CMYK") if kind == 2 else make_row(i)["image"])
+        image = (
+            jpeg_bytes(i, 96, 80)
+            if kind == 0
+            else jpeg_bytes(i, 70, 70)
+            if kind == 1
+            else jpeg_bytes(i, 64, 64, mode="CMYK")
+            if kind == 2
+            else make_row(i)["image"]
+        )
         rows.append(make_row(i, image=image))
     with DatasetWriter(tmp_path / "ds", name="t", row_group_rows=4) as w:
         w.write_many(rows, split="test")
     ds = open_dataset(tmp_path / "ds")
     torch.manual_seed(0)
     model, preprocess, _ = create_model(TINY_MODEL)
-    device = encode_images(model, preprocess, ds, "test", batch_size=5, num_workers=2, progress=False,
-                           decode_on_device=True)
-    pil = encode_images(model, preprocess, ds, "test", batch_size=5, num_workers=0, progress=False,
-                        decode_on_device=False)
+    device = encode_images(
+        model, preprocess, ds, "test", batch_size=5, num_workers=2, progress=False, decode_on_device=True
+    )
+    pil = encode_images(
+        model, preprocess, ds, "test", batch_size=5, num_workers=0, progress=False, decode_on_device=False
+    )
     cos = (device * pil).sum(1)
     assert cos.min() > 0.999, cos
     # Row order: every row is nearer its own PIL embedding than any other row's.
@@ -107,5 +116,6 @@ def test_a_row_broken_for_both_decoders_is_named(tmp_path):
     ds = open_dataset(tmp_path / "ds")
     model, preprocess, _ = create_model(TINY_MODEL)
     with pytest.raises(FormatError, match="synthetic/00001"):
-        encode_images(model, preprocess, ds, "test", batch_size=4, num_workers=0, progress=False,
-                      decode_on_device=True)
+        encode_images(
+            model, preprocess, ds, "test", batch_size=4, num_workers=0, progress=False, decode_on_device=True
+        )

@@ -25,8 +25,12 @@ def png_header(width: int, height: int, idat: bytes | None = None) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64) if idat is None else idat) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64) if idat is None else idat)
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_the_limits_fit_dota_v2_scenes_and_refuse_bombs():
@@ -38,8 +42,11 @@ def test_the_limits_fit_dota_v2_scenes_and_refuse_bombs():
 def test_a_bomb_row_is_refused_from_its_header(size):
     # 10000 x 10000 is below twice PIL's own limit: PIL would only warn, then decode 300 MB.
     data = png_header(*size)
-    with pytest.raises(FormatError, match=rf"^ds: split 'test', image 'x/1': image declares {size[0]}x{size[1]} = "
-                                          r"[\d,]+ pixels, over the limit of 67,108,864 .*refusing to decode it$"):
+    with pytest.raises(
+        FormatError,
+        match=rf"^ds: split 'test', image 'x/1': image declares {size[0]}x{size[1]} = "
+        r"[\d,]+ pixels, over the limit of 67,108,864 .*refusing to decode it$",
+    ):
         decode_image(data, path="ds", row="split 'test', image 'x/1'")
 
 
@@ -80,6 +87,8 @@ def test_a_bomb_in_a_dataset_stops_embedding_with_one_error_naming_the_row(tmp_p
     for workers in (0, 2):  # in this process, and in DataLoader workers (no traceback of theirs)
         with pytest.raises(FormatError) as info:
             encode_images(model, preprocess, ds, "test", batch_size=2, num_workers=workers, progress=False)
-        assert str(info.value) == (f"{ds.path}: split 'test', image 'synthetic/00004': image declares 50000x50000 "
-                                   "= 2,500,000,000 pixels, over the limit of 67,108,864 (a decompression bomb, or "
-                                   "a scene to tile first); refusing to decode it")
+        assert str(info.value) == (
+            f"{ds.path}: split 'test', image 'synthetic/00004': image declares 50000x50000 "
+            "= 2,500,000,000 pixels, over the limit of 67,108,864 (a decompression bomb, or "
+            "a scene to tile first); refusing to decode it"
+        )

@@ -31,16 +31,21 @@ def within(seconds: float, fn, *args):
     return out["value"]
 
 
-@pytest.mark.parametrize("make, kind", [
-    (lambda p: os.mkfifo(p), r"a FIFO \(named pipe\)"),
-    (lambda p: os.symlink("/dev/zero", p), "a character device"),
-    (lambda p: p.mkdir(), "a directory"),
-])
+@pytest.mark.parametrize(
+    "make, kind",
+    [
+        (lambda p: os.mkfifo(p), r"a FIFO \(named pipe\)"),
+        (lambda p: os.symlink("/dev/zero", p), "a character device"),
+        (lambda p: p.mkdir(), "a directory"),
+    ],
+)
 def test_special_files_are_refused_before_they_are_read(tmp_path, make, kind):
     path = tmp_path / "P0001.txt"
     make(path)
     for read in (read_bytes, read_text, read_json):
-        with pytest.raises(FormatError, match=f"^{path}: is {kind}, not a regular file; refusing to read it$"):
+        with pytest.raises(
+            FormatError, match=f"^{path}: is {kind}, not a regular file; refusing to read it$"
+        ):
             within(5, read, path)
 
 
@@ -75,13 +80,16 @@ def test_json_with_an_integer_python_cannot_convert_is_one_clean_error(tmp_path)
         read_json(path)
 
 
-@pytest.mark.parametrize("name, why", [
-    ("../secret.jpg", "climbs out with '..'"),
-    ("a/../../secret.jpg", "climbs out with '..'"),
-    ("/etc/passwd", "is an absolute path"),
-    ("\\\\server\\share\\x.jpg", "is an absolute path"),
-    ("x\0.jpg", "holds a NUL byte"),
-])
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        ("../secret.jpg", "climbs out with '..'"),
+        ("a/../../secret.jpg", "climbs out with '..'"),
+        ("/etc/passwd", "is an absolute path"),
+        ("\\\\server\\share\\x.jpg", "is an absolute path"),
+        ("x\0.jpg", "holds a NUL byte"),
+    ],
+)
 def test_names_from_labels_stay_inside(tmp_path, name, why):
     label = tmp_path / "Annotations" / "0001.xml"
     with pytest.raises(FormatError, match=rf"^{label}:7: file name .* {why}"):

@@ -24,7 +24,9 @@ def test_parse_forms(tiny_checkpoint, tmp_path):
     named = ModelSpec.parse(f"trained={tiny_checkpoint}")
     assert named.label == "trained" and named.kind == "checkpoint"
     weights = tmp_path / "w.pt"
-    torch.save({"state_dict": {"module." + k: v for k, v in torch.nn.Linear(2, 2).state_dict().items()}}, weights)
+    torch.save(
+        {"state_dict": {"module." + k: v for k, v in torch.nn.Linear(2, 2).state_dict().items()}}, weights
+    )
     f = ModelSpec.parse(f"ViT-B-32:{weights}")
     assert (f.kind, f.arch, f.path) == ("file", "ViT-B-32", weights)
     with pytest.raises(FormatError, match="no such weights file"):

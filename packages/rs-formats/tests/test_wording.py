@@ -5,28 +5,58 @@ import pytest
 from rs_formats import wording
 
 
-@pytest.mark.parametrize("noun, plural", [
-    ("aircraft", "aircraft"), ("people", "people"), ("person", "people"), ("bus", "buses"),
-    ("church", "churches"), ("bench", "benches"), ("ferry", "ferries"), ("sheep", "sheep"),
-    ("storage tank", "storage tanks"), ("ground track field", "ground track fields"), ("harbor", "harbors"),
-    ("cattle", "cattle"), ("crossroads", "crossroads"), ("barracks", "barracks"), ("man", "men"),
-    ("overpass", "overpasses"), ("beach", "beaches"), ("t junction", "t junctions"), ("deer", "deer"),
-])
+@pytest.mark.parametrize(
+    "noun, plural",
+    [
+        ("aircraft", "aircraft"),
+        ("people", "people"),
+        ("person", "people"),
+        ("bus", "buses"),
+        ("church", "churches"),
+        ("bench", "benches"),
+        ("ferry", "ferries"),
+        ("sheep", "sheep"),
+        ("storage tank", "storage tanks"),
+        ("ground track field", "ground track fields"),
+        ("harbor", "harbors"),
+        ("cattle", "cattle"),
+        ("crossroads", "crossroads"),
+        ("barracks", "barracks"),
+        ("man", "men"),
+        ("overpass", "overpasses"),
+        ("beach", "beaches"),
+        ("t junction", "t junctions"),
+        ("deer", "deer"),
+    ],
+)
 def test_plurals_of_remote_sensing_class_names(noun, plural):
     assert wording.plural(noun) == plural
 
 
-@pytest.mark.parametrize("noun, n, expected", [
-    ("people", 1, "person"), ("people", 3, "people"), ("bus", 1, "bus"), ("bus", 3, "buses"),
-    ("cattle", 1, "cow"), ("small vehicle", 0, "small vehicles"),
-])
+@pytest.mark.parametrize(
+    "noun, n, expected",
+    [
+        ("people", 1, "person"),
+        ("people", 3, "people"),
+        ("bus", 1, "bus"),
+        ("bus", 3, "buses"),
+        ("cattle", 1, "cow"),
+        ("small vehicle", 0, "small vehicles"),
+    ],
+)
 def test_noun_for_a_count(noun, n, expected):
     assert wording.noun_for(noun, n) == expected
 
 
 def test_number_words_and_digits():
     assert [wording.number_word(n) for n in (0, 1, 3, 10, 23, 99)] == [
-        "zero", "one", "three", "ten", "twenty-three", "ninety-nine"]
+        "zero",
+        "one",
+        "three",
+        "ten",
+        "twenty-three",
+        "ninety-nine",
+    ]
     assert wording.number_word(100) == "100"
     assert wording.number_text(7, "digits") == "7"
     assert wording.count_phrase(3, "bus") == "three buses"
@@ -45,10 +75,17 @@ def test_parse_number_inverts_number_text():
     assert wording.parse_number("several") is None
 
 
-@pytest.mark.parametrize("raw, phrase", [
-    ("small-vehicle", "small vehicle"), ("Ground_Track_Field", "ground track field"), ("storageTank", "storage tank"),
-    ("AnnualCrop", "annual crop"), ("T junction", "t junction"), ("  plane ", "plane"),
-])
+@pytest.mark.parametrize(
+    "raw, phrase",
+    [
+        ("small-vehicle", "small vehicle"),
+        ("Ground_Track_Field", "ground track field"),
+        ("storageTank", "storage tank"),
+        ("AnnualCrop", "annual crop"),
+        ("T junction", "t junction"),
+        ("  plane ", "plane"),
+    ],
+)
 def test_class_phrase_generic_rules(raw, phrase):
     assert wording.class_phrase(raw) == phrase
 

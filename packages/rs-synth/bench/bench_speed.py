@@ -30,12 +30,20 @@ def main() -> None:
     ap.add_argument("--out", default=str(Path(__file__).with_suffix(".json")), help="JSON result path")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    res: dict = {"machine": platform.processor() or platform.machine(), "python": platform.python_version(),
-                 "cores_used": 1, "images_per_s": {}}
+    res: dict = {
+        "machine": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "cores_used": 1,
+        "images_per_s": {},
+    }
     classes = set(DOTA_V1)
     for size in (256, 1024):
         n = args.n if size == 256 else max(8, args.n // 8)
-        r = {"render": rate(lambda k, s=size: [sample_scene(np.random.default_rng(i), s, classes) for i in range(k)], n)}
+        r = {
+            "render": rate(
+                lambda k, s=size: [sample_scene(np.random.default_rng(i), s, classes) for i in range(k)], n
+            )
+        }
         for fmt in ("dota", "counting", "rsicd", "dior", "isaid", "loveda"):
             with tempfile.TemporaryDirectory() as d:
                 r[fmt] = rate(lambda k, f=fmt, s=size, d=d: FORMATS[f].write(Path(d) / "o", k, size=s), n)

@@ -45,11 +45,11 @@ def caption_data(n: int, seed: int, size: int) -> tuple[list[np.ndarray], list[l
 
 
 def tiny_clip() -> open_clip.CLIP:
-    return open_clip.CLIP(embed_dim=64,
-                          vision_cfg=open_clip.CLIPVisionCfg(layers=2, width=64, head_width=32, patch_size=16,
-                                                             image_size=64),
-                          text_cfg=open_clip.CLIPTextCfg(context_length=32, vocab_size=49408, width=64, heads=2,
-                                                         layers=2))
+    return open_clip.CLIP(
+        embed_dim=64,
+        vision_cfg=open_clip.CLIPVisionCfg(layers=2, width=64, head_width=32, patch_size=16, image_size=64),
+        text_cfg=open_clip.CLIPTextCfg(context_length=32, vocab_size=49408, width=64, heads=2, layers=2),
+    )
 
 
 def tok(texts: list[str]) -> torch.Tensor:
@@ -59,8 +59,12 @@ def tok(texts: list[str]) -> torch.Tensor:
 @torch.no_grad()
 def embed(model, images: torch.Tensor | None = None, texts: list[str] | None = None) -> torch.Tensor:
     if images is not None:
-        return F.normalize(torch.cat([model.encode_image(images[i:i + 256]) for i in range(0, len(images), 256)]), dim=-1)
-    return F.normalize(torch.cat([model.encode_text(tok(texts[i:i + 256])) for i in range(0, len(texts), 256)]), dim=-1)
+        return F.normalize(
+            torch.cat([model.encode_image(images[i : i + 256]) for i in range(0, len(images), 256)]), dim=-1
+        )
+    return F.normalize(
+        torch.cat([model.encode_text(tok(texts[i : i + 256])) for i in range(0, len(texts), 256)]), dim=-1
+    )
 
 
 def main() -> None:
@@ -102,8 +106,13 @@ def main() -> None:
             print(f"step {step:5d} loss {loss.item():.3f}", flush=True)
     t_train = time.time() - t1
     model.eval()
-    res: dict = {"train_scenes": args.train, "steps": args.steps, "batch": args.batch,
-                 "data_s": round(t_data, 1), "train_s": round(t_train, 1)}
+    res: dict = {
+        "train_scenes": args.train,
+        "steps": args.steps,
+        "batch": args.batch,
+        "data_s": round(t_data, 1),
+        "train_s": round(t_train, 1),
+    }
 
     # Retrieval: each test caption -> its image among 200.
     im_e = embed(model, images=xt)
@@ -112,9 +121,12 @@ def main() -> None:
     tx_e = embed(model, texts=flat)
     rank = (tx_e @ im_e.T).argsort(dim=1, descending=True)
     hit = rank == owner[:, None]
-    res["retrieval"] = {"t2i_R@1": hit[:, :1].any(1).float().mean().item(),
-                        "t2i_R@5": hit[:, :5].any(1).float().mean().item(),
-                        "chance_R@1": 1 / len(test_imgs), "chance_R@5": 5 / len(test_imgs)}
+    res["retrieval"] = {
+        "t2i_R@1": hit[:, :1].any(1).float().mean().item(),
+        "t2i_R@5": hit[:, :5].any(1).float().mean().item(),
+        "chance_R@1": 1 / len(test_imgs),
+        "chance_R@5": 5 / len(test_imgs),
+    }
 
     # Zero-shot over the ImageFolder classes.
     names = [v[0] for v in FOLDERS.values()]
@@ -124,14 +136,24 @@ def main() -> None:
         k = i % len(FOLDERS)
         _, grounds, waters, wants, scale = list(FOLDERS.values())[k]
         objs = [c for c, (lo, hi) in wants.items() for _ in range(int(rng_i.integers(lo, hi + 1)))]
-        s = compose_scene(rng_i, args.size, grounds[int(rng_i.integers(len(grounds)))], objs,
-                          waters[int(rng_i.integers(len(waters)))], scale)
+        s = compose_scene(
+            rng_i,
+            args.size,
+            grounds[int(rng_i.integers(len(grounds)))],
+            objs,
+            waters[int(rng_i.integers(len(waters)))],
+            scale,
+        )
         zi.append(s.image)
         zl.append(k)
     ze = embed(model, images=to_tensor(zi, 64))
     ce = embed(model, texts=[f"a satellite image of {n}" for n in names])
     pred = (ze @ ce.T).argmax(1).numpy()
-    res["zero_shot"] = {"classes": len(names), "top1": float((pred == np.array(zl)).mean()), "chance": 1 / len(names)}
+    res["zero_shot"] = {
+        "classes": len(names),
+        "top1": float((pred == np.array(zl)).mean()),
+        "chance": 1 / len(names),
+    }
 
     # Counting: for each image, the right number among "one..ten <class>".
     ok, near = [], []
@@ -144,8 +166,12 @@ def main() -> None:
         p = int((e @ embed(model, texts=cands).T).argmax()) + 1
         ok.append(p == n)
         near.append(abs(p - n) <= 1)
-    res["counting"] = {"top1": float(np.mean(ok)), "within1": float(np.mean(near)), "chance_top1": 0.1,
-                       "chance_within1": 0.28}
+    res["counting"] = {
+        "top1": float(np.mean(ok)),
+        "within1": float(np.mean(near)),
+        "chance_top1": 0.1,
+        "chance_within1": 0.28,
+    }
     print(json.dumps(res, indent=1))
     Path(args.out).write_text(json.dumps(res, indent=1) + "\n")
 

@@ -51,7 +51,11 @@ def test_dota_labels_match_truth(generated):
         for (poly, label, diff), t in zip(objs, im.objects):
             assert label == DOTA_V1[t.cls] == t.label and diff == t.difficult
             assert _close_poly(poly, t.poly)
-            assert (poly >= -0.5).all() and (poly[:, 0] <= im.width + 0.5).all() and (poly[:, 1] <= im.height + 0.5).all()
+            assert (
+                (poly >= -0.5).all()
+                and (poly[:, 0] <= im.width + 0.5).all()
+                and (poly[:, 1] <= im.height + 0.5).all()
+            )
             # Polygon corners clockwise on screen (positive shoelace area with y down).
             x, y = poly[:, 0], poly[:, 1]
             assert 0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) > 0
@@ -110,7 +114,9 @@ def test_voc_family_parses_back(generated, name, table):
         n_obj += len(objs)
     assert n_obj > 0
     if name == "dior":
-        listed = {x for s in ("train", "val", "test") for x in (out / f"ImageSets/Main/{s}.txt").read_text().split()}
+        listed = {
+            x for s in ("train", "val", "test") for x in (out / f"ImageSets/Main/{s}.txt").read_text().split()
+        }
         assert listed == {im.image.rsplit("/", 1)[1][:-4] for im in truth.images}
         assert all(("JPEGImages-test" in im.image) == (im.split == "test") for im in truth.images)
 
@@ -122,7 +128,10 @@ def test_hrsc_xml_has_the_real_structure_and_rotated_boxes(generated, shared_dat
     for im in truth.images:
         root = ET.parse(out / im.labels[0]).getroot()
         assert [e.tag for e in root] == [e.tag for e in real]
-        assert (int(root.findtext("Img_SizeWidth")), int(root.findtext("Img_SizeHeight"))) == (im.width, im.height)
+        assert (int(root.findtext("Img_SizeWidth")), int(root.findtext("Img_SizeHeight"))) == (
+            im.width,
+            im.height,
+        )
         objs = root.find("HRSC_Objects").findall("HRSC_Object")
         real_obj = real.find("HRSC_Objects").find("HRSC_Object")
         assert len(objs) == len(im.objects)

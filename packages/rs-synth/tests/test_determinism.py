@@ -7,11 +7,16 @@ from rs_synth import FORMATS
 
 
 def digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
-@pytest.mark.parametrize("name", ["dota", "counting", "rsicd", "imagefolder", "isaid", "potsdam", "visdrone", "hrsc2016"])
+@pytest.mark.parametrize(
+    "name", ["dota", "counting", "rsicd", "imagefolder", "isaid", "potsdam", "visdrone", "hrsc2016"]
+)
 def test_same_seed_same_bytes_other_seed_differs(tmp_path, name):
     a = FORMATS[name].write(tmp_path / "a", 4, seed=3, size=96)
     FORMATS[name].write(tmp_path / "b", 4, seed=3, size=96)

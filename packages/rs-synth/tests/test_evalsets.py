@@ -7,8 +7,9 @@ from rs_synth.evalsets import write_captions_dataset, write_classification_datas
 
 
 def test_captions_dataset_follows_the_contract_and_counts_in_words(tmp_path):
-    out = write_captions_dataset(tmp_path / "caps", n_images=6, classes=("bus", "storage tank"), size=48,
-                                 row_group_rows=4)
+    out = write_captions_dataset(
+        tmp_path / "caps", n_images=6, classes=("bus", "storage tank"), size=48, row_group_rows=4
+    )
     verify_dataset(out)
     ds = open_dataset(out)
     assert ds.kind == "captions" and ds.splits == ["test"] and ds.num_rows("test") == 6
@@ -18,14 +19,18 @@ def test_captions_dataset_follows_the_contract_and_counts_in_words(tmp_path):
     for i, r in enumerate(rows):
         assert len(r["captions"]) == 5 and len(set(r["captions"])) > 1
         text = " ".join(r["captions"])
-        assert ("bus" if i % 2 == 0 else "tank") in text and "buss" not in text  # the class is named, worded right
+        assert (
+            "bus" if i % 2 == 0 else "tank"
+        ) in text and "buss" not in text  # the class is named, worded right
 
 
 def test_classification_dataset_and_determinism(tmp_path):
-    a = write_classification_dataset(tmp_path / "a", n_train=6, n_test=3, classes=("plane", "ship", "bridge"),
-                                     size=48, image_format="png")
-    b = write_classification_dataset(tmp_path / "b", n_train=4, n_test=3, classes=("plane", "ship", "bridge"),
-                                     size=48, image_format="png")
+    a = write_classification_dataset(
+        tmp_path / "a", n_train=6, n_test=3, classes=("plane", "ship", "bridge"), size=48, image_format="png"
+    )
+    b = write_classification_dataset(
+        tmp_path / "b", n_train=4, n_test=3, classes=("plane", "ship", "bridge"), size=48, image_format="png"
+    )
     verify_dataset(a)
     da, db = open_dataset(a), open_dataset(b)
     assert da.class_names == ["plane", "ship", "bridge"] and da.splits == ["test", "train"]

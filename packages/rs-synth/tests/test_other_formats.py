@@ -12,12 +12,19 @@ from rs_synth.truth import Truth
 from rs_synth.writers.segmentation import ISPRS_PALETTE
 
 
-@pytest.mark.parametrize("name,js,pre", [("rsicd", "dataset_rsicd.json", "rsicd_precomp"),
-                                         ("rsitmd", "dataset_RSITMD.json", "rsitmd_precomp"),
-                                         ("ucm-captions", "dataset.json", "ucm_precomp")])
+@pytest.mark.parametrize(
+    "name,js,pre",
+    [
+        ("rsicd", "dataset_rsicd.json", "rsicd_precomp"),
+        ("rsitmd", "dataset_RSITMD.json", "rsitmd_precomp"),
+        ("ucm-captions", "dataset.json", "ucm_precomp"),
+    ],
+)
 def test_caption_json_and_precomp(generated, shared_data, name, js, pre):
     out, truth = generated(name, n=20)
-    real = json.loads((shared_data / "sydney_captions/data/captions/dataset_sydney_modified.json").read_text())
+    real = json.loads(
+        (shared_data / "sydney_captions/data/captions/dataset_sydney_modified.json").read_text()
+    )
     doc = json.loads((out / js).read_text())
     assert set(doc) == set(real)
     real_img, real_sent = real["images"][0], real["images"][0]["sentences"][0]
@@ -39,7 +46,7 @@ def test_caption_json_and_precomp(generated, shared_data, name, js, pre):
         names = (out / pre / f"{split}_filename.txt").read_text().splitlines()
         assert len(caps) == len(names) and len(names) % 5 == 0
         for k in range(0, len(names), 5):
-            assert len(set(names[k:k + 5])) == 1
+            assert len(set(names[k : k + 5])) == 1
         total += len(caps)
     assert total == 5 * len(doc["images"])
 
@@ -54,7 +61,7 @@ def test_captions_name_the_objects_and_counts(generated):
         counts = t.counts()
         if len(counts) != 1:
             continue
-        (cls, n), = counts.items()
+        ((cls, n),) = counts.items()
         text = " ".join(t.captions)
         assert any(noun in text for noun in SYNONYMS.get(cls, (cls,))), (cls, text)
         if n > 1:
@@ -167,7 +174,10 @@ def test_cli_writes_and_reports(tmp_path, capsys):
     t = Truth.load(out)
     assert len(t.images) == 3 and t.seed == 2 and t.size == 64
     assert main(["counting", "--out", str(out), "--n", "1", "--size", "64"]) == 2
-    assert capsys.readouterr().err == f"rs-synth: error: {out}: directory is not empty (pass overwrite=True / --overwrite)\n"
+    assert (
+        capsys.readouterr().err
+        == f"rs-synth: error: {out}: directory is not empty (pass overwrite=True / --overwrite)\n"
+    )
     assert main(["counting", "--out", str(out), "--n", "1", "--size", "64", "--overwrite", "-q"]) == 0
     assert capsys.readouterr().err == ""
     assert len(Truth.load(out).images) == 1
@@ -176,11 +186,14 @@ def test_cli_writes_and_reports(tmp_path, capsys):
     assert exc.value.code == 2
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--n", "0"], "--n must be >= 1, got 0"),
-    (["--size", "16"], "--size must be >= 32, got 16"),
-    (["--n", "1", "--size", "64", "OLD"], "the output directory is given twice"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--n", "0"], "--n must be >= 1, got 0"),
+        (["--size", "16"], "--size must be >= 32, got 16"),
+        (["--n", "1", "--size", "64", "OLD"], "the output directory is given twice"),
+    ],
+)
 def test_cli_usage_errors_exit_2_with_one_line(tmp_path, capsys, argv, message):
     argv = [str(tmp_path / "x") if a == "OLD" else a for a in argv]
     assert main(["dota", "--out", str(tmp_path / "o"), *argv]) == 2

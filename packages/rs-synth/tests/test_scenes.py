@@ -56,7 +56,7 @@ def test_counting_scene_objects_are_separated(count):
         assert ids == set(range(1, count + 1)), cls  # every object visible
         boxes = [o.box for o in s.objects]
         for i, a in enumerate(boxes):
-            for b in boxes[i + 1:]:
+            for b in boxes[i + 1 :]:
                 assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (cls, a, b)
 
 

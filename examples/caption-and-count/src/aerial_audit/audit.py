@@ -19,11 +19,20 @@ from rs_formats import open_dataset
 IMAGES, LABELS = "images", "labelTxt"
 
 
-def caption_labels(src: str | Path, out: str | Path, *, seed: int = 0, workers: int | None = None,
-                   progress: bool = True, overwrite: bool = False, examples: int = 3) -> dict[str, Any]:
+def caption_labels(
+    src: str | Path,
+    out: str | Path,
+    *,
+    seed: int = 0,
+    workers: int | None = None,
+    progress: bool = True,
+    overwrite: bool = False,
+    examples: int = 3,
+) -> dict[str, Any]:
     """B2C captions for every labelled image of ``src`` as an rs-dataset at ``out``; a summary dict."""
-    report = rs_annotate.convert("dota", src, out, seed=seed, workers=workers, progress=progress,
-                                 overwrite=overwrite)
+    report = rs_annotate.convert(
+        "dota", src, out, seed=seed, workers=workers, progress=progress, overwrite=overwrite
+    )
     stats = rs_annotate.stats(out)
     rows = open_dataset(out).iter_rows(columns=["image_id", "captions"])
     shown = [{"image_id": r["image_id"], "caption": r["captions"][0]} for r, _ in zip(rows, range(examples))]
@@ -41,9 +50,18 @@ def caption_labels(src: str | Path, out: str | Path, *, seed: int = 0, workers: 
     }
 
 
-def count_objects(src: str | Path, model: str | Path, out: str | Path, *, balanced: bool = False, seed: int = 0,
-                  device: str = "auto", loader_workers: int = 0, progress: bool = True,
-                  overwrite: bool = False) -> dict[str, Any]:
+def count_objects(
+    src: str | Path,
+    model: str | Path,
+    out: str | Path,
+    *,
+    balanced: bool = False,
+    seed: int = 0,
+    device: str = "auto",
+    loader_workers: int = 0,
+    progress: bool = True,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """A RemoteCount-style set from ``src``'s labels at ``out``, and ``model``'s counting accuracy on it
     (accuracies in percent, MAE in counts).
 
@@ -51,8 +69,14 @@ def count_objects(src: str | Path, model: str | Path, out: str | Path, *, balanc
     ``NAME:WEIGHTS`` or an open_clip name (random initialisation).
     """
     src = Path(src)
-    build = rs_count.build(src / LABELS, src / IMAGES, out, rs_count.BuildRules(balanced=balanced, seed=seed),
-                           overwrite=overwrite, progress=progress)
+    build = rs_count.build(
+        src / LABELS,
+        src / IMAGES,
+        out,
+        rs_count.BuildRules(balanced=balanced, seed=seed),
+        overwrite=overwrite,
+        progress=progress,
+    )
     config = rs_count.EvalConfig(device=device, loader_workers=loader_workers, progress=progress)
     results = rs_count.evaluate_model(str(model), out, variants=("words", "digits"), config=config)
     return {
@@ -75,9 +99,18 @@ def count_objects(src: str | Path, model: str | Path, out: str | Path, *, balanc
     }
 
 
-def audit(src: str | Path, model: str | Path, out: str | Path, *, seed: int = 0, balanced: bool = False,
-          device: str = "auto", workers: int = 1, progress: bool = True,
-          overwrite: bool = False) -> dict[str, Any]:
+def audit(
+    src: str | Path,
+    model: str | Path,
+    out: str | Path,
+    *,
+    seed: int = 0,
+    balanced: bool = False,
+    device: str = "auto",
+    workers: int = 1,
+    progress: bool = True,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Both steps; writes ``out/captions``, ``out/counting`` and ``out/summary.json`` and returns the summary.
 
     ``workers`` processes caption the labels and decode images for the model (1: all in this process).
@@ -87,13 +120,28 @@ def audit(src: str | Path, model: str | Path, out: str | Path, *, seed: int = 0,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    captions = caption_labels(src, out / "captions", seed=seed, workers=workers, progress=progress,
-                              overwrite=overwrite)
+    captions = caption_labels(
+        src, out / "captions", seed=seed, workers=workers, progress=progress, overwrite=overwrite
+    )
     t1 = time.perf_counter()
-    counting = count_objects(src, model, out / "counting", balanced=balanced, seed=seed, device=device,
-                             loader_workers=0 if workers == 1 else workers, progress=progress, overwrite=overwrite)
+    counting = count_objects(
+        src,
+        model,
+        out / "counting",
+        balanced=balanced,
+        seed=seed,
+        device=device,
+        loader_workers=0 if workers == 1 else workers,
+        progress=progress,
+        overwrite=overwrite,
+    )
     t2 = time.perf_counter()
-    summary = {"source": str(src), "model": str(model), "captions": captions, "counting": counting,
-               "seconds": {"captions": round(t1 - t0, 3), "counting": round(t2 - t1, 3)}}
+    summary = {
+        "source": str(src),
+        "model": str(model),
+        "captions": captions,
+        "counting": counting,
+        "seconds": {"captions": round(t1 - t0, 3), "counting": round(t2 - t1, 3)},
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -20,5 +20,17 @@ from .types import BadInput
 from .version import __version__
 from .workers import WorkerDied
 
-__all__ = ["BadInput", "ConvertOptions", "ConvertReport", "WorkerDied", "__version__", "convert", "datasets", "dedup",
-           "merge", "show", "stats", "validate"]
+__all__ = [
+    "BadInput",
+    "ConvertOptions",
+    "ConvertReport",
+    "WorkerDied",
+    "__version__",
+    "convert",
+    "datasets",
+    "dedup",
+    "merge",
+    "show",
+    "stats",
+    "validate",
+]

@@ -19,11 +19,22 @@ from .readers.base import READERS, load_all
 from .report import ConvertReport
 from .validation import validate
 
-__all__ = ["ConvertOptions", "ConvertReport", "convert", "datasets", "dedup", "merge", "show", "stats", "validate"]
+__all__ = [
+    "ConvertOptions",
+    "ConvertReport",
+    "convert",
+    "datasets",
+    "dedup",
+    "merge",
+    "show",
+    "stats",
+    "validate",
+]
 
 
-def convert(format: str, src: str | Path, out: str | Path, options: ConvertOptions | None = None,
-            **overrides: Any) -> ConvertReport:
+def convert(
+    format: str, src: str | Path, out: str | Path, options: ConvertOptions | None = None, **overrides: Any
+) -> ConvertReport:
     """Convert a source dataset to an rs-dataset; keyword arguments are :class:`ConvertOptions` fields."""
     return _convert(format, src, out, options, **overrides)
 
@@ -32,9 +43,19 @@ def datasets() -> list[dict[str, Any]]:
     """Every registered source format with its layout, license note, source URL and reader options
     (each with its default and, where restricted, its choices: the readers' own ``OPTIONS``)."""
     load_all()
-    return [{"name": name, "title": cls.info.title, "kind": cls.info.kind, "layout": cls.info.layout,
-             "license": cls.info.license, "url": cls.info.url,
-             "aliases": {a.name: dict(a.defaults) for a in cls.info.aliases},
-             "options": [{"name": o.name, "default": o.default, "help": o.help, "choices": list(o.choices)}
-                         for o in cls.accepted_options().values()]}
-            for name, cls in sorted(READERS.items())]
+    return [
+        {
+            "name": name,
+            "title": cls.info.title,
+            "kind": cls.info.kind,
+            "layout": cls.info.layout,
+            "license": cls.info.license,
+            "url": cls.info.url,
+            "aliases": {a.name: dict(a.defaults) for a in cls.info.aliases},
+            "options": [
+                {"name": o.name, "default": o.default, "help": o.help, "choices": list(o.choices)}
+                for o in cls.accepted_options().values()
+            ],
+        }
+        for name, cls in sorted(READERS.items())
+    ]

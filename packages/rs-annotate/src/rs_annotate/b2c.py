@@ -94,8 +94,25 @@ def phrase(label: str) -> str:
 
 # Land-cover classes of segmentation sources are mass nouns (or, like "barren", adjectives): their
 # regions are counted as areas ("two water areas", not "two waters"; "one barren area").
-_MASS_NOUNS = {"agriculture", "vegetation", "water", "barren", "forest", "grass", "grassland", "farmland",
-               "soil", "sand", "snow", "ice", "clutter", "background", "cropland", "wetland", "rangeland"}
+_MASS_NOUNS = {
+    "agriculture",
+    "vegetation",
+    "water",
+    "barren",
+    "forest",
+    "grass",
+    "grassland",
+    "farmland",
+    "soil",
+    "sand",
+    "snow",
+    "ice",
+    "clutter",
+    "background",
+    "cropland",
+    "wetland",
+    "rangeland",
+}
 # Where the noun itself before "area" reads wrong, its adjective: "two agricultural areas".
 _AREA_ADJECTIVE = {"agriculture": "agricultural"}
 
@@ -111,7 +128,7 @@ def countable(name: str) -> str:
 
 
 def count_phrase(name: str, n: int, rng: random.Random, cfg: B2CConfig) -> str:
-    """"three ships" for a class and its count, replacing large counts as configured."""
+    """ "three ships" for a class and its count, replacing large counts as configured."""
     name = countable(name)
     if n > cfg.many_threshold and rng.random() < cfg.many_prob:
         return f"{rng.choice(cfg.many_words)} {wording.noun_for(name, n)}"
@@ -119,7 +136,7 @@ def count_phrase(name: str, n: int, rng: random.Random, cfg: B2CConfig) -> str:
 
 
 def sentence(counts: Sequence[tuple[str, int]], where: str, rng: random.Random, cfg: B2CConfig) -> str:
-    """"There are three planes and one ship <where>." (the verb agrees with the first item)."""
+    """ "There are three planes and one ship <where>." (the verb agrees with the first item)."""
     words = [count_phrase(name, n, rng, cfg) for name, n in counts]
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
     return f"There {wording.be(counts[0][1])} {listed} {where}."

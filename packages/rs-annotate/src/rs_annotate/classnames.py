@@ -49,22 +49,71 @@ HRRSD: dict[str, str] = {}
 DOTA: dict[str, str] = {}
 
 #: DOTA v1.0 (15 classes), plus v1.5's container crane and v2.0's airport and helipad.
-DOTA_CLASSES = frozenset({
-    "plane", "ship", "storage tank", "baseball diamond", "tennis court", "basketball court", "ground track field",
-    "harbor", "bridge", "large vehicle", "small vehicle", "helicopter", "roundabout", "soccer ball field",
-    "swimming pool", "container crane", "airport", "helipad",
-})
+DOTA_CLASSES = frozenset(
+    {
+        "plane",
+        "ship",
+        "storage tank",
+        "baseball diamond",
+        "tennis court",
+        "basketball court",
+        "ground track field",
+        "harbor",
+        "bridge",
+        "large vehicle",
+        "small vehicle",
+        "helicopter",
+        "roundabout",
+        "soccer ball field",
+        "swimming pool",
+        "container crane",
+        "airport",
+        "helipad",
+    }
+)
 #: DIOR's 20 classes (the DIOR paper; also DIOR-R's).
-DIOR_CLASSES = frozenset({
-    "airplane", "airport", "baseball field", "basketball court", "bridge", "chimney", "dam",
-    "expressway service area", "expressway toll station", "golf field", "ground track field", "harbor",
-    "overpass", "ship", "stadium", "storage tank", "tennis court", "train station", "vehicle", "windmill",
-})
+DIOR_CLASSES = frozenset(
+    {
+        "airplane",
+        "airport",
+        "baseball field",
+        "basketball court",
+        "bridge",
+        "chimney",
+        "dam",
+        "expressway service area",
+        "expressway toll station",
+        "golf field",
+        "ground track field",
+        "harbor",
+        "overpass",
+        "ship",
+        "stadium",
+        "storage tank",
+        "tennis court",
+        "train station",
+        "vehicle",
+        "windmill",
+    }
+)
 #: HRRSD's 13 classes (the TGRS-HRRSD-Dataset README).
-HRRSD_CLASSES = frozenset({
-    "airplane", "baseball diamond", "basketball court", "bridge", "crossroad", "ground track field", "harbor",
-    "parking lot", "ship", "storage tank", "t junction", "tennis court", "vehicle",
-})
+HRRSD_CLASSES = frozenset(
+    {
+        "airplane",
+        "baseball diamond",
+        "basketball court",
+        "bridge",
+        "crossroad",
+        "ground track field",
+        "harbor",
+        "parking lot",
+        "ship",
+        "storage tank",
+        "t junction",
+        "tennis court",
+        "vehicle",
+    }
+)
 #: RSOD's 4 classes.
 RSOD_CLASSES = frozenset({"aircraft", "oil tank", "overpass", "playground"})
 #: The Stanford Drone Dataset's 6 agent labels.
@@ -74,7 +123,9 @@ SDD_CLASSES = frozenset({"pedestrian", "biker", "skater", "cart", "car", "bus"})
 normalize = class_phrase
 
 
-def published_classes(table: frozenset[str] | None, extra: str | Iterable[str] | None = None) -> frozenset[str] | None:
+def published_classes(
+    table: frozenset[str] | None, extra: str | Iterable[str] | None = None
+) -> frozenset[str] | None:
     """A source's published classes plus ``extra`` (names or a comma-separated string; normalised);
     None when the source publishes no list (every name is accepted)."""
     if table is None:
@@ -83,14 +134,25 @@ def published_classes(table: frozenset[str] | None, extra: str | Iterable[str] |
     return table | {normalize(n) for n in names if str(n).strip()}
 
 
-def check_class(raw: str, path: str | Path, line: int | None, *, table: Mapping[str, str] | None = None,
-                classes: frozenset[str] | None = None) -> str:
+def check_class(
+    raw: str,
+    path: str | Path,
+    line: int | None,
+    *,
+    table: Mapping[str, str] | None = None,
+    classes: frozenset[str] | None = None,
+) -> str:
     """:func:`normalize`, refusing an empty name or one outside ``classes`` (BadInput naming file and line)."""
     try:
         name = normalize(raw, table)
     except ValueError:
         raise BadInput(path, f"empty class name {raw!r}", line, kind="unknown-class") from None
     if classes is not None and name not in classes:
-        raise BadInput(path, f"class {raw!r} is not one of the source's classes ({', '.join(sorted(classes))}); "
-                             f"a typo? (reader option extra_classes={raw} accepts it)", line, kind="unknown-class")
+        raise BadInput(
+            path,
+            f"class {raw!r} is not one of the source's classes ({', '.join(sorted(classes))}); "
+            f"a typo? (reader option extra_classes={raw} accepts it)",
+            line,
+            kind="unknown-class",
+        )
     return name

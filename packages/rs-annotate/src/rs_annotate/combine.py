@@ -35,12 +35,16 @@ def _open_all(paths: Sequence[str | Path]) -> list[Dataset]:
     first = datasets[0]
     for ds in datasets[1:]:
         if ds.kind != first.kind:
-            raise FormatError(ds.path / "manifest.json",
-                              f"kind {ds.kind!r} differs from {first.path}'s {first.kind!r}: cannot combine")
+            raise FormatError(
+                ds.path / "manifest.json",
+                f"kind {ds.kind!r} differs from {first.path}'s {first.kind!r}: cannot combine",
+            )
         if ds.kind == "classification" and ds.class_names != first.class_names:
-            raise FormatError(ds.path / "manifest.json",
-                              f"class_names differ from {first.path}'s: classification sets combine only "
-                              f"with the same classes in the same order")
+            raise FormatError(
+                ds.path / "manifest.json",
+                f"class_names differ from {first.path}'s: classification sets combine only "
+                f"with the same classes in the same order",
+            )
     return datasets
 
 
@@ -56,20 +60,40 @@ def _sources(datasets: Sequence[Dataset], kept: Counter | None = None) -> list[d
     return list(merged.values())
 
 
-def _writer(out: Path, datasets: Sequence[Dataset], name: str | None, overwrite: bool,
-            sources: list[dict[str, Any]]) -> DatasetWriter:
+def _writer(
+    out: Path, datasets: Sequence[Dataset], name: str | None, overwrite: bool, sources: list[dict[str, Any]]
+) -> DatasetWriter:
     first = datasets[0]
-    return DatasetWriter(out, name=name or out.name, kind=first.kind, generator=GENERATOR,
-                         class_names=first.class_names, sources=sources, overwrite=overwrite)
+    return DatasetWriter(
+        out,
+        name=name or out.name,
+        kind=first.kind,
+        generator=GENERATOR,
+        class_names=first.class_names,
+        sources=sources,
+        overwrite=overwrite,
+    )
 
 
 def _inputs(datasets: Sequence[Dataset]) -> list[dict[str, Any]]:
-    return [{"path": str(ds.path), "name": ds.name, "manifest_sha256": ds.manifest_sha256(),
-             "rows": {s: ds.num_rows(s) for s in ds.splits}} for ds in datasets]
+    return [
+        {
+            "path": str(ds.path),
+            "name": ds.name,
+            "manifest_sha256": ds.manifest_sha256(),
+            "rows": {s: ds.num_rows(s) for s in ds.splits},
+        }
+        for ds in datasets
+    ]
 
 
-def _copy_rows(writer: DatasetWriter, ds: Dataset, verb: str, origin: dict[str, str],
-               skip: set[tuple[str, int]] | None = None) -> Counter:
+def _copy_rows(
+    writer: DatasetWriter,
+    ds: Dataset,
+    verb: str,
+    origin: dict[str, str],
+    skip: set[tuple[str, int]] | None = None,
+) -> Counter:
     """Copy ``ds``'s rows (but ``skip``) into ``writer``; ``origin`` maps the ids written so far to their dataset."""
     per_source: Counter[str] = Counter()
     total = sum(ds.num_rows(s) for s in ds.splits)
@@ -81,8 +105,11 @@ def _copy_rows(writer: DatasetWriter, ds: Dataset, verb: str, origin: dict[str, 
                     if skip is None or (split, index) not in skip:
                         first = origin.setdefault(row["image_id"], here)
                         if first is not here:
-                            raise FormatError(ds.path, f"split {split!r}: image id {row['image_id']!r} is also in "
-                                                       f"{first}: ids must be unique in the combined dataset")
+                            raise FormatError(
+                                ds.path,
+                                f"split {split!r}: image id {row['image_id']!r} is also in "
+                                f"{first}: ids must be unique in the combined dataset",
+                            )
                         try:
                             writer.write(row, split=split)
                         except ValueError as exc:
@@ -93,8 +120,9 @@ def _copy_rows(writer: DatasetWriter, ds: Dataset, verb: str, origin: dict[str, 
     return per_source
 
 
-def merge(datasets: Sequence[str | Path], out: str | Path, *, name: str | None = None,
-          overwrite: bool = False) -> dict[str, Any]:
+def merge(
+    datasets: Sequence[str | Path], out: str | Path, *, name: str | None = None, overwrite: bool = False
+) -> dict[str, Any]:
     """Concatenate datasets of one kind (splits kept); image_ids must not collide."""
     dss = _open_all(datasets)
     out = Path(out)
@@ -104,12 +132,24 @@ def merge(datasets: Sequence[str | Path], out: str | Path, *, name: str | None =
         for ds in dss:
             per_source += _copy_rows(w, ds, "merge", origin)
         w.stats["merge"] = {"inputs": _inputs(dss)}
-    return {"out": str(out), "rows": sum(per_source.values()), "rows_per_source": dict(sorted(per_source.items()))}
+    return {
+        "out": str(out),
+        "rows": sum(per_source.values()),
+        "rows_per_source": dict(sorted(per_source.items())),
+    }
 
 
-def dedup(datasets: Sequence[str | Path], out: str | Path, *, against: Sequence[str | Path] = (),
-          against_splits: Sequence[str] | None = None, threshold: int = 2, keep: str = "first",
-          name: str | None = None, overwrite: bool = False) -> dict[str, Any]:
+def dedup(
+    datasets: Sequence[str | Path],
+    out: str | Path,
+    *,
+    against: Sequence[str | Path] = (),
+    against_splits: Sequence[str] | None = None,
+    threshold: int = 2,
+    keep: str = "first",
+    name: str | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Merge ``datasets`` into ``out`` without near duplicates and without images of ``against``.
 
     Hashes are streamed (:class:`~rs_annotate.hash_table.HashTable`); image ids and sizes are read only
@@ -144,10 +184,14 @@ def dedup(datasets: Sequence[str | Path], out: str | Path, *, against: Sequence[
         return {"image_id": r["image_id"], "dataset": str(pool[r["dataset"]].path), "split": r["split"]}
 
     tested = test_table.rows(matches[:, 1], ["image_id"])
-    contamination = [{**ref(r, dss), "test": ref(t, tests), "distance": int(dist)}
-                     for r, t, dist in zip(lookup(matches[:, 0]), tested, matches[:, 2].tolist())]
-    duplicates = [{**ref(r, dss), "duplicate_of": ref(k, dss), "distance": int(dist)}
-                  for r, k, dist in zip(lookup(removals[:, 0]), lookup(removals[:, 1]), removals[:, 2].tolist())]
+    contamination = [
+        {**ref(r, dss), "test": ref(t, tests), "distance": int(dist)}
+        for r, t, dist in zip(lookup(matches[:, 0]), tested, matches[:, 2].tolist())
+    ]
+    duplicates = [
+        {**ref(r, dss), "duplicate_of": ref(k, dss), "distance": int(dist)}
+        for r, k, dist in zip(lookup(removals[:, 0]), lookup(removals[:, 1]), removals[:, 2].tolist())
+    ]
     gone = np.union1d(matches[:, 0], removals[:, 0])
     gone_rows = lookup(gone)
     skip: list[set[tuple[str, int]]] = [set() for _ in dss]
@@ -155,26 +199,50 @@ def dedup(datasets: Sequence[str | Path], out: str | Path, *, against: Sequence[
         skip[r["dataset"]].add((r["split"], r["index"]))
     removed_sources = Counter(r["source"] for r in gone_rows)
     report: dict[str, Any] = {
-        "out": str(out), "threshold": threshold, "keep": keep,
-        "inputs": [str(ds.path) for ds in dss], "against": [str(ds.path) for ds in tests],
-        "rows_in": len(table), "rows_out": len(table) - gone.size,
-        "removed_duplicates": len(duplicates), "removed_contaminated": int(contaminated.sum()),
+        "out": str(out),
+        "threshold": threshold,
+        "keep": keep,
+        "inputs": [str(ds.path) for ds in dss],
+        "against": [str(ds.path) for ds in tests],
+        "rows_in": len(table),
+        "rows_out": len(table) - gone.size,
+        "removed_duplicates": len(duplicates),
+        "removed_contaminated": int(contaminated.sum()),
         "removed_per_source": dict(sorted(removed_sources.items())),
         # training rows matching each evaluation set (a row matching two sets counts for both)
-        "contaminated_per_against": {str(ds.path): len({(c["dataset"], c["image_id"]) for c in contamination
-                                                        if c["test"]["dataset"] == str(ds.path)}) for ds in tests},
-        "contamination": contamination, "duplicates": duplicates,
+        "contaminated_per_against": {
+            str(ds.path): len(
+                {(c["dataset"], c["image_id"]) for c in contamination if c["test"]["dataset"] == str(ds.path)}
+            )
+            for ds in tests
+        },
+        "contamination": contamination,
+        "duplicates": duplicates,
     }
     if report["rows_out"] == 0:
         write_report(report_path(out), report)
-        raise ValueError(f"de-duplication would leave an empty dataset (nothing written; see "
-                         f"{report_path(out)})")
+        raise ValueError(
+            f"de-duplication would leave an empty dataset (nothing written; see {report_path(out)})"
+        )
     origin: dict[str, str] = {}
-    with atomic.naming(out), _writer(out, dss, name, overwrite, _sources(dss, table.sources - removed_sources)) as w:
+    with (
+        atomic.naming(out),
+        _writer(out, dss, name, overwrite, _sources(dss, table.sources - removed_sources)) as w,
+    ):
         for ds, sk in zip(dss, skip):
             _copy_rows(w, ds, "dedup", origin, sk)
-        w.stats["dedup"] = {k: report[k] for k in ("threshold", "keep", "rows_in", "rows_out", "removed_duplicates",
-                                                   "removed_contaminated", "removed_per_source")}
+        w.stats["dedup"] = {
+            k: report[k]
+            for k in (
+                "threshold",
+                "keep",
+                "rows_in",
+                "rows_out",
+                "removed_duplicates",
+                "removed_contaminated",
+                "removed_per_source",
+            )
+        }
         w.stats["dedup"]["inputs"] = _inputs(dss)
         w.stats["dedup"]["against"] = _inputs(tests)
     write_report(report_path(out), report)

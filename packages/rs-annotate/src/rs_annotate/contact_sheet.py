@@ -59,8 +59,15 @@ def _read_rows(ds: Dataset, split: str, indices: Sequence[int]) -> list[dict[str
     return [found[i] for i in indices]
 
 
-def show(dataset: str | Path, out: str | Path, *, n: int = 16, split: str | None = None,
-         columns: int = 4, seed: int = 0) -> Path:
+def show(
+    dataset: str | Path,
+    out: str | Path,
+    *,
+    n: int = 16,
+    split: str | None = None,
+    columns: int = 4,
+    seed: int = 0,
+) -> Path:
     """Draw ``n`` rows of ``split`` (default: the first split), a seeded sample spread over the sources
     (:func:`pick_rows`), with boxes and captions into ``out``."""
     import matplotlib
@@ -85,8 +92,16 @@ def show(dataset: str | Path, out: str | Path, *, n: int = 16, split: str | None
     for ax, row in zip(axes.flat, rows):
         ax.imshow(decode_image(row["image"], path=ds.path, row=f"split {split!r}, image {row['image_id']!r}"))
         for o in row["objects"] or []:
-            ax.add_patch(Rectangle((o["x0"], o["y0"]), o["x1"] - o["x0"], o["y1"] - o["y0"],
-                                   fill=False, edgecolor="yellow", linewidth=0.8))
+            ax.add_patch(
+                Rectangle(
+                    (o["x0"], o["y0"]),
+                    o["x1"] - o["x0"],
+                    o["y1"] - o["y0"],
+                    fill=False,
+                    edgecolor="yellow",
+                    linewidth=0.8,
+                )
+            )
         if row["captions"]:
             text = row["captions"][0]
         elif row["label"] is not None and ds.class_names:
@@ -94,8 +109,15 @@ def show(dataset: str | Path, out: str | Path, *, n: int = 16, split: str | None
         else:
             text = ""
         ax.set_title(row["image_id"], fontsize=7)
-        ax.text(0.5, -0.02, "\n".join(textwrap.wrap(text, 42)), transform=ax.transAxes, ha="center",
-                va="top", fontsize=6.5)
+        ax.text(
+            0.5,
+            -0.02,
+            "\n".join(textwrap.wrap(text, 42)),
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            fontsize=6.5,
+        )
     fig.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

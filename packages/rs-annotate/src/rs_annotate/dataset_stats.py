@@ -45,7 +45,9 @@ def stats(dataset: str | Path, plots: str | Path | None = None) -> dict[str, Any
     all_lengths: Counter[int] = sum(lengths.values(), Counter())
     n_len = sum(all_lengths.values())
     result: dict[str, Any] = {
-        "path": str(ds.path), "name": ds.name, "kind": ds.kind,
+        "path": str(ds.path),
+        "name": ds.name,
+        "kind": ds.kind,
         "rows_per_split": {s: ds.num_rows(s) for s in ds.splits},
         "images_per_source": dict(sorted(images.items())),
         "objects_per_source": dict(sorted(objects.items())),
@@ -106,6 +108,8 @@ def _plot(result: dict[str, Any], out: Path) -> list[Path]:
         fig.savefig(out / "caption_length.png", dpi=100)
         plt.close(fig)
         written.append(out / "caption_length.png")
-    (out / "stats.json").write_text(json.dumps({k: v for k, v in result.items() if k != "plots"}, indent=2) + "\n")
+    (out / "stats.json").write_text(
+        json.dumps({k: v for k, v in result.items() if k != "plots"}, indent=2) + "\n"
+    )
     written.append(out / "stats.json")
     return written

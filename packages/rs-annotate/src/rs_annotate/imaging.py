@@ -52,8 +52,9 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def load_image(path: str | Path | None, array: np.ndarray | None = None, *,
-               draft_to: tuple[int, int] | None = None) -> Loaded:
+def load_image(
+    path: str | Path | None, array: np.ndarray | None = None, *, draft_to: tuple[int, int] | None = None
+) -> Loaded:
     """Decode an image file (or wrap an HxWx3 array) as RGB; any decoding failure is BadInput.
 
     Only regular files are read, and a header declaring more than
@@ -80,8 +81,11 @@ def load_image(path: str | Path | None, array: np.ndarray | None = None, *,
 def check_row_size(width: int, height: int, path: str | Path) -> None:
     """BadInput when an image is too large to store as one dataset row (consumers refuse such rows)."""
     if width * height > MAX_ROW_PIXELS:
-        raise BadInput(path, f"a {width}x{height} image is over the {MAX_ROW_PIXELS:,} pixels a dataset row may "
-                             "hold: tile it (--tile), or store it resized (--no-keep-original, --short-side)")
+        raise BadInput(
+            path,
+            f"a {width}x{height} image is over the {MAX_ROW_PIXELS:,} pixels a dataset row may "
+            "hold: tile it (--tile), or store it resized (--no-keep-original, --short-side)",
+        )
 
 
 def target_size(width: int, height: int, short_side: int | None) -> tuple[int, int]:
@@ -120,8 +124,9 @@ class BoxCheck:
     dropped: int = 0
 
 
-def check_boxes(boxes: list[Box], width: int, height: int, path: str | Path, *,
-                drop_bad: bool = False) -> BoxCheck:
+def check_boxes(
+    boxes: list[Box], width: int, height: int, path: str | Path, *, drop_bad: bool = False
+) -> BoxCheck:
     """Apply the box rules above; BadInput names the file and the offending box."""
     out = BoxCheck([])
     for i, b in enumerate(boxes):
@@ -135,8 +140,9 @@ def check_boxes(boxes: list[Box], width: int, height: int, path: str | Path, *,
                 out.dropped += 1
                 continue
             raise BadInput(path, f"box {i + 1} ({b.label} {b.x0:g},{b.y0:g},{b.x1:g},{b.y1:g}) {problem}")
-        c = replace(b, x0=max(0.0, b.x0), y0=max(0.0, b.y0), x1=min(float(width), b.x1),
-                    y1=min(float(height), b.y1))
+        c = replace(
+            b, x0=max(0.0, b.x0), y0=max(0.0, b.y0), x1=min(float(width), b.x1), y1=min(float(height), b.y1)
+        )
         out.clipped += c != b
         out.boxes.append(c)
     return out
@@ -146,8 +152,10 @@ def scale_boxes(boxes: list[Box], sx: float, sy: float, width: float, height: fl
     """Boxes in pixels of an image resized by (sx, sy) to width x height (rounding never leaves it)."""
     if sx == 1 and sy == 1:
         return list(boxes)
-    return [replace(b, x0=b.x0 * sx, y0=b.y0 * sy, x1=min(b.x1 * sx, width), y1=min(b.y1 * sy, height))
-            for b in boxes]
+    return [
+        replace(b, x0=b.x0 * sx, y0=b.y0 * sy, x1=min(b.x1 * sx, width), y1=min(b.y1 * sy, height))
+        for b in boxes
+    ]
 
 
 def _starts(length: int, size: int, step: int) -> list[int]:
@@ -165,11 +173,16 @@ def tile_windows(width: int, height: int, size: int, overlap: int) -> list[tuple
     if not 0 <= overlap < size:
         raise ValueError(f"tile overlap must be in [0, {size}), got {overlap}")
     step = size - overlap
-    return [(x, y, min(size, width), min(size, height))
-            for y in _starts(height, size, step) for x in _starts(width, size, step)]
+    return [
+        (x, y, min(size, width), min(size, height))
+        for y in _starts(height, size, step)
+        for x in _starts(width, size, step)
+    ]
 
 
-def boxes_in_window(boxes: list[Box], window: tuple[int, int, int, int], min_visible: float = 0.5) -> list[Box]:
+def boxes_in_window(
+    boxes: list[Box], window: tuple[int, int, int, int], min_visible: float = 0.5
+) -> list[Box]:
     """Boxes clipped to a window, in window coordinates; those with < min_visible of their area left go."""
     x, y, w, h = window
     out = []

@@ -67,8 +67,10 @@ def mask_to_boxes(
     unknown = [int(v) for v in values if int(v) not in labels and int(v) not in ignored]
     if unknown:
         n = int(np.isin(mask, unknown).sum())
-        raise BadInput(where, f"mask holds class value(s) {unknown[:10]} ({n} pixels) that are neither "
-                              f"labelled nor ignored")
+        raise BadInput(
+            where,
+            f"mask holds class value(s) {unknown[:10]} ({n} pixels) that are neither labelled nor ignored",
+        )
     boxes: list[Box] = []
     for value in values:
         value = int(value)
@@ -150,11 +152,17 @@ class MaskRegions:
         mask = self.mask
         if window is not None:
             x, y, w, h = window
-            mask = mask[y:y + h, x:x + w]
+            mask = mask[y : y + h, x : x + w]
         if self.instances:
             return instance_mask_to_boxes(mask, self.labels, min_area=self.min_area, path=self.path)
-        return mask_to_boxes(mask, self.labels, ignore=self.ignore, min_area=self.min_area,
-                             connectivity=self.connectivity, path=self.path)
+        return mask_to_boxes(
+            mask,
+            self.labels,
+            ignore=self.ignore,
+            min_area=self.min_area,
+            connectivity=self.connectivity,
+            path=self.path,
+        )
 
 
 def _pack(rgb: np.ndarray) -> np.ndarray:

@@ -74,7 +74,9 @@ def _rotl(x: np.ndarray, r: int) -> np.ndarray:
 
 def _check(threshold: int) -> int:
     if threshold < 1:
-        raise ValueError(f"threshold must be >= 1 (hashes differ in fewer than threshold bits), got {threshold}")
+        raise ValueError(
+            f"threshold must be >= 1 (hashes differ in fewer than threshold bits), got {threshold}"
+        )
     if threshold > 32:
         raise ValueError(f"threshold {threshold} is meaningless for 64-bit hashes (use <= 32)")
     return threshold - 1
@@ -204,8 +206,9 @@ def near_pairs(hashes: Sequence[int] | np.ndarray, threshold: int = 2) -> np.nda
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
-def _every_pair(start_a: np.ndarray, count_a: np.ndarray, start_b: np.ndarray,
-                count_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _every_pair(
+    start_a: np.ndarray, count_a: np.ndarray, start_b: np.ndarray, count_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """For each k, every (i, j) with i in ``start_a[k] + range(count_a[k])`` and j likewise in b's range."""
     n = count_a * count_b
     k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
@@ -218,7 +221,9 @@ def _every_pair(start_a: np.ndarray, count_a: np.ndarray, start_b: np.ndarray,
 KEEP_POLICIES = ("first", "largest")
 
 
-def keep_rank(order_keys: Sequence[tuple], sizes: Sequence[int] | None = None, policy: str = "first") -> np.ndarray:
+def keep_rank(
+    order_keys: Sequence[tuple], sizes: Sequence[int] | None = None, policy: str = "first"
+) -> np.ndarray:
     """Rank (0 = kept first) of each image under a keep policy.
 
     * ``first``: by ``order_keys`` (the pipeline uses (dataset position on the command line, split
@@ -239,8 +244,9 @@ def keep_rank(order_keys: Sequence[tuple], sizes: Sequence[int] | None = None, p
     return rank
 
 
-def plan_removals(hashes: Sequence[int] | np.ndarray, rank: Rank, threshold: int = 2,
-                  candidates: np.ndarray | None = None) -> np.ndarray:
+def plan_removals(
+    hashes: Sequence[int] | np.ndarray, rank: Rank, threshold: int = 2, candidates: np.ndarray | None = None
+) -> np.ndarray:
     """Which images to remove so that no two kept images are near duplicates (greedy in rank order).
 
     ``rank`` is a rank per image, or a function from an array of image indices to their ranks (a total
@@ -294,8 +300,9 @@ def _greedy(a: np.ndarray, b: np.ndarray, rank: np.ndarray) -> np.ndarray:
     return removed_by
 
 
-def cross_matches(train: Sequence[int] | np.ndarray, test: Sequence[int] | np.ndarray,
-                  threshold: int = 2) -> np.ndarray:
+def cross_matches(
+    train: Sequence[int] | np.ndarray, test: Sequence[int] | np.ndarray, threshold: int = 2
+) -> np.ndarray:
     """(train index, test index, distance) rows for every train image near any test image, sorted.
 
     Only train-test pairs are searched: per block, the test hashes (distinct, rotated, sorted) are the

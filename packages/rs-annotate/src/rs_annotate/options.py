@@ -79,7 +79,9 @@ class ConvertOptions:
             raise ValueError(f"tile_min_visible must be in (0, 1], got {self.tile_min_visible}")
         image_format = {"jpg": "jpeg"}.get(self.image_format.lower(), self.image_format.lower())
         if image_format not in IMAGE_FORMATS:
-            raise ValueError(f"image_format must be one of {', '.join(IMAGE_FORMATS)}, got {self.image_format!r}")
+            raise ValueError(
+                f"image_format must be one of {', '.join(IMAGE_FORMATS)}, got {self.image_format!r}"
+            )
         object.__setattr__(self, "image_format", image_format)  # one spelling in reports and comparisons
 
     def keeps_original(self, kind: str, split: str) -> bool:

@@ -34,8 +34,9 @@ from .workers import results
 log = logging.getLogger(__name__)
 
 
-def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions | None = None,
-            **overrides: Any) -> ConvertReport:
+def convert(
+    fmt: str, src: str | Path, out: str | Path, options: ConvertOptions | None = None, **overrides: Any
+) -> ConvertReport:
     """Convert ``src`` (a dataset in format ``fmt``) into the rs-dataset at ``out``.
 
     Keyword ``overrides`` replace fields of ``options`` (``convert("dota", src, out, workers=2)``).
@@ -56,25 +57,45 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
     kind = reader_cls.info.kind
     items = list(reader.items())
     if not items:
-        skipped = f" ({len(reader.skipped)} input(s) skipped, e.g. {reader.skipped[0]})" if reader.skipped else ""
+        skipped = (
+            f" ({len(reader.skipped)} input(s) skipped, e.g. {reader.skipped[0]})" if reader.skipped else ""
+        )
         raise BadInput(src, f"no {fmt} items found{skipped}")
     workers = min(opts.workers or os.cpu_count() or 1, len(items))
     log.debug("%s: %d %s items, engine %s", src, len(items), fmt, opts.engine)
     # Every reader option as used, defaults included: what the rows depend on.
-    report = ConvertReport(format=fmt, src=str(src), out=str(out), items=len(items),
-                           options={**opts.to_json(), "reader_options": reader.options},
-                           reader=reader_cls.info.name)
+    report = ConvertReport(
+        format=fmt,
+        src=str(src),
+        out=str(out),
+        items=len(items),
+        options={**opts.to_json(), "reader_options": reader.options},
+        reader=reader_cls.info.name,
+    )
     for problem in reader.skipped:
         report.add_skipped(problem, reader.root)
     sources: Counter[str] = Counter()
     objects_per_class: Counter[str] = Counter()
     origin: dict[str, str] = {}  # image_id -> the file it came from, to name both files of a duplicate
-    bar = console.progress(total=len(items), desc=f"convert {fmt} -> {out.name}", unit="img", enabled=opts.progress)
-    with atomic.naming(out), DatasetWriter(out, name=opts.name or out.name, kind=kind, generator=GENERATOR,
-                                           class_names=reader.class_names if kind == "classification" else None,
-                                           overwrite=opts.overwrite) as writer:
-        per_item = (ray_engine.results(reader, items, opts, kind) if opts.engine == "ray"
-                    else results(reader, items, opts, kind, workers))
+    bar = console.progress(
+        total=len(items), desc=f"convert {fmt} -> {out.name}", unit="img", enabled=opts.progress
+    )
+    with (
+        atomic.naming(out),
+        DatasetWriter(
+            out,
+            name=opts.name or out.name,
+            kind=kind,
+            generator=GENERATOR,
+            class_names=reader.class_names if kind == "classification" else None,
+            overwrite=opts.overwrite,
+        ) as writer,
+    ):
+        per_item = (
+            ray_engine.results(reader, items, opts, kind)
+            if opts.engine == "ray"
+            else results(reader, items, opts, kind, workers)
+        )
         try:
             for status, value in per_item:
                 bar.update(1)
@@ -99,17 +120,27 @@ def convert(fmt: str, src: str | Path, out: str | Path, options: ConvertOptions 
             per_item.close()  # stops the worker pool now, also when failing
             bar.close()
         if report.rows == 0:
-            raise BadInput(src, f"nothing to write: {len(items)} item(s), {report.n_bad} bad, "
-                                f"{len(report.empty)} without objects, {report.n_skipped} input(s) skipped")
+            raise BadInput(
+                src,
+                f"nothing to write: {len(items)} item(s), {report.n_bad} bad, "
+                f"{len(report.empty)} without objects, {report.n_skipped} input(s) skipped",
+            )
         report.rows_per_source = dict(sorted(sources.items()))
-        report.pixels = {split: "original" if opts.keeps_original(kind, split) else "re-encoded"
-                         for split in sorted(report.rows_per_split)}
+        report.pixels = {
+            split: "original" if opts.keeps_original(kind, split) else "re-encoded"
+            for split in sorted(report.rows_per_split)
+        }
         for name, n in report.rows_per_source.items():
             writer.add_source(name, license=reader_cls.info.license, n_images=n, url=reader_cls.info.url)
         writer.stats["convert"] = {
-            "format": fmt, "reader": report.reader, "items": report.items, "bad": report.n_bad,
-            "empty": len(report.empty), "pixels": report.pixels,
-            "objects": report.objects, "objects_per_class": dict(sorted(objects_per_class.items())),
+            "format": fmt,
+            "reader": report.reader,
+            "items": report.items,
+            "bad": report.n_bad,
+            "empty": len(report.empty),
+            "pixels": report.pixels,
+            "objects": report.objects,
+            "objects_per_class": dict(sorted(objects_per_class.items())),
             "skipped": {k: v["count"] for k, v in report.skipped.items()},
             "dropped_by_reader": {k: v["count"] for k, v in report.dropped_by_reader.items()},
             "options": report.options,
@@ -125,8 +156,12 @@ def _unique(rows: SampleRows, origin: dict[str, str], root: Path) -> tuple[str, 
     for _, row in rows.rows:
         first = origin.get(row["image_id"])
         if first is not None:
-            return "bad", BadInput(file, f"image id {row['image_id']!r} is also the id of an image from {first}: "
-                                         "ids must be unique within a dataset", kind="duplicate")
+            return "bad", BadInput(
+                file,
+                f"image id {row['image_id']!r} is also the id of an image from {first}: "
+                "ids must be unique within a dataset",
+                kind="duplicate",
+            )
     for _, row in rows.rows:
         origin[row["image_id"]] = file
     return "ok", rows

@@ -57,7 +57,9 @@ try:
     )
     from ray.util.annotations import RayDeprecationWarning
 except ImportError as exc:  # the engine was asked for without its extra
-    raise ValueError(f"--engine ray needs Ray Data: rs-annotate's ray extra (README.md, Install) ({exc})") from None
+    raise ValueError(
+        f"--engine ray needs Ray Data: rs-annotate's ray extra (README.md, Install) ({exc})"
+    ) from None
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,10 @@ def results(
     Closing the generator stops the work (and a private local Ray).
     """
     verbose = logging.getLogger("rs_annotate").isEnabledFor(logging.DEBUG)
-    with ray_session(opts.address, opts.workers or os.cpu_count(), log_to_driver=False), ray_data_logs(verbose):
+    with (
+        ray_session(opts.address, opts.workers or os.cpu_count(), log_to_driver=False),
+        ray_data_logs(verbose),
+    ):
         data = _dataset(reader, items, opts, kind)
         done = 0
         try:

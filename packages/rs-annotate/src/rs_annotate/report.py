@@ -90,13 +90,17 @@ class ConvertReport:
         return d
 
     def summary(self) -> str:
-        text = (f"{self.rows} rows from {self.items} items ({self.n_bad} bad, {len(self.empty)} without objects, "
-                f"{self.clipped_boxes} boxes clipped, {self.dropped_boxes} dropped")
+        text = (
+            f"{self.rows} rows from {self.items} items ({self.n_bad} bad, {len(self.empty)} without objects, "
+            f"{self.clipped_boxes} boxes clipped, {self.dropped_boxes} dropped"
+        )
         if self.skipped:
             text += f"; {self.n_skipped} inputs skipped: {_by_reason(self.skipped)}"
         if self.dropped_by_reader:
-            text += f"; {self.n_dropped_by_reader} boxes dropped by {self.format} rules: " \
-                    f"{_by_reason(self.dropped_by_reader)}"
+            text += (
+                f"; {self.n_dropped_by_reader} boxes dropped by {self.format} rules: "
+                f"{_by_reason(self.dropped_by_reader)}"
+            )
         return text + f") in {self.seconds:.1f} s"
 
 
@@ -133,8 +137,11 @@ def reports_beside(paths: Sequence[str | Path]) -> list[str | Path]:
     def dataset_of(path: Path) -> Path:
         return path.with_name(path.name.removesuffix(SUFFIX))
 
-    return [p for p in paths
-            if Path(p).name.endswith(SUFFIX) and dataset_of(Path(p)) in given and Path(p).is_file()]
+    return [
+        p
+        for p in paths
+        if Path(p).name.endswith(SUFFIX) and dataset_of(Path(p)) in given and Path(p).is_file()
+    ]
 
 
 def write_report(path: Path, data: dict[str, Any]) -> None:

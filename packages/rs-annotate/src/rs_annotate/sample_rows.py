@@ -98,8 +98,13 @@ def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRow
     keep = opts.keeps_original(kind, opts.split or sample.split)
     scene = load_scene(sample, opts, kind, keep)
     file = str(sample.meta.get("file") or sample.image_path or sample.image_id)
-    result = SampleRows(sample.image_id, file, clipped=scene.clipped, dropped=scene.dropped,
-                        dropped_by_reader=dict(sample.meta.get("dropped") or {}))
+    result = SampleRows(
+        sample.image_id,
+        file,
+        clipped=scene.clipped,
+        dropped=scene.dropped,
+        dropped_by_reader=dict(sample.meta.get("dropped") or {}),
+    )
     windows = scene_windows(scene, opts)
     for window in windows:
         whole = len(windows) == 1
@@ -131,10 +136,14 @@ def load_scene(sample: Sample, opts: ConvertOptions, kind: str, keep: bool = Fal
     loaded = load_image(sample.image_path, sample.image, draft_to=draft)
     width, height = loaded.size
     if sample.size is not None and tuple(sample.size) != (width, height):
-        raise BadInput(path, f"labels are for a {sample.size[0]}x{sample.size[1]} image but the image is "
-                             f"{width}x{height}")
+        raise BadInput(
+            path,
+            f"labels are for a {sample.size[0]}x{sample.size[1]} image but the image is {width}x{height}",
+        )
     checked = check_boxes(sample.boxes, width, height, path, drop_bad=opts.bad_boxes == "drop")
-    return Scene(loaded, width, height, checked.boxes, checked.clipped, checked.dropped, tiled, sample.regions)
+    return Scene(
+        loaded, width, height, checked.boxes, checked.clipped, checked.dropped, tiled, sample.regions
+    )
 
 
 def scene_windows(scene: Scene, opts: ConvertOptions) -> list[Window]:
@@ -171,8 +180,12 @@ def window_view(scene: Scene, window: Window, whole: bool, opts: ConvertOptions,
         return View(img, w, h, 1.0, 1.0, original_bytes=False, lossless=True)
     out_w, out_h = target_size(w, h, opts.short_side)
     # Already small and in the target format: the file's bytes are stored as they are (no generation loss).
-    same = (whole and (out_w, out_h) == (scene.width, scene.height) and loaded.original_bytes is not None
-            and loaded.format == opts.image_format.upper())
+    same = (
+        whole
+        and (out_w, out_h) == (scene.width, scene.height)
+        and loaded.original_bytes is not None
+        and loaded.format == opts.image_format.upper()
+    )
     return View(resize(img, (out_w, out_h)), out_w, out_h, out_w / w, out_h / h, original_bytes=same)
 
 
@@ -192,8 +205,16 @@ def stored_bytes(scene: Scene, view: View, opts: ConvertOptions) -> bytes:
     return encode(view.image, opts.image_format, opts.jpeg_quality)
 
 
-def make_row(sample: Sample, image_id: str, data: bytes, view: View, boxes: list[Box], captions: list[str] | None,
-             scene: Scene, tile: Window | None) -> dict[str, Any]:
+def make_row(
+    sample: Sample,
+    image_id: str,
+    data: bytes,
+    view: View,
+    boxes: list[Box],
+    captions: list[str] | None,
+    scene: Scene,
+    tile: Window | None,
+) -> dict[str, Any]:
     """The rs-dataset row of one window (``tile`` None: the whole image)."""
     extra: dict[str, Any] = {"original_size": [scene.width, scene.height]}
     if tile is not None:
@@ -205,8 +226,10 @@ def make_row(sample: Sample, image_id: str, data: bytes, view: View, boxes: list
         "width": view.width,
         "height": view.height,
         "captions": list(captions) if captions is not None else None,
-        "objects": [{"label": b.label, "x0": b.x0, "y0": b.y0, "x1": b.x1, "y1": b.y1, "difficult": b.difficult}
-                    for b in boxes],
+        "objects": [
+            {"label": b.label, "x0": b.x0, "y0": b.y0, "x1": b.x1, "y1": b.y1, "difficult": b.difficult}
+            for b in boxes
+        ],
         "label": sample.label,
         "count": sample.meta.get("count"),
         "count_label": sample.meta.get("count_label"),

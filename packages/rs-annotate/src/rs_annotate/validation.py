@@ -26,7 +26,9 @@ def validate(dataset: str | Path, *, n_captions: int = 5, decode: bool = True) -
     problems: list[str] = []
     n_problems = 0
     rows = 0
-    columns = ["image_id", "width", "height", "captions", "objects", "label", "phash"] + (["image"] if decode else [])
+    columns = ["image_id", "width", "height", "captions", "objects", "label", "phash"] + (
+        ["image"] if decode else []
+    )
     total = sum(ds.num_rows(s) for s in ds.splits)
     with console.progress(total=total, desc=f"validate {ds.name}", unit="row") as bar:
         for split in ds.splits:
@@ -35,10 +37,18 @@ def validate(dataset: str | Path, *, n_captions: int = 5, decode: bool = True) -
                     rows += 1
                     found = row_problems(row, ds.kind, ds.class_names, n_captions)
                     n_problems += len(found)
-                    problems.extend(f"{split}/{row['image_id']}: {f}" for f in found[:MAX_LISTED - len(problems)])
+                    problems.extend(
+                        f"{split}/{row['image_id']}: {f}" for f in found[: MAX_LISTED - len(problems)]
+                    )
                 bar.update(batch.num_rows)
-    return {"path": str(ds.path), "ok": n_problems == 0, "rows": rows, "n_problems": n_problems,
-            "problems": problems, "contract": contract}
+    return {
+        "path": str(ds.path),
+        "ok": n_problems == 0,
+        "rows": rows,
+        "n_problems": n_problems,
+        "problems": problems,
+        "contract": contract,
+    }
 
 
 def row_problems(row: dict[str, Any], kind: str, class_names: list[str] | None, n_captions: int) -> list[str]:
@@ -49,8 +59,10 @@ def row_problems(row: dict[str, Any], kind: str, class_names: list[str] | None, 
         found.extend(_image_problems(row["image"], w, h))
     for k, o in enumerate(row["objects"] or []):
         if not (0 <= o["x0"] < o["x1"] <= w and 0 <= o["y0"] < o["y1"] <= h):
-            found.append(f"object {k} ({o['label']} {o['x0']},{o['y0']},{o['x1']},{o['y1']}) is "
-                         f"empty or outside the {w}x{h} image")
+            found.append(
+                f"object {k} ({o['label']} {o['x0']},{o['y0']},{o['x1']},{o['y1']}) is "
+                f"empty or outside the {w}x{h} image"
+            )
     if kind == "captions":
         caps = row["captions"] or []
         if len(caps) != n_captions or not all(c and c.strip() for c in caps):
@@ -69,4 +81,8 @@ def _image_problems(data: bytes, width: int, height: int) -> list[str]:
         img = decode_image(data, mode=None)
     except FormatError as exc:
         return [f"image does not decode ({exc.reason})"]
-    return [] if img.size == (width, height) else [f"image is {img.size[0]}x{img.size[1]}, row says {width}x{height}"]
+    return (
+        []
+        if img.size == (width, height)
+        else [f"image is {img.size[0]}x{img.size[1]}, row says {width}x{height}"]
+    )

@@ -67,8 +67,9 @@ def _work_chunk(items: Sequence[Any]) -> list[tuple[str, Any]]:
     return [_work(item) for item in items]
 
 
-def results(reader: Reader, items: Sequence[Any], opts: ConvertOptions, kind: str,
-            workers: int) -> Iterator[tuple[str, Any]]:
+def results(
+    reader: Reader, items: Sequence[Any], opts: ConvertOptions, kind: str, workers: int
+) -> Iterator[tuple[str, Any]]:
     """Per item, in item order: ("ok", SampleRows) or ("bad", BadInput), computed by ``workers`` processes.
 
     Closing the generator stops the pool at once (also when the caller fails).
@@ -87,9 +88,10 @@ def results(reader: Reader, items: Sequence[Any], opts: ConvertOptions, kind: st
     else:
         ctx = mp.get_context("spawn")
     cs = max(1, opts.chunksize)
-    chunks = [items[i:i + cs] for i in range(0, len(items), cs)]
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(reader, opts, kind, True))
+    chunks = [items[i : i + cs] for i in range(0, len(items), cs)]
+    pool = ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(reader, opts, kind, True)
+    )
     try:
         pending: deque = deque()
         for chunk in chunks:
@@ -106,5 +108,7 @@ def _get(future) -> list[tuple[str, Any]]:
     try:
         return future.result()
     except BrokenProcessPool:
-        raise WorkerDied("a worker process died (killed, or out of memory?); nothing was written. "
-                         "Try fewer --workers or tiling very large scenes") from None
+        raise WorkerDied(
+            "a worker process died (killed, or out of memory?); nothing was written. "
+            "Try fewer --workers or tiling very large scenes"
+        ) from None

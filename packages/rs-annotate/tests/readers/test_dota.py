@@ -87,14 +87,17 @@ def test_image_without_label(tmp_path):
     assert e.value.path.name == "a.png"
 
 
-@pytest.mark.parametrize("line, message", [
-    ("1 2 3 4 5 6 7 plane 0", "coordinate 'plane' is not a number"),  # 7 coordinates
-    ("1 2 3 4 5 6 7 8", "got 8 field"),
-    ("1 2 3 x 5 6 7 8 plane 0", "'x' is not a number"),
-    ("1 2 3 4 5 6 7 nan plane 0", "not finite"),
-    ("1 2 3 4 5 6 7 8 plane 2", "difficult flag"),
-    ("1 2 3 4 5 6 7 8 plane 0 extra", "got 11 field"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("1 2 3 4 5 6 7 plane 0", "coordinate 'plane' is not a number"),  # 7 coordinates
+        ("1 2 3 4 5 6 7 8", "got 8 field"),
+        ("1 2 3 x 5 6 7 8 plane 0", "'x' is not a number"),
+        ("1 2 3 4 5 6 7 nan plane 0", "not finite"),
+        ("1 2 3 4 5 6 7 8 plane 2", "difficult flag"),
+        ("1 2 3 4 5 6 7 8 plane 0 extra", "got 11 field"),
+    ],
+)
 def test_malformed_lines(line, message):
     text = "imagesource:GoogleEarth\r\ngsd:0.5\r\n1 1 2 1 2 2 1 2 ship 0\r\n" + line + "\r\n"
     with pytest.raises(BadInput, match=message) as e:
@@ -116,7 +119,9 @@ def test_split_folders_and_empty_root(tmp_path):
         (tmp_path / split / "images" / f"{split}1.png").write_bytes(b"x")
     reader = DotaReader(tmp_path)
     assert [(s.image_id, s.split) for s in map(reader.read, reader.items())] == [
-        ("dota/train1", "train"), ("dota/val1", "val")]
+        ("dota/train1", "train"),
+        ("dota/val1", "val"),
+    ]
     (tmp_path / "empty").mkdir()
     with pytest.raises(BadInput, match="no labelTxt/"):
         DotaReader(tmp_path / "empty").items()
@@ -127,8 +132,9 @@ def test_rs_synth_dota(tmp_path):
     reader = DotaReader(tmp_path / "dota")
     samples = [reader.read(item) for item in reader.items()]
     assert truth == Truth.load(tmp_path / "dota")
-    assert [s.image_path.relative_to(tmp_path / "dota").as_posix() for s in samples] == \
-        [im.image for im in truth.images]
+    assert [s.image_path.relative_to(tmp_path / "dota").as_posix() for s in samples] == [
+        im.image for im in truth.images
+    ]
     n_boxes = 0
     for s, im in zip(samples, truth.images):
         assert s.meta["gsd"] == float(im.meta["gsd"]) and s.meta["imagesource"] == im.meta["imagesource"]

@@ -32,7 +32,9 @@ def test_real_dota_v1_files(shared_data, stem):
 
 def test_real_header_values_float_and_integer_gsd(shared_data):
     assert read_labeltxt(shared_data / "dota" / "labelTxt" / "P0706.txt").header == {
-        "imagesource": "GoogleEarth", "gsd": 0.255589285596}
+        "imagesource": "GoogleEarth",
+        "gsd": 0.255589285596,
+    }
     p1234 = read_labeltxt(shared_data / "dota" / "labelTxt" / "P1234.txt")
     assert p1234.header == {"imagesource": "GF", "gsd": 1.0}
 
@@ -41,7 +43,9 @@ def test_real_split_tiles_float_corners_no_header_empty_file(shared_data):
     tile = read_labeltxt(shared_data / "dota_tiles" / "labelTxt" / "P2805__1024__0___0.txt")
     assert tile.header == {} and tile.imagesource is None and tile.gsd is None
     assert [o.line for o in tile.objects] == [1, 2, 3, 4]
-    assert tile.objects[0] == DotaObject((359.0, 663.0, 369.0, 497.0, 543.0, 509.0, 531.0, 677.0), "plane", False, 1)
+    assert tile.objects[0] == DotaObject(
+        (359.0, 663.0, 369.0, 497.0, 543.0, 509.0, 531.0, 677.0), "plane", False, 1
+    )
     assert tile.objects[0].box() == (359.0, 497.0, 543.0, 677.0)
     p0004 = read_labeltxt(shared_data / "dota_tiles" / "labelTxt" / "P0004__1__0___0.txt")
     assert [o.difficult for o in p0004.objects] == [False, False, True, False]
@@ -54,7 +58,10 @@ def test_oriented_box_width_and_boxes():
     obj = DotaObject((5, 0, 15, 0, 15, 40, 5, 40), "bridge", True, 7)
     assert obj.short_side() == pytest.approx(10)
     labels = parse_labeltxt("5 0 15 0 15 40 5 40 ground-track-field 1\n1 1 2 1 2 2 1 2 plane 0\n", "x.txt")
-    assert [(b.label, b.difficult) for b in labels.boxes()] == [("ground track field", True), ("plane", False)]
+    assert [(b.label, b.difficult) for b in labels.boxes()] == [
+        ("ground track field", True),
+        ("plane", False),
+    ]
     assert [b.label for b in labels.boxes(drop_difficult=True)] == ["plane"]
 
 
@@ -79,8 +86,13 @@ def test_bad_input_is_a_format_error_with_a_kind_that_pickles(tmp_path):
     assert isinstance(e.value, BadInput) and "absent.txt" in str(e.value)
     err = BadInput(tmp_path / "a.txt", "no image", 3, kind="missing-image")
     back = pickle.loads(pickle.dumps(err))
-    assert (type(back), str(back), back.line, back.kind, back.message) == (BadInput, str(err), 3, "missing-image",
-                                                                           "no image")
+    assert (type(back), str(back), back.line, back.kind, back.message) == (
+        BadInput,
+        str(err),
+        3,
+        "missing-image",
+        "no image",
+    )
     (tmp_path / "latin.txt").write_bytes(b"imagesource:G\xe9\n")
     with pytest.raises(BadInput, match="not UTF-8"):
         read_labeltxt(tmp_path / "latin.txt")

@@ -20,13 +20,19 @@ def test_real_sample(shared_data):
     s = reader.read(reader.items()[0])
     assert s.image_id == "hrsc/100000006" and s.size == (1172, 816)
     assert s.boxes == [Box("ship", 119, 75, 587, 789)]
-    assert s.meta == {"file": "FullDataSet/Annotations/100000006.xml", "class_ids": ["100000013"], "gsd": 1.07}
+    assert s.meta == {
+        "file": "FullDataSet/Annotations/100000006.xml",
+        "class_ids": ["100000013"],
+        "gsd": 1.07,
+    }
     obb = HrscReader(shared_data / "hrsc", require_images=False, boxes="obb")
     (box,) = obb.read(obb.items()[0]).boxes
     # Axis-aligned hull of the rotated box (cx 341.2, cy 443.3, 778.4 x 178.3, -1.123 rad) encloses
     # the annotated horizontal box.
     assert box.x0 < 119 and box.y0 < 75 and box.x1 > 587 and box.y1 > 789
-    assert (box.x0 + box.x1) / 2 == pytest.approx(341.2143) and (box.y0 + box.y1) / 2 == pytest.approx(443.3325)
+    assert (box.x0 + box.x1) / 2 == pytest.approx(341.2143) and (box.y0 + box.y1) / 2 == pytest.approx(
+        443.3325
+    )
 
 
 def make_release(shared_data, root: Path, body: str) -> Path:
@@ -46,9 +52,11 @@ def make_release(shared_data, root: Path, body: str) -> Path:
 
 
 def test_release_layout_splits_and_fallback_to_rotated_box(shared_data, tmp_path):
-    body = ("<HRSC_Object><Class_ID>100000002</Class_ID><difficult>1</difficult><box_xmin></box_xmin>"
-            "<mbox_cx>50</mbox_cx><mbox_cy>40</mbox_cy><mbox_w>20</mbox_w><mbox_h>10</mbox_h>"
-            "<mbox_ang>0</mbox_ang></HRSC_Object>")
+    body = (
+        "<HRSC_Object><Class_ID>100000002</Class_ID><difficult>1</difficult><box_xmin></box_xmin>"
+        "<mbox_cx>50</mbox_cx><mbox_cy>40</mbox_cy><mbox_w>20</mbox_w><mbox_h>10</mbox_h>"
+        "<mbox_ang>0</mbox_ang></HRSC_Object>"
+    )
     reader = HrscReader(make_release(shared_data, tmp_path, body))
     train, test = map(reader.read, reader.items())
     assert (train.image_id, train.split, train.image_path.name) == ("hrsc/10000", "train", "10000.bmp")
@@ -59,11 +67,17 @@ def test_release_layout_splits_and_fallback_to_rotated_box(shared_data, tmp_path
     assert easy.read(easy.items()[1]).boxes == []
 
 
-@pytest.mark.parametrize("body, message", [
-    ("<HRSC_Object><box_xmin>1</box_xmin><box_ymin>2</box_ymin><box_xmax>x</box_xmax>"
-     "<box_ymax>4</box_ymax></HRSC_Object>", "<box_xmax> 'x' is not a number"),
-    ("<HRSC_Object><Class_ID>100000001</Class_ID></HRSC_Object>", "neither box_xmin..box_ymax nor mbox_"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            "<HRSC_Object><box_xmin>1</box_xmin><box_ymin>2</box_ymin><box_xmax>x</box_xmax>"
+            "<box_ymax>4</box_ymax></HRSC_Object>",
+            "<box_xmax> 'x' is not a number",
+        ),
+        ("<HRSC_Object><Class_ID>100000001</Class_ID></HRSC_Object>", "neither box_xmin..box_ymax nor mbox_"),
+    ],
+)
 def test_malformed(shared_data, tmp_path, body, message):
     reader = HrscReader(make_release(shared_data, tmp_path, body))
     with pytest.raises(BadInput, match=message) as e:
@@ -94,6 +108,8 @@ def test_rs_synth_hrsc(tmp_path):
         assert s.meta["class_ids"] == [t.label for t in im.objects]
         for box, t in zip(o.boxes, im.objects):  # the rotated box's hull is the polygon's hull
             xs, ys = [p[0] for p in t.poly], [p[1] for p in t.poly]
-            assert [box.x0, box.y0, box.x1, box.y1] == pytest.approx([min(xs), min(ys), max(xs), max(ys)], abs=0.02)
+            assert [box.x0, box.y0, box.x1, box.y1] == pytest.approx(
+                [min(xs), min(ys), max(xs), max(ys)], abs=0.02
+            )
         n += len(s.boxes)
     assert n > 0

@@ -34,7 +34,9 @@ def test_rs_synth_isaid(tmp_path):
     assert SYNTH_PALETTE == ISAID_PALETTE
     truth = synth.write(tmp_path / "isaid", n=4, seed=1, size=128)
     reader = IsaidReader(tmp_path / "isaid")
-    samples = {s.image_path.relative_to(tmp_path / "isaid").as_posix(): s for s in map(reader.read, reader.items())}
+    samples = {
+        s.image_path.relative_to(tmp_path / "isaid").as_posix(): s for s in map(reader.read, reader.items())
+    }
     assert sorted(samples) == sorted(im.image for im in truth.images)
     n = 0
     for im in truth.images:
@@ -42,9 +44,16 @@ def test_rs_synth_isaid(tmp_path):
         assert s.split == im.split
         visible = sorted((o for o in im.objects if o.meta["pixels"] > 0), key=lambda o: o.instance_id)
         # Same palette index, named as the iSAID devkit names it ("Soccer_ball_field" -> "soccer ball field").
-        assert [b.label for b in s.boxes] == [normalize(ISAID_CLASSES[SYNTH_CLASSES.index(o.cls)]) for o in visible]
+        assert [b.label for b in s.boxes] == [
+            normalize(ISAID_CLASSES[SYNTH_CLASSES.index(o.cls)]) for o in visible
+        ]
         for b, o in zip(s.boxes, visible):  # the mask box lies within the drawn object's box
-            assert o.box[0] - 1 <= b.x0 and b.x1 <= o.box[2] + 1 and o.box[1] - 1 <= b.y0 and b.y1 <= o.box[3] + 1
+            assert (
+                o.box[0] - 1 <= b.x0
+                and b.x1 <= o.box[2] + 1
+                and o.box[1] - 1 <= b.y0
+                and b.y1 <= o.box[3] + 1
+            )
         n += len(s.boxes)
     assert n > 4
 
@@ -84,7 +93,9 @@ def test_instances_and_release_layout(tmp_path):
         (root / "train" / "images" / name).rename(root / "train" / sub / "images" / name)
     assert [i[0] for i in IsaidReader(root).items()] == ["P1"]
     assert IsaidReader(root).read(IsaidReader(root).items()[0]).boxes == s.boxes
-    assert [b.label for b in IsaidReader(root, min_area=20).read(IsaidReader(root).items()[0]).boxes] == ["plane"]
+    assert [b.label for b in IsaidReader(root, min_area=20).read(IsaidReader(root).items()[0]).boxes] == [
+        "plane"
+    ]
 
 
 def test_unknown_colour(tmp_path):

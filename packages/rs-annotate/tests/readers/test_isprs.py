@@ -42,12 +42,15 @@ def read_all(reader):
 def test_rs_synth_potsdam_variants(potsdam):
     root, truth = potsdam
     assert synth.ISPRS_PALETTE == ISPRS_PALETTE
-    assert sorted(p.name for p in root.glob("*_label.tif")) == [f"{Path(im.labels[0]).name}" for im in truth.images]
+    assert sorted(p.name for p in root.glob("*_label.tif")) == [
+        f"{Path(im.labels[0]).name}" for im in truth.images
+    ]
     results = {}
     for variant in ("RGB", "IRRG", "RGBIR"):
         samples = read_all(PotsdamReader(root, variant=variant))
-        assert [s.image_path.relative_to(root).as_posix() for s in samples] == \
-            [im.meta["variants"][variant] for im in truth.images]
+        assert [s.image_path.relative_to(root).as_posix() for s in samples] == [
+            im.meta["variants"][variant] for im in truth.images
+        ]
         results[variant] = samples
     for s, im in zip(results["RGB"], truth.images):
         assert s.image is None and s.size == (64, 64) and s.meta["bands"] == "RGB"
@@ -57,8 +60,9 @@ def test_rs_synth_potsdam_variants(potsdam):
     for variant in ("IRRG", "RGBIR"):
         assert [s.boxes for s in results[variant]] == [s.boxes for s in results["RGB"]]
     for s in results["RGBIR"]:
-        rgb = np.asarray(Image.open(s.image_path.parents[1] / "2_Ortho_RGB" /
-                                    s.image_path.name.replace("_RGBIR", "_RGB")))
+        rgb = np.asarray(
+            Image.open(s.image_path.parents[1] / "2_Ortho_RGB" / s.image_path.name.replace("_RGBIR", "_RGB"))
+        )
         assert s.image.shape == (64, 64, 3) and np.array_equal(s.image, rgb)
 
 
@@ -79,22 +83,29 @@ def test_potsdam_variant_present_is_detected(tmp_path):
     shutil.rmtree(tmp_path / "flat" / "2_Ortho_RGB")
     shutil.rmtree(tmp_path / "flat" / "4_Ortho_RGBIR")
     samples = read_all(PotsdamReader(tmp_path / "flat"))
-    assert [s.image_path.name for s in samples] == [Path(im.meta["variants"]["IRRG"]).name for im in again.images]
+    assert [s.image_path.name for s in samples] == [
+        Path(im.meta["variants"]["IRRG"]).name for im in again.images
+    ]
     assert len(truth.images) == 2
 
 
 def test_potsdam_label_folders_and_eroded_labels(tmp_path):
     folders = synth.write_potsdam(tmp_path / "a", n=2, seed=4, size=32)  # labels in 5_Labels_all/
-    assert [s.meta["file"] for s in read_all(PotsdamReader(tmp_path / "a"))] == [im.labels[0] for im in folders.images]
+    assert [s.meta["file"] for s in read_all(PotsdamReader(tmp_path / "a"))] == [
+        im.labels[0] for im in folders.images
+    ]
     # Only the eroded labels (5_Labels_all_noBoundary.zip, flat): found when asked for, hinted otherwise.
     for im in folders.images:
         label = tmp_path / "a" / im.labels[0]
         label.rename(tmp_path / "a" / label.name.replace("_label.tif", "_label_noBoundary.tif"))
-    with pytest.raises(BadInput, match="no full label tiles .*eroded \\(noBoundary\\) ones are there: pass eroded=true"):
+    with pytest.raises(
+        BadInput, match="no full label tiles .*eroded \\(noBoundary\\) ones are there: pass eroded=true"
+    ):
         PotsdamReader(tmp_path / "a").items()
     eroded = read_all(PotsdamReader(tmp_path / "a", eroded=True))
-    assert [s.meta["file"] for s in eroded] == [Path(im.labels[0]).name.replace("_label", "_label_noBoundary")
-                                                for im in folders.images]
+    assert [s.meta["file"] for s in eroded] == [
+        Path(im.labels[0]).name.replace("_label", "_label_noBoundary") for im in folders.images
+    ]
     given = read_all(PotsdamReader(tmp_path / "a", eroded=True, labels="."))
     assert [s.boxes for s in given] == [s.boxes for s in eroded]
 
@@ -103,7 +114,9 @@ def test_ignore_option(potsdam):
     root, truth = potsdam
     labels = {b.label for s in read_all(PotsdamReader(root)) for b in s.boxes}
     assert labels == FOUR & set().union(*(truth_labels(im) for im in truth.images))
-    five = {b.label for s in read_all(PotsdamReader(root, ignore="clutter")) for b in s.boxes}  # --opt ignore=clutter
+    five = {
+        b.label for s in read_all(PotsdamReader(root, ignore="clutter")) for b in s.boxes
+    }  # --opt ignore=clutter
     assert five == labels | {"impervious surface"}
     keep_all = PotsdamReader(root, ignore=())
     assert "clutter" in {b.label for s in read_all(keep_all) for b in s.boxes}
@@ -123,11 +136,15 @@ def vaihingen(tmp_path):
 
 def test_rs_synth_vaihingen_complete_ground_truth_wins(vaihingen):
     root, truth = vaihingen
-    assert sorted(p.name for p in (root / "gts_for_participants").iterdir()) == \
-        ["top_mosaic_09cm_area1.tif", "top_mosaic_09cm_area3.tif"]  # the training tiles among areas 1-4
+    assert sorted(p.name for p in (root / "gts_for_participants").iterdir()) == [
+        "top_mosaic_09cm_area1.tif",
+        "top_mosaic_09cm_area3.tif",
+    ]  # the training tiles among areas 1-4
     samples = read_all(VaihingenReader(root))
     assert [s.image_path.relative_to(root).as_posix() for s in samples] == [im.image for im in truth.images]
-    assert [s.meta["file"] for s in samples] == [im.labels[0] for im in truth.images]  # all four, from the root
+    assert [s.meta["file"] for s in samples] == [
+        im.labels[0] for im in truth.images
+    ]  # all four, from the root
     assert samples[0].image_id == "vaihingen/top_mosaic_09cm_area1" and samples[0].meta["bands"] == "IRRG"
     for s, im in zip(samples, truth.images):
         assert {b.label for b in s.boxes} == truth_labels(im)
@@ -141,27 +158,46 @@ def test_vaihingen_participants_labels_are_never_the_complete_ground_truth(vaihi
     items = reader.items()
     assert len(items) == 4 and reader.skipped == []
     labelled = [reader.read(i).meta["file"] for i in items[::2]]
-    assert labelled == ["gts_for_participants/top_mosaic_09cm_area1.tif", "gts_for_participants/top_mosaic_09cm_area3.tif"]
-    with pytest.raises(BadInput, match="image tile has no label tile in gts_for_participants/ \\(the 16 training "
-                                       "tiles .*ground_truth_COMPLETE.zip: unpack it into the root") as e:
+    assert labelled == [
+        "gts_for_participants/top_mosaic_09cm_area1.tif",
+        "gts_for_participants/top_mosaic_09cm_area3.tif",
+    ]
+    with pytest.raises(
+        BadInput,
+        match="image tile has no label tile in gts_for_participants/ \\(the 16 training "
+        "tiles .*ground_truth_COMPLETE.zip: unpack it into the root",
+    ) as e:
         reader.read(items[1])
     assert e.value.path.name == "top_mosaic_09cm_area2.tif" and e.value.kind == "missing-labels"
     skipping = VaihingenReader(root, missing_label="skip")
     assert [i[1] for i in skipping.items()] == ["top_mosaic_09cm_area1", "top_mosaic_09cm_area3"]
-    assert sorted(p.path.name for p in skipping.skipped) == ["top_mosaic_09cm_area2.tif", "top_mosaic_09cm_area4.tif"]
+    assert sorted(p.path.name for p in skipping.skipped) == [
+        "top_mosaic_09cm_area2.tif",
+        "top_mosaic_09cm_area4.tif",
+    ]
     # Through convert: skipped tiles are counted in the report, never silently missing.
-    report = convert("vaihingen", root, tmp_path / "out", workers=1, progress=False, keep_empty=True,
-                     reader_options={"missing_label": "skip"})
+    report = convert(
+        "vaihingen",
+        root,
+        tmp_path / "out",
+        workers=1,
+        progress=False,
+        keep_empty=True,
+        reader_options={"missing_label": "skip"},
+    )
     assert report.rows == 2 and report.n_skipped == 2
 
 
 def test_a_label_tile_without_image_is_skipped_and_counted(vaihingen):
     root, truth = vaihingen
-    Image.new("RGB", (32, 32), (0, 255, 0)).save(root / "top_mosaic_09cm_area9.tif")  # the eroded zip's extra area9
+    Image.new("RGB", (32, 32), (0, 255, 0)).save(
+        root / "top_mosaic_09cm_area9.tif"
+    )  # the eroded zip's extra area9
     reader = VaihingenReader(root)
     assert len(reader.items()) == 4
     assert [(p.path.name, p.message) for p in reader.skipped] == [
-        ("top_mosaic_09cm_area9.tif", "label tile has no IRRG image tile; skipped")]
+        ("top_mosaic_09cm_area9.tif", "label tile has no IRRG image tile; skipped")
+    ]
 
 
 def write_label(path: Path, rgb: np.ndarray) -> Path:
@@ -184,7 +220,9 @@ def test_parse_boxes_and_boundary(tmp_path):
     boxes = parse_isprs(write_label(tmp_path / "t_label_noBoundary.tif", rgb), ignore=("clutter",))
     assert Box("building", 2, 2, 6, 4) in boxes and Box("car", 10, 8, 12, 10) in boxes
     assert [b for b in boxes if b.label == "impervious surface"] == [
-        Box("impervious surface", 0, 0, 16, 6), Box("impervious surface", 0, 7, 16, 12)]
+        Box("impervious surface", 0, 0, 16, 6),
+        Box("impervious surface", 0, 7, 16, 12),
+    ]
     assert not any(b.label == "clutter" for b in boxes)
 
 
@@ -213,14 +251,17 @@ def test_size_mismatch_and_missing_files(tmp_path):
     assert e.value.path.name == "top_potsdam_2_10_label.tif"
     root = make_potsdam(tmp_path / "b")
     Image.new("RGB", (16, 12)).save(root / "2_Ortho_RGB" / "top_potsdam_3_10_RGB.tif")
-    (root / "5_Labels_all" / "top_potsdam_2_10_label.tif").rename(root / "5_Labels_all" / "top_potsdam_2_11_label.tif")
+    (root / "5_Labels_all" / "top_potsdam_2_10_label.tif").rename(
+        root / "5_Labels_all" / "top_potsdam_2_11_label.tif"
+    )
     reader = PotsdamReader(root)
     items = reader.items()
     assert [i[1] for i in items] == ["top_potsdam_2_10", "top_potsdam_3_10"]
     with pytest.raises(BadInput, match="image tile has no label tile in 5_Labels_all/$"):
         reader.read(items[0])
     assert [(p.path.name, p.message) for p in reader.skipped] == [
-        ("top_potsdam_2_11_label.tif", "label tile has no RGB image tile; skipped")]
+        ("top_potsdam_2_11_label.tif", "label tile has no RGB image tile; skipped")
+    ]
     (tmp_path / "empty" / "2_Ortho_RGB").mkdir(parents=True)
     Image.new("RGB", (16, 12)).save(tmp_path / "empty" / "2_Ortho_RGB" / "top_potsdam_2_10_RGB.tif")
     with pytest.raises(BadInput, match="no full label tiles \\(looked in the root and in 5_Labels_all/"):

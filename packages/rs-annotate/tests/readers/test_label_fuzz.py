@@ -30,8 +30,13 @@ from rs_annotate.readers.sdd import parse_sdd
 from rs_annotate.readers.visdrone import parse_visdrone
 from rs_annotate.readers.voc import XmlDoc, parse_voc
 
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def boxes_ok(boxes: list[Box]) -> None:
@@ -106,30 +111,69 @@ def _auair(path: Path) -> None:
 
 
 VALID: dict[str, tuple[bytes, Callable[[Path], None]]] = {
-    "dota": (b"imagesource:GoogleEarth\r\ngsd:0.146\r\n10 10 50 10 50 40 10 40 small-vehicle 0\r\n"
-             b"60.5 60 90 60 90 90 60 90 plane 1\r\n", _dota),
-    "voc": (b"""<annotation><size><width>800</width><height>800</height></size><filename>1.jpg</filename>
+    "dota": (
+        b"imagesource:GoogleEarth\r\ngsd:0.146\r\n10 10 50 10 50 40 10 40 small-vehicle 0\r\n"
+        b"60.5 60 90 60 90 90 60 90 plane 1\r\n",
+        _dota,
+    ),
+    "voc": (
+        b"""<annotation><size><width>800</width><height>800</height></size><filename>1.jpg</filename>
 <object><name>golffield</name><difficult>0</difficult><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>30</xmax>
 <ymax>40</ymax></bndbox></object><object><name>Expressway-toll-station</name><robndbox><x_left_top>1</x_left_top>
 <y_left_top>2</y_left_top><x_right_top>9</x_right_top><y_right_top>2</y_right_top><x_right_bottom>9
 </x_right_bottom><y_right_bottom>8</y_right_bottom><x_left_bottom>1</x_left_bottom><y_left_bottom>8
-</y_left_bottom></robndbox></object></annotation>""", _voc),
-    "hrsc": (b"""<HRSC_Image><Img_SizeWidth>1000</Img_SizeWidth><Img_SizeHeight>600</Img_SizeHeight>
+</y_left_bottom></robndbox></object></annotation>""",
+        _voc,
+    ),
+    "hrsc": (
+        b"""<HRSC_Image><Img_SizeWidth>1000</Img_SizeWidth><Img_SizeHeight>600</Img_SizeHeight>
 <Img_Resolution>1.07</Img_Resolution><HRSC_Objects><HRSC_Object><Class_ID>100000013</Class_ID>
 <difficult>0</difficult><box_xmin>10</box_xmin><box_ymin>20</box_ymin><box_xmax>300</box_xmax>
 <box_ymax>90</box_ymax><mbox_cx>150</mbox_cx><mbox_cy>55</mbox_cy><mbox_w>290</mbox_w><mbox_h>60</mbox_h>
-<mbox_ang>-0.1</mbox_ang></HRSC_Object></HRSC_Objects></HRSC_Image>""", _hrsc),
+<mbox_ang>-0.1</mbox_ang></HRSC_Object></HRSC_Objects></HRSC_Image>""",
+        _hrsc,
+    ),
     "carpk": (b"10 10 40 30 1\n50 50 80 70 1\n", _text(parse_carpk)),
     "levir": (b"1 10 10 40 30\n2,50,50,80,70\n\n3\t5 5 9 9\n", _text(parse_levir)),
     "visdrone": (b"10,10,30,20,1,4,0,0\n5,5,10,10,0,0,0,0,\n1,1,5,5,1,11,0,2\n", _text(parse_visdrone)),
     "sdd": (b'1 10 10 40 30 0 0 0 0 "Pedestrian"\n2 50 50 80 70 5 1 0 1 "Biker"\n', _sdd),
-    "ret3": (json.dumps({"dataset": "rsicd", "images": [
-        {"filename": "a.jpg", "split": "train", "sentences": [{"raw": "A plane ."}, {"raw": "two ships"}]},
-        {"filename": "b.jpg", "filepath": "sub", "split": "test", "sentences": [{"raw": "a dam"}]}]}).encode(),
-        _ret3),
-    "auair": (json.dumps({"categories": ["Human", "Car"], "annotations": [
-        {"image_name": "f.jpg", "image_width": 1920.0, "image_height": 1080.0,
-         "bbox": [{"top": 1, "left": 2, "height": 3, "width": 4, "class": 1}]}]}).encode(), _auair),
+    "ret3": (
+        json.dumps(
+            {
+                "dataset": "rsicd",
+                "images": [
+                    {
+                        "filename": "a.jpg",
+                        "split": "train",
+                        "sentences": [{"raw": "A plane ."}, {"raw": "two ships"}],
+                    },
+                    {
+                        "filename": "b.jpg",
+                        "filepath": "sub",
+                        "split": "test",
+                        "sentences": [{"raw": "a dam"}],
+                    },
+                ],
+            }
+        ).encode(),
+        _ret3,
+    ),
+    "auair": (
+        json.dumps(
+            {
+                "categories": ["Human", "Car"],
+                "annotations": [
+                    {
+                        "image_name": "f.jpg",
+                        "image_width": 1920.0,
+                        "image_height": 1080.0,
+                        "bbox": [{"top": 1, "left": 2, "height": 3, "width": 4, "class": 1}],
+                    }
+                ],
+            }
+        ).encode(),
+        _auair,
+    ),
 }
 
 
@@ -153,18 +197,47 @@ def mutate(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
         if op == 0:
             out[pos:pos] = chunk
         elif op == 1:
-            del out[pos:pos + len(chunk)]
+            del out[pos : pos + len(chunk)]
         else:
-            out[pos:pos + len(chunk)] = chunk
+            out[pos : pos + len(chunk)] = chunk
     return bytes(out)
 
 
 # Mutations that reach past the syntax: tokens the parsers must reject or accept cleanly.
-TOKENS = [b"nan", b"inf", b"-inf", b"1e999", b"-1", b"0", b"", b" ", b"\t", b",", b'"', b"\r\n", b"\xff", b"\x00",
-          b"null", b"[]", b"{}", b"true", b"99999999999999999999", b"<", b"/>", b"..", b"\xef\xbb\xbf"]
-EDITS = st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 2),
-                           st.one_of(st.binary(min_size=1, max_size=4), st.sampled_from(TOKENS).filter(bool))),
-                 min_size=1, max_size=6)
+TOKENS = [
+    b"nan",
+    b"inf",
+    b"-inf",
+    b"1e999",
+    b"-1",
+    b"0",
+    b"",
+    b" ",
+    b"\t",
+    b",",
+    b'"',
+    b"\r\n",
+    b"\xff",
+    b"\x00",
+    b"null",
+    b"[]",
+    b"{}",
+    b"true",
+    b"99999999999999999999",
+    b"<",
+    b"/>",
+    b"..",
+    b"\xef\xbb\xbf",
+]
+EDITS = st.lists(
+    st.tuples(
+        st.integers(0, 2000),
+        st.integers(0, 2),
+        st.one_of(st.binary(min_size=1, max_size=4), st.sampled_from(TOKENS).filter(bool)),
+    ),
+    min_size=1,
+    max_size=6,
+)
 
 
 @pytest.mark.parametrize("fmt", list(VALID))
@@ -202,8 +275,10 @@ def test_mutated_label_files_never_escape_as_another_exception(scratch, fmt):
 @FUZZ
 @given(st.integers(0, 1), EDITS)
 def test_mutated_precomp_pairs_never_escape_as_another_exception(scratch, which, edits):
-    files = [b"a plane.\nanother plane.\nplanes.\none plane.\na jet.\na dam.\n" * 1,
-             b"a.jpg\n" * 5 + b"b.jpg\n"]
+    files = [
+        b"a plane.\nanother plane.\nplanes.\none plane.\na jet.\na dam.\n" * 1,
+        b"a.jpg\n" * 5 + b"b.jpg\n",
+    ]
     files[which] = mutate(files[which], edits)
     caps, names = scratch / "test_caps.txt", scratch / "test_filename.txt"
     caps.write_bytes(files[0])

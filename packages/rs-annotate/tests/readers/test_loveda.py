@@ -17,7 +17,9 @@ def test_registered():
 def test_rs_synth_loveda(tmp_path):
     truth = synth.write_loveda(tmp_path / "loveda", n=4, seed=0, size=96)
     reader = LovedaReader(tmp_path / "loveda")
-    samples = {s.image_path.relative_to(tmp_path / "loveda").as_posix(): s for s in map(reader.read, reader.items())}
+    samples = {
+        s.image_path.relative_to(tmp_path / "loveda").as_posix(): s for s in map(reader.read, reader.items())
+    }
     assert sorted(samples) == sorted(im.image for im in truth.images)
     for im in truth.images:
         s = samples[im.image]
@@ -29,7 +31,7 @@ def test_rs_synth_loveda(tmp_path):
         mask = np.asarray(Image.open(tmp_path / "loveda" / im.labels[0]))
         for b in s.boxes:
             code = next(k for k, v in LOVEDA_LABELS.items() if v == b.label)
-            region = mask[int(b.y0):int(b.y1), int(b.x0):int(b.x1)] == code
+            region = mask[int(b.y0) : int(b.y1), int(b.x0) : int(b.x1)] == code
             # Box edges are tight: the first and last row and column of the box hold the class.
             assert region[0].any() and region[-1].any() and region[:, 0].any() and region[:, -1].any()
     train_only = LovedaReader(tmp_path / "loveda", splits="Train")  # as --opt splits=Train passes it
@@ -59,7 +61,9 @@ def test_regions_no_data_and_background(tmp_path):
     assert s.image_id == "loveda/train/urban/7" and s.split == "train"
     assert s.boxes == [Box("building", 3, 2, 6, 5), Box("building", 10, 10, 15, 12), Box("water", 8, 8, 9, 9)]
     assert s.boxes == mask_to_boxes(mask, {2: "building", 4: "water"}, ignore=(0, 1))
-    assert [b.label for b in LovedaReader(tmp_path, min_area=2).read(reader.items()[0]).boxes] == ["building"] * 2
+    assert [b.label for b in LovedaReader(tmp_path, min_area=2).read(reader.items()[0]).boxes] == [
+        "building"
+    ] * 2
 
 
 def test_bad_masks(tmp_path):

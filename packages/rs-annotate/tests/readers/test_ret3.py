@@ -14,10 +14,14 @@ def test_registered():
 
 
 def test_clean_caption():
-    assert clean_caption("A residential area with houses arranged neatly .") == \
-        "A residential area with houses arranged neatly."
-    assert clean_caption("  many white buildings  while a river , passed by . ") == \
-        "many white buildings while a river, passed by."
+    assert (
+        clean_caption("A residential area with houses arranged neatly .")
+        == "A residential area with houses arranged neatly."
+    )
+    assert (
+        clean_caption("  many white buildings  while a river , passed by . ")
+        == "many white buildings while a river, passed by."
+    )
     assert clean_caption("Two planes.") == "Two planes."
 
 
@@ -47,8 +51,9 @@ def test_real_sydney_captions_only(shared_data):
     assert s.meta == {"file": "data/captions/dataset_sydney_modified.json", "index": 0, "n_captions": 5}
     assert all(len(s.captions) == 5 for s in samples)
     assert not any(" ." in c or "  " in c for s in samples for c in s.captions)
-    assert "An industrial area with many white buildings while a river passed by." in \
-        {c for s in samples for c in s.captions}
+    assert "An industrial area with many white buildings while a river passed by." in {
+        c for s in samples for c in s.captions
+    }
     assert len({s.image_id for s in samples}) == 613
 
 
@@ -95,15 +100,24 @@ def test_fewer_captions_are_cycled(tmp_path):
     assert keep.read(keep.items()[0]).captions == ["one.", "two."]
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"split": "train", "sentences": [{"raw": "a"}]}, r"images\[1\]: missing key 'filename'"),
-    ({"filename": "b.jpg", "sentences": [{"raw": "a"}]}, r"images\[1\]: missing key 'split'"),
-    ({"filename": "b.jpg", "split": "train"}, r"images\[1\]: missing key 'sentences'"),
-    ({"filename": "b.jpg", "split": "train", "sentences": []}, r"images\[1\] \(b.jpg\): 'sentences' is empty"),
-    ({"filename": "b.jpg", "split": "train", "sentences": [{"tokens": ["a"]}]}, r"sentences\[0\] has no 'raw'"),
-    ({"filename": "b.jpg", "split": "train", "sentences": [{"raw": " . "}]}, r"sentences\[0\] is empty"),
-    ("b.jpg", r"images\[1\] is not an object"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"split": "train", "sentences": [{"raw": "a"}]}, r"images\[1\]: missing key 'filename'"),
+        ({"filename": "b.jpg", "sentences": [{"raw": "a"}]}, r"images\[1\]: missing key 'split'"),
+        ({"filename": "b.jpg", "split": "train"}, r"images\[1\]: missing key 'sentences'"),
+        (
+            {"filename": "b.jpg", "split": "train", "sentences": []},
+            r"images\[1\] \(b.jpg\): 'sentences' is empty",
+        ),
+        (
+            {"filename": "b.jpg", "split": "train", "sentences": [{"tokens": ["a"]}]},
+            r"sentences\[0\] has no 'raw'",
+        ),
+        ({"filename": "b.jpg", "split": "train", "sentences": [{"raw": " . "}]}, r"sentences\[0\] is empty"),
+        ("b.jpg", r"images\[1\] is not an object"),
+    ],
+)
 def test_missing_keys(tmp_path, bad, message):
     reader = Ret3Reader(write_json(tmp_path, [entry(), bad]), splits=["train"])
     items = reader.items()

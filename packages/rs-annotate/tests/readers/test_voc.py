@@ -5,13 +5,19 @@ import pytest
 
 from rs_annotate.classnames import DIOR, HRRSD, RSOD, normalize
 from rs_annotate.readers import BadInput, Box, get_reader
-from rs_annotate.readers.voc import DiorReader, DiorRReader, HrrsdReader, RsodReader, VocReader, rotated_box
+from rs_annotate.readers.voc import VocReader, rotated_box
+from rs_annotate.readers.voc_sets import DiorReader, DiorRReader, HrrsdReader, RsodReader
 from rs_synth.writers import voc as synth
 
 
 def test_registered():
-    for name, cls in [("voc", VocReader), ("dior", DiorReader), ("dior-r", DiorRReader),
-                      ("hrrsd", HrrsdReader), ("rsod", RsodReader)]:
+    for name, cls in [
+        ("voc", VocReader),
+        ("dior", DiorReader),
+        ("dior-r", DiorRReader),
+        ("hrrsd", HrrsdReader),
+        ("rsod", RsodReader),
+    ]:
         assert get_reader(name) is cls
 
 
@@ -38,8 +44,16 @@ def test_real_hrrsd_owner_name_is_not_an_object(shared_data):
     samples = {s.image_id: s for s in map(reader.read, reader.items())}
     labels = {b.label for s in samples.values() for b in s.boxes}
     assert "snail_crowling" not in labels and "snail crowling" not in labels
-    assert {"airplane", "storage tank", "t junction", "parking lot", "baseball diamond", "basketball court",
-            "vehicle", "harbor"} == labels
+    assert {
+        "airplane",
+        "storage tank",
+        "t junction",
+        "parking lot",
+        "baseball diamond",
+        "basketball court",
+        "vehicle",
+        "harbor",
+    } == labels
     s = samples["hrrsd/00002"]
     assert s.size == (1627, 2101) and len(s.boxes) == 6
     assert s.boxes[0] == Box("airplane", 1229, 118, 1327, 234)
@@ -47,17 +61,33 @@ def test_real_hrrsd_owner_name_is_not_an_object(shared_data):
 
 
 def _expected(objs, table, w, h):
-    return [Box(normalize(o.label, table), max(0, math.floor(o.box[0])), max(0, math.floor(o.box[1])),
-                min(w, math.ceil(o.box[2])), min(h, math.ceil(o.box[3])), bool(o.difficult)) for o in objs]
+    return [
+        Box(
+            normalize(o.label, table),
+            max(0, math.floor(o.box[0])),
+            max(0, math.floor(o.box[1])),
+            min(w, math.ceil(o.box[2])),
+            min(h, math.ceil(o.box[3])),
+            bool(o.difficult),
+        )
+        for o in objs
+    ]
 
 
-@pytest.mark.parametrize("writer, cls, table", [
-    (synth.write_dior, DiorReader, DIOR), (synth.write_hrrsd, HrrsdReader, HRRSD),
-    (synth.write_rsod, RsodReader, RSOD)])
+@pytest.mark.parametrize(
+    "writer, cls, table",
+    [
+        (synth.write_dior, DiorReader, DIOR),
+        (synth.write_hrrsd, HrrsdReader, HRRSD),
+        (synth.write_rsod, RsodReader, RSOD),
+    ],
+)
 def test_rs_synth_voc(tmp_path, writer, cls, table):
     truth = writer(tmp_path / "ds", n=8, seed=5, size=128)
     reader = cls(tmp_path / "ds")
-    samples = {s.image_path.relative_to(tmp_path / "ds").as_posix(): s for s in map(reader.read, reader.items())}
+    samples = {
+        s.image_path.relative_to(tmp_path / "ds").as_posix(): s for s in map(reader.read, reader.items())
+    }
     assert sorted(samples) == sorted(im.image for im in truth.images)
     n = 0
     for im in truth.images:
@@ -96,14 +126,21 @@ def make_voc(root: Path, extra="", fname="a.jpg", image=True) -> Path:
 
 
 def test_difficult_rotated_and_filename_lookup(tmp_path):
-    rob = ("<object><name>ship</name><robndbox><cx>50</cx><cy>40</cy><w>20</w><h>10</h>"
-           "<angle>1.5707963267948966</angle></robndbox></object>")
+    rob = (
+        "<object><name>ship</name><robndbox><cx>50</cx><cy>40</cy><w>20</w><h>10</h>"
+        "<angle>1.5707963267948966</angle></robndbox></object>"
+    )
     make_voc(tmp_path, rob, fname="other_name.jpg")
     reader = VocReader(tmp_path)
     s = reader.read(reader.items()[0])
     assert s.image_path.name == "other_name.jpg"  # found through <filename>, not the stem
     assert s.boxes[0] == Box("storagetank", 1, 2, 30, 40, difficult=True)  # no table in plain VOC
-    assert [round(v, 6) for v in (s.boxes[1].x0, s.boxes[1].y0, s.boxes[1].x1, s.boxes[1].y1)] == [45, 30, 55, 50]
+    assert [round(v, 6) for v in (s.boxes[1].x0, s.boxes[1].y0, s.boxes[1].x1, s.boxes[1].y1)] == [
+        45,
+        30,
+        55,
+        50,
+    ]
     easy = VocReader(tmp_path, drop_difficult=True)
     assert [b.label for b in easy.read(easy.items()[0]).boxes] == ["ship"]
 
@@ -111,20 +148,38 @@ def test_difficult_rotated_and_filename_lookup(tmp_path):
 def test_rotated_box():
     assert [round(v, 9) for v in rotated_box(10, 20, 4, 2, 0.0)] == [8, 19, 12, 21]
     r = math.sqrt(2)
-    assert [round(v, 9) for v in rotated_box(0, 0, 2, 2, math.pi / 4)] == [round(v, 9) for v in (-r, -r, r, r)]
+    assert [round(v, 9) for v in rotated_box(0, 0, 2, 2, math.pi / 4)] == [
+        round(v, 9) for v in (-r, -r, r, r)
+    ]
 
 
-@pytest.mark.parametrize("extra, message, line", [
-    ("<object><name>ship</name><bndbox><xmin>1</xmin><ymin>y</ymin><xmax>3</xmax><ymax>4</ymax></bndbox></object>",
-     "<ymin> 'y' is not a number", 10),
-    ("<object><name>ship</name><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>3</xmax></bndbox></object>",
-     "<bndbox> has no <ymax> value", 10),
-    ("<object><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>3</xmax><ymax>4</ymax></bndbox></object>",
-     "<object> has no <name>", 10),
-    ("<object><name>ship</name></object>", "neither <bndbox> nor <robndbox>", 10),
-    ("<object><name>ship</name><difficult>yes</difficult></object>", "<difficult> 'yes' is not 0 or 1", 10),
-    ("<object><name>ship</name>", "not well-formed XML", 11),
-])
+@pytest.mark.parametrize(
+    "extra, message, line",
+    [
+        (
+            "<object><name>ship</name><bndbox><xmin>1</xmin><ymin>y</ymin><xmax>3</xmax><ymax>4</ymax></bndbox></object>",
+            "<ymin> 'y' is not a number",
+            10,
+        ),
+        (
+            "<object><name>ship</name><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>3</xmax></bndbox></object>",
+            "<bndbox> has no <ymax> value",
+            10,
+        ),
+        (
+            "<object><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>3</xmax><ymax>4</ymax></bndbox></object>",
+            "<object> has no <name>",
+            10,
+        ),
+        ("<object><name>ship</name></object>", "neither <bndbox> nor <robndbox>", 10),
+        (
+            "<object><name>ship</name><difficult>yes</difficult></object>",
+            "<difficult> 'yes' is not 0 or 1",
+            10,
+        ),
+        ("<object><name>ship</name>", "not well-formed XML", 11),
+    ],
+)
 def test_malformed_xml(tmp_path, extra, message, line):
     make_voc(tmp_path, extra)
     reader = VocReader(tmp_path)

@@ -15,8 +15,11 @@ def test_real_auair_subset(shared_data):
     raw = json.loads((root / "annotations.json").read_text())["annotations"]
     assert [s.meta["file"] for s in samples] == sorted(e["image_name"] for e in raw)
     first = next(s for s in samples if s.meta["file"] == "frame_20190829091111_x_0001973.jpg")
-    assert first.boxes == [Box("car", 1098, 163, 1518, 348), Box("car", 1128, 421, 1521, 597),
-                           Box("human", 1703, 927, 1886, 1080)]
+    assert first.boxes == [
+        Box("car", 1098, 163, 1518, 348),
+        Box("car", 1128, 421, 1521, 597),
+        Box("human", 1703, 927, 1886, 1080),
+    ]
     assert first.size == (1920, 1080) and first.image_path.is_file() and first.source == "auair"
     assert first.image_id == "auair/frame_20190829091111_x_0001973"
     assert first.meta["altitude"] == pytest.approx(19921.6)
@@ -27,8 +30,9 @@ def test_real_auair_subset(shared_data):
 
 def _auair(root, annotations, categories=CATEGORIES):
     root.mkdir(parents=True, exist_ok=True)
-    (root / "annotations.json").write_text(json.dumps(
-        {"info": {}, "licenses": [], "categories": categories, "annotations": annotations}))
+    (root / "annotations.json").write_text(
+        json.dumps({"info": {}, "licenses": [], "categories": categories, "annotations": annotations})
+    )
     return root
 
 
@@ -37,9 +41,13 @@ def _entry(name, boxes):
 
 
 def test_release_layout_and_box_convention(tmp_path):
-    _auair(tmp_path / "auair2019annotations", [
-        _entry("b.jpg", [{"top": 4, "left": 10, "height": 6, "width": 20, "class": 7}]),
-        _entry("a.jpg", [])])
+    _auair(
+        tmp_path / "auair2019annotations",
+        [
+            _entry("b.jpg", [{"top": 4, "left": 10, "height": 6, "width": 20, "class": 7}]),
+            _entry("a.jpg", []),
+        ],
+    )
     for name in ("a.jpg", "b.jpg"):
         write_image(tmp_path / "auair2019data" / "images" / name, (64, 48))
     reader = get_reader("auair")(tmp_path)
@@ -48,12 +56,15 @@ def test_release_layout_and_box_convention(tmp_path):
     assert b.boxes == [Box("trailer", 10, 4, 30, 10)] and b.size == (64, 48) and b.split == "train"
 
 
-@pytest.mark.parametrize("boxes,match", [
-    ([{"top": 1, "left": 1, "height": 2, "width": 2, "class": 8}], r"bbox\[0\]: class 8 is not an index"),
-    ([{"top": 1, "left": 1, "height": 2, "class": 1}], r"bbox\[0\]: expected an object with"),
-    ([{"top": "1", "left": 1, "height": 2, "width": 2, "class": 1}], "top '1' is not a number"),
-    ("nope", "bbox is not a list"),
-])
+@pytest.mark.parametrize(
+    "boxes,match",
+    [
+        ([{"top": 1, "left": 1, "height": 2, "width": 2, "class": 8}], r"bbox\[0\]: class 8 is not an index"),
+        ([{"top": 1, "left": 1, "height": 2, "class": 1}], r"bbox\[0\]: expected an object with"),
+        ([{"top": "1", "left": 1, "height": 2, "width": 2, "class": 1}], "top '1' is not a number"),
+        ("nope", "bbox is not a list"),
+    ],
+)
 def test_bad_entries_name_the_entry(tmp_path, boxes, match):
     _auair(tmp_path, [_entry("a.jpg", boxes)])
     write_image(tmp_path / "images" / "a.jpg")

@@ -7,8 +7,9 @@ from rs_formats import open_dataset
 def test_convert_imagefolder_to_classification_dataset(tmp_path):
     from rs_synth.registry import FORMATS
 
-    FORMATS["imagefolder"].write(tmp_path / "src", 18, seed=0, size=32, classes=["denseresidential", "golf_course",
-                                                                                   "Airport"])
+    FORMATS["imagefolder"].write(
+        tmp_path / "src", 18, seed=0, size=32, classes=["denseresidential", "golf_course", "Airport"]
+    )
     convert("imagefolder", tmp_path / "src", tmp_path / "out", workers=1, progress=False)
     ds = open_dataset(tmp_path / "out")
     assert ds.kind == "classification"
@@ -25,8 +26,16 @@ def test_convert_sdd_frames_same_for_one_and_two_workers(tmp_path):
     tables = []
     for workers in (1, 2):
         out = tmp_path / f"out{workers}"
-        convert("sdd", tmp_path / "sdd", out, workers=workers, progress=False, keep_empty=True, chunksize=1,
-                reader_options={"stride": 5})
+        convert(
+            "sdd",
+            tmp_path / "sdd",
+            out,
+            workers=workers,
+            progress=False,
+            keep_empty=True,
+            chunksize=1,
+            reader_options={"stride": 5},
+        )
         tables.append(open_dataset(out).read_table("train"))
     assert tables[0].num_rows >= 7
     assert tables[0].column("image").to_pylist() == tables[1].column("image").to_pylist()

@@ -7,8 +7,23 @@ from rs_annotate.readers import READERS, BadInput, get_reader, load_all
 from rs_annotate.readers.folder_sets import FOLDER_SETS
 from rs_annotate.readers.imagefolder import class_phrase, split_class
 
-SETS = ["imagefolder", "patternnet", "eurosat-rgb", "optimal-31", "rsc11", "aid", "mlrsnet", "rsi-cb128",
-        "rsi-cb256", "resisc45", "whu-earth", "whu-rs19", "rs2800", "ucmerced", "rsscn7"]
+SETS = [
+    "imagefolder",
+    "patternnet",
+    "eurosat-rgb",
+    "optimal-31",
+    "rsc11",
+    "aid",
+    "mlrsnet",
+    "rsi-cb128",
+    "rsi-cb256",
+    "resisc45",
+    "whu-earth",
+    "whu-rs19",
+    "rs2800",
+    "ucmerced",
+    "rsscn7",
+]
 
 
 def test_every_set_is_registered_as_classification():
@@ -20,18 +35,21 @@ def test_every_set_is_registered_as_classification():
         assert "80%" in info.layout  # the split rule is documented per set
 
 
-@pytest.mark.parametrize("raw,table,phrase", [
-    ("denseresidential", get_reader("ucmerced").quirks.names, "dense residential"),
-    ("golf_course", None, "golf course"),
-    ("Airport", None, "airport"),
-    ("DenseResidential", None, "dense residential"),
-    ("railwayStation", None, "railway station"),
-    ("harbor&port", get_reader("mlrsnet").quirks.names, "harbor and port"),
-    ("ground-track-field", None, "ground track field"),
-    ("SeaLake", get_reader("eurosat-rgb").quirks.names, "sea or lake"),
-    ("dRiverLake", get_reader("rsscn7").quirks.names, "river or lake"),
-    ("oil_gas_field", get_reader("patternnet").quirks.names, "oil and gas field"),
-])
+@pytest.mark.parametrize(
+    "raw,table,phrase",
+    [
+        ("denseresidential", get_reader("ucmerced").quirks.names, "dense residential"),
+        ("golf_course", None, "golf course"),
+        ("Airport", None, "airport"),
+        ("DenseResidential", None, "dense residential"),
+        ("railwayStation", None, "railway station"),
+        ("harbor&port", get_reader("mlrsnet").quirks.names, "harbor and port"),
+        ("ground-track-field", None, "ground track field"),
+        ("SeaLake", get_reader("eurosat-rgb").quirks.names, "sea or lake"),
+        ("dRiverLake", get_reader("rsscn7").quirks.names, "river or lake"),
+        ("oil_gas_field", get_reader("patternnet").quirks.names, "oil and gas field"),
+    ],
+)
 def test_class_phrase(raw, table, phrase):
     assert class_phrase(raw, table) == phrase
 
@@ -63,7 +81,9 @@ def test_ucmerced_layout_labels_and_split(tmp_path):
     samples = [reader.read(it) for it in reader.items()]
     assert len(samples) == 15 and not reader.skipped
     dense = [s for s in samples if s.label == 1]
-    assert [s.meta["file"] for s in dense if s.split == "train"] == [f"denseresidential{i:02d}.tif" for i in range(4)]
+    assert [s.meta["file"] for s in dense if s.split == "train"] == [
+        f"denseresidential{i:02d}.tif" for i in range(4)
+    ]
     assert [s.split for s in dense].count("test") == 1
     assert dense[0].image_id == "ucmerced/denseresidential/denseresidential00"
     assert dense[0].image_path.is_file() and dense[0].source == "ucmerced"
@@ -87,7 +107,11 @@ def test_split_options(tmp_path):
 
 def test_rsi_cb_classes_are_second_level_folders(tmp_path):
     root = tmp_path / "RSI-CB256"
-    for group, cls in [("transportation", "airport_runway"), ("transportation", "parkinglot"), ("water area", "sea")]:
+    for group, cls in [
+        ("transportation", "airport_runway"),
+        ("transportation", "parkinglot"),
+        ("water area", "sea"),
+    ]:
         for i in range(3):
             write_image(root / group / cls / f"{i}.tif")
     reader = get_reader("rsi-cb256")(tmp_path)
@@ -161,8 +185,12 @@ def test_names_option_overrides_the_table(tmp_path):
     write_image(tmp_path / "denseresidential" / "a.jpg")
     reader = get_reader("imagefolder")(tmp_path, names='{"bldg": "building"}')
     assert reader.class_names == ["building", "dense residential"]
-    for bad, message in (('{"bldg": ', "not valid JSON"), ('["building"]', "must map folder names"),
-                         ('{"bldg": 7}', "must map folder names"), ('{"bldg": " "}', "must map folder names")):
+    for bad, message in (
+        ('{"bldg": ', "not valid JSON"),
+        ('["building"]', "must map folder names"),
+        ('{"bldg": 7}', "must map folder names"),
+        ('{"bldg": " "}', "must map folder names"),
+    ):
         with pytest.raises(ValueError, match=f"reader option names: {message}|reader option names {message}"):
             get_reader("imagefolder")(tmp_path, names=bad)
 

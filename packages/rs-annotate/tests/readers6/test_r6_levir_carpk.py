@@ -9,15 +9,21 @@ from rs_annotate.readers.levir import parse_levir
 def test_levir_lines_become_boxes(tmp_path):
     text = "1 10 20 110 90\n\n2\t5\t6\t50\t40\r\n3,100,100,140,150\n"
     boxes = parse_levir(text, tmp_path / "a.txt")
-    assert boxes == [Box("airplane", 10, 20, 110, 90), Box("ship", 5, 6, 50, 40),
-                     Box("oil tank", 100, 100, 140, 150)]
+    assert boxes == [
+        Box("airplane", 10, 20, 110, 90),
+        Box("ship", 5, 6, 50, 40),
+        Box("oil tank", 100, 100, 140, 150),
+    ]
 
 
-@pytest.mark.parametrize("line,match", [
-    ("1 10 20 110", "expected 'class x1 y1 x2 y2', got 4"),
-    ("1 10 20 110 9x", "coordinate '9x' is not a number"),
-    ("4 10 20 110 90", "unknown class id '4'"),
-])
+@pytest.mark.parametrize(
+    "line,match",
+    [
+        ("1 10 20 110", "expected 'class x1 y1 x2 y2', got 4"),
+        ("1 10 20 110 9x", "coordinate '9x' is not a number"),
+        ("4 10 20 110 90", "unknown class id '4'"),
+    ],
+)
 def test_levir_malformed_lines(tmp_path, line, match):
     with pytest.raises(BadInput, match=match) as e:
         parse_levir("1 1 1 5 5\n" + line + "\n", tmp_path / "a.txt")
@@ -74,7 +80,9 @@ def test_carpk_layout_and_splits(tmp_path):
     reader = get_reader("carpk")(_carpk(tmp_path))
     samples = [reader.read(it) for it in reader.items()]
     assert [(s.image_id, s.split, len(s.boxes)) for s in samples] == [
-        ("carpk/20160331_NTU_00001", "train", 2), ("carpk/20161225_TPZ_00002", "test", 0)]
+        ("carpk/20160331_NTU_00001", "train", 2),
+        ("carpk/20161225_TPZ_00002", "test", 0),
+    ]
     assert samples[0].boxes[1] == Box("car", 40, 5, 70, 25)
     assert READERS["pucpr+"].info.layout and get_reader("pucpr+")(tmp_path / "CARPK_devkit" / "data").items()
 

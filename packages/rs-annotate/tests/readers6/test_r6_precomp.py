@@ -47,8 +47,13 @@ def _precomp(root, groups, split="test"):
 
 def test_reads_samples_with_images(tmp_path):
     root = tmp_path / "rsitmd_precomp"
-    _precomp(root, [("boat_0.tif", [f"boat caption {i}" for i in range(5)]),
-                    ("port_3.tif", [f"port caption {i}" for i in range(5)])])
+    _precomp(
+        root,
+        [
+            ("boat_0.tif", [f"boat caption {i}" for i in range(5)]),
+            ("port_3.tif", [f"port caption {i}" for i in range(5)]),
+        ],
+    )
     _precomp(root, [("beach_1.tif", [f"beach {i}" for i in range(5)])], split="train")
     for name in ("boat_0.tif", "port_3.tif", "beach_1.tif"):
         write_image(root / "images" / name)
@@ -56,7 +61,10 @@ def test_reads_samples_with_images(tmp_path):
     assert reader.splits == ["train", "test"]
     samples = [reader.read(it) for it in reader.items()]
     assert [(s.image_id, s.split) for s in samples] == [
-        ("rsitmd/beach_1", "train"), ("rsitmd/boat_0", "test"), ("rsitmd/port_3", "test")]
+        ("rsitmd/beach_1", "train"),
+        ("rsitmd/boat_0", "test"),
+        ("rsitmd/port_3", "test"),
+    ]
     assert samples[2].captions == [f"port caption {i}" for i in range(5)]
     assert samples[2].image_path == root / "images" / "port_3.tif" and samples[2].source == "rsitmd"
     only_test = get_reader("precomp")(root, splits="test", source="mine")

@@ -27,12 +27,15 @@ def test_real_annotations_without_video(shared_data, tmp_path):
     assert reader.items() == [] and len(reader.skipped) == 1
 
 
-@pytest.mark.parametrize("row,match", [
-    ('0 5 795 38 831 500 0 0 "Pedestrian"', "got 8 field"),
-    ("0 5 795 38 831 500 0 0 0 Pedestrian", "quoted label"),
-    ('0 5 795 x 831 500 0 0 0 "Pedestrian"', "coordinate 'x' is not a number"),
-    ('0 5 795 38 831 5.5 0 0 0 "Pedestrian"', "frame '5.5' is not a non-negative integer"),
-])
+@pytest.mark.parametrize(
+    "row,match",
+    [
+        ('0 5 795 38 831 500 0 0 "Pedestrian"', "got 8 field"),
+        ("0 5 795 38 831 500 0 0 0 Pedestrian", "quoted label"),
+        ('0 5 795 x 831 500 0 0 0 "Pedestrian"', "coordinate 'x' is not a number"),
+        ('0 5 795 38 831 5.5 0 0 0 "Pedestrian"', "frame '5.5' is not a non-negative integer"),
+    ],
+)
 def test_malformed_rows(tmp_path, row, match):
     with pytest.raises(BadInput, match=match) as e:
         parse_sdd('1 1 1 2 2 0 0 0 0 "Biker"\n' + row + "\n", tmp_path / "annotations.txt")
@@ -105,4 +108,11 @@ def test_rs_synth_sdd_video(tmp_path):
     for s in samples:
         assert len(s.boxes) == per_frame[s.meta["frame"]]
     assert sum(len(s.boxes) for s in samples) > 0
-    assert {b.label for s in samples for b in s.boxes} <= {"pedestrian", "biker", "skater", "cart", "car", "bus"}
+    assert {b.label for s in samples for b in s.boxes} <= {
+        "pedestrian",
+        "biker",
+        "skater",
+        "cart",
+        "car",
+        "bus",
+    }

@@ -30,8 +30,9 @@ def _check(samples_by_image, truth, label_of, kept=lambda o: True):
             unused.remove(match)
 
 
-@pytest.mark.parametrize("fmt,n,size", [("levir", 4, 160), ("auair", 4, 192), ("carpk", 3, 192),
-                                        ("visdrone", 6, 192)])
+@pytest.mark.parametrize(
+    "fmt,n,size", [("levir", 4, 160), ("auair", 4, 192), ("carpk", 3, 192), ("visdrone", 6, 192)]
+)
 def test_reader_matches_rs_synth_truth(tmp_path, fmt, n, size):
     truth = _write(tmp_path, fmt, n, size)
     root = tmp_path / fmt

@@ -14,19 +14,26 @@ TEXT = """684,8,273,116,0,0,0,0
 
 def test_rules_for_ignored_others_and_occlusion(tmp_path):
     boxes, dropped = parse_visdrone(TEXT, tmp_path / "a.txt")
-    assert boxes == [Box("car", 406, 119, 671, 189), Box("bus", 255, 22, 374, 150), Box("people", 10, 20, 15, 26)]
+    assert boxes == [
+        Box("car", 406, 119, 671, 189),
+        Box("bus", 255, 22, 374, 150),
+        Box("people", 10, 20, 15, 26),
+    ]
     assert dropped == {"ignored regions": 1, "others": 1}
     boxes, dropped = parse_visdrone(TEXT, tmp_path / "a.txt", others_label="vehicle", max_occlusion=1)
     assert [b.label for b in boxes] == ["car", "bus", "vehicle"]
     assert dropped == {"ignored regions": 1, "occlusion 2": 1}
 
 
-@pytest.mark.parametrize("line,match", [
-    ("1,2,3,4,1,4,0", "got 7 field"),
-    ("1,2,3,4,1,12,0,0", "category '12' is not one of 0-11"),
-    ("1,2,x,4,1,4,0,0", "coordinate 'x' is not a number"),
-    ("1,2,3,4,1,4,0,zz", "occlusion 'zz' is not a number"),
-])
+@pytest.mark.parametrize(
+    "line,match",
+    [
+        ("1,2,3,4,1,4,0", "got 7 field"),
+        ("1,2,3,4,1,12,0,0", "category '12' is not one of 0-11"),
+        ("1,2,x,4,1,4,0,0", "coordinate 'x' is not a number"),
+        ("1,2,3,4,1,4,0,zz", "occlusion 'zz' is not a number"),
+    ],
+)
 def test_malformed_lines(tmp_path, line, match):
     with pytest.raises(BadInput, match=match) as e:
         parse_visdrone("1,2,3,4,1,4,0,0\n" + line + "\n", tmp_path / "a.txt")
@@ -34,9 +41,11 @@ def test_malformed_lines(tmp_path, line, match):
 
 
 def test_split_folders(tmp_path):
-    for folder, stem in [("VisDrone2019-DET-train", "0000002_00005_d_0000014"),
-                         ("VisDrone2019-DET-val", "0000001_02999_d_0000005"),
-                         ("VisDrone2019-DET-test-dev", "9999938_00000_d_0000207")]:
+    for folder, stem in [
+        ("VisDrone2019-DET-train", "0000002_00005_d_0000014"),
+        ("VisDrone2019-DET-val", "0000001_02999_d_0000005"),
+        ("VisDrone2019-DET-test-dev", "9999938_00000_d_0000207"),
+    ]:
         write_image(tmp_path / folder / "images" / f"{stem}.jpg", (64, 48))
         (tmp_path / folder / "annotations").mkdir()
         (tmp_path / folder / "annotations" / f"{stem}.txt").write_text(TEXT)
@@ -44,8 +53,11 @@ def test_split_folders(tmp_path):
     reader = get_reader("visdrone")(tmp_path)
     items = reader.items()
     assert [(it[0], it[1]) for it in items] == [
-        ("9999938_00000_d_0000207", "test"), ("0000002_00005_d_0000014", "train"),
-        ("0000001_02999_d_0000005", "val"), ("orphan", "val")]
+        ("9999938_00000_d_0000207", "test"),
+        ("0000002_00005_d_0000014", "train"),
+        ("0000001_02999_d_0000005", "val"),
+        ("orphan", "val"),
+    ]
     s = reader.read(items[1])
     assert s.image_id == "visdrone/0000002_00005_d_0000014" and len(s.boxes) == 4
     assert s.meta["dropped"] == {"ignored regions": 1}  # 'others' kept, as the 11th class

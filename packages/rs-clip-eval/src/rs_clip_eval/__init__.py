@@ -25,6 +25,18 @@ from .ranking import topk_correct, true_ranks
 from .results_table import ResultRow, read_results_table, write_results_table
 
 __version__ = package_version("rs-clip-eval")
-__all__ = ["Embedder", "EmbeddingCache", "EvalConfig", "ResultRow", "__version__", "evaluate_retrieval",
-           "plot_confusion", "pyplot", "read_results_table", "slug", "topk_correct", "true_ranks",
-           "write_results_table"]
+__all__ = [
+    "Embedder",
+    "EmbeddingCache",
+    "EvalConfig",
+    "ResultRow",
+    "__version__",
+    "evaluate_retrieval",
+    "plot_confusion",
+    "pyplot",
+    "read_results_table",
+    "slug",
+    "topk_correct",
+    "true_ranks",
+    "write_results_table",
+]

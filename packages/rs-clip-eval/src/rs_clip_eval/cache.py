@@ -43,7 +43,9 @@ class EmbeddingCache:
         self.misses = 0
 
     @staticmethod
-    def key(model_fingerprint: str, dataset_sha256: str, split: str, what: str, precision: str = "fp32") -> str:
+    def key(
+        model_fingerprint: str, dataset_sha256: str, split: str, what: str, precision: str = "fp32"
+    ) -> str:
         raw = json.dumps([CACHE_VERSION, model_fingerprint, dataset_sha256, split, what, precision])
         return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -59,7 +61,9 @@ class EmbeddingCache:
         self.misses += 1
         arr = np.ascontiguousarray(compute(), dtype=np.float32)
         if self.enabled:
-            self._write(path, arr, {**meta, "key": key, "shape": list(arr.shape), "cache_version": CACHE_VERSION})
+            self._write(
+                path, arr, {**meta, "key": key, "shape": list(arr.shape), "cache_version": CACHE_VERSION}
+            )
         return arr
 
     def _load(self, key: str, path: Path) -> np.ndarray | None:
@@ -84,7 +88,12 @@ class EmbeddingCache:
             return
         link = self.path(key).with_suffix(".json")
         link.parent.mkdir(parents=True, exist_ok=True)
-        record = {**meta, "key": key, "embeddings": str(Path(embeddings).resolve()), "cache_version": CACHE_VERSION}
+        record = {
+            **meta,
+            "key": key,
+            "embeddings": str(Path(embeddings).resolve()),
+            "cache_version": CACHE_VERSION,
+        }
         atomic_write_text(link, json.dumps(record, indent=1, default=str) + "\n")
 
     def _write(self, path: Path, arr: np.ndarray, meta: dict[str, Any]) -> None:

@@ -1,10 +1,10 @@
 """``rs-clip-eval``: evaluate CLIP checkpoints on remote-sensing suites or single tasks.
 
-    rs-clip-eval run --model CKPT_DIR --model RS-Tiny --suite suite.yaml --out report/
-    rs-clip-eval retrieval --model remoteclip-vit-b-32:RemoteCLIP-ViT-B-32.pt --data rsitmd/ --out report/
-    rs-clip-eval embed --model CKPT_DIR --data archive/ --split train --out archive-emb/ --engine ray
-    rs-clip-eval search --model CKPT_DIR --embeddings archive-emb/ --query "many planes at an airport" -k 20
-    rs-clip-eval compare report/ older-report/ count-report/ --out comparison/
+rs-clip-eval run --model CKPT_DIR --model RS-Tiny --suite suite.yaml --out report/
+rs-clip-eval retrieval --model remoteclip-vit-b-32:RemoteCLIP-ViT-B-32.pt --data rsitmd/ --out report/
+rs-clip-eval embed --model CKPT_DIR --data archive/ --split train --out archive-emb/ --engine ray
+rs-clip-eval search --model CKPT_DIR --embeddings archive-emb/ --query "many planes at an airport" -k 20
+rs-clip-eval compare report/ older-report/ count-report/ --out comparison/
 """
 
 from __future__ import annotations
@@ -38,15 +38,31 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_model_flag(p, " The first model is the one the deltas are computed for.")
     add_out_flag(p, "results.json, report.md and plots/")
     add_embedding_flags(p)
-    p.add_argument("--seed", type=int, default=0,
-                   help="seed of the probes' validation split and search and of the t-SNE sample (default 0)")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="linear-probe / few-shot epochs (paper: 1000; lower it for quick looks)")
-    p.add_argument("--search-trials", type=int, default=None,
-                   help="random-search trials over lr and weight decay (paper: 5; 1 = paper setting only)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the probes' validation split and search and of the t-SNE sample (default 0)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="linear-probe / few-shot epochs (paper: 1000; lower it for quick looks)",
+    )
+    p.add_argument(
+        "--search-trials",
+        type=int,
+        default=None,
+        help="random-search trials over lr and weight decay (paper: 5; 1 = paper setting only)",
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--tsne-points", type=int, default=1000,
-                   help="points per t-SNE map, images and texts together (0 = no t-SNE; default 1000)")
+    p.add_argument(
+        "--tsne-points",
+        type=int,
+        default=1000,
+        help="points per t-SNE map, images and texts together (0 = no t-SNE; default 1000)",
+    )
 
 
 def _single(p: argparse.ArgumentParser) -> None:
@@ -56,48 +72,85 @@ def _single(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_version(parser, PROG, package_version("rs-clip-eval"))
     sub = parser.add_subparsers(dest="command", required=True)
     console = common_flags()
-    run_p = sub.add_parser("run", parents=[console],
-                           help="run a suite of datasets and tasks, write a paper-style report")
+    run_p = sub.add_parser(
+        "run", parents=[console], help="run a suite of datasets and tasks, write a paper-style report"
+    )
     _common(run_p)
-    run_p.add_argument("--suite", required=True,
-                       help="'paper' (the paper's datasets under --data-root) or a suite file (YAML/JSON; see the "
-                            "README)")
-    run_p.add_argument("--data-root", type=Path, default=None,
-                       help="directory holding the paper's datasets as rs-datasets (suite 'paper')")
-    for verb, help_text in (("retrieval", "image-text retrieval on a captions dataset"),
-                            ("zeroshot", "zero-shot classification on a classification dataset"),
-                            ("linear-probe", "full-data linear probe on a classification dataset"),
-                            ("fewshot", "few-shot linear probes on a classification dataset"),
-                            ("knn", "k-NN classification on a classification dataset")):
+    run_p.add_argument(
+        "--suite",
+        required=True,
+        help="'paper' (the paper's datasets under --data-root) or a suite file (YAML/JSON; see the README)",
+    )
+    run_p.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="directory holding the paper's datasets as rs-datasets (suite 'paper')",
+    )
+    for verb, help_text in (
+        ("retrieval", "image-text retrieval on a captions dataset"),
+        ("zeroshot", "zero-shot classification on a classification dataset"),
+        ("linear-probe", "full-data linear probe on a classification dataset"),
+        ("fewshot", "few-shot linear probes on a classification dataset"),
+        ("knn", "k-NN classification on a classification dataset"),
+    ):
         p = sub.add_parser(verb, parents=[console], help=help_text)
         _common(p)
         _single(p)
         if verb != "retrieval":
             p.add_argument("--train-split", default="train", help="split learned from (default train)")
         if verb == "zeroshot":
-            p.add_argument("--templates", action="append", default=None,
-                           help="a template set (default, resisc45, remote-sensing) or a template with {}; "
-                                "repeat to ensemble (default: 'a satellite photo of {}.')")
+            p.add_argument(
+                "--templates",
+                action="append",
+                default=None,
+                help="a template set (default, resisc45, remote-sensing) or a template with {}; "
+                "repeat to ensemble (default: 'a satellite photo of {}.')",
+            )
         if verb == "fewshot":
-            p.add_argument("--shots", type=_ints, default=[1, 4, 8, 16, 32],
-                           help="comma-separated shots per class (default 1,4,8,16,32)")
-            p.add_argument("--seeds", type=_ints, default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)")
+            p.add_argument(
+                "--shots",
+                type=_ints,
+                default=[1, 4, 8, 16, 32],
+                help="comma-separated shots per class (default 1,4,8,16,32)",
+            )
+            p.add_argument(
+                "--seeds", type=_ints, default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)"
+            )
         if verb == "knn":
             p.add_argument("--k", type=int, default=20, help="neighbours (default 20)")
             p.add_argument("--temperature", type=float, default=0.07, help="vote temperature (default 0.07)")
-    cmp = sub.add_parser("compare", parents=[console],
-                         help="saved runs side by side with deltas, from their results.jsonl (nothing is re-run)")
-    cmp.add_argument("results", nargs="+", type=Path, metavar="RESULTS",
-                     help="results.jsonl files, or the directories rs-clip-eval and rs-count wrote them to")
-    cmp.add_argument("--out", type=Path, default=None, metavar="DIR",
-                     help="also write the table there as compare.md and compare.csv")
-    cmp.add_argument("--metric", type=lambda t: tuple(m.strip() for m in t.split(",") if m.strip()), default=(),
-                     help="comma-separated metrics to show, e.g. top1,mean_recall (default: every one)")
+    cmp = sub.add_parser(
+        "compare",
+        parents=[console],
+        help="saved runs side by side with deltas, from their results.jsonl (nothing is re-run)",
+    )
+    cmp.add_argument(
+        "results",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS",
+        help="results.jsonl files, or the directories rs-clip-eval and rs-count wrote them to",
+    )
+    cmp.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write the table there as compare.md and compare.csv",
+    )
+    cmp.add_argument(
+        "--metric",
+        type=lambda t: tuple(m.strip() for m in t.split(",") if m.strip()),
+        default=(),
+        help="comma-separated metrics to show, e.g. top1,mean_recall (default: every one)",
+    )
     _archive_commands(sub, console)
     return parser
 
@@ -116,27 +169,51 @@ def _compare(args: argparse.Namespace) -> int:
 def _archive_commands(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) -> None:
     from .archive import ENGINES
 
-    e = sub.add_parser("embed", parents=[console],
-                       help="embed a dataset's images once, as Parquet keyed by image id (here or on a Ray cluster)")
+    e = sub.add_parser(
+        "embed",
+        parents=[console],
+        help="embed a dataset's images once, as Parquet keyed by image id (here or on a Ray cluster)",
+    )
     add_model_flag(e, " One model.")
     e.add_argument("--data", required=True, type=Path, help="an rs-dataset directory")
     e.add_argument("--split", default="train", help="split embedded (default train)")
     add_out_flag(e, "the embeddings (Parquet and embeddings.json)")
     add_embedding_flags(e, legacy_workers=False)
-    e.add_argument("--engine", choices=ENGINES, default="local",
-                   help="local (this machine, the evaluation path) or ray (Ray Data actors on a cluster; needs "
-                        "rs-clip-eval[ray]) (default local)")
-    e.add_argument("--address", default=None, help="--engine ray: the cluster (default RAY_ADDRESS, else a "
-                                                    "private local Ray)")
-    e.add_argument("--workers", type=int, default=None,
-                   help="--engine ray: actors, each with its own model (default: one per GPU, else one per CPU)")
-    e.add_argument("--cpus-per-worker", type=int, default=1, help="--engine ray: CPUs (decode threads) per actor")
-    e.add_argument("--gpus-per-worker", type=float, default=None,
-                   help="--engine ray: GPUs per actor (default 1 when the cluster has GPUs, else 0)")
+    e.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local (this machine, the evaluation path) or ray (Ray Data actors on a cluster; needs "
+        "rs-clip-eval[ray]) (default local)",
+    )
+    e.add_argument(
+        "--address",
+        default=None,
+        help="--engine ray: the cluster (default RAY_ADDRESS, else a private local Ray)",
+    )
+    e.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="--engine ray: actors, each with its own model (default: one per GPU, else one per CPU)",
+    )
+    e.add_argument(
+        "--cpus-per-worker", type=int, default=1, help="--engine ray: CPUs (decode threads) per actor"
+    )
+    e.add_argument(
+        "--gpus-per-worker",
+        type=float,
+        default=None,
+        help="--engine ray: GPUs per actor (default 1 when the cluster has GPUs, else 0)",
+    )
     e.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    s = sub.add_parser("search", parents=[console], help="the images of embedded data that best match text queries")
+    s = sub.add_parser(
+        "search", parents=[console], help="the images of embedded data that best match text queries"
+    )
     add_model_flag(s, " The model that embedded them.")
-    s.add_argument("--embeddings", required=True, type=Path, help="a directory written by `rs-clip-eval embed`")
+    s.add_argument(
+        "--embeddings", required=True, type=Path, help="a directory written by `rs-clip-eval embed`"
+    )
     s.add_argument("--query", action="append", required=True, help="a text query (repeatable)")
     s.add_argument("-k", type=int, default=10, help="images per query (default 10)")
     s.add_argument("--device", default="auto", help="torch device for the queries (default auto)")
@@ -150,10 +227,20 @@ def _embed(args: argparse.Namespace) -> int:
     if len(args.model) != 1:
         raise ValueError("embed takes one --model")
     out = output_dir(args)
-    embed_dataset(ModelSpec.parse(args.model[0]), args.data, args.split, out, eval_config(args), open_cache(args),
-                  engine=args.engine, address=args.address, workers=args.workers,
-                  cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
-                  overwrite=args.overwrite)
+    embed_dataset(
+        ModelSpec.parse(args.model[0]),
+        args.data,
+        args.split,
+        out,
+        eval_config(args),
+        open_cache(args),
+        engine=args.engine,
+        address=args.address,
+        workers=args.workers,
+        cpus_per_worker=args.cpus_per_worker,
+        gpus_per_worker=args.gpus_per_worker,
+        overwrite=args.overwrite,
+    )
     print(out)
     return 0
 
@@ -167,8 +254,10 @@ def _search(args: argparse.Namespace) -> int:
 
     if len(args.model) != 1:
         raise ValueError("search takes one --model")
-    for query, hits in zip(args.query, search(args.embeddings, ModelSpec.parse(args.model[0]), args.query,
-                                              k=args.k, device=args.device)):
+    for query, hits in zip(
+        args.query,
+        search(args.embeddings, ModelSpec.parse(args.model[0]), args.query, k=args.k, device=args.device),
+    ):
         for hit in hits:
             print(json.dumps({"query": query, **hit}))
     return 0
@@ -201,15 +290,20 @@ def evaluate(args: argparse.Namespace) -> int:
     out = output_dir(args)
     models = [ModelSpec.parse(m) for m in args.model]
     suite = _suite(args)
-    probe = {k: v for k, v in (("epochs", args.epochs), ("search_trials", args.search_trials)) if v is not None}
+    probe = {
+        k: v for k, v in (("epochs", args.epochs), ("search_trials", args.search_trials)) if v is not None
+    }
     if any(v < 1 for v in probe.values()):
         raise ValueError("--epochs and --search-trials must be >= 1")
     cfg = eval_config(args, probe=probe, seed=args.seed)
     cache = open_cache(args)
     result = run_suite(suite, models, cache, cfg)
     paths = write_report(result, out, plots=not args.no_plots, tsne_max_points=args.tsne_points)
-    log.info("%.1f s%s", result.seconds, f"; embedding cache {cache.root}: {cache.hits} hits, {cache.misses} misses"
-             if cache.enabled else "")
+    log.info(
+        "%.1f s%s",
+        result.seconds,
+        f"; embedding cache {cache.root}: {cache.hits} hits, {cache.misses} misses" if cache.enabled else "",
+    )
     print(paths["markdown"])
     print(paths["json"])
     return 0

@@ -25,10 +25,14 @@ class EvalConfig:
         from rs_formats.models import INFERENCE_PRECISIONS
 
         if self.precision not in INFERENCE_PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(INFERENCE_PRECISIONS)}, got {self.precision!r}")
+            raise ValueError(
+                f"precision must be one of {', '.join(INFERENCE_PRECISIONS)}, got {self.precision!r}"
+            )
         if self.batch_size < 1 or self.loader_workers < 0:
-            raise ValueError(f"batch size must be >= 1 and loader workers >= 0, got {self.batch_size} and "
-                             f"{self.loader_workers}")
+            raise ValueError(
+                f"batch size must be >= 1 and loader workers >= 0, got {self.batch_size} and "
+                f"{self.loader_workers}"
+            )
 
     def resolved_device(self) -> str:
         from rs_formats.models import resolve_device

@@ -30,11 +30,19 @@ log = logging.getLogger(__name__)
 
 
 class Embedder:
-    def __init__(self, spec: ModelSpec | None = None, cache: EmbeddingCache | None = None,
-                 cfg: EvalConfig | None = None, *, loaded: tuple[Any, Any, Any] | None = None,
-                 label: str | None = None):
+    def __init__(
+        self,
+        spec: ModelSpec | None = None,
+        cache: EmbeddingCache | None = None,
+        cfg: EvalConfig | None = None,
+        *,
+        loaded: tuple[Any, Any, Any] | None = None,
+        label: str | None = None,
+    ):
         if (spec is None) == (loaded is None):
-            raise ValueError("an Embedder needs either a model spec or a loaded (model, preprocess, tokenizer)")
+            raise ValueError(
+                "an Embedder needs either a model spec or a loaded (model, preprocess, tokenizer)"
+            )
         self.spec, self.cache, self.cfg = spec, cache, cfg or EvalConfig()
         self.label = label or (spec.label if spec is not None else "model")
         self.device = self.cfg.resolved_device()
@@ -43,8 +51,9 @@ class Embedder:
         self._task: str | None = None
 
     @classmethod
-    def from_model(cls, model: Any, preprocess: Any, tokenizer: Any, cfg: EvalConfig | None = None,
-                   label: str = "model") -> Embedder:
+    def from_model(
+        cls, model: Any, preprocess: Any, tokenizer: Any, cfg: EvalConfig | None = None, label: str = "model"
+    ) -> Embedder:
         """Embed with a model already in memory (on ``cfg``'s device; without a ``cfg``, on the device its
         parameters are on); nothing is cached."""
         if cfg is None:
@@ -89,6 +98,7 @@ class Embedder:
 
     def images(self, ds: Dataset, split: str) -> np.ndarray:
         """``[N, D]`` L2-normalised embeddings of a split's images, in row order."""
+
         def compute() -> np.ndarray:
             from rs_formats.embed import encode_images
             from rs_formats.models import autocast
@@ -96,15 +106,23 @@ class Embedder:
             model, preprocess, _ = self.model()
             log.info("%s: embedding %d images of %s/%s", self.label, ds.num_rows(split), ds.name, split)
             with autocast(self.device, self.cfg.precision):
-                return encode_images(model, preprocess, ds, split, batch_size=self.cfg.batch_size,
-                                     num_workers=self.cfg.loader_workers, device=self.device,
-                                     progress=progress_enabled(self.cfg.progress),
-                                     desc=self._bar("images", ds, split))
+                return encode_images(
+                    model,
+                    preprocess,
+                    ds,
+                    split,
+                    batch_size=self.cfg.batch_size,
+                    num_workers=self.cfg.loader_workers,
+                    device=self.device,
+                    progress=progress_enabled(self.cfg.progress),
+                    desc=self._bar("images", ds, split),
+                )
 
         return self._cached(ds, split, "images", compute)
 
     def texts(self, ds: Dataset, split: str, texts: list[str], what: str) -> np.ndarray:
         """``[len(texts), D]`` embeddings of texts about a split; ``what`` and the texts' hash key the cache."""
+
         def compute() -> np.ndarray:
             from rs_formats.embed import encode_texts
             from rs_formats.models import autocast
@@ -112,9 +130,15 @@ class Embedder:
             model, _, tokenizer = self.model()
             log.info("%s: embedding %d %s of %s/%s", self.label, len(texts), what, ds.name, split)
             with autocast(self.device, self.cfg.precision):
-                return encode_texts(model, tokenizer, texts, batch_size=self.cfg.batch_size, device=self.device,
-                                    progress=progress_enabled(self.cfg.progress),
-                                    desc=self._bar(what.split(":")[0], ds, split))
+                return encode_texts(
+                    model,
+                    tokenizer,
+                    texts,
+                    batch_size=self.cfg.batch_size,
+                    device=self.device,
+                    progress=progress_enabled(self.cfg.progress),
+                    desc=self._bar(what.split(":")[0], ds, split),
+                )
 
         digest = hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:16]
         return self._cached(ds, split, f"{what}:{digest}", compute)
@@ -125,10 +149,18 @@ class Embedder:
 
     def cache_meta(self, ds: Dataset, split: str, what: str = "images") -> dict[str, Any]:
         """What a cache entry records about its embeddings."""
-        return {"model": self.spec.to_dict(), "fingerprint": self.fingerprint, "dataset": str(ds.path),
-                "dataset_name": ds.name, "split": split, "what": what.split(":")[0]}
+        return {
+            "model": self.spec.to_dict(),
+            "fingerprint": self.fingerprint,
+            "dataset": str(ds.path),
+            "dataset_name": ds.name,
+            "split": split,
+            "what": what.split(":")[0],
+        }
 
     def _cached(self, ds: Dataset, split: str, what: str, compute) -> np.ndarray:
         if not self.caching:
             return np.ascontiguousarray(compute(), dtype=np.float32)
-        return self.cache.get_or_compute(self.cache_key(ds, split, what), compute, self.cache_meta(ds, split, what))
+        return self.cache.get_or_compute(
+            self.cache_key(ds, split, what), compute, self.cache_meta(ds, split, what)
+        )

@@ -62,8 +62,15 @@ class ProbeConfig:
 
 
 def train_softmax_regression(
-    x: np.ndarray, y: np.ndarray, n_classes: int, lrs: Sequence[float], weight_decays: Sequence[float],
-    epochs: int, batch_size: int, seed: int = 0, device: str = "cpu",
+    x: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    lrs: Sequence[float],
+    weight_decays: Sequence[float],
+    epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    device: str = "cpu",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Train ``len(lrs)`` logistic regressions in parallel; returns weights ``[T, D, C]``, biases ``[T, C]``."""
     if len(lrs) != len(weight_decays) or not len(lrs):
@@ -84,7 +91,7 @@ def train_softmax_regression(
     for _ in range(epochs):
         order = torch.randperm(n, generator=gen).to(device) if steps_per_epoch > 1 else None
         for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size] if order is not None else slice(None)
+            idx = order[start : start + batch_size] if order is not None else slice(None)
             xb, tb = xt[idx], onehot[idx]
             # softmax(xW + b) - onehot is d(mean CE)/d(logits) * batch; the same for every trial's batch.
             grad_logits = (torch.softmax(xb @ w + b, dim=-1) - tb) / len(xb)
@@ -104,7 +111,11 @@ def feature_statistics(x: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def train_probe(
-    x: np.ndarray, y: np.ndarray, n_classes: int, lrs: Sequence[float], weight_decays: Sequence[float],
+    x: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    lrs: Sequence[float],
+    weight_decays: Sequence[float],
     cfg: ProbeConfig,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`train_softmax_regression` on ``x`` standardised (``cfg.standardise``), folded back onto the raw
@@ -112,8 +123,9 @@ def train_probe(
     embeddings (float64: the fold divides by a scale that can be tiny and subtracts nearly equal terms)."""
     x = np.asarray(x, dtype=np.float64)
     mean, scale = feature_statistics(x) if cfg.standardise else (np.zeros(x.shape[1]), 1.0)
-    w, b = train_softmax_regression((x - mean) / scale, y, n_classes, lrs, weight_decays, cfg.epochs,
-                                    cfg.batch_size, cfg.seed, cfg.device)
+    w, b = train_softmax_regression(
+        (x - mean) / scale, y, n_classes, lrs, weight_decays, cfg.epochs, cfg.batch_size, cfg.seed, cfg.device
+    )
     # ((x - mean) / scale) @ w + b  ==  x @ (w / scale) + (b - mean @ (w / scale))
     w = w.double() / scale
     b = b.double() - torch.einsum("d,tdc->tc", torch.as_tensor(mean, device=w.device), w)
@@ -131,11 +143,15 @@ def search_space(cfg: ProbeConfig) -> list[tuple[float, float]]:
     rng = np.random.default_rng(cfg.seed)
     trials = [(cfg.lr, cfg.weight_decay)]
     for _ in range(max(cfg.search_trials, 1) - 1):
-        trials.append((float(cfg.lr * 10 ** rng.uniform(-1, 1)), float(cfg.weight_decay * 10 ** rng.uniform(-1, 2))))
+        trials.append(
+            (float(cfg.lr * 10 ** rng.uniform(-1, 1)), float(cfg.weight_decay * 10 ** rng.uniform(-1, 2)))
+        )
     return trials
 
 
-def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+    y: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices (train, val): ``fraction`` of every class with at least 2 examples goes to validation."""
     train, val = [], []
     for c in np.unique(y):
@@ -148,7 +164,10 @@ def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator) -
 
 
 def fit_probe(
-    train_x: np.ndarray, train_y: np.ndarray, n_classes: int, cfg: ProbeConfig,
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    n_classes: int,
+    cfg: ProbeConfig,
     val: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, dict]:
     """Choose (lr, wd) on ``val`` (or on a split carved from the training data), then retrain on all of it."""
@@ -164,14 +183,21 @@ def fit_probe(
         if len(val_y):
             w, b = train_probe(fit_x, fit_y, n_classes, [t[0] for t in trials], [t[1] for t in trials], cfg)
             acc = (predict_logits(w, b, val_x).argmax(-1) == np.asarray(val_y)[None]).mean(1)
-            search = [{"lr": lr, "weight_decay": wd, "val_top1": 100.0 * float(a)} for (lr, wd), a in zip(trials, acc)]
+            search = [
+                {"lr": lr, "weight_decay": wd, "val_top1": 100.0 * float(a)}
+                for (lr, wd), a in zip(trials, acc)
+            ]
             best = trials[int(np.argmax(acc))]  # first maximum: the paper's setting wins ties
     w, b = train_probe(train_x, train_y, n_classes, [best[0]], [best[1]], cfg)
     return w[0:1], b[0:1], {"lr": best[0], "weight_decay": best[1], "search": search}
 
 
 def linear_probe(
-    train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, n_classes: int,
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    n_classes: int,
     cfg: ProbeConfig = ProbeConfig(),
 ) -> dict:
     """Full-data linear probe: top-1 etc. on the test split, plus the chosen hyper-parameters."""
@@ -182,7 +208,9 @@ def linear_probe(
     return metrics
 
 
-def sample_shots(y: np.ndarray, shots: int, rng: np.random.Generator, exclude: np.ndarray | None = None) -> np.ndarray:
+def sample_shots(
+    y: np.ndarray, shots: int, rng: np.random.Generator, exclude: np.ndarray | None = None
+) -> np.ndarray:
     """Up to ``shots`` indices per class (a class with fewer examples gives all it has)."""
     mask = np.ones(len(y), bool)
     if exclude is not None:
@@ -192,8 +220,14 @@ def sample_shots(y: np.ndarray, shots: int, rng: np.random.Generator, exclude: n
 
 
 def few_shot(
-    train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, n_classes: int,
-    shots: Sequence[int] = DEFAULT_SHOTS, seeds: Sequence[int] = (0, 1, 2), cfg: ProbeConfig = ProbeConfig(),
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    n_classes: int,
+    shots: Sequence[int] = DEFAULT_SHOTS,
+    seeds: Sequence[int] = (0, 1, 2),
+    cfg: ProbeConfig = ProbeConfig(),
 ) -> dict:
     """K-shot linear probes over several seeds: mean and std of test top-1 per K.
 
@@ -210,11 +244,23 @@ def few_shot(
             support = sample_shots(train_y, k, rng)
             val_idx = sample_shots(train_y, min(k, 4), rng, exclude=support)
             run_cfg = ProbeConfig(**{**cfg.to_dict(), "seed": int(seed)})
-            w, b, chosen = fit_probe(train_x[support], train_y[support], n_classes, run_cfg,
-                                     val=(train_x[val_idx], train_y[val_idx]))
+            w, b, chosen = fit_probe(
+                train_x[support],
+                train_y[support],
+                n_classes,
+                run_cfg,
+                val=(train_x[val_idx], train_y[val_idx]),
+            )
             acc = 100.0 * float((predict_logits(w, b, test_x)[0].argmax(1) == test_y).mean())
-            runs.append({"seed": int(seed), "top1": acc, "n_support": int(len(support)),
-                         "lr": chosen["lr"], "weight_decay": chosen["weight_decay"]})
+            runs.append(
+                {
+                    "seed": int(seed),
+                    "top1": acc,
+                    "n_support": int(len(support)),
+                    "lr": chosen["lr"],
+                    "weight_decay": chosen["weight_decay"],
+                }
+            )
         accs = np.array([r["top1"] for r in runs])
         results[str(k)] = {"mean": float(accs.mean()), "std": float(accs.std()), "runs": runs}
     return {"shots": results, "seeds": [int(s) for s in seeds], "config": cfg.to_dict()}

@@ -42,8 +42,14 @@ def plot_fewshot(run: RunResult, ds: str, path: Path) -> None:
     for m in run.models:
         res = run.results[m.label][ds]["fewshot"]["shots"]
         k = [int(s) for s in res]
-        ax.errorbar(k, [res[s]["mean"] for s in res], yerr=[res[s]["std"] for s in res], marker="o", capsize=3,
-                    label=m.label)
+        ax.errorbar(
+            k,
+            [res[s]["mean"] for s in res],
+            yerr=[res[s]["std"] for s in res],
+            marker="o",
+            capsize=3,
+            label=m.label,
+        )
     ax.set_xscale("log", base=2)
     ax.set_xticks(k, [str(s) for s in k])
     ax.set(xlabel="shots per class", ylabel="top-1 accuracy (%)", title=f"Few-shot linear probe: {ds}")
@@ -54,8 +60,15 @@ def plot_fewshot(run: RunResult, ds: str, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], title: str, path: str | Path, *,
-                   xlabel: str = "predicted", ylabel: str = "true") -> Path:
+def plot_confusion(
+    matrix: Sequence[Sequence[int]],
+    labels: Sequence[str],
+    title: str,
+    path: str | Path,
+    *,
+    xlabel: str = "predicted",
+    ylabel: str = "true",
+) -> Path:
     """A confusion matrix as a heat map of row shares (each true row sums to 1), with the counts written
     in when there are at most 20 classes. Zero-shot classes and RemoteCount's counts 1-10 alike."""
     plt = pyplot()
@@ -72,8 +85,15 @@ def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], title
         for i in range(n):
             for j in range(n):
                 if cm[i, j]:
-                    ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=6,
-                            color="white" if norm[i, j] > 0.5 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        int(cm[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="white" if norm[i, j] > 0.5 else "black",
+                    )
     ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.set_title(title, fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.046, label="share of the true row")
@@ -109,8 +129,12 @@ def tsne_points(run: RunResult, label: str, max_points: int, seed: int = 0):
                 add(images, name, "image", [ds.class_names[v] for v in labels])
                 templates = resolve_templates(entry.templates)
                 prompts = class_prompts(ds.class_names, templates)
-                add(emb.texts(ds, entry.split, prompts, "prompts"), name, "text",
-                    [c for c in ds.class_names for _ in templates])
+                add(
+                    emb.texts(ds, entry.split, prompts, "prompts"),
+                    name,
+                    "text",
+                    [c for c in ds.class_names for _ in templates],
+                )
     return np.concatenate(xs), ds_of, mod_of, cls_of
 
 
@@ -121,8 +145,9 @@ def plot_tsne(run: RunResult, label: str, path: Path, max_points: int = 1000) ->
     x, ds_of, mod_of, cls_of = tsne_points(run, label, max_points, run.config.seed)
     if len(x) < 5:
         return
-    xy = TSNE(n_components=2, perplexity=min(30.0, (len(x) - 1) / 3), init="pca", random_state=0,
-              max_iter=500).fit_transform(x.astype(np.float64))
+    xy = TSNE(
+        n_components=2, perplexity=min(30.0, (len(x) - 1) / 3), init="pca", random_state=0, max_iter=500
+    ).fit_transform(x.astype(np.float64))
     # Colour by dataset when there are several (paper Fig. 5), else by class.
     groups = ds_of if len(set(ds_of)) > 1 else [c or d for c, d in zip(cls_of, ds_of)]
     names = sorted(set(groups))
@@ -132,8 +157,15 @@ def plot_tsne(run: RunResult, label: str, path: Path, max_points: int = 1000) ->
         for modality, marker in (("image", "o"), ("text", "x")):
             sel = [i for i in range(len(x)) if groups[i] == g and mod_of[i] == modality]
             if sel:
-                ax.scatter(xy[sel, 0], xy[sel, 1], s=12, marker=marker, color=cmap(gi % cmap.N),
-                           label=f"{g} ({modality})", alpha=0.8)
+                ax.scatter(
+                    xy[sel, 0],
+                    xy[sel, 1],
+                    s=12,
+                    marker=marker,
+                    color=cmap(gi % cmap.N),
+                    label=f"{g} ({modality})",
+                    alpha=0.8,
+                )
     ax.set(title=f"t-SNE of image (o) and text (x) embeddings: {label}", xticks=[], yticks=[])
     ax.legend(fontsize=6, loc="best", ncol=1 + len(names) // 8)
     fig.tight_layout()
@@ -153,8 +185,12 @@ def make_plots(run: RunResult, out_dir: Path, tsne_max_points: int = 1000) -> di
         for m in run.models:
             f = pdir / f"confusion-zeroshot-{slug(m.label)}-{slug(ds)}.png"
             res = run.results[m.label][ds]["zeroshot"]
-            plot_confusion(res["confusion_matrix"], run.datasets[ds]["class_names"],
-                           f"zero-shot {ds}: {m.label} (top-1 {res['top1']:.1f}%)", f)
+            plot_confusion(
+                res["confusion_matrix"],
+                run.datasets[ds]["class_names"],
+                f"zero-shot {ds}: {m.label} (top-1 {res['top1']:.1f}%)",
+                f,
+            )
             plots["confusion"].append(str(f.relative_to(out_dir)))
     if tsne_max_points > 0:
         for m in run.models:

@@ -38,7 +38,9 @@ try:
     import ray
     import ray.data
 except ImportError as exc:  # the engine was asked for without its extra
-    raise ValueError(f"--engine ray needs Ray Data: rs-clip-eval's ray extra (README.md, Install) ({exc})") from None
+    raise ValueError(
+        f"--engine ray needs Ray Data: rs-clip-eval's ray extra (README.md, Install) ({exc})"
+    ) from None
 
 log = logging.getLogger(__name__)
 

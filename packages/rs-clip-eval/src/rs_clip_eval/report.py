@@ -22,10 +22,19 @@ from .runner import RunResult
 
 # Where each task's published figures are in the paper (for the note on figures not at hand).
 # The figures of each task in the long-format table (fewshot: top1_<K>shot_mean / _std, for every K).
-_TABLE_METRICS = {"retrieval": RETRIEVAL_METRICS, "zeroshot": ("top1", "top5", "mean_per_class_recall"),
-                  "linear_probe": ("top1", "top5", "mean_per_class_recall"), "knn": ("top1", "mean_per_class_recall")}
-_PAPER_PLACE = {"retrieval": "Table II", "zeroshot": "Table III", "linear_probe": "Table IV", "knn": "Table IV",
-                "fewshot": "Fig. 8"}
+_TABLE_METRICS = {
+    "retrieval": RETRIEVAL_METRICS,
+    "zeroshot": ("top1", "top5", "mean_per_class_recall"),
+    "linear_probe": ("top1", "top5", "mean_per_class_recall"),
+    "knn": ("top1", "mean_per_class_recall"),
+}
+_PAPER_PLACE = {
+    "retrieval": "Table II",
+    "zeroshot": "Table III",
+    "linear_probe": "Table IV",
+    "knn": "Table IV",
+    "fewshot": "Fig. 8",
+}
 
 
 def _fmt(value: Any) -> str:
@@ -41,7 +50,10 @@ def _delta(a: Any, b: Any) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    out = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
+    ]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return out + [""]
 
@@ -85,32 +97,67 @@ def _not_at_hand(task: str, names: list[str]) -> list[str]:
     lacking = [n for n in names if paper_name(n) and not figures_for(task, n)]
     if not lacking:
         return []
-    return [f"No published figure at hand for {', '.join(lacking)}: the paper's {_PAPER_PLACE[task]} could not "
-            "be read, and only the figures cited under Sources are known (docs/fidelity.md).", ""]
+    return [
+        f"No published figure at hand for {', '.join(lacking)}: the paper's {_PAPER_PLACE[task]} could not "
+        "be read, and only the figures cited under Sources are known (docs/fidelity.md).",
+        "",
+    ]
 
 
 def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
     labels = [m.label for m in run.models]
     used: dict[str, None] = {}  # sources of the published figures shown, in order of appearance
-    lines = [f"# rs-clip-eval report: suite `{run.suite.name}`", "",
-             f"rs-clip-eval {package_version('rs-clip-eval')}, {_dt.datetime.now().isoformat(timespec='seconds')}, "
-             f"device {run.config.resolved_device()}, {run.seconds:.1f} s. All figures in %.", "", "## Models", ""]
-    lines += _table(["Model", "Kind", "Architecture", "Source"],
-                    [[m.label, {"random": "random init (untrained)", "file": "weights file",
-                                "checkpoint": "rs-clip checkpoint"}[m.kind], m.arch, str(m.path or "–")]
-                     for m in run.models])
+    lines = [
+        f"# rs-clip-eval report: suite `{run.suite.name}`",
+        "",
+        f"rs-clip-eval {package_version('rs-clip-eval')}, {_dt.datetime.now().isoformat(timespec='seconds')}, "
+        f"device {run.config.resolved_device()}, {run.seconds:.1f} s. All figures in %.",
+        "",
+        "## Models",
+        "",
+    ]
+    lines += _table(
+        ["Model", "Kind", "Architecture", "Source"],
+        [
+            [
+                m.label,
+                {
+                    "random": "random init (untrained)",
+                    "file": "weights file",
+                    "checkpoint": "rs-clip checkpoint",
+                }[m.kind],
+                m.arch,
+                str(m.path or "–"),
+            ]
+            for m in run.models
+        ],
+    )
     lines += ["## Datasets", ""]
-    lines += _table(["Dataset", "Kind", "Rows", "Tasks", "Path"],
-                    [[n, d["kind"], ", ".join(f"{s} {r}" for s, r in d["rows"].items()), ", ".join(d["tasks"]),
-                      f"`{d['path']}`"] for n, d in run.datasets.items()])
+    lines += _table(
+        ["Dataset", "Kind", "Rows", "Tasks", "Path"],
+        [
+            [
+                n,
+                d["kind"],
+                ", ".join(f"{s} {r}" for s, r in d["rows"].items()),
+                ", ".join(d["tasks"]),
+                f"`{d['path']}`",
+            ]
+            for n, d in run.datasets.items()
+        ],
+    )
     if run.suite.missing:
         lines += [f"Not found under the data root (skipped): {', '.join(run.suite.missing)}.", ""]
 
     ret = run.datasets_with("retrieval")
     if ret:
-        lines += ["## Image-text retrieval (as paper Table II)", "",
-                  "Image→text: a hit when any of the image's captions is in the top K; text→image: the caption's "
-                  "own image. Rows with a source in italics are published figures (Sources, below).", ""]
+        lines += [
+            "## Image-text retrieval (as paper Table II)",
+            "",
+            "Image→text: a hit when any of the image's captions is in the top K; text→image: the caption's "
+            "own image. Rows with a source in italics are published figures (Sources, below).",
+            "",
+        ]
         keys = list(RETRIEVAL_METRICS)
         header = ["Model", "I→T R@1", "R@5", "R@10", "T→I R@1", "R@5", "R@10", "Mean recall"]
         for ds in ret:
@@ -120,17 +167,25 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
             rows += _published("retrieval", [(ds, k) for k in keys], used)
             lines += _table(header, rows) + _not_at_hand("retrieval", [ds])
 
-    cls_tables = [("zeroshot", "top1", "Zero-shot classification, top-1 (as paper Table III)"),
-                  ("linear_probe", "top1", "Linear probe, top-1 (as paper Table IV)"),
-                  ("knn", "top1", "k-NN (k=20, T=0.07), top-1 (as paper Table IV)")]
+    cls_tables = [
+        ("zeroshot", "top1", "Zero-shot classification, top-1 (as paper Table III)"),
+        ("linear_probe", "top1", "Linear probe, top-1 (as paper Table IV)"),
+        ("knn", "top1", "k-NN (k=20, T=0.07), top-1 (as paper Table IV)"),
+    ]
     for task, key, title in cls_tables:
         names = run.datasets_with(task)
         if not names:
             continue
         lines += [f"## {title}", ""]
         if task == "zeroshot":
-            lines += ["Prompts: " + "; ".join(f"{n}: {len(run.results[labels[0]][n][task]['templates'])} template(s)"
-                                             for n in names) + ".", ""]
+            lines += [
+                "Prompts: "
+                + "; ".join(
+                    f"{n}: {len(run.results[labels[0]][n][task]['templates'])} template(s)" for n in names
+                )
+                + ".",
+                "",
+            ]
         rows = []
         for m in labels:
             vals = [_metric(run, m, n, task, key) for n in names]
@@ -138,13 +193,24 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
         for other in labels[1:]:
             first = [_metric(run, labels[0], n, task, key) for n in names]
             second = [_metric(run, other, n, task, key) for n in names]
-            rows.append([f"**Δ {labels[0]} − {other}**"] + [_delta(a, b) for a, b in zip(first, second)]
-                        + [_delta(_avg(first), _avg(second))])
+            rows.append(
+                [f"**Δ {labels[0]} − {other}**"]
+                + [_delta(a, b) for a, b in zip(first, second)]
+                + [_delta(_avg(first), _avg(second))]
+            )
         rows += [r + ["–"] for r in _published(task, [(n, key) for n in names], used)]
         lines += _table(["Model"] + names + ["Average"], rows) + _not_at_hand(task, names)
         if task == "zeroshot":
-            extra = [[m, n, _fmt(_metric(run, m, n, task, "top5")), _fmt(_metric(run, m, n, task, "mean_per_class_recall"))]
-                     for n in names for m in labels]
+            extra = [
+                [
+                    m,
+                    n,
+                    _fmt(_metric(run, m, n, task, "top5")),
+                    _fmt(_metric(run, m, n, task, "mean_per_class_recall")),
+                ]
+                for n in names
+                for m in labels
+            ]
             lines += _table(["Model", "Dataset", "Top-5", "Mean per-class recall"], extra)
 
     few = run.datasets_with("fewshot")
@@ -157,8 +223,13 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
                 res = run.results[m][ds]["fewshot"]["shots"]
                 rows.append([m] + [f"{res[k]['mean']:.2f} ± {res[k]['std']:.2f}" for k in shots])
             for other in labels[1:]:
-                a, b = run.results[labels[0]][ds]["fewshot"]["shots"], run.results[other][ds]["fewshot"]["shots"]
-                rows.append([f"**Δ {labels[0]} − {other}**"] + [_delta(a[k]["mean"], b[k]["mean"]) for k in shots])
+                a, b = (
+                    run.results[labels[0]][ds]["fewshot"]["shots"],
+                    run.results[other][ds]["fewshot"]["shots"],
+                )
+                rows.append(
+                    [f"**Δ {labels[0]} − {other}**"] + [_delta(a[k]["mean"], b[k]["mean"]) for k in shots]
+                )
             rows += _published("fewshot", [(ds, f"top1_{k}shot_mean") for k in shots], used)
             lines += [f"### {ds}", ""] + _table(["Model"] + [f"{k}-shot" for k in shots], rows)
         lines += _not_at_hand("fewshot", few)
@@ -170,8 +241,13 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
         for title, files in plots.items():
             for f in files:
                 lines += [f"**{title}**: `{f}`", "", f"![{title}]({f})", ""]
-    lines += ["## Configuration", "", f"Embedding cache: `{run.cache.root}` ({run.cache.hits} hits, "
-              f"{run.cache.misses} misses). Full configuration and every figure: `results.json`.", ""]
+    lines += [
+        "## Configuration",
+        "",
+        f"Embedding cache: `{run.cache.root}` ({run.cache.hits} hits, "
+        f"{run.cache.misses} misses). Full configuration and every figure: `results.json`.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -185,12 +261,31 @@ def table_rows(run: RunResult, created: str) -> list[ResultRow]:
             split, sha = run.opened[name][1].split, run.datasets[name]["manifest_sha256"]
             for task, metrics in per_task.items():
                 if task == "fewshot":
-                    pairs = [(f"top1_{k}shot_{stat}", v[stat]) for k, v in metrics["shots"].items()
-                             for stat in ("mean", "std")]
+                    pairs = [
+                        (f"top1_{k}shot_{stat}", v[stat])
+                        for k, v in metrics["shots"].items()
+                        for stat in ("mean", "std")
+                    ]
                 else:
                     pairs = [(key, metrics.get(key)) for key in _TABLE_METRICS[task]]
-                rows += [ResultRow(model.label, model.text, fingerprint, name, sha, split, task, key, value, PERCENT,
-                                   tool, created) for key, value in pairs if value is not None]
+                rows += [
+                    ResultRow(
+                        model.label,
+                        model.text,
+                        fingerprint,
+                        name,
+                        sha,
+                        split,
+                        task,
+                        key,
+                        value,
+                        PERCENT,
+                        tool,
+                        created,
+                    )
+                    for key, value in pairs
+                    if value is not None
+                ]
     return rows
 
 
@@ -204,21 +299,30 @@ def to_json(run: RunResult, plots: dict[str, list[str]], created: str | None = N
         "models": [m.to_dict() | {"fingerprint": run.embedders[m.label].fingerprint} for m in run.models],
         "datasets": run.datasets,
         "results": run.results,
-        "published": [f.to_dict() for name, d in run.datasets.items() for task in d["tasks"]
-                      for f in figures_for(task, name)],
+        "published": [
+            f.to_dict()
+            for name, d in run.datasets.items()
+            for task in d["tasks"]
+            for f in figures_for(task, name)
+        ],
         "cache": run.cache.stats(),
         "plots": plots,
     }
 
 
-def write_report(run: RunResult, out_dir: Path, plots: bool = True, tsne_max_points: int = 1000) -> dict[str, Path]:
+def write_report(
+    run: RunResult, out_dir: Path, plots: bool = True, tsne_max_points: int = 1000
+) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     made = make_plots(run, out_dir, tsne_max_points) if plots else {}
     created = now()
     results = to_json(run, made, created)
     paths = write_results_table(table_rows(run, created), out_dir)
     paths |= {"json": out_dir / "results.json", "markdown": out_dir / "report.md"}
-    for key, text in (("json", json.dumps(results, indent=1, default=str) + "\n"), ("markdown", markdown(run, made))):
+    for key, text in (
+        ("json", json.dumps(results, indent=1, default=str) + "\n"),
+        ("markdown", markdown(run, made)),
+    ):
         tmp = paths[key].with_suffix(".tmp")
         tmp.write_text(text)
         tmp.replace(paths[key])

@@ -21,7 +21,9 @@ import numpy as np
 DEFAULT_KS = (1, 5, 10)
 
 
-def hit_probability(n_above: np.ndarray, n_tied_neg: np.ndarray, n_tied_pos: np.ndarray, k: int) -> np.ndarray:
+def hit_probability(
+    n_above: np.ndarray, n_tied_neg: np.ndarray, n_tied_pos: np.ndarray, k: int
+) -> np.ndarray:
     """P(a positive is among the top ``k``) when ``n_above`` negatives score strictly higher than the best
     positive, and ``n_tied_neg`` negatives and ``n_tied_pos`` (>= 1) positives tie with it, the tied block
     being in uniformly random order.
@@ -84,7 +86,7 @@ def retrieval_metrics(
     i2t = {k: [] for k in ks}
     image_ids = np.flatnonzero(has_caption)
     for start in range(0, len(image_ids), chunk):
-        rows = image_ids[start:start + chunk]
+        rows = image_ids[start : start + chunk]
         scores = img[rows] @ txt.T
         stats = _ranks_stats(scores, owner[None, :] == rows[:, None])
         for k in ks:

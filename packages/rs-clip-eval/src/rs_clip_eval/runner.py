@@ -20,8 +20,13 @@ from .suites import TASKS_BY_KIND, DatasetEntry, Suite
 
 log = logging.getLogger(__name__)
 
-_NEEDS_KIND = {"retrieval": "captions", "zeroshot": "classification", "linear_probe": "classification",
-               "fewshot": "classification", "knn": "classification"}
+_NEEDS_KIND = {
+    "retrieval": "captions",
+    "zeroshot": "classification",
+    "linear_probe": "classification",
+    "fewshot": "classification",
+    "knn": "classification",
+}
 
 
 def open_entry(entry: DatasetEntry) -> tuple[Dataset, tuple[str, ...]]:
@@ -32,14 +37,18 @@ def open_entry(entry: DatasetEntry) -> tuple[Dataset, tuple[str, ...]]:
         raise FormatError(ds.path, f"is a {ds.kind!r} dataset: no evaluation task applies to it")
     for task in tasks:
         if _NEEDS_KIND[task] != ds.kind:
-            raise FormatError(ds.path, f"is a {ds.kind!r} dataset; task {task!r} needs a {_NEEDS_KIND[task]!r} one")
+            raise FormatError(
+                ds.path, f"is a {ds.kind!r} dataset; task {task!r} needs a {_NEEDS_KIND[task]!r} one"
+            )
     if ds.kind == "classification" and not ds.class_names:
         raise FormatError(ds.path / "manifest.json", "a classification dataset without class_names")
     for i, name in enumerate(ds.class_names or ()):
         try:
             class_phrase(name)  # what the prompts will say
         except (ValueError, TypeError, AttributeError):
-            raise FormatError(ds.path / "manifest.json", f"class_names[{i}] is {name!r}: not a class name") from None
+            raise FormatError(
+                ds.path / "manifest.json", f"class_names[{i}] is {name!r}: not a class name"
+            ) from None
     learns = any(t in ("linear_probe", "fewshot", "knn") for t in tasks)
     for split in (entry.split, entry.train_split) if learns else (entry.split,):
         if split not in ds.splits:
@@ -51,11 +60,14 @@ def probe_config(cfg: EvalConfig, suite_probe: dict[str, Any], device: str) -> l
     return linear_probe.ProbeConfig(**{**suite_probe, **cfg.probe, "seed": cfg.seed, "device": device})
 
 
-def run_task(task: str, emb: Embedder, ds: Dataset, entry: DatasetEntry, probe: linear_probe.ProbeConfig) -> dict:
+def run_task(
+    task: str, emb: Embedder, ds: Dataset, entry: DatasetEntry, probe: linear_probe.ProbeConfig
+) -> dict:
     if task == "retrieval":
         texts, owner = captions_of(ds, entry.split)
-        return retrieval.retrieval_metrics(emb.images(ds, entry.split), emb.texts(ds, entry.split, texts, "captions"),
-                                           owner) | {"split": entry.split}
+        return retrieval.retrieval_metrics(
+            emb.images(ds, entry.split), emb.texts(ds, entry.split, texts, "captions"), owner
+        ) | {"split": entry.split}
     n_classes = len(ds.class_names)
     if task == "zeroshot":
         templates = zeroshot.resolve_templates(entry.templates)
@@ -68,9 +80,13 @@ def run_task(task: str, emb: Embedder, ds: Dataset, entry: DatasetEntry, probe: 
     if task == "linear_probe":
         return linear_probe.linear_probe(train_x, train_y, test_x, test_y, n_classes, probe)
     if task == "fewshot":
-        return linear_probe.few_shot(train_x, train_y, test_x, test_y, n_classes, entry.shots, entry.seeds, probe)
+        return linear_probe.few_shot(
+            train_x, train_y, test_x, test_y, n_classes, entry.shots, entry.seeds, probe
+        )
     if task == "knn":
-        return knn.knn_metrics(train_x, train_y, test_x, test_y, n_classes, entry.knn_k, entry.knn_temperature)
+        return knn.knn_metrics(
+            train_x, train_y, test_x, test_y, n_classes, entry.knn_k, entry.knn_temperature
+        )
     raise ValueError(f"unknown task {task!r}")
 
 
@@ -122,10 +138,26 @@ def run_suite(suite: Suite, models: list[ModelSpec], cache: EmbeddingCache, cfg:
                     per[task] = run_task(task, emb, ds, entry, probe)
                 per[task]["seconds"] = round(time.perf_counter() - t0, 3)
         emb.release()  # free the model before the next one is loaded
-    datasets = {name: {"path": str(ds.path), "kind": ds.kind, "manifest_name": ds.name, "tasks": list(tasks),
-                       "manifest_sha256": ds.manifest_sha256(),
-                       "rows": {s: ds.num_rows(s) for s in ds.splits}, "class_names": ds.class_names}
-                for name, ((ds, tasks), _) in zip(names, opened)}
-    return RunResult(suite, models, cfg, results, datasets, embedders,
-                     {name: (ds, entry) for name, ((ds, _), entry) in zip(names, opened)}, cache,
-                     time.perf_counter() - start)
+    datasets = {
+        name: {
+            "path": str(ds.path),
+            "kind": ds.kind,
+            "manifest_name": ds.name,
+            "tasks": list(tasks),
+            "manifest_sha256": ds.manifest_sha256(),
+            "rows": {s: ds.num_rows(s) for s in ds.splits},
+            "class_names": ds.class_names,
+        }
+        for name, ((ds, tasks), _) in zip(names, opened)
+    }
+    return RunResult(
+        suite,
+        models,
+        cfg,
+        results,
+        datasets,
+        embedders,
+        {name: (ds, entry) for name, ((ds, _), entry) in zip(names, opened)},
+        cache,
+        time.perf_counter() - start,
+    )

@@ -44,14 +44,32 @@ from .paper import PAPER_DATASETS, PaperDataset, name_key
 
 TASKS = ("retrieval", "zeroshot", "linear_probe", "fewshot", "knn")
 TASKS_BY_KIND = {"captions": ("retrieval",), "classification": ("zeroshot", "linear_probe", "fewshot", "knn")}
-_ALIASES = {"zero-shot": "zeroshot", "zero_shot": "zeroshot", "linear-probe": "linear_probe",
-            "linearprobe": "linear_probe", "few-shot": "fewshot", "few_shot": "fewshot", "k-nn": "knn"}
-_ENTRY_KEYS = {"path", "name", "tasks", "split", "train_split", "templates", "shots", "seeds", "knn_k",
-               "knn_temperature"}
+_ALIASES = {
+    "zero-shot": "zeroshot",
+    "zero_shot": "zeroshot",
+    "linear-probe": "linear_probe",
+    "linearprobe": "linear_probe",
+    "few-shot": "fewshot",
+    "few_shot": "fewshot",
+    "k-nn": "knn",
+}
+_ENTRY_KEYS = {
+    "path",
+    "name",
+    "tasks",
+    "split",
+    "train_split",
+    "templates",
+    "shots",
+    "seeds",
+    "knn_k",
+    "knn_temperature",
+}
 _SUITE_KEYS = {"name", "datasets", "probe", "description"}
 _PROBE_KEYS = {"lr", "weight_decay", "epochs", "batch_size", "search_trials", "val_fraction", "standardise"}
 
 log = logging.getLogger(__name__)
+
 
 class SuiteError(ValueError):
     """A suite file that cannot be used; the message names the file."""
@@ -71,10 +89,18 @@ class DatasetEntry:
     knn_temperature: float = 0.07
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "name": self.name, "tasks": list(self.tasks) if self.tasks else None,
-                "split": self.split, "train_split": self.train_split, "templates": self.templates,
-                "shots": list(self.shots), "seeds": list(self.seeds), "knn_k": self.knn_k,
-                "knn_temperature": self.knn_temperature}
+        return {
+            "path": str(self.path),
+            "name": self.name,
+            "tasks": list(self.tasks) if self.tasks else None,
+            "split": self.split,
+            "train_split": self.train_split,
+            "templates": self.templates,
+            "shots": list(self.shots),
+            "seeds": list(self.seeds),
+            "knn_k": self.knn_k,
+            "knn_temperature": self.knn_temperature,
+        }
 
 
 @dataclass
@@ -86,8 +112,13 @@ class Suite:
     missing: list[str] = field(default_factory=list)  # paper datasets not found under the data root
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "source": self.source, "probe": self.probe, "missing": self.missing,
-                "datasets": [d.to_dict() for d in self.datasets]}
+        return {
+            "name": self.name,
+            "source": self.source,
+            "probe": self.probe,
+            "missing": self.missing,
+            "datasets": [d.to_dict() for d in self.datasets],
+        }
 
 
 def normalise_task(name: str, where: str) -> str:
@@ -169,8 +200,13 @@ def _find(root: Path, dataset: PaperDataset) -> Path | None:
     keys = dict.fromkeys(name_key(n) for n in (*dataset.folders, dataset.name))
     found = [children[k] for k in keys if k in children]
     if len(found) > 1:
-        log.warning("%s: using %s as %s; %s not used", root, found[0].name, dataset.name,
-                    ", ".join(f.name for f in found[1:]))
+        log.warning(
+            "%s: using %s as %s; %s not used",
+            root,
+            found[0].name,
+            dataset.name,
+            ", ".join(f.name for f in found[1:]),
+        )
     return found[0] if found else None
 
 
@@ -182,8 +218,10 @@ def paper_suite(data_root: str | Path | None) -> Suite:
     root = data_root or os.environ.get("RS_CLIP_EVAL_DATA")
     looked_for = ", ".join(d.folders[0] for d in PAPER_DATASETS)
     if not root:
-        raise SuiteError("the 'paper' suite needs --data-root DIR (or RS_CLIP_EVAL_DATA) holding rs-dataset "
-                         f"directories named like {looked_for}")
+        raise SuiteError(
+            "the 'paper' suite needs --data-root DIR (or RS_CLIP_EVAL_DATA) holding rs-dataset "
+            f"directories named like {looked_for}"
+        )
     root = Path(root)
     if not root.is_dir():
         raise SuiteError(f"{root}: no such data root")

@@ -16,5 +16,20 @@ from .settings import ConfigError
 
 __version__ = package_version("rs-clip-train")
 
-__all__ = ["PRECISIONS", "PRESETS", "ConfigError", "DataConfig", "DataSource", "EngineConfig", "ModelConfig", "OptimConfig",
-           "TrainConfig", "TrainingFailed", "__version__", "fit", "load_config", "make_trainer", "preset"]
+__all__ = [
+    "PRECISIONS",
+    "PRESETS",
+    "ConfigError",
+    "DataConfig",
+    "DataSource",
+    "EngineConfig",
+    "ModelConfig",
+    "OptimConfig",
+    "TrainConfig",
+    "TrainingFailed",
+    "__version__",
+    "fit",
+    "load_config",
+    "make_trainer",
+    "preset",
+]

@@ -61,7 +61,12 @@ def pixel_box(params: AugParams, width: int, height: int) -> tuple[int, int, int
     """The crop in whole pixels ``(left, top, right, bottom)``, at least one pixel each way."""
     x0, y0, x1, y1 = params.box
     left, top = min(round(x0 * width), width - 1), min(round(y0 * height), height - 1)
-    return left, top, max(left + 1, min(round(x1 * width), width)), max(top + 1, min(round(y1 * height), height))
+    return (
+        left,
+        top,
+        max(left + 1, min(round(x1 * width), width)),
+        max(top + 1, min(round(y1 * height), height)),
+    )
 
 
 def decode(data: bytes, image_id: str, min_side: int) -> Image.Image:
@@ -96,8 +101,9 @@ def augment_on_device(img: torch.Tensor, params: AugParams, size: int) -> torch.
     from torchvision.transforms import functional as F
 
     left, top, right, bottom = pixel_box(params, img.shape[2], img.shape[1])
-    out = F.resize(img[:, top:bottom, left:right], [size, size], interpolation=InterpolationMode.BICUBIC,
-                   antialias=True)
+    out = F.resize(
+        img[:, top:bottom, left:right], [size, size], interpolation=InterpolationMode.BICUBIC, antialias=True
+    )
     if params.flip:
         out = out.flip(2)
     if params.rot90:

@@ -23,8 +23,15 @@ from .settings import HelpFormatter, add_flags, given
 PROG = "rs-clip-train"
 log = logging.getLogger("rs_clip_train")
 #: --help sections, in order: a top-level setting names its own, a section's settings go under the section's.
-GROUPS = {"run": "run", "model": "model", "data": "data", "optim": "optimisation", "engine": "engine",
-          "cluster": "launcher and cluster", "checkpoints": "checkpoints and logs"}
+GROUPS = {
+    "run": "run",
+    "model": "model",
+    "data": "data",
+    "optim": "optimisation",
+    "engine": "engine",
+    "cluster": "launcher and cluster",
+    "checkpoints": "checkpoints and logs",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,16 +42,26 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_version(parser, PROG, __version__)
     sub = parser.add_subparsers(dest="command", required=True)
     common = console.common_flags()
-    layering = ("Settings come from --preset, then --config, then the flags; defaults shown are vit-b-32's "
-                "(`rs-clip-train presets` lists what the other presets change).")
-    fit = sub.add_parser("fit", parents=[common], formatter_class=HelpFormatter,
-                         help="train (or resume training) and write rs-clip-checkpoints",
-                         description=f"Train a CLIP and print the final checkpoint's path. {layering} Running "
-                                     "again with the same --out resumes from its last checkpoint.")
+    layering = (
+        "Settings come from --preset, then --config, then the flags; defaults shown are vit-b-32's "
+        "(`rs-clip-train presets` lists what the other presets change)."
+    )
+    fit = sub.add_parser(
+        "fit",
+        parents=[common],
+        formatter_class=HelpFormatter,
+        help="train (or resume training) and write rs-clip-checkpoints",
+        description=f"Train a CLIP and print the final checkpoint's path. {layering} Running "
+        "again with the same --out resumes from its last checkpoint.",
+    )
     _add_run_flags(fit)
-    show = sub.add_parser("config", parents=[common], formatter_class=HelpFormatter,
-                          help="print the resolved run configuration as YAML (for --config)",
-                          description=f"Print the run configuration the same flags would give `fit`. {layering}")
+    show = sub.add_parser(
+        "config",
+        parents=[common],
+        formatter_class=HelpFormatter,
+        help="print the resolved run configuration as YAML (for --config)",
+        description=f"Print the run configuration the same flags would give `fit`. {layering}",
+    )
     _add_run_flags(show)
     sub.add_parser("presets", parents=[common], help="list the presets and their main settings")
     return parser
@@ -52,8 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_run_flags(p: argparse.ArgumentParser) -> None:
     sections = add_flags(p, TrainConfig, GROUPS)
-    sections["run"].add_argument("--config", metavar="RUN_YAML",
-                                 help="a run.yaml (as written to every run directory), complete or partial")
+    sections["run"].add_argument(
+        "--config",
+        metavar="RUN_YAML",
+        help="a run.yaml (as written to every run directory), complete or partial",
+    )
 
 
 def resolve_args(args: argparse.Namespace) -> TrainConfig:
@@ -69,8 +89,10 @@ def _presets_table() -> str:
         c = preset(name)
         activation = "QuickGELU" if network_config(c.model.name).get("quick_gelu") else "GELU"
         steps = f"{c.steps:,}" if c.steps is not None else "1 epoch"
-        rows.append(f"{name:<10} {c.model.name:<19} {activation:<11} {c.optim.lr:<8.0e} {c.optim.batch_size:<6} "
-                    f"{c.optim.warmup_steps:<7} {steps}")
+        rows.append(
+            f"{name:<10} {c.model.name:<19} {activation:<11} {c.optim.lr:<8.0e} {c.optim.batch_size:<6} "
+            f"{c.optim.warmup_steps:<7} {steps}"
+        )
     return "\n".join(rows)
 
 

@@ -18,18 +18,30 @@ import yaml
 from rs_formats import FormatError
 from rs_formats.inputs import parse_yaml
 
+from .sections import (
+    LAUNCHERS,
+    PAPER_STEPS,
+    PRECISIONS,
+    DataConfig,
+    DataSource,
+    EngineConfig,
+    ModelConfig,
+    OptimConfig,
+)
 from .settings import ConfigError, build, check_choices, setting
 
-__all__ = ["LAUNCHERS", "PAPER_STEPS", "PRECISIONS", "ConfigError", "DataConfig", "DataSource", "EngineConfig",
-           "ModelConfig", "OptimConfig", "TrainConfig"]
-
-#: The paper presets' length: 108,215 optimizer steps for every backbone, issue 15's reading of the paper
-#: (Sec. IV-A; not checked against the paper's text, see docs/fidelity.md).
-PAPER_STEPS = 108_215
-#: open_clip's precision names (amp = fp16 autocast), plus DeepSpeed's own bf16/fp16 modes and auto.
-PRECISIONS = ("auto", "fp32", "amp", "amp_bf16", "bf16", "fp16")
-#: What starts the training processes (see rs_clip_train.launcher).
-LAUNCHERS = ("auto", "ray", "none")
+__all__ = [
+    "LAUNCHERS",
+    "PAPER_STEPS",
+    "PRECISIONS",
+    "ConfigError",
+    "DataConfig",
+    "DataSource",
+    "EngineConfig",
+    "ModelConfig",
+    "OptimConfig",
+    "TrainConfig",
+]
 
 
 def _preset_names() -> list[str]:
@@ -39,162 +51,111 @@ def _preset_names() -> list[str]:
 
 
 @dataclass
-class ModelConfig:
-    name: str = setting("ViT-B-32-quickgelu", "open_clip model name (RN50-quickgelu, ViT-B-32-quickgelu, "
-                        "ViT-L-14-quickgelu: OpenAI's activation; RS-Tiny, ...) or an rs-clip-checkpoint directory",
-                        flag="--model", metavar="NAME")
-    init: str | None = setting(None, "initial weights, written as a --model source (docs/zoo.md): a weights file "
-                               "(.safetensors, a .pt state dict as RemoteCLIP's, OpenAI's TorchScript .pt), "
-                               "ENTRY:FILE or NAME:FILE, an rs-clip-checkpoint or open_clip folder, local-dir:DIR, "
-                               "hf-hub:ORG/NAME (the local Hugging Face cache only); nothing is downloaded; a "
-                               "network other than --model's is warned (default: random initialisation)",
-                               metavar="SOURCE")
-    grad_checkpointing: bool = setting(False, "recompute activations in the backward pass: saves memory on "
-                                       "large models, costs ~30% speed (on in the vit-l-14 preset)")
-    compile: bool = setting(False, "wrap the model in torch.compile (GPU; measured 1.45x on ViT-B-32 at batch "
-                            "1,024 on an H100)")
-
-
-def parse_splits(text: str) -> list[str]:
-    """``"train,val,test"`` -> ``["train", "val", "test"]``; an empty or repeated name is a ConfigError."""
-    names = [name.strip() for name in str(text).split(",")]
-    if not all(names):
-        raise ConfigError(f"split list {text!r}: empty split name (write e.g. train,val,test)")
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ConfigError(f"split list {text!r}: {', '.join(repeated)} given twice")
-    return names
-
-
-@dataclass
-class DataSource:
-    path: str
-    #: Relative sampling weight when several datasets are mixed.
-    weight: float = 1.0
-    #: This dataset's splits to train on, comma-separated (None: ``data.split``).
-    split: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> DataSource:
-        """``DIR[@SPLITS][:WEIGHT]``: ``SPLITS`` comma-separated (``/data/dior@train,val,test:2``). A suffix is
-        a weight only if it parses as a number, and splits only if it holds no path separator."""
-        rest, weight = text, 1.0
-        head, sep, tail = text.rpartition(":")
-        if sep:
-            try:
-                rest, weight = head, float(tail)
-            except ValueError:
-                pass
-        path, at, splits = rest.rpartition("@")
-        if at and path and splits and "/" not in splits:
-            return cls(path, weight, splits)
-        return cls(rest, weight)
-
-
-@dataclass
-class DataConfig:
-    sources: list[DataSource] = setting(
-        help="an rs-dataset of kind 'captions'; repeat to mix datasets, each sampled in proportion to WEIGHT "
-             "(default 1); @SPLITS trains on those splits of this one (comma-separated, instead of --split)",
-        factory=list, flag="--data", metavar="DIR[@SPLITS][:WEIGHT]", parse=DataSource.parse, group="run")
-    split: str = setting("train", "dataset split(s) to train on, comma-separated, e.g. train,val,test: a "
-                         "dataset's splits are read as one pool", metavar="SPLIT[,SPLIT...]")
-    crop_scale: tuple[float, float] = setting(
-        (0.9, 1.0), "random-resized-crop area range; open_clip's default keeps 90-100%, so counts in captions "
-        "stay true", metavar=("MIN", "MAX"))
-    hflip: bool = setting(True, "random horizontal flips")
-    rotate90: bool = setting(True, "random rotations by 0/90/180/270 degrees: aerial images have no "
-                             "canonical 'up'")
-    loader_workers: int = setting(4, "background decode/augment processes per training worker (0 decodes in "
-                                  "the training process)", metavar="N")
-    gpu_decode: bool = setting(True, "decode JPEG rows on the GPU when training on one (nvjpeg, batched; "
-                               "crops, flips and turns there too): loader workers then only read, check headers and "
-                               "tokenise. Other rows, and training on a CPU, decode in the loader workers")
-    prefetch_factor: int = setting(4, "micro-batches each loader worker prepares ahead", metavar="N")
-    shuffle_window: int = setting(4, "row groups whose rows are shuffled together; a larger window mixes "
-                                  "better and costs memory", metavar="N")
-
-    def splits_of(self, source: DataSource) -> list[str]:
-        """The splits of ``source`` to train on: its own ``@SPLITS``, else ``split``."""
-        return parse_splits(source.split if source.split is not None else self.split)
-
-
-@dataclass
-class OptimConfig:
-    lr: float = setting(4e-5, "peak learning rate (after warm-up)")
-    batch_size: int = setting(256, "global batch: image-caption pairs per optimizer step over all workers and "
-                              "accumulation steps", metavar="N")
-    weight_decay: float = setting(0.2, "AdamW weight decay (not applied to gains, biases, norms and the "
-                                  "logit scale)")
-    betas: tuple[float, float] = setting((0.9, 0.98), "AdamW betas", metavar=("BETA1", "BETA2"))
-    eps: float = setting(1e-6, "AdamW epsilon")
-    warmup_steps: int = setting(500, "linear warm-up steps before the cosine decay", metavar="N")
-    min_lr_ratio: float = setting(0.0, "the cosine decays to lr x this ratio")
-    grad_clip: float = setting(1.0, "max global gradient norm (0 disables clipping)")
-    grad_accum: int = setting(1, "micro-batches per optimizer step; contrastive negatives then come from one "
-                              "micro-batch (over all workers)", metavar="K")
-
-
-@dataclass
-class EngineConfig:
-    zero_stage: int = setting(0, "DeepSpeed ZeRO stage", choices=(0, 1, 2, 3))
-    precision: str = setting(
-        "auto", "open_clip's names: amp = fp16 autocast, amp_bf16 = bf16 autocast (DeepSpeed torch_autocast); "
-        "bf16/fp16 are DeepSpeed's own modes (master weights in the optimizer), measured much slower for "
-        "CLIP; auto = amp_bf16 on CUDA, fp32 on a CPU", choices=PRECISIONS, renamed_values={"amp_fp16": "amp"})
-
-
-@dataclass
 class TrainConfig:
-    preset: str = setting("vit-b-32", "starting settings: the paper's rn50 / vit-b-32 / vit-l-14, or tiny for "
-                          "CPU tests and the demo (default: the preset named in --config, else vit-b-32)",
-                          choices=_preset_names, group="run")
+    preset: str = setting(
+        "vit-b-32",
+        "starting settings: the paper's rn50 / vit-b-32 / vit-l-14, or tiny for "
+        "CPU tests and the demo (default: the preset named in --config, else vit-b-32)",
+        choices=_preset_names,
+        group="run",
+    )
     model: ModelConfig = setting(factory=ModelConfig)
     data: DataConfig = setting(factory=DataConfig)
     optim: OptimConfig = setting(factory=OptimConfig)
     engine: EngineConfig = setting(factory=EngineConfig)
-    out: str = setting("runs/run", "run directory: run.yaml, metrics.jsonl, checkpoints/ (shared by all nodes); "
-                       "running again with the same one resumes (required, unless --config gives it)",
-                       metavar="RUN_DIR", group="run")
-    steps: int | None = setting(PAPER_STEPS, "optimizer steps to train for (default: 108,215 in the paper presets, "
-                                "issue 15's reading of the paper; one epoch in tiny)", metavar="N", group="run",
-                                exclusive="length")
-    epochs: float | None = setting(None, "epochs to train for, instead of --steps; an epoch is rows of all "
-                                   "datasets / batch size steps", metavar="X", group="run", exclusive="length")
+    out: str = setting(
+        "runs/run",
+        "run directory: run.yaml, metrics.jsonl, checkpoints/ (shared by all nodes); "
+        "running again with the same one resumes (required, unless --config gives it)",
+        metavar="RUN_DIR",
+        group="run",
+    )
+    steps: int | None = setting(
+        PAPER_STEPS,
+        "optimizer steps to train for (default: 108,215 in the paper presets, "
+        "issue 15's reading of the paper; one epoch in tiny)",
+        metavar="N",
+        group="run",
+        exclusive="length",
+    )
+    epochs: float | None = setting(
+        None,
+        "epochs to train for, instead of --steps; an epoch is rows of all datasets / batch size steps",
+        metavar="X",
+        group="run",
+        exclusive="length",
+    )
     seed: int = setting(0, "seed of initialisation, data order and augmentation", metavar="N", group="run")
-    checkpoint_every: int = setting(1000, "steps between checkpoints (one is always written at the end)",
-                                    metavar="N", group="checkpoints")
+    checkpoint_every: int = setting(
+        1000, "steps between checkpoints (one is always written at the end)", metavar="N", group="checkpoints"
+    )
     keep: int = setting(3, "most recent checkpoints kept", metavar="N", group="checkpoints")
     log_every: int = setting(10, "steps between metrics lines", metavar="N", group="checkpoints")
-    launcher: str = setting("auto", "what starts the training processes: ray = Ray Train starts --workers "
-                            "workers (a local Ray, or the cluster at --address); none = no launcher: this "
-                            "process is a worker, one of those torchrun started (the workers are its "
-                            "processes) or the only one, and Ray is not used; auto = none under torchrun "
-                            "(RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set), else ray", choices=LAUNCHERS,
-                            group="cluster")
-    workers: int = setting(1, "training workers (processes; one GPU each on a GPU cluster); under torchrun, "
-                           "its processes", metavar="N", group="cluster", renamed_from="num_workers")
-    gpus_per_worker: float | None = setting(None, "GPUs per worker (default: 1 if the cluster has GPUs, else 0 "
-                                            "= CPU training)", metavar="X", group="cluster")
-    cpus_per_worker: float = setting(1.0, "CPUs Ray reserves per worker (Ray only)", metavar="X", group="cluster")
-    address: str | None = setting(None, "Ray cluster address (default: RAY_ADDRESS, else a local Ray started "
-                                  "for this run)", metavar="HOST:PORT", group="cluster")
-    max_failures: int = setting(3, "restarts from the last checkpoint after a worker dies (-1 = unlimited; Ray "
-                                "only: under torchrun, its --max-restarts)", metavar="N", group="cluster")
-    eval_data: str | None = setting(None, "a captions dataset scored for image-text retrieval at every "
-                                    "checkpoint (needs rs-clip-eval); results go to metrics.jsonl and the "
-                                    "checkpoint manifest (default: no evaluation)", metavar="DIR",
-                                    group="checkpoints")
+    launcher: str = setting(
+        "auto",
+        "what starts the training processes: ray = Ray Train starts --workers "
+        "workers (a local Ray, or the cluster at --address); none = no launcher: this "
+        "process is a worker, one of those torchrun started (the workers are its "
+        "processes) or the only one, and Ray is not used; auto = none under torchrun "
+        "(RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set), else ray",
+        choices=LAUNCHERS,
+        group="cluster",
+    )
+    workers: int = setting(
+        1,
+        "training workers (processes; one GPU each on a GPU cluster); under torchrun, its processes",
+        metavar="N",
+        group="cluster",
+        renamed_from="num_workers",
+    )
+    gpus_per_worker: float | None = setting(
+        None,
+        "GPUs per worker (default: 1 if the cluster has GPUs, else 0 = CPU training)",
+        metavar="X",
+        group="cluster",
+    )
+    cpus_per_worker: float = setting(
+        1.0, "CPUs Ray reserves per worker (Ray only)", metavar="X", group="cluster"
+    )
+    address: str | None = setting(
+        None,
+        "Ray cluster address (default: RAY_ADDRESS, else a local Ray started for this run)",
+        metavar="HOST:PORT",
+        group="cluster",
+    )
+    max_failures: int = setting(
+        3,
+        "restarts from the last checkpoint after a worker dies (-1 = unlimited; Ray "
+        "only: under torchrun, its --max-restarts)",
+        metavar="N",
+        group="cluster",
+    )
+    eval_data: str | None = setting(
+        None,
+        "a captions dataset scored for image-text retrieval at every "
+        "checkpoint (needs rs-clip-eval); results go to metrics.jsonl and the "
+        "checkpoint manifest (default: no evaluation)",
+        metavar="DIR",
+        group="checkpoints",
+    )
     eval_split: str = setting("test", "split of --eval-data to score", metavar="SPLIT", group="checkpoints")
-    report_to: str = setting("none", "experiment trackers that also get every logged step, comma-separated: "
-                             "tensorboard, wandb, mlflow (each an extra of rs-clip-train of that name), "
-                             "or none; metrics.jsonl is always written", metavar="BACKEND[,BACKEND...]",
-                             group="checkpoints")
-    storage: str | None = setting(None, "where Ray Train keeps the run (run.yaml, metrics.jsonl, checkpoints/) "
-                                  "under the run's name: s3://BUCKET/PREFIX (endpoint from AWS_ENDPOINT_URL), "
-                                  "another pyarrow URI or a shared path; --out is then the working copy "
-                                  "(default: the run directory itself; Ray only)", metavar="URI",
-                                  group="checkpoints")
+    report_to: str = setting(
+        "none",
+        "experiment trackers that also get every logged step, comma-separated: "
+        "tensorboard, wandb, mlflow (each an extra of rs-clip-train of that name), "
+        "or none; metrics.jsonl is always written",
+        metavar="BACKEND[,BACKEND...]",
+        group="checkpoints",
+    )
+    storage: str | None = setting(
+        None,
+        "where Ray Train keeps the run (run.yaml, metrics.jsonl, checkpoints/) "
+        "under the run's name: s3://BUCKET/PREFIX (endpoint from AWS_ENDPOINT_URL), "
+        "another pyarrow URI or a shared path; --out is then the working copy "
+        "(default: the run directory itself; Ray only)",
+        metavar="URI",
+        group="checkpoints",
+    )
 
     # -- derived -----------------------------------------------------------------------------------
     def micro_batch(self) -> int:
@@ -203,8 +164,13 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         o, d = self.optim, self.data
-        for name, section in (("", self), ("model.", self.model), ("data.", self.data), ("optim.", self.optim),
-                              ("engine.", self.engine)):
+        for name, section in (
+            ("", self),
+            ("model.", self.model),
+            ("data.", self.data),
+            ("optim.", self.optim),
+            ("engine.", self.engine),
+        ):
             check_choices(section, "config", name)
         if not self.data.sources:
             raise ConfigError("no training data: give at least one --data DATASET_DIR")
@@ -246,8 +212,10 @@ class TrainConfig:
             return []
         unknown = [n for n in names if n not in BACKENDS]
         if unknown or len(set(names)) < len(names):
-            raise ConfigError(f"report_to {self.report_to!r}: give none, or one or more of "
-                              f"{', '.join(BACKENDS)}, each once, comma-separated")
+            raise ConfigError(
+                f"report_to {self.report_to!r}: give none, or one or more of "
+                f"{', '.join(BACKENDS)}, each once, comma-separated"
+            )
         return names
 
     # -- YAML --------------------------------------------------------------------------------------

@@ -1,15 +1,9 @@
 """Training data: rs-dataset caption shards to augmented, tokenised micro-batches, reproducibly.
 
-Every random choice (row order, dataset mixing, caption, crop, flip, rotation) is a pure function of
-``(seed, reader, position)``, where a *reader* is one background loader process of one training worker.
-A reader's stream is therefore fully determined by how many samples it has produced, and resuming at
-optimizer step ``s`` only needs ``s``: whole row groups before the resume point are skipped without being
-read, and at most one shuffle window is re-read. No data-loader state has to be checkpointed.
-
-Partitioning: the row groups of each dataset are dealt round-robin to the readers (each reader reads only
-its own part of the shards). When a dataset has too few row groups for that to be balanced, every reader
-reads every group and keeps every ``readers``-th row instead. Either way each row belongs to exactly one
-reader; a reader loops over its part forever, reshuffled every pass (see README, "epochs").
+Every random choice (which rows, in which order, from which dataset: :mod:`rs_clip_train.streams`; which
+caption, crop, flip and rotation: here) is a pure function of ``(seed, reader, position)``, where a *reader*
+is one background loader process of one training worker, so resuming at optimizer step ``s`` needs only
+``s``: no data-loader state is checkpointed.
 """
 
 from __future__ import annotations
@@ -29,17 +23,7 @@ from rs_formats.images import open_image
 
 from .augment import AugParams, augment, augment_on_device, decode, sample_aug
 from .config import ConfigError, DataConfig
-
-# Stream tags keep the random streams of the different decisions independent of each other.
-_ORDER, _WINDOW, _MIX, _SAMPLE = 1, 2, 3, 4
-_MIX_BLOCK = 4096
-#: Deal whole row groups only when every reader gets at least this many (imbalance <= 1/this).
-_MIN_GROUPS_PER_READER = 8
-_COLUMNS = ["image_id", "image", "captions"]
-
-
-def _rng(*key: int) -> np.random.Generator:
-    return np.random.default_rng([int(k) for k in key])
+from .streams import SAMPLE, MixedStream, SourceStream, stream_rng
 
 
 def open_caption_dataset(path: str | Path, splits: str | Sequence[str]) -> Any:
@@ -49,132 +33,18 @@ def open_caption_dataset(path: str | Path, splits: str | Sequence[str]) -> Any:
 
     ds = open_dataset(path)
     if ds.kind != "captions":
-        raise ConfigError(f"{ds.path}: is a {ds.kind!r} dataset; training needs a 'captions' dataset "
-                          "(image-caption pairs, e.g. from rs-annotate)")
+        raise ConfigError(
+            f"{ds.path}: is a {ds.kind!r} dataset; training needs a 'captions' dataset "
+            "(image-caption pairs, e.g. from rs-annotate)"
+        )
     for split in [splits] if isinstance(splits, str) else splits:
         if split not in ds.splits:
-            raise ConfigError(f"{ds.path}: has no split {split!r} (its manifest lists: {', '.join(ds.splits)})")
+            raise ConfigError(
+                f"{ds.path}: has no split {split!r} (its manifest lists: {', '.join(ds.splits)})"
+            )
         if ds.num_rows(split) == 0:
             raise ConfigError(f"{ds.path}: split {split!r} is empty")
     return ds
-
-
-# ---------------------------------------------------------------------------------------------------
-# Partitioning and the per-dataset stream of one reader
-# ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Unit:
-    """The rows ``offset, offset + stride, ...`` of one row group, all read by a single reader."""
-
-    group: int  # index into the row groups of the stream's splits, in split order
-    group_rows: int
-    offset: int = 0
-    stride: int = 1
-
-    @property
-    def num_rows(self) -> int:
-        return len(range(self.offset, self.group_rows, self.stride))
-
-
-def partition(group_sizes: Sequence[int], reader: int, readers: int) -> list[Unit]:
-    """This reader's share of a split; over all readers every row appears exactly once."""
-    if len(group_sizes) >= _MIN_GROUPS_PER_READER * readers:
-        return [Unit(g, group_sizes[g]) for g in range(reader, len(group_sizes), readers)]
-    units = [Unit(g, n, reader, readers) for g, n in enumerate(group_sizes)]
-    return [u for u in units if u.num_rows > 0]
-
-
-class SourceStream:
-    """One reader's endless, reshuffled-every-pass stream of rows from one dataset (one split, or several
-    read as one pool: their row groups are partitioned and shuffled together)."""
-
-    def __init__(self, ds: Any, split: str | Sequence[str], source_index: int, reader: int, readers: int,
-                 seed: int, window: int):
-        self.ds = ds
-        self.splits = [split] if isinstance(split, str) else list(split)
-        self.key = (seed, source_index, reader)
-        self.window = max(1, window)
-        self.groups = [(s, g) for s in self.splits for g in range(len(ds.row_groups(s)))]
-        self.units = partition([g.num_rows for s in self.splits for g in ds.row_groups(s)], reader, readers)
-        self.pass_rows = sum(u.num_rows for u in self.units)
-        if self.pass_rows == 0:
-            rows = sum(ds.num_rows(s) for s in self.splits)
-            raise ConfigError(f"{ds.path}: split(s) {', '.join(self.splits)} have fewer rows ({rows}) than there "
-                              f"are data readers ({readers}); use fewer workers or loader workers")
-
-    def _windows(self, epoch: int) -> list[list[Unit]]:
-        order = _rng(*self.key, _ORDER, epoch).permutation(len(self.units))
-        return [[self.units[i] for i in order[j:j + self.window]] for j in range(0, len(order), self.window)]
-
-    def _read(self, unit: Unit) -> dict[str, list[Any]]:
-        split, group = self.groups[unit.group]
-        table = self.ds.read_row_group(split, group, _COLUMNS)
-        out = {c: table.column(c).to_pylist()[unit.offset::unit.stride] for c in _COLUMNS}
-        return out | {"split": [split] * len(out["image_id"])}
-
-    def rows(self, start: int = 0) -> Iterator[tuple[str, bytes, list[str] | None, str]]:
-        """``(image_id, image_bytes, captions, split)`` from position ``start`` on, forever."""
-        epoch, skip = divmod(start, self.pass_rows)
-        while True:
-            for w, units in enumerate(self._windows(epoch)):
-                size = sum(u.num_rows for u in units)
-                if skip >= size:  # before the resume point: skipped without reading
-                    skip -= size
-                    continue
-                parts = [self._read(u) for u in units]
-                ids = [x for p in parts for x in p["image_id"]]
-                images = [x for p in parts for x in p["image"]]
-                caps = [x for p in parts for x in p["captions"]]
-                splits = [x for p in parts for x in p["split"]]
-                for j in _rng(*self.key, _WINDOW, epoch, w).permutation(size)[skip:]:
-                    yield ids[j], images[j], caps[j], splits[j]
-                skip = 0
-            epoch += 1
-
-
-def mix_choices(seed: int, reader: int, probs: np.ndarray, start: int, count: int) -> np.ndarray:
-    """Which dataset each of samples ``start .. start+count-1`` of a reader is drawn from."""
-    out = []
-    block, offset = divmod(start, _MIX_BLOCK)
-    while count > 0:
-        draws = _rng(seed, _MIX, reader, block).choice(len(probs), size=_MIX_BLOCK, p=probs)
-        take = draws[offset:offset + count]
-        out.append(take)
-        count -= len(take)
-        block, offset = block + 1, 0
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
-
-
-class MixedStream:
-    """A reader's samples: datasets mixed by weight, each sample tagged with its stream position."""
-
-    def __init__(self, sources: list[SourceStream], weights: Sequence[float], seed: int, reader: int,
-                 start: int = 0):
-        self.sources = sources
-        self.probs = np.asarray(weights, dtype=np.float64) / float(np.sum(weights))
-        self.seed, self.reader, self.start = seed, reader, start
-
-    def __iter__(self) -> Iterator[tuple[int, int, tuple[str, bytes, list[str] | None, str]]]:
-        n = len(self.sources)
-        if n == 1:
-            for i, row in enumerate(self.sources[0].rows(self.start), self.start):
-                yield i, 0, row
-            return
-        # Replay the mixing decisions up to the resume point to find each dataset's own position.
-        counts = np.zeros(n, dtype=np.int64)
-        done = 0
-        while done < self.start:
-            chunk = min(_MIX_BLOCK * 16, self.start - done)
-            counts += np.bincount(mix_choices(self.seed, self.reader, self.probs, done, chunk), minlength=n)
-            done += chunk
-        iters = [s.rows(int(c)) for s, c in zip(self.sources, counts)]
-        i = self.start
-        while True:
-            for d in mix_choices(self.seed, self.reader, self.probs, i, _MIX_BLOCK - i % _MIX_BLOCK):
-                yield i, int(d), next(iters[d])
-                i += 1
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -212,12 +82,16 @@ class Batch:
         if others:
             out[others] = images
         dropped, bad = [], []
-        for (pos, image_id, data, params), img in zip(self.jpegs, decode_jpegs([j[2] for j in self.jpegs], device)):
+        for (pos, image_id, data, params), img in zip(
+            self.jpegs, decode_jpegs([j[2] for j in self.jpegs], device)
+        ):
             if img is not None:
                 out[pos] = augment_on_device(img, params, size)
                 continue
             try:
-                out[pos] = torch.from_numpy(augment(decode(data, image_id, size), params, size)).permute(2, 0, 1)
+                out[pos] = torch.from_numpy(augment(decode(data, image_id, size), params, size)).permute(
+                    2, 0, 1
+                )
             except ValueError as exc:  # a FormatError whose reason names the image
                 dropped.append(f"{getattr(exc, 'reason', exc)} (replaced by another row of its batch)")
                 bad.append(pos)
@@ -231,8 +105,19 @@ class Batch:
 class CaptionBatches(IterableDataset):
     """Endless micro-batches for one training worker; each DataLoader process is one reader."""
 
-    def __init__(self, cfg: DataConfig, *, micro_batch: int, image_size: int, tokenizer: Any, seed: int,
-                 rank: int, world: int, start_micro_step: int = 0, jpegs_to_device: bool = False):
+    def __init__(
+        self,
+        cfg: DataConfig,
+        *,
+        micro_batch: int,
+        image_size: int,
+        tokenizer: Any,
+        seed: int,
+        rank: int,
+        world: int,
+        start_micro_step: int = 0,
+        jpegs_to_device: bool = False,
+    ):
         self.cfg = cfg
         self.jpegs_to_device = jpegs_to_device
         self.micro_batch = micro_batch
@@ -255,10 +140,23 @@ class CaptionBatches(IterableDataset):
     def __iter__(self) -> Iterator[Batch]:
         reader, readers, done = self.reader_layout()
         cfg = self.cfg
-        sources = [SourceStream(open_caption_dataset(s.path, cfg.splits_of(s)), cfg.splits_of(s), i, reader,
-                                readers, self.seed, cfg.shuffle_window) for i, s in enumerate(cfg.sources)]
-        stream = iter(MixedStream(sources, [s.weight for s in cfg.sources], self.seed, reader,
-                                  start=done * self.micro_batch))
+        sources = [
+            SourceStream(
+                open_caption_dataset(s.path, cfg.splits_of(s)),
+                cfg.splits_of(s),
+                i,
+                reader,
+                readers,
+                self.seed,
+                cfg.shuffle_window,
+            )
+            for i, s in enumerate(cfg.sources)
+        ]
+        stream = iter(
+            MixedStream(
+                sources, [s.weight for s in cfg.sources], self.seed, reader, start=done * self.micro_batch
+            )
+        )
         size = self.image_size
         # Draft decoding must still leave the smallest crop at least `size` pixels wide.
         min_side = math.ceil(size / math.sqrt(cfg.crop_scale[0]))
@@ -269,7 +167,7 @@ class CaptionBatches(IterableDataset):
             jpegs: list[tuple[int, str, bytes, AugParams]] = []
             while len(captions) < self.micro_batch:
                 i, d, (image_id, data, caps, split) = next(stream)
-                rng = _rng(self.seed, _SAMPLE, reader, i)
+                rng = stream_rng(self.seed, SAMPLE, reader, i)
                 caps = [c for c in (caps or []) if c]
                 where = f"{sources[d].ds.path}: split {split!r}"
                 if not caps:
@@ -289,22 +187,45 @@ class CaptionBatches(IterableDataset):
                     continue
                 images[len(captions) - len(jpegs)] = augment(img, sample_aug(rng, cfg, *img.size), size)
                 captions.append(caption)
-            kept = images[:len(captions) - len(jpegs)]
-            yield Batch(torch.from_numpy(kept).permute(0, 3, 1, 2).contiguous(), self.tokenizer(captions), skipped,
-                        jpegs)
+            kept = images[: len(captions) - len(jpegs)]
+            yield Batch(
+                torch.from_numpy(kept).permute(0, 3, 1, 2).contiguous(),
+                self.tokenizer(captions),
+                skipped,
+                jpegs,
+            )
 
 
 def _worker_init(_: int) -> None:
     torch.set_num_threads(1)  # decode parallelism comes from processes; threads would only contend
 
 
-def make_loader(cfg: DataConfig, *, micro_batch: int, image_size: int, tokenizer: Any, seed: int, rank: int,
-                world: int, start_micro_step: int, pin_memory: bool, jpegs_to_device: bool = False) -> DataLoader:
+def make_loader(
+    cfg: DataConfig,
+    *,
+    micro_batch: int,
+    image_size: int,
+    tokenizer: Any,
+    seed: int,
+    rank: int,
+    world: int,
+    start_micro_step: int,
+    pin_memory: bool,
+    jpegs_to_device: bool = False,
+) -> DataLoader:
     """A worker's micro-batches; ``jpegs_to_device``: JPEG rows travel as bytes, for
     :meth:`Batch.on_device` to decode on the GPU."""
-    dataset = CaptionBatches(cfg, micro_batch=micro_batch, image_size=image_size, tokenizer=tokenizer,
-                             seed=seed, rank=rank, world=world, start_micro_step=start_micro_step,
-                             jpegs_to_device=jpegs_to_device)
+    dataset = CaptionBatches(
+        cfg,
+        micro_batch=micro_batch,
+        image_size=image_size,
+        tokenizer=tokenizer,
+        seed=seed,
+        rank=rank,
+        world=world,
+        start_micro_step=start_micro_step,
+        jpegs_to_device=jpegs_to_device,
+    )
     workers = cfg.loader_workers
     return DataLoader(
         dataset,
@@ -319,8 +240,11 @@ def make_loader(cfg: DataConfig, *, micro_batch: int, image_size: int, tokenizer
 
 def epoch_rows(cfg: DataConfig) -> int:
     """Rows in all training datasets together: one epoch is this many pairs (see README)."""
-    return sum(open_caption_dataset(s.path, cfg.splits_of(s)).num_rows(split)
-               for s in cfg.sources for split in cfg.splits_of(s))
+    return sum(
+        open_caption_dataset(s.path, cfg.splits_of(s)).num_rows(split)
+        for s in cfg.sources
+        for split in cfg.splits_of(s)
+    )
 
 
 class Normalize:

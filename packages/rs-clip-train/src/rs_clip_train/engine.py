@@ -85,7 +85,10 @@ def deepspeed_config(cfg: TrainConfig, *, cuda: bool) -> dict[str, Any]:
         # Lets the full fp32 weights be gathered for rs-clip-checkpoints.
         ds["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"] = True
     if precision in ("amp_bf16", "amp"):
-        ds["torch_autocast"] = {"enabled": True, "dtype": "bfloat16" if precision == "amp_bf16" else "float16"}
+        ds["torch_autocast"] = {
+            "enabled": True,
+            "dtype": "bfloat16" if precision == "amp_bf16" else "float16",
+        }
     elif precision == "bf16":
         ds["bf16"] = {"enabled": True}
     elif precision == "fp16":
@@ -121,8 +124,15 @@ def make_scheduler(cfg: TrainConfig, total_steps: int):
     return build
 
 
-def initialize(module: torch.nn.Module, params: list[dict[str, Any]], cfg: TrainConfig, total_steps: int, *,
-               cuda: bool, compile_model: bool = False) -> Any:
+def initialize(
+    module: torch.nn.Module,
+    params: list[dict[str, Any]],
+    cfg: TrainConfig,
+    total_steps: int,
+    *,
+    cuda: bool,
+    compile_model: bool = False,
+) -> Any:
     """``deepspeed.initialize`` over an already-initialised torch.distributed process group."""
     ensure_accelerator_env()
     import deepspeed

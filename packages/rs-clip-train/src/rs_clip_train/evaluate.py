@@ -32,13 +32,16 @@ def check(path: str, split: str) -> None:
     open_caption_dataset(path, split)
 
 
-def retrieval(state: dict[str, torch.Tensor], model_name: str, path: str | Path, split: str,
-              device: torch.device) -> dict[str, Any]:
+def retrieval(
+    state: dict[str, torch.Tensor], model_name: str, path: str | Path, split: str, device: torch.device
+) -> dict[str, Any]:
     from rs_clip_eval import evaluate_retrieval
     from rs_formats.models import create_model, load_weights
 
     model, preprocess, tokenizer = create_model(model_name, device=device)
     load_weights(model, state, Path("<training state>"), model_name)
     precision = "amp_bf16" if device.type == "cuda" else "fp32"
-    scores = evaluate_retrieval(model.eval(), preprocess, tokenizer, path, split, device=device, precision=precision)
+    scores = evaluate_retrieval(
+        model.eval(), preprocess, tokenizer, path, split, device=device, precision=precision
+    )
     return {f"eval/{k}": v for k, v in scores.items()}

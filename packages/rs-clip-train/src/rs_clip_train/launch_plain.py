@@ -85,7 +85,15 @@ def _process_group(device: torch.device) -> Iterator[None]:
 
         torch.cuda.set_device(device)
     if dist.is_initialized():
-        yield
+        if "LOCAL_RANK" in os.environ or dist.get_world_size() > 1:
+            yield
+            return
+        # DeepSpeed reads LOCAL_RANK whatever set up the process group: a caller's group of one may not set it.
+        os.environ["LOCAL_RANK"] = "0"
+        try:
+            yield
+        finally:
+            os.environ.pop("LOCAL_RANK", None)
         return
     backend = "nccl" if device.type == "cuda" else "gloo"
     alone = not under_torchrun()
@@ -132,8 +140,10 @@ def launch(run: TrainConfig, *, step_callback: StepCallback | None, progress: bo
 
     try:
         if run.storage is not None:
-            raise ConfigError(f"--storage {run.storage}: needs Ray Train (--launcher ray), which uploads the run; "
-                              "without a launcher the run directory (--out) is the run's whole record")
+            raise ConfigError(
+                f"--storage {run.storage}: needs Ray Train (--launcher ray), which uploads the run; "
+                "without a launcher the run directory (--out) is the run's whole record"
+            )
         run, facts = prepare(with_world(run))
     except console.INPUT_ERRORS:
         if process_rank() != 0:

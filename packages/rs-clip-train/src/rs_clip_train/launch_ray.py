@@ -51,8 +51,11 @@ TRAIN_LOG_LEVEL = "WARNING"
 #:   shared head node's daemons responsive).
 #: * No watcher of node preemption (a single machine is not drained by a cloud provider), whose actor Ray
 #:   2.60 creates in a way its core worker logs as an error on every run.
-PRIVATE_RAY_ENV = {"RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2", "RAY_worker_niceness": "0",
-                   "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "0"}
+PRIVATE_RAY_ENV = {
+    "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2",
+    "RAY_worker_niceness": "0",
+    "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "0",
+}
 
 
 def _gpus_per_worker(run: TrainConfig) -> float:
@@ -98,8 +101,12 @@ def train_func(config: dict[str, Any]) -> None:
         upload_run_files(run_dir)  # the end of metrics.jsonl and of the trackers' files
 
 
-def make_trainer(run: TrainConfig, *, callbacks: Sequence[Any] = (), step_callback: StepCallback | None = None,
-                 ) -> TorchTrainer:
+def make_trainer(
+    run: TrainConfig,
+    *,
+    callbacks: Sequence[Any] = (),
+    step_callback: StepCallback | None = None,
+) -> TorchTrainer:
     """The run as a Ray Train ``TorchTrainer``, every check that needs no worker done (as :func:`fit`
     does them): ``make_trainer(run).fit()`` trains it, resuming from the run directory's (or the storage's)
     last checkpoint, and returns Ray's ``Result`` (``result.checkpoint`` is the final rs-clip-checkpoint).
@@ -116,8 +123,14 @@ def make_trainer(run: TrainConfig, *, callbacks: Sequence[Any] = (), step_callba
     return _trainer(run, facts, resume, step_callback, callbacks)
 
 
-def _trainer(run: TrainConfig, facts: dict[str, Any], resume: Path | None, step_callback: StepCallback | None,
-             callbacks: Sequence[Any], check: bool = False) -> TorchTrainer:
+def _trainer(
+    run: TrainConfig,
+    facts: dict[str, Any],
+    resume: Path | None,
+    step_callback: StepCallback | None,
+    callbacks: Sequence[Any],
+    check: bool = False,
+) -> TorchTrainer:
     from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
@@ -132,7 +145,9 @@ def _trainer(run: TrainConfig, facts: dict[str, Any], resume: Path | None, step_
     return TorchTrainer(
         train_func,
         train_loop_config=loop_config(run, facts, resume, step_callback),
-        scaling_config=ScalingConfig(num_workers=run.workers, use_gpu=gpus > 0, resources_per_worker=resources),
+        scaling_config=ScalingConfig(
+            num_workers=run.workers, use_gpu=gpus > 0, resources_per_worker=resources
+        ),
         run_config=RunConfig(
             name=name,
             storage_path=storage_path,
@@ -158,8 +173,10 @@ def launch(
         # A cluster may still grow (autoscaler); a private local Ray will not: check what it holds.
         trainer = _trainer(run, facts, resume, step_callback, (), check=local)
         log_start(run, facts, resume)
-        log.info("what DeepSpeed, torch and Ray Train print in the workers: %s",
-                 Path(run.out) / LOGS / "worker-*.log")
+        log.info(
+            "what DeepSpeed, torch and Ray Train print in the workers: %s",
+            Path(run.out) / LOGS / "worker-*.log",
+        )
         bar = progress_bar(run, facts, progress)
         try:
             with bar if bar is not None else contextlib.nullcontext():

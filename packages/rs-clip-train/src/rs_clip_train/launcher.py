@@ -52,8 +52,10 @@ def choose_launcher(run: TrainConfig) -> str:
     if run.launcher == "auto":
         return "none" if under_torchrun() else "ray"
     if run.launcher == "ray" and under_torchrun():
-        raise ConfigError("--launcher ray in a process torchrun started (RANK, WORLD_SIZE, ... are set): every "
-                          "process would start its own Ray; use --launcher none (or auto) under torchrun")
+        raise ConfigError(
+            "--launcher ray in a process torchrun started (RANK, WORLD_SIZE, ... are set): every "
+            "process would start its own Ray; use --launcher none (or auto) under torchrun"
+        )
     return run.launcher
 
 
@@ -95,8 +97,10 @@ def check_model(run: TrainConfig) -> None:
     register_tiny_configs()
     name = run.model.name
     if not Path(name).is_dir() and open_clip.get_model_config(name) is None:
-        raise ConfigError(f"unknown model {name!r}: not an open_clip model name nor an rs-clip-checkpoint "
-                          "directory (see `python -c 'import open_clip; print(open_clip.list_models())'`)")
+        raise ConfigError(
+            f"unknown model {name!r}: not an open_clip model name nor an rs-clip-checkpoint "
+            "directory (see `python -c 'import open_clip; print(open_clip.list_models())'`)"
+        )
     open_clip_name(name)  # validates a checkpoint directory
     with torch.device("meta"), warnings.catch_warnings():
         # torch says copying weights into meta tensors is a no-op: as wanted (the zoo's warnings still show)
@@ -117,11 +121,21 @@ def plan(run: TrainConfig) -> dict[str, Any]:
         total = run.steps
     else:
         total = max(1, math.ceil((run.epochs if run.epochs is not None else 1.0) * steps_per_epoch))
-    sources = [{"name": ds.name, "path": str(ds.path), "manifest_sha256": ds.manifest_sha256(), "splits": sp,
-                "rows": n, "weight": s.weight}
-               for ds, s, sp, n in zip(datasets, run.data.sources, splits, rows_of)]
-    info: dict[str, Any] = {"name": "+".join(s["name"] for s in sources),
-                            "manifest_sha256": sources[0]["manifest_sha256"] if len(sources) == 1 else None}
+    sources = [
+        {
+            "name": ds.name,
+            "path": str(ds.path),
+            "manifest_sha256": ds.manifest_sha256(),
+            "splits": sp,
+            "rows": n,
+            "weight": s.weight,
+        }
+        for ds, s, sp, n in zip(datasets, run.data.sources, splits, rows_of)
+    ]
+    info: dict[str, Any] = {
+        "name": "+".join(s["name"] for s in sources),
+        "manifest_sha256": sources[0]["manifest_sha256"] if len(sources) == 1 else None,
+    }
     if len(sources) == 1:
         info["splits"] = splits[0]
     if len(sources) > 1:
@@ -221,14 +235,23 @@ class _Progress:
                 continue
             self.bar.n = min(int(rec.get("step", self.bar.n)), self.total)
             if "loss" in rec:
-                self.bar.set_postfix(loss=f"{rec['loss']:.4f}", lr=f"{rec['lr']:.2e}",
-                                     temp=f"{rec['temperature']:.4f}", pairs_s=f"{rec['pairs_per_s']:.0f}",
-                                     refresh=False)
+                self.bar.set_postfix(
+                    loss=f"{rec['loss']:.4f}",
+                    lr=f"{rec['lr']:.2e}",
+                    temp=f"{rec['temperature']:.4f}",
+                    pairs_s=f"{rec['pairs_per_s']:.0f}",
+                    refresh=False,
+                )
             self.bar.refresh()
 
 
-def fit(run: TrainConfig, *, step_callback: StepCallback | None = None, progress: bool = True,
-        num_cpus: int | None = None) -> Path:
+def fit(
+    run: TrainConfig,
+    *,
+    step_callback: StepCallback | None = None,
+    progress: bool = True,
+    num_cpus: int | None = None,
+) -> Path:
     """Train as configured; returns the final rs-clip-checkpoint. Resumes if the run directory has one.
 
     ``progress``: a bar on stderr while training, shown only on a terminal (and not after --no-progress).
@@ -246,9 +269,16 @@ def log_start(run: TrainConfig, facts: dict[str, Any], resume: Path | None) -> N
     from rs_formats.wording import noun_for
 
     per_epoch = facts["steps_per_epoch"]
-    log.info("training %d steps (%.3g epochs of %d steps) on %d %s, batch %d, in %s", facts["total_steps"],
-             facts["total_steps"] / per_epoch, per_epoch, run.workers, noun_for("worker", run.workers),
-             run.optim.batch_size, run.out)
+    log.info(
+        "training %d steps (%.3g epochs of %d steps) on %d %s, batch %d, in %s",
+        facts["total_steps"],
+        facts["total_steps"] / per_epoch,
+        per_epoch,
+        run.workers,
+        noun_for("worker", run.workers),
+        run.optim.batch_size,
+        run.out,
+    )
     if resume is not None:
         log.info("resuming from %s", resume)
 

@@ -41,8 +41,11 @@ def gather_features(features: torch.Tensor) -> torch.Tensor:
         return torch.cat(dist_nn.all_gather(features.contiguous()), dim=0)
 
 
-def clip_loss(image_features: torch.Tensor, text_features: torch.Tensor, logit_scale: torch.Tensor,
-              ) -> torch.Tensor:
+def clip_loss(
+    image_features: torch.Tensor,
+    text_features: torch.Tensor,
+    logit_scale: torch.Tensor,
+) -> torch.Tensor:
     """Symmetric InfoNCE of this worker's rows against the global batch.
 
     ``image_features`` and ``text_features`` are this worker's L2-normalised [b, d] embeddings;

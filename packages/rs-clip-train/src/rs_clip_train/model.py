@@ -63,7 +63,9 @@ def to_engine_layout(model: nn.Module) -> set[str]:
     for mname, module in model.named_modules():
         for pname, param in list(module.named_parameters(recurse=False)):
             if param.dim() == 0:
-                setattr(module, pname, nn.Parameter(param.detach().reshape(1), requires_grad=param.requires_grad))
+                setattr(
+                    module, pname, nn.Parameter(param.detach().reshape(1), requires_grad=param.requires_grad)
+                )
                 scalars.add(f"{mname}.{pname}" if mname else pname)
     return scalars
 

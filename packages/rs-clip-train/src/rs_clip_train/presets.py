@@ -21,8 +21,9 @@ from .settings import build, clear_exclusive, upgrade_keys
 DEFAULT_PRESET = "vit-b-32"
 
 
-def _preset(model: str, lr: float, batch: int, *, warmup: int, steps: int | None = PAPER_STEPS,
-            **extra: Any) -> TrainConfig:
+def _preset(
+    model: str, lr: float, batch: int, *, warmup: int, steps: int | None = PAPER_STEPS, **extra: Any
+) -> TrainConfig:
     cfg = TrainConfig(
         preset="",
         model=ModelConfig(name=model),
@@ -89,7 +90,9 @@ def resolve(config: str | Path | None = None, overrides: dict[str, Any] | None =
     name = (overrides.get("preset") or data.get("preset") or DEFAULT_PRESET).lower()
     cfg = preset(name)
     if data:
-        cfg = build(TrainConfig, _merge(cfg.to_dict(), {**clear_exclusive(TrainConfig, data), "preset": name}), str(p))
+        cfg = build(
+            TrainConfig, _merge(cfg.to_dict(), {**clear_exclusive(TrainConfig, data), "preset": name}), str(p)
+        )
     if overrides:
         cfg = build(TrainConfig, _merge(cfg.to_dict(), {**overrides, "preset": name}), "command line")
     return cfg

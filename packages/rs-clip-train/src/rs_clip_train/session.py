@@ -82,18 +82,24 @@ class RaySession:
             ray.train.report(metrics)
         elif self.storage is None:
             # The checkpoint already sits in the run directory (Ray's storage): register it, copy nothing.
-            ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(str(checkpoint)),
-                             checkpoint_upload_mode=CheckpointUploadMode.NO_UPLOAD)
+            ray.train.report(
+                metrics,
+                checkpoint=ray.train.Checkpoint.from_directory(str(checkpoint)),
+                checkpoint_upload_mode=CheckpointUploadMode.NO_UPLOAD,
+            )
         else:
             from .run_dir import CHECKPOINTS
             from .storage import upload_run_files
 
             # Uploaded before training goes on (the loop prunes its local copies), to the same place in
             # the stored run as in the run directory; then the run's other files follow.
-            ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(str(checkpoint)),
-                             checkpoint_dir_name=f"{CHECKPOINTS}/{checkpoint.name}",
-                             checkpoint_upload_mode=CheckpointUploadMode.SYNC,
-                             delete_local_checkpoint_after_upload=False)
+            ray.train.report(
+                metrics,
+                checkpoint=ray.train.Checkpoint.from_directory(str(checkpoint)),
+                checkpoint_dir_name=f"{CHECKPOINTS}/{checkpoint.name}",
+                checkpoint_upload_mode=CheckpointUploadMode.SYNC,
+                delete_local_checkpoint_after_upload=False,
+            )
             upload_run_files(self.run_dir)
 
     def restored_checkpoint(self) -> Path | None:

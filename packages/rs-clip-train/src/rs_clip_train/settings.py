@@ -292,7 +292,11 @@ def clear_exclusive(cls: type, data: dict[str, Any]) -> dict[str, Any]:
         key = f.metadata.get("exclusive")
         if key is None or _lookup(out, name) is not None:
             continue
-        if any(_lookup(out, other) is not None for other, g, _ in leaves(cls) if g.metadata.get("exclusive") == key):
+        if any(
+            _lookup(out, other) is not None
+            for other, g, _ in leaves(cls)
+            if g.metadata.get("exclusive") == key
+        ):
             _put(out, name, None)
     return out
 

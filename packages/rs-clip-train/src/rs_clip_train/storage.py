@@ -78,8 +78,10 @@ def check(run: TrainConfig) -> None:
         # A TCP connection first: pyarrow retries an unreachable endpoint with back-off for a while.
         parsed = urlparse(url if "://" in url else f"http://{url}")
         try:
-            with socket.create_connection((parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)),
-                                          timeout=CONNECT_TIMEOUT_S):
+            with socket.create_connection(
+                (parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)),
+                timeout=CONNECT_TIMEOUT_S,
+            ):
                 pass
         except OSError as exc:
             raise ConfigError(f"--storage {storage}: endpoint {url} is unreachable: {exc}") from None
@@ -92,7 +94,9 @@ def check(run: TrainConfig) -> None:
         fs.delete_file(f"{where}/{MARKER}")
     except (OSError, pyarrow.ArrowException) as exc:
         at = f" (endpoint {url})" if url else ""
-        raise ConfigError(f"--storage {storage}: cannot write the run there{at}: {' '.join(str(exc).split())}") from None
+        raise ConfigError(
+            f"--storage {storage}: cannot write the run there{at}: {' '.join(str(exc).split())}"
+        ) from None
 
 
 def upload_run_files(run_dir: Path) -> None:
@@ -106,10 +110,19 @@ def upload_run_files(run_dir: Path) -> None:
     local = pyarrow.fs.LocalFileSystem()
     for path in sorted(run_dir.rglob("*")):
         rel = path.relative_to(run_dir)
-        if rel.parts[0] in (CHECKPOINTS, FINAL) or rel.name.startswith(".") or path.is_symlink() or not path.is_file():
+        if (
+            rel.parts[0] in (CHECKPOINTS, FINAL)
+            or rel.name.startswith(".")
+            or path.is_symlink()
+            or not path.is_file()
+        ):
             continue
-        pyarrow.fs.copy_files(str(path), f"{storage.experiment_fs_path}/{rel.as_posix()}",
-                              source_filesystem=local, destination_filesystem=storage.storage_filesystem)
+        pyarrow.fs.copy_files(
+            str(path),
+            f"{storage.experiment_fs_path}/{rel.as_posix()}",
+            source_filesystem=local,
+            destination_filesystem=storage.storage_filesystem,
+        )
 
 
 def local_copy(checkpoint: Any, run_dir: Path) -> Path:

@@ -66,8 +66,10 @@ def check_installed(run: TrainConfig) -> None:
         try:
             importlib.import_module(BACKENDS[name])
         except ImportError as exc:
-            raise ConfigError(f"--report-to {name}: {' '.join(str(exc).split())} (install rs-clip-train with "
-                              f"its {name} extra: README.md, Install)") from None
+            raise ConfigError(
+                f"--report-to {name}: {' '.join(str(exc).split())} (install rs-clip-train with "
+                f"its {name} extra: README.md, Install)"
+            ) from None
 
 
 def scalars(record: dict[str, Any]) -> dict[str, float]:
@@ -75,8 +77,11 @@ def scalars(record: dict[str, Any]) -> dict[str, float]:
     if "event" in record:
         return {}
     prefix = "train/" if "loss" in record else ""
-    return {k if "/" in k else prefix + k: float(v) for k, v in record.items()
-            if k not in ("step", "time") and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {
+        k if "/" in k else prefix + k: float(v)
+        for k, v in record.items()
+        if k not in ("step", "time") and isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
 
 
 def open_trackers(run: TrainConfig, run_dir: Path, resume_step: int) -> list[Tracker]:
@@ -112,7 +117,9 @@ class TensorBoard:
     def __init__(self, run: TrainConfig, run_dir: Path, resume_step: int, ids: dict[str, str]):
         from torch.utils.tensorboard import SummaryWriter
 
-        self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resume_step + 1 if resume_step else None)
+        self.writer = SummaryWriter(
+            str(run_dir / "tensorboard"), purge_step=resume_step + 1 if resume_step else None
+        )
         if not resume_step:
             self.writer.add_text("config", "```\n" + run.to_yaml() + "```", 0)
 
@@ -129,9 +136,16 @@ class Wandb:
         import wandb
 
         # console="off": wandb would otherwise wrap stdout, which carries the command's product.
-        self.run = wandb.init(project=os.environ.get("WANDB_PROJECT", PROJECT), name=run_dir.name,
-                              dir=str(run_dir), id=ids.get("wandb"), resume="allow", reinit="create_new",
-                              config=flat_settings(run), settings=wandb.Settings(console="off", quiet=True))
+        self.run = wandb.init(
+            project=os.environ.get("WANDB_PROJECT", PROJECT),
+            name=run_dir.name,
+            dir=str(run_dir),
+            id=ids.get("wandb"),
+            resume="allow",
+            reinit="create_new",
+            config=flat_settings(run),
+            settings=wandb.Settings(console="off", quiet=True),
+        )
         ids["wandb"] = self.run.id
 
     def log(self, scalars: dict[str, float], step: int) -> None:
@@ -161,14 +175,17 @@ class MLflow:
             experiment_id = self.client.create_experiment(name, artifact_location=where)
         self.run_id = self.client.create_run(experiment_id, run_name=run_dir.name).info.run_id
         ids["mlflow"] = self.run_id
-        self.client.log_batch(self.run_id, params=[Param(mlflow_name(k), str(v)) for k, v in
-                                                   flat_settings(run).items()])
+        self.client.log_batch(
+            self.run_id, params=[Param(mlflow_name(k), str(v)) for k, v in flat_settings(run).items()]
+        )
 
     def log(self, scalars: dict[str, float], step: int) -> None:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        self.client.log_batch(self.run_id, metrics=[Metric(mlflow_name(k), v, now, step) for k, v in scalars.items()])
+        self.client.log_batch(
+            self.run_id, metrics=[Metric(mlflow_name(k), v, now, step) for k, v in scalars.items()]
+        )
 
     def close(self) -> None:
         self.client.set_terminated(self.run_id)

@@ -104,7 +104,9 @@ class Trainer:
         accum = run.optim.grad_accum
         clip = own_clip_norm(run, cuda=self.cuda)
         # The next micro-batch is copied (and its JPEGs decoded) on a side stream while this one trains.
-        batches = prepared_ahead(iter(self.loader), lambda b: b.on_device(self.device, self.image_size), self.device)
+        batches = prepared_ahead(
+            iter(self.loader), lambda b: b.on_device(self.device, self.image_size), self.device
+        )
         window_start, window_steps = time.perf_counter(), 0
         last_saved = None
         nodes = gather_objects(self.session.node_id)

@@ -23,12 +23,18 @@ if TYPE_CHECKING:
     from .trainer import StepCallback
 
 
-def loop_config(run: TrainConfig, facts: dict[str, Any], resume: Path | None,
-                step_callback: StepCallback | None) -> dict[str, Any]:
+def loop_config(
+    run: TrainConfig, facts: dict[str, Any], resume: Path | None, step_callback: StepCallback | None
+) -> dict[str, Any]:
     """What the driver hands every worker."""
-    return {"run": run.to_dict(), "total_steps": facts["total_steps"], "steps_per_epoch": facts["steps_per_epoch"],
-            "dataset_info": facts["dataset_info"], "resume_from": str(resume) if resume is not None else None,
-            "step_callback": step_callback}
+    return {
+        "run": run.to_dict(),
+        "total_steps": facts["total_steps"],
+        "steps_per_epoch": facts["steps_per_epoch"],
+        "dataset_info": facts["dataset_info"],
+        "resume_from": str(resume) if resume is not None else None,
+        "step_callback": step_callback,
+    }
 
 
 def train(config: dict[str, Any], session: Session) -> Path | None:
@@ -43,8 +49,13 @@ def train(config: dict[str, Any], session: Session) -> Path | None:
     if session.device.type == "cuda":
         torch.cuda.set_device(session.device)
     resume = resume_point(run, config.get("resume_from"), session.restored_checkpoint())
-    trainer = Trainer(run, config["total_steps"], session=session, resume_from=resume,
-                      dataset_info=config.get("dataset_info"))
+    trainer = Trainer(
+        run,
+        config["total_steps"],
+        session=session,
+        resume_from=resume,
+        dataset_info=config.get("dataset_info"),
+    )
     return trainer.fit(config.get("step_callback"), config.get("steps_per_epoch"))
 
 

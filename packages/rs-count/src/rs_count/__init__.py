@@ -26,7 +26,22 @@ from .rules import BuildRules
 __version__ = package_version("rs-count")
 
 __all__ = [
-    "DEFAULT_TEMPLATE", "REMOTECOUNT_CLASSES", "BuildReport", "BuildRules", "CaptionTemplate", "CountMetrics",
-    "CountResult", "EmbeddingCache", "EvalConfig", "ModelSpec", "__version__", "build", "count_metrics",
-    "evaluate", "evaluate_embedder", "evaluate_model", "evaluate_variants", "import_annotations",
+    "DEFAULT_TEMPLATE",
+    "REMOTECOUNT_CLASSES",
+    "BuildReport",
+    "BuildRules",
+    "CaptionTemplate",
+    "CountMetrics",
+    "CountResult",
+    "EmbeddingCache",
+    "EvalConfig",
+    "ModelSpec",
+    "__version__",
+    "build",
+    "count_metrics",
+    "evaluate",
+    "evaluate_embedder",
+    "evaluate_model",
+    "evaluate_variants",
+    "import_annotations",
 ]

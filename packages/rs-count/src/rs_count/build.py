@@ -47,8 +47,10 @@ class BuildReport:
         return asdict(self)
 
     def summary(self) -> str:
-        lines = [f"{self.out}: {self.written} images from {self.inputs} inputs "
-                 f"({self.candidates} passed the rules)"]
+        lines = [
+            f"{self.out}: {self.written} images from {self.inputs} inputs "
+            f"({self.candidates} passed the rules)"
+        ]
         lines.append("  per count: " + ", ".join(f"{k}:{v}" for k, v in sorted(self.per_count.items())))
         if self.balanced_to is not None:
             lines.append(f"  balanced to {self.balanced_to} per count")
@@ -90,9 +92,17 @@ class BadLog:
         log.debug("skipped: %s", exc)
 
 
-def build(labels_dir: str | Path, images_dir: str | Path, out: str | Path, rules: BuildRules | None = None, *,
-          skip_bad: bool = False, overwrite: bool = False, name: str | None = None,
-          progress: bool = True) -> BuildReport:
+def build(
+    labels_dir: str | Path,
+    images_dir: str | Path,
+    out: str | Path,
+    rules: BuildRules | None = None,
+    *,
+    skip_bad: bool = False,
+    overwrite: bool = False,
+    name: str | None = None,
+    progress: bool = True,
+) -> BuildReport:
     """Select counting images from DOTA ``labelTxt`` files and write an rs-dataset of kind "counting"."""
     rules = rules or BuildRules()
     labels_dir, out = Path(labels_dir), Path(out)
@@ -123,19 +133,35 @@ def build(labels_dir: str | Path, images_dir: str | Path, out: str | Path, rules
             rejected[verdict] += 1
             continue
         cls, n, crop, objects = verdict
-        meta = {"labels": lf.name, "image": img.name, "crop": crop, "imagesource": labels.imagesource,
-                "gsd": labels.gsd}
+        meta = {
+            "labels": lf.name,
+            "image": img.name,
+            "crop": crop,
+            "imagesource": labels.imagesource,
+            "gsd": labels.gsd,
+        }
         cands.append(Candidate(f"{rules.source}/{lf.stem}", img, cls, n, crop, objects, meta))
     report.rejected = {r: rejected[r] for r in REJECT_REASONS if rejected[r]}
     report.candidates = len(cands)
     if not cands:
-        raise BadInput(labels_dir, "no image passes the selection rules (rejected: "
-                       + (", ".join(f"{k} {v}" for k, v in report.rejected.items()) or "none") + ")",
-                       kind="empty")
-    write_dataset(cands, out, rules, report, bad, name=name or f"remotecount-{rules.source}",
-                  overwrite=overwrite, progress=progress, sources=[{"name": rules.source,
-                                                                    "license": "see source dataset",
-                                                                    "n_images": report.inputs}])
+        raise BadInput(
+            labels_dir,
+            "no image passes the selection rules (rejected: "
+            + (", ".join(f"{k} {v}" for k, v in report.rejected.items()) or "none")
+            + ")",
+            kind="empty",
+        )
+    write_dataset(
+        cands,
+        out,
+        rules,
+        report,
+        bad,
+        name=name or f"remotecount-{rules.source}",
+        overwrite=overwrite,
+        progress=progress,
+        sources=[{"name": rules.source, "license": "see source dataset", "n_images": report.inputs}],
+    )
     return report
 
 
@@ -143,8 +169,18 @@ def _bar(items, desc: str, unit: str, enabled: bool):
     return console.progress(items, total=len(items), desc=desc, unit=unit, enabled=enabled)
 
 
-def write_dataset(cands: Sequence[Candidate], out: Path, rules: BuildRules, report: BuildReport, bad: BadLog,
-                  *, name: str, overwrite: bool, progress: bool, sources: list[dict]) -> None:
+def write_dataset(
+    cands: Sequence[Candidate],
+    out: Path,
+    rules: BuildRules,
+    report: BuildReport,
+    bad: BadLog,
+    *,
+    name: str,
+    overwrite: bool,
+    progress: bool,
+    sources: list[dict],
+) -> None:
     """Balance (rule 5), re-encode and write the chosen candidates; fills the report's counts."""
     chosen, report.balanced_to = balance(cands, lambda c: c.count, lambda c: c.image_id, rules)
     present = {c.count for c in cands}
@@ -153,19 +189,37 @@ def write_dataset(cands: Sequence[Candidate], out: Path, rules: BuildRules, repo
         log.warning("no image has count %s", ", ".join(map(str, report.missing_counts)))
     per_count: Counter[int] = Counter()
     per_class: Counter[str] = Counter()
-    with DatasetWriter(out, name=name, kind="counting", generator=f"rs-count {console.package_version('rs-count')}",
-                       sources=sources, overwrite=overwrite) as writer:
+    with DatasetWriter(
+        out,
+        name=name,
+        kind="counting",
+        generator=f"rs-count {console.package_version('rs-count')}",
+        sources=sources,
+        overwrite=overwrite,
+    ) as writer:
         for c in _bar(chosen, f"write {out}", "img", progress):
             try:
-                data, w, h = reencode(c.image, c.crop, rules.short_side, rules.image_format, rules.jpeg_quality)
+                data, w, h = reencode(
+                    c.image, c.crop, rules.short_side, rules.image_format, rules.jpeg_quality
+                )
             except BadInput as exc:
                 bad(exc)
                 continue
-            writer.write({
-                "image_id": c.image_id, "source": rules.source, "image": data, "width": w, "height": h,
-                "captions": [c.caption or rules.template.caption(c.cls, c.count, "words")],
-                "objects": c.objects, "count": c.count, "count_label": c.cls, "meta": json.dumps(c.meta),
-            }, split=rules.split)
+            writer.write(
+                {
+                    "image_id": c.image_id,
+                    "source": rules.source,
+                    "image": data,
+                    "width": w,
+                    "height": h,
+                    "captions": [c.caption or rules.template.caption(c.cls, c.count, "words")],
+                    "objects": c.objects,
+                    "count": c.count,
+                    "count_label": c.cls,
+                    "meta": json.dumps(c.meta),
+                },
+                split=rules.split,
+            )
             per_count[c.count] += 1
             per_class[c.cls] += 1
         report.written = sum(per_count.values())
@@ -175,5 +229,8 @@ def write_dataset(cands: Sequence[Candidate], out: Path, rules: BuildRules, repo
         report.per_class = {k: per_class[k] for k in REMOTECOUNT_CLASSES if per_class[k]}
         writer.stats["rs_count"] = {"rules": rules.to_dict(), "report": report.to_dict()}
     if report.bad:
-        log.warning("skipped %d bad inputs (%s)", sum(report.bad.values()),
-                    ", ".join(f"{k} {v}" for k, v in report.bad.items()))
+        log.warning(
+            "skipped %d bad inputs (%s)",
+            sum(report.bad.values()),
+            ", ".join(f"{k} {v}" for k, v in report.bad.items()),
+        )

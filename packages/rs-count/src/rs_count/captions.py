@@ -49,14 +49,18 @@ class CaptionTemplate:
             raise ValueError(f"caption template {self.text!r} is malformed: {exc}") from None
         unknown = names - _FIELDS
         if unknown:
-            raise ValueError(f"caption template {self.text!r} has unknown field(s) {sorted(unknown)}; "
-                             f"use {{number}}, {{noun}} and optionally {{be}}")
+            raise ValueError(
+                f"caption template {self.text!r} has unknown field(s) {sorted(unknown)}; "
+                f"use {{number}}, {{noun}} and optionally {{be}}"
+            )
         for needed in ("number", "noun"):
             if needed not in names:
                 raise ValueError(f"caption template {self.text!r} needs a {{{needed}}} field")
 
     def caption(self, cls: str, n: int, variant: str = "words") -> str:
-        text = self.text.format(be=wording.be(n), number=number_text(n, variant), noun=wording.noun_for(cls, n))
+        text = self.text.format(
+            be=wording.be(n), number=number_text(n, variant), noun=wording.noun_for(cls, n)
+        )
         return text[:1].upper() + text[1:] if self.text.startswith("{") else text
 
     def candidates(self, cls: str, variant: str = "words") -> list[str]:

@@ -16,15 +16,28 @@ from rs_formats.wording import class_phrase
 #: RemoteCount (RemoteCLIP paper, Sec. IV-B-2): the 13 DOTA v1.0 classes without the two vehicle classes.
 #: The order is the benchmark's class order in reports.
 REMOTECOUNT_CLASSES: tuple[str, ...] = (
-    "plane", "helicopter", "roundabout", "bridge", "baseball diamond", "ground track field",
-    "basketball court", "tennis court", "harbor", "soccer field", "swimming pool", "ship", "storage tank",
+    "plane",
+    "helicopter",
+    "roundabout",
+    "bridge",
+    "baseball diamond",
+    "ground track field",
+    "basketball court",
+    "tennis court",
+    "harbor",
+    "soccer field",
+    "swimming pool",
+    "ship",
+    "storage tank",
 )
 
 #: DOTA classes that exist but are not counted (they still appear in ``objects``).
 DOTA_OTHER_CLASSES: tuple[str, ...] = (
-    "small vehicle", "large vehicle",  # v1.0
+    "small vehicle",
+    "large vehicle",  # v1.0
     "container crane",  # v1.5
-    "airport", "helipad",  # v2.0
+    "airport",
+    "helipad",  # v2.0
 )
 
 #: RemoteCount's names where they differ from the natural reading of DOTA's (normalised) spelling.

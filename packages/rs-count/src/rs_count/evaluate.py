@@ -52,15 +52,24 @@ class CountResult:
     def to_dict(self, per_image: bool = True) -> dict[str, Any]:
         m = asdict(self.metrics)
         predicted = m.pop("predicted")
-        d: dict[str, Any] = {"model": self.model, "variant": self.variant, "dataset": self.dataset,
-                             "split": self.split, "dataset_sha256": self.dataset_sha256,
-                             "model_spec": self.model_spec, "fingerprint": self.fingerprint,
-                             "template": self.template, **m}
+        d: dict[str, Any] = {
+            "model": self.model,
+            "variant": self.variant,
+            "dataset": self.dataset,
+            "split": self.split,
+            "dataset_sha256": self.dataset_sha256,
+            "model_spec": self.model_spec,
+            "fingerprint": self.fingerprint,
+            "template": self.template,
+            **m,
+        }
         d["topk"] = {f"top{k}": v for k, v in enumerate(self.metrics.topk, start=1)}
         d["per_count"] = {str(k): v for k, v in self.metrics.per_count.items()}
         if per_image:
-            d["images"] = [{"image_id": i, "class": c, "count": n, "predicted": p}
-                           for i, c, n, p in zip(self.image_ids, self.classes, self.counts, predicted)]
+            d["images"] = [
+                {"image_id": i, "class": c, "count": n, "predicted": p}
+                for i, c, n, p in zip(self.image_ids, self.classes, self.counts, predicted)
+            ]
         return d
 
 
@@ -79,7 +88,9 @@ def load_counting(dataset: Dataset | str | Path, split: str | None = None) -> Co
     ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
     manifest = ds.path / "manifest.json"
     if ds.kind != "counting":
-        raise FormatError(manifest, f"is a {ds.kind!r} dataset; rs-count needs kind 'counting' (rs-count build)")
+        raise FormatError(
+            manifest, f"is a {ds.kind!r} dataset; rs-count needs kind 'counting' (rs-count build)"
+        )
     if split is None:
         split = "test" if "test" in ds.splits else (ds.splits[0] if len(ds.splits) == 1 else None)
         if split is None:
@@ -109,8 +120,14 @@ def _check_variants(variants: Sequence[str]) -> None:
             raise ValueError(f"variant must be one of {VARIANTS}, got {v!r}")
 
 
-def evaluate_embedder(embedder: Embedder, dataset: Dataset | str | Path, *, variants: Sequence[str] = VARIANTS,
-                      template: CaptionTemplate = DEFAULT, split: str | None = None) -> list[CountResult]:
+def evaluate_embedder(
+    embedder: Embedder,
+    dataset: Dataset | str | Path,
+    *,
+    variants: Sequence[str] = VARIANTS,
+    template: CaptionTemplate = DEFAULT,
+    split: str | None = None,
+) -> list[CountResult]:
     """One :class:`CountResult` per caption variant; the images are embedded once for all of them."""
     _check_variants(variants)
     data = load_counting(dataset, split)
@@ -118,46 +135,93 @@ def evaluate_embedder(embedder: Embedder, dataset: Dataset | str | Path, *, vari
         return _evaluate(embedder, data, variants, template)
 
 
-def _evaluate(embedder: Embedder, data: CountData, variants: Sequence[str],
-              template: CaptionTemplate) -> list[CountResult]:
+def _evaluate(
+    embedder: Embedder, data: CountData, variants: Sequence[str], template: CaptionTemplate
+) -> list[CountResult]:
     img = embedder.images(data.dataset, data.split)
     distinct = sorted(set(data.classes))
     class_index = [distinct.index(c) for c in data.classes]
     results = []
-    scored = {"model_spec": embedder.spec.text if embedder.spec is not None else "",
-              "fingerprint": embedder.fingerprint or "", "split": data.split,
-              "dataset_sha256": data.dataset.manifest_sha256()}
+    scored = {
+        "model_spec": embedder.spec.text if embedder.spec is not None else "",
+        "fingerprint": embedder.fingerprint or "",
+        "split": data.split,
+        "dataset_sha256": data.dataset.manifest_sha256(),
+    }
     for variant in variants:
         texts = [t for cls in distinct for t in template.candidates(cls, variant)]
         text = embedder.texts(data.dataset, data.split, texts, f"count-captions-{variant}")
         scores = score_matrix(img, text.reshape(len(distinct), len(COUNTS), -1), class_index)
-        results.append(CountResult(embedder.label, variant, data.dataset.name,
-                                   count_metrics(scores, data.counts, data.classes), template.text,
-                                   data.image_ids, data.counts.tolist(), data.classes, **scored))
+        results.append(
+            CountResult(
+                embedder.label,
+                variant,
+                data.dataset.name,
+                count_metrics(scores, data.counts, data.classes),
+                template.text,
+                data.image_ids,
+                data.counts.tolist(),
+                data.classes,
+                **scored,
+            )
+        )
     return results
 
 
-def evaluate_variants(model: Any, preprocess: Any, tokenizer: Any, dataset: Dataset | str | Path, *,
-                      variants: Sequence[str] = VARIANTS, template: CaptionTemplate = DEFAULT,
-                      config: EvalConfig | None = None, split: str | None = None,
-                      model_name: str = "model") -> list[CountResult]:
+def evaluate_variants(
+    model: Any,
+    preprocess: Any,
+    tokenizer: Any,
+    dataset: Dataset | str | Path,
+    *,
+    variants: Sequence[str] = VARIANTS,
+    template: CaptionTemplate = DEFAULT,
+    config: EvalConfig | None = None,
+    split: str | None = None,
+    model_name: str = "model",
+) -> list[CountResult]:
     """RemoteCount for a model already in memory, every variant; nothing is cached. It runs on ``config``'s
     device, or without a ``config`` on the device the model's parameters are on."""
     emb = Embedder.from_model(model, preprocess, tokenizer, config, label=model_name)
     return evaluate_embedder(emb, dataset, variants=variants, template=template, split=split)
 
 
-def evaluate(model: Any, preprocess: Any, tokenizer: Any, dataset: Dataset | str | Path, *,
-             variant: str = "words", template: CaptionTemplate = DEFAULT, config: EvalConfig | None = None,
-             split: str | None = None, model_name: str = "model") -> CountResult:
+def evaluate(
+    model: Any,
+    preprocess: Any,
+    tokenizer: Any,
+    dataset: Dataset | str | Path,
+    *,
+    variant: str = "words",
+    template: CaptionTemplate = DEFAULT,
+    config: EvalConfig | None = None,
+    split: str | None = None,
+    model_name: str = "model",
+) -> CountResult:
     """RemoteCount for one model and one caption variant ("words" or "digits")."""
-    return evaluate_variants(model, preprocess, tokenizer, dataset, variants=(variant,), template=template,
-                             config=config, split=split, model_name=model_name)[0]
+    return evaluate_variants(
+        model,
+        preprocess,
+        tokenizer,
+        dataset,
+        variants=(variant,),
+        template=template,
+        config=config,
+        split=split,
+        model_name=model_name,
+    )[0]
 
 
-def evaluate_model(spec: str | ModelSpec, dataset: Dataset | str | Path, *, variants: Sequence[str] = ("words",),
-                   template: CaptionTemplate = DEFAULT, config: EvalConfig | None = None,
-                   cache: EmbeddingCache | None = None, split: str | None = None) -> list[CountResult]:
+def evaluate_model(
+    spec: str | ModelSpec,
+    dataset: Dataset | str | Path,
+    *,
+    variants: Sequence[str] = ("words",),
+    template: CaptionTemplate = DEFAULT,
+    config: EvalConfig | None = None,
+    cache: EmbeddingCache | None = None,
+    split: str | None = None,
+) -> list[CountResult]:
     """RemoteCount for a ``--model`` spec (:class:`rs_formats.spec.ModelSpec`), every variant.
 
     With a ``cache`` the embeddings are stored under the weights' fingerprint and the model is loaded only

@@ -42,8 +42,12 @@ class ImageIndex:
         name = Path(ref).name
         found = self._by_stem.get(Path(name).stem if Path(name).suffix.lower() in IMAGE_SUFFIXES else name)
         if found is None:
-            raise BadInput(cited, f"image {ref!r} not found in {self.root} (tried {', '.join(IMAGE_SUFFIXES)})",
-                           line, kind="missing-image")
+            raise BadInput(
+                cited,
+                f"image {ref!r} not found in {self.root} (tried {', '.join(IMAGE_SUFFIXES)})",
+                line,
+                kind="missing-image",
+            )
         with as_bad_input():
             return check_inside(self.root, found, cited=cited, line=line)
 
@@ -64,8 +68,13 @@ def image_size(path: Path) -> tuple[int, int]:
         return _header_size(path)
 
 
-def reencode(path: Path, crop: tuple[int, int, int, int] | None, short_side: int, image_format: str = "jpeg",
-             quality: int = 92) -> tuple[bytes, int, int]:
+def reencode(
+    path: Path,
+    crop: tuple[int, int, int, int] | None,
+    short_side: int,
+    image_format: str = "jpeg",
+    quality: int = 92,
+) -> tuple[bytes, int, int]:
     """Crop (left, top, right, bottom), shrink, and encode an image; returns ``(bytes, width, height)``."""
     w, h = image_size(path)
     box = crop or (0, 0, w, h)
@@ -73,7 +82,9 @@ def reencode(path: Path, crop: tuple[int, int, int, int] | None, short_side: int
     scale = out_w / (box[2] - box[0])
     with _bad_image():
         # A large JPEG is decoded at 1/2, 1/4 or 1/8 scale when the output is that much smaller.
-        loaded = load_image(path, draft_to=(math.ceil(w * scale), math.ceil(h * scale)) if scale < 1 else None)
+        loaded = load_image(
+            path, draft_to=(math.ceil(w * scale), math.ceil(h * scale)) if scale < 1 else None
+        )
     f = loaded.image.size[0] / loaded.size[0]
     img = loaded.image.crop(tuple(round(v * f) for v in box)) if crop else loaded.image
     return encode(resize(img, (out_w, out_h)), image_format.upper(), quality), out_w, out_h

@@ -67,7 +67,9 @@ def _records(path: Path) -> Iterator[tuple[int | None, str, dict[str, Any]]]:
     with as_bad_input():
         data = parse_json(text, path)  # bounded depth: a file nested thousands deep is one error
     if isinstance(data, dict):
-        inner = next((data[k] for k in ("annotations", "images", "data") if isinstance(data.get(k), list)), None)
+        inner = next(
+            (data[k] for k in ("annotations", "images", "data") if isinstance(data.get(k), list)), None
+        )
         if inner is None:
             if not all(isinstance(v, str) for v in data.values()):
                 raise BadInput(path, "JSON object must map images to captions or hold an 'annotations' list")
@@ -88,7 +90,9 @@ def _get(rec: dict[str, Any], what: str) -> Any:
     return None
 
 
-def _parse(rec: Any, where: str, path: Path, line: int | None, rules: BuildRules) -> tuple[str, str, int, str | None]:
+def _parse(
+    rec: Any, where: str, path: Path, line: int | None, rules: BuildRules
+) -> tuple[str, str, int, str | None]:
     def fail(msg: str, kind: str = "malformed") -> BadInput:
         return BadInput(path, msg if line is not None else f"{where}: {msg}", line, kind=kind)
 
@@ -104,14 +108,18 @@ def _parse(rec: Any, where: str, path: Path, line: int | None, rules: BuildRules
     if raw_cls is None and raw_count is None and parsed is None:
         if caption is None:
             raise fail("needs class and count, or a caption")
-        raise fail(f"caption {caption!r} does not match the template {rules.template.text!r} "
-                   "(pass --template, or give class and count columns)")
+        raise fail(
+            f"caption {caption!r} does not match the template {rules.template.text!r} "
+            "(pass --template, or give class and count columns)"
+        )
     cls = class_name(str(raw_cls)) if raw_cls is not None else (parsed[0] if parsed else None)
     if cls is None:
         raise fail("no class column and the caption names no RemoteCount class", "unknown-class")
     if cls not in REMOTECOUNT_CLASSES:
-        raise fail(f"unknown class {raw_cls!r} (RemoteCount classes: {', '.join(REMOTECOUNT_CLASSES)})",
-                   "unknown-class")
+        raise fail(
+            f"unknown class {raw_cls!r} (RemoteCount classes: {', '.join(REMOTECOUNT_CLASSES)})",
+            "unknown-class",
+        )
     if raw_count is not None:
         try:
             count = int(str(raw_count).strip())
@@ -124,14 +132,23 @@ def _parse(rec: Any, where: str, path: Path, line: int | None, rules: BuildRules
     if not 1 <= count <= 10:
         raise fail(f"count {count} is outside RemoteCount's 1..10", "bad-count")
     if parsed is not None and (parsed[0], parsed[1]) != (cls, count):
-        raise fail(f"caption {caption!r} says {parsed[1]} {parsed[0]}, the columns say {count} {cls}",
-                   "bad-count")
+        raise fail(
+            f"caption {caption!r} says {parsed[1]} {parsed[0]}, the columns say {count} {cls}", "bad-count"
+        )
     return str(image), cls, count, None if caption is None else str(caption)
 
 
-def import_annotations(file: str | Path, images_dir: str | Path, out: str | Path, rules: BuildRules | None = None,
-                       *, skip_bad: bool = False, overwrite: bool = False, name: str | None = None,
-                       progress: bool = True) -> BuildReport:
+def import_annotations(
+    file: str | Path,
+    images_dir: str | Path,
+    out: str | Path,
+    rules: BuildRules | None = None,
+    *,
+    skip_bad: bool = False,
+    overwrite: bool = False,
+    name: str | None = None,
+    progress: bool = True,
+) -> BuildReport:
     """Write the counting dataset a RemoteCount annotation file describes (no selection rules apply)."""
     file, out = Path(file), Path(out)
     rules = rules or BuildRules(source="remotecount")
@@ -152,8 +169,12 @@ def import_annotations(file: str | Path, images_dir: str | Path, out: str | Path
             image_id = f"{rules.source}/{img.stem}"
             if image_id in seen:
                 prefix = "" if line is not None else f"{where}: "
-                raise BadInput(file, f"{prefix}image {ref!r} already annotated at {seen[image_id]}", line,
-                               kind="duplicate")
+                raise BadInput(
+                    file,
+                    f"{prefix}image {ref!r} already annotated at {seen[image_id]}",
+                    line,
+                    kind="duplicate",
+                )
             seen[image_id] = where
         except BadInput as exc:
             bad(exc)
@@ -163,7 +184,15 @@ def import_annotations(file: str | Path, images_dir: str | Path, out: str | Path
     report.candidates = len(cands)
     if not cands:
         raise BadInput(file, "holds no usable annotation", kind="empty")
-    write_dataset(cands, out, rules, report, bad, name=name or f"remotecount-{file.stem}", overwrite=overwrite,
-                  progress=progress, sources=[{"name": rules.source, "license": "see RemoteCount release",
-                                               "n_images": len(cands)}])
+    write_dataset(
+        cands,
+        out,
+        rules,
+        report,
+        bad,
+        name=name or f"remotecount-{file.stem}",
+        overwrite=overwrite,
+        progress=progress,
+        sources=[{"name": rules.source, "license": "see RemoteCount release", "n_images": len(cands)}],
+    )
     return report

@@ -38,20 +38,39 @@ def load_reference(path: str | Path) -> list[dict[str, Any]]:
         raise FormatError(path, "must hold a list of {model, variant, topk, source} records")
     for i, r in enumerate(refs):
         topk = r.get("topk") if isinstance(r, dict) else None
-        if not (isinstance(topk, list) and 1 <= len(topk) <= NUM_COUNTS
-                and all(isinstance(v, (int, float)) and 0 <= v <= 100 for v in topk) and r.get("model")):
-            raise FormatError(path, f"record #{i} needs 'model' and 'topk' (1-10 accuracies in percent, 0-100)")
+        if not (
+            isinstance(topk, list)
+            and 1 <= len(topk) <= NUM_COUNTS
+            and all(isinstance(v, (int, float)) and 0 <= v <= 100 for v in topk)
+            and r.get("model")
+        ):
+            raise FormatError(
+                path, f"record #{i} needs 'model' and 'topk' (1-10 accuracies in percent, 0-100)"
+            )
         if all(v <= 1 for v in topk):
-            raise FormatError(path, f"record #{i}: topk {topk} looks like fractions; reference accuracies are in "
-                                    "percent, like every figure rs-count reports (multiply by 100)")
+            raise FormatError(
+                path,
+                f"record #{i}: topk {topk} looks like fractions; reference accuracies are in "
+                "percent, like every figure rs-count reports (multiply by 100)",
+            )
     return refs
 
 
-def to_json(results: Sequence[CountResult], path: str | Path, *, per_image: bool = True,
-            reference: Sequence[dict] = ()) -> Path:
+def to_json(
+    results: Sequence[CountResult],
+    path: str | Path,
+    *,
+    per_image: bool = True,
+    reference: Sequence[dict] = (),
+) -> Path:
     path = Path(path)
-    doc = {"benchmark": "RemoteCount", "units": "accuracies in percent, MAE in counts", "tie_rule": TIE_RULE,
-           "results": [r.to_dict(per_image) for r in results], "reference_quoted": list(reference)}
+    doc = {
+        "benchmark": "RemoteCount",
+        "units": "accuracies in percent, MAE in counts",
+        "tie_rule": TIE_RULE,
+        "results": [r.to_dict(per_image) for r in results],
+        "reference_quoted": list(reference),
+    }
     return _write_text(path, json.dumps(doc, indent=2) + "\n")
 
 
@@ -70,43 +89,73 @@ def _name(r: CountResult) -> str:
     return f"{r.model} / {r.variant}"
 
 
-def to_markdown(results: Sequence[CountResult], *, plots: dict[str, str] | None = None,
-                reference: Sequence[dict] = ()) -> str:
+def to_markdown(
+    results: Sequence[CountResult], *, plots: dict[str, str] | None = None, reference: Sequence[dict] = ()
+) -> str:
     if not results:
         raise ValueError("no results to report")
     r0 = results[0]
-    lines = ["# RemoteCount", "",
-             f"Dataset `{r0.dataset}`: {r0.metrics.n} images. Template: `{r0.template}`. "
-             f"Accuracies in %; MAE = mean absolute count error. {TIE_RULE}", "",
-             "## Top-k accuracy", "",
-             "| model | variant | " + " | ".join(f"top-{k}" for k in range(1, NUM_COUNTS + 1)) + " | MAE |",
-             "|---|---|" + "---:|" * (NUM_COUNTS + 1)]
+    lines = [
+        "# RemoteCount",
+        "",
+        f"Dataset `{r0.dataset}`: {r0.metrics.n} images. Template: `{r0.template}`. "
+        f"Accuracies in %; MAE = mean absolute count error. {TIE_RULE}",
+        "",
+        "## Top-k accuracy",
+        "",
+        "| model | variant | " + " | ".join(f"top-{k}" for k in range(1, NUM_COUNTS + 1)) + " | MAE |",
+        "|---|---|" + "---:|" * (NUM_COUNTS + 1),
+    ]
     for r in results:
-        lines.append(f"| {r.model} | {r.variant} | " + " | ".join(_pct(v) for v in r.metrics.topk)
-                     + f" | {r.metrics.mae:.2f} |")
+        lines.append(
+            f"| {r.model} | {r.variant} | "
+            + " | ".join(_pct(v) for v in r.metrics.topk)
+            + f" | {r.metrics.mae:.2f} |"
+        )
     if reference:
-        lines += ["", "Quoted reference figures (not measured here):", "",
-                  "| model | variant | " + " | ".join(f"top-{k}" for k in range(1, NUM_COUNTS + 1)) + " | source |",
-                  "|---|---|" + "---:|" * NUM_COUNTS + "---|"]
+        lines += [
+            "",
+            "Quoted reference figures (not measured here):",
+            "",
+            "| model | variant | " + " | ".join(f"top-{k}" for k in range(1, NUM_COUNTS + 1)) + " | source |",
+            "|---|---|" + "---:|" * NUM_COUNTS + "---|",
+        ]
         for ref in reference:
             topk = list(ref["topk"]) + [float("nan")] * (NUM_COUNTS - len(ref["topk"]))
-            lines.append(f"| {ref['model']} (quoted) | {ref.get('variant', '?')} | "
-                         + " | ".join(_pct(v) for v in topk) + f" | {ref.get('source', '')} |")
+            lines.append(
+                f"| {ref['model']} (quoted) | {ref.get('variant', '?')} | "
+                + " | ".join(_pct(v) for v in topk)
+                + f" | {ref.get('source', '')} |"
+            )
     header = "| " + " | ".join(_name(r) for r in results) + " |"
     classes = [c for c in REMOTECOUNT_CLASSES if c in r0.metrics.per_class]
     classes += sorted(set(r0.metrics.per_class) - set(classes))
-    lines += ["", "## Top-1 accuracy per class", "", "| class | images " + header,
-              "|---|---:|" + "---:|" * len(results)]
+    lines += [
+        "",
+        "## Top-1 accuracy per class",
+        "",
+        "| class | images " + header,
+        "|---|---:|" + "---:|" * len(results),
+    ]
     for c in classes:
-        lines.append(f"| {c} | {r0.metrics.per_class[c]['n']} | "
-                     + " | ".join(_pct(r.metrics.per_class.get(c, {}).get("top1", float("nan"))) for r in results)
-                     + " |")
-    lines += ["", "## Top-1 accuracy per count", "", "| count | images " + header,
-              "|---:|---:|" + "---:|" * len(results)]
+        lines.append(
+            f"| {c} | {r0.metrics.per_class[c]['n']} | "
+            + " | ".join(_pct(r.metrics.per_class.get(c, {}).get("top1", float("nan"))) for r in results)
+            + " |"
+        )
+    lines += [
+        "",
+        "## Top-1 accuracy per count",
+        "",
+        "| count | images " + header,
+        "|---:|---:|" + "---:|" * len(results),
+    ]
     for k in sorted(r0.metrics.per_count):
-        lines.append(f"| {k} | {r0.metrics.per_count[k]['n']} | "
-                     + " | ".join(_pct(r.metrics.per_count.get(k, {}).get("top1", float("nan"))) for r in results)
-                     + " |")
+        lines.append(
+            f"| {k} | {r0.metrics.per_count[k]['n']} | "
+            + " | ".join(_pct(r.metrics.per_count.get(k, {}).get("top1", float("nan"))) for r in results)
+            + " |"
+        )
     if plots:
         lines += ["", "## Plots", ""] + [f"![{title}]({file})" for title, file in plots.items()]
     return "\n".join(lines) + "\n"
@@ -120,16 +169,36 @@ def table_rows(results: Sequence[CountResult], created: str) -> list[ResultRow]:
     for r in results:
         figures = [(f"top{k}", v, PERCENT) for k, v in enumerate(r.metrics.topk, start=1)]
         figures.append(("mae", r.metrics.mae, "counts"))
-        rows += [ResultRow(r.model, r.model_spec, r.fingerprint, r.dataset, r.dataset_sha256, r.split,
-                           f"remotecount-{r.variant}", metric, value, unit, tool, created)
-                 for metric, value, unit in figures]
+        rows += [
+            ResultRow(
+                r.model,
+                r.model_spec,
+                r.fingerprint,
+                r.dataset,
+                r.dataset_sha256,
+                r.split,
+                f"remotecount-{r.variant}",
+                metric,
+                value,
+                unit,
+                tool,
+                created,
+            )
+            for metric, value, unit in figures
+        ]
     return rows
 
 
 def plot_confusion(result: CountResult, path: str | Path) -> Path:
     counts = [str(k) for k in range(1, NUM_COUNTS + 1)]
-    return _plot_confusion(result.metrics.confusion, counts, f"{_name(result)}: top-1 {_pct(result.top1)}%", path,
-                           xlabel="predicted count", ylabel="true count")
+    return _plot_confusion(
+        result.metrics.confusion,
+        counts,
+        f"{_name(result)}: top-1 {_pct(result.top1)}%",
+        path,
+        xlabel="predicted count",
+        ylabel="true count",
+    )
 
 
 def plot_topk(results: Sequence[CountResult], path: str | Path, reference: Sequence[dict] = ()) -> Path:
@@ -139,8 +208,13 @@ def plot_topk(results: Sequence[CountResult], path: str | Path, reference: Seque
     for r in results:
         ax.plot(ks, r.metrics.topk, marker="o", label=_name(r))
     for ref in reference:
-        ax.plot(ks[:len(ref["topk"])], ref["topk"], linestyle="--", marker="x",
-                label=f"{ref['model']} / {ref.get('variant', '?')} (quoted)")
+        ax.plot(
+            ks[: len(ref["topk"])],
+            ref["topk"],
+            linestyle="--",
+            marker="x",
+            label=f"{ref['model']} / {ref.get('variant', '?')} (quoted)",
+        )
     ax.plot(ks, 100 * ks / NUM_COUNTS, color="grey", linestyle=":", label="chance (random ranking)")
     ax.set_xticks(ks)
     ax.set_xlabel("k")
@@ -155,8 +229,13 @@ def plot_topk(results: Sequence[CountResult], path: str | Path, reference: Seque
     return Path(path)
 
 
-def write_report(results: Sequence[CountResult], out_dir: str | Path, *, reference: Sequence[dict] = (),
-                 per_image: bool = True) -> dict[str, Path]:
+def write_report(
+    results: Sequence[CountResult],
+    out_dir: str | Path,
+    *,
+    reference: Sequence[dict] = (),
+    per_image: bool = True,
+) -> dict[str, Path]:
     """``results.json``, ``results.jsonl`` / ``results.csv`` (rs-clip-eval's long-format table), ``report.md``,
     ``topk.png`` and one ``confusion-<model>-<variant>.png`` per result."""
     out = Path(out_dir)

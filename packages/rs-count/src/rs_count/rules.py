@@ -42,17 +42,23 @@ class BuildRules:
             raise ValueError(f"classes {bad} are not RemoteCount classes ({', '.join(REMOTECOUNT_CLASSES)})")
         object.__setattr__(self, "classes", tuple(class_name(c) for c in self.classes))
         if not 1 <= self.min_count <= self.max_count <= 10:
-            raise ValueError(f"need 1 <= min_count <= max_count <= 10, got {self.min_count}..{self.max_count}")
+            raise ValueError(
+                f"need 1 <= min_count <= max_count <= 10, got {self.min_count}..{self.max_count}"
+            )
         if not 0.5 < self.min_visible <= 1:
             raise ValueError(f"min_visible must be in (0.5, 1], got {self.min_visible}")
         if not 0.5 < self.min_share <= 1:
-            raise ValueError(f"min_share must be in (0.5, 1] so that one class dominates, got {self.min_share}")
+            raise ValueError(
+                f"min_share must be in (0.5, 1] so that one class dominates, got {self.min_share}"
+            )
         if self.difficult not in ("skip-image", "ignore"):
             raise ValueError(f"difficult must be 'skip-image' or 'ignore', got {self.difficult!r}")
         if self.crop not in ("center-square", "none"):
             raise ValueError(f"crop must be 'center-square' or 'none', got {self.crop!r}")
         if self.image_format not in IMAGE_FORMATS:
-            raise ValueError(f"image_format must be one of {', '.join(IMAGE_FORMATS)}, got {self.image_format!r}")
+            raise ValueError(
+                f"image_format must be one of {', '.join(IMAGE_FORMATS)}, got {self.image_format!r}"
+            )
         if self.short_side < 16:
             raise ValueError(f"short_side must be at least 16 px, got {self.short_side}")
         if self.per_count is not None and self.per_count < 1:

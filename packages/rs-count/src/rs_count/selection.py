@@ -41,8 +41,15 @@ from rs_annotate.readers.dota import DotaObject
 from .classes import REMOTECOUNT_CLASSES, class_name
 from .rules import BuildRules
 
-REJECT_REASONS = ("no-counting-class", "not-dominant", "class-not-selected", "count-out-of-range", "difficult",
-                  "cut-by-crop", "too-small")
+REJECT_REASONS = (
+    "no-counting-class",
+    "not-dominant",
+    "class-not-selected",
+    "count-out-of-range",
+    "difficult",
+    "cut-by-crop",
+    "too-small",
+)
 Point = tuple[float, float]
 
 
@@ -54,6 +61,7 @@ def polygon_area(pts: Sequence[Point]) -> float:
 
 def clip_polygon(pts: Sequence[Point], x0: float, y0: float, x1: float, y1: float) -> list[Point]:
     """Sutherland-Hodgman clip of a polygon to the rectangle ``[x0, x1] x [y0, y1]``."""
+
     def clip(poly, inside, cross):
         out = []
         for i, cur in enumerate(poly):
@@ -73,8 +81,12 @@ def clip_polygon(pts: Sequence[Point], x0: float, y0: float, x1: float, y1: floa
         return lambda p, q: (p[0] + (q[0] - p[0]) * (y - p[1]) / (q[1] - p[1]), y)
 
     poly = list(pts)
-    for inside, cross in ((lambda p: p[0] >= x0, at_x(x0)), (lambda p: p[0] <= x1, at_x(x1)),
-                          (lambda p: p[1] >= y0, at_y(y0)), (lambda p: p[1] <= y1, at_y(y1))):
+    for inside, cross in (
+        (lambda p: p[0] >= x0, at_x(x0)),
+        (lambda p: p[0] <= x1, at_x(x1)),
+        (lambda p: p[1] >= y0, at_y(y0)),
+        (lambda p: p[1] <= y1, at_y(y1)),
+    ):
         poly = clip(poly, inside, cross)
         if not poly:
             return []
@@ -100,8 +112,13 @@ def kept_region(size: tuple[int, int], crop: str) -> tuple[int, int, int, int] |
     return (w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side
 
 
-def select(labels_path: Path, objects: Sequence[DotaObject], size: tuple[int, int], rules: BuildRules,
-           known: frozenset[str]) -> tuple[str, int, tuple[int, int, int, int] | None, list[dict[str, Any]]] | str:
+def select(
+    labels_path: Path,
+    objects: Sequence[DotaObject],
+    size: tuple[int, int],
+    rules: BuildRules,
+    known: frozenset[str],
+) -> tuple[str, int, tuple[int, int, int, int] | None, list[dict[str, Any]]] | str:
     """Rules 1-4 for one image: ``(class, count, crop, visible objects in stored pixels)`` or a reject reason."""
     crop = kept_region(size, rules.crop)
     cx0, cy0, cx1, cy1 = crop or (0, 0, *size)
@@ -111,21 +128,32 @@ def select(labels_path: Path, objects: Sequence[DotaObject], size: tuple[int, in
     for obj in objects:
         label = class_name(obj.label)
         if label not in known:
-            raise BadInput(labels_path, f"unknown class {obj.label!r} (known: DOTA v1.0-v2.0 classes; "
-                           "declare others with --other-classes)", obj.line, kind="unknown-class")
+            raise BadInput(
+                labels_path,
+                f"unknown class {obj.label!r} (known: DOTA v1.0-v2.0 classes; "
+                "declare others with --other-classes)",
+                obj.line,
+                kind="unknown-class",
+            )
         x0, y0, x1, y1 = obj.box()
         if x1 <= cx0 or x0 >= cx1 or y1 <= cy0 or y0 >= cy1:
             continue
         inside = visible_fraction(obj, cx0, cy0, cx1, cy1)
         if inside <= 1 - rules.min_visible:
             continue  # at most a corner of its oriented box reaches in
-        box = (min(max(x0 - cx0, 0.0), cx1 - cx0) * sx, min(max(y0 - cy0, 0.0), cy1 - cy0) * sy,
-               min(max(x1 - cx0, 0.0), cx1 - cx0) * sx, min(max(y1 - cy0, 0.0), cy1 - cy0) * sy)
-        visible.append((label, box, obj.difficult, inside < rules.min_visible, obj.short_side() * min(sx, sy)))
+        box = (
+            min(max(x0 - cx0, 0.0), cx1 - cx0) * sx,
+            min(max(y0 - cy0, 0.0), cy1 - cy0) * sy,
+            min(max(x1 - cx0, 0.0), cx1 - cx0) * sx,
+            min(max(y1 - cy0, 0.0), cy1 - cy0) * sy,
+        )
+        visible.append(
+            (label, box, obj.difficult, inside < rules.min_visible, obj.short_side() * min(sx, sy))
+        )
     counting = Counter(v[0] for v in visible if v[0] in REMOTECOUNT_CLASSES)
     if not counting:
         return "no-counting-class"
-    (cls, n_cls), = counting.most_common(1)
+    ((cls, n_cls),) = counting.most_common(1)
     if n_cls / sum(counting.values()) < rules.min_share:
         return "not-dominant"
     if cls not in rules.classes:
@@ -140,8 +168,10 @@ def select(labels_path: Path, objects: Sequence[DotaObject], size: tuple[int, in
         return "cut-by-crop"
     if any(v[4] < rules.min_object_size for v in counted):
         return "too-small"
-    objects_out = [{"label": lab, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3], "difficult": d}
-                   for lab, b, d, _, _ in visible]
+    objects_out = [
+        {"label": lab, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3], "difficult": d}
+        for lab, b, d, _, _ in visible
+    ]
     return cls, len(counted), crop, objects_out
 
 

@@ -58,12 +58,21 @@ def clear_stale(target: Path) -> list[Path]:
         host, pid = m["host"], int(m["pid"])
         if host != _HOST or _alive(pid):
             where = "this host" if host == _HOST else f"host {host}"
-            log.warning("%s: staging directory of a run of process %d on %s, which may still be writing; "
-                        "remove it yourself if that run is over", entry, pid, where)
+            log.warning(
+                "%s: staging directory of a run of process %d on %s, which may still be writing; "
+                "remove it yourself if that run is over",
+                entry,
+                pid,
+                where,
+            )
             continue
         if m.group(1) == "old" and not target.exists():
-            log.warning("%s: the previous version of %s, set aside by a run that was killed before publishing "
-                        "the new one; not removed (rename it back to restore it)", entry, target)
+            log.warning(
+                "%s: the previous version of %s, set aside by a run that was killed before publishing "
+                "the new one; not removed (rename it back to restore it)",
+                entry,
+                target,
+            )
             continue
         shutil.rmtree(entry, ignore_errors=True)
         log.warning("%s: removed the staging directory of an interrupted run (process %d)", entry, pid)

@@ -100,8 +100,10 @@ def write_checkpoint(
     if model_config is None:
         model_config = _open_clip_config(model_name)
     if model_config is None:
-        raise ValueError(f"open_clip knows no model {model_name!r}: pass its model_config, which every checkpoint "
-                         "records so that every reader builds the same network")
+        raise ValueError(
+            f"open_clip knows no model {model_name!r}: pass its model_config, which every checkpoint "
+            "records so that every reader builds the same network"
+        )
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
         save_file(tensors, str(tmp / WEIGHTS), metadata={"format": "pt", "model": model_name})
         # The Hugging Face layout open_clip reads itself: create_model_and_transforms("local-dir:<ckpt>").
@@ -124,7 +126,9 @@ def write_checkpoint(
             "sha256": sums,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        (tmp / MODEL_CARD).write_text(model_card(json.loads(json.dumps(manifest, default=str)), model_config, WEIGHTS))
+        (tmp / MODEL_CARD).write_text(
+            model_card(json.loads(json.dumps(manifest, default=str)), model_config, WEIGHTS)
+        )
     return out_dir
 
 
@@ -158,7 +162,9 @@ def check_safetensors(path: Path) -> None:
                 raise FormatError(path, "truncated: too short to be a safetensors file")
             (n,) = struct.unpack("<Q", head)
             if n > 100 << 20:
-                raise FormatError(path, "not a safetensors file (implausible header length; a pickle or zip?)")
+                raise FormatError(
+                    path, "not a safetensors file (implausible header length; a pickle or zip?)"
+                )
             header = f.read(n)
     except OSError as exc:
         raise FormatError(path, f"cannot be read: {exc.strerror}") from None
@@ -191,7 +197,9 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
         )
     for child in root.iterdir():
         if child.suffix in PICKLE_SUFFIXES:
-            raise FormatError(child, "a pickle file inside an rs-clip-checkpoint: weights must be safetensors")
+            raise FormatError(
+                child, "a pickle file inside an rs-clip-checkpoint: weights must be safetensors"
+            )
     weights = root / (WEIGHTS_V1 if version == 1 else WEIGHTS)
     if not weights.exists():
         raise FormatError(weights, "missing: the checkpoint has no weights")
@@ -203,9 +211,14 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
     cpath = root / MODEL_CONFIG
     if cpath.exists():
         model_config = check_open_clip_config(read_json(cpath), cpath)
-    if version != 1 and not (isinstance(model_config, dict) and isinstance(model_config.get("model_cfg"), dict)):
-        raise FormatError(cpath, "missing, or without 'model_cfg': from format version 2 every checkpoint records "
-                                 "the open_clip config its network was built from")
+    if version != 1 and not (
+        isinstance(model_config, dict) and isinstance(model_config.get("model_cfg"), dict)
+    ):
+        raise FormatError(
+            cpath,
+            "missing, or without 'model_cfg': from format version 2 every checkpoint records "
+            "the open_clip config its network was built from",
+        )
     return CheckpointInfo(root, manifest, weights, model_name, model_config)
 
 
@@ -219,12 +232,14 @@ def verify_checkpoint(path: str | Path) -> CheckpointInfo:
     mpath = info.path / MANIFEST
     sums = info.manifest.get("sha256")
     if not isinstance(sums, dict):
-        raise FormatError(mpath, f"'sha256' is {sums!r}, not a map of file names to checksums: "
-                                 "cannot verify the weights")
+        raise FormatError(
+            mpath, f"'sha256' is {sums!r}, not a map of file names to checksums: cannot verify the weights"
+        )
     want = sums.get(info.weights.name)
     if not isinstance(want, str) or len(want) != 64:
-        raise FormatError(mpath, f"no sha256 of {info.weights.name} in 'sha256' (got {want!r}): cannot verify the "
-                                 "weights")
+        raise FormatError(
+            mpath, f"no sha256 of {info.weights.name} in 'sha256' (got {want!r}): cannot verify the weights"
+        )
     check_regular(info.weights)
     if file_sha256(info.weights) != want:
         raise FormatError(info.weights, "sha256 mismatch with the manifest: the weights are corrupt")
@@ -237,6 +252,7 @@ def _files_under(root: Path, name: str) -> list[str]:
 
     Only directories and regular files (:func:`~rs_formats.inputs.check_regular`) are accepted, and no
     symbolic link at all: what a trainer writes there is plain files, and a link could lead outside."""
+
     def is_file(path: str) -> bool:
         mode = os.lstat(path).st_mode
         if stat.S_ISLNK(mode):
@@ -282,8 +298,11 @@ def verify_resume_state(info: CheckpointInfo) -> None:
     if not present and listed is None:
         return
     if listed is None:
-        raise FormatError(info.path / TRAIN_STATE, "the manifest records no checksums for the resume state "
-                                                   "(written before they were recorded): it cannot be verified")
+        raise FormatError(
+            info.path / TRAIN_STATE,
+            "the manifest records no checksums for the resume state "
+            "(written before they were recorded): it cannot be verified",
+        )
     for rel in present:
         verify_resume_file(info.path, listed, info.path / rel)
     for rel in sorted(set(listed) - set(present)):
@@ -294,6 +313,10 @@ def verify_resume_file(checkpoint: Path, sums: dict[str, str], path: Path) -> No
     """One file of a checkpoint's resume state against ``sums`` (:func:`resume_state_sums`)."""
     rel = Path(path).resolve().relative_to(Path(checkpoint).resolve()).as_posix()
     if rel not in sums:
-        raise FormatError(path, "not listed in the manifest's sha256: not part of the resume state as it was written")
+        raise FormatError(
+            path, "not listed in the manifest's sha256: not part of the resume state as it was written"
+        )
     if file_sha256(path) != sums[rel]:
-        raise FormatError(path, "sha256 mismatch with the manifest: the resume state is corrupt or was altered")
+        raise FormatError(
+            path, "sha256 mismatch with the manifest: the resume state is corrupt or was altered"
+        )

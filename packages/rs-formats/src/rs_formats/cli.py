@@ -35,9 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=help_text, parents=[console.common_flags()])
         p.add_argument("path", type=Path, help="an rs-dataset or rs-clip-checkpoint directory")
-    p = sub.add_parser("zoo", parents=[console.common_flags()],
-                       help="list the model zoo: each entry's --model spec, network, activation and usual files")
-    p.add_argument("--markdown", action="store_true", help="the full table (sources, formats, notes) in Markdown")
+    p = sub.add_parser(
+        "zoo",
+        parents=[console.common_flags()],
+        help="list the model zoo: each entry's --model spec, network, activation and usual files",
+    )
+    p.add_argument(
+        "--markdown", action="store_true", help="the full table (sources, formats, notes) in Markdown"
+    )
     return parser
 
 
@@ -46,7 +51,9 @@ def _zoo(markdown: bool) -> str:
 
     if markdown:
         return zoo.markdown()
-    rows = [("spec (ENTRY:FILE, or FILE under its usual name)", "open_clip model", "activation", "usual file(s)")]
+    rows = [
+        ("spec (ENTRY:FILE, or FILE under its usual name)", "open_clip model", "activation", "usual file(s)")
+    ]
     for e in zoo.ZOO.values():
         evidence = {"confirmed": "", "inferred": " (inferred)", "unknown": " (unknown; assumed)"}[e.evidence]
         rows.append((f"{e.name}:FILE", e.model, e.activation + evidence, ", ".join(e.files)))
@@ -64,7 +71,9 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         print(f"ok: {args.path}")
     else:
-        manifest = verify_checkpoint(args.path).manifest if is_checkpoint else open_dataset(args.path).manifest
+        manifest = (
+            verify_checkpoint(args.path).manifest if is_checkpoint else open_dataset(args.path).manifest
+        )
         print(json.dumps(manifest, indent=2))
     return 0
 

@@ -63,13 +63,22 @@ def ray_session(
     variables = dict(env or {})
     if dashboard:
         port = free_port(8265)
-        extra: dict[str, Any] = {"include_dashboard": True, "dashboard_host": "127.0.0.1", "dashboard_port": port}
+        extra: dict[str, Any] = {
+            "include_dashboard": True,
+            "dashboard_host": "127.0.0.1",
+            "dashboard_port": port,
+        }
         variables["RAY_API_SERVER_ADDRESS"] = f"http://127.0.0.1:{port}"
     else:
         extra = {"include_dashboard": False}
     with _environment(variables):
-        ray.init(address="local", num_cpus=num_cpus, log_to_driver=log_to_driver, logging_level=logging.WARNING,
-                 **extra)
+        ray.init(
+            address="local",
+            num_cpus=num_cpus,
+            log_to_driver=log_to_driver,
+            logging_level=logging.WARNING,
+            **extra,
+        )
         try:
             yield True
         finally:

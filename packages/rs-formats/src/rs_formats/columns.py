@@ -33,5 +33,7 @@ def labels_of(ds: Dataset, split: str) -> np.ndarray:
     arr = np.asarray(labels, dtype=np.int64)
     n = len(ds.class_names or [])
     if len(arr) and (arr.min() < 0 or arr.max() >= n):
-        raise FormatError(ds.path, f"split {split!r}: labels run {arr.min()}..{arr.max()} but there are {n} classes")
+        raise FormatError(
+            ds.path, f"split {split!r}: labels run {arr.min()}..{arr.max()} but there are {n} classes"
+        )
     return arr

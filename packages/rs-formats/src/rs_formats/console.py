@@ -60,8 +60,11 @@ def common_flags() -> argparse.ArgumentParser:
     g = p.add_argument_group("console")
     g.add_argument("-v", "--verbose", action="count", default=0, help="more detail on stderr (-vv: debug)")
     g.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
-    g.add_argument("--no-progress", action="store_true",
-                   help="no progress bars (they show only when stderr is a terminal anyway)")
+    g.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bars (they show only when stderr is a terminal anyway)",
+    )
     return p
 
 
@@ -80,8 +83,10 @@ def add_deprecated_alias(parser: argparse.ArgumentParser | Any, old: str, new: s
 
     class _Deprecated(base):  # type: ignore[misc, valid-type]
         def __call__(self, p, namespace, values, option_string=None):
-            print(f"{p.prog}: warning: {option_string} is deprecated and will be removed; use {new}",
-                  file=sys.stderr)
+            print(
+                f"{p.prog}: warning: {option_string} is deprecated and will be removed; use {new}",
+                file=sys.stderr,
+            )
             super().__call__(p, namespace, values, option_string)
 
     parser.add_argument(old, action=_Deprecated, help=argparse.SUPPRESS, **kwargs)
@@ -103,8 +108,14 @@ class _Formatter(logging.Formatter):
         return f"{self.prog}: {message}"
 
 
-def setup(prog: str, args: argparse.Namespace | None = None, *, verbose: int = 0, quiet: bool = False,
-          progress: bool = True) -> None:
+def setup(
+    prog: str,
+    args: argparse.Namespace | None = None,
+    *,
+    verbose: int = 0,
+    quiet: bool = False,
+    progress: bool = True,
+) -> None:
     """Configure logging and progress bars from the console flags (or the keyword defaults)."""
     if args is not None:
         verbose = getattr(args, "verbose", verbose) or 0
@@ -129,13 +140,27 @@ def progress_enabled(requested: bool = True) -> bool:
     return requested and _state["progress"] and sys.stderr.isatty()
 
 
-def progress(iterable: Iterable | None = None, *, total: int | None = None, desc: str | None = None,
-             unit: str = "it", enabled: bool = True, **kwargs: Any):
+def progress(
+    iterable: Iterable | None = None,
+    *,
+    total: int | None = None,
+    desc: str | None = None,
+    unit: str = "it",
+    enabled: bool = True,
+    **kwargs: Any,
+):
     """A tqdm bar labelled ``desc`` that shows only on a terminal (see :func:`progress_enabled`)."""
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not progress_enabled(enabled),
-                dynamic_ncols=True, **kwargs)
+    return tqdm(
+        iterable,
+        total=total,
+        desc=desc,
+        unit=unit,
+        disable=not progress_enabled(enabled),
+        dynamic_ncols=True,
+        **kwargs,
+    )
 
 
 def error_line(exc: BaseException) -> str:
@@ -155,8 +180,14 @@ def _terminate(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
-def run(prog: str, parser: argparse.ArgumentParser, command: Callable[[argparse.Namespace], int | None],
-        argv: Sequence[str] | None = None, *, input_errors: tuple[type[BaseException], ...] = ()) -> int:
+def run(
+    prog: str,
+    parser: argparse.ArgumentParser,
+    command: Callable[[argparse.Namespace], int | None],
+    argv: Sequence[str] | None = None,
+    *,
+    input_errors: tuple[type[BaseException], ...] = (),
+) -> int:
     """Parse, set up the console, run ``command`` and map failures to the exit statuses above."""
     args = parser.parse_args(argv)
     setup(prog, args)

@@ -78,12 +78,15 @@ def device_plan(preprocess: Any) -> DevicePreprocess | None:
     if not (isinstance(resize, Resize) and isinstance(crop, CenterCrop) and isinstance(norm, Normalize)):
         return None
     if type(mode).__name__ not in ("MaybeConvertMode", "function") or type(to_tensor).__name__ not in (
-        "MaybeToTensor", "ToTensor"
+        "MaybeToTensor",
+        "ToTensor",
     ):
         return None
     if getattr(mode, "mode", "RGB") != "RGB" and type(mode).__name__ == "MaybeConvertMode":
         return None
-    size = resize.size if isinstance(resize.size, int) else (resize.size[0] if len(resize.size) == 1 else None)
+    size = (
+        resize.size if isinstance(resize.size, int) else (resize.size[0] if len(resize.size) == 1 else None)
+    )
     if (
         size is None
         or resize.interpolation != InterpolationMode.BICUBIC

@@ -37,8 +37,9 @@ def _tensors(obj: Any) -> Iterator[torch.Tensor]:
             yield from _tensors(x)
 
 
-def prepared_ahead(items: Iterable[T], prepare: Callable[[T], R], device: str | torch.device, depth: int = 2
-                   ) -> Iterator[R]:
+def prepared_ahead(
+    items: Iterable[T], prepare: Callable[[T], R], device: str | torch.device, depth: int = 2
+) -> Iterator[R]:
     """``prepare(item)`` for every item, in order, computed in a background thread up to ``depth`` items
     ahead (on a side stream of ``device`` when it is a GPU). Closing the iterator stops the thread."""
     device = torch.device(device)
@@ -96,4 +97,3 @@ def prepared_ahead(items: Iterable[T], prepare: Callable[[T], R], device: str | 
             except queue.Empty:
                 break
         thread.join(timeout=60)
-

@@ -28,8 +28,9 @@ from .device_feed import prepared_ahead
 from .errors import FormatError
 
 
-def decode_image(data: bytes, image_id: str = "?", *, dataset: str | Path | None = None,
-                 split: str | None = None) -> Image.Image:
+def decode_image(
+    data: bytes, image_id: str = "?", *, dataset: str | Path | None = None, split: str | None = None
+) -> Image.Image:
     """Encoded bytes from a dataset row to an RGB PIL image, under :data:`rs_formats.images.MAX_ROW_PIXELS`.
 
     Errors are FormatErrors naming the dataset (when given) and the row.
@@ -72,15 +73,26 @@ class _ImageStream(IterableDataset):
     the user as a RuntimeError holding the worker's traceback.
     """
 
-    def __init__(self, dataset: Dataset, split: str, preprocess: Callable[[Image.Image], torch.Tensor],
-                 batch_size: int, jpeg_bytes: bool = False):
+    def __init__(
+        self,
+        dataset: Dataset,
+        split: str,
+        preprocess: Callable[[Image.Image], torch.Tensor],
+        batch_size: int,
+        jpeg_bytes: bool = False,
+    ):
         self.dataset, self.split, self.preprocess, self.batch_size = dataset, split, preprocess, batch_size
         self.jpeg_bytes = jpeg_bytes
 
-    def _batch(self, idx: list[int], out: list[torch.Tensor], jidx: list[int],
-               jpegs: list[tuple[str, bytes]]) -> tuple:
-        return (torch.tensor(idx, dtype=torch.int64), torch.stack(out) if out else None,
-                torch.tensor(jidx, dtype=torch.int64), jpegs)
+    def _batch(
+        self, idx: list[int], out: list[torch.Tensor], jidx: list[int], jpegs: list[tuple[str, bytes]]
+    ) -> tuple:
+        return (
+            torch.tensor(idx, dtype=torch.int64),
+            torch.stack(out) if out else None,
+            torch.tensor(jidx, dtype=torch.int64),
+            jpegs,
+        )
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         info = get_worker_info()
@@ -98,7 +110,9 @@ class _ImageStream(IterableDataset):
                 try:
                     if self.jpeg_bytes and device_decode.is_jpeg(data):
                         # The pixel limit holds on the header before the device sees the bytes.
-                        _images.open_image(data, path=self.dataset.path, row=f"split {self.split!r}, image {iid!r}")
+                        _images.open_image(
+                            data, path=self.dataset.path, row=f"split {self.split!r}, image {iid!r}"
+                        )
                         jidx.append(int(starts[gi]) + i)
                         jpegs.append((iid, data))
                     else:
@@ -152,7 +166,9 @@ def encode_images(
         prefetch_factor=4 if num_workers else None,
     )
     out: np.ndarray | None = None
-    bar = progress_bar(total=n, desc=desc or f"embed images {dataset.name}/{split}", unit="img", enabled=progress)
+    bar = progress_bar(
+        total=n, desc=desc or f"embed images {dataset.name}/{split}", unit="img", enabled=progress
+    )
     pending: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def collect(idx: torch.Tensor, feats: torch.Tensor) -> None:
@@ -187,9 +203,14 @@ def encode_images(
     return out
 
 
-def _device_images(jpegs: list[tuple[str, bytes]], plan: device_decode.DevicePreprocess,
-                   preprocess: Callable[[Image.Image], torch.Tensor], dataset: Dataset, split: str,
-                   device: str | torch.device) -> torch.Tensor:
+def _device_images(
+    jpegs: list[tuple[str, bytes]],
+    plan: device_decode.DevicePreprocess,
+    preprocess: Callable[[Image.Image], torch.Tensor],
+    dataset: Dataset,
+    split: str,
+    device: str | torch.device,
+) -> torch.Tensor:
     """``(image_id, bytes)`` JPEG rows decoded and preprocessed on the device; a row its decoder refuses
     goes through PIL (a FormatError naming the row if PIL refuses it too)."""
     decoded = device_decode.decode_jpegs([data for _, data in jpegs], device)
@@ -220,7 +241,7 @@ def encode_texts(
 
     chunks = []
     for start in progress_bar(range(0, len(texts), batch_size), desc=desc or "embed texts", enabled=progress):
-        tokens = tokenizer(list(texts[start:start + batch_size])).to(device)
+        tokens = tokenizer(list(texts[start : start + batch_size])).to(device)
         chunks.append(model.encode_text(tokens, normalize=True).float().cpu().numpy())
     if not chunks:
         return np.zeros((0, 0), dtype=np.float32)

@@ -60,8 +60,9 @@ def _where(path: str | Path, row: str | None, message: str) -> FormatError:
     return FormatError(path, f"{row}: {message}" if row else message)
 
 
-def open_image(data: bytes, *, limit: int = MAX_ROW_PIXELS, path: str | Path = "<image bytes>",
-               row: str | None = None) -> Image.Image:
+def open_image(
+    data: bytes, *, limit: int = MAX_ROW_PIXELS, path: str | Path = "<image bytes>", row: str | None = None
+) -> Image.Image:
     """The header of encoded image bytes (pixels not decoded yet), refused above ``limit`` pixels or in a
     format outside :data:`IMAGE_FORMATS`. ``path`` names the bytes in errors; ``row`` adds the dataset row
     (``"split 'test', image 'rsicd/1'"``)."""
@@ -81,7 +82,9 @@ def _open(fp, limit: int, path: str | Path, row: str | None) -> Image.Image:
         with _pil_guard():
             img = Image.open(fp, formats=IMAGE_FORMATS)
     except UnidentifiedImageError:
-        raise _where(path, row, f"cannot decode image: not in a known format ({', '.join(IMAGE_FORMATS)})") from None
+        raise _where(
+            path, row, f"cannot decode image: not in a known format ({', '.join(IMAGE_FORMATS)})"
+        ) from None
     except (*_DECODE_ERRORS, Image.DecompressionBombError) as exc:
         raise _where(path, row, f"cannot decode image ({type(exc).__name__}: {exc})") from None
     check_pixels(img.size, limit, path, row)
@@ -94,13 +97,23 @@ def check_pixels(size: tuple[int, int], limit: int, path: str | Path, row: str |
     if w <= 0 or h <= 0:
         raise _where(path, row, f"image has no pixels ({w}x{h})")
     if w * h > limit:
-        raise _where(path, row, f"image declares {w}x{h} = {w * h:,} pixels, over the limit of {limit:,} "
-                                "(a decompression bomb, or a scene to tile first); refusing to decode it")
+        raise _where(
+            path,
+            row,
+            f"image declares {w}x{h} = {w * h:,} pixels, over the limit of {limit:,} "
+            "(a decompression bomb, or a scene to tile first); refusing to decode it",
+        )
 
 
-def decode_image(data: bytes, *, limit: int = MAX_ROW_PIXELS, path: str | Path = "<image bytes>",
-                 row: str | None = None, draft: tuple[int, int] | None = None, mode: str | None = "RGB"
-                 ) -> Image.Image:
+def decode_image(
+    data: bytes,
+    *,
+    limit: int = MAX_ROW_PIXELS,
+    path: str | Path = "<image bytes>",
+    row: str | None = None,
+    draft: tuple[int, int] | None = None,
+    mode: str | None = "RGB",
+) -> Image.Image:
     """Decode encoded bytes under ``limit`` (see :func:`open_image`), converted to ``mode`` (None: as stored).
 
     ``draft`` lets a JPEG decode at a reduced scale (DCT scaling) that still covers that size. A file is

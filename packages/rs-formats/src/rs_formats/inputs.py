@@ -30,8 +30,13 @@ from .errors import FormatError
 #: Deepest nesting of arrays and objects accepted in a JSON or YAML input (real files nest fewer than ten).
 MAX_JSON_DEPTH = 64
 
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 _TOO_DEEP = object()
@@ -58,7 +63,9 @@ def check_regular(path: str | Path) -> os.stat_result:
 def open_regular(path: str | Path) -> BinaryIO:
     """A regular file opened for reading in binary; anything else is refused before and after ``open``."""
     check_regular(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    )
     try:
         fd = os.open(path, flags)
     except OSError as exc:
@@ -115,8 +122,11 @@ def parse_yaml(text: str, path: str | Path) -> Any:
         value = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)  # lines count from 0 there
-        raise FormatError(path, f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-                          mark.line + 1 if mark is not None else None) from None
+        raise FormatError(
+            path,
+            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+            mark.line + 1 if mark is not None else None,
+        ) from None
     except RecursionError:
         value = _TOO_DEEP
     if value is _TOO_DEEP or _too_deep(value):
@@ -148,7 +158,9 @@ def check_name(name: Any, *, cited: str | Path, line: int | None = None) -> Pure
         raise FormatError(cited, f"file name {name!r} is not a non-empty string", line)
 
     def refuse(why: str) -> FormatError:
-        return FormatError(cited, f"file name {name!r} {why}; names in labels must stay inside their folder", line)
+        return FormatError(
+            cited, f"file name {name!r} {why}; names in labels must stay inside their folder", line
+        )
 
     if "\0" in name:
         raise refuse("holds a NUL byte")
@@ -160,8 +172,9 @@ def check_name(name: Any, *, cited: str | Path, line: int | None = None) -> Pure
     return pure
 
 
-def join_inside(root: str | Path, name: Any, *, cited: str | Path, line: int | None = None,
-                follow_symlinks: bool = False) -> Path:
+def join_inside(
+    root: str | Path, name: Any, *, cited: str | Path, line: int | None = None, follow_symlinks: bool = False
+) -> Path:
     """``root / name`` for a file name read from the label file ``cited`` (errors name it and ``line``),
     refused unless it stays inside ``root`` (:func:`check_name`, :func:`check_inside`). ``name`` may hold
     sub-folders (``train/0001.jpg``); the file need not exist."""
@@ -169,8 +182,14 @@ def join_inside(root: str | Path, name: Any, *, cited: str | Path, line: int | N
     return check_inside(root, path, cited=cited, line=line, follow_symlinks=follow_symlinks)
 
 
-def check_inside(roots: str | Path | Sequence[str | Path], path: str | Path, *, cited: str | Path | None = None,
-                 line: int | None = None, follow_symlinks: bool = False) -> Path:
+def check_inside(
+    roots: str | Path | Sequence[str | Path],
+    path: str | Path,
+    *,
+    cited: str | Path | None = None,
+    line: int | None = None,
+    follow_symlinks: bool = False,
+) -> Path:
     """``path`` unless symlinks on its way lead it out of every one of ``roots``.
 
     ``follow_symlinks=True`` accepts such links; symlinks that stay inside are always fine. The roots
@@ -183,6 +202,9 @@ def check_inside(roots: str | Path | Sequence[str | Path], path: str | Path, *, 
     allowed = [os.path.realpath(r) for r in ([roots] if isinstance(roots, (str, os.PathLike)) else roots)]
     if any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in allowed):
         return path
-    raise FormatError(cited if cited is not None else path,
-                      f"{path} leads outside {allowed[0] if len(allowed) == 1 else allowed} through a symlink "
-                      f"(to {real}); refusing to read it (--follow-symlinks allows symlinks)", line)
+    raise FormatError(
+        cited if cited is not None else path,
+        f"{path} leads outside {allowed[0] if len(allowed) == 1 else allowed} through a symlink "
+        f"(to {real}); refusing to read it (--follow-symlinks allows symlinks)",
+        line,
+    )

@@ -23,9 +23,20 @@ from .errors import FormatError
 from .hub import LOCAL_DIR_PREFIX
 from .weights import load_state_dict
 
-__all__ = ["INFERENCE_PRECISIONS", "TINY_MODEL", "autocast", "build_network", "create_model", "load_network",
-           "load_state_dict", "load_weights", "network_config", "network_of", "register_tiny_configs",
-           "resolve_device"]
+__all__ = [
+    "INFERENCE_PRECISIONS",
+    "TINY_MODEL",
+    "autocast",
+    "build_network",
+    "create_model",
+    "load_network",
+    "load_state_dict",
+    "load_weights",
+    "network_config",
+    "network_of",
+    "register_tiny_configs",
+    "resolve_device",
+]
 
 log = logging.getLogger(__name__)
 #: A CLIP small enough to train for real on a CPU in tests and the demo (about 0.03 s a step).
@@ -66,21 +77,33 @@ def network_of(model: str | Path) -> tuple[str, str, dict[str, Any]]:
     return src.arch, src.build, network_config(src.build)
 
 
-def build_network(build: str, device: str | torch.device = "cpu", precision: str = "fp32") -> tuple[Any, Any, Any]:
+def build_network(
+    build: str, device: str | torch.device = "cpu", precision: str = "fp32"
+) -> tuple[Any, Any, Any]:
     """``(model, preprocess, tokenizer)`` of ``build`` (a model name or ``local-dir:DIR``), randomly
     initialised: no weights are loaded, whatever the folder holds."""
     register_tiny_configs()
     with _quiet_random_init_warning():
-        net, _, preprocess = open_clip.create_model_and_transforms(build, pretrained=None, load_weights=False,
-                                                                   precision=precision, device=device)
+        net, _, preprocess = open_clip.create_model_and_transforms(
+            build, pretrained=None, load_weights=False, precision=precision, device=device
+        )
     return net, preprocess, open_clip.get_tokenizer(build)
 
 
-def load_network(build: str, weights: str | Path | None, name: str = "", device: str | torch.device = "cpu",
-                 precision: str = "fp32") -> tuple[Any, Any, Any]:
+def load_network(
+    build: str,
+    weights: str | Path | None,
+    name: str = "",
+    device: str | torch.device = "cpu",
+    precision: str = "fp32",
+) -> tuple[Any, Any, Any]:
     """:func:`build_network`, then the weights file loaded strictly (errors name the file and ``name``)."""
-    if build.startswith(LOCAL_DIR_PREFIX) and name and not set(name) & set(":/\\") \
-            and open_clip.get_model_config(name) is None:
+    if (
+        build.startswith(LOCAL_DIR_PREFIX)
+        and name
+        and not set(name) & set(":/\\")
+        and open_clip.get_model_config(name) is None
+    ):
         # A checkpoint of an architecture open_clip lacks: later builds by its name (as a trainer's) find it.
         register_model_config(name, network_config(build))
     net, preprocess, tokenizer = build_network(build, device, precision)
@@ -123,12 +146,23 @@ def _compare_networks(build: str, name: str, their_build: str, their_name: str, 
         return
     if differ == ["quick_gelu"]:
         act = {True: "QuickGELU", False: "GELU"}
-        log.warning("%s: trained as %s (%s), but loaded into %s (%s): same weights, other activation, other "
-                    "embeddings", weights, their_name, act[bool(theirs.get("quick_gelu"))], name,
-                    act[bool(ours.get("quick_gelu"))])
+        log.warning(
+            "%s: trained as %s (%s), but loaded into %s (%s): same weights, other activation, other "
+            "embeddings",
+            weights,
+            their_name,
+            act[bool(theirs.get("quick_gelu"))],
+            name,
+            act[bool(ours.get("quick_gelu"))],
+        )
     else:
-        log.warning("%s: trained as %s, loaded into %s, whose config differs in %s", weights, their_name, name,
-                    ", ".join(differ))
+        log.warning(
+            "%s: trained as %s, loaded into %s, whose config differs in %s",
+            weights,
+            their_name,
+            name,
+            ", ".join(differ),
+        )
 
 
 #: open_clip's names for inference precisions: fp32 weights and maths, or fp32 weights under fp16 (``amp``)
@@ -177,8 +211,11 @@ def load_weights(net: torch.nn.Module, state: dict[str, torch.Tensor], source: P
         state["logit_scale"] = state["logit_scale"].reshape(own["logit_scale"].shape)
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
-    shapes = [f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}" for k, v in own.items()
-              if k in state and state[k].shape != v.shape]
+    shapes = [
+        f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
+        for k, v in own.items()
+        if k in state and state[k].shape != v.shape
+    ]
     if missing or unexpected or shapes:
         parts = []
         if missing:

@@ -45,7 +45,9 @@ class _Check:
         if value is None and not required:
             return {}
         if not isinstance(value, dict):
-            raise self.fail(f"{where}.{key}" if where else key, f"expected an object, got {type(value).__name__}")
+            raise self.fail(
+                f"{where}.{key}" if where else key, f"expected an object, got {type(value).__name__}"
+            )
         return value
 
 
@@ -53,14 +55,18 @@ def check_open_clip_config(config: Any, path: str | Path) -> dict[str, Any]:
     """``config`` (the parsed file) if it follows the rules above; FormatError naming ``path`` and the key."""
     c = _Check(Path(path))
     if not isinstance(config, dict):
-        raise FormatError(path, "expected an object {\"model_cfg\": ..., \"preprocess_cfg\": ...}")
+        raise FormatError(path, 'expected an object {"model_cfg": ..., "preprocess_cfg": ...}')
     model = c.section(config, "model_cfg", "")
     c.positive(model, "embed_dim", "model_cfg")
-    params = _vision(c, c.section(model, "vision_cfg", "model_cfg")) + _text(c, c.section(model, "text_cfg",
-                                                                                                 "model_cfg"))
+    params = _vision(c, c.section(model, "vision_cfg", "model_cfg")) + _text(
+        c, c.section(model, "text_cfg", "model_cfg")
+    )
     if params > MAX_PARAMETERS:
-        raise c.fail("model_cfg", f"describes a model of about {params:.2g} parameters, over the limit of "
-                                  f"{MAX_PARAMETERS:.2g}: the sizes are impossible")
+        raise c.fail(
+            "model_cfg",
+            f"describes a model of about {params:.2g} parameters, over the limit of "
+            f"{MAX_PARAMETERS:.2g}: the sizes are impossible",
+        )
     _preprocess(c, c.section(config, "preprocess_cfg", "", required=False))
     return config
 
@@ -69,16 +75,22 @@ def _vision(c: _Check, cfg: dict[str, Any]) -> float:
     where = "model_cfg.vision_cfg"
     size = cfg.get("image_size")
     sizes = size if isinstance(size, (list, tuple)) else [size]
-    if len(sizes) not in (1, 2) or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
+    if len(sizes) not in (1, 2) or not all(
+        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes
+    ):
         raise c.fail(f"{where}.image_size", f"{size!r} is not a positive integer (or a pair of them)")
     if cfg.get("timm_model_name") is not None:
         if cfg.get("timm_model_pretrained"):
-            raise c.fail(f"{where}.timm_model_pretrained", "true would download weights; nothing is downloaded")
+            raise c.fail(
+                f"{where}.timm_model_pretrained", "true would download weights; nothing is downloaded"
+            )
         return 0.0
     layers = cfg.get("layers")
     width = c.positive(cfg, "width", where)
     if isinstance(layers, (list, tuple)):  # ModifiedResNet
-        if len(layers) != 4 or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in layers):
+        if len(layers) != 4 or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in layers
+        ):
             raise c.fail(f"{where}.layers", f"{layers!r} is not four positive integers (a ResNet's stages)")
         if cfg.get("patch_size") is not None:
             raise c.fail(f"{where}.patch_size", "a ResNet tower (layers is a list) has no patch size")
@@ -120,14 +132,22 @@ def _preprocess(c: _Check, cfg: dict[str, Any]) -> None:
         value = cfg.get(key)
         if value is None:
             continue
-        ok = (isinstance(value, (list, tuple)) and len(value) == 3
-              and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value))
+        ok = (
+            isinstance(value, (list, tuple))
+            and len(value) == 3
+            and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
+            )
+        )
         if not ok or (key == "std" and min(value) <= 0):
-            raise c.fail(f"preprocess_cfg.{key}", f"{value!r} is not three finite numbers"
-                                                  + (" above zero" if key == "std" else ""))
+            raise c.fail(
+                f"preprocess_cfg.{key}",
+                f"{value!r} is not three finite numbers" + (" above zero" if key == "std" else ""),
+            )
     size = cfg.get("size")
     if size is not None:
         sizes = size if isinstance(size, (list, tuple)) else [size]
-        if len(sizes) not in (1, 2) or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0
-                                               for s in sizes):
+        if len(sizes) not in (1, 2) or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes
+        ):
             raise c.fail("preprocess_cfg.size", f"{size!r} is not a positive integer (or a pair of them)")

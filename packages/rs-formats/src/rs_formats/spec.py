@@ -80,9 +80,9 @@ def resolve(text: str, *, weights: bool = False) -> Source:
     """The SOURCE ``text`` names. ``weights``: ``text`` names weights for a network given elsewhere (``--init``
     for ``--model``): a FILE the zoo does not know is accepted, and a NAME alone (no weights) is refused."""
     if text.startswith(HUB_PREFIX):
-        return _folder(hub_snapshot(text[len(HUB_PREFIX):]), text)
+        return _folder(hub_snapshot(text[len(HUB_PREFIX) :]), text)
     if text.startswith(LOCAL_DIR_PREFIX):
-        folder = Path(text[len(LOCAL_DIR_PREFIX):]).expanduser()
+        folder = Path(text[len(LOCAL_DIR_PREFIX) :]).expanduser()
         if not folder.is_dir():
             raise FormatError(folder, "no such directory (local-dir:)")
         return _folder(folder, text)
@@ -109,16 +109,25 @@ def resolve(text: str, *, weights: bool = False) -> Source:
             return Source("file", entry.model, entry.model, as_path, as_path, _noted(entry))
         if weights:
             return Source("file", as_path.name, None, as_path, as_path)
-        raise FormatError(as_path, "a weights file needs its network: write ENTRY:PATH (a zoo entry, `rs-formats "
-                                   f"zoo`) or NAME:PATH (an open_clip model), e.g. ViT-B-32-quickgelu:{text}")
+        raise FormatError(
+            as_path,
+            "a weights file needs its network: write ENTRY:PATH (a zoo entry, `rs-formats "
+            f"zoo`) or NAME:PATH (an open_clip model), e.g. ViT-B-32-quickgelu:{text}",
+        )
     entry = zoo.get(text)
     if entry is not None:
-        raise FormatError(text, f"zoo entry {entry.name} needs its weights file: write {entry.name}:PATH "
-                                f"(usually {entry.files[0]})")
+        raise FormatError(
+            text,
+            f"zoo entry {entry.name} needs its weights file: write {entry.name}:PATH "
+            f"(usually {entry.files[0]})",
+        )
     name = _open_clip_name(text, text)
     if weights:
-        raise FormatError(text, "names no weights (an open_clip model name alone is a random initialisation): "
-                                "give a file, NAME:FILE, a folder or hf-hub:ORG/NAME")
+        raise FormatError(
+            text,
+            "names no weights (an open_clip model name alone is a random initialisation): "
+            "give a file, NAME:FILE, a folder or hf-hub:ORG/NAME",
+        )
     return Source("random", name, name, None, None)
 
 
@@ -145,8 +154,11 @@ def _folder(folder: Path, text: str) -> Source:
         build = f"{LOCAL_DIR_PREFIX}{folder.resolve()}" if has_config else info.model_name
         return Source("checkpoint", info.model_name, build, info.weights, folder)
     if not is_open_clip_folder(folder):
-        raise FormatError(folder, "neither an rs-clip-checkpoint (no manifest.json) nor an open_clip folder "
-                                  "(no open_clip_config.json)")
+        raise FormatError(
+            folder,
+            "neither an rs-clip-checkpoint (no manifest.json) nor an open_clip folder "
+            "(no open_clip_config.json)",
+        )
     folder_config(folder)
     return Source("open_clip", text, f"{LOCAL_DIR_PREFIX}{folder.resolve()}", folder_weights(folder), folder)
 
@@ -162,14 +174,21 @@ def _open_clip_name(name: str, text: str) -> str:
     known = [*zoo.ZOO, *open_clip.list_models()]
     close = difflib.get_close_matches(name, known, n=3)
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
-    raise FormatError(text, f"unknown model {name!r}: neither a zoo entry (`rs-formats zoo` lists them) nor an "
-                            f"open_clip model name{hint}")
+    raise FormatError(
+        text,
+        f"unknown model {name!r}: neither a zoo entry (`rs-formats zoo` lists them) nor an "
+        f"open_clip model name{hint}",
+    )
 
 
 def _noted(entry: zoo.ZooEntry | None) -> zoo.ZooEntry | None:
     if entry is not None and entry.evidence == "unknown":
-        log.warning("%s: its publisher does not document the activation; building %s (%s)", entry.name,
-                    entry.describe(), entry.note)
+        log.warning(
+            "%s: its publisher does not document the activation; building %s (%s)",
+            entry.name,
+            entry.describe(),
+            entry.note,
+        )
     return entry
 
 
@@ -178,9 +197,17 @@ def _warn_if_contradicted(text: str, build: str, weights: Path) -> None:
     if known is None or known.model.lower() == build.lower():
         return
     same_arch = build.lower().removesuffix("-quickgelu") == known.architecture.lower()
-    log.warning("%s: %s is the usual file of zoo entry %s, but this spec builds %s (%s); write %s:%s to build "
-                "it as its publisher did", text, weights.name, known.describe(), build,
-                "another activation" if same_arch else "another architecture", known.name, weights)
+    log.warning(
+        "%s: %s is the usual file of zoo entry %s, but this spec builds %s (%s); write %s:%s to build "
+        "it as its publisher did",
+        text,
+        weights.name,
+        known.describe(),
+        build,
+        "another activation" if same_arch else "another architecture",
+        known.name,
+        weights,
+    )
 
 
 def _warn_if_other_format(path: Path, entry: zoo.ZooEntry) -> None:
@@ -189,9 +216,15 @@ def _warn_if_other_format(path: Path, entry: zoo.ZooEntry) -> None:
     from .weights import is_torchscript
 
     if path.suffix != ".zip" and is_torchscript(path) != (entry.file_format == zoo.TORCHSCRIPT):
-        log.warning("%s: named like zoo entry %s's file, a %s, but it is %s; built as %s: if it holds other "
-                    "weights, write NAME:PATH with their network", path, entry.name, entry.file_format,
-                    "a TorchScript archive" if is_torchscript(path) else "not a TorchScript archive", entry.describe())
+        log.warning(
+            "%s: named like zoo entry %s's file, a %s, but it is %s; built as %s: if it holds other "
+            "weights, write NAME:PATH with their network",
+            path,
+            entry.name,
+            entry.file_format,
+            "a TorchScript archive" if is_torchscript(path) else "not a TorchScript archive",
+            entry.describe(),
+        )
 
 
 @dataclass(frozen=True)
@@ -213,8 +246,11 @@ class ModelSpec:
             label, source = m.group(1).strip(), m.group(2)
         path = Path(source).expanduser()
         if label and zoo.get(label) and path.is_file() and zoo.entry_for_file(path) is None:
-            raise FormatError(text, f"{label}= is a label (it names the model in reports); to build {path.name} "
-                                    f"as zoo entry {label}, write {label.lower()}:{source}")
+            raise FormatError(
+                text,
+                f"{label}= is a label (it names the model in reports); to build {path.name} "
+                f"as zoo entry {label}, write {label.lower()}:{source}",
+            )
         src = resolve(source)
         if src.kind == "checkpoint":
             default = f"{src.path.name} ({src.arch}, step {read_checkpoint(src.path).step})"
@@ -224,12 +260,27 @@ class ModelSpec:
             default = f"{src.arch} (random init)"
         else:
             default = source
-        return cls(label or default, src.kind, src.arch, src.path, text, src.build or "", src.weights,
-                   src.entry.name if src.entry else None)
+        return cls(
+            label or default,
+            src.kind,
+            src.arch,
+            src.path,
+            text,
+            src.build or "",
+            src.weights,
+            src.entry.name if src.entry else None,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "kind": self.kind, "arch": self.arch, "build": self.build, "zoo": self.zoo,
-                "path": str(self.path) if self.path else None, "spec": self.text}
+        return {
+            "label": self.label,
+            "kind": self.kind,
+            "arch": self.arch,
+            "build": self.build,
+            "zoo": self.zoo,
+            "path": str(self.path) if self.path else None,
+            "spec": self.text,
+        }
 
     def fingerprint(self) -> str:
         """Identifies the network and its weights: the weights' sha256 with the model name (or, for an

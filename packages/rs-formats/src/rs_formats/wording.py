@@ -19,8 +19,15 @@ import re
 from collections.abc import Iterator, Mapping
 
 #: Plurals inflect gets wrong for class names (everything else is inflect's).
-_PLURAL = {"people": "people", "cattle": "cattle", "crossroads": "crossroads", "barracks": "barracks",
-           "aircraft": "aircraft", "series": "series", "species": "species"}
+_PLURAL = {
+    "people": "people",
+    "cattle": "cattle",
+    "crossroads": "crossroads",
+    "barracks": "barracks",
+    "aircraft": "aircraft",
+    "series": "series",
+    "species": "species",
+}
 #: Class names that are plural in their source read as one of them when there is one ("one person").
 _SINGULAR = {"people": "person", "cattle": "cow"}
 #: Counts written in words; larger ones in digits (a caption reads "123 cars", not a long phrase).
@@ -114,7 +121,7 @@ def noun_for(noun: str, n: int) -> str:
 
 
 def be(n: int) -> str:
-    """"is" for one, "are" otherwise."""
+    """ "is" for one, "are" otherwise."""
     return "is" if n == 1 else "are"
 
 
@@ -146,8 +153,6 @@ def _words_to_number() -> dict[str, int]:
     return {number_word(n): n for n in range(MAX_WORDS + 1)}
 
 
-
-
 def count_phrase(n: int, noun: str, style: str = "words") -> str:
-    """"three buses", "one person", "12 cars" (digits style)."""
+    """ "three buses", "one person", "12 cars" (digits style)."""
     return f"{number_text(n, style)} {noun_for(noun, n)}"

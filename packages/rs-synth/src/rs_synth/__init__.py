@@ -15,6 +15,18 @@ from .truth import TRUTH_FILE, ImageTruth, ObjectTruth, Truth
 __version__ = package_version("rs-synth")
 
 __all__ = [
-    "FORMATS", "Format", "ImageTruth", "ObjectTruth", "Placement", "Scene", "SceneObject", "TRUTH_FILE",
-    "Truth", "compose_scene", "counting_scene", "render_scene", "sample_scene", "__version__",
+    "FORMATS",
+    "Format",
+    "ImageTruth",
+    "ObjectTruth",
+    "Placement",
+    "Scene",
+    "SceneObject",
+    "TRUTH_FILE",
+    "Truth",
+    "compose_scene",
+    "counting_scene",
+    "render_scene",
+    "sample_scene",
+    "__version__",
 ]

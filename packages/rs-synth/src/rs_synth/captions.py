@@ -38,11 +38,21 @@ GROUND_PHRASES: dict[str, tuple[str, ...]] = {
     "forest": ("forest", "dense forest", "forest of green trees"),
     "concrete": ("concrete ground", "grey concrete apron", "paved area"),
 }
-WATER_PHRASES: dict[str, tuple[str, ...]] = {"sea": ("the sea", "the blue sea"), "river": ("a river", "a winding river"),
-                                             "lake": ("a lake", "a blue lake")}
-THEME_PLACES: dict[str, str] = {"airport": "an airport", "port": "a port", "industrial": "an industrial area",
-                                "sports": "a sports park", "residential": "a residential area",
-                                "river": "the countryside", "countryside": "the countryside", "sea": "the sea"}
+WATER_PHRASES: dict[str, tuple[str, ...]] = {
+    "sea": ("the sea", "the blue sea"),
+    "river": ("a river", "a winding river"),
+    "lake": ("a lake", "a blue lake"),
+}
+THEME_PLACES: dict[str, str] = {
+    "airport": "an airport",
+    "port": "a port",
+    "industrial": "an industrial area",
+    "sports": "a sports park",
+    "residential": "a residential area",
+    "river": "the countryside",
+    "countryside": "the countryside",
+    "sea": "the sea",
+}
 
 
 def count_word(n: int) -> str:
@@ -58,8 +68,13 @@ def _phrase(rng: np.random.Generator, cls: str, n: int, vague: bool = False) -> 
     noun = noun_for(_noun(rng, cls), n)
     if vague and n > 1:
         return f"{'many' if n >= 6 else 'some'} {noun}"
-    return f"{count_word(n)} {noun}" if n > 1 or rng.random() < 0.5 else f"a {noun}" if noun[0] not in "aeiou" \
+    return (
+        f"{count_word(n)} {noun}"
+        if n > 1 or rng.random() < 0.5
+        else f"a {noun}"
+        if noun[0] not in "aeiou"
         else f"an {noun}"
+    )
 
 
 def _join(items: list[str]) -> str:

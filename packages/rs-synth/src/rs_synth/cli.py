@@ -48,19 +48,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("old_out", nargs="?", metavar="OUT", help=argparse.SUPPRESS)
     p.add_argument("--out", help="output directory (created; must be empty unless --overwrite)")
     p.add_argument("--n", type=int, default=16, help="number of images (default: 16)")
-    p.add_argument("--seed", type=int, default=0, help="random seed; same seed gives identical files (default: 0)")
-    p.add_argument("--size", type=int, default=None,
-                   help="image side in pixels (default: the format's usual size, e.g. 1024 for dota)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="random seed; same seed gives identical files (default: 0)"
+    )
+    p.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help="image side in pixels (default: the format's usual size, e.g. 1024 for dota)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists and is not empty")
-    leaks = p.add_argument_group("leaks for de-duplication to find (formats: " +
-                                 ", ".join(f.name for f in FORMATS.values() if f.plants) + ")")
-    leaks.add_argument("--plant", action="append", default=[], metavar="DIR",
-                       help="add copies of images of another rs-synth output DIR (from its test split when it has "
-                            "one), as an evaluation set leaking into training data; repeat for several")
-    leaks.add_argument("--plant-n", type=int, default=2, metavar="K", help="images copied from each --plant DIR "
-                                                                          "(default: 2)")
-    leaks.add_argument("--duplicates", type=int, default=0, metavar="K",
-                       help="add copies of K of the output's own scenes under new names (default: 0)")
+    leaks = p.add_argument_group(
+        "leaks for de-duplication to find (formats: "
+        + ", ".join(f.name for f in FORMATS.values() if f.plants)
+        + ")"
+    )
+    leaks.add_argument(
+        "--plant",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="add copies of images of another rs-synth output DIR (from its test split when it has "
+        "one), as an evaluation set leaking into training data; repeat for several",
+    )
+    leaks.add_argument(
+        "--plant-n", type=int, default=2, metavar="K", help="images copied from each --plant DIR (default: 2)"
+    )
+    leaks.add_argument(
+        "--duplicates",
+        type=int,
+        default=0,
+        metavar="K",
+        help="add copies of K of the output's own scenes under new names (default: 0)",
+    )
     return p
 
 
@@ -69,8 +89,10 @@ def _leaks(args: argparse.Namespace) -> dict[str, object]:
         return {}
     fmt = FORMATS[args.format]
     if not fmt.plants:
-        raise ValueError(f"--plant and --duplicates work with {', '.join(f.name for f in FORMATS.values() if f.plants)}"
-                         f", not {fmt.name}")
+        raise ValueError(
+            f"--plant and --duplicates work with {', '.join(f.name for f in FORMATS.values() if f.plants)}"
+            f", not {fmt.name}"
+        )
     if args.plant_n < 1 or args.duplicates < 0:
         raise ValueError("--plant-n must be >= 1 and --duplicates >= 0")
     return {"plant": args.plant, "plant_n": args.plant_n, "duplicates": args.duplicates}
@@ -79,8 +101,9 @@ def _leaks(args: argparse.Namespace) -> dict[str, object]:
 def _out_dir(args: argparse.Namespace) -> Path:
     if args.old_out is not None:
         if args.out is not None:
-            raise ValueError(f"the output directory is given twice ({args.old_out} and --out {args.out}); "
-                             "use --out only")
+            raise ValueError(
+                f"the output directory is given twice ({args.old_out} and --out {args.out}); use --out only"
+            )
         log.warning("the positional OUT is deprecated and will be removed; use --out %s", args.old_out)
         return Path(args.old_out)
     if args.out is None:
@@ -103,13 +126,24 @@ def _run(args: argparse.Namespace) -> int:
         log.error("%s", exc)
         return 1
     n_obj = sum(len(im.objects) for im in truth.images)
-    log.info("wrote %d %s images (%d objects, %dpx) to %s in %.1fs; truth: %s", len(truth.images), args.format,
-             n_obj, size, out, time.perf_counter() - t0, out / "_truth.json")
+    log.info(
+        "wrote %d %s images (%d objects, %dpx) to %s in %.1fs; truth: %s",
+        len(truth.images),
+        args.format,
+        n_obj,
+        size,
+        out,
+        time.perf_counter() - t0,
+        out / "_truth.json",
+    )
     copies = [im.meta["planted"] for im in truth.images if "planted" in im.meta]
     if copies:
         sources = Counter(c["from"] for c in copies)
-        log.info("%d of them are copies (leaks for de-duplication to find): %s", len(copies), ", ".join(
-            f"{k} of {'its own scenes' if src == 'self' else src}" for src, k in sources.items()))
+        log.info(
+            "%d of them are copies (leaks for de-duplication to find): %s",
+            len(copies),
+            ", ".join(f"{k} of {'its own scenes' if src == 'self' else src}" for src, k in sources.items()),
+        )
     print(out)
     return 0
 

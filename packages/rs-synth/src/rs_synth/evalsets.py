@@ -28,8 +28,16 @@ from rs_formats.console import package_version
 from .captions import scene_captions
 from .scenes import counting_scene
 
-DEMO_CLASSES = ("plane", "ship", "storage tank", "tennis court", "swimming pool", "roundabout",
-                "baseball diamond", "bridge")
+DEMO_CLASSES = (
+    "plane",
+    "ship",
+    "storage tank",
+    "tennis court",
+    "swimming pool",
+    "roundabout",
+    "baseball diamond",
+    "bridge",
+)
 IMAGE_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 _GENERATOR = f"rs-synth {package_version('rs-synth')}"
 
@@ -43,8 +51,9 @@ def _encode(image: np.ndarray, image_format: str) -> bytes:
     return buf.getvalue()
 
 
-def scene_rows(classes: Sequence[str], n: int, seed: int, size: int = 64, image_format: str = "jpeg",
-               prefix: str = "img") -> Iterator[dict[str, Any]]:
+def scene_rows(
+    classes: Sequence[str], n: int, seed: int, size: int = 64, image_format: str = "jpeg", prefix: str = "img"
+) -> Iterator[dict[str, Any]]:
     """``n`` rows in the rs-dataset schema (plus ``label``) cycling through ``classes``; row ``i`` depends
     only on (``seed``, ``i``)."""
     for i in range(n):
@@ -54,17 +63,31 @@ def scene_rows(classes: Sequence[str], n: int, seed: int, size: int = 64, image_
         count = int(rng.integers(1, 5))
         scene = counting_scene(rng, size, cls, count, grid=2)
         yield {
-            "image_id": f"{prefix}/{i:06d}", "source": "rs-synth", "image": _encode(scene.image, image_format),
-            "width": scene.width, "height": scene.height, "label": label,
+            "image_id": f"{prefix}/{i:06d}",
+            "source": "rs-synth",
+            "image": _encode(scene.image, image_format),
+            "width": scene.width,
+            "height": scene.height,
+            "label": label,
             "captions": scene_captions(rng, scene),
         }
 
 
-def write_captions_dataset(out: str | Path, n_images: int = 48, classes: Sequence[str] = DEMO_CLASSES,
-                           seed: int = 0, size: int = 64, name: str = "synthetic-captions", split: str = "test",
-                           image_format: str = "jpeg", row_group_rows: int = 256) -> Path:
+def write_captions_dataset(
+    out: str | Path,
+    n_images: int = 48,
+    classes: Sequence[str] = DEMO_CLASSES,
+    seed: int = 0,
+    size: int = 64,
+    name: str = "synthetic-captions",
+    split: str = "test",
+    image_format: str = "jpeg",
+    row_group_rows: int = 256,
+) -> Path:
     """A captions rs-dataset of ``n_images`` images (one split) for retrieval."""
-    with DatasetWriter(out, name=name, kind="captions", generator=_GENERATOR, row_group_rows=row_group_rows) as w:
+    with DatasetWriter(
+        out, name=name, kind="captions", generator=_GENERATOR, row_group_rows=row_group_rows
+    ) as w:
         for row in scene_rows(classes, n_images, seed, size, image_format, prefix=name):
             row.pop("label")
             w.write(row, split)
@@ -72,12 +95,20 @@ def write_captions_dataset(out: str | Path, n_images: int = 48, classes: Sequenc
     return Path(out)
 
 
-def write_classification_dataset(out: str | Path, n_train: int = 96, n_test: int = 48,
-                                 classes: Sequence[str] = DEMO_CLASSES, seed: int = 1, size: int = 64,
-                                 name: str = "synthetic-scenes", image_format: str = "jpeg") -> Path:
+def write_classification_dataset(
+    out: str | Path,
+    n_train: int = 96,
+    n_test: int = 48,
+    classes: Sequence[str] = DEMO_CLASSES,
+    seed: int = 1,
+    size: int = 64,
+    name: str = "synthetic-scenes",
+    image_format: str = "jpeg",
+) -> Path:
     """A classification rs-dataset with ``train`` and ``test`` splits (drawn from different seeds)."""
-    with DatasetWriter(out, name=name, kind="classification", class_names=list(classes),
-                       generator=_GENERATOR) as w:
+    with DatasetWriter(
+        out, name=name, kind="classification", class_names=list(classes), generator=_GENERATOR
+    ) as w:
         for split, n, s in (("train", n_train, seed), ("test", n_test, seed + 1000)):
             for row in scene_rows(classes, n, s, size, image_format, prefix=f"{name}/{split}"):
                 row.pop("captions")

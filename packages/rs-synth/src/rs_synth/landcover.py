@@ -17,8 +17,17 @@ from .textures import desert, farmland, forest, grass, noise, water
 LANDCOVER = ("no-data", "background", "building", "road", "water", "barren", "forest", "agriculture", "car")
 NODATA, BACKGROUND, BUILDING, ROAD, WATER, BARREN, FOREST, AGRICULTURE, CAR = range(9)
 
-_NIR = {BACKGROUND: 190, BUILDING: 95, ROAD: 80, WATER: 18, BARREN: 120, FOREST: 215, AGRICULTURE: 200, CAR: 70,
-        NODATA: 0}
+_NIR = {
+    BACKGROUND: 190,
+    BUILDING: 95,
+    ROAD: 80,
+    WATER: 18,
+    BARREN: 120,
+    FOREST: 215,
+    AGRICULTURE: 200,
+    CAR: 70,
+    NODATA: 0,
+}
 
 
 @dataclass
@@ -40,8 +49,9 @@ def _roads(rng, draw: ImageDraw.ImageDraw, w: int, h: int, k: int) -> None:
             draw.rectangle([x - width / 2, 0, x + width / 2, h], fill=ROAD)
 
 
-def landcover_scene(rng: np.random.Generator, size: int | tuple[int, int], urban: bool,
-                    nodata: bool = False) -> LandcoverScene:
+def landcover_scene(
+    rng: np.random.Generator, size: int | tuple[int, int], urban: bool, nodata: bool = False
+) -> LandcoverScene:
     """A random land-cover layout: Voronoi patches, roads, buildings, trees and cars (``urban`` decides the
     mix); ``nodata`` blanks a strip along one edge (label 0, black pixels), as LoveDA tiles have."""
     w, h = (size, size) if isinstance(size, int) else size
@@ -54,8 +64,9 @@ def landcover_scene(rng: np.random.Generator, size: int | tuple[int, int], urban
     gh, gw = max(8, h // 8), max(8, w // 8)
     yy, xx = np.mgrid[0:gh, 0:gw].astype(np.float32)
     warp = (noise(rng, gh, gw, (3, 6), (0.6, 0.4)) - 0.5) * 0.3 * gw
-    d = (yy[None] * h / gh + warp[None] - seeds[:, 0, None, None]) ** 2 + \
-        (xx[None] * w / gw + warp[None] - seeds[:, 1, None, None]) ** 2
+    d = (yy[None] * h / gh + warp[None] - seeds[:, 0, None, None]) ** 2 + (
+        xx[None] * w / gw + warp[None] - seeds[:, 1, None, None]
+    ) ** 2
     coarse = seed_cls[d.argmin(0)].astype(np.uint8)
     lab = Image.fromarray(coarse, "L").resize((w, h), Image.NEAREST)
     draw = ImageDraw.Draw(lab)
@@ -93,20 +104,20 @@ def landcover_scene(rng: np.random.Generator, size: int | tuple[int, int], urban
             if rng.random() < 0.5:
                 cl, cw = cw, cl
             y0, x0 = max(0, cy - cl // 2), max(0, cx - cw // 2)
-            if (labels[y0:cy + cl // 2 + 1, x0:cx + cw // 2 + 1] != ROAD).any():
+            if (labels[y0 : cy + cl // 2 + 1, x0 : cx + cw // 2 + 1] != ROAD).any():
                 continue
-            labels[y0:cy + cl // 2 + 1, x0:cx + cw // 2 + 1] = CAR
+            labels[y0 : cy + cl // 2 + 1, x0 : cx + cw // 2 + 1] = CAR
             cdraw.rectangle([x0, y0, cx + cw // 2, cy + cl // 2], fill=CAR_COLORS[int(rng.integers(6))])
     if nodata:
         side, frac = int(rng.integers(4)), rng.uniform(0.1, 0.3)
         if side == 0:
             labels[:, : int(frac * w)] = NODATA
         elif side == 1:
-            labels[:, w - int(frac * w):] = NODATA
+            labels[:, w - int(frac * w) :] = NODATA
         elif side == 2:
             labels[: int(frac * h)] = NODATA
         else:
-            labels[h - int(frac * h):] = NODATA
+            labels[h - int(frac * h) :] = NODATA
     img = np.zeros((h, w, 3), np.float32)
     tex = {BACKGROUND: grass, FOREST: forest, AGRICULTURE: farmland, WATER: water, BARREN: desert}
     for c, fn in tex.items():
@@ -125,5 +136,9 @@ def landcover_scene(rng: np.random.Generator, size: int | tuple[int, int], urban
     nir = np.vectorize(_NIR.get, otypes=[np.float32])(np.arange(9))[labels] + (n - 0.5) * 30
     img[labels == NODATA] = 0
     nir[labels == NODATA] = 0
-    return LandcoverScene(image=np.clip(img, 0, 255).astype(np.uint8), nir=np.clip(nir, 0, 255).astype(np.uint8),
-                          labels=labels, urban=urban)
+    return LandcoverScene(
+        image=np.clip(img, 0, 255).astype(np.uint8),
+        nir=np.clip(nir, 0, 255).astype(np.uint8),
+        labels=labels,
+        urban=urban,
+    )

@@ -51,18 +51,36 @@ def _scene(root: Path, im: ImageTruth) -> Scene:
     with Image.open(root / im.image) as f:
         pixels = np.asarray(f.convert("RGB"))
     h, w = pixels.shape[:2]
-    objects = [SceneObject(cls=o.cls, box=tuple(o.box), poly=[(x, y) for x, y in o.poly], angle=o.angle,
-                           instance_id=o.instance_id, center=tuple(np.mean(o.poly, axis=0).tolist()), size=0.0)
-               for o in im.objects]
-    return Scene(image=pixels, ground=im.ground, water=im.water, objects=objects,
-                 instance_map=np.zeros((h, w), np.int32), water_mask=np.zeros((h, w), bool), theme=im.theme)
+    objects = [
+        SceneObject(
+            cls=o.cls,
+            box=tuple(o.box),
+            poly=[(x, y) for x, y in o.poly],
+            angle=o.angle,
+            instance_id=o.instance_id,
+            center=tuple(np.mean(o.poly, axis=0).tolist()),
+            size=0.0,
+        )
+        for o in im.objects
+    ]
+    return Scene(
+        image=pixels,
+        ground=im.ground,
+        water=im.water,
+        objects=objects,
+        instance_map=np.zeros((h, w), np.int32),
+        water_mask=np.zeros((h, w), bool),
+        theme=im.theme,
+    )
 
 
 def _labelled(im: ImageTruth, labels: Mapping[str, str]) -> bool:
     return bool(im.objects) and all(o.cls in labels for o in im.objects)
 
 
-def planted(sources: Sequence[str | Path], per_source: int, seed: int, labels: Mapping[str, str]) -> list[Copy]:
+def planted(
+    sources: Sequence[str | Path], per_source: int, seed: int, labels: Mapping[str, str]
+) -> list[Copy]:
     """``per_source`` copies from each rs-synth output in ``sources`` (see the module's rules)."""
     copies = []
     for position, source in enumerate(sources):
@@ -80,5 +98,7 @@ def planted(sources: Sequence[str | Path], per_source: int, seed: int, labels: M
 def duplicated(root: Path, images: Sequence[ImageTruth], k: int, seed: int) -> list[Copy]:
     """``k`` copies of scenes the output already holds (``images``, written under ``root``)."""
     pool = [im for im in images if im.objects]
-    return [Copy(_scene(root, im), {"from": "self", "of": im.image, "split": im.split})
-            for im in _choose(pool, k, seed, 0, "the output's own scenes")]
+    return [
+        Copy(_scene(root, im), {"from": "self", "of": im.image, "split": im.split})
+        for im in _choose(pool, k, seed, 0, "the output's own scenes")
+    ]

@@ -21,14 +21,45 @@ from .textures import ground_texture, water_mask
 
 # Typical object size (long side) as a fraction of the image side in general scenes.
 CLASS_SCALE: dict[str, float] = {
-    "plane": 0.17, "helicopter": 0.13, "ship": 0.2, "storage tank": 0.11, "small vehicle": 0.055,
-    "large vehicle": 0.09, "harbor": 0.34, "bridge": 0.34, "roundabout": 0.24, "tennis court": 0.17,
-    "basketball court": 0.17, "baseball diamond": 0.28, "soccer field": 0.32, "ground track field": 0.36,
-    "swimming pool": 0.12, "airport": 0.62, "chimney": 0.16, "dam": 0.4, "expressway service area": 0.34,
-    "expressway toll station": 0.3, "golf field": 0.4, "overpass": 0.36, "crossroad": 0.34, "t junction": 0.3,
-    "parking lot": 0.32, "stadium": 0.36, "train station": 0.4, "windmill": 0.14, "building": 0.12,
-    "person": 0.03, "bicycle": 0.045, "motorcycle": 0.05, "van": 0.08, "bus": 0.14, "trailer": 0.12,
-    "tricycle": 0.05, "awning tricycle": 0.055, "cart": 0.06, "skateboarder": 0.04,
+    "plane": 0.17,
+    "helicopter": 0.13,
+    "ship": 0.2,
+    "storage tank": 0.11,
+    "small vehicle": 0.055,
+    "large vehicle": 0.09,
+    "harbor": 0.34,
+    "bridge": 0.34,
+    "roundabout": 0.24,
+    "tennis court": 0.17,
+    "basketball court": 0.17,
+    "baseball diamond": 0.28,
+    "soccer field": 0.32,
+    "ground track field": 0.36,
+    "swimming pool": 0.12,
+    "airport": 0.62,
+    "chimney": 0.16,
+    "dam": 0.4,
+    "expressway service area": 0.34,
+    "expressway toll station": 0.3,
+    "golf field": 0.4,
+    "overpass": 0.36,
+    "crossroad": 0.34,
+    "t junction": 0.3,
+    "parking lot": 0.32,
+    "stadium": 0.36,
+    "train station": 0.4,
+    "windmill": 0.14,
+    "building": 0.12,
+    "person": 0.03,
+    "bicycle": 0.045,
+    "motorcycle": 0.05,
+    "van": 0.08,
+    "bus": 0.14,
+    "trailer": 0.12,
+    "tricycle": 0.05,
+    "awning tricycle": 0.055,
+    "cart": 0.06,
+    "skateboarder": 0.04,
 }
 
 # Where an object may stand. Bridges, harbours and dams carry their own water patch, so they go anywhere.
@@ -93,8 +124,9 @@ def _size_hw(size: int | tuple[int, int]) -> tuple[int, int]:
     return int(size[1]), int(size[0])
 
 
-def make_ground(rng: np.random.Generator, ground: str, h: int, w: int,
-                water: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def make_ground(
+    rng: np.random.Generator, ground: str, h: int, w: int, water: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Ground texture (float32, H x W x 3) and water mask; ``ground='water'`` is all water."""
     tex = ground_texture(rng, ground, h, w)
     if ground == "water":
@@ -124,8 +156,16 @@ def _footprint_local(parts: list[Part]) -> np.ndarray:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
 
 
-def draw_objects(rng: np.random.Generator, tex: np.ndarray, wm: np.ndarray, ground: str, water: str | None,
-                 placements: list[Placement], theme: str = "", with_shadows: bool = True) -> Scene:
+def draw_objects(
+    rng: np.random.Generator,
+    tex: np.ndarray,
+    wm: np.ndarray,
+    ground: str,
+    water: str | None,
+    placements: list[Placement],
+    theme: str = "",
+    with_shadows: bool = True,
+) -> Scene:
     """Draw placements onto a ground texture; returns the finished :class:`Scene`."""
     h, w = tex.shape[:2]
     for p in placements:
@@ -159,16 +199,36 @@ def draw_objects(rng: np.random.Generator, tex: np.ndarray, wm: np.ndarray, grou
         x0, y0 = np.clip(allp.min(0), 0, (w, h))
         x1, y1 = np.clip(allp.max(0), 0, (w, h))
         obb = _transform(_footprint_local(p.parts), p)
-        objects.append(SceneObject(
-            cls=p.cls, box=(float(x0), float(y0), float(x1), float(y1)),
-            poly=[(float(a), float(b)) for a, b in obb], angle=float(p.angle % 360), instance_id=k,
-            center=(float(p.cx), float(p.cy)), size=float(p.size)))
-    return Scene(image=np.asarray(img), ground=ground, water=water, objects=objects,
-                 instance_map=np.asarray(inst, dtype=np.int32), water_mask=wm, theme=theme)
+        objects.append(
+            SceneObject(
+                cls=p.cls,
+                box=(float(x0), float(y0), float(x1), float(y1)),
+                poly=[(float(a), float(b)) for a, b in obb],
+                angle=float(p.angle % 360),
+                instance_id=k,
+                center=(float(p.cx), float(p.cy)),
+                size=float(p.size),
+            )
+        )
+    return Scene(
+        image=np.asarray(img),
+        ground=ground,
+        water=water,
+        objects=objects,
+        instance_map=np.asarray(inst, dtype=np.int32),
+        water_mask=wm,
+        theme=theme,
+    )
 
 
-def render_scene(rng: np.random.Generator, size: int | tuple[int, int], ground: str,
-                 objects: list[Placement], water: str | None = None, theme: str = "") -> Scene:
+def render_scene(
+    rng: np.random.Generator,
+    size: int | tuple[int, int],
+    ground: str,
+    objects: list[Placement],
+    water: str | None = None,
+    theme: str = "",
+) -> Scene:
     """Draw the given placements on a fresh ``ground`` texture (with an optional ``water`` body)."""
     h, w = _size_hw(size)
     tex, wm = make_ground(rng, ground, h, w, water)
@@ -197,8 +257,14 @@ def _radius(p: Placement, context: bool = False) -> float:
     return float(np.hypot(pts[:, 0], pts[:, 1]).max()) * p.size
 
 
-def place_objects(rng: np.random.Generator, wm: np.ndarray, wants: list[str], scale: float = 1.0,
-                  spacing: float = 0.8, tries: int = 40) -> list[Placement]:
+def place_objects(
+    rng: np.random.Generator,
+    wm: np.ndarray,
+    wants: list[str],
+    scale: float = 1.0,
+    spacing: float = 0.8,
+    tries: int = 40,
+) -> list[Placement]:
     """Rejection-sample placements for the wanted classes (largest first) on land or water as each class
     needs, with bounding circles overlapping at most ``1 - spacing``. Objects that find no room are dropped:
     the returned list is the truth."""
@@ -230,27 +296,90 @@ class Theme:
 
 
 THEMES: tuple[Theme, ...] = (
-    Theme("airport", ("concrete",), (None,), {"plane": (2, 7), "helicopter": (0, 2), "small vehicle": (0, 4),
-                                              "large vehicle": (0, 2), "airport": (0, 1)}),
-    Theme("port", ("concrete", "urban"), ("sea",), {"ship": (1, 5), "harbor": (1, 2), "storage tank": (0, 4),
-                                                    "large vehicle": (0, 3)}),
+    Theme(
+        "airport",
+        ("concrete",),
+        (None,),
+        {
+            "plane": (2, 7),
+            "helicopter": (0, 2),
+            "small vehicle": (0, 4),
+            "large vehicle": (0, 2),
+            "airport": (0, 1),
+        },
+    ),
+    Theme(
+        "port",
+        ("concrete", "urban"),
+        ("sea",),
+        {"ship": (1, 5), "harbor": (1, 2), "storage tank": (0, 4), "large vehicle": (0, 3)},
+    ),
     Theme("sea", ("water",), (None,), {"ship": (1, 7)}),
-    Theme("industrial", ("desert", "concrete"), (None,), {"storage tank": (2, 9), "large vehicle": (0, 4),
-                                                         "chimney": (0, 3), "small vehicle": (0, 3),
-                                                         "train station": (0, 1)}),
-    Theme("sports", ("grass",), (None,), {"tennis court": (0, 4), "basketball court": (0, 3),
-                                         "soccer field": (0, 1), "ground track field": (0, 1),
-                                         "baseball diamond": (0, 2), "swimming pool": (0, 2), "stadium": (0, 1),
-                                         "golf field": (0, 1)}),
-    Theme("residential", ("urban",), (None,), {"small vehicle": (2, 10), "swimming pool": (0, 3),
-                                              "roundabout": (0, 1), "tennis court": (0, 2),
-                                              "basketball court": (0, 2), "parking lot": (0, 1),
-                                              "crossroad": (0, 1), "t junction": (0, 1), "overpass": (0, 1)}),
-    Theme("river", ("grass", "farmland", "forest"), ("river",), {"bridge": (1, 2), "ship": (0, 3), "dam": (0, 1)}),
-    Theme("countryside", ("farmland", "grass", "desert", "forest"), (None, None, "lake"),
-          {"roundabout": (0, 1), "windmill": (0, 5), "golf field": (0, 1), "baseball diamond": (0, 1),
-           "expressway service area": (0, 1), "expressway toll station": (0, 1), "small vehicle": (0, 3),
-           "storage tank": (0, 3), "helicopter": (0, 1)}),
+    Theme(
+        "industrial",
+        ("desert", "concrete"),
+        (None,),
+        {
+            "storage tank": (2, 9),
+            "large vehicle": (0, 4),
+            "chimney": (0, 3),
+            "small vehicle": (0, 3),
+            "train station": (0, 1),
+        },
+    ),
+    Theme(
+        "sports",
+        ("grass",),
+        (None,),
+        {
+            "tennis court": (0, 4),
+            "basketball court": (0, 3),
+            "soccer field": (0, 1),
+            "ground track field": (0, 1),
+            "baseball diamond": (0, 2),
+            "swimming pool": (0, 2),
+            "stadium": (0, 1),
+            "golf field": (0, 1),
+        },
+    ),
+    Theme(
+        "residential",
+        ("urban",),
+        (None,),
+        {
+            "small vehicle": (2, 10),
+            "swimming pool": (0, 3),
+            "roundabout": (0, 1),
+            "tennis court": (0, 2),
+            "basketball court": (0, 2),
+            "parking lot": (0, 1),
+            "crossroad": (0, 1),
+            "t junction": (0, 1),
+            "overpass": (0, 1),
+        },
+    ),
+    Theme(
+        "river",
+        ("grass", "farmland", "forest"),
+        ("river",),
+        {"bridge": (1, 2), "ship": (0, 3), "dam": (0, 1)},
+    ),
+    Theme(
+        "countryside",
+        ("farmland", "grass", "desert", "forest"),
+        (None, None, "lake"),
+        {
+            "roundabout": (0, 1),
+            "windmill": (0, 5),
+            "golf field": (0, 1),
+            "baseball diamond": (0, 1),
+            "expressway service area": (0, 1),
+            "expressway toll station": (0, 1),
+            "small vehicle": (0, 3),
+            "storage tank": (0, 3),
+            "helicopter": (0, 1),
+        },
+    ),
 )
 
 
@@ -258,13 +387,20 @@ def _pick(rng: np.random.Generator, seq):
     return seq[int(rng.integers(len(seq)))]
 
 
-def sample_scene(rng: np.random.Generator, size: int | tuple[int, int], classes: set[str] | frozenset[str],
-                 theme: str | None = None, scale: float = 1.0) -> Scene:
+def sample_scene(
+    rng: np.random.Generator,
+    size: int | tuple[int, int],
+    classes: set[str] | frozenset[str],
+    theme: str | None = None,
+    scale: float = 1.0,
+) -> Scene:
     """A random themed scene whose objects all belong to ``classes`` (natural names)."""
     h, w = _size_hw(size)
     themes = [t for t in THEMES if t.classes.keys() & classes and (theme is None or t.name == theme)]
     if not themes:
-        raise ValueError(f"no theme draws any of {sorted(classes)}" + (f" (theme {theme!r})" if theme else ""))
+        raise ValueError(
+            f"no theme draws any of {sorted(classes)}" + (f" (theme {theme!r})" if theme else "")
+        )
     t = _pick(rng, themes)
     ground, water = _pick(rng, t.grounds), _pick(rng, t.waters)
     wants: list[str] = []
@@ -279,8 +415,15 @@ def sample_scene(rng: np.random.Generator, size: int | tuple[int, int], classes:
     return compose_scene(rng, (w, h), ground, wants, water, scale, theme=t.name)
 
 
-def compose_scene(rng: np.random.Generator, size: int | tuple[int, int], ground: str, wants: list[str],
-                  water: str | None = None, scale: float = 1.0, theme: str = "") -> Scene:
+def compose_scene(
+    rng: np.random.Generator,
+    size: int | tuple[int, int],
+    ground: str,
+    wants: list[str],
+    water: str | None = None,
+    scale: float = 1.0,
+    theme: str = "",
+) -> Scene:
     """A scene of ``ground`` (+ ``water``) with the wanted classes placed where they fit (see
     :func:`place_objects`; objects that find no room are left out of the scene and its truth)."""
     h, w = _size_hw(size)
@@ -289,12 +432,18 @@ def compose_scene(rng: np.random.Generator, size: int | tuple[int, int], ground:
     return draw_objects(rng, tex, wm, ground, water, placements, theme=theme)
 
 
-COUNT_GROUNDS: dict[str, tuple[str, ...]] = {"ship": ("water",), "harbor": ("water",), "plane": ("concrete",),
-                                             "helicopter": ("concrete", "grass"), "storage tank": ("desert", "concrete")}
+COUNT_GROUNDS: dict[str, tuple[str, ...]] = {
+    "ship": ("water",),
+    "harbor": ("water",),
+    "plane": ("concrete",),
+    "helicopter": ("concrete", "grass"),
+    "storage tank": ("desert", "concrete"),
+}
 
 
-def counting_scene(rng: np.random.Generator, size: int | tuple[int, int], cls: str, count: int,
-                   grid: int = 4) -> Scene:
+def counting_scene(
+    rng: np.random.Generator, size: int | tuple[int, int], cls: str, count: int, grid: int = 4
+) -> Scene:
     """``count`` objects of one class, one per randomly chosen cell of a ``grid`` x ``grid`` layout, each
     sized to fit its cell whatever its rotation, so objects never touch and all are clearly countable. The
     oriented box too stays inside the cell (a round tank's box corners reach past the tank), so that every

@@ -9,8 +9,9 @@ from PIL import Image, ImageDraw
 from .scenes import CLASS_SCALE, Placement, Scene, _radius, _size_hw, draw_objects, make_ground
 from .shapes import SHAPES, bar
 
-ON_ROAD = frozenset({"small vehicle", "large vehicle", "van", "bus", "trailer", "motorcycle", "tricycle",
-                     "awning tricycle"})
+ON_ROAD = frozenset(
+    {"small vehicle", "large vehicle", "van", "bus", "trailer", "motorcycle", "tricycle", "awning tricycle"}
+)
 
 
 def _road_mask(rng, w: int, h: int, k: int) -> tuple[np.ndarray, list[tuple[np.ndarray, float, float]]]:
@@ -30,8 +31,14 @@ def _road_mask(rng, w: int, h: int, k: int) -> tuple[np.ndarray, list[tuple[np.n
     return np.asarray(m) > 0, roads
 
 
-def street_scene(rng: np.random.Generator, size: int | tuple[int, int], wants: list[str], scale: float = 1.0,
-                 spacing: float = 0.9, tries: int = 30) -> Scene:
+def street_scene(
+    rng: np.random.Generator,
+    size: int | tuple[int, int],
+    wants: list[str],
+    scale: float = 1.0,
+    spacing: float = 0.9,
+    tries: int = 30,
+) -> Scene:
     """Roads across grass, urban or concrete ground; road classes drive along a road, the rest stand
     anywhere. Objects that find no room are left out (the returned scene is the truth)."""
     h, w = _size_hw(size)
@@ -63,7 +70,9 @@ def street_scene(rng: np.random.Generator, size: int | tuple[int, int], wants: l
     return draw_objects(rng, tex, wm, ground, None, [p for p, _ in placed], theme="street")
 
 
-def parking_scene(rng: np.random.Generator, size: int | tuple[int, int], occupancy: float | None = None) -> Scene:
+def parking_scene(
+    rng: np.random.Generator, size: int | tuple[int, int], occupancy: float | None = None
+) -> Scene:
     """A parking lot seen from above: rows of stalls, each holding a car with probability ``occupancy``."""
     h, w = _size_hw(size)
     tex, wm = make_ground(rng, "concrete", h, w)
@@ -78,10 +87,20 @@ def parking_scene(rng: np.random.Generator, size: int | tuple[int, int], occupan
         y0 = y_top + r * car_len * 1.5
         x = stall_w * 0.6
         while x + stall_w < w - stall_w * 0.6:
-            tex[int(y0):int(y0 + car_len * 1.1), int(x):int(x) + max(1, int(stall_w * 0.06))] = (225, 225, 225)
+            tex[int(y0) : int(y0 + car_len * 1.1), int(x) : int(x) + max(1, int(stall_w * 0.06))] = (
+                225,
+                225,
+                225,
+            )
             if rng.random() < occ:
-                placements.append(Placement("small vehicle", x + stall_w / 2, y0 + car_len * 0.55,
-                                            car_len * rng.uniform(0.88, 0.98),
-                                            90.0 + rng.choice([0.0, 180.0]) + rng.uniform(-3, 3)))
+                placements.append(
+                    Placement(
+                        "small vehicle",
+                        x + stall_w / 2,
+                        y0 + car_len * 0.55,
+                        car_len * rng.uniform(0.88, 0.98),
+                        90.0 + rng.choice([0.0, 180.0]) + rng.uniform(-3, 3),
+                    )
+                )
             x += stall_w
     return draw_objects(rng, tex, wm, "concrete", None, placements, theme="parking")

@@ -12,8 +12,13 @@ from PIL import Image
 GROUNDS = ("grass", "desert", "water", "urban", "farmland", "forest", "concrete")
 
 
-def noise(rng: np.random.Generator, h: int, w: int, cells: tuple[int, ...] = (3, 9, 27),
-          weights: tuple[float, ...] = (0.5, 0.3, 0.2)) -> np.ndarray:
+def noise(
+    rng: np.random.Generator,
+    h: int,
+    w: int,
+    cells: tuple[int, ...] = (3, 9, 27),
+    weights: tuple[float, ...] = (0.5, 0.3, 0.2),
+) -> np.ndarray:
     """Multi-octave value noise in [0, 1] (approximately), shape (h, w), float32."""
     out = np.zeros((h, w), np.float32)
     for c, wt in zip(cells, weights):
@@ -67,8 +72,10 @@ def _cells(rng, length: int, n: int) -> np.ndarray:
 def farmland(rng, h, w):
     ny, nx = int(rng.integers(3, 6)), int(rng.integers(3, 6))
     ry, rx = _cells(rng, h, ny), _cells(rng, w, nx)
-    palette = np.array([[120, 160, 70], [170, 170, 80], [140, 110, 70], [90, 140, 60], [200, 180, 100],
-                        [110, 130, 50]], np.float32)
+    palette = np.array(
+        [[120, 160, 70], [170, 170, 80], [140, 110, 70], [90, 140, 60], [200, 180, 100], [110, 130, 50]],
+        np.float32,
+    )
     field = rng.integers(len(palette), size=(ny, nx))
     vertical = rng.random((ny, nx)) < 0.5
     idx = field[ry[:, None], rx[None, :]]
@@ -89,8 +96,9 @@ def urban(rng, h, w):
     cy, cx = yy // cell, xx // cell
     iy, ix = yy % cell, xx % cell
     ncy, ncx = h // cell + 1, w // cell + 1
-    roofs = np.array([[185, 90, 70], [150, 150, 155], [205, 205, 200], [110, 110, 120], [170, 130, 100]],
-                     np.float32)
+    roofs = np.array(
+        [[185, 90, 70], [150, 150, 155], [205, 205, 200], [110, 110, 120], [170, 130, 100]], np.float32
+    )
     roof_id = rng.integers(len(roofs), size=(ncy, ncx))
     inset = rng.integers(road + 1, road + 1 + max(1, cell // 6), size=(ncy, ncx))
     split = rng.random((ncy, ncx)) < 0.5
@@ -107,8 +115,15 @@ def urban(rng, h, w):
     return img
 
 
-GROUND_FUNCS = {"grass": grass, "desert": desert, "water": water, "urban": urban, "farmland": farmland,
-                "forest": forest, "concrete": concrete}
+GROUND_FUNCS = {
+    "grass": grass,
+    "desert": desert,
+    "water": water,
+    "urban": urban,
+    "farmland": farmland,
+    "forest": forest,
+    "concrete": concrete,
+}
 
 
 def ground_texture(rng: np.random.Generator, ground: str, h: int, w: int) -> np.ndarray:

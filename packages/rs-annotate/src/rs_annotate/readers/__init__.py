@@ -16,6 +16,16 @@ from .base import (
 )
 
 __all__ = [
-    "ALIASES", "READERS", "Alias", "BadInput", "Box", "Reader", "ReaderInfo", "Sample", "get_reader", "load_all",
-    "register", "resolve_format",
+    "ALIASES",
+    "READERS",
+    "Alias",
+    "BadInput",
+    "Box",
+    "Reader",
+    "ReaderInfo",
+    "Sample",
+    "get_reader",
+    "load_all",
+    "register",
+    "resolve_format",
 ]

@@ -35,7 +35,9 @@ def _number(value: Any, path: Path, where: str, key: str) -> float:
     return float(value)
 
 
-def parse_entry(entry: Any, index: int, categories: list[str], path: Path) -> tuple[str, list[Box], tuple[int, int]]:
+def parse_entry(
+    entry: Any, index: int, categories: list[str], path: Path
+) -> tuple[str, list[Box], tuple[int, int]]:
     """(image name, boxes, (width, height)) of ``annotations[index]``."""
     if not isinstance(entry, dict):
         raise BadInput(path, f"annotations[{index}] is not an object")
@@ -46,8 +48,10 @@ def parse_entry(entry: Any, index: int, categories: list[str], path: Path) -> tu
     for key in ("image_width", "image_height", "bbox"):
         if key not in entry:
             raise BadInput(path, f"{where}: missing {key!r}")
-    size = (int(_number(entry["image_width"], path, where, "image_width")),
-            int(_number(entry["image_height"], path, where, "image_height")))
+    size = (
+        int(_number(entry["image_width"], path, where, "image_width")),
+        int(_number(entry["image_height"], path, where, "image_height")),
+    )
     if not isinstance(entry["bbox"], list):
         raise BadInput(path, f"{where}: bbox is not a list")
     boxes = []
@@ -55,10 +59,14 @@ def parse_entry(entry: Any, index: int, categories: list[str], path: Path) -> tu
         at = f"{where} bbox[{k}]"
         if not isinstance(b, dict) or any(key not in b for key in BOX_KEYS):
             raise BadInput(path, f"{at}: expected an object with {', '.join(BOX_KEYS)}")
-        top, left, height, width = (_number(b[key], path, at, key) for key in ("top", "left", "height", "width"))
+        top, left, height, width = (
+            _number(b[key], path, at, key) for key in ("top", "left", "height", "width")
+        )
         cls = _number(b["class"], path, at, "class")
         if cls != int(cls) or not 0 <= cls < len(categories):
-            raise BadInput(path, f"{at}: class {b['class']!r} is not an index into the {len(categories)} categories")
+            raise BadInput(
+                path, f"{at}: class {b['class']!r} is not an index into the {len(categories)} categories"
+            )
         boxes.append(Box(normalize(categories[int(cls)]), left, top, left + width, top + height))
     return name, boxes, size
 
@@ -81,10 +89,17 @@ class AuairReader(Reader):
         kind="captions",
     )
     OPTIONS = (
-        Option("annotations", None, "the JSON, relative to the root (default: annotations.json or "
-                                    "auair2019annotations/annotations.json)"),
-        Option("image_dir", None, "image folder below the root (default: images/ beside the JSON, or "
-                                  "auair2019data/images)"),
+        Option(
+            "annotations",
+            None,
+            "the JSON, relative to the root (default: annotations.json or "
+            "auair2019annotations/annotations.json)",
+        ),
+        Option(
+            "image_dir",
+            None,
+            "image folder below the root (default: images/ beside the JSON, or auair2019data/images)",
+        ),
         split_option("train", " (AU-AIR ships no split)"),
     )
 
@@ -117,7 +132,9 @@ class AuairReader(Reader):
         for candidate in (self.json_path.parent / "images", *(self.root / c for c in IMAGE_DIR_CANDIDATES)):
             if candidate.is_dir():
                 return candidate
-        raise BadInput(self.root, "no images/ folder beside the JSON (nor auair2019data/images); pass image_dir=")
+        raise BadInput(
+            self.root, "no images/ folder beside the JSON (nor auair2019data/images); pass image_dir="
+        )
 
     def _load(self) -> tuple[list[str], list[Any]]:
         data = read_json(self.json_path)
@@ -143,7 +160,9 @@ class AuairReader(Reader):
         except BadInput as exc:
             raise BadInput(self.json_path, f"annotations[{index}]: {exc.message}") from None
         if not path.exists():
-            raise BadInput(self.json_path, f"annotations[{index}]: image {name} not found in {self.image_dir}")
+            raise BadInput(
+                self.json_path, f"annotations[{index}]: image {name} not found in {self.image_dir}"
+            )
         meta = {"file": name}
         for key, out in (("altitude", "altitude"), ("latitude", "latitude"), ("longtitude", "longitude")):
             if isinstance(entry.get(key), (int, float)):

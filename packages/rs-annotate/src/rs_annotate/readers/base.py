@@ -58,8 +58,11 @@ class Option:
 def source_option(default: str | None, unset: str = "") -> Option:
     """``source``: the name rows carry in their ``source`` column (and their image ids start with);
     ``unset`` says what a None default stands for."""
-    return Option("source", default, "source name of the rows and prefix of their image ids"
-                                     + (f" (default: {unset})" if unset else ""))
+    return Option(
+        "source",
+        default,
+        "source name of the rows and prefix of their image ids" + (f" (default: {unset})" if unset else ""),
+    )
 
 
 def split_option(default: str | None, where: str = "") -> Option:
@@ -68,17 +71,30 @@ def split_option(default: str | None, where: str = "") -> Option:
 
 
 #: Options several readers of per-image label files share.
-DROP_DIFFICULT = Option("drop_difficult", False, "drop objects marked difficult (default: keep them, flagged)")
-REQUIRE_IMAGES = Option("require_images", True, "false: parse labels whose images are absent (checking labels only)")
+DROP_DIFFICULT = Option(
+    "drop_difficult", False, "drop objects marked difficult (default: keep them, flagged)"
+)
+REQUIRE_IMAGES = Option(
+    "require_images", True, "false: parse labels whose images are absent (checking labels only)"
+)
 MIN_AREA = Option("min_area", 0, "pixels a mask region (or instance) needs to become a box")
 CONNECTIVITY = Option("connectivity", 8, "pixel connectivity of a mask region", (4, 8))
-TOLERANCE = Option("tolerance", 0, "per-channel colour tolerance of RGB-coded labels (absorbs lossy compression)")
+TOLERANCE = Option(
+    "tolerance", 0, "per-channel colour tolerance of RGB-coded labels (absorbs lossy compression)"
+)
 #: Every reader's: whether symlinks may lead out of the source directory (``--follow-symlinks``).
-FOLLOW_SYMLINKS = Option("follow_symlinks", False, "true: read files that symlinks in the source point to "
-                                                   "elsewhere (default: refuse them)", (False, True))
+FOLLOW_SYMLINKS = Option(
+    "follow_symlinks",
+    False,
+    "true: read files that symlinks in the source point to elsewhere (default: refuse them)",
+    (False, True),
+)
 #: Readers of sources with a published class list: more names to accept (a comma-separated list).
-EXTRA_CLASSES = Option("extra_classes", (), "class names accepted beyond the source's published list "
-                                            "(comma-separated), for extended label sets")
+EXTRA_CLASSES = Option(
+    "extra_classes",
+    (),
+    "class names accepted beyond the source's published list (comma-separated), for extended label sets",
+)
 
 
 @dataclass(frozen=True)
@@ -136,7 +152,9 @@ class Reader:
     @property
     def classes(self) -> frozenset[str] | None:
         """:attr:`CLASSES` plus the ``extra_classes`` option; None when every class name is accepted."""
-        return None if self.CLASSES is None else published_classes(self.CLASSES, self.options["extra_classes"])
+        return (
+            None if self.CLASSES is None else published_classes(self.CLASSES, self.options["extra_classes"])
+        )
 
     @classmethod
     def accepted_options(cls) -> dict[str, Option]:
@@ -153,13 +171,17 @@ class Reader:
         accepted = cls.accepted_options()
         unknown = sorted(set(given) - accepted.keys())
         if unknown:
-            raise ValueError(f"format {cls.info.name!r} has no option {', '.join(unknown)}; it accepts: "
-                             f"{', '.join(accepted) or 'none'} (see `rs-annotate datasets`)")
+            raise ValueError(
+                f"format {cls.info.name!r} has no option {', '.join(unknown)}; it accepts: "
+                f"{', '.join(accepted) or 'none'} (see `rs-annotate datasets`)"
+            )
         for name, value in given.items():
             choices = accepted[name].choices
             if choices and value not in choices:
-                raise ValueError(f"format {cls.info.name!r}: option {name} must be one of "
-                                 f"{', '.join(map(str, choices))}, not {value!r}")
+                raise ValueError(
+                    f"format {cls.info.name!r}: option {name} must be one of "
+                    f"{', '.join(map(str, choices))}, not {value!r}"
+                )
         return {name: given.get(name, option.default) for name, option in accepted.items()}
 
     def items(self) -> Sequence[Any]:
@@ -186,12 +208,18 @@ class Reader:
         self._input_dirs.append(Path(path))
         return Path(path)
 
-    def source_file(self, path: str | Path, *, cited: str | Path | None = None, line: int | None = None) -> Path:
+    def source_file(
+        self, path: str | Path, *, cited: str | Path | None = None, line: int | None = None
+    ) -> Path:
         """``path`` unless a symlink leads it out of the input (BadInput naming ``cited`` or the path)."""
         with as_bad_input():
-            return check_inside(self._input_dirs, path, cited=cited, line=line, follow_symlinks=self.follow_symlinks)
+            return check_inside(
+                self._input_dirs, path, cited=cited, line=line, follow_symlinks=self.follow_symlinks
+            )
 
-    def named_file(self, folder: str | Path, name: Any, *, cited: str | Path, line: int | None = None) -> Path:
+    def named_file(
+        self, folder: str | Path, name: Any, *, cited: str | Path, line: int | None = None
+    ) -> Path:
         """``folder / name`` for a file name read from the label file ``cited``: a relative name without
         ``..`` (BadInput naming ``cited`` and ``line`` otherwise) that stays inside the input."""
         with as_bad_input():
@@ -266,4 +294,3 @@ def parse_float(token: str, path: Path, line: int, what: str = "coordinate") -> 
     if not np.isfinite(value):
         raise BadInput(path, f"{what} {token!r} is not finite", line)
     return value
-

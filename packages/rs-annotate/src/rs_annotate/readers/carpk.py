@@ -82,8 +82,14 @@ class CarpkReader(Reader):
         out = []
         for stem in sorted(images.keys() | labels.keys() | split_of.keys()):
             image, label = images.get(stem), labels.get(stem)
-            out.append((stem, split_of.get(stem, self.options["split"]),
-                        str(image) if image else None, str(label) if label else None))
+            out.append(
+                (
+                    stem,
+                    split_of.get(stem, self.options["split"]),
+                    str(image) if image else None,
+                    str(label) if label else None,
+                )
+            )
         if not out:
             raise BadInput(data, "no images and no annotation files")
         return out
@@ -92,7 +98,9 @@ class CarpkReader(Reader):
         stem, split, image, label = item
         data = self._data_root()
         if image is None and label is None:
-            raise BadInput(data / "ImageSets" / f"{split}.txt", f"lists {stem}, which has no image and no annotation")
+            raise BadInput(
+                data / "ImageSets" / f"{split}.txt", f"lists {stem}, which has no image and no annotation"
+            )
         if image is None:
             raise BadInput(label, f"annotation has no image Images/{stem}.*")
         if label is None:

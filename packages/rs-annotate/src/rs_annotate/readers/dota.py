@@ -97,8 +97,13 @@ class DotaLabels:
     def gsd(self) -> float | None:
         return self.header.get("gsd")
 
-    def boxes(self, *, drop_difficult: bool = False, table: dict[str, str] | None = DOTA,
-              classes: frozenset[str] | None = None) -> list[Box]:
+    def boxes(
+        self,
+        *,
+        drop_difficult: bool = False,
+        table: dict[str, str] | None = DOTA,
+        classes: frozenset[str] | None = None,
+    ) -> list[Box]:
         """Axis-aligned boxes with natural class names (what captions need); a class outside ``classes``
         (when given) is BadInput naming the file and line."""
         out = []
@@ -120,8 +125,9 @@ def parse_labeltxt(text: str, path: str | Path) -> DotaLabels:
         key = key.strip().lower()
         if sep and key in HEADER_KEYS:
             if out.objects:
-                raise BadInput(out.path, f"header line {key!r} after the first object (headers come first)",
-                               lineno)
+                raise BadInput(
+                    out.path, f"header line {key!r} after the first object (headers come first)", lineno
+                )
             value = value.strip()
             out.header[key] = (value or None) if key == "imagesource" else _gsd(value, out.path, lineno)
             continue
@@ -147,8 +153,9 @@ def _gsd(value: str, path: Path, lineno: int) -> float | None:
 def _object(line: str, path: Path, lineno: int) -> DotaObject:
     fields = line.split()
     if len(fields) not in (9, 10):
-        raise BadInput(path, f"expected 'x1 y1 x2 y2 x3 y3 x4 y4 class difficult', got {len(fields)} field(s)",
-                       lineno)
+        raise BadInput(
+            path, f"expected 'x1 y1 x2 y2 x3 y3 x4 y4 class difficult', got {len(fields)} field(s)", lineno
+        )
     coords = tuple(parse_float(tok, path, lineno) for tok in fields[:8])
     difficult = "0" if len(fields) == 9 else fields[9]
     if difficult not in ("0", "1"):
@@ -169,7 +176,7 @@ class DotaReader(Reader):
         name="dota",
         title="DOTA v1.0 / v1.5 / v2.0 (oriented boxes in labelTxt)",
         layout="ROOT/\n  images/P0001.png\n  labelTxt/P0001.txt\n"
-               "(or ROOT/{train,val,test}/{images,labelTxt}/)",
+        "(or ROOT/{train,val,test}/{images,labelTxt}/)",
         license="DOTA: academic use only (see the DOTA website); images from Google Earth, GF-2, JL-1",
         url="https://captain-whu.github.io/DOTA/",
         kind="captions",
@@ -189,17 +196,24 @@ class DotaReader(Reader):
         image_dir, label_dir = self.options["image_dir"], self.options["label_dir"]
         if (self.root / label_dir).is_dir() or (self.root / image_dir).is_dir():
             return [(self.root, self.options["split"])]
-        nested = [(self.root / s, s) for s in SPLITS
-                  if (self.root / s / label_dir).is_dir() or (self.root / s / image_dir).is_dir()]
+        nested = [
+            (self.root / s, s)
+            for s in SPLITS
+            if (self.root / s / label_dir).is_dir() or (self.root / s / image_dir).is_dir()
+        ]
         if not nested:
-            raise BadInput(self.root, f"no {label_dir}/ or {image_dir}/ folder (nor train/, val/, test/ with them)")
+            raise BadInput(
+                self.root, f"no {label_dir}/ or {image_dir}/ folder (nor train/, val/, test/ with them)"
+            )
         return nested
 
     def items(self) -> list[tuple[str, str, str | None, str | None]]:
         image_dir, label_dir = self.options["image_dir"], self.options["label_dir"]
         out = []
         for base, split in self._roots():
-            labels = {p.stem: p for p in (base / label_dir).glob("*.txt")} if (base / label_dir).is_dir() else {}
+            labels = (
+                {p.stem: p for p in (base / label_dir).glob("*.txt")} if (base / label_dir).is_dir() else {}
+            )
             images = index_images(base / image_dir)
             for stem in sorted(labels.keys() | images.keys()):
                 label, image = labels.get(stem), images.get(stem)

@@ -91,11 +91,14 @@ def image_size(path: Path) -> tuple[int, int]:
 def load_array(path: Path, mode: str | None = None) -> np.ndarray:
     """Pixels of a label image (converted to ``mode`` when given), or BadInput for a broken file."""
     with as_bad_input():
-        return np.asarray(images.decode_image(inputs.read_bytes(path), limit=images.MAX_SOURCE_PIXELS,
-                                              path=path, mode=mode))
+        return np.asarray(
+            images.decode_image(inputs.read_bytes(path), limit=images.MAX_SOURCE_PIXELS, path=path, mode=mode)
+        )
 
 
 def check_same_size(mask: np.ndarray, mask_path: Path, size: tuple[int, int], what: str) -> None:
     """BadInput unless the mask is ``size`` (width, height) pixels, the size of ``what``."""
     if (mask.shape[1], mask.shape[0]) != size:
-        raise BadInput(mask_path, f"mask is {mask.shape[1]}x{mask.shape[0]} but {what} is {size[0]}x{size[1]}")
+        raise BadInput(
+            mask_path, f"mask is {mask.shape[1]}x{mask.shape[0]} but {what} is {size[0]}x{size[1]}"
+        )

@@ -25,8 +25,9 @@ _HBB = ("box_xmin", "box_ymin", "box_xmax", "box_ymax")
 _OBB = ("mbox_cx", "mbox_cy", "mbox_w", "mbox_h", "mbox_ang")
 
 
-def parse_hrsc(doc: XmlDoc, *, use_obb: bool = False, drop_difficult: bool = False,
-               label: str = "ship") -> tuple[list[Box], tuple[int, int] | None, dict[str, Any]]:
+def parse_hrsc(
+    doc: XmlDoc, *, use_obb: bool = False, drop_difficult: bool = False, label: str = "ship"
+) -> tuple[list[Box], tuple[int, int] | None, dict[str, Any]]:
     """Boxes, stated (width, height) and meta (``class_ids``, ``gsd``) of one HRSC2016 annotation."""
     root = doc.root
     if root.tag != "HRSC_Image":
@@ -41,8 +42,9 @@ def parse_hrsc(doc: XmlDoc, *, use_obb: bool = False, drop_difficult: bool = Fal
         elif doc.text(obj, "mbox_cx") is not None:
             coords = rotated_box(*(doc.number(obj, t) for t in _OBB))
         else:
-            raise BadInput(doc.path, "<HRSC_Object> has neither box_xmin..box_ymax nor mbox_* values",
-                           doc.line(obj))
+            raise BadInput(
+                doc.path, "<HRSC_Object> has neither box_xmin..box_ymax nor mbox_* values", doc.line(obj)
+            )
         difficult = parse_difficult(doc, obj)
         if difficult and drop_difficult:
             continue
@@ -67,7 +69,7 @@ class HrscReader(VocReader):
         name="hrsc",
         title="HRSC2016 (ship detection, <HRSC_Image> XML)",
         layout="ROOT/\n  FullDataSet/Annotations/100000001.xml\n  FullDataSet/AllImages/100000001.bmp\n"
-               "  ImageSets/{trainval,test}.txt\n(or the release's Train/ and Test/ with Annotations/, AllImages/)",
+        "  ImageSets/{trainval,test}.txt\n(or the release's Train/ and Test/ with Annotations/, AllImages/)",
         license="HRSC2016: research use (see the dataset page)",
         url="https://www.kaggle.com/datasets/guofeng/hrsc2016",
         kind="captions",
@@ -77,13 +79,22 @@ class HrscReader(VocReader):
         ANNOTATIONS.defaulting_to(("FullDataSet/Annotations", "*/Annotations", "Annotations")),
         IMAGES.defaulting_to(("FullDataSet/AllImages", "*/AllImages", "AllImages")),
         source_option("hrsc"),
-        Option("boxes", "hbb", "hbb: the annotated horizontal box; obb: the hull of the rotated box", ("hbb", "obb")),
+        Option(
+            "boxes",
+            "hbb",
+            "hbb: the annotated horizontal box; obb: the hull of the rotated box",
+            ("hbb", "obb"),
+        ),
     )
     SPLIT_LISTS: ClassVar[tuple[tuple[str, str], ...]] = (
-        *((f"ImageSets/{s}.txt", s) for s in SPLITS), ("ImageSets/trainval.txt", "train"))
+        *((f"ImageSets/{s}.txt", s) for s in SPLITS),
+        ("ImageSets/trainval.txt", "train"),
+    )
 
     def parse(self, doc: XmlDoc) -> tuple[list[Box], tuple[int, int] | None, dict[str, Any]]:
-        return parse_hrsc(doc, use_obb=self.options["boxes"] == "obb", drop_difficult=self.options["drop_difficult"])
+        return parse_hrsc(
+            doc, use_obb=self.options["boxes"] == "obb", drop_difficult=self.options["drop_difficult"]
+        )
 
     def image_name(self, doc: XmlDoc) -> tuple[str | None, int | None]:
         name, fmt = doc.text(doc.root, "Img_FileName"), doc.text(doc.root, "Img_FileFmt")

@@ -49,6 +49,7 @@ IMAGE_EXTENSIONS = frozenset({*IMAGE_SUFFIXES, ".webp"})
 SPLIT_RULES = ("sorted", "random", "train", "test")
 CLASS_DEPTH = Option("class_depth", 1, "how many folder levels below the image root the class folders are")
 
+
 def is_image_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
@@ -90,9 +91,13 @@ class ImageFolderReader(Reader):
         "rules; names=... adds your own.",
     )
     OPTIONS = (
-        Option("split", "sorted", "sorted: per class, sorted file names, first train_fraction train, the rest "
-                                  "test; random: the same with a seeded shuffle; train / test: every image there",
-               SPLIT_RULES),
+        Option(
+            "split",
+            "sorted",
+            "sorted: per class, sorted file names, first train_fraction train, the rest "
+            "test; random: the same with a seeded shuffle; train / test: every image there",
+            SPLIT_RULES,
+        ),
         Option("train_fraction", 0.8, "fraction of each class in train (split=sorted or random)"),
         Option("seed", 0, "shuffle seed of split=random"),
         CLASS_DEPTH,
@@ -115,8 +120,9 @@ class ImageFolderReader(Reader):
                 names = json.loads(names)
             except json.JSONDecodeError as e:
                 raise ValueError(f"reader option names: not valid JSON ({e.msg}): {names!r}") from None
-        if not isinstance(names, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
-                                                  for k, v in names.items()):
+        if not isinstance(names, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in names.items()
+        ):
             raise ValueError(f"reader option names must map folder names to class names, got {names!r}")
         self.names = {**self.quirks.names, **names}
         self._items: list[tuple[str, str, int, str]] = []
@@ -148,7 +154,9 @@ class ImageFolderReader(Reader):
                 below.extend(subdirs)
             level = below
         if not level:
-            raise BadInput(self.image_root, f"no class folders (expected them {self.class_depth} level(s) down)")
+            raise BadInput(
+                self.image_root, f"no class folders (expected them {self.class_depth} level(s) down)"
+            )
         return level
 
     def _scan(self) -> None:
@@ -205,7 +213,11 @@ _SPLIT_NOTE = "No official split: default is per class, file names sorted, first
 def _info(q: FolderSet) -> ReaderInfo:
     note = f"{q.note} {_SPLIT_NOTE}".strip()
     return ReaderInfo(
-        name=q.name, title=q.title, layout=f"{q.layout}\n({note})", license=q.license, url=q.url,
+        name=q.name,
+        title=q.title,
+        layout=f"{q.layout}\n({note})",
+        license=q.license,
+        url=q.url,
         kind="classification",
     )
 
@@ -222,8 +234,12 @@ def _register_sets() -> None:
     ImageFolderReader.quirks = dataclasses.replace(ImageFolderReader.quirks, names=merged)
     for quirks in FOLDER_SETS:
         cls_name = "".join(part.capitalize() for part in re.split(r"[^a-z0-9]", quirks.name)) + "Reader"
-        attrs = {"quirks": quirks, "info": _info(quirks), "__module__": __name__,
-                 "OPTIONS": (CLASS_DEPTH.defaulting_to(quirks.class_depth),)}
+        attrs = {
+            "quirks": quirks,
+            "info": _info(quirks),
+            "__module__": __name__,
+            "OPTIONS": (CLASS_DEPTH.defaulting_to(quirks.class_depth),),
+        }
         cls = type(cls_name, (ImageFolderReader,), attrs)
         globals()[cls_name] = cls  # picklable by name for worker processes
         register(cls)

@@ -22,12 +22,42 @@ from .base import MIN_AREA, TOLERANCE, Option, Reader, ReaderInfo, chosen_splits
 from .files import IMAGE_SUFFIXES, SPLITS, check_same_size, image_size, load_array
 
 # iSAID devkit class order and colours (RGB), index 0 = background.
-ISAID_CLASSES = ("background", "ship", "storage_tank", "baseball_diamond", "tennis_court", "basketball_court",
-                 "Ground_Track_Field", "Bridge", "Large_Vehicle", "Small_Vehicle", "Helicopter", "Swimming_pool",
-                 "Roundabout", "Soccer_ball_field", "plane", "Harbor")
-ISAID_PALETTE = ((0, 0, 0), (0, 0, 63), (0, 63, 63), (0, 63, 0), (0, 63, 127), (0, 63, 191), (0, 63, 255),
-                 (0, 127, 63), (0, 127, 127), (0, 0, 127), (0, 0, 191), (0, 0, 255), (0, 191, 127),
-                 (0, 127, 191), (0, 127, 255), (0, 100, 155))
+ISAID_CLASSES = (
+    "background",
+    "ship",
+    "storage_tank",
+    "baseball_diamond",
+    "tennis_court",
+    "basketball_court",
+    "Ground_Track_Field",
+    "Bridge",
+    "Large_Vehicle",
+    "Small_Vehicle",
+    "Helicopter",
+    "Swimming_pool",
+    "Roundabout",
+    "Soccer_ball_field",
+    "plane",
+    "Harbor",
+)
+ISAID_PALETTE = (
+    (0, 0, 0),
+    (0, 0, 63),
+    (0, 63, 63),
+    (0, 63, 0),
+    (0, 63, 127),
+    (0, 63, 191),
+    (0, 63, 255),
+    (0, 127, 63),
+    (0, 127, 127),
+    (0, 0, 127),
+    (0, 0, 191),
+    (0, 0, 255),
+    (0, 191, 127),
+    (0, 127, 191),
+    (0, 127, 255),
+    (0, 100, 155),
+)
 COLOR_SUFFIX = "_instance_color_RGB"
 ID_SUFFIX = "_instance_id_RGB"
 
@@ -49,29 +79,46 @@ def instance_classes(ids: np.ndarray, classes: np.ndarray, path: Path) -> dict[i
     return dict(zip(uniq.tolist(), best.tolist()))
 
 
-def parse_isaid(color_path: Path, id_path: Path, size: tuple[int, int] | None = None, *,
-                min_area: float = 0, tolerance: int = 0) -> list:
+def parse_isaid(
+    color_path: Path,
+    id_path: Path,
+    size: tuple[int, int] | None = None,
+    *,
+    min_area: float = 0,
+    tolerance: int = 0,
+) -> list:
     """Boxes of one iSAID mask pair; ``size`` (the image's) is checked against both masks."""
     return isaid_regions(color_path, id_path, size, min_area=min_area, tolerance=tolerance).boxes()
 
 
-def isaid_regions(color_path: Path, id_path: Path, size: tuple[int, int] | None = None, *,
-                  min_area: float = 0, tolerance: int = 0) -> MaskRegions:
+def isaid_regions(
+    color_path: Path,
+    id_path: Path,
+    size: tuple[int, int] | None = None,
+    *,
+    min_area: float = 0,
+    tolerance: int = 0,
+) -> MaskRegions:
     """The instances of one iSAID mask pair, for the boxes of the whole image or of a tile."""
     color = load_array(color_path, "RGB")
     ids_rgb = load_array(id_path, "RGB").astype(np.int32)
     if color.shape != ids_rgb.shape:
-        raise BadInput(id_path, f"instance-id mask is {ids_rgb.shape[1]}x{ids_rgb.shape[0]} but the colour "
-                                f"mask is {color.shape[1]}x{color.shape[0]}")
+        raise BadInput(
+            id_path,
+            f"instance-id mask is {ids_rgb.shape[1]}x{ids_rgb.shape[0]} but the colour "
+            f"mask is {color.shape[1]}x{color.shape[0]}",
+        )
     if size is not None:
         check_same_size(color, color_path, size, "the image")
-    classes = decode_rgb_mask(color, {c: i for i, c in enumerate(ISAID_PALETTE)}, path=color_path,
-                              tolerance=tolerance)
+    classes = decode_rgb_mask(
+        color, {c: i for i, c in enumerate(ISAID_PALETTE)}, path=color_path, tolerance=tolerance
+    )
     ids = ids_rgb[..., 0] + 256 * ids_rgb[..., 1] + 65536 * ids_rgb[..., 2]
     names = [normalize(n) for n in ISAID_CLASSES]
     cls_of = instance_classes(ids, classes, id_path)
-    return MaskRegions(ids, {k: names[c] for k, c in cls_of.items()}, min_area=min_area, instances=True,
-                       path=id_path)
+    return MaskRegions(
+        ids, {k: names[c] for k, c in cls_of.items()}, min_area=min_area, instances=True, path=id_path
+    )
 
 
 def _find_mask(image: Path, suffix: str, split_dir: Path, subdir: str) -> Path | None:
@@ -94,15 +141,19 @@ class IsaidReader(Reader):
         name="isaid",
         title="iSAID (instance masks: _instance_color_RGB.png + _instance_id_RGB.png)",
         layout="ROOT/\n  train/images/P0005.png\n  train/images/P0005_instance_color_RGB.png  (or "
-               "train/Semantic_masks/images/)\n  train/images/P0005_instance_id_RGB.png     (or "
-               "train/Instance_masks/images/)\n  val/...",
+        "train/Semantic_masks/images/)\n  train/images/P0005_instance_id_RGB.png     (or "
+        "train/Instance_masks/images/)\n  val/...",
         license="iSAID annotations: CC BY-NC-SA 4.0; images from DOTA (academic use only)",
         url="https://captain-whu.github.io/iSAID/",
         kind="captions",
     )
     OPTIONS = (
-        Option("splits", None, "split folders to read, e.g. train (default: train and val, those present; "
-                               "iSAID's test masks are not public)"),
+        Option(
+            "splits",
+            None,
+            "split folders to read, e.g. train (default: train and val, those present; "
+            "iSAID's test masks are not public)",
+        ),
         MIN_AREA,
         TOLERANCE,
         source_option("isaid"),
@@ -113,17 +164,23 @@ class IsaidReader(Reader):
             split_dirs = [(self.root, "train")]
         else:
             present = [s for s in SPLITS[:2] if (self.root / s / "images").is_dir()]
-            split_dirs = [(self.root / s, s) for s in chosen_splits(self.root, self.options["splits"], present)]
+            split_dirs = [
+                (self.root / s, s) for s in chosen_splits(self.root, self.options["splits"], present)
+            ]
         if not split_dirs:
             raise BadInput(self.root, "no images/ folder (nor train/images/, val/images/)")
         out = []
         for split_dir, split in split_dirs:
             for image in sorted((split_dir / "images").iterdir()):
-                if image.suffix.lower() not in IMAGE_SUFFIXES or image.stem.endswith((COLOR_SUFFIX, ID_SUFFIX)):
+                if image.suffix.lower() not in IMAGE_SUFFIXES or image.stem.endswith(
+                    (COLOR_SUFFIX, ID_SUFFIX)
+                ):
                     continue
                 color = _find_mask(image, COLOR_SUFFIX, split_dir, "Semantic_masks")
                 ids = _find_mask(image, ID_SUFFIX, split_dir, "Instance_masks")
-                out.append((image.stem, split, str(image), str(color) if color else None, str(ids) if ids else None))
+                out.append(
+                    (image.stem, split, str(image), str(color) if color else None, str(ids) if ids else None)
+                )
         return out
 
     def read(self, item: tuple[str, str, str, str | None, str | None]) -> Sample:
@@ -133,9 +190,22 @@ class IsaidReader(Reader):
             if mask is None:
                 raise BadInput(image_path, f"image has no mask {stem}{suffix}.png")
         size = image_size(self.source_file(image_path))
-        regions = isaid_regions(self.source_file(color), self.source_file(ids), size,
-                                min_area=self.options["min_area"], tolerance=self.options["tolerance"])
+        regions = isaid_regions(
+            self.source_file(color),
+            self.source_file(ids),
+            size,
+            min_area=self.options["min_area"],
+            tolerance=self.options["tolerance"],
+        )
         source = self.options["source"]
         meta: dict[str, Any] = {"file": Path(ids).relative_to(self.root).as_posix()}
-        return Sample(image_id=f"{source}/{stem}", source=source, image_path=image_path, boxes=regions.boxes(),
-                      split=split, size=size, meta=meta, regions=regions)
+        return Sample(
+            image_id=f"{source}/{stem}",
+            source=source,
+            image_path=image_path,
+            boxes=regions.boxes(),
+            split=split,
+            size=size,
+            meta=meta,
+            regions=regions,
+        )

@@ -65,19 +65,36 @@ BOUNDARY = len(ISPRS_CLASSES)  # index of the black boundary band of the eroded 
 DEFAULT_IGNORE = ("clutter", "impervious surface")
 
 
-def parse_isprs(label_path: Path, size: tuple[int, int] | None = None, *, ignore=DEFAULT_IGNORE,
-                min_area: float = 0, connectivity: int = 8, tolerance: int = 0) -> list:
+def parse_isprs(
+    label_path: Path,
+    size: tuple[int, int] | None = None,
+    *,
+    ignore=DEFAULT_IGNORE,
+    min_area: float = 0,
+    connectivity: int = 8,
+    tolerance: int = 0,
+) -> list:
     """Boxes of one RGB-coded ISPRS label tile; ``size`` (the image's) is checked against it."""
-    return isprs_regions(label_path, size, ignore=ignore, min_area=min_area, connectivity=connectivity,
-                         tolerance=tolerance).boxes()
+    return isprs_regions(
+        label_path, size, ignore=ignore, min_area=min_area, connectivity=connectivity, tolerance=tolerance
+    ).boxes()
 
 
-def isprs_regions(label_path: Path, size: tuple[int, int] | None = None, *, ignore=DEFAULT_IGNORE,
-                  min_area: float = 0, connectivity: int = 8, tolerance: int = 0) -> MaskRegions:
+def isprs_regions(
+    label_path: Path,
+    size: tuple[int, int] | None = None,
+    *,
+    ignore=DEFAULT_IGNORE,
+    min_area: float = 0,
+    connectivity: int = 8,
+    tolerance: int = 0,
+) -> MaskRegions:
     """The regions of one RGB-coded ISPRS label tile, for the boxes of the whole tile or of a window."""
     unknown = set(ignore) - set(ISPRS_CLASSES)
     if unknown:
-        raise ValueError(f"ignore: unknown ISPRS class(es) {sorted(unknown)}; known: {', '.join(ISPRS_CLASSES)}")
+        raise ValueError(
+            f"ignore: unknown ISPRS class(es) {sorted(unknown)}; known: {', '.join(ISPRS_CLASSES)}"
+        )
     rgb = load_array(label_path, "RGB")
     if size is not None:
         check_same_size(rgb, label_path, size, "the image")
@@ -86,14 +103,17 @@ def isprs_regions(label_path: Path, size: tuple[int, int] | None = None, *, igno
     index = decode_rgb_mask(rgb, palette, path=label_path, tolerance=tolerance)
     ignored = {ISPRS_CLASSES.index(n) for n in ignore} | {BOUNDARY}
     labels = {i: n for i, n in enumerate(ISPRS_CLASSES) if i not in ignored}
-    return MaskRegions(index, labels, ignore=ignored, min_area=min_area, connectivity=connectivity,
-                       path=label_path)
+    return MaskRegions(
+        index, labels, ignore=ignored, min_area=min_area, connectivity=connectivity, path=label_path
+    )
 
 
 class IsprsReader(Reader):
     """Shared code of the Potsdam and Vaihingen readers (options: :attr:`OPTIONS`; layouts: module docstring)."""
 
-    VARIANTS: ClassVar[dict[str, tuple[str, str]]]  # variant -> (image folder, file-name suffix), preferred first
+    VARIANTS: ClassVar[
+        dict[str, tuple[str, str]]
+    ]  # variant -> (image folder, file-name suffix), preferred first
     TILE: ClassVar[str]  # regular expression of a tile name
     LABEL_SUFFIX: ClassVar[dict[bool, str]]  # eroded? -> label file-name suffix after the tile name
     #: Folders holding the complete ground truth when it was unpacked into a folder (else: the root).
@@ -102,11 +122,18 @@ class IsprsReader(Reader):
     PARTIAL_LABELS: ClassVar[dict[str, str]]
 
     OPTIONS = (
-        Option("labels", None, "folder holding the label tiles, relative to the root (default: found in the "
-                               "release layouts)"),
+        Option(
+            "labels",
+            None,
+            "folder holding the label tiles, relative to the root (default: found in the release layouts)",
+        ),
         Option("eroded", False, "read the eroded ground truth (*_noBoundary) instead of the full one"),
-        Option("missing_label", "error", "an image tile without a label tile: an error, or skipped (counted)",
-               ("error", "skip")),
+        Option(
+            "missing_label",
+            "error",
+            "an image tile without a label tile: an error, or skipped (counted)",
+            ("error", "skip"),
+        ),
         Option("ignore", DEFAULT_IGNORE, f"classes that get no boxes, of: {', '.join(ISPRS_CLASSES)}"),
         MIN_AREA,
         CONNECTIVITY,
@@ -129,8 +156,10 @@ class IsprsReader(Reader):
                 tiles = _tiles_in(folder, pattern)
                 if tiles:
                     return variant, tiles
-        places = " or ".join(f"{self.VARIANTS[v][0]}/*{self.VARIANTS[v][1]}.tif"
-                             for v in ([wanted] if wanted else self.VARIANTS))
+        places = " or ".join(
+            f"{self.VARIANTS[v][0]}/*{self.VARIANTS[v][1]}.tif"
+            for v in ([wanted] if wanted else self.VARIANTS)
+        )
         raise BadInput(self.root, f"no image tiles ({places})")
 
     def _label_tiles(self) -> tuple[dict[str, Path], Path, str | None]:
@@ -151,11 +180,20 @@ class IsprsReader(Reader):
             tiles = _tiles_in(self.root / name, self._label_pattern(eroded))
             if tiles:
                 return tiles, self.root / name, note
-        other = any(_tiles_in(f, self._label_pattern(not eroded))
-                    for f in [*(self.root / n for n in (*self.LABEL_FOLDERS, *self.PARTIAL_LABELS)), self.root])
-        hint = f"; {self._label_kind(not eroded)} ones are there: pass eroded={str(not eroded).lower()}" if other else ""
-        raise BadInput(self.root, f"no {self._label_kind(eroded)} label tiles (looked in the root and in "
-                                  f"{', '.join(f'{n}/' for n in (*self.LABEL_FOLDERS, *self.PARTIAL_LABELS))}){hint}")
+        other = any(
+            _tiles_in(f, self._label_pattern(not eroded))
+            for f in [*(self.root / n for n in (*self.LABEL_FOLDERS, *self.PARTIAL_LABELS)), self.root]
+        )
+        hint = (
+            f"; {self._label_kind(not eroded)} ones are there: pass eroded={str(not eroded).lower()}"
+            if other
+            else ""
+        )
+        raise BadInput(
+            self.root,
+            f"no {self._label_kind(eroded)} label tiles (looked in the root and in "
+            f"{', '.join(f'{n}/' for n in (*self.LABEL_FOLDERS, *self.PARTIAL_LABELS))}){hint}",
+        )
 
     def _label_pattern(self, eroded: bool) -> re.Pattern:
         return re.compile(rf"({self.TILE}){re.escape(self.LABEL_SUFFIX[eroded])}\.tif", re.IGNORECASE)
@@ -168,11 +206,20 @@ class IsprsReader(Reader):
         """(variant, tile, image, label or None, why the label is missing)."""
         variant, images = self._image_tiles()
         labels, label_folder, partial = self._label_tiles()
-        log.info("%s: %d %s image tiles; labels in %s", self.root, len(images), variant,
-                 "the root" if label_folder == self.root else label_folder.relative_to(self.root))
-        self.skipped = [BadInput(labels[t], f"label tile has no {variant} image tile; skipped")
-                        for t in sorted(labels.keys() - images.keys())]
-        where = f"{label_folder.relative_to(self.root).as_posix()}/" if label_folder != self.root else "the root"
+        log.info(
+            "%s: %d %s image tiles; labels in %s",
+            self.root,
+            len(images),
+            variant,
+            "the root" if label_folder == self.root else label_folder.relative_to(self.root),
+        )
+        self.skipped = [
+            BadInput(labels[t], f"label tile has no {variant} image tile; skipped")
+            for t in sorted(labels.keys() - images.keys())
+        ]
+        where = (
+            f"{label_folder.relative_to(self.root).as_posix()}/" if label_folder != self.root else "the root"
+        )
         missing = f"image tile has no label tile in {where}" + (f" ({partial})" if partial else "")
         out = []
         for tile, image in sorted(images.items()):
@@ -198,13 +245,27 @@ class IsprsReader(Reader):
             size = (pixels.shape[1], pixels.shape[0])
         else:
             size = image_size(image_path)
-        regions = isprs_regions(label_path, size, ignore=tuple(names_option(self.options["ignore"])),
-                                min_area=self.options["min_area"], connectivity=self.options["connectivity"],
-                                tolerance=self.options["tolerance"])
+        regions = isprs_regions(
+            label_path,
+            size,
+            ignore=tuple(names_option(self.options["ignore"])),
+            min_area=self.options["min_area"],
+            connectivity=self.options["connectivity"],
+            tolerance=self.options["tolerance"],
+        )
         source = self.options["source"]
         meta: dict[str, Any] = {"file": label_path.relative_to(self.root).as_posix(), "bands": variant}
-        return Sample(image_id=f"{source}/{tile}", source=source, image_path=image_path, image=pixels,
-                      boxes=regions.boxes(), split=self.options["split"], size=size, meta=meta, regions=regions)
+        return Sample(
+            image_id=f"{source}/{tile}",
+            source=source,
+            image_path=image_path,
+            image=pixels,
+            boxes=regions.boxes(),
+            split=self.options["split"],
+            size=size,
+            meta=meta,
+            regions=regions,
+        )
 
 
 def _tiles_in(folder: Path, pattern: re.Pattern) -> dict[str, Path]:
@@ -226,27 +287,34 @@ class PotsdamReader(IsprsReader):
         name="potsdam",
         title="ISPRS Potsdam (RGB-coded labels; RGB / IRRG / RGBIR tiles; M2B)",
         layout="ROOT/\n  2_Ortho_RGB/top_potsdam_2_10_RGB.tif   (and/or 3_Ortho_IRRG/*_IRRG.tif, "
-               "4_Ortho_RGBIR/*_RGBIR.tif)\n  top_potsdam_2_10_label.tif            (5_Labels_all.zip unpacks "
-               "here, no folder;\n                                         or 5_Labels_all/, *_label_noBoundary.tif "
-               "with eroded=true)",
+        "4_Ortho_RGBIR/*_RGBIR.tif)\n  top_potsdam_2_10_label.tif            (5_Labels_all.zip unpacks "
+        "here, no folder;\n                                         or 5_Labels_all/, *_label_noBoundary.tif "
+        "with eroded=true)",
         license="ISPRS benchmark data: research use, registration required (see the ISPRS page)",
         url="https://www.isprs.org/education/benchmarks/UrbanSemLab/2d-sem-label-potsdam.aspx",
         kind="captions",
     )
-    VARIANTS = {"RGB": ("2_Ortho_RGB", "_RGB"), "RGBIR": ("4_Ortho_RGBIR", "_RGBIR"),
-                "IRRG": ("3_Ortho_IRRG", "_IRRG")}
+    VARIANTS = {
+        "RGB": ("2_Ortho_RGB", "_RGB"),
+        "RGBIR": ("4_Ortho_RGBIR", "_RGBIR"),
+        "IRRG": ("3_Ortho_IRRG", "_IRRG"),
+    }
     TILE = r"top_potsdam_\d+_\d+"
     LABEL_SUFFIX = {False: "_label", True: "_label_noBoundary"}
     LABEL_FOLDERS = ("5_Labels_all", "5_Labels_all_noBoundary")
     PARTIAL_LABELS = {
         "5_Labels_for_participants": "an older release's labels, which may cover only the training tiles; "
-                                     "5_Labels_all.zip has every tile",
+        "5_Labels_all.zip has every tile",
         "5_Labels_for_participants_no_Boundary": "an older release's eroded labels, which may cover only the "
-                                                 "training tiles; 5_Labels_all_noBoundary.zip has every tile",
+        "training tiles; 5_Labels_all_noBoundary.zip has every tile",
     }
     OPTIONS = (
-        Option("variant", None, "image tiles to read: RGB, RGBIR (bands 1-3) or IRRG (default: the one present, "
-                                "in that order)", (None, "RGB", "RGBIR", "IRRG")),
+        Option(
+            "variant",
+            None,
+            "image tiles to read: RGB, RGBIR (bands 1-3) or IRRG (default: the one present, in that order)",
+            (None, "RGB", "RGBIR", "IRRG"),
+        ),
         source_option("potsdam"),
     )
 
@@ -258,10 +326,10 @@ class VaihingenReader(IsprsReader):
         name="vaihingen",
         title="ISPRS Vaihingen (IRRG tiles, RGB-coded labels; M2B)",
         layout="ROOT/\n  top/top_mosaic_09cm_area1.tif   (from ISPRS_semantic_labeling_Vaihingen.zip)\n"
-               "  top_mosaic_09cm_area1.tif       (..._ground_truth_COMPLETE.zip unpacks here, no folder;\n"
-               "                                   *_noBoundary.tif from the eroded zip, with eroded=true)\n"
-               "  gts_for_participants/           (16 training tiles only: never taken for the complete "
-               "ground truth)",
+        "  top_mosaic_09cm_area1.tif       (..._ground_truth_COMPLETE.zip unpacks here, no folder;\n"
+        "                                   *_noBoundary.tif from the eroded zip, with eroded=true)\n"
+        "  gts_for_participants/           (16 training tiles only: never taken for the complete "
+        "ground truth)",
         license="ISPRS benchmark data: research use, registration required (see the ISPRS page)",
         url="https://www.isprs.org/education/benchmarks/UrbanSemLab/2d-sem-label-vaihingen.aspx",
         kind="captions",
@@ -269,12 +337,18 @@ class VaihingenReader(IsprsReader):
     VARIANTS = {"IRRG": ("top", "")}
     TILE = r"top_mosaic_09cm_area\d+"
     LABEL_SUFFIX = {False: "", True: "_noBoundary"}
-    LABEL_FOLDERS = ("ISPRS_semantic_labeling_Vaihingen_ground_truth_COMPLETE",
-                     "ISPRS_semantic_labeling_Vaihingen_ground_truth_eroded_COMPLETE")
-    _PARTIAL = ("the 16 training tiles of the benchmark, not the 33 labelled tiles; the complete ground truth "
-                "is ISPRS_semantic_labeling_Vaihingen_ground_truth{}_COMPLETE.zip: unpack it into the root")
-    PARTIAL_LABELS = {"gts_for_participants": _PARTIAL.format(""),
-                      "gts_eroded_for_participants": _PARTIAL.format("_eroded")}
+    LABEL_FOLDERS = (
+        "ISPRS_semantic_labeling_Vaihingen_ground_truth_COMPLETE",
+        "ISPRS_semantic_labeling_Vaihingen_ground_truth_eroded_COMPLETE",
+    )
+    _PARTIAL = (
+        "the 16 training tiles of the benchmark, not the 33 labelled tiles; the complete ground truth "
+        "is ISPRS_semantic_labeling_Vaihingen_ground_truth{}_COMPLETE.zip: unpack it into the root"
+    )
+    PARTIAL_LABELS = {
+        "gts_for_participants": _PARTIAL.format(""),
+        "gts_eroded_for_participants": _PARTIAL.format("_eroded"),
+    }
     OPTIONS = (
         Option("variant", "IRRG", "image tiles to read (Vaihingen has only IRRG: NIR, R, G)", ("IRRG",)),
         source_option("vaihingen"),

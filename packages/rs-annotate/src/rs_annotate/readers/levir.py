@@ -63,10 +63,16 @@ class LevirReader(Reader):
         kind="captions",
     )
     OPTIONS = (
-        Option("label_dir", None, "folder below the root holding the labels, when they are not beside the images"),
+        Option(
+            "label_dir", None, "folder below the root holding the labels, when they are not beside the images"
+        ),
         Option("image_dir", ".", "folder below the root holding the images (with label_dir)"),
-        Option("missing_label", "error", "an image without a label file: an error, or a scene with no objects",
-               ("error", "empty")),
+        Option(
+            "missing_label",
+            "error",
+            "an image without a label file: an error, or a scene with no objects",
+            ("error", "empty"),
+        ),
         split_option("train", " (LEVIR ships no split)"),
     )
 
@@ -106,8 +112,11 @@ class LevirReader(Reader):
         image_path = Path(image)
         if label is None:
             if self.options["missing_label"] != "empty":
-                raise BadInput(image_path, "image has no label file (same stem, .txt); "
-                               "pass missing_label=empty to read it as a scene with no objects")
+                raise BadInput(
+                    image_path,
+                    "image has no label file (same stem, .txt); "
+                    "pass missing_label=empty to read it as a scene with no objects",
+                )
             boxes = []
         else:
             label_path = self.source_file(label)

@@ -16,7 +16,15 @@ from ..types import BadInput, Sample
 from .base import CONNECTIVITY, MIN_AREA, Option, Reader, ReaderInfo, chosen_splits, register, source_option
 from .files import check_same_size, image_size, load_array
 
-LOVEDA_LABELS = {1: "background", 2: "building", 3: "road", 4: "water", 5: "barren", 6: "forest", 7: "agriculture"}
+LOVEDA_LABELS = {
+    1: "background",
+    2: "building",
+    3: "road",
+    4: "water",
+    5: "barren",
+    6: "forest",
+    7: "agriculture",
+}
 SPLITS = ("Train", "Val", "Test")
 DOMAINS = ("Urban", "Rural")
 
@@ -32,14 +40,18 @@ class LovedaReader(Reader):
         name="loveda",
         title="LoveDA (land-cover index masks; M2B)",
         layout="ROOT/\n  Train/Urban/images_png/1366.png\n  Train/Urban/masks_png/1366.png\n"
-               "  Train/Rural/...\n  Val/{Urban,Rural}/...",
+        "  Train/Rural/...\n  Val/{Urban,Rural}/...",
         license="LoveDA: CC BY-NC-SA 4.0",
         url="https://github.com/Junjue-Wang/LoveDA",
         kind="captions",
     )
     OPTIONS = (
-        Option("splits", None, "split folders to read, e.g. Train (default: Train and Val, those present; "
-                               "LoveDA's test masks are not public)"),
+        Option(
+            "splits",
+            None,
+            "split folders to read, e.g. Train (default: Train and Val, those present; "
+            "LoveDA's test masks are not public)",
+        ),
         Option("keep_background", False, "also box the 'background' class (value 1)"),
         MIN_AREA,
         CONNECTIVITY,
@@ -77,9 +89,22 @@ class LovedaReader(Reader):
         if not self.options["keep_background"]:
             ignore.append(1)
             del labels[1]
-        regions = MaskRegions(values, labels, ignore=ignore, min_area=self.options["min_area"],
-                              connectivity=self.options["connectivity"], path=mask_path)
+        regions = MaskRegions(
+            values,
+            labels,
+            ignore=ignore,
+            min_area=self.options["min_area"],
+            connectivity=self.options["connectivity"],
+            path=mask_path,
+        )
         source = self.options["source"]
-        return Sample(image_id=f"{source}/{split.lower()}/{domain.lower()}/{stem}", source=source,
-                      image_path=image_path, boxes=regions.boxes(), split=split.lower(), size=size, regions=regions,
-                      meta={"file": mask_path.relative_to(self.root).as_posix(), "domain": domain.lower()})
+        return Sample(
+            image_id=f"{source}/{split.lower()}/{domain.lower()}/{stem}",
+            source=source,
+            image_path=image_path,
+            boxes=regions.boxes(),
+            split=split.lower(),
+            size=size,
+            regions=regions,
+            meta={"file": mask_path.relative_to(self.root).as_posix(), "domain": domain.lower()},
+        )

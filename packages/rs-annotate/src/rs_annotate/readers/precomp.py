@@ -41,7 +41,8 @@ def group_captions(
         names.pop()
     if len(caps) != len(names):
         raise BadInput(
-            caps_path, f"has {len(caps)} lines but {names_path.name} has {len(names)}; they must be line-aligned"
+            caps_path,
+            f"has {len(caps)} lines but {names_path.name} has {len(names)}; they must be line-aligned",
         )
     groups: list[tuple[str, int, list[str]]] = []
     seen: dict[str, int] = {}
@@ -55,8 +56,10 @@ def group_captions(
             continue
         if name in seen:
             raise BadInput(
-                names_path, f"{name} appears again after other names (first at line {seen[name]}); "
-                "each image's captions must be on consecutive lines", i,
+                names_path,
+                f"{name} appears again after other names (first at line {seen[name]}); "
+                "each image's captions must be on consecutive lines",
+                i,
             )
         seen[name] = i
         groups.append((name, i, [cap]))
@@ -64,8 +67,10 @@ def group_captions(
         for name, line, captions in groups:
             if len(captions) != captions_per_image:
                 raise BadInput(
-                    names_path, f"{name} has {len(captions)} captions, expected {captions_per_image} "
-                    "(set captions_per_image=None to accept any number)", line,
+                    names_path,
+                    f"{name} has {len(captions)} captions, expected {captions_per_image} "
+                    "(set captions_per_image=None to accept any number)",
+                    line,
                 )
     return groups
 
@@ -90,8 +95,11 @@ class PrecompReader(Reader):
     )
     OPTIONS = (
         Option("image_dir", None, "where the images are (default: ROOT/images if it exists, else ROOT)"),
-        Option("splits", None, "splits to read, e.g. test,val (default: every one of train/val/test whose two "
-                               "files exist)"),
+        Option(
+            "splits",
+            None,
+            "splits to read, e.g. test,val (default: every one of train/val/test whose two files exist)",
+        ),
         Option("captions_per_image", 5, "captions each image must have (None: any number)"),
         source_option(None, "the root folder's name without _precomp, e.g. rsitmd"),
     )
@@ -119,7 +127,9 @@ class PrecompReader(Reader):
             caps_path, names_path = self._files(split)
             for path in (caps_path, names_path):
                 if not path.is_file():
-                    raise BadInput(path, f"missing: split {split!r} needs both {caps_path.name} and {names_path.name}")
+                    raise BadInput(
+                        path, f"missing: split {split!r} needs both {caps_path.name} and {names_path.name}"
+                    )
 
     def _files(self, split: str) -> tuple[Path, Path]:
         return self.root / f"{split}_caps.txt", self.root / f"{split}_filename.txt"
@@ -129,8 +139,9 @@ class PrecompReader(Reader):
         first_split: dict[str, str] = {}
         for split in self.splits:
             caps_path, names_path = self._files(split)
-            for name, line, captions in group_captions(self.source_file(caps_path), self.source_file(names_path),
-                                                       self.captions_per_image):
+            for name, line, captions in group_captions(
+                self.source_file(caps_path), self.source_file(names_path), self.captions_per_image
+            ):
                 if name in first_split:
                     raise BadInput(names_path, f"{name} is also in the {first_split[name]} split", line)
                 first_split[name] = split

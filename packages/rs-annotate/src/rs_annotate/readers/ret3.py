@@ -40,8 +40,11 @@ def fit_captions(captions: list[str], n: int | None) -> list[str]:
 def find_json(root: Path) -> Path:
     """The caption JSON under ``root``: ``dataset*.json`` at the top, else exactly one below it."""
     top = sorted(root.glob("dataset*.json"))
-    found = top or sorted(root.rglob("dataset*.json")) or sorted(
-        p for p in root.rglob("*.json") if not p.name.startswith("_"))
+    found = (
+        top
+        or sorted(root.rglob("dataset*.json"))
+        or sorted(p for p in root.rglob("*.json") if not p.name.startswith("_"))
+    )
     if not found:
         raise BadInput(root, "no caption JSON (dataset*.json) found; pass json=PATH")
     if len(found) > 1:
@@ -54,7 +57,7 @@ def load_json(path: Path) -> tuple[list[Any], str | None]:
     """The ``images`` list and the ``dataset`` name of a Karpathy-style JSON file."""
     data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
-        raise BadInput(path, "missing key 'images' (expected {\"images\": [...], \"dataset\": ...})")
+        raise BadInput(path, 'missing key \'images\' (expected {"images": [...], "dataset": ...})')
     name = data.get("dataset")
     return data["images"], name.lower() if isinstance(name, str) and name else None
 
@@ -103,22 +106,35 @@ class Ret3Reader(Reader):
     info = ReaderInfo(
         name="ret3",
         title="RET-3 caption JSON (RSICD, RSITMD, UCM-captions, Sydney-captions)",
-        layout="ROOT/\n  dataset_rsicd.json   {\"images\": [{\"filename\", \"split\", \"sentences\": "
-               "[{\"raw\"}]}]}\n  RSICD_images/airport_1.jpg  (or images/, imgs/)",
+        layout='ROOT/\n  dataset_rsicd.json   {"images": [{"filename", "split", "sentences": '
+        '[{"raw"}]}]}\n  RSICD_images/airport_1.jpg  (or images/, imgs/)',
         license="RSICD, RSITMD, UCM-captions, Sydney-captions: research use; see each dataset's page",
         url="https://github.com/201528014227051/RSICD_optimal",
         kind="captions",
         # The source names are what each set's own JSON calls it ("dataset": "ucm" for UCM-captions).
-        aliases=(Alias("rsicd", {"source": "rsicd"}), Alias("rsitmd", {"source": "rsitmd"}),
-                 Alias("ucm-captions", {"source": "ucm"}), Alias("sydney", {"source": "sydney"})),
+        aliases=(
+            Alias("rsicd", {"source": "rsicd"}),
+            Alias("rsitmd", {"source": "rsitmd"}),
+            Alias("ucm-captions", {"source": "ucm"}),
+            Alias("sydney", {"source": "sydney"}),
+        ),
     )
     OPTIONS = (
-        Option("json", None, "the caption file, relative to the root or absolute (default: the one "
-                             "dataset*.json found)"),
-        Option("image_dir", None, f"image folder below the root (default: the first of {', '.join(IMAGE_DIRS)} "
-                                  "that exists, else the root)"),
+        Option(
+            "json",
+            None,
+            "the caption file, relative to the root or absolute (default: the one dataset*.json found)",
+        ),
+        Option(
+            "image_dir",
+            None,
+            f"image folder below the root (default: the first of {', '.join(IMAGE_DIRS)} "
+            "that exists, else the root)",
+        ),
         Option("splits", None, "splits to include, e.g. train,val (default: all)"),
-        Option("n_captions", 5, "captions per image: the first n, or all repeated in order (None: as they are)"),
+        Option(
+            "n_captions", 5, "captions per image: the first n, or all repeated in order (None: as they are)"
+        ),
         source_option(None, "the JSON's dataset value, lower-cased"),
         REQUIRE_IMAGES,
     )
@@ -141,14 +157,25 @@ class Ret3Reader(Reader):
     def items(self) -> list[tuple[str, str, str, int, Any]]:
         path = self._json_path()
         entries, name = load_json(path)
-        present = sorted({e["split"] for e in entries if isinstance(e, dict) and isinstance(e.get("split"), str)})
-        wanted = None if self.options["splits"] is None else set(chosen_splits(path, self.options["splits"], present))
+        present = sorted(
+            {e["split"] for e in entries if isinstance(e, dict) and isinstance(e.get("split"), str)}
+        )
+        wanted = (
+            None
+            if self.options["splits"] is None
+            else set(chosen_splits(path, self.options["splits"], present))
+        )
         source = self.options["source"] or name or path.stem
         image_dir = str(self._image_dir())
         # An entry without a usable split stays in, so that read() reports it rather than it vanishing.
-        return [(str(path), image_dir, source, i, e) for i, e in enumerate(entries)
-                if wanted is None or not isinstance(e, dict) or e.get("split") in wanted
-                or not isinstance(e.get("split"), str)]
+        return [
+            (str(path), image_dir, source, i, e)
+            for i, e in enumerate(entries)
+            if wanted is None
+            or not isinstance(e, dict)
+            or e.get("split") in wanted
+            or not isinstance(e.get("split"), str)
+        ]
 
     def read(self, item: tuple[str, str, str, int, Any]) -> Sample:
         json_path, image_dir, source, index, entry = item

@@ -41,8 +41,9 @@ VIDEO_SUFFIXES = (".mov", ".mp4", ".avi", ".mkv")
 Row = tuple[str, float, float, float, float]  # label, x0, y0, x1, y1
 
 
-def parse_sdd(text: str, path: Path, classes: frozenset[str] | None = SDD_CLASSES
-              ) -> tuple[dict[int, list[Row]], dict[int, int]]:
+def parse_sdd(
+    text: str, path: Path, classes: frozenset[str] | None = SDD_CLASSES
+) -> tuple[dict[int, list[Row]], dict[int, int]]:
     """Visible boxes per frame and the number of ``lost`` rows per frame, of one annotations.txt (labels as
     written; one outside ``classes`` is BadInput)."""
     boxes: dict[int, list[Row]] = {}
@@ -56,8 +57,12 @@ def parse_sdd(text: str, path: Path, classes: frozenset[str] | None = SDD_CLASSE
         if not quote or not label or '"' in label:
             raise BadInput(path, 'expected a quoted label at the end of the row ("Pedestrian")', lineno)
         if len(fields) != 9:
-            raise BadInput(path, "expected 'track_id xmin ymin xmax ymax frame lost occluded generated \"label\"', "
-                                 f"got {len(fields)} field(s) before the label", lineno)
+            raise BadInput(
+                path,
+                "expected 'track_id xmin ymin xmax ymax frame lost occluded generated \"label\"', "
+                f"got {len(fields)} field(s) before the label",
+                lineno,
+            )
         check_class(label, path, lineno, classes=classes)
         x0, y0, x1, y1 = (parse_float(f, path, lineno) for f in fields[1:5])
         flags = []
@@ -104,8 +109,11 @@ class _VideoCursor:
         path, last = cls.path, cls.next_frame
         cls.cap.release()
         cls.path, cls.cap, cls.next_frame = None, None, 0
-        raise BadInput(path, f"frame {index} is missing: the video ends (or stops decoding) at frame {last}, "
-                             f"but {ann} annotates it")
+        raise BadInput(
+            path,
+            f"frame {index} is missing: the video ends (or stops decoding) at frame {last}, "
+            f"but {ann} annotates it",
+        )
 
 
 @register
@@ -117,7 +125,7 @@ class SddReader(Reader):
         title="Stanford Drone Dataset (per-video annotations.txt; frames sampled from the videos with OpenCV)",
         layout=(
             "ROOT/\n  annotations/<scene>/video<k>/annotations.txt   rows 'track_id xmin ymin xmax ymax frame "
-            "lost occluded generated \"label\"'\n  videos/<scene>/video<k>/video.mov\n"
+            'lost occluded generated "label"\'\n  videos/<scene>/video<k>/video.mov\n'
             "(lost rows dropped, counted in meta.dropped)"
         ),
         license="CC BY-NC-SA 3.0 (non-commercial)",
@@ -126,10 +134,17 @@ class SddReader(Reader):
     )
     OPTIONS = (
         Option("stride", 30, "sample every stride-th frame (30: about one a second)"),
-        Option("video_dir", "videos", "video folder below the root (a video beside its annotations.txt is found "
-                                      "too)"),
-        Option("missing_video", "error", "annotations without a video: an error, or skipped (counted)",
-               ("error", "skip")),
+        Option(
+            "video_dir",
+            "videos",
+            "video folder below the root (a video beside its annotations.txt is found too)",
+        ),
+        Option(
+            "missing_video",
+            "error",
+            "annotations without a video: an error, or skipped (counted)",
+            ("error", "skip"),
+        ),
         split_option("train", " (SDD ships no split)"),
         EXTRA_CLASSES,
     )
@@ -145,8 +160,11 @@ class SddReader(Reader):
             self.trust_dir(self.video_dir)  # named by the user
 
     def _annotation_files(self) -> list[Path]:
-        found = sorted(Path(top) / "annotations.txt" for top, _, files in os.walk(self.root)
-                       if "annotations.txt" in files)
+        found = sorted(
+            Path(top) / "annotations.txt"
+            for top, _, files in os.walk(self.root)
+            if "annotations.txt" in files
+        )
         if not found:
             raise BadInput(self.root, "no annotations.txt below the root")
         return found
@@ -170,7 +188,9 @@ class SddReader(Reader):
         for ann in self._annotation_files():
             video = self._video_for(ann)
             if video is None:
-                problem = BadInput(ann, f"no video for these annotations (looked in {self.video_dir} and beside it)")
+                problem = BadInput(
+                    ann, f"no video for these annotations (looked in {self.video_dir} and beside it)"
+                )
                 if self.options["missing_video"] != "skip":
                     raise problem
                 self.skipped.append(problem)
@@ -181,7 +201,9 @@ class SddReader(Reader):
                 continue
             name = self._rel(ann).as_posix()
             for frame in range(min(frames), max(frames) + 1, self.stride):
-                out.append((str(video), str(ann), name, frame, tuple(boxes.get(frame, ())), lost.get(frame, 0)))
+                out.append(
+                    (str(video), str(ann), name, frame, tuple(boxes.get(frame, ())), lost.get(frame, 0))
+                )
         return out
 
     def read(self, item: tuple[str, str, str, int, tuple[Row, ...], int]) -> Sample:

@@ -34,8 +34,18 @@ from .base import Option, Reader, ReaderInfo, parse_float, register, split_optio
 from .files import index_images, read_text
 
 CATEGORIES: dict[int, str] = {
-    0: "ignored regions", 1: "pedestrian", 2: "people", 3: "bicycle", 4: "car", 5: "van", 6: "truck",
-    7: "tricycle", 8: "awning tricycle", 9: "bus", 10: "motorcycle", 11: "others",
+    0: "ignored regions",
+    1: "pedestrian",
+    2: "people",
+    3: "bicycle",
+    4: "car",
+    5: "van",
+    6: "truck",
+    7: "tricycle",
+    8: "awning tricycle",
+    9: "bus",
+    10: "motorcycle",
+    11: "others",
 }
 IGNORED, OTHERS = 0, 11
 
@@ -53,11 +63,16 @@ def parse_visdrone(
         if not fields:
             continue
         if len(fields) != 8:
-            raise BadInput(path, f"expected 'x,y,w,h,score,category,truncation,occlusion', got {len(fields)} "
-                                 "field(s)", lineno)
+            raise BadInput(
+                path,
+                f"expected 'x,y,w,h,score,category,truncation,occlusion', got {len(fields)} field(s)",
+                lineno,
+            )
         x, y, w, h = (parse_float(f, path, lineno) for f in fields[:4])
         names = ("score", "category", "truncation", "occlusion")
-        score, category, truncation, occlusion = (parse_float(f, path, lineno, n) for f, n in zip(fields[4:], names))
+        score, category, truncation, occlusion = (
+            parse_float(f, path, lineno, n) for f, n in zip(fields[4:], names)
+        )
         if category not in CATEGORIES:
             raise BadInput(path, f"category {fields[5]!r} is not one of 0-11", lineno)
         reason = None
@@ -102,19 +117,29 @@ class VisDroneReader(Reader):
         kind="captions",
     )
     OPTIONS = (
-        Option("others_label", "other object", "class name of category 11 'others' (null: drop those boxes, "
-                                               "counted)"),
-        Option("max_occlusion", 2, "drop boxes more occluded than this (0 none, 1 partial, 2 heavy)", (0, 1, 2)),
+        Option(
+            "others_label",
+            "other object",
+            "class name of category 11 'others' (null: drop those boxes, counted)",
+        ),
+        Option(
+            "max_occlusion", 2, "drop boxes more occluded than this (0 none, 1 partial, 2 heavy)", (0, 1, 2)
+        ),
         split_option(None, " (default: from each folder's name, -train / -val / -test-dev)"),
     )
 
     def _split_roots(self) -> list[Path]:
         if (self.root / "annotations").is_dir() or (self.root / "images").is_dir():
             return [self.root]
-        found = sorted(p for p in self.root.iterdir()
-                       if p.is_dir() and ((p / "annotations").is_dir() or (p / "images").is_dir()))
+        found = sorted(
+            p
+            for p in self.root.iterdir()
+            if p.is_dir() and ((p / "annotations").is_dir() or (p / "images").is_dir())
+        )
         if not found:
-            raise BadInput(self.root, "no images/ + annotations/ folders (nor VisDrone*-DET-* folders with them)")
+            raise BadInput(
+                self.root, "no images/ + annotations/ folders (nor VisDrone*-DET-* folders with them)"
+            )
         return found
 
     def items(self) -> list[tuple[str, str, str | None, str | None]]:
@@ -136,7 +161,9 @@ class VisDroneReader(Reader):
             raise BadInput(image, f"image has no annotation file annotations/{stem}.txt")
         label_path = self.source_file(label)
         boxes, dropped = parse_visdrone(
-            read_text(label_path), label_path, others_label=self.options["others_label"],
+            read_text(label_path),
+            label_path,
+            others_label=self.options["others_label"],
             max_occlusion=self.options["max_occlusion"],
         )
         return Sample(

@@ -1,4 +1,4 @@
-"""Pascal-VOC XML detection sets: DIOR (and DIOR-R's oriented boxes), HRRSD, RSOD, and plain VOC.
+"""Pascal-VOC XML detection labels and the plain VOC reader (the published sets built on it: voc_sets).
 
 One XML per image, ``<annotation>`` with ``<size>`` and ``<object>`` elements. Only an object's own
 ``<name>`` child is its class: HRRSD's ``<owner><name>snail_crowling</name>`` is not an object.
@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 from xml.parsers import expat
 
-from ..classnames import DIOR, DIOR_CLASSES, HRRSD, HRRSD_CLASSES, RSOD, RSOD_CLASSES, check_class
+from ..classnames import check_class
 from ..types import BadInput, Box, Sample
 from .base import (
     DROP_DIFFICULT,
-    EXTRA_CLASSES,
     REQUIRE_IMAGES,
     Option,
     Reader,
@@ -38,8 +37,16 @@ from .base import (
 )
 from .files import IMAGE_SUFFIXES, SPLITS, read_bytes, read_text
 
-_CORNERS = ("x_left_top", "y_left_top", "x_right_top", "y_right_top",
-            "x_right_bottom", "y_right_bottom", "x_left_bottom", "y_left_bottom")
+_CORNERS = (
+    "x_left_top",
+    "y_left_top",
+    "x_right_top",
+    "y_right_top",
+    "x_right_bottom",
+    "y_right_bottom",
+    "x_left_bottom",
+    "y_left_bottom",
+)
 
 
 class XmlDoc:
@@ -109,8 +116,13 @@ def parse_difficult(doc: XmlDoc, obj: ET.Element) -> bool:
     return text == "1"
 
 
-def parse_voc(doc: XmlDoc, *, table: dict[str, str] | None = None, drop_difficult: bool = False,
-              classes: frozenset[str] | None = None) -> tuple[list[Box], tuple[int, int] | None]:
+def parse_voc(
+    doc: XmlDoc,
+    *,
+    table: dict[str, str] | None = None,
+    drop_difficult: bool = False,
+    classes: frozenset[str] | None = None,
+) -> tuple[list[Box], tuple[int, int] | None]:
     """Boxes and stated (width, height) of a VOC annotation; a class outside ``classes`` is BadInput."""
     root = doc.root
     if root.tag != "annotation":
@@ -140,10 +152,14 @@ def parse_voc(doc: XmlDoc, *, table: dict[str, str] | None = None, drop_difficul
     return boxes, size
 
 
-ANNOTATIONS = Option("annotations", ("Annotations",), "folder glob(s) below the root holding the XML files; "
-                     "the first pattern with XML files wins")
-IMAGES = Option("images", ("JPEGImages",), "folder glob(s) searched for each XML's image, by stem or by its "
-                "<filename>")
+ANNOTATIONS = Option(
+    "annotations",
+    ("Annotations",),
+    "folder glob(s) below the root holding the XML files; the first pattern with XML files wins",
+)
+IMAGES = Option(
+    "images", ("JPEGImages",), "folder glob(s) searched for each XML's image, by stem or by its <filename>"
+)
 
 
 def _dirs(root: Path, patterns: tuple[str, ...] | list[str]) -> list[Path]:
@@ -180,8 +196,7 @@ class VocReader(Reader):
         REQUIRE_IMAGES,
     )
     TABLE: ClassVar[dict[str, str] | None] = None
-    SPLIT_LISTS: ClassVar[tuple[tuple[str, str], ...]] = tuple(
-        (f"ImageSets/Main/{s}.txt", s) for s in SPLITS)
+    SPLIT_LISTS: ClassVar[tuple[tuple[str, str], ...]] = tuple((f"ImageSets/Main/{s}.txt", s) for s in SPLITS)
 
     def _option_globs(self, key: str) -> tuple[str, ...]:
         value = self.options[key]
@@ -192,7 +207,9 @@ class VocReader(Reader):
             dirs = [d for d in _dirs(self.root, [pattern]) if any(d.glob("*.xml"))]
             if dirs:
                 return dirs
-        raise BadInput(self.root, f"no annotation XML found (looked in {', '.join(self._option_globs('annotations'))})")
+        raise BadInput(
+            self.root, f"no annotation XML found (looked in {', '.join(self._option_globs('annotations'))})"
+        )
 
     def _split_table(self, ann_dirs: list[Path]) -> dict[str, str]:
         table: dict[str, str] = {}
@@ -223,14 +240,21 @@ class VocReader(Reader):
             image = images.get(stem)
             folder = (image or xmls[stem]).parent.relative_to(self.root).as_posix().lower()
             split = splits.get(stem) or ("test" if "test" in folder else default)
-            out.append((stem, split, str(xmls[stem]) if stem in xmls else None,
-                        [str(image)] if image is not None else [str(d) for d in image_dirs]))
+            out.append(
+                (
+                    stem,
+                    split,
+                    str(xmls[stem]) if stem in xmls else None,
+                    [str(image)] if image is not None else [str(d) for d in image_dirs],
+                )
+            )
         return out
 
     def parse(self, doc: XmlDoc) -> tuple[list[Box], tuple[int, int] | None, dict[str, Any]]:
         """Boxes, stated size and extra meta of one annotation file."""
-        boxes, size = parse_voc(doc, table=self.TABLE, drop_difficult=self.options["drop_difficult"],
-                                classes=self.classes)
+        boxes, size = parse_voc(
+            doc, table=self.TABLE, drop_difficult=self.options["drop_difficult"], classes=self.classes
+        )
         return boxes, size, {}
 
     def image_name(self, doc: XmlDoc) -> tuple[str | None, int | None]:
@@ -246,11 +270,21 @@ class VocReader(Reader):
         boxes, size, meta = self.parse(doc)
         image = self._find_image(doc, candidates)
         if image is None and self.options["require_images"]:
-            raise BadInput(path, f"no image for this annotation ({stem}.* or the file it names) in "
-                                 f"{', '.join(self._option_globs('images'))}")
+            raise BadInput(
+                path,
+                f"no image for this annotation ({stem}.* or the file it names) in "
+                f"{', '.join(self._option_globs('images'))}",
+            )
         source = self.options["source"]
-        return Sample(image_id=f"{source}/{stem}", source=source, image_path=image, boxes=boxes, split=split,
-                      size=size, meta={"file": path.relative_to(self.root).as_posix(), **meta})
+        return Sample(
+            image_id=f"{source}/{stem}",
+            source=source,
+            image_path=image,
+            boxes=boxes,
+            split=split,
+            size=size,
+            meta={"file": path.relative_to(self.root).as_posix(), **meta},
+        )
 
     def _find_image(self, doc: XmlDoc, candidates: list[str]) -> Path | None:
         """The image found by stem, else the file the annotation names in one of the image folders."""
@@ -262,86 +296,3 @@ class VocReader(Reader):
             if path.exists():
                 return path
         return None
-
-
-@register
-class DiorReader(VocReader):
-    __doc__ = VocReader.__doc__
-    info = ReaderInfo(
-        name="dior",
-        title="DIOR (horizontal boxes; falls back to DIOR-R oriented boxes when only those exist)",
-        layout="ROOT/\n  Annotations/00001.xml  (or 'Annotations/Horizontal Bounding Boxes/')\n"
-               "  JPEGImages-trainval/00001.jpg\n  JPEGImages-test/11726.jpg\n  ImageSets/Main/{train,val,test}.txt",
-        license="DIOR: academic research use (see the DIOR page)",
-        url="https://gcheng-nwpu.github.io/#Datasets",
-        kind="captions",
-    )
-    OPTIONS = (
-        ANNOTATIONS.defaulting_to(
-            ("Annotations/Horizontal Bounding Boxes", "Annotations", "Annotations/Oriented Bounding Boxes")),
-        IMAGES.defaulting_to(("JPEGImages-trainval", "JPEGImages-test", "JPEGImages", "JPEGImage")),
-        source_option("dior"),
-        EXTRA_CLASSES,
-    )
-    TABLE = DIOR
-    CLASSES = DIOR_CLASSES
-
-
-@register
-class DiorRReader(DiorReader):
-    __doc__ = VocReader.__doc__
-    info = ReaderInfo(
-        name="dior-r",
-        title="DIOR-R (oriented boxes, <robndbox> corners -> axis-aligned)",
-        layout="ROOT/\n  Annotations/Oriented Bounding Boxes/00001.xml\n  JPEGImages-trainval/00001.jpg\n"
-               "  JPEGImages-test/\n  ImageSets/Main/{train,val,test}.txt",
-        license="DIOR-R: academic research use (see the DIOR page)",
-        url="https://gcheng-nwpu.github.io/#Datasets",
-        kind="captions",
-    )
-    OPTIONS = (ANNOTATIONS.defaulting_to(("Annotations/Oriented Bounding Boxes",)),)
-
-
-@register
-class HrrsdReader(VocReader):
-    __doc__ = VocReader.__doc__
-    info = ReaderInfo(
-        name="hrrsd",
-        title="HRRSD (TGRS-HRRSD-Dataset, VOC XML)",
-        layout="ROOT/\n  OPT2017/Annotations/00002.xml\n  OPT2017/JPEGImages/00002.jpg\n"
-               "  OPT2017/ImageSets/Main/{train,val,test}.txt",
-        license="Mulan Permissive Software License v1 (repository); see the dataset page",
-        url="https://github.com/CrazyStoneonRoad/TGRS-HRRSD-Dataset",
-        kind="captions",
-    )
-    OPTIONS = (
-        ANNOTATIONS.defaulting_to(("OPT2017/Annotations", "Annotations")),
-        IMAGES.defaulting_to(("OPT2017/JPEGImages", "JPEGImages")),
-        source_option("hrrsd"),
-        EXTRA_CLASSES,
-    )
-    TABLE = HRRSD
-    CLASSES = HRRSD_CLASSES
-
-
-@register
-class RsodReader(VocReader):
-    __doc__ = VocReader.__doc__
-    info = ReaderInfo(
-        name="rsod",
-        title="RSOD (aircraft, oiltank, overpass, playground; one folder per class)",
-        layout="ROOT/\n  aircraft/Annotation/xml/aircraft_1.xml\n  aircraft/JPEGImages/aircraft_1.jpg\n"
-               "  oiltank/ ...  overpass/ ...  playground/ ...",
-        license="RSOD: research use (see the dataset page)",
-        url="https://github.com/RSIA-LIESMARS-WHU/RSOD-Dataset-",
-        kind="captions",
-    )
-    OPTIONS = (
-        ANNOTATIONS.defaulting_to(("*/Annotation/xml", "*/Annotations")),
-        IMAGES.defaulting_to(("*/JPEGImages",)),
-        source_option("rsod"),
-        EXTRA_CLASSES,
-    )
-    TABLE = RSOD
-    CLASSES = RSOD_CLASSES
-

@@ -62,8 +62,10 @@ class Dataset:
             return
         stated = stored_version(shard, schema)
         if stated != self.version:
-            raise FormatError(shard, f"its metadata says format_version {stated}, but "
-                                     f"{self.path / MANIFEST} says {self.version}")
+            raise FormatError(
+                shard,
+                f"its metadata says format_version {stated}, but {self.path / MANIFEST} says {self.version}",
+            )
         check_shard_schema(shard, schema, STORED_COLUMNS, self.version)
 
     @property
@@ -134,8 +136,9 @@ class Dataset:
                 open_files.clear()  # shards are read in order: keep one file open at a time
                 pf = open_files[group.shard] = self._parquet(group.shard)
             with self._reading(group):
-                for batch in pf.iter_batches(batch_size=batch_size, row_groups=[group.index],
-                                             columns=self._stored_columns(pf, columns)):
+                for batch in pf.iter_batches(
+                    batch_size=batch_size, row_groups=[group.index], columns=self._stored_columns(pf, columns)
+                ):
                     yield self._rows(batch)
 
     def read_row_group(self, split: str, index: int, columns: Sequence[str] | None = None) -> pa.Table:

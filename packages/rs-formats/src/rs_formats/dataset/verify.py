@@ -52,19 +52,27 @@ def _check_data_dir(ds: Dataset) -> None:
     listed = {name for info in ds.manifest["splits"].values() for name in info["shards"]}
     for entry in sorted(ds.data_dir.iterdir()):
         if entry.name not in listed:
-            raise FormatError(entry, f"not listed in {ds.path / MANIFEST}: Parquet engines handed "
-                                     f"{ds.data_dir} would read it as part of the dataset")
+            raise FormatError(
+                entry,
+                f"not listed in {ds.path / MANIFEST}: Parquet engines handed "
+                f"{ds.data_dir} would read it as part of the dataset",
+            )
 
 
 def _check_stored(ds: Dataset, split: str, shard: Path) -> None:
     pf = pq.ParquetFile(shard)
     names = stored_class_names(shard, pf.schema_arrow)
     if names != ds.class_names and (names or ds.class_names):
-        raise FormatError(shard, f"its Hugging Face label names {names} are not the manifest's {ds.class_names}")
+        raise FormatError(
+            shard, f"its Hugging Face label names {names} are not the manifest's {ds.class_names}"
+        )
     for i in range(pf.metadata.num_row_groups):
         column = pf.read_row_group(i, columns=[SPLIT_COLUMN]).column(0)
         wrong = pc.filter(column, pc.not_equal(column, split))
         if len(wrong) or column.null_count:
             said = wrong[0].as_py() if len(wrong) else None
-            raise FormatError(shard, f"row group {i} has rows of split {said!r}, but {ds.path / MANIFEST} "
-                                     f"lists this shard under {split!r}")
+            raise FormatError(
+                shard,
+                f"row group {i} has rows of split {said!r}, but {ds.path / MANIFEST} "
+                f"lists this shard under {split!r}",
+            )

@@ -86,8 +86,10 @@ class DatasetWriter:
         if not image_id:
             raise ValueError("every row needs a non-empty image_id")
         if split not in self._buffers and not (isinstance(split, str) and SPLIT_NAME.fullmatch(split)):
-            raise ValueError(f"split name {split!r} must be letters, digits and '_' (with inner '.'s), "
-                             "as Hugging Face datasets requires")
+            raise ValueError(
+                f"split name {split!r} must be letters, digits and '_' (with inner '.'s), "
+                "as Hugging Face datasets requires"
+            )
         if image_id in self._ids:
             raise ValueError(f"duplicate image_id {image_id!r}: ids must be unique within a dataset")
         self._ids.add(image_id)
@@ -121,8 +123,9 @@ class DatasetWriter:
         if writer is None:
             shard = f"{split}-{len(self._shards.setdefault(split, [])):05d}.parquet"
             self._shards[split].append(shard)
-            writer = pq.ParquetWriter(self._tmp / DATA_DIR / shard, self._schema,
-                                      compression=_compression(self._schema))
+            writer = pq.ParquetWriter(
+                self._tmp / DATA_DIR / shard, self._schema, compression=_compression(self._schema)
+            )
             self._writers[split] = writer
             self._shard_bytes[split] = 0
         writer.write_batch(batch, row_group_size=len(rows))
@@ -204,7 +207,9 @@ def _leaves(name: str, type_: pa.DataType) -> Iterable[str]:
 def _compression(schema: pa.Schema) -> dict[str, str]:
     """zstd everywhere but the image bytes: images are already compressed, so Parquet compression would
     only cost CPU on every read."""
-    return {leaf: "none" if leaf == "image.bytes" else "zstd" for f in schema for leaf in _leaves(f.name, f.type)}
+    return {
+        leaf: "none" if leaf == "image.bytes" else "zstd" for f in schema for leaf in _leaves(f.name, f.type)
+    }
 
 
 def _first_bad_row(rows: list[Mapping[str, Any]]) -> str:

@@ -66,9 +66,17 @@ def save_image(arr: np.ndarray, path: Path, quality: int = 92) -> None:
 
 def object_truths(scene: Scene, labels: Mapping[str, object], ndigits: int = 2) -> list[ObjectTruth]:
     """Truth records for a scene's objects with each natural class mapped to the format's label."""
-    return [ObjectTruth(cls=o.cls, label=str(labels[o.cls]), box=[round(v, ndigits) for v in o.box],
-                        poly=[[round(x, ndigits), round(y, ndigits)] for x, y in o.poly],
-                        angle=round(o.angle, 3), instance_id=o.instance_id) for o in scene.objects]
+    return [
+        ObjectTruth(
+            cls=o.cls,
+            label=str(labels[o.cls]),
+            box=[round(v, ndigits) for v in o.box],
+            poly=[[round(x, ndigits), round(y, ndigits)] for x, y in o.poly],
+            angle=round(o.angle, 3),
+            instance_id=o.instance_id,
+        )
+        for o in scene.objects
+    ]
 
 
 def finish(truth: Truth, tmp: Path) -> Truth:

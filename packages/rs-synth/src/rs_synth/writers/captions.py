@@ -27,11 +27,31 @@ from ..textures import GROUNDS
 from ..truth import ImageTruth, Truth
 from ._base import atomic_output, finish, image_rng, object_truths, save_image, split_of
 
-CAPTION_CLASSES = frozenset({
-    "plane", "helicopter", "ship", "storage tank", "small vehicle", "large vehicle", "harbor", "bridge",
-    "roundabout", "tennis court", "basketball court", "baseball diamond", "soccer field", "ground track field",
-    "swimming pool", "airport", "golf field", "parking lot", "stadium", "windmill", "overpass",
-})
+CAPTION_CLASSES = frozenset(
+    {
+        "plane",
+        "helicopter",
+        "ship",
+        "storage tank",
+        "small vehicle",
+        "large vehicle",
+        "harbor",
+        "bridge",
+        "roundabout",
+        "tennis court",
+        "basketball court",
+        "baseball diamond",
+        "soccer field",
+        "ground track field",
+        "swimming pool",
+        "airport",
+        "golf field",
+        "parking lot",
+        "stadium",
+        "windmill",
+        "overpass",
+    }
+)
 FLAVOURS = {
     "rsicd": dict(images="RSICD_images", json="dataset_rsicd.json", dataset="rsicd", ext=".jpg"),
     "rsitmd": dict(images="images", json="dataset_RSITMD.json", dataset="rsitmd", ext=".tif"),
@@ -57,7 +77,11 @@ def make_scene(rng, size: int):
     u = rng.random()
     if u < 0.15:
         ground = GROUNDS[int(rng.integers(len(GROUNDS)))]
-        water = None if ground == "water" or rng.random() < 0.6 else ("lake", "river", "sea")[int(rng.integers(3))]
+        water = (
+            None
+            if ground == "water" or rng.random() < 0.6
+            else ("lake", "river", "sea")[int(rng.integers(3))]
+        )
         return compose_scene(rng, size, ground, [], water)
     if u < 0.35:
         cls = REMOTECOUNT[int(rng.integers(len(REMOTECOUNT)))]
@@ -65,8 +89,14 @@ def make_scene(rng, size: int):
     return sample_scene(rng, size, CAPTION_CLASSES)
 
 
-def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 256, overwrite: bool = False,
-          flavour: str = "rsicd") -> Truth:
+def write(
+    out_dir: str | Path,
+    n: int,
+    seed: int = 0,
+    size: int = 256,
+    overwrite: bool = False,
+    flavour: str = "rsicd",
+) -> Truth:
     """``n`` captioned scenes (5 captions each), 80/10/10 train/val/test."""
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown caption flavour {flavour!r}; known: {', '.join(FLAVOURS)}")
@@ -83,23 +113,49 @@ def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 256, overwrite
                 fname = f"{i + 1}{f['ext']}"
             else:
                 top = max(scene.counts().items(), key=lambda kv: kv[1], default=(scene.ground, 0))[0]
-                fname = f"{(scene.theme if scene.theme not in ('', 'counting') else top).replace(' ', '')}_{i + 1}" \
-                        f"{f['ext']}"
+                fname = (
+                    f"{(scene.theme if scene.theme not in ('', 'counting') else top).replace(' ', '')}_{i + 1}"
+                    f"{f['ext']}"
+                )
             split = split_of(seed, stream, i)
             save_image(scene.image, tmp / f["images"] / fname)
-            sents = [{"tokens": _tokens(c), "raw": c, "imgid": i, "sentid": sentid + k} for k, c in enumerate(caps)]
-            images.append({"sentids": list(range(sentid, sentid + len(caps))), "imgid": i, "sentences": sents,
-                           "split": split, "filename": fname})
+            sents = [
+                {"tokens": _tokens(c), "raw": c, "imgid": i, "sentid": sentid + k} for k, c in enumerate(caps)
+            ]
+            images.append(
+                {
+                    "sentids": list(range(sentid, sentid + len(caps))),
+                    "imgid": i,
+                    "sentences": sents,
+                    "split": split,
+                    "filename": fname,
+                }
+            )
             sentid += len(caps)
-            truth.images.append(ImageTruth(
-                index=i, image=f"{f['images']}/{fname}", width=scene.width, height=scene.height, split=split,
-                labels=[f["json"]], ground=scene.ground, water=scene.water, theme=scene.theme,
-                objects=object_truths(scene, {c: c for c in scene.counts()}), captions=caps))
-        (tmp / f["json"]).write_text(json.dumps({"images": images, "dataset": f["dataset"]}), encoding="utf-8")
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"{f['images']}/{fname}",
+                    width=scene.width,
+                    height=scene.height,
+                    split=split,
+                    labels=[f["json"]],
+                    ground=scene.ground,
+                    water=scene.water,
+                    theme=scene.theme,
+                    objects=object_truths(scene, {c: c for c in scene.counts()}),
+                    captions=caps,
+                )
+            )
+        (tmp / f["json"]).write_text(
+            json.dumps({"images": images, "dataset": f["dataset"]}), encoding="utf-8"
+        )
         pre = tmp / f"{f['dataset']}_precomp"
         pre.mkdir()
         for split in ("train", "val", "test"):
-            rows = [(im["filename"], s["raw"]) for im in images if im["split"] == split for s in im["sentences"]]
+            rows = [
+                (im["filename"], s["raw"]) for im in images if im["split"] == split for s in im["sentences"]
+            ]
             (pre / f"{split}_caps.txt").write_text("".join(c + "\n" for _, c in rows), encoding="ascii")
             (pre / f"{split}_filename.txt").write_text("".join(fn + "\n" for fn, _ in rows), encoding="ascii")
         return finish(truth, tmp)

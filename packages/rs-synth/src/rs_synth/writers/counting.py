@@ -22,18 +22,31 @@ def count_and_class(index: int, max_count: int = MAX_COUNT) -> tuple[int, str]:
     return index % max_count + 1, REMOTECOUNT[(index // max_count) % len(REMOTECOUNT)]
 
 
-def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 256, overwrite: bool = False,
-          max_count: int = MAX_COUNT) -> Truth:
+def write(
+    out_dir: str | Path,
+    n: int,
+    seed: int = 0,
+    size: int = 256,
+    overwrite: bool = False,
+    max_count: int = MAX_COUNT,
+) -> Truth:
     """``n`` counting scenes (DOTA labelTxt layout) of ``size`` px."""
-    truth = Truth(format="counting", seed=seed, size=size, classes=[DOTA_V1[c] for c in REMOTECOUNT],
-                  meta={"max_count": max_count, "count_classes": list(REMOTECOUNT)})
+    truth = Truth(
+        format="counting",
+        seed=seed,
+        size=size,
+        classes=[DOTA_V1[c] for c in REMOTECOUNT],
+        meta={"max_count": max_count, "count_classes": list(REMOTECOUNT)},
+    )
     with atomic_output(out_dir, overwrite) as tmp:
         for i in range(n):
             rng = image_rng(seed, "counting", i)
             count, cls = count_and_class(i, max_count)
             scene = counting_scene(rng, size, cls, count)
             # difficult=0 throughout: every object counts.
-            im = write_scene(tmp, f"P{i:04d}", scene, rng, i, split_of(seed, "counting", i), difficult_rate=0.0)
+            im = write_scene(
+                tmp, f"P{i:04d}", scene, rng, i, split_of(seed, "counting", i), difficult_rate=0.0
+            )
             im.meta.update(count=count, count_class=cls)
             truth.images.append(im)
         return finish(truth, tmp)

@@ -29,8 +29,16 @@ def format_labeltxt(objects, imagesource: str, gsd: str) -> str:
     return "".join(line + "\r\n" for line in lines)
 
 
-def write_scene(tmp: Path, name: str, scene: Scene, rng, index: int, split: str,
-                labels=DOTA_V1, difficult_rate: float = DIFFICULT_RATE) -> ImageTruth:
+def write_scene(
+    tmp: Path,
+    name: str,
+    scene: Scene,
+    rng,
+    index: int,
+    split: str,
+    labels=DOTA_V1,
+    difficult_rate: float = DIFFICULT_RATE,
+) -> ImageTruth:
     """Write one scene as ``images/<name>.png`` + ``labelTxt/<name>.txt``; returns its truth."""
     objs = object_truths(scene, labels)
     for o in objs:
@@ -43,13 +51,31 @@ def write_scene(tmp: Path, name: str, scene: Scene, rng, index: int, split: str,
     lab = tmp / "labelTxt" / f"{name}.txt"
     lab.parent.mkdir(parents=True, exist_ok=True)
     lab.write_bytes(format_labeltxt(objs, src, gsd).encode("ascii"))
-    return ImageTruth(index=index, image=f"images/{name}.png", width=scene.width, height=scene.height,
-                      split=split, labels=[f"labelTxt/{name}.txt"], ground=scene.ground, water=scene.water,
-                      theme=scene.theme, objects=objs, meta={"imagesource": src, "gsd": gsd})
+    return ImageTruth(
+        index=index,
+        image=f"images/{name}.png",
+        width=scene.width,
+        height=scene.height,
+        split=split,
+        labels=[f"labelTxt/{name}.txt"],
+        ground=scene.ground,
+        water=scene.water,
+        theme=scene.theme,
+        objects=objs,
+        meta={"imagesource": src, "gsd": gsd},
+    )
 
 
-def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrite: bool = False,
-          plant: Sequence[str | Path] = (), plant_n: int = 2, duplicates: int = 0) -> Truth:
+def write(
+    out_dir: str | Path,
+    n: int,
+    seed: int = 0,
+    size: int = 1024,
+    overwrite: bool = False,
+    plant: Sequence[str | Path] = (),
+    plant_n: int = 2,
+    duplicates: int = 0,
+) -> Truth:
     """``n`` DOTA v1.0 scenes of ``size`` px with objects of the 15 DOTA classes, then ``plant_n`` copies of
     images of each rs-synth output in ``plant`` and ``duplicates`` copies of its own scenes
     (:mod:`rs_synth.plant`: leaks for de-duplication to find)."""
@@ -61,11 +87,21 @@ def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrit
             truth.images.append(write_scene(tmp, f"P{i:04d}", scene, rng, i, split_of(seed, "dota", i)))
         copies = planted(plant, plant_n, seed, DOTA_V1) + duplicated(tmp, truth.images, duplicates, seed)
         for i, copy in enumerate(copies, start=n):
-            im = write_scene(tmp, f"P{i:04d}", copy.scene, image_rng(seed, "dota", i), i, split_of(seed, "dota", i),
-                             difficult_rate=0.0)
+            im = write_scene(
+                tmp,
+                f"P{i:04d}",
+                copy.scene,
+                image_rng(seed, "dota", i),
+                i,
+                split_of(seed, "dota", i),
+                difficult_rate=0.0,
+            )
             im.meta["planted"] = copy.origin
             truth.images.append(im)
         if copies:
-            truth.meta["planted"] = {"sources": [str(Path(p).resolve()) for p in plant], "per_source": plant_n,
-                                     "duplicates": duplicates}
+            truth.meta["planted"] = {
+                "sources": [str(Path(p).resolve()) for p in plant],
+                "per_source": plant_n,
+                "duplicates": duplicates,
+            }
         return finish(truth, tmp)

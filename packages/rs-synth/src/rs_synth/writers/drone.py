@@ -51,11 +51,21 @@ def _ibox(box, w, h):
     return max(0, math.floor(x0)), max(0, math.floor(y0)), min(w, math.ceil(x1)), min(h, math.ceil(y1))
 
 
-AUAIR_MIX = [("person", 3), ("small vehicle", 6), ("large vehicle", 1), ("van", 1.5), ("motorcycle", 1),
-             ("bicycle", 1), ("bus", 0.6), ("trailer", 0.4)]
+AUAIR_MIX = [
+    ("person", 3),
+    ("small vehicle", 6),
+    ("large vehicle", 1),
+    ("van", 1.5),
+    ("motorcycle", 1),
+    ("bicycle", 1),
+    ("bus", 0.6),
+    ("trailer", 0.4),
+]
 
 
-def write_auair(out_dir: str | Path, n: int, seed: int = 0, size: int = 1920, overwrite: bool = False) -> Truth:
+def write_auair(
+    out_dir: str | Path, n: int, seed: int = 0, size: int = 1920, overwrite: bool = False
+) -> Truth:
     w, h = size, size * 9 // 16
     label_of = {shape: k for k, (_, shape) in enumerate(AUAIR)}
     truth = Truth(format="auair", seed=seed, size=size, classes=[c for c, _ in AUAIR])
@@ -71,30 +81,70 @@ def write_auair(out_dir: str | Path, n: int, seed: int = 0, size: int = 1920, ov
             boxes = []
             for o in objs:
                 x0, y0, x1, y1 = _ibox(o.box, w, h)
-                boxes.append({"top": y0, "left": x0, "height": y1 - y0, "width": x1 - x0, "class": int(o.label)})
-            anns.append({"image_name": name, "image_width": float(w), "image_height": float(h),
-                         "platform": "Parrot Bebop 2",
-                         "time": {"year": 2019, "month": month, "day": day, "hour": hh, "min": mm, "sec": ss,
-                                  "ms": float(rng.integers(0, 999999))},
-                         "longtitude": 10.18 + float(rng.uniform(0, 0.02)),
-                         "latitude": 56.2 + float(rng.uniform(0, 0.02)), "altitude": float(rng.uniform(4000, 30000)),
-                         "linear_x": float(rng.normal(0, 0.05)), "linear_y": float(rng.normal(0, 0.05)),
-                         "linear_z": float(rng.normal(0, 0.05)), "angle_phi": float(rng.normal(0, 0.05)),
-                         "angle_theta": float(rng.normal(0, 0.05)), "angle_psi": float(rng.uniform(-3, 3)),
-                         "bbox": boxes})
+                boxes.append(
+                    {"top": y0, "left": x0, "height": y1 - y0, "width": x1 - x0, "class": int(o.label)}
+                )
+            anns.append(
+                {
+                    "image_name": name,
+                    "image_width": float(w),
+                    "image_height": float(h),
+                    "platform": "Parrot Bebop 2",
+                    "time": {
+                        "year": 2019,
+                        "month": month,
+                        "day": day,
+                        "hour": hh,
+                        "min": mm,
+                        "sec": ss,
+                        "ms": float(rng.integers(0, 999999)),
+                    },
+                    "longtitude": 10.18 + float(rng.uniform(0, 0.02)),
+                    "latitude": 56.2 + float(rng.uniform(0, 0.02)),
+                    "altitude": float(rng.uniform(4000, 30000)),
+                    "linear_x": float(rng.normal(0, 0.05)),
+                    "linear_y": float(rng.normal(0, 0.05)),
+                    "linear_z": float(rng.normal(0, 0.05)),
+                    "angle_phi": float(rng.normal(0, 0.05)),
+                    "angle_theta": float(rng.normal(0, 0.05)),
+                    "angle_psi": float(rng.uniform(-3, 3)),
+                    "bbox": boxes,
+                }
+            )
             save_image(scene.image, tmp / "images" / name)
-            truth.images.append(ImageTruth(index=i, image=f"images/{name}", width=w, height=h,
-                                           split=split_of(seed, "auair", i), labels=["annotations.json"],
-                                           ground=scene.ground, theme=scene.theme, objects=objs))
-        doc = {"info": {"description": "rs-synth synthetic AU-AIR-style frames", "url": "", "version": "1.0",
-                        "year": "2019", "contributor": "rs-synth", "date_created": "2019/10/01"},
-               "licenses": [{"url": "", "id": 1, "name": "synthetic"}],
-               "categories": [c for c, _ in AUAIR], "annotations": anns}
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"images/{name}",
+                    width=w,
+                    height=h,
+                    split=split_of(seed, "auair", i),
+                    labels=["annotations.json"],
+                    ground=scene.ground,
+                    theme=scene.theme,
+                    objects=objs,
+                )
+            )
+        doc = {
+            "info": {
+                "description": "rs-synth synthetic AU-AIR-style frames",
+                "url": "",
+                "version": "1.0",
+                "year": "2019",
+                "contributor": "rs-synth",
+                "date_created": "2019/10/01",
+            },
+            "licenses": [{"url": "", "id": 1, "name": "synthetic"}],
+            "categories": [c for c, _ in AUAIR],
+            "annotations": anns,
+        }
         (tmp / "annotations.json").write_text(json.dumps(doc), encoding="utf-8")
         return finish(truth, tmp)
 
 
-def write_carpk(out_dir: str | Path, n: int, seed: int = 0, size: int = 1280, overwrite: bool = False) -> Truth:
+def write_carpk(
+    out_dir: str | Path, n: int, seed: int = 0, size: int = 1280, overwrite: bool = False
+) -> Truth:
     w, h = size, size * 9 // 16
     truth = Truth(format="carpk", seed=seed, size=size, classes=["car"])
     sets: dict[str, list[str]] = {"train": [], "test": []}
@@ -110,21 +160,50 @@ def write_carpk(out_dir: str | Path, n: int, seed: int = 0, size: int = 1280, ov
             (tmp / "Annotations" / f"{name}.txt").write_text(lines, encoding="ascii")
             split = split_of(seed, "carpk", i, (("train", 0.7), ("test", 0.3)))
             sets[split].append(name)
-            truth.images.append(ImageTruth(index=i, image=f"Images/{name}.png", width=w, height=h, split=split,
-                                           labels=[f"Annotations/{name}.txt"], ground="concrete", theme="parking",
-                                           objects=objs, meta={"count": len(objs)}))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"Images/{name}.png",
+                    width=w,
+                    height=h,
+                    split=split,
+                    labels=[f"Annotations/{name}.txt"],
+                    ground="concrete",
+                    theme="parking",
+                    objects=objs,
+                    meta={"count": len(objs)},
+                )
+            )
         (tmp / "ImageSets").mkdir()
         for split, names in sets.items():
-            (tmp / "ImageSets" / f"{split}.txt").write_text("".join(x + "\n" for x in names), encoding="ascii")
+            (tmp / "ImageSets" / f"{split}.txt").write_text(
+                "".join(x + "\n" for x in names), encoding="ascii"
+            )
         return finish(truth, tmp)
 
 
-VISDRONE_MIX = [("person", 4), ("small vehicle", 6), ("van", 1.5), ("large vehicle", 1), ("bicycle", 1),
-                ("motorcycle", 2), ("tricycle", 0.6), ("awning tricycle", 0.4), ("bus", 0.6), ("cart", 0.3)]
-_VIS_DIR = {"train": "VisDrone2019-DET-train", "val": "VisDrone2019-DET-val", "test": "VisDrone2019-DET-test-dev"}
+VISDRONE_MIX = [
+    ("person", 4),
+    ("small vehicle", 6),
+    ("van", 1.5),
+    ("large vehicle", 1),
+    ("bicycle", 1),
+    ("motorcycle", 2),
+    ("tricycle", 0.6),
+    ("awning tricycle", 0.4),
+    ("bus", 0.6),
+    ("cart", 0.3),
+]
+_VIS_DIR = {
+    "train": "VisDrone2019-DET-train",
+    "val": "VisDrone2019-DET-val",
+    "test": "VisDrone2019-DET-test-dev",
+}
 
 
-def write_visdrone(out_dir: str | Path, n: int, seed: int = 0, size: int = 1360, overwrite: bool = False) -> Truth:
+def write_visdrone(
+    out_dir: str | Path, n: int, seed: int = 0, size: int = 1360, overwrite: bool = False
+) -> Truth:
     """Persons are labelled 1 (pedestrian) or 2 (people) at random; about half the frames have one ignored
     region (category 0, score 0) drawn as a crowd of tiny unlabelled vehicles."""
     w, h = size, size * 3 // 4
@@ -150,14 +229,26 @@ def write_visdrone(out_dir: str | Path, n: int, seed: int = 0, size: int = 1360,
             lines = []
             for o in objs:
                 x0, y0, x1, y1 = _ibox(o.box, w, h)
-                lines.append(f"{x0},{y0},{x1 - x0},{y1 - y0},{o.meta['score']},{o.label},{o.meta['truncation']},"
-                             f"{o.meta['occlusion']}\n")
+                lines.append(
+                    f"{x0},{y0},{x1 - x0},{y1 - y0},{o.meta['score']},{o.label},{o.meta['truncation']},"
+                    f"{o.meta['occlusion']}\n"
+                )
             save_image(image, tmp / base / "images" / f"{name}.jpg")
             (tmp / base / "annotations").mkdir(parents=True, exist_ok=True)
             (tmp / base / "annotations" / f"{name}.txt").write_text("".join(lines), encoding="ascii")
-            truth.images.append(ImageTruth(index=i, image=f"{base}/images/{name}.jpg", width=w, height=h, split=split,
-                                           labels=[f"{base}/annotations/{name}.txt"], ground=scene.ground,
-                                           theme=scene.theme, objects=objs))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"{base}/images/{name}.jpg",
+                    width=w,
+                    height=h,
+                    split=split,
+                    labels=[f"{base}/annotations/{name}.txt"],
+                    ground=scene.ground,
+                    theme=scene.theme,
+                    objects=objs,
+                )
+            )
         return finish(truth, tmp)
 
 
@@ -167,7 +258,9 @@ def _ignored_region(rng, image: np.ndarray, scene) -> tuple[np.ndarray, ObjectTr
     rw, rh = rng.uniform(0.12, 0.22) * w, rng.uniform(0.08, 0.14) * h
     for _ in range(20):
         x0, y0 = rng.uniform(0, w - rw), rng.uniform(0, h - rh)
-        if all(o.box[2] < x0 or o.box[0] > x0 + rw or o.box[3] < y0 or o.box[1] > y0 + rh for o in scene.objects):
+        if all(
+            o.box[2] < x0 or o.box[0] > x0 + rw or o.box[3] < y0 or o.box[1] > y0 + rh for o in scene.objects
+        ):
             break
     else:
         return image, None
@@ -180,5 +273,10 @@ def _ignored_region(rng, image: np.ndarray, scene) -> tuple[np.ndarray, ObjectTr
             d.rectangle([xx, yy, xx + cw, yy + ch * 0.6], fill=c)
     box = [round(x0, 2), round(y0, 2), round(x0 + rw, 2), round(y0 + rh, 2)]
     poly = [[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]]
-    return np.asarray(img), ObjectTruth(cls="ignored regions", label="0", box=box, poly=poly,
-                                        meta={"score": 0, "truncation": 0, "occlusion": 0})
+    return np.asarray(img), ObjectTruth(
+        cls="ignored regions",
+        label="0",
+        box=box,
+        poly=poly,
+        meta={"score": 0, "truncation": 0, "occlusion": 0},
+    )

@@ -25,7 +25,13 @@ CLASSES: dict[str, tuple[str, tuple[str, ...], tuple, dict[str, tuple[int, int]]
     "harbor": ("harbor", ("concrete",), ("sea",), {"harbor": (1, 2), "ship": (1, 3)}, 1.0),
     "roundabout": ("roundabout", ("grass", "urban", "farmland"), (None,), {"roundabout": (1, 1)}, 1.7),
     "golf_course": ("golf course", ("grass", "forest"), (None,), {"golf field": (1, 2)}, 1.3),
-    "ground_track_field": ("ground track field", ("grass", "urban"), (None,), {"ground track field": (1, 1)}, 1.6),
+    "ground_track_field": (
+        "ground track field",
+        ("grass", "urban"),
+        (None,),
+        {"ground track field": (1, 1)},
+        1.6,
+    ),
     "swimming_pool": ("swimming pool", ("urban", "grass"), (None,), {"swimming pool": (2, 6)}, 1.3),
     "ship": ("ship", ("water",), (None,), {"ship": (2, 6)}, 1.1),
     "bridge": ("bridge", ("grass", "farmland", "forest"), ("river",), {"bridge": (1, 1)}, 1.6),
@@ -38,15 +44,26 @@ CLASSES: dict[str, tuple[str, tuple[str, ...], tuple, dict[str, tuple[int, int]]
 }
 
 
-def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 256, overwrite: bool = False,
-          classes: list[str] | None = None) -> Truth:
+def write(
+    out_dir: str | Path,
+    n: int,
+    seed: int = 0,
+    size: int = 256,
+    overwrite: bool = False,
+    classes: list[str] | None = None,
+) -> Truth:
     """``n`` images over the class folders (all of :data:`CLASSES`, or the listed folder names)."""
     folders = list(CLASSES) if classes is None else list(classes)
     unknown = [f for f in folders if f not in CLASSES]
     if unknown:
         raise ValueError(f"unknown ImageFolder classes {unknown}; known: {', '.join(CLASSES)}")
-    truth = Truth(format="imagefolder", seed=seed, size=size, classes=folders,
-                  meta={"natural_names": {f: CLASSES[f][0] for f in folders}})
+    truth = Truth(
+        format="imagefolder",
+        seed=seed,
+        size=size,
+        classes=folders,
+        meta={"natural_names": {f: CLASSES[f][0] for f in folders}},
+    )
     with atomic_output(out_dir, overwrite) as tmp:
         for i in range(n):
             rng = image_rng(seed, "imagefolder", i)
@@ -58,9 +75,18 @@ def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 256, overwrite
             scene = compose_scene(rng, size, ground, objs, water, scale, theme=folder)
             fname = f"{folder.lower()}_{i // len(folders) + 1:03d}.jpg"
             save_image(scene.image, tmp / folder / fname)
-            truth.images.append(ImageTruth(
-                index=i, image=f"{folder}/{fname}", width=scene.width, height=scene.height,
-                split=split_of(seed, "imagefolder", i), ground=scene.ground, water=scene.water, theme=folder,
-                objects=object_truths(scene, {c: c for c in scene.counts()}),
-                meta={"class": folder, "class_name": natural, "label": folders.index(folder)}))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"{folder}/{fname}",
+                    width=scene.width,
+                    height=scene.height,
+                    split=split_of(seed, "imagefolder", i),
+                    ground=scene.ground,
+                    water=scene.water,
+                    theme=folder,
+                    objects=object_truths(scene, {c: c for c in scene.counts()}),
+                    meta={"class": folder, "class_name": natural, "label": folders.index(folder)},
+                )
+            )
         return finish(truth, tmp)

@@ -25,8 +25,13 @@ def encode_ids(ids: np.ndarray) -> np.ndarray:
 
 
 def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrite: bool = False) -> Truth:
-    truth = Truth(format="isaid", seed=seed, size=size, classes=list(ISAID_CLASSES),
-                  meta={"palette": [list(c) for c in ISAID_PALETTE]})
+    truth = Truth(
+        format="isaid",
+        seed=seed,
+        size=size,
+        classes=list(ISAID_CLASSES),
+        meta={"palette": [list(c) for c in ISAID_PALETTE]},
+    )
     palette = np.asarray(ISAID_PALETTE, np.uint8)
     with atomic_output(out_dir, overwrite) as tmp:
         for i in range(n):
@@ -43,8 +48,18 @@ def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrit
             objs = object_truths(scene, ISAID_LABELS)
             for o in objs:
                 o.meta["pixels"] = int((scene.instance_map == o.instance_id).sum())
-            truth.images.append(ImageTruth(
-                index=i, image=f"{base}/{name}.png", width=scene.width, height=scene.height, split=split,
-                labels=[f"{base}/{name}_instance_color_RGB.png", f"{base}/{name}_instance_id_RGB.png"],
-                ground=scene.ground, water=scene.water, theme=scene.theme, objects=objs))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"{base}/{name}.png",
+                    width=scene.width,
+                    height=scene.height,
+                    split=split,
+                    labels=[f"{base}/{name}_instance_color_RGB.png", f"{base}/{name}_instance_id_RGB.png"],
+                    ground=scene.ground,
+                    water=scene.water,
+                    theme=scene.theme,
+                    objects=objs,
+                )
+            )
         return finish(truth, tmp)

@@ -17,8 +17,13 @@ from ._base import atomic_output, finish, image_rng, object_truths, save_image, 
 
 def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 800, overwrite: bool = False) -> Truth:
     w, h = size, size * 3 // 4
-    truth = Truth(format="levir", seed=seed, size=size, classes=["1", "2", "3"],
-                  meta={"class_ids": {"1": "plane", "2": "ship", "3": "oil tank"}})
+    truth = Truth(
+        format="levir",
+        seed=seed,
+        size=size,
+        classes=["1", "2", "3"],
+        meta={"class_ids": {"1": "plane", "2": "ship", "3": "oil tank"}},
+    )
     with atomic_output(out_dir, overwrite) as tmp:
         d = tmp / "imageWithLabel"
         d.mkdir()
@@ -35,8 +40,18 @@ def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 800, overwrite
                 lines.append(f"{o.label} {x0} {y0} {x1} {y1}\n")
             save_image(scene.image, d / f"{name}.jpg")
             (d / f"{name}.txt").write_text("".join(lines), encoding="ascii")
-            truth.images.append(ImageTruth(
-                index=i, image=f"imageWithLabel/{name}.jpg", width=w, height=h, split=split_of(seed, "levir", i),
-                labels=[f"imageWithLabel/{name}.txt"], ground=scene.ground, water=scene.water, theme=scene.theme,
-                objects=objs))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"imageWithLabel/{name}.jpg",
+                    width=w,
+                    height=h,
+                    split=split_of(seed, "levir", i),
+                    labels=[f"imageWithLabel/{name}.txt"],
+                    ground=scene.ground,
+                    water=scene.water,
+                    theme=scene.theme,
+                    objects=objs,
+                )
+            )
         return finish(truth, tmp)

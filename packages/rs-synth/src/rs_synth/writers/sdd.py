@@ -32,13 +32,15 @@ def _cv2():
     try:
         import cv2
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise RuntimeError("the Stanford Drone writer needs OpenCV to write video.mov: "
-                           "pip install opencv-python-headless") from e
+        raise RuntimeError(
+            "the Stanford Drone writer needs OpenCV to write video.mov: pip install opencv-python-headless"
+        ) from e
     return cv2
 
 
-def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 640, overwrite: bool = False,
-          frames: int = 90) -> Truth:
+def write(
+    out_dir: str | Path, n: int, seed: int = 0, size: int = 640, overwrite: bool = False, frames: int = 90
+) -> Truth:
     cv2 = _cv2()
     w, h = size, size * 9 // 16
     truth = Truth(format="sdd", seed=seed, size=size, classes=list(SDD), meta={"fps": FPS, "frames": frames})
@@ -61,7 +63,18 @@ def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 640, overwrite
                 start = rng.uniform(0.05, 0.95, 2) * (w, h)
                 heading = rng.uniform(0, 2 * np.pi)
                 vel = np.array([np.cos(heading), np.sin(heading)]) * SPEED[label] * w * rng.uniform(0.7, 1.3)
-                agents.append((tid, label, cls, size_px, start, vel, SHAPES[cls](rng), int(rng.integers(0, frames // 3))))
+                agents.append(
+                    (
+                        tid,
+                        label,
+                        cls,
+                        size_px,
+                        start,
+                        vel,
+                        SHAPES[cls](rng),
+                        int(rng.integers(0, frames // 3)),
+                    )
+                )
             rows: list[str] = []
             frame_objs: list[list[ObjectTruth]] = [[] for _ in range(frames)]
             vdir = tmp / "videos" / scene / video
@@ -73,17 +86,24 @@ def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 640, overwrite
             for tid, label, cls, size_px, start, vel, parts, t0 in agents:
                 for f in range(t0, frames):
                     c = start + vel * (f - t0)
-                    pl = Placement(cls, c[0], c[1], size_px, float(np.degrees(np.arctan2(vel[1], vel[0]))), parts)
+                    pl = Placement(
+                        cls, c[0], c[1], size_px, float(np.degrees(np.arctan2(vel[1], vel[0]))), parts
+                    )
                     fp = np.concatenate([_transform(q.pts, pl) for q in parts if q.mask])
                     x0, y0 = fp.min(0)
                     x1, y1 = fp.max(0)
                     lost = int(x1 < 0 or y1 < 0 or x0 > w or y0 > h)
                     box = (int(round(x0)), int(round(y0)), int(round(x1)), int(round(y1)))
-                    rows.append(f'{tid} {box[0]} {box[1]} {box[2]} {box[3]} {f} {lost} 0 {int(f % 10 != 0)} "{label}"')
+                    rows.append(
+                        f'{tid} {box[0]} {box[1]} {box[2]} {box[3]} {f} {lost} 0 {int(f % 10 != 0)} "{label}"'
+                    )
                     if not lost:
                         drawn[f].append(pl)
-                        frame_objs[f].append(ObjectTruth(cls=cls, label=label, box=[float(v) for v in box],
-                                                         poly=[], instance_id=tid))
+                        frame_objs[f].append(
+                            ObjectTruth(
+                                cls=cls, label=label, box=[float(v) for v in box], poly=[], instance_id=tid
+                            )
+                        )
             first = None
             for f in range(frames):
                 img = Image.fromarray(bg)
@@ -100,10 +120,22 @@ def write(out_dir: str | Path, n: int, seed: int = 0, size: int = 640, overwrite
             adir.mkdir(parents=True, exist_ok=True)
             (adir / "annotations.txt").write_text("\n".join(rows) + "\n", encoding="ascii")
             save_image(first, adir / "reference.jpg")
-            truth.images.append(ImageTruth(
-                index=i, image=f"videos/{scene}/{video}/video.mov", width=w, height=h,
-                labels=[f"annotations/{scene}/{video}/annotations.txt"], theme=scene, objects=frame_objs[0],
-                meta={"frames": frames, "fps": FPS, "rows": len(rows),
-                      "tracks": {str(a[0]): a[1] for a in agents},
-                      "objects_per_frame": [len(x) for x in frame_objs]}))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"videos/{scene}/{video}/video.mov",
+                    width=w,
+                    height=h,
+                    labels=[f"annotations/{scene}/{video}/annotations.txt"],
+                    theme=scene,
+                    objects=frame_objs[0],
+                    meta={
+                        "frames": frames,
+                        "fps": FPS,
+                        "rows": len(rows),
+                        "tracks": {str(a[0]): a[1] for a in agents},
+                        "objects_per_frame": [len(x) for x in frame_objs],
+                    },
+                )
+            )
         return finish(truth, tmp)

@@ -54,14 +54,26 @@ _LOVEDA_CODE = np.array([0, 1, 2, 3, 4, 5, 6, 7, 3], np.uint8)  # internal -> Lo
 ISPRS_CLASSES = ("impervious surfaces", "building", "low vegetation", "tree", "car", "clutter")
 ISPRS_PALETTE = ((255, 255, 255), (0, 0, 255), (0, 255, 255), (0, 255, 0), (255, 255, 0), (255, 0, 0))
 _ISPRS_CODE = np.zeros(9, np.uint8)
-_ISPRS_CODE[[NODATA, BACKGROUND, BUILDING, ROAD, WATER, BARREN, FOREST, AGRICULTURE, CAR]] = [5, 2, 1, 0, 5, 5, 3, 2, 4]
+_ISPRS_CODE[[NODATA, BACKGROUND, BUILDING, ROAD, WATER, BARREN, FOREST, AGRICULTURE, CAR]] = [
+    5,
+    2,
+    1,
+    0,
+    5,
+    5,
+    3,
+    2,
+    4,
+]
 
 
 def _hist(labels: np.ndarray, n: int) -> dict[str, int]:
     return {str(k): int(v) for k, v in enumerate(np.bincount(labels.ravel(), minlength=n)) if v}
 
 
-def write_loveda(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrite: bool = False) -> Truth:
+def write_loveda(
+    out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrite: bool = False
+) -> Truth:
     """``n`` LoveDA tiles, alternating Urban / Rural, split Train / Val (80/20); ~20% carry a no-data strip."""
     truth = Truth(format="loveda", seed=seed, size=size, classes=list(LOVEDA_CLASSES))
     with atomic_output(out_dir, overwrite) as tmp:
@@ -75,9 +87,18 @@ def write_loveda(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, o
             mask = _LOVEDA_CODE[sc.labels]
             save_image(sc.image, tmp / base / "images_png" / f"{i}.png")
             save_image(mask, tmp / base / "masks_png" / f"{i}.png")
-            truth.images.append(ImageTruth(index=i, image=f"{base}/images_png/{i}.png", width=size, height=size,
-                                           split=split.lower(), labels=[f"{base}/masks_png/{i}.png"],
-                                           theme=domain.lower(), meta={"pixels_per_class": _hist(mask, 8)}))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"{base}/images_png/{i}.png",
+                    width=size,
+                    height=size,
+                    split=split.lower(),
+                    labels=[f"{base}/masks_png/{i}.png"],
+                    theme=domain.lower(),
+                    meta={"pixels_per_class": _hist(mask, 8)},
+                )
+            )
         return finish(truth, tmp)
 
 
@@ -100,39 +121,73 @@ def _check_layout(layout: str) -> None:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
 
 
-def write_potsdam(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrite: bool = False,
-                  layout: str = "folders") -> Truth:
+def write_potsdam(
+    out_dir: str | Path,
+    n: int,
+    seed: int = 0,
+    size: int = 1024,
+    overwrite: bool = False,
+    layout: str = "folders",
+) -> Truth:
     """``n`` Potsdam tiles in the RGB, IRRG and RGBIR variants with colour-coded labels."""
     _check_layout(layout)
-    truth = Truth(format="potsdam", seed=seed, size=size, classes=list(ISPRS_CLASSES),
-                  meta={"palette": [list(c) for c in ISPRS_PALETTE]})
+    truth = Truth(
+        format="potsdam",
+        seed=seed,
+        size=size,
+        classes=list(ISPRS_CLASSES),
+        meta={"palette": [list(c) for c in ISPRS_PALETTE]},
+    )
     with atomic_output(out_dir, overwrite) as tmp:
         for i in range(n):
             rng = image_rng(seed, "potsdam", i)
             sc = _tile(rng, size)
             tile = f"top_potsdam_{2 + i // 6}_{7 + i % 6}"
             r, g, b = sc.image[..., 0], sc.image[..., 1], sc.image[..., 2]
-            files = {"RGB": (f"2_Ortho_RGB/{tile}_RGB.tif", sc.image),
-                     "IRRG": (f"3_Ortho_IRRG/{tile}_IRRG.tif", np.stack([sc.nir, r, g], -1)),
-                     "RGBIR": (f"4_Ortho_RGBIR/{tile}_RGBIR.tif", np.stack([r, g, b, sc.nir], -1))}
+            files = {
+                "RGB": (f"2_Ortho_RGB/{tile}_RGB.tif", sc.image),
+                "IRRG": (f"3_Ortho_IRRG/{tile}_IRRG.tif", np.stack([sc.nir, r, g], -1)),
+                "RGBIR": (f"4_Ortho_RGBIR/{tile}_RGBIR.tif", np.stack([r, g, b, sc.nir], -1)),
+            }
             for rel, arr in files.values():
                 save_image(arr, tmp / rel)
             lab = f"{tile}_label.tif" if layout == "release" else f"5_Labels_all/{tile}_label.tif"
             save_image(_isprs_rgb(sc.labels), tmp / lab)
-            truth.images.append(ImageTruth(
-                index=i, image=files["RGB"][0], width=size, height=size, split=split_of(seed, "potsdam", i),
-                labels=[lab], theme="urban" if sc.urban else "rural",
-                meta={"variants": {k: v[0] for k, v in files.items()},
-                      "pixels_per_class": _hist(_ISPRS_CODE[sc.labels], 6)}))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=files["RGB"][0],
+                    width=size,
+                    height=size,
+                    split=split_of(seed, "potsdam", i),
+                    labels=[lab],
+                    theme="urban" if sc.urban else "rural",
+                    meta={
+                        "variants": {k: v[0] for k, v in files.items()},
+                        "pixels_per_class": _hist(_ISPRS_CODE[sc.labels], 6),
+                    },
+                )
+            )
         return finish(truth, tmp)
 
 
-def write_vaihingen(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024,
-                    overwrite: bool = False, layout: str = "folders") -> Truth:
+def write_vaihingen(
+    out_dir: str | Path,
+    n: int,
+    seed: int = 0,
+    size: int = 1024,
+    overwrite: bool = False,
+    layout: str = "folders",
+) -> Truth:
     """``n`` Vaihingen tiles: IRRG orthophotos with colour-coded labels."""
     _check_layout(layout)
-    truth = Truth(format="vaihingen", seed=seed, size=size, classes=list(ISPRS_CLASSES),
-                  meta={"palette": [list(c) for c in ISPRS_PALETTE]})
+    truth = Truth(
+        format="vaihingen",
+        seed=seed,
+        size=size,
+        classes=list(ISPRS_CLASSES),
+        meta={"palette": [list(c) for c in ISPRS_PALETTE]},
+    )
     with atomic_output(out_dir, overwrite) as tmp:
         for i in range(n):
             rng = image_rng(seed, "vaihingen", i)
@@ -143,8 +198,16 @@ def write_vaihingen(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024
             save_image(_isprs_rgb(sc.labels), tmp / label)
             if layout == "release" and i + 1 in VAIHINGEN_TRAIN_AREAS:
                 save_image(_isprs_rgb(sc.labels), tmp / "gts_for_participants" / name)
-            truth.images.append(ImageTruth(
-                index=i, image=f"top/{name}", width=size, height=size, split=split_of(seed, "vaihingen", i),
-                labels=[label], theme="urban" if sc.urban else "rural",
-                meta={"bands": "IRRG", "pixels_per_class": _hist(_ISPRS_CODE[sc.labels], 6)}))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"top/{name}",
+                    width=size,
+                    height=size,
+                    split=split_of(seed, "vaihingen", i),
+                    labels=[label],
+                    theme="urban" if sc.urban else "rural",
+                    meta={"bands": "IRRG", "pixels_per_class": _hist(_ISPRS_CODE[sc.labels], 6)},
+                )
+            )
         return finish(truth, tmp)

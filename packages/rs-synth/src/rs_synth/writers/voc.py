@@ -51,28 +51,56 @@ def _objects(objs, w, h, pose: str, extra_difficult: bool = True):
 
 
 def dior_xml(fname: str, objs, w: int, h: int) -> str:
-    root = ("annotation", [("filename", fname), ("source", [("database", "DIOR")]),
-                           ("size", [("width", w), ("height", h), ("depth", 3)]), ("segmented", 0),
-                           *_objects(objs, w, h, "Unspecified")])
+    root = (
+        "annotation",
+        [
+            ("filename", fname),
+            ("source", [("database", "DIOR")]),
+            ("size", [("width", w), ("height", h), ("depth", 3)]),
+            ("segmented", 0),
+            *_objects(objs, w, h, "Unspecified"),
+        ],
+    )
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + _tree(root, "    ")
 
 
 def hrrsd_xml(fname: str, objs, w: int, h: int) -> str:
-    root = ("annotation", [
-        ("folder", "OPTIMAL_Z"), ("filename", fname),
-        ("source", [("database", "The OPTIMAL_Z Database"), ("annotation", "OPTIMAL_Z_anno"),
-                    ("image", "OPTIMAL_Z_img"), ("flickrid", "NULL")]),
-        ("owner", [("flickrid", "NULL"), ("name", "snail_crowling")]),
-        ("size", [("width", w), ("height", h), ("depth", 3)]), ("segmented", 0),
-        *_objects(objs, w, h, "overlook")])
+    root = (
+        "annotation",
+        [
+            ("folder", "OPTIMAL_Z"),
+            ("filename", fname),
+            (
+                "source",
+                [
+                    ("database", "The OPTIMAL_Z Database"),
+                    ("annotation", "OPTIMAL_Z_anno"),
+                    ("image", "OPTIMAL_Z_img"),
+                    ("flickrid", "NULL"),
+                ],
+            ),
+            ("owner", [("flickrid", "NULL"), ("name", "snail_crowling")]),
+            ("size", [("width", w), ("height", h), ("depth", 3)]),
+            ("segmented", 0),
+            *_objects(objs, w, h, "overlook"),
+        ],
+    )
     return _tree(root, "\t")
 
 
 def rsod_xml(folder: str, fname: str, objs, w: int, h: int) -> str:
-    root = ("annotation", [("folder", folder), ("filename", fname), ("path", f"{folder}/JPEGImages/{fname}"),
-                           ("source", [("database", "Unknown")]),
-                           ("size", [("width", w), ("height", h), ("depth", 3)]), ("segmented", 0),
-                           *_objects(objs, w, h, "Unspecified")])
+    root = (
+        "annotation",
+        [
+            ("folder", folder),
+            ("filename", fname),
+            ("path", f"{folder}/JPEGImages/{fname}"),
+            ("source", [("database", "Unknown")]),
+            ("size", [("width", w), ("height", h), ("depth", 3)]),
+            ("segmented", 0),
+            *_objects(objs, w, h, "Unspecified"),
+        ],
+    )
     return _tree(root, "\t")
 
 
@@ -93,17 +121,32 @@ def write_dior(out_dir: str | Path, n: int, seed: int = 0, size: int = 800, over
             objs = object_truths(scene, DIOR)
             img_dir = "JPEGImages-test" if split == "test" else "JPEGImages-trainval"
             save_image(scene.image, tmp / img_dir / f"{name}.jpg")
-            _write_text(tmp / "Annotations" / f"{name}.xml", dior_xml(f"{name}.jpg", objs, scene.width, scene.height))
+            _write_text(
+                tmp / "Annotations" / f"{name}.xml", dior_xml(f"{name}.jpg", objs, scene.width, scene.height)
+            )
             sets[split].append(name)
-            truth.images.append(ImageTruth(index=i, image=f"{img_dir}/{name}.jpg", width=scene.width,
-                                           height=scene.height, split=split, labels=[f"Annotations/{name}.xml"],
-                                           ground=scene.ground, water=scene.water, theme=scene.theme, objects=objs))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"{img_dir}/{name}.jpg",
+                    width=scene.width,
+                    height=scene.height,
+                    split=split,
+                    labels=[f"Annotations/{name}.xml"],
+                    ground=scene.ground,
+                    water=scene.water,
+                    theme=scene.theme,
+                    objects=objs,
+                )
+            )
         for split, names in sets.items():
             _write_text(tmp / "ImageSets" / "Main" / f"{split}.txt", "".join(x + "\n" for x in names))
         return finish(truth, tmp)
 
 
-def write_hrrsd(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrite: bool = False) -> Truth:
+def write_hrrsd(
+    out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, overwrite: bool = False
+) -> Truth:
     """``n`` HRRSD-style scenes under ``OPT2017/``."""
     truth = Truth(format="hrrsd", seed=seed, size=size, classes=sorted(HRRSD.values()))
     sets: dict[str, list[str]] = {"train": [], "val": [], "test": []}
@@ -115,13 +158,25 @@ def write_hrrsd(out_dir: str | Path, n: int, seed: int = 0, size: int = 1024, ov
             name, split = f"{i + 1:05d}", split_of(seed, "hrrsd", i)
             objs = object_truths(scene, HRRSD)
             save_image(scene.image, base / "JPEGImages" / f"{name}.jpg")
-            _write_text(base / "Annotations" / f"{name}.xml", hrrsd_xml(f"{name}.jpg", objs, scene.width,
-                                                                        scene.height))
+            _write_text(
+                base / "Annotations" / f"{name}.xml",
+                hrrsd_xml(f"{name}.jpg", objs, scene.width, scene.height),
+            )
             sets[split].append(name)
-            truth.images.append(ImageTruth(index=i, image=f"OPT2017/JPEGImages/{name}.jpg", width=scene.width,
-                                           height=scene.height, split=split,
-                                           labels=[f"OPT2017/Annotations/{name}.xml"], ground=scene.ground,
-                                           water=scene.water, theme=scene.theme, objects=objs))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"OPT2017/JPEGImages/{name}.jpg",
+                    width=scene.width,
+                    height=scene.height,
+                    split=split,
+                    labels=[f"OPT2017/Annotations/{name}.xml"],
+                    ground=scene.ground,
+                    water=scene.water,
+                    theme=scene.theme,
+                    objects=objs,
+                )
+            )
         for split, names in sets.items():
             _write_text(base / "ImageSets" / "Main" / f"{split}.txt", "".join(x + "\n" for x in names))
         return finish(truth, tmp)
@@ -135,7 +190,9 @@ RSOD_SCENES = {  # folder -> (natural class, grounds, count range)
 }
 
 
-def write_rsod(out_dir: str | Path, n: int, seed: int = 0, size: int = 1000, overwrite: bool = False) -> Truth:
+def write_rsod(
+    out_dir: str | Path, n: int, seed: int = 0, size: int = 1000, overwrite: bool = False
+) -> Truth:
     """``n`` RSOD-style images, round-robin over the four class folders."""
     truth = Truth(format="rsod", seed=seed, size=size, classes=sorted(RSOD.values()))
     folders = list(RSOD_SCENES)
@@ -151,7 +208,17 @@ def write_rsod(out_dir: str | Path, n: int, seed: int = 0, size: int = 1000, ove
             save_image(scene.image, tmp / folder / "JPEGImages" / fname)
             xml = f"{folder}/Annotation/xml/{fname[:-4]}.xml"
             _write_text(tmp / xml, rsod_xml(folder, fname, objs, scene.width, scene.height))
-            truth.images.append(ImageTruth(index=i, image=f"{folder}/JPEGImages/{fname}", width=scene.width,
-                                           height=scene.height, split=split_of(seed, "rsod", i), labels=[xml],
-                                           ground=scene.ground, theme=folder, objects=objs))
+            truth.images.append(
+                ImageTruth(
+                    index=i,
+                    image=f"{folder}/JPEGImages/{fname}",
+                    width=scene.width,
+                    height=scene.height,
+                    split=split_of(seed, "rsod", i),
+                    labels=[xml],
+                    ground=scene.ground,
+                    theme=folder,
+                    objects=objs,
+                )
+            )
         return finish(truth, tmp)

@@ -162,7 +162,7 @@ def test_the_summary_explains_the_leaks_found_and_odd_results(run):
     words, digits = trained["RemoteCount top-1 (words"], trained["RemoteCount top-1 (digits"]
     odd = digits <= 12.5 and words >= digits + 5
     assert any(n.startswith("note: RemoteCount with digits") for n in notes) == odd, (words, digits)
-    # ... as in the full-size demo (1000 steps: 26.0 with words, 9.0 with digits).
+    # ... as in a full-size demo (1000 steps: 26.0 with words, 9.0 with digits).
     sys.path.insert(0, str(REPO / "scripts"))
     from demo_summary import notes as make_notes
 

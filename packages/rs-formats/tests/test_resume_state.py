@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 
 import pytest
 import torch
@@ -94,3 +95,15 @@ def test_the_cli_reports_one_line_naming_the_file(ckpt, capsys):
         f"rs-formats: error: {ckpt / 'train_state' / 'rng-rank0.pt'}: sha256 mismatch "
         "with the manifest: the resume state is corrupt or was altered"
     ]
+
+
+def test_a_checkpoint_without_its_resume_state_verifies_as_having_none(ckpt, capsys):
+    """A Hub copy (upload_folder ignoring train_state/*) keeps the manifest's entries; the checkpoint loads
+    and verifies, and the CLI says there is no resume state. An emptied train_state/ is still checked."""
+    (ckpt / "train_state" / "rng-rank0.pt").unlink()
+    _verify_fails(ckpt, r"train_state/rng-rank0\.pt: missing: the manifest lists it")
+    shutil.rmtree(ckpt / "train_state")
+    assert verify_checkpoint(ckpt).step == 3
+    assert cli_main(["verify", str(ckpt)]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"ok: {ckpt} (no resume state)")
+    assert cli_main(["info", str(ckpt)]) == 0

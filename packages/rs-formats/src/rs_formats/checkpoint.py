@@ -276,8 +276,7 @@ def _files_under(root: Path, name: str) -> list[str]:
 def resume_state_files(info: CheckpointInfo) -> list[str]:
     """Every file under ``train_state/``, as sorted paths relative to the checkpoint (none without one);
     symbolic links and special files are refused without being opened."""
-    state = info.path / TRAIN_STATE
-    return _files_under(info.path, TRAIN_STATE) if state.exists() or os.path.islink(state) else []
+    return _files_under(info.path, TRAIN_STATE) if has_resume_state(info) else []
 
 
 def resume_state_sums(info: CheckpointInfo) -> dict[str, str] | None:
@@ -290,13 +289,25 @@ def resume_state_sums(info: CheckpointInfo) -> dict[str, str] | None:
     return listed or None
 
 
-def verify_resume_state(info: CheckpointInfo) -> None:
+def has_resume_state(info: CheckpointInfo) -> bool:
+    """Whether the checkpoint holds a ``train_state/`` (a link there counts, to be refused when read)."""
+    state = info.path / TRAIN_STATE
+    return state.exists() or os.path.islink(state)
+
+
+def verify_resume_state(info: CheckpointInfo) -> list[str]:
     """Every file under ``train_state/`` is a regular file the manifest lists, with the same sha256, and
-    every file it lists is there. Nothing to check when the checkpoint has no resume state."""
+    every file it lists is there; returns the files verified.
+
+    A checkpoint without ``train_state/`` has no resume state, whatever its manifest lists: a model
+    repository holds none (the publishing copy leaves it out), and such a checkpoint loads, verifies and
+    cannot be resumed from. A ``train_state/`` that is there is checked in full."""
+    if not has_resume_state(info):
+        return []
     present = resume_state_files(info)
     listed = resume_state_sums(info)
     if not present and listed is None:
-        return
+        return []
     if listed is None:
         raise FormatError(
             info.path / TRAIN_STATE,
@@ -307,6 +318,7 @@ def verify_resume_state(info: CheckpointInfo) -> None:
         verify_resume_file(info.path, listed, info.path / rel)
     for rel in sorted(set(listed) - set(present)):
         raise FormatError(info.path / rel, "missing: the manifest lists it in the resume state")
+    return present
 
 
 def verify_resume_file(checkpoint: Path, sums: dict[str, str], path: Path) -> None:

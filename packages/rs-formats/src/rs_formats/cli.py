@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from . import console
-from .checkpoint import MANIFEST, verify_checkpoint
+from .checkpoint import MANIFEST, has_resume_state, verify_checkpoint
 from .dataset import open_dataset, verify_dataset
 from .errors import FormatError
 from .inputs import read_json
@@ -67,9 +67,13 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     is_checkpoint = _kind(args.path) == "rs-clip-checkpoint"
     if args.command == "verify":
-        report = verify_checkpoint(args.path).manifest if is_checkpoint else verify_dataset(args.path)
+        if is_checkpoint:
+            info = verify_checkpoint(args.path)
+            report, note = info.manifest, "" if has_resume_state(info) else " (no resume state)"
+        else:
+            report, note = verify_dataset(args.path), ""
         print(json.dumps(report, indent=2))
-        print(f"ok: {args.path}")
+        print(f"ok: {args.path}{note}")
     else:
         manifest = (
             verify_checkpoint(args.path).manifest if is_checkpoint else open_dataset(args.path).manifest

@@ -131,19 +131,26 @@ def test_run_writes_json_markdown_and_plots(tiny_checkpoint, suite_file, tmp_pat
     assert "Δ first/trained − out/trained" in header
     with open(tmp_path / "cmp" / "compare.csv", newline="") as f:
         table = list(csv.DictReader(f))
-    assert len(table) == len({(r["dataset"], r["task"], r["metric"]) for r in table}) == 7 + 2 + 2 + 2 + 4
+    assert all(name.isascii() for name in table[0])
+    keys = {(r["dataset"], r["task"], r["metric"], r["shots"]) for r in table}
+    assert len(table) == len(keys) == 7 + 2 + 2 + 2 + 2
+    few = {r["shots"]: r for r in table if r["task"] == "fewshot"}
+    for k in ("1", "4"):  # the mean over seeds of the run's own figures
+        assert float(few[k]["first/trained"]) == pytest.approx(
+            res["results"]["trained"]["RS2800"]["fewshot"]["shots"][k]["mean"], abs=1e-4
+        )
     mean_recall = next(r for r in table if r["task"] == "retrieval" and r["metric"] == "mean_recall")
     assert float(mean_recall["first/trained"]) == pytest.approx(
         res["results"]["trained"]["RSITMD"]["retrieval"]["mean_recall"], abs=1e-4
     )
-    assert float(mean_recall["Δ first/trained − out/trained"]) == 0
-    assert float(mean_recall["Δ first/trained − first/RS-Tiny (random init)"]) == pytest.approx(
+    assert float(mean_recall["delta first/trained - out/trained"]) == 0
+    assert float(mean_recall["delta first/trained - first/RS-Tiny (random init)"]) == pytest.approx(
         mean_recall_delta(res), abs=1e-3
     )
     assert main(["compare", str(out), "--metric", "top1"]) == 0
     assert {
         line.split(" | ")[2] for line in capsys.readouterr().out.splitlines()[2:] if line.startswith("| ")
-    } == {"top1"}
+    } == {"top1", "top1, 1-shot (mean over seeds)", "top1, 4-shot (mean over seeds)"}
 
 
 def mean_recall_delta(res):
@@ -162,8 +169,15 @@ def _check_long_table(out, res):
     rows = read_results_table(out)
     with open(out / "results.csv", newline="") as f:
         as_csv = list(csv.DictReader(f))
-    assert [dict(r.__dict__, value=str(r.value)) for r in rows] == as_csv
-    keys = [(r.model, r.dataset, r.task, r.metric) for r in rows]
+    blank = {"shots": "", "seed": ""}
+    assert [
+        {
+            **{k: str(v) for k, v in r.__dict__.items() if v is not None},
+            **{k: "" for k in blank if getattr(r, k) is None},
+        }
+        for r in rows
+    ] == as_csv
+    keys = [(r.model, r.dataset, r.task, r.metric, r.shots, r.seed) for r in rows]
     assert len(keys) == len(set(keys))
     models = {m["label"]: m for m in res["models"]}
     assert {r.model for r in rows} == set(models)
@@ -174,10 +188,11 @@ def _check_long_table(out, res):
         assert r.dataset_sha256 == res["datasets"][r.dataset]["manifest_sha256"] and r.split == "test"
         assert r.unit == "%" and 0 <= r.value <= 100 and r.created == res["created"]
         figures = res["results"][r.model][r.dataset][r.task]
-        if r.task == "fewshot":
-            k, stat = r.metric.removeprefix("top1_").split("shot_")
-            assert r.value == figures["shots"][k][stat]
+        if r.task == "fewshot":  # one row per K and seed, as the run's JSON lists them
+            runs = figures["shots"][str(r.shots)]["runs"]
+            assert r.metric == "top1" and r.value == next(x["top1"] for x in runs if x["seed"] == r.seed)
         else:
+            assert r.shots is None and r.seed is None
             assert r.value == figures[r.metric]
     tasks = {
         (r.dataset, r.task): {x.metric for x in rows if (x.dataset, x.task) == (r.dataset, r.task)}
@@ -193,12 +208,10 @@ def _check_long_table(out, res):
         "mean_recall",
     }
     assert tasks["RS2800", "knn"] == {"top1", "mean_per_class_recall"}
-    assert tasks["RS2800", "fewshot"] == {
-        "top1_1shot_mean",
-        "top1_1shot_std",
-        "top1_4shot_mean",
-        "top1_4shot_std",
-    }
+    assert tasks["RS2800", "fewshot"] == {"top1"}
+    few = [(r.model, r.shots, r.seed) for r in rows if r.task == "fewshot"]
+    seeds = res["results"][rows[0].model]["RS2800"]["fewshot"]["seeds"]
+    assert sorted(few) == sorted((m, k, seed) for m in models for k in (1, 4) for seed in seeds)
     assert tasks["RS2800", "zeroshot"] == {"top1", "mean_per_class_recall"}  # no top-5 of 4 classes
 
 

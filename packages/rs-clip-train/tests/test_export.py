@@ -66,9 +66,9 @@ def run_dir(tmp_path_factory, tiny):
     return root
 
 
-def _row(fingerprint, task, metric, value, *, dataset="AID", model="mine"):
+def _row(fingerprint, task, metric, value, *, dataset="AID", model="mine", shots=None, seed=None):
     return ResultRow(
-        model, "spec", fingerprint, dataset, "a" * 64, "test", task, metric, value, "%", "t", "c"
+        model, "spec", fingerprint, dataset, "a" * 64, "test", task, metric, value, "%", "t", "c", shots, seed
     )
 
 
@@ -79,6 +79,10 @@ def results(tmp_path_factory, run_dir):
         _row(f"{TINY_MODEL}:{sha}", "zeroshot", "top1", 61.25),
         _row(f"{TINY_MODEL}:{sha}", "retrieval", "mean_recall", 12.5, dataset="RSICD"),
         _row(f"ViT-B-32:{'0' * 64}", "zeroshot", "top1", 99.0, model="other"),
+        *(
+            _row(f"{TINY_MODEL}:{sha}", "fewshot", "top1", v, shots=4, seed=s)
+            for s, v in ((0, 40.0), (1, 50.0))
+        ),
     ]
     return write_results_table(rows, tmp_path_factory.mktemp("eval"))["jsonl"]
 
@@ -124,7 +128,10 @@ def test_the_card_parses_with_huggingface_hubs_model_card(exported):
     assert got == {
         ("zero-shot-image-classification", "AID", "test", "top1", 61.25),
         ("image-text-retrieval", "RSICD", "test", "mean_recall", 12.5),
+        ("image-classification", "AID", "test", "top1", 45.0),  # the mean of the two seeds' rows
     }
+    few = next(r for r in data.eval_results if r.task_type == "image-classification")
+    assert few.metric_name == "top1, 4-shot, mean of 2 seeds (%)"
     assert {r.metric_type for r in data.eval_results}.isdisjoint({"loss", "lr", "time", "mean_recall_val"})
     assert "training telemetry, not an evaluation" in card.text and "99.0" not in card.text
 

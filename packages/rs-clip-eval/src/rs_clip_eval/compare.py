@@ -5,7 +5,9 @@ Each input is a ``results.jsonl`` (or a run directory holding one) written by ``
 or ``RUN/label`` (RUN: the results file's directory) when two inputs use the same label; the rows are the
 (dataset, task, metric) figures in first-seen order, and the delta columns are the first column minus each
 other one, as in ``report.md``. A dataset scored on different data in different inputs (its manifest
-sha256 differs) is named in a note: its figures are not comparable.
+sha256 differs) is named in a note: its figures are not comparable. A few-shot figure is the mean over the
+seeds each input scored it with (one row per K). ``compare.csv``'s column names are ASCII
+(``delta A - B``), for tools that read headers as identifiers; ``compare.md`` writes ``Δ A − B``.
 """
 
 from __future__ import annotations
@@ -16,28 +18,32 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import fmean
 
 from rs_formats.atomic import atomic_write_text
 
 from .results_table import ResultRow, read_results_table, results_file
 
 log = logging.getLogger(__name__)
+#: A figure's row: (dataset, task, metric, unit, shots); shots is None but for few-shot figures.
+Row = tuple[str, str, str, str, int | None]
 
 
 @dataclass
 class Comparison:
     columns: list[str]  # one per (input, model)
-    rows: list[tuple[str, str, str, str]]  # (dataset, task, metric, unit)
-    values: dict[tuple[str, str, str, str], dict[str, float]]  # row -> column -> value
+    rows: list[Row]
+    values: dict[Row, dict[str, float]]  # row -> column -> value (few-shot: the mean over seeds)
     sources: dict[str, dict[str, str]] = field(
         default_factory=dict
     )  # column -> spec, fingerprint, file, created
     notes: list[str] = field(default_factory=list)
 
-    def deltas(self) -> list[str]:
-        return [f"Δ {self.columns[0]} − {c}" for c in self.columns[1:]]
+    def deltas(self, ascii: bool = False) -> list[str]:
+        sign, minus = ("delta", "-") if ascii else ("Δ", "−")
+        return [f"{sign} {self.columns[0]} {minus} {c}" for c in self.columns[1:]]
 
-    def cells(self, row: tuple[str, str, str, str]) -> tuple[list[float | None], list[float | None]]:
+    def cells(self, row: Row) -> tuple[list[float | None], list[float | None]]:
         """The row's values, one per column, and its deltas (the first column minus each other one)."""
         vals = [self.values[row].get(c) for c in self.columns]
         return vals, [None if vals[0] is None or v is None else vals[0] - v for v in vals[1:]]
@@ -51,6 +57,7 @@ def compare(paths: Sequence[str | Path], metrics: Sequence[str] = ()) -> Compari
     names = _column_names([(file, list(rows_by_model(rows))) for file, rows in runs])
     comparison = Comparison([], [], {})
     seen_data: dict[str, dict[str, str]] = {}  # dataset -> manifest sha256 -> column
+    seeds: dict[Row, dict[str, list[float]]] = {}  # row -> column -> one value per seed
     for i, (file, rows) in enumerate(runs):
         for model, model_rows in rows_by_model(rows).items():
             column = names[i, model.model]
@@ -65,12 +72,13 @@ def compare(paths: Sequence[str | Path], metrics: Sequence[str] = ()) -> Compari
             for r in model_rows:
                 if metrics and r.metric not in metrics:
                     continue
-                key = (r.dataset, r.task, r.metric, r.unit)
-                if key not in comparison.values:
+                key = (r.dataset, r.task, r.metric, r.unit, r.shots)
+                if key not in seeds:
                     comparison.rows.append(key)
-                    comparison.values[key] = {}
-                comparison.values[key][column] = r.value
+                    seeds[key] = {}
+                seeds[key].setdefault(column, []).append(r.value)
                 seen_data.setdefault(r.dataset, {}).setdefault(r.dataset_sha256, column)
+    comparison.values = {key: {c: fmean(v) for c, v in per.items()} for key, per in seeds.items()}
     for dataset, hashes in seen_data.items():
         if len(hashes) > 1:
             note = (
@@ -116,6 +124,8 @@ def to_markdown(c: Comparison) -> str:
     lines = ["| " + " | ".join(header) + " |", "|---|---|---|" + "---:|" * (len(header) - 3)]
     for row in c.rows:
         metric = row[2] if row[3] == "%" else f"{row[2]} ({row[3]})"
+        if row[4] is not None:
+            metric += f", {row[4]}-shot (mean over seeds)"
         values, deltas = c.cells(row)
         cells = [row[0], row[1], metric, *map(_fmt, values), *(_fmt(d, "+") for d in deltas)]
         lines.append("| " + " | ".join(cells) + " |")
@@ -132,10 +142,11 @@ def to_markdown(c: Comparison) -> str:
 def to_csv(c: Comparison) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["dataset", "task", "metric", "unit", *c.columns, *c.deltas()])
+    writer.writerow(["dataset", "task", "metric", "unit", "shots", *c.columns, *c.deltas(ascii=True)])
     for row in c.rows:
         values, deltas = c.cells(row)
-        writer.writerow([*row, *("" if v is None else f"{v:.4f}" for v in values + deltas)])
+        shown = [*row[:4], "" if row[4] is None else row[4]]
+        writer.writerow([*shown, *("" if v is None else f"{v:.4f}" for v in values + deltas)])
     return buf.getvalue()
 
 

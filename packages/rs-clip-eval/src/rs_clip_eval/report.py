@@ -21,7 +21,7 @@ from .results_table import PERCENT, ResultRow, now, write_results_table
 from .runner import RunResult
 
 # Where each task's published figures are in the paper (for the note on figures not at hand).
-# The figures of each task in the long-format table (fewshot: top1_<K>shot_mean / _std, for every K).
+# The figures of each task in the long-format table (fewshot: top1 of every K and seed, as rows).
 _TABLE_METRICS = {
     "retrieval": RETRIEVAL_METRICS,
     "zeroshot": ("top1", "top5", "mean_per_class_recall"),
@@ -260,14 +260,14 @@ def table_rows(run: RunResult, created: str) -> list[ResultRow]:
         for name, per_task in run.results[model.label].items():
             split, sha = run.opened[name][1].split, run.datasets[name]["manifest_sha256"]
             for task, metrics in per_task.items():
-                if task == "fewshot":
-                    pairs = [
-                        (f"top1_{k}shot_{stat}", v[stat])
+                if task == "fewshot":  # one row per K and seed: (metric, value, shots, seed)
+                    figures = [
+                        ("top1", run["top1"], int(k), run["seed"])
                         for k, v in metrics["shots"].items()
-                        for stat in ("mean", "std")
+                        for run in v["runs"]
                     ]
                 else:
-                    pairs = [(key, metrics.get(key)) for key in _TABLE_METRICS[task]]
+                    figures = [(key, metrics.get(key), None, None) for key in _TABLE_METRICS[task]]
                 rows += [
                     ResultRow(
                         model.label,
@@ -282,8 +282,10 @@ def table_rows(run: RunResult, created: str) -> list[ResultRow]:
                         PERCENT,
                         tool,
                         created,
+                        shots,
+                        seed,
                     )
-                    for key, value in pairs
+                    for key, value, shots, seed in figures
                     if value is not None
                 ]
     return rows

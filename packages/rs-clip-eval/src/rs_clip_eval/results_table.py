@@ -15,12 +15,18 @@ DuckDB or a spreadsheet. Each row says which weights and which data gave it:
 ``dataset``               the dataset's name in the run's report (the paper's name for paper datasets)
 ``dataset_sha256``        sha256 of the dataset's ``manifest.json`` (which lists every shard's checksum)
 ``split``                 the split scored
-``task``, ``metric``      e.g. ``retrieval`` / ``mean_recall``, ``fewshot`` / ``top1_16shot_mean``
+``task``, ``metric``      e.g. ``retrieval`` / ``mean_recall``, ``fewshot`` / ``top1``
 ``value``                 the figure
 ``unit``                  ``%`` for every accuracy and recall; anything else says so (``counts``)
 ``tool``                  the tool and its version, e.g. ``rs-clip-eval 0.1.0``
 ``created``               when the run finished (UTC, ISO 8601)
+``shots``                 examples per class of a few-shot figure; empty (null) otherwise
+``seed``                  the seed that drew a few-shot figure's support set; empty (null) otherwise
 ========================  =========================================================================
+
+A few-shot probe scored with several seeds is one row per seed (``shots`` and ``seed`` say which), never a
+mean packed into the metric's name: group by everything but ``seed`` for the mean and spread. Tables
+written before these two columns existed read as rows without them.
 
 Public API (``from rs_clip_eval import ResultRow, write_results_table, read_results_table``): rs-count
 writes its table through it, so there is one writer and one reader.
@@ -57,8 +63,12 @@ class ResultRow:
     unit: str
     tool: str
     created: str
+    shots: int | None = None
+    seed: int | None = None
 
 
+#: Columns a table may lack (written before they existed): read as None.
+OPTIONAL = ("shots", "seed")
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ResultRow))
 
 
@@ -111,12 +121,18 @@ def read_results_table(path: str | Path) -> list[ResultRow]:
                 raw = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise FormatError(path, f"not a JSON line: {exc.msg}", number) from None
-            missing = [c for c in COLUMNS if not isinstance(raw, dict) or c not in raw]
+            missing = [
+                c for c in COLUMNS if c not in OPTIONAL and (not isinstance(raw, dict) or c not in raw)
+            ]
             if missing:
                 raise FormatError(path, f"a results row without {', '.join(missing)}", number)
             if not isinstance(raw["value"], (int, float)) or isinstance(raw["value"], bool):
                 raise FormatError(path, f"value {raw['value']!r} is not a number", number)
-            rows.append(ResultRow(**{c: raw[c] if c == "value" else str(raw[c]) for c in COLUMNS}))
+            for c in OPTIONAL:
+                if raw.get(c) is not None and (not isinstance(raw[c], int) or isinstance(raw[c], bool)):
+                    raise FormatError(path, f"{c} {raw[c]!r} is not a whole number", number)
+            text = {c: str(raw[c]) for c in COLUMNS if c != "value" and c not in OPTIONAL}
+            rows.append(ResultRow(**text, value=raw["value"], **{c: raw.get(c) for c in OPTIONAL}))
     if not rows:
         raise FormatError(path, "holds no results")
     return rows

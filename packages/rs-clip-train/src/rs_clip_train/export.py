@@ -69,8 +69,7 @@ def scores_for(rows: list[Any], weights_sha256: str, table: Path) -> list[Score]
         )
     groups: dict[tuple, list[float]] = defaultdict(list)
     for r in mine:
-        shots = getattr(r, "shots", None)
-        groups[(r.task, r.dataset, r.split, r.metric, r.unit, shots)].append(float(r.value))
+        groups[(r.task, r.dataset, r.split, r.metric, r.unit, r.shots)].append(float(r.value))
     return [
         Score(task, dataset, split, metric, sum(values) / len(values), unit, shots, len(values))
         for (task, dataset, split, metric, unit, shots), values in groups.items()

@@ -15,12 +15,12 @@ import numpy as np
 
 from rs_formats.console import package_version
 
-from .paper import RETRIEVAL_METRICS, SOURCES, figures_for, paper_name
+from .paper import AVERAGE, PAPER_DATASETS, RETRIEVAL_METRICS, SOURCES, figures_for, paper_name
 from .plots import make_plots
 from .results_table import PERCENT, ResultRow, now, write_results_table
 from .runner import RunResult
 
-# Where each task's published figures are in the paper (for the note on figures not at hand).
+# Where each task's published figures are in the paper (for the note on datasets without one).
 # The figures of each task in the long-format table (fewshot: top1_<K>shot_mean / _std, for every K).
 _TABLE_METRICS = {
     "retrieval": RETRIEVAL_METRICS,
@@ -98,10 +98,16 @@ def _not_at_hand(task: str, names: list[str]) -> list[str]:
     if not lacking:
         return []
     return [
-        f"No published figure at hand for {', '.join(lacking)}: the paper's {_PAPER_PLACE[task]} could not "
-        "be read, and only the figures cited under Sources are known (docs/fidelity.md).",
+        f"No published figure for {', '.join(lacking)} in the paper's {_PAPER_PLACE[task]} "
+        "(docs/fidelity.md lists what its text gives).",
         "",
     ]
+
+
+def _published_average(names: list[str], key: str) -> list[tuple[str, str]]:
+    """The paper's printed average as a column beside ours when a table holds exactly its 12 sets."""
+    twelve = {d.name for d in PAPER_DATASETS if d.kind == "classification"}
+    return [(AVERAGE, key)] if sorted(map(paper_name, names), key=str) == sorted(twelve) else []
 
 
 def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
@@ -198,7 +204,11 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
                 + [_delta(a, b) for a, b in zip(first, second)]
                 + [_delta(_avg(first), _avg(second))]
             )
-        rows += [r + ["–"] for r in _published(task, [(n, key) for n in names], used)]
+        average = _published_average(names, key)
+        rows += [
+            r + ([] if average else ["–"])
+            for r in _published(task, [(n, key) for n in names] + average, used)
+        ]
         lines += _table(["Model"] + names + ["Average"], rows) + _not_at_hand(task, names)
         if task == "zeroshot":
             extra = [

@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..types import BadInput, Box, Sample
-from .base import Option, Reader, ReaderInfo, parse_float, register, split_option
+from .base import Option, Reader, ReaderInfo, chosen_splits, parse_float, register, split_option
 from .files import index_images, read_text
 
 CATEGORIES: dict[int, str] = {
@@ -126,6 +126,7 @@ class VisDroneReader(Reader):
             "max_occlusion", 2, "drop boxes more occluded than this (0 none, 1 partial, 2 heavy)", (0, 1, 2)
         ),
         split_option(None, " (default: from each folder's name, -train / -val / -test-dev)"),
+        Option("splits", None, "splits to read, e.g. train (default: every split folder)"),
     )
 
     def _split_roots(self) -> list[Path]:
@@ -143,9 +144,12 @@ class VisDroneReader(Reader):
         return found
 
     def items(self) -> list[tuple[str, str, str | None, str | None]]:
+        roots = [(base, self.options["split"] or split_of(base.name)) for base in self._split_roots()]
+        wanted = chosen_splits(self.root, self.options["splits"], list(dict.fromkeys(s for _, s in roots)))
         out = []
-        for base in self._split_roots():
-            split = self.options["split"] or split_of(base.name)
+        for base, split in roots:
+            if split not in wanted:
+                continue
             images = index_images(base / "images")
             labels = {p.stem: p for p in sorted((base / "annotations").glob("*.txt"))}
             for stem in sorted(images.keys() | labels.keys()):

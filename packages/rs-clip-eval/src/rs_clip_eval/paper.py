@@ -7,10 +7,12 @@ paper's Fig. 5 names them. :data:`PAPER_DATASETS` lists them in the order of the
 names first (the rs-annotate reader that converts each), then other common spellings. Two of the paper's
 names are not the collections' usual ones:
 
-* **RS2800** is read as RSSCN7 (Zou et al. 2015: 2,800 images, 7 classes of 400). No source states that
-  they are the same; the identification rests on the image count (docs/fidelity.md).
-* **SIRI-WHU** (Fig. 5) appears as "WHU-earth" in the authors' few-shot table (issue #3), which lists the
-  same twelve sets with that name in its place; rs-annotate's reader is ``whu-earth``.
+* **RS2800** is RSSCN7: the paper cites it as "RS2800 [104]", reference [104] being Zou et al., "Deep
+  learning based feature selection for remote sensing scene classification" (IEEE GRSL 2015), RSSCN7's
+  paper (2,800 images, 7 classes of 400).
+* **SIRI-WHU** (Fig. 5) is the paper's "WHU-earth [102]" (Tables III-IV), reference [102] being Zhao et
+  al., "Dirichlet-derived multiple topic scene classification model for high spatial resolution remote
+  sensing imagery" (IEEE TGRS 2016), SIRI-WHU's paper; rs-annotate's reader is ``whu-earth``.
 
 **Published figures** live in ``published.csv`` beside this module, one figure per row with its source
 (:data:`SOURCES`): every figure of the paper's Tables II-IV as its text prints them (the prior methods of

@@ -12,8 +12,8 @@ Layout as released: ``VisDrone2019-DET-{train,val,test-dev}/images/<name>.jpg`` 
 - 0 "ignored regions" are areas the annotators left unlabelled (crowds, far-away traffic), not objects:
   always dropped.
 - 11 "others" are objects outside the ten classes. They are kept as an eleventh class, "other object"
-  ("three other objects"): RemoteCLIP's Table I counts 11 VisDrone classes as issue 15 reads it, which we
-  take to be the 10 named ones and "others" (docs/fidelity.md); ``others_label`` renames them,
+  ("three other objects"): RemoteCLIP's Table I counts 11 VisDrone classes, which we take to be the 10
+  named ones and "others" (docs/fidelity.md); ``others_label`` renames them,
   ``others_label=null`` drops them (counted).
 - ``max_occlusion`` (0 none, 1 partial, 2 heavy; default 2 keeps all) drops more occluded boxes.
 

@@ -92,7 +92,7 @@ def test_run_writes_json_markdown_and_plots(tiny_checkpoint, suite_file, tmp_pat
     assert "| RemoteCLIP RN50 *(RemoteCLIP paper, Fig. 8, given in issue #3)* | 41.93 | 56.21 |" in lines
     # Tables III and IV beside ours; a table over one set has no published average to show.
     assert "| CLIP RN50 *(RemoteCLIP paper, Table III)* | 62.14 | – |" in lines
-    assert "| Δ RemoteCLIP − CLIP ViT-L-14 *(RemoteCLIP paper, Table III)* | 0.17 | – |" in lines
+    assert "| Δ RemoteCLIP − CLIP ViT-L-14 *(RemoteCLIP paper, Table III)* | +0.17 | – |" in lines
     assert "| RemoteCLIP ViT-B-32 *(RemoteCLIP paper, Table IV)* | 86.96 | – |" in lines  # linear probe
     assert "| RemoteCLIP ViT-B-32 *(RemoteCLIP paper, Table IV)* | 87.86 | – |" in lines  # k-NN
     assert "No published figure" not in md

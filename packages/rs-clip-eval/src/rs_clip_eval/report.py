@@ -89,7 +89,15 @@ def _published(task: str, columns: list[tuple[str, str]], used: dict[str, None])
             if f.metric == metric:
                 rows.setdefault((f.source, f.model, f.backbone), (f.row_label, {}))[1][ds, metric] = f.value
                 used[f.source] = None
-    return [[label] + [_fmt(values.get(col)) for col in columns] for label, values in rows.values()]
+    # A published delta row (Table III's) is signed, as the paper prints it and as ours are.
+    return [
+        [label] + [(_signed if model.startswith("Δ") else _fmt)(values.get(col)) for col in columns]
+        for (_, model, _), (label, values) in rows.items()
+    ]
+
+
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.2f}"
 
 
 def _not_at_hand(task: str, names: list[str]) -> list[str]:

@@ -171,6 +171,13 @@ def paper_name(name: str) -> str | None:
 AVERAGE = "Average"  # the dataset name of a row's printed average (Tables III and IV)
 
 
+def are_the_twelve(names: list[str]) -> bool:
+    """Whether ``names`` are exactly the paper's 12 classification sets (any of their names), so that a
+    table over them can show the paper's printed averages."""
+    twelve = sorted(d.name for d in PAPER_DATASETS if d.kind == "classification")
+    return sorted(map(paper_name, names), key=str) == twelve
+
+
 def figures_for(task: str, dataset: str) -> list[Figure]:
     """Published figures of ``task`` on the dataset a report calls ``dataset`` (or on :data:`AVERAGE`,
     the rows' printed averages over the paper's 12 sets), in the file's order."""

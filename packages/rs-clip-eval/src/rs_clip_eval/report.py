@@ -15,7 +15,7 @@ import numpy as np
 
 from rs_formats.console import package_version
 
-from .paper import AVERAGE, PAPER_DATASETS, RETRIEVAL_METRICS, SOURCES, figures_for, paper_name
+from .paper import AVERAGE, RETRIEVAL_METRICS, SOURCES, are_the_twelve, figures_for, paper_name
 from .plots import make_plots
 from .results_table import PERCENT, ResultRow, now, write_results_table
 from .runner import RunResult
@@ -112,12 +112,6 @@ def _not_at_hand(task: str, names: list[str]) -> list[str]:
     ]
 
 
-def _published_average(names: list[str], key: str) -> list[tuple[str, str]]:
-    """The paper's printed average as a column beside ours when a table holds exactly its 12 sets."""
-    twelve = {d.name for d in PAPER_DATASETS if d.kind == "classification"}
-    return [(AVERAGE, key)] if sorted(map(paper_name, names), key=str) == sorted(twelve) else []
-
-
 def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
     labels = [m.label for m in run.models]
     used: dict[str, None] = {}  # sources of the published figures shown, in order of appearance
@@ -212,7 +206,7 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
                 + [_delta(a, b) for a, b in zip(first, second)]
                 + [_delta(_avg(first), _avg(second))]
             )
-        average = _published_average(names, key)
+        average = [(AVERAGE, key)] if are_the_twelve(names) else []  # the paper's printed average
         rows += [
             r + ([] if average else ["–"])
             for r in _published(task, [(n, key) for n in names] + average, used)

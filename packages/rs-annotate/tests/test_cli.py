@@ -168,6 +168,11 @@ def test_stats_show_datasets(converted, tmp_path, capsys):
     assert st["images_per_source"] == {"dota": 8}
     assert sum(st["class_frequency"].values()) == st["objects_per_source"]["dota"]
     assert st["captions"] == 40 and st["caption_length"]["mean"] > 5
+    # Beside the paper's Table I (DOTA: 1,409 images, 15 classes, 98,990 boxes).
+    boxes = st["objects_per_source"]["dota"]
+    assert st["table_i"] == {
+        "dota": {"images": [8, 1409], "classes": [len(st["class_frequency"]), 15], "boxes": [boxes, 98990]}
+    }
     for png in ("caption_length.png", "class_frequency.png", "images_per_source.png"):
         assert (tmp_path / "plots" / png).stat().st_size > 1000
     assert main(["show", str(converted), "-n", "5", "--out", str(tmp_path / "sheet.png")]) == 0

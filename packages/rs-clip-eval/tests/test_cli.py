@@ -90,14 +90,21 @@ def test_run_writes_json_markdown_and_plots(tiny_checkpoint, suite_file, tmp_pat
     assert not [line for line in lines if "GeoRSCLIP" in line and "RemoteCLIP paper" in line]
     assert "| CLIP-Baseline (backbone not stated) *(GeoRSCLIP README)* | 9.51 |" in md
     assert "| RemoteCLIP RN50 *(RemoteCLIP paper, Fig. 8, given in issue #3)* | 41.93 | 56.21 |" in lines
-    assert "No published figure at hand for RS2800: the paper's Table III could not be read" in md
-    assert "No published figure at hand for RS2800: the paper's Table IV" in md
+    # Tables III and IV beside ours; a table over one set has no published average to show.
+    assert "| CLIP RN50 *(RemoteCLIP paper, Table III)* | 62.14 | – |" in lines
+    assert "| Δ RemoteCLIP − CLIP ViT-L-14 *(RemoteCLIP paper, Table III)* | +0.17 | – |" in lines
+    assert "| RemoteCLIP ViT-B-32 *(RemoteCLIP paper, Table IV)* | 86.96 | – |" in lines  # linear probe
+    assert "| RemoteCLIP ViT-B-32 *(RemoteCLIP paper, Table IV)* | 87.86 | – |" in lines  # k-NN
+    assert "No published figure" not in md
     assert "- *GeoRSCLIP README*: Zhang et al., RS5M and GeoRSCLIP" in md
     published = {(f["source"], f["task"], f["dataset"]) for f in res["published"]}
     assert published == {
         ("table-2", "retrieval", "RSITMD"),
         ("georsclip", "retrieval", "RSITMD"),
         ("issue-3", "fewshot", "RS2800"),
+        ("table-3", "zeroshot", "RS2800"),
+        ("table-4", "linear_probe", "RS2800"),
+        ("table-4", "knn", "RS2800"),
     }
     pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
     assert "fewshot-rs2800.png" in pngs

@@ -15,12 +15,12 @@ import numpy as np
 
 from rs_formats.console import package_version
 
-from .paper import RETRIEVAL_METRICS, SOURCES, figures_for, paper_name
+from .paper import AVERAGE, RETRIEVAL_METRICS, SOURCES, are_the_twelve, figures_for, paper_name
 from .plots import make_plots
 from .results_table import PERCENT, ResultRow, now, write_results_table
 from .runner import RunResult
 
-# Where each task's published figures are in the paper (for the note on figures not at hand).
+# Where each task's published figures are in the paper (for the note on datasets without one).
 # The figures of each task in the long-format table (fewshot: top1 of every K and seed, as rows).
 _TABLE_METRICS = {
     "retrieval": RETRIEVAL_METRICS,
@@ -89,7 +89,15 @@ def _published(task: str, columns: list[tuple[str, str]], used: dict[str, None])
             if f.metric == metric:
                 rows.setdefault((f.source, f.model, f.backbone), (f.row_label, {}))[1][ds, metric] = f.value
                 used[f.source] = None
-    return [[label] + [_fmt(values.get(col)) for col in columns] for label, values in rows.values()]
+    # A published delta row (Table III's) is signed, as the paper prints it and as ours are.
+    return [
+        [label] + [(_signed if model.startswith("Δ") else _fmt)(values.get(col)) for col in columns]
+        for (_, model, _), (label, values) in rows.items()
+    ]
+
+
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.2f}"
 
 
 def _not_at_hand(task: str, names: list[str]) -> list[str]:
@@ -98,8 +106,8 @@ def _not_at_hand(task: str, names: list[str]) -> list[str]:
     if not lacking:
         return []
     return [
-        f"No published figure at hand for {', '.join(lacking)}: the paper's {_PAPER_PLACE[task]} could not "
-        "be read, and only the figures cited under Sources are known (docs/fidelity.md).",
+        f"No published figure for {', '.join(lacking)} in the paper's {_PAPER_PLACE[task]} "
+        "(docs/fidelity.md lists what its text gives).",
         "",
     ]
 
@@ -198,7 +206,11 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
                 + [_delta(a, b) for a, b in zip(first, second)]
                 + [_delta(_avg(first), _avg(second))]
             )
-        rows += [r + ["–"] for r in _published(task, [(n, key) for n in names], used)]
+        average = [(AVERAGE, key)] if are_the_twelve(names) else []  # the paper's printed average
+        rows += [
+            r + ([] if average else ["–"])
+            for r in _published(task, [(n, key) for n in names] + average, used)
+        ]
         lines += _table(["Model"] + names + ["Average"], rows) + _not_at_hand(task, names)
         if task == "zeroshot":
             extra = [

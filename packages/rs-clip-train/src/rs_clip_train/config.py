@@ -72,8 +72,7 @@ class TrainConfig:
     )
     steps: int | None = setting(
         PAPER_STEPS,
-        "optimizer steps to train for (default: 108,215 in the paper presets, "
-        "issue 15's reading of the paper; one epoch in tiny)",
+        "optimizer steps to train for (default: the paper's 108,215 in the paper presets; one epoch in tiny)",
         metavar="N",
         group="run",
         exclusive="length",

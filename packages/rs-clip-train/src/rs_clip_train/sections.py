@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from .settings import ConfigError, setting
 
-#: The paper presets' length: 108,215 optimizer steps for every backbone, issue 15's reading of the paper
-#: (Sec. IV-A; not checked against the paper's text, see docs/fidelity.md).
+#: The paper presets' length: 108,215 optimizer steps for every backbone (the paper, section IV-A-3: "We
+#: train all models for a total step of 108,215").
 PAPER_STEPS = 108_215
 #: open_clip's precision names (amp = fp16 autocast), plus DeepSpeed's own bf16/fp16 modes and auto.
 PRECISIONS = ("auto", "fp32", "amp", "amp_bf16", "bf16", "fp16")

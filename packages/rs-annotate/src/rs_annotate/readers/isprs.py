@@ -5,8 +5,8 @@ Colours: impervious surfaces (255, 255, 255), building (0, 0, 255), low vegetati
 black (0, 0, 0) for the ignored boundary band. A pixel of any other colour is BadInput (``tolerance``
 absorbs small deviations, e.g. labels that went through lossy compression).
 
-Class set: four classes, as RemoteCLIP's Fig. 5 shows them (building, tree, low vegetation, car) and, as
-issue 15 reads it, its Table I counts them (docs/fidelity.md): clutter/background and impervious surfaces
+Class set: four classes, as RemoteCLIP's Fig. 5 shows them (building, tree, low vegetation, car) and its
+Table I counts them (docs/fidelity.md): clutter/background and impervious surfaces
 are ignored by default. Clutter is a
 catch-all, and impervious surfaces (roads, pavements) cover most of every tile, so a box around them says
 little. ``ignore=clutter`` keeps impervious surfaces as a fifth class.

@@ -226,17 +226,17 @@ def export_csv(
         for split in _splits(ds, splits):
             folder = Path("images") / split
             (tmp / folder).mkdir(parents=True)
-            tally, buf, rows = _Tally(), io.StringIO(), 0
-            writer = csv.writer(buf, delimiter=separator, lineterminator="\n")
-            writer.writerow(["filepath", "title", "image_id"])
-            for sample in samples(ds, split, tally):
-                image = folder / f"{sample.key}.{sample.ext}"
-                (tmp / image).write_bytes(sample.image)
-                path = image.as_posix() if relative else str(final / image)
-                for text in sample.texts:
-                    writer.writerow([path, text, sample.meta["image_id"]])
-                    rows += 1
-            (tmp / f"{split}.csv").write_text(buf.getvalue())
+            tally, rows = _Tally(), 0
+            with open(tmp / f"{split}.csv", "w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f, delimiter=separator, lineterminator="\n")
+                writer.writerow(["filepath", "title", "image_id"])
+                for sample in samples(ds, split, tally):
+                    image = folder / f"{sample.key}.{sample.ext}"
+                    (tmp / image).write_bytes(sample.image)
+                    path = image.as_posix() if relative else str(final / image)
+                    for text in sample.texts:
+                        writer.writerow([path, text, sample.meta["image_id"]])
+                        rows += 1
             done[split] = {"images": tally.samples, "rows": rows} | _skips(tally)
         options = {"separator": separator, "relative": relative}
         summary = _summary(ds, "csv", done, options)

@@ -15,6 +15,7 @@ import rs_clip_eval
 from rs_clip_eval import EmbeddingCache, EvalConfig
 from rs_clip_eval.cli import main
 from rs_clip_eval.results_table import COLUMNS, read_results_table
+from rs_formats import FormatError
 
 CFG = EvalConfig(device="cpu", loader_workers=0, progress=False, batch_size=16, probe={"epochs": 5})
 
@@ -57,6 +58,8 @@ def test_run_takes_a_suite_file_and_refuses_tasks_for_it(data_dir, tmp_path):
     assert "mean_recall" in table.column("metric").to_pylist()
     with pytest.raises(ValueError, match="a suite names its own"):
         rs_clip_eval.run("RS-Tiny", suite, tasks=["knn"], config=CFG)
+    with pytest.raises(FormatError, match="not an rs-dataset"):  # a folder is a dataset, never a suite
+        rs_clip_eval.run("RS-Tiny", tmp_path, config=CFG)
 
 
 def test_compare_lines_runs_up_with_deltas(data_dir, tmp_path, capsys):

@@ -27,7 +27,6 @@ import pyarrow as pa
 
 from rs_formats import Dataset, open_dataset
 from rs_formats.columns import captions_of
-from rs_formats.dataset import MANIFEST
 from rs_formats.spec import ModelSpec
 
 from .cache import EmbeddingCache
@@ -71,7 +70,7 @@ def as_suite(
         paths, named = [], True
     else:
         paths = [suite_or_datasets] if isinstance(suite_or_datasets, (str, Path)) else list(suite_or_datasets)
-        named = len(paths) == 1 and not (Path(paths[0]) / MANIFEST).is_file()  # "paper" or a suite file
+        named = len(paths) == 1 and not Path(paths[0]).is_dir()  # "paper" or a suite file
     if named and (tasks or templates):
         raise ValueError("tasks and templates apply to datasets; a suite names its own")
     if named:

@@ -113,8 +113,18 @@ def test_open_clip_train_trains_on_both_exports(caps, tmp_path, monkeypatch):
         ("wds", 12, ["--dataset-type", "webdataset", "--train-data", str(tmp_path / "wds/train/{0..1}.tar")]),
         ("csv", 60, ["--dataset-type", "csv", "--train-data", str(tmp_path / "csv/train.csv")]),
     ):
-        train([*common, *data, "--name", name])
+        root = logging.getLogger()
+        handlers = list(root.handlers)
+        levels = {n: logging.getLogger(n).level for n in ["", *logging.root.manager.loggerDict]}
+        try:
+            train([*common, *data, "--name", name])
+        finally:  # open_clip_train sets up logging for the whole process: undone for the tests after
+            for handler in set(root.handlers) - set(handlers):
+                root.removeHandler(handler)
+                handler.close()
+            for n in logging.root.manager.loggerDict:
+                logging.getLogger(n).setLevel(levels.get(n, logging.NOTSET))
+            root.setLevel(levels[""])
         log = (tmp_path / "logs" / name / "out.log").read_text()
         steps = [line for line in log.splitlines() if "Train Epoch: 0" in line]
         assert steps and "Loss" in steps[-1] and f"[{samples}/{samples} (100%)]" in steps[-1], log[-2000:]
-    logging.getLogger().handlers.clear()  # open_clip_train's log handlers, not this session's

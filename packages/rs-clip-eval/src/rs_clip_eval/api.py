@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -34,7 +34,9 @@ from .config import EvalConfig
 from .embedder import Embedder
 from .results_table import COLUMNS, ResultRow, now, read_results_table, write_results_table
 from .retrieval import retrieval_metrics
-from .suites import DatasetEntry, Suite, load_suite, normalise_task
+
+if TYPE_CHECKING:
+    from .suites import Suite  # imported when used: the suites need the probes, which need torch
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ def as_suite(
     """The suite :func:`run` evaluates: a :class:`Suite` as it is, ``"paper"`` (the paper's datasets under
     ``data_root``), a suite file (YAML/JSON), or rs-dataset directories (one or a list), each scored on
     ``tasks`` (default: by its kind) with the given splits and zero-shot templates."""
+    from .suites import DatasetEntry, Suite, load_suite, normalise_task
+
     if isinstance(suite_or_datasets, Suite):
         paths, named = [], True
     else:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +28,11 @@ def test_top_level_names_are_the_functions_whatever_is_imported():
     for name in ("run", "compare", "embed", "search"):
         assert callable(getattr(rs_clip_eval, name)) and name in rs_clip_eval.__all__
         assert getattr(rs_clip_eval, name).__doc__.count("Args:") == 1
+
+
+def test_importing_the_api_imports_no_torch():
+    code = "import sys, rs_clip_eval; assert rs_clip_eval.run and 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_run_returns_the_results_table_the_command_writes(data_dir, tmp_path, capsys):

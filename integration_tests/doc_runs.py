@@ -173,6 +173,7 @@ GIVEN = {
         "DOTA/train": "raw/DOTA-small",
         "DIOR": "raw/DIOR-small",
         "RSICD": "raw/RSICD-small",
+        "wds_vtab-eurosat": "wds-set",
     },
     "packages/rs-clip-train/README.md": {
         "runs/data/captions": "captions",

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from rs_annotate import BadInput, convert
+from rs_annotate.readers.ret3 import clean_caption
 from rs_formats import open_dataset
 from rs_formats.images import decode_image
 
@@ -121,3 +122,20 @@ def test_bad_sets_name_the_file(written, tmp_path):
     with pytest.raises(BadInput, match="dataset_type.txt: dataset type 'multilabel'"):
         convert("clip-benchmark-wds", bad, tmp_path / "out", workers=1)
     assert not (tmp_path / "out").exists()
+
+
+def test_an_exported_caption_set_is_clip_benchmarks_retrieval_set_and_reads_back(tmp_path):
+    from clip_benchmark.datasets.builder import build_wds_dataset
+
+    from rs_annotate import export_webdataset
+    from rs_synth.evalsets import write_captions_dataset
+
+    write_captions_dataset(tmp_path / "caps", n_images=6, size=32)
+    export_webdataset(tmp_path / "caps", tmp_path / "wds_caps", captions="all", shard_size=4)
+    captions = open_dataset(tmp_path / "caps").read_table("test", ["captions"])[0].to_pylist()
+    theirs = build_wds_dataset("caps", transform=None, split="test", data_dir=str(tmp_path / "wds_caps"))
+    assert [texts for _, texts in theirs] == captions
+    convert("clip-benchmark-wds", tmp_path / "wds_caps", tmp_path / "back", workers=1)
+    back = open_dataset(tmp_path / "back").read_table("test", ["captions"])[0].to_pylist()
+    assert back == [[clean_caption(c) for c in caps] for caps in captions]  # cleaned as every reader does
+    assert back != captions  # rs-synth writes RSICD's "word ." spacing: the cleaning is seen

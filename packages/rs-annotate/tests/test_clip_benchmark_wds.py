@@ -39,20 +39,18 @@ def written(tmp_path_factory):
     from clip_benchmark.webdataset_builder import convert_dataset, convert_retrieval_dataset
 
     loader = torch.utils.data.DataLoader  # the exporter asks for 8 loader processes: in-process here
-    mp = pytest.MonkeyPatch()
-    mp.setattr(torch.utils.data, "DataLoader", lambda *a, **kw: loader(*a, **{**kw, "num_workers": 0}))
     rng = np.random.default_rng(0)
     root = tmp_path_factory.mktemp("wds")
     images = [_webp(rng) for _ in range(7)]
     labels = [0, 2, 1, 1, 0, 2, 2]
-    convert_dataset(
-        _Set((b, y) for (_, b), y in zip(images, labels)), "test", str(root / "wds_vtab-eurosat"), max_count=4
-    )
     captions = [[f"caption {j} of image {i}" for j in range(i % 3 + 1)] for i in range(4)]
     captions[1][0] = "a line\nbreak inside"
-    convert_retrieval_dataset(
-        [(b, c) for (_, b), c in zip(images, captions)], "test", str(root / "wds_rsicd")
-    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.utils.data, "DataLoader", lambda *a, **kw: loader(*a, **{**kw, "num_workers": 0}))
+        pairs = _Set((b, y) for (_, b), y in zip(images, labels))
+        convert_dataset(pairs, "test", str(root / "wds_vtab-eurosat"), max_count=4)
+        pairs = [(b, c) for (_, b), c in zip(images, captions)]
+        convert_retrieval_dataset(pairs, "test", str(root / "wds_rsicd"))
     return root, images, labels, captions
 
 

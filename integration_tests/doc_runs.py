@@ -173,6 +173,7 @@ GIVEN = {
         "DOTA/train": "raw/DOTA-small",
         "DIOR": "raw/DIOR-small",
         "RSICD": "raw/RSICD-small",
+        "wds_vtab-eurosat": "wds-set",
     },
     "packages/rs-clip-train/README.md": {
         "runs/data/captions": "captions",
@@ -199,12 +200,18 @@ GIVEN = {
     "packages/rs-formats/README.md": {"data/my-captions": "captions", "runs/vitb32": "trained-run"},
     "docs/contracts.md": {"DS": "captions"},
     "examples/caption-and-count/README.md": {"runs/tiny": "trained-run"},
+    "docs/public-api.md": {"data": "evalsets"},
 }
 #: Python blocks run after their document's commands (in its folder, paths substituted), found by their first
 #: line: the one-liners that read a dataset with the tools people already use (test_engines.py checks what
-#: they read; this, that the lines as the documents write them work).
+#: they read; this, that the lines as the documents write them work), and the Python API's example.
 ENGINES = "import pyarrow.dataset as ds;"
-PYTHON_RUN = {"README.md": ENGINES, "docs/contracts.md": ENGINES, "packages/rs-formats/README.md": ENGINES}
+PYTHON_RUN = {
+    "README.md": ENGINES,
+    "docs/contracts.md": ENGINES,
+    "packages/rs-formats/README.md": ENGINES,
+    "docs/public-api.md": "import rs_clip_eval;",  # the Python API's example, on the rs-synth evalsets
+}
 #: Lines of those blocks that are not run (compiled only): pattern -> why.
 PYTHON_NOT_RUN = {
     r"^import ray;": "starts a local Ray (~10 s); rs-formats' test_engines.py reads the same "

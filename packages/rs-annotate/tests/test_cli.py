@@ -38,13 +38,28 @@ def converted(dota_src, tmp_path_factory):
 def test_every_flag_has_help_and_every_command_the_console_flags():
     parser = build_parser()
     subs = next(a for a in parser._actions if a.dest == "command")
-    assert set(subs.choices) == {"convert", "merge", "dedup", "stats", "show", "validate", "datasets"}
-    for name, sub in subs.choices.items():
+    assert set(subs.choices) == {
+        "convert",
+        "merge",
+        "dedup",
+        "stats",
+        "show",
+        "validate",
+        "datasets",
+        "export",
+    }
+    layouts = next(a for a in subs.choices["export"]._actions if a.dest == "layout")
+    assert set(layouts.choices) == {"webdataset", "csv"}
+    commands = {**subs.choices, **{f"export {k}": v for k, v in layouts.choices.items()}}
+    for name, sub in commands.items():
+        if name == "export":
+            continue  # only chooses the layout
+
         for action in sub._actions:
             assert action.help, f"{name}: {action.dest} has no help"
         flags = {o for a in sub._actions for o in a.option_strings}
         assert {"-v", "-q", "--no-progress"} <= flags, name
-        if name in ("convert", "merge", "dedup", "show"):
+        if name in ("convert", "merge", "dedup", "show", "export webdataset", "export csv"):
             assert "--out" in flags, name
 
 

@@ -3,6 +3,7 @@
 >>> import rs_annotate
 >>> report = rs_annotate.convert("dota", "DOTA/train", "out/dota", workers=8, tile=1024)
 >>> rs_annotate.dedup(["out/dota", "out/dior"], "out/det", against=["out/rsicd-test"])
+>>> rs_annotate.export_webdataset("out/det", "out/det-wds", shard_size=1000)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from .combine import dedup, merge
 from .contact_sheet import show
 from .dataset_stats import stats
+from .exports import export_csv, export_webdataset
 from .options import ConvertOptions
 from .pipeline import convert as _convert
 from .readers.base import READERS, load_all
@@ -25,6 +27,8 @@ __all__ = [
     "convert",
     "datasets",
     "dedup",
+    "export_csv",
+    "export_webdataset",
     "merge",
     "show",
     "stats",

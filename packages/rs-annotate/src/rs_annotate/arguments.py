@@ -9,6 +9,7 @@ import sys
 from rs_formats import console
 
 from .b2c import B2CConfig
+from .exports import CAPTION_MODES
 from .near_duplicates import KEEP_POLICIES
 from .options import ENGINES, IMAGE_FORMATS
 from .version import __version__
@@ -249,4 +250,37 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--no-decode", action="store_true", help="skip decoding the images (faster)")
 
     command("datasets", "list the supported source formats, their layout, license and URL")
+
+    e = command("export", "write a dataset as open_clip_train and clip_benchmark read it (webdataset, csv)")
+    layouts = e.add_subparsers(dest="layout", required=True, metavar="LAYOUT")
+    for layout, help_text in (
+        ("webdataset", "tar shards of image, .txt, .json (and .cls), per split, with clip_benchmark's files"),
+        ("csv", "<split>.csv (filepath, title: one row per caption) and the images beside it"),
+    ):
+        x = layouts.add_parser(layout, help=help_text, description=help_text, parents=[common])
+        x.add_argument("dataset", metavar="DS", help="dataset directory")
+        _out_flag(x, "output directory")
+        x.add_argument(
+            "--split", action="append", default=None, help="a split to export (repeatable; default all)"
+        )
+        x.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    w = layouts.choices["webdataset"]
+    w.add_argument(
+        "--shard-size", type=int, default=1000, help="samples per tar shard at most (default 1000)"
+    )
+    w.add_argument(
+        "--captions",
+        choices=CAPTION_MODES,
+        default="first",
+        help=".txt holds the first caption (open_clip_train) or all, one a line (clip_benchmark's "
+        "retrieval); .json always holds all (default first)",
+    )
+    x = layouts.choices["csv"]
+    x.add_argument(
+        "--separator",
+        default="\t",
+        type=lambda text: "\t" if text in ("\\t", "tab") else text,
+        help="field separator: one character, or tab / \\t (default tab, open_clip_train's)",
+    )
+    x.add_argument("--relative", action="store_true", help="filepath relative to OUT (default absolute)")
     return p

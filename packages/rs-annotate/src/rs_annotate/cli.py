@@ -1,4 +1,4 @@
-"""``rs-annotate``: convert, merge, dedup, stats, show, validate, datasets.
+"""``rs-annotate``: convert, merge, dedup, stats, show, validate, datasets, export.
 
 The rs-clip command-line convention (:mod:`rs_formats.console`): ``--version``; ``-v``/``-q``/``--no-progress``
 on every command; what a command produces (the written path, ``stats`` JSON, the ``datasets`` listing,
@@ -214,6 +214,32 @@ def _datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    out = _output(args)
+    if args.layout == "webdataset":
+        r = api.export_webdataset(
+            args.dataset,
+            out,
+            splits=args.split,
+            shard_size=args.shard_size,
+            captions=args.captions,
+            overwrite=args.overwrite,
+        )
+    else:
+        r = api.export_csv(
+            args.dataset,
+            out,
+            splits=args.split,
+            separator=args.separator,
+            relative=args.relative,
+            overwrite=args.overwrite,
+        )
+    for split, done in r["splits"].items():
+        log.info("%s/%s: %s", out, split, ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in done.items()))
+    print(out)
+    return 0
+
+
 def _option_text(value: Any) -> str:
     """A reader option's value as ``--opt`` takes it (lists comma-separated, JSON words for None and booleans)."""
     if value is None or isinstance(value, bool):
@@ -231,6 +257,7 @@ COMMANDS = {
     "show": _show,
     "validate": _validate,
     "datasets": _datasets,
+    "export": _export,
 }
 
 

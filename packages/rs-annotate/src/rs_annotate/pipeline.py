@@ -54,7 +54,7 @@ def convert(
 
         root = ray_engine.source_root(src)
     reader = reader_cls(root, **{**alias_defaults, **opts.reader_options})
-    kind = reader_cls.info.kind
+    kind = reader.kind
     items = list(reader.items())
     if not items:
         skipped = (
@@ -131,7 +131,7 @@ def convert(
             for split in sorted(report.rows_per_split)
         }
         for name, n in report.rows_per_source.items():
-            writer.add_source(name, license=reader_cls.info.license, n_images=n, url=reader_cls.info.url)
+            writer.add_source(name, license=reader.license, n_images=n, url=reader.url)
         writer.stats["convert"] = {
             "format": fmt,
             "reader": report.reader,

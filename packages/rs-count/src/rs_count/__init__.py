@@ -9,6 +9,7 @@ embedding cache, device and precision through rs-clip-eval; never Ray or DeepSpe
     build("DOTA/val/labelTxt", "DOTA/val/images", "remotecount-ds", BuildRules(balanced=True))
     [words, digits] = evaluate_model("runs/ckpt-final", "remotecount-ds", variants=("words", "digits"),
                                      config=EvalConfig(precision="amp_bf16"))
+    write_report([words, digits], "report")   # what `rs-count eval --out report` writes
 """
 
 from rs_clip_eval import EmbeddingCache, EvalConfig
@@ -21,6 +22,7 @@ from .classes import REMOTECOUNT_CLASSES
 from .evaluate import CountResult, evaluate, evaluate_embedder, evaluate_model, evaluate_variants
 from .importer import import_annotations
 from .metrics import CountMetrics, count_metrics
+from .report import load_reference, write_report
 from .rules import BuildRules
 
 __version__ = package_version("rs-count")
@@ -44,4 +46,6 @@ __all__ = [
     "evaluate_model",
     "evaluate_variants",
     "import_annotations",
+    "load_reference",
+    "write_report",
 ]

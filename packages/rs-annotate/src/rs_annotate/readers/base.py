@@ -106,7 +106,7 @@ class ReaderInfo:
     layout: str  # the expected directory layout, as a short indented tree
     license: str
     url: str
-    kind: str = "captions"  # the rs-dataset kind it converts to
+    kind: str = "captions"  # the rs-dataset kind it converts to (a reader may learn it from its input)
     aliases: tuple[Alias, ...] = ()
 
 
@@ -148,6 +148,20 @@ class Reader:
     @property
     def name(self) -> str:
         return self.info.name
+
+    # What the written dataset says of itself: the format's, unless a reader learns it from its input
+    # (a set whose files say which kind, or which dataset, it is).
+    @property
+    def kind(self) -> str:
+        return self.info.kind
+
+    @property
+    def license(self) -> str:
+        return self.info.license
+
+    @property
+    def url(self) -> str:
+        return self.info.url
 
     @property
     def classes(self) -> frozenset[str] | None:

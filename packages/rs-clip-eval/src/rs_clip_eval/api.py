@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: The Arrow schema of :func:`run`'s table: the results table's columns, ``value`` a float.
-RESULTS_SCHEMA = pa.schema([(c, pa.float64() if c == "value" else pa.string()) for c in COLUMNS])
+_TYPES = {"value": pa.float64(), "shots": pa.int64(), "seed": pa.int64()}
+RESULTS_SCHEMA = pa.schema([(c, _TYPES.get(c, pa.string())) for c in COLUMNS])
 
 
 def _specs(models: str | ModelSpec | Sequence[str | ModelSpec]) -> list[ModelSpec]:

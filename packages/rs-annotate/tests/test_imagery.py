@@ -104,3 +104,24 @@ def test_bands_range_and_nodata_flags_on_multi_band_float_and_grey_sources(tmp_p
             assert not decoded(row["image"])[:3].any() and decoded(row["image"])[3:].std() > 5
     options = open_dataset(tmp_path / "ds").manifest["stats"]["convert"]["options"]
     assert (options["bands"], options["value_range"], options["nodata"]) == ([1], [0.0, 5000.0], -1.0)
+
+
+def test_a_reader_handing_over_pixels_goes_through_the_rule_too(tmp_path):
+    """ISPRS Potsdam's RGBIR tiles: the reader hands all four bands; --bands 4,1,2 stores IR-R-G."""
+    from rs_synth.writers import segmentation
+
+    truth = segmentation.write_potsdam(tmp_path / "p", n=2, seed=3, size=64, layout="release")
+    convert(
+        "potsdam",
+        tmp_path / "p",
+        tmp_path / "irrg",
+        workers=1,
+        progress=False,
+        split="test",
+        keep_empty=True,
+        bands=(4, 1, 2),
+        reader_options={"variant": "RGBIR"},
+    )
+    for row, im in zip(rows(tmp_path / "irrg"), truth.images):
+        rgbir = tifffile.imread(tmp_path / "p" / im.meta["variants"]["RGBIR"])
+        assert rgbir.shape[2] == 4 and np.array_equal(decoded(row["image"]), rgbir[:, :, [3, 0, 1]])

@@ -287,7 +287,10 @@ def _read_png16(data: bytes, limit: int, where: _Where) -> np.ndarray:
     images.open_image(data, limit=limit, path=where.path, row=where.row)  # the header's size first
     import cv2
 
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    try:
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        arr = None
     if arr is None or arr.ndim != 3:
         raise where.error("cannot decode 16-bit PNG")
     if data[25] == 4:  # grey+alpha comes back as BGRA with the grey repeated

@@ -145,3 +145,9 @@ def test_read_array_refuses_what_it_cannot_decode(tmp_path):
     (tmp_path / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
     with pytest.raises(FormatError, match="x.png"):
         read_array(tmp_path / "x.png")
+
+
+def test_a_scene_taller_than_one_block_of_rows():
+    scene = RNG.normal(1000, 300, (2600, 8)).astype(np.float32)  # scaled in blocks of 1024 rows
+    scene[2500, 3] = np.nan
+    assert np.array_equal(to_rgb8(scene, nodata=1000.0), expected(scene, (1, 1, 1), nodata=1000.0))

@@ -50,6 +50,8 @@ PERCENTILES = (2.0, 98.0)
 #: Decoded bytes of one raster at most: a 4-band 16-bit GF-2 scene (806 Mpx, 6.4 GB) fits, a hostile
 #: 1 Gpx x 100-band float64 header does not.
 MAX_ARRAY_BYTES = 8 * images.MAX_SOURCE_PIXELS
+#: Rows scaled at once (a block of a 30,000-pixel-wide scene is 240 MB of float64).
+_BLOCK_ROWS = 1024
 _TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 #: PIL modes whose values are colours through a table or another colour space: looked up to RGB(A) first.
@@ -162,20 +164,27 @@ def to_rgb8(
 
 
 def _scale(plane: np.ndarray, masked: np.ndarray, value_range: tuple[float, float] | None) -> np.ndarray:
-    """One band onto 0..255 (masked pixels are zeroed by the caller)."""
-    values = plane.astype(np.float64)
+    """One band onto 0..255 (masked pixels are zeroed by the caller), a block of rows at a time so that a
+    whole scene never has float copies beside it (only the percentiles see every unmasked value at once)."""
+    if plane.dtype == np.uint8 and value_range == (0.0, 255.0):
+        return plane.copy()
     if value_range is None:
-        valid = values[~masked]
+        valid = plane[~masked].astype(np.float64)
         if valid.size == 0:
             return np.zeros(plane.shape, dtype=np.uint8)
         lo, hi = (float(v) for v in np.percentile(valid, PERCENTILES))
+        del valid
         if hi <= lo:  # the stretch's limit: a step at the percentile
-            return np.where(values > lo, 255, 0).astype(np.uint8)
+            return np.where(plane > lo, 255, 0).astype(np.uint8)
     else:
         lo, hi = value_range
-    with np.errstate(invalid="ignore", over="ignore"):
-        scaled = np.clip((values - lo) * 255.0 / (hi - lo), 0.0, 255.0)
-    return np.rint(np.nan_to_num(scaled, nan=0.0)).astype(np.uint8)
+    out = np.empty(plane.shape, dtype=np.uint8)
+    for top in range(0, plane.shape[0], _BLOCK_ROWS):
+        values = plane[top : top + _BLOCK_ROWS].astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            scaled = np.clip((values - lo) * 255.0 / (hi - lo), 0.0, 255.0)
+        out[top : top + _BLOCK_ROWS] = np.rint(np.nan_to_num(scaled, nan=0.0))
+    return out
 
 
 def read_array(
@@ -190,8 +199,8 @@ def read_array(
     array in native byte order, and the nodata value its file declares (None without one).
 
     ``limit`` bounds the pixels its header may declare (checked before decoding); ``name`` names bytes in
-    errors, ``row`` the dataset row they came from; ``draft`` lets a JPEG decode at a reduced scale that still covers that size. Every failure is
-    a :class:`~rs_formats.FormatError` naming the file.
+    errors, ``row`` the dataset row they came from; ``draft`` lets a JPEG decode at a reduced scale that
+    still covers that size. Every failure is a :class:`~rs_formats.FormatError` naming the file.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, where = bytes(source), name or "<image bytes>"

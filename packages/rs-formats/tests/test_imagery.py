@@ -134,6 +134,18 @@ def test_degenerate_bands_and_bad_options():
     assert ImageryOptions(bands="4,3,2").bands == (4, 3, 2)
 
 
+def test_palette_tiffs_are_looked_up_not_shown_as_indices():
+    indices = RNG.integers(0, 4, (6, 8), dtype=np.uint8)
+    palette = [10, 20, 30, 200, 0, 0, 0, 200, 0, 0, 0, 200] + [0] * (768 - 12)
+    img = Image.fromarray(indices, "P")
+    img.putpalette(palette)
+    buf = io.BytesIO()
+    img.save(buf, "TIFF")
+    arr, _ = read_array(buf.getvalue())
+    colours = np.array(palette[:12], dtype=np.uint8).reshape(4, 3)
+    assert np.array_equal(arr, colours[indices]) and kept_as_is(arr)
+
+
 def test_read_array_refuses_what_it_cannot_decode(tmp_path):
     huge = tiff(np.zeros((1, 1), np.uint16))
     with pytest.raises(FormatError, match="not one image with bands"):

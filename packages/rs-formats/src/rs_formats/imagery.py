@@ -248,8 +248,9 @@ def _check_size(width: int, height: int, n_bands: int, itemsize: int, limit: int
 
 
 def _read_tiff(data: bytes, limit: int, where: _Where) -> tuple[np.ndarray | None, float | None]:
-    """A TIFF through tifffile, and its nodata value; no array for 8-bit RGB, which PIL decodes as every
-    consumer of a stored row does (JPEG-in-TIFF decoders differ in their chroma upsampling)."""
+    """A TIFF through tifffile, and its nodata value; no array for what PIL decodes as every consumer of a
+    stored row does: 8-bit RGB and grey, bilevel and palette images (tifffile hands over palette indices,
+    and JPEG-in-TIFF decoders differ in their chroma upsampling)."""
     import tifffile
 
     try:
@@ -261,7 +262,8 @@ def _read_tiff(data: bytes, limit: int, where: _Where) -> tuple[np.ndarray | Non
             if "Y" not in shape or "X" not in shape or len(other) > 1:
                 raise where.error(f"a TIFF of axes {series.axes} {series.shape} is not one image with bands")
             n_bands = other[0][1] if other else 1
-            if series.dtype == np.uint8 and n_bands == 3:
+            palette = tif.pages[0].photometric == tifffile.PHOTOMETRIC.PALETTE
+            if palette or (series.dtype in (np.uint8, np.bool_) and n_bands in (1, 3)):
                 return None, nodata
             _check_size(shape["X"], shape["Y"], n_bands, series.dtype.itemsize, limit, where)
             arr = series.asarray()

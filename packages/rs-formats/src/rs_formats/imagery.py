@@ -6,7 +6,8 @@ values to black, and reads a 16-bit colour PNG's high bytes only. So conversion 
 (:func:`to_rgb8`), and a converter stores its result:
 
 * **8-bit RGB stays as it is.** An image whose samples are 8-bit RGB, with no nodata value in effect, is
-  kept as it is (a converter keeps the file's bytes); ``bands`` and ``value_range`` do not apply to it.
+  kept as it is (:func:`kept_as_is`; a converter keeps the file's bytes and does not apply ``bands`` or
+  ``value_range`` to it). Everything below is for the other images.
 * **Bands.** ``bands`` names one band (grey) or three (R, G, B), 1-based: ``(4, 3, 2)`` is a false-colour
   composite of an RGBN scene. Defaults by band count: 1 band -> that band as grey; 2 bands -> the first as
   grey (the second is alpha in grey+alpha files; pick a dual-polarisation band with ``bands``); 3 -> as

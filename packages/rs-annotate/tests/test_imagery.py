@@ -6,6 +6,7 @@ import io
 import json
 
 import numpy as np
+import pytest
 import tifffile
 from PIL import Image
 
@@ -88,6 +89,12 @@ def test_bands_range_and_nodata_flags_on_multi_band_float_and_grey_sources(tmp_p
     assert code == 2  # two float bands do not exist: one line naming the file
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "float" in err[0] and "band 4 asked for, but the image has 1" in err[0]
+    assert main(["convert", "imagefolder", str(src), "--out", str(tmp_path / "x"), "--range", "5", "1"]) == 2
+    assert "range must be two finite numbers with MIN < MAX, got 5 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as bad_flag:  # argparse's usage error
+        main(["convert", "imagefolder", str(src), "--out", str(tmp_path / "x"), "--bands", "4,3"])
+    assert bad_flag.value.code == 2
+    assert "argument --bands: bands must be one or three band numbers" in capsys.readouterr().err
     assert (
         main(
             ["convert", "imagefolder", str(src), "--out", str(tmp_path / "ds"), "--workers", "1"]

@@ -170,7 +170,9 @@ def _scale(plane: np.ndarray, masked: np.ndarray, value_range: tuple[float, floa
     if plane.dtype == np.uint8 and value_range == (0.0, 255.0):
         return plane.copy()
     if value_range is None:
-        valid = plane[~masked].astype(np.float64)
+        valid = plane[~masked]
+        if valid.dtype.kind != "u":  # numpy interpolates signed integers in their own type, which wraps
+            valid = valid.astype(np.float64)
         if valid.size == 0:
             return np.zeros(plane.shape, dtype=np.uint8)
         lo, hi = (float(v) for v in np.percentile(valid, PERCENTILES))

@@ -177,30 +177,25 @@ def check_safetensors(path: Path) -> None:
 
 
 def own_file(folder: Path, path: Path) -> Path:
-    """``path``, a regular file, unless a symlink leads it out of ``folder`` (a checkpoint's or model
-    folder's own files stay inside it: a link to elsewhere would load, and checksum, files the folder never
-    held). A Hugging Face cache snapshot's files are links into its repository's ``blobs/``: allowed."""
+    """``path``, a regular file, unless a symlink leads it out of ``folder`` (a link to elsewhere would load,
+    and checksum, files the folder never held). A Hugging Face cache snapshot's files link to ``blobs/``."""
     check_regular(path)
-    folder = Path(folder)
-    roots = [folder]
-    if folder.parent.name == "snapshots":
-        roots.append(folder.parent.parent / "blobs")
-    return check_inside(roots, path, hint=None)
+    snapshot = Path(folder).parent.name == "snapshots"
+    return check_inside([folder] + [Path(folder).parent.parent / "blobs"] * snapshot, path, hint=None)
 
 
 def check_manifest_fields(manifest: dict[str, Any], mpath: Path) -> None:
-    """The manifest's numbers and sections have the types readers use: ``step`` a non-negative integer,
-    ``config`` and ``metrics`` objects, ``dataset`` an object or null; FormatError naming the file."""
+    """``step`` a non-negative integer, ``config`` and ``metrics`` objects, ``dataset`` an object or null."""
     step = manifest.get("step", 0)
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         raise FormatError(mpath, f"'step' is {str(step)[:40]!r}, not a non-negative integer")
-    for key in ("config", "metrics"):
-        if not isinstance(manifest.get(key, {}), dict):
-            raise FormatError(mpath, f"{key!r} is a {type(manifest[key]).__name__}, not an object")
-    if not isinstance(manifest.get("dataset"), (dict, type(None))):
-        raise FormatError(
-            mpath, f"'dataset' is a {type(manifest['dataset']).__name__}, not an object or null"
-        )
+    for key, types, what in (
+        ("config", dict, "an object"),
+        ("metrics", dict, "an object"),
+        ("dataset", (dict, type(None)), "an object or null"),
+    ):
+        if not isinstance(manifest.get(key, {} if key != "dataset" else None), types):
+            raise FormatError(mpath, f"{key!r} is a {type(manifest[key]).__name__}, not {what}")
 
 
 def read_checkpoint(path: str | Path) -> CheckpointInfo:

@@ -10,6 +10,7 @@ import torch
 from rs_formats import FormatError, read_checkpoint, verify_checkpoint, write_checkpoint
 from rs_formats.checkpoint import WEIGHTS
 from rs_formats.models import TINY_MODEL, create_model, load_state_dict
+from rs_formats.open_clip_config import check_open_clip_config
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +208,40 @@ def test_verify_without_a_weights_checksum_fails_instead_of_saying_ok(ckpt, caps
             r"model_cfg\.vision_cfg\.timm_model_pretrained: true would download",
         ),
         (("model_cfg", "text_cfg"), [], r"model_cfg\.text_cfg: expected an object, got list"),
-        (("preprocess_cfg", "std"), [0.2, 0.0, 0.2], r"preprocess_cfg\.std: .* above zero"),
+        (("preprocess_cfg", "std"), [0.2, 0.0, 0.2], r"preprocess_cfg\.std: .* in \(0, 1\]"),
+        # Sizes that count in the limit: a 10**6 context is a 4 TB causal mask, a 10**8 embedding 50 GB.
+        (("model_cfg", "text_cfg", "context_length"), 10**6, r"model_cfg: describes a model of about 1e\+12"),
+        (("model_cfg", "embed_dim"), 10**9, r"model_cfg: describes a model of about"),
+        (
+            ("model_cfg", "vision_cfg", "image_size"),
+            10**6,
+            r"model_cfg\.vision_cfg\.image_size: .* up to 8192",
+        ),
+        (
+            ("model_cfg", "text_cfg", "hf_model_name"),
+            "no-such-org/no-such-model",
+            r"model_cfg\.text_cfg\.hf_model_name: .* would download it",
+        ),
+        (
+            ("model_cfg", "vision_cfg", "timm_model_name"),
+            "hf-hub:timm/vit_tiny_patch16_224",
+            r"model_cfg\.vision_cfg\.timm_model_name: .* fetched from the Hugging Face Hub",
+        ),
+        (
+            ("model_cfg", "vision_cfg", "timm_model_name"),
+            "no_such_timm_model",
+            r"model_cfg\.vision_cfg\.timm_model_name: timm knows no model 'no_such_timm_model'",
+        ),
+        (("preprocess_cfg", "mean"), [0.5, 0.5], r"preprocess_cfg\.mean: .* three numbers in \[0, 1\]"),
+        (("preprocess_cfg", "mean"), [0.5, 2.0, 0.5], r"preprocess_cfg\.mean: .* three numbers in \[0, 1\]"),
+        (("preprocess_cfg", "size"), 0, r"preprocess_cfg\.size: 0 is not a positive integer up to 8192"),
+        (("preprocess_cfg", "size"), [224, 10**5], r"preprocess_cfg\.size: .* up to 8192"),
+        (
+            ("preprocess_cfg", "interpolation"),
+            "lanczos",
+            r"preprocess_cfg\.interpolation: 'lanczos' is not one of",
+        ),
+        (("preprocess_cfg", "resize_mode"), "crop", r"preprocess_cfg\.resize_mode: 'crop' is not one of"),
     ],
 )
 def test_impossible_model_configs_are_refused_before_a_model_is_built(
@@ -230,6 +264,15 @@ def test_impossible_model_configs_are_refused_before_a_model_is_built(
     )  # as for an architecture only the file has
     with pytest.raises(FormatError, match=rf"^{cfg_path}: {message}"):
         create_model(ckpt)
+
+
+@pytest.mark.parametrize(("key", "value"), [("context_length", 10**6), ("embed_dim", 10**8)])
+def test_sizes_of_a_real_architecture_count_in_the_limit(key, value):
+    model_cfg = json.loads(json.dumps(open_clip.get_model_config("ViT-B-32")))
+    check_open_clip_config({"model_cfg": model_cfg}, "ok.json")
+    (model_cfg["text_cfg"] if key == "context_length" else model_cfg)[key] = value
+    with pytest.raises(FormatError, match=r"^bad\.json: model_cfg: describes a model of about"):
+        check_open_clip_config({"model_cfg": model_cfg}, "bad.json")
 
 
 @pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, '{"model_cfg": 3}', "[]"])

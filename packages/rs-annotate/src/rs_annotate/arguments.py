@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from rs_formats import console
+from rs_formats.imagery import check_bands
 
 from .b2c import B2CConfig
 from .exports import CAPTION_MODES
@@ -32,6 +33,13 @@ class _ImageFormat(argparse.Action):
                 file=sys.stderr,
             )
         setattr(namespace, self.dest, lower)
+
+
+def _bands(text: str) -> tuple[int, ...]:
+    try:
+        return check_bands(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _out_flag(p: argparse.ArgumentParser, what: str) -> None:
@@ -112,6 +120,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--jpeg-quality", type=int, default=90, help="JPEG quality of re-encoded images (default 90)"
+    )
+    c.add_argument(
+        "--bands",
+        type=_bands,
+        default=None,
+        metavar="B[,G,R]",
+        help="images that are not 8-bit RGB: the 1-based bands shown as red, green, blue (e.g. 4,3,2), or "
+        "one band as grey (default: 1 band grey; 2 bands the first as grey; 3 as they are; 4+ the first "
+        "three). 8-bit RGB images are stored as they are",
+    )
+    c.add_argument(
+        "--range",
+        dest="value_range",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("MIN", "MAX"),
+        help="images that are not 8-bit RGB: map MIN..MAX onto 0..255 in every band instead of each "
+        "image's own 2-98 percentile stretch (8-bit samples: as they are)",
+    )
+    c.add_argument(
+        "--nodata",
+        type=float,
+        default=None,
+        metavar="VALUE",
+        help="pixels with this value in any shown band are masked (black, left out of the stretch); "
+        "replaces a file's own nodata tag. NaN is always masked",
     )
     c.add_argument(
         "--tile",

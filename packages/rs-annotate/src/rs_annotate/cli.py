@@ -107,6 +107,9 @@ def _convert(args: argparse.Namespace) -> int:
         keep_original=args.keep_original,
         image_format=args.image_format,
         jpeg_quality=args.jpeg_quality,
+        bands=args.bands,
+        value_range=tuple(args.value_range) if args.value_range else None,
+        nodata=args.nodata,
         tile=args.tile,
         tile_overlap=args.tile_overlap,
         tile_min_visible=args.tile_min_visible,
@@ -187,7 +190,8 @@ def _validate(args: argparse.Namespace) -> int:
     r = api.validate(args.dataset, decode=not args.no_decode)
     for problem in r["problems"]:
         print(problem)
-    print(f"{args.dataset}: {r['rows']} rows, {r['n_problems']} problem(s)")
+    constant = f", {r['n_constant']} decode to a constant image" if not args.no_decode else ""
+    print(f"{args.dataset}: {r['rows']} rows, {r['n_problems']} problem(s){constant}")
     return 0 if r["ok"] else 1
 
 

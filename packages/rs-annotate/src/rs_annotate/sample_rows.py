@@ -133,7 +133,9 @@ def load_scene(sample: Sample, opts: ConvertOptions, kind: str, keep: bool = Fal
     draft = None
     if not tiled and not keep and opts.short_side:
         draft = (opts.short_side, opts.short_side)
-    loaded = load_image(sample.image_path, sample.image, draft_to=draft)
+    loaded = load_image(
+        sample.image_path, sample.image, draft_to=draft, imagery=opts.imagery, nodata=sample.nodata
+    )
     width, height = loaded.size
     if sample.size is not None and tuple(sample.size) != (width, height):
         raise BadInput(

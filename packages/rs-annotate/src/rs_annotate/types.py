@@ -49,7 +49,11 @@ class Sample:
     image_id: str  # "<source>/<stem>", unique within the source
     source: str
     image_path: Path | None = None  # where the pipeline reads the image, unless `image` is given
-    image: np.ndarray | None = None  # HxWx3 uint8 RGB, for sources without image files (video frames)
+    #: Pixels, for sources without image files (video frames, Parquet rows): HxW or HxWxB of any sample
+    #: type, made 8-bit RGB by :mod:`rs_formats.imagery`'s rule like every file.
+    image: np.ndarray | None = None
+    #: The source's nodata value, when the reader knows it (a file's own tag is read with the file).
+    nodata: float | None = None
     boxes: list[Box] = field(default_factory=list)
     captions: list[str] | None = None  # human captions (RET-3): B2C is not applied
     label: int | None = None  # classification sets

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from .atomic import atomic_dir
 from .errors import FormatError
 from .hashing import file_sha256
-from .inputs import check_regular, open_regular, parse_json, read_json
+from .inputs import check_inside, check_regular, open_regular, parse_json, read_json
 from .open_clip_config import check_open_clip_config
 
 if TYPE_CHECKING:  # torch is only needed by callers that hold tensors
@@ -176,6 +176,28 @@ def check_safetensors(path: Path) -> None:
         raise FormatError(path, "not a safetensors file (its header is not a JSON object)")
 
 
+def own_file(folder: Path, path: Path) -> Path:
+    """``path``, a regular file, unless a symlink leads it out of ``folder`` (a link to elsewhere would load,
+    and checksum, files the folder never held). A Hugging Face cache snapshot's files link to ``blobs/``."""
+    check_regular(path)
+    snapshot = Path(folder).parent.name == "snapshots"
+    return check_inside([folder] + [Path(folder).parent.parent / "blobs"] * snapshot, path, hint=None)
+
+
+def check_manifest_fields(manifest: dict[str, Any], mpath: Path) -> None:
+    """``step`` a non-negative integer, ``config`` and ``metrics`` objects, ``dataset`` an object or null."""
+    step = manifest.get("step", 0)
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise FormatError(mpath, f"'step' is {str(step)[:40]!r}, not a non-negative integer")
+    for key, types, what in (
+        ("config", dict, "an object"),
+        ("metrics", dict, "an object"),
+        ("dataset", (dict, type(None)), "an object or null"),
+    ):
+        if not isinstance(manifest.get(key, {} if key != "dataset" else None), types):
+            raise FormatError(mpath, f"{key!r} is a {type(manifest[key]).__name__}, not {what}")
+
+
 def read_checkpoint(path: str | Path) -> CheckpointInfo:
     """Validate a checkpoint directory and describe it; raises FormatError naming the bad file."""
     root = Path(path)
@@ -184,7 +206,7 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
     mpath = root / MANIFEST
     if not mpath.exists():
         raise FormatError(mpath, "missing: this directory is not an rs-clip-checkpoint (no manifest.json)")
-    manifest = read_json(mpath)
+    manifest = read_json(own_file(root, mpath))
     if not isinstance(manifest, dict) or manifest.get("format") != CHECKPOINT_FORMAT:
         got = manifest.get("format") if isinstance(manifest, dict) else None
         raise FormatError(mpath, f"format is {got!r}, expected {CHECKPOINT_FORMAT!r}")
@@ -203,14 +225,15 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
     weights = root / (WEIGHTS_V1 if version == 1 else WEIGHTS)
     if not weights.exists():
         raise FormatError(weights, "missing: the checkpoint has no weights")
-    check_safetensors(weights)
+    check_safetensors(own_file(root, weights))
     model_name = manifest.get("model")
     if not isinstance(model_name, str) or not model_name:
         raise FormatError(mpath, "'model' (the open_clip model name) is missing")
+    check_manifest_fields(manifest, mpath)
     model_config = None
     cpath = root / MODEL_CONFIG
     if cpath.exists():
-        model_config = check_open_clip_config(read_json(cpath), cpath)
+        model_config = check_open_clip_config(read_json(own_file(root, cpath)), cpath)
     if version != 1 and not (
         isinstance(model_config, dict) and isinstance(model_config.get("model_cfg"), dict)
     ):

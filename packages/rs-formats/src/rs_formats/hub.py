@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .checkpoint import own_file
 from .errors import FormatError
 from .inputs import read_json
 from .open_clip_config import check_open_clip_config
@@ -43,8 +44,8 @@ def is_open_clip_folder(path: str | Path) -> bool:
 
 def folder_weights(path: str | Path) -> Path:
     """The weights file open_clip would load from folder ``path``; FormatError when it holds none."""
-    path = Path(path)
-    found = next((path / name for name in WEIGHT_FILES if (path / name).is_file()), None)
+    path = Path(path)  # a folder's own files stay inside it: a symlink to elsewhere is refused
+    found = next((own_file(path, path / name) for name in WEIGHT_FILES if (path / name).is_file()), None)
     if found is None:
         raise FormatError(
             path,
@@ -57,7 +58,7 @@ def folder_weights(path: str | Path) -> Path:
 def folder_config(path: str | Path) -> dict[str, Any]:
     """``open_clip_config.json`` of folder ``path`` (``{"model_cfg": ..., "preprocess_cfg": ...}``), checked by
     :func:`rs_formats.open_clip_config.check_open_clip_config` before anything is built from it."""
-    cpath = Path(path) / CONFIG
+    cpath = own_file(Path(path), Path(path) / CONFIG)
     return check_open_clip_config(read_json(cpath), cpath)
 
 

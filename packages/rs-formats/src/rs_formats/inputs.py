@@ -189,11 +189,13 @@ def check_inside(
     cited: str | Path | None = None,
     line: int | None = None,
     follow_symlinks: bool = False,
+    hint: str | None = "--follow-symlinks allows symlinks",
 ) -> Path:
     """``path`` unless symlinks on its way lead it out of every one of ``roots``.
 
     ``follow_symlinks=True`` accepts such links; symlinks that stay inside are always fine. The roots
-    are the directories a user named (a source directory, an image folder given as an option).
+    are the directories a user named (a source directory, an image folder given as an option). ``hint``
+    ends the refusal (None where no flag allows symlinks: a checkpoint's or a dataset's own files).
     """
     path = Path(path)
     if follow_symlinks:
@@ -205,6 +207,6 @@ def check_inside(
     raise FormatError(
         cited if cited is not None else path,
         f"{path} leads outside {allowed[0] if len(allowed) == 1 else allowed} through a symlink "
-        f"(to {real}); refusing to read it (--follow-symlinks allows symlinks)",
+        f"(to {real}); refusing to read it" + (f" ({hint})" if hint else ""),
         line,
     )

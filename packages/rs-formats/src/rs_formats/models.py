@@ -203,7 +203,13 @@ def _quiet_random_init_warning():
 
 
 def load_weights(net: torch.nn.Module, state: dict[str, torch.Tensor], source: Path, name: str) -> None:
-    """Strict load with open_clip's own conventions, and an error a person can act on."""
+    """Strict load with open_clip's own conventions, and an error a person can act on.
+
+    Stored dtypes must be the network's, except that floating point converts to floating point (fp16 and
+    bf16 checkpoints, OpenAI's fp16 archives, load into an fp32 network as open_clip loads them). Anything
+    else (int8 quantised weights, a float where the network holds integers) is refused: ``copy_`` would
+    cast it silently into a network that then evaluates nonsense.
+    """
     own = net.state_dict()
     state = dict(state)
     if "logit_scale" in state and state["logit_scale"].shape != own["logit_scale"].shape:
@@ -225,4 +231,12 @@ def load_weights(net: torch.nn.Module, state: dict[str, torch.Tensor], source: P
         if shapes:
             parts.append(f"{len(shapes)} of another shape (first: {'; '.join(shapes[:3])})")
         raise FormatError(source, f"does not match architecture {name}: " + "; ".join(parts))
+    for k, v in own.items():
+        theirs = state[k].dtype
+        if theirs != v.dtype and not (theirs.is_floating_point and v.dtype.is_floating_point):
+            raise FormatError(
+                source,
+                f"tensor {k} is stored as {str(theirs).removeprefix('torch.')}, but {name}'s is "
+                f"{str(v.dtype).removeprefix('torch.')}: refusing to cast it (quantised or wrong weights?)",
+            )
     net.load_state_dict(state, strict=True)

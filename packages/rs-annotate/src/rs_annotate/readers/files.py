@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from rs_formats import FormatError, images, inputs
+from rs_formats.imagery import read_array
 
 from ..types import BadInput
 
@@ -94,6 +95,13 @@ def load_array(path: Path, mode: str | None = None) -> np.ndarray:
         return np.asarray(
             images.decode_image(inputs.read_bytes(path), limit=images.MAX_SOURCE_PIXELS, path=path, mode=mode)
         )
+
+
+def load_raster(path: Path) -> tuple[np.ndarray, float | None]:
+    """An image file's bands (HxWxB, any sample type) and its own nodata value, or BadInput
+    (:func:`rs_formats.imagery.read_array`; conversion applies the imagery rule)."""
+    with as_bad_input():
+        return read_array(path, limit=images.MAX_SOURCE_PIXELS)
 
 
 def check_same_size(mask: np.ndarray, mask_path: Path, size: tuple[int, int], what: str) -> None:

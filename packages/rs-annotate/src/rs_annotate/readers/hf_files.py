@@ -17,7 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rs_formats.images import MAX_SOURCE_PIXELS, decode_image
+from rs_formats.imagery import read_array
+from rs_formats.images import MAX_SOURCE_PIXELS
 
 from ..types import BadInput
 from .files import as_bad_input
@@ -103,6 +104,7 @@ def read_row(path: Path, group: int, row: int, columns: tuple[str, ...]) -> dict
 
 
 def decode(data: bytes, where: Path, row: str) -> np.ndarray:
-    """Encoded image bytes as HxWx3 uint8; a header over ``MAX_SOURCE_PIXELS`` is refused before decoding."""
+    """Encoded image bytes as an HxWxB array of any depth (:func:`rs_formats.imagery.read_array`; the
+    conversion makes it 8-bit RGB); a header over ``MAX_SOURCE_PIXELS`` is refused before decoding."""
     with as_bad_input():
-        return np.asarray(decode_image(data, limit=MAX_SOURCE_PIXELS, path=where, row=row, mode="RGB"))
+        return read_array(data, limit=MAX_SOURCE_PIXELS, name=where, row=row)[0]

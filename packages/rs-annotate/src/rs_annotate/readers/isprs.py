@@ -39,8 +39,6 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
-
 from ..m2b import MaskRegions, decode_rgb_mask
 from ..types import BadInput, Sample
 from .base import (
@@ -54,7 +52,7 @@ from .base import (
     source_option,
     split_option,
 )
-from .files import check_same_size, image_size, load_array, names_option
+from .files import check_same_size, image_size, load_array, load_raster, names_option
 
 log = logging.getLogger(__name__)
 
@@ -236,12 +234,11 @@ class IsprsReader(Reader):
         if label is None:
             raise BadInput(image_path, missing, kind="missing-labels")
         label_path = self.source_file(label)
-        pixels = None
-        if variant == "RGBIR":
-            bands = load_array(image_path)
-            if bands.ndim != 3 or bands.shape[2] < 3:
-                raise BadInput(image_path, f"expected a multi-band RGBIR image, got shape {bands.shape}")
-            pixels = np.ascontiguousarray(bands[..., :3])
+        pixels, nodata = None, None
+        if variant == "RGBIR":  # every band: the imagery rule shows the first three unless --bands says
+            pixels, nodata = load_raster(image_path)
+            if pixels.shape[2] < 3:
+                raise BadInput(image_path, f"expected a multi-band RGBIR image, got shape {pixels.shape}")
             size = (pixels.shape[1], pixels.shape[0])
         else:
             size = image_size(image_path)
@@ -260,6 +257,7 @@ class IsprsReader(Reader):
             source=source,
             image_path=image_path,
             image=pixels,
+            nodata=nodata,
             boxes=regions.boxes(),
             split=self.options["split"],
             size=size,

@@ -156,8 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from rs_formats.outputs import check_output
+
     from .compare import compare, to_markdown, write_comparison
 
+    if args.out is not None:
+        check_output(args.out, args.results)
     comparison = compare(args.results, args.metric)
     if args.out is not None:
         paths = write_comparison(comparison, args.out)
@@ -282,6 +286,7 @@ def _suite(args: argparse.Namespace):
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    from rs_formats.outputs import check_output
     from rs_formats.spec import ModelSpec
 
     from .report import write_report
@@ -290,6 +295,8 @@ def evaluate(args: argparse.Namespace) -> int:
     out = output_dir(args)
     models = [ModelSpec.parse(m) for m in args.model]
     suite = _suite(args)
+    suite_file = getattr(args, "suite", None)
+    check_output(out, [suite_file, *(d.path for d in suite.datasets), *(m.path for m in models)])
     probe = {
         k: v for k, v in (("epochs", args.epochs), ("search_trials", args.search_trials)) if v is not None
     }

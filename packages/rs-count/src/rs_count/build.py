@@ -20,6 +20,7 @@ from typing import Any
 from rs_annotate import BadInput
 from rs_annotate.readers.dota import read_labeltxt
 from rs_formats import DatasetWriter, console
+from rs_formats.outputs import check_output
 
 from .classes import REMOTECOUNT_CLASSES, known_classes
 from .images import ImageIndex, image_size, reencode
@@ -105,7 +106,7 @@ def build(
 ) -> BuildReport:
     """Select counting images from DOTA ``labelTxt`` files and write an rs-dataset of kind "counting"."""
     rules = rules or BuildRules()
-    labels_dir, out = Path(labels_dir), Path(out)
+    labels_dir, out = Path(labels_dir), check_output(out, [labels_dir, images_dir], overwrite)
     if not labels_dir.is_dir():
         raise BadInput(labels_dir, "label directory does not exist", kind="missing-labels")
     if out.exists() and not overwrite:

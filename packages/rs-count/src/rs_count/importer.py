@@ -28,6 +28,7 @@ from rs_annotate import BadInput
 from rs_annotate.readers.files import as_bad_input, read_text
 from rs_formats import FormatError
 from rs_formats.inputs import parse_json
+from rs_formats.outputs import check_output
 
 from .build import BadLog, BuildReport, Candidate, write_dataset
 from .classes import REMOTECOUNT_CLASSES, class_name
@@ -150,7 +151,7 @@ def import_annotations(
     progress: bool = True,
 ) -> BuildReport:
     """Write the counting dataset a RemoteCount annotation file describes (no selection rules apply)."""
-    file, out = Path(file), Path(out)
+    file, out = Path(file), check_output(out, [file, images_dir], overwrite)
     rules = rules or BuildRules(source="remotecount")
     if rules.source == "dota":
         rules = replace(rules, source="remotecount")

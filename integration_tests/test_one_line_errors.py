@@ -164,3 +164,27 @@ def test_rs_count_eval_refuses_a_class_remotecount_does_not_count(tmp_path, caps
         count(["eval", "--model", "RS-Tiny", "--data", str(ds), "--out", str(tmp_path / "r")]), capsys
     )
     assert f"{ds / 'manifest.json'}: image 'c/2' counts 'car', not one of RemoteCount's classes" in err
+
+
+def test_a_label_file_over_the_cap_is_refused_before_it_is_read(dota, tmp_path, capsys):
+    from rs_formats.inputs import MAX_TEXT_BYTES
+
+    src = tmp_path / "dota"
+    (src / "labelTxt").mkdir(parents=True)
+    (src / "images").symlink_to(dota / "images")
+    label = src / "labelTxt" / "P0000.txt"
+    with open(label, "wb") as f:  # sparse: the size says 1 GiB, the disk holds nothing
+        f.truncate(1 << 30)
+    assert (1 << 30) > MAX_TEXT_BYTES
+    err = _one_line(
+        annotate(["convert", "dota", str(src), "--out", str(tmp_path / "o"), "--workers", "1"]), capsys
+    )
+    assert f"{label}: is 1,073,741,824 bytes, over the {MAX_TEXT_BYTES:,} a text input may hold" in err
+
+
+def test_rs_count_import_with_a_huge_csv_field(dota, tmp_path, capsys):
+    ann = tmp_path / "a.csv"
+    ann.write_text("image,class,count\nP0000.png,plane,2\n" + "P0001.png,plane," + "9" * 200_000 + "\n")
+    args = ["import", str(ann), "--images", str(dota / "images"), "--out", str(tmp_path / "o")]
+    err = _one_line(count(args), capsys)
+    assert f"{ann}:3: not valid CSV: field larger than field limit (131072)" in err

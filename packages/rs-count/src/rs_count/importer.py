@@ -49,10 +49,13 @@ def _records(path: Path) -> Iterator[tuple[int | None, str, dict[str, Any]]]:
     text = read_text(path)
     if suffix == ".csv":
         reader = csv.DictReader(text.splitlines())
-        if not reader.fieldnames:
-            raise BadInput(path, "empty CSV file (expected a header row)")
-        for rec in reader:
-            yield reader.line_num, f"line {reader.line_num}", rec
+        try:
+            if not reader.fieldnames:
+                raise BadInput(path, "empty CSV file (expected a header row)")
+            for rec in reader:
+                yield reader.line_num, f"line {reader.line_num}", rec
+        except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte, ...
+            raise BadInput(path, f"not valid CSV: {exc}", reader.line_num + 1) from None
         return
     if suffix == ".jsonl":
         for i, line in enumerate(text.splitlines(), start=1):

@@ -73,9 +73,9 @@ def as_bad_input() -> Iterator[None]:
 
 
 def read_bytes(path: Path) -> bytes:
-    """A regular file's bytes, or BadInput."""
+    """A label file's bytes (at most :data:`rs_formats.inputs.MAX_TEXT_BYTES`), or BadInput."""
     with as_bad_input():
-        return inputs.read_bytes(path)
+        return inputs.read_bytes(path, inputs.MAX_TEXT_BYTES)
 
 
 def read_text(path: Path) -> str:

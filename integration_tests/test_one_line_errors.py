@@ -188,3 +188,32 @@ def test_rs_count_import_with_a_huge_csv_field(dota, tmp_path, capsys):
     args = ["import", str(ann), "--images", str(dota / "images"), "--out", str(tmp_path / "o")]
     err = _one_line(count(args), capsys)
     assert f"{ann}:3: not valid CSV: field larger than field limit (131072)" in err
+
+
+def test_evaluation_refuses_a_strip_image_from_its_header(tmp_path, capsys):
+    from rs_clip_eval.cli import main as clip_eval
+
+    strip = io.BytesIO()
+    Image.new("RGB", (2_000_000, 1)).save(strip, "PNG")  # 2 Mpx, under every pixel limit
+    ds = tmp_path / "strip"
+    with DatasetWriter(ds, name="strip", kind="captions", generator="test") as w:
+        row = {"source": "t", "captions": ["x"]}
+        w.write(
+            {**row, "image_id": "s/0", "image": strip.getvalue(), "width": 2_000_000, "height": 1}, "test"
+        )
+        w.write({**row, "image_id": "s/1", "image": _png(), "width": 16, "height": 16}, "test")
+    args = [
+        "retrieval",
+        "--model",
+        "RS-Tiny",
+        "--data",
+        str(ds),
+        "--out",
+        str(tmp_path / "r"),
+        "--no-cache",
+        "-q",
+    ]
+    err = _one_line(clip_eval(args), capsys)
+    assert (
+        f"{ds}: split 'test', image 's/0': image declares 2000000x1, a side over the limit of 65,536" in err
+    )

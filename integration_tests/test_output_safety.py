@@ -74,6 +74,11 @@ CASES = {
         "--out lies inside the input",
     ),
     "annotate show": (annotate, "show {r}/ds --out {r}/ds/sheet.png", "--out lies inside the input"),
+    "annotate stats --plots": (
+        annotate,
+        "stats {r}/ds --plots {r}/ds/plots",
+        "--plots lies inside the input",
+    ),
     "synth --plant": (synth, "rsicd --plant {r}/ds --out {r}/ds/x --n 2", "--out lies inside the input"),
     "synth: overwrite a user's folder": (
         synth,

@@ -295,7 +295,7 @@ def evaluate(args: argparse.Namespace) -> int:
     out = output_dir(args)
     models = [ModelSpec.parse(m) for m in args.model]
     suite = _suite(args)
-    suite_file = getattr(args, "suite", None)
+    suite_file = getattr(args, "suite", None) if getattr(args, "suite", None) != "paper" else None  # built in
     check_output(out, [suite_file, *(d.path for d in suite.datasets), *(m.path for m in models)])
     probe = {
         k: v for k, v in (("epochs", args.epochs), ("search_trials", args.search_trials)) if v is not None

@@ -106,7 +106,15 @@ MISSING_INPUT = {
         "--out",
         tmp / "o",
     ],
-    "rs-count": lambda missing, tmp: ["build", "--labels", missing, "--images", tmp, "--out", tmp / "o"],
+    "rs-count": lambda missing, tmp: [
+        "build",
+        "--labels",
+        missing,
+        "--images",
+        tmp / "i",
+        "--out",
+        tmp / "o",
+    ],
 }
 
 

@@ -83,11 +83,14 @@ def test_errors_are_one_line_with_exit_2(converted, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("rs-annotate: error: ") and "missing: no such directory" in err
     assert err.count("\n") == 1
-    assert main(["convert", "no-such-format", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert main(["convert", "no-such-format", str(tmp_path / "src"), "--out", str(tmp_path / "o")]) == 2
     assert "unknown format 'no-such-format'" in capsys.readouterr().err
     assert main(["convert", "dota", str(tmp_path), "--out", str(converted)]) == 2  # output exists
     assert "already exists" in capsys.readouterr().err
-    assert main(["convert", "dota", str(tmp_path), "--out", str(tmp_path / "o"), "--opt", "novalue"]) == 2
+    assert (
+        main(["convert", "dota", str(tmp_path / "src"), "--out", str(tmp_path / "o"), "--opt", "novalue"])
+        == 2
+    )
     assert main(["validate", str(tmp_path)]) == 2
     assert "manifest.json" in capsys.readouterr().err
 

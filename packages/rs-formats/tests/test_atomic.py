@@ -105,3 +105,21 @@ def test_atomic_write_text_leaves_no_temporary_file_when_it_fails(tmp_path, monk
     with pytest.raises(OSError) as info:
         atomic.atomic_write_text(tmp_path / "report.json", "{}")
     assert info.value.filename == str(tmp_path / "report.json") and list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_overwrite_puts_the_previous_version_back(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with atomic.atomic_dir(out) as tmp:
+        (tmp / "a.txt").write_text("old")
+    real_replace = os.replace
+
+    def failing(src, dst):
+        if ".tmp-" in os.fspath(src):
+            raise OSError(errno.EXDEV, "Invalid cross-device link", os.fspath(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", failing)
+    with pytest.raises(OSError), atomic.atomic_dir(out, overwrite=True) as tmp:
+        (tmp / "a.txt").write_text("new")
+    assert (out / "a.txt").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no .out.old-* nor .out.tmp-*

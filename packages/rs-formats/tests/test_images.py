@@ -50,6 +50,24 @@ def test_a_bomb_row_is_refused_from_its_header(size):
         decode_image(data, path="ds", row="split 'test', image 'x/1'")
 
 
+@pytest.mark.parametrize(
+    "size, why",
+    [
+        ((2_000_000, 1), "a side over the limit of 65,536"),  # 2 Mpx: under the pixel limits
+        ((1, 70_000), "a side over the limit of 65,536"),
+        ((20_000, 199), "more than 100 times longer than wide"),
+    ],
+)
+def test_a_strip_is_refused_from_its_header_however_few_its_pixels(size, why):
+    w, h = size
+    assert w * h < MAX_ROW_PIXELS
+    with pytest.raises(FormatError, match=rf"^ds: split 'test', image 'x/1': image declares {w}x{h}, {why}"):
+        decode_image(png_header(w, h), path="ds", row="split 'test', image 'x/1'")
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 2)).save(buf, "PNG")
+    assert decode_image(buf.getvalue()).size == (200, 2)  # 100 times longer than wide: still an image
+
+
 def test_source_files_have_the_larger_limit(tmp_path):
     path = tmp_path / "scene.png"
     path.write_bytes(png_header(20_000, 20_000))  # a whole DOTA v2 scene: legitimate

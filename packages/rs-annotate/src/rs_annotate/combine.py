@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from rs_formats import Dataset, DatasetWriter, FormatError, atomic, console, open_dataset
+from rs_formats.outputs import check_output
 
 from .hash_table import HashTable, original_pixels
 from .near_duplicates import KEEP_POLICIES, cross_matches, keep_rank, plan_removals
@@ -124,8 +125,8 @@ def merge(
     datasets: Sequence[str | Path], out: str | Path, *, name: str | None = None, overwrite: bool = False
 ) -> dict[str, Any]:
     """Concatenate datasets of one kind (splits kept); image_ids must not collide."""
+    out = check_output(out, datasets, overwrite)
     dss = _open_all(datasets)
-    out = Path(out)
     origin: dict[str, str] = {}
     with atomic.naming(out), _writer(out, dss, name, overwrite, _sources(dss)) as w:
         per_source: Counter[str] = Counter()
@@ -157,9 +158,9 @@ def dedup(
     """
     if keep not in KEEP_POLICIES:
         raise ValueError(f"unknown keep policy {keep!r}; choose one of {KEEP_POLICIES}")
+    out = check_output(out, [*datasets, *against], overwrite)
     dss = _open_all(datasets)
     tests = [open_dataset(p) for p in against]
-    out = Path(out)
     table = HashTable(dss)
     test_table = HashTable(tests, against_splits)
     matches = cross_matches(table.hashes, test_table.hashes, threshold)

@@ -14,6 +14,7 @@ from typing import Any
 
 from rs_formats import Dataset, FormatError, open_dataset
 from rs_formats.images import decode_image
+from rs_formats.outputs import check_output
 
 _COLUMNS = ["image_id", "source", "image", "captions", "objects", "label"]
 
@@ -78,6 +79,9 @@ def show(
 
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
+    if columns < 1:
+        raise ValueError(f"--columns must be >= 1, got {columns}")
+    out = check_output(out, [dataset])
     ds = open_dataset(dataset)
     split = split or ds.splits[0]
     sources = ds.read_table(split, columns=["source"]).column("source").to_pylist()

@@ -81,6 +81,8 @@ class ConvertOptions:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.retries < 0:
             raise ValueError(f"retries must be >= 0, got {self.retries}")
+        if self.short_side is not None and self.short_side < 0:
+            raise ValueError(f"--short-side must be >= 0 (0 keeps the size), got {self.short_side}")
         if self.tile is not None and self.tile > 0:
             tile_windows(self.tile, self.tile, self.tile, self.tile_overlap)  # validates size/overlap
         if not 0 < self.tile_min_visible <= 1:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats import DatasetWriter, atomic, console
+from rs_formats.outputs import check_output
 
 from .options import ConvertOptions
 from .readers.base import resolve_format
@@ -44,7 +45,7 @@ def convert(
     """
     opts = replace(options or ConvertOptions(), **overrides)
     started = time.perf_counter()
-    out = Path(out)
+    out = check_output(out, [src], opts.overwrite)
     if out.exists() and not opts.overwrite:
         raise FileExistsError(f"{out}: already exists (use overwrite to replace it)")
     reader_cls, alias_defaults = resolve_format(fmt)

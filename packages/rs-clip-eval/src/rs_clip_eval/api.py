@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from rs_formats import Dataset, open_dataset
 from rs_formats.columns import captions_of
+from rs_formats.outputs import check_output
 from rs_formats.spec import ModelSpec
 
 from .cache import EmbeddingCache
@@ -142,8 +143,13 @@ def run(
         templates=templates,
         data_root=data_root,
     )
+    specs = _specs(models)
+    if out is not None:
+        suite_file = suite_or_datasets if isinstance(suite_or_datasets, (str, Path)) else None
+        inputs = [suite_file if suite_file != "paper" else None, *(d.path for d in suite.datasets)]
+        check_output(out, [*inputs, *(m.path for m in specs)])
     cache = cache if cache is not None else EmbeddingCache()
-    result = run_suite(suite, _specs(models), cache, config or EvalConfig())
+    result = run_suite(suite, specs, cache, config or EvalConfig())
     if out is not None:
         files = write_report(result, Path(out), plots=plots, tsne_max_points=tsne_points)
         table = results_arrow(read_results_table(out))
@@ -185,6 +191,8 @@ def compare(
     from .comparison import to_markdown, write_comparison
 
     given = [results] if isinstance(results, (str, Path)) else list(results)
+    if out is not None:
+        check_output(out, given)
     comparison = line_up(given, metrics)
     if out is not None:
         paths = write_comparison(comparison, out)

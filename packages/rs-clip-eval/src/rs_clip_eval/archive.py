@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from rs_formats import Dataset, FormatError, open_dataset
+from rs_formats.outputs import check_output
 from rs_formats.spec import ModelSpec
 
 from .cache import EmbeddingCache
@@ -55,6 +56,7 @@ def embed_dataset(
     """Embed ``split`` of the dataset at ``data`` into ``out``; returns the written manifest."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    check_output(out, [data, spec.path], overwrite)
     cfg = cfg or EvalConfig()
     ds = open_dataset(data)
     ds.row_groups(split)  # a split the dataset lacks: one error naming its manifest

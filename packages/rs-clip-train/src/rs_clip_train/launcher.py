@@ -80,6 +80,17 @@ def _absolute(run: TrainConfig) -> TrainConfig:
     return run
 
 
+def check_out(run: TrainConfig) -> None:
+    """The run directory overlaps no input: a dataset, the model's checkpoint, ``--init``, ``--eval-data``."""
+    from rs_formats.outputs import check_output
+    from rs_formats.spec import HUB_PREFIX, resolve
+
+    local = run.model.init and not run.model.init.startswith(HUB_PREFIX)
+    init = resolve(run.model.init, weights=True).path if local else None
+    model = run.model.name if Path(run.model.name).is_dir() else None
+    check_output(run.out, [*(s.path for s in run.data.sources), init, model, run.eval_data])
+
+
 def check_model(run: TrainConfig) -> None:
     """Fail fast, before any worker starts, on a model or init file that cannot work: an unknown model, a
     checkpoint that breaks its contract, weights that are neither safetensors nor a weights-only torch file,
@@ -149,6 +160,7 @@ def prepare(run: TrainConfig) -> tuple[TrainConfig, dict[str, Any]]:
     from .tracking import check_installed
 
     run = _absolute(run.validate())
+    check_out(run)
     check_installed(run)
     check_storage(run)
     check_model(run)

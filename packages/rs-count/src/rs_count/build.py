@@ -19,7 +19,9 @@ from typing import Any
 
 from rs_annotate import BadInput
 from rs_annotate.readers.dota import read_labeltxt
+from rs_annotate.readers.files import listing
 from rs_formats import DatasetWriter, console
+from rs_formats.outputs import check_output
 
 from .classes import REMOTECOUNT_CLASSES, known_classes
 from .images import ImageIndex, image_size, reencode
@@ -105,8 +107,8 @@ def build(
 ) -> BuildReport:
     """Select counting images from DOTA ``labelTxt`` files and write an rs-dataset of kind "counting"."""
     rules = rules or BuildRules()
-    labels_dir, out = Path(labels_dir), Path(out)
-    if not labels_dir.is_dir():
+    labels_dir, out = Path(labels_dir), check_output(out, [labels_dir, images_dir], overwrite)
+    if not labels_dir.exists():
         raise BadInput(labels_dir, "label directory does not exist", kind="missing-labels")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out}: already exists (pass --overwrite to replace it)")
@@ -114,7 +116,7 @@ def build(
     known = known_classes(rules.other_classes)
     report = BuildReport(out=str(out))
     bad = BadLog(report, skip_bad)
-    label_files = sorted(labels_dir.glob("*.txt"))
+    label_files = [p for p in listing(labels_dir) if p.name.endswith(".txt")]
     if not label_files:
         raise BadInput(labels_dir, "holds no DOTA label files (*.txt)", kind="missing-labels")
     log.info("selecting from %d label files in %s", len(label_files), labels_dir)

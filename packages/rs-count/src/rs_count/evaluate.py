@@ -25,6 +25,7 @@ from rs_formats import Dataset, FormatError, open_dataset
 from rs_formats.spec import ModelSpec
 
 from .captions import COUNTS, DEFAULT, VARIANTS, CaptionTemplate
+from .classes import REMOTECOUNT_CLASSES
 from .metrics import CountMetrics, count_metrics
 
 
@@ -104,6 +105,11 @@ def load_counting(dataset: Dataset | str | Path, split: str | None = None) -> Co
             raise FormatError(manifest, f"image {iid!r} has count {n!r}, outside RemoteCount's 1..10")
         if not c:
             raise FormatError(manifest, f"image {iid!r} has no count_label (the class being counted)")
+        if c not in REMOTECOUNT_CLASSES:  # what build and import write; captions exist for no other
+            raise FormatError(
+                manifest,
+                f"image {iid!r} counts {c!r}, not one of RemoteCount's classes ({', '.join(REMOTECOUNT_CLASSES)})",
+            )
     if not ids:
         raise FormatError(manifest, f"split {split!r} is empty")
     return CountData(ds, split, ids, np.asarray(counts, dtype=np.int64), classes)

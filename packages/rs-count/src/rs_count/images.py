@@ -25,7 +25,7 @@ class ImageIndex:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
-        if not self.root.is_dir():
+        if not self.root.exists():
             raise BadInput(self.root, "image directory does not exist", kind="missing-image")
         self._by_stem = index_images(self.root)
 

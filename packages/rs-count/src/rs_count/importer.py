@@ -28,6 +28,7 @@ from rs_annotate import BadInput
 from rs_annotate.readers.files import as_bad_input, read_text
 from rs_formats import FormatError
 from rs_formats.inputs import parse_json
+from rs_formats.outputs import check_output
 
 from .build import BadLog, BuildReport, Candidate, write_dataset
 from .classes import REMOTECOUNT_CLASSES, class_name
@@ -48,10 +49,13 @@ def _records(path: Path) -> Iterator[tuple[int | None, str, dict[str, Any]]]:
     text = read_text(path)
     if suffix == ".csv":
         reader = csv.DictReader(text.splitlines())
-        if not reader.fieldnames:
-            raise BadInput(path, "empty CSV file (expected a header row)")
-        for rec in reader:
-            yield reader.line_num, f"line {reader.line_num}", rec
+        try:
+            if not reader.fieldnames:
+                raise BadInput(path, "empty CSV file (expected a header row)")
+            for rec in reader:
+                yield reader.line_num, f"line {reader.line_num}", rec
+        except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte, ...
+            raise BadInput(path, f"not valid CSV: {exc}", reader.line_num + 1) from None
         return
     if suffix == ".jsonl":
         for i, line in enumerate(text.splitlines(), start=1):
@@ -150,7 +154,7 @@ def import_annotations(
     progress: bool = True,
 ) -> BuildReport:
     """Write the counting dataset a RemoteCount annotation file describes (no selection rules apply)."""
-    file, out = Path(file), Path(out)
+    file, out = Path(file), check_output(out, [file, images_dir], overwrite)
     rules = rules or BuildRules(source="remotecount")
     if rules.source == "dota":
         rules = replace(rules, source="remotecount")

@@ -135,7 +135,9 @@ class Reader:
     def __init__(self, root: str | Path, **options: Any):
         self.root = Path(root)
         if not self.root.is_dir():
-            raise BadInput(self.root, "no such directory")
+            raise BadInput(
+                self.root, "is a file, not a directory" if self.root.exists() else "no such directory"
+            )
         #: Every accepted option, the given value or its default.
         self.options = self.resolve_options(options)
         self.follow_symlinks = bool(self.options["follow_symlinks"])

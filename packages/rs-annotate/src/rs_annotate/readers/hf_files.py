@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rs_formats import FormatError
+from rs_formats.dataset import open_parquet
 from rs_formats.imagery import read_array
 from rs_formats.images import MAX_SOURCE_PIXELS
 
@@ -68,11 +70,11 @@ def file_split(rel: Path, forced: str | None) -> str | None:
 
 
 def metadata(path: Path) -> pq.FileMetaData:
-    """A Parquet file's footer."""
+    """A Parquet file's footer, its row counts checked against its size (:func:`rs_formats.dataset.open_parquet`)."""
     try:
-        return pq.ParquetFile(path).metadata
-    except (pa.ArrowException, OSError) as exc:
-        raise BadInput(path, f"not a readable Parquet file: {exc}") from None
+        return open_parquet(path).metadata
+    except FormatError as exc:
+        raise BadInput(path, exc.reason) from None
 
 
 def hf_features(path: Path, schema: pa.Schema) -> dict[str, Any]:

@@ -134,9 +134,8 @@ def _to_rgb8(array: np.ndarray, nodata: float | None) -> np.ndarray:
         return np.ascontiguousarray(a)
     valid = a[a != nodata] if nodata is not None else a[np.isfinite(a)]
     lo, hi = (float(valid.min()), float(valid.max())) if valid.size else (0.0, 1.0)
-    return np.clip((np.nan_to_num(a.astype(np.float64)) - lo) / max(hi - lo, 1e-12) * 255, 0, 255).astype(
-        np.uint8
-    )
+    scaled = (np.nan_to_num(a.astype(np.float64)) - lo) / max(hi - lo, 1e-12)
+    return np.clip(scaled * 255, 0, 255).astype(np.uint8)
 
 
 def tile_bounds(scene: Scene, window: tuple[int, int, int, int]) -> dict[str, float | str | None]:
@@ -148,7 +147,7 @@ def tile_bounds(scene: Scene, window: tuple[int, int, int, int]) -> dict[str, fl
 
     x, y, w, h = window
     t = Affine(*scene.transform)
-    xs, ys = zip(*(t * (px, py) for px in (x, x + w) for py in (y, y + h)))
+    xs, ys = zip(*(t @ (px, py) for px in (x, x + w) for py in (y, y + h)))
     out = {**none, "crs": scene.crs, "minx": min(xs), "miny": min(ys), "maxx": max(xs), "maxy": max(ys)}
     try:
         from rasterio.crs import CRS

@@ -88,6 +88,8 @@ class SearchIndex:
                 f"{self.vectors.dtype} and {TILES} {self.tiles.num_rows} rows",
             )
         self.graph = _load_graph(self.path / GRAPH, dim) if self.manifest["kind"] == "hnsw" else None
+        if self.graph is not None:  # a search-time setting: the saved graph does not keep it
+            self.graph.expansion_search = self.params.expansion_search
 
     def __len__(self) -> int:
         return self.manifest["count"]

@@ -41,7 +41,8 @@ class ModelEncoder:
         from rs_formats.spec import absolute
 
         text, prefix = self.spec.text, f"{self.spec.label}="
-        source = absolute(text[len(prefix) :] if text.startswith(prefix) else text)
+        source = text[len(prefix) :] if text.startswith(prefix) else text
+        source = source if self.spec.kind == "random" else absolute(source)
         return {
             **self.spec.to_dict(),
             "source": source,

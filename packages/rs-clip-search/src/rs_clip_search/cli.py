@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _index_encoder(manifest: dict, args: argparse.Namespace):
     """The model an index was built with, loaded again from its recorded source."""
-    from rs_formats.errors import FormatError
+    from rs_formats import FormatError
     from rs_formats.models import resolve_device
 
     from .encoder import ModelEncoder

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -126,8 +127,12 @@ def create_app(index: SearchIndex, encoder: Encoder | None) -> FastAPI:
                 raise _TooLarge()
         if not data:
             raise ValueError("empty upload: send the image's bytes as the request body")
-        with lock:
-            qv = queries.image_vector(model(), bytes(data))
+
+        def embed() -> np.ndarray:
+            with lock:
+                return queries.image_vector(model(), bytes(data))
+
+        qv = await run_in_threadpool(embed)  # the model runs off the event loop, as in the sync endpoints
         return {"results": queries.search_vector(index, qv, k, folder=folder, bbox=_bbox(bbox))}
 
     @app.get("/api/similar/{tile_id}")

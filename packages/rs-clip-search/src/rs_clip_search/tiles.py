@@ -143,7 +143,7 @@ def tile_bounds(scene: Scene, window: tuple[int, int, int, int]) -> dict[str, fl
     none = dict.fromkeys(("crs", "minx", "miny", "maxx", "maxy", "west", "south", "east", "north"))
     if scene.transform is None:
         return none
-    from affine import Affine
+    from rasterio.transform import Affine
 
     x, y, w, h = window
     t = Affine(*scene.transform)

@@ -69,3 +69,16 @@ def test_index_add_with_a_zoo_model_and_one_line_errors(tmp_path, archive, capsy
     assert "not a search index" in capsys.readouterr().err
     assert main(["index", str(archive), "--model", "RS-Tiny", "--out", str(out), "--device", "cpu"]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_serve_binds_this_machine_only_unless_told_and_needs_a_loadable_model(
+    tmp_path, archive, encoder, capsys
+):
+    from rs_clip_search import build_index
+    from rs_clip_search.cli import build_parser
+
+    assert build_parser().parse_args(["serve", "idx"]).host == "127.0.0.1"
+    assert build_parser().parse_args(["serve", "idx", "--host", "0.0.0.0"]).host == "0.0.0.0"
+    build_index(archive, encoder, tmp_path / "idx", tile=64)  # a test model: nothing to load again
+    assert main(["serve", str(tmp_path / "idx")]) == 2
+    assert "records no loadable model" in capsys.readouterr().err

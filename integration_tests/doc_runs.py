@@ -91,12 +91,25 @@ NOT_RUN = [
         "against moto's S3 server)",
     ),
     (
+        "*",
+        r"^rs-clip-search serve ",
+        "a server runs until it is stopped (rs-clip-search's test_browser.py serves an index to headless Chromium)",
+    ),
+    (
         "docs/reproduce.md",
         r"^rs-clip-eval search .*remoteclip-train-vitb32",
         "reads the embeddings the cluster command above writes (rs-clip-eval's README runs search locally)",
     ),
 ]
-TOOLS = ("rs-formats", "rs-synth", "rs-annotate", "rs-clip-train", "rs-clip-eval", "rs-count")
+TOOLS = (
+    "rs-formats",
+    "rs-synth",
+    "rs-annotate",
+    "rs-clip-train",
+    "rs-clip-eval",
+    "rs-count",
+    "rs-clip-search",
+)
 EXAMPLES = {
     tomllib.loads(p.read_text())["project"]["scripts"].popitem()[0]: p.parent
     for p in REPO.glob("examples/*/pyproject.toml")
@@ -199,6 +212,11 @@ GIVEN = {
     },
     "packages/rs-formats/README.md": {"data/my-captions": "captions", "runs/vitb32": "trained-run"},
     "docs/contracts.md": {"DS": "captions"},
+    "packages/rs-clip-search/README.md": {
+        "imagery": "raw/DOTA-small",
+        "more-imagery": "raw/DIOR-small",
+        "runs/final": "checkpoint",
+    },
     "examples/caption-and-count/README.md": {"runs/tiny": "trained-run"},
     "docs/public-api.md": {"data": "evalsets"},
 }

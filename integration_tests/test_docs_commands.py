@@ -80,6 +80,9 @@ OUTPUTS = {
             )
         )
     ],
+    "packages/rs-clip-search/README.md": [
+        f"my-index/{f}" for f in ("manifest.json", "tiles.parquet", "vectors.npy")
+    ],
     "examples/caption-and-count/README.md": [
         "audit/summary.json",
         "audit/captions/manifest.json",

@@ -30,6 +30,7 @@ USES = {
     "evaluation": {"rs-formats", "rs-clip-eval"},
     "RemoteCount": {"rs-formats", "rs-annotate", "rs-clip-eval", "rs-count"},
     "training": {"rs-formats", "rs-clip-train"},
+    "archive search": {"rs-formats", "rs-clip-search"},
 }
 
 
@@ -139,6 +140,17 @@ def test_evaluation_remotecount_and_training_install_with_what_each_needs(tmp_pa
     assert run(py, "-c", probe.format(m="rs_count")).stdout.strip() == "ok"
     version = run(py, "-m", "rs_count.cli", "--version").stdout.split()
     assert version[0] == "rs-count" and version[1] != "0+unknown"
+
+    # archive search: its own index and server libraries, still no Ray or DeepSpeed
+    pip(py, install_command("archive search"))
+    assert {"usearch", "rasterio", "fastapi", "uvicorn"} <= installed(py)
+    assert not {"ray", "deepspeed", "rs-synth"} & installed(py)
+    assert (
+        run(
+            py, "-c", probe.format(m="rs_clip_search").replace(".cli;", ".cli, rs_clip_search.app;")
+        ).stdout.strip()
+        == "ok"
+    )
 
     # training: DeepSpeed and Ray come with it
     pip(py, install_command("training"))

@@ -28,6 +28,7 @@ SUITES = [
     "packages/rs-count/tests",
     "packages/rs-clip-eval/tests",
     "packages/rs-clip-train/tests",
+    "packages/rs-clip-search/tests",
     "integration_tests",
 ]
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")

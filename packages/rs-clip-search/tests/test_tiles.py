@@ -7,7 +7,7 @@ from conftest import write_scene
 from rasterio.transform import from_origin
 from rasterio.warp import transform as warp_points
 
-from rs_clip_search.tiles import _to_rgb8, find_scenes, grid, open_scene, read_tile, tile_bounds, windows
+from rs_clip_search.tiles import find_scenes, grid, open_scene, read_tile, tile_bounds, windows
 from rs_formats import FormatError
 
 
@@ -107,4 +107,3 @@ def test_sixteen_bit_single_band_is_stretched_to_grey_rgb(tmp_path):
     assert px.dtype == np.uint8 and px.shape == (20, 20, 3)
     assert (px[..., 0] == px[..., 2]).all()
     assert px[0, 1, 0] == 0 and px[19, 19, 0] == 255  # valid minimum and maximum
-    assert np.array_equal(_to_rgb8(np.full((2, 2, 4), 7, np.uint8), None), np.full((2, 2, 3), 7, np.uint8))

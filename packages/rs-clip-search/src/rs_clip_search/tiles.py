@@ -11,8 +11,9 @@ Decisions the issue leaves open:
 * A tile of a georeferenced scene keeps the scene's CRS (as WKT-free ``EPSG:n`` where one exists, else
   WKT), its bounds in that CRS and its bounds in longitude/latitude (what the bbox filter and the footprint
   map use, so scenes in different CRSs share one map); a tile of an ungeoreferenced scene has none.
-* Non-8-bit pixels go through :func:`_to_rgb8`; one band is repeated to grey, more than three keep the
-  first three.
+* Pixels become 8-bit RGB by the converter's imagery rule (:func:`rs_formats.imagery.to_rgb8`: 8-bit RGB
+  as it is, anything else band-chosen, nodata masked and stretched), applied to each tile on its own as the
+  converter applies it to each image on its own.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from rs_formats import FormatError
+from rs_formats.imagery import to_rgb8
 from rs_formats.images import MAX_SOURCE_PIXELS, check_pixels, decode_image
 from rs_formats.inputs import read_bytes
 
@@ -109,9 +111,9 @@ def read_tile(scene: Scene, window: tuple[int, int, int, int]) -> np.ndarray:
                 data = src.read(window=Window(x, y, w, h))
             except Exception as exc:  # noqa: BLE001 - GDAL's errors come in many classes
                 raise FormatError(scene.path, f"cannot read pixels ({type(exc).__name__}: {exc})") from None
-            return _to_rgb8(np.moveaxis(data, 0, -1), src.nodata)
+            return to_rgb8(np.moveaxis(data, 0, -1), nodata=src.nodata)
     img = decode_image(read_bytes(scene.path), limit=MAX_SOURCE_PIXELS, path=scene.path, mode=None)
-    return _to_rgb8(np.asarray(img.crop((x, y, x + w, y + h))), None)
+    return to_rgb8(np.asarray(img.crop((x, y, x + w, y + h))))
 
 
 def read_scene_tiles(scene: Scene, wins: list[tuple[int, int, int, int]]) -> Iterator[np.ndarray]:
@@ -122,20 +124,7 @@ def read_scene_tiles(scene: Scene, wins: list[tuple[int, int, int, int]]) -> Ite
         return
     img = decode_image(read_bytes(scene.path), limit=MAX_SOURCE_PIXELS, path=scene.path, mode=None)
     for x, y, w, h in wins:
-        yield _to_rgb8(np.asarray(img.crop((x, y, x + w, y + h))), None)
-
-
-def _to_rgb8(array: np.ndarray, nodata: float | None) -> np.ndarray:
-    """Any ``H x W [x C]`` array to uint8 RGB: 8-bit passes through, other dtypes are stretched from their
-    valid minimum to maximum. The lead swaps this for rs_formats.imagery.to_rgb8 at merge."""
-    a = array if array.ndim == 3 else array[..., None]
-    a = a[..., :3] if a.shape[-1] >= 3 else np.repeat(a[..., :1], 3, axis=-1)
-    if a.dtype == np.uint8:
-        return np.ascontiguousarray(a)
-    valid = a[a != nodata] if nodata is not None else a[np.isfinite(a)]
-    lo, hi = (float(valid.min()), float(valid.max())) if valid.size else (0.0, 1.0)
-    scaled = (np.nan_to_num(a.astype(np.float64)) - lo) / max(hi - lo, 1e-12)
-    return np.clip(scaled * 255, 0, 255).astype(np.uint8)
+        yield to_rgb8(np.asarray(img.crop((x, y, x + w, y + h))))
 
 
 def tile_bounds(scene: Scene, window: tuple[int, int, int, int]) -> dict[str, float | str | None]:

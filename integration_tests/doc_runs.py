@@ -277,9 +277,8 @@ class Docs:
         path = self.root / "weights" / f"{name}.safetensors"
         if not path.exists():
             import torch
+            from rs_clip_models.models import create_model
             from safetensors.torch import save_file
-
-            from rs_formats.models import create_model
 
             torch.manual_seed(sum(map(ord, name)))
             model, _, _ = create_model("RS-Tiny")

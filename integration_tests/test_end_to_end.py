@@ -21,10 +21,10 @@ import open_clip
 import pytest
 import torch
 from conftest import REPO
+from rs_clip_models.models import create_model
 from terminal import bar_labels, run_on_terminal, screen_lines
 
 from rs_formats import CHECKPOINT_VERSION, open_dataset, verify_checkpoint, verify_dataset
-from rs_formats.models import create_model
 
 pytestmark = pytest.mark.slow
 

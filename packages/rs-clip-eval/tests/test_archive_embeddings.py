@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from rs_clip_models.spec import ModelSpec
 
 from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
 from rs_clip_eval import embeddings as embeddings_module
@@ -12,7 +13,6 @@ from rs_clip_eval.archive import embed_dataset, search
 from rs_clip_eval.cli import main
 from rs_clip_eval.embeddings import open_embeddings
 from rs_formats import FormatError, open_dataset
-from rs_formats.spec import ModelSpec
 
 CFG = EvalConfig(device="cpu", loader_workers=0, progress=False, batch_size=16)
 SPLIT = "test"
@@ -67,7 +67,7 @@ def test_embeddings_are_the_same_on_a_two_node_ray_cluster(cluster, data_dir, lo
 
 
 def test_search_equals_a_brute_force_ranking(local, tiny_checkpoint):
-    from rs_formats.embed import encode_texts
+    from rs_clip_eval.embed import encode_texts
 
     spec = ModelSpec.parse("RS-Tiny")
     queries = ["two planes in the middle of the picture", "a ship", "many storage tanks"]

@@ -6,14 +6,14 @@ import shutil
 
 import numpy as np
 import torch
+from rs_clip_models.spec import ModelSpec
 
 from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
 from rs_formats import open_dataset
-from rs_formats.spec import ModelSpec
 
 
 def test_remoteclip_style_file_embeds_like_the_checkpoint(tiny_checkpoint, data_dir, tmp_path):
-    from rs_formats.models import load_state_dict
+    from rs_clip_models.models import load_state_dict
 
     state = load_state_dict(tiny_checkpoint)
     released = tmp_path / "RemoteCLIP-RS-Tiny.pt"  # DDP prefixes inside a wrapper, as the released files

@@ -46,8 +46,7 @@ def ds(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_state():
     import torch
-
-    from rs_formats.models import create_model
+    from rs_clip_models.models import create_model
 
     torch.manual_seed(1)
     model, _, _ = create_model("RS-Tiny")
@@ -101,9 +100,10 @@ def test_build_eval_report(ds, tiny_state, tmp_path, capsys):
     assert "top-1" in capsys.readouterr().out
     # The long-format table (rs-clip-eval's writer): 2 models x 2 variants x (top-1..10 in %, MAE in counts),
     # naming the weights and the data; `rs-clip-eval compare` reads it like any rs-clip-eval run.
+    from rs_clip_models.spec import ModelSpec
+
     from rs_clip_eval import read_results_table
     from rs_clip_eval.cli import main as eval_main
-    from rs_formats.spec import ModelSpec
 
     rows = read_results_table(out)
     assert len(rows) == 2 * 2 * 11 and {r.task for r in rows} == {"remotecount-words", "remotecount-digits"}
@@ -126,10 +126,10 @@ def test_build_eval_report(ds, tiny_state, tmp_path, capsys):
 def test_scores_match_a_direct_computation(ds, tiny_state, tmp_path):
     """Per-class caption batching must give the same answers as scoring each image on its own."""
     import torch
+    from rs_clip_models.models import create_model
     from safetensors.torch import save_file
 
     from rs_count.captions import DEFAULT
-    from rs_formats.models import create_model
 
     weights = tmp_path / "w.safetensors"
     save_file(tiny_state, str(weights))

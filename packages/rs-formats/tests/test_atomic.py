@@ -11,9 +11,9 @@ import sys
 import pytest
 import torch
 from conftest import make_row
+from rs_clip_models.models import TINY_MODEL, create_model
 
 from rs_formats import DatasetWriter, atomic, write_checkpoint
-from rs_formats.models import TINY_MODEL, create_model
 
 
 @pytest.fixture

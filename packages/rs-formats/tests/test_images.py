@@ -11,11 +11,11 @@ import pytest
 import torch
 from conftest import make_row
 from PIL import Image
+from rs_clip_models.models import TINY_MODEL, create_model
 
+from rs_clip_eval.embed import encode_images
 from rs_formats import DatasetWriter, FormatError, open_dataset
-from rs_formats.embed import encode_images
 from rs_formats.images import MAX_ROW_PIXELS, MAX_SOURCE_PIXELS, decode_image, image_size, open_image
-from rs_formats.models import TINY_MODEL, create_model
 
 
 def png_header(width: int, height: int, idat: bytes | None = None) -> bytes:

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rs_clip_models.spec import ModelSpec
 
 from rs_formats import Dataset, FormatError, open_dataset
-from rs_formats.spec import ModelSpec
 
 from .cache import EmbeddingCache
 from .config import EvalConfig
@@ -115,8 +115,9 @@ def search(
     embeddings: str | Path, spec: ModelSpec, queries: Sequence[str], k: int = 10, device: str = "auto"
 ) -> list[list[dict[str, Any]]]:
     """Per query, the ``k`` best images: ``{"rank", "image_id", "row", "score"}``, best first."""
-    from rs_formats.embed import encode_texts
-    from rs_formats.models import autocast, resolve_device
+    from rs_clip_models.models import autocast, resolve_device
+
+    from rs_clip_eval.embed import encode_texts
 
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")

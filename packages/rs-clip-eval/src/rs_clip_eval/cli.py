@@ -220,7 +220,7 @@ def _archive_commands(sub: argparse._SubParsersAction, console: argparse.Argumen
 
 
 def _embed(args: argparse.Namespace) -> int:
-    from rs_formats.spec import ModelSpec
+    from rs_clip_models.spec import ModelSpec
 
     from .archive import embed_dataset
 
@@ -248,7 +248,7 @@ def _embed(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     import json
 
-    from rs_formats.spec import ModelSpec
+    from rs_clip_models.spec import ModelSpec
 
     from .archive import search
 
@@ -282,7 +282,7 @@ def _suite(args: argparse.Namespace):
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from rs_formats.spec import ModelSpec
+    from rs_clip_models.spec import ModelSpec
 
     from .report import write_report
     from .runner import run_suite

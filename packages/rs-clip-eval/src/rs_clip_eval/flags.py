@@ -39,11 +39,11 @@ def add_model_flag(p: argparse.ArgumentParser, extra_help: str = "") -> None:
 
 
 class _Precisions:
-    """rs_formats.models.INFERENCE_PRECISIONS, looked up only when argparse needs them: that module imports
+    """rs_clip_models.models.INFERENCE_PRECISIONS, looked up only when argparse needs them: that module imports
     torch, which a command that evaluates nothing (``rs-count build``, ``--version``) should not pay for."""
 
     def _names(self) -> tuple[str, ...]:
-        from rs_formats.models import INFERENCE_PRECISIONS
+        from rs_clip_models.models import INFERENCE_PRECISIONS
 
         return INFERENCE_PRECISIONS
 

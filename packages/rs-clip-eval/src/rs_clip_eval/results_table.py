@@ -10,7 +10,7 @@ DuckDB or a spreadsheet. Each row says which weights and which data gave it:
 ``model``                 the model's label in the run (``--model LABEL=...``)
 ``model_spec``            the ``--model`` argument, without the label
 ``model_fingerprint``     the weights' identity: ``ARCH:sha256`` of the weights file, or the random
-                          initialisation's recipe (:meth:`rs_formats.spec.ModelSpec.fingerprint`); empty
+                          initialisation's recipe (:meth:`rs_clip_models.spec.ModelSpec.fingerprint`); empty
                           for a model handed over in memory
 ``dataset``               the dataset's name in the run's report (the paper's name for paper datasets)
 ``dataset_sha256``        sha256 of the dataset's ``manifest.json`` (which lists every shard's checksum)

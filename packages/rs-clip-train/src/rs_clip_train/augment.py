@@ -8,7 +8,7 @@ Decisions the paper leaves open (RemoteCLIP trains with open_clip's augmentation
   resize, so that PIL and torchvision's tensor resize see the same pixels; the resize is bicubic with
   antialiasing in both.
 - Flips are horizontal; rotations are exact quarter turns (aerial images have no canonical "up").
-- On a GPU, JPEG rows are decoded there (:mod:`rs_formats.device_decode`, nvjpeg, batched): loader
+- On a GPU, JPEG rows are decoded there (:mod:`rs_clip_models.device_decode`, nvjpeg, batched): loader
   processes then only read Parquet, check headers, draw the augmentation and tokenise, which CPU cores
   do far faster than they decode (PIL decodes and resizes a 256 px JPEG in ~2 ms a core; an H100 trains
   ViT-B-32 at ~6,000 pairs/s compiled). Rows that are not JPEG are decoded in the loader as before; a

@@ -82,7 +82,7 @@ def resolve_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def _presets_table() -> str:
-    from rs_formats.models import network_config
+    from rs_clip_models.models import network_config
 
     rows = ["preset     model               activation  lr       batch  warmup  steps"]
     for name in PRESETS:

@@ -66,7 +66,7 @@ def _absolute(run: TrainConfig) -> TrainConfig:
     for src in run.data.sources:
         src.path = str(Path(src.path).expanduser().resolve())
     if run.model.init:
-        from rs_formats.spec import absolute
+        from rs_clip_models.spec import absolute
 
         run.model.init = absolute(run.model.init)
     if run.eval_data:
@@ -89,8 +89,7 @@ def check_model(run: TrainConfig) -> None:
 
     import open_clip
     import torch
-
-    from rs_formats.models import create_model, register_tiny_configs
+    from rs_clip_models.models import create_model, register_tiny_configs
 
     from .model import open_clip_name
 

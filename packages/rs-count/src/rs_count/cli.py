@@ -270,7 +270,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from rs_formats.spec import ModelSpec
+    from rs_clip_models.spec import ModelSpec
 
     from .evaluate import evaluate_model, load_counting
     from .report import load_reference, to_markdown, write_report

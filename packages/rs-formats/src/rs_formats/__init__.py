@@ -5,9 +5,9 @@
 * ``rs-clip-checkpoint`` v2 — ``manifest.json`` + ``open_clip_model.safetensors`` + ``open_clip_config.json``
   + ``README.md``, an open_clip Hub repository's layout (:mod:`rs_formats.checkpoint`; v1 is still read).
 
-Loading models needs the ``torch`` extra and lives in :mod:`rs_formats.models` (imported on demand, so
-``import rs_formats`` never imports torch); what a ``--model`` argument names is :mod:`rs_formats.spec`, the
-model zoo :mod:`rs_formats.zoo`.
+Loading models needs the ``torch`` extra and lives in :mod:`rs_clip_models.models` (imported on demand, so
+``import rs_formats`` never imports torch); what a ``--model`` argument names is :mod:`rs_clip_models.spec`, the
+model zoo :mod:`rs_clip_models.zoo`.
 """
 
 from .checkpoint import (

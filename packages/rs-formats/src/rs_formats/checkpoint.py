@@ -9,7 +9,7 @@ A checkpoint is a directory, laid out as an open_clip model repository on the Hu
     open_clip_config.json         {"model_cfg", "preprocess_cfg"}: the exact open_clip config the network was
                                   built from (activation included); open_clip.create_model_and_transforms(
                                   "local-dir:<checkpoint>") and, once uploaded, ("hf-hub:ORG/NAME") build it
-    README.md                     the model card (rs_formats.model_card): model, initialisation, data, metrics
+    README.md                     the model card (rs_clip_models.model_card): model, initialisation, data, metrics
     train_state/                  (optional) the training engine's own resume state; never read to load a model
 
 Version 1 named the weights ``model.safetensors`` (open_clip's ``hf-hub:`` loader does not look for that
@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # torch is only needed by callers that hold tensors
 CHECKPOINT_FORMAT = "rs-clip-checkpoint"
 CHECKPOINT_VERSION = 2
 READABLE_CHECKPOINT_VERSIONS = (1, 2)
-#: The weights file of the current version: open_clip's HF_SAFE_WEIGHTS_NAME (rs_formats.hub.HUB_WEIGHTS).
+#: The weights file of the current version: open_clip's HF_SAFE_WEIGHTS_NAME (rs_clip_models.hub.HUB_WEIGHTS).
 WEIGHTS = "open_clip_model.safetensors"
 #: The weights file of format version 1.
 WEIGHTS_V1 = "model.safetensors"
@@ -88,11 +88,10 @@ def write_checkpoint(
     std, size, ...). ``extra`` maps names inside the checkpoint (e.g. ``"train_state"``) to files or
     directories that are moved in before the checkpoint is published; the sha256 of every file in them is
     recorded in the manifest with the weights'. The model card is written from the manifest
-    (:func:`rs_formats.model_card.model_card`).
+    (:func:`rs_clip_models.model_card.model_card`).
     """
+    from rs_clip_models.model_card import model_card
     from safetensors.torch import save_file
-
-    from .model_card import model_card
 
     out_dir = Path(out_dir)
     # safetensors refuses tensors that share storage; a contiguous CPU copy of each is always safe.
@@ -144,8 +143,7 @@ def _open_clip_version() -> str | None:
 def _open_clip_config(model_name: str) -> dict[str, Any] | None:
     try:
         import open_clip
-
-        from .models import register_tiny_configs
+        from rs_clip_models.models import register_tiny_configs
 
         register_tiny_configs()
         return open_clip.get_model_config(model_name)

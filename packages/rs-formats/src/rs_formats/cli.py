@@ -1,5 +1,5 @@
 """``rs-formats verify|info PATH``: check a dataset or checkpoint against its contract; ``rs-formats zoo``: the
-model zoo (:mod:`rs_formats.zoo`)."""
+model zoo (:mod:`rs_clip_models.zoo`)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _zoo(markdown: bool) -> str:
-    from . import zoo
+    from rs_clip_models import zoo
 
     if markdown:
         return zoo.markdown()

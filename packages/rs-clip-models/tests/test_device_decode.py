@@ -13,11 +13,11 @@ import pytest
 import torch
 from conftest import make_row
 from PIL import Image
+from rs_clip_models.device_decode import decode_jpegs, device_plan, is_jpeg
+from rs_clip_models.models import TINY_MODEL, create_model
 
+from rs_clip_eval.embed import decode_image, encode_images
 from rs_formats import DatasetWriter, FormatError, open_dataset
-from rs_formats.device_decode import decode_jpegs, device_plan, is_jpeg
-from rs_formats.embed import decode_image, encode_images
-from rs_formats.models import TINY_MODEL, create_model
 
 
 def scene(seed: int, w: int, h: int) -> np.ndarray:

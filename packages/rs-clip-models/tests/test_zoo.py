@@ -1,7 +1,7 @@
 """The model zoo and the ``--model`` grammar: which network a weights file builds.
 
 The expected activations below are the publishers' (docs/zoo.md cites where each was read), written here
-independently of rs_formats.zoo's table. Real architectures are built on the meta device (no memory, no
+independently of rs_clip_models.zoo's table. Real architectures are built on the meta device (no memory, no
 initialisation) except where weights are loaded and embeddings compared (one ViT-B-32, module-scoped).
 """
 
@@ -19,11 +19,12 @@ import open_clip
 import pytest
 import torch
 from open_clip.transformer import QuickGELU
+from rs_clip_models import zoo
+from rs_clip_models.models import TINY_MODEL, build_network, create_model
+from rs_clip_models.spec import ModelSpec
+from rs_clip_models.weights import is_torchscript, load_state_dict
 
-from rs_formats import FormatError, zoo
-from rs_formats.models import TINY_MODEL, build_network, create_model
-from rs_formats.spec import ModelSpec
-from rs_formats.weights import is_torchscript, load_state_dict
+from rs_formats import FormatError
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -31,9 +31,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from .checkpoint import PICKLE_SUFFIXES, check_safetensors
-from .errors import FormatError
-from .inputs import check_regular
+from rs_formats.checkpoint import PICKLE_SUFFIXES, check_safetensors
+from rs_formats.errors import FormatError
+from rs_formats.inputs import check_regular
 
 _WRAPPERS = ("state_dict", "model", "module", "model_state_dict")
 #: Entries of OpenAI's TorchScript state dicts that are not weights (open_clip's load_state_dict drops them too).

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from rs_clip_models.models import TINY_MODEL, create_model
+from rs_clip_models.spec import ModelSpec
 
 from rs_formats import FormatError, write_checkpoint
-from rs_formats.models import TINY_MODEL, create_model
-from rs_formats.spec import ModelSpec
 
 
 @pytest.fixture

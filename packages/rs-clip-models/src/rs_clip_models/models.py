@@ -1,7 +1,7 @@
 """Building CLIP networks and loading weights into them, from local files only.
 
 Needs the ``torch`` extra (torch, open_clip_torch, safetensors). What a model argument names is
-:mod:`rs_formats.spec`'s grammar; how a weights file is read, :mod:`rs_formats.weights`'. Nothing here ever
+:mod:`rs_clip_models.spec`'s grammar; how a weights file is read, :mod:`rs_clip_models.weights`'. Nothing here ever
 reaches a model hub: a missing file is an error, never a download. A network is built from the exact
 open_clip config it was trained with: a checkpoint's or open_clip folder's recorded ``open_clip_config.json``
 (through open_clip's own ``local-dir:`` reader), a zoo entry's ``-quickgelu`` or plain config, or an open_clip
@@ -19,7 +19,8 @@ from typing import Any
 import open_clip
 import torch
 
-from .errors import FormatError
+from rs_formats.errors import FormatError
+
 from .hub import LOCAL_DIR_PREFIX
 from .weights import load_state_dict
 
@@ -118,7 +119,7 @@ def create_model(
     device: str | torch.device = "cpu",
     precision: str = "fp32",
 ) -> tuple[torch.nn.Module, Any, Any]:
-    """``(model, preprocess, tokenizer)`` for ``model``, a ``--model`` SOURCE (:mod:`rs_formats.spec`): an
+    """``(model, preprocess, tokenizer)`` for ``model``, a ``--model`` SOURCE (:mod:`rs_clip_models.spec`): an
     open_clip name (random init), a checkpoint or open_clip folder, ``local-dir:``, ``hf-hub:``, ``ENTRY:FILE``,
     ``NAME:FILE`` or a FILE the zoo knows.
 

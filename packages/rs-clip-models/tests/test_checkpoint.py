@@ -6,10 +6,10 @@ import pickle
 import open_clip
 import pytest
 import torch
+from rs_clip_models.models import TINY_MODEL, create_model, load_state_dict
 
 from rs_formats import FormatError, read_checkpoint, verify_checkpoint, write_checkpoint
 from rs_formats.checkpoint import WEIGHTS
-from rs_formats.models import TINY_MODEL, create_model, load_state_dict
 
 
 @pytest.fixture(scope="module")

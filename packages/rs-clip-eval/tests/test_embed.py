@@ -2,15 +2,15 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from conftest import make_row
+from rs_clip_models.models import TINY_MODEL, create_model
 
+from rs_clip_eval.embed import decode_image, encode_images, encode_texts
 from rs_formats import DatasetWriter, open_dataset
-from rs_formats.embed import decode_image, encode_images, encode_texts
-from rs_formats.models import TINY_MODEL, create_model
+from rs_synth.evalsets import scene_rows
 
 
 def test_embeddings_come_back_in_dataset_order(tmp_path):
-    rows = [make_row(i) for i in range(23)]
+    rows = list(scene_rows(("plane", "ship"), 23, seed=0, size=16, image_format="png"))
     with DatasetWriter(tmp_path / "ds", name="t", row_group_rows=4) as w:
         w.write_many(rows, split="test")
     ds = open_dataset(tmp_path / "ds")

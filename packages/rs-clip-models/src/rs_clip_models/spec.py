@@ -9,7 +9,7 @@ One grammar for every command (``--model`` of rs-clip-eval and rs-count, ``--ini
     local-dir:DIR     the same, as open_clip spells it
     hf-hub:ORG/NAME   the same, for ORG/NAME in the local Hugging Face   the folder's
                       cache (never downloaded)
-    ENTRY:FILE        the zoo entry's (rs_formats.zoo), e.g.             FILE
+    ENTRY:FILE        the zoo entry's (rs_clip_models.zoo), e.g.             FILE
                       remoteclip-vit-b-32:/w/RemoteCLIP-ViT-B-32.pt
     NAME:FILE         open_clip's model NAME, e.g. ViT-B-32-quickgelu    FILE
     FILE              the zoo entry whose usual file name FILE has,      FILE
@@ -18,7 +18,7 @@ One grammar for every command (``--model`` of rs-clip-eval and rs-count, ``--ini
 
 DIR is an rs-clip-checkpoint (``manifest.json``) or an open_clip folder (``open_clip_config.json`` beside a
 weights file, as open_clip's Hub repositories hold). FILE is ``.safetensors``, a ``torch.save`` file or a
-TorchScript archive (:mod:`rs_formats.weights`). ``LABEL`` names the model in reports.
+TorchScript archive (:mod:`rs_clip_models.weights`). ``LABEL`` names the model in reports.
 
 The forms stay apart: ``LABEL=`` is what precedes the first ``=`` if it holds only letters, digits, spaces
 and ``_.-()+`` (never ``/`` or ``:``, so no path or schema is taken for a label); ``local-dir:`` and
@@ -31,7 +31,7 @@ so is a FILE of unknown name with nothing saying its network. ENTRY:FILE or NAME
 network than the zoo entry FILE's usual name belongs to (``ViT-B-32:RemoteCLIP-ViT-L-14.pt``, or GELU
 ``ViT-B-32`` with ``RemoteCLIP-ViT-B-32.pt``) is a warning, and so is an entry whose activation its
 publisher never documented. Parsing imports open_clip only to check a NAME; loading is
-:mod:`rs_formats.models`' job.
+:mod:`rs_clip_models.models`' job.
 """
 
 from __future__ import annotations
@@ -45,10 +45,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rs_formats.checkpoint import MANIFEST, PICKLE_SUFFIXES, read_checkpoint
+from rs_formats.errors import FormatError
+from rs_formats.hashing import file_sha256
+
 from . import zoo
-from .checkpoint import MANIFEST, PICKLE_SUFFIXES, read_checkpoint
-from .errors import FormatError
-from .hashing import file_sha256
 from .hub import (
     HUB_PREFIX,
     LOCAL_DIR_PREFIX,

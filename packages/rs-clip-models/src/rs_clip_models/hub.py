@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import FormatError
-from .inputs import read_json
-from .open_clip_config import check_open_clip_config
+from rs_formats.errors import FormatError
+from rs_formats.inputs import read_json
+from rs_formats.open_clip_config import check_open_clip_config
 
 HUB_PREFIX = "hf-hub:"
 LOCAL_DIR_PREFIX = "local-dir:"

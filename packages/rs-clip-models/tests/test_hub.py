@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import torch
 from open_clip.transformer import QuickGELU
+from rs_clip_models.models import create_model, network_config
+from rs_clip_models.spec import ModelSpec
 
 from rs_formats import FormatError, read_checkpoint, verify_checkpoint, write_checkpoint
 from rs_formats.checkpoint import MODEL_CARD, MODEL_CONFIG, WEIGHTS, WEIGHTS_V1
-from rs_formats.models import create_model, network_config
-from rs_formats.spec import ModelSpec
 from rs_synth.writers.hf_hub_cache import write_hub_cache
 from rs_synth.writers.rs_checkpoint_v1 import write_v1_checkpoint
 
@@ -122,7 +122,7 @@ def test_bare_open_clip_loads_exactly_our_weights_from_an_offline_hub_cache(tmp_
     """hf-hub:, local-dir: and name + pretrained=FILE in a fresh process that has only open_clip and the
     environment a user sets (HF_HUB_OFFLINE=1, HF_HOME, HF_HUB_CACHE); then our loader, in the same process."""
     cache = write_hub_cache(tmp_path / "hf" / "hub", REPO, ckpt)
-    configs = Path(__import__("rs_formats").__file__).with_name("model_configs") / f"{TINY}.json"
+    configs = Path(__import__("rs_clip_models").__file__).with_name("model_configs") / f"{TINY}.json"
     script = textwrap.dedent(f"""
         import json, logging, sys, warnings
         import open_clip, torch
@@ -137,7 +137,7 @@ def test_bare_open_clip_loads_exactly_our_weights_from_an_offline_hub_cache(tmp_
             out[key] = model.state_dict()
             out[key + "-quickgelu"] = torch.tensor(float(all(
                 type(m.mlp.gelu).__name__ == "QuickGELU" for m in model.modules() if hasattr(m, "mlp"))))
-        from rs_formats.spec import ModelSpec
+        from rs_clip_models.spec import ModelSpec
         out["ours"] = ModelSpec.parse("hf-hub:{REPO}").load()[0].state_dict()
         torch.save(out, sys.argv[1])
     """)

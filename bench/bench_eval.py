@@ -32,7 +32,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch  # noqa: E402
-from rs_clip_models.models import INFERENCE_PRECISIONS, autocast  # noqa: E402
+from rs_clip_models.models import INFERENCE_PRECISIONS, autocast, load_spec  # noqa: E402
 from rs_clip_models.spec import ModelSpec  # noqa: E402
 
 from rs_clip_eval.embed import decode_image, encode_images  # noqa: E402
@@ -161,7 +161,7 @@ def main() -> None:
         print(f"generated {args.images} images of {args.image_size}px in {time.perf_counter() - t0:.1f} s")
     ds = open_dataset(ds_dir)
 
-    model, preprocess, _ = ModelSpec.parse(args.model).load(args.device)
+    model, preprocess, _ = load_spec(ModelSpec.parse(args.model), args.device)
     sample = ds.read_table("test", ["image_id", "image"]).slice(0, args.batch_size).to_pylist()
     batch = torch.stack([preprocess(decode_image(r["image"], r["image_id"])) for r in sample])
 

@@ -96,7 +96,15 @@ NOT_RUN = [
         "reads the embeddings the cluster command above writes (rs-clip-eval's README runs search locally)",
     ),
 ]
-TOOLS = ("rs-formats", "rs-synth", "rs-annotate", "rs-clip-train", "rs-clip-eval", "rs-count")
+TOOLS = (
+    "rs-formats",
+    "rs-clip-models",
+    "rs-synth",
+    "rs-annotate",
+    "rs-clip-train",
+    "rs-clip-eval",
+    "rs-count",
+)
 EXAMPLES = {
     tomllib.loads(p.read_text())["project"]["scripts"].popitem()[0]: p.parent
     for p in REPO.glob("examples/*/pyproject.toml")

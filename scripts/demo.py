@@ -67,9 +67,8 @@ def tool(name: str) -> str:
 def write_initial_checkpoint(path: Path, seed: int) -> None:
     """The random initialisation both the training run and the comparisons start from."""
     import torch
+    from rs_clip_models.checkpoint_writer import write_checkpoint
     from rs_clip_models.models import TINY_MODEL, create_model
-
-    from rs_formats import write_checkpoint
 
     torch.manual_seed(seed)
     model, _, _ = create_model(TINY_MODEL)

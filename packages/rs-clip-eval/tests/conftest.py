@@ -27,9 +27,8 @@ def data_dir(tmp_path_factory) -> Path:
 def tiny_checkpoint(tmp_path_factory) -> Path:
     """An rs-clip checkpoint of RS-Tiny whose weights differ from the seed-0 random init."""
     import torch
+    from rs_clip_models.checkpoint_writer import write_checkpoint
     from rs_clip_models.models import TINY_MODEL, create_model
-
-    from rs_formats import write_checkpoint
 
     torch.manual_seed(123)
     model, _, _ = create_model(TINY_MODEL)

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from rs_clip_models.models import load_spec
 from rs_clip_models.spec import ModelSpec
 
 from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
@@ -72,7 +73,7 @@ def test_search_equals_a_brute_force_ranking(local, tiny_checkpoint):
     spec = ModelSpec.parse("RS-Tiny")
     queries = ["two planes in the middle of the picture", "a ship", "many storage tanks"]
     got = search(local, spec, queries, k=5, device="cpu")
-    model, _, tokenizer = spec.load("cpu")
+    model, _, tokenizer = load_spec(spec, "cpu")
     q = encode_texts(model, tokenizer, queries)
     ids, vectors = open_embeddings(local).matrix()
     for hits, scores in zip(got, q @ vectors.T):

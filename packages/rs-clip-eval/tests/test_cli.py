@@ -10,9 +10,9 @@ import sys
 
 import pytest
 import torch
+from rs_clip_models.checkpoint_writer import write_checkpoint
 
 from rs_clip_eval.cli import main
-from rs_formats import write_checkpoint
 
 FAST = ["--epochs", "30", "--no-progress", "--tsne-points", "120"]
 

@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import torch
+from rs_clip_models.models import load_spec
 from rs_clip_models.spec import ModelSpec
 
 from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
@@ -36,9 +37,9 @@ def test_random_init_is_reproducible_and_leaves_the_rng_alone():
     torch.manual_seed(5)
     before = torch.rand(1)
     torch.manual_seed(5)
-    m1, _, _ = ModelSpec.parse("RS-Tiny").load()
+    m1, _, _ = load_spec(ModelSpec.parse("RS-Tiny"))
     after = torch.rand(1)
-    m2, _, _ = ModelSpec.parse("RS-Tiny").load()
+    m2, _, _ = load_spec(ModelSpec.parse("RS-Tiny"))
     assert before == after
     assert all(torch.equal(p, q) for p, q in zip(m1.state_dict().values(), m2.state_dict().values()))
 

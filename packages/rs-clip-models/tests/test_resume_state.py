@@ -9,8 +9,9 @@ import re
 
 import pytest
 import torch
+from rs_clip_models.checkpoint_writer import write_checkpoint
 
-from rs_formats import FormatError, verify_checkpoint, write_checkpoint
+from rs_formats import FormatError, verify_checkpoint
 from rs_formats.checkpoint import WEIGHTS, resume_state_sums
 from rs_formats.cli import main as cli_main
 

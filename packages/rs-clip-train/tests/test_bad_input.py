@@ -106,9 +106,8 @@ def test_init_files_are_checked_before_anything_starts(capsys, tmp_path, caption
 
 
 def test_a_model_checkpoint_with_broken_weights_is_named(capsys, tmp_path, caption_ds, tiny_state):
+    from rs_clip_models.checkpoint_writer import write_checkpoint
     from rs_clip_models.models import TINY_MODEL
-
-    from rs_formats import write_checkpoint
 
     ckpt = write_checkpoint(tmp_path / "ckpt", tiny_state, model_name=TINY_MODEL, step=1)
     weights = ckpt / WEIGHTS

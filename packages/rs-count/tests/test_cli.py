@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from conftest import grid_boxes, write_scene
 from PIL import Image
+from rs_clip_models.checkpoint_writer import write_checkpoint
 
 from rs_count import EmbeddingCache, EvalConfig
 from rs_count.cli import main
 from rs_count.evaluate import evaluate_model
-from rs_formats import DatasetWriter, open_dataset, write_checkpoint
+from rs_formats import DatasetWriter, open_dataset
 
 FAST = EvalConfig(loader_workers=0, progress=False)
 

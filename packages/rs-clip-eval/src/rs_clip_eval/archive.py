@@ -115,7 +115,7 @@ def search(
     embeddings: str | Path, spec: ModelSpec, queries: Sequence[str], k: int = 10, device: str = "auto"
 ) -> list[list[dict[str, Any]]]:
     """Per query, the ``k`` best images: ``{"rank", "image_id", "row", "score"}``, best first."""
-    from rs_clip_models.models import autocast, resolve_device
+    from rs_clip_models.models import autocast, load_spec, resolve_device
 
     from rs_clip_eval.embed import encode_texts
 
@@ -129,7 +129,7 @@ def search(
             f"{spec.label}: search with the model that embedded it",
         )
     device = resolve_device(device)
-    model, _, tokenizer = spec.load(device, emb.meta["precision"])
+    model, _, tokenizer = load_spec(spec, device, emb.meta["precision"])
     with autocast(device, emb.meta["precision"]):
         q = encode_texts(model, tokenizer, list(queries), device=device)
     best_scores = np.empty((len(q), 0), np.float32)

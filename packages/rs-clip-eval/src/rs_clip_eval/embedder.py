@@ -88,7 +88,9 @@ class Embedder:
         """``(model, preprocess, tokenizer)``, loading it from the spec the first time."""
         if self._loaded is None:
             log.info("loading %s on %s (%s)", self.label, self.device, self.cfg.precision)
-            self._loaded = self.spec.load(self.device, self.cfg.precision)
+            from rs_clip_models.models import load_spec
+
+            self._loaded = load_spec(self.spec, self.device, self.cfg.precision)
         return self._loaded
 
     def release(self) -> None:

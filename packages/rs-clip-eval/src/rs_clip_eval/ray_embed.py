@@ -59,7 +59,9 @@ class _Encoder:
         torch.set_num_threads(threads)
         self.dataset, self.split, self.cfg = open_dataset(dataset), split, cfg
         self.device = cfg.resolved_device()
-        self.model, self.preprocess, _ = spec.load(self.device, cfg.precision)
+        from rs_clip_models.models import load_spec
+
+        self.model, self.preprocess, _ = load_spec(spec, self.device, cfg.precision)
         self.pool = ThreadPoolExecutor(threads)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:

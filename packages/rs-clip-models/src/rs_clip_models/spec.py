@@ -31,7 +31,7 @@ so is a FILE of unknown name with nothing saying its network. ENTRY:FILE or NAME
 network than the zoo entry FILE's usual name belongs to (``ViT-B-32:RemoteCLIP-ViT-L-14.pt``, or GELU
 ``ViT-B-32`` with ``RemoteCLIP-ViT-B-32.pt``) is a warning, and so is an entry whose activation its
 publisher never documented. Parsing imports open_clip only to check a NAME; loading is
-:mod:`rs_clip_models.models`' job.
+:mod:`rs_clip_models.models`' job (:func:`~rs_clip_models.models.load_spec`).
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def _folder(folder: Path, text: str) -> Source:
 def _open_clip_name(name: str, text: str) -> str:
     import open_clip
 
-    from .models import register_tiny_configs
+    from .configs import register_tiny_configs
 
     register_tiny_configs()
     if open_clip.get_model_config(name) is not None:
@@ -177,7 +177,7 @@ def _open_clip_name(name: str, text: str) -> str:
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     raise FormatError(
         text,
-        f"unknown model {name!r}: neither a zoo entry (`rs-formats zoo` lists them) nor an "
+        f"unknown model {name!r}: neither a zoo entry (`rs-clip-models zoo` lists them) nor an "
         f"open_clip model name{hint}",
     )
 
@@ -214,16 +214,14 @@ def _warn_if_contradicted(text: str, build: str, weights: Path) -> None:
 def _warn_if_other_format(path: Path, entry: zoo.ZooEntry) -> None:
     """A file under a publisher's name but in another format is likely someone else's weights (OpenAI's
     TorchScript ``RN50.pt`` renamed, or LAION's weights saved as ``ViT-B-32.pt``): the name decided the network."""
-    from .weights import is_torchscript
-
-    if path.suffix != ".zip" and is_torchscript(path) != (entry.file_format == zoo.TORCHSCRIPT):
+    if path.suffix != ".zip" and zoo.is_torchscript(path) != (entry.file_format == zoo.TORCHSCRIPT):
         log.warning(
             "%s: named like zoo entry %s's file, a %s, but it is %s; built as %s: if it holds other "
             "weights, write NAME:PATH with their network",
             path,
             entry.name,
             entry.file_format,
-            "a TorchScript archive" if is_torchscript(path) else "not a TorchScript archive",
+            "a TorchScript archive" if zoo.is_torchscript(path) else "not a TorchScript archive",
             entry.describe(),
         )
 
@@ -296,17 +294,3 @@ class ModelSpec:
             config = json.dumps(folder_config(self.path)["model_cfg"], sort_keys=True)
             network = f"open_clip-config-{hashlib.sha256(config.encode()).hexdigest()[:16]}"
         return f"{network}:{file_sha256(self.weights, cached=True)}"
-
-    def load(self, device: str = "cpu", precision: str = "fp32") -> tuple[Any, Any, Any]:
-        """``(model, preprocess, tokenizer)`` via rs_formats (strict, local-only loading)."""
-        import torch
-
-        from .models import load_network
-
-        if self.kind != "random":
-            name = f"{self.zoo} ({self.arch})" if self.zoo else self.arch
-            return load_network(self.build, self.weights, name, device=device, precision=precision)
-        # A random init must be the same every run (and so cacheable): seed it, sparing the caller's RNG.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(RANDOM_INIT_SEED)
-            return load_network(self.build, None, self.arch, device=device, precision=precision)

@@ -5,9 +5,9 @@
 * ``rs-clip-checkpoint`` v2 — ``manifest.json`` + ``open_clip_model.safetensors`` + ``open_clip_config.json``
   + ``README.md``, an open_clip Hub repository's layout (:mod:`rs_formats.checkpoint`; v1 is still read).
 
-Loading models needs the ``torch`` extra and lives in :mod:`rs_clip_models.models` (imported on demand, so
-``import rs_formats`` never imports torch); what a ``--model`` argument names is :mod:`rs_clip_models.spec`, the
-model zoo :mod:`rs_clip_models.zoo`.
+Both are torch-free: reading them imports no torch. Writing a checkpoint from a network's tensors, and
+loading one into a network, is the model runtime's job (the rs-clip-models package); docs/architecture.md
+draws the layers.
 """
 
 from .checkpoint import (
@@ -16,7 +16,6 @@ from .checkpoint import (
     CheckpointInfo,
     read_checkpoint,
     verify_checkpoint,
-    write_checkpoint,
 )
 from .console import package_version
 from .dataset import (
@@ -48,5 +47,4 @@ __all__ = [
     "read_manifest",
     "verify_checkpoint",
     "verify_dataset",
-    "write_checkpoint",
 ]

@@ -18,9 +18,8 @@ from rs_formats import console
 from . import __version__
 from .config import ConfigError, TrainConfig
 from .presets import PRESETS, preset, resolve
-from .settings import HelpFormatter, add_flags, given
+from .settings import PROG, HelpFormatter, add_flags, given
 
-PROG = "rs-clip-train"
 log = logging.getLogger("rs_clip_train")
 #: --help sections, in order: a top-level setting names its own, a section's settings go under the section's.
 GROUPS = {
@@ -106,7 +105,8 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     if args.out is None and args.config is None:
         raise ConfigError("--out RUN_DIR is required")
-    from .launcher import TrainingFailed, fit
+    from .launch import fit
+    from .launcher import TrainingFailed
 
     try:
         final = fit(cfg)

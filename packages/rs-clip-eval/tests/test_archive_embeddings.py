@@ -9,11 +9,11 @@ from rs_clip_models.models import load_spec
 from rs_clip_models.spec import ModelSpec
 
 from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
-from rs_clip_eval import embeddings as embeddings_module
 from rs_clip_eval.archive import embed_dataset, search
 from rs_clip_eval.cli import main
-from rs_clip_eval.embeddings import open_embeddings
 from rs_formats import FormatError, open_dataset
+from rs_formats import embeddings as embeddings_module
+from rs_formats.embeddings import open_embeddings
 
 CFG = EvalConfig(device="cpu", loader_workers=0, progress=False, batch_size=16)
 SPLIT = "test"
@@ -59,7 +59,9 @@ def test_embeddings_are_the_same_on_a_two_node_ray_cluster(cluster, data_dir, lo
     np.testing.assert_allclose(on_ray, expected, rtol=0, atol=2e-6)
 
     # The evaluation path is served what the cluster wrote: no model is loaded, no copy was made.
-    monkeypatch.setattr(ModelSpec, "load", lambda *a, **k: pytest.fail("the model was loaded"))
+    monkeypatch.setattr(
+        "rs_clip_models.models.load_spec", lambda *a, **k: pytest.fail("the model was loaded")
+    )
     served = Embedder(spec, EmbeddingCache(tmp_path / "cache"), CFG).images(
         open_dataset(data_dir / "caps"), SPLIT
     )

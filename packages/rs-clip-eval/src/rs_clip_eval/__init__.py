@@ -10,11 +10,12 @@ ours, :mod:`~rs_clip_eval.plots` the plots; :mod:`~rs_clip_eval.compare` lines s
 :mod:`~rs_clip_eval.cli` is the command line.
 
 Public API for other packages (rs-clip-train, rs-count): the names below (among them the long-format results
-table's writer and reader, :mod:`~rs_clip_eval.results_table`), and the modules :mod:`rs_clip_eval.flags`
+table's writer and reader, :mod:`~rs_formats.results_table`), and the modules :mod:`rs_clip_eval.flags`
 (the flags every evaluating command shares) and :mod:`rs_clip_eval.ranking`.
 """
 
 from rs_formats.console import package_version
+from rs_formats.results_table import ResultRow, read_results_table, write_results_table
 
 from .api import evaluate_retrieval
 from .cache import EmbeddingCache
@@ -22,7 +23,6 @@ from .config import EvalConfig
 from .embedder import Embedder
 from .plots import plot_confusion, pyplot, slug
 from .ranking import topk_correct, true_ranks
-from .results_table import ResultRow, read_results_table, write_results_table
 
 __version__ = package_version("rs-clip-eval")
 __all__ = [

@@ -26,11 +26,11 @@ import numpy as np
 from rs_clip_models.spec import ModelSpec
 
 from rs_formats import Dataset, FormatError, open_dataset
+from rs_formats.embeddings import FILE_ROWS, MANIFEST, open_embeddings, write_embeddings
 
 from .cache import EmbeddingCache
 from .config import EvalConfig
 from .embedder import Embedder
-from .embeddings import FILE_ROWS, MANIFEST, open_embeddings, write_embeddings
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rs_formats.atomic import atomic_write_text
-
-from .results_table import ResultRow, read_results_table, results_file
+from rs_formats.results_table import ResultRow, read_results_table, results_file
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from rs_formats import FormatError
-from rs_formats.atomic import atomic_write_text
+from .atomic import atomic_write_text
+from .errors import FormatError
 
 JSONL, CSV = "results.jsonl", "results.csv"
 PERCENT = "%"

@@ -25,9 +25,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rs_formats import FormatError
-from rs_formats.atomic import atomic_dir, naming
-from rs_formats.hashing import file_sha256
+from .atomic import atomic_dir, naming
+from .errors import FormatError
+from .hashing import file_sha256
 
 FORMAT = "rs-clip-embeddings"
 VERSION = 1

@@ -1,4 +1,5 @@
-"""The long-format results table: one row per model x dataset x task x metric.
+"""Contract 3: the long results table, ``rs-clip-results`` (version 2; version 1 is still read): one row
+per model x dataset x task x metric (docs/contracts.md).
 
 Every rs-clip tool that scores models (``rs-clip-eval``, ``rs-count``) writes its figures in this one layout
 beside its report, as ``results.jsonl`` (one JSON object a line) and ``results.csv`` (the same rows), so that
@@ -20,10 +21,13 @@ DuckDB or a spreadsheet. Each row says which weights and which data gave it:
 ``unit``                  ``%`` for every accuracy and recall; anything else says so (``counts``)
 ``tool``                  the tool and its version, e.g. ``rs-clip-eval 0.1.0``
 ``created``               when the run finished (UTC, ISO 8601)
+``format_version``        this layout's version (2); version 1 rows lacked the column
 ========================  =========================================================================
 
-Public API (``from rs_clip_eval import ResultRow, write_results_table, read_results_table``): rs-count
-writes its table through it, so there is one writer and one reader.
+Every row carries the version, not a header line, so that the file stays one JSON object a line that any
+reader loads as it is. A row of a version this reader does not know is an error naming the file and
+line, never a guess. rs-clip-eval and rs-count write their tables through :func:`write_results_table`, so
+there is one writer and one reader.
 """
 
 from __future__ import annotations
@@ -38,7 +42,11 @@ from pathlib import Path
 
 from .atomic import atomic_write_text
 from .errors import FormatError
+from .inputs import read_text
 
+FORMAT = "rs-clip-results"
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 JSONL, CSV = "results.jsonl", "results.csv"
 PERCENT = "%"
 
@@ -57,6 +65,7 @@ class ResultRow:
     unit: str
     tool: str
     created: str
+    format_version: int = VERSION
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ResultRow))
@@ -100,23 +109,34 @@ def results_file(path: str | Path) -> Path:
 
 
 def read_results_table(path: str | Path) -> list[ResultRow]:
-    """The rows of a ``results.jsonl`` (or of the one in a run directory); a bad line is an error naming it."""
+    """The rows of a ``results.jsonl`` (or of the one in a run directory), version 1 rows read as version 2;
+    a bad line is an error naming the file and the line."""
     path = results_file(path)
     rows = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise FormatError(path, f"not a JSON line: {exc.msg}", number) from None
-            missing = [c for c in COLUMNS if not isinstance(raw, dict) or c not in raw]
-            if missing:
-                raise FormatError(path, f"a results row without {', '.join(missing)}", number)
-            if not isinstance(raw["value"], (int, float)) or isinstance(raw["value"], bool):
-                raise FormatError(path, f"value {raw['value']!r} is not a number", number)
-            rows.append(ResultRow(**{c: raw[c] if c == "value" else str(raw[c]) for c in COLUMNS}))
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise FormatError(path, f"not a JSON line: {exc.msg}", number) from None
+        if not isinstance(raw, dict):
+            raise FormatError(path, "a results row must be a JSON object", number)
+        version = raw.get("format_version", 1)
+        if version not in READABLE_VERSIONS or isinstance(version, bool):
+            raise FormatError(
+                path,
+                f"format_version {version!r} is not supported by this rs-formats (reads "
+                f"{FORMAT} {', '.join(map(str, READABLE_VERSIONS))}); upgrade rs-formats to read it",
+                number,
+            )
+        missing = [c for c in COLUMNS[:-1] if c not in raw]
+        if missing:
+            raise FormatError(path, f"a results row without {', '.join(missing)}", number)
+        value = raw["value"]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise FormatError(path, f"value {value!r} is not a finite number", number)
+        rows.append(ResultRow(**{c: value if c == "value" else str(raw[c]) for c in COLUMNS[:-1]}))
     if not rows:
         raise FormatError(path, "holds no results")
     return rows

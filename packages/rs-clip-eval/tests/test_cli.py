@@ -162,7 +162,9 @@ def _check_long_table(out, res):
     rows = read_results_table(out)
     with open(out / "results.csv", newline="") as f:
         as_csv = list(csv.DictReader(f))
-    assert [dict(r.__dict__, value=str(r.value), format_version=str(r.format_version)) for r in rows] == as_csv
+    assert [
+        dict(r.__dict__, value=str(r.value), format_version=str(r.format_version)) for r in rows
+    ] == as_csv
     keys = [(r.model, r.dataset, r.task, r.metric) for r in rows]
     assert len(keys) == len(set(keys))
     models = {m["label"]: m for m in res["models"]}

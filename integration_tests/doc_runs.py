@@ -103,6 +103,7 @@ NOT_RUN = [
 ]
 TOOLS = (
     "rs-formats",
+    "rs-clip-models",
     "rs-synth",
     "rs-annotate",
     "rs-clip-train",
@@ -304,7 +305,7 @@ class Docs:
             import torch
             from safetensors.torch import save_file
 
-            from rs_formats.models import create_model
+            from rs_clip_models.models import create_model
 
             torch.manual_seed(sum(map(ord, name)))
             model, _, _ = create_model("RS-Tiny")

@@ -14,8 +14,9 @@ import torch
 import rs_clip_eval
 from rs_annotate import convert, export_webdataset
 from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
+from rs_clip_models.models import load_spec
+from rs_clip_models.spec import ModelSpec
 from rs_formats import open_dataset
-from rs_formats.spec import ModelSpec
 from rs_synth.evalsets import write_classification_dataset
 
 CLASSES = ("plane", "ship", "storage tank", "tennis court", "harbor", "bridge")
@@ -37,7 +38,7 @@ def test_zero_shot_is_the_same_through_clip_benchmark_and_back(tmp_path, monkeyp
     (wds_root / "zeroshot_classification_templates.txt").write_text("\n".join(TEMPLATES) + "\n")
 
     spec = ModelSpec.parse("RS-Tiny")
-    model, preprocess, tokenizer = spec.load("cpu")
+    model, preprocess, tokenizer = load_spec(spec, "cpu")
     wds = build_dataset("wds/scenes", root=str(wds_root), transform=preprocess, split="test")
     assert wds.classes == list(CLASSES) and wds.templates == TEMPLATES
     loader = torch.utils.data.DataLoader(wds.batched(8), batch_size=None, shuffle=False, num_workers=0)

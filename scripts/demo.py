@@ -69,8 +69,8 @@ def write_initial_checkpoint(path: Path, seed: int) -> None:
     """The random initialisation both the training run and the comparisons start from."""
     import torch
 
-    from rs_formats import write_checkpoint
-    from rs_formats.models import TINY_MODEL, create_model
+    from rs_clip_models.checkpoint_writer import write_checkpoint
+    from rs_clip_models.models import TINY_MODEL, create_model
 
     torch.manual_seed(seed)
     model, _, _ = create_model(TINY_MODEL)

@@ -23,6 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SUITES = [
     "packages/rs-formats/tests",
+    "packages/rs-clip-models/tests",
     "packages/rs-synth/tests",
     "packages/rs-annotate/tests",
     "packages/rs-count/tests",

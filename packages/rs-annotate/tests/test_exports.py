@@ -100,7 +100,7 @@ def test_open_clip_train_trains_on_both_exports(caps, tmp_path, monkeypatch):
     """open_clip's own training entry point, a few steps of RS-Tiny on each export."""
     from open_clip_train.main import main as train
 
-    from rs_formats.models import register_tiny_configs
+    from rs_clip_models.models import register_tiny_configs
 
     register_tiny_configs()
     export_webdataset(caps, tmp_path / "wds", shard_size=6)

@@ -16,8 +16,8 @@ import pytest
 import rs_clip_eval
 from rs_clip_eval import EmbeddingCache, EvalConfig
 from rs_clip_eval.cli import main
-from rs_clip_eval.results_table import COLUMNS, read_results_table
 from rs_formats import FormatError
+from rs_formats.results_table import COLUMNS, read_results_table
 
 CFG = EvalConfig(device="cpu", loader_workers=0, progress=False, batch_size=16, probe={"epochs": 5})
 
@@ -87,8 +87,9 @@ def test_compare_lines_runs_up_with_deltas(data_dir, tmp_path, capsys):
 
 
 def test_embed_then_search_finds_an_image_by_its_own_embedding_rank(data_dir, tmp_path, capsys):
-    from rs_formats.embed import encode_texts
-    from rs_formats.spec import ModelSpec
+    from rs_clip_models.embed import encode_texts
+    from rs_clip_models.models import load_spec
+    from rs_clip_models.spec import ModelSpec
 
     out = tmp_path / "emb"
     manifest = rs_clip_eval.embed(
@@ -101,10 +102,10 @@ def test_embed_then_search_finds_an_image_by_its_own_embedding_rank(data_dir, tm
     assert table.column("query").to_pylist() == [queries[0]] * 3 + [queries[1]] * 3
 
     # brute force: every image's score, best first (ties to the earlier row)
-    from rs_clip_eval.embeddings import open_embeddings
+    from rs_formats.embeddings import open_embeddings
 
     ids, vectors = open_embeddings(out).matrix()
-    model, _, tokenizer = ModelSpec.parse("RS-Tiny").load("cpu")
+    model, _, tokenizer = load_spec(ModelSpec.parse("RS-Tiny"), "cpu")
     q = encode_texts(model, tokenizer, queries, device="cpu")
     for i, scores in enumerate(q @ vectors.T):
         order = np.lexsort((np.arange(len(scores)), -scores))[:3]

@@ -14,11 +14,12 @@ The commands as functions (:mod:`rs_clip_eval.api`): :func:`run`, :func:`compare
 function (the comparison itself is :mod:`~rs_clip_eval.comparison`).
 
 Public API for other packages (rs-clip-train, rs-count): the names below (among them the long-format results
-table's writer and reader, :mod:`~rs_clip_eval.results_table`), and the modules :mod:`rs_clip_eval.flags`
+table's writer and reader, :mod:`~rs_formats.results_table`), and the modules :mod:`rs_clip_eval.flags`
 (the flags every evaluating command shares) and :mod:`rs_clip_eval.ranking`.
 """
 
 from rs_formats.console import package_version
+from rs_formats.results_table import ResultRow, read_results_table, write_results_table
 
 from .api import compare, embed, evaluate_retrieval, run, search
 from .cache import EmbeddingCache
@@ -26,7 +27,6 @@ from .config import EvalConfig
 from .embedder import Embedder
 from .plots import plot_confusion, pyplot, slug
 from .ranking import topk_correct, true_ranks
-from .results_table import ResultRow, read_results_table, write_results_table
 
 __version__ = package_version("rs-clip-eval")
 __all__ = [

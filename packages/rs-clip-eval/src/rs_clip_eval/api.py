@@ -8,7 +8,7 @@
 
 The commands of ``rs-clip-eval`` are thin wrappers over :func:`run`, :func:`compare`, :func:`embed` and
 :func:`search`. Results come back as pyarrow tables (``.to_pandas()``, ``polars.from_arrow``): :func:`run`'s
-has the columns of the long-format results table (:mod:`rs_clip_eval.results_table`), one row per model x
+has the columns of the long-format results table (:mod:`rs_formats.results_table`), one row per model x
 dataset x task x metric. :func:`evaluate_retrieval` scores a model already in memory (what rs-clip-train
 calls at every checkpoint), so that the figures other packages log are the ones ``rs-clip-eval`` reports.
 """
@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from rs_clip_models.spec import ModelSpec
 from rs_formats import Dataset, open_dataset
 from rs_formats.columns import captions_of
 from rs_formats.outputs import check_output
-from rs_formats.spec import ModelSpec
 
 from .cache import EmbeddingCache
 from .config import EvalConfig
@@ -112,7 +112,7 @@ def run(
 
     Args:
         models: ``--model`` specs (``[LABEL=]SPEC``: a checkpoint folder, ``ENTRY:FILE``, ``NAME``...) or
-            :class:`~rs_formats.spec.ModelSpec` s; one or a list. The first is the one deltas are for.
+            :class:`~rs_clip_models.spec.ModelSpec` s; one or a list. The first is the one deltas are for.
         suite_or_datasets: ``"paper"``, a suite file, a :class:`~rs_clip_eval.suites.Suite`, or rs-dataset
             directories (then ``tasks``, ``split``, ``train_split`` and ``templates`` apply to each).
         out: where ``results.json``, ``report.md``, ``results.jsonl``/``.csv`` and the plots go; None:
@@ -239,7 +239,7 @@ def embed(
     """A dataset split's image embeddings, once, as Parquet keyed by image id (``rs-clip-eval embed``).
 
     Args:
-        model: one ``--model`` spec or :class:`~rs_formats.spec.ModelSpec`.
+        model: one ``--model`` spec or :class:`~rs_clip_models.spec.ModelSpec`.
         data: an rs-dataset directory.
         out: the embeddings directory written (atomically).
         split: the split embedded.

@@ -21,8 +21,7 @@ from pathlib import Path
 from statistics import fmean
 
 from rs_formats.atomic import atomic_write_text
-
-from .results_table import ResultRow, read_results_table, results_file
+from rs_formats.results_table import ResultRow, read_results_table, results_file
 
 log = logging.getLogger(__name__)
 #: A figure's row: (dataset, task, metric, unit, shots); shots is None but for few-shot figures.

@@ -1,5 +1,5 @@
 """Reports: ``results.json`` (every figure and the full configuration), ``results.jsonl`` / ``results.csv``
-(the long-format table, :mod:`rs_clip_eval.results_table`), ``report.md`` laid out like the
+(the long-format table, :mod:`rs_formats.results_table`), ``report.md`` laid out like the
 RemoteCLIP paper's Tables II-IV with published figures beside ours, each labelled with its source
 (:mod:`rs_clip_eval.paper`), and PNG plots (matplotlib, Agg). Names from manifests and configurations
 (models, datasets, suites, paths) are escaped in ``report.md`` (:mod:`rs_formats.markdown`)."""
@@ -16,10 +16,10 @@ import numpy as np
 
 from rs_formats import markdown as md
 from rs_formats.console import package_version
+from rs_formats.results_table import PERCENT, ResultRow, now, write_results_table
 
 from .paper import AVERAGE, RETRIEVAL_METRICS, SOURCES, are_the_twelve, figures_for, paper_name
 from .plots import make_plots
-from .results_table import PERCENT, ResultRow, now, write_results_table
 from .runner import RunResult
 
 # Where each task's published figures are in the paper (for the note on datasets without one).
@@ -276,7 +276,7 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
 
 
 def table_rows(run: RunResult, created: str) -> list[ResultRow]:
-    """The run's figures as rows of the long-format results table (:mod:`rs_clip_eval.results_table`)."""
+    """The run's figures as rows of the long-format results table (:mod:`rs_formats.results_table`)."""
     tool = f"rs-clip-eval {package_version('rs-clip-eval')}"
     rows = []
     for model in run.models:

@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _index_encoder(manifest: dict, args: argparse.Namespace):
     """The model an index was built with, loaded again from its recorded source."""
+    from rs_clip_models.models import resolve_device
     from rs_formats import FormatError
-    from rs_formats.models import resolve_device
 
     from .encoder import ModelEncoder
 
@@ -90,7 +90,7 @@ def _index_encoder(manifest: dict, args: argparse.Namespace):
 
 
 def _command(args: argparse.Namespace) -> int:
-    from rs_formats.models import resolve_device
+    from rs_clip_models.models import resolve_device
 
     from .build import add_to_index, build_index
     from .encoder import ModelEncoder

@@ -2,10 +2,10 @@
 
 An :class:`Encoder` is anything with ``images(list of uint8 HxWx3 arrays)`` and ``texts(list of str)``
 returning float32 ``[n, D]`` unit vectors, plus a ``fingerprint`` naming the weights. :class:`ModelEncoder`
-loads a ``--model`` spec (the grammar of rs-clip-eval, :class:`rs_formats.spec.ModelSpec`) through the
-project's strict local loading and embeds texts with :func:`rs_formats.embed.encode_texts`. Tiles arrive
+loads a ``--model`` spec (the grammar of rs-clip-eval, :class:`rs_clip_models.spec.ModelSpec`) through the
+project's strict local loading and embeds texts with :func:`rs_clip_models.embed.encode_texts`. Tiles arrive
 as pixel arrays, not dataset rows, so images are preprocessed here one batch at a time (the dataset
-streaming of :func:`rs_formats.embed.encode_images` has no use without a dataset).
+streaming of :func:`rs_clip_models.embed.encode_images` has no use without a dataset).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class ModelEncoder:
     """A zoo model or checkpoint, loaded on first use."""
 
     def __init__(self, spec_text: str, device: str = "cpu", precision: str = "fp32", batch_size: int = 64):
-        from rs_formats.spec import ModelSpec
+        from rs_clip_models.spec import ModelSpec
 
         self.spec = ModelSpec.parse(spec_text)
         self.device, self.precision, self.batch_size = device, precision, batch_size
@@ -38,7 +38,7 @@ class ModelEncoder:
     def describe(self) -> dict[str, Any]:
         """What the manifest records; ``source`` is the spec with its path made absolute, which ``serve``
         loads again wherever it runs."""
-        from rs_formats.spec import absolute
+        from rs_clip_models.spec import absolute
 
         text, prefix = self.spec.text, f"{self.spec.label}="
         source = text[len(prefix) :] if text.startswith(prefix) else text
@@ -59,7 +59,7 @@ class ModelEncoder:
         import torch
         from PIL import Image
 
-        from rs_formats.models import autocast
+        from rs_clip_models.models import autocast
 
         model, preprocess, _ = self._model()
         out = []
@@ -73,8 +73,8 @@ class ModelEncoder:
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
     def texts(self, texts: Sequence[str]) -> np.ndarray:
-        from rs_formats.embed import encode_texts
-        from rs_formats.models import autocast
+        from rs_clip_models.embed import encode_texts
+        from rs_clip_models.models import autocast
 
         model, _, tokenizer = self._model()
         with autocast(self.device, self.precision):

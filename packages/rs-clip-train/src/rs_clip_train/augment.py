@@ -11,7 +11,7 @@ Decisions the paper leaves open (RemoteCLIP trains with open_clip's augmentation
   antialiasing in both. Every draw comes from the generator the loader seeds from seed, reader and
   position, so a row's augmentation does not depend on the process that reads it.
 - Flips are horizontal; rotations are exact quarter turns (aerial images have no canonical "up").
-- On a GPU, JPEG rows are decoded there (:mod:`rs_formats.device_decode`, nvjpeg, batched): loader
+- On a GPU, JPEG rows are decoded there (:mod:`rs_clip_models.device_decode`, nvjpeg, batched): loader
   processes then only read Parquet, check headers, draw the augmentation and tokenise, which CPU cores
   do far faster than they decode (PIL decodes and resizes a 256 px JPEG in ~2 ms a core; an H100 trains
   ViT-B-32 at ~6,000 pairs/s compiled). Rows that are not JPEG are decoded in the loader as before; a

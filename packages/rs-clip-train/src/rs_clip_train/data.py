@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from rs_clip_models.device_decode import decode_jpegs, is_jpeg
 from rs_formats import FormatError
-from rs_formats.device_decode import decode_jpegs, is_jpeg
 from rs_formats.images import open_image
 
 from .augment import AugParams, augment, augment_on_device, decode, sample_aug

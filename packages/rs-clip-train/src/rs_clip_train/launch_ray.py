@@ -32,6 +32,7 @@ from .launcher import (
     worker_message,
 )
 from .run_dir import LOGS
+from .settings import PROG
 
 if TYPE_CHECKING:
     from ray.train.torch import TorchTrainer
@@ -84,7 +85,6 @@ def train_func(config: dict[str, Any]) -> None:
     """What each Ray Train worker runs."""
     from rs_formats import console
 
-    from .cli import PROG
     from .session import RaySession
     from .worker import library_output, train
 

@@ -13,8 +13,8 @@ embedding cache, device and precision through rs-clip-eval; never Ray or DeepSpe
 """
 
 from rs_clip_eval import EmbeddingCache, EvalConfig
+from rs_clip_models.spec import ModelSpec
 from rs_formats.console import package_version
-from rs_formats.spec import ModelSpec
 
 from .build import BuildReport, build
 from .captions import DEFAULT_TEMPLATE, CaptionTemplate

@@ -270,8 +270,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from rs_clip_models.spec import ModelSpec
     from rs_formats.outputs import check_output
-    from rs_formats.spec import ModelSpec
 
     from .evaluate import evaluate_model, load_counting
     from .report import load_reference, to_markdown, write_report

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
+from rs_clip_models.spec import ModelSpec
 from rs_formats import Dataset, FormatError, open_dataset
-from rs_formats.spec import ModelSpec
 
 from .captions import COUNTS, DEFAULT, VARIANTS, CaptionTemplate
 from .classes import REMOTECOUNT_CLASSES
@@ -228,7 +228,7 @@ def evaluate_model(
     cache: EmbeddingCache | None = None,
     split: str | None = None,
 ) -> list[CountResult]:
-    """RemoteCount for a ``--model`` spec (:class:`rs_formats.spec.ModelSpec`), every variant.
+    """RemoteCount for a ``--model`` spec (:class:`rs_clip_models.spec.ModelSpec`), every variant.
 
     With a ``cache`` the embeddings are stored under the weights' fingerprint and the model is loaded only
     when something is missing; a bad dataset fails before any model is loaded.

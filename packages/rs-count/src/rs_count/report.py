@@ -22,11 +22,11 @@ import numpy as np
 
 from rs_clip_eval import ResultRow, pyplot, slug, write_results_table
 from rs_clip_eval import plot_confusion as _plot_confusion
-from rs_clip_eval.results_table import PERCENT, now
 from rs_formats import FormatError
 from rs_formats import markdown as md
 from rs_formats.console import package_version
 from rs_formats.inputs import read_json
+from rs_formats.results_table import PERCENT, now
 
 from .classes import REMOTECOUNT_CLASSES
 from .evaluate import CountResult

@@ -1,7 +1,7 @@
 """The model zoo and the ``--model`` grammar: which network a weights file builds.
 
 The expected activations below are the publishers' (docs/zoo.md cites where each was read), written here
-independently of rs_formats.zoo's table. Real architectures are built on the meta device (no memory, no
+independently of rs_clip_models.zoo's table. Real architectures are built on the meta device (no memory, no
 initialisation) except where weights are loaded and embeddings compared (one ViT-B-32, module-scoped).
 """
 
@@ -20,10 +20,11 @@ import pytest
 import torch
 from open_clip.transformer import QuickGELU
 
-from rs_formats import FormatError, zoo
-from rs_formats.models import TINY_MODEL, build_network, create_model
-from rs_formats.spec import ModelSpec
-from rs_formats.weights import is_torchscript, load_state_dict
+from rs_clip_models import zoo
+from rs_clip_models.models import TINY_MODEL, build_network, create_model, load_spec
+from rs_clip_models.spec import ModelSpec
+from rs_clip_models.weights import is_torchscript, load_state_dict
+from rs_formats import FormatError
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -234,7 +235,7 @@ def test_remoteclip_state_dict_and_openai_torchscript_load_through_the_zoo(relea
         str(root / "RS-Tiny.pt"),
     ):
         spec = ModelSpec.parse(text)
-        net, _, _ = spec.load()
+        net, _, _ = load_spec(spec)
         assert spec.build == "RS-Tiny-quickgelu" and activations(net) == {QuickGELU}
         assert torch.equal(embed(net), expected), text
 
@@ -242,9 +243,8 @@ def test_remoteclip_state_dict_and_openai_torchscript_load_through_the_zoo(relea
 def test_gelu_and_quickgelu_give_different_embeddings_for_the_same_weights(released, tiny_zoo, caplog):
     root, expected = released
     with caplog.at_level(logging.WARNING):
-        net, _, _ = ModelSpec.parse(
-            f"{TINY_MODEL}:{root / 'RemoteCLIP-RS-Tiny.pt'}"
-        ).load()  # same keys: it loads
+        # same keys: it loads
+        net, _, _ = load_spec(ModelSpec.parse(f"{TINY_MODEL}:{root / 'RemoteCLIP-RS-Tiny.pt'}"))
     assert activations(net) == {torch.nn.GELU} and "another activation" in caplog.text
     assert (embed(net) - expected).abs().max() > 1e-3
 
@@ -261,7 +261,7 @@ def test_weights_that_do_not_fit_the_entry_are_one_error(tmp_path):
             r"remoteclip-vit-b-32 \(ViT-B-32-quickgelu\)",
         ),
     ):
-        spec.load(device="meta")
+        load_spec(spec, device="meta")
 
 
 def test_a_zip_is_refused_with_what_to_do(tmp_path):

@@ -21,10 +21,11 @@ import torch
 from huggingface_hub import ModelCard
 from open_clip.transformer import QuickGELU
 
-from rs_formats import FormatError, read_checkpoint, verify_checkpoint, write_checkpoint
+from rs_clip_models.checkpoint_writer import write_checkpoint
+from rs_clip_models.models import create_model, load_spec, network_config
+from rs_clip_models.spec import ModelSpec
+from rs_formats import FormatError, read_checkpoint, verify_checkpoint
 from rs_formats.checkpoint import MODEL_CARD, MODEL_CONFIG, WEIGHTS, WEIGHTS_V1
-from rs_formats.models import create_model, network_config
-from rs_formats.spec import ModelSpec
 from rs_synth.writers.hf_hub_cache import write_hub_cache
 from rs_synth.writers.rs_checkpoint_v1 import write_v1_checkpoint
 
@@ -126,7 +127,7 @@ def test_bare_open_clip_loads_exactly_our_weights_from_an_offline_hub_cache(tmp_
     """hf-hub:, local-dir: and name + pretrained=FILE in a fresh process that has only open_clip and the
     environment a user sets (HF_HUB_OFFLINE=1, HF_HOME, HF_HUB_CACHE); then our loader, in the same process."""
     cache = write_hub_cache(tmp_path / "hf" / "hub", REPO, ckpt)
-    configs = Path(__import__("rs_formats").__file__).with_name("model_configs") / f"{TINY}.json"
+    configs = Path(__import__("rs_clip_models").__file__).with_name("model_configs") / f"{TINY}.json"
     script = textwrap.dedent(f"""
         import json, logging, sys, warnings
         import open_clip, torch
@@ -141,8 +142,9 @@ def test_bare_open_clip_loads_exactly_our_weights_from_an_offline_hub_cache(tmp_
             out[key] = model.state_dict()
             out[key + "-quickgelu"] = torch.tensor(float(all(
                 type(m.mlp.gelu).__name__ == "QuickGELU" for m in model.modules() if hasattr(m, "mlp"))))
-        from rs_formats.spec import ModelSpec
-        out["ours"] = ModelSpec.parse("hf-hub:{REPO}").load()[0].state_dict()
+        from rs_clip_models.models import load_spec
+        from rs_clip_models.spec import ModelSpec
+        out["ours"] = load_spec(ModelSpec.parse("hf-hub:{REPO}"))[0].state_dict()
         torch.save(out, sys.argv[1])
     """)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "HF_HUB_CACHE": str(cache)}
@@ -185,7 +187,7 @@ def test_our_tools_take_hub_names_and_plain_open_clip_folders(tmp_path, monkeypa
     for text in (str(folder), f"local-dir:{folder}", "hf-hub:org/tiny"):
         spec = ModelSpec.parse(text)
         assert spec.kind == "open_clip" and spec.label == text
-        assert same_weights(tiny.state_dict(), spec.load()[0].state_dict()), text
+        assert same_weights(tiny.state_dict(), load_spec(spec)[0].state_dict()), text
     assert ModelSpec.parse(str(folder)).fingerprint() == ModelSpec.parse("hf-hub:org/tiny").fingerprint()
     with pytest.raises(FormatError, match=r"^hf-hub:org/missing: not in the local Hugging Face cache"):
         ModelSpec.parse("hf-hub:org/missing")
@@ -194,4 +196,4 @@ def test_our_tools_take_hub_names_and_plain_open_clip_folders(tmp_path, monkeypa
         match=r"open_clip_pytorch_model\.bin: does not match architecture "
         r"hf-hub:org/wrong: \d+ of another shape",
     ):
-        ModelSpec.parse("hf-hub:org/wrong").load()
+        load_spec(ModelSpec.parse("hf-hub:org/wrong"))

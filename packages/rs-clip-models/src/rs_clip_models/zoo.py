@@ -6,7 +6,7 @@ Each entry therefore records what its publisher trained with, checked in the pub
 ``source`` of each entry), and says so where that could not be checked:
 
 * OpenAI CLIP: QuickGELU in both towers (``clip/model.py``; RN50's image tower is a ReLU ResNet). The
-  original ``.pt`` files are TorchScript archives (:mod:`rs_formats.weights` reads them as open_clip does).
+  original ``.pt`` files are TorchScript archives (:mod:`rs_clip_models.weights` reads them as open_clip does).
 * RemoteCLIP: continued from OpenAI's weights with open_clip/ITRA; the authors' evaluation script builds
   the model with ``pretrained='openai'``, which meant QuickGELU in every open_clip of its time (up to
   2.28). The training activation itself is never stated, so QuickGELU here is an inference.
@@ -19,16 +19,17 @@ Each entry therefore records what its publisher trained with, checked in the pub
 
 open_clip 3.3.0's ``pretrained='openai'`` no longer forces QuickGELU (since 2.29.0: it warns only), so an
 entry names the ``-quickgelu`` config outright. A ``--model`` spec names an entry as ``ENTRY:FILE``, or just
-``FILE`` when the file keeps its usual name (:mod:`rs_formats.spec`). ``rs-formats zoo`` prints the table,
+``FILE`` when the file keeps its usual name (:mod:`rs_clip_models.spec`). ``rs-clip-models zoo`` prints the table,
 and docs/zoo.md holds the same table (:func:`markdown`).
 """
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ZOO", "ZooEntry", "entry_for_file", "get", "markdown"]
+__all__ = ["ZOO", "ZooEntry", "entry_for_file", "get", "is_torchscript", "markdown"]
 
 TORCHSCRIPT = "TorchScript archive"
 STATE_DICT = "plain state dict (torch.save)"
@@ -248,3 +249,12 @@ def markdown() -> str:
         + "\n".join(sums)
         + "\n"
     )
+
+
+def is_torchscript(path: str | Path) -> bool:
+    """Whether ``path`` is a TorchScript archive (a zip with ``constants.pkl``, as torch itself tells them)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(name.split("/", 1)[-1] == "constants.pkl" for name in zf.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False

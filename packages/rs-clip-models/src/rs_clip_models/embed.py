@@ -5,8 +5,8 @@ preprocessing ends in open_clip's usual ``ToTensor`` + ``Normalize``, workers st
 uint8 tensors: a quarter of the bytes to move, and the float conversion runs on the device (the result
 is the same: ``ToTensor`` is a division by 255). On a CUDA device with open_clip's evaluation
 preprocessing, JPEG rows travel as bytes and are decoded and preprocessed on the device in batches
-(:mod:`rs_formats.device_decode`): CPU cores cannot decode as fast as a GPU embeds. Batches are
-prepared on the device a step ahead, in a thread (:mod:`rs_formats.device_feed`). Embeddings come back
+(:mod:`rs_clip_models.device_decode`): CPU cores cannot decode as fast as a GPU embeds. Batches are
+prepared on the device a step ahead, in a thread (:mod:`rs_clip_models.device_feed`). Embeddings come back
 L2-normalised, float32, on the CPU, in dataset order.
 """
 
@@ -21,11 +21,11 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from . import device_decode
-from . import images as _images
-from .dataset import Dataset
-from .device_feed import prepared_ahead
-from .errors import FormatError
+from rs_clip_models import device_decode
+from rs_clip_models.device_feed import prepared_ahead
+from rs_formats import images as _images
+from rs_formats.dataset import Dataset
+from rs_formats.errors import FormatError
 
 
 def decode_image(
@@ -150,7 +150,7 @@ def encode_images(
     open_clip's evaluation pipeline; True also on a CPU, where torchvision's decoder stands in for the
     device's).
     """
-    from .console import progress as progress_bar
+    from rs_formats.console import progress as progress_bar
 
     n = dataset.num_rows(split)
     cpu_part, device_part = split_preprocess(preprocess)
@@ -237,7 +237,7 @@ def encode_texts(
     desc: str | None = None,
 ) -> np.ndarray:
     """``[len(texts), D]`` normalised text embeddings (``desc`` labels the progress bar)."""
-    from .console import progress as progress_bar
+    from rs_formats.console import progress as progress_bar
 
     chunks = []
     for start in progress_bar(range(0, len(texts), batch_size), desc=desc or "embed texts", enabled=progress):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rs_formats import FormatError, write_checkpoint
-from rs_formats.models import TINY_MODEL, create_model
-from rs_formats.spec import ModelSpec
+from rs_clip_models.checkpoint_writer import write_checkpoint
+from rs_clip_models.models import TINY_MODEL, create_model, load_spec
+from rs_clip_models.spec import ModelSpec
+from rs_formats import FormatError
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def test_random_init_is_the_same_every_time_and_spares_the_callers_rng():
     torch.manual_seed(123)
     before = torch.rand(1)
     torch.manual_seed(123)
-    a, _, _ = ModelSpec.parse("RS-Tiny").load()
-    b, _, _ = ModelSpec.parse("RS-Tiny").load()
+    a, _, _ = load_spec(ModelSpec.parse("RS-Tiny"))
+    b, _, _ = load_spec(ModelSpec.parse("RS-Tiny"))
     assert torch.rand(1).item() == before.item()
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 
 import open_clip
 import pytest
 import torch
 
-from rs_formats import FormatError, read_checkpoint, verify_checkpoint, write_checkpoint
+from rs_clip_models.checkpoint_writer import write_checkpoint
+from rs_clip_models.models import TINY_MODEL, create_model, load_state_dict
+from rs_formats import FormatError, read_checkpoint, verify_checkpoint
 from rs_formats.checkpoint import WEIGHTS
-from rs_formats.models import TINY_MODEL, create_model, load_state_dict
 from rs_formats.open_clip_config import check_open_clip_config
 
 
@@ -290,3 +292,22 @@ def test_special_files_in_a_checkpoint_are_refused(ckpt):
     (ckpt / WEIGHTS).symlink_to("/dev/zero")
     with pytest.raises(FormatError, match=rf"{WEIGHTS}: is a character device, not a regular file"):
         read_checkpoint(ckpt)
+
+
+@pytest.mark.parametrize("mask, files, dirs", [(0o022, "0o644", "0o755"), (0o027, "0o640", "0o750")])
+def test_published_checkpoints_get_the_umask_modes(tmp_path, tiny, mask, files, dirs):
+    state = tmp_path / "train_state"
+    (state / "global_step1").mkdir(parents=True)
+    (state / "global_step1" / "optim.pt").write_bytes(b"state")
+    os.chmod(state / "global_step1" / "optim.pt", 0o600)  # as some writers leave their files
+    old = os.umask(mask)
+    try:
+        ckpt = write_checkpoint(
+            tmp_path / "ckpt", tiny.state_dict(), model_name=TINY_MODEL, step=1, extra={"train_state": state}
+        )
+    finally:
+        os.umask(old)
+    # safetensors writes its file 0600 on its own; the published checkpoint must not keep that.
+    found = {("dir", oct(ckpt.stat().st_mode & 0o777))}
+    found |= {("dir" if p.is_dir() else "file", oct(p.stat().st_mode & 0o777)) for p in ckpt.rglob("*")}
+    assert found == {("dir", dirs), ("file", files)}

@@ -9,7 +9,7 @@ One grammar for every command (``--model`` of rs-clip-eval and rs-count, ``--ini
     local-dir:DIR     the same, as open_clip spells it
     hf-hub:ORG/NAME   the same, for ORG/NAME in the local Hugging Face   the folder's
                       cache (never downloaded)
-    ENTRY:FILE        the zoo entry's (rs_formats.zoo), e.g.             FILE
+    ENTRY:FILE        the zoo entry's (rs_clip_models.zoo), e.g.             FILE
                       remoteclip-vit-b-32:/w/RemoteCLIP-ViT-B-32.pt
     NAME:FILE         open_clip's model NAME, e.g. ViT-B-32-quickgelu    FILE
     FILE              the zoo entry whose usual file name FILE has,      FILE
@@ -18,7 +18,7 @@ One grammar for every command (``--model`` of rs-clip-eval and rs-count, ``--ini
 
 DIR is an rs-clip-checkpoint (``manifest.json``) or an open_clip folder (``open_clip_config.json`` beside a
 weights file, as open_clip's Hub repositories hold). FILE is ``.safetensors``, a ``torch.save`` file or a
-TorchScript archive (:mod:`rs_formats.weights`). ``LABEL`` names the model in reports.
+TorchScript archive (:mod:`rs_clip_models.weights`). ``LABEL`` names the model in reports.
 
 The forms stay apart: ``LABEL=`` is what precedes the first ``=`` if it holds only letters, digits, spaces
 and ``_.-()+`` (never ``/`` or ``:``, so no path or schema is taken for a label); ``local-dir:`` and
@@ -31,7 +31,7 @@ so is a FILE of unknown name with nothing saying its network. ENTRY:FILE or NAME
 network than the zoo entry FILE's usual name belongs to (``ViT-B-32:RemoteCLIP-ViT-L-14.pt``, or GELU
 ``ViT-B-32`` with ``RemoteCLIP-ViT-B-32.pt``) is a warning, and so is an entry whose activation its
 publisher never documented. Parsing imports open_clip only to check a NAME; loading is
-:mod:`rs_formats.models`' job.
+:mod:`rs_clip_models.models`' job (:func:`~rs_clip_models.models.load_spec`).
 """
 
 from __future__ import annotations
@@ -45,10 +45,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rs_formats.checkpoint import MANIFEST, PICKLE_SUFFIXES, read_checkpoint
+from rs_formats.errors import FormatError
+from rs_formats.hashing import file_sha256
+
 from . import zoo
-from .checkpoint import MANIFEST, PICKLE_SUFFIXES, read_checkpoint
-from .errors import FormatError
-from .hashing import file_sha256
 from .hub import (
     HUB_PREFIX,
     LOCAL_DIR_PREFIX,
@@ -166,7 +167,7 @@ def _folder(folder: Path, text: str) -> Source:
 def _open_clip_name(name: str, text: str) -> str:
     import open_clip
 
-    from .models import register_tiny_configs
+    from .configs import register_tiny_configs
 
     register_tiny_configs()
     if open_clip.get_model_config(name) is not None:
@@ -176,7 +177,7 @@ def _open_clip_name(name: str, text: str) -> str:
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     raise FormatError(
         text,
-        f"unknown model {name!r}: neither a zoo entry (`rs-formats zoo` lists them) nor an "
+        f"unknown model {name!r}: neither a zoo entry (`rs-clip-models zoo` lists them) nor an "
         f"open_clip model name{hint}",
     )
 
@@ -213,16 +214,14 @@ def _warn_if_contradicted(text: str, build: str, weights: Path) -> None:
 def _warn_if_other_format(path: Path, entry: zoo.ZooEntry) -> None:
     """A file under a publisher's name but in another format is likely someone else's weights (OpenAI's
     TorchScript ``RN50.pt`` renamed, or LAION's weights saved as ``ViT-B-32.pt``): the name decided the network."""
-    from .weights import is_torchscript
-
-    if path.suffix != ".zip" and is_torchscript(path) != (entry.file_format == zoo.TORCHSCRIPT):
+    if path.suffix != ".zip" and zoo.is_torchscript(path) != (entry.file_format == zoo.TORCHSCRIPT):
         log.warning(
             "%s: named like zoo entry %s's file, a %s, but it is %s; built as %s: if it holds other "
             "weights, write NAME:PATH with their network",
             path,
             entry.name,
             entry.file_format,
-            "a TorchScript archive" if is_torchscript(path) else "not a TorchScript archive",
+            "a TorchScript archive" if zoo.is_torchscript(path) else "not a TorchScript archive",
             entry.describe(),
         )
 
@@ -295,17 +294,3 @@ class ModelSpec:
             config = json.dumps(folder_config(self.path)["model_cfg"], sort_keys=True)
             network = f"open_clip-config-{hashlib.sha256(config.encode()).hexdigest()[:16]}"
         return f"{network}:{file_sha256(self.weights, cached=True)}"
-
-    def load(self, device: str = "cpu", precision: str = "fp32") -> tuple[Any, Any, Any]:
-        """``(model, preprocess, tokenizer)`` via rs_formats (strict, local-only loading)."""
-        import torch
-
-        from .models import load_network
-
-        if self.kind != "random":
-            name = f"{self.zoo} ({self.arch})" if self.zoo else self.arch
-            return load_network(self.build, self.weights, name, device=device, precision=precision)
-        # A random init must be the same every run (and so cacheable): seed it, sparing the caller's RNG.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(RANDOM_INIT_SEED)
-            return load_network(self.build, None, self.arch, device=device, precision=precision)

@@ -1,7 +1,7 @@
 """Building CLIP networks and loading weights into them, from local files only.
 
 Needs the ``torch`` extra (torch, open_clip_torch, safetensors). What a model argument names is
-:mod:`rs_formats.spec`'s grammar; how a weights file is read, :mod:`rs_formats.weights`'. Nothing here ever
+:mod:`rs_clip_models.spec`'s grammar; how a weights file is read, :mod:`rs_clip_models.weights`'. Nothing here ever
 reaches a model hub: a missing file is an error, never a download. A network is built from the exact
 open_clip config it was trained with: a checkpoint's or open_clip folder's recorded ``open_clip_config.json``
 (through open_clip's own ``local-dir:`` reader), a zoo entry's ``-quickgelu`` or plain config, or an open_clip
@@ -19,8 +19,11 @@ from typing import Any
 import open_clip
 import torch
 
-from .errors import FormatError
+from rs_formats.errors import FormatError
+
+from .configs import TINY_MODEL, network_config, register_model_config, register_tiny_configs
 from .hub import LOCAL_DIR_PREFIX
+from .spec import RANDOM_INIT_SEED, ModelSpec, resolve
 from .weights import load_state_dict
 
 __all__ = [
@@ -30,47 +33,22 @@ __all__ = [
     "build_network",
     "create_model",
     "load_network",
+    "load_spec",
     "load_state_dict",
     "load_weights",
     "network_config",
     "network_of",
+    "register_model_config",
     "register_tiny_configs",
     "resolve_device",
 ]
 
 log = logging.getLogger(__name__)
-#: A CLIP small enough to train for real on a CPU in tests and the demo (about 0.03 s a step).
-TINY_MODEL = "RS-Tiny"
-_CONFIG_DIR = Path(__file__).with_name("model_configs")
-
-
-def register_tiny_configs() -> None:
-    """Make rs-clip's own model configs known to open_clip by name (idempotent)."""
-    if open_clip.get_model_config(TINY_MODEL) is None:
-        open_clip.add_model_config(_CONFIG_DIR)
-
-
-def register_model_config(name: str, model_cfg: dict[str, Any]) -> None:
-    """Teach open_clip an architecture it lacks (e.g. one read from a checkpoint's config)."""
-    from open_clip import factory
-
-    factory._MODEL_CONFIGS[name] = model_cfg  # open_clip only offers registration from files
-
-
-def network_config(build: str) -> dict[str, Any]:
-    """The open_clip model config ``build`` (a model name or ``local-dir:DIR``) builds."""
-    register_tiny_configs()
-    cfg = open_clip.get_model_config(build)
-    if cfg is None:
-        raise ValueError(f"unknown model {build!r}: not an open_clip model name")
-    return cfg
 
 
 def network_of(model: str | Path) -> tuple[str, str, dict[str, Any]]:
     """``(name, build, model_cfg)`` of the network a model argument names (an open_clip name, a checkpoint or
     open_clip folder, ``local-dir:``, ``hf-hub:``): what a checkpoint trained from it records."""
-    from .spec import resolve
-
     src = resolve(str(model))
     if src.build is None:
         raise FormatError(str(model), "names no network")
@@ -118,7 +96,7 @@ def create_model(
     device: str | torch.device = "cpu",
     precision: str = "fp32",
 ) -> tuple[torch.nn.Module, Any, Any]:
-    """``(model, preprocess, tokenizer)`` for ``model``, a ``--model`` SOURCE (:mod:`rs_formats.spec`): an
+    """``(model, preprocess, tokenizer)`` for ``model``, a ``--model`` SOURCE (:mod:`rs_clip_models.spec`): an
     open_clip name (random init), a checkpoint or open_clip folder, ``local-dir:``, ``hf-hub:``, ``ENTRY:FILE``,
     ``NAME:FILE`` or a FILE the zoo knows.
 
@@ -127,8 +105,6 @@ def create_model(
     says how (GELU and QuickGELU builds load the same keys, so nothing else would). Weights are loaded
     strictly; a mismatch names the first differing keys. A random initialisation follows the caller's RNG.
     """
-    from .spec import resolve
-
     src = resolve(str(model))
     path = src.weights
     if weights is not None:
@@ -240,3 +216,15 @@ def load_weights(net: torch.nn.Module, state: dict[str, torch.Tensor], source: P
                 f"{str(v.dtype).removeprefix('torch.')}: refusing to cast it (quantised or wrong weights?)",
             )
     net.load_state_dict(state, strict=True)
+
+
+def load_spec(spec: ModelSpec, device: str = "cpu", precision: str = "fp32") -> tuple[Any, Any, Any]:
+    """``(model, preprocess, tokenizer)`` of a parsed ``--model`` spec (strict, local-only loading); a random
+    initialisation is seeded (:data:`~rs_clip_models.spec.RANDOM_INIT_SEED`), sparing the caller's RNG, so
+    that it is the same every run (and so cacheable)."""
+    if spec.kind != "random":
+        name = f"{spec.zoo} ({spec.arch})" if spec.zoo else spec.arch
+        return load_network(spec.build, spec.weights, name, device=device, precision=precision)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(RANDOM_INIT_SEED)
+        return load_network(spec.build, None, spec.arch, device=device, precision=precision)

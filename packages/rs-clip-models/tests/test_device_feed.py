@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 
-from rs_formats.device_feed import prepared_ahead
+from rs_clip_models.device_feed import prepared_ahead
 
 
 def _alive() -> int:

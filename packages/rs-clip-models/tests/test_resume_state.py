@@ -11,7 +11,8 @@ import shutil
 import pytest
 import torch
 
-from rs_formats import FormatError, verify_checkpoint, write_checkpoint
+from rs_clip_models.checkpoint_writer import write_checkpoint
+from rs_formats import FormatError, verify_checkpoint
 from rs_formats.checkpoint import WEIGHTS, resume_state_sums
 from rs_formats.cli import main as cli_main
 

@@ -11,13 +11,13 @@ import io
 import numpy as np
 import pytest
 import torch
-from conftest import make_row
 from PIL import Image
 
+from rs_clip_models.device_decode import decode_jpegs, device_plan, is_jpeg
+from rs_clip_models.embed import decode_image, encode_images
+from rs_clip_models.models import TINY_MODEL, create_model
 from rs_formats import DatasetWriter, FormatError, open_dataset
-from rs_formats.device_decode import decode_jpegs, device_plan, is_jpeg
-from rs_formats.embed import decode_image, encode_images
-from rs_formats.models import TINY_MODEL, create_model
+from rs_synth.evalsets import scene_rows
 
 
 def scene(seed: int, w: int, h: int) -> np.ndarray:
@@ -78,19 +78,17 @@ def test_rows_the_decoder_refuses_come_back_as_none():
 
 def test_embedding_with_device_decoding_matches_pil_and_keeps_row_order(tmp_path):
     # JPEG rows of two sizes, PNG rows between them, CMYK JPEGs (decoded on the CPU path): all in order.
-    rows = []
-    for i in range(14):
+    rows = list(scene_rows(("plane", "ship"), 14, seed=0, size=16, image_format="png"))
+    for i, row in enumerate(rows):
         kind = i % 4
-        image = (
-            jpeg_bytes(i, 96, 80)
-            if kind == 0
-            else jpeg_bytes(i, 70, 70)
-            if kind == 1
-            else jpeg_bytes(i, 64, 64, mode="CMYK")
-            if kind == 2
-            else make_row(i)["image"]
-        )
-        rows.append(make_row(i, image=image))
+        if kind < 3:
+            row["image"] = (
+                jpeg_bytes(i, 96, 80)
+                if kind == 0
+                else jpeg_bytes(i, 70, 70)
+                if kind == 1
+                else jpeg_bytes(i, 64, 64, mode="CMYK")
+            )
     with DatasetWriter(tmp_path / "ds", name="t", row_group_rows=4) as w:
         w.write_many(rows, split="test")
     ds = open_dataset(tmp_path / "ds")
@@ -109,13 +107,13 @@ def test_embedding_with_device_decoding_matches_pil_and_keeps_row_order(tmp_path
 
 
 def test_a_row_broken_for_both_decoders_is_named(tmp_path):
-    rows = [make_row(i, image=jpeg_bytes(i, 64, 64)) for i in range(3)]
+    rows = [dict(r, image=jpeg_bytes(i, 64, 64)) for i, r in enumerate(scene_rows(("plane",), 3, seed=0))]
     rows[1]["image"] = rows[1]["image"][:300]
     with DatasetWriter(tmp_path / "ds", name="t", row_group_rows=4) as w:
         w.write_many(rows, split="test")
     ds = open_dataset(tmp_path / "ds")
     model, preprocess, _ = create_model(TINY_MODEL)
-    with pytest.raises(FormatError, match="synthetic/00001"):
+    with pytest.raises(FormatError, match="img/000001"):
         encode_images(
             model, preprocess, ds, "test", batch_size=4, num_workers=0, progress=False, decode_on_device=True
         )

@@ -31,9 +31,12 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from .checkpoint import PICKLE_SUFFIXES, check_safetensors
-from .errors import FormatError
-from .inputs import check_regular
+from rs_formats.checkpoint import PICKLE_SUFFIXES, check_safetensors
+from rs_formats.errors import FormatError
+from rs_formats.inputs import check_regular
+
+from .spec import resolve
+from .zoo import is_torchscript
 
 _WRAPPERS = ("state_dict", "model", "module", "model_state_dict")
 #: Entries of OpenAI's TorchScript state dicts that are not weights (open_clip's load_state_dict drops them too).
@@ -42,8 +45,6 @@ _OPENAI_EXTRAS = ("input_resolution", "context_length", "vocab_size")
 
 def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """The state dict in a weights file, or in a checkpoint / open_clip folder's weights file."""
-    from .spec import resolve
-
     path = Path(path)
     if path.is_dir():
         path = resolve(str(path)).weights
@@ -75,15 +76,6 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     except (RuntimeError, EOFError, OSError) as exc:
         raise FormatError(path, f"not a readable torch file (truncated or corrupt?): {exc}") from None
     return _unwrap(obj, path)
-
-
-def is_torchscript(path: str | Path) -> bool:
-    """Whether ``path`` is a TorchScript archive (a zip with ``constants.pkl``, as torch itself tells them)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return any(name.split("/", 1)[-1] == "constants.pkl" for name in zf.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return False
 
 
 def _torchscript_state_dict(path: Path) -> dict[str, torch.Tensor]:

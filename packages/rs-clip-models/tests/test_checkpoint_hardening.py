@@ -10,9 +10,10 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from rs_formats import FormatError, read_checkpoint, write_checkpoint
+from rs_clip_models.checkpoint_writer import write_checkpoint
+from rs_clip_models.models import TINY_MODEL, create_model
+from rs_formats import FormatError, read_checkpoint
 from rs_formats.checkpoint import MODEL_CONFIG, WEIGHTS
-from rs_formats.models import TINY_MODEL, create_model
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import own_file
-from .errors import FormatError
-from .inputs import read_json
-from .open_clip_config import check_open_clip_config
+from rs_formats.checkpoint import own_file
+from rs_formats.errors import FormatError
+from rs_formats.inputs import read_json
+from rs_formats.open_clip_config import check_open_clip_config
 
 HUB_PREFIX = "hf-hub:"
 LOCAL_DIR_PREFIX = "local-dir:"

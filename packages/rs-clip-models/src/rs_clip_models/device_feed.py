@@ -1,7 +1,7 @@
 """Batches prepared on the device one or two steps ahead of their use, in a background thread.
 
 Why: preparing a batch for the device (the copy from pinned memory, and with
-:mod:`rs_formats.device_decode` the JPEG decoding, whose Huffman stage nvjpeg runs on the host, and the
+:mod:`rs_clip_models.device_decode` the JPEG decoding, whose Huffman stage nvjpeg runs on the host, and the
 resizes) would otherwise run between two steps of the consumer: the device would idle while the host
 prepares, and any synchronisation inside the preparation (a decoder waiting for its own stream) would
 stall the consumer's queue of work. Here a thread prepares batch ``k + 1`` on a side CUDA stream while

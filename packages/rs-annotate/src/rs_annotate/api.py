@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from .contact_sheet import show
 from .dataset_stats import stats
 from .options import ConvertOptions
 from .pipeline import convert as _convert
-from .readers.base import READERS, load_all
+from .pipeline import run
+from .readers.base import READERS, Reader, load_all
 from .report import ConvertReport
 from .validation import validate
 
@@ -23,6 +25,7 @@ __all__ = [
     "ConvertOptions",
     "ConvertReport",
     "convert",
+    "convert_reader",
     "datasets",
     "dedup",
     "merge",
@@ -37,6 +40,23 @@ def convert(
 ) -> ConvertReport:
     """Convert a source dataset to an rs-dataset; keyword arguments are :class:`ConvertOptions` fields."""
     return _convert(format, src, out, options, **overrides)
+
+
+def convert_reader(
+    reader: Reader, out: str | Path, options: ConvertOptions | None = None, **overrides: Any
+) -> ConvertReport:
+    """Convert what a caller's own reader lists, exactly as :func:`convert` converts a registered format.
+
+    Args:
+        reader: a :class:`~rs_annotate.readers.base.Reader` subclass instance; its ``items`` run here, its
+            ``read`` in the workers (so it must pickle, and with the Ray engine name files by absolute paths).
+        out: the rs-dataset directory to write.
+        options: conversion options; keyword ``overrides`` replace its fields.
+
+    Returns:
+        The run's report, also written to ``<out>.report.json``.
+    """
+    return run(reader, out, replace(options or ConvertOptions(), **overrides))
 
 
 def datasets() -> list[dict[str, Any]]:

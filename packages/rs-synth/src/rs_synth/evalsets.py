@@ -1,6 +1,6 @@
 """Small synthetic evaluation sets written directly as rs-datasets (for rs-clip-eval's tests and benchmark).
 
-Each image shows 1-4 objects of one class on a fitting ground (:func:`rs_synth.scenes.counting_scene`), so
+Each image shows 1-4 objects of one class on a fitting ground (:func:`rs_synth.themes.counting_scene`), so
 the class is what a model must recognise:
 
 * :func:`write_captions_dataset`: kind ``captions`` (retrieval), five captions per image from
@@ -26,7 +26,7 @@ from rs_formats import DatasetWriter
 from rs_formats.console import package_version
 
 from .captions import scene_captions
-from .scenes import counting_scene
+from .themes import counting_scene
 
 DEMO_CLASSES = (
     "plane",

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-#: A CLIP small enough to train for real on a CPU in tests and the demo (about 0.03 s a step).
+#: A CLIP small enough to train for real on a CPU in tests and the demo.
 TINY_MODEL = "RS-Tiny"
 _CONFIG_DIR = Path(__file__).with_name("model_configs")
 

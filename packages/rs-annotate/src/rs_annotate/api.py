@@ -38,7 +38,17 @@ __all__ = [
 def convert(
     format: str, src: str | Path, out: str | Path, options: ConvertOptions | None = None, **overrides: Any
 ) -> ConvertReport:
-    """Convert a source dataset to an rs-dataset; keyword arguments are :class:`ConvertOptions` fields."""
+    """Convert a source dataset to an rs-dataset.
+
+    Args:
+        format: a format name or alias (``rs-annotate datasets`` lists them), e.g. ``"dota"``.
+        src: the source dataset's folder, as its release unpacks.
+        out: the rs-dataset directory to write.
+        options: conversion options; keyword ``overrides`` replace its fields (``workers=8, tile=1024``).
+
+    Returns:
+        The run's report, also written to ``<out>.report.json``.
+    """
     return _convert(format, src, out, options, **overrides)
 
 
@@ -60,8 +70,13 @@ def convert_reader(
 
 
 def datasets() -> list[dict[str, Any]]:
-    """Every registered source format with its layout, license note, source URL and reader options
-    (each with its default and, where restricted, its choices: the readers' own ``OPTIONS``)."""
+    """Every registered source format, sorted by name.
+
+    Returns:
+        One dict per format: ``name``, ``title``, ``kind``, ``layout``, ``license``, ``url``, ``aliases``
+        (alias -> the reader options it implies) and ``options`` (each with its ``default``, ``help`` and,
+        where restricted, ``choices``: the readers' own ``OPTIONS``).
+    """
     load_all()
     return [
         {

@@ -17,7 +17,16 @@ _COLUMNS = ["source", "captions", "objects", "label"]
 
 
 def stats(dataset: str | Path, plots: str | Path | None = None) -> dict[str, Any]:
-    """Counts per split and source, class frequencies and caption-length histograms (words per caption)."""
+    """Counts per split and source, class frequencies and caption-length histograms (words per caption).
+
+    Args:
+        dataset: the rs-dataset to describe.
+        plots: a folder to draw the histograms into (None: no plots).
+
+    Returns:
+        ``rows_per_split``, ``images_per_source``, ``objects_per_source``, ``class_frequency``,
+        ``label_frequency``, ``captions``, ``vocabulary`` and ``caption_length`` (mean and histogram).
+    """
     ds = open_dataset(dataset)
     images: Counter[str] = Counter()
     objects: Counter[str] = Counter()

@@ -229,7 +229,19 @@ def render_scene(
     water: str | None = None,
     theme: str = "",
 ) -> Scene:
-    """Draw the given placements on a fresh ``ground`` texture (with an optional ``water`` body)."""
+    """Draw the given placements on a fresh ``ground`` texture (with an optional ``water`` body).
+
+    Args:
+        rng: the generator every random choice comes from.
+        size: the side of a square image, or ``(width, height)``.
+        ground: a ground texture (:data:`rs_synth.textures.GROUNDS`).
+        objects: where each object goes (class, centre, size, angle, shape parts).
+        water: a water body to add (``"sea"``, ``"river"``, ``"lake"``) or None.
+        theme: the theme name the scene records.
+
+    Returns:
+        The :class:`Scene`: image, objects with their boxes, instance map.
+    """
     h, w = _size_hw(size)
     tex, wm = make_ground(rng, ground, h, w, water)
     return draw_objects(rng, tex, wm, ground, water, objects, theme)

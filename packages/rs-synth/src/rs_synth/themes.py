@@ -132,7 +132,18 @@ def sample_scene(
     theme: str | None = None,
     scale: float = 1.0,
 ) -> Scene:
-    """A random themed scene whose objects all belong to ``classes`` (natural names)."""
+    """A random themed scene whose objects all belong to ``classes``.
+
+    Args:
+        rng: the generator every random choice comes from.
+        size: the side of a square image, or ``(width, height)``.
+        classes: the classes the scene may show (natural names); a theme drawing none of them is never picked.
+        theme: draw this theme (:data:`THEMES`) rather than a random one.
+        scale: multiplies every object's size.
+
+    Returns:
+        The :class:`~rs_synth.scenes.Scene`. ValueError when no theme draws any of ``classes``.
+    """
     h, w = _size_hw(size)
     themes = [t for t in THEMES if t.classes.keys() & classes and (theme is None or t.name == theme)]
     if not themes:
@@ -162,8 +173,21 @@ def compose_scene(
     scale: float = 1.0,
     theme: str = "",
 ) -> Scene:
-    """A scene of ``ground`` (+ ``water``) with the wanted classes placed where they fit (see
-    :func:`place_objects`; objects that find no room are left out of the scene and its truth)."""
+    """A scene of ``ground`` (+ ``water``) with the wanted classes placed where they fit.
+
+    Args:
+        rng: the generator every random choice comes from.
+        size: the side of a square image, or ``(width, height)``.
+        ground: a ground texture (:data:`rs_synth.textures.GROUNDS`).
+        wants: the objects to place, one class name each (repeat a class for several).
+        water: a water body to add (``"sea"``, ``"river"``, ``"lake"``) or None.
+        scale: multiplies every object's size.
+        theme: the theme name the scene records.
+
+    Returns:
+        The :class:`~rs_synth.scenes.Scene`; objects that find no room
+        (:func:`rs_synth.scenes.place_objects`) are left out of it and of its truth.
+    """
     h, w = _size_hw(size)
     tex, wm = make_ground(rng, ground, h, w, water)
     placements = place_objects(rng, wm, wants, scale)
@@ -185,7 +209,18 @@ def counting_scene(
     """``count`` objects of one class, one per randomly chosen cell of a ``grid`` x ``grid`` layout, each
     sized to fit its cell whatever its rotation, so objects never touch and all are clearly countable. The
     oriented box too stays inside the cell (a round tank's box corners reach past the tank), so that every
-    label lies inside the image and no reader has to clip one."""
+    label lies inside the image and no reader has to clip one.
+
+    Args:
+        rng: the generator every random choice comes from.
+        size: the side of a square image, or ``(width, height)``.
+        cls: the class to draw (natural name); its ground comes from :data:`COUNT_GROUNDS`.
+        count: how many objects, 1 to ``grid * grid``.
+        grid: cells per side of the layout.
+
+    Returns:
+        The :class:`~rs_synth.scenes.Scene`, with exactly ``count`` objects.
+    """
     if not 1 <= count <= grid * grid:
         raise ValueError(f"count must be in 1..{grid * grid}, got {count}")
     h, w = _size_hw(size)

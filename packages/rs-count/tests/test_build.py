@@ -190,3 +190,4 @@ def test_the_build_is_an_rs_annotate_conversion(dota_root, tmp_path):
     converted = json.loads((tmp_path / "one.report.json").read_text())
     assert converted["rows"] == one.written == 11 and converted["reader"] == "remotecount"
     assert sum(sum(c.values()) for c in converted["counts"].values()) == 11
+    assert open_dataset(tmp_path / "one").manifest["generator"].startswith("rs-count ")

@@ -103,7 +103,7 @@ def run(
             out,
             name=opts.name or out.name,
             kind=kind,
-            generator=GENERATOR,
+            generator=reader.generator or GENERATOR,
             class_names=reader.class_names if kind == "classification" else None,
             overwrite=opts.overwrite,
         ) as writer,

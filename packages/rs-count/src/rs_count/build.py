@@ -96,6 +96,7 @@ class CountingImages(Reader):
     def __init__(self, images_dir: Path, rules: BuildRules, *, skip_bad: bool, license: str):
         super().__init__(images_dir)
         self.info = replace(self.info, license=license)
+        self.generator = f"rs-count {console.package_version('rs-count')}"
         self.rules, self.skip_bad = rules, skip_bad
         self.inputs = 0
         self.rejected: dict[str, int] = {}

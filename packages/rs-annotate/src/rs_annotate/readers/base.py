@@ -132,6 +132,9 @@ class Reader:
     #: The source's published class list (natural names), for sources that have one: other names in its
     #: labels are BadInput (see :mod:`rs_annotate.classnames`); such readers also take ``EXTRA_CLASSES``.
     CLASSES: ClassVar[frozenset[str] | None] = None
+    #: The manifest's ``generator``, for a caller's own reader that makes the dataset its tool's
+    #: (None: rs-annotate's).
+    generator: str | None = None
 
     def __init__(self, root: str | Path, **options: Any):
         self.root = Path(root)

@@ -99,6 +99,7 @@ def target_size(width: int, height: int, short_side: int | None) -> tuple[int, i
 
 
 def resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``img`` at ``size`` (width, height), bicubic; the same image when it is that size already."""
     if img.size == size:
         return img
     # reducing_gap: PIL first reduces by an integer factor (fast box filter), then resamples.
@@ -106,6 +107,7 @@ def resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 
 def encode(img: Image.Image, fmt: str = "JPEG", quality: int = 90) -> bytes:
+    """The file bytes of ``img`` in format ``fmt`` (PIL's name, any case; ``quality`` applies to JPEG)."""
     buf = io.BytesIO()
     if fmt.upper() in ("JPEG", "JPG"):
         img.save(buf, "JPEG", quality=quality)

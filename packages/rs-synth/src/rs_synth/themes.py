@@ -176,13 +176,9 @@ def compose_scene(
     """A scene of ``ground`` (+ ``water``) with the wanted classes placed where they fit.
 
     Args:
-        rng: the generator every random choice comes from.
-        size: the side of a square image, or ``(width, height)``.
-        ground: a ground texture (:data:`rs_synth.textures.GROUNDS`).
+        rng, size, ground, water, theme: as :func:`rs_synth.scenes.render_scene` takes them.
         wants: the objects to place, one class name each (repeat a class for several).
-        water: a water body to add (``"sea"``, ``"river"``, ``"lake"``) or None.
         scale: multiplies every object's size.
-        theme: the theme name the scene records.
 
     Returns:
         The :class:`~rs_synth.scenes.Scene`; objects that find no room

@@ -10,8 +10,10 @@ default, and where the tiles lie in each release, is :mod:`rs_annotate.readers.i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..m2b import MaskRegions, decode_rgb_mask
+from ..types import Box
 from .files import check_same_size, load_array
 
 ISPRS_CLASSES = ("impervious surface", "building", "low vegetation", "tree", "car", "clutter")
@@ -21,19 +23,10 @@ BOUNDARY = len(ISPRS_CLASSES)  # index of the black boundary band of the eroded 
 DEFAULT_IGNORE = ("clutter", "impervious surface")
 
 
-def parse_isprs(
-    label_path: Path,
-    size: tuple[int, int] | None = None,
-    *,
-    ignore=DEFAULT_IGNORE,
-    min_area: float = 0,
-    connectivity: int = 8,
-    tolerance: int = 0,
-) -> list:
-    """Boxes of one RGB-coded ISPRS label tile; ``size`` (the image's) is checked against it."""
-    return isprs_regions(
-        label_path, size, ignore=ignore, min_area=min_area, connectivity=connectivity, tolerance=tolerance
-    ).boxes()
+def parse_isprs(label_path: Path, size: tuple[int, int] | None = None, **options: Any) -> list[Box]:
+    """Boxes of one RGB-coded ISPRS label tile; ``size`` (the image's) is checked against it, ``options``
+    are :func:`isprs_regions`' (``ignore``, ``min_area``, ``connectivity``, ``tolerance``)."""
+    return isprs_regions(label_path, size, **options).boxes()
 
 
 def isprs_regions(

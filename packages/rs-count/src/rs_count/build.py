@@ -236,7 +236,7 @@ def build(
         raise BadInput(labels_dir, "label directory does not exist", kind="missing-labels")
     if out.exists() and not overwrite:  # before the selection pass, not after it
         raise FileExistsError(f"{out}: already exists (pass --overwrite to replace it)")
-    index, known = _index(images_dir, conversion), known_classes(rules.other_classes)
+    index, known = ImageIndex(images_dir, runs_on_ray(conversion)), known_classes(rules.other_classes)
     images = CountingImages(index.root, rules, skip_bad=skip_bad, license="see source dataset")
     label_files = sorted(labels_dir.glob("*.txt"))
     if not label_files:
@@ -281,7 +281,6 @@ def build(
     )
 
 
-def _index(images_dir: str | Path, conversion: ConvertOptions | None) -> ImageIndex:
-    """The image folder's index; absolute for the Ray engine, whose workers run elsewhere."""
-    ray = conversion is not None and conversion.engine == "ray"
-    return ImageIndex(Path(images_dir).expanduser().resolve() if ray else images_dir)
+def runs_on_ray(conversion: ConvertOptions | None) -> bool:
+    """Whether the conversion runs on Ray, whose workers need the images by absolute paths."""
+    return conversion is not None and conversion.engine == "ray"

@@ -19,10 +19,11 @@ from rs_formats.inputs import check_inside, join_inside
 
 
 class ImageIndex:
-    """The images directly in one directory, found by relative path, file name or stem."""
+    """The images directly in one directory, found by relative path, file name or stem (``absolute``: by
+    absolute paths, as workers on other nodes need them)."""
 
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
+    def __init__(self, root: str | Path, absolute: bool = False):
+        self.root = Path(root).expanduser().resolve() if absolute else Path(root)
         if not self.root.is_dir():
             raise BadInput(self.root, "image directory does not exist", kind="missing-image")
         self._by_stem = index_images(self.root)

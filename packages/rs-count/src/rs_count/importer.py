@@ -29,7 +29,7 @@ from rs_annotate.readers.files import as_bad_input, read_text
 from rs_formats import FormatError
 from rs_formats.inputs import parse_json
 
-from .build import BuildReport, Candidate, CountingImages
+from .build import BuildReport, Candidate, CountingImages, runs_on_ray
 from .classes import REMOTECOUNT_CLASSES, class_name
 from .images import ImageIndex
 from .rules import BuildRules
@@ -172,7 +172,7 @@ def import_annotations(
         rules = replace(rules, source="remotecount")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out}: already exists (pass --overwrite to replace it)")
-    index = ImageIndex(images_dir)
+    index = ImageIndex(images_dir, runs_on_ray(conversion))
     images = CountingImages(index.root, rules, skip_bad=skip_bad, license="see RemoteCount release")
     seen: dict[str, str] = {}
     for line, where, rec in _records(file):

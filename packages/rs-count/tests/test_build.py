@@ -191,3 +191,8 @@ def test_the_build_is_an_rs_annotate_conversion(dota_root, tmp_path):
     assert converted["rows"] == one.written == 11 and converted["reader"] == "remotecount"
     assert sum(sum(c.values()) for c in converted["counts"].values()) == 11
     assert open_dataset(tmp_path / "one").manifest["generator"].startswith("rs-count ")
+    # an image whose header reads but whose pixels do not: found by the conversion, counted as a bad image
+    png = dota_root / "images" / "P0001.png"
+    png.write_bytes(png.read_bytes()[:120])
+    rep = build(dota_root / "labelTxt", dota_root / "images", tmp_path / "cut", skip_bad=True, progress=False)
+    assert rep.written == 10 and rep.bad == {"bad-image": 1} and "P0001.png" in rep.bad_examples[0]

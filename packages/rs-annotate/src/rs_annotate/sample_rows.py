@@ -135,7 +135,11 @@ def load_scene(sample: Sample, opts: ConvertOptions, kind: str, keep: bool = Fal
     draft = None
     if not tiled and not keep and opts.short_side:
         draft = _draft_size(sample, opts.short_side)
-    loaded = load_image(sample.image_path, sample.image, draft_to=draft)
+    try:
+        loaded = load_image(sample.image_path, sample.image, draft_to=draft)
+    except BadInput as exc:
+        exc.kind = "bad-image"  # what a skip_bad report counts it as
+        raise
     width, height = loaded.size
     if sample.size is not None and tuple(sample.size) != (width, height):
         raise BadInput(

@@ -69,8 +69,19 @@ def show(
     columns: int = 4,
     seed: int = 0,
 ) -> Path:
-    """Draw ``n`` rows of ``split`` (default: the first split), a seeded sample spread over the sources
-    (:func:`pick_rows`), with boxes and captions into ``out``."""
+    """Draw a seeded sample of rows, spread over the sources (:func:`pick_rows`), with boxes and captions.
+
+    Args:
+        dataset: the rs-dataset to show.
+        out: the image file to write (its suffix picks the format, as matplotlib's ``savefig``).
+        n: how many rows.
+        split: which split (default: the first).
+        columns: rows drawn side by side.
+        seed: the sample's seed.
+
+    Returns:
+        ``out``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")

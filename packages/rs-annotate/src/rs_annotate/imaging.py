@@ -115,6 +115,7 @@ def target_size(width: int, height: int, short_side: int | None) -> tuple[int, i
 
 
 def resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``img`` at ``size`` (width, height), bicubic; the same image when it is that size already."""
     if img.size == size:
         return img
     # reducing_gap: PIL first reduces by an integer factor (fast box filter), then resamples.
@@ -122,6 +123,7 @@ def resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 
 def encode(img: Image.Image, fmt: str = "JPEG", quality: int = 90) -> bytes:
+    """The file bytes of ``img`` in format ``fmt`` (PIL's name, any case; ``quality`` applies to JPEG)."""
     buf = io.BytesIO()
     if fmt.upper() in ("JPEG", "JPG"):
         img.save(buf, "JPEG", quality=quality)
@@ -143,7 +145,17 @@ class BoxCheck:
 def check_boxes(
     boxes: list[Box], width: int, height: int, path: str | Path, *, drop_bad: bool = False
 ) -> BoxCheck:
-    """Apply the box rules above; BadInput names the file and the offending box."""
+    """Apply the box rules above; BadInput names the file and the offending box.
+
+    Args:
+        boxes: boxes in pixels of the image.
+        width, height: the image's size.
+        path: the file to name in errors.
+        drop_bad: drop (and count) a box with zero area or wholly outside instead of raising.
+
+    Returns:
+        The kept boxes, clipped to the image, with how many were clipped and dropped.
+    """
     out = BoxCheck([])
     for i, b in enumerate(boxes):
         problem = None
@@ -183,7 +195,9 @@ def _starts(length: int, size: int, step: int) -> list[int]:
 
 
 def tile_windows(width: int, height: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
-    """(x, y, w, h) windows covering the image, row by row."""
+    """``(x, y, w, h)`` windows of ``size`` x ``size`` (or the image's side where it is smaller) covering a
+    ``width`` x ``height`` image, row by row, neighbours sharing at least ``overlap`` pixels; the last window
+    of a row or column is aligned to the edge."""
     if size <= 0:
         raise ValueError(f"tile size must be positive, got {size}")
     if not 0 <= overlap < size:

@@ -59,6 +59,9 @@ class Sample:
     label: int | None = None  # classification sets
     split: str = "train"
     size: tuple[int, int] | None = None  # (width, height) the labels refer to, when the source states it
+    #: The part of the image to store, ``(x, y, w, h)`` in pixels of the original image (None: all of it, or
+    #: its tiles). Its boxes are those inside it; the row keeps the sample's image id.
+    window: tuple[int, int, int, int] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     #: Mask sources (M2B): the mask behind ``boxes``, so that a tile's boxes come from the tile's own pixels.
     regions: Regions | None = field(default=None, compare=False, repr=False)

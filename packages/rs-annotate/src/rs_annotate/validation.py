@@ -23,7 +23,13 @@ MAX_LISTED = 100
 def validate(dataset: str | Path, *, n_captions: int = 5, decode: bool = True) -> dict[str, Any]:
     """Verify checksums and schema (FormatError on failure), then check every row.
 
-    Returns ``{"ok", "rows", "problems": [...first 100...], "n_problems", "n_constant", "contract": ...}``.
+    Args:
+        dataset: the rs-dataset to check.
+        n_captions: how many captions a captions row must have.
+        decode: also read and decode every image (False: the image column is not read).
+
+    Returns:
+        ``{"ok", "rows", "problems": [...first 100...], "n_problems", "n_constant", "contract": ...}``.
     """
     contract = verify_dataset(dataset)
     ds = open_dataset(dataset)

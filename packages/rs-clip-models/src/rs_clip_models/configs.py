@@ -11,7 +11,7 @@ from typing import Any
 
 import open_clip
 
-#: A CLIP small enough to train for real on a CPU in tests and the demo (about 0.03 s a step).
+#: A CLIP small enough to train for real on a CPU in tests and the demo.
 TINY_MODEL = "RS-Tiny"
 _CONFIG_DIR = Path(__file__).with_name("model_configs")
 

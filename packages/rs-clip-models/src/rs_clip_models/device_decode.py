@@ -1,9 +1,8 @@
 """Decoding JPEG rows on the device, batched, and preprocessing them there as open_clip does a PIL image.
 
-Why: a GPU embeds 256 px images faster than CPU cores decode them (ViT-B-32 encodes ~21,850 img/s on one
-H100; PIL decodes and resizes a few thousand a second on 16 cores), so where CUDA is present JPEG rows go
-to the device as bytes and ``torchvision.io.decode_jpeg`` decodes a whole batch there (nvjpeg). The same
-function on the CPU runs libjpeg instead, which is how the tests compare this path with PIL's.
+Why: a GPU embeds 256 px images faster than the machine's CPU cores decode them (bench/RESULTS.md), so
+where CUDA is present JPEG rows go to the device as bytes and ``torchvision.io.decode_jpeg`` decodes a
+whole batch there (nvjpeg). The same function on the CPU runs libjpeg instead, which is how the tests compare this path with PIL's.
 
 Decisions:
 

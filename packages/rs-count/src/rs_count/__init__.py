@@ -2,8 +2,10 @@
 
 rs-count is the benchmark's definition: its selection rules (:mod:`~rs_count.selection`, settings in
 :class:`BuildRules`), its counterfactual captions (:mod:`~rs_count.captions`), its metrics and report. The
-rest is shared: DOTA labels, class names and images through rs-annotate (torch-free), embeddings, the
-embedding cache, device and precision through rs-clip-eval; never Ray or DeepSpeed.
+rest is shared: DOTA labels, class names, images and the conversion that writes the chosen images (its
+workers, its report) through rs-annotate (torch-free); embeddings, the embedding cache, device and
+precision through rs-clip-eval. Never DeepSpeed, and Ray only when the build is asked to convert on it
+(rs-annotate's ``ray`` extra).
 
     from rs_count import BuildRules, EvalConfig, build, evaluate_model
     build("DOTA/val/labelTxt", "DOTA/val/images", "remotecount-ds", BuildRules(balanced=True))

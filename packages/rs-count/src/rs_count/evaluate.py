@@ -134,7 +134,18 @@ def evaluate_embedder(
     template: CaptionTemplate = DEFAULT,
     split: str | None = None,
 ) -> list[CountResult]:
-    """One :class:`CountResult` per caption variant; the images are embedded once for all of them."""
+    """RemoteCount through an embedder of rs-clip-eval (its cache and device included).
+
+    Args:
+        embedder: what embeds the images and the candidate captions.
+        dataset: a counting rs-dataset (or its path).
+        variants: caption number styles, ``"words"`` and/or ``"digits"``.
+        template: the caption template.
+        split: the split to evaluate (default: ``test``, or the dataset's only split).
+
+    Returns:
+        One :class:`CountResult` per variant; the images are embedded once for all of them.
+    """
     _check_variants(variants)
     data = load_counting(dataset, split)
     with embedder.for_task("RemoteCount"):
@@ -186,8 +197,22 @@ def evaluate_variants(
     split: str | None = None,
     model_name: str = "model",
 ) -> list[CountResult]:
-    """RemoteCount for a model already in memory, every variant; nothing is cached. It runs on ``config``'s
-    device, or without a ``config`` on the device the model's parameters are on."""
+    """RemoteCount for a model already in memory, every variant; nothing is cached.
+
+    Args:
+        model: an open_clip CLIP model.
+        preprocess: its image preprocessing (a PIL image to a tensor).
+        tokenizer: its tokenizer.
+        dataset: a counting rs-dataset (or its path).
+        variants: caption number styles, ``"words"`` and/or ``"digits"``.
+        template: the caption template.
+        config: device, precision and batch size (None: the device the model's parameters are on).
+        split: the split to evaluate (default: ``test``, or the dataset's only split).
+        model_name: the model's name in the results.
+
+    Returns:
+        One :class:`CountResult` per variant.
+    """
     emb = Embedder.from_model(model, preprocess, tokenizer, config, label=model_name)
     return evaluate_embedder(emb, dataset, variants=variants, template=template, split=split)
 
@@ -204,7 +229,12 @@ def evaluate(
     split: str | None = None,
     model_name: str = "model",
 ) -> CountResult:
-    """RemoteCount for one model and one caption variant ("words" or "digits")."""
+    """RemoteCount for one model and one caption variant: :func:`evaluate_variants` with ``variant``
+    (``"words"`` or ``"digits"``) alone; the other arguments are its.
+
+    Returns:
+        The variant's :class:`CountResult`.
+    """
     return evaluate_variants(
         model,
         preprocess,
@@ -232,6 +262,18 @@ def evaluate_model(
 
     With a ``cache`` the embeddings are stored under the weights' fingerprint and the model is loaded only
     when something is missing; a bad dataset fails before any model is loaded.
+
+    Args:
+        spec: the model, as ``--model`` names it (a checkpoint, an open_clip folder, ``NAME:WEIGHTS``, ...).
+        dataset: a counting rs-dataset (or its path).
+        variants: caption number styles, ``"words"`` and/or ``"digits"``.
+        template: the caption template.
+        config: device, precision and batch size.
+        cache: the embedding cache (None: nothing cached).
+        split: the split to evaluate (default: ``test``, or the dataset's only split).
+
+    Returns:
+        One :class:`CountResult` per variant.
     """
     spec = spec if isinstance(spec, ModelSpec) else ModelSpec.parse(spec)
     data = load_counting(dataset, split)

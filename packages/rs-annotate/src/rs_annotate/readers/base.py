@@ -20,6 +20,7 @@ import numpy as np
 from rs_formats.inputs import check_inside, check_name
 
 from ..classnames import published_classes
+from ..report import ConvertReport
 from ..types import BadInput, Sample
 from .files import as_bad_input
 
@@ -131,6 +132,9 @@ class Reader:
     #: The source's published class list (natural names), for sources that have one: other names in its
     #: labels are BadInput (see :mod:`rs_annotate.classnames`); such readers also take ``EXTRA_CLASSES``.
     CLASSES: ClassVar[frozenset[str] | None] = None
+    #: The manifest's ``generator``, for a caller's own reader that makes the dataset its tool's
+    #: (None: rs-annotate's).
+    generator: str | None = None
 
     def __init__(self, root: str | Path, **options: Any):
         self.root = Path(root)
@@ -146,6 +150,9 @@ class Reader:
         #: naming the path and why (its message, without a trailing "; skipped"). The convert report counts
         #: them by reason, so nothing vanishes silently. Filled in the parent process (__init__ / items).
         self.skipped: list[BadInput] = []
+        #: Items found bad while listing, by a reader told to skip them rather than fail: the report lists
+        #: them with the bad items of the workers (``skip_bad``).
+        self.bad: list[BadInput] = []
 
     @property
     def name(self) -> str:
@@ -211,6 +218,11 @@ class Reader:
         in ``Sample.meta["dropped"]`` (``{"reason": n}``); the convert report adds them up.
         """
         raise NotImplementedError
+
+    def manifest_stats(self, report: ConvertReport) -> dict[str, Any]:
+        """Entries this reader adds to the manifest's ``stats``, given the run's report once every row is
+        written (none here; a caller's own reader may record its selection)."""
+        return {}
 
     def sample(self, item: Any) -> Sample:
         """:meth:`read`, with the Sample's image file checked to lie inside the input (what workers call)."""

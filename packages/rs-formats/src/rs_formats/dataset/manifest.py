@@ -43,7 +43,14 @@ def _load(mpath: Path) -> Any:
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
     """Load and validate a dataset manifest (format, version, kind, splits, shard names, and the type of
-    every field consumers read); FormatError naming ``manifest.json`` otherwise."""
+    every field consumers read).
+
+    Args:
+        path: the dataset directory.
+
+    Returns:
+        The manifest as a dict. Raises FormatError naming ``manifest.json`` when it breaks the contract.
+    """
     root = Path(path)
     mpath = root / MANIFEST
     if not root.exists():

@@ -190,5 +190,12 @@ class Dataset:
 
 
 def open_dataset(path: str | Path) -> Dataset:
-    """Open and validate an rs-dataset directory; raises :class:`FormatError` naming the bad file."""
+    """Open and validate an rs-dataset directory (its manifest and shard list; rows are read on demand).
+
+    Args:
+        path: the dataset directory.
+
+    Returns:
+        The :class:`Dataset`. Raises :class:`FormatError` naming the bad file.
+    """
     return Dataset(path)

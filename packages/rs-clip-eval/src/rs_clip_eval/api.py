@@ -29,11 +29,11 @@ from rs_clip_models.spec import ModelSpec
 from rs_formats import Dataset, open_dataset
 from rs_formats.columns import captions_of
 from rs_formats.outputs import check_output
+from rs_formats.results_table import COLUMNS, ResultRow, now, read_results_table, write_results_table
 
 from .cache import EmbeddingCache
 from .config import EvalConfig
 from .embedder import Embedder
-from .results_table import COLUMNS, ResultRow, now, read_results_table, write_results_table
 from .retrieval import retrieval_metrics
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: The Arrow schema of :func:`run`'s table: the results table's columns, ``value`` a float.
-_TYPES = {"value": pa.float64(), "shots": pa.int64(), "seed": pa.int64()}
+_TYPES = {"value": pa.float64(), "shots": pa.int64(), "seed": pa.int64(), "format_version": pa.int64()}
 RESULTS_SCHEMA = pa.schema([(c, _TYPES.get(c, pa.string())) for c in COLUMNS])
 
 

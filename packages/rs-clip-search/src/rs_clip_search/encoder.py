@@ -52,7 +52,9 @@ class ModelEncoder:
 
     def _model(self) -> tuple[Any, Any, Any]:
         if self._loaded is None:
-            self._loaded = self.spec.load(self.device, self.precision)
+            from rs_clip_models.models import load_spec
+
+            self._loaded = load_spec(self.spec, self.device, self.precision)
         return self._loaded
 
     def images(self, tiles: Sequence[np.ndarray]) -> np.ndarray:

@@ -45,11 +45,14 @@ class Windows(Reader):
 
 
 def test_a_window_is_cut_resized_and_its_boxes_follow(tmp_path):
+    (tmp_path / "src").mkdir()
     rng = np.random.default_rng(0)
     for stem in ("a", "b"):
-        Image.fromarray(rng.integers(0, 255, (80, 100, 3), dtype=np.uint8)).save(tmp_path / f"{stem}.png")
+        Image.fromarray(rng.integers(0, 255, (80, 100, 3), dtype=np.uint8)).save(
+            tmp_path / "src" / f"{stem}.png"
+        )
     report = convert_reader(
-        Windows(tmp_path),
+        Windows(tmp_path / "src"),
         tmp_path / "out",
         workers=1,
         short_side=30,
@@ -63,7 +66,7 @@ def test_a_window_is_cut_resized_and_its_boxes_follow(tmp_path):
     a = got["w/a"]
     # oracle: PIL's own crop then resize of the window (PNG: no draft decoding, lossless storage)
     want = (
-        Image.open(tmp_path / "a.png")
+        Image.open(tmp_path / "src" / "a.png")
         .crop((10, 20, 70, 80))
         .resize((30, 30), Image.BICUBIC, reducing_gap=3.0)
     )

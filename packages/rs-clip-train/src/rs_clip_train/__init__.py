@@ -7,12 +7,12 @@ Ray Tune or Ray Train callbacks).
 """
 
 from rs_formats.console import package_version
+from rs_formats.settings import ConfigError
 
 from .config import PRECISIONS, DataConfig, DataSource, EngineConfig, ModelConfig, OptimConfig, TrainConfig
 from .launch_ray import make_trainer
 from .launcher import TrainingFailed, fit
 from .presets import PRESETS, load_config, preset
-from .settings import ConfigError
 
 __version__ = package_version("rs-clip-train")
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from rs_formats import Dataset, FormatError, open_dataset
+from rs_formats.cluster import ENGINES
 from rs_formats.spec import ModelSpec
 
 from .cache import EmbeddingCache
@@ -33,8 +34,6 @@ from .embedder import Embedder
 from .embeddings import FILE_ROWS, MANIFEST, open_embeddings, write_embeddings
 
 log = logging.getLogger(__name__)
-
-ENGINES = ("local", "ray")
 
 
 def embed_dataset(

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rs_formats.cluster import ENGINES
 from rs_formats.console import add_version, common_flags, package_version, run
 
 from .flags import add_embedding_flags, add_model_flag, add_out_flag, eval_config, open_cache, output_dir
@@ -167,8 +168,6 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _archive_commands(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) -> None:
-    from .archive import ENGINES
-
     e = sub.add_parser(
         "embed",
         parents=[console],

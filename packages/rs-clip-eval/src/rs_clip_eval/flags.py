@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rs_formats.console import add_deprecated_alias
 
-from .cache import EmbeddingCache
 from .config import EvalConfig
+
+if TYPE_CHECKING:
+    from .cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
 
@@ -130,4 +132,6 @@ def eval_config(args: argparse.Namespace, **extra: Any) -> EvalConfig:
 
 
 def open_cache(args: argparse.Namespace) -> EmbeddingCache:
+    from .cache import EmbeddingCache  # numpy: not for a --help
+
     return EmbeddingCache(args.cache_dir, enabled=not args.no_cache)

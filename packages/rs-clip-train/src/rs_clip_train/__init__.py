@@ -6,30 +6,24 @@ Public API (importing it does not import torch, DeepSpeed or Ray): the run confi
 Ray Tune or Ray Train callbacks).
 """
 
-from rs_formats.console import package_version
-from rs_formats.settings import ConfigError
+from rs_formats.lazy import lazy_exports
 
-from .config import PRECISIONS, DataConfig, DataSource, EngineConfig, ModelConfig, OptimConfig, TrainConfig
-from .launch_ray import make_trainer
-from .launcher import TrainingFailed, fit
-from .presets import PRESETS, load_config, preset
-
-__version__ = package_version("rs-clip-train")
-
-__all__ = [
-    "PRECISIONS",
-    "PRESETS",
-    "ConfigError",
-    "DataConfig",
-    "DataSource",
-    "EngineConfig",
-    "ModelConfig",
-    "OptimConfig",
-    "TrainConfig",
-    "TrainingFailed",
-    "__version__",
-    "fit",
-    "load_config",
-    "make_trainer",
-    "preset",
-]
+__all__ = lazy_exports(
+    __name__,
+    "rs-clip-train",
+    {
+        "rs_formats.settings": ("ConfigError",),
+        ".config": (
+            "PRECISIONS",
+            "DataConfig",
+            "DataSource",
+            "EngineConfig",
+            "ModelConfig",
+            "OptimConfig",
+            "TrainConfig",
+        ),
+        ".launch_ray": ("make_trainer",),
+        ".launcher": ("TrainingFailed", "fit"),
+        ".presets": ("PRESETS", "load_config", "preset"),
+    },
+)

@@ -21,10 +21,11 @@ from rs_clip_eval.flags import (
     output_dir,
 )
 from rs_formats.console import add_deprecated_alias, add_version, common_flags, package_version, run
+from rs_formats.images import STORED_FORMATS
 
 from .captions import DEFAULT_TEMPLATE, CaptionTemplate
 from .classes import REMOTECOUNT_CLASSES, class_name
-from .rules import IMAGE_FORMATS, BuildRules
+from .rules import BuildRules
 
 PROG = "rs-count"
 log = logging.getLogger("rs_count")
@@ -57,7 +58,7 @@ def _add_image_flags(p: argparse.ArgumentParser) -> None:
     add_deprecated_alias(p, "--image-size", "--short-side", dest="short_side", type=int)
     p.add_argument(
         "--image-format",
-        choices=IMAGE_FORMATS,
+        choices=tuple(STORED_FORMATS),
         default=defaults.image_format,
         help=f"stored encoding (default {defaults.image_format})",
     )

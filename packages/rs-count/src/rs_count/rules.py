@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from rs_formats.images import STORED_FORMATS
+
 from .captions import DEFAULT, CaptionTemplate
 from .classes import REMOTECOUNT_CLASSES, class_name
-
-IMAGE_FORMATS = ("jpeg", "png")
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,9 @@ class BuildRules:
             raise ValueError(f"difficult must be 'skip-image' or 'ignore', got {self.difficult!r}")
         if self.crop not in ("center-square", "none"):
             raise ValueError(f"crop must be 'center-square' or 'none', got {self.crop!r}")
-        if self.image_format not in IMAGE_FORMATS:
+        if self.image_format not in STORED_FORMATS:
             raise ValueError(
-                f"image_format must be one of {', '.join(IMAGE_FORMATS)}, got {self.image_format!r}"
+                f"image_format must be one of {', '.join(STORED_FORMATS)}, got {self.image_format!r}"
             )
         if self.short_side < 16:
             raise ValueError(f"short_side must be at least 16 px, got {self.short_side}")

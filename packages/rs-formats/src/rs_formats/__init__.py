@@ -7,46 +7,33 @@
 
 Loading models needs the ``torch`` extra and lives in :mod:`rs_formats.models` (imported on demand, so
 ``import rs_formats`` never imports torch); what a ``--model`` argument names is :mod:`rs_formats.spec`, the
-model zoo :mod:`rs_formats.zoo`.
+model zoo :mod:`rs_formats.zoo`. Every public name is imported when first used (:mod:`rs_formats.lazy`).
 """
 
-from .checkpoint import (
-    CHECKPOINT_FORMAT,
-    CHECKPOINT_VERSION,
-    CheckpointInfo,
-    read_checkpoint,
-    verify_checkpoint,
-    write_checkpoint,
-)
-from .console import package_version
-from .dataset import (
-    DATASET_FORMAT,
-    DATASET_VERSION,
-    Dataset,
-    DatasetWriter,
-    dataset_schema,
-    open_dataset,
-    read_manifest,
-    verify_dataset,
-)
-from .errors import FormatError
+from .lazy import lazy_exports
 
-__version__ = package_version("rs-formats")
-
-__all__ = [
-    "CHECKPOINT_FORMAT",
-    "CHECKPOINT_VERSION",
-    "DATASET_FORMAT",
-    "DATASET_VERSION",
-    "CheckpointInfo",
-    "Dataset",
-    "DatasetWriter",
-    "FormatError",
-    "dataset_schema",
-    "open_dataset",
-    "read_checkpoint",
-    "read_manifest",
-    "verify_checkpoint",
-    "verify_dataset",
-    "write_checkpoint",
-]
+__all__ = lazy_exports(
+    __name__,
+    "rs-formats",
+    {
+        ".checkpoint": (
+            "CHECKPOINT_FORMAT",
+            "CHECKPOINT_VERSION",
+            "CheckpointInfo",
+            "read_checkpoint",
+            "verify_checkpoint",
+            "write_checkpoint",
+        ),
+        ".dataset": (
+            "DATASET_FORMAT",
+            "DATASET_VERSION",
+            "Dataset",
+            "DatasetWriter",
+            "dataset_schema",
+            "open_dataset",
+            "read_manifest",
+            "verify_dataset",
+        ),
+        ".errors": ("FormatError",),
+    },
+)

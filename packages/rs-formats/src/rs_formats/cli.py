@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 from . import console
-from .checkpoint import MANIFEST, verify_checkpoint
-from .dataset import open_dataset, verify_dataset
 from .errors import FormatError
 from .inputs import read_json
 
@@ -18,6 +16,8 @@ PROG = "rs-formats"
 
 
 def _kind(path: Path) -> str:
+    from .checkpoint import MANIFEST
+
     try:
         manifest = read_json(path / MANIFEST)
     except FormatError:
@@ -65,6 +65,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "zoo":
         print(_zoo(args.markdown))
         return 0
+    from .checkpoint import verify_checkpoint  # pyarrow and the rest: not for a --help
+    from .dataset import open_dataset, verify_dataset
+
     is_checkpoint = _kind(args.path) == "rs-clip-checkpoint"
     if args.command == "verify":
         report = verify_checkpoint(args.path).manifest if is_checkpoint else verify_dataset(args.path)

@@ -287,6 +287,8 @@ def _flag_kwargs(f: dataclasses.Field, tp: Any) -> dict[str, Any]:
     meta, origin, args = f.metadata, typing.get_origin(tp), typing.get_args(tp)
     if tp is bool:
         return {"action": argparse.BooleanOptionalAction}
+    if origin is typing.Literal:
+        return {"choices": args, "metavar": meta.get("metavar") or "{" + ",".join(map(str, args)) + "}"}
     if origin is tuple and args[-1:] == (Ellipsis,):
         return {"type": meta.get("parse", args[0]), "metavar": meta.get("metavar") or "A,B,..."}
     if origin is tuple:

@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn remote-sensing labels into image-caption datasets (rs-dataset), RemoteCLIP-style.",
     )
     console.add_version(p, PROG, __version__)
+    console.add_completion(p)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = console.common_flags()
 

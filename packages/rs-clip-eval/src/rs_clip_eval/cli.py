@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rs_formats.cluster import ENGINES
-from rs_formats.console import add_version, common_flags, package_version, run
+from rs_formats.console import add_completion, add_version, common_flags, package_version, run
 
 from .flags import add_embedding_flags, add_model_flag, add_out_flag, eval_config, open_cache, output_dir
 
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG, description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_version(parser, PROG, package_version("rs-clip-eval"))
+    add_completion(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     console = common_flags()
     run_p = sub.add_parser(

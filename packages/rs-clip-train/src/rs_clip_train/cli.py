@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="RemoteCLIP-style continual pretraining of open_clip models with DeepSpeed on Ray Train or torchrun.",
     )
     console.add_version(parser, PROG, __version__)
+    console.add_completion(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     common = console.common_flags()
     layering = (

@@ -20,7 +20,14 @@ from rs_clip_eval.flags import (
     open_cache,
     output_dir,
 )
-from rs_formats.console import add_deprecated_alias, add_version, common_flags, package_version, run
+from rs_formats.console import (
+    add_completion,
+    add_deprecated_alias,
+    add_version,
+    common_flags,
+    package_version,
+    run,
+)
 from rs_formats.images import STORED_FORMATS
 
 from .captions import DEFAULT_TEMPLATE, CaptionTemplate
@@ -90,6 +97,7 @@ def parser() -> argparse.ArgumentParser:
         "in aerial images? Build the benchmark, then evaluate models on it.",
     )
     add_version(ap, PROG, package_version("rs-count"))
+    add_completion(ap)
     sub = ap.add_subparsers(dest="command", required=True)
     console = common_flags()
     d = BuildRules()

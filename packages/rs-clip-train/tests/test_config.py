@@ -10,7 +10,8 @@ import yaml
 
 from rs_clip_train import ConfigError, DataSource, TrainConfig, load_config, preset
 from rs_clip_train.cli import build_parser, main, resolve_args
-from rs_formats.settings import flag_of, leaves
+from rs_formats.flags import flag_of
+from rs_formats.settings import leaves
 
 
 def test_paper_presets():

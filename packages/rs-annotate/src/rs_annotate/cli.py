@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats import console
-from rs_formats.settings import from_args
+from rs_formats.flags import from_args
 from rs_formats.wording import count_phrase
 
 from .arguments import PROG, build_parser

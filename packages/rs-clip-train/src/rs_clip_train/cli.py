@@ -1,7 +1,7 @@
 """``rs-clip-train``: fit a CLIP on rs-dataset caption shards; print resolved configurations and presets.
 
 Every setting of :class:`~rs_clip_train.config.TrainConfig` is a flag of ``fit`` and ``config``, generated
-from its dataclass field (:mod:`rs_formats.settings`), so a new setting gets its flag, help text and
+from its dataclass field (:mod:`rs_formats.flags`), so a new setting gets its flag, help text and
 shown default by being declared. The console flags, ``--version`` and the exit statuses follow
 :mod:`rs_formats.console`: 0 done, 1 training failed, 2 usage, configuration or input error, 130 interrupted.
 """
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from rs_formats import console
-from rs_formats.settings import HelpFormatter, add_flags, given
+from rs_formats.flags import HelpFormatter, add_flags, given
 
 from . import __version__
 from .config import ConfigError, TrainConfig

@@ -76,7 +76,7 @@ def preset(name: str) -> TrainConfig:
 
 def resolve(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
     """A run's settings: a preset, under the settings of a ``config`` file (run.yaml, complete or
-    partial), under ``overrides`` (plain data, as :func:`rs_formats.settings.given` returns for flags).
+    partial), under ``overrides`` (plain data, as :func:`rs_formats.flags.given` returns for flags).
 
     The preset is the one ``overrides`` name, else the file's own ``preset`` key, else vit-b-32. Each
     layer is checked on its own, so an error or warning names the file or the command line."""

@@ -1,5 +1,5 @@
 """The sections of a run's configuration (model, data, optimiser, engine): one dataclass field per setting,
-with its help text, declared once (:mod:`rs_formats.settings` generates the flags). :class:`~rs_clip_train.
+with its help text, declared once (:mod:`rs_formats.flags` generates the flags). :class:`~rs_clip_train.
 config.TrainConfig` holds one of each."""
 
 from __future__ import annotations

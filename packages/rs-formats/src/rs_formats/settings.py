@@ -1,7 +1,7 @@
 """Typed settings, each defined once, for the six tools' command lines: a dataclass field declared with
 :func:`setting` carries its type, default and help text, and from that one declaration come its YAML reading
-(:func:`build`, every key and type checked), its command-line flag (:func:`add_flags`), the flags a command
-line gave (:func:`given`) and the typed object they describe (:func:`from_args`).
+(:func:`build`, every key and type checked) and, in :mod:`rs_formats.flags`, its command-line flag
+(``add_flags``), the flags a command line gave (``given``) and the typed object they describe (``from_args``).
 
 A field declared with plain ``dataclasses.field`` (no help text) is not a flag: what a command line cannot
 say (a callback, a worker's chunk size) stays a keyword of the Python API only.
@@ -16,9 +16,11 @@ a parser of its own (no argparse parents, no mutually exclusive flags, no warned
 three reads a tuple from one comma-separated word.
 
 Field metadata (all optional but ``help``): ``flag`` (default ``--field-name``), ``metavar``,
-``choices`` (a sequence, or a function returning one), ``group`` (the ``--help`` section of a top-level
+``choices`` (a sequence, or a function returning one: with a ``metavar`` it is called only when a flag
+is parsed, so that a heavy import stays out of ``--help``), ``group`` (the ``--help`` section of a top-level
 field; a section's fields go under the section's name), ``exclusive`` (fields sharing this key are
-mutually exclusive flags, and a layer giving one, flags or a file, clears the others: :func:`clear_exclusive`), ``parse`` (text -> item, for lists),
+mutually exclusive flags, and a layer giving one, flags or a file, clears the others:
+:func:`clear_exclusive`), ``parse`` (text -> value; its ValueError is the flag's usage error),
 ``renamed_from`` (an old key and flag, still read with a warning) and ``renamed_values`` (old value -> new).
 ``--help`` shows each default unless the help text already says it ("(default ..." or "(required ...").
 Types: ``str``, ``int``, ``float``, ``bool`` (``--x/--no-x``), ``Path``, each optionally ``| None``; ``list[T]``
@@ -28,17 +30,12 @@ read by ``parse``); a nested dataclass is a section of flags.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
-import re
-import sys
 import types
 import typing
 from collections.abc import Callable
 from typing import Any
-
-from .console import add_deprecated_alias
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +61,12 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _optional(tp: Any) -> tuple[Any, bool]:
+def unwrap_optional(tp: Any) -> tuple[Any, bool]:
     """``(T, True)`` for ``T | None``, else ``(tp, False)``."""
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(tp) if a is not type(None)]
         return inner[0], len(inner) < len(typing.get_args(tp))
     return tp, False
-
-
-def _is_flag(f: dataclasses.Field) -> bool:
-    return "help" in f.metadata
 
 
 def leaves(cls: type, prefix: str = "") -> list[tuple[str, dataclasses.Field, Any]]:
@@ -128,7 +121,7 @@ def build(cls: type, data: dict[str, Any], source: str, prefix: str = "") -> Any
 
 
 def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
-    tp, optional = _optional(tp)
+    tp, optional = unwrap_optional(tp)
     if value is None and optional:
         return None
     origin, args = typing.get_origin(tp), typing.get_args(tp)
@@ -157,7 +150,7 @@ def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
     return value
 
 
-def _choices(f: dataclasses.Field) -> tuple[Any, ...] | None:
+def choices_of(f: dataclasses.Field) -> tuple[Any, ...] | None:
     choices = f.metadata.get("choices")
     return tuple(choices() if callable(choices) else choices) if choices is not None else None
 
@@ -173,171 +166,12 @@ def check_choices(obj: Any, source: str = "config", prefix: str = "") -> Any:
             )
             value = new
             setattr(obj, f.name, value)
-        choices = _choices(f)
+        choices = choices_of(f)
         if choices is not None and value not in choices:
             raise ConfigError(
                 f"{source}: {prefix}{f.name} must be one of {', '.join(map(str, choices))}, got {value!r}"
             )
     return obj
-
-
-# ---------------------------------------------------------------------------------------------------
-# Settings -> command-line flags, and back
-# ---------------------------------------------------------------------------------------------------
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """Shows a tuple flag as its items (``--crop-scale MIN MAX``) instead of argparse's ``MIN [MAX ...]``."""
-
-    def _format_args(self, action: argparse.Action, default_metavar: str) -> str:
-        if isinstance(action, _TupleAction):
-            return " ".join(action.metavar)
-        return super()._format_args(action, default_metavar)
-
-
-class _TupleAction(argparse.Action):
-    """A fixed-length tuple given as separate words (``0.9 1.0``) or one comma-separated word (``0.9,1.0``)."""
-
-    def __init__(self, *args: Any, items: tuple[type, ...], **kwargs: Any):
-        self.items = items
-        super().__init__(*args, **kwargs)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        words = [w for v in values for w in re.split(r"[,\s]+", v.strip()) if w]
-        if len(words) != len(self.items):
-            raise argparse.ArgumentError(self, f"expected {len(self.items)} values, got {' '.join(values)!r}")
-        try:
-            setattr(namespace, self.dest, tuple(t(w) for t, w in zip(self.items, words)))
-        except ValueError:
-            names = " ".join(t.__name__ for t in self.items)
-            raise argparse.ArgumentError(self, f"expected {names}, got {' '.join(values)!r}") from None
-
-
-class _RenamedValue(argparse.Action):
-    """Stores a value, an old name (``renamed_values``) replaced by its new one with a warning on stderr."""
-
-    def __init__(self, *args: Any, renamed: dict[str, str], **kwargs: Any):
-        self.renamed = renamed
-        super().__init__(*args, **kwargs)
-
-    def __call__(self, parser, namespace, value, option_string=None):
-        if value in self.renamed:
-            new = self.renamed[value]
-            print(
-                f"{parser.prog}: warning: {option_string} {value} is deprecated and will be removed; use {new}",
-                file=sys.stderr,
-            )
-            value = new
-        setattr(namespace, self.dest, value)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, tuple):
-        return " ".join(map(str, value))
-    return str(value)
-
-
-def _default(f: dataclasses.Field) -> Any:
-    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-
-
-def flag_of(name: str, f: dataclasses.Field) -> str:
-    return f.metadata.get("flag") or "--" + name.rsplit(".", 1)[-1].replace("_", "-")
-
-
-def add_flags(
-    parser: argparse.ArgumentParser, cls: type, groups: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """One flag per setting of ``cls``, in ``--help`` sections titled ``groups[key]`` (in that order; a
-    top-level setting without a ``group`` goes with the parser's other options); returns the sections by key.
-
-    Every flag defaults to None (not given), so only what a command line says overrides lower layers."""
-    sections: dict[str | None, Any] = {
-        key: parser.add_argument_group(title) for key, title in (groups or {}).items()
-    }
-    sections.setdefault(None, parser)
-    exclusive: dict[tuple[str, str], Any] = {}
-    for name, f, tp in leaves(cls):
-        if not _is_flag(f):
-            continue
-        meta = f.metadata
-        key = meta.get("group") or (name.split(".")[0] if "." in name else None)
-        if key not in sections:
-            raise KeyError(f"setting {name}: no --help section {key!r} for it")
-        target = sections[key]
-        if "exclusive" in meta:
-            if (key, meta["exclusive"]) not in exclusive:
-                exclusive[key, meta["exclusive"]] = target.add_mutually_exclusive_group()
-            target = exclusive[key, meta["exclusive"]]
-        flag, kwargs = flag_of(name, f), _flag_kwargs(f, tp)
-        kwargs["help"] = _help(f)
-        target.add_argument(flag, dest=name, default=None, **kwargs)
-        if meta.get("renamed_from"):
-            old = "--" + meta["renamed_from"].replace("_", "-")
-            add_deprecated_alias(
-                target, old, flag, dest=name, default=None, **{k: v for k, v in kwargs.items() if k != "help"}
-            )
-    return sections
-
-
-def _flag_kwargs(f: dataclasses.Field, tp: Any) -> dict[str, Any]:
-    tp, _ = _optional(tp)
-    meta, origin, args = f.metadata, typing.get_origin(tp), typing.get_args(tp)
-    if tp is bool:
-        return {"action": argparse.BooleanOptionalAction}
-    if origin is typing.Literal:
-        return {"choices": args, "metavar": meta.get("metavar") or "{" + ",".join(map(str, args)) + "}"}
-    if origin is tuple and args[-1:] == (Ellipsis,):
-        return {"type": meta.get("parse", args[0]), "metavar": meta.get("metavar") or "A,B,..."}
-    if origin is tuple:
-        names = meta.get("metavar") or tuple(t.__name__.upper() for t in args)
-        return {"action": _TupleAction, "nargs": "+", "items": args, "metavar": names}
-    if origin is list:
-        return {"action": "append", "type": meta.get("parse", args[0]), "metavar": meta.get("metavar")}
-    kwargs: dict[str, Any] = {
-        "type": meta.get("parse", tp),
-        "metavar": meta.get("metavar") or tp.__name__.upper(),
-    }
-    choices = _choices(f)
-    if choices is not None:
-        # Old names stay accepted (check_choices maps them, with a warning); only current names are shown.
-        kwargs["choices"] = choices + tuple(meta.get("renamed_values", {}))
-        kwargs["metavar"] = meta.get("metavar") or "{" + ",".join(map(str, choices)) + "}"
-    if meta.get("renamed_values"):
-        kwargs.update(action=_RenamedValue, renamed=meta["renamed_values"])
-    return kwargs
-
-
-def _help(f: dataclasses.Field) -> str:
-    text = f.metadata["help"]
-    default = _default(f)
-    if default not in (None, [], ()) and "(default" not in text and "(required" not in text:
-        text += f" (default: {_shown(default)})"
-    return text.replace("%", "%%")  # argparse formats help strings with %
-
-
-def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:
-    """The settings a command line gave, as nested plain data for :func:`build` (mutually exclusive
-    partners of a given flag set to None, so they also clear what a lower layer set)."""
-    out: dict[str, Any] = {}
-    chosen = set()
-    for name, f, _ in leaves(cls):
-        value = getattr(args, name, None) if _is_flag(f) else None
-        if value is not None:
-            _put(out, name, value)
-            chosen.add(f.metadata.get("exclusive"))
-    for name, f, _ in leaves(cls):
-        if f.metadata.get("exclusive") in chosen - {None} and getattr(args, name, None) is None:
-            _put(out, name, None)
-    return out
-
-
-def from_args(args: argparse.Namespace, cls: type, source: str = "command line", **extra: Any) -> Any:
-    """The ``cls`` that a command line describes: its defaults, overridden by the flags given and by ``extra``
-    (fields the command fills from other arguments)."""
-    return build(cls, {**given(args, cls), **extra}, source)
 
 
 def clear_exclusive(cls: type, data: dict[str, Any]) -> dict[str, Any]:
@@ -353,7 +187,7 @@ def clear_exclusive(cls: type, data: dict[str, Any]) -> dict[str, Any]:
             for other, g, _ in leaves(cls)
             if g.metadata.get("exclusive") == key
         ):
-            _put(out, name, None)
+            put(out, name, None)
     return out
 
 
@@ -369,7 +203,8 @@ def _deep_copy(data: Any) -> Any:
     return {k: _deep_copy(v) for k, v in data.items()} if isinstance(data, dict) else data
 
 
-def _put(data: dict[str, Any], dotted: str, value: Any) -> None:
+def put(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """``data[a][b] = value`` for ``dotted`` = ``"a.b"``, creating the sections on the way."""
     *sections, last = dotted.split(".")
     for s in sections:
         data = data.setdefault(s, {})

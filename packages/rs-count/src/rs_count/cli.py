@@ -22,64 +22,25 @@ from rs_clip_eval.flags import (
 )
 from rs_formats.console import (
     add_completion,
-    add_deprecated_alias,
     add_version,
     common_flags,
     package_version,
     run,
 )
-from rs_formats.images import STORED_FORMATS
+from rs_formats.flags import add_flags, from_args
 
 from .captions import DEFAULT_TEMPLATE, CaptionTemplate
-from .classes import REMOTECOUNT_CLASSES, class_name
 from .rules import BuildRules
 
 PROG = "rs-count"
 log = logging.getLogger("rs_count")
 
 
-def _csv(text: str) -> tuple[str, ...]:
-    return tuple(s.strip() for s in text.split(",") if s.strip())
+#: The settings ``import`` takes (the selection rules do not apply to released annotations).
+IMPORT_SETTINGS = ("short_side", "image_format", "jpeg_quality", "template", "source")
 
 
-def _class_names(text: str) -> tuple[str, ...]:
-    """A comma-separated list of class names; one that reads as no name is a usage error naming the flag."""
-    names = _csv(text)
-    for name in names:
-        try:
-            class_name(name)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    return names
-
-
-def _add_image_flags(p: argparse.ArgumentParser) -> None:
-    defaults = BuildRules()
-    p.add_argument(
-        "--short-side",
-        type=int,
-        default=defaults.short_side,
-        help=f"shrink stored images so the shorter side is at most this many pixels "
-        f"(default {defaults.short_side})",
-    )
-    add_deprecated_alias(p, "--image-size", "--short-side", dest="short_side", type=int)
-    p.add_argument(
-        "--image-format",
-        choices=tuple(STORED_FORMATS),
-        default=defaults.image_format,
-        help=f"stored encoding (default {defaults.image_format})",
-    )
-    p.add_argument(
-        "--jpeg-quality",
-        type=int,
-        default=defaults.jpeg_quality,
-        help=f"JPEG quality 1-95 (default {defaults.jpeg_quality})",
-    )
-    p.add_argument(
-        "--template",
-        default=DEFAULT_TEMPLATE,
-        help=f"caption template with {{number}}, {{noun}}, optional {{be}} (default {DEFAULT_TEMPLATE!r})",
-    )
+def _add_output_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--skip-bad",
         action="store_true",
@@ -100,7 +61,6 @@ def parser() -> argparse.ArgumentParser:
     add_completion(ap)
     sub = ap.add_subparsers(dest="command", required=True)
     console = common_flags()
-    d = BuildRules()
 
     b = sub.add_parser(
         "build",
@@ -112,69 +72,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--labels", required=True, type=Path, help="directory of DOTA labelTxt files (*.txt)")
     b.add_argument("--images", required=True, type=Path, help="directory of the matching images")
     b.add_argument("--out", required=True, type=Path, help="output dataset directory")
-    b.add_argument(
-        "--classes",
-        type=_class_names,
-        default=REMOTECOUNT_CLASSES,
-        help="comma-separated classes to count (default: all 13 RemoteCount classes)",
-    )
-    b.add_argument(
-        "--min-count", type=int, default=d.min_count, help=f"smallest count kept (default {d.min_count})"
-    )
-    b.add_argument(
-        "--max-count", type=int, default=d.max_count, help=f"largest count kept (default {d.max_count})"
-    )
-    b.add_argument(
-        "--min-share",
-        type=float,
-        default=d.min_share,
-        help="the counted class's minimum share of the image's RemoteCount-class objects, > 0.5 "
-        f"(default {d.min_share})",
-    )
-    b.add_argument(
-        "--min-object-size",
-        type=float,
-        default=d.min_object_size,
-        help="skip images where a counted object's oriented box is narrower than this, in stored pixels "
-        f"(default {d.min_object_size:g})",
-    )
-    b.add_argument(
-        "--min-visible",
-        type=float,
-        default=d.min_visible,
-        help="share of an object's polygon that must lie inside the kept region for it to count; "
-        f"images with objects cut by the border are skipped (default {d.min_visible})",
-    )
-    b.add_argument(
-        "--difficult",
-        choices=("skip-image", "ignore"),
-        default=d.difficult,
-        help="an image whose counted class has a 'difficult' instance is skipped (default), or "
-        "difficult instances are ignored",
-    )
-    b.add_argument(
-        "--crop",
-        choices=("center-square", "none"),
-        default=d.crop,
-        help="keep the central square (what CLIP's centre crop shows; default) or the whole image",
-    )
-    b.add_argument(
-        "--balanced",
-        action="store_true",
-        help="keep the same number of images for every count (the smallest count group's size)",
-    )
-    b.add_argument("--per-count", type=int, help="keep at most this many images per count")
-    b.add_argument("--seed", type=int, default=d.seed, help="seed of the deterministic choice when balancing")
-    b.add_argument(
-        "--other-classes",
-        type=_class_names,
-        default=(),
-        help="comma-separated extra (not counted) class names your labels use besides DOTA's",
-    )
-    b.add_argument(
-        "--source", default=d.source, help=f"source name, also the image_id prefix (default {d.source})"
-    )
-    _add_image_flags(b)
+    add_flags(b, BuildRules)
+    _add_output_flags(b)
 
     i = sub.add_parser(
         "import",
@@ -185,8 +84,8 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("file", type=Path, help="annotation file (.csv, .json or .jsonl)")
     i.add_argument("--images", required=True, type=Path, help="directory of the images it names")
     i.add_argument("--out", required=True, type=Path, help="output dataset directory")
-    i.add_argument("--source", default="remotecount", help="source name, also the image_id prefix")
-    _add_image_flags(i)
+    add_flags(i, BuildRules, only=IMPORT_SETTINGS, defaults={"source": "remotecount"})
+    _add_output_flags(i)
 
     e = sub.add_parser(
         "eval",
@@ -218,35 +117,10 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _rules(args: argparse.Namespace, **kw) -> BuildRules:
-    return BuildRules(
-        short_side=args.short_side,
-        image_format=args.image_format,
-        jpeg_quality=args.jpeg_quality,
-        template=CaptionTemplate(args.template),
-        source=args.source,
-        **kw,
-    )
-
-
 def _build(args: argparse.Namespace) -> int:
     from .build import build
 
-    rules = _rules(
-        args,
-        classes=args.classes,
-        min_count=args.min_count,
-        max_count=args.max_count,
-        min_share=args.min_share,
-        min_object_size=args.min_object_size,
-        min_visible=args.min_visible,
-        difficult=args.difficult,
-        crop=args.crop,
-        balanced=args.balanced,
-        per_count=args.per_count,
-        seed=args.seed,
-        other_classes=args.other_classes,
-    )
+    rules = from_args(args, BuildRules)
     report = build(
         args.labels,
         args.images,
@@ -268,7 +142,7 @@ def _import(args: argparse.Namespace) -> int:
         args.file,
         args.images,
         args.out,
-        _rules(args),
+        from_args(args, BuildRules),
         skip_bad=args.skip_bad,
         overwrite=args.overwrite,
         name=args.name,

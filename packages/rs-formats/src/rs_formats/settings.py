@@ -75,7 +75,7 @@ def leaves(cls: type, prefix: str = "") -> list[tuple[str, dataclasses.Field, An
     hints = _hints(cls)
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
-        if dataclasses.is_dataclass(tp):
+        if dataclasses.is_dataclass(tp) and "parse" not in f.metadata:  # a section (else one value)
             out += leaves(tp, f"{prefix}{f.name}.")
         else:
             out.append((prefix + f.name, f, tp))

@@ -2,7 +2,7 @@
 
 Start-up time is what users feel (bench/bench_cli.py measures it); what keeps it short is structural and is
 checked here without timing anything: in a fresh interpreter, building each tool's parser and printing its
-help and version must leave pyarrow, numpy, PIL, torch and the rest out of ``sys.modules``, while the
+help, each command's help and the version must leave pyarrow, numpy, PIL, torch and the rest out of ``sys.modules``, while the
 tool's public API still imports them on first use.
 """
 
@@ -25,11 +25,13 @@ CLIS = {
 HEAVY = ("pyarrow", "numpy", "PIL", "torch", "open_clip", "ray", "deepspeed", "matplotlib", "pandas", "cv2")
 
 _PROBE = """
-import contextlib, io, json, sys
-from {package}.cli import main
-for argv in (["--help"], ["--version"]):
+import argparse, contextlib, importlib, io, json, sys
+cli = importlib.import_module("{package}.cli")
+parser = (getattr(cli, "build_parser", None) or cli.parser)()
+commands = [c for a in parser._actions if isinstance(a, argparse._SubParsersAction) for c in a.choices]
+for argv in (["--help"], ["--version"], *([c, "--help"] for c in commands)):
     with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
-        main(argv)
+        cli.main(argv)
 print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
 """
 

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from rs_formats.cluster import ENGINES
 from rs_formats.console import add_completion, add_version, common_flags, package_version, run
+from rs_formats.flags import add_flags
 
+from .config import EvalConfig
 from .flags import add_embedding_flags, add_model_flag, add_out_flag, eval_config, open_cache, output_dir
 
 PROG = "rs-clip-eval"
@@ -38,13 +40,7 @@ def _ints(text: str) -> list[int]:
 def _common(p: argparse.ArgumentParser) -> None:
     add_model_flag(p, " The first model is the one the deltas are computed for.")
     add_out_flag(p, "results.json, report.md and plots/")
-    add_embedding_flags(p)
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="seed of the probes' validation split and search and of the t-SNE sample (default 0)",
-    )
+    add_embedding_flags(p, seed=True)
     p.add_argument(
         "--epochs",
         type=int,
@@ -216,7 +212,7 @@ def _archive_commands(sub: argparse._SubParsersAction, console: argparse.Argumen
     )
     s.add_argument("--query", action="append", required=True, help="a text query (repeatable)")
     s.add_argument("-k", type=int, default=10, help="images per query (default 10)")
-    s.add_argument("--device", default="auto", help="torch device for the queries (default auto)")
+    add_flags(s, EvalConfig, only=("device",))
 
 
 def _embed(args: argparse.Namespace) -> int:
@@ -256,7 +252,13 @@ def _search(args: argparse.Namespace) -> int:
         raise ValueError("search takes one --model")
     for query, hits in zip(
         args.query,
-        search(args.embeddings, ModelSpec.parse(args.model[0]), args.query, k=args.k, device=args.device),
+        search(
+            args.embeddings,
+            ModelSpec.parse(args.model[0]),
+            args.query,
+            k=args.k,
+            device=eval_config(args).device,
+        ),
     ):
         for hit in hits:
             print(json.dumps({"query": query, **hit}))
@@ -295,7 +297,7 @@ def evaluate(args: argparse.Namespace) -> int:
     }
     if any(v < 1 for v in probe.values()):
         raise ValueError("--epochs and --search-trials must be >= 1")
-    cfg = eval_config(args, probe=probe, seed=args.seed)
+    cfg = eval_config(args, probe=probe)
     cache = open_cache(args)
     result = run_suite(suite, models, cache, cfg)
     paths = write_report(result, out, plots=not args.no_plots, tsne_max_points=args.tsne_points)

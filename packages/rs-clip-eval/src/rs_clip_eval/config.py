@@ -1,7 +1,7 @@
 """How an evaluation runs: device, precision, batching, loader processes, progress, probe overrides, seed.
 
 One typed config shared by ``rs-clip-eval`` and every package that embeds through rs-clip-eval
-(rs-count): each setting is defined here once; the command lines fill it from the shared flags
+(rs-count): each setting is defined here once, and is the shared flag of every evaluating command
 (:mod:`rs_clip_eval.flags`).
 """
 
@@ -10,23 +10,45 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rs_formats.settings import setting
+
+
+def _inference_precisions() -> tuple[str, ...]:
+    from rs_formats.models import INFERENCE_PRECISIONS  # torch: looked up when --precision is parsed
+
+    return INFERENCE_PRECISIONS
+
 
 @dataclass
 class EvalConfig:
-    device: str = "auto"  # auto: cuda when a GPU is visible, else cpu
-    precision: str = "fp32"  # open_clip's inference precisions (rs_formats.models.INFERENCE_PRECISIONS)
-    batch_size: int = 256  # images (and texts) per forward pass
-    loader_workers: int = 2  # DataLoader processes decoding images
-    progress: bool = True  # progress bars (shown only on a terminal anyway)
-    seed: int = 0  # the probes' validation split and search, the t-SNE subsample
-    probe: dict[str, Any] = field(default_factory=dict)  # ProbeConfig overrides (command line beats suite)
+    """Each field with a help text is a flag of every evaluating command (:mod:`rs_clip_eval.flags`)."""
+
+    device: str = setting(
+        "auto", "torch device: auto (cuda when available), cpu, cuda, cuda:1", metavar="DEVICE"
+    )
+    precision: str = setting(
+        "fp32",
+        "open_clip's inference precision: fp32, or amp and amp_bf16 (fp32 weights under fp16 / bf16 "
+        "autocast); part of the cache key",
+        choices=_inference_precisions,
+        metavar="PRECISION",
+    )
+    batch_size: int = setting(256, "images (and texts) per forward pass", metavar="N")
+    loader_workers: int = setting(
+        2, "DataLoader processes decoding images (0 = in process)", metavar="N", renamed_from="workers"
+    )
+    #: Progress bars (shown only on a terminal anyway); the console's --no-progress.
+    progress: bool = True
+    seed: int = setting(
+        0, "seed of the probes' validation split and search and of the t-SNE sample", metavar="N"
+    )
+    #: ProbeConfig overrides (command line beats suite).
+    probe: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from rs_formats.models import INFERENCE_PRECISIONS
-
-        if self.precision not in INFERENCE_PRECISIONS:
+        if self.precision not in _inference_precisions():
             raise ValueError(
-                f"precision must be one of {', '.join(INFERENCE_PRECISIONS)}, got {self.precision!r}"
+                f"precision must be one of {', '.join(_inference_precisions())}, got {self.precision!r}"
             )
         if self.batch_size < 1 or self.loader_workers < 0:
             raise ValueError(

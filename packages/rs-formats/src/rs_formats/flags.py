@@ -80,17 +80,19 @@ class _RenamedValue(argparse.Action):
         setattr(namespace, self.dest, value)
 
 
-class _LaterChoices:
-    """A flag's choices, looked up when argparse checks a value (not when the parser is built)."""
+def _one_of(lookup: typing.Callable[[], typing.Iterable[Any]], parse: typing.Callable[[str], Any]):
+    """A flag's value checked against choices looked up only then: argparse's own ``choices`` are listed
+    whenever any ``--help`` is formatted, which would import what the lookup imports."""
 
-    def __init__(self, lookup: typing.Callable[[], typing.Iterable[Any]]):
-        self.lookup = lookup
+    def read(text: str) -> Any:
+        value, choices = parse(text), tuple(lookup())
+        if value not in choices:
+            raise argparse.ArgumentTypeError(
+                f"invalid choice: {text!r} (choose from {', '.join(map(str, choices))})"
+            )
+        return value
 
-    def __iter__(self):
-        return iter(self.lookup())
-
-    def __contains__(self, value: object) -> bool:
-        return value in tuple(self.lookup())
+    return read
 
 
 def _usage_errors(parse: typing.Callable[[str], Any]) -> typing.Callable[[str], Any]:
@@ -193,7 +195,7 @@ def _flag_kwargs(f: dataclasses.Field, tp: Any) -> dict[str, Any]:
         "metavar": meta.get("metavar") or tp.__name__.upper(),
     }
     if callable(meta.get("choices")) and meta.get("metavar"):
-        kwargs["choices"] = _LaterChoices(meta["choices"])
+        kwargs["type"] = _one_of(meta["choices"], kwargs["type"])
         return kwargs
     choices = choices_of(f)
     if choices is not None:

@@ -9,7 +9,7 @@ import argparse
 from rs_formats import console
 from rs_formats.flags import add_flags
 
-from .options import KEEP_POLICIES, ConvertOptions
+from .options import ConvertOptions, DedupOptions, OutputOptions
 from .version import __version__
 
 PROG = "rs-annotate"
@@ -62,8 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = command("merge", "concatenate datasets of one kind into one")
     m.add_argument("datasets", nargs="+", metavar="DS", help="input datasets")
     _out_flag(m, "output dataset directory")
-    m.add_argument("--name", default=None, help="dataset name (default: OUT's directory name)")
-    m.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    add_flags(m, OutputOptions)
 
     d = command("dedup", "merge datasets without near-duplicate images and without test-set images")
     d.add_argument("datasets", nargs="+", metavar="DS", help="input datasets, most preferred first")
@@ -75,28 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TEST_DS",
         help="evaluation datasets: training images matching any of their images are removed and listed",
     )
-    d.add_argument(
-        "--against-split",
-        action="append",
-        default=None,
-        metavar="SPLIT",
-        help="only compare against these splits of the --against sets (default: all splits)",
-    )
-    d.add_argument(
-        "--threshold",
-        type=int,
-        default=2,
-        help="duplicates differ in fewer than this many pHash bits (default 2)",
-    )
-    d.add_argument(
-        "--keep",
-        choices=KEEP_POLICIES,
-        default="first",
-        help="which copy survives: first (input order, then test/val splits, then image_id) or "
-        "largest (largest original image) (default first)",
-    )
-    d.add_argument("--name", default=None, help="dataset name (default: OUT's directory name)")
-    d.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    add_flags(d, DedupOptions)
 
     s = command("stats", "counts per source, class frequencies, caption lengths (JSON on stdout)")
     s.add_argument("dataset", metavar="DS", help="dataset directory")

@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from rs_formats.flags import from_args
 from rs_formats.wording import count_phrase
 
 from .arguments import PROG, build_parser
-from .options import ConvertOptions
+from .options import ConvertOptions, DedupOptions, OutputOptions
 from .report import report_path, reports_beside
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def _merge(args: argparse.Namespace) -> int:
     from . import api
 
     inputs, out = _inputs_and_output(args)
-    r = api.merge(inputs, out, name=args.name, overwrite=args.overwrite)
+    r = api.merge(inputs, out, **asdict(from_args(args, OutputOptions)))
     log.info("%s: %d rows from %d datasets", out, r["rows"], len(inputs))
     print(out)
     return 0
@@ -127,16 +128,7 @@ def _dedup(args: argparse.Namespace) -> int:
 
     inputs, out = _inputs_and_output(args)
     against = _datasets_only(args.against, "--against")
-    r = api.dedup(
-        inputs,
-        out,
-        against=against,
-        against_splits=args.against_split,
-        threshold=args.threshold,
-        keep=args.keep,
-        name=args.name,
-        overwrite=args.overwrite,
-    )
+    r = api.dedup(inputs, out, against=against, **asdict(from_args(args, DedupOptions)))
     per_set = ", ".join(f"{n} of {Path(path).name}" for path, n in r["contaminated_per_against"].items() if n)
     log.info(
         "%s: kept %d of %d rows (%d duplicates, %d matching test images%s); report: %s",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rs_formats.errors import FormatError
+from rs_formats import FormatError
 
 if TYPE_CHECKING:
     import numpy as np

@@ -4,9 +4,11 @@
 Each round runs every command once, in turn (so load on the machine hits all of them alike); the figure is
 the median over rounds. Beside each tool: the time of importing its whole public API (``import PKG`` and
 every name in ``PKG.__all__``), which is what ``--help`` cost while the packages imported their names
-eagerly. Target: every ``--version`` and ``--help`` under 0.5 s.
+eagerly; with ``--before TREE`` (another checkout, e.g. ``git worktree add /tmp/before COMMIT``) the same
+commands also run on that tree's packages, in the same rounds. Target: every ``--version`` and ``--help``
+under 0.5 s.
 
-Usage: python bench/bench_cli.py [--rounds 7] [--out bench/results/cli.json]
+Usage: python bench/bench_cli.py [--rounds 7] [--before TREE] [--out bench/results/cli.json]
 """
 
 from __future__ import annotations
@@ -33,38 +35,52 @@ TOOLS = {
 TARGET_S = 0.5
 
 
-def _commands() -> dict[str, list[str]]:
+def _source_path(tree: Path) -> str:
+    """PYTHONPATH that imports the packages of the checkout at ``tree`` (the console scripts run them)."""
+    return os.pathsep.join(str(p) for p in sorted(tree.glob("packages/*/src")))
+
+
+def _commands(before: Path | None) -> dict[str, tuple[list[str], dict[str, str]]]:
     bin_dir = Path(sys.executable).parent
-    out = {"python -c pass": [sys.executable, "-c", "pass"]}
+    here = {**os.environ, "PYTHONPATH": _source_path(Path(__file__).resolve().parents[1])}
+    out = {"python -c pass": ([sys.executable, "-c", "pass"], here)}
     for tool, package in TOOLS.items():
         script = shutil.which(tool, path=str(bin_dir)) or shutil.which(tool)
         if script is None:
             raise SystemExit(f"bench_cli: {tool} is not installed (pip install -e packages/{tool})")
-        out[f"{tool} --version"] = [script, "--version"]
-        out[f"{tool} --help"] = [script, "--help"]
+        trees = {
+            "": here,
+            **({"before ": {**os.environ, "PYTHONPATH": _source_path(before)}} if before else {}),
+        }
+        for label, env in trees.items():
+            out[f"{label}{tool} --version"] = ([script, "--version"], env)
+            out[f"{label}{tool} --help"] = ([script, "--help"], env)
         eager = f"import {package} as p\nfor n in p.__all__: getattr(p, n)"
-        out[f"{tool} public API import"] = [sys.executable, "-c", eager]
+        out[f"{tool} public API import"] = ([sys.executable, "-c", eager], here)
     return out
 
 
-def _time(argv: list[str]) -> float:
+def _time(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
     return time.perf_counter() - start
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=7, help="runs of each command (the median is reported)")
+    ap.add_argument(
+        "--before", type=Path, default=None, help="another checkout to measure in the same rounds"
+    )
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "cli.json")
     args = ap.parse_args()
-    commands = _commands()
-    for argv in commands.values():  # warm the file cache; not measured
-        _time(argv)
+    commands = _commands(args.before)
+    for argv, env in commands.values():  # warm the file cache; not measured
+        _time(argv, env)
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.rounds):
-        for name, argv in commands.items():
-            times[name].append(_time(argv))
+        for name, (argv, env) in commands.items():
+            times[name].append(_time(argv, env))
     median = {name: statistics.median(t) for name, t in times.items()}
     base = median["python -c pass"]
     rows = []
@@ -82,6 +98,13 @@ def main() -> None:
                 "under_target": max(version, help_) < TARGET_S,
             }
         )
+        if args.before:
+            for key, flag in (("version", "--version"), ("help", "--help")):
+                t = median[f"before {tool} {flag}"]
+                rows[-1][f"before_{key}_s"], rows[-1][f"before_{key}_x_python"] = (
+                    round(t, 3),
+                    round(t / base, 2),
+                )
     print(f"python -c pass: {base:.3f} s (median of {args.rounds})")
     print(f"{'tool':<14} {'--version':>16} {'--help':>16} {'public API import':>20}")
     for r in rows:
@@ -89,6 +112,12 @@ def main() -> None:
             f"{r['tool']:<14} {r['version_s']:>7.3f} s {r['version_x_python']:>5.1f}x "
             f"{r['help_s']:>7.3f} s {r['help_x_python']:>5.1f}x "
             f"{r['public_api_import_s']:>9.3f} s {r['public_api_import_x_python']:>6.1f}x"
+            + (
+                f"   before: --version {r['before_version_s']:.3f} s {r['before_version_x_python']:.1f}x, "
+                f"--help {r['before_help_s']:.3f} s {r['before_help_x_python']:.1f}x"
+                if args.before
+                else ""
+            )
         )
     ok = all(r["under_target"] for r in rows)
     print(f"every --version and --help under {TARGET_S} s: {'yes' if ok else 'NO'}")
@@ -100,6 +129,7 @@ def main() -> None:
             "load_avg_1m": round(os.getloadavg()[0], 2),
         },
         "rounds": args.rounds,
+        "before": str(args.before) if args.before else None,
         "python_pass_s": round(base, 3),
         "target_s": TARGET_S,
         "tools": rows,

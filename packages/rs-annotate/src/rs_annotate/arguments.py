@@ -10,7 +10,6 @@ from rs_formats import console
 from rs_formats.flags import add_flags
 
 from .options import ConvertOptions, DedupOptions, OutputOptions
-from .version import __version__
 
 PROG = "rs-annotate"
 
@@ -25,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Turn remote-sensing labels into image-caption datasets (rs-dataset), RemoteCLIP-style.",
     )
-    console.add_version(p, PROG, __version__)
+    console.add_version(p, "rs-annotate")
     console.add_completion(p)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = console.common_flags()

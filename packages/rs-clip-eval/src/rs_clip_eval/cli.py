@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rs_formats.cluster import ENGINES
-from rs_formats.console import add_completion, add_version, common_flags, package_version, run
+from rs_formats.console import add_completion, add_version, common_flags, run
 from rs_formats.flags import add_flags
 
 from .config import EvalConfig
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    add_version(parser, PROG, package_version("rs-clip-eval"))
+    add_version(parser, "rs-clip-eval")
     add_completion(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     console = common_flags()

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from rs_formats import console
 from rs_formats.flags import HelpFormatter, add_flags, given
 
-from . import __version__
 from .config import ConfigError, TrainConfig
 from .presets import PRESETS, preset, resolve
 
@@ -39,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="RemoteCLIP-style continual pretraining of open_clip models with DeepSpeed on Ray Train or torchrun.",
     )
-    console.add_version(parser, PROG, __version__)
+    console.add_version(parser, "rs-clip-train")
     console.add_completion(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     common = console.common_flags()

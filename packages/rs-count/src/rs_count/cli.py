@@ -24,7 +24,6 @@ from rs_formats.console import (
     add_completion,
     add_version,
     common_flags,
-    package_version,
     run,
 )
 from rs_formats.flags import add_flags, from_args
@@ -57,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
         description="RemoteCount: can a CLIP model count 1-10 objects "
         "in aerial images? Build the benchmark, then evaluate models on it.",
     )
-    add_version(ap, PROG, package_version("rs-count"))
+    add_version(ap, "rs-count")
     add_completion(ap)
     sub = ap.add_subparsers(dest="command", required=True)
     console = common_flags()

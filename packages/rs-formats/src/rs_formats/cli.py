@@ -27,7 +27,7 @@ def _kind(path: Path) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    console.add_version(parser, PROG, console.package_version("rs-formats"))
+    console.add_version(parser, "rs-formats")
     console.add_completion(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (

@@ -69,8 +69,24 @@ def common_flags() -> argparse.ArgumentParser:
     return p
 
 
-def add_version(parser: argparse.ArgumentParser, prog: str, version: str) -> None:
-    parser.add_argument("--version", action="version", version=f"{prog} {version}")
+class _PrintVersion(argparse.Action):
+    """``--version``: the installed version, looked up only when asked (the metadata lookup is the slowest
+    import of a ``--help``)."""
+
+    def __init__(self, option_strings, distribution: str, dest=argparse.SUPPRESS, help=None):
+        self.distribution = distribution
+        super().__init__(option_strings, dest, nargs=0, default=dest, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog} {package_version(self.distribution)}")
+        parser.exit(0)
+
+
+def add_version(parser: argparse.ArgumentParser, distribution: str) -> None:
+    """``--version``: prints ``PROG VERSION``, the installed version of ``distribution`` (the tool's own)."""
+    parser.add_argument(
+        "--version", action=_PrintVersion, distribution=distribution, help="show the version and exit"
+    )
 
 
 #: Shells :func:`add_completion` writes a completion script for (shtab's).

@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[console.common_flags()],
     )
-    console.add_version(p, PROG, console.package_version("rs-synth"))
+    console.add_version(p, "rs-synth")
     console.add_completion(p)
     p.add_argument("format", choices=sorted(FORMATS), metavar="FORMAT", help="output format (listed below)")
     # Deprecated spelling of --out, kept for one release; hidden from the help.

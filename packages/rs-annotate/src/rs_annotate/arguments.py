@@ -8,8 +8,9 @@ import argparse
 
 from rs_formats import console
 from rs_formats.flags import add_flags
+from rs_formats.outputs import OutputOptions
 
-from .options import ConvertOptions, DedupOptions, OutputOptions
+from .options import ConvertOptions, DedupOptions
 
 PROG = "rs-annotate"
 

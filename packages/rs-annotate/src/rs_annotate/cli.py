@@ -23,10 +23,11 @@ from typing import Any
 
 from rs_formats import console
 from rs_formats.flags import from_args
+from rs_formats.outputs import OutputOptions
 from rs_formats.wording import count_phrase
 
 from .arguments import PROG, build_parser
-from .options import ConvertOptions, DedupOptions, OutputOptions
+from .options import ConvertOptions, DedupOptions
 from .report import report_path, reports_beside
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ from typing import Any
 
 from rs_formats.cluster import ENGINES
 from rs_formats.images import STORED_FORMATS
+from rs_formats.outputs import OutputOptions
 from rs_formats.settings import setting
 
 from .b2c import B2CConfig
@@ -16,16 +17,6 @@ from .b2c import B2CConfig
 KEEP_POLICIES = ("first", "largest")
 #: Splits whose rows are evaluation data: their images keep their original pixels unless told otherwise.
 EVALUATION_SPLITS = ("test",)
-
-
-@dataclass(frozen=True)
-class OutputOptions:
-    """How ``convert``, ``merge`` and ``dedup`` write their dataset (flags of each, generated)."""
-
-    name: str | None = setting(
-        None, "dataset name in the manifest (default: OUT's directory name)", metavar="NAME"
-    )
-    overwrite: bool = setting(False, "replace OUT if it exists")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from rs_formats.cluster import ENGINES
 from rs_formats.console import add_completion, add_version, common_flags, run
-from rs_formats.flags import add_flags
+from rs_formats.flags import add_flags, from_args
+from rs_formats.outputs import OutputOptions
 
 from .config import EvalConfig
 from .flags import add_embedding_flags, add_model_flag, add_out_flag, eval_config, open_cache, output_dir
@@ -202,7 +203,7 @@ def _archive_commands(sub: argparse._SubParsersAction, console: argparse.Argumen
         default=None,
         help="--engine ray: GPUs per actor (default 1 when the cluster has GPUs, else 0)",
     )
-    e.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    add_flags(e, OutputOptions, only=("overwrite",))
     s = sub.add_parser(
         "search", parents=[console], help="the images of embedded data that best match text queries"
     )
@@ -235,7 +236,7 @@ def _embed(args: argparse.Namespace) -> int:
         workers=args.workers,
         cpus_per_worker=args.cpus_per_worker,
         gpus_per_worker=args.gpus_per_worker,
-        overwrite=args.overwrite,
+        overwrite=from_args(args, OutputOptions).overwrite,
     )
     print(out)
     return 0

@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from rs_clip_eval.flags import (
@@ -27,6 +28,7 @@ from rs_formats.console import (
     run,
 )
 from rs_formats.flags import add_flags, from_args
+from rs_formats.outputs import OutputOptions
 
 from .captions import DEFAULT_TEMPLATE, CaptionTemplate
 from .rules import BuildRules
@@ -46,8 +48,7 @@ def _add_output_flags(p: argparse.ArgumentParser) -> None:
         help="skip (and count) malformed labels, unknown classes, bad counts and missing images "
         "instead of stopping at the first one",
     )
-    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    p.add_argument("--name", help="dataset name stored in the manifest")
+    add_flags(p, OutputOptions)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -126,9 +127,8 @@ def _build(args: argparse.Namespace) -> int:
         args.out,
         rules,
         skip_bad=args.skip_bad,
-        overwrite=args.overwrite,
-        name=args.name,
         progress=not args.no_progress,
+        **asdict(from_args(args, OutputOptions)),
     )
     print(report.summary())
     return 0
@@ -143,9 +143,8 @@ def _import(args: argparse.Namespace) -> int:
         args.out,
         from_args(args, BuildRules),
         skip_bad=args.skip_bad,
-        overwrite=args.overwrite,
-        name=args.name,
         progress=not args.no_progress,
+        **asdict(from_args(args, OutputOptions)),
     )
     print(report.summary())
     return 0

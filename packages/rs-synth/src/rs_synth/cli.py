@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rs_formats import console
 from rs_formats.flags import add_flags, from_args
+from rs_formats.outputs import OutputOptions
 from rs_formats.settings import setting
 
 from .registry import FORMATS
@@ -30,14 +31,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WriteOptions:
-    """What ``rs-synth FORMAT`` can be told besides ``--out``: its flags, generated (:mod:`rs_formats.flags`)."""
+    """What ``rs-synth FORMAT`` can be told besides ``--out`` and ``--overwrite``: its flags, generated
+    (:mod:`rs_formats.flags`)."""
 
     n: int = setting(16, "number of images", metavar="N")
     seed: int = setting(0, "random seed; same seed gives identical files", metavar="N")
     size: int | None = setting(
         None, "image side in pixels (default: the format's usual size, e.g. 1024 for dota)", metavar="PX"
     )
-    overwrite: bool = setting(False, "replace OUT if it exists and is not empty")
     plant: list[str] = setting(
         help="add copies of images of another rs-synth output DIR (from its test split when it has "
         "one), as an evaluation set leaking into training data; repeat for several",
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         + ", ".join(f.name for f in FORMATS.values() if f.plants)
         + ")"
     )
+    add_flags(p, OutputOptions, only=("overwrite",))
     add_flags(p, WriteOptions, {"leaks": leaks})
     return p
 
@@ -125,7 +127,12 @@ def _run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         truth = fmt.write(
-            out, opts.n, seed=opts.seed, size=size, overwrite=opts.overwrite, **_leaks(fmt, opts)
+            out,
+            opts.n,
+            seed=opts.seed,
+            size=size,
+            overwrite=from_args(args, OutputOptions).overwrite,
+            **_leaks(fmt, opts),
         )
     except RuntimeError as exc:  # the writer ran and could not finish (e.g. no video codec)
         log.error("%s", exc)

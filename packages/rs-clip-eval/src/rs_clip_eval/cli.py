@@ -14,14 +14,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
-from rs_formats.cluster import ENGINES
 from rs_formats.console import add_completion, add_version, common_flags, run
 from rs_formats.flags import add_flags, from_args
 from rs_formats.outputs import OutputOptions
 
-from .config import EvalConfig
+from .config import EmbedOptions, EvalConfig, RunOptions
 from .flags import add_embedding_flags, add_model_flag, add_out_flag, eval_config, open_cache, output_dir
 
 PROG = "rs-clip-eval"
@@ -42,25 +42,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_model_flag(p, " The first model is the one the deltas are computed for.")
     add_out_flag(p, "results.json, report.md and plots/")
     add_embedding_flags(p, seed=True)
-    p.add_argument(
-        "--epochs",
-        type=int,
-        default=None,
-        help="linear-probe / few-shot epochs (paper: 1000; lower it for quick looks)",
-    )
-    p.add_argument(
-        "--search-trials",
-        type=int,
-        default=None,
-        help="random-search trials over lr and weight decay (paper: 5; 1 = paper setting only)",
-    )
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument(
-        "--tsne-points",
-        type=int,
-        default=1000,
-        help="points per t-SNE map, images and texts together (0 = no t-SNE; default 1000)",
-    )
+    add_flags(p, RunOptions)
 
 
 def _single(p: argparse.ArgumentParser) -> None:
@@ -176,33 +158,7 @@ def _archive_commands(sub: argparse._SubParsersAction, console: argparse.Argumen
     e.add_argument("--split", default="train", help="split embedded (default train)")
     add_out_flag(e, "the embeddings (Parquet and embeddings.json)")
     add_embedding_flags(e, legacy_workers=False)
-    e.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default="local",
-        help="local (this machine, the evaluation path) or ray (Ray Data actors on a cluster; needs "
-        "rs-clip-eval[ray]) (default local)",
-    )
-    e.add_argument(
-        "--address",
-        default=None,
-        help="--engine ray: the cluster (default RAY_ADDRESS, else a private local Ray)",
-    )
-    e.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="--engine ray: actors, each with its own model (default: one per GPU, else one per CPU)",
-    )
-    e.add_argument(
-        "--cpus-per-worker", type=int, default=1, help="--engine ray: CPUs (decode threads) per actor"
-    )
-    e.add_argument(
-        "--gpus-per-worker",
-        type=float,
-        default=None,
-        help="--engine ray: GPUs per actor (default 1 when the cluster has GPUs, else 0)",
-    )
+    add_flags(e, EmbedOptions)
     add_flags(e, OutputOptions, only=("overwrite",))
     s = sub.add_parser(
         "search", parents=[console], help="the images of embedded data that best match text queries"
@@ -231,12 +187,8 @@ def _embed(args: argparse.Namespace) -> int:
         out,
         eval_config(args),
         open_cache(args),
-        engine=args.engine,
-        address=args.address,
-        workers=args.workers,
-        cpus_per_worker=args.cpus_per_worker,
-        gpus_per_worker=args.gpus_per_worker,
         overwrite=from_args(args, OutputOptions).overwrite,
+        **asdict(from_args(args, EmbedOptions)),
     )
     print(out)
     return 0
@@ -293,15 +245,11 @@ def evaluate(args: argparse.Namespace) -> int:
     out = output_dir(args)
     models = [ModelSpec.parse(m) for m in args.model]
     suite = _suite(args)
-    probe = {
-        k: v for k, v in (("epochs", args.epochs), ("search_trials", args.search_trials)) if v is not None
-    }
-    if any(v < 1 for v in probe.values()):
-        raise ValueError("--epochs and --search-trials must be >= 1")
-    cfg = eval_config(args, probe=probe)
+    options = from_args(args, RunOptions)
+    cfg = eval_config(args, probe=options.probe)
     cache = open_cache(args)
     result = run_suite(suite, models, cache, cfg)
-    paths = write_report(result, out, plots=not args.no_plots, tsne_max_points=args.tsne_points)
+    paths = write_report(result, out, plots=options.plots, tsne_max_points=options.tsne_points)
     log.info(
         "%.1f s%s",
         result.seconds,

@@ -23,19 +23,10 @@ from rs_formats.outputs import OutputOptions
 
 from .config import EmbedOptions, EvalConfig, RunOptions
 from .flags import add_embedding_flags, add_model_flag, add_out_flag, eval_config, open_cache, output_dir
+from .suites import DatasetEntry
 
 PROG = "rs-clip-eval"
 log = logging.getLogger("rs_clip_eval")
-
-
-def _ints(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 0:
-        raise argparse.ArgumentTypeError(f"expected comma-separated non-negative integers, got {text!r}")
-    return values
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -45,10 +36,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_flags(p, RunOptions)
 
 
-def _single(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, type=Path, help="an rs-dataset directory")
-    p.add_argument("--split", default="test", help="split scored (default test)")
-    p.add_argument("--name", default=None, help="dataset name in the report (default: the manifest's name)")
+#: The suite-entry settings each single-task command takes as flags.
+ENTRY_SETTINGS = {
+    "retrieval": ("split", "name"),
+    "zeroshot": ("split", "name", "train_split", "templates"),
+    "linear-probe": ("split", "name", "train_split"),
+    "fewshot": ("split", "name", "train_split", "shots", "seeds"),
+    "knn": ("split", "name", "train_split", "knn_k", "knn_temperature"),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,30 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(verb, parents=[console], help=help_text)
         _common(p)
-        _single(p)
-        if verb != "retrieval":
-            p.add_argument("--train-split", default="train", help="split learned from (default train)")
-        if verb == "zeroshot":
-            p.add_argument(
-                "--templates",
-                action="append",
-                default=None,
-                help="a template set (default, resisc45, remote-sensing) or a template with {}; "
-                "repeat to ensemble (default: 'a satellite photo of {}.')",
-            )
-        if verb == "fewshot":
-            p.add_argument(
-                "--shots",
-                type=_ints,
-                default=[1, 4, 8, 16, 32],
-                help="comma-separated shots per class (default 1,4,8,16,32)",
-            )
-            p.add_argument(
-                "--seeds", type=_ints, default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)"
-            )
-        if verb == "knn":
-            p.add_argument("--k", type=int, default=20, help="neighbours (default 20)")
-            p.add_argument("--temperature", type=float, default=0.07, help="vote temperature (default 0.07)")
+        p.add_argument("--data", required=True, type=Path, help="an rs-dataset directory")
+        add_flags(p, DatasetEntry, only=ENTRY_SETTINGS[verb])
     cmp = sub.add_parser(
         "compare",
         parents=[console],
@@ -219,20 +192,14 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _suite(args: argparse.Namespace):
-    from .suites import DatasetEntry, Suite, load_suite
+    from .suites import Suite, load_suite
 
     if args.command == "run":
         return load_suite(args.suite, data_root=args.data_root)
     task = {"linear-probe": "linear_probe"}.get(args.command, args.command)
-    entry = DatasetEntry(path=args.data, name=args.name, tasks=(task,), split=args.split)
-    if task != "retrieval":
-        entry.train_split = args.train_split
-    if task == "zeroshot" and args.templates:
-        entry.templates = args.templates[0] if len(args.templates) == 1 else args.templates
-    if task == "fewshot":
-        entry.shots, entry.seeds = tuple(args.shots), tuple(args.seeds)
-    if task == "knn":
-        entry.knn_k, entry.knn_temperature = args.k, args.temperature
+    entry = from_args(args, DatasetEntry, path=args.data, tasks=(task,))
+    if isinstance(entry.templates, list) and len(entry.templates) == 1:
+        entry.templates = entry.templates[0]
     return Suite(task, [entry], {}, f"command line: {args.command}")
 
 

@@ -111,11 +111,12 @@ def _usage_errors(parse: typing.Callable[[str], Any]) -> typing.Callable[[str], 
     return read
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, tp: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
-    if isinstance(value, tuple):
-        return " ".join(map(str, value))
+    if isinstance(value, tuple):  # as typed: one comma-separated word for tuple[T, ...], else words
+        variadic = typing.get_args(unwrap_optional(tp)[0])[-1:] == (Ellipsis,)
+        return ("," if variadic else " ").join(map(str, value))
     return str(value)
 
 
@@ -163,7 +164,7 @@ def add_flags(
                 exclusive[key, meta["exclusive"]] = target.add_mutually_exclusive_group()
             target = exclusive[key, meta["exclusive"]]
         flag, kwargs = flag_of(name, f), _flag_kwargs(f, tp)
-        kwargs["help"] = _help(f, defaults.get(name, _default(f)))
+        kwargs["help"] = _help(f, tp, defaults.get(name, _default(f)))
         target.add_argument(flag, dest=name, default=defaults.get(name), **kwargs)
         if meta.get("renamed_from") and aliases:
             old = "--" + meta["renamed_from"].replace("_", "-")
@@ -207,10 +208,10 @@ def _flag_kwargs(f: dataclasses.Field, tp: Any) -> dict[str, Any]:
     return kwargs
 
 
-def _help(f: dataclasses.Field, default: Any) -> str:
+def _help(f: dataclasses.Field, tp: Any, default: Any) -> str:
     text = f.metadata["help"]
     if default not in (None, [], ()) and "(default" not in text and "(required" not in text:
-        text += f" (default: {_shown(default)})"
+        text += f" (default: {_shown(default, tp)})"
     return text.replace("%", "%%")  # argparse formats help strings with %
 
 

@@ -30,7 +30,6 @@ from rs_formats.console import (
 from rs_formats.flags import add_flags, from_args
 from rs_formats.outputs import OutputOptions
 
-from .captions import DEFAULT_TEMPLATE, CaptionTemplate
 from .rules import BuildRules
 
 PROG = "rs-count"
@@ -104,7 +103,7 @@ def parser() -> argparse.ArgumentParser:
         default="both",
         help="numbers in captions as words ('three'), digits ('3') or both (default both)",
     )
-    e.add_argument("--template", default=DEFAULT_TEMPLATE, help="caption template (see build --help)")
+    add_flags(e, BuildRules, only=("template",))
     add_embedding_flags(e)
     e.add_argument(
         "--reference",
@@ -157,7 +156,7 @@ def _eval(args: argparse.Namespace) -> int:
     from .report import load_reference, to_markdown, write_report
 
     out = output_dir(args)
-    template = CaptionTemplate(args.template)
+    template = from_args(args, BuildRules).template
     variants = ("words", "digits") if args.variant == "both" else (args.variant,)
     config = eval_config(args)
     specs = [ModelSpec.parse(m) for m in args.model]

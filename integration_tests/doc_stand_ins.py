@@ -13,8 +13,8 @@ from rs_synth.registry import FORMATS
 from rs_synth.writers.imagefolder import CLASSES
 
 #: docs/reproduce.md's /data/raw/<folder> -> (rs-synth format, images, size, seed, writer keywords). Seeds
-#: chosen so that each stand-in has every split its source has (the recipe's --opt splits=train,val must
-#: find val).
+#: chosen so that each stand-in has every split its source has (the recipe keeps some splits out: each
+#: must be there to be left out).
 RECIPE_SOURCES = {
     "RSICD": ("rsicd", 20, 48, 0, {}),
     "RSITMD": ("rsitmd", 20, 48, 0, {}),
@@ -26,7 +26,7 @@ RECIPE_SOURCES = {
     "LEVIR": ("levir", 3, 96, 0, {}),
     "HRSC2016": ("hrsc2016", 8, 96, 0, {}),
     "AU-AIR": ("auair", 3, 128, 0, {}),
-    "CARPK_devkit": ("carpk", 6, 128, 0, {}),
+    "CARPK": ("carpk", 6, 128, 0, {"layout": "release"}),  # CARPK_devkit and PUCPR+_devkit
     "StanfordDrone": ("sdd", 1, 96, 0, {"frames": 61}),
     "VisDrone2019-DET": ("visdrone", 10, 96, 0, {}),
     "iSAID": ("isaid", 6, 1000, 0, {}),
@@ -132,6 +132,17 @@ def remotecount_release(out: Path) -> None:
     shutil.rmtree(out / "scenes")
 
 
+def wds_set(out: Path) -> None:
+    """A CLIP_benchmark zero-shot set (wds_<name>: test/{0..N-1}.tar, nshards.txt, classnames.txt), as
+    rs-annotate's export writes it in clip_benchmark's layout."""
+    from rs_annotate import export_webdataset
+
+    scenes = out.parent / f"{out.name}-scenes"
+    write_classification_dataset(scenes, n_train=2, n_test=8, classes=("plane", "ship"), size=32)
+    export_webdataset(scenes, out, splits=["test"])
+    shutil.rmtree(scenes)
+
+
 BUILDERS: dict[str, Callable[[Path], object]] = {
     **{f"raw/{folder}": source(folder) for folder in RECIPE_SOURCES},
     **{f"raw/{name}": scene_set(name) for name in SCENE_SETS},
@@ -143,6 +154,7 @@ BUILDERS: dict[str, Callable[[Path], object]] = {
     "remotecount": remotecount,
     "remotecount-release": remotecount_release,
     "evalsets": evalsets,
+    "wds-set": wds_set,
 }
 
 

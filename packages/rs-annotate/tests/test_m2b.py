@@ -146,3 +146,36 @@ def test_decode_rgb_mask_counts_unknown_colours():
         decode_rgb_mask(rgb, PALETTE, path="top_mosaic.tif")
     with pytest.raises(BadInput, match="H x W x 3"):
         decode_rgb_mask(np.zeros((4, 4), np.uint8), PALETTE, path="a.png")
+
+
+def test_isaid_boxes_are_class_regions_by_default_and_instances_by_option(tmp_path):
+    from PIL import Image
+
+    from rs_annotate.readers import get_reader
+    from rs_annotate.readers.isaid import ISAID_CLASSES, ISAID_PALETTE
+
+    car, ship = (
+        ISAID_PALETTE[ISAID_CLASSES.index("Small_Vehicle")],
+        ISAID_PALETTE[ISAID_CLASSES.index("ship")],
+    )
+    color, ids = np.zeros((20, 30, 3), np.uint8), np.zeros((20, 30, 3), np.uint8)
+    color[2:6, 2:6], ids[2:6, 2:6, 0] = car, 1  # two cars side by side: one region, two instances
+    color[2:6, 6:10], ids[2:6, 6:10, 0] = car, 2
+    color[10:14, 2:5], ids[10:14, 2:5, 0] = ship, 3  # one ship drawn in two pieces: two regions
+    color[10:14, 20:25], ids[10:14, 20:25, 0] = ship, 3
+    images = tmp_path / "train" / "images"
+    images.mkdir(parents=True)
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(images / "P1.png")
+    Image.fromarray(color).save(images / "P1_instance_color_RGB.png")
+    Image.fromarray(ids).save(images / "P1_instance_id_RGB.png")
+
+    def boxes(**opts):
+        reader = get_reader("isaid")(tmp_path, **opts)
+        return sorted(coords(reader.read(reader.items()[0]).boxes))
+
+    assert boxes() == [("ship", 2, 10, 5, 14), ("ship", 20, 10, 25, 14), ("small vehicle", 2, 2, 10, 6)]
+    assert boxes(boxes="instances") == [
+        ("ship", 2, 10, 25, 14),
+        ("small vehicle", 2, 2, 6, 6),
+        ("small vehicle", 6, 2, 10, 6),
+    ]

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from rs_clip_eval.cli import main
-from rs_formats import write_checkpoint
+from rs_clip_models.checkpoint_writer import write_checkpoint
 
 FAST = ["--epochs", "30", "--no-progress", "--tsne-points", "120"]
 
@@ -90,14 +90,21 @@ def test_run_writes_json_markdown_and_plots(tiny_checkpoint, suite_file, tmp_pat
     assert not [line for line in lines if "GeoRSCLIP" in line and "RemoteCLIP paper" in line]
     assert "| CLIP-Baseline (backbone not stated) *(GeoRSCLIP README)* | 9.51 |" in md
     assert "| RemoteCLIP RN50 *(RemoteCLIP paper, Fig. 8, given in issue #3)* | 41.93 | 56.21 |" in lines
-    assert "No published figure at hand for RS2800: the paper's Table III could not be read" in md
-    assert "No published figure at hand for RS2800: the paper's Table IV" in md
+    # Tables III and IV beside ours; a table over one set has no published average to show.
+    assert "| CLIP RN50 *(RemoteCLIP paper, Table III)* | 62.14 | – |" in lines
+    assert "| Δ RemoteCLIP − CLIP ViT-L-14 *(RemoteCLIP paper, Table III)* | +0.17 | – |" in lines
+    assert "| RemoteCLIP ViT-B-32 *(RemoteCLIP paper, Table IV)* | 86.96 | – |" in lines  # linear probe
+    assert "| RemoteCLIP ViT-B-32 *(RemoteCLIP paper, Table IV)* | 87.86 | – |" in lines  # k-NN
+    assert "No published figure" not in md
     assert "- *GeoRSCLIP README*: Zhang et al., RS5M and GeoRSCLIP" in md
     published = {(f["source"], f["task"], f["dataset"]) for f in res["published"]}
     assert published == {
         ("table-2", "retrieval", "RSITMD"),
         ("georsclip", "retrieval", "RSITMD"),
         ("issue-3", "fewshot", "RS2800"),
+        ("table-3", "zeroshot", "RS2800"),
+        ("table-4", "linear_probe", "RS2800"),
+        ("table-4", "knn", "RS2800"),
     }
     pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
     assert "fewshot-rs2800.png" in pngs
@@ -131,19 +138,26 @@ def test_run_writes_json_markdown_and_plots(tiny_checkpoint, suite_file, tmp_pat
     assert "Δ first/trained − out/trained" in header
     with open(tmp_path / "cmp" / "compare.csv", newline="") as f:
         table = list(csv.DictReader(f))
-    assert len(table) == len({(r["dataset"], r["task"], r["metric"]) for r in table}) == 7 + 2 + 2 + 2 + 4
+    assert all(name.isascii() for name in table[0])
+    keys = {(r["dataset"], r["task"], r["metric"], r["shots"]) for r in table}
+    assert len(table) == len(keys) == 7 + 2 + 2 + 2 + 2
+    few = {r["shots"]: r for r in table if r["task"] == "fewshot"}
+    for k in ("1", "4"):  # the mean over seeds of the run's own figures
+        assert float(few[k]["first/trained"]) == pytest.approx(
+            res["results"]["trained"]["RS2800"]["fewshot"]["shots"][k]["mean"], abs=1e-4
+        )
     mean_recall = next(r for r in table if r["task"] == "retrieval" and r["metric"] == "mean_recall")
     assert float(mean_recall["first/trained"]) == pytest.approx(
         res["results"]["trained"]["RSITMD"]["retrieval"]["mean_recall"], abs=1e-4
     )
-    assert float(mean_recall["Δ first/trained − out/trained"]) == 0
-    assert float(mean_recall["Δ first/trained − first/RS-Tiny (random init)"]) == pytest.approx(
+    assert float(mean_recall["delta first/trained - out/trained"]) == 0
+    assert float(mean_recall["delta first/trained - first/RS-Tiny (random init)"]) == pytest.approx(
         mean_recall_delta(res), abs=1e-3
     )
     assert main(["compare", str(out), "--metric", "top1"]) == 0
     assert {
         line.split(" | ")[2] for line in capsys.readouterr().out.splitlines()[2:] if line.startswith("| ")
-    } == {"top1"}
+    } == {"top1", "top1, 1-shot (mean over seeds)", "top1, 4-shot (mean over seeds)"}
 
 
 def mean_recall_delta(res):
@@ -162,8 +176,15 @@ def _check_long_table(out, res):
     rows = read_results_table(out)
     with open(out / "results.csv", newline="") as f:
         as_csv = list(csv.DictReader(f))
-    assert [dict(r.__dict__, value=str(r.value)) for r in rows] == as_csv
-    keys = [(r.model, r.dataset, r.task, r.metric) for r in rows]
+    blank = {"shots": "", "seed": ""}
+    assert [
+        {
+            **{k: str(v) for k, v in r.__dict__.items() if v is not None},
+            **{k: "" for k in blank if getattr(r, k) is None},
+        }
+        for r in rows
+    ] == as_csv
+    keys = [(r.model, r.dataset, r.task, r.metric, r.shots, r.seed) for r in rows]
     assert len(keys) == len(set(keys))
     models = {m["label"]: m for m in res["models"]}
     assert {r.model for r in rows} == set(models)
@@ -174,10 +195,11 @@ def _check_long_table(out, res):
         assert r.dataset_sha256 == res["datasets"][r.dataset]["manifest_sha256"] and r.split == "test"
         assert r.unit == "%" and 0 <= r.value <= 100 and r.created == res["created"]
         figures = res["results"][r.model][r.dataset][r.task]
-        if r.task == "fewshot":
-            k, stat = r.metric.removeprefix("top1_").split("shot_")
-            assert r.value == figures["shots"][k][stat]
+        if r.task == "fewshot":  # one row per K and seed, as the run's JSON lists them
+            runs = figures["shots"][str(r.shots)]["runs"]
+            assert r.metric == "top1" and r.value == next(x["top1"] for x in runs if x["seed"] == r.seed)
         else:
+            assert r.shots is None and r.seed is None
             assert r.value == figures[r.metric]
     tasks = {
         (r.dataset, r.task): {x.metric for x in rows if (x.dataset, x.task) == (r.dataset, r.task)}
@@ -193,12 +215,10 @@ def _check_long_table(out, res):
         "mean_recall",
     }
     assert tasks["RS2800", "knn"] == {"top1", "mean_per_class_recall"}
-    assert tasks["RS2800", "fewshot"] == {
-        "top1_1shot_mean",
-        "top1_1shot_std",
-        "top1_4shot_mean",
-        "top1_4shot_std",
-    }
+    assert tasks["RS2800", "fewshot"] == {"top1"}
+    few = [(r.model, r.shots, r.seed) for r in rows if r.task == "fewshot"]
+    seeds = res["results"][rows[0].model]["RS2800"]["fewshot"]["seeds"]
+    assert sorted(few) == sorted((m, k, seed) for m in models for k in (1, 4) for seed in seeds)
     assert tasks["RS2800", "zeroshot"] == {"top1", "mean_per_class_recall"}  # no top-5 of 4 classes
 
 
@@ -428,7 +448,7 @@ def test_paper_suite_finds_datasets_by_name(data_dir, tmp_path, caplog):
 
 def test_imports_without_ray_or_deepspeed():
     code = (
-        "import sys, rs_clip_eval.cli, rs_clip_eval.runner, rs_clip_eval.report, rs_formats.embed; "
+        "import sys, rs_clip_eval.cli, rs_clip_eval.runner, rs_clip_eval.report, rs_clip_models.embed; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('ray', 'deepspeed')]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

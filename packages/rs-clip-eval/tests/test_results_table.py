@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import pytest
 
 from rs_clip_eval import ResultRow, read_results_table, write_results_table
 from rs_clip_eval.cli import main
-from rs_clip_eval.compare import compare
+from rs_clip_eval.comparison import compare, to_csv, to_markdown
 from rs_formats import FormatError
 
 
@@ -82,9 +83,9 @@ def test_compare_lines_runs_up_with_deltas_and_flags_different_data(tmp_path):
     c = compare([tmp_path / "a", tmp_path / "b" / "results.jsonl"])
     assert c.columns == ["a/clip", "ours", "b/clip"]  # a repeated label is told apart by its run
     assert c.rows == [
-        ("AID", "zeroshot", "top1", "%"),
-        ("RSICD", "retrieval", "mean_recall", "%"),
-        ("UCM", "retrieval", "mean_recall", "%"),
+        ("AID", "zeroshot", "top1", "%", None),
+        ("RSICD", "retrieval", "mean_recall", "%", None),
+        ("UCM", "retrieval", "mean_recall", "%", None),
     ]
     assert c.cells(c.rows[0]) == ([68.0, 70.5, 66.0], [-2.5, 2.0])
     assert c.cells(c.rows[2]) == ([None, 50.0, None], [None, None])
@@ -110,3 +111,46 @@ def test_compare_command_output_and_errors(tmp_path, capsys):
         assert main(args) == 2
         err = capsys.readouterr().err
         assert err.startswith("rs-clip-eval: error: ") and needle in err and err.count("\n") == 1
+
+
+def test_few_shot_figures_are_one_row_per_seed_and_compare_averages_them(tmp_path):
+    few = [
+        dataclasses.replace(_row("m", "AID", "top1", v, task="fewshot"), shots=k, seed=seed)
+        for k, seed, v in ((4, 0, 40.0), (4, 1, 50.0), (4, 2, 45.0), (16, 0, 70.0))
+    ]
+    paths = write_results_table([_row("m", "AID", "top1", 61.0), *few], tmp_path / "run")
+    assert read_results_table(paths["jsonl"])[1:] == few
+    with open(paths["csv"], newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [(r["shots"], r["seed"]) for r in table] == [
+        ("", ""),
+        ("4", "0"),
+        ("4", "1"),
+        ("4", "2"),
+        ("16", "0"),
+    ]
+    c = compare([tmp_path / "run"])
+    assert c.rows == [
+        ("AID", "zeroshot", "top1", "%", None),
+        ("AID", "fewshot", "top1", "%", 4),
+        ("AID", "fewshot", "top1", "%", 16),
+    ]
+    assert [c.cells(r)[0] for r in c.rows] == [[61.0], [45.0], [70.0]]
+    assert "| AID | fewshot | top1, 4-shot (mean over seeds) | 45.00 |" in to_markdown(c)
+
+
+def test_tables_written_before_shots_and_seed_read_and_bad_ones_are_named(tmp_path):
+    old = {k: v for k, v in _row("m", "AID", "top1", 1.0).__dict__.items() if k not in ("shots", "seed")}
+    path = tmp_path / "results.jsonl"
+    path.write_text(json.dumps(old) + "\n")
+    assert read_results_table(path)[0].shots is None
+    path.write_text(json.dumps({**old, "shots": "4", "seed": 0}) + "\n")
+    with pytest.raises(FormatError, match=r"results\.jsonl:1: shots '4' is not a whole number"):
+        read_results_table(path)
+
+
+def test_compare_csv_column_names_are_ascii(tmp_path):
+    write_results_table([_row("a", "AID", "top1", 1.0)], tmp_path / "x")
+    write_results_table([_row("b", "AID", "top1", 3.0)], tmp_path / "y")
+    header = to_csv(compare([tmp_path / "x", tmp_path / "y"])).splitlines()[0]
+    assert header == "dataset,task,metric,unit,shots,a,b,delta a - b" and header.isascii()

@@ -8,7 +8,7 @@ import torch
 from conftest import write_caption_dataset
 from PIL import Image
 
-from rs_clip_train.augment import AugParams, augment, sample_aug
+from rs_clip_train.augment import AugParams, augment, pixel_box, sample_aug
 from rs_clip_train.config import ConfigError, DataConfig, DataSource
 from rs_clip_train.data import make_loader, open_caption_dataset
 from rs_clip_train.streams import MixedStream, SourceStream, partition
@@ -46,6 +46,36 @@ def test_rotations_are_exact_quarter_turns():
         assert np.array_equal(out, ref)
         seen.add((p.flip, p.rot90))
     assert len(seen) == 8
+
+
+@pytest.mark.parametrize("width, height", [(1600, 900), (800, 600), (720, 1280)])
+def test_crops_follow_torchvision_random_resized_crop(width, height):
+    """The crops' area, aspect and centre-crop fallback rate against torchvision's own draws."""
+    from torchvision.transforms import RandomResizedCrop
+
+    n, scale = 3000, (0.9, 1.0)
+    rng, torch_boxes = np.random.default_rng(0), []
+    img = torch.empty(3, height, width)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        for _ in range(n):
+            top, left, h, w = RandomResizedCrop.get_params(img, scale, (3 / 4, 4 / 3))
+            torch_boxes.append((left, top, left + w, top + h))
+    cfg = DataConfig(crop_scale=scale)
+    ours = [pixel_box(sample_aug(rng, cfg, width, height), width, height) for _ in range(n)]
+
+    def stats(boxes):
+        b = np.array(boxes, dtype=float)
+        w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+        fallback = np.mean([box == boxes_fallback for box in boxes])
+        return np.mean(w * h) / (width * height), np.mean(np.log(w / h)), fallback
+
+    aspect = width / height  # torchvision's fallback: the centre crop, its aspect clamped to [3/4, 4/3]
+    fw, fh = (round(height * 4 / 3), height) if aspect > 4 / 3 else (width, min(height, round(width * 4 / 3)))
+    boxes_fallback = ((width - fw) // 2, (height - fh) // 2, (width - fw) // 2 + fw, (height - fh) // 2 + fh)
+    (area_t, log_t, fb_t), (area_o, log_o, fb_o) = stats(torch_boxes), stats(ours)
+    assert abs(area_t - area_o) < 0.005 and abs(log_t - log_o) < 0.01 and abs(fb_t - fb_o) < 0.03
+    assert fb_t == 1.0 if aspect > 4 / 3 or aspect < 3 / 4 else 0.2 < fb_t < 0.6  # the fallback is exercised
 
 
 def test_partition_gives_every_row_to_exactly_one_reader():
@@ -111,7 +141,7 @@ def _cfg(path: Path, loader_workers: int) -> DataConfig:
 def test_loader_batches_resume_exactly_with_background_workers(caption_ds):
     from open_clip import get_tokenizer
 
-    from rs_formats.models import register_tiny_configs
+    from rs_clip_models.models import register_tiny_configs
 
     register_tiny_configs()
     tok = get_tokenizer("RS-Tiny")
@@ -132,8 +162,8 @@ def test_loader_batches_resume_exactly_with_background_workers(caption_ds):
 def test_rows_without_captions_or_decodable_images_are_skipped_and_counted(tmp_path):
     from open_clip import get_tokenizer
 
+    from rs_clip_models.models import register_tiny_configs
     from rs_formats import DatasetWriter
-    from rs_formats.models import register_tiny_configs
 
     register_tiny_configs()
     buf = io.BytesIO()

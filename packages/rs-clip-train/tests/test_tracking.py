@@ -212,3 +212,21 @@ def test_evaluation_figures_reach_mlflow_under_names_it_allows(tmp_path):
         "eval/n_images": 64.0,
     }
     assert [m.step for m in client.get_metric_history(run_id, "eval/i2t_R_1")] == [3]
+
+
+def test_the_mlflow_extra_admits_the_tested_release_and_no_later_minor_one():
+    """A store is migrated to the schema of the MLflow that writes it and an older MLflow refuses it, so
+    the extra admits one minor release: the one tested here, which the README's viewer matches."""
+    from importlib.metadata import version
+
+    import tomllib
+    from packaging.requirements import Requirement
+
+    extras = tomllib.loads((HERE.parent / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for extra in ("mlflow", "test"):
+        spec = next(Requirement(r) for r in extras[extra] if Requirement(r).name == "mlflow-skinny").specifier
+        installed = version("mlflow-skinny")
+        major, minor = map(int, installed.split(".")[:2])
+        assert installed in spec and f"{major}.{minor + 1}.0" not in spec and f"{major}.{minor}.0" in spec
+    readme = (HERE.parent / "README.md").read_text()
+    assert f'"mlflow=={major}.{minor}.*"' in readme

@@ -10,9 +10,11 @@ from rs_formats import console
 from rs_formats.flags import add_flags
 from rs_formats.outputs import OutputOptions
 
-from .options import ConvertOptions, DedupOptions
+from .options import ConvertOptions, DedupOptions, ExportOptions
 
 PROG = "rs-annotate"
+#: The export options each layout takes.
+LAYOUT_OPTIONS = {"webdataset": ("shard_size", "captions"), "csv": ("separator", "relative")}
 
 
 def _out_flag(p: argparse.ArgumentParser, what: str) -> None:
@@ -104,4 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--no-decode", action="store_true", help="skip decoding the images (faster)")
 
     command("datasets", "list the supported source formats, their layout, license and URL")
+
+    e = command("export", "write a dataset as open_clip_train and clip_benchmark read it (webdataset, csv)")
+    layouts = e.add_subparsers(dest="layout", required=True, metavar="LAYOUT")
+    for layout, help_text in (
+        ("webdataset", "tar shards of image, .txt, .json (and .cls), per split, with clip_benchmark's files"),
+        ("csv", "<split>.csv (filepath, title: one row per caption) and the images beside it"),
+    ):
+        x = layouts.add_parser(layout, help=help_text, description=help_text, parents=[common])
+        x.add_argument("dataset", metavar="DS", help="dataset directory")
+        _out_flag(x, "output directory")
+        add_flags(x, OutputOptions, only=("overwrite",))
+        add_flags(x, ExportOptions, only=("splits", *LAYOUT_OPTIONS[layout]))
     return p

@@ -8,7 +8,7 @@ Five captions per image:
 3-5. random subsets: "There are two storage tanks and one bridge in this image."
 
 Decisions where the paper's pseudo-code contradicts itself or is silent (README "B2C rules"; docs/fidelity.md
-gathers them, and notes that Algorithm 1 could not be re-read when that table was written):
+gathers them with the paper's words):
 
 * **Counts over ten** become "many" or "a lot of" with probability ``many_prob`` (default 0.9: the
   paper's comment says 90%; its code ``random.random() > 0.9`` gives 10%, and as printed drops every
@@ -17,7 +17,8 @@ gathers them, and notes that Algorithm 1 could not be re-read when that table wa
   text encoder still sees them. Otherwise counts are number words ("one" ... "ninety-nine", then digits).
 * **Words**: numbers, plurals and the verb come from :mod:`rs_formats.wording`, the wording every rs-clip
   caption and prompt shares ("two buses", "one person", "three people"); only the land-cover rule below is
-  B2C's own.
+  B2C's own. Algorithm 1 starts every caption "There are" and writes counts as numbers; we write "There
+  is" before a first count of one, and number words.
 * **Central region**: the central ``center`` fraction of each axis (default 0.5, i.e. the middle half
   of the width and of the height, a quarter of the area). A centre on the region's edge counts as
   central.

@@ -12,13 +12,17 @@ stays "airplane", DIOR's "vehicle" stays "vehicle". Merging synonyms across sour
 for whoever builds a corpus, not something a reader should do silently.
 
 Sources that publish a fixed class list (DOTA, DIOR, HRRSD, RSOD, SDD) have it here as natural names
-(``*_CLASSES``); :func:`check_class` refuses a name outside it, naming the file and line, so that a typo
-in a label file ("smal-vehicle") never becomes a caption. A reader's ``extra_classes`` option admits
-more names for datasets that extend a source (:func:`published_classes`).
+(``*_CLASSES``); :func:`check_class` matches a label against it regardless of case, spaces, hyphens and
+underscores (:func:`class_key`: the Hugging Face / torchgeo copy of DIOR writes
+``expresswayservicearea``, the original ``Expressway-Service-area``), and refuses a name that matches none,
+naming the file and line, so that a typo in a label file ("smal-vehicle") never becomes a caption. A
+reader's ``extra_classes`` option admits more names for datasets that extend a source
+(:func:`published_classes`). This is the one place class names are matched.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -134,6 +138,12 @@ def published_classes(
     return table | {normalize(n) for n in names if str(n).strip()}
 
 
+def class_key(name: str) -> str:
+    """``name`` lower-cased without spaces, hyphens and underscores: what two spellings of a published
+    class have in common (``Expressway-Service-area``, ``expresswayservicearea``)."""
+    return re.sub(r"[\s_-]+", "", name.lower())
+
+
 def check_class(
     raw: str,
     path: str | Path,
@@ -142,12 +152,16 @@ def check_class(
     table: Mapping[str, str] | None = None,
     classes: frozenset[str] | None = None,
 ) -> str:
-    """:func:`normalize`, refusing an empty name or one outside ``classes`` (BadInput naming file and line)."""
+    """:func:`normalize`, or the published class in ``classes`` with the same :func:`class_key`; refuses an
+    empty name or one matching none of ``classes`` (BadInput naming file and line)."""
     try:
         name = normalize(raw, table)
     except ValueError:
         raise BadInput(path, f"empty class name {raw!r}", line, kind="unknown-class") from None
-    if classes is not None and name not in classes:
+    if classes is None or name in classes:
+        return name
+    name = {class_key(c): c for c in classes}.get(class_key(raw))
+    if name is None:
         raise BadInput(
             path,
             f"class {raw!r} is not one of the source's classes ({', '.join(sorted(classes))}); "

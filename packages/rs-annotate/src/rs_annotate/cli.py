@@ -1,4 +1,4 @@
-"""``rs-annotate``: convert, merge, dedup, stats, show, validate, datasets.
+"""``rs-annotate``: convert, merge, dedup, stats, show, validate, datasets, export.
 
 The rs-clip command-line convention (:mod:`rs_formats.console`): ``--version``; ``-v``/``-q``/``--no-progress``
 on every command; what a command produces (the written path, ``stats`` JSON, the ``datasets`` listing,
@@ -27,7 +27,7 @@ from rs_formats.outputs import OutputOptions
 from rs_formats.wording import count_phrase
 
 from .arguments import PROG, build_parser
-from .options import ConvertOptions, DedupOptions
+from .options import ConvertOptions, DedupOptions, ExportOptions
 from .report import report_path, reports_beside
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,8 @@ def _validate(args: argparse.Namespace) -> int:
     r = api.validate(args.dataset, decode=not args.no_decode)
     for problem in r["problems"]:
         print(problem)
-    print(f"{args.dataset}: {r['rows']} rows, {r['n_problems']} problem(s)")
+    constant = f", {r['n_constant']} decode to a constant image" if not args.no_decode else ""
+    print(f"{args.dataset}: {r['rows']} rows, {r['n_problems']} problem(s){constant}")
     return 0 if r["ok"] else 1
 
 
@@ -198,6 +199,36 @@ def _datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from . import api
+
+    out = _output(args)
+    opts = from_args(args, ExportOptions)
+    overwrite = from_args(args, OutputOptions).overwrite
+    if args.layout == "webdataset":
+        r = api.export_webdataset(
+            args.dataset,
+            out,
+            splits=opts.splits,
+            shard_size=opts.shard_size,
+            captions=opts.captions,
+            overwrite=overwrite,
+        )
+    else:
+        r = api.export_csv(
+            args.dataset,
+            out,
+            splits=opts.splits,
+            separator=opts.separator,
+            relative=opts.relative,
+            overwrite=overwrite,
+        )
+    for split, done in r["splits"].items():
+        log.info("%s/%s: %s", out, split, ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in done.items()))
+    print(out)
+    return 0
+
+
 def _option_text(value: Any) -> str:
     """A reader option's value as ``--opt`` takes it (lists comma-separated, JSON words for None and booleans)."""
     if value is None or isinstance(value, bool):
@@ -215,6 +246,7 @@ COMMANDS = {
     "show": _show,
     "validate": _validate,
     "datasets": _datasets,
+    "export": _export,
 }
 
 

@@ -12,8 +12,9 @@ Rules (each documented in the package README):
   for a big object.
 * Values listed in ``ignore`` (background, clutter, no-data) produce no boxes. A value that is neither
   in ``labels`` nor ignored is bad input: silently dropping it would hide a wrong palette or class table.
-* Instance masks (:func:`instance_mask_to_boxes`, iSAID): one box per instance id, however many
-  pieces the instance is drawn in (an occluded ship is still one ship).
+* Instance masks (:func:`instance_mask_to_boxes`, iSAID's ``boxes=instances``): one box per instance
+  id, however many pieces the instance is drawn in (an occluded ship is still one ship). iSAID's default
+  is the semantic rule above on its class mask, as the paper describes M2B for every SEG-4 set.
 * Tiles (:class:`MaskRegions`): a tiled mask source gets each tile's boxes from the tile's own pixels, as
   if the mask had been cut first (what the mmsegmentation and iSAID-devkit tile converters do). Clipping
   the whole image's boxes instead would give a tile the box of a region that only passes by it (an

@@ -4,7 +4,7 @@ part of it that a run's report records."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rs_formats.cluster import ENGINES
 from rs_formats.images import STORED_FORMATS
@@ -13,8 +13,20 @@ from rs_formats.settings import setting
 
 from .b2c import B2CConfig
 
+if TYPE_CHECKING:
+    from rs_formats.imagery import ImageryOptions
+
+
+def _bands(text: str) -> tuple[int, ...]:
+    from rs_formats.imagery import check_bands  # numpy: not for a --help
+
+    return check_bands(text)
+
+
 #: Which of two near-duplicate images ``dedup`` keeps (:func:`rs_annotate.near_duplicates.keep_rank`).
 KEEP_POLICIES = ("first", "largest")
+#: What an exported webdataset's ``.txt`` holds: the first caption, or all of them one a line.
+CAPTION_MODES = ("first", "all")
 #: Splits whose rows are evaluation data: their images keep their original pixels unless told otherwise.
 EVALUATION_SPLITS = ("test",)
 
@@ -36,6 +48,34 @@ class DedupOptions(OutputOptions):
         "largest (largest original image)",
         choices=KEEP_POLICIES,
     )
+
+
+def _separator(text: str) -> str:
+    return "\t" if text in ("\\t", "tab") else text
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What ``export webdataset`` and ``export csv`` can be told besides the dataset, ``--out`` and
+    ``--overwrite`` (``shard_size``, ``captions``: webdataset; ``separator``, ``relative``: csv)."""
+
+    splits: list[str] | None = setting(
+        None, "a split to export (repeatable; default all)", flag="--split", metavar="SPLIT"
+    )
+    shard_size: int = setting(1000, "samples per tar shard at most", metavar="N")
+    captions: str = setting(
+        "first",
+        ".txt holds the first caption (open_clip_train) or all, one a line (clip_benchmark's retrieval); "
+        ".json always holds all",
+        choices=CAPTION_MODES,
+    )
+    separator: str = setting(
+        "\t",
+        "field separator: one character, or tab / \\t (default tab, open_clip_train's)",
+        parse=_separator,
+        metavar="SEP",
+    )
+    relative: bool = setting(False, "filepath relative to OUT (default absolute)")
 
 
 @dataclass(frozen=True)
@@ -86,6 +126,27 @@ class ConvertOptions(OutputOptions):
         renamed_values={name.upper(): name for name in STORED_FORMATS},
     )
     jpeg_quality: int = setting(90, "JPEG quality of re-encoded images", metavar="Q")
+    bands: tuple[int, ...] | None = setting(
+        None,
+        "images that are not 8-bit RGB: the 1-based bands shown as red, green, blue (e.g. 4,3,2), or one "
+        "band as grey (default: 1 band grey; 2 bands the first as grey; 3 as they are; 4+ the first "
+        "three). 8-bit RGB images are stored as they are",
+        metavar="B[,G,R]",
+        parse=_bands,
+    )
+    value_range: tuple[float, float] | None = setting(
+        None,
+        "images that are not 8-bit RGB: map MIN..MAX onto 0..255 in every band instead of each image's "
+        "own 2-98 percentile stretch (8-bit samples: as they are)",
+        flag="--range",
+        metavar=("MIN", "MAX"),
+    )
+    nodata: float | None = setting(
+        None,
+        "pixels with this value in any shown band are masked (black, left out of the stretch); replaces "
+        "a file's own nodata tag. NaN is always masked",
+        metavar="VALUE",
+    )
     tile: int | None = setting(
         None,
         "cut images larger than SIZE into SIZE x SIZE tiles before resizing (DOTA-style)",
@@ -127,6 +188,8 @@ class ConvertOptions(OutputOptions):
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.retries < 0:
             raise ValueError(f"retries must be >= 0, got {self.retries}")
+        if self.short_side is not None and self.short_side < 0:
+            raise ValueError(f"--short-side must be >= 0 (0 keeps the size), got {self.short_side}")
         if self.tile is not None and self.tile > 0:
             from .imaging import tile_windows  # numpy and PIL: not for a --help
 
@@ -141,6 +204,16 @@ class ConvertOptions(OutputOptions):
         object.__setattr__(self, "image_format", image_format)  # one spelling in reports and comparisons
         if self.short_side == 0:
             object.__setattr__(self, "short_side", None)  # one spelling of "keep the size" in reports
+        imagery = self.imagery  # validates bands, value_range and nodata
+        object.__setattr__(self, "bands", imagery.bands)
+        object.__setattr__(self, "value_range", imagery.value_range)
+
+    @property
+    def imagery(self) -> ImageryOptions:
+        """How images that are not 8-bit RGB become 8-bit RGB."""
+        from rs_formats.imagery import ImageryOptions  # numpy: not for a --help
+
+        return ImageryOptions(bands=self.bands, value_range=self.value_range, nodata=self.nodata)
 
     def keeps_original(self, kind: str, split: str) -> bool:
         """Whether rows of this kind and split store original pixels.

@@ -18,7 +18,7 @@ def test_registered():
 
 
 def test_real_triplet(shared_data):
-    reader = IsaidReader(shared_data / "isaid")
+    reader = IsaidReader(shared_data / "isaid", boxes="instances")
     (item,) = reader.items()
     s = reader.read(item)
     assert s.image_id == "isaid/P0005" and s.split == "train" and s.size == (884, 977)
@@ -33,7 +33,7 @@ def test_real_triplet(shared_data):
 def test_rs_synth_isaid(tmp_path):
     assert SYNTH_PALETTE == ISAID_PALETTE
     truth = synth.write(tmp_path / "isaid", n=4, seed=1, size=128)
-    reader = IsaidReader(tmp_path / "isaid")
+    reader = IsaidReader(tmp_path / "isaid", boxes="instances")
     samples = {
         s.image_path.relative_to(tmp_path / "isaid").as_posix(): s for s in map(reader.read, reader.items())
     }
@@ -83,19 +83,24 @@ def masks():
 def test_instances_and_release_layout(tmp_path):
     color, ids = masks()
     root = write_triplet(tmp_path, color, ids)
-    reader = IsaidReader(root)
+    reader = IsaidReader(root, boxes="instances")
     s = reader.read(reader.items()[0])
     assert s.boxes == [Box("plane", 1, 10, 29, 18), Box("ship", 3, 2, 9, 5)]
+    regions = IsaidReader(root)  # by default a box per connected region: the plane's two pieces apart
+    assert regions.read(regions.items()[0]).boxes == [
+        Box("ship", 3, 2, 9, 5),
+        Box("plane", 20, 10, 29, 12),
+        Box("plane", 1, 15, 2, 18),
+    ]
     # The release keeps masks in Semantic_masks/images and Instance_masks/images.
     for sub, suffix in (("Semantic_masks", "color"), ("Instance_masks", "id")):
         (root / "train" / sub / "images").mkdir(parents=True)
         name = f"P1_instance_{suffix}_RGB.png"
         (root / "train" / "images" / name).rename(root / "train" / sub / "images" / name)
     assert [i[0] for i in IsaidReader(root).items()] == ["P1"]
-    assert IsaidReader(root).read(IsaidReader(root).items()[0]).boxes == s.boxes
-    assert [b.label for b in IsaidReader(root, min_area=20).read(IsaidReader(root).items()[0]).boxes] == [
-        "plane"
-    ]
+    assert IsaidReader(root, boxes="instances").read(IsaidReader(root).items()[0]).boxes == s.boxes
+    big = IsaidReader(root, min_area=20, boxes="instances")
+    assert [b.label for b in big.read(big.items()[0]).boxes] == ["plane"]
 
 
 def test_unknown_colour(tmp_path):
@@ -117,7 +122,7 @@ def test_mask_size_mismatch(tmp_path):
 def test_instance_without_class_and_missing_mask(tmp_path):
     color, ids = masks()
     color[ids == 300] = 0
-    reader = IsaidReader(write_triplet(tmp_path / "a", color, ids))
+    reader = IsaidReader(write_triplet(tmp_path / "a", color, ids), boxes="instances")
     with pytest.raises(BadInput, match=r"instance id\(s\) \[300\] are drawn only in the background colour"):
         reader.read(reader.items()[0])
     (tmp_path / "a" / "train" / "images" / "P1_instance_id_RGB.png").unlink()

@@ -103,5 +103,6 @@ def test_carpk_bad_input(tmp_path):
         reader.read(items["ghost"])
     with pytest.raises(BadInput, match="image has no annotation file"):
         reader.read(items["20160331_NTU_00001"])
+    (tmp_path / "empty").mkdir()
     with pytest.raises(BadInput, match="no Annotations/ or Images/"):
-        get_reader("carpk")(tmp_path).items()
+        get_reader("carpk")(tmp_path / "empty").items()

@@ -68,3 +68,7 @@ def test_split_folders(tmp_path):
         reader.read(items[3])
     one = get_reader("visdrone")(tmp_path / "VisDrone2019-DET-val")
     assert [it[1] for it in one.items()] == ["val", "val"]
+    # Table I's VisDrone (6,471 images) is the train split alone.
+    assert [it[1] for it in get_reader("visdrone")(tmp_path, splits="train").items()] == ["train"]
+    with pytest.raises(BadInput, match="no split 'tain' here"):
+        get_reader("visdrone")(tmp_path, splits="tain").items()

@@ -15,7 +15,7 @@ from rs_formats.settings import setting
 
 
 def _inference_precisions() -> tuple[str, ...]:
-    from rs_formats.models import INFERENCE_PRECISIONS  # torch: looked up when --precision is parsed
+    from rs_clip_models.models import INFERENCE_PRECISIONS  # torch: looked up when --precision is parsed
 
     return INFERENCE_PRECISIONS
 
@@ -58,7 +58,7 @@ class EvalConfig:
             )
 
     def resolved_device(self) -> str:
-        from rs_formats.models import resolve_device
+        from rs_clip_models.models import resolve_device
 
         return resolve_device(self.device)
 

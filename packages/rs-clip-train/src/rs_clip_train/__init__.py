@@ -12,9 +12,9 @@ __all__ = lazy_exports(
     __name__,
     "rs-clip-train",
     {
-        "rs_formats.settings": ("ConfigError",),
         ".config": (
             "PRECISIONS",
+            "ConfigError",
             "DataConfig",
             "DataSource",
             "EngineConfig",
@@ -23,7 +23,8 @@ __all__ = lazy_exports(
             "TrainConfig",
         ),
         ".launch_ray": ("make_trainer",),
-        ".launcher": ("TrainingFailed", "fit"),
+        ".launch": ("fit",),
+        ".launcher": ("TrainingFailed",),
         ".presets": ("PRESETS", "load_config", "preset"),
     },
 )

@@ -3,15 +3,18 @@ process with PIL or on the GPU with torchvision, to the same result within decod
 
 Decisions the paper leaves open (RemoteCLIP trains with open_clip's augmentation):
 
-- The crop follows torchvision's RandomResizedCrop rule (area in ``crop_scale``, aspect in [3/4, 4/3]),
+- The crop follows torchvision's RandomResizedCrop rule (area in ``crop_scale``, aspect in [3/4, 4/3],
+  ten tries, then the centre crop with the aspect clamped to that range: a 16:9 frame, where no crop of
+  90% of the area fits the aspect range, gives its central 4:3 part, not the whole frame squashed),
   drawn in relative units and rounded to whole pixels (:func:`pixel_box`), and cut out before the
   resize, so that PIL and torchvision's tensor resize see the same pixels; the resize is bicubic with
-  antialiasing in both.
+  antialiasing in both. Every draw comes from the generator the loader seeds from seed, reader and
+  position, so a row's augmentation does not depend on the process that reads it.
 - Flips are horizontal; rotations are exact quarter turns (aerial images have no canonical "up").
-- On a GPU, JPEG rows are decoded there (:mod:`rs_formats.device_decode`, nvjpeg, batched): loader
+- On a GPU, JPEG rows are decoded there (:mod:`rs_clip_models.device_decode`, nvjpeg, batched): loader
   processes then only read Parquet, check headers, draw the augmentation and tokenise, which CPU cores
-  do far faster than they decode (PIL decodes and resizes a 256 px JPEG in ~2 ms a core; an H100 trains
-  ViT-B-32 at ~6,000 pairs/s compiled). Rows that are not JPEG are decoded in the loader as before; a
+  do far faster than they decode (a GPU trains ViT-B-32 on more pairs a second than a few cores decode
+  and resize: bench/RESULTS.md). Rows that are not JPEG are decoded in the loader as before; a
   JPEG the device refuses is decoded with PIL in the training process.
 """
 
@@ -39,19 +42,27 @@ class AugParams:
     rot90: int  # counter-clockwise quarter turns, 0-3
 
 
+RATIO = (3 / 4, 4 / 3)  # torchvision's RandomResizedCrop aspect range (width / height)
+
+
 def sample_aug(rng: np.random.Generator, cfg: DataConfig, width: int, height: int) -> AugParams:
-    """torchvision's RandomResizedCrop rule (area in crop_scale, aspect in [3/4, 4/3]) in relative units."""
+    """torchvision's ``RandomResizedCrop.get_params`` (area in crop_scale, aspect in :data:`RATIO`, ten
+    tries, then the centre crop with the image's aspect clamped to RATIO) in relative units."""
     lo, hi = cfg.crop_scale
-    box = (0.0, 0.0, 1.0, 1.0)
     for _ in range(10):
         area = rng.uniform(lo, hi)
-        ratio = math.exp(rng.uniform(math.log(3 / 4), math.log(4 / 3)))
+        ratio = math.exp(rng.uniform(math.log(RATIO[0]), math.log(RATIO[1])))
         fw = math.sqrt(area * ratio * height / width)
         fh = math.sqrt(area / ratio * width / height)
         if fw <= 1 and fh <= 1:
             x0, y0 = rng.uniform(0, 1 - fw), rng.uniform(0, 1 - fh)
             box = (x0, y0, x0 + fw, y0 + fh)
             break
+    else:
+        aspect = width / height
+        fw = min(1.0, RATIO[1] / aspect)  # wider than 4:3: full height, 4:3 wide
+        fh = min(1.0, aspect / RATIO[0])  # taller than 3:4: full width, 4:3 high
+        box = ((1 - fw) / 2, (1 - fh) / 2, (1 + fw) / 2, (1 + fh) / 2)
     flip = bool(cfg.hflip and rng.random() < 0.5)
     rot = int(rng.integers(4)) if cfg.rotate90 else 0
     return AugParams(box, flip, rot)
@@ -74,8 +85,8 @@ def decode(data: bytes, image_id: str, min_side: int) -> Image.Image:
     JPEGs decode at a reduced scale (DCT draft) when that still covers ``min_side``. Raises FormatError
     (a ValueError) naming the image.
 
-    A 1024x1024 JPEG costs ~22 ms a core at full size and a fraction of that in draft mode, which is
-    what lets a few loader processes keep a GPU busy on full-resolution shards.
+    Draft mode decodes a large JPEG at a fraction of its full-size cost, which is what lets a few loader
+    processes keep a GPU busy on full-resolution shards.
     """
     return decode_image(data, row=f"image {image_id!r}", draft=(min_side, min_side))
 

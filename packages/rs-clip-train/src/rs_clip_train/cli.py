@@ -1,4 +1,5 @@
-"""``rs-clip-train``: fit a CLIP on rs-dataset caption shards; print resolved configurations and presets.
+"""``rs-clip-train``: fit a CLIP on rs-dataset caption shards; print resolved configurations and presets;
+export a checkpoint for the Hugging Face Hub.
 
 Every setting of :class:`~rs_clip_train.config.TrainConfig` is a flag of ``fit`` and ``config``, generated
 from its dataclass field (:mod:`rs_formats.flags`), so a new setting gets its flag, help text and
@@ -16,10 +17,9 @@ from collections.abc import Sequence
 from rs_formats import console
 from rs_formats.flags import HelpFormatter, add_flags, given
 
-from .config import ConfigError, TrainConfig
+from .config import PROG, ConfigError, TrainConfig
 from .presets import PRESETS, preset, resolve
 
-PROG = "rs-clip-train"
 log = logging.getLogger("rs_clip_train")
 #: --help sections, in order: a top-level setting names its own, a section's settings go under the section's.
 GROUPS = {
@@ -64,7 +64,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_flags(show)
     sub.add_parser("presets", parents=[common], help="list the presets and their main settings")
+    _add_export(
+        sub.add_parser(
+            "export",
+            parents=[common],
+            help="write a checkpoint's publishing copy: what its Hugging Face model repository holds",
+            description="Copy a checkpoint's weights and open_clip config, with a manifest without the resume "
+            "state and a model card for the Hub, into --out atomically, verify the copy and print its path. "
+            "Upload it with huggingface_hub.upload_folder.",
+        )
+    )
     return parser
+
+
+def _add_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "source", metavar="RUN_OR_CHECKPOINT", help="a run directory (its final checkpoint) or a checkpoint"
+    )
+    p.add_argument("--out", metavar="DIR", required=True, help="the folder to write (must not exist)")
+    p.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
+    p.add_argument(
+        "--results",
+        metavar="RESULTS",
+        help="an rs-clip-eval results table (results.jsonl or its run directory): the rows of these weights "
+        "become the card's model-index",
+    )
+    p.add_argument("--repo-id", metavar="ORG/NAME", help="the Hub repository it goes to (named in the card)")
+    p.add_argument(
+        "--base-model",
+        metavar="ORG/NAME",
+        help="the Hub repository of the initial weights (default: the init when it is hf-hub:ORG/NAME)",
+    )
+    p.add_argument(
+        "--license", default="other", metavar="ID", help="the Hub licence id, e.g. mit (default: other)"
+    )
+    p.add_argument(
+        "--license-name", default="unspecified", metavar="NAME", help="with --license other: its name"
+    )
+    p.add_argument(
+        "--license-link",
+        default="README.md",
+        metavar="LINK",
+        help="with --license other: its text (a file in the repository or a URL)",
+    )
 
 
 def _add_run_flags(p: argparse.ArgumentParser) -> None:
@@ -82,7 +124,7 @@ def resolve_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def _presets_table() -> str:
-    from rs_formats.models import network_config
+    from rs_clip_models.models import network_config
 
     rows = ["preset     model               activation  lr       batch  warmup  steps"]
     for name in PRESETS:
@@ -100,13 +142,32 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "presets":
         print(_presets_table())
         return 0
+    if args.command == "export":
+        from rs_clip_models.model_card import Licence
+
+        from .export import export
+
+        licence = Licence(args.license, args.license_name, args.license_link)
+        print(
+            export(
+                args.source,
+                args.out,
+                results=args.results,
+                licence=licence,
+                base_model=args.base_model,
+                repo_id=args.repo_id,
+                overwrite=args.overwrite,
+            )
+        )
+        return 0
     cfg = resolve_args(args)
     if args.command == "config":
         print(cfg.to_yaml(), end="")
         return 0
     if args.out is None and args.config is None:
         raise ConfigError("--out RUN_DIR is required")
-    from .launcher import TrainingFailed, fit
+    from .launch import fit
+    from .launcher import TrainingFailed
 
     try:
         final = fit(cfg)

@@ -44,10 +44,10 @@ __all__ = [
 ]
 
 
-def _preset_names() -> list[str]:
-    from .presets import PRESETS
-
-    return list(PRESETS)
+#: The command line's name, in its messages and in the log format of every process it starts.
+PROG = "rs-clip-train"
+#: The presets a run can start from; :data:`rs_clip_train.presets.PRESETS` gives each its settings.
+PRESET_NAMES = ("rn50", "vit-b-32", "vit-l-14", "tiny")
 
 
 @dataclass
@@ -56,7 +56,7 @@ class TrainConfig:
         "vit-b-32",
         "starting settings: the paper's rn50 / vit-b-32 / vit-l-14, or tiny for "
         "CPU tests and the demo (default: the preset named in --config, else vit-b-32)",
-        choices=_preset_names,
+        choices=PRESET_NAMES,
         group="run",
     )
     model: ModelConfig = setting(factory=ModelConfig)
@@ -72,8 +72,7 @@ class TrainConfig:
     )
     steps: int | None = setting(
         PAPER_STEPS,
-        "optimizer steps to train for (default: 108,215 in the paper presets, "
-        "issue 15's reading of the paper; one epoch in tiny)",
+        "optimizer steps to train for (default: the paper's 108,215 in the paper presets; one epoch in tiny)",
         metavar="N",
         group="run",
         exclusive="length",

@@ -12,7 +12,9 @@ Decisions:
     (``sqlite:///RUN_DIR/mlflow.db``: MLflow 3 keeps its plain-file store in maintenance mode and refuses
     new ones, and SQLite is its own default), in experiment ``MLFLOW_EXPERIMENT_NAME`` (default
     ``rs-clip-train``). mlflow-skinny with SQLAlchemy and Alembic suffice (the extra installs those): the
-    full mlflow adds a server UI and pins an older pyarrow.
+    full mlflow adds a server UI and pins an older pyarrow. The extra pins one minor release: each may
+    migrate the store's schema, which an older MLflow refuses, so the README's viewer (the full mlflow of
+    the same minor release, in its own environment) reads what this one wrote.
 
 * A backend that is asked for and not installed stops the run before any worker starts, in one line
   naming the extra to install (:func:`check_installed`).

@@ -2,13 +2,16 @@
 
 rs-count is the benchmark's definition: its selection rules (:mod:`~rs_count.selection`, settings in
 :class:`BuildRules`), its counterfactual captions (:mod:`~rs_count.captions`), its metrics and report. The
-rest is shared: DOTA labels, class names and images through rs-annotate (torch-free), embeddings, the
-embedding cache, device and precision through rs-clip-eval; never Ray or DeepSpeed.
+rest is shared: DOTA labels, class names, images and the conversion that writes the chosen images (its
+workers, its report) through rs-annotate (torch-free); embeddings, the embedding cache, device and
+precision through rs-clip-eval. Never DeepSpeed, and Ray only when the build is asked to convert on it
+(rs-annotate's ``ray`` extra).
 
     from rs_count import BuildRules, EvalConfig, build, evaluate_model
     build("DOTA/val/labelTxt", "DOTA/val/images", "remotecount-ds", BuildRules(balanced=True))
     [words, digits] = evaluate_model("runs/ckpt-final", "remotecount-ds", variants=("words", "digits"),
                                      config=EvalConfig(precision="amp_bf16"))
+    write_report([words, digits], "report")   # what `rs-count eval --out report` writes
 """
 
 from rs_formats.lazy import lazy_exports
@@ -18,13 +21,14 @@ __all__ = lazy_exports(
     "rs-count",
     {
         "rs_clip_eval": ("EmbeddingCache", "EvalConfig"),
-        "rs_formats.spec": ("ModelSpec",),
+        "rs_clip_models.spec": ("ModelSpec",),
         ".build": ("BuildReport", "build"),
         ".captions": ("DEFAULT_TEMPLATE", "CaptionTemplate"),
         ".classes": ("REMOTECOUNT_CLASSES",),
         ".evaluate": ("CountResult", "evaluate", "evaluate_embedder", "evaluate_model", "evaluate_variants"),
         ".importer": ("import_annotations",),
         ".metrics": ("CountMetrics", "count_metrics"),
+        ".report": ("load_reference", "write_report"),
         ".rules": ("BuildRules",),
     },
 )

@@ -1,5 +1,4 @@
-"""``rs-formats verify|info PATH``: check a dataset or checkpoint against its contract; ``rs-formats zoo``: the
-model zoo (:mod:`rs_formats.zoo`)."""
+"""``rs-formats verify|info PATH``: check a dataset or checkpoint against its contract."""
 
 from __future__ import annotations
 
@@ -36,44 +35,22 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=help_text, parents=[console.common_flags()])
         p.add_argument("path", type=Path, help="an rs-dataset or rs-clip-checkpoint directory")
-    p = sub.add_parser(
-        "zoo",
-        parents=[console.common_flags()],
-        help="list the model zoo: each entry's --model spec, network, activation and usual files",
-    )
-    p.add_argument(
-        "--markdown", action="store_true", help="the full table (sources, formats, notes) in Markdown"
-    )
     return parser
 
 
-def _zoo(markdown: bool) -> str:
-    from . import zoo
-
-    if markdown:
-        return zoo.markdown()
-    rows = [
-        ("spec (ENTRY:FILE, or FILE under its usual name)", "open_clip model", "activation", "usual file(s)")
-    ]
-    for e in zoo.ZOO.values():
-        evidence = {"confirmed": "", "inferred": " (inferred)", "unknown": " (unknown; assumed)"}[e.evidence]
-        rows.append((f"{e.name}:FILE", e.model, e.activation + evidence, ", ".join(e.files)))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[3]]) for r in rows)
-
-
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "zoo":
-        print(_zoo(args.markdown))
-        return 0
-    from .checkpoint import verify_checkpoint  # pyarrow and the rest: not for a --help
+    from .checkpoint import has_resume_state, verify_checkpoint  # pyarrow and the rest: not for a --help
     from .dataset import open_dataset, verify_dataset
 
     is_checkpoint = _kind(args.path) == "rs-clip-checkpoint"
     if args.command == "verify":
-        report = verify_checkpoint(args.path).manifest if is_checkpoint else verify_dataset(args.path)
+        if is_checkpoint:
+            info = verify_checkpoint(args.path)
+            report, note = info.manifest, "" if has_resume_state(info) else " (no resume state)"
+        else:
+            report, note = verify_dataset(args.path), ""
         print(json.dumps(report, indent=2))
-        print(f"ok: {args.path}")
+        print(f"ok: {args.path}{note}")
     else:
         manifest = (
             verify_checkpoint(args.path).manifest if is_checkpoint else open_dataset(args.path).manifest

@@ -13,15 +13,8 @@ __all__ = lazy_exports(
     "rs-synth",
     {
         ".registry": ("FORMATS", "Format"),
-        ".scenes": (
-            "Placement",
-            "Scene",
-            "SceneObject",
-            "compose_scene",
-            "counting_scene",
-            "render_scene",
-            "sample_scene",
-        ),
+        ".scenes": ("Placement", "Scene", "SceneObject", "render_scene"),
+        ".themes": ("compose_scene", "counting_scene", "sample_scene"),
         ".truth": ("TRUTH_FILE", "ImageTruth", "ObjectTruth", "Truth"),
     },
 )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rs_formats import console
 from rs_formats.flags import add_flags, from_args
-from rs_formats.outputs import OutputOptions
+from rs_formats.outputs import OutputOptions, check_output
 from rs_formats.settings import setting
 
 from .registry import FORMATS
@@ -25,6 +25,9 @@ from .registry import FORMATS
 PROG = "rs-synth"
 #: Smallest scene side the scene sampler can place objects in.
 MIN_SIZE = 32
+#: Largest: the side of the largest image a dataset row may hold (rs_formats.images.MAX_ROW_PIXELS); the
+#: sampler's float32 layers of a larger scene would take gigabytes.
+MAX_SIZE = 8192
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,8 @@ class WriteOptions:
     def __post_init__(self) -> None:
         if self.n < 1:
             raise ValueError(f"--n must be >= 1, got {self.n}")
-        if self.size is not None and self.size < MIN_SIZE:
-            raise ValueError(f"--size must be >= {MIN_SIZE}, got {self.size}")
+        if self.size is not None and not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise ValueError(f"--size must be between {MIN_SIZE} and {MAX_SIZE}, got {self.size}")
         if self.plant_n < 1 or self.duplicates < 0:
             raise ValueError("--plant-n must be >= 1 and --duplicates >= 0")
 
@@ -118,12 +121,13 @@ def _out_dir(args: argparse.Namespace) -> Path:
 
 
 def _run(args: argparse.Namespace) -> int:
-    out = _out_dir(args)
     opts = from_args(args, WriteOptions)
+    overwrite = from_args(args, OutputOptions).overwrite
+    out = check_output(_out_dir(args), opts.plant, overwrite)
     fmt = FORMATS[args.format]
     size = opts.size or fmt.default_size
-    if size < MIN_SIZE:
-        raise ValueError(f"--size must be >= {MIN_SIZE}, got {size}")
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(f"--size must be between {MIN_SIZE} and {MAX_SIZE}, got {size}")
     t0 = time.perf_counter()
     try:
         truth = fmt.write(
@@ -131,7 +135,7 @@ def _run(args: argparse.Namespace) -> int:
             opts.n,
             seed=opts.seed,
             size=size,
-            overwrite=from_args(args, OutputOptions).overwrite,
+            overwrite=overwrite,
             **_leaks(fmt, opts),
         )
     except RuntimeError as exc:  # the writer ran and could not finish (e.g. no video codec)

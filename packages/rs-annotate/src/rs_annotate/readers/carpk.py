@@ -9,6 +9,12 @@ Layout as released: ``<name>_devkit/data/Images/<id>.png``, ``Annotations/<id>.t
 always 1 (car). Splits come from ``ImageSets``; an image listed in neither file (or a release without
 ``ImageSets``) goes to ``split`` (default "train").
 
+The release as unpacked holds two devkits, ``CARPK_devkit/`` and ``PUCPR+_devkit/``; given the folder
+holding them, the ``carpk`` reader reads both (PUCPR+ rows get ids ``carpk/pucpr+/<id>``). That is the
+RemoteCLIP paper's "CARPK" (Table I: 1,568 images, 106,690 boxes): CARPK alone has 1,448 images and
+89,777 cars, with PUCPR+'s 125 images and 16,456 cars 1,573 and 106,233 (Hsieh et al.'s counts), within
+5 images and 0.4% of boxes of Table I. Given one devkit (or its ``data/``), it reads that one.
+
 Bad input (per item): a line without five fields, a non-numeric value, a class other than 1, an
 annotation without an image or an image without an annotation file, an ImageSets id with neither.
 """
@@ -22,6 +28,7 @@ from .base import Reader, ReaderInfo, parse_float, register, split_option
 from .files import index_images, read_text
 
 SPLIT_FILES = ("train", "test")
+DEVKITS = (("CARPK_devkit", ""), ("PUCPR+_devkit", "pucpr+/"))  # the release's folders, their id prefixes
 
 
 def parse_carpk(text: str, path: Path, label: str = "car") -> list[Box]:
@@ -58,14 +65,28 @@ class CarpkReader(Reader):
     )
     OPTIONS = (split_option("train", " of images in no ImageSets list"),)
 
-    def _data_root(self) -> Path:
-        for candidate in (self.root, self.root / "data"):
-            if (candidate / "Annotations").is_dir() or (candidate / "Images").is_dir():
-                return candidate
-        raise BadInput(self.root, "no Annotations/ or Images/ folder (nor data/ with them)")
+    def _data_roots(self) -> list[tuple[Path, str]]:
+        """The data folders to read with their id prefixes: both devkits of the release, or the one given."""
+        devkits = [(self.root / name, prefix) for name, prefix in DEVKITS if (self.root / name).is_dir()]
+        roots = []
+        for root, prefix in devkits or [(self.root, "")]:
+            for candidate in (root, root / "data"):
+                if (candidate / "Annotations").is_dir() or (candidate / "Images").is_dir():
+                    roots.append((candidate, prefix))
+                    break
+            else:
+                raise BadInput(root, "no Annotations/ or Images/ folder (nor data/ with them)")
+        return roots
 
     def items(self) -> list[tuple[str, str, str | None, str | None]]:
-        data = self._data_root()
+        out = []
+        for data, prefix in self._data_roots():
+            out += [(prefix + stem, *rest) for stem, *rest in self._items(data)]
+        if not out:
+            raise BadInput(self.root, "no images and no annotation files")
+        return out
+
+    def _items(self, data: Path) -> list[tuple[str, str, str | None, str | None]]:
         images = index_images(data / "Images")
         labels = {p.stem: p for p in sorted((data / "Annotations").glob("*.txt"))}
         split_of: dict[str, str] = {}
@@ -90,21 +111,20 @@ class CarpkReader(Reader):
                     str(label) if label else None,
                 )
             )
-        if not out:
-            raise BadInput(data, "no images and no annotation files")
         return out
 
     def read(self, item: tuple[str, str, str | None, str | None]) -> Sample:
         stem, split, image, label = item
-        data = self._data_root()
         if image is None and label is None:
+            data = dict((prefix, d) for d, prefix in self._data_roots())[stem[: stem.find("/") + 1]]
             raise BadInput(
-                data / "ImageSets" / f"{split}.txt", f"lists {stem}, which has no image and no annotation"
+                data / "ImageSets" / f"{split}.txt",
+                f"lists {stem.split('/')[-1]}, which has no image and no annotation",
             )
         if image is None:
-            raise BadInput(label, f"annotation has no image Images/{stem}.*")
+            raise BadInput(label, f"annotation has no image Images/{Path(label).stem}.*")
         if label is None:
-            raise BadInput(image, f"image has no annotation file Annotations/{stem}.txt")
+            raise BadInput(image, f"image has no annotation file Annotations/{Path(image).stem}.txt")
         name = self.info.name
         return Sample(
             image_id=f"{name}/{stem}",

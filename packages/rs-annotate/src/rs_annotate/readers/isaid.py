@@ -1,11 +1,21 @@
 """iSAID instance segmentation: an image and two RGB-coded PNG masks.
 
 ``P0005_instance_color_RGB.png`` colours every pixel with its class (the iSAID devkit palette below);
-``P0005_instance_id_RGB.png`` encodes instance ids as ``R + 256 G + 256^2 B`` (0 = no instance). Each
-instance becomes one box around all of its pixels (M2B for instances); its class is the class colour
-most of its pixels carry (iSAID draws an instance in one colour; the vote only guards against a stray
-edge pixel). Unknown colours, mask sizes that differ from the image, and instances drawn only in the
-background colour are BadInput.
+``P0005_instance_id_RGB.png`` encodes instance ids as ``R + 256 G + 256^2 B`` (0 = no instance).
+
+Boxes (option ``boxes``):
+
+* ``regions`` (default): M2B as the RemoteCLIP paper describes it for its SEG-4 sets, iSAID included
+  (section III-B-2: "the segmentation mask is processed by category ... the contour points of the
+  connected regions for each class in the mask image are identified"): one box per connected region of
+  each class of the colour mask. Touching instances of one class (packed cars, moored ships) become one
+  box, as in the paper; the instance-id mask is not needed.
+* ``instances``: one box per instance id around all of its pixels (an occluded ship drawn in two pieces
+  stays one ship); its class is the class colour most of its pixels carry (iSAID draws an instance in one
+  colour; the vote only guards against a stray edge pixel).
+
+Unknown colours, mask sizes that differ from the image, and instances drawn only in the background colour
+are BadInput.
 """
 
 from __future__ import annotations
@@ -79,28 +89,49 @@ def instance_classes(ids: np.ndarray, classes: np.ndarray, path: Path) -> dict[i
     return dict(zip(uniq.tolist(), best.tolist()))
 
 
+BOXES = ("regions", "instances")
+
+
 def parse_isaid(
     color_path: Path,
-    id_path: Path,
+    id_path: Path | None,
     size: tuple[int, int] | None = None,
     *,
     min_area: float = 0,
     tolerance: int = 0,
+    boxes: str = "regions",
 ) -> list:
-    """Boxes of one iSAID mask pair; ``size`` (the image's) is checked against both masks."""
-    return isaid_regions(color_path, id_path, size, min_area=min_area, tolerance=tolerance).boxes()
+    """Boxes of one iSAID mask pair; ``size`` (the image's) is checked against the masks."""
+    return isaid_regions(
+        color_path, id_path, size, min_area=min_area, tolerance=tolerance, boxes=boxes
+    ).boxes()
 
 
 def isaid_regions(
     color_path: Path,
-    id_path: Path,
+    id_path: Path | None,
     size: tuple[int, int] | None = None,
     *,
     min_area: float = 0,
     tolerance: int = 0,
+    boxes: str = "regions",
 ) -> MaskRegions:
-    """The instances of one iSAID mask pair, for the boxes of the whole image or of a tile."""
+    """The class regions (``boxes="regions"``) or instances (``"instances"``, which needs ``id_path``) of
+    one iSAID mask pair, for the boxes of the whole image or of a tile."""
     color = load_array(color_path, "RGB")
+    if size is not None:
+        check_same_size(color, color_path, size, "the image")
+    classes = decode_rgb_mask(
+        color, {c: i for i, c in enumerate(ISAID_PALETTE)}, path=color_path, tolerance=tolerance
+    )
+    names = [normalize(n) for n in ISAID_CLASSES]
+    if boxes == "regions":
+        labels = dict(enumerate(names[1:], start=1))
+        return MaskRegions(classes, labels, ignore=(0,), min_area=min_area, path=color_path)
+    if id_path is None:
+        raise BadInput(
+            color_path, f"image has no instance-id mask ({ID_SUFFIX}.png), which boxes=instances needs"
+        )
     ids_rgb = load_array(id_path, "RGB").astype(np.int32)
     if color.shape != ids_rgb.shape:
         raise BadInput(
@@ -108,13 +139,7 @@ def isaid_regions(
             f"instance-id mask is {ids_rgb.shape[1]}x{ids_rgb.shape[0]} but the colour "
             f"mask is {color.shape[1]}x{color.shape[0]}",
         )
-    if size is not None:
-        check_same_size(color, color_path, size, "the image")
-    classes = decode_rgb_mask(
-        color, {c: i for i, c in enumerate(ISAID_PALETTE)}, path=color_path, tolerance=tolerance
-    )
     ids = ids_rgb[..., 0] + 256 * ids_rgb[..., 1] + 65536 * ids_rgb[..., 2]
-    names = [normalize(n) for n in ISAID_CLASSES]
     cls_of = instance_classes(ids, classes, id_path)
     return MaskRegions(
         ids, {k: names[c] for k, c in cls_of.items()}, min_area=min_area, instances=True, path=id_path
@@ -154,6 +179,13 @@ class IsaidReader(Reader):
             "split folders to read, e.g. train (default: train and val, those present; "
             "iSAID's test masks are not public)",
         ),
+        Option(
+            "boxes",
+            "regions",
+            "regions: a box per connected region of each class (the paper's M2B); instances: a box per "
+            "instance id",
+            choices=BOXES,
+        ),
         MIN_AREA,
         TOLERANCE,
         source_option("isaid"),
@@ -186,19 +218,23 @@ class IsaidReader(Reader):
     def read(self, item: tuple[str, str, str, str | None, str | None]) -> Sample:
         stem, split, image, color, ids = item
         image_path = Path(image)
-        for mask, suffix in ((color, COLOR_SUFFIX), (ids, ID_SUFFIX)):
+        boxes = self.options["boxes"]
+        needed = ((color, COLOR_SUFFIX),) + (((ids, ID_SUFFIX),) if boxes == "instances" else ())
+        for mask, suffix in needed:
             if mask is None:
                 raise BadInput(image_path, f"image has no mask {stem}{suffix}.png")
         size = image_size(self.source_file(image_path))
         regions = isaid_regions(
             self.source_file(color),
-            self.source_file(ids),
+            self.source_file(ids) if boxes == "instances" else None,
             size,
             min_area=self.options["min_area"],
             tolerance=self.options["tolerance"],
+            boxes=boxes,
         )
         source = self.options["source"]
-        meta: dict[str, Any] = {"file": Path(ids).relative_to(self.root).as_posix()}
+        label_file = ids if boxes == "instances" else color
+        meta: dict[str, Any] = {"file": Path(label_file).relative_to(self.root).as_posix()}
         return Sample(
             image_id=f"{source}/{stem}",
             source=source,

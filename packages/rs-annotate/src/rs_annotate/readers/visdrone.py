@@ -12,8 +12,8 @@ Layout as released: ``VisDrone2019-DET-{train,val,test-dev}/images/<name>.jpg`` 
 - 0 "ignored regions" are areas the annotators left unlabelled (crowds, far-away traffic), not objects:
   always dropped.
 - 11 "others" are objects outside the ten classes. They are kept as an eleventh class, "other object"
-  ("three other objects"): RemoteCLIP's Table I counts 11 VisDrone classes as issue 15 reads it, which we
-  take to be the 10 named ones and "others" (docs/fidelity.md); ``others_label`` renames them,
+  ("three other objects"): RemoteCLIP's Table I counts 11 VisDrone classes, which we take to be the 10
+  named ones and "others" (docs/fidelity.md); ``others_label`` renames them,
   ``others_label=null`` drops them (counted).
 - ``max_occlusion`` (0 none, 1 partial, 2 heavy; default 2 keeps all) drops more occluded boxes.
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..types import BadInput, Box, Sample
-from .base import Option, Reader, ReaderInfo, parse_float, register, split_option
+from .base import Option, Reader, ReaderInfo, chosen_splits, parse_float, register, split_option
 from .files import index_images, read_text
 
 CATEGORIES: dict[int, str] = {
@@ -126,6 +126,7 @@ class VisDroneReader(Reader):
             "max_occlusion", 2, "drop boxes more occluded than this (0 none, 1 partial, 2 heavy)", (0, 1, 2)
         ),
         split_option(None, " (default: from each folder's name, -train / -val / -test-dev)"),
+        Option("splits", None, "splits to read, e.g. train (default: every split folder)"),
     )
 
     def _split_roots(self) -> list[Path]:
@@ -143,9 +144,12 @@ class VisDroneReader(Reader):
         return found
 
     def items(self) -> list[tuple[str, str, str | None, str | None]]:
+        roots = [(base, self.options["split"] or split_of(base.name)) for base in self._split_roots()]
+        wanted = chosen_splits(self.root, self.options["splits"], list(dict.fromkeys(s for _, s in roots)))
         out = []
-        for base in self._split_roots():
-            split = self.options["split"] or split_of(base.name)
+        for base, split in roots:
+            if split not in wanted:
+                continue
             images = index_images(base / "images")
             labels = {p.stem: p for p in sorted((base / "annotations").glob("*.txt"))}
             for stem in sorted(images.keys() | labels.keys()):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
-from ..inputs import read_json
+from ..inputs import check_inside, check_regular, read_json
 from .schema import DATASET_FORMAT, KINDS, MANIFEST, READABLE_VERSIONS
 from .shards import name_problem, split_names_problem
 
@@ -37,12 +37,20 @@ def _load(mpath: Path) -> Any:
     """The manifest's JSON value: a regular UTF-8 file of bounded depth (:mod:`rs_formats.inputs`' rules)."""
     if not mpath.exists() and not mpath.is_symlink():
         raise FormatError(mpath, "missing: this directory is not an rs-dataset (no manifest.json)")
-    return read_json(mpath)
+    check_regular(mpath)
+    return read_json(check_inside(mpath.parent, mpath, hint=None))  # a dataset's files stay inside it
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
     """Load and validate a dataset manifest (format, version, kind, splits, shard names, and the type of
-    every field consumers read); FormatError naming ``manifest.json`` otherwise."""
+    every field consumers read).
+
+    Args:
+        path: the dataset directory.
+
+    Returns:
+        The manifest as a dict. Raises FormatError naming ``manifest.json`` when it breaks the contract.
+    """
     root = Path(path)
     mpath = root / MANIFEST
     if not root.exists():

@@ -16,7 +16,7 @@ from ..errors import FormatError
 from ..hashing import file_sha256
 from .manifest import read_manifest
 from .schema import MANIFEST, ROW_SCHEMA, check_shard_schema
-from .shards import shard_dir, shard_path
+from .shards import open_parquet, shard_dir, shard_path
 from .storage import SPLIT_COLUMN, STORED_COLUMNS, stored_version, to_rows
 
 
@@ -75,10 +75,7 @@ class Dataset:
 
     @staticmethod
     def _parquet(shard: Path) -> pq.ParquetFile:
-        try:
-            return pq.ParquetFile(shard)
-        except (pa.ArrowException, OSError) as exc:
-            raise FormatError(shard, f"not a readable Parquet file (truncated or corrupt): {exc}") from None
+        return open_parquet(shard)
 
     # -- metadata ----------------------------------------------------------------------------------
     @property
@@ -193,5 +190,12 @@ class Dataset:
 
 
 def open_dataset(path: str | Path) -> Dataset:
-    """Open and validate an rs-dataset directory; raises :class:`FormatError` naming the bad file."""
+    """Open and validate an rs-dataset directory (its manifest and shard list; rows are read on demand).
+
+    Args:
+        path: the dataset directory.
+
+    Returns:
+        The :class:`Dataset`. Raises :class:`FormatError` naming the bad file.
+    """
     return Dataset(path)

@@ -9,7 +9,10 @@ A manifest is input a user may have been handed, so its shard names are never tr
   Face ``datasets`` finds each split;
 - the file lies in the dataset's shard folder (the dataset directory for v1, its ``data/`` folder for v2)
   also once symlinks are resolved, and it is a regular file: a FIFO, a device or a link to one is refused
-  before it is opened.
+  before it is opened;
+- its footer's row counts are believable before any row is listed (:func:`open_parquet`): every row of a
+  dataset holds an image and a unique id, so a file declares at most one row per byte of its size (a
+  12 KB footer declaring two million rows is corrupt or hostile), and its row groups add up to its total.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ..errors import FormatError
 from ..inputs import check_regular
@@ -77,3 +83,25 @@ def shard_path(root: Path, version: int, name: str, manifest: Path) -> Path:
         raise FormatError(path, f"is a symlink to {real}, outside the dataset directory; refusing it")
     check_regular(path)  # a FIFO or a device is never opened
     return path
+
+
+def open_parquet(path: str | Path) -> pq.ParquetFile:
+    """A Parquet file with its footer read and its row counts checked against its size (module rules);
+    FormatError naming it otherwise. Nothing but the footer is read."""
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise FormatError(path, f"not a readable Parquet file (truncated or corrupt): {exc}") from None
+    meta, size = pf.metadata, os.path.getsize(path)
+    groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    if meta.num_rows > size:
+        raise FormatError(
+            path,
+            f"its footer declares {meta.num_rows:,} rows in a file of {size:,} bytes (more than one row a "
+            "byte): corrupt or hostile; refusing to list its rows",
+        )
+    if min(groups, default=0) < 0 or sum(groups) != meta.num_rows:
+        raise FormatError(
+            path, f"its row groups hold {sum(groups):,} rows but its footer says {meta.num_rows:,}"
+        )
+    return pf

@@ -15,6 +15,9 @@ CARPK::
     Annotations/20160331_NTU_00001.txt   "x1 y1 x2 y2 1" per car
     ImageSets/{train,test}.txt
 
+    (``layout="release"``: the release's two devkits, ``CARPK_devkit/data/`` and ``PUCPR+_devkit/data/``,
+    each as above, the last third of the images in PUCPR+)
+
 VisDrone-DET::
 
     VisDrone2019-DET-{train,val,test-dev}/images/0000001_00000_d_0000001.jpg
@@ -143,42 +146,56 @@ def write_auair(
 
 
 def write_carpk(
-    out_dir: str | Path, n: int, seed: int = 0, size: int = 1280, overwrite: bool = False
+    out_dir: str | Path,
+    n: int,
+    seed: int = 0,
+    size: int = 1280,
+    overwrite: bool = False,
+    layout: str = "devkit",
 ) -> Truth:
+    if layout not in ("devkit", "release"):
+        raise ValueError(f"layout must be 'devkit' or 'release', got {layout!r}")
     w, h = size, size * 9 // 16
     truth = Truth(format="carpk", seed=seed, size=size, classes=["car"])
-    sets: dict[str, list[str]] = {"train": [], "test": []}
+    n_carpk = n - n // 3 if layout == "release" else n
     with atomic_output(out_dir, overwrite) as tmp:
-        for i in range(n):
-            rng = image_rng(seed, "carpk", i)
-            scene = parking_scene(rng, (w, h))
-            name = f"20160331_NTU_{i + 1:05d}"
-            objs = object_truths(scene, {"small vehicle": "1"})
-            lines = "".join("{} {} {} {} 1\n".format(*_ibox(o.box, w, h)) for o in objs)
-            save_image(scene.image, tmp / "Images" / f"{name}.png")
-            (tmp / "Annotations").mkdir(exist_ok=True)
-            (tmp / "Annotations" / f"{name}.txt").write_text(lines, encoding="ascii")
-            split = split_of(seed, "carpk", i, (("train", 0.7), ("test", 0.3)))
-            sets[split].append(name)
-            truth.images.append(
-                ImageTruth(
-                    index=i,
-                    image=f"Images/{name}.png",
-                    width=w,
-                    height=h,
-                    split=split,
-                    labels=[f"Annotations/{name}.txt"],
-                    ground="concrete",
-                    theme="parking",
-                    objects=objs,
-                    meta={"count": len(objs)},
+        for folder, indices in (
+            [("", range(n))]
+            if layout == "devkit"
+            else [("CARPK_devkit/data/", range(n_carpk)), ("PUCPR+_devkit/data/", range(n_carpk, n))]
+        ):
+            sets: dict[str, list[str]] = {"train": [], "test": []}
+            root = tmp / folder
+            for i in indices:
+                rng = image_rng(seed, "carpk", i)
+                scene = parking_scene(rng, (w, h))
+                name = f"20160331_NTU_{i + 1:05d}"
+                objs = object_truths(scene, {"small vehicle": "1"})
+                lines = "".join("{} {} {} {} 1\n".format(*_ibox(o.box, w, h)) for o in objs)
+                save_image(scene.image, root / "Images" / f"{name}.png")
+                (root / "Annotations").mkdir(exist_ok=True)
+                (root / "Annotations" / f"{name}.txt").write_text(lines, encoding="ascii")
+                split = split_of(seed, "carpk", i, (("train", 0.7), ("test", 0.3)))
+                sets[split].append(name)
+                truth.images.append(
+                    ImageTruth(
+                        index=i,
+                        image=f"{folder}Images/{name}.png",
+                        width=w,
+                        height=h,
+                        split=split,
+                        labels=[f"{folder}Annotations/{name}.txt"],
+                        ground="concrete",
+                        theme="parking",
+                        objects=objs,
+                        meta={"count": len(objs)},
+                    )
                 )
-            )
-        (tmp / "ImageSets").mkdir()
-        for split, names in sets.items():
-            (tmp / "ImageSets" / f"{split}.txt").write_text(
-                "".join(x + "\n" for x in names), encoding="ascii"
-            )
+            (root / "ImageSets").mkdir()
+            for split, names in sets.items():
+                (root / "ImageSets" / f"{split}.txt").write_text(
+                    "".join(x + "\n" for x in names), encoding="ascii"
+                )
         return finish(truth, tmp)
 
 

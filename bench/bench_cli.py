@@ -31,6 +31,8 @@ TOOLS = {
     "rs-clip-train": "rs_clip_train",
     "rs-clip-eval": "rs_clip_eval",
     "rs-count": "rs_count",
+    "rs-clip-models": "rs_clip_models",
+    "rs-clip-search": "rs_clip_search",
 }
 TARGET_S = 0.5
 

@@ -12,12 +12,14 @@ from test_cli_convention import call
 
 #: tool -> (words typed, the completion expected among the answers), per case.
 CASES = {
-    "rs-formats": [(["ver"], "verify"), (["zoo", "--mark"], "--markdown")],
+    "rs-formats": [(["ver"], "verify"), (["info", "--ver"], "--verbose")],
+    "rs-clip-models": [(["zo"], "zoo"), (["zoo", "--mark"], "--markdown")],
     "rs-synth": [(["--pla"], "--plant"), (["dota", "--over"], "--overwrite")],
     "rs-annotate": [(["con"], "convert"), (["convert", "--short"], "--short-side")],
     "rs-clip-train": [(["fi"], "fit"), (["fit", "--crop"], "--crop-scale")],
     "rs-clip-eval": [(["retr"], "retrieval"), (["retrieval", "--loader"], "--loader-workers")],
     "rs-count": [(["bui"], "build"), (["build", "--min-c"], "--min-count")],
+    "rs-clip-search": [(["ind"], "index"), (["index", "--exact"], "--exact-below")],
 }
 
 _PROBE = """

@@ -21,8 +21,24 @@ CLIS = {
     "rs-clip-train": "rs_clip_train",
     "rs-clip-eval": "rs_clip_eval",
     "rs-count": "rs_count",
+    "rs-clip-models": "rs_clip_models",
+    "rs-clip-search": "rs_clip_search",
 }
-HEAVY = ("pyarrow", "numpy", "PIL", "torch", "open_clip", "ray", "deepspeed", "matplotlib", "pandas", "cv2")
+HEAVY = (
+    "pyarrow",
+    "numpy",
+    "PIL",
+    "torch",
+    "open_clip",
+    "ray",
+    "deepspeed",
+    "matplotlib",
+    "pandas",
+    "cv2",
+    "usearch",
+    "fastapi",
+    "uvicorn",
+)
 
 _PROBE = """
 import argparse, contextlib, importlib, io, json, sys

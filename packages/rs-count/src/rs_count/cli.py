@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from rs_annotate.options import ConvertOptions
 from rs_clip_eval.flags import (
     add_embedding_flags,
     add_model_flag,
@@ -38,6 +39,8 @@ log = logging.getLogger("rs_count")
 
 #: The settings ``import`` takes (the selection rules do not apply to released annotations).
 IMPORT_SETTINGS = ("short_side", "image_format", "jpeg_quality", "template", "source")
+#: How rs-annotate's conversion runs (its own flags); the rest of what it does is decided by :class:`BuildRules`.
+CONVERSION_SETTINGS = ("workers", "engine", "address")
 
 
 def _add_output_flags(p: argparse.ArgumentParser) -> None:
@@ -48,6 +51,11 @@ def _add_output_flags(p: argparse.ArgumentParser) -> None:
         "instead of stopping at the first one",
     )
     add_flags(p, OutputOptions)
+    add_flags(p, ConvertOptions, only=CONVERSION_SETTINGS)
+
+
+def _conversion(args: argparse.Namespace) -> ConvertOptions:
+    return from_args(args, ConvertOptions, only=CONVERSION_SETTINGS)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -127,6 +135,7 @@ def _build(args: argparse.Namespace) -> int:
         rules,
         skip_bad=args.skip_bad,
         progress=not args.no_progress,
+        conversion=_conversion(args),
         **asdict(from_args(args, OutputOptions)),
     )
     print(report.summary())
@@ -143,6 +152,7 @@ def _import(args: argparse.Namespace) -> int:
         from_args(args, BuildRules),
         skip_bad=args.skip_bad,
         progress=not args.no_progress,
+        conversion=_conversion(args),
         **asdict(from_args(args, OutputOptions)),
     )
     print(report.summary())

@@ -215,13 +215,14 @@ def _help(f: dataclasses.Field, tp: Any, default: Any) -> str:
     return text.replace("%", "%%")  # argparse formats help strings with %
 
 
-def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:
-    """The settings a command line gave, as nested plain data for :func:`build` (mutually exclusive
-    partners of a given flag set to None, so they also clear what a lower layer set)."""
+def given(args: argparse.Namespace, cls: type, only: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The settings a command line gave (of those named in ``only``, as :func:`add_flags` took them), as
+    nested plain data for :func:`build` (mutually exclusive partners of a given flag set to None, so they
+    also clear what a lower layer set)."""
     out: dict[str, Any] = {}
     chosen = set()
     for name, f, _ in leaves(cls):
-        value = getattr(args, name, None) if is_flag(f) else None
+        value = getattr(args, name, None) if is_flag(f) and (only is None or name in only) else None
         if value is not None:
             put(out, name, value)
             chosen.add(f.metadata.get("exclusive"))
@@ -231,7 +232,15 @@ def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     return out
 
 
-def from_args(args: argparse.Namespace, cls: type, source: str = "command line", **extra: Any) -> Any:
-    """The ``cls`` that a command line describes: its defaults, overridden by the flags given and by ``extra``
-    (fields the command fills from other arguments)."""
-    return build(cls, {**given(args, cls), **extra}, source)
+def from_args(
+    args: argparse.Namespace,
+    cls: type,
+    source: str = "command line",
+    *,
+    only: tuple[str, ...] | None = None,
+    **extra: Any,
+) -> Any:
+    """The ``cls`` that a command line describes: its defaults, overridden by the flags given (of those in
+    ``only``: a command that took a subset of ``cls``' flags, where its other fields share names with
+    another dataclass' flags) and by ``extra`` (fields the command fills from other arguments)."""
+    return build(cls, {**given(args, cls, only), **extra}, source)

@@ -1,4 +1,4 @@
-"""Typed settings, each defined once, for the six tools' command lines: a dataclass field declared with
+"""Typed settings, each defined once, for the rs-clip tools' command lines: a dataclass field declared with
 :func:`setting` carries its type, default and help text, and from that one declaration come its YAML reading
 (:func:`build`, every key and type checked) and, in :mod:`rs_formats.flags`, its command-line flag
 (``add_flags``), the flags a command line gave (``given``) and the typed object they describe (``from_args``).

@@ -131,3 +131,12 @@ def test_only_and_a_commands_own_defaults():
     assert "--name" not in p.format_help() and "(default: remotecount)" in p.format_help()
     opts = from_args(p.parse_args([]), Options)
     assert (opts.source, opts.size, opts.name) == ("remotecount", 256, None)
+
+
+def test_from_args_reads_only_the_flags_a_command_took():
+    p = argparse.ArgumentParser()
+    add_flags(p, Options, only=("size",))
+    ns = p.parse_args(["--size", "64"])
+    ns.name = "x"  # a flag of the same name that another dataclass of the command declared
+    assert from_args(ns, Options, only=("size",)) == Options(size=64)
+    assert from_args(ns, Options).name == "x"

@@ -213,6 +213,9 @@ def is_public(module: str, patterns: list[str]) -> bool:
 def _all_of(path: Path) -> set[str] | None:
     for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            if isinstance(node.value, ast.Call):  # __all__ = lazy_exports(__name__, DIST, {module: names})
+                names = ast.literal_eval(node.value.args[2]).values()
+                return {"__version__", *(name for group in names for name in group)}
             return set(ast.literal_eval(node.value))
     return None
 

@@ -45,14 +45,13 @@ class Windows(Reader):
 
 
 def test_a_window_is_cut_resized_and_its_boxes_follow(tmp_path):
-    (tmp_path / "src").mkdir()
     rng = np.random.default_rng(0)
+    src = tmp_path / "src"  # beside the output: the output never lies inside an input
+    src.mkdir()
     for stem in ("a", "b"):
-        Image.fromarray(rng.integers(0, 255, (80, 100, 3), dtype=np.uint8)).save(
-            tmp_path / "src" / f"{stem}.png"
-        )
+        Image.fromarray(rng.integers(0, 255, (80, 100, 3), dtype=np.uint8)).save(src / f"{stem}.png")
     report = convert_reader(
-        Windows(tmp_path / "src"),
+        Windows(src),
         tmp_path / "out",
         workers=1,
         short_side=30,
@@ -65,11 +64,7 @@ def test_a_window_is_cut_resized_and_its_boxes_follow(tmp_path):
     got = {r["image_id"]: r for r in ds.iter_rows("test")}
     a = got["w/a"]
     # oracle: PIL's own crop then resize of the window (PNG: no draft decoding, lossless storage)
-    want = (
-        Image.open(tmp_path / "src" / "a.png")
-        .crop((10, 20, 70, 80))
-        .resize((30, 30), Image.BICUBIC, reducing_gap=3.0)
-    )
+    want = Image.open(src / "a.png").crop((10, 20, 70, 80)).resize((30, 30), Image.BICUBIC, reducing_gap=3.0)
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(a["image"]))), np.asarray(want))
     (box,) = a["objects"]
     assert (box["x0"], box["y0"], box["x1"], box["y1"]) == (5.0, 5.0, 15.0, 15.0)  # (20-10, 30-20) / 2

@@ -269,6 +269,10 @@ def test_import_cli(tmp_path, capsys):
             str(tmp_path / "ds"),
             "--skip-bad",
             "--no-progress",
+            "--workers",  # rs-annotate's conversion flags (ConvertOptions' fields)
+            "1",
+            "--engine",
+            "local",
         ]
     )
     assert rc == 0

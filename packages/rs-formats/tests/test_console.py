@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+from importlib.metadata import version
 
 import pytest
 
@@ -10,7 +11,7 @@ from rs_formats import FormatError, console
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tool", parents=[console.common_flags()])
-    console.add_version(p, "tool", "1.2.3")
+    console.add_version(p, "rs-formats")
     p.add_argument("--workers", type=int, default=1)
     console.add_deprecated_alias(p, "--num-workers", "--workers", dest="workers", type=int)
     return p
@@ -39,9 +40,9 @@ def test_success_failure_and_usage_statuses(capsys):
     with pytest.raises(SystemExit) as exc:
         console.run("tool", _parser(), lambda a: 0, ["--nope"])
     assert exc.value.code == 2
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exc:
         _parser().parse_args(["--version"])
-    assert "tool 1.2.3" in capsys.readouterr().out
+    assert exc.value.code == 0 and capsys.readouterr().out == f"tool {version('rs-formats')}\n"
 
 
 def test_deprecated_alias_sets_the_new_dest_and_warns(capsys):

@@ -5,38 +5,27 @@ the package shares a name with a verb, so ``rs_annotate.dedup`` is always the fu
 are :mod:`rs_annotate.near_duplicates`).
 """
 
-from .api import (
-    ConvertOptions,
-    ConvertReport,
-    convert,
-    convert_reader,
-    datasets,
-    dedup,
-    export_csv,
-    export_webdataset,
-    merge,
-    show,
-    stats,
-    validate,
-)
-from .types import BadInput
-from .version import __version__
-from .workers import WorkerDied
+from rs_formats.lazy import lazy_exports
 
-__all__ = [
-    "BadInput",
-    "ConvertOptions",
-    "ConvertReport",
-    "WorkerDied",
-    "__version__",
-    "convert",
-    "convert_reader",
-    "datasets",
-    "dedup",
-    "export_csv",
-    "export_webdataset",
-    "merge",
-    "show",
-    "stats",
-    "validate",
-]
+__all__ = lazy_exports(
+    __name__,
+    "rs-annotate",
+    {
+        ".api": (
+            "ConvertOptions",
+            "ConvertReport",
+            "convert",
+            "convert_reader",
+            "datasets",
+            "dedup",
+            "export_csv",
+            "export_webdataset",
+            "merge",
+            "show",
+            "stats",
+            "validate",
+        ),
+        ".types": ("BadInput",),
+        ".workers": ("WorkerDied",),
+    },
+)

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rs_formats import wording
+from rs_formats.settings import setting
 
 from .types import Box
 
@@ -60,13 +61,14 @@ class B2CConfig:
 
     seed: int = 0
     n_captions: int = 5
-    #: Fraction of each axis, centred, that counts as "the middle of the picture".
-    center: float = 0.5
+    center: float = setting(0.5, "B2C: fraction of each axis that is 'the middle of the picture'")
     #: Counts strictly above this may be replaced by a word from ``many_words``.
     many_threshold: int = 10
-    many_prob: float = 0.9
+    many_prob: float = setting(0.9, "B2C: probability that a count over ten becomes 'many'/'a lot of'")
     many_words: tuple[str, ...] = ("many", "a lot of")
-    subset: Literal["classes", "objects"] = "classes"
+    subset: Literal["classes", "objects"] = setting(
+        "classes", "B2C: captions 3-5 from random subsets of classes (full counts) or objects"
+    )
 
     def __post_init__(self) -> None:
         if not 0 < self.center <= 1:

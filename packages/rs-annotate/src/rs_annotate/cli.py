@@ -17,17 +17,18 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from rs_formats import console
+from rs_formats.flags import from_args
+from rs_formats.outputs import OutputOptions
 from rs_formats.wording import count_phrase
 
-from . import api
 from .arguments import PROG, build_parser
-from .b2c import B2CConfig
+from .options import ConvertOptions, DedupOptions, ExportOptions
 from .report import report_path, reports_beside
-from .workers import WorkerDied
 
 log = logging.getLogger(__name__)
 
@@ -95,33 +96,10 @@ def _inputs_and_output(args: argparse.Namespace) -> tuple[list[str], str]:
 
 
 def _convert(args: argparse.Namespace) -> int:
+    from . import api
+
     out = _output(args)
-    b2c = B2CConfig(center=args.center, many_prob=args.many_prob, subset=args.subset)
-    opts = api.ConvertOptions(
-        workers=args.workers,
-        engine=args.engine,
-        address=args.address,
-        retries=args.retries,
-        seed=args.seed,
-        short_side=args.short_side or None,
-        keep_original=args.keep_original,
-        image_format=args.image_format,
-        jpeg_quality=args.jpeg_quality,
-        bands=args.bands,
-        value_range=tuple(args.value_range) if args.value_range else None,
-        nodata=args.nodata,
-        tile=args.tile,
-        tile_overlap=args.tile_overlap,
-        tile_min_visible=args.tile_min_visible,
-        skip_bad=args.skip_bad,
-        bad_boxes=args.bad_boxes,
-        keep_empty=args.keep_empty,
-        split=args.split,
-        name=args.name,
-        reader_options=_reader_options(args),
-        b2c=b2c,
-        overwrite=args.overwrite,
-    )
+    opts = from_args(args, ConvertOptions, reader_options=_reader_options(args))
     report = api.convert(args.format, args.src, out, opts)
     log.info("%s: %s", out, report.summary())
     if report.n_bad or report.skipped or report.dropped_by_reader:
@@ -137,26 +115,21 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
+    from . import api
+
     inputs, out = _inputs_and_output(args)
-    r = api.merge(inputs, out, name=args.name, overwrite=args.overwrite)
+    r = api.merge(inputs, out, **asdict(from_args(args, OutputOptions)))
     log.info("%s: %d rows from %d datasets", out, r["rows"], len(inputs))
     print(out)
     return 0
 
 
 def _dedup(args: argparse.Namespace) -> int:
+    from . import api
+
     inputs, out = _inputs_and_output(args)
     against = _datasets_only(args.against, "--against")
-    r = api.dedup(
-        inputs,
-        out,
-        against=against,
-        against_splits=args.against_split,
-        threshold=args.threshold,
-        keep=args.keep,
-        name=args.name,
-        overwrite=args.overwrite,
-    )
+    r = api.dedup(inputs, out, against=against, **asdict(from_args(args, DedupOptions)))
     per_set = ", ".join(f"{n} of {Path(path).name}" for path, n in r["contaminated_per_against"].items() if n)
     log.info(
         "%s: kept %d of %d rows (%d duplicates, %d matching test images%s); report: %s",
@@ -173,11 +146,15 @@ def _dedup(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from . import api
+
     print(json.dumps(api.stats(args.dataset, plots=args.plots), indent=2))
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
+    from . import api
+
     print(
         api.show(
             args.dataset, _output(args), n=args.n, split=args.split, columns=args.columns, seed=args.seed
@@ -187,6 +164,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from . import api
+
     r = api.validate(args.dataset, decode=not args.no_decode)
     for problem in r["problems"]:
         print(problem)
@@ -196,6 +175,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _datasets(args: argparse.Namespace) -> int:
+    from . import api
+
     for info in api.datasets():
         print(f"{info['name']}  [{info['kind']}]  {info['title']}")
         if info["aliases"]:
@@ -219,24 +200,28 @@ def _datasets(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from . import api
+
     out = _output(args)
+    opts = from_args(args, ExportOptions)
+    overwrite = from_args(args, OutputOptions).overwrite
     if args.layout == "webdataset":
         r = api.export_webdataset(
             args.dataset,
             out,
-            splits=args.split,
-            shard_size=args.shard_size,
-            captions=args.captions,
-            overwrite=args.overwrite,
+            splits=opts.splits,
+            shard_size=opts.shard_size,
+            captions=opts.captions,
+            overwrite=overwrite,
         )
     else:
         r = api.export_csv(
             args.dataset,
             out,
-            splits=args.split,
-            separator=args.separator,
-            relative=args.relative,
-            overwrite=args.overwrite,
+            splits=opts.splits,
+            separator=opts.separator,
+            relative=opts.relative,
+            overwrite=overwrite,
         )
     for split, done in r["splits"].items():
         log.info("%s/%s: %s", out, split, ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in done.items()))
@@ -266,6 +251,8 @@ COMMANDS = {
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .workers import WorkerDied  # the commands' modules import pyarrow and numpy: not for a --help
+
     try:
         return COMMANDS[args.command](args)
     except WorkerDied as exc:  # the input was fine; the run was not

@@ -40,9 +40,9 @@ from rs_formats import Dataset, open_dataset
 from rs_formats.atomic import atomic_dir
 
 from .imaging import encode
+from .options import CAPTION_MODES
 from .version import GENERATOR
 
-CAPTION_MODES = ("first", "all")
 _SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 _COLUMNS = ("image_id", "image", "captions", "label", "width", "height", "source")
 

@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .options import KEEP_POLICIES
+
 #: A rank per image (lower is kept first), or a function giving the ranks of the images it is asked about.
 Rank = np.ndarray | Sequence[int] | Callable[[np.ndarray], np.ndarray]
 
@@ -217,8 +219,6 @@ def _every_pair(
 
 
 # -- keep policy ------------------------------------------------------------------------------------
-
-KEEP_POLICIES = ("first", "largest")
 
 
 def keep_rank(

@@ -1,76 +1,183 @@
-"""``ConvertOptions``: everything ``convert`` can be told (the CLI's flags map one to one), and the part of
-it that a run's report records."""
+"""``ConvertOptions``: everything ``convert`` can be told (its fields are the CLI's flags, generated), and the
+part of it that a run's report records."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rs_formats.imagery import ImageryOptions
+from rs_formats.cluster import ENGINES
+from rs_formats.images import STORED_FORMATS
+from rs_formats.outputs import OutputOptions
+from rs_formats.settings import setting
 
 from .b2c import B2CConfig
-from .imaging import tile_windows
 
-#: Encodings of re-encoded images (lower case, as the shared ``--image-format`` flag spells them).
-IMAGE_FORMATS = ("jpeg", "png", "webp")
-#: Where the per-item work runs: worker processes on this machine, or Ray Data on a Ray cluster
-#: (:mod:`rs_annotate.ray_engine`, the ``rs-annotate[ray]`` extra). Both write the same rows.
-ENGINES = ("local", "ray")
+if TYPE_CHECKING:
+    from rs_formats.imagery import ImageryOptions
+
+
+def _bands(text: str) -> tuple[int, ...]:
+    from rs_formats.imagery import check_bands  # numpy: not for a --help
+
+    return check_bands(text)
+
+
+#: Which of two near-duplicate images ``dedup`` keeps (:func:`rs_annotate.near_duplicates.keep_rank`).
+KEEP_POLICIES = ("first", "largest")
+#: What an exported webdataset's ``.txt`` holds: the first caption, or all of them one a line.
+CAPTION_MODES = ("first", "all")
 #: Splits whose rows are evaluation data: their images keep their original pixels unless told otherwise.
 EVALUATION_SPLITS = ("test",)
 
 
 @dataclass(frozen=True)
-class ConvertOptions:
-    """Everything ``convert`` can be told; the CLI flags map one to one."""
+class DedupOptions(OutputOptions):
+    """What ``dedup`` can be told besides its inputs, ``--against`` and ``--out``."""
 
-    #: Worker processes; None = all cores. 1 runs in this process. With the Ray engine: tasks at once
-    #: (None: as many as the cluster has CPUs; the CPUs of a private local Ray).
-    workers: int | None = None
-    #: One of :data:`ENGINES`.
-    engine: str = "local"
-    #: Ray engine: the cluster's address (None: ``RAY_ADDRESS``, else a private local Ray).
-    address: str | None = None
-    #: Ray engine: times a task is retried after its worker process or node died, before the run fails.
-    retries: int = 3
-    #: Seed of the B2C captions (per image, whatever the worker count); replaces ``b2c.seed``.
-    seed: int = 0
-    #: Shorter side of stored images; None or 0 keeps the original size (re-encoding still applies).
-    short_side: int | None = 256
-    #: Original pixels (the file's bytes, or a lossless PNG where they cannot be kept) instead of the bounded
-    #: re-encoding; boxes in original pixels. None: decided per row by :meth:`keeps_original`.
-    keep_original: bool | None = None
-    #: Encoding (one of :data:`IMAGE_FORMATS`, any case; "jpg" means jpeg) and quality of re-encoded images.
-    image_format: str = "jpeg"
-    jpeg_quality: int = 90
-    #: Images that are not 8-bit RGB (:mod:`rs_formats.imagery`'s rule): 1-based bands shown as R, G, B
-    #: (one: grey), a fixed (min, max) instead of the 2-98 percentile stretch, and a nodata value that
-    #: replaces the file's own.
-    bands: tuple[int, ...] | None = None
-    value_range: tuple[float, float] | None = None
-    nodata: float | None = None
-    #: Cut images larger than this into ``tile`` x ``tile`` windows before resizing (None: no tiling).
-    tile: int | None = None
-    tile_overlap: int = 200
-    #: A box cut by a tile edge is kept when at least this fraction of its area is inside the tile.
-    tile_min_visible: float = 0.5
-    #: Skip (count and report) bad items instead of failing on the first.
-    skip_bad: bool = False
-    #: Boxes with zero area or wholly outside the image: "error" (the image is bad input) or "drop".
-    bad_boxes: str = "error"
-    #: Images (or tiles) without any object: skipped and counted, or kept with ``empty_caption``.
-    keep_empty: bool = False
+    against_splits: list[str] | None = setting(
+        None,
+        "only compare against these splits of the --against sets (repeatable; default: all splits)",
+        flag="--against-split",
+        metavar="SPLIT",
+    )
+    threshold: int = setting(2, "duplicates differ in fewer than this many pHash bits", metavar="BITS")
+    keep: str = setting(
+        "first",
+        "which copy survives: first (input order, then test/val splits, then image_id) or "
+        "largest (largest original image)",
+        choices=KEEP_POLICIES,
+    )
+
+
+def _separator(text: str) -> str:
+    return "\t" if text in ("\\t", "tab") else text
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What ``export webdataset`` and ``export csv`` can be told besides the dataset, ``--out`` and
+    ``--overwrite`` (``shard_size``, ``captions``: webdataset; ``separator``, ``relative``: csv)."""
+
+    splits: list[str] | None = setting(
+        None, "a split to export (repeatable; default all)", flag="--split", metavar="SPLIT"
+    )
+    shard_size: int = setting(1000, "samples per tar shard at most", metavar="N")
+    captions: str = setting(
+        "first",
+        ".txt holds the first caption (open_clip_train) or all, one a line (clip_benchmark's retrieval); "
+        ".json always holds all",
+        choices=CAPTION_MODES,
+    )
+    separator: str = setting(
+        "\t",
+        "field separator: one character, or tab / \\t (default tab, open_clip_train's)",
+        parse=_separator,
+        metavar="SEP",
+    )
+    relative: bool = setting(False, "filepath relative to OUT (default absolute)")
+
+
+@dataclass(frozen=True)
+class ConvertOptions(OutputOptions):
+    """Everything ``convert`` can be told: each field with a help text is a flag of ``rs-annotate convert``
+    (generated by :mod:`rs_formats.flags`), the others are keywords of the Python API only."""
+
+    workers: int | None = setting(
+        None,
+        "conversion processes; 1 runs in this process (default: all cores; --engine ray: tasks at once, "
+        "default all the cluster's CPUs)",
+        metavar="N",
+    )
+    engine: str = setting(
+        "local",
+        "where items are converted: worker processes here, or Ray Data on a Ray cluster "
+        "(needs rs-annotate[ray]); the dataset is the same row for row",
+        choices=ENGINES,
+    )
+    address: str | None = setting(
+        None,
+        "--engine ray: the Ray cluster (default: RAY_ADDRESS, else a private local Ray)",
+        metavar="ADDRESS",
+    )
+    retries: int = setting(
+        3, "--engine ray: reruns of a task whose worker or node died before the run fails", metavar="N"
+    )
+    #: Replaces ``b2c.seed``.
+    seed: int = setting(0, "seed of the B2C captions (per image, whatever the worker count)", metavar="N")
+    short_side: int | None = setting(
+        256,
+        "shorter side of stored images in pixels, never enlarged; 0 keeps the size (re-encoding still applies)",
+        metavar="PX",
+        renamed_from="max_side",
+    )
+    #: None: decided per row by :meth:`keeps_original`.
+    keep_original: bool | None = setting(
+        None,
+        "store original pixels (the file's bytes, or a lossless PNG) instead of re-encoding to "
+        "--short-side; boxes in original pixels (default: original for classification sets and test "
+        "splits (evaluation data), re-encoded otherwise)",
+    )
+    #: Any case; "jpg" means jpeg.
+    image_format: str = setting(
+        "jpeg",
+        "encoding of re-encoded images",
+        choices=tuple(STORED_FORMATS),
+        renamed_values={name.upper(): name for name in STORED_FORMATS},
+    )
+    jpeg_quality: int = setting(90, "JPEG quality of re-encoded images", metavar="Q")
+    bands: tuple[int, ...] | None = setting(
+        None,
+        "images that are not 8-bit RGB: the 1-based bands shown as red, green, blue (e.g. 4,3,2), or one "
+        "band as grey (default: 1 band grey; 2 bands the first as grey; 3 as they are; 4+ the first "
+        "three). 8-bit RGB images are stored as they are",
+        metavar="B[,G,R]",
+        parse=_bands,
+    )
+    value_range: tuple[float, float] | None = setting(
+        None,
+        "images that are not 8-bit RGB: map MIN..MAX onto 0..255 in every band instead of each image's "
+        "own 2-98 percentile stretch (8-bit samples: as they are)",
+        flag="--range",
+        metavar=("MIN", "MAX"),
+    )
+    nodata: float | None = setting(
+        None,
+        "pixels with this value in any shown band are masked (black, left out of the stretch); replaces "
+        "a file's own nodata tag. NaN is always masked",
+        metavar="VALUE",
+    )
+    tile: int | None = setting(
+        None,
+        "cut images larger than SIZE into SIZE x SIZE tiles before resizing (DOTA-style)",
+        metavar="SIZE",
+    )
+    tile_overlap: int = setting(200, "tile overlap in pixels", metavar="PX")
+    tile_min_visible: float = setting(
+        0.5,
+        "keep a box cut by a tile edge when at least this fraction of its area remains",
+        metavar="FRACTION",
+    )
+    skip_bad: bool = setting(
+        False, "skip bad items (counted and listed in OUT.report.json) instead of stopping at the first"
+    )
+    bad_boxes: str = setting(
+        "error",
+        "boxes with zero area or wholly outside the image: fail the image, or drop the box (counted)",
+        choices=("error", "drop"),
+    )
+    keep_empty: bool = setting(
+        False, "keep images without objects (with a fixed caption) instead of skipping them"
+    )
     empty_caption: str = "There is no labelled object in this image."
-    #: Put every row in this split instead of the reader's.
-    split: str | None = None
-    #: Dataset name in the manifest (default: the output directory's name).
-    name: str | None = None
+    split: str | None = setting(
+        None, "put every row in this split instead of the source's split", metavar="SPLIT"
+    )
     reader_options: dict[str, Any] = field(default_factory=dict)
     b2c: B2CConfig = field(default_factory=B2CConfig)
     chunksize: int = 4
     #: Show a progress bar (only ever on a terminal; see :func:`rs_formats.console.progress`).
     progress: bool = True
-    overwrite: bool = False
 
     def __post_init__(self) -> None:
         if self.bad_boxes not in ("error", "drop"):
@@ -84,15 +191,19 @@ class ConvertOptions:
         if self.short_side is not None and self.short_side < 0:
             raise ValueError(f"--short-side must be >= 0 (0 keeps the size), got {self.short_side}")
         if self.tile is not None and self.tile > 0:
+            from .imaging import tile_windows  # numpy and PIL: not for a --help
+
             tile_windows(self.tile, self.tile, self.tile, self.tile_overlap)  # validates size/overlap
         if not 0 < self.tile_min_visible <= 1:
             raise ValueError(f"tile_min_visible must be in (0, 1], got {self.tile_min_visible}")
         image_format = {"jpg": "jpeg"}.get(self.image_format.lower(), self.image_format.lower())
-        if image_format not in IMAGE_FORMATS:
+        if image_format not in STORED_FORMATS:
             raise ValueError(
-                f"image_format must be one of {', '.join(IMAGE_FORMATS)}, got {self.image_format!r}"
+                f"image_format must be one of {', '.join(STORED_FORMATS)}, got {self.image_format!r}"
             )
         object.__setattr__(self, "image_format", image_format)  # one spelling in reports and comparisons
+        if self.short_side == 0:
+            object.__setattr__(self, "short_side", None)  # one spelling of "keep the size" in reports
         imagery = self.imagery  # validates bands, value_range and nodata
         object.__setattr__(self, "bands", imagery.bands)
         object.__setattr__(self, "value_range", imagery.value_range)
@@ -100,6 +211,8 @@ class ConvertOptions:
     @property
     def imagery(self) -> ImageryOptions:
         """How images that are not 8-bit RGB become 8-bit RGB."""
+        from rs_formats.imagery import ImageryOptions  # numpy: not for a --help
+
         return ImageryOptions(bands=self.bands, value_range=self.value_range, nodata=self.nodata)
 
     def keeps_original(self, kind: str, split: str) -> bool:

@@ -18,33 +18,18 @@ table's writer and reader, :mod:`~rs_formats.results_table`), and the modules :m
 (the flags every evaluating command shares) and :mod:`rs_clip_eval.ranking`.
 """
 
-from rs_formats.console import package_version
-from rs_formats.results_table import ResultRow, read_results_table, write_results_table
+from rs_formats.lazy import lazy_exports
 
-from .api import compare, embed, evaluate_retrieval, run, search
-from .cache import EmbeddingCache
-from .config import EvalConfig
-from .embedder import Embedder
-from .plots import plot_confusion, pyplot, slug
-from .ranking import topk_correct, true_ranks
-
-__version__ = package_version("rs-clip-eval")
-__all__ = [
-    "Embedder",
-    "EmbeddingCache",
-    "EvalConfig",
-    "ResultRow",
-    "__version__",
-    "compare",
-    "embed",
-    "evaluate_retrieval",
-    "plot_confusion",
-    "pyplot",
-    "read_results_table",
-    "run",
-    "search",
-    "slug",
-    "topk_correct",
-    "true_ranks",
-    "write_results_table",
-]
+__all__ = lazy_exports(
+    __name__,
+    "rs-clip-eval",
+    {
+        "rs_formats.results_table": ("ResultRow", "read_results_table", "write_results_table"),
+        ".api": ("compare", "embed", "evaluate_retrieval", "run", "search"),
+        ".cache": ("EmbeddingCache",),
+        ".config": ("EvalConfig",),
+        ".embedder": ("Embedder",),
+        ".plots": ("plot_confusion", "pyplot", "slug"),
+        ".ranking": ("topk_correct", "true_ranks"),
+    },
+)

@@ -26,6 +26,7 @@ import numpy as np
 
 from rs_clip_models.spec import ModelSpec
 from rs_formats import Dataset, FormatError, open_dataset
+from rs_formats.cluster import ENGINES
 from rs_formats.embeddings import FILE_ROWS, MANIFEST, open_embeddings, write_embeddings
 from rs_formats.outputs import check_output
 
@@ -34,8 +35,6 @@ from .config import EvalConfig
 from .embedder import Embedder
 
 log = logging.getLogger(__name__)
-
-ENGINES = ("local", "ray")
 
 
 def embed_dataset(

@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rs_formats.console import add_deprecated_alias
+from rs_formats.flags import add_flags, from_args
 
-from .cache import EmbeddingCache
 from .config import EvalConfig
+
+if TYPE_CHECKING:
+    from .cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
 
@@ -38,53 +40,15 @@ def add_model_flag(p: argparse.ArgumentParser, extra_help: str = "") -> None:
     )
 
 
-class _Precisions:
-    """rs_clip_models.models.INFERENCE_PRECISIONS, looked up only when argparse needs them: that module imports
-    torch, which a command that evaluates nothing (``rs-count build``, ``--version``) should not pay for."""
-
-    def _names(self) -> tuple[str, ...]:
-        from rs_clip_models.models import INFERENCE_PRECISIONS
-
-        return INFERENCE_PRECISIONS
-
-    def __iter__(self):
-        return iter(self._names())
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._names()
+#: The settings of :class:`EvalConfig` every evaluating command takes as flags.
+EMBEDDING_SETTINGS = ("device", "precision", "batch_size", "loader_workers")
 
 
-def add_embedding_flags(p: argparse.ArgumentParser, legacy_workers: bool = True) -> None:
-    """--device, --precision, --batch-size, --loader-workers, --cache-dir, --no-cache (and ``--workers``, the
-    old spelling of --loader-workers, on the commands that had it)."""
-    defaults = EvalConfig.__dataclass_fields__
-    p.add_argument(
-        "--device",
-        default=defaults["device"].default,
-        help="torch device: auto (cuda when available; default), cpu, cuda, cuda:1",
-    )
-    # default None, not "fp32": argparse checks a string default against the choices on every parse
-    # metavar given, choices only in the help text: argparse would otherwise list them when the flag is added
-    p.add_argument(
-        "--precision",
-        default=None,
-        choices=_Precisions(),
-        metavar="PRECISION",
-        help="open_clip's name: %(choices)s (default " + defaults["precision"].default + "); amp "
-        "and amp_bf16 are fp32 weights under fp16 / bf16 autocast; part of the cache key",
-    )
-    batch, workers = defaults["batch_size"].default, defaults["loader_workers"].default
-    p.add_argument(
-        "--batch-size", type=int, default=batch, help=f"images (and texts) per forward pass (default {batch})"
-    )
-    p.add_argument(
-        "--loader-workers",
-        type=int,
-        default=workers,
-        help=f"DataLoader processes decoding images (0 = in process; default {workers})",
-    )
-    if legacy_workers:
-        add_deprecated_alias(p, "--workers", "--loader-workers", dest="loader_workers", type=int)
+def add_embedding_flags(p: argparse.ArgumentParser, legacy_workers: bool = True, seed: bool = False) -> None:
+    """--device, --precision, --batch-size, --loader-workers (:class:`EvalConfig`'s fields), --seed with
+    ``seed``, --cache-dir, --no-cache; and ``--workers``, the old spelling of --loader-workers, on the
+    commands that had it."""
+    add_flags(p, EvalConfig, only=EMBEDDING_SETTINGS + (("seed",) if seed else ()), aliases=legacy_workers)
     p.add_argument(
         "--cache-dir",
         type=Path,
@@ -117,17 +81,11 @@ def output_dir(args: argparse.Namespace) -> Path:
 
 
 def eval_config(args: argparse.Namespace, **extra: Any) -> EvalConfig:
-    """The :class:`EvalConfig` the shared flags describe (``extra``: further fields, e.g. ``probe``, ``seed``)."""
-    precision = {} if args.precision is None else {"precision": args.precision}
-    return EvalConfig(
-        device=args.device,
-        batch_size=args.batch_size,
-        loader_workers=args.loader_workers,
-        progress=not args.no_progress,
-        **precision,
-        **extra,
-    )
+    """The :class:`EvalConfig` the shared flags describe (``extra``: further fields, e.g. ``probe``)."""
+    return from_args(args, EvalConfig, progress=not args.no_progress, **extra)
 
 
 def open_cache(args: argparse.Namespace) -> EmbeddingCache:
+    from .cache import EmbeddingCache  # numpy: not for a --help
+
     return EmbeddingCache(args.cache_dir, enabled=not args.no_cache)

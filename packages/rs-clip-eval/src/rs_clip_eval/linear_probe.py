@@ -40,9 +40,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from .suites import DEFAULT_SHOTS
 from .zeroshot import classification_metrics
-
-DEFAULT_SHOTS = (1, 4, 8, 16, 32)
 
 
 @dataclass(frozen=True)

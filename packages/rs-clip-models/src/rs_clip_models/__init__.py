@@ -10,6 +10,7 @@ The formats these read and write (``rs-dataset``, ``rs-clip-checkpoint``) are rs
 ``import rs_clip_models`` itself imports no torch: each module does, when it is imported.
 """
 
-from rs_formats.console import package_version
+from rs_formats.lazy import lazy_exports
 
-__version__ = package_version("rs-clip-models")
+# No public names of its own here (its modules are imported by name): only __version__, looked up when asked.
+__all__ = lazy_exports(__name__, "rs-clip-models", {})

@@ -8,14 +8,13 @@ import sys
 
 from rs_formats import console
 
-from . import zoo
-
 PROG = "rs-clip-models"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    console.add_version(parser, PROG, console.package_version("rs-clip-models"))
+    console.add_version(parser, "rs-clip-models")
+    console.add_completion(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser(
         "zoo",
@@ -29,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _zoo(markdown: bool) -> str:
+    from . import zoo  # the zoo's weights readers: not for a --help
+
     if markdown:
         return zoo.markdown()
     rows = [

@@ -6,27 +6,16 @@ CLIP model, :mod:`~rs_clip_search.build` and :mod:`~rs_clip_search.store` write 
 the page, :mod:`~rs_clip_search.cli` is the command line.
 """
 
-from rs_formats.console import package_version
+from rs_formats.lazy import lazy_exports
 
-from .build import add_to_index, build_index
-from .encoder import Encoder, ModelEncoder
-from .queries import more_like, search_image, search_text, search_vector, tile_info
-from .store import FORMAT, FORMAT_VERSION, GraphParams, SearchIndex
-
-__version__ = package_version("rs-clip-search")
-__all__ = [
-    "FORMAT",
-    "FORMAT_VERSION",
-    "Encoder",
-    "GraphParams",
-    "ModelEncoder",
-    "SearchIndex",
-    "__version__",
-    "add_to_index",
-    "build_index",
-    "more_like",
-    "search_image",
-    "search_text",
-    "search_vector",
-    "tile_info",
-]
+__all__ = lazy_exports(
+    __name__,
+    "rs-clip-search",
+    {
+        ".build": ("add_to_index", "build_index"),
+        ".encoder": ("Encoder", "ModelEncoder"),
+        ".options": ("GraphParams",),
+        ".queries": ("more_like", "search_image", "search_text", "search_vector", "tile_info"),
+        ".store": ("FORMAT", "FORMAT_VERSION", "SearchIndex"),
+    },
+)

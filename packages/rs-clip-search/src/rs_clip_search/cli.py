@@ -10,7 +10,11 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-from rs_formats.console import add_version, common_flags, package_version, run
+from rs_formats.console import add_completion, add_version, common_flags, run
+from rs_formats.flags import add_flags, from_args
+from rs_formats.outputs import OutputOptions
+
+from .options import EncoderOptions, GraphParams, IndexOptions
 
 PROG = "rs-clip-search"
 log = logging.getLogger("rs_clip_search")
@@ -21,19 +25,11 @@ MODEL_HELP = (
 )
 
 
-def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--device", default="auto", help="torch device: auto (cuda when available; default), cpu, cuda"
-    )
-    p.add_argument("--batch-size", type=int, default=64, help="tiles per forward pass (default 64)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from .store import GraphParams
-
     common = common_flags()
     parser = argparse.ArgumentParser(prog=PROG, description="Search your own imagery by text or by example.")
-    add_version(parser, PROG, package_version("rs-clip-search"))
+    add_version(parser, "rs-clip-search")
+    add_completion(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("index", parents=[common], help="tile and embed a folder of imagery into a new index")
@@ -42,22 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", required=True, metavar="[LABEL=]SPEC", help=MODEL_HELP)
     p.add_argument("--out", required=True, metavar="INDEX", help="index folder to write")
-    p.add_argument("--tile", type=int, default=224, help="tile size in pixels (default 224)")
-    p.add_argument("--overlap", type=int, default=0, help="pixels shared by neighbouring tiles (default 0)")
-    p.add_argument(
-        "--exact-below",
-        type=int,
-        default=GraphParams.exact_below,
-        help=f"below this many tiles search is exact; at or above, an HNSW graph (default {GraphParams.exact_below:,})",
-    )
-    p.add_argument("--precision", default="fp32", help="open_clip precision (default fp32)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing index at --out")
-    _model_flags(p)
+    add_flags(p, IndexOptions)
+    add_flags(p, GraphParams)
+    add_flags(p, OutputOptions, only=("overwrite",))
+    add_flags(p, EncoderOptions)
 
     p = sub.add_parser("add", parents=[common], help="add new imagery to an index (existing tiles are kept)")
     p.add_argument("index", metavar="INDEX")
     p.add_argument("folder", metavar="FOLDER")
-    _model_flags(p)
+    add_flags(p, EncoderOptions)
 
     p = sub.add_parser("serve", parents=[common], help="serve the search page for an index")
     p.add_argument("index", metavar="INDEX")
@@ -65,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    _model_flags(p)
+    add_flags(p, EncoderOptions)
     return parser
 
 
@@ -79,8 +68,9 @@ def _index_encoder(manifest: dict, args: argparse.Namespace):
     model = manifest["model"]
     if "source" not in model:
         raise FormatError(args.index, "the index records no loadable model (built through the Python API)")
+    opts = from_args(args, EncoderOptions)
     enc = ModelEncoder(
-        model["source"], resolve_device(args.device), model.get("precision", "fp32"), args.batch_size
+        model["source"], resolve_device(opts.device), model.get("precision", "fp32"), opts.batch_size
     )
     if enc.fingerprint != model["fingerprint"]:
         raise FormatError(
@@ -94,18 +84,19 @@ def _command(args: argparse.Namespace) -> int:
 
     from .build import add_to_index, build_index
     from .encoder import ModelEncoder
-    from .store import GraphParams, SearchIndex
+    from .store import SearchIndex
 
     if args.command == "index":
-        enc = ModelEncoder(args.model, resolve_device(args.device), args.precision, args.batch_size)
+        opts, model = from_args(args, IndexOptions), from_args(args, EncoderOptions)
+        enc = ModelEncoder(args.model, resolve_device(model.device), opts.precision, model.batch_size)
         m = build_index(
             args.folder,
             enc,
             args.out,
-            tile=args.tile,
-            overlap=args.overlap,
-            params=GraphParams(exact_below=args.exact_below),
-            overwrite=args.overwrite,
+            tile=opts.tile,
+            overlap=opts.overlap,
+            params=from_args(args, GraphParams),
+            overwrite=from_args(args, OutputOptions).overwrite,
         )
         log.info(
             "%s: %d tiles of %d scenes (%s search; %d file(s) skipped)",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ import pyarrow.parquet as pq
 from rs_formats import FormatError
 from rs_formats.atomic import atomic_dir
 from rs_formats.inputs import read_json
+
+from .options import GraphParams
 
 FORMAT = "rs-search-index"
 FORMAT_VERSION = 1
@@ -55,17 +57,6 @@ TILE_SCHEMA = pa.schema(
         ],
     ]
 )
-
-
-@dataclass(frozen=True)
-class GraphParams:
-    """When to build an HNSW graph and how (usearch's names)."""
-
-    exact_below: int = 100_000
-    connectivity: int = 16
-    expansion_add: int = 128
-    expansion_search: int = 128
-    dtype: str = "f32"
 
 
 class SearchIndex:

@@ -6,31 +6,25 @@ Public API (importing it does not import torch, DeepSpeed or Ray): the run confi
 Ray Tune or Ray Train callbacks).
 """
 
-from rs_formats.console import package_version
+from rs_formats.lazy import lazy_exports
 
-from .config import PRECISIONS, DataConfig, DataSource, EngineConfig, ModelConfig, OptimConfig, TrainConfig
-from .launch import fit
-from .launch_ray import make_trainer
-from .launcher import TrainingFailed
-from .presets import PRESETS, load_config, preset
-from .settings import ConfigError
-
-__version__ = package_version("rs-clip-train")
-
-__all__ = [
-    "PRECISIONS",
-    "PRESETS",
-    "ConfigError",
-    "DataConfig",
-    "DataSource",
-    "EngineConfig",
-    "ModelConfig",
-    "OptimConfig",
-    "TrainConfig",
-    "TrainingFailed",
-    "__version__",
-    "fit",
-    "load_config",
-    "make_trainer",
-    "preset",
-]
+__all__ = lazy_exports(
+    __name__,
+    "rs-clip-train",
+    {
+        ".config": (
+            "PRECISIONS",
+            "ConfigError",
+            "DataConfig",
+            "DataSource",
+            "EngineConfig",
+            "ModelConfig",
+            "OptimConfig",
+            "TrainConfig",
+        ),
+        ".launch_ray": ("make_trainer",),
+        ".launch": ("fit",),
+        ".launcher": ("TrainingFailed",),
+        ".presets": ("PRESETS", "load_config", "preset"),
+    },
+)

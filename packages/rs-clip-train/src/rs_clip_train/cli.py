@@ -2,7 +2,7 @@
 export a checkpoint for the Hugging Face Hub.
 
 Every setting of :class:`~rs_clip_train.config.TrainConfig` is a flag of ``fit`` and ``config``, generated
-from its dataclass field (:mod:`rs_clip_train.settings`), so a new setting gets its flag, help text and
+from its dataclass field (:mod:`rs_formats.flags`), so a new setting gets its flag, help text and
 shown default by being declared. The console flags, ``--version`` and the exit statuses follow
 :mod:`rs_formats.console`: 0 done, 1 training failed, 2 usage, configuration or input error, 130 interrupted.
 """
@@ -15,11 +15,12 @@ import sys
 from collections.abc import Sequence
 
 from rs_formats import console
+from rs_formats.flags import HelpFormatter, add_flags, from_args, given
+from rs_formats.outputs import OutputOptions
 
-from . import __version__
-from .config import ConfigError, TrainConfig
+from .config import PROG, ConfigError, TrainConfig
+from .export import ExportOptions
 from .presets import PRESETS, preset, resolve
-from .settings import PROG, HelpFormatter, add_flags, given
 
 log = logging.getLogger("rs_clip_train")
 #: --help sections, in order: a top-level setting names its own, a section's settings go under the section's.
@@ -39,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="RemoteCLIP-style continual pretraining of open_clip models with DeepSpeed on Ray Train or torchrun.",
     )
-    console.add_version(parser, PROG, __version__)
+    console.add_version(parser, "rs-clip-train")
+    console.add_completion(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     common = console.common_flags()
     layering = (
@@ -81,32 +83,9 @@ def _add_export(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "source", metavar="RUN_OR_CHECKPOINT", help="a run directory (its final checkpoint) or a checkpoint"
     )
-    p.add_argument("--out", metavar="DIR", required=True, help="the folder to write (must not exist)")
-    p.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
-    p.add_argument(
-        "--results",
-        metavar="RESULTS",
-        help="an rs-clip-eval results table (results.jsonl or its run directory): the rows of these weights "
-        "become the card's model-index",
-    )
-    p.add_argument("--repo-id", metavar="ORG/NAME", help="the Hub repository it goes to (named in the card)")
-    p.add_argument(
-        "--base-model",
-        metavar="ORG/NAME",
-        help="the Hub repository of the initial weights (default: the init when it is hf-hub:ORG/NAME)",
-    )
-    p.add_argument(
-        "--license", default="other", metavar="ID", help="the Hub licence id, e.g. mit (default: other)"
-    )
-    p.add_argument(
-        "--license-name", default="unspecified", metavar="NAME", help="with --license other: its name"
-    )
-    p.add_argument(
-        "--license-link",
-        default="README.md",
-        metavar="LINK",
-        help="with --license other: its text (a file in the repository or a URL)",
-    )
+    p.add_argument("--out", metavar="OUT", required=True, help="the folder to write (must not exist)")
+    add_flags(p, OutputOptions, only=("overwrite",))
+    add_flags(p, ExportOptions)
 
 
 def _add_run_flags(p: argparse.ArgumentParser) -> None:
@@ -143,20 +122,18 @@ def _command(args: argparse.Namespace) -> int:
         print(_presets_table())
         return 0
     if args.command == "export":
-        from rs_clip_models.model_card import Licence
-
         from .export import export
 
-        licence = Licence(args.license, args.license_name, args.license_link)
+        opts = from_args(args, ExportOptions)
         print(
             export(
                 args.source,
                 args.out,
-                results=args.results,
-                licence=licence,
-                base_model=args.base_model,
-                repo_id=args.repo_id,
-                overwrite=args.overwrite,
+                results=opts.results,
+                licence=opts.licence,
+                base_model=opts.base_model,
+                repo_id=opts.repo_id,
+                overwrite=from_args(args, OutputOptions).overwrite,
             )
         )
         return 0

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from rs_formats.cluster import ray_session
 
-from .config import ConfigError, TrainConfig
+from .config import PROG, ConfigError, TrainConfig
 from .launcher import (
     TrainingFailed,
     final_checkpoint,
@@ -32,7 +32,6 @@ from .launcher import (
     worker_message,
 )
 from .run_dir import LOGS
-from .settings import PROG
 
 if TYPE_CHECKING:
     from ray.train.torch import TorchTrainer

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats.inputs import read_text
+from rs_formats.settings import build, clear_exclusive, upgrade_keys
 
 from .config import PAPER_STEPS, ConfigError, ModelConfig, OptimConfig, TrainConfig, read_yaml
-from .settings import build, clear_exclusive, upgrade_keys
 
 DEFAULT_PRESET = "vit-b-32"
 
@@ -81,7 +81,7 @@ def preset(name: str) -> TrainConfig:
 
 def resolve(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
     """A run's settings: a preset, under the settings of a ``config`` file (run.yaml, complete or
-    partial), under ``overrides`` (plain data, as :func:`rs_clip_train.settings.given` returns for flags).
+    partial), under ``overrides`` (plain data, as :func:`rs_formats.flags.given` returns for flags).
 
     The preset is the one ``overrides`` name, else the file's own ``preset`` key, else vit-b-32. Each
     layer is checked on its own, so an error or warning names the file or the command line."""

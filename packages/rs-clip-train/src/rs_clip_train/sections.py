@@ -1,12 +1,12 @@
 """The sections of a run's configuration (model, data, optimiser, engine): one dataclass field per setting,
-with its help text, declared once (:mod:`rs_clip_train.settings` generates the flags). :class:`~rs_clip_train.
+with its help text, declared once (:mod:`rs_formats.flags` generates the flags). :class:`~rs_clip_train.
 config.TrainConfig` holds one of each."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .settings import ConfigError, setting
+from rs_formats.settings import ConfigError, setting
 
 #: The paper presets' length: 108,215 optimizer steps for every backbone (the paper, section IV-A-3: "We
 #: train all models for a total step of 108,215").

@@ -33,8 +33,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
+from rs_formats.settings import ConfigError
+
 from .run_dir import CHECKPOINTS, FINAL
-from .settings import ConfigError
 
 if TYPE_CHECKING:
     from .config import TrainConfig

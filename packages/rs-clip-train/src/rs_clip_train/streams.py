@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .settings import ConfigError
+from rs_formats.settings import ConfigError
 
 # Stream tags keep the random streams of the different decisions independent of each other.
 _ORDER, _WINDOW, _MIX, SAMPLE = 1, 2, 3, 4

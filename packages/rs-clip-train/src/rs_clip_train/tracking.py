@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .settings import ConfigError
+from rs_formats.settings import ConfigError
 
 if TYPE_CHECKING:
     from .config import TrainConfig

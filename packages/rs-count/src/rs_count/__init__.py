@@ -14,40 +14,21 @@ precision through rs-clip-eval. Never DeepSpeed, and Ray only when the build is 
     write_report([words, digits], "report")   # what `rs-count eval --out report` writes
 """
 
-from rs_clip_eval import EmbeddingCache, EvalConfig
-from rs_clip_models.spec import ModelSpec
-from rs_formats.console import package_version
+from rs_formats.lazy import lazy_exports
 
-from .build import BuildReport, build
-from .captions import DEFAULT_TEMPLATE, CaptionTemplate
-from .classes import REMOTECOUNT_CLASSES
-from .evaluate import CountResult, evaluate, evaluate_embedder, evaluate_model, evaluate_variants
-from .importer import import_annotations
-from .metrics import CountMetrics, count_metrics
-from .report import load_reference, write_report
-from .rules import BuildRules
-
-__version__ = package_version("rs-count")
-
-__all__ = [
-    "DEFAULT_TEMPLATE",
-    "REMOTECOUNT_CLASSES",
-    "BuildReport",
-    "BuildRules",
-    "CaptionTemplate",
-    "CountMetrics",
-    "CountResult",
-    "EmbeddingCache",
-    "EvalConfig",
-    "ModelSpec",
-    "__version__",
-    "build",
-    "count_metrics",
-    "evaluate",
-    "evaluate_embedder",
-    "evaluate_model",
-    "evaluate_variants",
-    "import_annotations",
-    "load_reference",
-    "write_report",
-]
+__all__ = lazy_exports(
+    __name__,
+    "rs-count",
+    {
+        "rs_clip_eval": ("EmbeddingCache", "EvalConfig"),
+        "rs_clip_models.spec": ("ModelSpec",),
+        ".build": ("BuildReport", "build"),
+        ".captions": ("DEFAULT_TEMPLATE", "CaptionTemplate"),
+        ".classes": ("REMOTECOUNT_CLASSES",),
+        ".evaluate": ("CountResult", "evaluate", "evaluate_embedder", "evaluate_model", "evaluate_variants"),
+        ".importer": ("import_annotations",),
+        ".metrics": ("CountMetrics", "count_metrics"),
+        ".report": ("load_reference", "write_report"),
+        ".rules": ("BuildRules",),
+    },
+)

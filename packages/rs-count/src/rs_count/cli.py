@@ -10,8 +10,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
+from rs_annotate.options import ConvertOptions
 from rs_clip_eval.flags import (
     add_embedding_flags,
     add_model_flag,
@@ -20,66 +22,40 @@ from rs_clip_eval.flags import (
     open_cache,
     output_dir,
 )
-from rs_formats.console import add_deprecated_alias, add_version, common_flags, package_version, run
+from rs_formats.console import (
+    add_completion,
+    add_version,
+    common_flags,
+    run,
+)
+from rs_formats.flags import add_flags, from_args
+from rs_formats.outputs import OutputOptions
 
-from .captions import DEFAULT_TEMPLATE, CaptionTemplate
-from .classes import REMOTECOUNT_CLASSES, class_name
-from .rules import IMAGE_FORMATS, BuildRules
+from .rules import BuildRules
 
 PROG = "rs-count"
 log = logging.getLogger("rs_count")
 
 
-def _csv(text: str) -> tuple[str, ...]:
-    return tuple(s.strip() for s in text.split(",") if s.strip())
+#: The settings ``import`` takes (the selection rules do not apply to released annotations).
+IMPORT_SETTINGS = ("short_side", "image_format", "jpeg_quality", "template", "source")
+#: How rs-annotate's conversion runs (its own flags); the rest of what it does is decided by :class:`BuildRules`.
+CONVERSION_SETTINGS = ("workers", "engine", "address")
 
 
-def _class_names(text: str) -> tuple[str, ...]:
-    """A comma-separated list of class names; one that reads as no name is a usage error naming the flag."""
-    names = _csv(text)
-    for name in names:
-        try:
-            class_name(name)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    return names
-
-
-def _add_image_flags(p: argparse.ArgumentParser) -> None:
-    defaults = BuildRules()
-    p.add_argument(
-        "--short-side",
-        type=int,
-        default=defaults.short_side,
-        help=f"shrink stored images so the shorter side is at most this many pixels "
-        f"(default {defaults.short_side})",
-    )
-    add_deprecated_alias(p, "--image-size", "--short-side", dest="short_side", type=int)
-    p.add_argument(
-        "--image-format",
-        choices=IMAGE_FORMATS,
-        default=defaults.image_format,
-        help=f"stored encoding (default {defaults.image_format})",
-    )
-    p.add_argument(
-        "--jpeg-quality",
-        type=int,
-        default=defaults.jpeg_quality,
-        help=f"JPEG quality 1-95 (default {defaults.jpeg_quality})",
-    )
-    p.add_argument(
-        "--template",
-        default=DEFAULT_TEMPLATE,
-        help=f"caption template with {{number}}, {{noun}}, optional {{be}} (default {DEFAULT_TEMPLATE!r})",
-    )
+def _add_output_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--skip-bad",
         action="store_true",
         help="skip (and count) malformed labels, unknown classes, bad counts and missing images "
         "instead of stopping at the first one",
     )
-    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    p.add_argument("--name", help="dataset name stored in the manifest")
+    add_flags(p, OutputOptions)
+    add_flags(p, ConvertOptions, only=CONVERSION_SETTINGS)
+
+
+def _conversion(args: argparse.Namespace) -> ConvertOptions:
+    return from_args(args, ConvertOptions, only=CONVERSION_SETTINGS)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -88,10 +64,10 @@ def parser() -> argparse.ArgumentParser:
         description="RemoteCount: can a CLIP model count 1-10 objects "
         "in aerial images? Build the benchmark, then evaluate models on it.",
     )
-    add_version(ap, PROG, package_version("rs-count"))
+    add_version(ap, "rs-count")
+    add_completion(ap)
     sub = ap.add_subparsers(dest="command", required=True)
     console = common_flags()
-    d = BuildRules()
 
     b = sub.add_parser(
         "build",
@@ -103,69 +79,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--labels", required=True, type=Path, help="directory of DOTA labelTxt files (*.txt)")
     b.add_argument("--images", required=True, type=Path, help="directory of the matching images")
     b.add_argument("--out", required=True, type=Path, help="output dataset directory")
-    b.add_argument(
-        "--classes",
-        type=_class_names,
-        default=REMOTECOUNT_CLASSES,
-        help="comma-separated classes to count (default: all 13 RemoteCount classes)",
-    )
-    b.add_argument(
-        "--min-count", type=int, default=d.min_count, help=f"smallest count kept (default {d.min_count})"
-    )
-    b.add_argument(
-        "--max-count", type=int, default=d.max_count, help=f"largest count kept (default {d.max_count})"
-    )
-    b.add_argument(
-        "--min-share",
-        type=float,
-        default=d.min_share,
-        help="the counted class's minimum share of the image's RemoteCount-class objects, > 0.5 "
-        f"(default {d.min_share})",
-    )
-    b.add_argument(
-        "--min-object-size",
-        type=float,
-        default=d.min_object_size,
-        help="skip images where a counted object's oriented box is narrower than this, in stored pixels "
-        f"(default {d.min_object_size:g})",
-    )
-    b.add_argument(
-        "--min-visible",
-        type=float,
-        default=d.min_visible,
-        help="share of an object's polygon that must lie inside the kept region for it to count; "
-        f"images with objects cut by the border are skipped (default {d.min_visible})",
-    )
-    b.add_argument(
-        "--difficult",
-        choices=("skip-image", "ignore"),
-        default=d.difficult,
-        help="an image whose counted class has a 'difficult' instance is skipped (default), or "
-        "difficult instances are ignored",
-    )
-    b.add_argument(
-        "--crop",
-        choices=("center-square", "none"),
-        default=d.crop,
-        help="keep the central square (what CLIP's centre crop shows; default) or the whole image",
-    )
-    b.add_argument(
-        "--balanced",
-        action="store_true",
-        help="keep the same number of images for every count (the smallest count group's size)",
-    )
-    b.add_argument("--per-count", type=int, help="keep at most this many images per count")
-    b.add_argument("--seed", type=int, default=d.seed, help="seed of the deterministic choice when balancing")
-    b.add_argument(
-        "--other-classes",
-        type=_class_names,
-        default=(),
-        help="comma-separated extra (not counted) class names your labels use besides DOTA's",
-    )
-    b.add_argument(
-        "--source", default=d.source, help=f"source name, also the image_id prefix (default {d.source})"
-    )
-    _add_image_flags(b)
+    add_flags(b, BuildRules)
+    _add_output_flags(b)
 
     i = sub.add_parser(
         "import",
@@ -176,8 +91,8 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("file", type=Path, help="annotation file (.csv, .json or .jsonl)")
     i.add_argument("--images", required=True, type=Path, help="directory of the images it names")
     i.add_argument("--out", required=True, type=Path, help="output dataset directory")
-    i.add_argument("--source", default="remotecount", help="source name, also the image_id prefix")
-    _add_image_flags(i)
+    add_flags(i, BuildRules, only=IMPORT_SETTINGS, defaults={"source": "remotecount"})
+    _add_output_flags(i)
 
     e = sub.add_parser(
         "eval",
@@ -196,7 +111,7 @@ def parser() -> argparse.ArgumentParser:
         default="both",
         help="numbers in captions as words ('three'), digits ('3') or both (default both)",
     )
-    e.add_argument("--template", default=DEFAULT_TEMPLATE, help="caption template (see build --help)")
+    add_flags(e, BuildRules, only=("template",))
     add_embedding_flags(e)
     e.add_argument(
         "--reference",
@@ -209,44 +124,19 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _rules(args: argparse.Namespace, **kw) -> BuildRules:
-    return BuildRules(
-        short_side=args.short_side,
-        image_format=args.image_format,
-        jpeg_quality=args.jpeg_quality,
-        template=CaptionTemplate(args.template),
-        source=args.source,
-        **kw,
-    )
-
-
 def _build(args: argparse.Namespace) -> int:
     from .build import build
 
-    rules = _rules(
-        args,
-        classes=args.classes,
-        min_count=args.min_count,
-        max_count=args.max_count,
-        min_share=args.min_share,
-        min_object_size=args.min_object_size,
-        min_visible=args.min_visible,
-        difficult=args.difficult,
-        crop=args.crop,
-        balanced=args.balanced,
-        per_count=args.per_count,
-        seed=args.seed,
-        other_classes=args.other_classes,
-    )
+    rules = from_args(args, BuildRules)
     report = build(
         args.labels,
         args.images,
         args.out,
         rules,
         skip_bad=args.skip_bad,
-        overwrite=args.overwrite,
-        name=args.name,
         progress=not args.no_progress,
+        conversion=_conversion(args),
+        **asdict(from_args(args, OutputOptions)),
     )
     print(report.summary())
     return 0
@@ -259,11 +149,11 @@ def _import(args: argparse.Namespace) -> int:
         args.file,
         args.images,
         args.out,
-        _rules(args),
+        from_args(args, BuildRules),
         skip_bad=args.skip_bad,
-        overwrite=args.overwrite,
-        name=args.name,
         progress=not args.no_progress,
+        conversion=_conversion(args),
+        **asdict(from_args(args, OutputOptions)),
     )
     print(report.summary())
     return 0
@@ -277,7 +167,7 @@ def _eval(args: argparse.Namespace) -> int:
     from .report import load_reference, to_markdown, write_report
 
     out = output_dir(args)
-    template = CaptionTemplate(args.template)
+    template = from_args(args, BuildRules).template
     variants = ("words", "digits") if args.variant == "both" else (args.variant,)
     config = eval_config(args)
     specs = [ModelSpec.parse(m) for m in args.model]

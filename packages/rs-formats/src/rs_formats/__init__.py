@@ -9,44 +9,32 @@
 
 None imports torch. Writing a checkpoint from a network's tensors, and
 loading one into a network, is the model runtime's job (the rs-clip-models package); docs/architecture.md
-draws the layers.
+draws the layers. Every public name is imported when first used (:mod:`rs_formats.lazy`).
 """
 
-from .checkpoint import (
-    CHECKPOINT_FORMAT,
-    CHECKPOINT_VERSION,
-    CheckpointInfo,
-    read_checkpoint,
-    verify_checkpoint,
-)
-from .console import package_version
-from .dataset import (
-    DATASET_FORMAT,
-    DATASET_VERSION,
-    Dataset,
-    DatasetWriter,
-    dataset_schema,
-    open_dataset,
-    read_manifest,
-    verify_dataset,
-)
-from .errors import FormatError
+from .lazy import lazy_exports
 
-__version__ = package_version("rs-formats")
-
-__all__ = [
-    "CHECKPOINT_FORMAT",
-    "CHECKPOINT_VERSION",
-    "DATASET_FORMAT",
-    "DATASET_VERSION",
-    "CheckpointInfo",
-    "Dataset",
-    "DatasetWriter",
-    "FormatError",
-    "dataset_schema",
-    "open_dataset",
-    "read_checkpoint",
-    "read_manifest",
-    "verify_checkpoint",
-    "verify_dataset",
-]
+__all__ = lazy_exports(
+    __name__,
+    "rs-formats",
+    {
+        ".checkpoint": (
+            "CHECKPOINT_FORMAT",
+            "CHECKPOINT_VERSION",
+            "CheckpointInfo",
+            "read_checkpoint",
+            "verify_checkpoint",
+        ),
+        ".dataset": (
+            "DATASET_FORMAT",
+            "DATASET_VERSION",
+            "Dataset",
+            "DatasetWriter",
+            "dataset_schema",
+            "open_dataset",
+            "read_manifest",
+            "verify_dataset",
+        ),
+        ".errors": ("FormatError",),
+    },
+)

@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 
 from . import console
-from .checkpoint import MANIFEST, has_resume_state, verify_checkpoint
-from .dataset import open_dataset, verify_dataset
 from .errors import FormatError
 from .inputs import read_json
 
@@ -17,6 +15,8 @@ PROG = "rs-formats"
 
 
 def _kind(path: Path) -> str:
+    from .checkpoint import MANIFEST
+
     try:
         manifest = read_json(path / MANIFEST)
     except FormatError:
@@ -26,7 +26,8 @@ def _kind(path: Path) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    console.add_version(parser, PROG, console.package_version("rs-formats"))
+    console.add_version(parser, "rs-formats")
+    console.add_completion(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
         ("verify", "recompute checksums and read every row (datasets) or the weights (checkpoints)"),
@@ -38,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .checkpoint import has_resume_state, verify_checkpoint  # pyarrow and the rest: not for a --help
+    from .dataset import open_dataset, verify_dataset
+
     is_checkpoint = _kind(args.path) == "rs-clip-checkpoint"
     if args.command == "verify":
         if is_checkpoint:

@@ -29,6 +29,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+#: Where a tool's per-item work runs (``--engine``): processes on this machine, or Ray on a cluster.
+ENGINES = ("local", "ray")
+
 
 @contextmanager
 def ray_session(

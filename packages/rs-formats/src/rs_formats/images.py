@@ -18,7 +18,7 @@ to a model's 224 asks for 24.6 GB. So each side is bounded too (:data:`MAX_SIDE`
 limit and twice the largest GF-2 scene side) and so is the aspect ratio (:data:`MAX_ASPECT` = 100: a
 swath a converter tiles is a few times longer than wide, never a hundred), both on the header.
 
-Only raster formats that datasets use are opened (:data:`IMAGE_FORMATS`): PIL's other plugins (EPS, which
+Only raster formats that datasets use are opened (:data:`DECODED_FORMATS`): PIL's other plugins (EPS, which
 runs Ghostscript, and the like) never see our inputs. Errors are :class:`~rs_formats.FormatError` naming
 the file, or the dataset and row. Needs pillow (imported when first used).
 """
@@ -42,7 +42,9 @@ MAX_ROW_PIXELS = 1 << 26
 MAX_SIDE = 1 << 16
 MAX_ASPECT = 100
 #: PIL format names accepted (PIL's JPEG plugin also opens cameras' multi-picture JPEGs, as "MPO").
-IMAGE_FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP", "GIF")
+DECODED_FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP", "GIF")
+#: Encodings a tool stores images in, as every ``--image-format`` flag spells them, with PIL's names.
+STORED_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 #: What PIL raises on broken files, besides its own errors (plugins fail in many ways on hostile input).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, MemoryError)
 
@@ -71,7 +73,7 @@ def open_image(
     data: bytes, *, limit: int = MAX_ROW_PIXELS, path: str | Path = "<image bytes>", row: str | None = None
 ) -> Image.Image:
     """The header of encoded image bytes (pixels not decoded yet), refused above ``limit`` pixels or in a
-    format outside :data:`IMAGE_FORMATS`. ``path`` names the bytes in errors; ``row`` adds the dataset row
+    format outside :data:`DECODED_FORMATS`. ``path`` names the bytes in errors; ``row`` adds the dataset row
     (``"split 'test', image 'rsicd/1'"``)."""
     return _open(io.BytesIO(data), limit, path, row)
 
@@ -87,10 +89,10 @@ def _open(fp, limit: int, path: str | Path, row: str | None) -> Image.Image:
 
     try:
         with _pil_guard():
-            img = Image.open(fp, formats=IMAGE_FORMATS)
+            img = Image.open(fp, formats=DECODED_FORMATS)
     except UnidentifiedImageError:
         raise _where(
-            path, row, f"cannot decode image: not in a known format ({', '.join(IMAGE_FORMATS)})"
+            path, row, f"cannot decode image: not in a known format ({', '.join(DECODED_FORMATS)})"
         ) from None
     except (*_DECODE_ERRORS, Image.DecompressionBombError) as exc:
         raise _where(path, row, f"cannot decode image ({type(exc).__name__}: {exc})") from None

@@ -6,28 +6,15 @@
 Same seed, same bytes; image ``i`` depends only on (seed, format, i).
 """
 
-from rs_formats.console import package_version
+from rs_formats.lazy import lazy_exports
 
-from .registry import FORMATS, Format
-from .scenes import Placement, Scene, SceneObject, render_scene
-from .themes import compose_scene, counting_scene, sample_scene
-from .truth import TRUTH_FILE, ImageTruth, ObjectTruth, Truth
-
-__version__ = package_version("rs-synth")
-
-__all__ = [
-    "FORMATS",
-    "Format",
-    "ImageTruth",
-    "ObjectTruth",
-    "Placement",
-    "Scene",
-    "SceneObject",
-    "TRUTH_FILE",
-    "Truth",
-    "compose_scene",
-    "counting_scene",
-    "render_scene",
-    "sample_scene",
-    "__version__",
-]
+__all__ = lazy_exports(
+    __name__,
+    "rs-synth",
+    {
+        ".registry": ("FORMATS", "Format"),
+        ".scenes": ("Placement", "Scene", "SceneObject", "render_scene"),
+        ".themes": ("compose_scene", "counting_scene", "sample_scene"),
+        ".truth": ("TRUTH_FILE", "ImageTruth", "ObjectTruth", "Truth"),
+    },
+)

@@ -12,10 +12,13 @@ import logging
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from rs_formats import console
-from rs_formats.outputs import check_output
+from rs_formats.flags import add_flags, from_args
+from rs_formats.outputs import OutputOptions, check_output
+from rs_formats.settings import setting
 
 from .registry import FORMATS
 
@@ -27,6 +30,37 @@ MIN_SIZE = 32
 MAX_SIZE = 8192
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """What ``rs-synth FORMAT`` can be told besides ``--out`` and ``--overwrite``: its flags, generated
+    (:mod:`rs_formats.flags`)."""
+
+    n: int = setting(16, "number of images", metavar="N")
+    seed: int = setting(0, "random seed; same seed gives identical files", metavar="N")
+    size: int | None = setting(
+        None, "image side in pixels (default: the format's usual size, e.g. 1024 for dota)", metavar="PX"
+    )
+    plant: list[str] = setting(
+        help="add copies of images of another rs-synth output DIR (from its test split when it has "
+        "one), as an evaluation set leaking into training data; repeat for several",
+        factory=list,
+        metavar="DIR",
+        group="leaks",
+    )
+    plant_n: int = setting(2, "images copied from each --plant DIR", metavar="K", group="leaks")
+    duplicates: int = setting(
+        0, "add copies of K of the output's own scenes under new names", metavar="K", group="leaks"
+    )
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"--n must be >= 1, got {self.n}")
+        if self.size is not None and not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise ValueError(f"--size must be between {MIN_SIZE} and {MAX_SIZE}, got {self.size}")
+        if self.plant_n < 1 or self.duplicates < 0:
+            raise ValueError("--plant-n must be >= 1 and --duplicates >= 0")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,60 +80,31 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[console.common_flags()],
     )
-    console.add_version(p, PROG, console.package_version("rs-synth"))
+    console.add_version(p, "rs-synth")
+    console.add_completion(p)
     p.add_argument("format", choices=sorted(FORMATS), metavar="FORMAT", help="output format (listed below)")
     # Deprecated spelling of --out, kept for one release; hidden from the help.
     p.add_argument("old_out", nargs="?", metavar="OUT", help=argparse.SUPPRESS)
     p.add_argument("--out", help="output directory (created; must be empty unless --overwrite)")
-    p.add_argument("--n", type=int, default=16, help="number of images (default: 16)")
-    p.add_argument(
-        "--seed", type=int, default=0, help="random seed; same seed gives identical files (default: 0)"
-    )
-    p.add_argument(
-        "--size",
-        type=int,
-        default=None,
-        help="image side in pixels (default: the format's usual size, e.g. 1024 for dota)",
-    )
-    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists and is not empty")
-    leaks = p.add_argument_group(
+    leaks = (
         "leaks for de-duplication to find (formats: "
         + ", ".join(f.name for f in FORMATS.values() if f.plants)
         + ")"
     )
-    leaks.add_argument(
-        "--plant",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="add copies of images of another rs-synth output DIR (from its test split when it has "
-        "one), as an evaluation set leaking into training data; repeat for several",
-    )
-    leaks.add_argument(
-        "--plant-n", type=int, default=2, metavar="K", help="images copied from each --plant DIR (default: 2)"
-    )
-    leaks.add_argument(
-        "--duplicates",
-        type=int,
-        default=0,
-        metavar="K",
-        help="add copies of K of the output's own scenes under new names (default: 0)",
-    )
+    add_flags(p, OutputOptions, only=("overwrite",))
+    add_flags(p, WriteOptions, {"leaks": leaks})
     return p
 
 
-def _leaks(args: argparse.Namespace) -> dict[str, object]:
-    if not args.plant and not args.duplicates:
+def _leaks(fmt, opts: WriteOptions) -> dict[str, object]:
+    if not opts.plant and not opts.duplicates:
         return {}
-    fmt = FORMATS[args.format]
     if not fmt.plants:
         raise ValueError(
             f"--plant and --duplicates work with {', '.join(f.name for f in FORMATS.values() if f.plants)}"
             f", not {fmt.name}"
         )
-    if args.plant_n < 1 or args.duplicates < 0:
-        raise ValueError("--plant-n must be >= 1 and --duplicates >= 0")
-    return {"plant": args.plant, "plant_n": args.plant_n, "duplicates": args.duplicates}
+    return {"plant": opts.plant, "plant_n": opts.plant_n, "duplicates": opts.duplicates}
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
@@ -116,16 +121,23 @@ def _out_dir(args: argparse.Namespace) -> Path:
 
 
 def _run(args: argparse.Namespace) -> int:
-    out = check_output(_out_dir(args), args.plant, args.overwrite)
-    if args.n < 1:
-        raise ValueError(f"--n must be >= 1, got {args.n}")
+    opts = from_args(args, WriteOptions)
+    overwrite = from_args(args, OutputOptions).overwrite
+    out = check_output(_out_dir(args), opts.plant, overwrite)
     fmt = FORMATS[args.format]
-    size = args.size or fmt.default_size
+    size = opts.size or fmt.default_size
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"--size must be between {MIN_SIZE} and {MAX_SIZE}, got {size}")
     t0 = time.perf_counter()
     try:
-        truth = fmt.write(out, args.n, seed=args.seed, size=size, overwrite=args.overwrite, **_leaks(args))
+        truth = fmt.write(
+            out,
+            opts.n,
+            seed=opts.seed,
+            size=size,
+            overwrite=overwrite,
+            **_leaks(fmt, opts),
+        )
     except RuntimeError as exc:  # the writer ran and could not finish (e.g. no video codec)
         log.error("%s", exc)
         return 1

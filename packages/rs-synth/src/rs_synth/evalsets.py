@@ -24,6 +24,7 @@ from PIL import Image
 
 from rs_formats import DatasetWriter
 from rs_formats.console import package_version
+from rs_formats.images import STORED_FORMATS
 
 from .captions import scene_captions
 from .themes import counting_scene
@@ -38,14 +39,13 @@ DEMO_CLASSES = (
     "baseball diamond",
     "bridge",
 )
-IMAGE_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 _GENERATOR = f"rs-synth {package_version('rs-synth')}"
 
 
 def _encode(image: np.ndarray, image_format: str) -> bytes:
-    pil = IMAGE_FORMATS.get(image_format)
+    pil = STORED_FORMATS.get(image_format)
     if pil is None:
-        raise ValueError(f"image_format must be one of {', '.join(IMAGE_FORMATS)}, got {image_format!r}")
+        raise ValueError(f"image_format must be one of {', '.join(STORED_FORMATS)}, got {image_format!r}")
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format=pil, **({"quality": 90} if pil == "JPEG" else {}))
     return buf.getvalue()
@@ -94,7 +94,7 @@ def write_captions_dataset(
         size: the images' side in pixels.
         name: the dataset's name, also the prefix of its image ids.
         split: the one split written.
-        image_format: one of :data:`IMAGE_FORMATS`.
+        image_format: one of ``rs_formats.images.STORED_FORMATS``.
         row_group_rows: rows per Parquet row group.
 
     Returns:
@@ -129,7 +129,7 @@ def write_classification_dataset(
         seed: the train split's seed; the test split's is ``seed + 1000``.
         size: the images' side in pixels.
         name: the dataset's name, also the prefix of its image ids.
-        image_format: one of :data:`IMAGE_FORMATS`.
+        image_format: one of ``rs_formats.images.STORED_FORMATS``.
 
     Returns:
         ``out`` as a Path.

@@ -74,7 +74,7 @@ def _absolute(run: TrainConfig) -> TrainConfig:
     if Path(run.model.name).expanduser().is_dir():
         run.model.name = str(Path(run.model.name).expanduser().resolve())
     if run.storage is not None:
-        from .storage import absolute
+        from rs_formats.location import absolute
 
         run.storage = absolute(run.storage)
     return run

@@ -1,5 +1,5 @@
-"""``rs-formats verify|info PATH``: check a dataset or checkpoint against its contract; ``rs-formats zoo``: the
-model zoo (:mod:`rs_formats.zoo`)."""
+"""``rs-formats verify|info PATH``: check a dataset (a folder, or a URI such as ``s3://bucket/ds``) or a
+checkpoint against its contract; ``rs-formats zoo``: the model zoo (:mod:`rs_formats.zoo`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .checkpoint import MANIFEST, has_resume_state, verify_checkpoint
 from .dataset import open_dataset, verify_dataset
 from .errors import FormatError
 from .inputs import read_json
+from .location import is_uri
 
 PROG = "rs-formats"
 
@@ -34,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("info", "print the manifest of a dataset or checkpoint after validating it"),
     ):
         p = sub.add_parser(name, help=help_text, parents=[console.common_flags()])
-        p.add_argument("path", type=Path, help="an rs-dataset or rs-clip-checkpoint directory")
+        p.add_argument(
+            "path",
+            help="an rs-dataset or rs-clip-checkpoint directory, or an rs-dataset's URI "
+            "(s3://, gs://, hdfs://, file://)",
+        )
     p = sub.add_parser(
         "zoo",
         parents=[console.common_flags()],
@@ -65,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "zoo":
         print(_zoo(args.markdown))
         return 0
-    is_checkpoint = _kind(args.path) == "rs-clip-checkpoint"
+    is_checkpoint = not is_uri(args.path) and _kind(Path(args.path)) == "rs-clip-checkpoint"
     if args.command == "verify":
         if is_checkpoint:
             info = verify_checkpoint(args.path)

@@ -5,6 +5,10 @@ file, UTF-8, JSON of bounded depth) and every value is checked for its type befo
 the file holds (bytes that are not JSON, JSON nested thousands deep, a number where a string belongs), the
 outcome is a valid manifest or one :class:`FormatError` naming ``manifest.json``, never a traceback from
 here or from a consumer that trusts a field later. Shard names follow :mod:`.shards`' rules.
+
+In a store (:mod:`rs_formats.location`) the manifest is the commit point of a publication, written after
+every shard: a prefix without one is not a dataset, whatever it holds (perhaps a write that never
+finished), and is refused saying so.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
-from ..inputs import read_json
+from ..inputs import parse_json, read_json
+from ..location import Location, resolve
 from .schema import DATASET_FORMAT, KINDS, MANIFEST, READABLE_VERSIONS
 from .shards import name_problem, split_names_problem
 
@@ -40,14 +45,40 @@ def _load(mpath: Path) -> Any:
     return read_json(mpath)
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
+def _load_stored(root: Location) -> Any:
+    mpath = root / MANIFEST
+    if mpath.kind() != "file":
+        if root.kind() == "missing":
+            raise FormatError(root, "no such dataset (nothing is stored under this prefix)")
+        raise FormatError(
+            mpath, "missing: this prefix is not a published rs-dataset (perhaps a write that never finished)"
+        )
+    data = mpath.read_bytes()
+    try:
+        return parse_json(data.decode("utf-8-sig"), mpath)
+    except UnicodeDecodeError as exc:
+        raise FormatError(mpath, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def dataset_root(path: str | Path | Location) -> Path | Location:
+    """A dataset's folder: a local path as a Path (``file://`` URIs too), a store's prefix as a Location."""
+    if isinstance(path, Path) or not (isinstance(path, Location) or "://" in str(path)):
+        return Path(path)
+    where = resolve(path)
+    return where.local if where.local is not None else where
+
+
+def read_manifest(path: str | Path | Location) -> dict[str, Any]:
     """Load and validate a dataset manifest (format, version, kind, splits, shard names, and the type of
     every field consumers read); FormatError naming ``manifest.json`` otherwise."""
-    root = Path(path)
+    root = dataset_root(path)
     mpath = root / MANIFEST
-    if not root.exists():
+    if isinstance(root, Location):
+        manifest = _load_stored(root)
+    elif not root.exists():
         raise FormatError(root, "no such dataset directory")
-    manifest = _load(mpath)
+    else:
+        manifest = _load(mpath)
     try:
         _check(manifest)
     except _Invalid as exc:

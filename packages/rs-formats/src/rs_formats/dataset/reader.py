@@ -1,5 +1,10 @@
 """Reading an ``rs-dataset``: :class:`Dataset` validates the manifest and every shard's footer on opening,
-then reads by row group (the unit of reading), with memory bounded by one row group."""
+then reads by row group (the unit of reading), with memory bounded by one row group.
+
+A dataset is a local folder or a prefix in a store (any URI :mod:`rs_formats.location` resolves): a
+store's shards are read through pyarrow's random-access files, so opening fetches the manifest and the
+footers, and reading a row group fetches that row group's bytes, never a whole shard or dataset.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ import pyarrow.parquet as pq
 
 from ..errors import FormatError
 from ..hashing import file_sha256
-from .manifest import read_manifest
+from ..location import Location, StorageError
+from .manifest import dataset_root, read_manifest
 from .schema import MANIFEST, ROW_SCHEMA, check_shard_schema
 from .shards import shard_dir, shard_path
 from .storage import SPLIT_COLUMN, STORED_COLUMNS, stored_version, to_rows
@@ -22,7 +28,7 @@ from .storage import SPLIT_COLUMN, STORED_COLUMNS, stored_version, to_rows
 
 @dataclass(frozen=True)
 class RowGroup:
-    shard: Path
+    shard: Path | Location
     index: int
     num_rows: int
 
@@ -34,17 +40,18 @@ class Dataset:
     form (:mod:`.storage`) is turned back into it batch by batch.
     """
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    def __init__(self, path: str | Path | Location):
+        self.path = dataset_root(path)
         self.manifest = read_manifest(self.path)
         self.version: int = self.manifest["format_version"]
         self._row_groups: dict[str, list[RowGroup]] = {}
+        self._footers: dict[Path | Location, pq.FileMetaData] = {}
         for split, info in self.manifest["splits"].items():
             groups: list[RowGroup] = []
             n_rows = 0
             for shard_name in info["shards"]:
                 shard = shard_path(self.path, self.version, shard_name, self.path / MANIFEST)
-                meta = self._parquet(shard).metadata
+                meta = self._footers[shard] = self._parquet(shard).metadata
                 self._check_shard(shard, meta.schema.to_arrow_schema())
                 for i in range(meta.num_row_groups):
                     groups.append(RowGroup(shard, i, meta.row_group(i).num_rows))
@@ -69,14 +76,17 @@ class Dataset:
         check_shard_schema(shard, schema, STORED_COLUMNS, self.version)
 
     @property
-    def data_dir(self) -> Path:
+    def data_dir(self) -> Path | Location:
         """The folder holding the shards: for v2 the one to hand to other Parquet engines."""
         return shard_dir(self.path, self.version)
 
-    @staticmethod
-    def _parquet(shard: Path) -> pq.ParquetFile:
+    def _parquet(self, shard: Path | Location) -> pq.ParquetFile:
+        """A shard opened for reading; its footer, read on opening the dataset, is not fetched again."""
         try:
-            return pq.ParquetFile(shard)
+            source = shard.open_input() if isinstance(shard, Location) else shard
+            return pq.ParquetFile(source, metadata=self._footers.get(shard))
+        except StorageError:
+            raise
         except (pa.ArrowException, OSError) as exc:
             raise FormatError(shard, f"not a readable Parquet file (truncated or corrupt): {exc}") from None
 
@@ -129,7 +139,7 @@ class Dataset:
         if not 0 <= shard_index < num_shards:
             raise ValueError(f"shard_index must be in [0, {num_shards}), got {shard_index}")
         mine = self._groups(split)[shard_index::num_shards]
-        open_files: dict[Path, pq.ParquetFile] = {}
+        open_files: dict[Path | Location, pq.ParquetFile] = {}
         for group in mine:
             pf = open_files.get(group.shard)
             if pf is None:
@@ -192,6 +202,7 @@ class Dataset:
         return f"Dataset({self.path}, kind={self.kind}, {sizes})"
 
 
-def open_dataset(path: str | Path) -> Dataset:
-    """Open and validate an rs-dataset directory; raises :class:`FormatError` naming the bad file."""
+def open_dataset(path: str | Path | Location) -> Dataset:
+    """Open and validate an rs-dataset directory or stored prefix; raises :class:`FormatError` naming the
+    bad file (:class:`~rs_formats.location.StorageError` for a store's failure)."""
     return Dataset(path)

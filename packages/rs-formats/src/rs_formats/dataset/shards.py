@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..errors import FormatError
 from ..inputs import check_regular
+from ..location import Location
 from .schema import DATA_DIR
 
 #: A split name: what Hugging Face ``datasets`` accepts (its ``_split_re``), so that it appears there too.
@@ -27,7 +28,7 @@ SPLIT_NAME = re.compile(r"\w+(\.\w+)*")
 _MAX_NAME = 255
 
 
-def shard_dir(root: Path, version: int) -> Path:
+def shard_dir(root: Path | Location, version: int) -> Path | Location:
     """The folder holding a dataset's shards."""
     return root if version == 1 else root / DATA_DIR
 
@@ -67,9 +68,14 @@ def split_names_problem(split: str, shards: list[str], version: int) -> str | No
     return None
 
 
-def shard_path(root: Path, version: int, name: str, manifest: Path) -> Path:
-    """The path of a listed shard after the containment rules, or FormatError naming it."""
+def shard_path(root: Path | Location, version: int, name: str, manifest: Path | Location) -> Path | Location:
+    """The path of a listed shard after the containment rules, or FormatError naming it (a store has no
+    links and no special files: its shard need only be there)."""
     path = shard_dir(root, version) / name
+    if isinstance(path, Location):
+        if path.kind() != "file":
+            raise FormatError(path, f"missing: listed in {manifest} but not stored")
+        return path
     if not path.exists() and not path.is_symlink():
         raise FormatError(path, f"missing: listed in {manifest} but not on disk")
     real = os.path.realpath(path)

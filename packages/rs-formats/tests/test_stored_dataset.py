@@ -1,0 +1,75 @@
+"""An rs-dataset in a store (moto's S3 server): read, partitioned, verified and shown through its URI, as
+its local copy is; a corrupted shard is named; a prefix without a manifest is refused as unpublished."""
+
+from __future__ import annotations
+
+import pyarrow.fs
+import pytest
+from conftest import make_row
+
+from rs_formats import FormatError
+from rs_formats.cli import main
+from rs_formats.dataset import DatasetWriter, open_dataset, verify_dataset
+
+
+@pytest.fixture(scope="module")
+def stored(s3, tmp_path_factory):
+    """A two-split dataset written locally and copied under ``s3://BUCKET/ds``; yields (local, uri)."""
+    local = tmp_path_factory.mktemp("stored") / "ds"
+    with DatasetWriter(local, name="t", generator="test", row_group_rows=4, max_shard_bytes=6000) as w:
+        w.write_many((make_row(i) for i in range(30)), "train")
+        w.write_many((make_row(i) for i in range(30, 37)), "test")
+    uri = f"s3://{s3.bucket}/ds"
+    pyarrow.fs.copy_files(str(local), uri)
+    return local, uri
+
+
+def test_a_stored_dataset_reads_as_its_local_copy(stored):
+    local, uri = stored
+    here, there = open_dataset(local), open_dataset(uri)
+    assert str(there.path) == uri and there.manifest == here.manifest and there.name == "t"
+    assert len(there.manifest["splits"]["train"]["shards"]) > 1  # several shards, several row groups each
+    for split in ("train", "test"):
+        assert there.read_table(split).equals(here.read_table(split))
+    ids = [r["image_id"] for k in range(3) for r in there.iter_rows("train", ["image_id"], k, 3)]
+    assert sorted(ids) == sorted(r["image_id"] for r in here.iter_rows("train", ["image_id"]))
+    assert there.read_row_group("train", 2).equals(here.read_row_group("train", 2))
+    assert there.manifest_sha256() == here.manifest_sha256()
+
+
+def test_verify_and_info_take_the_uri(stored, capsys):
+    local, uri = stored
+    report = verify_dataset(uri)
+    assert report["splits"] == verify_dataset(local)["splits"] and report["path"] == uri
+    assert main(["verify", uri]) == 0 and capsys.readouterr().out.rstrip().endswith(f"ok: {uri}")
+    assert main(["info", uri]) == 0 and '"name": "t"' in capsys.readouterr().out
+
+
+def test_a_corrupted_shard_is_named(s3, stored, capsys):
+    local, _ = stored
+    uri = f"s3://{s3.bucket}/corrupt"
+    pyarrow.fs.copy_files(str(local), uri)
+    fs, path = pyarrow.fs.FileSystem.from_uri(uri)
+    shard = "data/" + open_dataset(local).manifest["splits"]["train"]["shards"][1]
+    data = bytearray((local / shard).read_bytes())
+    data[200] ^= 0xFF  # inside the image bytes (stored uncompressed): Parquet still reads
+    with fs.open_output_stream(f"{path}/{shard}") as f:
+        f.write(bytes(data))
+    with pytest.raises(FormatError, match=rf"^{uri}/{shard}: sha256 mismatch"):
+        verify_dataset(uri)
+    assert main(["verify", uri]) == 2
+    assert capsys.readouterr().err.startswith(f"rs-formats: error: {uri}/{shard}: sha256 mismatch")
+
+
+def test_a_prefix_without_a_manifest_is_not_a_published_dataset(s3, stored, capsys):
+    local, _ = stored
+    uri = f"s3://{s3.bucket}/unfinished"
+    pyarrow.fs.copy_files(str(local / "data"), f"{uri}/data")  # shards, but no manifest: never published
+    assert main(["info", uri]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"rs-formats: error: {uri}/manifest.json: missing: this prefix is not a published rs-dataset "
+        "(perhaps a write that never finished)"
+    )
+    with pytest.raises(FormatError, match="nothing is stored under this prefix"):
+        open_dataset(f"s3://{s3.bucket}/nothing-here")

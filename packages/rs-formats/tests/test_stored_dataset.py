@@ -1,5 +1,6 @@
 """An rs-dataset in a store (moto's S3 server): read, partitioned, verified and shown through its URI, as
-its local copy is; a corrupted shard is named; a prefix without a manifest is refused as unpublished."""
+its local copy is; a corrupted shard is named, by verify and by the reader of the row group it spoils; a
+prefix without a manifest is refused as unpublished."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from rs_formats.dataset import DatasetWriter, open_dataset, verify_dataset
 def stored(s3, tmp_path_factory):
     """A two-split dataset written locally and copied under ``s3://BUCKET/ds``; yields (local, uri)."""
     local = tmp_path_factory.mktemp("stored") / "ds"
-    with DatasetWriter(local, name="t", generator="test", row_group_rows=4, max_shard_bytes=6000) as w:
+    with DatasetWriter(local, name="t", generator="test", row_group_rows=4, max_shard_bytes=20000) as w:
         w.write_many((make_row(i) for i in range(30)), "train")
         w.write_many((make_row(i) for i in range(30, 37)), "test")
     uri = f"s3://{s3.bucket}/ds"
@@ -28,7 +29,8 @@ def test_a_stored_dataset_reads_as_its_local_copy(stored):
     local, uri = stored
     here, there = open_dataset(local), open_dataset(uri)
     assert str(there.path) == uri and there.manifest == here.manifest and there.name == "t"
-    assert len(there.manifest["splits"]["train"]["shards"]) > 1  # several shards, several row groups each
+    shards = there.manifest["splits"]["train"]["shards"]
+    assert 1 < len(shards) < len(there.row_groups("train"))  # several shards, several row groups each
     for split in ("train", "test"):
         assert there.read_table(split).equals(here.read_table(split))
     ids = [r["image_id"] for k in range(3) for r in there.iter_rows("train", ["image_id"], k, 3)]
@@ -57,6 +59,19 @@ def test_a_corrupted_shard_is_named(s3, stored, capsys):
         f.write(bytes(data))
     with pytest.raises(FormatError, match=rf"^{uri}/{shard}: sha256 mismatch"):
         verify_dataset(uri)
+    # Readers check each row group they read: the one holding byte 200 (shard 1's first) is refused by the
+    # worker it is dealt to, naming the shard; the other workers read theirs.
+    ds, groups = open_dataset(uri), open_dataset(local).row_groups("train")
+    spoilt = next(i for i, g in enumerate(groups) if g.shard.name == shard[5:] and g.index == 0)
+    for worker in range(3):
+        if spoilt % 3 == worker:
+            with pytest.raises(FormatError, match=rf"^{uri}/{shard}: row group 0: sha256 mismatch"):
+                list(ds.iter_rows("train", ["image_id"], worker, 3))
+        else:
+            rows = list(ds.iter_rows("train", ["image_id"], worker, 3))
+            assert len(rows) == sum(g.num_rows for g in groups[worker::3])
+    with pytest.raises(FormatError, match=rf"^{uri}/{shard}: row group 0: sha256 mismatch"):
+        ds.read_row_group("train", spoilt)
     assert main(["verify", uri]) == 2
     assert capsys.readouterr().err.startswith(f"rs-formats: error: {uri}/{shard}: sha256 mismatch")
 

@@ -151,3 +151,17 @@ def _check_split(split: str, info: Any, version: int, seen: set[str]) -> None:
             raise _Invalid(f"split {split!r}: 'sha256' names {name!r}, which is not one of its shards")
         if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
             raise _Invalid(f"split {split!r}: the sha256 of {name!r} is {_what(digest)}, not 64 hex digits")
+    groups = info.get("row_group_sha256", {})
+    if not isinstance(groups, dict):
+        raise _Invalid(f"split {split!r}: 'row_group_sha256' must map shard names to lists of hex digests")
+    for name, digests in groups.items():
+        if name not in shards:
+            raise _Invalid(
+                f"split {split!r}: 'row_group_sha256' names {name!r}, which is not one of its shards"
+            )
+        if not isinstance(digests, list) or not all(
+            isinstance(d, str) and _SHA256.fullmatch(d) for d in digests
+        ):
+            raise _Invalid(
+                f"split {split!r}: the row-group checksums of {name!r} are not a list of 64 hex digits each"
+            )

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..atomic import commit_dir, staging_dir
-from ..hashing import file_sha256
+from .checksums import shard_digests
 from .schema import DATA_DIR, DATASET_FORMAT, DATASET_VERSION, KINDS, MANIFEST, ROW_SCHEMA
 from .shards import SPLIT_NAME, shard_name
 from .storage import stored_schema, to_stored
@@ -147,10 +147,12 @@ class DatasetWriter:
             shards = [shard_name(split, i, len(written)) for i in range(len(written))]
             for old, new in zip(written, shards):
                 os.replace(self._tmp / DATA_DIR / old, self._tmp / DATA_DIR / new)
+            digests = {s: shard_digests(self._tmp / DATA_DIR / s) for s in shards}
             splits[split] = {
                 "shards": shards,
                 "rows": self._rows.get(split, 0),
-                "sha256": {s: file_sha256(self._tmp / DATA_DIR / s) for s in shards},
+                "sha256": {s: whole for s, (whole, _) in digests.items()},
+                "row_group_sha256": {s: groups for s, (_, groups) in digests.items()},
             }
         manifest = {
             "format": DATASET_FORMAT,

@@ -11,6 +11,7 @@ from conftest import make_row
 from rs_formats import FormatError
 from rs_formats.cli import main
 from rs_formats.dataset import DatasetWriter, open_dataset, verify_dataset
+from rs_formats.location import resolve
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +89,42 @@ def test_a_prefix_without_a_manifest_is_not_a_published_dataset(s3, stored, caps
     )
     with pytest.raises(FormatError, match="nothing is stored under this prefix"):
         open_dataset(f"s3://{s3.bucket}/nothing-here")
+
+
+def test_a_writer_publishes_to_a_uri_with_the_manifest_last(s3, stored, monkeypatch):
+    local, _ = stored
+    uri = f"s3://{s3.bucket}/written"
+
+    def write(n: int, **kw):
+        with DatasetWriter(uri, name="w", generator="test", row_group_rows=4, **kw) as w:
+            w.write_many(make_row(i) for i in range(n))
+        return w
+
+    assert str(write(10).finish()) == uri
+    ds = open_dataset(uri)
+    assert ds.num_rows() == 10 and verify_dataset(uri)["splits"]["train"]["rows"] == 10
+    assert ds.read_table().equals(open_dataset(local).read_table().slice(0, 10))
+    with pytest.raises(FileExistsError, match=f"^{uri}: already exists"):
+        write(3)
+    assert open_dataset(uri).num_rows() == 10
+
+    # A publication killed before its manifest leaves shards that are not a dataset, and a new writer
+    # replaces them without being asked to overwrite.
+    import rs_formats.dataset.publish as publish
+
+    def killed(self, data):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(publish.Location, "write_bytes", killed)
+        with pytest.raises(KeyboardInterrupt):
+            write(5, overwrite=True)
+    with pytest.raises(FormatError, match="not a published rs-dataset"):
+        open_dataset(uri)
+    write(7)
+    assert open_dataset(uri).num_rows() == 7 and verify_dataset(uri)["splits"]["train"]["rows"] == 7
+    (resolve(f"s3://{s3.bucket}/other") / "notes.txt").write_bytes(b"a user's file")
+    with pytest.raises(FileExistsError, match="holds notes.txt, not an rs-dataset"):  # not ours to replace
+        DatasetWriter(f"s3://{s3.bucket}/other", name="w")
+    with pytest.raises(ValueError, match="under a prefix in a bucket"):
+        DatasetWriter(f"s3://{s3.bucket}", name="w")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from rs_formats import Dataset, DatasetWriter, FormatError, atomic, console, open_dataset
+from rs_formats.location import Location, path_or_location
 
 from .hash_table import HashTable, original_pixels
 from .near_duplicates import KEEP_POLICIES, cross_matches, keep_rank, plan_removals
@@ -61,7 +62,11 @@ def _sources(datasets: Sequence[Dataset], kept: Counter | None = None) -> list[d
 
 
 def _writer(
-    out: Path, datasets: Sequence[Dataset], name: str | None, overwrite: bool, sources: list[dict[str, Any]]
+    out: Path | Location,
+    datasets: Sequence[Dataset],
+    name: str | None,
+    overwrite: bool,
+    sources: list[dict[str, Any]],
 ) -> DatasetWriter:
     first = datasets[0]
     return DatasetWriter(
@@ -121,11 +126,15 @@ def _copy_rows(
 
 
 def merge(
-    datasets: Sequence[str | Path], out: str | Path, *, name: str | None = None, overwrite: bool = False
+    datasets: Sequence[str | Path],
+    out: str | Path | Location,
+    *,
+    name: str | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Concatenate datasets of one kind (splits kept); image_ids must not collide."""
     dss = _open_all(datasets)
-    out = Path(out)
+    out = path_or_location(out)
     origin: dict[str, str] = {}
     with atomic.naming(out), _writer(out, dss, name, overwrite, _sources(dss)) as w:
         per_source: Counter[str] = Counter()
@@ -159,7 +168,7 @@ def dedup(
         raise ValueError(f"unknown keep policy {keep!r}; choose one of {KEEP_POLICIES}")
     dss = _open_all(datasets)
     tests = [open_dataset(p) for p in against]
-    out = Path(out)
+    out = path_or_location(out)
     table = HashTable(dss)
     test_table = HashTable(tests, against_splits)
     matches = cross_matches(table.hashes, test_table.hashes, threshold)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats import DatasetWriter, atomic, console
+from rs_formats.location import Location, path_or_location
 
 from .options import ConvertOptions
 from .readers.base import resolve_format
@@ -35,17 +36,21 @@ log = logging.getLogger(__name__)
 
 
 def convert(
-    fmt: str, src: str | Path, out: str | Path, options: ConvertOptions | None = None, **overrides: Any
+    fmt: str,
+    src: str | Path,
+    out: str | Path | Location,
+    options: ConvertOptions | None = None,
+    **overrides: Any,
 ) -> ConvertReport:
-    """Convert ``src`` (a dataset in format ``fmt``) into the rs-dataset at ``out``.
+    """Convert ``src`` (a dataset in format ``fmt``) into the rs-dataset at ``out`` (a path or a URI).
 
     Keyword ``overrides`` replace fields of ``options`` (``convert("dota", src, out, workers=2)``).
     Returns the report, also written to ``<out>.report.json``.
     """
     opts = replace(options or ConvertOptions(), **overrides)
     started = time.perf_counter()
-    out = Path(out)
-    if out.exists() and not opts.overwrite:
+    out = path_or_location(out)  # a store's prefix: DatasetWriter checks it
+    if isinstance(out, Path) and out.exists() and not opts.overwrite:
         raise FileExistsError(f"{out}: already exists (use overwrite to replace it)")
     reader_cls, alias_defaults = resolve_format(fmt)
     root = src

@@ -100,6 +100,12 @@ class Location:
         return self.path.rstrip("/").rsplit("/", 1)[-1]
 
     @property
+    def parent(self) -> Location:
+        return Location(
+            self.fs, self.path.rstrip("/").rsplit("/", 1)[0], self.uri.rstrip("/").rsplit("/", 1)[0]
+        )
+
+    @property
     def local(self) -> Path | None:
         """The local path, or None in a store."""
         import pyarrow.fs
@@ -195,3 +201,12 @@ def resolve(where: str | os.PathLike | Location) -> Location:
     except (OSError, pa.ArrowException) as exc:
         raise StorageError(None, f"cannot open: {' '.join(str(exc).split())}", _shown(uri)) from None
     return Location(fs, path.rstrip("/") or path, _shown(uri).rstrip("/"))
+
+
+def path_or_location(where: str | os.PathLike | Location) -> Path | Location:
+    """A local path as a Path (a ``file://`` URI too), anything in a store as its Location: for code that
+    keeps local files on their usual path (with the local file rules) and hands a store's to pyarrow."""
+    if isinstance(where, Path) or not (isinstance(where, Location) or is_uri(where)):
+        return Path(where)
+    place = resolve(where)
+    return place.local if place.local is not None else place

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import FormatError
 from ..inputs import parse_json, read_json
-from ..location import Location, resolve
+from ..location import Location, path_or_location
 from .schema import DATASET_FORMAT, KINDS, MANIFEST, READABLE_VERSIONS
 from .shards import name_problem, split_names_problem
 
@@ -60,18 +60,10 @@ def _load_stored(root: Location) -> Any:
         raise FormatError(mpath, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
-def dataset_root(path: str | Path | Location) -> Path | Location:
-    """A dataset's folder: a local path as a Path (``file://`` URIs too), a store's prefix as a Location."""
-    if isinstance(path, Path) or not (isinstance(path, Location) or "://" in str(path)):
-        return Path(path)
-    where = resolve(path)
-    return where.local if where.local is not None else where
-
-
 def read_manifest(path: str | Path | Location) -> dict[str, Any]:
     """Load and validate a dataset manifest (format, version, kind, splits, shard names, and the type of
     every field consumers read); FormatError naming ``manifest.json`` otherwise."""
-    root = dataset_root(path)
+    root = path_or_location(path)
     mpath = root / MANIFEST
     if isinstance(root, Location):
         manifest = _load_stored(root)

@@ -20,9 +20,9 @@ import pyarrow.parquet as pq
 
 from ..errors import FormatError
 from ..hashing import file_sha256
-from ..location import Location, StorageError
+from ..location import Location, StorageError, path_or_location
 from .checksums import verified_group
-from .manifest import dataset_root, read_manifest
+from .manifest import read_manifest
 from .schema import MANIFEST, ROW_SCHEMA, check_shard_schema
 from .shards import shard_dir, shard_path
 from .storage import SPLIT_COLUMN, STORED_COLUMNS, stored_version, to_rows
@@ -43,7 +43,7 @@ class Dataset:
     """
 
     def __init__(self, path: str | Path | Location):
-        self.path = dataset_root(path)
+        self.path = path_or_location(path)
         self.manifest = read_manifest(self.path)
         self.version: int = self.manifest["format_version"]
         self._row_groups: dict[str, list[RowGroup]] = {}

@@ -23,9 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..atomic import commit_dir, staging_dir
-from ..location import Location
+from ..location import Location, path_or_location
 from .checksums import shard_digests
-from .manifest import dataset_root
 from .publish import check_target, publish
 from .schema import DATA_DIR, DATASET_FORMAT, DATASET_VERSION, KINDS, MANIFEST, ROW_SCHEMA
 from .shards import SPLIT_NAME, shard_name
@@ -62,7 +61,7 @@ class DatasetWriter:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         if kind == "classification" and not class_names:
             raise ValueError("a classification dataset needs class_names")
-        self.out_dir = dataset_root(out_dir)
+        self.out_dir = path_or_location(out_dir)
         if isinstance(self.out_dir, Location):
             if "/" not in self.out_dir.path.strip("/"):
                 raise ValueError(f"{self.out_dir}: a dataset goes under a prefix in a bucket, not at its top")

@@ -180,3 +180,19 @@ def test_a_missing_bucket_is_named(s3, capsys, tmp_path, caption_ds):
     err = capsys.readouterr().err.strip()
     assert f"--storage s3://no-such-bucket/runs: cannot write the run there (endpoint {s3.url}): " in err
     assert "no-such-bucket" in err.split("): ", 1)[1] and len(err.splitlines()) == 1
+
+
+def test_fit_reads_its_data_from_a_uri_as_from_disk(s3, caption_ds, tmp_path):
+    """The same run from the dataset on disk and from its copy in the bucket: the same loss at every step
+    (a loader process streams the stored row groups)."""
+    import pyarrow.fs
+    from conftest import cli, losses
+
+    uri = f"s3://{BUCKET}/data/toy"
+    pyarrow.fs.copy_files(str(caption_ds), uri)
+    args = ["fit", "--launcher", "none", "--preset", "tiny", "--steps", "3", "--log-every", "1"]
+    for name, data in (("disk", str(caption_ds)), ("bucket", uri)):  # each a process, as a user runs it
+        proc = cli(*args, "--loader-workers", "1", "--data", data, "--out", str(tmp_path / name))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    assert losses(tmp_path / "bucket") == losses(tmp_path / "disk") and len(losses(tmp_path / "disk")) == 3
+    assert f"path: {uri}" in (tmp_path / "bucket" / "run.yaml").read_text()

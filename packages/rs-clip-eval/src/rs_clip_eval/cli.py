@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rs_formats.console import add_version, common_flags, package_version, run
+from rs_formats.location import path_or_uri
 
 from .flags import add_embedding_flags, add_model_flag, add_out_flag, eval_config, open_cache, output_dir
 
@@ -66,7 +67,12 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _single(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, type=Path, help="an rs-dataset directory")
+    p.add_argument(
+        "--data",
+        required=True,
+        type=path_or_uri,
+        help="an rs-dataset directory or URI (s3://, gs://, hdfs://, file://)",
+    )
     p.add_argument("--split", default="test", help="split scored (default test)")
     p.add_argument("--name", default=None, help="dataset name in the report (default: the manifest's name)")
 
@@ -175,7 +181,12 @@ def _archive_commands(sub: argparse._SubParsersAction, console: argparse.Argumen
         help="embed a dataset's images once, as Parquet keyed by image id (here or on a Ray cluster)",
     )
     add_model_flag(e, " One model.")
-    e.add_argument("--data", required=True, type=Path, help="an rs-dataset directory")
+    e.add_argument(
+        "--data",
+        required=True,
+        type=path_or_uri,
+        help="an rs-dataset directory or URI (s3://, gs://, hdfs://, file://)",
+    )
     e.add_argument("--split", default="train", help="split embedded (default train)")
     add_out_flag(e, "the embeddings (Parquet and embeddings.json)")
     add_embedding_flags(e, legacy_workers=False)

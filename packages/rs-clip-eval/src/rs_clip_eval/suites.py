@@ -38,6 +38,7 @@ from typing import Any
 
 from rs_formats import FormatError
 from rs_formats.inputs import parse_json, parse_yaml, read_text
+from rs_formats.location import path_or_uri
 
 from .linear_probe import DEFAULT_SHOTS
 from .paper import PAPER_DATASETS, PaperDataset, name_key
@@ -77,7 +78,7 @@ class SuiteError(ValueError):
 
 @dataclass
 class DatasetEntry:
-    path: Path
+    path: Path | str  # a dataset's directory, or its URI
     name: str | None = None
     tasks: tuple[str, ...] | None = None
     split: str = "test"
@@ -136,8 +137,10 @@ def _entry(raw: Any, base: Path, where: str) -> DatasetEntry:
     unknown = set(raw) - _ENTRY_KEYS
     if unknown:
         raise SuiteError(f"{where}: unknown key(s) {sorted(unknown)} (allowed: {sorted(_ENTRY_KEYS)})")
-    path = Path(os.path.expandvars(str(raw["path"]))).expanduser()
-    entry = DatasetEntry(path=path if path.is_absolute() else base / path)
+    path = path_or_uri(os.path.expandvars(str(raw["path"])))
+    if isinstance(path, Path):  # relative to the suite file; a URI is absolute as it is
+        path = base / path.expanduser()
+    entry = DatasetEntry(path=path)
     if raw.get("name") is not None:
         entry.name = str(raw["name"])
     if raw.get("tasks") is not None:

@@ -21,6 +21,7 @@ from rs_clip_eval.flags import (
     output_dir,
 )
 from rs_formats.console import add_deprecated_alias, add_version, common_flags, package_version, run
+from rs_formats.location import path_or_uri
 
 from .captions import DEFAULT_TEMPLATE, CaptionTemplate
 from .classes import REMOTECOUNT_CLASSES, class_name
@@ -188,7 +189,12 @@ def parser() -> argparse.ArgumentParser:
     )
     add_model_flag(e)
     add_out_flag(e, "results.json, report.md and the plots")
-    e.add_argument("--data", required=True, type=Path, help="counting dataset (rs-count build / import)")
+    e.add_argument(
+        "--data",
+        required=True,
+        type=path_or_uri,
+        help="counting dataset (rs-count build / import): a directory or URI (s3://, gs://, hdfs://, file://)",
+    )
     e.add_argument("--split", help="dataset split (default: 'test', or the only split)")
     e.add_argument(
         "--variant",

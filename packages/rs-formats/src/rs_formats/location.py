@@ -45,6 +45,12 @@ def is_uri(where: str | os.PathLike) -> bool:
     return isinstance(where, str) and "://" in where
 
 
+def path_or_uri(text: str) -> Path | str:
+    """A command-line dataset argument: a local path as a Path, a URI as it is (a Path would fold its
+    ``//``); argparse's ``type`` for every option that takes a dataset."""
+    return text if is_uri(text) else Path(text)
+
+
 def absolute(where: str) -> str:
     """A path made absolute, as pyarrow needs it; a URI as it is."""
     return where if is_uri(where) else str(Path(where).expanduser().resolve())

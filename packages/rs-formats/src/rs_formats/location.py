@@ -134,8 +134,11 @@ class Location:
         why = " ".join(str(exc).split())
         if isinstance(exc, FileNotFoundError) and self.uri.startswith("s3://"):
             bucket = self.path.split("/", 1)[0]
-            if self.fs.get_file_info(bucket).type.name == "NotFound":
-                why = f"bucket {bucket!r} does not exist"
+            try:
+                if self.fs.get_file_info(bucket).type.name == "NotFound":
+                    why = f"bucket {bucket!r} does not exist"
+            except OSError:  # no right to look: the store's own reason stands
+                pass
         url = endpoint(self.uri)
         return f"cannot {doing}{f' (endpoint {url})' if url else ''}: {why}"
 

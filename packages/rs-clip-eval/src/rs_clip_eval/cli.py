@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument(
         "--suite",
         required=True,
-        help="'paper' (the paper's datasets under --data-root) or a suite file (YAML/JSON; see the README)",
+        help="'paper' (the paper's datasets under --data-root) or a suite file (YAML/JSON; see the README), "
+        "whose dataset paths may be URIs (s3://, gs://, hdfs://, file://)",
     )
     run_p.add_argument(
         "--data-root",

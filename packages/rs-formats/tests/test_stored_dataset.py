@@ -89,6 +89,10 @@ def test_a_prefix_without_a_manifest_is_not_a_published_dataset(s3, stored, caps
     )
     with pytest.raises(FormatError, match="nothing is stored under this prefix"):
         open_dataset(f"s3://{s3.bucket}/nothing-here")
+    assert main(["verify", "s3://no-such-bucket/ds"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "rs-formats: error: s3://no-such-bucket/ds: no such dataset (bucket 'no-such-bucket' does not exist)"
+    )
 
 
 def test_a_writer_publishes_to_a_uri_with_the_manifest_last(s3, stored, monkeypatch):

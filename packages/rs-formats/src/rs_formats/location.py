@@ -132,15 +132,21 @@ class Location:
 
     def _reason(self, doing: str, exc: BaseException) -> str:
         why = " ".join(str(exc).split())
-        if isinstance(exc, FileNotFoundError) and self.uri.startswith("s3://"):
-            bucket = self.path.split("/", 1)[0]
-            try:
-                if self.fs.get_file_info(bucket).type.name == "NotFound":
-                    why = f"bucket {bucket!r} does not exist"
-            except OSError:  # no right to look: the store's own reason stands
-                pass
+        if isinstance(exc, FileNotFoundError):
+            why = self.missing_bucket() or why
         url = endpoint(self.uri)
         return f"cannot {doing}{f' (endpoint {url})' if url else ''}: {why}"
+
+    def missing_bucket(self) -> str | None:
+        """``"bucket 'B' does not exist"`` when this location's S3 bucket does not (else None)."""
+        if not self.uri.startswith("s3://"):
+            return None
+        bucket = self.path.split("/", 1)[0]
+        try:
+            missing = self.fs.get_file_info(bucket).type.name == "NotFound"
+        except OSError:  # no right to look: the store's own reason stands
+            return None
+        return f"bucket {bucket!r} does not exist" if missing else None
 
     def kind(self) -> str:
         """``'file'``, ``'directory'`` or ``'missing'``."""

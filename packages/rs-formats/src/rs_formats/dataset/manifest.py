@@ -49,7 +49,8 @@ def _load_stored(root: Location) -> Any:
     mpath = root / MANIFEST
     if mpath.kind() != "file":
         if root.kind() == "missing":
-            raise FormatError(root, "no such dataset (nothing is stored under this prefix)")
+            why = root.missing_bucket() or "nothing is stored under this prefix"
+            raise FormatError(root, f"no such dataset ({why})")
         raise FormatError(
             mpath, "missing: this prefix is not a published rs-dataset (perhaps a write that never finished)"
         )

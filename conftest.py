@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +61,8 @@ S3_CREDENTIALS = {
 
 @pytest.fixture(scope="module")
 def s3() -> Iterator[S3Server]:
-    """An S3 endpoint (moto's server, in a thread of this process) with one bucket; ``AWS_ENDPOINT_URL``
-    names it to this process and so to a Ray started after it, for the module's tests."""
+    """An S3 endpoint (moto's server, in a thread of this process) with one empty bucket;
+    ``AWS_ENDPOINT_URL`` names it to this process and so to a Ray started after it, for the module's tests."""
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -72,6 +73,8 @@ def s3() -> Iterator[S3Server]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"
+    # moto keeps its store per process, not per server: each module starts from an empty one.
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
     with pytest.MonkeyPatch.context() as env:
         for key, value in {**S3_CREDENTIALS, "AWS_ENDPOINT_URL": url}.items():
             env.setenv(key, value)

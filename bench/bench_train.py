@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
+from rs_clip_models.device_feed import prepared_ahead  # noqa: E402
 from rs_clip_train import PRECISIONS, DataConfig, DataSource, preset  # noqa: E402
 from rs_clip_train.data import Normalize, make_loader  # noqa: E402
 from rs_clip_train.engine import (  # noqa: E402
@@ -51,7 +52,6 @@ from rs_clip_train.engine import (  # noqa: E402
 from rs_clip_train.engine import step as engine_step  # noqa: E402
 from rs_clip_train.loss import ContrastiveModel  # noqa: E402
 from rs_clip_train.model import build_model, param_groups, to_engine_layout  # noqa: E402
-from rs_formats.device_feed import prepared_ahead  # noqa: E402
 
 
 def write_dataset(path: Path, n: int, px: int) -> Path:

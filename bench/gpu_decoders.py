@@ -18,10 +18,10 @@ def part_decode(suite: Suite) -> dict[str, Any]:
     training's augmentation. If this part fails, the other parts decode on the CPU (and say so)."""
     import open_clip
 
+    from rs_clip_models.device_decode import decode_jpegs, device_plan
+    from rs_clip_models.embed import decode_image
     from rs_clip_train.augment import AugParams, augment, augment_on_device, decode
     from rs_formats import open_dataset
-    from rs_formats.device_decode import decode_jpegs, device_plan
-    from rs_formats.embed import decode_image
 
     rows = open_dataset(suite.data).read_row_group("test", 0, ["image_id", "image"]).to_pylist()[:64]
     datas = [r["image"] for r in rows]

@@ -6,7 +6,7 @@ synthetic tensors already on the device; ``deepspeed_synthetic`` is rs-clip-trai
 step loop runs (:class:`rs_clip_train.trainer.Trainer`'s body: rs-clip-train's loader, pinned batches,
 non-blocking copies, :class:`~rs_clip_train.data.Normalize`, engine step). Evaluation (images/s):
 ``ceiling_encode`` embeds a batch already on the device; ``shards`` is
-:func:`rs_formats.embed.encode_images` over the shards (JPEGs decoded on the device where it can);
+:func:`rs_clip_models.embed.encode_images` over the shards (JPEGs decoded on the device where it can);
 ``shards_cpu_decode`` the same with PIL decoding in loader processes, for comparison.
 
 Every rate is time-boxed (a warm-up, then a fixed window), so the suite's length does not depend on how
@@ -75,13 +75,13 @@ def train_rates(
     cfg: Any, *, device: torch.device, modes: tuple[str, ...], warmup_s: float, window_s: float
 ) -> dict[str, Any]:
     """Pairs/s and peak GiB of each of ``modes`` for the run ``cfg`` (its model, batch, compile, data)."""
+    from rs_clip_models.device_decode import available
+    from rs_clip_models.device_feed import prepared_ahead
     from rs_clip_train.data import Normalize, make_loader
     from rs_clip_train.engine import initialize, own_clip_norm, resolve_precision
     from rs_clip_train.engine import step as backward_step
     from rs_clip_train.loss import ContrastiveModel
     from rs_clip_train.model import build_model, param_groups, to_engine_layout
-    from rs_formats.device_decode import available
-    from rs_formats.device_feed import prepared_ahead
 
     cuda = device.type == "cuda"
     amp = {"amp_bf16": torch.bfloat16, "amp": torch.float16}.get(
@@ -187,10 +187,10 @@ def eval_rates(
     device_decode: bool = True,
 ) -> dict[str, Any]:
     """Images/s of embedding ``split`` of the shards vs encoding a batch already on the device."""
+    from rs_clip_models.device_decode import available
+    from rs_clip_models.embed import encode_images
+    from rs_clip_models.models import autocast, create_model
     from rs_formats import open_dataset
-    from rs_formats.device_decode import available
-    from rs_formats.embed import encode_images
-    from rs_formats.models import autocast, create_model
 
     precision = "amp_bf16" if device.type == "cuda" else "fp32"
     reset_memory(device)

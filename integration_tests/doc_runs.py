@@ -91,12 +91,26 @@ NOT_RUN = [
         "against moto's S3 server)",
     ),
     (
+        "*",
+        r"^rs-clip-search serve ",
+        "a server runs until it is stopped (rs-clip-search's test_browser.py serves an index to headless Chromium)",
+    ),
+    (
         "docs/reproduce.md",
         r"^rs-clip-eval search .*remoteclip-train-vitb32",
         "reads the embeddings the cluster command above writes (rs-clip-eval's README runs search locally)",
     ),
 ]
-TOOLS = ("rs-formats", "rs-synth", "rs-annotate", "rs-clip-train", "rs-clip-eval", "rs-count")
+TOOLS = (
+    "rs-formats",
+    "rs-clip-models",
+    "rs-synth",
+    "rs-annotate",
+    "rs-clip-train",
+    "rs-clip-eval",
+    "rs-count",
+    "rs-clip-search",
+)
 EXAMPLES = {
     tomllib.loads(p.read_text())["project"]["scripts"].popitem()[0]: p.parent
     for p in REPO.glob("examples/*/pyproject.toml")
@@ -173,6 +187,7 @@ GIVEN = {
         "DOTA/train": "raw/DOTA-small",
         "DIOR": "raw/DIOR-small",
         "RSICD": "raw/RSICD-small",
+        "wds_vtab-eurosat": "wds-set",
     },
     "packages/rs-clip-train/README.md": {
         "runs/data/captions": "captions",
@@ -198,13 +213,24 @@ GIVEN = {
     },
     "packages/rs-formats/README.md": {"data/my-captions": "captions", "runs/vitb32": "trained-run"},
     "docs/contracts.md": {"DS": "captions"},
+    "packages/rs-clip-search/README.md": {
+        "imagery": "raw/DOTA-small",
+        "more-imagery": "raw/DIOR-small",
+        "runs/final": "checkpoint",
+    },
     "examples/caption-and-count/README.md": {"runs/tiny": "trained-run"},
+    "docs/public-api.md": {"data": "evalsets"},
 }
 #: Python blocks run after their document's commands (in its folder, paths substituted), found by their first
 #: line: the one-liners that read a dataset with the tools people already use (test_engines.py checks what
-#: they read; this, that the lines as the documents write them work).
+#: they read; this, that the lines as the documents write them work), and the Python API's example.
 ENGINES = "import pyarrow.dataset as ds;"
-PYTHON_RUN = {"README.md": ENGINES, "docs/contracts.md": ENGINES, "packages/rs-formats/README.md": ENGINES}
+PYTHON_RUN = {
+    "README.md": ENGINES,
+    "docs/contracts.md": ENGINES,
+    "packages/rs-formats/README.md": ENGINES,
+    "docs/public-api.md": "import rs_clip_eval;",  # the Python API's example, on the rs-synth evalsets
+}
 #: Lines of those blocks that are not run (compiled only): pattern -> why.
 PYTHON_NOT_RUN = {
     r"^import ray;": "starts a local Ray (~10 s); rs-formats' test_engines.py reads the same "
@@ -279,7 +305,7 @@ class Docs:
             import torch
             from safetensors.torch import save_file
 
-            from rs_formats.models import create_model
+            from rs_clip_models.models import create_model
 
             torch.manual_seed(sum(map(ord, name)))
             model, _, _ = create_model("RS-Tiny")

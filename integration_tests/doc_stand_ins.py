@@ -132,6 +132,17 @@ def remotecount_release(out: Path) -> None:
     shutil.rmtree(out / "scenes")
 
 
+def wds_set(out: Path) -> None:
+    """A CLIP_benchmark zero-shot set (wds_<name>: test/{0..N-1}.tar, nshards.txt, classnames.txt), as
+    rs-annotate's export writes it in clip_benchmark's layout."""
+    from rs_annotate import export_webdataset
+
+    scenes = out.parent / f"{out.name}-scenes"
+    write_classification_dataset(scenes, n_train=2, n_test=8, classes=("plane", "ship"), size=32)
+    export_webdataset(scenes, out, splits=["test"])
+    shutil.rmtree(scenes)
+
+
 BUILDERS: dict[str, Callable[[Path], object]] = {
     **{f"raw/{folder}": source(folder) for folder in RECIPE_SOURCES},
     **{f"raw/{name}": scene_set(name) for name in SCENE_SETS},
@@ -143,6 +154,7 @@ BUILDERS: dict[str, Callable[[Path], object]] = {
     "remotecount": remotecount,
     "remotecount-release": remotecount_release,
     "evalsets": evalsets,
+    "wds-set": wds_set,
 }
 
 

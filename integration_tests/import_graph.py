@@ -3,15 +3,18 @@ the rules :mod:`test_import_graph` holds it to (see that module for the rules).
 
 What counts:
 
-* **Load-time imports** make cycles: ``import`` statements that run when a module is loaded, i.e. at
-  module level (inside ``try``/``if`` too) but not inside a function, and not under ``if TYPE_CHECKING:``.
-  A function-level import runs later, after every module involved is loaded, so it cannot break
-  loading. Importing ``a.b.c`` needs ``a.b.c`` and each package on the way (``a.b``) that is not already
-  an ancestor of the importer; ``from a import name`` where ``name`` is not a submodule needs ``a``
-  itself (its ``__init__`` must have run that far), ancestor or not.
-* **Every import** (also inside functions and under ``TYPE_CHECKING``) counts for the other rules: a
-  dependency is a dependency whenever it runs.
+* **Every import that runs** makes cycles: at module level (inside ``try``/``if`` too) and inside
+  functions, but not under ``if TYPE_CHECKING:``. A function-level import cannot break loading, but a
+  cycle it closes is a cycle all the same: two modules that need each other are one concept split in two,
+  or a thing in the wrong place. Importing ``a.b.c`` needs ``a.b.c`` and each package on the way
+  (``a.b``) that is not already an ancestor of the importer; ``from a import name`` where ``name`` is not
+  a submodule needs ``a`` itself (its ``__init__`` must have run that far), ancestor or not.
+* **Every import** (also under ``TYPE_CHECKING``) counts for the other rules: a dependency is a
+  dependency whenever it runs.
 * Attribute chains (``import a`` then ``a.b.c.x``) are not followed.
+
+The layers (which package may import which, and what the contracts never import) are one table in
+docs/architecture.md (:func:`layer_table`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLIC_API = "docs/public-api.md"
+ARCHITECTURE = "docs/architecture.md"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Import:
     target: str  # the module imported
     name: str | None  # the attribute taken from it (``from target import name``), if not a submodule
     load_time: bool
+    runs: bool = True  # False under ``if TYPE_CHECKING:``
 
 
 @dataclass
@@ -88,9 +93,9 @@ def imports_of(module: str, path: Path, known: set[str]) -> list[Import]:
     is_package = path.name == "__init__.py"
     found: list[Import] = []
 
-    def visit(node: ast.AST, load_time: bool) -> None:
+    def visit(node: ast.AST, load_time: bool, runs: bool) -> None:
         if isinstance(node, ast.Import):
-            found.extend(Import(module, path, node.lineno, a.name, None, load_time) for a in node.names)
+            found.extend(Import(module, path, node.lineno, a.name, None, load_time, runs) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -100,20 +105,20 @@ def imports_of(module: str, path: Path, known: set[str]) -> list[Import]:
             for a in node.names:
                 sub = f"{base}.{a.name}"
                 if sub in known:
-                    found.append(Import(module, path, node.lineno, sub, None, load_time))
+                    found.append(Import(module, path, node.lineno, sub, None, load_time, runs))
                 else:
-                    found.append(Import(module, path, node.lineno, base, a.name, load_time))
+                    found.append(Import(module, path, node.lineno, base, a.name, load_time, runs))
         elif isinstance(node, ast.If) and _is_type_checking(node.test):
             for child in node.body:
-                visit(child, False)
+                visit(child, False, False)
             for child in node.orelse:
-                visit(child, load_time)
+                visit(child, load_time, runs)
         else:
             lazy = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
             for child in ast.iter_child_nodes(node):
-                visit(child, load_time and not lazy)
+                visit(child, load_time and not lazy, runs)
 
-    visit(ast.parse(path.read_text(), str(path)), True)
+    visit(ast.parse(path.read_text(), str(path)), True, True)
     return found
 
 
@@ -122,11 +127,12 @@ def _ancestors(module: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def load_graph(imports: list[Import], known: set[str]) -> dict[str, set[str]]:
-    """Module -> modules whose loading it needs, from load-time imports among our own modules."""
+def import_graph(imports: list[Import], known: set[str]) -> dict[str, set[str]]:
+    """Module -> modules it needs, from every import among our own modules that runs (inside functions
+    too; not under ``TYPE_CHECKING``)."""
     graph: dict[str, set[str]] = {m: set() for m in known}
     for imp in imports:
-        if not imp.load_time or imp.target not in known or imp.target == imp.importer:
+        if not imp.runs or imp.target not in known or imp.target == imp.importer:
             continue
         own = {imp.importer, *_ancestors(imp.importer)}
         needed = [m for m in [*_ancestors(imp.target), imp.target] if m not in own]
@@ -211,8 +217,22 @@ def _all_of(path: Path) -> set[str] | None:
     return None
 
 
+def layer_table(repo: Path) -> dict[str, tuple[set[str], set[str]]]:
+    """docs/architecture.md's table -> {distribution: (our packages it may import, third-party top-level
+    modules it must not import)}: rows ``| `rs-x` | layer | `rs-a`, `rs-b` | `torch` |`` ("-" for none)."""
+    table = {}
+    for line in (repo / ARCHITECTURE).read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.fullmatch(r"`[a-z][a-z0-9-]*`", cells[0]):
+            table[cells[0].strip("`")] = (
+                set(re.findall(r"`([^`]+)`", cells[2])),
+                set(re.findall(r"`([^`]+)`", cells[3])),
+            )
+    return table
+
+
 def check(repo: Path) -> dict[str, list[str]]:
-    """Every violation of (a)-(d) in the repository at ``repo``, as printable lines, by rule."""
+    """Every violation of (a)-(e) in the repository at ``repo``, as printable lines, by rule."""
     dists = find_dists(repo)
     owner = {m: d for d in dists for m in d.modules}
     known = set(owner)
@@ -223,8 +243,18 @@ def check(repo: Path) -> dict[str, list[str]]:
     }
     imports = [i for d in dists for m, f in d.modules.items() for i in imports_of(m, f, known)]
     where = lambda i: f"{i.path.relative_to(repo)}:{i.line}: {i.importer}"  # noqa: E731
-    found: dict[str, list[str]] = {"cycles": [], "test code": [], "public API": [], "declared": []}
-    graph = load_graph(imports, known)
+    found: dict[str, list[str]] = {
+        "cycles": [],
+        "test code": [],
+        "public API": [],
+        "declared": [],
+        "layers": [],
+    }
+    layers = layer_table(repo)
+    found["layers"] += [
+        f"{d.name}: no row in {ARCHITECTURE}'s layer table" for d in dists if d.name not in layers
+    ]
+    graph = import_graph(imports, known)
     module_cycles = cycles(graph)
     found["cycles"] += [" -> ".join(c) for c in module_cycles]
     # The same between the parts of each package, a subpackage taken as one part (readers/ as a whole).
@@ -238,6 +268,16 @@ def check(repo: Path) -> dict[str, list[str]]:
     for i in imports:
         src, target = owner[i.importer], owner.get(i.target)
         top = i.target.split(".")[0]
+        may, never = layers.get(src.name, (set(), set()))
+        if target is not None and target is not src and target.name not in may and src.name in layers:
+            found["layers"].append(
+                f"{where(i)} imports {target.name} ({i.target}): {src.name} may import only "
+                f"{', '.join(sorted(may)) or 'none of our packages'} ({ARCHITECTURE})"
+            )
+        if top in never:
+            found["layers"].append(
+                f"{where(i)} imports {top}, which {src.name} never imports ({ARCHITECTURE})"
+            )
         if top in test_names or (target and target.name in test_only and target is not src):
             found["test code"].append(
                 f"{where(i)} imports {i.target} ({'test code' if top in test_names else 'a test and demo package'})"

@@ -18,7 +18,15 @@ from importlib.metadata import entry_points, version
 
 import pytest
 
-CLIS = ("rs-formats", "rs-synth", "rs-annotate", "rs-clip-train", "rs-clip-eval", "rs-count")
+CLIS = (
+    "rs-formats",
+    "rs-clip-models",
+    "rs-synth",
+    "rs-annotate",
+    "rs-clip-train",
+    "rs-clip-eval",
+    "rs-count",
+)
 CONSOLE_FLAGS = ("-v", "-q", "--no-progress")
 
 
@@ -106,7 +114,15 @@ MISSING_INPUT = {
         "--out",
         tmp / "o",
     ],
-    "rs-count": lambda missing, tmp: ["build", "--labels", missing, "--images", tmp, "--out", tmp / "o"],
+    "rs-count": lambda missing, tmp: [
+        "build",
+        "--labels",
+        missing,
+        "--images",
+        tmp / "i",
+        "--out",
+        tmp / "o",
+    ],
 }
 
 

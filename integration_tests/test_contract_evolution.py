@@ -76,8 +76,9 @@ def c(tmp_path_factory) -> SimpleNamespace:
     checkpoint."""
     import torch
 
-    from rs_formats import DatasetWriter, write_checkpoint
-    from rs_formats.models import create_model
+    from rs_clip_models.checkpoint_writer import write_checkpoint
+    from rs_clip_models.models import create_model
+    from rs_formats import DatasetWriter
     from rs_synth.writers.rs_checkpoint_v1 import write_v1_checkpoint
     from rs_synth.writers.rs_dataset_v1 import write_v1
 

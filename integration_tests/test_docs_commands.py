@@ -80,6 +80,9 @@ OUTPUTS = {
             )
         )
     ],
+    "packages/rs-clip-search/README.md": [
+        f"my-index/{f}" for f in ("manifest.json", "tiles.parquet", "vectors.npy")
+    ],
     "examples/caption-and-count/README.md": [
         "audit/summary.json",
         "audit/captions/manifest.json",
@@ -142,7 +145,12 @@ def test_install_commands_name_every_package_they_need():
     installs = readme_installs()
     assert installs and all(not missing_packages(install_words(c)) for c in installs)
     # the check can fail: rs-count alone from its folder, or by URL without rs-formats, cannot install
-    assert missing_packages(["./packages/rs-count"]) == {"rs-formats", "rs-annotate", "rs-clip-eval"}
+    assert missing_packages(["./packages/rs-count"]) == {
+        "rs-formats",
+        "rs-clip-models",
+        "rs-annotate",
+        "rs-clip-eval",
+    }
     assert missing_packages(["rs-annotate @ git+https://x/rs-clip#subdirectory=packages/rs-annotate"]) == {
         "rs-formats"
     }

@@ -70,8 +70,8 @@ def checkpoint(tmp_path_factory) -> Path:
     """A seeded RS-Tiny written with rs-formats in this environment: the checkpoint "trained elsewhere"."""
     import torch
 
-    from rs_formats import write_checkpoint
-    from rs_formats.models import create_model
+    from rs_clip_models.checkpoint_writer import write_checkpoint
+    from rs_clip_models.models import create_model
 
     torch.manual_seed(7)
     model, _, _ = create_model("RS-Tiny")

@@ -23,8 +23,8 @@ import torch
 from conftest import REPO
 from terminal import bar_labels, run_on_terminal, screen_lines
 
+from rs_clip_models.models import create_model
 from rs_formats import CHECKPOINT_VERSION, open_dataset, verify_checkpoint, verify_dataset
-from rs_formats.models import create_model
 
 pytestmark = pytest.mark.slow
 

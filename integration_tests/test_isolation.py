@@ -27,9 +27,10 @@ pytestmark = pytest.mark.slow
 #: The packages each use's install command names (a command is found by what it installs).
 USES = {
     "converter": {"rs-formats", "rs-annotate"},
-    "evaluation": {"rs-formats", "rs-clip-eval"},
-    "RemoteCount": {"rs-formats", "rs-annotate", "rs-clip-eval", "rs-count"},
-    "training": {"rs-formats", "rs-clip-train"},
+    "evaluation": {"rs-formats", "rs-clip-models", "rs-clip-eval"},
+    "RemoteCount": {"rs-formats", "rs-clip-models", "rs-annotate", "rs-clip-eval", "rs-count"},
+    "training": {"rs-formats", "rs-clip-models", "rs-clip-train"},
+    "archive search": {"rs-formats", "rs-clip-models", "rs-clip-search"},
 }
 
 
@@ -93,7 +94,7 @@ def test_the_converter_installs_and_runs_without_torch(tmp_path):
     py = make_venv(tmp_path / "venv")
     pip(py, install_command("converter"))
     have = installed(py)
-    assert {"rs-formats", "rs-annotate"} <= have and "torch" not in have
+    assert {"rs-formats", "rs-annotate"} <= have and not {"torch", "rs-clip-models"} & have
     proc = run(py, "-c", "import torch", check=False)
     assert proc.returncode != 0 and "No module named 'torch'" in proc.stderr
     proc = run(py, "-c", "import rs_annotate, rs_annotate.cli, rs_formats; print('ok')")
@@ -114,7 +115,7 @@ def test_evaluation_remotecount_and_training_install_with_what_each_needs(tmp_pa
 
     pip(py, install_command("evaluation"))
     have = installed(py)
-    assert {"torch", "open-clip-torch", "rs-clip-eval"} <= have
+    assert {"torch", "open-clip-torch", "rs-clip-models", "rs-clip-eval"} <= have
     assert not {"ray", "deepspeed", "rs-synth", "rs-count", "rs-annotate"} & have
     assert run(py, "-c", probe.format(m="rs_clip_eval")).stdout.strip() == "ok"
     # --suite demo used to need rs-synth, a test package; synthetic sets are rs-synth's own now
@@ -139,6 +140,17 @@ def test_evaluation_remotecount_and_training_install_with_what_each_needs(tmp_pa
     assert run(py, "-c", probe.format(m="rs_count")).stdout.strip() == "ok"
     version = run(py, "-m", "rs_count.cli", "--version").stdout.split()
     assert version[0] == "rs-count" and version[1] != "0+unknown"
+
+    # archive search: its own index and server libraries, still no Ray or DeepSpeed
+    pip(py, install_command("archive search"))
+    assert {"usearch", "rasterio", "fastapi", "uvicorn"} <= installed(py)
+    assert not {"ray", "deepspeed", "rs-synth"} & installed(py)
+    assert (
+        run(
+            py, "-c", probe.format(m="rs_clip_search").replace(".cli;", ".cli, rs_clip_search.app;")
+        ).stdout.strip()
+        == "ok"
+    )
 
     # training: DeepSpeed and Ray come with it
     pip(py, install_command("training"))

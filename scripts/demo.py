@@ -2,7 +2,8 @@
 
 synthetic scenes in real source formats -> rs-annotate (convert, dedup against the evaluation sets) ->
 rs-clip-train (DeepSpeed on a local Ray) -> rs-clip-eval (retrieval, zero-shot, few-shot, linear probe,
-k-NN) -> rs-count (RemoteCount), comparing the trained model with its initialisation.
+k-NN) -> rs-count (RemoteCount), comparing the trained model with its initialisation -> rs-clip-search (an
+index of the scenes, and the command that serves the search page; no server is left running).
 
 Every stage is run through the package's own command line, printed before it runs, so the demo doubles as
 a worked example. The training scenes hold a few planted leaks (copies of evaluation images, repeated
@@ -68,8 +69,8 @@ def write_initial_checkpoint(path: Path, seed: int) -> None:
     """The random initialisation both the training run and the comparisons start from."""
     import torch
 
-    from rs_formats import write_checkpoint
-    from rs_formats.models import TINY_MODEL, create_model
+    from rs_clip_models.checkpoint_writer import write_checkpoint
+    from rs_clip_models.models import TINY_MODEL, create_model
 
     torch.manual_seed(seed)
     model, _, _ = create_model(TINY_MODEL)
@@ -293,7 +294,24 @@ def main(argv: list[str] | None = None) -> int:
             *quiet,
         )
 
+    with d.stage("6. archive search (rs-clip-search)"):
+        # the scene-classification scenes, one folder per class, as an archive to search
+        d.run(
+            tool("rs-clip-search"),
+            "index",
+            raw / "scenes",
+            "--model",
+            f"trained={trained}",
+            "--out",
+            out / "search-index",
+            "--tile",
+            "256",
+            *quiet,
+        )
+
     summarise(out, d.times, args.steps)
+    serve = shlex.join([tool("rs-clip-search"), "serve", str(out / "search-index")])
+    print(f"\n=== search the synthetic archive in a browser (http://127.0.0.1:8000/)\n{serve}", flush=True)
     return 0
 
 

@@ -23,11 +23,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SUITES = [
     "packages/rs-formats/tests",
+    "packages/rs-clip-models/tests",
     "packages/rs-synth/tests",
     "packages/rs-annotate/tests",
     "packages/rs-count/tests",
     "packages/rs-clip-eval/tests",
     "packages/rs-clip-train/tests",
+    "packages/rs-clip-search/tests",
     "integration_tests",
 ]
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")

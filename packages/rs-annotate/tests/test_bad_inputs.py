@@ -317,5 +317,5 @@ def test_validate_reports_a_bomb_row_as_a_problem_of_that_row(tmp_path, capsys):
     assert out.splitlines() == [
         "train/x/1: image does not decode (image declares 50000x50000 = 2,500,000,000 pixels, over the limit of "
         "67,108,864 (a decompression bomb, or a scene to tile first); refusing to decode it)",
-        f"{tmp_path / 'ds'}: 2 rows, 1 problem(s)",
+        f"{tmp_path / 'ds'}: 2 rows, 1 problem(s), 1 decode to a constant image",  # row 0 is black
     ]

@@ -38,13 +38,28 @@ def converted(dota_src, tmp_path_factory):
 def test_every_flag_has_help_and_every_command_the_console_flags():
     parser = build_parser()
     subs = next(a for a in parser._actions if a.dest == "command")
-    assert set(subs.choices) == {"convert", "merge", "dedup", "stats", "show", "validate", "datasets"}
-    for name, sub in subs.choices.items():
+    assert set(subs.choices) == {
+        "convert",
+        "merge",
+        "dedup",
+        "stats",
+        "show",
+        "validate",
+        "datasets",
+        "export",
+    }
+    layouts = next(a for a in subs.choices["export"]._actions if a.dest == "layout")
+    assert set(layouts.choices) == {"webdataset", "csv"}
+    commands = {**subs.choices, **{f"export {k}": v for k, v in layouts.choices.items()}}
+    for name, sub in commands.items():
+        if name == "export":
+            continue  # only chooses the layout
+
         for action in sub._actions:
             assert action.help, f"{name}: {action.dest} has no help"
         flags = {o for a in sub._actions for o in a.option_strings}
         assert {"-v", "-q", "--no-progress"} <= flags, name
-        if name in ("convert", "merge", "dedup", "show"):
+        if name in ("convert", "merge", "dedup", "show", "export webdataset", "export csv"):
             assert "--out" in flags, name
 
 
@@ -68,11 +83,14 @@ def test_errors_are_one_line_with_exit_2(converted, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("rs-annotate: error: ") and "missing: no such directory" in err
     assert err.count("\n") == 1
-    assert main(["convert", "no-such-format", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert main(["convert", "no-such-format", str(tmp_path / "src"), "--out", str(tmp_path / "o")]) == 2
     assert "unknown format 'no-such-format'" in capsys.readouterr().err
     assert main(["convert", "dota", str(tmp_path), "--out", str(converted)]) == 2  # output exists
     assert "already exists" in capsys.readouterr().err
-    assert main(["convert", "dota", str(tmp_path), "--out", str(tmp_path / "o"), "--opt", "novalue"]) == 2
+    assert (
+        main(["convert", "dota", str(tmp_path / "src"), "--out", str(tmp_path / "o"), "--opt", "novalue"])
+        == 2
+    )
     assert main(["validate", str(tmp_path)]) == 2
     assert "manifest.json" in capsys.readouterr().err
 

@@ -28,8 +28,8 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     """An rs-clip checkpoint of RS-Tiny whose weights differ from the seed-0 random init."""
     import torch
 
-    from rs_formats import write_checkpoint
-    from rs_formats.models import TINY_MODEL, create_model
+    from rs_clip_models.checkpoint_writer import write_checkpoint
+    from rs_clip_models.models import TINY_MODEL, create_model
 
     torch.manual_seed(123)
     model, _, _ = create_model(TINY_MODEL)

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
-from rs_clip_eval import embeddings as embeddings_module
 from rs_clip_eval.archive import embed_dataset, search
 from rs_clip_eval.cli import main
-from rs_clip_eval.embeddings import open_embeddings
+from rs_clip_models.models import load_spec
+from rs_clip_models.spec import ModelSpec
 from rs_formats import FormatError, open_dataset
-from rs_formats.spec import ModelSpec
+from rs_formats import embeddings as embeddings_module
+from rs_formats.embeddings import open_embeddings
 
 CFG = EvalConfig(device="cpu", loader_workers=0, progress=False, batch_size=16)
 SPLIT = "test"
@@ -58,7 +59,9 @@ def test_embeddings_are_the_same_on_a_two_node_ray_cluster(cluster, data_dir, lo
     np.testing.assert_allclose(on_ray, expected, rtol=0, atol=2e-6)
 
     # The evaluation path is served what the cluster wrote: no model is loaded, no copy was made.
-    monkeypatch.setattr(ModelSpec, "load", lambda *a, **k: pytest.fail("the model was loaded"))
+    monkeypatch.setattr(
+        "rs_clip_models.models.load_spec", lambda *a, **k: pytest.fail("the model was loaded")
+    )
     served = Embedder(spec, EmbeddingCache(tmp_path / "cache"), CFG).images(
         open_dataset(data_dir / "caps"), SPLIT
     )
@@ -67,12 +70,12 @@ def test_embeddings_are_the_same_on_a_two_node_ray_cluster(cluster, data_dir, lo
 
 
 def test_search_equals_a_brute_force_ranking(local, tiny_checkpoint):
-    from rs_formats.embed import encode_texts
+    from rs_clip_models.embed import encode_texts
 
     spec = ModelSpec.parse("RS-Tiny")
     queries = ["two planes in the middle of the picture", "a ship", "many storage tanks"]
     got = search(local, spec, queries, k=5, device="cpu")
-    model, _, tokenizer = spec.load("cpu")
+    model, _, tokenizer = load_spec(spec, "cpu")
     q = encode_texts(model, tokenizer, queries)
     ids, vectors = open_embeddings(local).matrix()
     for hits, scores in zip(got, q @ vectors.T):

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from rs_clip_eval.cli import main
-from rs_formats import write_checkpoint
+from rs_clip_models.checkpoint_writer import write_checkpoint
 
 FAST = ["--epochs", "30", "--no-progress", "--tsne-points", "120"]
 
@@ -448,7 +448,7 @@ def test_paper_suite_finds_datasets_by_name(data_dir, tmp_path, caplog):
 
 def test_imports_without_ray_or_deepspeed():
     code = (
-        "import sys, rs_clip_eval.cli, rs_clip_eval.runner, rs_clip_eval.report, rs_formats.embed; "
+        "import sys, rs_clip_eval.cli, rs_clip_eval.runner, rs_clip_eval.report, rs_clip_models.embed; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('ray', 'deepspeed')]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -8,12 +8,13 @@ import numpy as np
 import torch
 
 from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
+from rs_clip_models.models import load_spec
+from rs_clip_models.spec import ModelSpec
 from rs_formats import open_dataset
-from rs_formats.spec import ModelSpec
 
 
 def test_remoteclip_style_file_embeds_like_the_checkpoint(tiny_checkpoint, data_dir, tmp_path):
-    from rs_formats.models import load_state_dict
+    from rs_clip_models.models import load_state_dict
 
     state = load_state_dict(tiny_checkpoint)
     released = tmp_path / "RemoteCLIP-RS-Tiny.pt"  # DDP prefixes inside a wrapper, as the released files
@@ -36,9 +37,9 @@ def test_random_init_is_reproducible_and_leaves_the_rng_alone():
     torch.manual_seed(5)
     before = torch.rand(1)
     torch.manual_seed(5)
-    m1, _, _ = ModelSpec.parse("RS-Tiny").load()
+    m1, _, _ = load_spec(ModelSpec.parse("RS-Tiny"))
     after = torch.rand(1)
-    m2, _, _ = ModelSpec.parse("RS-Tiny").load()
+    m2, _, _ = load_spec(ModelSpec.parse("RS-Tiny"))
     assert before == after
     assert all(torch.equal(p, q) for p, q in zip(m1.state_dict().values(), m2.state_dict().values()))
 

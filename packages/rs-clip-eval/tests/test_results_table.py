@@ -10,7 +10,7 @@ import pytest
 
 from rs_clip_eval import ResultRow, read_results_table, write_results_table
 from rs_clip_eval.cli import main
-from rs_clip_eval.compare import compare, to_csv, to_markdown
+from rs_clip_eval.comparison import compare, to_csv, to_markdown
 from rs_formats import FormatError
 
 

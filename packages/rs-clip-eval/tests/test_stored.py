@@ -10,7 +10,7 @@ import pyarrow.fs
 from conftest import CLASSES
 
 from rs_clip_eval.cli import main
-from rs_clip_eval.embeddings import open_embeddings
+from rs_formats.embeddings import open_embeddings
 from rs_formats.location import resolve
 
 COMMON = ["--model", "RS-Tiny", "--loader-workers", "0", "--no-progress", "--no-plots"]

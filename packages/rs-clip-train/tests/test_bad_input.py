@@ -66,7 +66,7 @@ def test_missing_out_and_data(capsys, tmp_path):
 def tiny_state():
     import torch
 
-    from rs_formats.models import TINY_MODEL, create_model
+    from rs_clip_models.models import TINY_MODEL, create_model
 
     torch.manual_seed(0)
     return create_model(TINY_MODEL)[0].state_dict()
@@ -107,8 +107,8 @@ def test_init_files_are_checked_before_anything_starts(capsys, tmp_path, caption
 
 
 def test_a_model_checkpoint_with_broken_weights_is_named(capsys, tmp_path, caption_ds, tiny_state):
-    from rs_formats import write_checkpoint
-    from rs_formats.models import TINY_MODEL
+    from rs_clip_models.checkpoint_writer import write_checkpoint
+    from rs_clip_models.models import TINY_MODEL
 
     ckpt = write_checkpoint(tmp_path / "ckpt", tiny_state, model_name=TINY_MODEL, step=1)
     weights = ckpt / WEIGHTS

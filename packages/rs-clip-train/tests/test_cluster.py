@@ -23,7 +23,7 @@ def two_nodes():
 def test_training_as_a_ray_job_on_two_nodes(two_nodes, caption_ds, tmp_path: Path):
     from ray.job_submission import JobStatus, JobSubmissionClient
 
-    from rs_formats.models import create_model
+    from rs_clip_models.models import create_model
 
     client = JobSubmissionClient(f"http://{two_nodes.head_node.webui_url}")
     run_dir = tmp_path / "job-run"

@@ -362,3 +362,11 @@ def test_bad_config_files_are_one_error_naming_them(tmp_path: Path):
     os.mkfifo(p)  # read, it would block for ever
     with pytest.raises(FormatError, match=rf"^{p}: is a FIFO \(named pipe\), not a regular file"):
         load_config(p)
+
+
+def test_every_preset_name_a_run_may_choose_has_its_settings():
+    from rs_clip_train.config import PRESET_NAMES
+    from rs_clip_train.presets import PRESETS, preset
+
+    assert tuple(PRESETS) == PRESET_NAMES
+    assert [preset(name).preset for name in PRESET_NAMES] == list(PRESET_NAMES)

@@ -141,7 +141,7 @@ def _cfg(path: Path, loader_workers: int) -> DataConfig:
 def test_loader_batches_resume_exactly_with_background_workers(caption_ds):
     from open_clip import get_tokenizer
 
-    from rs_formats.models import register_tiny_configs
+    from rs_clip_models.models import register_tiny_configs
 
     register_tiny_configs()
     tok = get_tokenizer("RS-Tiny")
@@ -162,8 +162,8 @@ def test_loader_batches_resume_exactly_with_background_workers(caption_ds):
 def test_rows_without_captions_or_decodable_images_are_skipped_and_counted(tmp_path):
     from open_clip import get_tokenizer
 
+    from rs_clip_models.models import register_tiny_configs
     from rs_formats import DatasetWriter
-    from rs_formats.models import register_tiny_configs
 
     register_tiny_configs()
     buf = io.BytesIO()

@@ -19,12 +19,13 @@ import torch
 from huggingface_hub import ModelCard
 
 from rs_clip_eval import ResultRow, write_results_table
+from rs_clip_models.checkpoint_writer import write_checkpoint
+from rs_clip_models.models import TINY_MODEL, create_model
 from rs_clip_train.cli import main
-from rs_formats import verify_checkpoint, write_checkpoint
+from rs_formats import verify_checkpoint
 from rs_formats.checkpoint import MODEL_CARD, MODEL_CONFIG, WEIGHTS
 from rs_formats.cli import main as formats_main
 from rs_formats.hashing import file_sha256
-from rs_formats.models import TINY_MODEL, create_model
 from rs_synth.writers.hf_hub_cache import write_hub_cache
 
 REPO = "rs-clip-tests/rs-tiny-export"

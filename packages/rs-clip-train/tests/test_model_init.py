@@ -16,11 +16,11 @@ from conftest import write_caption_dataset
 from huggingface_hub import constants
 from open_clip.transformer import QuickGELU
 
+from rs_clip_models.checkpoint_writer import write_checkpoint
+from rs_clip_models.models import create_model, network_config
 from rs_clip_train.cli import main
 from rs_clip_train.config import ModelConfig
 from rs_clip_train.model import build_model
-from rs_formats import write_checkpoint
-from rs_formats.models import create_model, network_config
 from rs_synth.writers.hf_hub_cache import write_hub_cache
 
 TINY = "RS-Tiny-quickgelu"

@@ -57,10 +57,10 @@ def test_a_trainer_on_s3_storage_reports_every_step_and_keeps_the_run_in_the_buc
     from ray.train import UserCallback
     from ray.train.torch import TorchTrainer
 
+    from rs_clip_models.models import create_model
     from rs_clip_train import make_trainer
     from rs_formats import read_checkpoint
     from rs_formats.checkpoint import WEIGHTS
-    from rs_formats.models import create_model
 
     reports = tmp_path / "reports.jsonl"
 

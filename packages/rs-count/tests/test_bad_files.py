@@ -67,7 +67,10 @@ def test_an_image_symlink_leading_out_of_the_images_is_refused(tmp_path, capsys)
 def test_bad_annotation_and_reference_files_are_one_line(tmp_path, capsys, make, message):
     ann = tmp_path / "a.json"
     make(ann)
-    code, err = run(capsys, "import", str(ann), "--images", str(tmp_path), "--out", str(tmp_path / "o"))
+    (tmp_path / "images").mkdir()
+    code, err = run(
+        capsys, "import", str(ann), "--images", str(tmp_path / "images"), "--out", str(tmp_path / "o")
+    )
     sep = "" if message[0].isdigit() else " "
     assert (code, err) == (2, f"rs-count: error: {ann}:{sep}{message}\n")
     ref = tmp_path / "ref.json"

@@ -5,7 +5,7 @@ import pytest
 from conftest import grid_boxes, write_scene
 from PIL import Image
 
-from rs_annotate import BadInput
+from rs_annotate import BadInput, ConvertOptions
 from rs_count.build import build
 from rs_count.rules import BuildRules
 from rs_formats import open_dataset, verify_dataset
@@ -168,3 +168,31 @@ def test_nothing_selected_is_an_error(tmp_path):
     with pytest.raises(BadInput, match="no image passes the selection rules"):
         build(tmp_path / "d" / "labelTxt", tmp_path / "d" / "images", tmp_path / "ds", progress=False)
     assert not (tmp_path / "ds").exists()
+
+
+def test_the_build_is_an_rs_annotate_conversion(dota_root, tmp_path):
+    # the same rows in either worker count, and the conversion's report beside the dataset
+    one = build(
+        dota_root / "labelTxt",
+        dota_root / "images",
+        tmp_path / "one",
+        progress=False,
+        conversion=ConvertOptions(workers=1),
+    )
+    build(
+        dota_root / "labelTxt",
+        dota_root / "images",
+        tmp_path / "two",
+        progress=False,
+        conversion=ConvertOptions(workers=2, chunksize=1),
+    )
+    assert list(rows(tmp_path / "one").items()) == list(rows(tmp_path / "two").items())
+    converted = json.loads((tmp_path / "one.report.json").read_text())
+    assert converted["rows"] == one.written == 11 and converted["reader"] == "remotecount"
+    assert sum(sum(c.values()) for c in converted["counts"].values()) == 11
+    assert open_dataset(tmp_path / "one").manifest["generator"].startswith("rs-count ")
+    # an image whose header reads but whose pixels do not: found by the conversion, counted as a bad image
+    png = dota_root / "images" / "P0001.png"
+    png.write_bytes(png.read_bytes()[:120])
+    rep = build(dota_root / "labelTxt", dota_root / "images", tmp_path / "cut", skip_bad=True, progress=False)
+    assert rep.written == 10 and rep.bad == {"bad-image": 1} and "P0001.png" in rep.bad_examples[0]

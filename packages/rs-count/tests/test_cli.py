@@ -10,10 +10,11 @@ import pytest
 from conftest import grid_boxes, write_scene
 from PIL import Image
 
+from rs_clip_models.checkpoint_writer import write_checkpoint
 from rs_count import EmbeddingCache, EvalConfig
 from rs_count.cli import main
 from rs_count.evaluate import evaluate_model
-from rs_formats import DatasetWriter, open_dataset, write_checkpoint
+from rs_formats import DatasetWriter, open_dataset
 
 FAST = EvalConfig(loader_workers=0, progress=False)
 
@@ -47,7 +48,7 @@ def ds(tmp_path_factory):
 def tiny_state():
     import torch
 
-    from rs_formats.models import create_model
+    from rs_clip_models.models import create_model
 
     torch.manual_seed(1)
     model, _, _ = create_model("RS-Tiny")
@@ -103,7 +104,7 @@ def test_build_eval_report(ds, tiny_state, tmp_path, capsys):
     # naming the weights and the data; `rs-clip-eval compare` reads it like any rs-clip-eval run.
     from rs_clip_eval import read_results_table
     from rs_clip_eval.cli import main as eval_main
-    from rs_formats.spec import ModelSpec
+    from rs_clip_models.spec import ModelSpec
 
     rows = read_results_table(out)
     assert len(rows) == 2 * 2 * 11 and {r.task for r in rows} == {"remotecount-words", "remotecount-digits"}
@@ -128,8 +129,8 @@ def test_scores_match_a_direct_computation(ds, tiny_state, tmp_path):
     import torch
     from safetensors.torch import save_file
 
+    from rs_clip_models.models import create_model
     from rs_count.captions import DEFAULT
-    from rs_formats.models import create_model
 
     weights = tmp_path / "w.safetensors"
     save_file(tiny_state, str(weights))

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -84,3 +85,14 @@ def test_bad_reference(tmp_path):
         load_reference(ref)
     with pytest.raises(ValueError):
         to_markdown([])
+
+
+def test_names_from_manifests_are_escaped_in_the_markdown():
+    hostile = "ckpt <img src=x onerror=alert(1)> | step `5`\n# owned"
+    r = dataclasses.replace(result(hostile, None), dataset="ds <b>x</b>")
+    md = to_markdown([r])
+    assert "<img" not in md and "\n# owned" not in md
+    assert "Dataset `ds <b>x</b>`:" in md  # a code span: shown as written, never run as HTML
+    row = next(line for line in md.splitlines() if line.startswith("| ckpt"))
+    assert row.count(" | ") == 12  # model, variant, ten top-k figures, MAE: 13 cells, the name's pipe escaped
+    assert "ckpt &lt;img src=x onerror=alert(1)&gt; \\| step \\`5\\` # owned" in row

@@ -1,4 +1,4 @@
-"""rs_formats.atomic: umask permissions on what is published, staging of killed runs, a full disk."""
+"""rs_formats.atomic: umask permissions on what is published (checkpoints: rs-clip-models' test_checkpoint.py), staging of killed runs, a full disk."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ import subprocess
 import sys
 
 import pytest
-import torch
 from conftest import make_row
 
-from rs_formats import DatasetWriter, atomic, write_checkpoint
-from rs_formats.models import TINY_MODEL, create_model
+from rs_formats import DatasetWriter, atomic
 
 
 @pytest.fixture
@@ -36,22 +34,11 @@ def modes(root) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("mask, files, dirs", [(0o022, "0o644", "0o755"), (0o027, "0o640", "0o750")])
-def test_published_datasets_and_checkpoints_get_the_umask_modes(tmp_path, umask, mask, files, dirs):
+def test_published_datasets_get_the_umask_modes(tmp_path, umask, mask, files, dirs):
     umask(mask)
     with DatasetWriter(tmp_path / "ds", name="t") as w:
         w.write(make_row(0))
-    torch.manual_seed(0)
-    model, _, _ = create_model(TINY_MODEL)
-    state = tmp_path / "train_state"
-    (state / "global_step1").mkdir(parents=True)
-    (state / "global_step1" / "optim.pt").write_bytes(b"state")
-    os.chmod(state / "global_step1" / "optim.pt", 0o600)  # as some writers leave their files
-    ckpt = write_checkpoint(
-        tmp_path / "ckpt", model.state_dict(), model_name=TINY_MODEL, step=1, extra={"train_state": state}
-    )
-    # safetensors writes its file 0600 on its own; the published checkpoint must not keep that.
     assert modes(tmp_path / "ds") == {("dir", dirs), ("file", files)}
-    assert modes(ckpt) == {("dir", dirs), ("file", files)}
 
 
 def dead_pid() -> int:
@@ -105,3 +92,21 @@ def test_atomic_write_text_leaves_no_temporary_file_when_it_fails(tmp_path, monk
     with pytest.raises(OSError) as info:
         atomic.atomic_write_text(tmp_path / "report.json", "{}")
     assert info.value.filename == str(tmp_path / "report.json") and list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_overwrite_puts_the_previous_version_back(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with atomic.atomic_dir(out) as tmp:
+        (tmp / "a.txt").write_text("old")
+    real_replace = os.replace
+
+    def failing(src, dst):
+        if ".tmp-" in os.fspath(src):
+            raise OSError(errno.EXDEV, "Invalid cross-device link", os.fspath(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", failing)
+    with pytest.raises(OSError), atomic.atomic_dir(out, overwrite=True) as tmp:
+        (tmp / "a.txt").write_text("new")
+    assert (out / "a.txt").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no .out.old-* nor .out.tmp-*

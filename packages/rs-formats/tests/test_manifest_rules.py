@@ -144,6 +144,12 @@ def test_a_manifest_that_is_not_a_regular_file_is_never_opened(ds):
     _refused(ds, r"is a character device, not a regular file")
 
 
+def test_a_manifest_leaving_the_dataset_through_a_symlink_is_refused(ds, tmp_path):
+    shutil.move(ds / "manifest.json", tmp_path / "elsewhere.json")  # a valid manifest, not this folder's
+    (ds / "manifest.json").symlink_to(tmp_path / "elsewhere.json")
+    _refused(ds, r".* leads outside .* through a symlink \(to .*elsewhere\.json\); refusing to read it$")
+
+
 def test_a_shard_leaving_the_dataset_through_a_symlink_is_refused(ds, tmp_path):
     shard = ds / "data" / SHARD
     outside = tmp_path / "elsewhere.parquet"

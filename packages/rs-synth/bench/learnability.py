@@ -20,7 +20,7 @@ from PIL import Image
 from rs_formats.wording import be, count_phrase
 from rs_synth.captions import scene_captions
 from rs_synth.classes import REMOTECOUNT
-from rs_synth.scenes import compose_scene, counting_scene
+from rs_synth.themes import compose_scene, counting_scene
 from rs_synth.writers._base import image_rng
 from rs_synth.writers.captions import make_scene
 from rs_synth.writers.imagefolder import CLASSES as FOLDERS

@@ -190,7 +190,8 @@ def test_cli_writes_and_reports(tmp_path, capsys):
     "argv, message",
     [
         (["--n", "0"], "--n must be >= 1, got 0"),
-        (["--size", "16"], "--size must be >= 32, got 16"),
+        (["--size", "16"], "--size must be between 32 and 8192, got 16"),
+        (["--size", "1000000"], "--size must be between 32 and 8192, got 1000000"),
         (["--n", "1", "--size", "64", "OLD"], "the output directory is given twice"),
     ],
 )

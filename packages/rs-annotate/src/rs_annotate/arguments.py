@@ -7,8 +7,10 @@ import argparse
 import sys
 
 from rs_formats import console
+from rs_formats.imagery import check_bands
 
 from .b2c import B2CConfig
+from .exports import CAPTION_MODES
 from .near_duplicates import KEEP_POLICIES
 from .options import ENGINES, IMAGE_FORMATS
 from .version import __version__
@@ -31,6 +33,13 @@ class _ImageFormat(argparse.Action):
                 file=sys.stderr,
             )
         setattr(namespace, self.dest, lower)
+
+
+def _bands(text: str) -> tuple[int, ...]:
+    try:
+        return check_bands(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _out_flag(p: argparse.ArgumentParser, what: str) -> None:
@@ -111,6 +120,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--jpeg-quality", type=int, default=90, help="JPEG quality of re-encoded images (default 90)"
+    )
+    c.add_argument(
+        "--bands",
+        type=_bands,
+        default=None,
+        metavar="B[,G,R]",
+        help="images that are not 8-bit RGB: the 1-based bands shown as red, green, blue (e.g. 4,3,2), or "
+        "one band as grey (default: 1 band grey; 2 bands the first as grey; 3 as they are; 4+ the first "
+        "three). 8-bit RGB images are stored as they are",
+    )
+    c.add_argument(
+        "--range",
+        dest="value_range",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("MIN", "MAX"),
+        help="images that are not 8-bit RGB: map MIN..MAX onto 0..255 in every band instead of each "
+        "image's own 2-98 percentile stretch (8-bit samples: as they are)",
+    )
+    c.add_argument(
+        "--nodata",
+        type=float,
+        default=None,
+        metavar="VALUE",
+        help="pixels with this value in any shown band are masked (black, left out of the stretch); "
+        "replaces a file's own nodata tag. NaN is always masked",
     )
     c.add_argument(
         "--tile",
@@ -256,4 +292,37 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--no-decode", action="store_true", help="skip decoding the images (faster)")
 
     command("datasets", "list the supported source formats, their layout, license and URL")
+
+    e = command("export", "write a dataset as open_clip_train and clip_benchmark read it (webdataset, csv)")
+    layouts = e.add_subparsers(dest="layout", required=True, metavar="LAYOUT")
+    for layout, help_text in (
+        ("webdataset", "tar shards of image, .txt, .json (and .cls), per split, with clip_benchmark's files"),
+        ("csv", "<split>.csv (filepath, title: one row per caption) and the images beside it"),
+    ):
+        x = layouts.add_parser(layout, help=help_text, description=help_text, parents=[common])
+        x.add_argument("dataset", metavar="DS", help="dataset directory")
+        _out_flag(x, "output directory")
+        x.add_argument(
+            "--split", action="append", default=None, help="a split to export (repeatable; default all)"
+        )
+        x.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    w = layouts.choices["webdataset"]
+    w.add_argument(
+        "--shard-size", type=int, default=1000, help="samples per tar shard at most (default 1000)"
+    )
+    w.add_argument(
+        "--captions",
+        choices=CAPTION_MODES,
+        default="first",
+        help=".txt holds the first caption (open_clip_train) or all, one a line (clip_benchmark's "
+        "retrieval); .json always holds all (default first)",
+    )
+    x = layouts.choices["csv"]
+    x.add_argument(
+        "--separator",
+        default="\t",
+        type=lambda text: "\t" if text in ("\\t", "tab") else text,
+        help="field separator: one character, or tab / \\t (default tab, open_clip_train's)",
+    )
+    x.add_argument("--relative", action="store_true", help="filepath relative to OUT (default absolute)")
     return p

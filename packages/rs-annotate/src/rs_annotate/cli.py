@@ -1,4 +1,4 @@
-"""``rs-annotate``: convert, merge, dedup, stats, show, validate, datasets.
+"""``rs-annotate``: convert, merge, dedup, stats, show, validate, datasets, export.
 
 The rs-clip command-line convention (:mod:`rs_formats.console`): ``--version``; ``-v``/``-q``/``--no-progress``
 on every command; what a command produces (the written path, ``stats`` JSON, the ``datasets`` listing,
@@ -107,6 +107,9 @@ def _convert(args: argparse.Namespace) -> int:
         keep_original=args.keep_original,
         image_format=args.image_format,
         jpeg_quality=args.jpeg_quality,
+        bands=args.bands,
+        value_range=tuple(args.value_range) if args.value_range else None,
+        nodata=args.nodata,
         tile=args.tile,
         tile_overlap=args.tile_overlap,
         tile_min_visible=args.tile_min_visible,
@@ -187,7 +190,8 @@ def _validate(args: argparse.Namespace) -> int:
     r = api.validate(args.dataset, decode=not args.no_decode)
     for problem in r["problems"]:
         print(problem)
-    print(f"{args.dataset}: {r['rows']} rows, {r['n_problems']} problem(s)")
+    constant = f", {r['n_constant']} decode to a constant image" if not args.no_decode else ""
+    print(f"{args.dataset}: {r['rows']} rows, {r['n_problems']} problem(s){constant}")
     return 0 if r["ok"] else 1
 
 
@@ -214,6 +218,32 @@ def _datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    out = _output(args)
+    if args.layout == "webdataset":
+        r = api.export_webdataset(
+            args.dataset,
+            out,
+            splits=args.split,
+            shard_size=args.shard_size,
+            captions=args.captions,
+            overwrite=args.overwrite,
+        )
+    else:
+        r = api.export_csv(
+            args.dataset,
+            out,
+            splits=args.split,
+            separator=args.separator,
+            relative=args.relative,
+            overwrite=args.overwrite,
+        )
+    for split, done in r["splits"].items():
+        log.info("%s/%s: %s", out, split, ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in done.items()))
+    print(out)
+    return 0
+
+
 def _option_text(value: Any) -> str:
     """A reader option's value as ``--opt`` takes it (lists comma-separated, JSON words for None and booleans)."""
     if value is None or isinstance(value, bool):
@@ -231,6 +261,7 @@ COMMANDS = {
     "show": _show,
     "validate": _validate,
     "datasets": _datasets,
+    "export": _export,
 }
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from rs_formats import Dataset, DatasetWriter, FormatError, atomic, console, open_dataset
-from rs_formats.location import Location, path_or_location
+from rs_formats.location import Location
+from rs_formats.outputs import check_output
 
 from .hash_table import HashTable, original_pixels
 from .near_duplicates import KEEP_POLICIES, cross_matches, keep_rank, plan_removals
@@ -132,9 +133,19 @@ def merge(
     name: str | None = None,
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Concatenate datasets of one kind (splits kept); image_ids must not collide."""
+    """Concatenate datasets of one kind (splits kept); image_ids must not collide.
+
+    Args:
+        datasets: the rs-datasets to concatenate, in order.
+        out: the rs-dataset directory to write.
+        name: the merged dataset's name (default: the output directory's).
+        overwrite: replace an existing ``out``.
+
+    Returns:
+        ``{"out", "rows", "rows_per_source"}``.
+    """
+    out = check_output(out, datasets, overwrite)
     dss = _open_all(datasets)
-    out = path_or_location(out)
     origin: dict[str, str] = {}
     with atomic.naming(out), _writer(out, dss, name, overwrite, _sources(dss)) as w:
         per_source: Counter[str] = Counter()
@@ -162,13 +173,27 @@ def dedup(
     """Merge ``datasets`` into ``out`` without near duplicates and without images of ``against``.
 
     Hashes are streamed (:class:`~rs_annotate.hash_table.HashTable`); image ids and sizes are read only
-    for the rows that have a near or exact twin. Returns the report (also written to ``<out>.report.json``).
+    for the rows that have a near or exact twin.
+
+    Args:
+        datasets: the training rs-datasets to merge.
+        out: the rs-dataset directory to write.
+        against: evaluation rs-datasets: a training image within ``threshold`` of one of theirs is removed.
+        against_splits: which of their splits count (default: all).
+        threshold: the largest pHash Hamming distance that makes two images near duplicates.
+        keep: which copy of a group survives: ``"first"`` (input order) or ``"largest"`` (original size).
+        name: the merged dataset's name (default: the output directory's).
+        overwrite: replace an existing ``out``.
+
+    Returns:
+        The report (also written to ``<out>.report.json``): rows in and out, removals by reason and source,
+        and every removed pair with its distance.
     """
     if keep not in KEEP_POLICIES:
         raise ValueError(f"unknown keep policy {keep!r}; choose one of {KEEP_POLICIES}")
+    out = check_output(out, [*datasets, *against], overwrite)
     dss = _open_all(datasets)
     tests = [open_dataset(p) for p in against]
-    out = path_or_location(out)
     table = HashTable(dss)
     test_table = HashTable(tests, against_splits)
     matches = cross_matches(table.hashes, test_table.hashes, threshold)

@@ -14,6 +14,7 @@ from typing import Any
 
 from rs_formats import Dataset, FormatError, open_dataset
 from rs_formats.images import decode_image
+from rs_formats.outputs import check_output
 
 _COLUMNS = ["image_id", "source", "image", "captions", "objects", "label"]
 
@@ -68,8 +69,19 @@ def show(
     columns: int = 4,
     seed: int = 0,
 ) -> Path:
-    """Draw ``n`` rows of ``split`` (default: the first split), a seeded sample spread over the sources
-    (:func:`pick_rows`), with boxes and captions into ``out``."""
+    """Draw a seeded sample of rows, spread over the sources (:func:`pick_rows`), with boxes and captions.
+
+    Args:
+        dataset: the rs-dataset to show.
+        out: the image file to write (its suffix picks the format, as matplotlib's ``savefig``).
+        n: how many rows.
+        split: which split (default: the first).
+        columns: rows drawn side by side.
+        seed: the sample's seed.
+
+    Returns:
+        ``out``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -78,6 +90,9 @@ def show(
 
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
+    if columns < 1:
+        raise ValueError(f"--columns must be >= 1, got {columns}")
+    out = check_output(out, [dataset])
     ds = open_dataset(dataset)
     split = split or ds.splits[0]
     sources = ds.read_table(split, columns=["source"]).column("source").to_pylist()

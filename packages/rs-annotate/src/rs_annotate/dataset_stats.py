@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats import open_dataset
+from rs_formats.outputs import check_output
 
 _COLUMNS = ["source", "captions", "objects", "label"]
 
@@ -42,7 +43,18 @@ TABLE_I: dict[str, tuple[int, int | None, int | None]] = {
 
 
 def stats(dataset: str | Path, plots: str | Path | None = None) -> dict[str, Any]:
-    """Counts per split and source, class frequencies and caption-length histograms (words per caption)."""
+    """Counts per split and source, class frequencies and caption-length histograms (words per caption).
+
+    Args:
+        dataset: the rs-dataset to describe.
+        plots: a folder to draw the histograms into (None: no plots).
+
+    Returns:
+        ``rows_per_split``, ``images_per_source``, ``objects_per_source``, ``class_frequency``,
+        ``label_frequency``, ``captions``, ``vocabulary`` and ``caption_length`` (mean and histogram).
+    """
+    if plots is not None:
+        check_output(plots, [dataset], flag="--plots")
     ds = open_dataset(dataset)
     images: Counter[str] = Counter()
     objects: Counter[str] = Counter()

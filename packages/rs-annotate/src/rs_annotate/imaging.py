@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rs_formats.images import MAX_ROW_PIXELS, MAX_SOURCE_PIXELS, decode_image, open_image
+from rs_formats.imagery import ImageryOptions, is_tiff, kept_as_is, read_array, to_rgb8
+from rs_formats.images import MAX_ROW_PIXELS, MAX_SOURCE_PIXELS, open_image
 
 from .readers.files import as_bad_input, read_bytes
 from .types import BadInput, Box
@@ -35,47 +36,62 @@ from .types import BadInput, Box
 @dataclass
 class Loaded:
     image: Image.Image  # RGB
-    original_bytes: bytes | None  # the file as stored, when it came from a file
+    original_bytes: bytes | None  # the file as stored, when it came from a file and is 8-bit RGB
     format: str | None  # "JPEG", "PNG", ... of the file
     size: tuple[int, int]  # (width, height) of the original
 
 
-def _to_rgb(img: Image.Image) -> Image.Image:
-    if img.mode == "RGB":
-        return img
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        # 16-bit / float rasters: scale their full range to 8 bits rather than clip at 255.
-        arr = np.asarray(img, dtype=np.float64)
-        lo, hi = float(arr.min()), float(arr.max())
-        arr = np.zeros_like(arr) if hi <= lo else (arr - lo) * (255.0 / (hi - lo))
-        img = Image.fromarray(arr.round().astype(np.uint8), "L")
-    return img.convert("RGB")
+def as_rgb8(
+    array: np.ndarray, imagery: ImageryOptions, nodata: float | None, path: str | Path
+) -> tuple[np.ndarray, bool]:
+    """A raster as 8-bit RGB by :mod:`rs_formats.imagery`'s rule, and whether it was kept as it is.
+
+    ``imagery.nodata`` (``--nodata``) replaces the file's own ``nodata`` when given.
+    """
+    nodata = imagery.nodata if imagery.nodata is not None else nodata
+    if kept_as_is(array, nodata):
+        return array, True
+    try:
+        return to_rgb8(array, bands=imagery.bands, value_range=imagery.value_range, nodata=nodata), False
+    except ValueError as exc:
+        raise BadInput(path, str(exc)) from None
 
 
 def load_image(
-    path: str | Path | None, array: np.ndarray | None = None, *, draft_to: tuple[int, int] | None = None
+    path: str | Path | None,
+    array: np.ndarray | None = None,
+    *,
+    draft_to: tuple[int, int] | None = None,
+    imagery: ImageryOptions | None = None,
+    nodata: float | None = None,
 ) -> Loaded:
-    """Decode an image file (or wrap an HxWx3 array) as RGB; any decoding failure is BadInput.
+    """Decode an image file (or take a reader's array) as 8-bit RGB; any decoding failure is BadInput.
 
+    Every image goes through :mod:`rs_formats.imagery`'s rule (``imagery``: the ``--bands``, ``--range``
+    and ``--nodata`` flags; ``nodata``: what the reader knows of the source's): 8-bit RGB is taken as it
+    is (a file keeps its bytes), anything else is converted, and then has no original bytes to keep.
     Only regular files are read, and a header declaring more than
     :data:`~rs_formats.images.MAX_SOURCE_PIXELS` is refused before decoding (whole DOTA v2 scenes are
     legitimate; a decompression bomb is not). ``draft_to`` lets JPEG decoding skip detail that a later
     downscale would throw away (DCT scaling), never going below that size.
     """
+    imagery = imagery or ImageryOptions()
     if array is not None:
-        arr = np.asarray(array)
-        if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
-            raise BadInput(path or "<array>", f"image array must be HxWx3 uint8, got {arr.shape} {arr.dtype}")
-        return Loaded(Image.fromarray(arr, "RGB"), None, None, (arr.shape[1], arr.shape[0]))
+        rgb, _ = as_rgb8(np.asarray(array), imagery, nodata, path or "<array>")
+        return Loaded(Image.fromarray(rgb, "RGB"), None, None, (rgb.shape[1], rgb.shape[0]))
     if path is None:
         raise BadInput("<sample>", "sample has neither an image file nor pixels")
     path = Path(path)
     data = read_bytes(path)
     with as_bad_input():
-        header = open_image(data, limit=MAX_SOURCE_PIXELS, path=path)
-        fmt, size = header.format, header.size
-        rgb = _to_rgb(decode_image(data, limit=MAX_SOURCE_PIXELS, path=path, draft=draft_to, mode=None))
-    return Loaded(rgb, data, fmt, size)
+        raster, file_nodata = read_array(data, limit=MAX_SOURCE_PIXELS, name=path, draft=draft_to)
+        if is_tiff(data):
+            fmt, size = "TIFF", (raster.shape[1], raster.shape[0])
+        else:  # the header's size: a drafted JPEG decodes smaller
+            header = open_image(data, limit=MAX_SOURCE_PIXELS, path=path)
+            fmt, size = header.format, header.size
+    rgb, kept = as_rgb8(raster, imagery, file_nodata if nodata is None else nodata, path)
+    return Loaded(Image.fromarray(rgb, "RGB"), data if kept else None, fmt, size)
 
 
 def check_row_size(width: int, height: int, path: str | Path) -> None:
@@ -99,6 +115,7 @@ def target_size(width: int, height: int, short_side: int | None) -> tuple[int, i
 
 
 def resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``img`` at ``size`` (width, height), bicubic; the same image when it is that size already."""
     if img.size == size:
         return img
     # reducing_gap: PIL first reduces by an integer factor (fast box filter), then resamples.
@@ -106,6 +123,7 @@ def resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 
 def encode(img: Image.Image, fmt: str = "JPEG", quality: int = 90) -> bytes:
+    """The file bytes of ``img`` in format ``fmt`` (PIL's name, any case; ``quality`` applies to JPEG)."""
     buf = io.BytesIO()
     if fmt.upper() in ("JPEG", "JPG"):
         img.save(buf, "JPEG", quality=quality)
@@ -127,7 +145,17 @@ class BoxCheck:
 def check_boxes(
     boxes: list[Box], width: int, height: int, path: str | Path, *, drop_bad: bool = False
 ) -> BoxCheck:
-    """Apply the box rules above; BadInput names the file and the offending box."""
+    """Apply the box rules above; BadInput names the file and the offending box.
+
+    Args:
+        boxes: boxes in pixels of the image.
+        width, height: the image's size.
+        path: the file to name in errors.
+        drop_bad: drop (and count) a box with zero area or wholly outside instead of raising.
+
+    Returns:
+        The kept boxes, clipped to the image, with how many were clipped and dropped.
+    """
     out = BoxCheck([])
     for i, b in enumerate(boxes):
         problem = None
@@ -167,7 +195,9 @@ def _starts(length: int, size: int, step: int) -> list[int]:
 
 
 def tile_windows(width: int, height: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
-    """(x, y, w, h) windows covering the image, row by row."""
+    """``(x, y, w, h)`` windows of ``size`` x ``size`` (or the image's side where it is smaller) covering a
+    ``width`` x ``height`` image, row by row, neighbours sharing at least ``overlap`` pixels; the last window
+    of a row or column is aligned to the edge."""
     if size <= 0:
         raise ValueError(f"tile size must be positive, got {size}")
     if not 0 <= overlap < size:

@@ -15,9 +15,9 @@ Rules (README "De-duplication"):
 * Scale: only images with a near or exact twin ever get past the search (a few percent of a real
   corpus), so ranking, the keep decisions and the expansion to image indices touch only them. Peak
   memory is about 50 bytes per hash (the input's 8 included: one sorted copy, one rotated copy and a few
-  masks); 10 million hashes with 6% planted twins take about 2 CPU seconds to plan (3-8 s of wall time on
-  the shared 2-core machine; ``bench/bench_scale.py``). ``np.unique`` and ``np.searchsorted`` with unsorted
-  queries are avoided on purpose: with numpy 2.4 they are 10-50x slower than a sort at this size.
+  masks); the time to plan ten million hashes is ``bench/bench_scale.py``'s (bench/RESULTS.md).
+  ``np.unique`` and ``np.searchsorted`` with unsorted queries are avoided on purpose: with numpy 2.4 they
+  are an order of magnitude slower than a sort at this size.
 * Which copy survives (:func:`plan_removals`) is decided greedily in a *keep order* (a rank per image,
   lower is better): an image is removed when it is a near duplicate of an image that is kept and ranked
   before it. Unlike clustering, a chain A~B~C where A and C differ by more than the threshold keeps A

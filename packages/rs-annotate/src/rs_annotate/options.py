@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from rs_formats.imagery import ImageryOptions
+
 from .b2c import B2CConfig
 from .imaging import tile_windows
 
@@ -41,6 +43,12 @@ class ConvertOptions:
     #: Encoding (one of :data:`IMAGE_FORMATS`, any case; "jpg" means jpeg) and quality of re-encoded images.
     image_format: str = "jpeg"
     jpeg_quality: int = 90
+    #: Images that are not 8-bit RGB (:mod:`rs_formats.imagery`'s rule): 1-based bands shown as R, G, B
+    #: (one: grey), a fixed (min, max) instead of the 2-98 percentile stretch, and a nodata value that
+    #: replaces the file's own.
+    bands: tuple[int, ...] | None = None
+    value_range: tuple[float, float] | None = None
+    nodata: float | None = None
     #: Cut images larger than this into ``tile`` x ``tile`` windows before resizing (None: no tiling).
     tile: int | None = None
     tile_overlap: int = 200
@@ -73,6 +81,8 @@ class ConvertOptions:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.retries < 0:
             raise ValueError(f"retries must be >= 0, got {self.retries}")
+        if self.short_side is not None and self.short_side < 0:
+            raise ValueError(f"--short-side must be >= 0 (0 keeps the size), got {self.short_side}")
         if self.tile is not None and self.tile > 0:
             tile_windows(self.tile, self.tile, self.tile, self.tile_overlap)  # validates size/overlap
         if not 0 < self.tile_min_visible <= 1:
@@ -83,6 +93,14 @@ class ConvertOptions:
                 f"image_format must be one of {', '.join(IMAGE_FORMATS)}, got {self.image_format!r}"
             )
         object.__setattr__(self, "image_format", image_format)  # one spelling in reports and comparisons
+        imagery = self.imagery  # validates bands, value_range and nodata
+        object.__setattr__(self, "bands", imagery.bands)
+        object.__setattr__(self, "value_range", imagery.value_range)
+
+    @property
+    def imagery(self) -> ImageryOptions:
+        """How images that are not 8-bit RGB become 8-bit RGB."""
+        return ImageryOptions(bands=self.bands, value_range=self.value_range, nodata=self.nodata)
 
     def keeps_original(self, kind: str, split: str) -> bool:
         """Whether rows of this kind and split store original pixels.

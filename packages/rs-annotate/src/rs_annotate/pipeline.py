@@ -9,6 +9,10 @@ byte-identical for any number of workers and either engine.
 Bad input (:class:`BadInput` from a reader or an image) aborts the run with its message, and the
 writer leaves nothing at ``out``; with ``skip_bad`` the item is skipped, counted and listed in the
 report (:mod:`.report`), which is written next to the dataset as ``<out>.report.json``.
+
+:func:`run` is the same conversion over a reader the caller made (another package's selection of
+samples, such as rs-count's RemoteCount images): the listing, the workers, the writing and the report are
+the ones every format gets.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats import DatasetWriter, atomic, console
-from rs_formats.location import Location, path_or_location
+from rs_formats.location import Location
+from rs_formats.outputs import check_output
 
 from .options import ConvertOptions
-from .readers.base import resolve_format
+from .readers.base import Reader, resolve_format
 from .report import ConvertReport, report_path, write_report
 from .sample_rows import SampleRows
 from .types import BadInput
@@ -49,17 +54,28 @@ def convert(
     """
     opts = replace(options or ConvertOptions(), **overrides)
     started = time.perf_counter()
-    out = path_or_location(out)  # a store's prefix: DatasetWriter checks it
-    if isinstance(out, Path) and out.exists() and not opts.overwrite:
-        raise FileExistsError(f"{out}: already exists (use overwrite to replace it)")
+    out = _check_out(out, src, opts)
     reader_cls, alias_defaults = resolve_format(fmt)
-    root = src
-    if opts.engine == "ray":
-        from . import ray_engine  # Ray is imported only when asked for
-
-        root = ray_engine.source_root(src)
+    root = _ray_engine().source_root(src) if opts.engine == "ray" else src
     reader = reader_cls(root, **{**alias_defaults, **opts.reader_options})
-    kind = reader_cls.info.kind
+    return run(reader, out, opts, fmt=fmt, src=src, started=started)
+
+
+def run(
+    reader: Reader,
+    out: str | Path | Location,
+    opts: ConvertOptions,
+    *,
+    fmt: str | None = None,
+    src: str | Path | None = None,
+    started: float | None = None,
+) -> ConvertReport:
+    """Convert what ``reader`` lists into the rs-dataset at ``out`` (``fmt`` and ``src`` as the user named
+    them, for messages and the report; by default the reader's name and root)."""
+    started = time.perf_counter() if started is None else started
+    fmt, src = fmt or reader.name, src if src is not None else reader.root
+    out = _check_out(out, src, opts)
+    kind = reader.kind
     items = list(reader.items())
     if not items:
         skipped = (
@@ -75,10 +91,12 @@ def convert(
         out=str(out),
         items=len(items),
         options={**opts.to_json(), "reader_options": reader.options},
-        reader=reader_cls.info.name,
+        reader=reader.name,
     )
     for problem in reader.skipped:
         report.add_skipped(problem, reader.root)
+    for problem in reader.bad:
+        report.add_bad(problem)
     sources: Counter[str] = Counter()
     objects_per_class: Counter[str] = Counter()
     origin: dict[str, str] = {}  # image_id -> the file it came from, to name both files of a duplicate
@@ -91,13 +109,13 @@ def convert(
             out,
             name=opts.name or out.name,
             kind=kind,
-            generator=GENERATOR,
+            generator=reader.generator or GENERATOR,
             class_names=reader.class_names if kind == "classification" else None,
             overwrite=opts.overwrite,
         ) as writer,
     ):
         per_item = (
-            ray_engine.results(reader, items, opts, kind)
+            _ray_engine().results(reader, items, opts, kind)
             if opts.engine == "ray"
             else results(reader, items, opts, kind, workers)
         )
@@ -136,7 +154,7 @@ def convert(
             for split in sorted(report.rows_per_split)
         }
         for name, n in report.rows_per_source.items():
-            writer.add_source(name, license=reader_cls.info.license, n_images=n, url=reader_cls.info.url)
+            writer.add_source(name, license=reader.license, n_images=n, url=reader.url)
         writer.stats["convert"] = {
             "format": fmt,
             "reader": report.reader,
@@ -150,9 +168,25 @@ def convert(
             "dropped_by_reader": {k: v["count"] for k, v in report.dropped_by_reader.items()},
             "options": report.options,
         }
+        writer.stats.update(reader.manifest_stats(report))
     report.seconds = round(time.perf_counter() - started, 3)
     write_report(report_path(out), report.to_json())
     return report
+
+
+def _check_out(out: str | Path | Location, src: str | Path, opts: ConvertOptions) -> Path | Location:
+    """``out`` once it is safe to write: never the source, inside it or around it (:func:`check_output`), and
+    replaced only when asked (a store's prefix: :class:`~rs_formats.DatasetWriter` checks it)."""
+    out = check_output(out, [src], opts.overwrite)
+    if isinstance(out, Path) and out.exists() and not opts.overwrite:
+        raise FileExistsError(f"{out}: already exists (use overwrite to replace it)")
+    return out
+
+
+def _ray_engine():
+    from . import ray_engine  # Ray is imported only when asked for
+
+    return ray_engine
 
 
 def _unique(rows: SampleRows, origin: dict[str, str], root: Path) -> tuple[str, Any]:

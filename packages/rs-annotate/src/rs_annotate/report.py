@@ -52,6 +52,8 @@ class ConvertReport:
     options: dict[str, Any] = field(default_factory=dict)
     #: The reader's own format name (``format`` may be an alias of it: rsicd -> ret3).
     reader: str = ""
+    #: Counting rows: ``{count_label: {count: rows}}``.
+    counts: dict[str, dict[int, int]] = field(default_factory=dict)
 
     @property
     def n_bad(self) -> int:
@@ -70,7 +72,9 @@ class ConvertReport:
         _tally(self.skipped, problem.message.removesuffix("; skipped"), 1, _relative(problem.path, root))
 
     def add_bad(self, problem: BadInput) -> None:
-        self.bad.append({"file": str(problem.path), "line": problem.line, "error": problem.message})
+        self.bad.append(
+            {"file": str(problem.path), "line": problem.line, "error": problem.message, "kind": problem.kind}
+        )
 
     def add_dropped_by_reader(self, image_id: str, dropped: dict[str, int]) -> None:
         for reason, n in sorted(dropped.items()):
@@ -81,6 +85,9 @@ class ConvertReport:
         self.rows += 1
         self.rows_per_split[split] = self.rows_per_split.get(split, 0) + 1
         self.objects += len(row["objects"])
+        if row.get("count") is not None:
+            per_count = self.counts.setdefault(row["count_label"], {})
+            per_count[row["count"]] = per_count.get(row["count"], 0) + 1
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

@@ -1,7 +1,7 @@
 """One :class:`~rs_annotate.types.Sample` to its dataset rows (several when tiled), in small steps:
 
 1. :func:`load_scene`: decode the image and apply the box rules (in pixels of the original image);
-2. :func:`scene_windows`: the whole image, or DOTA-style tiles of a large one;
+2. :func:`scene_windows`: the whole image, the sample's own window, or DOTA-style tiles of a large one;
 3. per window: :func:`window_boxes` (boxes clipped to the tile; for mask sources, M2B on the tile's own
    pixels), :func:`window_view` (crop and bounded resize), :func:`window_captions` (B2C, unless the source has human captions or is not a caption set),
    :func:`stored_bytes` (re-encode, or keep the file's bytes when they are already what would be stored)
@@ -14,6 +14,7 @@ reader, the item and the options. :func:`convert_item` is the per-item rule both
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -105,12 +106,13 @@ def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRow
         dropped=scene.dropped,
         dropped_by_reader=dict(sample.meta.get("dropped") or {}),
     )
-    windows = scene_windows(scene, opts)
+    windows = [sample.window] if sample.window is not None else scene_windows(scene, opts)
     for window in windows:
-        whole = len(windows) == 1
+        tiled = len(windows) > 1
+        whole = not tiled and sample.window is None
         boxes, cut = window_boxes(scene, window, whole, opts)
         result.dropped_by_tiling += cut
-        image_id = sample.image_id if whole else f"{sample.image_id}__{window[0]}_{window[1]}"
+        image_id = f"{sample.image_id}__{window[0]}_{window[1]}" if tiled else sample.image_id
         view = window_view(scene, window, whole, opts, keep)
         check_row_size(view.width, view.height, sample.image_path or f"<{sample.image_id}>")
         boxes = scale_boxes(boxes, view.sx, view.sy, view.width, view.height)
@@ -121,7 +123,7 @@ def convert_sample(sample: Sample, opts: ConvertOptions, kind: str) -> SampleRow
                 result.empty.append(image_id)
                 continue
         data = stored_bytes(scene, view, opts)
-        row = make_row(sample, image_id, data, view, boxes, captions, scene, None if whole else window)
+        row = make_row(sample, image_id, data, view, boxes, captions, scene, window if tiled else None)
         result.rows.append((opts.split or sample.split, row))
     return result
 
@@ -132,8 +134,14 @@ def load_scene(sample: Sample, opts: ConvertOptions, kind: str, keep: bool = Fal
     tiled = bool(opts.tile) and kind == "captions" and sample.captions is None
     draft = None
     if not tiled and not keep and opts.short_side:
-        draft = (opts.short_side, opts.short_side)
-    loaded = load_image(sample.image_path, sample.image, draft_to=draft)
+        draft = _draft_size(sample, opts.short_side)
+    try:
+        loaded = load_image(
+            sample.image_path, sample.image, draft_to=draft, imagery=opts.imagery, nodata=sample.nodata
+        )
+    except BadInput as exc:
+        exc.kind = "bad-image"  # what a skip_bad report counts it as
+        raise
     width, height = loaded.size
     if sample.size is not None and tuple(sample.size) != (width, height):
         raise BadInput(
@@ -144,6 +152,22 @@ def load_scene(sample: Sample, opts: ConvertOptions, kind: str, keep: bool = Fal
     return Scene(
         loaded, width, height, checked.boxes, checked.clipped, checked.dropped, tiled, sample.regions
     )
+
+
+def _draft_size(sample: Sample, short_side: int) -> tuple[int, int] | None:
+    """The size a JPEG may be decoded at: the stored window's shorter side still at least ``short_side``.
+
+    A window smaller than the image needs its image size (``Sample.size``) to say so; without it the image
+    is decoded whole.
+    """
+    if sample.window is None:
+        return short_side, short_side
+    if sample.size is None:
+        return None
+    scale = short_side / min(sample.window[2], sample.window[3])
+    if scale >= 1:
+        return None
+    return math.ceil(sample.size[0] * scale), math.ceil(sample.size[1] * scale)
 
 
 def scene_windows(scene: Scene, opts: ConvertOptions) -> list[Window]:
@@ -215,7 +239,7 @@ def make_row(
     scene: Scene,
     tile: Window | None,
 ) -> dict[str, Any]:
-    """The rs-dataset row of one window (``tile`` None: the whole image)."""
+    """The rs-dataset row of one window (``tile`` None: not a tile)."""
     extra: dict[str, Any] = {"original_size": [scene.width, scene.height]}
     if tile is not None:
         extra["tile"] = list(tile)

@@ -49,12 +49,19 @@ class Sample:
     image_id: str  # "<source>/<stem>", unique within the source
     source: str
     image_path: Path | None = None  # where the pipeline reads the image, unless `image` is given
-    image: np.ndarray | None = None  # HxWx3 uint8 RGB, for sources without image files (video frames)
+    #: Pixels, for sources without image files (video frames, Parquet rows): HxW or HxWxB of any sample
+    #: type, made 8-bit RGB by :mod:`rs_formats.imagery`'s rule like every file.
+    image: np.ndarray | None = None
+    #: The source's nodata value, when the reader knows it (a file's own tag is read with the file).
+    nodata: float | None = None
     boxes: list[Box] = field(default_factory=list)
     captions: list[str] | None = None  # human captions (RET-3): B2C is not applied
     label: int | None = None  # classification sets
     split: str = "train"
     size: tuple[int, int] | None = None  # (width, height) the labels refer to, when the source states it
+    #: The part of the image to store, ``(x, y, w, h)`` in pixels of the original image (None: all of it, or
+    #: its tiles). Its boxes are those inside it; the row keeps the sample's image id.
+    window: tuple[int, int, int, int] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     #: Mask sources (M2B): the mask behind ``boxes``, so that a tile's boxes come from the tile's own pixels.
     regions: Regions | None = field(default=None, compare=False, repr=False)

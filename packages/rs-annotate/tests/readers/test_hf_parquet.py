@@ -217,3 +217,21 @@ def test_special_files_are_skipped_and_links_out_of_the_source_refused(classific
     with pytest.raises(BadInput, match=r"val-00000-of-00001\.parquet: .*outside"):
         get_reader("hf-classification")(root)
     assert len(get_reader("hf-classification")(root, follow_symlinks=True).items()) > 10
+
+
+def test_sixteen_bit_images_in_parquet_rows_go_through_the_imagery_rule(tmp_path):
+    from rs_formats.imagery import to_rgb8
+
+    bands = [np.random.default_rng(s).integers(100, 4000, (12, 16), dtype=np.uint16) for s in range(3)]
+    encoded = []
+    for band in bands:
+        buf = io.BytesIO()
+        Image.fromarray(band).save(buf, "PNG")  # mode I;16: PIL alone decodes it as white
+        encoded.append({"bytes": buf.getvalue(), "path": None})
+    features = {"image": datasets.Image(), "label": datasets.ClassLabel(names=RAW_CLASSES)}
+    _write(_hf(features, {"image": encoded, "label": [0, 1, 2]}), tmp_path / "hub" / "data" / "test.parquet")
+    convert("hf-classification", tmp_path / "hub", tmp_path / "out", OPTIONS)
+    rows = open_dataset(tmp_path / "out").read_table("test", ["image"]).to_pylist()
+    for row, band in zip(rows, bands):
+        stored = np.asarray(Image.open(io.BytesIO(row["image"])).convert("RGB"))
+        assert stored.std() > 30 and np.array_equal(stored, to_rgb8(band))

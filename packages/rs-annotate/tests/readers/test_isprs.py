@@ -56,14 +56,14 @@ def test_rs_synth_potsdam_variants(potsdam):
         assert s.image is None and s.size == (64, 64) and s.meta["bands"] == "RGB"
         assert s.meta["file"] == im.labels[0]  # the label tile in the root
         assert {b.label for b in s.boxes} == truth_labels(im) and truth_labels(im) <= FOUR
-    # Same labels whatever the variant; RGBIR hands the pipeline its first three bands (true colour).
+    # Same labels whatever the variant; RGBIR hands the pipeline all four bands, the first three true colour.
     for variant in ("IRRG", "RGBIR"):
         assert [s.boxes for s in results[variant]] == [s.boxes for s in results["RGB"]]
     for s in results["RGBIR"]:
         rgb = np.asarray(
             Image.open(s.image_path.parents[1] / "2_Ortho_RGB" / s.image_path.name.replace("_RGBIR", "_RGB"))
         )
-        assert s.image.shape == (64, 64, 3) and np.array_equal(s.image, rgb)
+        assert s.image.shape == (64, 64, 4) and np.array_equal(s.image[..., :3], rgb)
 
 
 def test_potsdam_variant_present_is_detected(tmp_path):

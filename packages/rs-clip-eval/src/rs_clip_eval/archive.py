@@ -24,13 +24,14 @@ from typing import Any
 
 import numpy as np
 
+from rs_clip_models.spec import ModelSpec
 from rs_formats import Dataset, FormatError, open_dataset
-from rs_formats.spec import ModelSpec
+from rs_formats.embeddings import FILE_ROWS, MANIFEST, open_embeddings, write_embeddings
+from rs_formats.outputs import check_output
 
 from .cache import EmbeddingCache
 from .config import EvalConfig
 from .embedder import Embedder
-from .embeddings import FILE_ROWS, MANIFEST, open_embeddings, write_embeddings
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def embed_dataset(
     """Embed ``split`` of the dataset at ``data`` into ``out``; returns the written manifest."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    check_output(out, [data, spec.path], overwrite)
     cfg = cfg or EvalConfig()
     ds = open_dataset(data)
     ds.row_groups(split)  # a split the dataset lacks: one error naming its manifest
@@ -115,8 +117,8 @@ def search(
     embeddings: str | Path, spec: ModelSpec, queries: Sequence[str], k: int = 10, device: str = "auto"
 ) -> list[list[dict[str, Any]]]:
     """Per query, the ``k`` best images: ``{"rank", "image_id", "row", "score"}``, best first."""
-    from rs_formats.embed import encode_texts
-    from rs_formats.models import autocast, resolve_device
+    from rs_clip_models.embed import encode_texts
+    from rs_clip_models.models import autocast, load_spec, resolve_device
 
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -128,7 +130,7 @@ def search(
             f"{spec.label}: search with the model that embedded it",
         )
     device = resolve_device(device)
-    model, _, tokenizer = spec.load(device, emb.meta["precision"])
+    model, _, tokenizer = load_spec(spec, device, emb.meta["precision"])
     with autocast(device, emb.meta["precision"]):
         q = encode_texts(model, tokenizer, list(queries), device=device)
     best_scores = np.empty((len(q), 0), np.float32)

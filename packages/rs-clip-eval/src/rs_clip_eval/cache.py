@@ -5,7 +5,7 @@ manifest sha256 (which lists every shard's checksum), so a changed checkpoint or
 served stale embeddings, and retrieval, zero-shot, probes, k-NN and plots of one run (or of later runs)
 share them. Entries are ``<key>.npy`` plus ``<key>.json`` (what they hold), written atomically, or only a
 ``<key>.json`` that points at an embeddings directory written by ``rs-clip-eval embed``
-(:mod:`rs_clip_eval.embeddings`, adopted with :meth:`EmbeddingCache.adopt`): an archive's embeddings
+(:mod:`rs_formats.embeddings`, adopted with :meth:`EmbeddingCache.adopt`): an archive's embeddings
 computed on a cluster serve evaluations without a copy. Such an entry is used only while the directory
 still records the same key.
 """
@@ -75,7 +75,7 @@ class EmbeddingCache:
             target = json.loads(link.read_text()).get("embeddings") if link.is_file() else None
             if target is None:
                 return None
-            from .embeddings import open_embeddings
+            from rs_formats.embeddings import open_embeddings
 
             embeddings = open_embeddings(target)
             return embeddings.matrix()[1] if embeddings.meta.get("cache_key") == key else None

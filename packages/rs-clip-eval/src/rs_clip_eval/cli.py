@@ -10,7 +10,6 @@ rs-clip-eval compare report/ older-report/ count-report/ --out comparison/
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -22,7 +21,6 @@ from rs_formats.location import path_or_uri
 from .flags import add_embedding_flags, add_model_flag, add_out_flag, eval_config, open_cache, output_dir
 
 PROG = "rs-clip-eval"
-log = logging.getLogger("rs_clip_eval")
 
 
 def _ints(text: str) -> list[int]:
@@ -163,13 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .compare import compare, to_markdown, write_comparison
+    from .api import compare
 
-    comparison = compare(args.results, args.metric)
-    if args.out is not None:
-        paths = write_comparison(comparison, args.out)
-        log.info("wrote %s and %s", paths["markdown"], paths["csv"])
-    print(to_markdown(comparison), end="")
+    table = compare(args.results, args.metric, out=args.out)
+    print(table.schema.metadata[b"markdown"].decode(), end="")
     return 0
 
 
@@ -231,21 +226,23 @@ def _archive_commands(sub: argparse._SubParsersAction, console: argparse.Argumen
     s.add_argument("--device", default="auto", help="torch device for the queries (default auto)")
 
 
-def _embed(args: argparse.Namespace) -> int:
-    from rs_formats.spec import ModelSpec
-
-    from .archive import embed_dataset
-
+def _one_model(args: argparse.Namespace) -> str:
     if len(args.model) != 1:
-        raise ValueError("embed takes one --model")
+        raise ValueError(f"{args.command} takes one --model")
+    return args.model[0]
+
+
+def _embed(args: argparse.Namespace) -> int:
+    from .api import embed
+
     out = output_dir(args)
-    embed_dataset(
-        ModelSpec.parse(args.model[0]),
+    embed(
+        _one_model(args),
         args.data,
-        args.split,
         out,
-        eval_config(args),
-        open_cache(args),
+        split=args.split,
+        config=eval_config(args),
+        cache=open_cache(args),
         engine=args.engine,
         address=args.address,
         workers=args.workers,
@@ -260,18 +257,12 @@ def _embed(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     import json
 
-    from rs_formats.spec import ModelSpec
+    from .api import search
 
-    from .archive import search
-
-    if len(args.model) != 1:
-        raise ValueError("search takes one --model")
-    for query, hits in zip(
-        args.query,
-        search(args.embeddings, ModelSpec.parse(args.model[0]), args.query, k=args.k, device=args.device),
-    ):
-        for hit in hits:
-            print(json.dumps({"query": query, **hit}))
+    for hit in search(
+        args.embeddings, _one_model(args), args.query, k=args.k, device=args.device
+    ).to_pylist():
+        print(json.dumps(hit))
     return 0
 
 
@@ -294,30 +285,28 @@ def _suite(args: argparse.Namespace):
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from rs_formats.spec import ModelSpec
+    import json
 
-    from .report import write_report
-    from .runner import run_suite
+    from .api import run as run_models
 
     out = output_dir(args)
-    models = [ModelSpec.parse(m) for m in args.model]
-    suite = _suite(args)
     probe = {
         k: v for k, v in (("epochs", args.epochs), ("search_trials", args.search_trials)) if v is not None
     }
     if any(v < 1 for v in probe.values()):
         raise ValueError("--epochs and --search-trials must be >= 1")
-    cfg = eval_config(args, probe=probe, seed=args.seed)
-    cache = open_cache(args)
-    result = run_suite(suite, models, cache, cfg)
-    paths = write_report(result, out, plots=not args.no_plots, tsne_max_points=args.tsne_points)
-    log.info(
-        "%.1f s%s",
-        result.seconds,
-        f"; embedding cache {cache.root}: {cache.hits} hits, {cache.misses} misses" if cache.enabled else "",
+    table = run_models(
+        args.model,
+        _suite(args),
+        out=out,
+        config=eval_config(args, probe=probe, seed=args.seed),
+        cache=open_cache(args),
+        plots=not args.no_plots,
+        tsne_points=args.tsne_points,
     )
-    print(paths["markdown"])
-    print(paths["json"])
+    files = json.loads(table.schema.metadata[b"files"])
+    print(files["markdown"])
+    print(files["json"])
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Any
 @dataclass
 class EvalConfig:
     device: str = "auto"  # auto: cuda when a GPU is visible, else cpu
-    precision: str = "fp32"  # open_clip's inference precisions (rs_formats.models.INFERENCE_PRECISIONS)
+    precision: str = "fp32"  # open_clip's inference precisions (rs_clip_models.models.INFERENCE_PRECISIONS)
     batch_size: int = 256  # images (and texts) per forward pass
     loader_workers: int = 2  # DataLoader processes decoding images
     progress: bool = True  # progress bars (shown only on a terminal anyway)
@@ -22,7 +22,7 @@ class EvalConfig:
     probe: dict[str, Any] = field(default_factory=dict)  # ProbeConfig overrides (command line beats suite)
 
     def __post_init__(self) -> None:
-        from rs_formats.models import INFERENCE_PRECISIONS
+        from rs_clip_models.models import INFERENCE_PRECISIONS
 
         if self.precision not in INFERENCE_PRECISIONS:
             raise ValueError(
@@ -35,7 +35,7 @@ class EvalConfig:
             )
 
     def resolved_device(self) -> str:
-        from rs_formats.models import resolve_device
+        from rs_clip_models.models import resolve_device
 
         return resolve_device(self.device)
 

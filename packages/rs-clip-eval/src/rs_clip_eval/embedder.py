@@ -4,7 +4,7 @@ Public API (``from rs_clip_eval import Embedder``). An :class:`Embedder` built f
 loads the model only on the first cache miss and caches every array under the weights' fingerprint,
 the dataset's manifest sha256, the split, what was embedded and the precision (:mod:`.cache`); one
 built from an already-loaded model (:meth:`Embedder.from_model`) has no fingerprint and never caches.
-Both embed under :func:`rs_formats.models.autocast` at the configured precision, so "amp_bf16" means
+Both embed under :func:`rs_clip_models.models.autocast` at the configured precision, so "amp_bf16" means
 the same thing in every task and package.
 """
 
@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from rs_clip_models.spec import ModelSpec
 from rs_formats import Dataset
 from rs_formats.console import progress_enabled
-from rs_formats.spec import ModelSpec
 
 from .cache import EmbeddingCache
 from .config import EvalConfig
@@ -88,7 +88,9 @@ class Embedder:
         """``(model, preprocess, tokenizer)``, loading it from the spec the first time."""
         if self._loaded is None:
             log.info("loading %s on %s (%s)", self.label, self.device, self.cfg.precision)
-            self._loaded = self.spec.load(self.device, self.cfg.precision)
+            from rs_clip_models.models import load_spec
+
+            self._loaded = load_spec(self.spec, self.device, self.cfg.precision)
         return self._loaded
 
     def release(self) -> None:
@@ -100,8 +102,8 @@ class Embedder:
         """``[N, D]`` L2-normalised embeddings of a split's images, in row order."""
 
         def compute() -> np.ndarray:
-            from rs_formats.embed import encode_images
-            from rs_formats.models import autocast
+            from rs_clip_models.embed import encode_images
+            from rs_clip_models.models import autocast
 
             model, preprocess, _ = self.model()
             log.info("%s: embedding %d images of %s/%s", self.label, ds.num_rows(split), ds.name, split)
@@ -124,8 +126,8 @@ class Embedder:
         """``[len(texts), D]`` embeddings of texts about a split; ``what`` and the texts' hash key the cache."""
 
         def compute() -> np.ndarray:
-            from rs_formats.embed import encode_texts
-            from rs_formats.models import autocast
+            from rs_clip_models.embed import encode_texts
+            from rs_clip_models.models import autocast
 
             model, _, tokenizer = self.model()
             log.info("%s: embedding %d %s of %s/%s", self.label, len(texts), what, ds.name, split)

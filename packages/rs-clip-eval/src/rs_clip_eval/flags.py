@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 MODEL_HELP = (
     "model to evaluate; repeat to compare. SPEC (docs/zoo.md): an rs-clip-checkpoint or open_clip "
     "folder, local-dir:DIR, hf-hub:ORG/NAME (local Hugging Face cache only), ENTRY:FILE (a zoo entry: "
-    "`rs-formats zoo`, e.g. remoteclip-vit-b-32:/w/RemoteCLIP-ViT-B-32.pt), NAME:FILE (an open_clip "
+    "`rs-clip-models zoo`, e.g. remoteclip-vit-b-32:/w/RemoteCLIP-ViT-B-32.pt), NAME:FILE (an open_clip "
     "model plus a local file), FILE under a zoo file name (e.g. /w/ViT-B-32.pt, OpenAI's), or NAME "
     "alone (random initialisation, seed 0). Prefix LABEL= to name it in the report, "
     "e.g. trained=runs/ckpt."
@@ -39,11 +39,11 @@ def add_model_flag(p: argparse.ArgumentParser, extra_help: str = "") -> None:
 
 
 class _Precisions:
-    """rs_formats.models.INFERENCE_PRECISIONS, looked up only when argparse needs them: that module imports
+    """rs_clip_models.models.INFERENCE_PRECISIONS, looked up only when argparse needs them: that module imports
     torch, which a command that evaluates nothing (``rs-count build``, ``--version``) should not pay for."""
 
     def _names(self) -> tuple[str, ...]:
-        from rs_formats.models import INFERENCE_PRECISIONS
+        from rs_clip_models.models import INFERENCE_PRECISIONS
 
         return INFERENCE_PRECISIONS
 

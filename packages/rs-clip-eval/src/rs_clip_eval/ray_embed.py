@@ -6,9 +6,9 @@ Decisions:
 * The unit of work is the dataset's row group (the rs-dataset contract's unit of reading): the driver
   lists the row groups, each actor opens the dataset itself (every node must see it at the same absolute
   path) and reads, decodes, preprocesses and embeds whole row groups. Results come back in row order
-  (``preserve_order``), so the driver writes them as :func:`rs_formats.embed.encode_images` orders them.
-* An actor loads the model once (:meth:`rs_formats.spec.ModelSpec.load`, on its own device: the GPU Ray
-  gave it, else the CPU) and embeds under :func:`rs_formats.models.autocast` at the run's precision, as the
+  (``preserve_order``), so the driver writes them as :func:`rs_clip_models.embed.encode_images` orders them.
+* An actor loads the model once (:meth:`rs_clip_models.spec.ModelSpec.load`, on its own device: the GPU Ray
+  gave it, else the CPU) and embeds under :func:`rs_clip_models.models.autocast` at the run's precision, as the
   local path does. It decodes and preprocesses with ``cpus_per_worker`` threads (PIL releases the GIL while
   decoding and resizing) so that a GPU is not starved by one core; the model's own preprocessing is
   applied whole, where the local path moves the ``ToTensor`` division to the device: the same arithmetic,
@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from rs_clip_models.spec import ModelSpec
 from rs_formats import open_dataset
 from rs_formats.cluster import ordered_pipeline, ray_data_logs, ray_session
-from rs_formats.spec import ModelSpec
 
 from .config import EvalConfig
 
@@ -59,14 +59,16 @@ class _Encoder:
         torch.set_num_threads(threads)
         self.dataset, self.split, self.cfg = open_dataset(dataset), split, cfg
         self.device = cfg.resolved_device()
-        self.model, self.preprocess, _ = spec.load(self.device, cfg.precision)
+        from rs_clip_models.models import load_spec
+
+        self.model, self.preprocess, _ = load_spec(spec, self.device, cfg.precision)
         self.pool = ThreadPoolExecutor(threads)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         import torch
 
-        from rs_formats.embed import decode_image
-        from rs_formats.models import autocast
+        from rs_clip_models.embed import decode_image
+        from rs_clip_models.models import autocast
 
         ids: list[str] = []
         vectors = []

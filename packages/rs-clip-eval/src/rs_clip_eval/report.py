@@ -1,7 +1,8 @@
 """Reports: ``results.json`` (every figure and the full configuration), ``results.jsonl`` / ``results.csv``
-(the long-format table, :mod:`rs_clip_eval.results_table`), ``report.md`` laid out like the
+(the long-format table, :mod:`rs_formats.results_table`), ``report.md`` laid out like the
 RemoteCLIP paper's Tables II-IV with published figures beside ours, each labelled with its source
-(:mod:`rs_clip_eval.paper`), and PNG plots (matplotlib, Agg)."""
+(:mod:`rs_clip_eval.paper`), and PNG plots (matplotlib, Agg). Names from manifests and configurations
+(models, datasets, suites, paths) are escaped in ``report.md`` (:mod:`rs_formats.markdown`)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from rs_formats import markdown as md
 from rs_formats.console import package_version
+from rs_formats.results_table import PERCENT, ResultRow, now, write_results_table
 
 from .paper import AVERAGE, RETRIEVAL_METRICS, SOURCES, are_the_twelve, figures_for, paper_name
 from .plots import make_plots
-from .results_table import PERCENT, ResultRow, now, write_results_table
 from .runner import RunResult
 
 # Where each task's published figures are in the paper (for the note on datasets without one).
@@ -68,11 +70,15 @@ def _delta_rows(run: RunResult, columns: list[tuple[str, str, str]]) -> list[lis
     labels = [m.label for m in run.models]
     rows = []
     for other in labels[1:]:
-        cells = [f"**Δ {labels[0]} − {other}**"]
+        cells = [_delta_label(labels[0], other)]
         for ds, task, key in columns:
             cells.append(_delta(_metric(run, labels[0], ds, task, key), _metric(run, other, ds, task, key)))
         rows.append(cells)
     return rows
+
+
+def _delta_label(first: str, other: str) -> str:
+    return f"**Δ {md.text(first)} − {md.text(other)}**"
 
 
 def _avg(values: list[float | None]) -> float | None:
@@ -106,7 +112,7 @@ def _not_at_hand(task: str, names: list[str]) -> list[str]:
     if not lacking:
         return []
     return [
-        f"No published figure for {', '.join(lacking)} in the paper's {_PAPER_PLACE[task]} "
+        f"No published figure for {', '.join(map(md.text, lacking))} in the paper's {_PAPER_PLACE[task]} "
         "(docs/fidelity.md lists what its text gives).",
         "",
     ]
@@ -116,7 +122,7 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
     labels = [m.label for m in run.models]
     used: dict[str, None] = {}  # sources of the published figures shown, in order of appearance
     lines = [
-        f"# rs-clip-eval report: suite `{run.suite.name}`",
+        f"# rs-clip-eval report: suite {md.code(run.suite.name)}",
         "",
         f"rs-clip-eval {package_version('rs-clip-eval')}, {_dt.datetime.now().isoformat(timespec='seconds')}, "
         f"device {run.config.resolved_device()}, {run.seconds:.1f} s. All figures in %.",
@@ -128,14 +134,14 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
         ["Model", "Kind", "Architecture", "Source"],
         [
             [
-                m.label,
+                md.text(m.label),
                 {
                     "random": "random init (untrained)",
                     "file": "weights file",
                     "checkpoint": "rs-clip checkpoint",
                 }[m.kind],
-                m.arch,
-                str(m.path or "–"),
+                md.text(m.arch),
+                md.text(m.path or "–"),
             ]
             for m in run.models
         ],
@@ -145,17 +151,20 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
         ["Dataset", "Kind", "Rows", "Tasks", "Path"],
         [
             [
-                n,
-                d["kind"],
-                ", ".join(f"{s} {r}" for s, r in d["rows"].items()),
+                md.text(n),
+                md.text(d["kind"]),
+                md.text(", ".join(f"{s} {r}" for s, r in d["rows"].items())),
                 ", ".join(d["tasks"]),
-                f"`{d['path']}`",
+                md.code(d["path"], in_table=True),
             ]
             for n, d in run.datasets.items()
         ],
     )
     if run.suite.missing:
-        lines += [f"Not found under the data root (skipped): {', '.join(run.suite.missing)}.", ""]
+        lines += [
+            f"Not found under the data root (skipped): {', '.join(map(md.text, run.suite.missing))}.",
+            "",
+        ]
 
     ret = run.datasets_with("retrieval")
     if ret:
@@ -169,8 +178,8 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
         keys = list(RETRIEVAL_METRICS)
         header = ["Model", "I→T R@1", "R@5", "R@10", "T→I R@1", "R@5", "R@10", "Mean recall"]
         for ds in ret:
-            lines += [f"### {ds}", ""]
-            rows = [[m] + [_fmt(_metric(run, m, ds, "retrieval", k)) for k in keys] for m in labels]
+            lines += [f"### {md.text(ds)}", ""]
+            rows = [[md.text(m)] + [_fmt(_metric(run, m, ds, "retrieval", k)) for k in keys] for m in labels]
             rows += _delta_rows(run, [(ds, "retrieval", k) for k in keys])
             rows += _published("retrieval", [(ds, k) for k in keys], used)
             lines += _table(header, rows) + _not_at_hand("retrieval", [ds])
@@ -189,7 +198,8 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
             lines += [
                 "Prompts: "
                 + "; ".join(
-                    f"{n}: {len(run.results[labels[0]][n][task]['templates'])} template(s)" for n in names
+                    f"{md.text(n)}: {len(run.results[labels[0]][n][task]['templates'])} template(s)"
+                    for n in names
                 )
                 + ".",
                 "",
@@ -197,12 +207,12 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
         rows = []
         for m in labels:
             vals = [_metric(run, m, n, task, key) for n in names]
-            rows.append([m] + [_fmt(v) for v in vals] + [_fmt(_avg(vals))])
+            rows.append([md.text(m)] + [_fmt(v) for v in vals] + [_fmt(_avg(vals))])
         for other in labels[1:]:
             first = [_metric(run, labels[0], n, task, key) for n in names]
             second = [_metric(run, other, n, task, key) for n in names]
             rows.append(
-                [f"**Δ {labels[0]} − {other}**"]
+                [_delta_label(labels[0], other)]
                 + [_delta(a, b) for a, b in zip(first, second)]
                 + [_delta(_avg(first), _avg(second))]
             )
@@ -211,12 +221,14 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
             r + ([] if average else ["–"])
             for r in _published(task, [(n, key) for n in names] + average, used)
         ]
-        lines += _table(["Model"] + names + ["Average"], rows) + _not_at_hand(task, names)
+        lines += _table(["Model"] + [md.text(n) for n in names] + ["Average"], rows) + _not_at_hand(
+            task, names
+        )
         if task == "zeroshot":
             extra = [
                 [
-                    m,
-                    n,
+                    md.text(m),
+                    md.text(n),
                     _fmt(_metric(run, m, n, task, "top5")),
                     _fmt(_metric(run, m, n, task, "mean_per_class_recall")),
                 ]
@@ -233,17 +245,17 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
             rows = []
             for m in labels:
                 res = run.results[m][ds]["fewshot"]["shots"]
-                rows.append([m] + [f"{res[k]['mean']:.2f} ± {res[k]['std']:.2f}" for k in shots])
+                rows.append([md.text(m)] + [f"{res[k]['mean']:.2f} ± {res[k]['std']:.2f}" for k in shots])
             for other in labels[1:]:
                 a, b = (
                     run.results[labels[0]][ds]["fewshot"]["shots"],
                     run.results[other][ds]["fewshot"]["shots"],
                 )
                 rows.append(
-                    [f"**Δ {labels[0]} − {other}**"] + [_delta(a[k]["mean"], b[k]["mean"]) for k in shots]
+                    [_delta_label(labels[0], other)] + [_delta(a[k]["mean"], b[k]["mean"]) for k in shots]
                 )
             rows += _published("fewshot", [(ds, f"top1_{k}shot_mean") for k in shots], used)
-            lines += [f"### {ds}", ""] + _table(["Model"] + [f"{k}-shot" for k in shots], rows)
+            lines += [f"### {md.text(ds)}", ""] + _table(["Model"] + [f"{k}-shot" for k in shots], rows)
         lines += _not_at_hand("fewshot", few)
     if used:
         lines += ["## Sources of published figures", ""]
@@ -252,11 +264,11 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
         lines += ["## Plots", ""]
         for title, files in plots.items():
             for f in files:
-                lines += [f"**{title}**: `{f}`", "", f"![{title}]({f})", ""]
+                lines += [f"**{md.text(title)}**: {md.code(f)}", "", f"![{md.text(title)}]({f})", ""]
     lines += [
         "## Configuration",
         "",
-        f"Embedding cache: `{run.cache.root}` ({run.cache.hits} hits, "
+        f"Embedding cache: {md.code(run.cache.root)} ({run.cache.hits} hits, "
         f"{run.cache.misses} misses). Full configuration and every figure: `results.json`.",
         "",
     ]
@@ -264,7 +276,7 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
 
 
 def table_rows(run: RunResult, created: str) -> list[ResultRow]:
-    """The run's figures as rows of the long-format results table (:mod:`rs_clip_eval.results_table`)."""
+    """The run's figures as rows of the long-format results table (:mod:`rs_formats.results_table`)."""
     tool = f"rs-clip-eval {package_version('rs-clip-eval')}"
     rows = []
     for model in run.models:

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from rs_clip_models.spec import ModelSpec
 from rs_formats import Dataset, FormatError, open_dataset
 from rs_formats.columns import captions_of, labels_of
-from rs_formats.spec import ModelSpec
 from rs_formats.wording import class_phrase
 
 from . import knn, linear_probe, retrieval, zeroshot

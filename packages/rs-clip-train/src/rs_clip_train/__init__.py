@@ -9,8 +9,9 @@ Ray Tune or Ray Train callbacks).
 from rs_formats.console import package_version
 
 from .config import PRECISIONS, DataConfig, DataSource, EngineConfig, ModelConfig, OptimConfig, TrainConfig
+from .launch import fit
 from .launch_ray import make_trainer
-from .launcher import TrainingFailed, fit
+from .launcher import TrainingFailed
 from .presets import PRESETS, load_config, preset
 from .settings import ConfigError
 

@@ -11,10 +11,10 @@ Decisions the paper leaves open (RemoteCLIP trains with open_clip's augmentation
   antialiasing in both. Every draw comes from the generator the loader seeds from seed, reader and
   position, so a row's augmentation does not depend on the process that reads it.
 - Flips are horizontal; rotations are exact quarter turns (aerial images have no canonical "up").
-- On a GPU, JPEG rows are decoded there (:mod:`rs_formats.device_decode`, nvjpeg, batched): loader
+- On a GPU, JPEG rows are decoded there (:mod:`rs_clip_models.device_decode`, nvjpeg, batched): loader
   processes then only read Parquet, check headers, draw the augmentation and tokenise, which CPU cores
-  do far faster than they decode (PIL decodes and resizes a 256 px JPEG in ~2 ms a core; an H100 trains
-  ViT-B-32 at ~6,000 pairs/s compiled). Rows that are not JPEG are decoded in the loader as before; a
+  do far faster than they decode (a GPU trains ViT-B-32 on more pairs a second than a few cores decode
+  and resize: bench/RESULTS.md). Rows that are not JPEG are decoded in the loader as before; a
   JPEG the device refuses is decoded with PIL in the training process.
 """
 
@@ -85,8 +85,8 @@ def decode(data: bytes, image_id: str, min_side: int) -> Image.Image:
     JPEGs decode at a reduced scale (DCT draft) when that still covers ``min_side``. Raises FormatError
     (a ValueError) naming the image.
 
-    A 1024x1024 JPEG costs ~22 ms a core at full size and a fraction of that in draft mode, which is
-    what lets a few loader processes keep a GPU busy on full-resolution shards.
+    Draft mode decodes a large JPEG at a fraction of its full-size cost, which is what lets a few loader
+    processes keep a GPU busy on full-resolution shards.
     """
     return decode_image(data, row=f"image {image_id!r}", draft=(min_side, min_side))
 

@@ -105,7 +105,7 @@ class Checkpoints:
 
     def save(self, step: int, metrics: dict[str, Any], log: MetricsLog | None) -> Path:
         """Write checkpoint ``step-N``, evaluate it if asked, publish it, prune, and report it."""
-        from rs_formats import write_checkpoint
+        from rs_clip_models.checkpoint_writer import write_checkpoint
 
         name = checkpoint_name(step)
         final = self.root / name

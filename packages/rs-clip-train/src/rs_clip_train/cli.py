@@ -19,9 +19,8 @@ from rs_formats import console
 from . import __version__
 from .config import ConfigError, TrainConfig
 from .presets import PRESETS, preset, resolve
-from .settings import HelpFormatter, add_flags, given
+from .settings import PROG, HelpFormatter, add_flags, given
 
-PROG = "rs-clip-train"
 log = logging.getLogger("rs_clip_train")
 #: --help sections, in order: a top-level setting names its own, a section's settings go under the section's.
 GROUPS = {
@@ -125,7 +124,7 @@ def resolve_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def _presets_table() -> str:
-    from rs_formats.models import network_config
+    from rs_clip_models.models import network_config
 
     rows = ["preset     model               activation  lr       batch  warmup  steps"]
     for name in PRESETS:
@@ -144,7 +143,7 @@ def _command(args: argparse.Namespace) -> int:
         print(_presets_table())
         return 0
     if args.command == "export":
-        from rs_formats.model_card import Licence
+        from rs_clip_models.model_card import Licence
 
         from .export import export
 
@@ -167,7 +166,8 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     if args.out is None and args.config is None:
         raise ConfigError("--out RUN_DIR is required")
-    from .launcher import TrainingFailed, fit
+    from .launch import fit
+    from .launcher import TrainingFailed
 
     try:
         final = fit(cfg)

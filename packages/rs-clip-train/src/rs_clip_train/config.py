@@ -44,10 +44,8 @@ __all__ = [
 ]
 
 
-def _preset_names() -> list[str]:
-    from .presets import PRESETS
-
-    return list(PRESETS)
+#: The presets a run can start from; :data:`rs_clip_train.presets.PRESETS` gives each its settings.
+PRESET_NAMES = ("rn50", "vit-b-32", "vit-l-14", "tiny")
 
 
 @dataclass
@@ -56,7 +54,7 @@ class TrainConfig:
         "vit-b-32",
         "starting settings: the paper's rn50 / vit-b-32 / vit-l-14, or tiny for "
         "CPU tests and the demo (default: the preset named in --config, else vit-b-32)",
-        choices=_preset_names,
+        choices=PRESET_NAMES,
         group="run",
     )
     model: ModelConfig = setting(factory=ModelConfig)

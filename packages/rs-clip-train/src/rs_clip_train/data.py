@@ -18,12 +18,18 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from rs_formats.device_decode import decode_jpegs, is_jpeg
+from rs_clip_models.device_decode import decode_jpegs, is_jpeg
+from rs_formats import FormatError
 from rs_formats.images import open_image
 
 from .augment import AugParams, augment, augment_on_device, decode, sample_aug
 from .config import ConfigError, DataConfig
 from .streams import SAMPLE, MixedStream, SourceStream, stream_rng
+
+#: Unusable rows in a row after which training stops: a dataset whose every row lacks a caption or a
+#: decodable image would otherwise be read round and round forever. Real datasets' bad rows are rare and
+#: scattered (a shuffle window mixes them with good ones), never a thousand in a row.
+MAX_UNUSABLE_IN_A_ROW = 1000
 
 
 def open_caption_dataset(path: str | Path, splits: str | Sequence[str]) -> Any:
@@ -62,9 +68,14 @@ class Batch:
     #: JPEG rows left for the device to decode: (position in the batch, image id, bytes, augmentation).
     #: ``images`` then holds the other rows, in order; without them it holds every row.
     jpegs: list[tuple[int, str, bytes, AugParams]] = field(default_factory=list)
+    #: Set, with the dataset and what was skipped, instead of rows when the data ran dry
+    #: (:data:`MAX_UNUSABLE_IN_A_ROW`): raised where the batch is used, in the training process.
+    unusable: FormatError | None = None
 
     def pin_memory(self) -> Batch:
-        return Batch(self.images.pin_memory(), self.texts.pin_memory(), self.skipped, self.jpegs)
+        return Batch(
+            self.images.pin_memory(), self.texts.pin_memory(), self.skipped, self.jpegs, self.unusable
+        )
 
     def on_device(self, device: torch.device, size: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
         """``(images, texts, skipped)`` on ``device`` (non-blocking copies from pinned memory): JPEG rows
@@ -72,6 +83,8 @@ class Batch:
         refuses is decoded with PIL here; one PIL refuses too is replaced by another row of the batch (every
         worker's batch must keep its size for the gathered loss) and named in ``skipped``, after the rows
         the loader skipped."""
+        if self.unusable is not None:
+            raise self.unusable
         images = self.images.to(device, non_blocking=True)
         texts = self.texts.to(device, non_blocking=True)
         if not self.jpegs:
@@ -160,6 +173,7 @@ class CaptionBatches(IterableDataset):
         size = self.image_size
         # Draft decoding must still leave the smallest crop at least `size` pixels wide.
         min_side = math.ceil(size / math.sqrt(cfg.crop_scale[0]))
+        dry = _DryRun()
         while True:
             images = np.empty((self.micro_batch, size, size, 3), dtype=np.uint8)
             captions: list[str] = []
@@ -172,6 +186,8 @@ class CaptionBatches(IterableDataset):
                 where = f"{sources[d].ds.path}: split {split!r}"
                 if not caps:
                     skipped.append(f"{where}: image {image_id!r} has no caption")
+                    if dry.add(sources[d].ds.path, "without a caption"):
+                        break
                     continue
                 caption = caps[int(rng.integers(len(caps)))]
                 try:
@@ -180,13 +196,20 @@ class CaptionBatches(IterableDataset):
                         header = open_image(data, row=f"image {image_id!r}")
                         jpegs.append((len(captions), image_id, data, sample_aug(rng, cfg, *header.size)))
                         captions.append(caption)
+                        dry.counts.clear()
                         continue
                     img = decode(data, image_id, min_side)
                 except ValueError as exc:  # a FormatError whose reason names the image
                     skipped.append(f"{where}: {getattr(exc, 'reason', exc)}")
+                    if dry.add(sources[d].ds.path, "whose image does not decode"):
+                        break
                     continue
                 images[len(captions) - len(jpegs)] = augment(img, sample_aug(rng, cfg, *img.size), size)
                 captions.append(caption)
+                dry.counts.clear()
+            if dry.error is not None:
+                yield Batch(torch.empty(0), torch.empty(0), [], [], dry.error)
+                return
             kept = images[: len(captions) - len(jpegs)]
             yield Batch(
                 torch.from_numpy(kept).permute(0, 3, 1, 2).contiguous(),
@@ -194,6 +217,31 @@ class CaptionBatches(IterableDataset):
                 skipped,
                 jpegs,
             )
+
+
+class _DryRun:
+    """The unusable rows read since the last usable one: counted by dataset and reason, never listed."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[Path, str], int] = {}
+        self.error: FormatError | None = None
+
+    def add(self, dataset: Path, why: str) -> bool:
+        """Count a row; True (with :attr:`error` set) once :data:`MAX_UNUSABLE_IN_A_ROW` are counted."""
+        self.counts[dataset, why] = self.counts.get((dataset, why), 0) + 1
+        if sum(self.counts.values()) < MAX_UNUSABLE_IN_A_ROW:
+            return False
+        datasets = list(dict.fromkeys(path for path, _ in self.counts))
+        what = ", ".join(
+            f"{n} {why}" + (f" in {path}" if len(datasets) > 1 else "")
+            for (path, why), n in self.counts.items()
+        )
+        self.error = FormatError(
+            datasets[0],
+            f"{MAX_UNUSABLE_IN_A_ROW} rows in a row are unusable ({what}); stopping instead of reading "
+            "the data round and round: fix or rebuild the dataset",
+        )
+        return True
 
 
 def _worker_init(_: int) -> None:

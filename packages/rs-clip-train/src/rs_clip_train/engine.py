@@ -1,10 +1,9 @@
 """DeepSpeed: the config a TrainConfig maps to, the learning-rate schedule, and engine construction.
 
-Precision defaults, chosen by measurement (ViT-B-32, batch 256, one H100, DeepSpeed 0.19.8; the figures
-are quoted in the package README, "Engine and precision defaults"): DeepSpeed's ``torch_autocast`` (bf16 autocast over fp32 weights, ZeRO-0) ran at 92-95% of a
-plain-torch bf16-autocast loop (2,776 vs 3,018 pairs/s), while DeepSpeed's own ``bf16`` mode reached
-1,859 pairs/s at ZeRO-0 and ~1,275 (42%) at ZeRO-1/2. So ``auto`` means ``torch_autocast`` bf16 on a
-GPU. On a CPU it means fp32: CPU autocast is slower than fp32 on most CPUs and gives nothing to test.
+Precision defaults, chosen by measurement (the figures are in the package README, "Engine and
+precision defaults"): DeepSpeed's ``torch_autocast`` (bf16 autocast over fp32 weights, ZeRO-0) runs
+nearly as fast as a plain-torch bf16-autocast loop, while DeepSpeed's own ``bf16`` mode is much slower,
+and slower still at ZeRO-1/2. So ``auto`` means ``torch_autocast`` bf16 on a GPU. On a CPU it means fp32: CPU autocast is slower than fp32 on most CPUs and gives nothing to test.
 
 The optimizer is torch's AdamW (``"torch_adam": true``): DeepSpeed's FusedAdam JIT-compiles a CUDA
 extension at start-up, which fails on machines without a matching toolkit; torch's fused AdamW kernel
@@ -12,8 +11,8 @@ ships with torch.
 
 Gradient clipping at ZeRO-0 with fp32 weights (``fp32``, ``amp_bf16``) is ours, not DeepSpeed's
 (:func:`step`): DeepSpeed's ``clip_grad_norm_`` builds two one-element tensors from Python floats on
-the device every step, pageable host-to-device copies that synchronise the host with the GPU (measured:
-2 synchronisations a step, DeepSpeed 0.19.8). torch's foreach ``clip_grad_norm_`` computes the same
+the device every step, pageable host-to-device copies that synchronise the host with the GPU (two a step,
+DeepSpeed 0.19.8). torch's foreach ``clip_grad_norm_`` computes the same
 norm and coefficient (``max_norm / (norm + 1e-6)``, at most 1) without leaving the device. Where ZeRO
 partitions gradients, or DeepSpeed's bf16/fp16 optimizers or its fp16 grad scaler own the gradients,
 DeepSpeed still clips.

@@ -36,7 +36,7 @@ def retrieval(
     state: dict[str, torch.Tensor], model_name: str, path: str | Path, split: str, device: torch.device
 ) -> dict[str, Any]:
     from rs_clip_eval import evaluate_retrieval
-    from rs_formats.models import create_model, load_weights
+    from rs_clip_models.models import create_model, load_weights
 
     model, preprocess, tokenizer = create_model(model_name, device=device)
     load_weights(model, state, Path("<training state>"), model_name)

@@ -3,7 +3,7 @@
 A training checkpoint also holds the engine's resume state (``train_state/``), which the manifest lists by
 checksum; uploaded without it, the manifest still listed it. The export holds the weights, the open_clip
 config, a manifest whose checksums cover only those weights, and a model card for the Hub
-(:func:`rs_formats.model_card.model_card`) that can carry an rs-clip-eval results table as ``model-index``.
+(:func:`rs_clip_models.model_card.model_card`) that can carry an rs-clip-eval results table as ``model-index``.
 It is written atomically and verified (``rs_formats.verify_checkpoint``) before the command returns, so a
 folder that exists is one ``huggingface_hub.upload_folder`` away from the Hub.
 
@@ -25,6 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from rs_clip_models.model_card import Licence, Score, model_card
 from rs_formats import FormatError
 from rs_formats.checkpoint import (
     MANIFEST,
@@ -34,7 +35,6 @@ from rs_formats.checkpoint import (
     read_checkpoint,
     verify_checkpoint,
 )
-from rs_formats.model_card import Licence, Score, model_card
 
 from .config import ConfigError
 from .run_dir import FINAL, RUN_YAML, latest_checkpoint
@@ -79,7 +79,7 @@ def scores_for(rows: list[Any], weights_sha256: str, table: Path) -> list[Score]
 def read_scores(results: str | Path, weights_sha256: str) -> list[Score]:
     try:
         from rs_clip_eval import read_results_table
-        from rs_clip_eval.results_table import results_file
+        from rs_formats.results_table import results_file
     except ImportError:
         raise ConfigError(
             "--results needs rs-clip-eval (rs-clip-train's eval extra: README.md, Install)"

@@ -32,6 +32,7 @@ from .launcher import (
     worker_message,
 )
 from .run_dir import LOGS
+from .settings import PROG
 
 if TYPE_CHECKING:
     from ray.train.torch import TorchTrainer
@@ -46,7 +47,7 @@ TRAIN_LOG_LEVEL = "WARNING"
 #: For a private local Ray, which exists only for this run:
 #: * Ray Train takes a worker's report (every logged step reaches it) only when its controller polls the
 #:   workers, every 2 s by default, and a worker's queue holds one: a worker logging several steps a second
-#:   waits for each poll (the tiny preset trained at a third of its speed). Polled every 0.2 s here.
+#:   waits for each poll (bench/RESULTS.md, the demo). Polled every 0.2 s here.
 #: * Its workers run at the priority of the command that started them, not Ray's nice 15 (meant to keep a
 #:   shared head node's daemons responsive).
 #: * No watcher of node preemption (a single machine is not drained by a cloud provider), whose actor Ray
@@ -84,7 +85,6 @@ def train_func(config: dict[str, Any]) -> None:
     """What each Ray Train worker runs."""
     from rs_formats import console
 
-    from .cli import PROG
     from .session import RaySession
     from .worker import library_output, train
 

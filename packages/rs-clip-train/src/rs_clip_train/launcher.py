@@ -1,4 +1,5 @@
-"""Start a run: the checks every launcher shares, the run directory, and the choice of launcher.
+"""Start a run: the checks every launcher shares, the run directory, and the choice of launcher
+(:func:`rs_clip_train.launch.fit` starts the one chosen).
 
 ``--launcher`` (a setting, :class:`~rs_clip_train.config.TrainConfig`):
 
@@ -32,7 +33,7 @@ from .config import ConfigError, TrainConfig
 from .run_dir import FINAL, METRICS, RUN_YAML, latest_checkpoint, link_final
 
 if TYPE_CHECKING:
-    from .trainer import StepCallback
+    pass
 
 log = logging.getLogger(__name__)
 #: What ``init_process_group(init_method="env://")`` needs; torchrun sets them (and LOCAL_RANK) in every process.
@@ -68,7 +69,7 @@ def _absolute(run: TrainConfig) -> TrainConfig:
     for src in run.data.sources:
         src.path = location.absolute(src.path)  # a dataset's URI stays as it is
     if run.model.init:
-        from rs_formats.spec import absolute
+        from rs_clip_models.spec import absolute
 
         run.model.init = absolute(run.model.init)
     if run.eval_data:
@@ -78,6 +79,17 @@ def _absolute(run: TrainConfig) -> TrainConfig:
     if run.storage is not None:
         run.storage = location.absolute(run.storage)
     return run
+
+
+def check_out(run: TrainConfig) -> None:
+    """The run directory overlaps no input: a dataset, the model's checkpoint, ``--init``, ``--eval-data``."""
+    from rs_clip_models.spec import HUB_PREFIX, resolve
+    from rs_formats.outputs import check_output
+
+    local = run.model.init and not run.model.init.startswith(HUB_PREFIX)
+    init = resolve(run.model.init, weights=True).path if local else None
+    model = run.model.name if Path(run.model.name).is_dir() else None
+    check_output(run.out, [*(s.path for s in run.data.sources), init, model, run.eval_data])
 
 
 def check_model(run: TrainConfig) -> None:
@@ -90,7 +102,7 @@ def check_model(run: TrainConfig) -> None:
     import open_clip
     import torch
 
-    from rs_formats.models import create_model, register_tiny_configs
+    from rs_clip_models.models import create_model, register_tiny_configs
 
     from .model import open_clip_name
 
@@ -149,6 +161,7 @@ def prepare(run: TrainConfig) -> tuple[TrainConfig, dict[str, Any]]:
     from .tracking import check_installed
 
     run = _absolute(run.validate())
+    check_out(run)
     check_installed(run)
     check_storage(run)
     check_model(run)
@@ -243,26 +256,6 @@ class _Progress:
                     refresh=False,
                 )
             self.bar.refresh()
-
-
-def fit(
-    run: TrainConfig,
-    *,
-    step_callback: StepCallback | None = None,
-    progress: bool = True,
-    num_cpus: int | None = None,
-) -> Path:
-    """Train as configured; returns the final rs-clip-checkpoint. Resumes if the run directory has one.
-
-    ``progress``: a bar on stderr while training, shown only on a terminal (and not after --no-progress).
-    ``num_cpus``: the CPUs of a private local Ray (``--launcher ray`` without a cluster)."""
-    if choose_launcher(run) == "none":
-        from .launch_plain import launch
-
-        return launch(run, step_callback=step_callback, progress=progress)
-    from .launch_ray import launch as launch_ray
-
-    return launch_ray(run, step_callback=step_callback, progress=progress, num_cpus=num_cpus)
 
 
 def log_start(run: TrainConfig, facts: dict[str, Any], resume: Path | None) -> None:

@@ -32,7 +32,7 @@ def build_model(cfg: ModelConfig) -> ModelBundle:
 
     ``model_cfg`` is the exact open_clip config the network was built from (a checkpoint's recorded one,
     activation included), which every checkpoint of the run records in turn."""
-    from rs_formats.models import create_model, network_of
+    from rs_clip_models.models import create_model, network_of
 
     model, _, tokenizer = create_model(cfg.name, weights=cfg.init)
     name, _, model_cfg = network_of(cfg.name)

@@ -42,7 +42,7 @@ def _preset(
 
 
 def _tiny() -> TrainConfig:
-    from rs_formats.models import TINY_MODEL
+    from rs_clip_models.models import TINY_MODEL
 
     # Tuned so the demo's tiny CLIP visibly learns the synthetic scenes in 1-2 CPU minutes.
     cfg = _preset(

@@ -41,7 +41,7 @@ class ModelConfig:
         "large models, costs ~30% speed (on in the vit-l-14 preset)",
     )
     compile: bool = setting(
-        False, "wrap the model in torch.compile (GPU; measured 1.45x on ViT-B-32 at batch 1,024 on an H100)"
+        False, "wrap the model in torch.compile (GPU; faster for ViT at large batches, slower to start)"
     )
 
 
@@ -161,8 +161,8 @@ class EngineConfig:
     precision: str = setting(
         "auto",
         "open_clip's names: amp = fp16 autocast, amp_bf16 = bf16 autocast (DeepSpeed torch_autocast); "
-        "bf16/fp16 are DeepSpeed's own modes (master weights in the optimizer), measured much slower for "
-        "CLIP; auto = amp_bf16 on CUDA, fp32 on a CPU",
+        "bf16/fp16 are DeepSpeed's own modes (master weights in the optimizer), much slower for CLIP; "
+        "auto = amp_bf16 on CUDA, fp32 on a CPU",
         choices=PRECISIONS,
         renamed_values={"amp_fp16": "amp"},
     )

@@ -33,6 +33,8 @@ from typing import Any
 from rs_formats.console import add_deprecated_alias
 
 log = logging.getLogger(__name__)
+#: The command line's name, in its messages and in the log format of every process it starts.
+PROG = "rs-clip-train"
 
 
 class ConfigError(ValueError):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from rs_formats.device_feed import prepared_ahead
+from rs_clip_models.device_feed import prepared_ahead
 
 from .checkpoints import Checkpoints
 from .config import TrainConfig
@@ -48,7 +48,7 @@ class Trainer:
         resume_from: Path | None,
         dataset_info: dict[str, Any] | None = None,
     ):
-        from rs_formats import device_decode
+        from rs_clip_models import device_decode
 
         from .data import Normalize, make_loader
         from .engine import initialize

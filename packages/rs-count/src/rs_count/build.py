@@ -2,31 +2,39 @@
 
 Labels are read by rs-annotate's DOTA parser (:func:`rs_annotate.readers.dota.read_labeltxt`); the
 selection rules are :mod:`rs_count.selection`'s and their settings :class:`rs_count.rules.BuildRules`.
-Every rejection is counted by reason in the :class:`BuildReport`. Stored images are re-encoded with their
-shorter side at most ``short_side`` (default 384, enough for every CLIP input size up to ViT-L-14-336;
-never enlarged); boxes in ``objects`` are in stored pixels. Writing is atomic (rs_formats.DatasetWriter).
+Every rejection is counted by reason in the :class:`BuildReport`.
+
+Selecting is cheap (label files and image headers) and needs every image before balancing (rule 5), so it
+runs here; the chosen images then go through rs-annotate's conversion as a reader of their own
+(:class:`CountingImages`): its workers (or its Ray engine) crop, re-encode and hash them, it writes the
+rows atomically and writes its report beside the dataset. Stored images have their shorter side at most
+``short_side`` (default 384, enough for every CLIP input size up to ViT-L-14-336; never enlarged); boxes
+in ``objects`` are in stored pixels.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from rs_annotate import BadInput
+from rs_annotate import BadInput, ConvertOptions, ConvertReport, convert_reader
+from rs_annotate.readers import Box, Reader, ReaderInfo, Sample
 from rs_annotate.readers.dota import read_labeltxt
-from rs_formats import DatasetWriter, console
+from rs_annotate.readers.files import listing
+from rs_formats import console
+from rs_formats.outputs import check_output
 
 from .classes import REMOTECOUNT_CLASSES, known_classes
-from .images import ImageIndex, image_size, reencode
+from .images import ImageIndex, image_size
 from .rules import BuildRules
 from .selection import REJECT_REASONS, balance, select
 
 log = logging.getLogger(__name__)
+#: Examples of bad inputs a report lists.
+MAX_EXAMPLES = 10
 
 
 @dataclass
@@ -70,26 +78,129 @@ class Candidate:
     image: Path
     cls: str
     count: int
-    crop: tuple[int, int, int, int] | None
-    objects: list[dict[str, Any]]  # boxes in stored pixels
+    crop: tuple[int, int, int, int] | None  # (left, top, right, bottom) in pixels of the original image
+    objects: list[Box]  # in pixels of the original image, inside the crop
     meta: dict[str, Any]
     caption: str | None = None  # a released caption (importer); generated from the template otherwise
+    size: tuple[int, int] | None = None  # the original image's (width, height), when read
 
 
-class BadLog:
-    """Raise bad input, or (with skip_bad) count it by kind and keep the first few messages for the report."""
+class CountingImages(Reader):
+    """The chosen counting images as a reader of rs-annotate's conversion.
 
-    def __init__(self, report: BuildReport, skip_bad: bool):
-        self.report, self.skip_bad = report, skip_bad
+    The parent fills it (:meth:`add`, :meth:`refuse`); :meth:`items` balances the candidates (rule 5) and
+    :meth:`read` turns one into a :class:`~rs_annotate.types.Sample` cut to its crop, with its count and
+    caption, for the conversion's workers.
+    """
 
-    def __call__(self, exc: BadInput) -> None:
+    info = ReaderInfo(name="remotecount", title="RemoteCount", layout="", license="", url="", kind="counting")
+
+    def __init__(self, images_dir: Path, rules: BuildRules, *, skip_bad: bool, license: str):
+        super().__init__(images_dir)
+        self.info = replace(self.info, license=license)
+        self.generator = f"rs-count {console.package_version('rs-count')}"
+        self.rules, self.skip_bad = rules, skip_bad
+        self.inputs = 0
+        self.rejected: dict[str, int] = {}
+        self.candidates: list[Candidate] = []
+        self.report = BuildReport(out="")
+
+    def add(self, candidate: Candidate) -> None:
+        self.candidates.append(candidate)
+
+    def refuse(self, exc: BadInput) -> None:
+        """A bad input: raised, or (with ``skip_bad``) listed in the conversion's report."""
         if not self.skip_bad:
             raise exc
-        kind = exc.kind or "malformed"
-        self.report.bad[kind] = self.report.bad.get(kind, 0) + 1
-        if len(self.report.bad_examples) < 10:
-            self.report.bad_examples.append(str(exc))
+        self.bad.append(exc)
         log.debug("skipped: %s", exc)
+
+    def items(self) -> list[Candidate]:
+        chosen, balanced_to = balance(self.candidates, lambda c: c.count, lambda c: c.image_id, self.rules)
+        present = {c.count for c in self.candidates}
+        rules = self.rules
+        missing = [n for n in range(rules.min_count, rules.max_count + 1) if n not in present]
+        if missing:
+            log.warning("no image has count %s", ", ".join(map(str, missing)))
+        self.report = BuildReport(
+            out="",
+            inputs=self.inputs,
+            candidates=len(self.candidates),
+            rejected=self.rejected,
+            balanced_to=balanced_to,
+            missing_counts=missing,
+        )
+        self.candidates = []  # the workers get the items, not a second copy
+        return chosen
+
+    def read(self, c: Candidate) -> Sample:
+        crop = c.crop
+        return Sample(
+            image_id=c.image_id,
+            source=self.rules.source,
+            image_path=c.image,
+            boxes=list(c.objects),
+            captions=[c.caption or self.rules.template.caption(c.cls, c.count, "words")],
+            split=self.rules.split,
+            size=c.size,
+            window=None if crop is None else (crop[0], crop[1], crop[2] - crop[0], crop[3] - crop[1]),
+            meta={**c.meta, "count": c.count, "count_label": c.cls},
+        )
+
+    def build_report(self, converted: ConvertReport) -> BuildReport:
+        """The selection's counts with what the conversion wrote and skipped."""
+        per_count: Counter[int] = Counter()
+        for counts in converted.counts.values():
+            per_count.update(counts)
+        bad = Counter(b["kind"] for b in converted.bad)
+        return replace(
+            self.report,
+            out=converted.out,
+            written=converted.rows,
+            per_count=dict(sorted(per_count.items())),
+            per_class={
+                c: sum(converted.counts[c].values()) for c in REMOTECOUNT_CLASSES if c in converted.counts
+            },
+            bad=dict(bad),
+            bad_examples=[_message(b) for b in converted.bad[:MAX_EXAMPLES]],
+        )
+
+    def manifest_stats(self, report: ConvertReport) -> dict[str, Any]:
+        return {"rs_count": {"rules": self.rules.to_dict(), "report": self.build_report(report).to_dict()}}
+
+    def write(
+        self, out: Path, *, name: str, overwrite: bool, progress: bool, conversion: ConvertOptions | None
+    ) -> BuildReport:
+        """Convert the chosen images into the counting dataset at ``out``; returns the build's report."""
+        rules = self.rules
+        converted = convert_reader(
+            self,
+            out,
+            conversion,
+            short_side=rules.short_side,
+            keep_original=False,
+            image_format=rules.image_format,
+            jpeg_quality=rules.jpeg_quality,
+            # a degenerate polygon of an uncounted object has no box to store; counted ones are >= 8 px
+            bad_boxes="drop",
+            skip_bad=self.skip_bad,
+            name=name,
+            overwrite=overwrite,
+            progress=progress,
+        )
+        report = self.build_report(converted)
+        if report.bad:
+            log.warning(
+                "skipped %d bad inputs (%s)",
+                sum(report.bad.values()),
+                ", ".join(f"{k} {v}" for k, v in report.bad.items()),
+            )
+        return report
+
+
+def _message(bad: dict[str, Any]) -> str:
+    line = f":{bad['line']}" if bad["line"] is not None else ""
+    return f"{bad['file']}{line}: {bad['error']}"
 
 
 def build(
@@ -102,135 +213,76 @@ def build(
     overwrite: bool = False,
     name: str | None = None,
     progress: bool = True,
+    conversion: ConvertOptions | None = None,
 ) -> BuildReport:
-    """Select counting images from DOTA ``labelTxt`` files and write an rs-dataset of kind "counting"."""
+    """Select counting images from DOTA ``labelTxt`` files and write an rs-dataset of kind "counting".
+
+    Args:
+        labels_dir: the folder of DOTA ``*.txt`` label files.
+        images_dir: the folder of their images (found by stem).
+        out: the dataset directory to write (its report goes beside it, ``<out>.report.json``).
+        rules: the selection and storage settings (default :class:`BuildRules`).
+        skip_bad: count and report bad inputs instead of failing on the first.
+        overwrite: replace an existing ``out``.
+        name: the dataset's name (default ``remotecount-<source>``).
+        progress: show progress bars (on a terminal only).
+        conversion: how rs-annotate's conversion runs (``workers``, ``engine``, ``address``); the image
+            settings come from ``rules``.
+
+    Returns:
+        The build's report: selection counts by rule, rows written per count and class, bad inputs.
+    """
     rules = rules or BuildRules()
-    labels_dir, out = Path(labels_dir), Path(out)
-    if not labels_dir.is_dir():
+    labels_dir, out = Path(labels_dir), check_output(out, [labels_dir, images_dir], overwrite)
+    if not labels_dir.exists():
         raise BadInput(labels_dir, "label directory does not exist", kind="missing-labels")
-    if out.exists() and not overwrite:
+    if out.exists() and not overwrite:  # before the selection pass, not after it
         raise FileExistsError(f"{out}: already exists (pass --overwrite to replace it)")
-    index = ImageIndex(images_dir)
-    known = known_classes(rules.other_classes)
-    report = BuildReport(out=str(out))
-    bad = BadLog(report, skip_bad)
-    label_files = sorted(labels_dir.glob("*.txt"))
+    index, known = ImageIndex(images_dir, runs_on_ray(conversion)), known_classes(rules.other_classes)
+    images = CountingImages(index.root, rules, skip_bad=skip_bad, license="see source dataset")
+    label_files = [p for p in listing(labels_dir) if p.name.endswith(".txt")]
     if not label_files:
         raise BadInput(labels_dir, "holds no DOTA label files (*.txt)", kind="missing-labels")
     log.info("selecting from %d label files in %s", len(label_files), labels_dir)
     rejected: Counter[str] = Counter()
-    cands: list[Candidate] = []
-    for lf in _bar(label_files, f"select {labels_dir}", "file", progress):
-        report.inputs += 1
+    bar = console.progress(
+        label_files, total=len(label_files), desc=f"select {labels_dir}", unit="file", enabled=progress
+    )
+    for lf in bar:
+        images.inputs += 1
         try:
             labels = read_labeltxt(lf)
             img = index.find(lf.stem, cited=lf)
-            verdict = select(lf, labels.objects, image_size(img), rules, known)
+            size = image_size(img)
+            verdict = select(lf, labels.objects, size, rules, known)
         except BadInput as exc:
-            bad(exc)
+            images.refuse(exc)
             continue
         if isinstance(verdict, str):
             rejected[verdict] += 1
             continue
         cls, n, crop, objects = verdict
-        meta = {
-            "labels": lf.name,
-            "image": img.name,
-            "crop": crop,
-            "imagesource": labels.imagesource,
-            "gsd": labels.gsd,
-        }
-        cands.append(Candidate(f"{rules.source}/{lf.stem}", img, cls, n, crop, objects, meta))
-    report.rejected = {r: rejected[r] for r in REJECT_REASONS if rejected[r]}
-    report.candidates = len(cands)
-    if not cands:
+        meta = {"labels": lf.name, "image": img.name, "crop": crop}
+        meta |= {"imagesource": labels.imagesource, "gsd": labels.gsd}
+        images.add(Candidate(f"{rules.source}/{lf.stem}", img, cls, n, crop, objects, meta, size=size))
+    images.rejected = {r: rejected[r] for r in REJECT_REASONS if rejected[r]}
+    if not images.candidates:
         raise BadInput(
             labels_dir,
             "no image passes the selection rules (rejected: "
-            + (", ".join(f"{k} {v}" for k, v in report.rejected.items()) or "none")
+            + (", ".join(f"{k} {v}" for k, v in images.rejected.items()) or "none")
             + ")",
             kind="empty",
         )
-    write_dataset(
-        cands,
+    return images.write(
         out,
-        rules,
-        report,
-        bad,
         name=name or f"remotecount-{rules.source}",
         overwrite=overwrite,
         progress=progress,
-        sources=[{"name": rules.source, "license": "see source dataset", "n_images": report.inputs}],
+        conversion=conversion,
     )
-    return report
 
 
-def _bar(items, desc: str, unit: str, enabled: bool):
-    return console.progress(items, total=len(items), desc=desc, unit=unit, enabled=enabled)
-
-
-def write_dataset(
-    cands: Sequence[Candidate],
-    out: Path,
-    rules: BuildRules,
-    report: BuildReport,
-    bad: BadLog,
-    *,
-    name: str,
-    overwrite: bool,
-    progress: bool,
-    sources: list[dict],
-) -> None:
-    """Balance (rule 5), re-encode and write the chosen candidates; fills the report's counts."""
-    chosen, report.balanced_to = balance(cands, lambda c: c.count, lambda c: c.image_id, rules)
-    present = {c.count for c in cands}
-    report.missing_counts = [n for n in range(rules.min_count, rules.max_count + 1) if n not in present]
-    if report.missing_counts:
-        log.warning("no image has count %s", ", ".join(map(str, report.missing_counts)))
-    per_count: Counter[int] = Counter()
-    per_class: Counter[str] = Counter()
-    with DatasetWriter(
-        out,
-        name=name,
-        kind="counting",
-        generator=f"rs-count {console.package_version('rs-count')}",
-        sources=sources,
-        overwrite=overwrite,
-    ) as writer:
-        for c in _bar(chosen, f"write {out}", "img", progress):
-            try:
-                data, w, h = reencode(
-                    c.image, c.crop, rules.short_side, rules.image_format, rules.jpeg_quality
-                )
-            except BadInput as exc:
-                bad(exc)
-                continue
-            writer.write(
-                {
-                    "image_id": c.image_id,
-                    "source": rules.source,
-                    "image": data,
-                    "width": w,
-                    "height": h,
-                    "captions": [c.caption or rules.template.caption(c.cls, c.count, "words")],
-                    "objects": c.objects,
-                    "count": c.count,
-                    "count_label": c.cls,
-                    "meta": json.dumps(c.meta),
-                },
-                split=rules.split,
-            )
-            per_count[c.count] += 1
-            per_class[c.cls] += 1
-        report.written = sum(per_count.values())
-        if report.written == 0:
-            raise BadInput(out, "no image could be written (all were bad)", kind="empty")
-        report.per_count = dict(sorted(per_count.items()))
-        report.per_class = {k: per_class[k] for k in REMOTECOUNT_CLASSES if per_class[k]}
-        writer.stats["rs_count"] = {"rules": rules.to_dict(), "report": report.to_dict()}
-    if report.bad:
-        log.warning(
-            "skipped %d bad inputs (%s)",
-            sum(report.bad.values()),
-            ", ".join(f"{k} {v}" for k, v in report.bad.items()),
-        )
+def runs_on_ray(conversion: ConvertOptions | None) -> bool:
+    """Whether the conversion runs on Ray, whose workers need the images by absolute paths."""
+    return conversion is not None and conversion.engine == "ray"

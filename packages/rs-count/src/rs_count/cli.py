@@ -276,7 +276,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from rs_formats.spec import ModelSpec
+    from rs_clip_models.spec import ModelSpec
+    from rs_formats.outputs import check_output
 
     from .evaluate import evaluate_model, load_counting
     from .report import load_reference, to_markdown, write_report
@@ -286,6 +287,7 @@ def _eval(args: argparse.Namespace) -> int:
     variants = ("words", "digits") if args.variant == "both" else (args.variant,)
     config = eval_config(args)
     specs = [ModelSpec.parse(m) for m in args.model]
+    check_output(out, [args.data, args.reference, *(s.path for s in specs)])
     reference = load_reference(args.reference) if args.reference else []
     data = load_counting(args.data, args.split)  # a bad dataset fails before any model is loaded
     cache = open_cache(args)

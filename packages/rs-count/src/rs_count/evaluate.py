@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from rs_clip_eval import Embedder, EmbeddingCache, EvalConfig
+from rs_clip_models.spec import ModelSpec
 from rs_formats import Dataset, FormatError, open_dataset
-from rs_formats.spec import ModelSpec
 
 from .captions import COUNTS, DEFAULT, VARIANTS, CaptionTemplate
+from .classes import REMOTECOUNT_CLASSES
 from .metrics import CountMetrics, count_metrics
 
 
@@ -104,6 +105,11 @@ def load_counting(dataset: Dataset | str | Path, split: str | None = None) -> Co
             raise FormatError(manifest, f"image {iid!r} has count {n!r}, outside RemoteCount's 1..10")
         if not c:
             raise FormatError(manifest, f"image {iid!r} has no count_label (the class being counted)")
+        if c not in REMOTECOUNT_CLASSES:  # what build and import write; captions exist for no other
+            raise FormatError(
+                manifest,
+                f"image {iid!r} counts {c!r}, not one of RemoteCount's classes ({', '.join(REMOTECOUNT_CLASSES)})",
+            )
     if not ids:
         raise FormatError(manifest, f"split {split!r} is empty")
     return CountData(ds, split, ids, np.asarray(counts, dtype=np.int64), classes)
@@ -128,7 +134,18 @@ def evaluate_embedder(
     template: CaptionTemplate = DEFAULT,
     split: str | None = None,
 ) -> list[CountResult]:
-    """One :class:`CountResult` per caption variant; the images are embedded once for all of them."""
+    """RemoteCount through an embedder of rs-clip-eval (its cache and device included).
+
+    Args:
+        embedder: what embeds the images and the candidate captions.
+        dataset: a counting rs-dataset (or its path).
+        variants: caption number styles, ``"words"`` and/or ``"digits"``.
+        template: the caption template.
+        split: the split to evaluate (default: ``test``, or the dataset's only split).
+
+    Returns:
+        One :class:`CountResult` per variant; the images are embedded once for all of them.
+    """
     _check_variants(variants)
     data = load_counting(dataset, split)
     with embedder.for_task("RemoteCount"):
@@ -180,8 +197,22 @@ def evaluate_variants(
     split: str | None = None,
     model_name: str = "model",
 ) -> list[CountResult]:
-    """RemoteCount for a model already in memory, every variant; nothing is cached. It runs on ``config``'s
-    device, or without a ``config`` on the device the model's parameters are on."""
+    """RemoteCount for a model already in memory, every variant; nothing is cached.
+
+    Args:
+        model: an open_clip CLIP model.
+        preprocess: its image preprocessing (a PIL image to a tensor).
+        tokenizer: its tokenizer.
+        dataset: a counting rs-dataset (or its path).
+        variants: caption number styles, ``"words"`` and/or ``"digits"``.
+        template: the caption template.
+        config: device, precision and batch size (None: the device the model's parameters are on).
+        split: the split to evaluate (default: ``test``, or the dataset's only split).
+        model_name: the model's name in the results.
+
+    Returns:
+        One :class:`CountResult` per variant.
+    """
     emb = Embedder.from_model(model, preprocess, tokenizer, config, label=model_name)
     return evaluate_embedder(emb, dataset, variants=variants, template=template, split=split)
 
@@ -198,7 +229,12 @@ def evaluate(
     split: str | None = None,
     model_name: str = "model",
 ) -> CountResult:
-    """RemoteCount for one model and one caption variant ("words" or "digits")."""
+    """RemoteCount for one model and one caption variant: :func:`evaluate_variants` with ``variant``
+    (``"words"`` or ``"digits"``) alone; the other arguments are its.
+
+    Returns:
+        The variant's :class:`CountResult`.
+    """
     return evaluate_variants(
         model,
         preprocess,
@@ -222,10 +258,22 @@ def evaluate_model(
     cache: EmbeddingCache | None = None,
     split: str | None = None,
 ) -> list[CountResult]:
-    """RemoteCount for a ``--model`` spec (:class:`rs_formats.spec.ModelSpec`), every variant.
+    """RemoteCount for a ``--model`` spec (:class:`rs_clip_models.spec.ModelSpec`), every variant.
 
     With a ``cache`` the embeddings are stored under the weights' fingerprint and the model is loaded only
     when something is missing; a bad dataset fails before any model is loaded.
+
+    Args:
+        spec: the model, as ``--model`` names it (a checkpoint, an open_clip folder, ``NAME:WEIGHTS``, ...).
+        dataset: a counting rs-dataset (or its path).
+        variants: caption number styles, ``"words"`` and/or ``"digits"``.
+        template: the caption template.
+        config: device, precision and batch size.
+        cache: the embedding cache (None: nothing cached).
+        split: the split to evaluate (default: ``test``, or the dataset's only split).
+
+    Returns:
+        One :class:`CountResult` per variant.
     """
     spec = spec if isinstance(spec, ModelSpec) else ModelSpec.parse(spec)
     data = load_counting(dataset, split)

@@ -1,31 +1,30 @@
-"""Finding source images and storing them re-encoded, on rs-annotate's image handling.
+"""Finding source images, on rs-annotate's image handling.
 
-Image listing (:func:`rs_annotate.readers.files.index_images`), header sizes and decoding under one
-pixel limit (whole DOTA v2 scenes are legitimate, not decompression bombs: :mod:`rs_annotate.imaging`)
-and resizing are rs-annotate's; rs-count adds only the look-up of an image that an annotation row names
-and the crop to the kept region.
+Image listing (:func:`rs_annotate.readers.files.index_images`) and header sizes are rs-annotate's, as are
+decoding under one pixel limit (whole DOTA v2 scenes are legitimate, not decompression bombs), cropping
+and re-encoding, which its conversion does; rs-count adds only the look-up of an image that an annotation
+row names.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from rs_annotate import BadInput
-from rs_annotate.imaging import encode, load_image, resize, target_size
 from rs_annotate.readers.files import IMAGE_SUFFIXES, as_bad_input, index_images
 from rs_annotate.readers.files import image_size as _header_size
 from rs_formats.inputs import check_inside, join_inside
 
 
 class ImageIndex:
-    """The images directly in one directory, found by relative path, file name or stem."""
+    """The images directly in one directory, found by relative path, file name or stem (``absolute``: by
+    absolute paths, as workers on other nodes need them)."""
 
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
-        if not self.root.is_dir():
+    def __init__(self, root: str | Path, absolute: bool = False):
+        self.root = Path(root).expanduser().resolve() if absolute else Path(root)
+        if not self.root.exists():  # a file here is listing's error, not this one
             raise BadInput(self.root, "image directory does not exist", kind="missing-image")
         self._by_stem = index_images(self.root)
 
@@ -66,25 +65,3 @@ def image_size(path: Path) -> tuple[int, int]:
     """``(width, height)`` from the image header only (no decode)."""
     with _bad_image():
         return _header_size(path)
-
-
-def reencode(
-    path: Path,
-    crop: tuple[int, int, int, int] | None,
-    short_side: int,
-    image_format: str = "jpeg",
-    quality: int = 92,
-) -> tuple[bytes, int, int]:
-    """Crop (left, top, right, bottom), shrink, and encode an image; returns ``(bytes, width, height)``."""
-    w, h = image_size(path)
-    box = crop or (0, 0, w, h)
-    out_w, out_h = target_size(box[2] - box[0], box[3] - box[1], short_side)
-    scale = out_w / (box[2] - box[0])
-    with _bad_image():
-        # A large JPEG is decoded at 1/2, 1/4 or 1/8 scale when the output is that much smaller.
-        loaded = load_image(
-            path, draft_to=(math.ceil(w * scale), math.ceil(h * scale)) if scale < 1 else None
-        )
-    f = loaded.image.size[0] / loaded.size[0]
-    img = loaded.image.crop(tuple(round(v * f) for v in box)) if crop else loaded.image
-    return encode(resize(img, (out_w, out_h)), image_format.upper(), quality), out_w, out_h

@@ -11,8 +11,8 @@ column / key names (case-insensitive):
 
 JSON may be a list of records, ``{"annotations": [...]}`` (or ``images`` / ``data``), or a mapping
 ``{image: caption}``. The image reference is looked up under ``--images`` by relative path, file name,
-or stem. Images are re-encoded like :func:`rs_count.build.build` does, without cropping: the
-released benchmark's images are kept whole. Bad records are :class:`rs_annotate.BadInput` naming the file
+or stem. Images are converted like :func:`rs_count.build.build`'s (rs-annotate's conversion, with the
+same storage settings), without cropping: the released benchmark's images are kept whole. Bad records are :class:`rs_annotate.BadInput` naming the file
 and line (or record), tagged with a kind for ``--skip-bad``'s counts.
 """
 
@@ -24,12 +24,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rs_annotate import BadInput
+from rs_annotate import BadInput, ConvertOptions
 from rs_annotate.readers.files import as_bad_input, read_text
 from rs_formats import FormatError
 from rs_formats.inputs import parse_json
+from rs_formats.outputs import check_output
 
-from .build import BadLog, BuildReport, Candidate, write_dataset
+from .build import BuildReport, Candidate, CountingImages, runs_on_ray
 from .classes import REMOTECOUNT_CLASSES, class_name
 from .images import ImageIndex
 from .rules import BuildRules
@@ -48,10 +49,13 @@ def _records(path: Path) -> Iterator[tuple[int | None, str, dict[str, Any]]]:
     text = read_text(path)
     if suffix == ".csv":
         reader = csv.DictReader(text.splitlines())
-        if not reader.fieldnames:
-            raise BadInput(path, "empty CSV file (expected a header row)")
-        for rec in reader:
-            yield reader.line_num, f"line {reader.line_num}", rec
+        try:
+            if not reader.fieldnames:
+                raise BadInput(path, "empty CSV file (expected a header row)")
+            for rec in reader:
+                yield reader.line_num, f"line {reader.line_num}", rec
+        except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte, ...
+            raise BadInput(path, f"not valid CSV: {exc}", reader.line_num + 1) from None
         return
     if suffix == ".jsonl":
         for i, line in enumerate(text.splitlines(), start=1):
@@ -148,21 +152,35 @@ def import_annotations(
     overwrite: bool = False,
     name: str | None = None,
     progress: bool = True,
+    conversion: ConvertOptions | None = None,
 ) -> BuildReport:
-    """Write the counting dataset a RemoteCount annotation file describes (no selection rules apply)."""
-    file, out = Path(file), Path(out)
+    """Write the counting dataset a RemoteCount annotation file describes (no selection rules apply).
+
+    Args:
+        file: the annotation file (``.csv``, ``.json`` or ``.jsonl``).
+        images_dir: the folder its image names are looked up in.
+        out: the dataset directory to write.
+        rules: storage settings, caption template and balancing (default: source ``remotecount``).
+        skip_bad: count and report bad records instead of failing on the first.
+        overwrite: replace an existing ``out``.
+        name: the dataset's name (default ``remotecount-<file stem>``).
+        progress: show a progress bar (on a terminal only).
+        conversion: how rs-annotate's conversion runs (``workers``, ``engine``, ``address``).
+
+    Returns:
+        The import's report: records read, rows written per count and class, bad records.
+    """
+    file, out = Path(file), check_output(out, [file, images_dir], overwrite)
     rules = rules or BuildRules(source="remotecount")
     if rules.source == "dota":
         rules = replace(rules, source="remotecount")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out}: already exists (pass --overwrite to replace it)")
-    index = ImageIndex(images_dir)
-    report = BuildReport(out=str(out))
-    bad = BadLog(report, skip_bad)
-    cands: list[Candidate] = []
+    index = ImageIndex(images_dir, runs_on_ray(conversion))
+    images = CountingImages(index.root, rules, skip_bad=skip_bad, license="see RemoteCount release")
     seen: dict[str, str] = {}
     for line, where, rec in _records(file):
-        report.inputs += 1
+        images.inputs += 1
         try:
             ref, cls, count, caption = _parse(rec, where, file, line, rules)
             img = index.find(ref, cited=file, line=line)
@@ -177,22 +195,16 @@ def import_annotations(
                 )
             seen[image_id] = where
         except BadInput as exc:
-            bad(exc)
+            images.refuse(exc)
             continue
         meta = {"annotations": file.name, "record": where, "image": img.name}
-        cands.append(Candidate(image_id, img, cls, count, None, [], meta, caption))
-    report.candidates = len(cands)
-    if not cands:
+        images.add(Candidate(image_id, img, cls, count, None, [], meta, caption))
+    if not images.candidates:
         raise BadInput(file, "holds no usable annotation", kind="empty")
-    write_dataset(
-        cands,
+    return images.write(
         out,
-        rules,
-        report,
-        bad,
         name=name or f"remotecount-{file.stem}",
         overwrite=overwrite,
         progress=progress,
-        sources=[{"name": rules.source, "license": "see RemoteCount release", "n_images": len(cands)}],
+        conversion=conversion,
     )
-    return report

@@ -90,7 +90,16 @@ class CountMetrics:
 
 
 def count_metrics(scores: np.ndarray, counts: np.ndarray, classes: Sequence[str]) -> CountMetrics:
-    """Every RemoteCount metric for one model and one caption variant."""
+    """Every RemoteCount metric for one model and one caption variant.
+
+    Args:
+        scores: ``[N, 10]`` similarities of each image to its class's captions for counts 1..10.
+        counts: ``[N]`` true counts, 1..10.
+        classes: each image's counted class.
+
+    Returns:
+        Top-k accuracies, per count and per class, the confusion matrix and the count errors.
+    """
     scores, counts = _check(scores, counts)
     if len(classes) != len(counts):
         raise ValueError(f"{len(classes)} class labels for {len(counts)} images")

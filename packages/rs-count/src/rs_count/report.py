@@ -7,7 +7,8 @@ JSON (``--reference``): ``[{"model": ..., "variant": "words", "topk": [top1, ...
 with accuracies in percent (0-100, like every figure rs-count reports; earlier releases took fractions, and
 a record whose figures are all at most 1 is refused as such rather than shown as under-1% accuracies); the
 report marks those rows as quoted, not measured. Plots and their file names are rs-clip-eval's
-(:func:`rs_clip_eval.plot_confusion`, :func:`rs_clip_eval.slug`).
+(:func:`rs_clip_eval.plot_confusion`, :func:`rs_clip_eval.slug`). Names from manifests and the reference
+file are escaped in ``report.md`` (:mod:`rs_formats.markdown`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import numpy as np
 
 from rs_clip_eval import ResultRow, pyplot, slug, write_results_table
 from rs_clip_eval import plot_confusion as _plot_confusion
-from rs_clip_eval.results_table import PERCENT, now
 from rs_formats import FormatError
+from rs_formats import markdown as md
 from rs_formats.console import package_version
 from rs_formats.inputs import read_json
+from rs_formats.results_table import PERCENT, now
 
 from .classes import REMOTECOUNT_CLASSES
 from .evaluate import CountResult
@@ -98,7 +100,7 @@ def to_markdown(
     lines = [
         "# RemoteCount",
         "",
-        f"Dataset `{r0.dataset}`: {r0.metrics.n} images. Template: `{r0.template}`. "
+        f"Dataset {md.code(r0.dataset)}: {r0.metrics.n} images. Template: {md.code(r0.template)}. "
         f"Accuracies in %; MAE = mean absolute count error. {TIE_RULE}",
         "",
         "## Top-k accuracy",
@@ -108,7 +110,7 @@ def to_markdown(
     ]
     for r in results:
         lines.append(
-            f"| {r.model} | {r.variant} | "
+            f"| {md.text(r.model)} | {md.text(r.variant)} | "
             + " | ".join(_pct(v) for v in r.metrics.topk)
             + f" | {r.metrics.mae:.2f} |"
         )
@@ -123,11 +125,11 @@ def to_markdown(
         for ref in reference:
             topk = list(ref["topk"]) + [float("nan")] * (NUM_COUNTS - len(ref["topk"]))
             lines.append(
-                f"| {ref['model']} (quoted) | {ref.get('variant', '?')} | "
+                f"| {md.text(ref['model'])} (quoted) | {md.text(ref.get('variant', '?'))} | "
                 + " | ".join(_pct(v) for v in topk)
-                + f" | {ref.get('source', '')} |"
+                + f" | {md.text(ref.get('source', ''))} |"
             )
-    header = "| " + " | ".join(_name(r) for r in results) + " |"
+    header = "| " + " | ".join(md.text(_name(r)) for r in results) + " |"
     classes = [c for c in REMOTECOUNT_CLASSES if c in r0.metrics.per_class]
     classes += sorted(set(r0.metrics.per_class) - set(classes))
     lines += [
@@ -139,7 +141,7 @@ def to_markdown(
     ]
     for c in classes:
         lines.append(
-            f"| {c} | {r0.metrics.per_class[c]['n']} | "
+            f"| {md.text(c)} | {r0.metrics.per_class[c]['n']} | "
             + " | ".join(_pct(r.metrics.per_class.get(c, {}).get("top1", float("nan"))) for r in results)
             + " |"
         )
@@ -157,7 +159,7 @@ def to_markdown(
             + " |"
         )
     if plots:
-        lines += ["", "## Plots", ""] + [f"![{title}]({file})" for title, file in plots.items()]
+        lines += ["", "## Plots", ""] + [f"![{md.text(title)}]({file})" for title, file in plots.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -60,7 +60,7 @@ class BuildRules:
                 f"image_format must be one of {', '.join(IMAGE_FORMATS)}, got {self.image_format!r}"
             )
         if self.short_side < 16:
-            raise ValueError(f"short_side must be at least 16 px, got {self.short_side}")
+            raise ValueError(f"--short-side must be at least 16 px, got {self.short_side}")
         if self.per_count is not None and self.per_count < 1:
             raise ValueError(f"per_count must be positive, got {self.per_count}")
 

@@ -32,10 +32,11 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from rs_annotate import BadInput
 from rs_annotate.imaging import target_size
+from rs_annotate.readers import Box
 from rs_annotate.readers.dota import DotaObject
 
 from .classes import REMOTECOUNT_CLASSES, class_name
@@ -118,13 +119,17 @@ def select(
     size: tuple[int, int],
     rules: BuildRules,
     known: frozenset[str],
-) -> tuple[str, int, tuple[int, int, int, int] | None, list[dict[str, Any]]] | str:
-    """Rules 1-4 for one image: ``(class, count, crop, visible objects in stored pixels)`` or a reject reason."""
+) -> tuple[str, int, tuple[int, int, int, int] | None, list[Box]] | str:
+    """Rules 1-4 for one image: ``(class, count, crop, visible objects)`` or a reject reason.
+
+    The objects' boxes are in pixels of the original image, clipped to the crop; the conversion scales
+    them with the image.
+    """
     crop = kept_region(size, rules.crop)
     cx0, cy0, cx1, cy1 = crop or (0, 0, *size)
     out_w, out_h = target_size(cx1 - cx0, cy1 - cy0, rules.short_side)
     sx, sy = out_w / (cx1 - cx0), out_h / (cy1 - cy0)
-    visible = []  # (natural label, box in stored px, difficult, cut by border, width in stored px)
+    visible = []  # (natural label, box clipped to the crop, difficult, cut by border, width in stored px)
     for obj in objects:
         label = class_name(obj.label)
         if label not in known:
@@ -141,12 +146,7 @@ def select(
         inside = visible_fraction(obj, cx0, cy0, cx1, cy1)
         if inside <= 1 - rules.min_visible:
             continue  # at most a corner of its oriented box reaches in
-        box = (
-            min(max(x0 - cx0, 0.0), cx1 - cx0) * sx,
-            min(max(y0 - cy0, 0.0), cy1 - cy0) * sy,
-            min(max(x1 - cx0, 0.0), cx1 - cx0) * sx,
-            min(max(y1 - cy0, 0.0), cy1 - cy0) * sy,
-        )
+        box = (max(x0, cx0), max(y0, cy0), min(x1, cx1), min(y1, cy1))
         visible.append(
             (label, box, obj.difficult, inside < rules.min_visible, obj.short_side() * min(sx, sy))
         )
@@ -168,11 +168,7 @@ def select(
         return "cut-by-crop"
     if any(v[4] < rules.min_object_size for v in counted):
         return "too-small"
-    objects_out = [
-        {"label": lab, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3], "difficult": d}
-        for lab, b, d, _, _ in visible
-    ]
-    return cls, len(counted), crop, objects_out
+    return cls, len(counted), crop, [Box(lab, *b, difficult=d) for lab, b, d, _, _ in visible]
 
 
 T = TypeVar("T")

@@ -1,13 +1,15 @@
-"""rs-formats: the two contracts every rs-clip package speaks.
+"""rs-formats: the contracts every rs-clip package speaks, torch-free.
 
 * ``rs-dataset`` v2 — ``manifest.json`` beside a ``data/`` folder of Parquet shards that other Parquet
   engines read natively; v1 still read (:mod:`rs_formats.dataset`).
 * ``rs-clip-checkpoint`` v2 — ``manifest.json`` + ``open_clip_model.safetensors`` + ``open_clip_config.json``
   + ``README.md``, an open_clip Hub repository's layout (:mod:`rs_formats.checkpoint`; v1 is still read).
+* ``rs-clip-results`` v2 — the long results table every scoring tool writes (:mod:`rs_formats.results_table`).
+* ``rs-clip-embeddings`` v1 — one model's embeddings of a dataset split (:mod:`rs_formats.embeddings`).
 
-Loading models needs the ``torch`` extra and lives in :mod:`rs_formats.models` (imported on demand, so
-``import rs_formats`` never imports torch); what a ``--model`` argument names is :mod:`rs_formats.spec`, the
-model zoo :mod:`rs_formats.zoo`.
+None imports torch. Writing a checkpoint from a network's tensors, and
+loading one into a network, is the model runtime's job (the rs-clip-models package); docs/architecture.md
+draws the layers.
 """
 
 from .checkpoint import (
@@ -16,7 +18,6 @@ from .checkpoint import (
     CheckpointInfo,
     read_checkpoint,
     verify_checkpoint,
-    write_checkpoint,
 )
 from .console import package_version
 from .dataset import (
@@ -48,5 +49,4 @@ __all__ = [
     "read_manifest",
     "verify_checkpoint",
     "verify_dataset",
-    "write_checkpoint",
 ]

@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,12 +112,37 @@ def commit_dir(tmp: Path, target: Path, overwrite: bool) -> None:
             raise FileExistsError(f"{target}: already exists (pass overwrite=True to replace it)")
         # Rename the old version aside first so that there is never a moment with a mixed directory.
         old = target.parent / f".{target.name}.old-{_HOST}-{os.getpid()}"
-        os.replace(target, old)
-        os.replace(tmp, target)
+        with _signals_held():  # Ctrl-C or SIGTERM between the two renames would leave no target
+            os.replace(target, old)
+            try:
+                os.replace(tmp, target)
+            except BaseException:  # the previous version goes back where it was: no .NAME.old-* is left
+                os.replace(old, target)
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         shutil.rmtree(old, ignore_errors=True)
+        if old.exists():
+            log.warning(
+                "%s: could not remove all of the previous version of %s; remove it yourself", old, target
+            )
     else:
         os.replace(tmp, target)
     _fsync_dir(target.parent)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM delivered only after the block (where the platform can hold them)."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    held = {signal.SIGINT, signal.SIGTERM}
+    if mask is None:
+        yield
+        return
+    previous = mask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, previous)
 
 
 def _umask_modes(tmp: Path) -> None:

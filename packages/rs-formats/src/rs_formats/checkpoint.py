@@ -9,7 +9,7 @@ A checkpoint is a directory, laid out as an open_clip model repository on the Hu
     open_clip_config.json         {"model_cfg", "preprocess_cfg"}: the exact open_clip config the network was
                                   built from (activation included); open_clip.create_model_and_transforms(
                                   "local-dir:<checkpoint>") and, once uploaded, ("hf-hub:ORG/NAME") build it
-    README.md                     the model card (rs_formats.model_card): model, initialisation, data, metrics
+    README.md                     the model card: model, initialisation, data, metrics
     train_state/                  (optional) the training engine's own resume state; never read to load a model
 
 Version 1 named the weights ``model.safetensors`` (open_clip's ``hf-hub:`` loader does not look for that
@@ -21,29 +21,22 @@ path), so that a resume state can be verified before a trainer reads it (:func:`
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 import os
-import shutil
 import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .atomic import atomic_dir
 from .errors import FormatError
 from .hashing import file_sha256
-from .inputs import check_regular, open_regular, parse_json, read_json
+from .inputs import check_inside, check_regular, open_regular, parse_json, read_json
 from .open_clip_config import check_open_clip_config
-
-if TYPE_CHECKING:  # torch is only needed by callers that hold tensors
-    import torch
 
 CHECKPOINT_FORMAT = "rs-clip-checkpoint"
 CHECKPOINT_VERSION = 2
 READABLE_CHECKPOINT_VERSIONS = (1, 2)
-#: The weights file of the current version: open_clip's HF_SAFE_WEIGHTS_NAME (rs_formats.hub.HUB_WEIGHTS).
+#: The weights file of the current version: open_clip's HF_SAFE_WEIGHTS_NAME (rs_clip_models.hub.HUB_WEIGHTS).
 WEIGHTS = "open_clip_model.safetensors"
 #: The weights file of format version 1.
 WEIGHTS_V1 = "model.safetensors"
@@ -65,92 +58,6 @@ class CheckpointInfo:
     @property
     def step(self) -> int:
         return int(self.manifest.get("step", 0))
-
-
-def write_checkpoint(
-    out_dir: str | Path,
-    state_dict: dict[str, torch.Tensor],
-    *,
-    model_name: str,
-    step: int,
-    config: dict[str, Any] | None = None,
-    metrics: dict[str, Any] | None = None,
-    dataset: dict[str, Any] | None = None,
-    model_config: dict[str, Any] | None = None,
-    preprocess_config: dict[str, Any] | None = None,
-    extra: dict[str, str | Path] | None = None,
-    overwrite: bool = False,
-) -> Path:
-    """Write a checkpoint atomically: ``out_dir`` appears complete or not at all.
-
-    ``model_config`` is the open_clip model config the network was built from (looked up by name when
-    omitted; a name open_clip does not know needs it) and ``preprocess_config`` its preprocessing (mean,
-    std, size, ...). ``extra`` maps names inside the checkpoint (e.g. ``"train_state"``) to files or
-    directories that are moved in before the checkpoint is published; the sha256 of every file in them is
-    recorded in the manifest with the weights'. The model card is written from the manifest
-    (:func:`rs_formats.model_card.model_card`).
-    """
-    from safetensors.torch import save_file
-
-    from .model_card import model_card
-
-    out_dir = Path(out_dir)
-    # safetensors refuses tensors that share storage; a contiguous CPU copy of each is always safe.
-    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
-    if model_config is None:
-        model_config = _open_clip_config(model_name)
-    if model_config is None:
-        raise ValueError(
-            f"open_clip knows no model {model_name!r}: pass its model_config, which every checkpoint "
-            "records so that every reader builds the same network"
-        )
-    with atomic_dir(out_dir, overwrite=overwrite) as tmp:
-        save_file(tensors, str(tmp / WEIGHTS), metadata={"format": "pt", "model": model_name})
-        # The Hugging Face layout open_clip reads itself: create_model_and_transforms("local-dir:<ckpt>").
-        oc_config = {"model_cfg": model_config, "preprocess_cfg": preprocess_config or {}}
-        (tmp / MODEL_CONFIG).write_text(json.dumps(oc_config, indent=2) + "\n")
-        sums = {WEIGHTS: file_sha256(tmp / WEIGHTS)}
-        for name, src in (extra or {}).items():
-            shutil.move(str(src), str(tmp / name))
-            sums |= {rel: file_sha256(tmp / rel) for rel in _files_under(tmp, name)}
-        manifest = {
-            "format": CHECKPOINT_FORMAT,
-            "format_version": CHECKPOINT_VERSION,
-            "model": model_name,
-            "open_clip_version": _open_clip_version(),
-            "step": int(step),
-            "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-            "dataset": dataset,
-            "config": config or {},
-            "metrics": metrics or {},
-            "sha256": sums,
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        (tmp / MODEL_CARD).write_text(
-            model_card(json.loads(json.dumps(manifest, default=str)), model_config, WEIGHTS)
-        )
-    return out_dir
-
-
-def _open_clip_version() -> str | None:
-    try:
-        import open_clip
-
-        return open_clip.__version__
-    except Exception:  # noqa: BLE001 - the version is informative only
-        return None
-
-
-def _open_clip_config(model_name: str) -> dict[str, Any] | None:
-    try:
-        import open_clip
-
-        from .models import register_tiny_configs
-
-        register_tiny_configs()
-        return open_clip.get_model_config(model_name)
-    except Exception:  # noqa: BLE001 - a checkpoint without a config still loads by name
-        return None
 
 
 def check_safetensors(path: Path) -> None:
@@ -176,6 +83,28 @@ def check_safetensors(path: Path) -> None:
         raise FormatError(path, "not a safetensors file (its header is not a JSON object)")
 
 
+def own_file(folder: Path, path: Path) -> Path:
+    """``path``, a regular file, unless a symlink leads it out of ``folder`` (a link to elsewhere would load,
+    and checksum, files the folder never held). A Hugging Face cache snapshot's files link to ``blobs/``."""
+    check_regular(path)
+    snapshot = Path(folder).parent.name == "snapshots"
+    return check_inside([folder] + [Path(folder).parent.parent / "blobs"] * snapshot, path, hint=None)
+
+
+def check_manifest_fields(manifest: dict[str, Any], mpath: Path) -> None:
+    """``step`` a non-negative integer, ``config`` and ``metrics`` objects, ``dataset`` an object or null."""
+    step = manifest.get("step", 0)
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise FormatError(mpath, f"'step' is {str(step)[:40]!r}, not a non-negative integer")
+    for key, types, what in (
+        ("config", dict, "an object"),
+        ("metrics", dict, "an object"),
+        ("dataset", (dict, type(None)), "an object or null"),
+    ):
+        if not isinstance(manifest.get(key, {} if key != "dataset" else None), types):
+            raise FormatError(mpath, f"{key!r} is a {type(manifest[key]).__name__}, not {what}")
+
+
 def read_checkpoint(path: str | Path) -> CheckpointInfo:
     """Validate a checkpoint directory and describe it; raises FormatError naming the bad file."""
     root = Path(path)
@@ -184,7 +113,7 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
     mpath = root / MANIFEST
     if not mpath.exists():
         raise FormatError(mpath, "missing: this directory is not an rs-clip-checkpoint (no manifest.json)")
-    manifest = read_json(mpath)
+    manifest = read_json(own_file(root, mpath))
     if not isinstance(manifest, dict) or manifest.get("format") != CHECKPOINT_FORMAT:
         got = manifest.get("format") if isinstance(manifest, dict) else None
         raise FormatError(mpath, f"format is {got!r}, expected {CHECKPOINT_FORMAT!r}")
@@ -203,14 +132,15 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
     weights = root / (WEIGHTS_V1 if version == 1 else WEIGHTS)
     if not weights.exists():
         raise FormatError(weights, "missing: the checkpoint has no weights")
-    check_safetensors(weights)
+    check_safetensors(own_file(root, weights))
     model_name = manifest.get("model")
     if not isinstance(model_name, str) or not model_name:
         raise FormatError(mpath, "'model' (the open_clip model name) is missing")
+    check_manifest_fields(manifest, mpath)
     model_config = None
     cpath = root / MODEL_CONFIG
     if cpath.exists():
-        model_config = check_open_clip_config(read_json(cpath), cpath)
+        model_config = check_open_clip_config(read_json(own_file(root, cpath)), cpath)
     if version != 1 and not (
         isinstance(model_config, dict) and isinstance(model_config.get("model_cfg"), dict)
     ):
@@ -247,7 +177,7 @@ def verify_checkpoint(path: str | Path) -> CheckpointInfo:
     return info
 
 
-def _files_under(root: Path, name: str) -> list[str]:
+def files_under(root: Path, name: str) -> list[str]:
     """Every file of ``root/name`` (a file or a directory tree), as sorted relative POSIX paths.
 
     Only directories and regular files (:func:`~rs_formats.inputs.check_regular`) are accepted, and no
@@ -276,7 +206,7 @@ def _files_under(root: Path, name: str) -> list[str]:
 def resume_state_files(info: CheckpointInfo) -> list[str]:
     """Every file under ``train_state/``, as sorted paths relative to the checkpoint (none without one);
     symbolic links and special files are refused without being opened."""
-    return _files_under(info.path, TRAIN_STATE) if has_resume_state(info) else []
+    return files_under(info.path, TRAIN_STATE) if has_resume_state(info) else []
 
 
 def resume_state_sums(info: CheckpointInfo) -> dict[str, str] | None:

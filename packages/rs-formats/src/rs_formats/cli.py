@@ -1,5 +1,5 @@
 """``rs-formats verify|info PATH``: check a dataset (a folder, or a URI such as ``s3://bucket/ds``) or a
-checkpoint against its contract; ``rs-formats zoo``: the model zoo (:mod:`rs_formats.zoo`)."""
+checkpoint against its contract."""
 
 from __future__ import annotations
 
@@ -40,36 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
             help="an rs-dataset or rs-clip-checkpoint directory, or an rs-dataset's URI "
             "(s3://, gs://, hdfs://, file://)",
         )
-    p = sub.add_parser(
-        "zoo",
-        parents=[console.common_flags()],
-        help="list the model zoo: each entry's --model spec, network, activation and usual files",
-    )
-    p.add_argument(
-        "--markdown", action="store_true", help="the full table (sources, formats, notes) in Markdown"
-    )
     return parser
 
 
-def _zoo(markdown: bool) -> str:
-    from . import zoo
-
-    if markdown:
-        return zoo.markdown()
-    rows = [
-        ("spec (ENTRY:FILE, or FILE under its usual name)", "open_clip model", "activation", "usual file(s)")
-    ]
-    for e in zoo.ZOO.values():
-        evidence = {"confirmed": "", "inferred": " (inferred)", "unknown": " (unknown; assumed)"}[e.evidence]
-        rows.append((f"{e.name}:FILE", e.model, e.activation + evidence, ", ".join(e.files)))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[3]]) for r in rows)
-
-
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "zoo":
-        print(_zoo(args.markdown))
-        return 0
     is_checkpoint = not is_uri(args.path) and _kind(Path(args.path)) == "rs-clip-checkpoint"
     if args.command == "verify":
         if is_checkpoint:

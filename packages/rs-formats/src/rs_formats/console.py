@@ -37,7 +37,15 @@ SHARED_FLAGS = {
     "--device": "torch device: auto (cuda when available), cpu, cuda, cuda:1",
 }
 #: Loggers of our packages; third-party loggers stay at WARNING whatever -v says.
-PACKAGE_LOGGERS = ("rs_formats", "rs_synth", "rs_annotate", "rs_clip_train", "rs_clip_eval", "rs_count")
+PACKAGE_LOGGERS = (
+    "rs_formats",
+    "rs_synth",
+    "rs_annotate",
+    "rs_clip_train",
+    "rs_clip_eval",
+    "rs_count",
+    "rs_clip_search",
+)
 #: Errors that are the user's to fix: one line naming the file, exit status 2.
 INPUT_ERRORS: tuple[type[BaseException], ...] = (FormatError, ValueError, OSError)
 

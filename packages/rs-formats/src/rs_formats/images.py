@@ -13,6 +13,11 @@ checked against a limit of ours, and only then decoded. Two limits, each for a s
   whole DOTA v2 scene is refused: tile it), so a larger header in a row is corrupt or hostile, and a
   consumer decoding rows in DataLoader workers holds at most this much per image.
 
+A pixel count alone lets a strip through: 2,000,000 x 1 pixels is only 2 Mpx, yet resizing its short side
+to a model's 224 asks for 24.6 GB. So each side is bounded too (:data:`MAX_SIDE` = 65,536, JPEG's own
+limit and twice the largest GF-2 scene side) and so is the aspect ratio (:data:`MAX_ASPECT` = 100: a
+swath a converter tiles is a few times longer than wide, never a hundred), both on the header.
+
 Only raster formats that datasets use are opened (:data:`IMAGE_FORMATS`): PIL's other plugins (EPS, which
 runs Ghostscript, and the like) never see our inputs. Errors are :class:`~rs_formats.FormatError` naming
 the file, or the dataset and row. Needs pillow (imported when first used).
@@ -34,6 +39,8 @@ if TYPE_CHECKING:
 
 MAX_SOURCE_PIXELS = 1 << 30
 MAX_ROW_PIXELS = 1 << 26
+MAX_SIDE = 1 << 16
+MAX_ASPECT = 100
 #: PIL format names accepted (PIL's JPEG plugin also opens cameras' multi-picture JPEGs, as "MPO").
 IMAGE_FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP", "GIF")
 #: What PIL raises on broken files, besides its own errors (plugins fail in many ways on hostile input).
@@ -92,10 +99,22 @@ def _open(fp, limit: int, path: str | Path, row: str | None) -> Image.Image:
 
 
 def check_pixels(size: tuple[int, int], limit: int, path: str | Path, row: str | None = None) -> None:
-    """FormatError unless ``size`` (width, height) is positive and at most ``limit`` pixels."""
+    """FormatError unless ``size`` (width, height) is positive, at most ``limit`` pixels, :data:`MAX_SIDE`
+    a side and :data:`MAX_ASPECT` times longer than wide."""
     w, h = size
     if w <= 0 or h <= 0:
         raise _where(path, row, f"image has no pixels ({w}x{h})")
+    if max(w, h) > MAX_SIDE:
+        raise _where(
+            path, row, f"image declares {w}x{h}, a side over the limit of {MAX_SIDE:,}; refusing to decode it"
+        )
+    if max(w, h) > MAX_ASPECT * min(w, h):
+        raise _where(
+            path,
+            row,
+            f"image declares {w}x{h}, more than {MAX_ASPECT} times longer than wide (resizing it would take "
+            "gigabytes); refusing to decode it",
+        )
     if w * h > limit:
         raise _where(
             path,

@@ -9,6 +9,8 @@
   non-string is refused, and so is a path whose symlinks lead out of the directory, unless
   ``follow_symlinks=True`` (for layouts that link images in from elsewhere; absolute names and ``..`` stay
   refused). :func:`check_inside` applies the symlink rule to files found by listing the directory.
+* **Text inputs have a bounded size** (:data:`MAX_TEXT_BYTES`): a label file, a manifest or a suite
+  larger than that is refused from its size before a byte is read (a 1 GiB label file took 2.2 GB).
 * **JSON and YAML have a bounded depth** (:data:`MAX_JSON_DEPTH`): a file nested thousands deep is an error
   naming it, never a ``RecursionError`` here or later, in whatever walks the value.
 
@@ -29,6 +31,9 @@ from .errors import FormatError
 
 #: Deepest nesting of arrays and objects accepted in a JSON or YAML input (real files nest fewer than ten).
 MAX_JSON_DEPTH = 64
+#: Largest text input (256 MiB): the largest label files of the supported sources (SDD's per-video
+#: annotations, AU-AIR's and iSAID's JSON) are tens of MB; decoding and parsing take a few times the size.
+MAX_TEXT_BYTES = 1 << 28
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -79,18 +84,31 @@ def open_regular(path: str | Path) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def read_bytes(path: str | Path) -> bytes:
-    """The bytes of a regular file."""
+def read_bytes(path: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file; with ``limit``, FormatError for a file larger than that, from its size
+    before reading (and after: a file growing meanwhile is cut off at ``limit`` + 1 bytes)."""
     with open_regular(path) as f:
         try:
-            return f.read()
+            if limit is not None and os.fstat(f.fileno()).st_size > limit:
+                raise _too_big(path, os.fstat(f.fileno()).st_size, limit)
+            data = f.read() if limit is None else f.read(limit + 1)
         except OSError as exc:
             raise FormatError(path, f"cannot read: {exc.strerror or exc}") from None
+    if limit is not None and len(data) > limit:
+        raise _too_big(path, len(data), limit)
+    return data
 
 
-def read_text(path: str | Path) -> str:
-    """A regular file as UTF-8 text (a byte-order mark dropped); FormatError when it is not UTF-8."""
-    data = read_bytes(path)
+def _too_big(path: str | Path, size: int, limit: int) -> FormatError:
+    return FormatError(
+        path, f"is {size:,} bytes, over the {limit:,} a text input may hold; refusing to read it"
+    )
+
+
+def read_text(path: str | Path, limit: int = MAX_TEXT_BYTES) -> str:
+    """A regular file as UTF-8 text (a byte-order mark dropped), at most ``limit`` bytes; FormatError when it
+    is larger or not UTF-8."""
+    data = read_bytes(path, limit)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -189,11 +207,13 @@ def check_inside(
     cited: str | Path | None = None,
     line: int | None = None,
     follow_symlinks: bool = False,
+    hint: str | None = "--follow-symlinks allows symlinks",
 ) -> Path:
     """``path`` unless symlinks on its way lead it out of every one of ``roots``.
 
     ``follow_symlinks=True`` accepts such links; symlinks that stay inside are always fine. The roots
-    are the directories a user named (a source directory, an image folder given as an option).
+    are the directories a user named (a source directory, an image folder given as an option). ``hint``
+    ends the refusal (None where no flag allows symlinks: a checkpoint's or a dataset's own files).
     """
     path = Path(path)
     if follow_symlinks:
@@ -205,6 +225,6 @@ def check_inside(
     raise FormatError(
         cited if cited is not None else path,
         f"{path} leads outside {allowed[0] if len(allowed) == 1 else allowed} through a symlink "
-        f"(to {real}); refusing to read it (--follow-symlinks allows symlinks)",
+        f"(to {real}); refusing to read it" + (f" ({hint})" if hint else ""),
         line,
     )

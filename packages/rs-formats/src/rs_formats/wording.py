@@ -47,8 +47,8 @@ def _engine():
 @contextlib.contextmanager
 def _without_typeguard() -> Iterator[None]:
     """Most of inflect's import time is typeguard's: inflect decorates its engine's methods with
-    @typechecked, which re-parses inflect's whole source once per method (1.5-5 s in every process that
-    words a caption or a prompt: each conversion worker, each evaluation). While inflect is imported the
+    @typechecked, which re-parses inflect's whole source once per method (seconds in every process that
+    words a caption or a prompt: each conversion worker, each evaluation; bench/RESULTS.md, the demo). While inflect is imported the
     decorator is the identity, as under ``python -O``: its checks only guard the arguments of inflect's own
     API, and those come from this module."""
     try:

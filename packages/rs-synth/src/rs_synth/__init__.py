@@ -9,7 +9,8 @@ Same seed, same bytes; image ``i`` depends only on (seed, format, i).
 from rs_formats.console import package_version
 
 from .registry import FORMATS, Format
-from .scenes import Placement, Scene, SceneObject, compose_scene, counting_scene, render_scene, sample_scene
+from .scenes import Placement, Scene, SceneObject, render_scene
+from .themes import compose_scene, counting_scene, sample_scene
 from .truth import TRUTH_FILE, ImageTruth, ObjectTruth, Truth
 
 __version__ = package_version("rs-synth")

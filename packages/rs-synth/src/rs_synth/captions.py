@@ -56,6 +56,7 @@ THEME_PLACES: dict[str, str] = {
 
 
 def count_word(n: int) -> str:
+    """How a caption says ``n`` objects: its number word up to :data:`MAX_COUNTED`, "many" above."""
     return number_word(n) if n <= MAX_COUNTED else "many"
 
 

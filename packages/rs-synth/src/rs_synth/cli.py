@@ -15,12 +15,16 @@ from collections import Counter
 from pathlib import Path
 
 from rs_formats import console
+from rs_formats.outputs import check_output
 
 from .registry import FORMATS
 
 PROG = "rs-synth"
 #: Smallest scene side the scene sampler can place objects in.
 MIN_SIZE = 32
+#: Largest: the side of the largest image a dataset row may hold (rs_formats.images.MAX_ROW_PIXELS); the
+#: sampler's float32 layers of a larger scene would take gigabytes.
+MAX_SIZE = 8192
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +116,13 @@ def _out_dir(args: argparse.Namespace) -> Path:
 
 
 def _run(args: argparse.Namespace) -> int:
-    out = _out_dir(args)
+    out = check_output(_out_dir(args), args.plant, args.overwrite)
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
     fmt = FORMATS[args.format]
     size = args.size or fmt.default_size
-    if size < MIN_SIZE:
-        raise ValueError(f"--size must be >= {MIN_SIZE}, got {size}")
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(f"--size must be between {MIN_SIZE} and {MAX_SIZE}, got {size}")
     t0 = time.perf_counter()
     try:
         truth = fmt.write(out, args.n, seed=args.seed, size=size, overwrite=args.overwrite, **_leaks(args))

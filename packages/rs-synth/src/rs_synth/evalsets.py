@@ -1,6 +1,6 @@
 """Small synthetic evaluation sets written directly as rs-datasets (for rs-clip-eval's tests and benchmark).
 
-Each image shows 1-4 objects of one class on a fitting ground (:func:`rs_synth.scenes.counting_scene`), so
+Each image shows 1-4 objects of one class on a fitting ground (:func:`rs_synth.themes.counting_scene`), so
 the class is what a model must recognise:
 
 * :func:`write_captions_dataset`: kind ``captions`` (retrieval), five captions per image from
@@ -26,7 +26,7 @@ from rs_formats import DatasetWriter
 from rs_formats.console import package_version
 
 from .captions import scene_captions
-from .scenes import counting_scene
+from .themes import counting_scene
 
 DEMO_CLASSES = (
     "plane",
@@ -84,7 +84,22 @@ def write_captions_dataset(
     image_format: str = "jpeg",
     row_group_rows: int = 256,
 ) -> Path:
-    """A captions rs-dataset of ``n_images`` images (one split) for retrieval."""
+    """A captions rs-dataset of ``n_images`` images (one split) for retrieval.
+
+    Args:
+        out: the dataset directory to write.
+        n_images: how many images; they cycle through ``classes``.
+        classes: the classes drawn (natural names), 1-4 objects of one class per image.
+        seed: row ``i`` depends only on (``seed``, ``i``).
+        size: the images' side in pixels.
+        name: the dataset's name, also the prefix of its image ids.
+        split: the one split written.
+        image_format: one of :data:`IMAGE_FORMATS`.
+        row_group_rows: rows per Parquet row group.
+
+    Returns:
+        ``out`` as a Path.
+    """
     with DatasetWriter(
         out, name=name, kind="captions", generator=_GENERATOR, row_group_rows=row_group_rows
     ) as w:
@@ -105,7 +120,20 @@ def write_classification_dataset(
     name: str = "synthetic-scenes",
     image_format: str = "jpeg",
 ) -> Path:
-    """A classification rs-dataset with ``train`` and ``test`` splits (drawn from different seeds)."""
+    """A classification rs-dataset with ``train`` and ``test`` splits (drawn from different seeds).
+
+    Args:
+        out: the dataset directory to write.
+        n_train, n_test: images per split; they cycle through ``classes``.
+        classes: the class names (label ``i`` is ``classes[i]``).
+        seed: the train split's seed; the test split's is ``seed + 1000``.
+        size: the images' side in pixels.
+        name: the dataset's name, also the prefix of its image ids.
+        image_format: one of :data:`IMAGE_FORMATS`.
+
+    Returns:
+        ``out`` as a Path.
+    """
     with DatasetWriter(
         out, name=name, kind="classification", class_names=list(classes), generator=_GENERATOR
     ) as w:

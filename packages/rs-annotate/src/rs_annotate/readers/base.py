@@ -20,6 +20,7 @@ import numpy as np
 from rs_formats.inputs import check_inside, check_name
 
 from ..classnames import published_classes
+from ..report import ConvertReport
 from ..types import BadInput, Sample
 from .files import as_bad_input
 
@@ -106,7 +107,7 @@ class ReaderInfo:
     layout: str  # the expected directory layout, as a short indented tree
     license: str
     url: str
-    kind: str = "captions"  # the rs-dataset kind it converts to
+    kind: str = "captions"  # the rs-dataset kind it converts to (a reader may learn it from its input)
     aliases: tuple[Alias, ...] = ()
 
 
@@ -131,11 +132,16 @@ class Reader:
     #: The source's published class list (natural names), for sources that have one: other names in its
     #: labels are BadInput (see :mod:`rs_annotate.classnames`); such readers also take ``EXTRA_CLASSES``.
     CLASSES: ClassVar[frozenset[str] | None] = None
+    #: The manifest's ``generator``, for a caller's own reader that makes the dataset its tool's
+    #: (None: rs-annotate's).
+    generator: str | None = None
 
     def __init__(self, root: str | Path, **options: Any):
         self.root = Path(root)
         if not self.root.is_dir():
-            raise BadInput(self.root, "no such directory")
+            raise BadInput(
+                self.root, "is a file, not a directory" if self.root.exists() else "no such directory"
+            )
         #: Every accepted option, the given value or its default.
         self.options = self.resolve_options(options)
         self.follow_symlinks = bool(self.options["follow_symlinks"])
@@ -144,10 +150,27 @@ class Reader:
         #: naming the path and why (its message, without a trailing "; skipped"). The convert report counts
         #: them by reason, so nothing vanishes silently. Filled in the parent process (__init__ / items).
         self.skipped: list[BadInput] = []
+        #: Items found bad while listing, by a reader told to skip them rather than fail: the report lists
+        #: them with the bad items of the workers (``skip_bad``).
+        self.bad: list[BadInput] = []
 
     @property
     def name(self) -> str:
         return self.info.name
+
+    # What the written dataset says of itself: the format's, unless a reader learns it from its input
+    # (a set whose files say which kind, or which dataset, it is).
+    @property
+    def kind(self) -> str:
+        return self.info.kind
+
+    @property
+    def license(self) -> str:
+        return self.info.license
+
+    @property
+    def url(self) -> str:
+        return self.info.url
 
     @property
     def classes(self) -> frozenset[str] | None:
@@ -195,6 +218,11 @@ class Reader:
         in ``Sample.meta["dropped"]`` (``{"reason": n}``); the convert report adds them up.
         """
         raise NotImplementedError
+
+    def manifest_stats(self, report: ConvertReport) -> dict[str, Any]:
+        """Entries this reader adds to the manifest's ``stats``, given the run's report once every row is
+        written (none here; a caller's own reader may record its selection)."""
+        return {}
 
     def sample(self, item: Any) -> Sample:
         """:meth:`read`, with the Sample's image file checked to lie inside the input (what workers call)."""

@@ -50,7 +50,7 @@ from .base import (
     source_option,
     split_option,
 )
-from .files import SPLITS, index_images, read_text
+from .files import SPLITS, index_images, listing, read_text
 
 HEADER_KEYS = ("imagesource", "gsd")
 _NO_GSD = ("", "null", "none", "nan")
@@ -211,9 +211,7 @@ class DotaReader(Reader):
         image_dir, label_dir = self.options["image_dir"], self.options["label_dir"]
         out = []
         for base, split in self._roots():
-            labels = (
-                {p.stem: p for p in (base / label_dir).glob("*.txt")} if (base / label_dir).is_dir() else {}
-            )
+            labels = {p.stem: p for p in listing(base / label_dir) if p.name.endswith(".txt")}
             images = index_images(base / image_dir)
             for stem in sorted(labels.keys() | images.keys()):
                 label, image = labels.get(stem), images.get(stem)

@@ -10,6 +10,7 @@ directory a file must lie in is the reader's (:meth:`rs_annotate.readers.base.Re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from rs_formats import FormatError, images, inputs
+from rs_formats.imagery import read_array
 
 from ..types import BadInput
 
@@ -27,6 +29,26 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 SPLITS = ("train", "val", "test")
 
 
+def listing(folder: Path, suffixes: tuple[str, ...] = ()) -> list[Path]:
+    """The visible entries of ``folder`` (those with one of ``suffixes``, in any case, if given) in sorted
+    order; [] when it does not exist. A folder that exists but cannot be listed (no permission, a file
+    where a folder belongs) is a BadInput saying so, never taken for a missing or empty one."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries]
+    except FileNotFoundError:
+        return []
+    except NotADirectoryError:
+        raise BadInput(folder, "is a file, not a folder") from None
+    except OSError as exc:
+        raise BadInput(folder, f"unreadable folder: {exc.strerror or exc}") from None
+    return [
+        folder / n
+        for n in sorted(names)
+        if not n.startswith(".") and (not suffixes or n.lower().endswith(suffixes))
+    ]
+
+
 def index_images(folder: Path) -> dict[str, Path]:
     """Image files directly in ``folder`` by stem (if a stem has several, the first name in sorted order).
 
@@ -34,10 +56,9 @@ def index_images(folder: Path) -> dict[str, Path]:
     is read, rather than missing without a word.
     """
     found: dict[str, Path] = {}
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() in IMAGE_SUFFIXES and not path.is_dir():
-                found.setdefault(path.stem, path)
+    for path in listing(folder, IMAGE_SUFFIXES):
+        if not path.is_dir():
+            found.setdefault(path.stem, path)
     return found
 
 
@@ -53,9 +74,9 @@ def as_bad_input() -> Iterator[None]:
 
 
 def read_bytes(path: Path) -> bytes:
-    """A regular file's bytes, or BadInput."""
+    """A label file's bytes (at most :data:`rs_formats.inputs.MAX_TEXT_BYTES`), or BadInput."""
     with as_bad_input():
-        return inputs.read_bytes(path)
+        return inputs.read_bytes(path, inputs.MAX_TEXT_BYTES)
 
 
 def read_text(path: Path) -> str:
@@ -94,6 +115,13 @@ def load_array(path: Path, mode: str | None = None) -> np.ndarray:
         return np.asarray(
             images.decode_image(inputs.read_bytes(path), limit=images.MAX_SOURCE_PIXELS, path=path, mode=mode)
         )
+
+
+def load_raster(path: Path) -> tuple[np.ndarray, float | None]:
+    """An image file's bands (HxWxB, any sample type) and its own nodata value, or BadInput
+    (:func:`rs_formats.imagery.read_array`; conversion applies the imagery rule)."""
+    with as_bad_input():
+        return read_array(path, limit=images.MAX_SOURCE_PIXELS)
 
 
 def check_same_size(mask: np.ndarray, mask_path: Path, size: tuple[int, int], what: str) -> None:

@@ -41,6 +41,11 @@ class HFClassificationReader(HFParquetReader):
         self.label_column = self._same(
             path, "label_column", self._column(path, schema, features, "label", "ClassLabel")
         )
+        label_type = schema.field(self.label_column).type
+        if not pa.types.is_integer(label_type):
+            raise BadInput(
+                path, f"label column {self.label_column!r} is {label_type}, not the integers of a ClassLabel"
+            )
         raw = (features.get(self.label_column) or {}).get("names")
         if not (isinstance(raw, list) and raw and all(isinstance(n, str) for n in raw)):
             raise BadInput(

@@ -17,7 +17,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rs_formats.images import MAX_SOURCE_PIXELS, decode_image
+from rs_formats import FormatError
+from rs_formats.dataset import open_parquet
+from rs_formats.imagery import read_array
+from rs_formats.images import MAX_SOURCE_PIXELS
 
 from ..types import BadInput
 from .files import as_bad_input
@@ -67,11 +70,11 @@ def file_split(rel: Path, forced: str | None) -> str | None:
 
 
 def metadata(path: Path) -> pq.FileMetaData:
-    """A Parquet file's footer."""
+    """A Parquet file's footer, its row counts checked against its size (:func:`rs_formats.dataset.open_parquet`)."""
     try:
-        return pq.ParquetFile(path).metadata
-    except (pa.ArrowException, OSError) as exc:
-        raise BadInput(path, f"not a readable Parquet file: {exc}") from None
+        return open_parquet(path).metadata
+    except FormatError as exc:
+        raise BadInput(path, exc.reason) from None
 
 
 def hf_features(path: Path, schema: pa.Schema) -> dict[str, Any]:
@@ -103,6 +106,7 @@ def read_row(path: Path, group: int, row: int, columns: tuple[str, ...]) -> dict
 
 
 def decode(data: bytes, where: Path, row: str) -> np.ndarray:
-    """Encoded image bytes as HxWx3 uint8; a header over ``MAX_SOURCE_PIXELS`` is refused before decoding."""
+    """Encoded image bytes as an HxWxB array of any depth (:func:`rs_formats.imagery.read_array`; the
+    conversion makes it 8-bit RGB); a header over ``MAX_SOURCE_PIXELS`` is refused before decoding."""
     with as_bad_input():
-        return np.asarray(decode_image(data, limit=MAX_SOURCE_PIXELS, path=where, row=row, mode="RGB"))
+        return read_array(data, limit=MAX_SOURCE_PIXELS, name=where, row=row)[0]

@@ -125,14 +125,14 @@ class HFParquetReader(Reader):
             path, "image_column", self._column(path, schema, features, "image", "Image")
         )
         image_type = schema.field(self.image_column).type
-        if not (
-            pa.types.is_struct(image_type)
-            and image_type.get_field_index("bytes") >= 0
-            or pa.types.is_binary(image_type)
-            or pa.types.is_large_binary(image_type)
-        ):
+        if pa.types.is_struct(image_type) and image_type.get_field_index("bytes") >= 0:
+            encoded = image_type.field("bytes").type
+        else:
+            encoded = image_type
+        if not (pa.types.is_binary(encoded) or pa.types.is_large_binary(encoded)):
             raise BadInput(
-                path, f"image column {self.image_column!r} is {image_type}, not struct<bytes, path> or binary"
+                path,
+                f"image column {self.image_column!r} is {image_type}, not struct<bytes: binary, path> or binary",
             )
         self._more_columns(path, schema, features)
 

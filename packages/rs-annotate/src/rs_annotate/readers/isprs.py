@@ -39,9 +39,6 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
-
-from ..m2b import MaskRegions, decode_rgb_mask
 from ..types import BadInput, Sample
 from .base import (
     CONNECTIVITY,
@@ -54,58 +51,28 @@ from .base import (
     source_option,
     split_option,
 )
-from .files import check_same_size, image_size, load_array, names_option
+from .files import image_size, load_raster, names_option
+from .isprs_labels import (
+    DEFAULT_IGNORE,
+    ISPRS_CLASSES,
+    ISPRS_PALETTE,
+    isprs_regions,
+    parse_isprs,
+)
+
+#: The label tiles' colour coding (:mod:`.isprs_labels`) is offered here too, beside the readers.
+__all__ = [
+    "DEFAULT_IGNORE",
+    "ISPRS_CLASSES",
+    "ISPRS_PALETTE",
+    "IsprsReader",
+    "PotsdamReader",
+    "VaihingenReader",
+    "isprs_regions",
+    "parse_isprs",
+]
 
 log = logging.getLogger(__name__)
-
-ISPRS_CLASSES = ("impervious surface", "building", "low vegetation", "tree", "car", "clutter")
-ISPRS_PALETTE = ((255, 255, 255), (0, 0, 255), (0, 255, 255), (0, 255, 0), (255, 255, 0), (255, 0, 0))
-BOUNDARY = len(ISPRS_CLASSES)  # index of the black boundary band of the eroded labels
-#: RemoteCLIP's four classes (Fig. 5): the rest gets no boxes.
-DEFAULT_IGNORE = ("clutter", "impervious surface")
-
-
-def parse_isprs(
-    label_path: Path,
-    size: tuple[int, int] | None = None,
-    *,
-    ignore=DEFAULT_IGNORE,
-    min_area: float = 0,
-    connectivity: int = 8,
-    tolerance: int = 0,
-) -> list:
-    """Boxes of one RGB-coded ISPRS label tile; ``size`` (the image's) is checked against it."""
-    return isprs_regions(
-        label_path, size, ignore=ignore, min_area=min_area, connectivity=connectivity, tolerance=tolerance
-    ).boxes()
-
-
-def isprs_regions(
-    label_path: Path,
-    size: tuple[int, int] | None = None,
-    *,
-    ignore=DEFAULT_IGNORE,
-    min_area: float = 0,
-    connectivity: int = 8,
-    tolerance: int = 0,
-) -> MaskRegions:
-    """The regions of one RGB-coded ISPRS label tile, for the boxes of the whole tile or of a window."""
-    unknown = set(ignore) - set(ISPRS_CLASSES)
-    if unknown:
-        raise ValueError(
-            f"ignore: unknown ISPRS class(es) {sorted(unknown)}; known: {', '.join(ISPRS_CLASSES)}"
-        )
-    rgb = load_array(label_path, "RGB")
-    if size is not None:
-        check_same_size(rgb, label_path, size, "the image")
-    palette = {c: i for i, c in enumerate(ISPRS_PALETTE)}
-    palette[(0, 0, 0)] = BOUNDARY
-    index = decode_rgb_mask(rgb, palette, path=label_path, tolerance=tolerance)
-    ignored = {ISPRS_CLASSES.index(n) for n in ignore} | {BOUNDARY}
-    labels = {i: n for i, n in enumerate(ISPRS_CLASSES) if i not in ignored}
-    return MaskRegions(
-        index, labels, ignore=ignored, min_area=min_area, connectivity=connectivity, path=label_path
-    )
 
 
 class IsprsReader(Reader):
@@ -236,12 +203,11 @@ class IsprsReader(Reader):
         if label is None:
             raise BadInput(image_path, missing, kind="missing-labels")
         label_path = self.source_file(label)
-        pixels = None
-        if variant == "RGBIR":
-            bands = load_array(image_path)
-            if bands.ndim != 3 or bands.shape[2] < 3:
-                raise BadInput(image_path, f"expected a multi-band RGBIR image, got shape {bands.shape}")
-            pixels = np.ascontiguousarray(bands[..., :3])
+        pixels, nodata = None, None
+        if variant == "RGBIR":  # every band: the imagery rule shows the first three unless --bands says
+            pixels, nodata = load_raster(image_path)
+            if pixels.shape[2] < 3:
+                raise BadInput(image_path, f"expected a multi-band RGBIR image, got shape {pixels.shape}")
             size = (pixels.shape[1], pixels.shape[0])
         else:
             size = image_size(image_path)
@@ -260,6 +226,7 @@ class IsprsReader(Reader):
             source=source,
             image_path=image_path,
             image=pixels,
+            nodata=nodata,
             boxes=regions.boxes(),
             split=self.options["split"],
             size=size,

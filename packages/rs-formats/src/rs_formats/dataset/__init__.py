@@ -23,6 +23,7 @@ from .schema import (
     REQUIRED_COLUMNS,
     dataset_schema,
 )
+from .shards import open_parquet
 from .verify import verify_dataset
 from .writer import DatasetWriter
 
@@ -40,6 +41,7 @@ __all__ = [
     "RowGroup",
     "dataset_schema",
     "open_dataset",
+    "open_parquet",
     "read_manifest",
     "verify_dataset",
 ]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
-from ..inputs import parse_json, read_json
+from ..inputs import check_inside, check_regular, parse_json, read_json
 from ..location import Location, path_or_location
 from .schema import DATASET_FORMAT, KINDS, MANIFEST, READABLE_VERSIONS
 from .shards import name_problem, split_names_problem
@@ -42,7 +42,8 @@ def _load(mpath: Path) -> Any:
     """The manifest's JSON value: a regular UTF-8 file of bounded depth (:mod:`rs_formats.inputs`' rules)."""
     if not mpath.exists() and not mpath.is_symlink():
         raise FormatError(mpath, "missing: this directory is not an rs-dataset (no manifest.json)")
-    return read_json(mpath)
+    check_regular(mpath)
+    return read_json(check_inside(mpath.parent, mpath, hint=None))  # a dataset's files stay inside it
 
 
 def _load_stored(root: Location) -> Any:
@@ -63,7 +64,15 @@ def _load_stored(root: Location) -> Any:
 
 def read_manifest(path: str | Path | Location) -> dict[str, Any]:
     """Load and validate a dataset manifest (format, version, kind, splits, shard names, and the type of
-    every field consumers read); FormatError naming ``manifest.json`` otherwise."""
+    every field consumers read).
+
+    Args:
+        path: the dataset directory, or its URI (``s3://bucket/prefix``, :mod:`rs_formats.location`).
+
+    Returns:
+        The manifest as a dict. Raises FormatError naming ``manifest.json`` when it breaks the contract
+        (:class:`~rs_formats.location.StorageError` for a store's failure).
+    """
     root = path_or_location(path)
     mpath = root / MANIFEST
     if isinstance(root, Location):

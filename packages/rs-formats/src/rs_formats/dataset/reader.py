@@ -20,11 +20,11 @@ import pyarrow.parquet as pq
 
 from ..errors import FormatError
 from ..hashing import file_sha256
-from ..location import Location, StorageError, path_or_location
+from ..location import Location, path_or_location
 from .checksums import verified_group
 from .manifest import read_manifest
 from .schema import MANIFEST, ROW_SCHEMA, check_shard_schema
-from .shards import shard_dir, shard_path
+from .shards import open_parquet, shard_dir, shard_path
 from .storage import SPLIT_COLUMN, STORED_COLUMNS, stored_version, to_rows
 
 
@@ -93,14 +93,9 @@ class Dataset:
         return shard_dir(self.path, self.version)
 
     def _parquet(self, shard: Path | Location) -> pq.ParquetFile:
-        """A shard opened for reading; its footer, read on opening the dataset, is not fetched again."""
-        try:
-            source = shard.open_input() if isinstance(shard, Location) else shard
-            return pq.ParquetFile(source, metadata=self._footers.get(shard))
-        except StorageError:
-            raise
-        except (pa.ArrowException, OSError) as exc:
-            raise FormatError(shard, f"not a readable Parquet file (truncated or corrupt): {exc}") from None
+        """A shard opened for reading; its footer, read and checked on opening the dataset, is not fetched
+        again."""
+        return open_parquet(shard, self._footers.get(shard))
 
     @staticmethod
     def _open(shard: Path | Location) -> Any:
@@ -234,6 +229,14 @@ class Dataset:
 
 
 def open_dataset(path: str | Path | Location) -> Dataset:
-    """Open and validate an rs-dataset directory or stored prefix; raises :class:`FormatError` naming the
-    bad file (:class:`~rs_formats.location.StorageError` for a store's failure)."""
+    """Open and validate an rs-dataset directory or stored prefix (its manifest and shard list; rows are
+    read on demand).
+
+    Args:
+        path: the dataset directory, or its URI (``s3://bucket/prefix``, :mod:`rs_formats.location`).
+
+    Returns:
+        The :class:`Dataset`. Raises :class:`FormatError` naming the bad file
+        (:class:`~rs_formats.location.StorageError` for a store's failure).
+    """
     return Dataset(path)

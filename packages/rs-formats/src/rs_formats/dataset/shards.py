@@ -9,7 +9,10 @@ A manifest is input a user may have been handed, so its shard names are never tr
   Face ``datasets`` finds each split;
 - the file lies in the dataset's shard folder (the dataset directory for v1, its ``data/`` folder for v2)
   also once symlinks are resolved, and it is a regular file: a FIFO, a device or a link to one is refused
-  before it is opened.
+  before it is opened;
+- its footer's row counts are believable before any row is listed (:func:`open_parquet`): every row of a
+  dataset holds an image and a unique id, so a file declares at most one row per byte of its size (a
+  12 KB footer declaring two million rows is corrupt or hostile), and its row groups add up to its total.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ import os
 import re
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from ..errors import FormatError
 from ..inputs import check_regular
-from ..location import Location
+from ..location import Location, StorageError
 from .schema import DATA_DIR
 
 #: A split name: what Hugging Face ``datasets`` accepts (its ``_split_re``), so that it appears there too.
@@ -83,3 +89,32 @@ def shard_path(root: Path | Location, version: int, name: str, manifest: Path | 
         raise FormatError(path, f"is a symlink to {real}, outside the dataset directory; refusing it")
     check_regular(path)  # a FIFO or a device is never opened
     return path
+
+
+def open_parquet(path: str | Path | Location, metadata: pq.FileMetaData | None = None) -> pq.ParquetFile:
+    """A Parquet file (a local one, or one in a store through its random-access file) with its footer read
+    and its row counts checked against its size (module rules); FormatError naming it otherwise. Nothing
+    but the footer is read. ``metadata``: the footer as read and checked before, not fetched again."""
+    try:
+        source = path.open_input() if isinstance(path, Location) else path
+        pf = pq.ParquetFile(source, metadata=metadata)
+    except StorageError:
+        raise
+    except (pa.ArrowException, OSError) as exc:
+        raise FormatError(path, f"not a readable Parquet file (truncated or corrupt): {exc}") from None
+    if metadata is not None:
+        return pf
+    meta = pf.metadata
+    size = source.size() if isinstance(path, Location) else os.path.getsize(path)
+    groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    if meta.num_rows > size:
+        raise FormatError(
+            path,
+            f"its footer declares {meta.num_rows:,} rows in a file of {size:,} bytes (more than one row a "
+            "byte): corrupt or hostile; refusing to list its rows",
+        )
+    if min(groups, default=0) < 0 or sum(groups) != meta.num_rows:
+        raise FormatError(
+            path, f"its row groups hold {sum(groups):,} rows but its footer says {meta.num_rows:,}"
+        )
+    return pf

@@ -23,7 +23,14 @@ from .storage import SPLIT_COLUMN, stored_class_names
 
 
 def verify_dataset(path: str | Path | Location) -> dict[str, Any]:
-    """Recompute every shard's checksum and read every row; FormatError on the first mismatch."""
+    """Recompute every shard's checksum and read every row.
+
+    Args:
+        path: the dataset directory, or its URI (``s3://bucket/prefix``, :mod:`rs_formats.location`).
+
+    Returns:
+        ``{"path", "splits": {split: {"shards", "rows"}}}``. Raises FormatError on the first mismatch.
+    """
     ds = open_dataset(path)
     report: dict[str, Any] = {"path": str(ds.path), "splits": {}}
     if ds.version > 1:

@@ -26,7 +26,7 @@ from ..atomic import commit_dir, staging_dir
 from ..location import Location, path_or_location
 from .checksums import shard_digests
 from .publish import check_target, publish
-from .schema import DATA_DIR, DATASET_FORMAT, DATASET_VERSION, KINDS, MANIFEST, ROW_SCHEMA
+from .schema import DATA_DIR, DATASET_FORMAT, DATASET_VERSION, KINDS, MANIFEST, REQUIRED_COLUMNS, ROW_SCHEMA
 from .shards import SPLIT_NAME, shard_name
 from .storage import stored_schema, to_stored
 
@@ -103,6 +103,9 @@ class DatasetWriter:
             )
         if image_id in self._ids:
             raise ValueError(f"duplicate image_id {image_id!r}: ids must be unique within a dataset")
+        lacking = next((name for name in REQUIRED_COLUMNS if row.get(name) is None), None)
+        if lacking is not None:  # refused here, where the caller still knows where the row came from
+            raise ValueError(f"row {image_id!r} has no {lacking!r}")
         self._ids.add(image_id)
         buf = self._buffers.setdefault(split, [])
         buf.append(row)

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from rs_formats.atomic import atomic_dir
+from rs_formats.outputs import check_output
 
 from ..scenes import Scene
 from ..truth import ObjectTruth, Truth
@@ -38,8 +39,9 @@ def split_of(seed: int, stream: str, index: int, splits=SPLITS) -> str:
 def atomic_output(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary sibling directory and rename it to ``out_dir`` only when the block succeeds, so a
     failed or killed run leaves no half-written dataset behind (:func:`rs_formats.atomic.atomic_dir`).
-    An existing empty directory is taken over; a non-empty one only with ``overwrite``."""
-    out = Path(out_dir)
+    An existing empty directory is taken over; a non-empty one only with ``overwrite``, and only when
+    rs-synth wrote it (:func:`rs_formats.outputs.check_output`)."""
+    out = check_output(out_dir, (), overwrite)
     if out.exists():
         if not out.is_dir():
             raise FileExistsError(f"{out}: exists and is not a directory")

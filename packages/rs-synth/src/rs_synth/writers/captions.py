@@ -22,8 +22,8 @@ from pathlib import Path
 
 from ..captions import scene_captions
 from ..classes import REMOTECOUNT
-from ..scenes import compose_scene, counting_scene, sample_scene
 from ..textures import GROUNDS
+from ..themes import compose_scene, counting_scene, sample_scene
 from ..truth import ImageTruth, Truth
 from ._base import atomic_output, finish, image_rng, object_truths, save_image, split_of
 

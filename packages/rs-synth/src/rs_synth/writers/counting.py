@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..classes import DOTA_V1, REMOTECOUNT
-from ..scenes import counting_scene
+from ..themes import counting_scene
 from ..truth import Truth
 from ._base import atomic_output, finish, image_rng, split_of
 from .dota import write_scene

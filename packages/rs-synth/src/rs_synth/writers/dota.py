@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ..classes import DOTA_V1
 from ..plant import duplicated, planted
-from ..scenes import Scene, sample_scene
+from ..scenes import Scene
+from ..themes import sample_scene
 from ..truth import ImageTruth, Truth
 from ._base import atomic_output, finish, image_rng, object_truths, save_image, split_of
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..classes import DOTA_V1, ISAID_CLASSES, ISAID_PALETTE
-from ..scenes import sample_scene
+from ..themes import sample_scene
 from ..truth import ImageTruth, Truth
 from ._base import atomic_output, finish, image_rng, object_truths, save_image, split_of
 

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 from ..classes import LEVIR
-from ..scenes import sample_scene
+from ..themes import sample_scene
 from ..truth import ImageTruth, Truth
 from ._base import atomic_output, finish, image_rng, object_truths, save_image, split_of
 

@@ -18,7 +18,7 @@ import math
 from pathlib import Path
 
 from ..classes import DIOR, HRRSD, RSOD
-from ..scenes import compose_scene, sample_scene
+from ..themes import compose_scene, sample_scene
 from ..truth import ImageTruth, Truth
 from ._base import atomic_output, finish, image_rng, object_truths, save_image, split_of
 

@@ -50,6 +50,16 @@ def test_the_commands_take_uris(s3, dota_src, tmp_path, capsys, caplog, monkeypa
     assert open_dataset(f"{bucket}/merged").read_table("train").equals(stored.read_table("train"))
     assert main(["merge", str(local), "--out", f"{bucket}/merged"]) == 2
     assert f"{bucket}/merged: already exists" in read().err
+    # an --out in the store over, inside or around an input there is refused before anything is written
+    for out, how in ((f"{bucket}/dota", "is"), (f"{bucket}/dota/x", "lies inside"), (bucket, "contains")):
+        assert main(["merge", f"{bucket}/dota", "--out", out, "--overwrite"]) == 2
+        assert f"--out {how} the input {bucket}/dota" in read().err
+    assert open_dataset(f"{bucket}/dota").read_table("train").equals(stored.read_table("train"))
+    # --overwrite replaces a dataset we wrote, never a prefix of someone else's files
+    (resolve(f"{bucket}/theirs") / "photo.jpg").write_bytes(b"x")
+    assert main(["merge", str(local), "--out", f"{bucket}/theirs", "--overwrite"]) == 2
+    assert "holds files no rs-clip tool wrote" in read().err
+    assert main(["merge", str(local), "--out", f"{bucket}/merged", "--overwrite"]) == 0
 
     # The secret is in no object written, no file, no message.
     store = resolve(bucket)

@@ -132,3 +132,20 @@ def test_a_writer_publishes_to_a_uri_with_the_manifest_last(s3, stored, monkeypa
         DatasetWriter(f"s3://{s3.bucket}/other", name="w")
     with pytest.raises(ValueError, match="under a prefix in a bucket"):
         DatasetWriter(f"s3://{s3.bucket}", name="w")
+
+
+def test_a_stored_footer_declaring_more_rows_than_bytes_is_refused_on_opening(s3, stored, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    local, _ = stored
+    uri = f"s3://{s3.bucket}/hostile"
+    pyarrow.fs.copy_files(str(local), uri)
+    shard = "data/" + open_dataset(local).manifest["splits"]["test"]["shards"][0]
+    n = 2_000_000  # a few KB claiming two million rows
+    pq.write_table(pa.table({"image_id": pa.nulls(n, pa.string())}), tmp_path / "big.parquet")
+    resolve(f"{uri}/{shard}").write_bytes((tmp_path / "big.parquet").read_bytes())
+    with pytest.raises(
+        FormatError, match=rf"^{uri}/{shard}: its footer declares 2,000,000 rows in a file of"
+    ):
+        open_dataset(uri)

@@ -6,11 +6,19 @@ in ``../shared/data`` beside the clone, and docs/test-data.md says what they are
 Such tests take the ``shared_data`` fixture. Without the folder they skip with one line saying so, which
 keeps a plain clone's test run green; with ``RS_CLIP_REQUIRE_SHARED_DATA=1`` (set by ``.ci/run``) a missing
 folder fails them instead, so CI can never skip them silently. ``RS_CLIP_SHARED_DATA`` points elsewhere.
+
+An S3 store. Tests of ``s3://`` locations take the ``s3`` fixture: moto's S3 server on localhost, one per
+test module.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -32,3 +40,44 @@ def shared_data() -> Path:
     if os.environ.get("RS_CLIP_REQUIRE_SHARED_DATA") == "1":
         pytest.fail(f"{why}; RS_CLIP_REQUIRE_SHARED_DATA=1 requires them", pytrace=False)
     pytest.skip(why)
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """An S3 endpoint on localhost holding one empty bucket."""
+
+    url: str
+    bucket: str
+
+
+#: Credentials for moto's server: moto accepts any; tests that plant a secret set their own.
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3Server]:
+    """An S3 endpoint (moto's server, in a thread of this process) with one empty bucket;
+    ``AWS_ENDPOINT_URL`` names it to this process and so to a Ray started after it, for the module's tests."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server's line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    # moto keeps its store per process, not per server: each module starts from an empty one.
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in {**S3_CREDENTIALS, "AWS_ENDPOINT_URL": url}.items():
+            env.setenv(key, value)
+        boto3.client("s3").create_bucket(Bucket="rs-clip-test")
+        yield S3Server(url, "rs-clip-test")
+    server.stop()

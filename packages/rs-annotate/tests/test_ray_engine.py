@@ -1,5 +1,6 @@
 """``convert --engine ray`` on a local 2-node Ray cluster (one CPU per node): the same dataset and report as
-the local engine, bad input handled the same way, a killed worker leaves nothing published."""
+the local engine, bad input handled the same way, a killed worker leaves nothing published; its dataset
+published to an s3:// URI is the local engine's."""
 
 import json
 import os
@@ -176,6 +177,12 @@ def test_cli_writes_only_the_output_path_to_stdout(cluster, sources, local_dota,
     assert capsys.readouterr().out == f"{out}\n"
     assert json.loads((tmp_path / "cli.report.json").read_text())["rows"] == 24
     assert dataset(out) == dataset(local_dota)
+
+
+def test_the_ray_engine_publishes_to_a_uri(s3, cluster, sources, local_dota):
+    uri = f"s3://{s3.bucket}/dota"
+    assert convert("dota", sources / "dota", uri, engine="ray", progress=False).out == uri
+    assert dataset(uri) == dataset(local_dota)
 
 
 def test_the_ray_engine_does_not_import_torch():

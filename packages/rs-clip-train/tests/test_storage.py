@@ -1,12 +1,11 @@
 """Ray Train's side: make_trainer's TorchTrainer trains, every logged step reaches Ray (its callbacks), and
-with --storage on an S3 endpoint (moto's server, started here) the run and its checkpoints are kept in the
+with --storage on an S3 endpoint (moto's server: the repository's ``s3`` fixture) the run and its checkpoints are kept in the
 bucket, where a checkpoint loads from and a new working copy resumes from. An unreachable endpoint stops
 the command before anything starts, in one line naming it. One local Ray for the module."""
 
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import pytest
@@ -15,35 +14,7 @@ from rs_clip_train.cli import main
 
 pytestmark = pytest.mark.slow
 
-BUCKET = "rs-clip-runs"
-AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-
-
-@pytest.fixture(scope="module")
-def s3():
-    """An S3 endpoint (moto's server, in a thread of this process) with one bucket; AWS_ENDPOINT_URL names
-    it to this process and so to the Ray started after it. Yields the endpoint's URL."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    from rs_formats.cluster import free_port
-
-    port = free_port(0)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server's line per request
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    with pytest.MonkeyPatch.context() as env:
-        for key, value in {**AWS, "AWS_ENDPOINT_URL": url}.items():
-            env.setenv(key, value)
-        boto3.client("s3").create_bucket(Bucket=BUCKET)
-        yield url
-    server.stop()
+BUCKET = "rs-clip-test"  # the shared ``s3`` fixture's (the repository's conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -166,8 +137,6 @@ def test_an_unreachable_storage_stops_the_command_naming_the_endpoint(
 ):
     from rs_formats.cluster import free_port
 
-    for key, value in AWS.items():
-        monkeypatch.setenv(key, value)
     closed = f"http://127.0.0.1:{free_port(0)}"  # nothing listens there
     monkeypatch.setenv("AWS_ENDPOINT_URL", closed)
     args = [
@@ -209,5 +178,21 @@ def test_a_missing_bucket_is_named(s3, capsys, tmp_path, caption_ds):
     ]
     assert main([*args, "--storage", "s3://no-such-bucket/runs"]) == 2
     err = capsys.readouterr().err.strip()
-    assert f"--storage s3://no-such-bucket/runs: cannot write the run there (endpoint {s3}): " in err
+    assert f"--storage s3://no-such-bucket/runs: cannot write the run there (endpoint {s3.url}): " in err
     assert "no-such-bucket" in err.split("): ", 1)[1] and len(err.splitlines()) == 1
+
+
+def test_fit_reads_its_data_from_a_uri_as_from_disk(s3, caption_ds, tmp_path):
+    """The same run from the dataset on disk and from its copy in the bucket: the same loss at every step
+    (a loader process streams the stored row groups)."""
+    import pyarrow.fs
+    from conftest import cli, losses
+
+    uri = f"s3://{BUCKET}/data/toy"
+    pyarrow.fs.copy_files(str(caption_ds), uri)
+    args = ["fit", "--launcher", "none", "--preset", "tiny", "--steps", "3", "--log-every", "1"]
+    for name, data in (("disk", str(caption_ds)), ("bucket", uri)):  # each a process, as a user runs it
+        proc = cli(*args, "--loader-workers", "1", "--data", data, "--out", str(tmp_path / name))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    assert losses(tmp_path / "bucket") == losses(tmp_path / "disk") and len(losses(tmp_path / "disk")) == 3
+    assert f"path: {uri}" in (tmp_path / "bucket" / "run.yaml").read_text()

@@ -374,3 +374,27 @@ def test_eval_cli_cache_precision_and_console_convention(ds, tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "--image-size is deprecated and will be removed; use --short-side" in err and "1 images" in out
     assert next(open_dataset(tmp_path / "x").iter_rows("test"))["width"] == 96
+
+
+def test_eval_takes_a_dataset_uri(s3, ds, tmp_path):
+    import pyarrow.fs
+
+    uri = f"s3://{s3.bucket}/count"
+    pyarrow.fs.copy_files(str(ds), uri)
+    args = [
+        "eval",
+        "--model",
+        "RS-Tiny",
+        "--variant",
+        "digits",
+        "--loader-workers",
+        "0",
+        "--no-progress",
+        "-q",
+    ]
+    for name, data in (("disk", str(ds)), ("bucket", uri)):
+        assert main([*args, "--no-cache", "--data", data, "--out", str(tmp_path / name)]) == 0
+    disk, bucket = (
+        json.loads((tmp_path / n / "results.json").read_text())["results"] for n in ("disk", "bucket")
+    )
+    assert [r["topk"] for r in bucket] == [r["topk"] for r in disk] and bucket[0]["n"] == 15

@@ -100,6 +100,8 @@ def test_checksum_corruption_is_detected(tmp_path, rows):
     shard.write_bytes(bytes(data))
     with pytest.raises(FormatError, match=r"train-00000-of-00001\.parquet: sha256 mismatch"):
         verify_dataset(path)
+    with pytest.raises(FormatError, match=r"train-00000-of-00001\.parquet: row group 0: sha256 mismatch"):
+        open_dataset(path).read_table()  # reading checks each row group it reads
 
 
 def test_schema_mismatch(tmp_path, rows):

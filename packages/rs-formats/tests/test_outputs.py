@@ -53,3 +53,34 @@ def test_overwrite_never_replaces_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(FormatError, match="exists and is not a folder"):
         check_output(tmp_path / "f", [], overwrite=True)
+
+
+def test_a_stores_output_overlaps_by_bucket_and_prefix(s3, tmp_path):
+    src = f"s3://{s3.bucket}/src"
+    for out, how in ((src, "is"), (f"{src}/data/x", "lies inside"), (f"s3://{s3.bucket}", "contains")):
+        with pytest.raises(FormatError, match=f"--out {how} the input {src}"):
+            check_output(out, [tmp_path, src])
+    other = f"gs://{s3.bucket}/src/x"  # another store's bucket of the same name: never the same place
+    assert check_output(f"s3://{s3.bucket}/src2", [src, other, tmp_path]).path == f"{s3.bucket}/src2"
+    with pytest.raises(FormatError, match="--out contains the input"):  # a file:// URI is a local path
+        check_output(f"file://{tmp_path}", [tmp_path / "a"])
+
+
+def test_overwrite_in_a_store_replaces_only_our_own_prefixes(s3):
+    import pyarrow.fs
+
+    fs = pyarrow.fs.S3FileSystem(endpoint_override=s3.url)
+    out = f"s3://{s3.bucket}/out"
+    check_output(out, [], overwrite=True)  # nothing there yet
+    with fs.open_output_stream(f"{s3.bucket}/out/data/a.parquet") as f:  # a write that never finished
+        f.write(b"x")
+    check_output(out, [], overwrite=True)
+    with fs.open_output_stream(f"{s3.bucket}/out/photo.jpg") as f:
+        f.write(b"x")
+    with pytest.raises(FormatError, match="no rs-clip tool wrote"):
+        check_output(out, [], overwrite=True)
+    with fs.open_output_stream(f"{s3.bucket}/out/manifest.json") as f:
+        f.write(json.dumps({"format": "rs-dataset"}).encode())
+    assert written_by_us(check_output(out, [], overwrite=True)) == "manifest.json"
+    with pytest.raises(FormatError, match="exists and is not a folder"):
+        check_output(f"{out}/photo.jpg", [], overwrite=True)

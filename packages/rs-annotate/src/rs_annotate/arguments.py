@@ -43,8 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("legacy_out", nargs="?", default=None, help=argparse.SUPPRESS)
     _out_flag(
         c,
-        "output dataset directory, must not exist unless --overwrite; the run's report goes to "
-        "OUT.report.json",
+        "output dataset directory or URI (s3://, gs://, hdfs://, file://), must not exist unless "
+        "--overwrite; the run's report goes to OUT.report.json",
     )
     add_flags(c, ConvertOptions, {"b2c": "B2C captions"})
     c.add_argument(
@@ -62,13 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     m = command("merge", "concatenate datasets of one kind into one")
-    m.add_argument("datasets", nargs="+", metavar="DS", help="input datasets")
-    _out_flag(m, "output dataset directory")
+    m.add_argument(
+        "datasets",
+        nargs="+",
+        metavar="DS",
+        help="input datasets (paths or URIs: s3://, gs://, hdfs://, file://)",
+    )
+    _out_flag(m, "output dataset directory or URI")
     add_flags(m, OutputOptions)
 
     d = command("dedup", "merge datasets without near-duplicate images and without test-set images")
-    d.add_argument("datasets", nargs="+", metavar="DS", help="input datasets, most preferred first")
-    _out_flag(d, "output dataset directory; the report goes to OUT.report.json")
+    d.add_argument(
+        "datasets", nargs="+", metavar="DS", help="input datasets (paths or URIs), most preferred first"
+    )
+    _out_flag(d, "output dataset directory or URI; the report goes to OUT.report.json")
     d.add_argument(
         "--against",
         nargs="+",
@@ -79,13 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_flags(d, DedupOptions)
 
     s = command("stats", "counts per source, class frequencies, caption lengths (JSON on stdout)")
-    s.add_argument("dataset", metavar="DS", help="dataset directory")
+    s.add_argument("dataset", metavar="DS", help="dataset directory or URI")
     s.add_argument(
         "--plots", default=None, metavar="DIR", help="also write PNG plots and stats.json into DIR"
     )
 
     w = command("show", "contact sheet of images with their boxes and first caption")
-    w.add_argument("dataset", metavar="DS", help="dataset directory")
+    w.add_argument("dataset", metavar="DS", help="dataset directory or URI")
     w.add_argument("legacy_out", nargs="?", default=None, help=argparse.SUPPRESS)
     _out_flag(w, "output image (PNG)")
     w.add_argument("-n", type=int, default=16, help="number of images (default 16)")
@@ -102,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = command(
         "validate", "verify checksums and schema, and check every row (problems on stdout; exit 1 if any)"
     )
-    v.add_argument("dataset", metavar="DS", help="dataset directory")
+    v.add_argument("dataset", metavar="DS", help="dataset directory or URI (s3://, gs://, hdfs://, file://)")
     v.add_argument("--no-decode", action="store_true", help="skip decoding the images (faster)")
 
     command("datasets", "list the supported source formats, their layout, license and URL")

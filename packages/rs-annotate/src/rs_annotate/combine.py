@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from rs_formats import Dataset, DatasetWriter, FormatError, atomic, console, open_dataset
+from rs_formats.location import Location
 from rs_formats.outputs import check_output
 
 from .hash_table import HashTable, original_pixels
@@ -62,7 +63,11 @@ def _sources(datasets: Sequence[Dataset], kept: Counter | None = None) -> list[d
 
 
 def _writer(
-    out: Path, datasets: Sequence[Dataset], name: str | None, overwrite: bool, sources: list[dict[str, Any]]
+    out: Path | Location,
+    datasets: Sequence[Dataset],
+    name: str | None,
+    overwrite: bool,
+    sources: list[dict[str, Any]],
 ) -> DatasetWriter:
     first = datasets[0]
     return DatasetWriter(
@@ -122,7 +127,11 @@ def _copy_rows(
 
 
 def merge(
-    datasets: Sequence[str | Path], out: str | Path, *, name: str | None = None, overwrite: bool = False
+    datasets: Sequence[str | Path],
+    out: str | Path | Location,
+    *,
+    name: str | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Concatenate datasets of one kind (splits kept); image_ids must not collide.
 

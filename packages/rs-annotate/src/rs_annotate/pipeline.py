@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats import DatasetWriter, atomic, console
+from rs_formats.location import Location
 from rs_formats.outputs import check_output
 
 from .options import ConvertOptions
@@ -40,9 +41,13 @@ log = logging.getLogger(__name__)
 
 
 def convert(
-    fmt: str, src: str | Path, out: str | Path, options: ConvertOptions | None = None, **overrides: Any
+    fmt: str,
+    src: str | Path,
+    out: str | Path | Location,
+    options: ConvertOptions | None = None,
+    **overrides: Any,
 ) -> ConvertReport:
-    """Convert ``src`` (a dataset in format ``fmt``) into the rs-dataset at ``out``.
+    """Convert ``src`` (a dataset in format ``fmt``) into the rs-dataset at ``out`` (a path or a URI).
 
     Keyword ``overrides`` replace fields of ``options`` (``convert("dota", src, out, workers=2)``).
     Returns the report, also written to ``<out>.report.json``.
@@ -58,7 +63,7 @@ def convert(
 
 def run(
     reader: Reader,
-    out: str | Path,
+    out: str | Path | Location,
     opts: ConvertOptions,
     *,
     fmt: str | None = None,
@@ -68,7 +73,7 @@ def run(
     """Convert what ``reader`` lists into the rs-dataset at ``out`` (``fmt`` and ``src`` as the user named
     them, for messages and the report; by default the reader's name and root)."""
     started = time.perf_counter() if started is None else started
-    out, fmt, src = Path(out), fmt or reader.name, src if src is not None else reader.root
+    fmt, src = fmt or reader.name, src if src is not None else reader.root
     out = _check_out(out, src, opts)
     kind = reader.kind
     items = list(reader.items())
@@ -169,11 +174,11 @@ def run(
     return report
 
 
-def _check_out(out: str | Path, src: str | Path, opts: ConvertOptions) -> Path:
+def _check_out(out: str | Path | Location, src: str | Path, opts: ConvertOptions) -> Path | Location:
     """``out`` once it is safe to write: never the source, inside it or around it (:func:`check_output`), and
-    replaced only when asked."""
+    replaced only when asked (a store's prefix: :class:`~rs_formats.DatasetWriter` checks it)."""
     out = check_output(out, [src], opts.overwrite)
-    if out.exists() and not opts.overwrite:
+    if isinstance(out, Path) and out.exists() and not opts.overwrite:
         raise FileExistsError(f"{out}: already exists (use overwrite to replace it)")
     return out
 

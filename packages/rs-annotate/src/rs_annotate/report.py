@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats.atomic import atomic_write_text
+from rs_formats.location import Location, path_or_location
 
 from .types import BadInput
 
@@ -130,9 +131,9 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def report_path(out: str | Path) -> Path:
-    """Where the report of the dataset at ``out`` goes: ``<out>.report.json``, beside it."""
-    out = Path(out)
+def report_path(out: str | Path | Location) -> Path | Location:
+    """Where the report of the dataset at ``out`` (a path or a URI) goes: ``<out>.report.json``, beside it."""
+    out = path_or_location(out)
     return out.parent / f"{out.name}{SUFFIX}"
 
 
@@ -151,6 +152,10 @@ def reports_beside(paths: Sequence[str | Path]) -> list[str | Path]:
     ]
 
 
-def write_report(path: Path, data: dict[str, Any]) -> None:
-    """Write a report atomically (a reader never sees half of it)."""
-    atomic_write_text(path, json.dumps(data, indent=2, default=str) + "\n")
+def write_report(path: Path | Location, data: dict[str, Any]) -> None:
+    """Write a report atomically (a reader never sees half of it; a store's object appears whole)."""
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    if isinstance(path, Location):
+        path.write_bytes(text.encode())
+    else:
+        atomic_write_text(path, text)

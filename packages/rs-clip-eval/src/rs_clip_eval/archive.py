@@ -64,7 +64,7 @@ def embed_dataset(
     meta = {
         "model": spec.to_dict(),
         "fingerprint": embedder.fingerprint,
-        "dataset": str(ds.path.resolve()),
+        "dataset": str(ds.path.resolve() if isinstance(ds.path, Path) else ds.path),
         "dataset_name": ds.name,
         "dataset_sha256": ds.manifest_sha256(),
         "split": split,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rs_formats.console import add_completion, add_version, common_flags, run
 from rs_formats.flags import add_flags, from_args
+from rs_formats.location import path_or_uri
 from rs_formats.outputs import OutputOptions
 
 from .config import EmbedOptions, EvalConfig, RunOptions
@@ -59,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument(
         "--suite",
         required=True,
-        help="'paper' (the paper's datasets under --data-root) or a suite file (YAML/JSON; see the README)",
+        help="'paper' (the paper's datasets under --data-root) or a suite file (YAML/JSON; see the README), "
+        "whose dataset paths may be URIs (s3://, gs://, hdfs://, file://)",
     )
     run_p.add_argument(
         "--data-root",
@@ -76,7 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(verb, parents=[console], help=help_text)
         _common(p)
-        p.add_argument("--data", required=True, type=Path, help="an rs-dataset directory")
+        p.add_argument(
+            "--data",
+            required=True,
+            type=path_or_uri,
+            help="an rs-dataset directory or URI (s3://, gs://, hdfs://, file://)",
+        )
         add_flags(p, DatasetEntry, only=ENTRY_SETTINGS[verb])
     cmp = sub.add_parser(
         "compare",
@@ -122,7 +129,12 @@ def _archive_commands(sub: argparse._SubParsersAction, console: argparse.Argumen
         help="embed a dataset's images once, as Parquet keyed by image id (here or on a Ray cluster)",
     )
     add_model_flag(e, " One model.")
-    e.add_argument("--data", required=True, type=Path, help="an rs-dataset directory")
+    e.add_argument(
+        "--data",
+        required=True,
+        type=path_or_uri,
+        help="an rs-dataset directory or URI (s3://, gs://, hdfs://, file://)",
+    )
     e.add_argument("--split", default="train", help="split embedded (default train)")
     add_out_flag(e, "the embeddings (Parquet and embeddings.json)")
     add_embedding_flags(e, legacy_workers=False)

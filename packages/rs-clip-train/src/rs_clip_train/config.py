@@ -131,8 +131,8 @@ class TrainConfig:
     )
     eval_data: str | None = setting(
         None,
-        "a captions dataset scored for image-text retrieval at every "
-        "checkpoint (needs rs-clip-eval); results go to metrics.jsonl and the "
+        "a captions dataset (a directory, or a URI: s3://, gs://, hdfs://, file://) scored for image-text "
+        "retrieval at every checkpoint (needs rs-clip-eval); results go to metrics.jsonl and the "
         "checkpoint manifest (default: no evaluation)",
         metavar="DIR",
         group="checkpoints",

@@ -62,22 +62,22 @@ def choose_launcher(run: TrainConfig) -> str:
 
 def _absolute(run: TrainConfig) -> TrainConfig:
     """Workers run in other directories (and on other nodes): every path must be absolute."""
+    from rs_formats import location
+
     run = TrainConfig.from_dict(run.to_dict())
     run.out = str(Path(run.out).expanduser().resolve())
     for src in run.data.sources:
-        src.path = str(Path(src.path).expanduser().resolve())
+        src.path = location.absolute(src.path)  # a dataset's URI stays as it is
     if run.model.init:
         from rs_clip_models.spec import absolute
 
         run.model.init = absolute(run.model.init)
     if run.eval_data:
-        run.eval_data = str(Path(run.eval_data).expanduser().resolve())
+        run.eval_data = location.absolute(run.eval_data)
     if Path(run.model.name).expanduser().is_dir():
         run.model.name = str(Path(run.model.name).expanduser().resolve())
     if run.storage is not None:
-        from .storage import absolute
-
-        run.storage = absolute(run.storage)
+        run.storage = location.absolute(run.storage)
     return run
 
 

@@ -84,7 +84,8 @@ class DataSource:
 @dataclass
 class DataConfig:
     sources: list[DataSource] = setting(
-        help="an rs-dataset of kind 'captions'; repeat to mix datasets, each sampled in proportion to WEIGHT "
+        help="an rs-dataset of kind 'captions' (a directory, or a URI: s3://, gs://, hdfs://, file://; "
+        "each worker reads only its own row groups); repeat to mix datasets, each sampled in proportion to WEIGHT "
         "(default 1); @SPLITS trains on those splits of this one (comma-separated, instead of --split)",
         factory=list,
         flag="--data",

@@ -11,10 +11,8 @@ Decisions:
   prunes its local copies), and ``run.yaml``, ``metrics.jsonl`` and the trackers' files copied by rank 0
   after each checkpoint and at the end. ``--out`` is then the working copy, where the ranks stage their
   parts of a checkpoint: on several nodes it must still be a directory they share.
-* The store is reached the way Ray reaches it, through pyarrow: for S3, ``AWS_ENDPOINT_URL`` (or the URI's
-  ``endpoint_override``) names an S3-compatible endpoint (MinIO, Ceph, ...; pyarrow 26 ignores
-  ``AWS_ENDPOINT_URL_S3``), credentials come from the usual AWS variables and files, and pyarrow's S3
-  filesystem does the transfers (boto3 and s3fs are not needed).
+* The store is reached the way Ray reaches it, through pyarrow, and resolved as every stored location is
+  (:mod:`rs_formats.location`: endpoints, credentials, reachability).
 * Before any worker starts, :func:`check` connects to the endpoint, then writes and deletes a marker where
   the run will be kept: an unreachable endpoint, a missing bucket or missing rights stop the run in one
   line naming the storage and its endpoint.
@@ -28,11 +26,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlparse
 
+from rs_formats.location import StorageError, resolve
 from rs_formats.settings import ConfigError
 
 from .run_dir import CHECKPOINTS, FINAL
@@ -42,12 +39,6 @@ if TYPE_CHECKING:
 
 #: Written and deleted by :func:`check`.
 MARKER = ".rs-clip-train-storage-check"
-CONNECT_TIMEOUT_S = 10
-
-
-def absolute(storage: str) -> str:
-    """A path (no scheme) made absolute, as pyarrow needs it; a URI as it is."""
-    return storage if "://" in storage else str(Path(storage).expanduser().resolve())
 
 
 def location(run: TrainConfig) -> tuple[str, str]:
@@ -56,48 +47,20 @@ def location(run: TrainConfig) -> tuple[str, str]:
     return (run.storage if run.storage is not None else str(run_dir.parent)), run_dir.name
 
 
-def endpoint(uri: str) -> str | None:
-    """The S3-compatible endpoint an ``s3://`` URI's requests go to, as pyarrow resolves it (None: AWS's own,
-    or not S3)."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3":
-        return None
-    override = parse_qs(parsed.query).get("endpoint_override")
-    return override[0] if override else os.environ.get("AWS_ENDPOINT_URL")
-
-
 def check(run: TrainConfig) -> None:
     """Fail fast, before Ray starts, on a ``--storage`` the run cannot be kept in."""
     if run.storage is None:
         return
-    import pyarrow
-    import pyarrow.fs
-
     storage, name = location(run)
-    url = endpoint(storage)
-    if url is not None:
-        # A TCP connection first: pyarrow retries an unreachable endpoint with back-off for a while.
-        parsed = urlparse(url if "://" in url else f"http://{url}")
-        try:
-            with socket.create_connection(
-                (parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)),
-                timeout=CONNECT_TIMEOUT_S,
-            ):
-                pass
-        except OSError as exc:
-            raise ConfigError(f"--storage {storage}: endpoint {url} is unreachable: {exc}") from None
     try:
-        fs, path = pyarrow.fs.FileSystem.from_uri(storage)
-        where = f"{path.rstrip('/')}/{name}"
-        fs.create_dir(where)
-        with fs.open_output_stream(f"{where}/{MARKER}"):
-            pass
-        fs.delete_file(f"{where}/{MARKER}")
-    except (OSError, pyarrow.ArrowException) as exc:
-        at = f" (endpoint {url})" if url else ""
-        raise ConfigError(
-            f"--storage {storage}: cannot write the run there{at}: {' '.join(str(exc).split())}"
-        ) from None
+        where = resolve(storage) / name
+        with where.failing("write the run there"):
+            where.fs.create_dir(where.path)
+            with where.fs.open_output_stream(f"{where.path}/{MARKER}"):
+                pass
+            where.fs.delete_file(f"{where.path}/{MARKER}")
+    except StorageError as exc:
+        raise ConfigError(f"--storage {storage}: {exc.strerror}") from None
 
 
 def upload_run_files(run_dir: Path) -> None:

@@ -29,6 +29,7 @@ from rs_formats.console import (
     run,
 )
 from rs_formats.flags import add_flags, from_args
+from rs_formats.location import path_or_uri
 from rs_formats.outputs import OutputOptions
 
 from .rules import BuildRules
@@ -103,7 +104,12 @@ def parser() -> argparse.ArgumentParser:
     )
     add_model_flag(e)
     add_out_flag(e, "results.json, report.md and the plots")
-    e.add_argument("--data", required=True, type=Path, help="counting dataset (rs-count build / import)")
+    e.add_argument(
+        "--data",
+        required=True,
+        type=path_or_uri,
+        help="counting dataset (rs-count build / import): a directory or URI (s3://, gs://, hdfs://, file://)",
+    )
     e.add_argument("--split", help="dataset split (default: 'test', or the only split)")
     e.add_argument(
         "--variant",

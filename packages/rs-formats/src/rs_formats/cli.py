@@ -1,4 +1,5 @@
-"""``rs-formats verify|info PATH``: check a dataset or checkpoint against its contract."""
+"""``rs-formats verify|info PATH``: check a dataset (a folder, or a URI such as ``s3://bucket/ds``) or a
+checkpoint against its contract."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from . import console
 from .errors import FormatError
 from .inputs import read_json
+from .location import is_uri
 
 PROG = "rs-formats"
 
@@ -34,7 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("info", "print the manifest of a dataset or checkpoint after validating it"),
     ):
         p = sub.add_parser(name, help=help_text, parents=[console.common_flags()])
-        p.add_argument("path", type=Path, help="an rs-dataset or rs-clip-checkpoint directory")
+        p.add_argument(
+            "path",
+            help="an rs-dataset or rs-clip-checkpoint directory, or an rs-dataset's URI "
+            "(s3://, gs://, hdfs://, file://)",
+        )
     return parser
 
 
@@ -42,7 +48,7 @@ def _run(args: argparse.Namespace) -> int:
     from .checkpoint import has_resume_state, verify_checkpoint  # pyarrow and the rest: not for a --help
     from .dataset import open_dataset, verify_dataset
 
-    is_checkpoint = _kind(args.path) == "rs-clip-checkpoint"
+    is_checkpoint = not is_uri(args.path) and _kind(Path(args.path)) == "rs-clip-checkpoint"
     if args.command == "verify":
         if is_checkpoint:
             info = verify_checkpoint(args.path)

@@ -13,7 +13,8 @@ class FormatError(ValueError):
     """
 
     def __init__(self, path: str | Path, message: str, line: int | None = None):
-        self.path = Path(path)
+        # A URI stays as it is (a Path would fold its "//"), e.g. a rs_formats.location.Location.
+        self.path = path if "://" in str(path) else Path(path)
         self.line = line
         where = f"{self.path}:{line}" if line is not None else str(self.path)
         super().__init__(f"{where}: {message}")

@@ -1,4 +1,5 @@
-"""The one file-hashing helper: sha256 of a file, streamed, for manifests, checkpoints and fingerprints."""
+"""The one file-hashing helper: sha256 of a file (local, or a :class:`~rs_formats.location.Location` in a
+store), streamed, for manifests, checkpoints and fingerprints."""
 
 from __future__ import annotations
 
@@ -6,28 +7,32 @@ import functools
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .inputs import open_regular
+
+if TYPE_CHECKING:
+    from .location import Location
 
 _CHUNK = 8 << 20
 
 
-def file_sha256(path: str | Path, *, cached: bool = False) -> str:
+def file_sha256(path: str | Path | Location, *, cached: bool = False) -> str:
     """Hex sha256 of a file's bytes.
 
     ``cached=True`` remembers the digest for the same path, size and modification time (for model
     fingerprints, which are asked for repeatedly); integrity checks never pass it, so they always read
     the bytes.
     """
-    if not cached:
+    if not cached or not isinstance(path, (str, Path)):
         return _digest(path)
     st = os.stat(path)
     return _digest_cached(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
 
 
-def _digest(path: str | Path) -> str:
+def _digest(path: str | Path | Location) -> str:
     h = hashlib.sha256()
-    with open_regular(path) as f:
+    with open_regular(path) if isinstance(path, (str, Path)) else path.open_stream() as f:
         while block := f.read(_CHUNK):
             h.update(block)
     return h.hexdigest()

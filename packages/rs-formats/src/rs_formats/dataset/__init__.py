@@ -5,7 +5,9 @@ A v2 dataset is a directory holding ``manifest.json`` and a ``data/`` folder of 
 read as they are; v1 kept shards ``<split>-NNNNN.parquet`` beside the manifest. See docs/contracts.md for
 the full specification; this package is its executable form, one module per part: :mod:`.schema` (names,
 versions, the rows' Arrow schema), :mod:`.storage` (v2's stored form), :mod:`.shards` (where shards are,
-and the rules their names follow), :mod:`.writer`, :mod:`.manifest`, :mod:`.reader` and :mod:`.verify`.
+and the rules their names follow), :mod:`.checksums` (a shard's and each row group's), :mod:`.writer`,
+:mod:`.publish` (in a store: the manifest last), :mod:`.manifest`, :mod:`.reader` and :mod:`.verify`.
+A dataset is a directory or a prefix in a store (:mod:`rs_formats.location`).
 """
 
 from .manifest import read_manifest

@@ -5,6 +5,10 @@ file, UTF-8, JSON of bounded depth) and every value is checked for its type befo
 the file holds (bytes that are not JSON, JSON nested thousands deep, a number where a string belongs), the
 outcome is a valid manifest or one :class:`FormatError` naming ``manifest.json``, never a traceback from
 here or from a consumer that trusts a field later. Shard names follow :mod:`.shards`' rules.
+
+In a store (:mod:`rs_formats.location`) the manifest is the commit point of a publication, written after
+every shard: a prefix without one is not a dataset, whatever it holds (perhaps a write that never
+finished), and is refused saying so.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
-from ..inputs import check_inside, check_regular, read_json
+from ..inputs import check_inside, check_regular, parse_json, read_json
+from ..location import Location, path_or_location
 from .schema import DATASET_FORMAT, KINDS, MANIFEST, READABLE_VERSIONS
 from .shards import name_problem, split_names_problem
 
@@ -41,21 +46,41 @@ def _load(mpath: Path) -> Any:
     return read_json(check_inside(mpath.parent, mpath, hint=None))  # a dataset's files stay inside it
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
+def _load_stored(root: Location) -> Any:
+    mpath = root / MANIFEST
+    if mpath.kind() != "file":
+        if root.kind() == "missing":
+            why = root.missing_bucket() or "nothing is stored under this prefix"
+            raise FormatError(root, f"no such dataset ({why})")
+        raise FormatError(
+            mpath, "missing: this prefix is not a published rs-dataset (perhaps a write that never finished)"
+        )
+    data = mpath.read_bytes()
+    try:
+        return parse_json(data.decode("utf-8-sig"), mpath)
+    except UnicodeDecodeError as exc:
+        raise FormatError(mpath, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def read_manifest(path: str | Path | Location) -> dict[str, Any]:
     """Load and validate a dataset manifest (format, version, kind, splits, shard names, and the type of
     every field consumers read).
 
     Args:
-        path: the dataset directory.
+        path: the dataset directory, or its URI (``s3://bucket/prefix``, :mod:`rs_formats.location`).
 
     Returns:
-        The manifest as a dict. Raises FormatError naming ``manifest.json`` when it breaks the contract.
+        The manifest as a dict. Raises FormatError naming ``manifest.json`` when it breaks the contract
+        (:class:`~rs_formats.location.StorageError` for a store's failure).
     """
-    root = Path(path)
+    root = path_or_location(path)
     mpath = root / MANIFEST
-    if not root.exists():
+    if isinstance(root, Location):
+        manifest = _load_stored(root)
+    elif not root.exists():
         raise FormatError(root, "no such dataset directory")
-    manifest = _load(mpath)
+    else:
+        manifest = _load(mpath)
     try:
         _check(manifest)
     except _Invalid as exc:
@@ -128,3 +153,17 @@ def _check_split(split: str, info: Any, version: int, seen: set[str]) -> None:
             raise _Invalid(f"split {split!r}: 'sha256' names {name!r}, which is not one of its shards")
         if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
             raise _Invalid(f"split {split!r}: the sha256 of {name!r} is {_what(digest)}, not 64 hex digits")
+    groups = info.get("row_group_sha256", {})
+    if not isinstance(groups, dict):
+        raise _Invalid(f"split {split!r}: 'row_group_sha256' must map shard names to lists of hex digests")
+    for name, digests in groups.items():
+        if name not in shards:
+            raise _Invalid(
+                f"split {split!r}: 'row_group_sha256' names {name!r}, which is not one of its shards"
+            )
+        if not isinstance(digests, list) or not all(
+            isinstance(d, str) and _SHA256.fullmatch(d) for d in digests
+        ):
+            raise _Invalid(
+                f"split {split!r}: the row-group checksums of {name!r} are not a list of 64 hex digits each"
+            )

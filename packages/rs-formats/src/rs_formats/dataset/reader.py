@@ -1,5 +1,11 @@
 """Reading an ``rs-dataset``: :class:`Dataset` validates the manifest and every shard's footer on opening,
-then reads by row group (the unit of reading), with memory bounded by one row group."""
+then reads by row group (the unit of reading), with memory bounded by one row group.
+
+A dataset is a local folder or a prefix in a store (any URI :mod:`rs_formats.location` resolves): a
+store's shards are read through pyarrow's random-access files, so opening fetches the manifest and the
+footers, and reading a row group fetches that row group's bytes, never a whole shard or dataset. Where the
+manifest has a row group's checksum, the row group is checked as it is read (:mod:`.checksums`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ import pyarrow.parquet as pq
 
 from ..errors import FormatError
 from ..hashing import file_sha256
+from ..location import Location, path_or_location
+from .checksums import verified_group
 from .manifest import read_manifest
 from .schema import MANIFEST, ROW_SCHEMA, check_shard_schema
 from .shards import open_parquet, shard_dir, shard_path
@@ -22,7 +30,7 @@ from .storage import SPLIT_COLUMN, STORED_COLUMNS, stored_version, to_rows
 
 @dataclass(frozen=True)
 class RowGroup:
-    shard: Path
+    shard: Path | Location
     index: int
     num_rows: int
 
@@ -34,18 +42,29 @@ class Dataset:
     form (:mod:`.storage`) is turned back into it batch by batch.
     """
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    def __init__(self, path: str | Path | Location):
+        self.path = path_or_location(path)
         self.manifest = read_manifest(self.path)
         self.version: int = self.manifest["format_version"]
         self._row_groups: dict[str, list[RowGroup]] = {}
+        self._footers: dict[Path | Location, pq.FileMetaData] = {}
+        self._digests: dict[Path | Location, list[str]] = {}
         for split, info in self.manifest["splits"].items():
             groups: list[RowGroup] = []
             n_rows = 0
             for shard_name in info["shards"]:
                 shard = shard_path(self.path, self.version, shard_name, self.path / MANIFEST)
-                meta = self._parquet(shard).metadata
+                meta = self._footers[shard] = self._parquet(shard).metadata
                 self._check_shard(shard, meta.schema.to_arrow_schema())
+                digests = info.get("row_group_sha256", {}).get(shard_name)
+                if digests is not None and len(digests) != meta.num_row_groups:
+                    raise FormatError(
+                        self.path / MANIFEST,
+                        f"lists {len(digests)} row-group checksums for {shard_name}, "
+                        f"which has {meta.num_row_groups} row groups",
+                    )
+                if digests is not None:
+                    self._digests[shard] = digests
                 for i in range(meta.num_row_groups):
                     groups.append(RowGroup(shard, i, meta.row_group(i).num_rows))
                 n_rows += meta.num_rows
@@ -69,13 +88,32 @@ class Dataset:
         check_shard_schema(shard, schema, STORED_COLUMNS, self.version)
 
     @property
-    def data_dir(self) -> Path:
+    def data_dir(self) -> Path | Location:
         """The folder holding the shards: for v2 the one to hand to other Parquet engines."""
         return shard_dir(self.path, self.version)
 
+    def _parquet(self, shard: Path | Location) -> pq.ParquetFile:
+        """A shard opened for reading; its footer, read and checked on opening the dataset, is not fetched
+        again."""
+        return open_parquet(shard, self._footers.get(shard))
+
     @staticmethod
-    def _parquet(shard: Path) -> pq.ParquetFile:
-        return open_parquet(shard)
+    def _open(shard: Path | Location) -> Any:
+        """A shard's random-access file."""
+        if isinstance(shard, Location):
+            return shard.open_input()
+        try:
+            return pa.OSFile(str(shard))
+        except OSError as exc:
+            raise FormatError(shard, f"cannot read: {exc}") from None
+
+    def _group_file(self, group: RowGroup, source: Any) -> pq.ParquetFile:
+        """The shard, ready to read ``group``: checked against the manifest where it has its checksum."""
+        meta = self._footers[group.shard]
+        digests = self._digests.get(group.shard)
+        if digests is None:
+            return pq.ParquetFile(source, metadata=meta)
+        return verified_group(group.shard, source, meta, group.index, digests[group.index])
 
     # -- metadata ----------------------------------------------------------------------------------
     @property
@@ -126,13 +164,14 @@ class Dataset:
         if not 0 <= shard_index < num_shards:
             raise ValueError(f"shard_index must be in [0, {num_shards}), got {shard_index}")
         mine = self._groups(split)[shard_index::num_shards]
-        open_files: dict[Path, pq.ParquetFile] = {}
+        open_files: dict[Path | Location, Any] = {}
         for group in mine:
-            pf = open_files.get(group.shard)
-            if pf is None:
+            source = open_files.get(group.shard)
+            if source is None:
                 open_files.clear()  # shards are read in order: keep one file open at a time
-                pf = open_files[group.shard] = self._parquet(group.shard)
+                source = open_files[group.shard] = self._open(group.shard)
             with self._reading(group):
+                pf = self._group_file(group, source)
                 for batch in pf.iter_batches(
                     batch_size=batch_size, row_groups=[group.index], columns=self._stored_columns(pf, columns)
                 ):
@@ -142,8 +181,8 @@ class Dataset:
         """Row group ``index`` of :meth:`row_groups` (the unit of reading) as a table: for readers that
         partition or sample a split themselves (training workers, contact sheets)."""
         group = self._groups(split)[index]
-        pf = self._parquet(group.shard)
-        with self._reading(group):
+        with self._reading(group), self._open(group.shard) as source:
+            pf = self._group_file(group, source)
             table = pf.read_row_group(group.index, columns=self._stored_columns(pf, columns))
             if self.version == 1:
                 return table
@@ -189,13 +228,15 @@ class Dataset:
         return f"Dataset({self.path}, kind={self.kind}, {sizes})"
 
 
-def open_dataset(path: str | Path) -> Dataset:
-    """Open and validate an rs-dataset directory (its manifest and shard list; rows are read on demand).
+def open_dataset(path: str | Path | Location) -> Dataset:
+    """Open and validate an rs-dataset directory or stored prefix (its manifest and shard list; rows are
+    read on demand).
 
     Args:
-        path: the dataset directory.
+        path: the dataset directory, or its URI (``s3://bucket/prefix``, :mod:`rs_formats.location`).
 
     Returns:
-        The :class:`Dataset`. Raises :class:`FormatError` naming the bad file.
+        The :class:`Dataset`. Raises :class:`FormatError` naming the bad file
+        (:class:`~rs_formats.location.StorageError` for a store's failure).
     """
     return Dataset(path)

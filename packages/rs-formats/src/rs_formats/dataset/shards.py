@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from ..errors import FormatError
 from ..inputs import check_regular
+from ..location import Location, StorageError
 from .schema import DATA_DIR
 
 #: A split name: what Hugging Face ``datasets`` accepts (its ``_split_re``), so that it appears there too.
@@ -33,7 +34,7 @@ SPLIT_NAME = re.compile(r"\w+(\.\w+)*")
 _MAX_NAME = 255
 
 
-def shard_dir(root: Path, version: int) -> Path:
+def shard_dir(root: Path | Location, version: int) -> Path | Location:
     """The folder holding a dataset's shards."""
     return root if version == 1 else root / DATA_DIR
 
@@ -73,9 +74,14 @@ def split_names_problem(split: str, shards: list[str], version: int) -> str | No
     return None
 
 
-def shard_path(root: Path, version: int, name: str, manifest: Path) -> Path:
-    """The path of a listed shard after the containment rules, or FormatError naming it."""
+def shard_path(root: Path | Location, version: int, name: str, manifest: Path | Location) -> Path | Location:
+    """The path of a listed shard after the containment rules, or FormatError naming it (a store has no
+    links and no special files: its shard need only be there)."""
     path = shard_dir(root, version) / name
+    if isinstance(path, Location):
+        if path.kind() != "file":
+            raise FormatError(path, f"missing: listed in {manifest} but not stored")
+        return path
     if not path.exists() and not path.is_symlink():
         raise FormatError(path, f"missing: listed in {manifest} but not on disk")
     real = os.path.realpath(path)
@@ -85,14 +91,21 @@ def shard_path(root: Path, version: int, name: str, manifest: Path) -> Path:
     return path
 
 
-def open_parquet(path: str | Path) -> pq.ParquetFile:
-    """A Parquet file with its footer read and its row counts checked against its size (module rules);
-    FormatError naming it otherwise. Nothing but the footer is read."""
+def open_parquet(path: str | Path | Location, metadata: pq.FileMetaData | None = None) -> pq.ParquetFile:
+    """A Parquet file (a local one, or one in a store through its random-access file) with its footer read
+    and its row counts checked against its size (module rules); FormatError naming it otherwise. Nothing
+    but the footer is read. ``metadata``: the footer as read and checked before, not fetched again."""
     try:
-        pf = pq.ParquetFile(path)
+        source = path.open_input() if isinstance(path, Location) else path
+        pf = pq.ParquetFile(source, metadata=metadata)
+    except StorageError:
+        raise
     except (pa.ArrowException, OSError) as exc:
         raise FormatError(path, f"not a readable Parquet file (truncated or corrupt): {exc}") from None
-    meta, size = pf.metadata, os.path.getsize(path)
+    if metadata is not None:
+        return pf
+    meta = pf.metadata
+    size = source.size() if isinstance(path, Location) else os.path.getsize(path)
     groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     if meta.num_rows > size:
         raise FormatError(

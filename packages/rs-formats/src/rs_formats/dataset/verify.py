@@ -13,20 +13,20 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from ..errors import FormatError
 from ..hashing import file_sha256
+from ..location import Location
 from .reader import Dataset, open_dataset
 from .schema import MANIFEST
 from .storage import SPLIT_COLUMN, stored_class_names
 
 
-def verify_dataset(path: str | Path) -> dict[str, Any]:
+def verify_dataset(path: str | Path | Location) -> dict[str, Any]:
     """Recompute every shard's checksum and read every row.
 
     Args:
-        path: the dataset directory.
+        path: the dataset directory, or its URI (``s3://bucket/prefix``, :mod:`rs_formats.location`).
 
     Returns:
         ``{"path", "splits": {split: {"shards", "rows"}}}``. Raises FormatError on the first mismatch.
@@ -57,8 +57,11 @@ def verify_dataset(path: str | Path) -> dict[str, Any]:
 
 def _check_data_dir(ds: Dataset) -> None:
     listed = {name for info in ds.manifest["splits"].values() for name in info["shards"]}
-    for entry in sorted(ds.data_dir.iterdir()):
-        if entry.name not in listed:
+    data_dir = ds.data_dir
+    names = data_dir.list() if isinstance(data_dir, Location) else [e.name for e in data_dir.iterdir()]
+    for name in sorted(names):
+        entry = data_dir / name
+        if name not in listed:
             raise FormatError(
                 entry,
                 f"not listed in {ds.path / MANIFEST}: Parquet engines handed "
@@ -66,8 +69,8 @@ def _check_data_dir(ds: Dataset) -> None:
             )
 
 
-def _check_stored(ds: Dataset, split: str, shard: Path) -> None:
-    pf = pq.ParquetFile(shard)
+def _check_stored(ds: Dataset, split: str, shard: Path | Location) -> None:
+    pf = ds._parquet(shard)
     names = stored_class_names(shard, pf.schema_arrow)
     if names != ds.class_names and (names or ds.class_names):
         raise FormatError(

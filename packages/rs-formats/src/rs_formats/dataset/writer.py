@@ -3,6 +3,9 @@ in ``data/``, published atomically with a manifest beside them that lists every 
 
 Shards are written as ``<split>-NNNNN.parquet`` while their number is unknown and renamed to their
 final ``<split>-NNNNN-of-MMMMM.parquet`` in the staging directory, before anything is published.
+
+The target may be a URI (:mod:`rs_formats.location`): the staging directory is then local scratch, and
+:mod:`.publish` uploads the shards and, last, the manifest.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import datetime as _dt
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..atomic import commit_dir, staging_dir
-from ..hashing import file_sha256
+from ..location import Location, path_or_location
+from .checksums import shard_digests
+from .publish import check_target, publish
 from .schema import DATA_DIR, DATASET_FORMAT, DATASET_VERSION, KINDS, MANIFEST, REQUIRED_COLUMNS, ROW_SCHEMA
 from .shards import SPLIT_NAME, shard_name
 from .storage import stored_schema, to_stored
@@ -35,12 +41,12 @@ class DatasetWriter:
     Rows are buffered per split only up to one row group, so memory stays bounded whatever the size
     of the dataset. Nothing is visible at ``out_dir`` until :meth:`finish` succeeds; an exception inside
     the ``with`` block (or a killed process) leaves at most a hidden ``.<name>.tmp-*`` directory that no
-    reader accepts as a dataset.
+    reader accepts as a dataset (in a store: at most shards without a manifest).
     """
 
     def __init__(
         self,
-        out_dir: str | Path,
+        out_dir: str | Path | Location,
         *,
         name: str,
         kind: str = "captions",
@@ -55,8 +61,12 @@ class DatasetWriter:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         if kind == "classification" and not class_names:
             raise ValueError("a classification dataset needs class_names")
-        self.out_dir = Path(out_dir)
-        if self.out_dir.exists() and not overwrite:
+        self.out_dir = path_or_location(out_dir)
+        if isinstance(self.out_dir, Location):
+            if "/" not in self.out_dir.path.strip("/"):
+                raise ValueError(f"{self.out_dir}: a dataset goes under a prefix in a bucket, not at its top")
+            check_target(self.out_dir, overwrite)
+        elif self.out_dir.exists() and not overwrite:
             raise FileExistsError(f"{self.out_dir}: already exists (pass overwrite=True to replace it)")
         self.name = name
         self.kind = kind
@@ -68,7 +78,8 @@ class DatasetWriter:
         self.row_group_rows = row_group_rows
         self.overwrite = overwrite
         self._schema = stored_schema(DATASET_VERSION, self.class_names)
-        self._tmp = staging_dir(self.out_dir)
+        stored = isinstance(self.out_dir, Location)
+        self._tmp = Path(tempfile.mkdtemp(prefix="rs-dataset-")) if stored else staging_dir(self.out_dir)
         (self._tmp / DATA_DIR).mkdir(exist_ok=True)
         self._buffers: dict[str, list[dict[str, Any]]] = {}
         self._writers: dict[str, pq.ParquetWriter] = {}
@@ -137,7 +148,7 @@ class DatasetWriter:
         rows.clear()
 
     # -- publishing --------------------------------------------------------------------------------
-    def finish(self) -> Path:
+    def finish(self) -> Path | Location:
         if self._done:
             return self.out_dir
         for split in list(self._buffers):
@@ -150,10 +161,12 @@ class DatasetWriter:
             shards = [shard_name(split, i, len(written)) for i in range(len(written))]
             for old, new in zip(written, shards):
                 os.replace(self._tmp / DATA_DIR / old, self._tmp / DATA_DIR / new)
+            digests = {s: shard_digests(self._tmp / DATA_DIR / s) for s in shards}
             splits[split] = {
                 "shards": shards,
                 "rows": self._rows.get(split, 0),
-                "sha256": {s: file_sha256(self._tmp / DATA_DIR / s) for s in shards},
+                "sha256": {s: whole for s, (whole, _) in digests.items()},
+                "row_group_sha256": {s: groups for s, (_, groups) in digests.items()},
             }
         manifest = {
             "format": DATASET_FORMAT,
@@ -168,7 +181,10 @@ class DatasetWriter:
             "stats": self.stats,
         }
         (self._tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-        commit_dir(self._tmp, self.out_dir, self.overwrite)
+        if isinstance(self.out_dir, Location):
+            publish(self._tmp, self.out_dir, self.overwrite)
+        else:
+            commit_dir(self._tmp, self.out_dir, self.overwrite)
         self._done = True
         return self.out_dir
 

@@ -1,0 +1,227 @@
+"""Where stored data is: a local path or a URI, resolved once to a pyarrow filesystem and a path on it.
+
+Decisions:
+
+* Anything :func:`pyarrow.fs.FileSystem.from_uri` opens is a location: ``s3://``, ``gs://``,
+  ``hdfs://``, ``file://``; a string without ``scheme://`` is a local path. Our own code never talks to a
+  store: pyarrow does every transfer (boto3, s3fs and gcsfs are not needed).
+* S3-compatible endpoints (MinIO, Ceph, moto, ...) are named by ``AWS_ENDPOINT_URL`` or the URI's
+  ``endpoint_override`` query, as pyarrow (and so Ray) reads them; pyarrow 26 ignores
+  ``AWS_ENDPOINT_URL_S3``. Credentials come from the standard AWS chain (environment, config files,
+  instance roles), read by pyarrow alone: no function here sees them, so no message can hold them.
+* Before the first request to a named endpoint a TCP connection is tried (:func:`check_reachable`):
+  pyarrow retries an unreachable endpoint with back-off for a while before it gives up.
+* A store's failure (unreachable endpoint, missing bucket, denied access) is a :class:`StorageError`:
+  one line naming the location (bucket and key), the endpoint and the store's reason.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlparse
+
+if TYPE_CHECKING:
+    import pyarrow.fs
+
+CONNECT_TIMEOUT_S = 10
+_reached: set[str] = set()
+
+
+class StorageError(OSError):
+    """A store could not do what was asked: one line, ``<location>: <why>``."""
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.strerror}"
+
+
+def is_uri(where: str | os.PathLike) -> bool:
+    """Whether ``where`` is a URI (``scheme://...``) rather than a local path."""
+    return isinstance(where, str) and "://" in where
+
+
+def path_or_uri(text: str) -> Path | str:
+    """A command-line dataset argument: a local path as a Path, a URI as it is (a Path would fold its
+    ``//``); argparse's ``type`` for every option that takes a dataset."""
+    return text if is_uri(text) else Path(text)
+
+
+def absolute(where: str) -> str:
+    """A path made absolute, as pyarrow needs it; a URI as it is."""
+    return where if is_uri(where) else str(Path(where).expanduser().resolve())
+
+
+def endpoint(uri: str) -> str | None:
+    """The S3-compatible endpoint an ``s3://`` URI's requests go to, as pyarrow resolves it (None: AWS's
+    own, or not S3)."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3":
+        return None
+    override = parse_qs(parsed.query).get("endpoint_override")
+    return override[0] if override else os.environ.get("AWS_ENDPOINT_URL")
+
+
+def _shown(uri: str) -> str:
+    """A URI as messages show it: without its query (endpoint options), never with user info."""
+    parsed = urlparse(uri)
+    return f"{parsed.scheme}://{parsed.netloc.rsplit('@', 1)[-1]}{parsed.path}"
+
+
+def check_reachable(uri: str) -> None:
+    """StorageError unless the S3 endpoint ``uri`` names (if any) accepts a TCP connection."""
+    url = endpoint(uri)
+    if url is None or url in _reached:
+        return
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname, port), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise StorageError(None, f"endpoint {url} is unreachable: {exc}", _shown(uri)) from None
+    _reached.add(url)
+
+
+@dataclass(frozen=True)
+class Location:
+    """A file or folder on a pyarrow filesystem; ``str()`` is the path or URI as the user gave it."""
+
+    fs: pyarrow.fs.FileSystem = field(compare=False)  # pyarrow's filesystems are not hashable
+    path: str
+    uri: str
+
+    def __str__(self) -> str:
+        return self.uri
+
+    def __truediv__(self, name: str) -> Location:
+        return Location(self.fs, f"{self.path.rstrip('/')}/{name}", f"{self.uri.rstrip('/')}/{name}")
+
+    @property
+    def name(self) -> str:
+        return self.path.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> Location:
+        return Location(
+            self.fs, self.path.rstrip("/").rsplit("/", 1)[0], self.uri.rstrip("/").rsplit("/", 1)[0]
+        )
+
+    @property
+    def local(self) -> Path | None:
+        """The local path, or None in a store."""
+        import pyarrow.fs
+
+        return Path(self.path) if isinstance(self.fs, pyarrow.fs.LocalFileSystem) else None
+
+    @contextmanager
+    def failing(self, doing: str) -> Iterator[None]:
+        """Re-raise a store's error while ``doing`` as one StorageError line naming this location."""
+        import pyarrow as pa
+
+        try:
+            yield
+        except (OSError, pa.ArrowException) as exc:
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageError(None, self._reason(doing, exc), self.uri) from None
+
+    def _reason(self, doing: str, exc: BaseException) -> str:
+        why = " ".join(str(exc).split())
+        if isinstance(exc, FileNotFoundError):
+            why = self.missing_bucket() or why
+        url = endpoint(self.uri)
+        return f"cannot {doing}{f' (endpoint {url})' if url else ''}: {why}"
+
+    def missing_bucket(self) -> str | None:
+        """``"bucket 'B' does not exist"`` when this location's S3 bucket does not (else None)."""
+        if not self.uri.startswith("s3://"):
+            return None
+        bucket = self.path.split("/", 1)[0]
+        try:
+            missing = self.fs.get_file_info(bucket).type.name == "NotFound"
+        except OSError:  # no right to look: the store's own reason stands
+            return None
+        return f"bucket {bucket!r} does not exist" if missing else None
+
+    def kind(self) -> str:
+        """``'file'``, ``'directory'`` or ``'missing'``."""
+        with self.failing("look it up"):
+            kind = self.fs.get_file_info(self.path).type.name
+        return {"File": "file", "Directory": "directory"}.get(kind, "missing")
+
+    def list(self) -> list[str]:
+        """The names in this folder (files and folders, one level)."""
+        import pyarrow.fs
+
+        with self.failing("list it"):
+            infos = self.fs.get_file_info(pyarrow.fs.FileSelector(self.path, allow_not_found=True))
+        return sorted(info.base_name for info in infos)
+
+    def open_input(self) -> Any:
+        """A random-access file: Parquet readers fetch only the byte ranges they need."""
+        with self.failing("read it"):
+            return self.fs.open_input_file(self.path)
+
+    def read_bytes(self) -> bytes:
+        with self.failing("read it"), self.fs.open_input_stream(self.path) as f:
+            return f.read()
+
+    def open_stream(self) -> Any:
+        """A sequential stream of the file's bytes."""
+        with self.failing("read it"):
+            return self.fs.open_input_stream(self.path)
+
+    def open_output(self) -> Any:
+        """A stream writing this file (in a store the object appears whole when the stream closes)."""
+        with self.failing("write it"):
+            return self.fs.open_output_stream(self.path)
+
+    def write_bytes(self, data: bytes) -> None:
+        with self.failing("write it"), self.fs.open_output_stream(self.path) as f:
+            f.write(data)
+
+    def make_dir(self) -> None:
+        with self.failing("create it"):
+            self.fs.create_dir(self.path)
+
+    def delete(self) -> None:
+        """Remove this file or folder (and everything under it); nothing when it is missing."""
+        kind = self.kind()
+        with self.failing("delete it"):
+            if kind == "directory":
+                self.fs.delete_dir(self.path)
+            elif kind == "file":
+                self.fs.delete_file(self.path)
+
+
+def resolve(where: str | os.PathLike | Location) -> Location:
+    """The location of a local path, a ``file://`` URI or a store's URI; StorageError for an unreachable
+    endpoint or a URI pyarrow cannot open."""
+    import pyarrow as pa
+    import pyarrow.fs
+
+    if isinstance(where, Location):
+        return where
+    if not is_uri(where):
+        return Location(pyarrow.fs.LocalFileSystem(), str(Path(where).expanduser().absolute()), str(where))
+    uri = str(where)
+    check_reachable(uri)
+    try:
+        fs, path = pyarrow.fs.FileSystem.from_uri(uri)
+    except (OSError, pa.ArrowException) as exc:
+        raise StorageError(None, f"cannot open: {' '.join(str(exc).split())}", _shown(uri)) from None
+    return Location(fs, path.rstrip("/") or path, _shown(uri).rstrip("/"))
+
+
+def path_or_location(where: str | os.PathLike | Location) -> Path | Location:
+    """A local path as a Path (a ``file://`` URI too), anything in a store as its Location: for code that
+    keeps local files on their usual path (with the local file rules) and hands a store's to pyarrow."""
+    if isinstance(where, Path) or not (isinstance(where, Location) or is_uri(where)):
+        return Path(where)
+    place = resolve(where)
+    return place.local if place.local is not None else place

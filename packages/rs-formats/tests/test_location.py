@@ -1,0 +1,65 @@
+"""rs_formats.location against moto's S3 server: URIs and paths resolve to one kind of location, files go
+in and out through it, and a store's failures are one line naming bucket and key, never a credential."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+
+import pytest
+
+from rs_formats.hashing import file_sha256
+from rs_formats.location import Location, StorageError, resolve
+
+SECRET = "planted-secret-key-0123456789"
+
+
+@pytest.fixture
+def secret(s3, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    return SECRET
+
+
+def test_paths_and_file_uris_resolve_to_the_same_local_file(tmp_path):
+    (tmp_path / "a.bin").write_bytes(b"abc")
+    by_path, by_uri = resolve(tmp_path), resolve(f"file://{tmp_path}")
+    assert by_path.local == by_uri.local == tmp_path
+    assert str(by_path) == str(tmp_path) and str(by_uri) == f"file://{tmp_path}"
+    assert (by_uri / "a.bin").read_bytes() == b"abc" and by_path.list() == ["a.bin"]
+    assert (by_path / "a.bin").kind() == "file" and (by_path / "nope").kind() == "missing"
+
+
+def test_a_store_round_trip(s3, secret):
+    root = resolve(f"s3://{s3.bucket}/loc/")
+    assert isinstance(root, Location) and root.local is None and str(root) == f"s3://{s3.bucket}/loc"
+    data = bytes(range(256)) * 1000
+    (root / "x" / "blob.bin").write_bytes(data)
+    assert file_sha256(root / "x" / "blob.bin") == hashlib.sha256(data).hexdigest()
+    assert (root / "x").kind() == "directory" and (root / "x").list() == ["blob.bin"]
+    with (root / "x" / "blob.bin").open_input() as f:  # random access: one range, not the object
+        assert f.read_at(4, 256 * 999) == bytes(range(4))
+    (root / "x").delete()
+    assert root.list() == [] and (root / "x" / "blob.bin").kind() == "missing"
+
+
+def test_a_missing_bucket_and_key_are_one_line_without_credentials(s3, secret):
+    with pytest.raises(StorageError) as missing:
+        resolve("s3://no-such-bucket/ds/manifest.json").read_bytes()
+    line = str(missing.value)
+    assert line.startswith("s3://no-such-bucket/ds/manifest.json: cannot read it (endpoint ")
+    assert "bucket 'no-such-bucket' does not exist" in line and "\n" not in line and secret not in line
+    with pytest.raises(StorageError) as key:
+        resolve(f"s3://{s3.bucket}/none/manifest.json").read_bytes()
+    assert str(key.value).startswith(f"s3://{s3.bucket}/none/manifest.json: cannot read it")
+    assert "\n" not in str(key.value) and secret not in str(key.value)
+
+
+def test_an_unreachable_endpoint_is_one_line_naming_it(monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"  # nothing listens once it is closed
+    monkeypatch.setenv("AWS_ENDPOINT_URL", closed)
+    with pytest.raises(StorageError) as err:
+        resolve("s3://some-bucket/ds")
+    assert str(err.value).startswith(f"s3://some-bucket/ds: endpoint {closed} is unreachable: ")
+    assert "\n" not in str(err.value)

@@ -120,3 +120,20 @@ def test_add_refuses_another_model(tmp_path, archive, encoder):
     encoder.fingerprint = "other"
     with pytest.raises(FormatError, match="add with that model"):
         add_to_index(tmp_path / "idx", archive, encoder)
+
+
+def test_the_imagery_is_never_at_risk(tmp_path, archive, encoder):
+    before = sorted(p.name for p in archive.rglob("*"))
+    for out in (archive, archive / "idx", tmp_path):  # the folder, inside it, around it
+        with pytest.raises(FormatError, match="--out"):
+            build_index(archive, encoder, out, tile=64, overwrite=True)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "mine.txt").write_text("a user's file")
+    with pytest.raises(FormatError, match="holds files no rs-clip tool wrote"):
+        build_index(archive, encoder, tmp_path / "notes", tile=64, overwrite=True)
+    assert (tmp_path / "notes" / "mine.txt").read_text() == "a user's file"
+    build_index(archive, encoder, tmp_path / "idx", tile=64)
+    m = build_index(
+        archive, encoder, tmp_path / "idx", tile=64, overwrite=True
+    )  # an index is ours to replace
+    assert m["generation"] == 1 and sorted(p.name for p in archive.rglob("*")) == before

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from rs_formats import FormatError
+from rs_formats.outputs import check_output
 
 from .encoder import Encoder
 from .store import TILE_SCHEMA, GraphParams, SearchIndex, write_index
@@ -117,7 +118,10 @@ def build_index(
     params: GraphParams | None = None,
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Index every scene under ``folder`` into ``out``; returns the manifest."""
+    """Index every scene under ``folder`` into ``out``; returns the manifest. ``out`` never is, lies inside
+    or contains ``folder``, and ``overwrite`` replaces only an index (or an empty folder), checked before
+    anything is embedded."""
+    check_output(out, [folder], overwrite)
     vectors, rows, counts = embed_folder(folder, encoder, tile, overlap)
     if not rows:
         raise FormatError(folder, f"no tile to index ({counts['skipped']} file(s) skipped)")

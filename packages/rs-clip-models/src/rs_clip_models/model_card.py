@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rs_formats import markdown as md
+
 _ACTIVATION = {True: "QuickGELU", False: "GELU"}
 PIPELINE_TAG = "zero-shot-image-classification"
 TAGS = ["clip", "remote-sensing", "open_clip", "rs-clip"]
@@ -147,17 +149,17 @@ def _body(
         activation += " (text tower; the ResNet image tower uses ReLU)"
     metrics = manifest.get("metrics") or {}
     lines = [
-        f"# {name}, step {manifest.get('step', '?')}",
+        f"# {md.text(name)}, step {manifest.get('step', '?')}",
         "",
         f"An rs-clip-checkpoint (format version {manifest.get('format_version')}) written by rs-clip "
         f"(open_clip {manifest.get('open_clip_version') or '?'}) on {manifest.get('created', '?')}.",
         "",
         "## Model",
         "",
-        f"- open_clip model `{name}`, activation {activation}, embedding size {model_config.get('embed_dim', '?')}, "
+        f"- open_clip model {md.code(name)}, activation {activation}, embedding size {model_config.get('embed_dim', '?')}, "
         f"image size {vision.get('image_size', '?')}; the exact config is `open_clip_config.json`, the "
-        f"weights `{weights}`.",
-        f"- Initialisation: `{init or 'random initialisation'}`.",
+        f"weights {md.code(weights)}.",
+        f"- Initialisation: {md.code(init or 'random initialisation')}.",
         "",
         "## Training",
         "",
@@ -202,15 +204,15 @@ def _data_lines(dataset: dict[str, Any] | None) -> list[str]:
     if not dataset:
         return ["- Training data: not recorded."]
     lines = [
-        f"- Training data: `{dataset.get('name', '?')}`"
+        f"- Training data: {md.code(dataset.get('name', '?'))}"
         + (f", manifest sha256 `{dataset['manifest_sha256']}`" if dataset.get("manifest_sha256") else "")
-        + (f", splits {', '.join(dataset['splits'])}" if dataset.get("splits") else "")
+        + (f", splits {md.text(', '.join(dataset['splits']))}" if dataset.get("splits") else "")
         + "."
     ]
     for source in dataset.get("sources") or []:
         lines.append(
-            f"  - `{source.get('name', '?')}`: manifest sha256 `{source.get('manifest_sha256', '?')}`, "
-            f"splits {', '.join(source.get('splits') or [])}, {source.get('rows', '?')} rows, "
+            f"  - {md.code(source.get('name', '?'))}: manifest sha256 {md.code(source.get('manifest_sha256', '?'))}, "
+            f"splits {md.text(', '.join(source.get('splits') or []))}, {source.get('rows', '?')} rows, "
             f"weight {source.get('weight', 1)}"
         )
     return lines

@@ -24,16 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-TOOLS = {
-    "rs-formats": "rs_formats",
-    "rs-synth": "rs_synth",
-    "rs-annotate": "rs_annotate",
-    "rs-clip-train": "rs_clip_train",
-    "rs-clip-eval": "rs_clip_eval",
-    "rs-count": "rs_count",
-    "rs-clip-models": "rs_clip_models",
-    "rs-clip-search": "rs_clip_search",
-}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration_tests"))
+from cli_tools import TOOLS  # noqa: E402  (the workspace's tools, read from the packages' pyprojects)
+
 TARGET_S = 0.5
 
 

@@ -22,6 +22,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import tomllib
+from cli_tools import TOOLS
 from doc_commands import DOCS, REPO, Block, Command, blocks, doc_commands, expand
 from doc_installs import check_install
 from doc_stand_ins import RECIPE_SOURCES, SCENE_SETS, StandIns
@@ -101,16 +102,6 @@ NOT_RUN = [
         "reads the embeddings the cluster command above writes (rs-clip-eval's README runs search locally)",
     ),
 ]
-TOOLS = (
-    "rs-formats",
-    "rs-clip-models",
-    "rs-synth",
-    "rs-annotate",
-    "rs-clip-train",
-    "rs-clip-eval",
-    "rs-count",
-    "rs-clip-search",
-)
 EXAMPLES = {
     tomllib.loads(p.read_text())["project"]["scripts"].popitem()[0]: p.parent
     for p in REPO.glob("examples/*/pyproject.toml")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from cli_tools import TOOLS
 from test_cli_convention import call
 
 #: tool -> (words typed, the completion expected among the answers), per case.
@@ -36,6 +37,10 @@ def _complete(script, words: list[str]) -> list[str]:
         ["bash", "-c", _PROBE, "probe", str(script), *words], capture_output=True, text=True, check=True
     )
     return out.stdout.split()
+
+
+def test_every_tool_has_completion_cases():
+    assert sorted(CASES) == sorted(TOOLS)
 
 
 @pytest.mark.parametrize("prog", list(CASES))

@@ -17,16 +17,9 @@ import re
 from importlib.metadata import entry_points, version
 
 import pytest
+from cli_tools import TOOLS
 
-CLIS = (
-    "rs-formats",
-    "rs-clip-models",
-    "rs-synth",
-    "rs-annotate",
-    "rs-clip-train",
-    "rs-clip-eval",
-    "rs-count",
-)
+CLIS = tuple(TOOLS)
 CONSOLE_FLAGS = ("-v", "-q", "--no-progress")
 
 

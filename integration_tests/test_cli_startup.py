@@ -13,17 +13,9 @@ import subprocess
 import sys
 
 import pytest
+from cli_tools import TOOLS
 
-CLIS = {
-    "rs-formats": "rs_formats",
-    "rs-synth": "rs_synth",
-    "rs-annotate": "rs_annotate",
-    "rs-clip-train": "rs_clip_train",
-    "rs-clip-eval": "rs_clip_eval",
-    "rs-count": "rs_count",
-    "rs-clip-models": "rs_clip_models",
-    "rs-clip-search": "rs_clip_search",
-}
+CLIS = TOOLS
 HEAVY = (
     "pyarrow",
     "numpy",

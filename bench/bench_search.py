@@ -58,6 +58,11 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200, help="queries timed (default 200)")
     ap.add_argument("--threads", type=int, default=2, help="threads building the graph (default 2)")
     ap.add_argument("--expansion-search", type=int, default=GraphParams.expansion_search)
+    ap.add_argument(
+        "--sweep",
+        default="64,128,256,512",
+        help="expansion_search values also measured on the same graph (recall against latency)",
+    )
     ap.add_argument("--dtype", default=GraphParams.dtype, help="the graph's vector type: f32, f16, i8")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "search.json"))
     args = ap.parse_args()
@@ -82,14 +87,26 @@ def main() -> None:
     t = time.perf_counter()
     graph = build_graph(vectors, params, threads=args.threads)
     build_s = time.perf_counter() - t
-    graph.expansion_search = params.expansion_search
     print(f"graph built in {build_s:.1f} s", flush=True)
-    approx_ms, recall = [], []
-    for q, want in zip(queries, truth):
-        t = time.perf_counter()
-        m = graph.search(q, 10, threads=1)
-        approx_ms.append((time.perf_counter() - t) * 1000)
-        recall.append(len(set(m.keys.tolist()) & set(want)) / 10)
+
+    def measure(expansion: int) -> tuple[list[float], list[float]]:
+        graph.expansion_search = expansion
+        ms, hits = [], []
+        for q, want in zip(queries, truth):
+            t = time.perf_counter()
+            m = graph.search(q, 10, threads=1)
+            ms.append((time.perf_counter() - t) * 1000)
+            hits.append(len(set(m.keys.tolist()) & set(want)) / 10)
+        return ms, hits
+
+    sweep = {}
+    for expansion in sorted({int(e) for e in args.sweep.split(",") if e} - {params.expansion_search}):
+        ms, hits = measure(expansion)
+        sweep[expansion] = {"p50_ms": p(ms, 50), "recall_at_10": float(np.mean(hits))}
+        print(
+            f"expansion_search {expansion}: p50 {p(ms, 50):.2f} ms, recall@10 {np.mean(hits):.3f}", flush=True
+        )
+    approx_ms, recall = measure(params.expansion_search)
 
     exact_bytes = vectors.nbytes / args.n
     graph_bytes = graph.memory_usage / args.n
@@ -106,6 +123,7 @@ def main() -> None:
             "build_s": build_s,
             "bytes_per_vector": graph_bytes,
         },
+        "expansion_search_sweep": sweep,
         "ratios": {
             "p50_latency": p(approx_ms, 50) / p(exact_ms, 50),
             "memory_per_vector": graph_bytes / exact_bytes,

@@ -277,7 +277,7 @@ def markdown(run: RunResult, plots: dict[str, list[str]]) -> str:
 
 def table_rows(run: RunResult, created: str) -> list[ResultRow]:
     """The run's figures as rows of the long-format results table (:mod:`rs_formats.results_table`)."""
-    tool = f"rs-clip-eval {package_version('rs-clip-eval')}"
+    fixed = {"unit": PERCENT, "tool": f"rs-clip-eval {package_version('rs-clip-eval')}", "created": created}
     rows = []
     for model in run.models:
         fingerprint = run.embedders[model.label].fingerprint or ""
@@ -286,30 +286,22 @@ def table_rows(run: RunResult, created: str) -> list[ResultRow]:
             for task, metrics in per_task.items():
                 if task == "fewshot":  # one row per K and seed: (metric, value, shots, seed)
                     figures = [
-                        ("top1", run["top1"], int(k), run["seed"])
+                        ("top1", one["top1"], int(k), one["seed"])
                         for k, v in metrics["shots"].items()
-                        for run in v["runs"]
+                        for one in v["runs"]
                     ]
                 else:
                     figures = [(key, metrics.get(key), None, None) for key in _TABLE_METRICS[task]]
+                where = {
+                    **fixed,
+                    "model": model.label,
+                    "model_spec": model.text,
+                    "model_fingerprint": fingerprint,
+                }
+                where |= {"dataset": name, "dataset_sha256": sha, "split": split, "task": task}
                 rows += [
-                    ResultRow(
-                        model.label,
-                        model.text,
-                        fingerprint,
-                        name,
-                        sha,
-                        split,
-                        task,
-                        key,
-                        value,
-                        PERCENT,
-                        tool,
-                        created,
-                        shots,
-                        seed,
-                    )
-                    for key, value, shots, seed in figures
+                    ResultRow(**where, metric=key, value=value, shots=k, seed=s)
+                    for key, value, k, s in figures
                     if value is not None
                 ]
     return rows

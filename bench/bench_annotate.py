@@ -29,7 +29,7 @@ import numpy as np
 def _bare(path: str) -> int:
     from PIL import Image
 
-    from rs_annotate.imaging import target_size
+    from rs_annotate.source_images import target_size
 
     img = Image.open(path).convert("RGB")
     img = img.resize(target_size(*img.size, 256), Image.BICUBIC, reducing_gap=3.0)

@@ -4,7 +4,7 @@ Both sides run in the same process on the same model:
 
 * ``device_only``: preprocessed image batches already on the device, ``encode_image`` (+ normalise, copy
   back), i.e. the model's ceiling;
-* ``from_shards``: ``rs_clip_models.embed.encode_images`` (Parquet -> JPEG decode -> preprocess in DataLoader
+* ``from_shards``: ``rs_clip_models.encoding.encode_images`` (Parquet -> JPEG decode -> preprocess in DataLoader
   workers -> device), what every rs-clip-eval task runs;
 * ``loader_only``: the same ``encode_images`` with a model that returns zeros: the loader's ceiling;
 * ``decode_preprocess``: one core decoding and preprocessing the same images (PIL + open_clip transform).
@@ -33,7 +33,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch  # noqa: E402
 
-from rs_clip_models.embed import decode_image, encode_images  # noqa: E402
+from rs_clip_models.encoding import decode_image, encode_images  # noqa: E402
 from rs_clip_models.models import INFERENCE_PRECISIONS, autocast, load_spec  # noqa: E402
 from rs_clip_models.spec import ModelSpec  # noqa: E402
 from rs_formats import open_dataset  # noqa: E402
@@ -85,8 +85,8 @@ class _NoModel(torch.nn.Module):
 
 
 def decode_preprocess(preprocess, ds, limit: int) -> dict[str, float]:
-    """Per-core images/s of the loader's work, as rs_clip_models.embed does it and in two cheaper variants
-    (candidates for rs_clip_models.embed; the variants are measured here only, nothing in rs-clip-eval uses them):
+    """Per-core images/s of the loader's work, as rs_clip_models.encoding does it and in two cheaper variants
+    (candidates for rs_clip_models.encoding; the variants are measured here only, nothing in rs-clip-eval uses them):
     ``uint8``: no ToTensor/Normalize on the CPU (workers ship uint8, the device converts and normalises);
     ``draft_uint8``: also JPEG DCT-domain downscaling (PIL ``draft``) to >= 2x the model input before the
     resize, which decodes far fewer pixels when stored images are much larger than the input."""

@@ -42,14 +42,14 @@ from PIL import Image, ImageDraw  # noqa: E402
 from rs_clip_models.device_feed import prepared_ahead  # noqa: E402
 from rs_clip_train import PRECISIONS, DataConfig, DataSource, preset  # noqa: E402
 from rs_clip_train.data import Normalize, make_loader  # noqa: E402
-from rs_clip_train.engine import (  # noqa: E402
+from rs_clip_train.deepspeed_engine import (  # noqa: E402
     cuda_available,
     ensure_accelerator_env,
     initialize,
     own_clip_norm,
     resolve_precision,
 )
-from rs_clip_train.engine import step as engine_step  # noqa: E402
+from rs_clip_train.deepspeed_engine import step as engine_step  # noqa: E402
 from rs_clip_train.loss import ContrastiveModel  # noqa: E402
 from rs_clip_train.model import build_model, param_groups, to_engine_layout  # noqa: E402
 

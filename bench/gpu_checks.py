@@ -102,7 +102,7 @@ def max_weight_diff(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> f
 
 def zero_shot(suite: Suite, model: torch.nn.Module, preprocess: Any, tokenizer: Any) -> float:
     """Accuracy of picking each test image's caption among all distinct captions (chance: 1/40)."""
-    from rs_clip_models.embed import encode_images, encode_texts
+    from rs_clip_models.encoding import encode_images, encode_texts
     from rs_clip_models.models import autocast
     from rs_formats import open_dataset
     from rs_formats.columns import captions_of
@@ -190,7 +190,7 @@ class SyncWatch:
 def part_train(suite: Suite) -> dict[str, Any]:
     from rs_clip_models.models import create_model
     from rs_clip_train import fit
-    from rs_clip_train.engine import deepspeed_config
+    from rs_clip_train.deepspeed_engine import deepspeed_config
 
     p = suite.profile
     cfg = run_config(

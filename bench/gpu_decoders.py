@@ -19,7 +19,7 @@ def part_decode(suite: Suite) -> dict[str, Any]:
     import open_clip
 
     from rs_clip_models.device_decode import decode_jpegs, device_plan
-    from rs_clip_models.embed import decode_image
+    from rs_clip_models.encoding import decode_image
     from rs_clip_train.augment import AugParams, augment, augment_on_device, decode
     from rs_formats import open_dataset
 

@@ -2,11 +2,11 @@
 
 Training (pairs/s, one worker): ``ceiling_torch`` is plain torch (fused AdamW, the same autocast) on
 synthetic tensors already on the device; ``deepspeed_synthetic`` is rs-clip-train's engine
-(:func:`rs_clip_train.engine.initialize`) on the same tensors; ``deepspeed_shards`` is what a worker's
-step loop runs (:class:`rs_clip_train.trainer.Trainer`'s body: rs-clip-train's loader, pinned batches,
+(:func:`rs_clip_train.deepspeed_engine.initialize`) on the same tensors; ``deepspeed_shards`` is what a worker's
+step loop runs (:class:`rs_clip_train.train_loop.Trainer`'s body: rs-clip-train's loader, pinned batches,
 non-blocking copies, :class:`~rs_clip_train.data.Normalize`, engine step). Evaluation (images/s):
 ``ceiling_encode`` embeds a batch already on the device; ``shards`` is
-:func:`rs_clip_models.embed.encode_images` over the shards (JPEGs decoded on the device where it can);
+:func:`rs_clip_models.encoding.encode_images` over the shards (JPEGs decoded on the device where it can);
 ``shards_cpu_decode`` the same with PIL decoding in loader processes, for comparison.
 
 Every rate is time-boxed (a warm-up, then a fixed window), so the suite's length does not depend on how
@@ -78,8 +78,8 @@ def train_rates(
     from rs_clip_models.device_decode import available
     from rs_clip_models.device_feed import prepared_ahead
     from rs_clip_train.data import Normalize, make_loader
-    from rs_clip_train.engine import initialize, own_clip_norm, resolve_precision
-    from rs_clip_train.engine import step as backward_step
+    from rs_clip_train.deepspeed_engine import initialize, own_clip_norm, resolve_precision
+    from rs_clip_train.deepspeed_engine import step as backward_step
     from rs_clip_train.loss import ContrastiveModel
     from rs_clip_train.model import build_model, param_groups, to_engine_layout
 
@@ -188,7 +188,7 @@ def eval_rates(
 ) -> dict[str, Any]:
     """Images/s of embedding ``split`` of the shards vs encoding a batch already on the device."""
     from rs_clip_models.device_decode import available
-    from rs_clip_models.embed import encode_images
+    from rs_clip_models.encoding import encode_images
     from rs_clip_models.models import autocast, create_model
     from rs_formats import open_dataset
 

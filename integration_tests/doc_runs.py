@@ -335,7 +335,7 @@ class Docs:
             self.trained = world / "home" / parse("rs-clip-train", words[1:]).out
             return "trained (tiny, 2 steps)"
         from rs_clip_train.cli import resolve_args
-        from rs_clip_train.launcher import plan
+        from rs_clip_train.launch_common import plan
 
         cwd = os.getcwd()
         os.chdir(world / "home")

@@ -377,7 +377,7 @@ def test_rs_clip_train_reads_v1(c, tmp_path):
     from safetensors.torch import load_file
 
     from rs_clip_train import DataSource, preset
-    from rs_clip_train.launcher import check_model, plan
+    from rs_clip_train.launch_common import check_model, plan
     from rs_clip_train.model import build_model
     from rs_formats import open_dataset
 

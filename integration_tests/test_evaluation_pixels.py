@@ -2,7 +2,7 @@
 original files do (the authors' script opens the original files and hands them to CLIP's preprocessing).
 
 rs-synth writes the sources, rs-annotate converts them with its defaults, and the tiny RS-Tiny CLIP embeds
-the dataset's rows (rs_clip_models.embed, as rs-clip-eval does) and the original files (PIL + the same
+the dataset's rows (rs_clip_models.encoding, as rs-clip-eval does) and the original files (PIL + the same
 preprocessing). The training-style re-encoding is the control: it must not pass the same check.
 """
 
@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from rs_annotate import convert
-from rs_clip_models.embed import encode_images
+from rs_clip_models.encoding import encode_images
 from rs_clip_models.models import create_model
 from rs_formats import open_dataset
 from rs_synth.registry import FORMATS

@@ -17,7 +17,7 @@ from doc_commands import doc_commands
 from doc_runs import tool_argv
 from doc_stand_ins import RECIPE_SOURCES, SCENE_SETS
 
-from rs_annotate.imaging import tile_windows
+from rs_annotate.source_images import tile_windows
 from rs_formats import open_dataset
 from rs_synth import Truth
 
@@ -120,7 +120,7 @@ def test_the_deduplicated_training_set_holds_every_split(merged):
 
 def test_the_documented_training_commands_train_on_every_split(merged, recipe):
     from rs_clip_train.cli import build_parser, resolve_args
-    from rs_clip_train.launcher import plan
+    from rs_clip_train.launch_common import plan
 
     world = recipe[1].parents[1]
     fits = commands("2. Continual pretraining", "rs-clip-train", "fit")

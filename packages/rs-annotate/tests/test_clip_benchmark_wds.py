@@ -13,7 +13,7 @@ from PIL import Image
 from rs_annotate import BadInput, convert
 from rs_annotate.readers.ret3 import clean_caption
 from rs_formats import open_dataset
-from rs_formats.images import decode_image
+from rs_formats.pixel_limits import decode_image
 
 CLASSES = ["annual crop land", "forest", "river"]
 

@@ -1,4 +1,4 @@
-"""Conversion applies rs_formats.imagery's rule to every image: 8-bit RGB keeps its bytes, 16-bit, float,
+"""Conversion applies rs_formats.rasters's rule to every image: 8-bit RGB keeps its bytes, 16-bit, float,
 grey and multi-band sources become 8-bit RGB that every consumer decodes (the rule itself is tested
 against an independent computation in rs-formats' test_imagery)."""
 
@@ -14,7 +14,7 @@ from rs_annotate import convert
 from rs_annotate.cli import main
 from rs_annotate.validation import validate
 from rs_formats import open_dataset
-from rs_formats.imagery import to_rgb8
+from rs_formats.rasters import to_rgb8
 
 RNG = np.random.default_rng(3)
 

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from rs_annotate import convert
-from rs_annotate.imaging import boxes_in_window, check_boxes, target_size, tile_windows
 from rs_annotate.readers.dota import DotaReader
 from rs_annotate.report import report_path
+from rs_annotate.source_images import boxes_in_window, check_boxes, target_size, tile_windows
 from rs_annotate.types import BadInput, Box
 from rs_formats import open_dataset, verify_dataset
 
@@ -177,7 +177,7 @@ def test_tiles_and_resizing_geometry():
 
 
 def test_corrupt_image_bytes_are_bad_input_not_a_pil_traceback(tmp_path):
-    from rs_annotate.imaging import load_image
+    from rs_annotate.source_images import load_image
 
     p = tmp_path / "x.jpg"
     p.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")

@@ -3,10 +3,10 @@ and a tiled mask source boxes each tile from its own pixels."""
 
 import numpy as np
 
-from rs_annotate.imaging import tile_windows
 from rs_annotate.m2b import MaskRegions
 from rs_annotate.options import ConvertOptions
 from rs_annotate.sample_rows import convert_sample
+from rs_annotate.source_images import tile_windows
 from rs_annotate.types import Box, Sample
 
 

@@ -87,7 +87,7 @@ def test_compare_lines_runs_up_with_deltas(data_dir, tmp_path, capsys):
 
 
 def test_embed_then_search_finds_an_image_by_its_own_embedding_rank(data_dir, tmp_path, capsys):
-    from rs_clip_models.embed import encode_texts
+    from rs_clip_models.encoding import encode_texts
     from rs_clip_models.models import load_spec
     from rs_clip_models.spec import ModelSpec
 

@@ -70,7 +70,7 @@ def test_embeddings_are_the_same_on_a_two_node_ray_cluster(cluster, data_dir, lo
 
 
 def test_search_equals_a_brute_force_ranking(local, tiny_checkpoint):
-    from rs_clip_models.embed import encode_texts
+    from rs_clip_models.encoding import encode_texts
 
     spec = ModelSpec.parse("RS-Tiny")
     queries = ["two planes in the middle of the picture", "a ship", "many storage tanks"]

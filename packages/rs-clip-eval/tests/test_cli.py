@@ -448,7 +448,7 @@ def test_paper_suite_finds_datasets_by_name(data_dir, tmp_path, caplog):
 
 def test_imports_without_ray_or_deepspeed():
     code = (
-        "import sys, rs_clip_eval.cli, rs_clip_eval.runner, rs_clip_eval.report, rs_clip_models.embed; "
+        "import sys, rs_clip_eval.cli, rs_clip_eval.runner, rs_clip_eval.report, rs_clip_models.encoding; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('ray', 'deepspeed')]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from rs_clip_models.device_decode import decode_jpegs, device_plan, is_jpeg
-from rs_clip_models.embed import decode_image, encode_images
+from rs_clip_models.encoding import decode_image, encode_images
 from rs_clip_models.models import TINY_MODEL, create_model
 from rs_formats import DatasetWriter, FormatError, open_dataset
 from rs_synth.evalsets import scene_rows

@@ -262,7 +262,7 @@ def test_a_split_a_dataset_lacks_is_an_error_naming_it(three_splits, caption_ds)
 def test_an_epoch_counts_every_split_trained_on(three_splits, caption_ds):
     from rs_clip_train import preset
     from rs_clip_train.data import epoch_rows
-    from rs_clip_train.launcher import plan
+    from rs_clip_train.launch_common import plan
 
     cfg = preset("tiny")
     cfg.data.split = "train,val,test"

@@ -167,7 +167,7 @@ def test_a_failing_run_reports_the_error_and_leaves_only_complete_checkpoints(
 
     # The evaluation of checkpoint 2 is the one rs-clip-eval computes from the checkpoint on disk.
     from rs_clip_eval.retrieval import retrieval_metrics
-    from rs_clip_models.embed import encode_images, encode_texts
+    from rs_clip_models.encoding import encode_images, encode_texts
     from rs_clip_models.models import create_model
     from rs_formats import open_dataset
     from rs_formats.columns import captions_of

@@ -118,8 +118,8 @@ def test_one_plain_process_trains_without_importing_ray_and_names_skipped_rows(b
 
 def test_the_launcher_is_chosen_from_the_setting_and_torchrun_variables(monkeypatch, caption_ds):
     from rs_clip_train import ConfigError, DataSource, preset
-    from rs_clip_train.launch_plain import with_world
-    from rs_clip_train.launcher import choose_launcher
+    from rs_clip_train.launch_common import choose_launcher
+    from rs_clip_train.launch_torchrun import with_world
 
     cfg = preset("tiny")
     cfg.data.sources = [DataSource(str(caption_ds))]

@@ -111,10 +111,10 @@ def test_deepspeed_reads_the_resume_state_only_through_the_safe_loader(torchrun_
     """The worker on its own, without the driver's check, and with a manifest that lists no checksums for
     the resume state (as written before they were recorded): DeepSpeed's load is still refused."""
     from rs_clip_train import DataSource, preset
-    from rs_clip_train.launch_plain import _process_group
-    from rs_clip_train.launcher import prepare
-    from rs_clip_train.session import PlainSession
+    from rs_clip_train.launch_common import prepare
+    from rs_clip_train.launch_torchrun import _process_group
     from rs_clip_train.worker import loop_config, train
+    from rs_clip_train.worker_session import PlainSession
     from rs_formats import FormatError
 
     run_dir, marker = tmp_path / "run", tmp_path / "payload-ran"

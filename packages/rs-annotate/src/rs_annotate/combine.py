@@ -22,8 +22,8 @@ from rs_formats import Dataset, DatasetWriter, FormatError, atomic, console, ope
 from rs_formats.location import Location
 from rs_formats.outputs import check_output
 
-from .hash_table import HashTable, original_pixels
 from .near_duplicates import KEEP_POLICIES, cross_matches, keep_rank, plan_removals
+from .phashes import HashTable, original_pixels
 from .report import report_path, write_report
 from .version import GENERATOR
 
@@ -172,7 +172,7 @@ def dedup(
 ) -> dict[str, Any]:
     """Merge ``datasets`` into ``out`` without near duplicates and without images of ``against``.
 
-    Hashes are streamed (:class:`~rs_annotate.hash_table.HashTable`); image ids and sizes are read only
+    Hashes are streamed (:class:`~rs_annotate.phashes.HashTable`); image ids and sizes are read only
     for the rows that have a near or exact twin.
 
     Args:

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats import Dataset, FormatError, open_dataset
-from rs_formats.images import decode_image
 from rs_formats.outputs import check_output
+from rs_formats.pixel_limits import decode_image
 
 _COLUMNS = ["image_id", "source", "image", "captions", "objects", "label"]
 

@@ -39,8 +39,8 @@ from typing import Any
 from rs_formats import Dataset, open_dataset
 from rs_formats.atomic import atomic_dir
 
-from .imaging import encode
 from .options import CAPTION_MODES
+from .source_images import encode
 from .version import GENERATOR
 
 _SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
@@ -70,7 +70,7 @@ def _image(data: bytes, image_id: str, tally: _Tally) -> tuple[str, bytes]:
     for signature, ext in _SIGNATURES.items():
         if data.startswith(signature):
             return ext, data
-    from rs_formats.images import decode_image
+    from rs_formats.pixel_limits import decode_image
 
     tally.reencoded += 1
     return "png", encode(decode_image(data, row=image_id), "PNG")

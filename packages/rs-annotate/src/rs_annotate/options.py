@@ -7,18 +7,18 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from rs_formats.cluster import ENGINES
-from rs_formats.images import STORED_FORMATS
 from rs_formats.outputs import OutputOptions
+from rs_formats.pixel_limits import STORED_FORMATS
 from rs_formats.settings import setting
 
 from .b2c import B2CConfig
 
 if TYPE_CHECKING:
-    from rs_formats.imagery import ImageryOptions
+    from rs_formats.rasters import ImageryOptions
 
 
 def _bands(text: str) -> tuple[int, ...]:
-    from rs_formats.imagery import check_bands  # numpy: not for a --help
+    from rs_formats.rasters import check_bands  # numpy: not for a --help
 
     return check_bands(text)
 
@@ -191,7 +191,7 @@ class ConvertOptions(OutputOptions):
         if self.short_side is not None and self.short_side < 0:
             raise ValueError(f"--short-side must be >= 0 (0 keeps the size), got {self.short_side}")
         if self.tile is not None and self.tile > 0:
-            from .imaging import tile_windows  # numpy and PIL: not for a --help
+            from .source_images import tile_windows  # numpy and PIL: not for a --help
 
             tile_windows(self.tile, self.tile, self.tile, self.tile_overlap)  # validates size/overlap
         if not 0 < self.tile_min_visible <= 1:
@@ -211,7 +211,7 @@ class ConvertOptions(OutputOptions):
     @property
     def imagery(self) -> ImageryOptions:
         """How images that are not 8-bit RGB become 8-bit RGB."""
-        from rs_formats.imagery import ImageryOptions  # numpy: not for a --help
+        from rs_formats.rasters import ImageryOptions  # numpy: not for a --help
 
         return ImageryOptions(bands=self.bands, value_range=self.value_range, nodata=self.nodata)
 

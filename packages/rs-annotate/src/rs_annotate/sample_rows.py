@@ -21,7 +21,10 @@ from typing import Any
 from PIL import Image
 
 from .b2c import boxes_to_captions
-from .imaging import (
+from .near_duplicates import phash
+from .options import ConvertOptions
+from .readers.base import Reader
+from .source_images import (
     Loaded,
     boxes_in_window,
     check_boxes,
@@ -33,9 +36,6 @@ from .imaging import (
     target_size,
     tile_windows,
 )
-from .near_duplicates import phash
-from .options import ConvertOptions
-from .readers.base import Reader
 from .types import BadInput, Box, Regions, Sample
 
 Window = tuple[int, int, int, int]  # x, y, w, h in pixels of the original image

@@ -1,6 +1,6 @@
 """``validate``: the contract checks of rs_formats plus the row rules rs-annotate promises.
 
-Row rules: the image decodes (its header under :data:`rs_formats.images.MAX_ROW_PIXELS`) and its size equals ``width`` x ``height``; every box lies inside the image
+Row rules: the image decodes (its header under :data:`rs_formats.pixel_limits.MAX_ROW_PIXELS`) and its size equals ``width`` x ``height``; every box lies inside the image
 with positive area; caption datasets have ``n_captions`` non-empty captions per row; classification rows
 have a ``label`` that indexes ``class_names``; every row has a ``phash``.
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rs_formats import FormatError, console, open_dataset, verify_dataset
-from rs_formats.images import decode_image
+from rs_formats.pixel_limits import decode_image
 
 MAX_LISTED = 100
 

@@ -220,7 +220,7 @@ def test_special_files_are_skipped_and_links_out_of_the_source_refused(classific
 
 
 def test_sixteen_bit_images_in_parquet_rows_go_through_the_imagery_rule(tmp_path):
-    from rs_formats.imagery import to_rgb8
+    from rs_formats.rasters import to_rgb8
 
     bands = [np.random.default_rng(s).integers(100, 4000, (12, 16), dtype=np.uint16) for s in range(3)]
     encoded = []

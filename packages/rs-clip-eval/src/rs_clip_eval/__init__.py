@@ -4,7 +4,7 @@ linear-probe and k-NN tasks, with paper-style reports.
 Task modules work on embeddings (numpy arrays) and return plain dicts of metrics:
 :mod:`~rs_clip_eval.retrieval`, :mod:`~rs_clip_eval.zeroshot`, :mod:`~rs_clip_eval.linear_probe`,
 :mod:`~rs_clip_eval.knn`. :mod:`~rs_clip_eval.runner` runs suites through an
-:class:`~rs_clip_eval.embedder.Embedder` (:mod:`~rs_clip_eval.cache`); :mod:`~rs_clip_eval.report` writes
+:class:`~rs_clip_eval.embedder.Embedder` (:mod:`~rs_clip_eval.embedding_cache`); :mod:`~rs_clip_eval.report` writes
 JSON, Markdown and the long-format table, with the published figures of :mod:`~rs_clip_eval.paper` beside
 ours, :mod:`~rs_clip_eval.plots` the plots; :mod:`~rs_clip_eval.comparison` lines saved runs up;
 :mod:`~rs_clip_eval.cli` is the command line.
@@ -26,7 +26,7 @@ __all__ = lazy_exports(
     {
         "rs_formats.results_table": ("ResultRow", "read_results_table", "write_results_table"),
         ".api": ("compare", "embed", "evaluate_retrieval", "run", "search"),
-        ".cache": ("EmbeddingCache",),
+        ".embedding_cache": ("EmbeddingCache",),
         ".config": ("EvalConfig",),
         ".embedder": ("Embedder",),
         ".plots": ("plot_confusion", "pyplot", "slug"),

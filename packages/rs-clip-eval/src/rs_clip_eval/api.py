@@ -31,9 +31,9 @@ from rs_formats.columns import captions_of
 from rs_formats.outputs import check_output
 from rs_formats.results_table import COLUMNS, ResultRow, now, read_results_table, write_results_table
 
-from .cache import EmbeddingCache
 from .config import EvalConfig
 from .embedder import Embedder
+from .embedding_cache import EmbeddingCache
 from .retrieval import retrieval_metrics
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ Decisions:
 * ``embed`` writes a model's image embeddings of one dataset split as Parquet keyed by image id
   (:mod:`.embeddings`), in the split's row order. Engine ``local`` is the evaluation path itself
   (:meth:`Embedder.images`, so the evaluation cache holds the same array); engine ``ray`` computes them on a
-  Ray cluster (:mod:`.ray_embed`). Both give the same embeddings within float rounding.
+  Ray cluster (:mod:`.ray_encoding`). Both give the same embeddings within float rounding.
 * The evaluation cache adopts what ``embed`` wrote (the key :meth:`Embedder.images` uses: model
   fingerprint, dataset manifest sha256, split, precision), so that retrieval, zero-shot, probes and
   rs-count over that dataset, model and precision load the vectors instead of running the model.
@@ -30,9 +30,9 @@ from rs_formats.cluster import ENGINES
 from rs_formats.embeddings import FILE_ROWS, MANIFEST, open_embeddings, write_embeddings
 from rs_formats.outputs import check_output
 
-from .cache import EmbeddingCache
 from .config import EvalConfig
 from .embedder import Embedder
+from .embedding_cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def embed_dataset(
         "cache_key": key,
     }
     if engine == "ray":
-        from .ray_embed import image_embeddings
+        from .ray_encoding import image_embeddings
 
         batches = image_embeddings(
             spec,
@@ -116,7 +116,7 @@ def search(
     embeddings: str | Path, spec: ModelSpec, queries: Sequence[str], k: int = 10, device: str = "auto"
 ) -> list[list[dict[str, Any]]]:
     """Per query, the ``k`` best images: ``{"rank", "image_id", "row", "score"}``, best first."""
-    from rs_clip_models.embed import encode_texts
+    from rs_clip_models.encoding import encode_texts
     from rs_clip_models.models import autocast, load_spec, resolve_device
 
     if k < 1:

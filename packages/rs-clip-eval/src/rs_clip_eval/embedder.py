@@ -2,7 +2,7 @@
 
 Public API (``from rs_clip_eval import Embedder``). An :class:`Embedder` built from a ``--model`` spec
 loads the model only on the first cache miss and caches every array under the weights' fingerprint,
-the dataset's manifest sha256, the split, what was embedded and the precision (:mod:`.cache`); one
+the dataset's manifest sha256, the split, what was embedded and the precision (:mod:`.embedding_cache`); one
 built from an already-loaded model (:meth:`Embedder.from_model`) has no fingerprint and never caches.
 Both embed under :func:`rs_clip_models.models.autocast` at the configured precision, so "amp_bf16" means
 the same thing in every task and package.
@@ -23,8 +23,8 @@ from rs_clip_models.spec import ModelSpec
 from rs_formats import Dataset
 from rs_formats.console import progress_enabled
 
-from .cache import EmbeddingCache
 from .config import EvalConfig
+from .embedding_cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Embedder:
         """``[N, D]`` L2-normalised embeddings of a split's images, in row order."""
 
         def compute() -> np.ndarray:
-            from rs_clip_models.embed import encode_images
+            from rs_clip_models.encoding import encode_images
             from rs_clip_models.models import autocast
 
             model, preprocess, _ = self.model()
@@ -126,7 +126,7 @@ class Embedder:
         """``[len(texts), D]`` embeddings of texts about a split; ``what`` and the texts' hash key the cache."""
 
         def compute() -> np.ndarray:
-            from rs_clip_models.embed import encode_texts
+            from rs_clip_models.encoding import encode_texts
             from rs_clip_models.models import autocast
 
             model, _, tokenizer = self.model()

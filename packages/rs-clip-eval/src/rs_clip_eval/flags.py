@@ -20,7 +20,7 @@ from rs_formats.flags import add_flags, from_args
 from .config import EvalConfig
 
 if TYPE_CHECKING:
-    from .cache import EmbeddingCache
+    from .embedding_cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,6 @@ def eval_config(args: argparse.Namespace, **extra: Any) -> EvalConfig:
 
 
 def open_cache(args: argparse.Namespace) -> EmbeddingCache:
-    from .cache import EmbeddingCache  # numpy: not for a --help
+    from .embedding_cache import EmbeddingCache  # numpy: not for a --help
 
     return EmbeddingCache(args.cache_dir, enabled=not args.no_cache)

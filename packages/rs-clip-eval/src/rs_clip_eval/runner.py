@@ -13,9 +13,9 @@ from rs_formats.columns import captions_of, labels_of
 from rs_formats.wording import class_phrase
 
 from . import knn, linear_probe, retrieval, zeroshot
-from .cache import EmbeddingCache
 from .config import EvalConfig
 from .embedder import Embedder
+from .embedding_cache import EmbeddingCache
 from .suites import TASKS_BY_KIND, DatasetEntry, Suite
 
 log = logging.getLogger(__name__)

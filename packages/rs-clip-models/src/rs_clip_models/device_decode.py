@@ -15,7 +15,7 @@ Decisions:
 - Rows that are not JPEG, or that the device decoder refuses (CMYK, progressive oddities, corruption),
   decode on the CPU with PIL like every other row: the same pixels within tolerance, and a row broken for
   PIL too fails with the FormatError naming it, as before. The pixel limit of
-  :data:`rs_formats.images.MAX_ROW_PIXELS` is checked on the header before any bytes reach the device.
+  :data:`rs_formats.pixel_limits.MAX_ROW_PIXELS` is checked on the header before any bytes reach the device.
 - Images of one size are resized together (shards are written at one size), others one by one.
 """
 

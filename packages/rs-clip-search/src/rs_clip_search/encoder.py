@@ -3,9 +3,9 @@
 An :class:`Encoder` is anything with ``images(list of uint8 HxWx3 arrays)`` and ``texts(list of str)``
 returning float32 ``[n, D]`` unit vectors, plus a ``fingerprint`` naming the weights. :class:`ModelEncoder`
 loads a ``--model`` spec (the grammar of rs-clip-eval, :class:`rs_clip_models.spec.ModelSpec`) through the
-project's strict local loading and embeds texts with :func:`rs_clip_models.embed.encode_texts`. Tiles arrive
+project's strict local loading and embeds texts with :func:`rs_clip_models.encoding.encode_texts`. Tiles arrive
 as pixel arrays, not dataset rows, so images are preprocessed here one batch at a time (the dataset
-streaming of :func:`rs_clip_models.embed.encode_images` has no use without a dataset).
+streaming of :func:`rs_clip_models.encoding.encode_images` has no use without a dataset).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class ModelEncoder:
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
     def texts(self, texts: Sequence[str]) -> np.ndarray:
-        from rs_clip_models.embed import encode_texts
+        from rs_clip_models.encoding import encode_texts
         from rs_clip_models.models import autocast
 
         model, _, tokenizer = self._model()

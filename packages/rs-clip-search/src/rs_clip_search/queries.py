@@ -10,7 +10,7 @@ Every function returns plain lists of dicts (what the JSON endpoints send). Deci
 * Filters: ``folder`` keeps tiles whose source file lies in that folder or below it (compared as paths,
   the file system is not consulted); ``bbox`` (west, south, east, north in degrees) keeps georeferenced
   tiles whose longitude/latitude bounds intersect it (a tile without bounds never passes a bbox).
-* An uploaded example is decoded under :data:`rs_formats.images.MAX_ROW_PIXELS` and embedded whole (the
+* An uploaded example is decoded under :data:`rs_formats.pixel_limits.MAX_ROW_PIXELS` and embedded whole (the
   model's preprocessing resizes it).
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rs_formats.images import MAX_ROW_PIXELS, decode_image
+from rs_formats.pixel_limits import MAX_ROW_PIXELS, decode_image
 
 from .encoder import Encoder
 from .store import SearchIndex

@@ -4,14 +4,14 @@ Decisions the issue leaves open:
 
 * Scenes are files with a suffix in :data:`SUFFIXES`, found recursively in sorted order; hidden files and
   folders are skipped. GeoTIFFs (``.tif``/``.tiff``) are read with rasterio (windowed, so a large scene is
-  never decoded whole); JPEG and PNG with PIL under :data:`rs_formats.images.MAX_SOURCE_PIXELS`.
+  never decoded whole); JPEG and PNG with PIL under :data:`rs_formats.pixel_limits.MAX_SOURCE_PIXELS`.
 * The grid steps by ``tile - overlap``; where the last step would leave a strip narrower than a tile, the
   last tile is moved back to end at the scene's edge (every tile is full size and the whole scene is
   covered). A scene smaller than a tile along an axis is one tile of the scene's size along it.
 * A tile of a georeferenced scene keeps the scene's CRS (as WKT-free ``EPSG:n`` where one exists, else
   WKT), its bounds in that CRS and its bounds in longitude/latitude (what the bbox filter and the footprint
   map use, so scenes in different CRSs share one map); a tile of an ungeoreferenced scene has none.
-* Pixels become 8-bit RGB by the converter's imagery rule (:func:`rs_formats.imagery.to_rgb8`: 8-bit RGB
+* Pixels become 8-bit RGB by the converter's imagery rule (:func:`rs_formats.rasters.to_rgb8`: 8-bit RGB
   as it is, anything else band-chosen, nodata masked and stretched), applied to each tile on its own as the
   converter applies it to each image on its own.
 """
@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from rs_formats import FormatError
-from rs_formats.imagery import to_rgb8
-from rs_formats.images import MAX_SOURCE_PIXELS, check_pixels, decode_image
 from rs_formats.inputs import read_bytes
+from rs_formats.pixel_limits import MAX_SOURCE_PIXELS, check_pixels, decode_image
+from rs_formats.rasters import to_rgb8
 
 SUFFIXES = (".tif", ".tiff", ".jpg", ".jpeg", ".png")
 GEOTIFF = (".tif", ".tiff")
@@ -94,7 +94,7 @@ def open_scene(path: str | Path) -> Scene:
             crs = _crs_name(src.crs) if src.crs else None
             transform = tuple(src.transform)[:6] if crs else None
             return Scene(path, st.st_size, st.st_mtime_ns, src.width, src.height, crs, transform)
-    from rs_formats.images import image_size
+    from rs_formats.pixel_limits import image_size
 
     w, h = image_size(path)
     return Scene(path, st.st_size, st.st_mtime_ns, w, h)

@@ -24,7 +24,7 @@ __all__ = lazy_exports(
         ),
         ".launch_ray": ("make_trainer",),
         ".launch": ("fit",),
-        ".launcher": ("TrainingFailed",),
+        ".launch_common": ("TrainingFailed",),
         ".presets": ("PRESETS", "load_config", "preset"),
     },
 )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from rs_formats.images import decode_image
+from rs_formats.pixel_limits import decode_image
 
 if TYPE_CHECKING:
     from PIL import Image

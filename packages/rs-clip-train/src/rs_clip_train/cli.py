@@ -144,14 +144,14 @@ def _command(args: argparse.Namespace) -> int:
     if args.out is None and args.config is None:
         raise ConfigError("--out RUN_DIR is required")
     from .launch import fit
-    from .launcher import TrainingFailed
+    from .launch_common import TrainingFailed
 
     try:
         final = fit(cfg)
     except TrainingFailed as exc:
         log.error("training failed: %s", exc)
         return 1
-    from .launch_plain import process_rank
+    from .launch_torchrun import process_rank
 
     if process_rank() == 0:  # under torchrun every process runs this command; one prints its product
         print(final)

@@ -19,7 +19,7 @@ from rs_formats import FormatError
 from rs_formats.inputs import parse_yaml
 from rs_formats.settings import ConfigError, build, check_choices, setting
 
-from .sections import (
+from .config_sections import (
     LAUNCHERS,
     PAPER_STEPS,
     PRECISIONS,

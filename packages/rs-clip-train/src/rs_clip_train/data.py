@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from rs_clip_models.device_decode import decode_jpegs, is_jpeg
 from rs_formats import FormatError
-from rs_formats.images import open_image
+from rs_formats.pixel_limits import open_image
 
 from .augment import AugParams, augment, augment_on_device, decode, sample_aug
 from .config import ConfigError, DataConfig

@@ -1,6 +1,6 @@
 """``fit``: train as configured, under the launcher the run chooses
-(:func:`~rs_clip_train.launcher.choose_launcher`): :mod:`rs_clip_train.launch_plain` or
-:mod:`rs_clip_train.launch_ray`, which share :mod:`rs_clip_train.launcher`."""
+(:func:`~rs_clip_train.launch_common.choose_launcher`): :mod:`rs_clip_train.launch_torchrun` or
+:mod:`rs_clip_train.launch_ray`, which share :mod:`rs_clip_train.launch_common`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import TrainConfig
-from .launcher import choose_launcher
+from .launch_common import choose_launcher
 
 if TYPE_CHECKING:
-    from .trainer import StepCallback
+    from .train_loop import StepCallback
 
 
 def fit(
@@ -26,7 +26,7 @@ def fit(
     ``progress``: a bar on stderr while training, shown only on a terminal (and not after --no-progress).
     ``num_cpus``: the CPUs of a private local Ray (``--launcher ray`` without a cluster)."""
     if choose_launcher(run) == "none":
-        from .launch_plain import launch
+        from .launch_torchrun import launch
 
         return launch(run, step_callback=step_callback, progress=progress)
     from .launch_ray import launch as launch_ray

@@ -4,7 +4,7 @@ Without an address (``--address`` or ``RAY_ADDRESS``, which ``ray job submit`` s
 a private local Ray for the run and stops it at the end: on a laptop nothing has to be set up first
 (:func:`rs_formats.cluster.ray_session`, shared with rs-annotate's and rs-clip-eval's Ray engines). Ray
 Train starts ``--workers`` workers, each running :func:`rs_clip_train.worker.train` with a
-:class:`~rs_clip_train.session.RaySession`, and restarts them from the last checkpoint after a failure
+:class:`~rs_clip_train.worker_session.RaySession`, and restarts them from the last checkpoint after a failure
 (``--max-failures``).
 
 :func:`make_trainer` gives the ``TorchTrainer`` itself, checked and configured, for Ray Tune or Ray Train
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from rs_formats.cluster import ray_session
 
 from .config import PROG, ConfigError, TrainConfig
-from .launcher import (
+from .launch_common import (
     TrainingFailed,
     final_checkpoint,
     log_start,
@@ -36,7 +36,7 @@ from .run_dir import LOGS
 if TYPE_CHECKING:
     from ray.train.torch import TorchTrainer
 
-    from .trainer import StepCallback
+    from .train_loop import StepCallback
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,8 @@ def train_func(config: dict[str, Any]) -> None:
     """What each Ray Train worker runs."""
     from rs_formats import console
 
-    from .session import RaySession
     from .worker import library_output, train
+    from .worker_session import RaySession
 
     console.setup(PROG)  # a fresh process: what it logs (a skipped row) in the tool's own format
     run_dir, storage = Path(config["run"]["out"]), config["run"].get("storage")

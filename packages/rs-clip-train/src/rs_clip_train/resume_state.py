@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 def allowed_globals() -> list[type]:
     """The non-tensor classes a DeepSpeed resume state may hold (see the module docstring)."""
-    from .engine import ensure_accelerator_env
+    from .deepspeed_engine import ensure_accelerator_env
 
     ensure_accelerator_env()
     from deepspeed.runtime.fp16.loss_scaler import DynamicLossScaler, LossScaler

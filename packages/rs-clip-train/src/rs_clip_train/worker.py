@@ -1,7 +1,7 @@
 """The training function every worker runs, whatever started it (Ray Train, torchrun, or nothing).
 
 ``config`` is plain data (the run as a dict and the facts the driver worked out), so that Ray can ship
-it to other nodes; the launcher's services come through a :class:`~rs_clip_train.session.Session`.
+it to other nodes; the launcher's services come through a :class:`~rs_clip_train.worker_session.Session`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import torch
 from .config import TrainConfig
 
 if TYPE_CHECKING:
-    from .session import Session
-    from .trainer import StepCallback
+    from .train_loop import StepCallback
+    from .worker_session import Session
 
 
 def loop_config(
@@ -39,9 +39,9 @@ def loop_config(
 
 def train(config: dict[str, Any], session: Session) -> Path | None:
     """Train one worker's part of the run; returns the last checkpoint written."""
-    from .checkpoints import resume_point
-    from .engine import ensure_accelerator_env
-    from .trainer import Trainer
+    from .checkpointing import resume_point
+    from .deepspeed_engine import ensure_accelerator_env
+    from .train_loop import Trainer
 
     ensure_accelerator_env()
     quiet_libraries()

@@ -28,7 +28,7 @@ from rs_formats import console
 from rs_formats.outputs import check_output
 
 from .classes import REMOTECOUNT_CLASSES, known_classes
-from .images import ImageIndex, image_size
+from .image_lookup import ImageIndex, image_size
 from .rules import BuildRules
 from .selection import REJECT_REASONS, balance, select
 

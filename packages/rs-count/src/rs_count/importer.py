@@ -32,7 +32,7 @@ from rs_formats.outputs import check_output
 
 from .build import BuildReport, Candidate, CountingImages, runs_on_ray
 from .classes import REMOTECOUNT_CLASSES, class_name
-from .images import ImageIndex
+from .image_lookup import ImageIndex
 from .rules import BuildRules
 
 _KEYS = {

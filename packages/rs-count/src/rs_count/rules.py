@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rs_formats.images import STORED_FORMATS
+from rs_formats.pixel_limits import STORED_FORMATS
 from rs_formats.settings import setting
 
 from .captions import DEFAULT, DEFAULT_TEMPLATE, CaptionTemplate

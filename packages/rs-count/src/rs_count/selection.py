@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from rs_annotate import BadInput
-from rs_annotate.imaging import target_size
 from rs_annotate.readers import Box
 from rs_annotate.readers.dota import DotaObject
+from rs_annotate.source_images import target_size
 
 from .classes import REMOTECOUNT_CLASSES, class_name
 from .rules import BuildRules

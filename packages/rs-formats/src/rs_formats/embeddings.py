@@ -7,7 +7,7 @@ Layout of a directory written by :func:`write_embeddings`:
   L2-normalised), in the split's row order, in row groups of :data:`ROW_GROUP_ROWS`;
 * ``embeddings.json``: the format name and version, what was embedded (the model spec and its fingerprint,
   the dataset's path, name and manifest sha256, the split, the precision), the dimension, the row count,
-  each file's sha256 and the :class:`~rs_clip_eval.cache.EmbeddingCache` key of the same embeddings.
+  each file's sha256 and the :class:`~rs_clip_eval.embedding_cache.EmbeddingCache` key of the same embeddings.
 
 Decisions: the directory appears atomically (:func:`rs_formats.atomic.atomic_dir`), so a failed run leaves
 nothing; the cache key is recorded so that the evaluation cache can serve these embeddings without a copy

@@ -30,7 +30,7 @@ from .errors import FormatError
 #: Largest model a config may describe (2e10 parameters: 80 GB in fp32, beyond every published CLIP).
 MAX_PARAMETERS = 20_000_000_000
 _DEFAULT_HEAD_WIDTH = 64
-#: Largest image side a config may state (the side of :data:`rs_formats.images.MAX_ROW_PIXELS`).
+#: Largest image side a config may state (the side of :data:`rs_formats.pixel_limits.MAX_ROW_PIXELS`).
 MAX_IMAGE_SIDE = 8192
 #: Width assumed for a timm or Hugging Face tower in the size count (their own sizes are their libraries').
 _LIBRARY_TOWER_WIDTH = 256

@@ -25,7 +25,7 @@ from .registry import FORMATS
 PROG = "rs-synth"
 #: Smallest scene side the scene sampler can place objects in.
 MIN_SIZE = 32
-#: Largest: the side of the largest image a dataset row may hold (rs_formats.images.MAX_ROW_PIXELS); the
+#: Largest: the side of the largest image a dataset row may hold (rs_formats.pixel_limits.MAX_ROW_PIXELS); the
 #: sampler's float32 layers of a larger scene would take gigabytes.
 MAX_SIZE = 8192
 

@@ -24,7 +24,7 @@ from PIL import Image
 
 from rs_formats import DatasetWriter
 from rs_formats.console import package_version
-from rs_formats.images import STORED_FORMATS
+from rs_formats.pixel_limits import STORED_FORMATS
 
 from .captions import scene_captions
 from .themes import counting_scene
@@ -94,7 +94,7 @@ def write_captions_dataset(
         size: the images' side in pixels.
         name: the dataset's name, also the prefix of its image ids.
         split: the one split written.
-        image_format: one of ``rs_formats.images.STORED_FORMATS``.
+        image_format: one of ``rs_formats.pixel_limits.STORED_FORMATS``.
         row_group_rows: rows per Parquet row group.
 
     Returns:
@@ -129,7 +129,7 @@ def write_classification_dataset(
         seed: the train split's seed; the test split's is ``seed + 1000``.
         size: the images' side in pixels.
         name: the dataset's name, also the prefix of its image ids.
-        image_format: one of ``rs_formats.images.STORED_FORMATS``.
+        image_format: one of ``rs_formats.pixel_limits.STORED_FORMATS``.
 
     Returns:
         ``out`` as a Path.

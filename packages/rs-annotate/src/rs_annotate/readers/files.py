@@ -1,7 +1,7 @@
 """Reading a source's files, shared by the readers: image listings, label text and JSON, label rasters,
 list-valued options. Every failure is a :class:`BadInput` naming the file.
 
-The rules for what may be read are :mod:`rs_formats.inputs`' and :mod:`rs_formats.images`' (one home for
+The rules for what may be read are :mod:`rs_formats.inputs`' and :mod:`rs_formats.pixel_limits`' (one home for
 every package); here they are applied and their errors become BadInput: only regular files are opened (a
 FIFO or a link to ``/dev/zero`` named like a label is refused before it is opened), JSON nests at most
 ``MAX_JSON_DEPTH`` levels, label rasters and image headers stay under ``MAX_SOURCE_PIXELS``. Which
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from rs_formats import FormatError, images, inputs
-from rs_formats.imagery import read_array
+from rs_formats import FormatError, inputs, pixel_limits
+from rs_formats.rasters import read_array
 
 from ..types import BadInput
 
@@ -106,22 +106,24 @@ def regular_file(path: str | Path) -> Path:
 def image_size(path: Path) -> tuple[int, int]:
     """(width, height) from the image header, without decoding the pixels."""
     with as_bad_input():
-        return images.image_size(path, limit=images.MAX_SOURCE_PIXELS)
+        return pixel_limits.image_size(path, limit=pixel_limits.MAX_SOURCE_PIXELS)
 
 
 def load_array(path: Path, mode: str | None = None) -> np.ndarray:
     """Pixels of a label image (converted to ``mode`` when given), or BadInput for a broken file."""
     with as_bad_input():
         return np.asarray(
-            images.decode_image(inputs.read_bytes(path), limit=images.MAX_SOURCE_PIXELS, path=path, mode=mode)
+            pixel_limits.decode_image(
+                inputs.read_bytes(path), limit=pixel_limits.MAX_SOURCE_PIXELS, path=path, mode=mode
+            )
         )
 
 
 def load_raster(path: Path) -> tuple[np.ndarray, float | None]:
     """An image file's bands (HxWxB, any sample type) and its own nodata value, or BadInput
-    (:func:`rs_formats.imagery.read_array`; conversion applies the imagery rule)."""
+    (:func:`rs_formats.rasters.read_array`; conversion applies the imagery rule)."""
     with as_bad_input():
-        return read_array(path, limit=images.MAX_SOURCE_PIXELS)
+        return read_array(path, limit=pixel_limits.MAX_SOURCE_PIXELS)
 
 
 def check_same_size(mask: np.ndarray, mask_path: Path, size: tuple[int, int], what: str) -> None:

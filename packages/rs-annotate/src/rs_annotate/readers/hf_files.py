@@ -1,6 +1,6 @@
 """The files of a Hugging Face Parquet dataset on disk, as :mod:`.hf_parquet`'s readers find and read them:
 which files, which split each holds, what their ``huggingface`` metadata declares, one row group at a
-time, and image bytes decoded under :mod:`rs_formats.images`' source pixel limit. Every failure is a
+time, and image bytes decoded under :mod:`rs_formats.pixel_limits`' source pixel limit. Every failure is a
 :class:`BadInput` naming the file.
 """
 
@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 
 from rs_formats import FormatError
 from rs_formats.dataset import open_parquet
-from rs_formats.imagery import read_array
-from rs_formats.images import MAX_SOURCE_PIXELS
+from rs_formats.pixel_limits import MAX_SOURCE_PIXELS
+from rs_formats.rasters import read_array
 
 from ..types import BadInput
 from .files import as_bad_input
@@ -106,7 +106,7 @@ def read_row(path: Path, group: int, row: int, columns: tuple[str, ...]) -> dict
 
 
 def decode(data: bytes, where: Path, row: str) -> np.ndarray:
-    """Encoded image bytes as an HxWxB array of any depth (:func:`rs_formats.imagery.read_array`; the
+    """Encoded image bytes as an HxWxB array of any depth (:func:`rs_formats.rasters.read_array`; the
     conversion makes it 8-bit RGB); a header over ``MAX_SOURCE_PIXELS`` is refused before decoding."""
     with as_bad_input():
         return read_array(data, limit=MAX_SOURCE_PIXELS, name=where, row=row)[0]

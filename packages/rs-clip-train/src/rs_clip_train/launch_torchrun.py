@@ -8,7 +8,7 @@
    a CPU, NCCL with one GPU per process, ``LOCAL_RANK`` picking it), or a process group of one;
 3. rank 0 opens the run directory and checks the resume state, and tells the others (an error there is
    printed once, by rank 0; the others exit with the same status quietly);
-4. all train with :func:`rs_clip_train.worker.train` and a :class:`~rs_clip_train.session.PlainSession`.
+4. all train with :func:`rs_clip_train.worker.train` and a :class:`~rs_clip_train.worker_session.PlainSession`.
 
 The number of workers is torchrun's world size (``--workers`` may be left at 1 or say the same). Ray-only
 settings (``--address``, ``--cpus-per-worker``, ``--max-failures``) do not apply (``--storage`` is refused): torchrun restarts failed
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from rs_formats import console
 
 from .config import ConfigError, TrainConfig
-from .launcher import (
+from .launch_common import (
     TrainingFailed,
     final_checkpoint,
     log_start,
@@ -42,7 +42,7 @@ from .launcher import (
 if TYPE_CHECKING:
     import torch
 
-    from .trainer import StepCallback
+    from .train_loop import StepCallback
 
 
 def process_rank() -> int:
@@ -134,9 +134,9 @@ def _rank0_decides(fn: Any) -> Any:
 
 
 def launch(run: TrainConfig, *, step_callback: StepCallback | None, progress: bool) -> Path:
-    from .engine import ensure_accelerator_env
-    from .session import PlainSession
+    from .deepspeed_engine import ensure_accelerator_env
     from .worker import loop_config, train
+    from .worker_session import PlainSession
 
     try:
         if run.storage is not None:

@@ -1,4 +1,4 @@
-"""Helpers shared by the readers6 tests (a unique module name: other test folders have a conftest too)."""
+"""Tiny images for the reader tests (a unique module name: other test folders have a conftest too)."""
 
 from pathlib import Path
 

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from rs_formats import Dataset
-from rs_formats.images import decode_image
+from rs_formats.pixel_limits import decode_image
 
 from .near_duplicates import phash
 

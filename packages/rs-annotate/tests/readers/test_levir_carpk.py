@@ -1,5 +1,5 @@
 import pytest
-from r6util import write_image
+from reader_images import write_image
 
 from rs_annotate.readers import READERS, BadInput, Box, get_reader
 from rs_annotate.readers.carpk import parse_carpk

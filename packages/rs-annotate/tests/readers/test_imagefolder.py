@@ -1,7 +1,7 @@
 import pickle
 
 import pytest
-from r6util import write_image
+from reader_images import write_image
 
 from rs_annotate.readers import READERS, BadInput, get_reader, load_all
 from rs_annotate.readers.folder_sets import FOLDER_SETS

@@ -1,7 +1,7 @@
 import shutil
 
 import pytest
-from r6util import write_image
+from reader_images import write_image
 
 from rs_annotate.readers import BadInput, get_reader
 from rs_annotate.readers.precomp import group_captions

@@ -1,4 +1,4 @@
-"""The imagery rule (rs_formats.imagery) against an independent numpy computation of it, on rasters read
+"""The imagery rule (rs_formats.rasters) against an independent numpy computation of it, on rasters read
 back from real files: 16-bit PNG, uint16 4-band GeoTIFF, float32 with NaN and with a nodata tag, 1 band."""
 
 import io
@@ -10,7 +10,7 @@ import tifffile
 from PIL import Image
 
 from rs_formats import FormatError
-from rs_formats.imagery import ImageryOptions, kept_as_is, read_array, to_rgb8
+from rs_formats.rasters import ImageryOptions, kept_as_is, read_array, to_rgb8
 
 
 def expected(raster, bands, value_range=None, nodata=None):

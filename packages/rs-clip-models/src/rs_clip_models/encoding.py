@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from rs_clip_models import device_decode
 from rs_clip_models.device_feed import prepared_ahead
-from rs_formats import images as _images
+from rs_formats import pixel_limits
 from rs_formats.dataset import Dataset
 from rs_formats.errors import FormatError
 
@@ -31,12 +31,12 @@ from rs_formats.errors import FormatError
 def decode_image(
     data: bytes, image_id: str = "?", *, dataset: str | Path | None = None, split: str | None = None
 ) -> Image.Image:
-    """Encoded bytes from a dataset row to an RGB PIL image, under :data:`rs_formats.images.MAX_ROW_PIXELS`.
+    """Encoded bytes from a dataset row to an RGB PIL image, under :data:`rs_formats.pixel_limits.MAX_ROW_PIXELS`.
 
     Errors are FormatErrors naming the dataset (when given) and the row.
     """
     row = f"split {split!r}, image {image_id!r}" if split is not None else f"image {image_id!r}"
-    return _images.decode_image(data, path=dataset if dataset is not None else "<dataset row>", row=row)
+    return pixel_limits.decode_image(data, path=dataset if dataset is not None else "<dataset row>", row=row)
 
 
 def split_preprocess(
@@ -110,7 +110,7 @@ class _ImageStream(IterableDataset):
                 try:
                     if self.jpeg_bytes and device_decode.is_jpeg(data):
                         # The pixel limit holds on the header before the device sees the bytes.
-                        _images.open_image(
+                        pixel_limits.open_image(
                             data, path=self.dataset.path, row=f"split {self.split!r}, image {iid!r}"
                         )
                         jidx.append(int(starts[gi]) + i)

@@ -18,16 +18,16 @@ import torch
 
 from rs_clip_models.device_feed import prepared_ahead
 
-from .checkpoints import Checkpoints
+from .checkpointing import Checkpoints
 from .config import TrainConfig
+from .deepspeed_engine import own_clip_norm
+from .deepspeed_engine import step as engine_step
 from .distributed import barrier, gather_objects, mean_over_ranks
-from .engine import own_clip_norm
-from .engine import step as engine_step
 from .metrics import MetricsLog
 from .run_dir import METRICS, link_final
 
 if TYPE_CHECKING:
-    from .session import Session
+    from .worker_session import Session
 
 log = logging.getLogger(__name__)
 #: Skipped rows each worker names in a warning; later ones are only counted.
@@ -51,7 +51,7 @@ class Trainer:
         from rs_clip_models import device_decode
 
         from .data import Normalize, make_loader
-        from .engine import initialize
+        from .deepspeed_engine import initialize
         from .loss import ContrastiveModel
         from .model import build_model, param_groups, to_engine_layout
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .config import TrainConfig
     from .metrics import MetricsLog
     from .model import ModelBundle
-    from .session import Session
+    from .worker_session import Session
 
 #: DeepSpeed's tag for the engine state inside ``train_state/``.
 ENGINE_TAG = "engine"

@@ -30,7 +30,7 @@ alpha, and black for masked pixels.
 
 :func:`read_array` reads a raster into an ``HxWxB`` array and the nodata value its file declares: TIFFs
 through tifffile (multi-band, 16-bit, float; the GDAL_NODATA tag), 16-bit colour PNGs through OpenCV (PIL
-keeps only their high bytes), everything else through PIL under :mod:`rs_formats.images`' pixel limits.
+keeps only their high bytes), everything else through PIL under :mod:`rs_formats.pixel_limits`' pixel limits.
 """
 
 from __future__ import annotations
@@ -43,14 +43,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import images, inputs
+from . import inputs, pixel_limits
 from .errors import FormatError
 
 #: The stretch's percentiles when no fixed range is given.
 PERCENTILES = (2.0, 98.0)
 #: Decoded bytes of one raster at most: a 4-band 16-bit GF-2 scene (806 Mpx, 6.4 GB) fits, a hostile
 #: 1 Gpx x 100-band float64 header does not.
-MAX_ARRAY_BYTES = 8 * images.MAX_SOURCE_PIXELS
+MAX_ARRAY_BYTES = 8 * pixel_limits.MAX_SOURCE_PIXELS
 #: Rows scaled at once (a block of a 30,000-pixel-wide scene is 240 MB of float64).
 _BLOCK_ROWS = 1024
 _TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
@@ -193,7 +193,7 @@ def _scale(plane: np.ndarray, masked: np.ndarray, value_range: tuple[float, floa
 def read_array(
     source: str | Path | bytes,
     *,
-    limit: int = images.MAX_SOURCE_PIXELS,
+    limit: int = pixel_limits.MAX_SOURCE_PIXELS,
     name: str | Path | None = None,
     row: str | None = None,
     draft: tuple[int, int] | None = None,
@@ -216,7 +216,7 @@ def read_array(
             return arr, nodata
     if data[:8] == _PNG_MAGIC and len(data) > 25 and data[24] == 16 and data[25] in (2, 4, 6):
         return _read_png16(data, limit, _Where(where, row)), None
-    img = images.decode_image(data, limit=limit, path=where, row=row, draft=draft, mode=None)
+    img = pixel_limits.decode_image(data, limit=limit, path=where, row=row, draft=draft, mode=None)
     if img.mode in _COLOUR_MODES:
         img = img.convert(_COLOUR_MODES[img.mode])
     elif img.mode == "1":
@@ -242,7 +242,7 @@ def is_tiff(data: bytes) -> bool:
 
 
 def _check_size(width: int, height: int, n_bands: int, itemsize: int, limit: int, where: _Where) -> None:
-    images.check_pixels((width, height), limit, where.path, where.row)
+    pixel_limits.check_pixels((width, height), limit, where.path, where.row)
     if width * height * n_bands * itemsize > MAX_ARRAY_BYTES:
         raise where.error(
             f"image declares {width}x{height} pixels of {n_bands} band(s) of {itemsize} byte(s), over "
@@ -298,7 +298,7 @@ def _tiff_nodata(page) -> float | None:
 
 def _read_png16(data: bytes, limit: int, where: _Where) -> np.ndarray:
     """A 16-bit colour PNG (RGB, grey+alpha, RGBA) with all 16 bits, through OpenCV."""
-    images.open_image(data, limit=limit, path=where.path, row=where.row)  # the header's size first
+    pixel_limits.open_image(data, limit=limit, path=where.path, row=where.row)  # the header's size first
     import cv2
 
     try:

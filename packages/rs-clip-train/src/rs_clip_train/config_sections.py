@@ -13,7 +13,7 @@ from rs_formats.settings import ConfigError, setting
 PAPER_STEPS = 108_215
 #: open_clip's precision names (amp = fp16 autocast), plus DeepSpeed's own bf16/fp16 modes and auto.
 PRECISIONS = ("auto", "fp32", "amp", "amp_bf16", "bf16", "fp16")
-#: What starts the training processes (see rs_clip_train.launcher).
+#: What starts the training processes (see rs_clip_train.launch_common).
 LAUNCHERS = ("auto", "ray", "none")
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from rs_clip_models.embed import decode_image, encode_images, encode_texts
+from rs_clip_models.encoding import decode_image, encode_images, encode_texts
 from rs_clip_models.models import TINY_MODEL, create_model
 from rs_formats import DatasetWriter, FormatError, open_dataset
 from rs_synth.evalsets import scene_rows

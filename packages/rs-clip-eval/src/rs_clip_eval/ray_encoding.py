@@ -6,7 +6,7 @@ Decisions:
 * The unit of work is the dataset's row group (the rs-dataset contract's unit of reading): the driver
   lists the row groups, each actor opens the dataset itself (every node must see it at the same absolute
   path) and reads, decodes, preprocesses and embeds whole row groups. Results come back in row order
-  (``preserve_order``), so the driver writes them as :func:`rs_clip_models.embed.encode_images` orders them.
+  (``preserve_order``), so the driver writes them as :func:`rs_clip_models.encoding.encode_images` orders them.
 * An actor loads the model once (:meth:`rs_clip_models.spec.ModelSpec.load`, on its own device: the GPU Ray
   gave it, else the CPU) and embeds under :func:`rs_clip_models.models.autocast` at the run's precision, as the
   local path does. It decodes and preprocesses with ``cpus_per_worker`` threads (PIL releases the GIL while
@@ -67,7 +67,7 @@ class _Encoder:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         import torch
 
-        from rs_clip_models.embed import decode_image
+        from rs_clip_models.encoding import decode_image
         from rs_clip_models.models import autocast
 
         ids: list[str] = []

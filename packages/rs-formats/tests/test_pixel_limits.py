@@ -1,4 +1,4 @@
-"""rs_formats.images: the header is checked against our pixel limit before anything is decoded."""
+"""rs_formats.pixel_limits: the header is checked against our pixel limit before anything is decoded."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from rs_formats import FormatError
-from rs_formats.images import MAX_ROW_PIXELS, MAX_SOURCE_PIXELS, decode_image, image_size, open_image
+from rs_formats.pixel_limits import MAX_ROW_PIXELS, MAX_SOURCE_PIXELS, decode_image, image_size, open_image
 
 
 def png_header(width: int, height: int, idat: bytes | None = None) -> bytes:

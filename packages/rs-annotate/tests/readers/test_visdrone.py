@@ -1,5 +1,5 @@
 import pytest
-from r6util import write_image
+from reader_images import write_image
 
 from rs_annotate.readers import BadInput, Box, get_reader
 from rs_annotate.readers.visdrone import parse_visdrone

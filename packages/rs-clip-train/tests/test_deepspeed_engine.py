@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rs_clip_train import DataSource, preset
-from rs_clip_train.engine import (
+from rs_clip_train.deepspeed_engine import (
     WarmupCosine,
     deepspeed_config,
     ensure_accelerator_env,

@@ -1,6 +1,6 @@
 """Image decoding, bounded re-encoding, tiling, and the box rules that go with them.
 
-Pixel limits are :mod:`rs_formats.images`' (one definition for every package): a source image may declare
+Pixel limits are :mod:`rs_formats.pixel_limits`' (one definition for every package): a source image may declare
 up to ``MAX_SOURCE_PIXELS`` (whole DOTA v2 scenes), a stored row at most ``MAX_ROW_PIXELS``, so a row
 this package writes is one every consumer decodes (:func:`check_row_size`).
 
@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rs_formats.imagery import ImageryOptions, is_tiff, kept_as_is, read_array, to_rgb8
-from rs_formats.images import MAX_ROW_PIXELS, MAX_SOURCE_PIXELS, open_image
+from rs_formats.pixel_limits import MAX_ROW_PIXELS, MAX_SOURCE_PIXELS, open_image
+from rs_formats.rasters import ImageryOptions, is_tiff, kept_as_is, read_array, to_rgb8
 
 from .readers.files import as_bad_input, read_bytes
 from .types import BadInput, Box
@@ -44,7 +44,7 @@ class Loaded:
 def as_rgb8(
     array: np.ndarray, imagery: ImageryOptions, nodata: float | None, path: str | Path
 ) -> tuple[np.ndarray, bool]:
-    """A raster as 8-bit RGB by :mod:`rs_formats.imagery`'s rule, and whether it was kept as it is.
+    """A raster as 8-bit RGB by :mod:`rs_formats.rasters`'s rule, and whether it was kept as it is.
 
     ``imagery.nodata`` (``--nodata``) replaces the file's own ``nodata`` when given.
     """
@@ -67,11 +67,11 @@ def load_image(
 ) -> Loaded:
     """Decode an image file (or take a reader's array) as 8-bit RGB; any decoding failure is BadInput.
 
-    Every image goes through :mod:`rs_formats.imagery`'s rule (``imagery``: the ``--bands``, ``--range``
+    Every image goes through :mod:`rs_formats.rasters`'s rule (``imagery``: the ``--bands``, ``--range``
     and ``--nodata`` flags; ``nodata``: what the reader knows of the source's): 8-bit RGB is taken as it
     is (a file keeps its bytes), anything else is converted, and then has no original bytes to keep.
     Only regular files are read, and a header declaring more than
-    :data:`~rs_formats.images.MAX_SOURCE_PIXELS` is refused before decoding (whole DOTA v2 scenes are
+    :data:`~rs_formats.pixel_limits.MAX_SOURCE_PIXELS` is refused before decoding (whole DOTA v2 scenes are
     legitimate; a decompression bomb is not). ``draft_to`` lets JPEG decoding skip detail that a later
     downscale would throw away (DCT scaling), never going below that size.
     """

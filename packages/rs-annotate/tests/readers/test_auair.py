@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from r6util import write_image
+from reader_images import write_image
 
 from rs_annotate.readers import BadInput, Box, get_reader
 

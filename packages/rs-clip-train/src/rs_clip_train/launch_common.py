@@ -5,7 +5,7 @@
 
 - ``ray`` (:mod:`rs_clip_train.launch_ray`): Ray Train starts ``--workers`` workers, on a private local
   Ray or on a cluster (``--address`` / ``RAY_ADDRESS``), and restarts them after a failure.
-- ``none`` (:mod:`rs_clip_train.launch_plain`): no launcher of ours. This process is a worker: one of
+- ``none`` (:mod:`rs_clip_train.launch_torchrun`): no launcher of ours. This process is a worker: one of
   those ``torchrun`` started (the world is torchrun's), or the only one. Ray is never imported.
 - ``auto`` (the default): ``none`` when torchrun's variables are set (``RANK``, ``WORLD_SIZE``,
   ``MASTER_ADDR``, ``MASTER_PORT``: ``init_process_group``'s ``env://``), else ``ray``.

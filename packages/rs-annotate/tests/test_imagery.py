@@ -1,4 +1,4 @@
-"""Conversion applies rs_formats.rasters's rule to every image: 8-bit RGB keeps its bytes, 16-bit, float,
+"""Conversion applies rs_formats.rasters' rule to every image: 8-bit RGB keeps its bytes, 16-bit, float,
 grey and multi-band sources become 8-bit RGB that every consumer decodes (the rule itself is tested
 against an independent computation in rs-formats' test_imagery)."""
 

@@ -44,7 +44,7 @@ class Loaded:
 def as_rgb8(
     array: np.ndarray, imagery: ImageryOptions, nodata: float | None, path: str | Path
 ) -> tuple[np.ndarray, bool]:
-    """A raster as 8-bit RGB by :mod:`rs_formats.rasters`'s rule, and whether it was kept as it is.
+    """A raster as 8-bit RGB by :mod:`rs_formats.rasters`' rule, and whether it was kept as it is.
 
     ``imagery.nodata`` (``--nodata``) replaces the file's own ``nodata`` when given.
     """
@@ -67,7 +67,7 @@ def load_image(
 ) -> Loaded:
     """Decode an image file (or take a reader's array) as 8-bit RGB; any decoding failure is BadInput.
 
-    Every image goes through :mod:`rs_formats.rasters`'s rule (``imagery``: the ``--bands``, ``--range``
+    Every image goes through :mod:`rs_formats.rasters`' rule (``imagery``: the ``--bands``, ``--range``
     and ``--nodata`` flags; ``nodata``: what the reader knows of the source's): 8-bit RGB is taken as it
     is (a file keeps its bytes), anything else is converted, and then has no original bytes to keep.
     Only regular files are read, and a header declaring more than

@@ -51,7 +51,7 @@ class Sample:
     source: str
     image_path: Path | None = None  # where the pipeline reads the image, unless `image` is given
     #: Pixels, for sources without image files (video frames, Parquet rows): HxW or HxWxB of any sample
-    #: type, made 8-bit RGB by :mod:`rs_formats.rasters`'s rule like every file.
+    #: type, made 8-bit RGB by :mod:`rs_formats.rasters`' rule like every file.
     image: np.ndarray | None = None
     #: The source's nodata value, when the reader knows it (a file's own tag is read with the file).
     nodata: float | None = None

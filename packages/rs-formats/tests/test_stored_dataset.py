@@ -114,7 +114,7 @@ def test_a_writer_publishes_to_a_uri_with_the_manifest_last(s3, stored, monkeypa
 
     # A publication killed before its manifest leaves shards that are not a dataset, and a new writer
     # replaces them without being asked to overwrite.
-    import rs_formats.dataset.publish as publish
+    import rs_formats.publish as publish
 
     def killed(self, data):
         raise KeyboardInterrupt

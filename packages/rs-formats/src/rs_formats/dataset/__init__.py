@@ -6,8 +6,9 @@ read as they are; v1 kept shards ``<split>-NNNNN.parquet`` beside the manifest. 
 the full specification; this package is its executable form, one module per part: :mod:`.schema` (names,
 versions, the rows' Arrow schema), :mod:`.storage` (v2's stored form), :mod:`.shards` (where shards are,
 and the rules their names follow), :mod:`.checksums` (a shard's and each row group's), :mod:`.writer`,
-:mod:`.publish` (in a store: the manifest last), :mod:`.manifest`, :mod:`.reader` and :mod:`.verify`.
-A dataset is a directory or a prefix in a store (:mod:`rs_formats.location`).
+:mod:`.manifest`, :mod:`.reader` and :mod:`.verify`.
+A dataset is a directory or a prefix in a store (:mod:`rs_formats.location`; published there by
+:mod:`rs_formats.publish`).
 """
 
 from .manifest import read_manifest

@@ -5,7 +5,7 @@ Shards are written as ``<split>-NNNNN.parquet`` while their number is unknown an
 final ``<split>-NNNNN-of-MMMMM.parquet`` in the staging directory, before anything is published.
 
 The target may be a URI (:mod:`rs_formats.location`): the staging directory is then local scratch, and
-:mod:`.publish` uploads the shards and, last, the manifest.
+:mod:`rs_formats.publish` uploads the shards and, last, the manifest.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 
 from ..atomic import commit_dir, staging_dir
 from ..location import Location, path_or_location
+from ..publish import check_target, publish
 from .checksums import shard_digests
-from .publish import check_target, publish
 from .schema import DATA_DIR, DATASET_FORMAT, DATASET_VERSION, KINDS, MANIFEST, REQUIRED_COLUMNS, ROW_SCHEMA
 from .shards import SPLIT_NAME, shard_name
 from .storage import stored_schema, to_stored
@@ -65,7 +65,7 @@ class DatasetWriter:
         if isinstance(self.out_dir, Location):
             if "/" not in self.out_dir.path.strip("/"):
                 raise ValueError(f"{self.out_dir}: a dataset goes under a prefix in a bucket, not at its top")
-            check_target(self.out_dir, overwrite)
+            check_target(self.out_dir, overwrite, MANIFEST, DATASET_FORMAT)
         elif self.out_dir.exists() and not overwrite:
             raise FileExistsError(f"{self.out_dir}: already exists (pass overwrite=True to replace it)")
         self.name = name
@@ -182,7 +182,7 @@ class DatasetWriter:
         }
         (self._tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
         if isinstance(self.out_dir, Location):
-            publish(self._tmp, self.out_dir, self.overwrite)
+            publish(self._tmp, self.out_dir, self.overwrite, MANIFEST, DATASET_FORMAT)
         else:
             commit_dir(self._tmp, self.out_dir, self.overwrite)
         self._done = True

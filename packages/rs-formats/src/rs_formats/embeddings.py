@@ -10,21 +10,28 @@ Layout of a directory written by :func:`write_embeddings`:
   each file's sha256 and the :class:`~rs_clip_eval.embedding_cache.EmbeddingCache` key of the same embeddings.
 
 Decisions: the directory appears atomically (:func:`rs_formats.atomic.atomic_dir`), so a failed run leaves
-nothing; the cache key is recorded so that the evaluation cache can serve these embeddings without a copy
+nothing; in a store (``s3://bucket/prefix``, :mod:`rs_formats.location`), where nothing renames, the files
+are uploaded first and ``embeddings.json`` last (:mod:`rs_formats.publish`), and a prefix without it is
+refused by readers; the cache key is recorded so that the evaluation cache can serve these embeddings without a copy
 (:meth:`EmbeddingCache.adopt`); readers stream row groups (:meth:`Embeddings.iter_batches`), so an
 archive's embeddings are searched with memory bounded by one row group.
 
 Reading trusts nothing in the folder (:func:`open_embeddings`): the manifest is bounded JSON read by
 :mod:`rs_formats.inputs`, each file name it lists stays inside the folder (no ``..``, no absolute path, no
-symlink leading out) and names a regular file, each file's sha256 is checked before its rows are read,
+symlink leading out) and names a regular file, each file's sha256 is checked before its rows are read
+(a store's file is streamed once into local scratch, hashed on the way, and read from there),
 and a vector that is not finite (NaN, infinity) is refused; each problem is one FormatError naming the
 file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +42,9 @@ import pyarrow.parquet as pq
 from .atomic import atomic_dir, naming
 from .errors import FormatError
 from .hashing import file_sha256
-from .inputs import check_regular, join_inside, read_json
+from .inputs import MAX_TEXT_BYTES, check_name, check_regular, join_inside, parse_json, read_json
+from .location import Location, path_or_location
+from .publish import check_target, publish
 
 FORMAT = "rs-clip-embeddings"
 VERSION = 1
@@ -47,52 +56,69 @@ FILE_ROWS = 1 << 17
 
 
 def write_embeddings(
-    out: str | Path,
+    out: str | Path | Location,
     batches: Iterable[tuple[list[str], np.ndarray]],
     meta: dict[str, Any],
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Write ``(image ids, [n, D] float32)`` batches, in order, to ``out``; returns the manifest."""
-    out = Path(out)
-    with naming(out), atomic_dir(out, overwrite=overwrite) as tmp:
-        files: list[str] = []
-        writer: pq.ParquetWriter | None = None
-        rows = in_file = dim = 0
-        for ids, vectors in batches:
-            vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-            if len(ids) != len(vectors):
-                raise ValueError(f"{len(ids)} image ids for {len(vectors)} embeddings")
-            if not len(ids):
-                continue
-            dim = dim or vectors.shape[1]
-            if writer is not None and in_file >= FILE_ROWS:
-                writer.close()
-                writer = None
-            if writer is None:
-                files.append(f"part-{len(files):05d}.parquet")
-                writer = pq.ParquetWriter(tmp / files[-1], _schema(dim))
-                in_file = 0
-            table = pa.table(
-                {
-                    "image_id": pa.array(ids, pa.string()),
-                    "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), dim),
-                },
-                schema=_schema(dim),
-            )
-            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
-            rows += len(ids)
-            in_file += len(ids)
-        if writer is not None:
+    """Write ``(image ids, [n, D] float32)`` batches, in order, to ``out`` (a folder, or a prefix in a store);
+    returns the manifest."""
+    place = path_or_location(out)
+    if isinstance(place, Path):
+        with naming(place), atomic_dir(place, overwrite=overwrite) as tmp:
+            return _write_into(tmp, batches, meta)
+    check_target(place, overwrite, MANIFEST, FORMAT)  # before the batches are computed
+    tmp = Path(tempfile.mkdtemp(prefix="rs-clip-embeddings-"))
+    try:
+        manifest = _write_into(tmp, batches, meta)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish(tmp, place, overwrite, MANIFEST, FORMAT)
+    return manifest
+
+
+def _write_into(
+    tmp: Path, batches: Iterable[tuple[list[str], np.ndarray]], meta: dict[str, Any]
+) -> dict[str, Any]:
+    files: list[str] = []
+    writer: pq.ParquetWriter | None = None
+    rows = in_file = dim = 0
+    for ids, vectors in batches:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(ids) != len(vectors):
+            raise ValueError(f"{len(ids)} image ids for {len(vectors)} embeddings")
+        if not len(ids):
+            continue
+        dim = dim or vectors.shape[1]
+        if writer is not None and in_file >= FILE_ROWS:
             writer.close()
-        manifest = {
-            "format": FORMAT,
-            "format_version": VERSION,
-            **meta,
-            "dim": dim,
-            "rows": rows,
-            "files": {name: file_sha256(tmp / name) for name in files},
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+            writer = None
+        if writer is None:
+            files.append(f"part-{len(files):05d}.parquet")
+            writer = pq.ParquetWriter(tmp / files[-1], _schema(dim))
+            in_file = 0
+        table = pa.table(
+            {
+                "image_id": pa.array(ids, pa.string()),
+                "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), dim),
+            },
+            schema=_schema(dim),
+        )
+        writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+        rows += len(ids)
+        in_file += len(ids)
+    if writer is not None:
+        writer.close()
+    manifest = {
+        "format": FORMAT,
+        "format_version": VERSION,
+        **meta,
+        "dim": dim,
+        "rows": rows,
+        "files": {name: file_sha256(tmp / name) for name in files},
+    }
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return manifest
 
 
@@ -103,14 +129,10 @@ def _schema(dim: int) -> pa.Schema:
 class Embeddings:
     """An embeddings folder, opened: its manifest checked, its files verified and streamed."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    def __init__(self, path: str | Path | Location):
+        self.path = path_or_location(path)
         mpath = self.path / MANIFEST
-        if not self.path.is_dir():
-            raise FormatError(self.path, "no such embeddings folder")
-        if not mpath.exists():
-            raise FormatError(mpath, f"missing: this folder is not an {FORMAT} folder")
-        meta = read_json(mpath)
+        meta = _read_stored(self.path) if isinstance(self.path, Location) else _read_local(self.path)
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
             raise FormatError(mpath, f"format is {got!r}, expected {FORMAT!r}")
@@ -127,14 +149,21 @@ class Embeddings:
         files = meta.get("files")
         if not isinstance(files, dict):
             raise FormatError(mpath, f"'files' is {files!r}, not a map of file names to sha256 checksums")
-        self.files: dict[Path, str] = {}
+        self.files: dict[Path | Location, str] = {}
         for name, digest in files.items():
-            file = join_inside(self.path, name, cited=mpath)
+            if isinstance(self.path, Location):
+                file = self.path / check_name(name, cited=mpath).as_posix()
+            else:
+                file = join_inside(self.path, name, cited=mpath)
             if not isinstance(digest, str) or len(digest) != 64:
                 raise FormatError(mpath, f"the sha256 of {name!r} is {digest!r}, not 64 hex digits")
-            if not file.exists():
+            if isinstance(file, Location):
+                if file.kind() != "file":
+                    raise FormatError(file, f"missing: listed in {mpath} but not in the store")
+            elif not file.exists():
                 raise FormatError(file, f"missing: listed in {mpath} but not on disk")
-            check_regular(file)
+            else:
+                check_regular(file)
             self.files[file] = digest
         self.meta = meta
         self._verified: set[Path] = set()
@@ -151,24 +180,26 @@ class Embeddings:
         """``(image ids, [n, D] float32)`` per row group, in row order; each file is verified against its
         checksum before its rows are read, and a vector that is not finite is an error naming the row."""
         for file in self.files:
-            self._verify(file)
-            try:
-                parquet = pq.ParquetFile(file)
-                for group in range(parquet.num_row_groups):
-                    table = parquet.read_row_group(group)
-                    ids = table.column("image_id").to_pylist()
-                    flat = table.column("embedding").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-                    if flat.size != len(ids) * self.dim:
-                        raise FormatError(file, f"row group {group}: vectors are not of dimension {self.dim}")
-                    vectors = flat.reshape(-1, self.dim)
-                    bad = ~np.isfinite(vectors).all(axis=1)
-                    if bad.any():
-                        raise FormatError(
-                            file, f"image {ids[int(np.argmax(bad))]!r}: its embedding holds NaN or infinity"
-                        )
-                    yield ids, vectors
-            except (pa.ArrowException, KeyError, OSError) as exc:
-                raise FormatError(file, f"unreadable: {exc}") from None
+            with self._verified_copy(file) as local:
+                try:
+                    parquet = pq.ParquetFile(local)
+                    for group in range(parquet.num_row_groups):
+                        yield self._rows(file, group, parquet.read_row_group(group))
+                except (pa.ArrowException, KeyError, OSError) as exc:
+                    raise FormatError(file, f"unreadable: {exc}") from None
+
+    def _rows(self, file: Path | Location, group: int, table: pa.Table) -> tuple[list[str], np.ndarray]:
+        ids = table.column("image_id").to_pylist()
+        flat = table.column("embedding").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        if flat.size != len(ids) * self.dim:
+            raise FormatError(file, f"row group {group}: vectors are not of dimension {self.dim}")
+        vectors = flat.reshape(-1, self.dim)
+        bad = ~np.isfinite(vectors).all(axis=1)
+        if bad.any():
+            raise FormatError(
+                file, f"image {ids[int(np.argmax(bad))]!r}: its embedding holds NaN or infinity"
+            )
+        return ids, vectors
 
     def matrix(self) -> tuple[list[str], np.ndarray]:
         """Every image id and the ``[N, D]`` matrix, in row order."""
@@ -191,15 +222,71 @@ class Embeddings:
     def verify(self) -> None:
         """Every file's checksum against the manifest, now (reading verifies each file before using it)."""
         for file in self.files:
-            self._verify(file)
+            if isinstance(file, Location):
+                if file_sha256(file) != self.files[file]:
+                    raise _changed(file)
+            else:
+                self._verify(file)
 
     def _verify(self, file: Path) -> None:
         if file not in self._verified:
             if file_sha256(file) != self.files[file]:
-                raise FormatError(file, "sha256 differs from the manifest (changed or damaged)")
+                raise _changed(file)
             self._verified.add(file)
 
+    @contextmanager
+    def _verified_copy(self, file: Path | Location) -> Iterator[Path]:
+        """A local file holding ``file``'s checked bytes: the file itself, or a store's streamed once into
+        scratch (hashed on the way) and removed after use."""
+        if isinstance(file, Path):
+            self._verify(file)
+            yield file
+            return
+        digest = hashlib.sha256()
+        with tempfile.NamedTemporaryFile(prefix="rs-clip-embeddings-", suffix=".parquet") as scratch:
+            with file.open_stream() as src, file.failing("read it"):
+                while block := src.read(8 << 20):
+                    digest.update(block)
+                    scratch.write(block)
+            scratch.flush()
+            if digest.hexdigest() != self.files[file]:
+                raise _changed(file)
+            yield Path(scratch.name)
 
-def open_embeddings(path: str | Path) -> Embeddings:
-    """An ``rs-clip-embeddings`` folder, its manifest checked (see the module docstring)."""
+
+def _changed(file: Path | Location) -> FormatError:
+    return FormatError(file, "sha256 differs from the manifest (changed or damaged)")
+
+
+def _read_local(root: Path) -> Any:
+    mpath = root / MANIFEST
+    if not root.is_dir():
+        raise FormatError(root, "no such embeddings folder")
+    if not mpath.exists():
+        raise FormatError(mpath, f"missing: this folder is not an {FORMAT} folder")
+    return read_json(mpath)
+
+
+def _read_stored(root: Location) -> Any:
+    mpath = root / MANIFEST
+    if mpath.kind() != "file":
+        if root.kind() == "missing":
+            why = root.missing_bucket() or "nothing is stored under this prefix"
+            raise FormatError(root, f"no such embeddings folder ({why})")
+        raise FormatError(
+            mpath,
+            f"missing: this prefix holds no published {FORMAT} folder (perhaps a write that never finished)",
+        )
+    with mpath.failing("look it up"):
+        size = mpath.fs.get_file_info(mpath.path).size
+    if size > MAX_TEXT_BYTES:
+        raise FormatError(mpath, f"{size} bytes: larger than a manifest can be ({MAX_TEXT_BYTES})")
+    try:
+        return parse_json(mpath.read_bytes().decode("utf-8-sig"), mpath)
+    except UnicodeDecodeError as exc:
+        raise FormatError(mpath, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def open_embeddings(path: str | Path | Location) -> Embeddings:
+    """An ``rs-clip-embeddings`` folder (or its URI), its manifest checked (see the module docstring)."""
     return Embeddings(path)

@@ -1,0 +1,92 @@
+"""An rs-clip-embeddings folder in a store (moto's S3 server): written with its manifest last, read back as
+a local copy is, and every check a local folder gets (a leftover upload, altered bytes, a name leading
+out) is one line naming the object."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rs_formats import FormatError
+from rs_formats import embeddings as emb
+from rs_formats.embeddings import MANIFEST, open_embeddings, write_embeddings
+from rs_formats.location import resolve
+
+
+def batches(n: int, dim: int = 4, per: int = 3, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    for start in range(0, n, per):
+        ids = [f"img/{i:03d}" for i in range(start, min(n, start + per))]
+        yield ids, rng.standard_normal((len(ids), dim)).astype(np.float32)
+
+
+@pytest.fixture
+def several_files(monkeypatch):
+    monkeypatch.setattr(emb, "FILE_ROWS", 4)
+
+
+def test_written_to_a_uri_and_read_back_as_on_disk(s3, tmp_path, several_files):
+    uri = f"s3://{s3.bucket}/emb"
+    local = write_embeddings(tmp_path / "e", batches(10), {"model": {"label": "m"}})
+    stored = write_embeddings(uri, batches(10), {"model": {"label": "m"}})
+    assert stored["files"] == local["files"] and len(stored["files"]) == 2
+    assert resolve(uri).list() == [MANIFEST, *sorted(stored["files"])]
+    there, here = open_embeddings(uri), open_embeddings(tmp_path / "e")
+    ids, matrix = there.matrix()
+    assert ids == here.matrix()[0]
+    np.testing.assert_array_equal(matrix, here.matrix()[1])
+    there.verify()
+    with pytest.raises(FileExistsError, match=f"^{uri}: already exists"):
+        write_embeddings(uri, batches(2), {})
+    write_embeddings(uri, batches(5, seed=1), {}, overwrite=True)
+    assert open_embeddings(uri).num_rows == 5 and len(resolve(uri).list()) == 2
+
+
+def test_an_upload_killed_before_its_manifest_publishes_nothing(s3, monkeypatch):
+    import rs_formats.publish as publish
+
+    uri = f"s3://{s3.bucket}/killed"
+
+    def killed(self, data):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(publish.Location, "write_bytes", killed)
+        with pytest.raises(KeyboardInterrupt):
+            write_embeddings(uri, batches(6), {})
+    assert resolve(uri).list() == ["part-00000.parquet"]
+    with pytest.raises(FormatError) as err:
+        open_embeddings(uri)
+    assert str(err.value) == (
+        f"{uri}/{MANIFEST}: missing: this prefix holds no published rs-clip-embeddings folder "
+        "(perhaps a write that never finished)"
+    )
+    write_embeddings(uri, batches(6), {})  # the leftover is cleared without --overwrite
+    assert open_embeddings(uri).num_rows == 6
+    (resolve(f"s3://{s3.bucket}/users") / "notes.txt").write_bytes(b"a user's file")
+    with pytest.raises(FileExistsError, match="holds notes.txt, not an rs-clip-embeddings"):
+        write_embeddings(f"s3://{s3.bucket}/users", batches(6), {})
+
+
+def test_altered_objects_and_names_leading_out_are_one_line_naming_them(s3):
+    uri = f"s3://{s3.bucket}/tampered"
+    write_embeddings(uri, batches(6), {})
+    part = resolve(uri) / "part-00000.parquet"
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    part.write_bytes(bytes(data))
+    with pytest.raises(FormatError) as err:
+        open_embeddings(uri).matrix()
+    assert (
+        str(err.value) == f"{uri}/part-00000.parquet: sha256 differs from the manifest (changed or damaged)"
+    )
+    manifest = resolve(uri) / MANIFEST
+    meta = json.loads(manifest.read_bytes())
+    meta["files"] = {"../elsewhere/part-00000.parquet": "0" * 64}
+    manifest.write_bytes(json.dumps(meta).encode())
+    with pytest.raises(FormatError, match=f"^{uri}/{MANIFEST}: file name .* climbs out with '..'"):
+        open_embeddings(uri)
+    with pytest.raises(FormatError, match=f"^s3://{s3.bucket}/nothing: no such embeddings folder"):
+        open_embeddings(f"s3://{s3.bucket}/nothing")

@@ -9,6 +9,7 @@ import json
 import pyarrow.fs
 from conftest import CLASSES
 
+from rs_clip_eval import EmbeddingCache
 from rs_clip_eval.cli import main
 from rs_formats.embeddings import open_embeddings
 from rs_formats.location import resolve
@@ -41,3 +42,50 @@ def test_a_dataset_in_a_bucket_scores_and_embeds_as_on_disk(s3, data_dir, tmp_pa
         assert main([*args, "--device", "cpu", "--model", "RS-Tiny", "--loader-workers", "0", "-q"]) == 0
     there, here = open_embeddings(tmp_path / "emb-bucket"), open_embeddings(tmp_path / "emb-disk")
     assert there.meta["dataset"] == uri and there.num_rows == 12 and here.num_rows == 24
+
+
+def test_embeddings_written_to_a_bucket_serve_search_the_cache_and_a_suite(s3, data_dir, tmp_path, capsys):
+    caps = f"s3://{s3.bucket}/suite-caps"
+    pyarrow.fs.copy_files(str(data_dir / "caps"), caps)
+    emb, cache = f"s3://{s3.bucket}/emb", tmp_path / "cache"
+    device = ["--model", "RS-Tiny", "--device", "cpu", "--loader-workers", "0", "-q"]
+    embed = ["embed", "--data", caps, "--split", "test", *device]
+    assert main([*embed, "--out", emb, "--cache-dir", str(cache)]) == 0
+    assert capsys.readouterr().out == f"{emb}\n"
+    assert main([*embed, "--out", str(tmp_path / "emb"), "--no-cache"]) == 0
+    there, here = open_embeddings(emb), open_embeddings(tmp_path / "emb")
+    assert there.matrix()[0] == here.matrix()[0] and there.num_rows == 24
+    assert (there.matrix()[1] == here.matrix()[1]).all()
+
+    def search(embeddings: str) -> list[dict]:
+        capsys.readouterr()
+        assert main(["search", "--embeddings", embeddings, "--query", "a ship", "-k", "4", *device[:4]]) == 0
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+    assert search(emb) == search(str(tmp_path / "emb")) and len(search(emb)) == 4
+    assert main(["search", "--embeddings", caps, "--query", "a ship", *device[:4]]) == 2  # not embeddings
+    assert capsys.readouterr().err == (
+        f"rs-clip-eval: error: {caps}/embeddings.json: missing: this prefix holds no published "
+        "rs-clip-embeddings folder (perhaps a write that never finished)\n"
+    )
+
+    # A (local) cache adopting the bucket's vectors (as after a Ray engine's run) serves them under the
+    # key the evaluation uses, without a copy.
+    adopted = EmbeddingCache(tmp_path / "adopting")
+    key = there.meta["cache_key"]
+    adopted.adopt(key, emb, {})
+    assert json.loads(adopted.path(key).with_suffix(".json").read_text())["embeddings"] == emb
+
+    def never() -> None:
+        raise AssertionError("embedded again")
+
+    assert (adopted.get_or_compute(key, never, {}) == here.matrix()[1]).all() and adopted.hits == 1
+
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(f"datasets:\n  - path: {caps}\n    tasks: [retrieval]\n")
+    out = tmp_path / "run"
+    assert (
+        main(["run", "--suite", str(suite), "--out", str(out), "--cache-dir", str(cache), *COMMON[:4]]) == 0
+    )
+    results = json.loads((out / "results.json").read_text())["results"]
+    assert next(iter(results.values()))["synthetic-captions"]["retrieval"]["mean_recall"] >= 0

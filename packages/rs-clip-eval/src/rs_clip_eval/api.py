@@ -240,8 +240,8 @@ def embed(
 
     Args:
         model: one ``--model`` spec or :class:`~rs_clip_models.spec.ModelSpec`.
-        data: an rs-dataset directory.
-        out: the embeddings directory written (atomically).
+        data: an rs-dataset directory or URI.
+        out: the embeddings directory written (atomically), or a URI (published with its manifest last).
         split: the split embedded.
         config, cache: as for :func:`run`; the cache adopts what is written, so evaluations of the same
             model, data and precision load these vectors.
@@ -282,7 +282,7 @@ def search(
     """The images of embedded data that best match text queries (``rs-clip-eval search``).
 
     Args:
-        embeddings: a directory written by :func:`embed`.
+        embeddings: a directory or URI written by :func:`embed`.
         model: the model that embedded them (its fingerprint is checked).
         queries: one text or several.
         k: images per query.

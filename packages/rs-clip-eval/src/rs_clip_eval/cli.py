@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rs_formats.console import add_completion, add_version, common_flags, run
 from rs_formats.flags import add_flags, from_args
-from rs_formats.location import path_or_uri
+from rs_formats.location import URI_SCHEMES, path_or_uri, uri_help
 from rs_formats.outputs import OutputOptions
 
 from .config import EmbedOptions, EvalConfig, RunOptions
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--suite",
         required=True,
         help="'paper' (the paper's datasets under --data-root) or a suite file (YAML/JSON; see the README), "
-        "whose dataset paths may be URIs (s3://, gs://, hdfs://, file://)",
+        f"whose dataset paths may be URIs ({URI_SCHEMES})",
     )
     run_p.add_argument(
         "--data-root",
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--data",
             required=True,
             type=path_or_uri,
-            help="an rs-dataset directory or URI (s3://, gs://, hdfs://, file://)",
+            help=uri_help("an rs-dataset"),
         )
         add_flags(p, DatasetEntry, only=ENTRY_SETTINGS[verb])
     cmp = sub.add_parser(
@@ -133,10 +133,10 @@ def _archive_commands(sub: argparse._SubParsersAction, console: argparse.Argumen
         "--data",
         required=True,
         type=path_or_uri,
-        help="an rs-dataset directory or URI (s3://, gs://, hdfs://, file://)",
+        help=uri_help("an rs-dataset"),
     )
     e.add_argument("--split", default="train", help="split embedded (default train)")
-    add_out_flag(e, "the embeddings (Parquet and embeddings.json)")
+    add_out_flag(e, "the embeddings (Parquet and embeddings.json)", uri=True)
     add_embedding_flags(e, legacy_workers=False)
     add_flags(e, EmbedOptions)
     add_flags(e, OutputOptions, only=("overwrite",))
@@ -145,7 +145,10 @@ def _archive_commands(sub: argparse._SubParsersAction, console: argparse.Argumen
     )
     add_model_flag(s, " The model that embedded them.")
     s.add_argument(
-        "--embeddings", required=True, type=Path, help="a directory written by `rs-clip-eval embed`"
+        "--embeddings",
+        required=True,
+        type=path_or_uri,
+        help=uri_help("embeddings written by `rs-clip-eval embed`"),
     )
     s.add_argument("--query", action="append", required=True, help="a text query (repeatable)")
     s.add_argument("-k", type=int, default=10, help="images per query (default 10)")

@@ -4,7 +4,7 @@ The key is the model's fingerprint (sha256 of its weights, or its random-init re
 manifest sha256 (which lists every shard's checksum), so a changed checkpoint or dataset can never be
 served stale embeddings, and retrieval, zero-shot, probes, k-NN and plots of one run (or of later runs)
 share them. Entries are ``<key>.npy`` plus ``<key>.json`` (what they hold), written atomically, or only a
-``<key>.json`` that points at an embeddings directory written by ``rs-clip-eval embed``
+``<key>.json`` that points at an embeddings directory (or URI) written by ``rs-clip-eval embed``
 (:mod:`rs_formats.embeddings`, adopted with :meth:`EmbeddingCache.adopt`): an archive's embeddings
 computed on a cluster serve evaluations without a copy. Such an entry is used only while the directory
 still records the same key.
@@ -24,6 +24,7 @@ import numpy as np
 
 from rs_formats import FormatError
 from rs_formats.atomic import atomic_write_text
+from rs_formats.location import absolute
 
 CACHE_VERSION = 1
 
@@ -83,7 +84,7 @@ class EmbeddingCache:
             return None
 
     def adopt(self, key: str, embeddings: str | Path, meta: dict[str, Any]) -> None:
-        """Serve ``key`` from an embeddings directory from now on (no copy of the vectors is made)."""
+        """Serve ``key`` from an embeddings directory or URI from now on (no copy of the vectors is made)."""
         if not self.enabled:
             return
         link = self.path(key).with_suffix(".json")
@@ -91,7 +92,7 @@ class EmbeddingCache:
         record = {
             **meta,
             "key": key,
-            "embeddings": str(Path(embeddings).resolve()),
+            "embeddings": absolute(str(embeddings)),  # a URI as it is: the cache is local, they need not be
             "cache_version": CACHE_VERSION,
         }
         atomic_write_text(link, json.dumps(record, indent=1, default=str) + "\n")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rs_formats.flags import add_flags, from_args
+from rs_formats.location import path_or_uri, uri_help
 
 from .config import EvalConfig
 
@@ -58,14 +59,17 @@ def add_embedding_flags(p: argparse.ArgumentParser, legacy_workers: bool = True,
     p.add_argument("--no-cache", action="store_true", help="always embed afresh and store nothing")
 
 
-def add_out_flag(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("--out", type=Path, default=None, metavar="DIR", help=f"where {what} go (required)")
+def add_out_flag(p: argparse.ArgumentParser, what: str, uri: bool = False) -> None:
+    """--out (and the deprecated positional OUT_DIR); ``uri``: it may name a place in a store."""
+    kind = path_or_uri if uri else Path
+    where = f"where {what} go (required)"
+    p.add_argument("--out", type=kind, default=None, metavar="DIR", help=uri_help(where) if uri else where)
     p.add_argument(
-        "legacy_out", nargs="?", type=Path, default=None, metavar="OUT_DIR", help=argparse.SUPPRESS
+        "legacy_out", nargs="?", type=kind, default=None, metavar="OUT_DIR", help=argparse.SUPPRESS
     )
 
 
-def output_dir(args: argparse.Namespace) -> Path:
+def output_dir(args: argparse.Namespace) -> Path | str:
     """``--out``, or the deprecated positional OUT_DIR (with a warning); neither or both is a usage error."""
     legacy = getattr(args, "legacy_out", None)
     if legacy is not None and args.out is not None:

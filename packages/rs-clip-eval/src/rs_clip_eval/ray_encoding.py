@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from rs_clip_models.spec import ModelSpec
-from rs_formats import open_dataset
+from rs_formats import location, open_dataset
 from rs_formats.cluster import ordered_pipeline, ray_data_logs, ray_session
 
 from .config import EvalConfig
@@ -106,7 +106,7 @@ def image_embeddings(
     gpus_per_worker: float | None = None,
 ) -> Iterator[tuple[list[str], np.ndarray]]:
     """``(image ids, [n, D] float32)`` per row group of ``dataset``'s ``split``, in row order."""
-    dataset = str(Path(dataset).expanduser().resolve())
+    dataset = location.absolute(str(dataset))  # a URI as it is
     groups = len(open_dataset(dataset).row_groups(split))
     verbose = logging.getLogger("rs_clip_eval").isEnabledFor(logging.DEBUG)
     with ray_session(address, log_to_driver=False), ray_data_logs(verbose):

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import pyarrow.fs
 
 CONNECT_TIMEOUT_S = 10
+#: The URIs every path option that takes one accepts, as its --help says (:func:`uri_help`).
+URI_SCHEMES = "s3://, gs://, hdfs://, file://"
 _reached: set[str] = set()
 
 
@@ -49,6 +51,11 @@ def path_or_uri(text: str) -> Path | str:
     """A command-line dataset argument: a local path as a Path, a URI as it is (a Path would fold its
     ``//``); argparse's ``type`` for every option that takes a dataset."""
     return text if is_uri(text) else Path(text)
+
+
+def uri_help(what: str) -> str:
+    """The --help of an option taking a path or a URI: ``what`` it names, then the one wording of which URIs."""
+    return f"{what}: a path or URI ({URI_SCHEMES})"
 
 
 def absolute(where: str) -> str:

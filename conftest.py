@@ -8,16 +8,18 @@ keeps a plain clone's test run green; with ``RS_CLIP_REQUIRE_SHARED_DATA=1`` (se
 folder fails them instead, so CI can never skip them silently. ``RS_CLIP_SHARED_DATA`` points elsewhere.
 
 An S3 store. Tests of ``s3://`` locations take the ``s3`` fixture: moto's S3 server on localhost, one per
-test module.
+test module; ``s3_reader`` makes it enforce IAM for a user who may only read one prefix.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,3 +83,53 @@ def s3() -> Iterator[S3Server]:
         boto3.client("s3").create_bucket(Bucket="rs-clip-test")
         yield S3Server(url, "rs-clip-test")
     server.stop()
+
+
+def _moto_auth(url: str, free_requests: str) -> None:
+    """Set how many requests moto's server serves before it checks signatures and IAM policies (``inf``:
+    never), as its ``INITIAL_NO_AUTH_ACTION_COUNT`` does at start-up."""
+    request = urllib.request.Request(
+        f"{url}/moto-api/reset-auth",
+        data=free_requests.encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain"},
+    )
+    urllib.request.urlopen(request).close()
+
+
+@pytest.fixture
+def s3_reader(s3: S3Server) -> Callable[[], AbstractContextManager[str]]:
+    """A context: inside it the environment holds the credentials of a user who may list the bucket and
+    read under ``readable/`` only, and moto's server enforces IAM (so put the test's objects first); it
+    yields the user's secret key, which no output may show."""
+    import boto3
+
+    @contextmanager
+    def reader() -> Iterator[str]:
+        iam = boto3.client("iam")
+        user = f"reader-{os.getpid()}-{len(iam.list_users()['Users'])}"
+        iam.create_user(UserName=user)
+        allow = [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": f"arn:aws:s3:::{s3.bucket}/readable/*",
+            },
+            {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:aws:s3:::{s3.bucket}"},
+        ]
+        iam.put_user_policy(
+            UserName=user,
+            PolicyName="read",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": allow}),
+        )
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+            env.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+            _moto_auth(s3.url, "0")
+            try:
+                yield key["SecretAccessKey"]
+            finally:
+                _moto_auth(s3.url, "inf")
+
+    return reader

@@ -72,3 +72,13 @@ def test_the_commands_take_uris(s3, dota_src, tmp_path, capsys, caplog, monkeypa
             assert SECRET.encode() not in where.read_bytes(), where
     assert all(SECRET.encode() not in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
     assert all(SECRET not in text for c in seen for text in (c.out, c.err)) and SECRET not in caplog.text
+
+
+def test_a_conversion_to_a_prefix_the_credentials_may_not_write_is_one_line(s3, s3_reader, dota_src, capsys):
+    with s3_reader() as secret:
+        assert (
+            main(["convert", "dota", str(dota_src), "--out", f"s3://{s3.bucket}/denied/dota", *CONVERT]) == 2
+        )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"rs-annotate: error: s3://{s3.bucket}/denied/dota"), err
+    assert "access denied to the credentials in use" in err and secret not in err

@@ -63,3 +63,22 @@ def test_an_unreachable_endpoint_is_one_line_naming_it(monkeypatch):
         resolve("s3://some-bucket/ds")
     assert str(err.value).startswith(f"s3://some-bucket/ds: endpoint {closed} is unreachable: ")
     assert "\n" not in str(err.value)
+
+
+def test_denied_access_is_one_line_naming_bucket_and_key_without_the_secret(s3, s3_reader, capsys):
+    from rs_formats.cli import main
+
+    (resolve(f"s3://{s3.bucket}/readable") / "x.bin").write_bytes(b"abc")
+    (resolve(f"s3://{s3.bucket}/private") / "manifest.json").write_bytes(b"{}")
+    with s3_reader() as secret:
+        assert resolve(f"s3://{s3.bucket}/readable/x.bin").read_bytes() == b"abc"
+        with pytest.raises(StorageError) as err:
+            resolve(f"s3://{s3.bucket}/denied/y.bin").write_bytes(b"x")
+        assert str(err.value) == (
+            f"s3://{s3.bucket}/denied/y.bin: cannot write it (endpoint {s3.url}): "
+            "access denied to the credentials in use (CreateMultipartUpload)"
+        )
+        assert main(["verify", f"s3://{s3.bucket}/private"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"s3://{s3.bucket}/private/manifest.json: cannot" in err, err
+    assert "access denied to the credentials in use" in err and secret not in err

@@ -12,12 +12,14 @@ Decisions:
 * Before the first request to a named endpoint a TCP connection is tried (:func:`check_reachable`):
   pyarrow retries an unreachable endpoint with back-off for a while before it gives up.
 * A store's failure (unreachable endpoint, missing bucket, denied access) is a :class:`StorageError`:
-  one line naming the location (bucket and key), the endpoint and the store's reason.
+  one line naming the location (bucket and key), the endpoint and the store's reason; a denial says
+  "access denied" and the request refused, in place of pyarrow's longer wording of the same.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,7 +141,11 @@ class Location:
 
     def _reason(self, doing: str, exc: BaseException) -> str:
         why = " ".join(str(exc).split())
-        if isinstance(exc, FileNotFoundError):
+        if isinstance(exc, PermissionError) or "ACCESS_DENIED" in why:
+            # pyarrow's text is its own wording of the key and bucket this line names already
+            operation = re.search(r"during (\w+) operation", why)
+            why = "access denied to the credentials in use" + (f" ({operation[1]})" if operation else "")
+        elif isinstance(exc, FileNotFoundError):
             why = self.missing_bucket() or why
         url = endpoint(self.uri)
         return f"cannot {doing}{f' (endpoint {url})' if url else ''}: {why}"

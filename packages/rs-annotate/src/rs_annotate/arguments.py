@@ -8,6 +8,7 @@ import argparse
 
 from rs_formats import console
 from rs_formats.flags import add_flags
+from rs_formats.location import uri_help
 from rs_formats.outputs import OutputOptions
 
 from .options import ConvertOptions, DedupOptions, ExportOptions
@@ -43,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("legacy_out", nargs="?", default=None, help=argparse.SUPPRESS)
     _out_flag(
         c,
-        "output dataset directory or URI (s3://, gs://, hdfs://, file://), must not exist unless "
-        "--overwrite; the run's report goes to OUT.report.json",
+        uri_help("the output dataset") + "; must not exist unless --overwrite; the run's report goes to "
+        "OUT.report.json",
     )
     add_flags(c, ConvertOptions, {"b2c": "B2C captions"})
     c.add_argument(
@@ -66,16 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
         "datasets",
         nargs="+",
         metavar="DS",
-        help="input datasets (paths or URIs: s3://, gs://, hdfs://, file://)",
+        help=uri_help("input datasets"),
     )
-    _out_flag(m, "output dataset directory or URI")
+    _out_flag(m, uri_help("the output dataset"))
     add_flags(m, OutputOptions)
 
     d = command("dedup", "merge datasets without near-duplicate images and without test-set images")
-    d.add_argument(
-        "datasets", nargs="+", metavar="DS", help="input datasets (paths or URIs), most preferred first"
-    )
-    _out_flag(d, "output dataset directory or URI; the report goes to OUT.report.json")
+    d.add_argument("datasets", nargs="+", metavar="DS", help=uri_help("input datasets, most preferred first"))
+    _out_flag(d, uri_help("the output dataset") + "; the report goes to OUT.report.json")
     d.add_argument(
         "--against",
         nargs="+",
@@ -86,13 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_flags(d, DedupOptions)
 
     s = command("stats", "counts per source, class frequencies, caption lengths (JSON on stdout)")
-    s.add_argument("dataset", metavar="DS", help="dataset directory or URI")
+    s.add_argument("dataset", metavar="DS", help=uri_help("the dataset"))
     s.add_argument(
         "--plots", default=None, metavar="DIR", help="also write PNG plots and stats.json into DIR"
     )
 
     w = command("show", "contact sheet of images with their boxes and first caption")
-    w.add_argument("dataset", metavar="DS", help="dataset directory or URI")
+    w.add_argument("dataset", metavar="DS", help=uri_help("the dataset"))
     w.add_argument("legacy_out", nargs="?", default=None, help=argparse.SUPPRESS)
     _out_flag(w, "output image (PNG)")
     w.add_argument("-n", type=int, default=16, help="number of images (default 16)")
@@ -109,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = command(
         "validate", "verify checksums and schema, and check every row (problems on stdout; exit 1 if any)"
     )
-    v.add_argument("dataset", metavar="DS", help="dataset directory or URI (s3://, gs://, hdfs://, file://)")
+    v.add_argument("dataset", metavar="DS", help=uri_help("the dataset"))
     v.add_argument("--no-decode", action="store_true", help="skip decoding the images (faster)")
 
     command("datasets", "list the supported source formats, their layout, license and URL")

@@ -29,7 +29,7 @@ from rs_formats.console import (
     run,
 )
 from rs_formats.flags import add_flags, from_args
-from rs_formats.location import path_or_uri
+from rs_formats.location import path_or_uri, uri_help
 from rs_formats.outputs import OutputOptions
 
 from .rules import BuildRules
@@ -108,7 +108,7 @@ def parser() -> argparse.ArgumentParser:
         "--data",
         required=True,
         type=path_or_uri,
-        help="counting dataset (rs-count build / import): a directory or URI (s3://, gs://, hdfs://, file://)",
+        help=uri_help("counting dataset (rs-count build / import)"),
     )
     e.add_argument("--split", help="dataset split (default: 'test', or the only split)")
     e.add_argument(

@@ -11,7 +11,7 @@ from pathlib import Path
 from . import console
 from .errors import FormatError
 from .inputs import read_json
-from .location import is_uri
+from .location import URI_SCHEMES, is_uri
 
 PROG = "rs-formats"
 
@@ -38,8 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, parents=[console.common_flags()])
         p.add_argument(
             "path",
-            help="an rs-dataset or rs-clip-checkpoint directory, or an rs-dataset's URI "
-            "(s3://, gs://, hdfs://, file://)",
+            help=f"an rs-dataset or rs-clip-checkpoint directory, or an rs-dataset's URI ({URI_SCHEMES})",
         )
     return parser
 

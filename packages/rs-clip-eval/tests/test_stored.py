@@ -1,11 +1,13 @@
 """rs-clip-eval over URIs (moto's S3 server): a dataset in the bucket scores and embeds as its copy on disk
 does; the embedding cache keys on the manifest, so the same dataset anywhere hits it and a dataset
-replaced under the same URI is embedded anew."""
+replaced under the same URI is embedded anew; embeddings written to a bucket (here or by Ray actors)
+serve search, the cache and a suite."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pyarrow.fs
 from conftest import CLASSES
 
@@ -89,3 +91,17 @@ def test_embeddings_written_to_a_bucket_serve_search_the_cache_and_a_suite(s3, d
     )
     results = json.loads((out / "results.json").read_text())["results"]
     assert next(iter(results.values()))["synthetic-captions"]["retrieval"]["mean_recall"] >= 0
+
+
+def test_the_ray_engine_embeds_a_bucket_dataset_into_the_bucket(s3, data_dir, tmp_path):
+    caps, emb = f"s3://{s3.bucket}/ray-caps", f"s3://{s3.bucket}/ray-emb"
+    pyarrow.fs.copy_files(str(data_dir / "caps"), caps)
+    device = ["--model", "RS-Tiny", "--device", "cpu", "--loader-workers", "0", "-q", "--no-cache"]
+    embed = ["embed", "--data", caps, "--split", "test", *device]
+    assert main([*embed, "--out", emb, "--engine", "ray", "--workers", "1"]) == 0
+    assert main([*embed, "--out", str(tmp_path / "local")]) == 0
+    (ids, there), (want_ids, want) = (
+        open_embeddings(emb).matrix(),
+        open_embeddings(tmp_path / "local").matrix(),
+    )
+    assert ids == want_ids and np.abs(there - want).max() < 1e-5

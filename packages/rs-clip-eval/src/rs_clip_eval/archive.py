@@ -3,7 +3,8 @@
 Decisions:
 
 * ``embed`` writes a model's image embeddings of one dataset split as Parquet keyed by image id
-  (:mod:`.embeddings`), in the split's row order. Engine ``local`` is the evaluation path itself
+  (:mod:`rs_formats.embeddings`; a folder, or a URI where they are published manifest last), in the split's
+  row order. Engine ``local`` is the evaluation path itself
   (:meth:`Embedder.images`, so the evaluation cache holds the same array); engine ``ray`` computes them on a
   Ray cluster (:mod:`.ray_encoding`). Both give the same embeddings within float rounding.
 * The evaluation cache adopts what ``embed`` wrote (the key :meth:`Embedder.images` uses: model

@@ -12,8 +12,8 @@ Layout of a directory written by :func:`write_embeddings`:
 Decisions: the directory appears atomically (:func:`rs_formats.atomic.atomic_dir`), so a failed run leaves
 nothing; in a store (``s3://bucket/prefix``, :mod:`rs_formats.location`), where nothing renames, the files
 are uploaded first and ``embeddings.json`` last (:mod:`rs_formats.publish`), and a prefix without it is
-refused by readers; the cache key is recorded so that the evaluation cache can serve these embeddings without a copy
-(:meth:`EmbeddingCache.adopt`); readers stream row groups (:meth:`Embeddings.iter_batches`), so an
+refused by readers; the cache key is recorded so that the evaluation cache can serve these embeddings
+without a copy (:meth:`EmbeddingCache.adopt`); readers stream row groups (:meth:`Embeddings.iter_batches`), so an
 archive's embeddings are searched with memory bounded by one row group.
 
 Reading trusts nothing in the folder (:func:`open_embeddings`): the manifest is bounded JSON read by

@@ -168,7 +168,7 @@ def publish_final(checkpoint: str) -> None:
 def local_copy(checkpoint: Any, root: Path, rank: int) -> Path:
     """A Ray ``Checkpoint`` as a checkpoint directory of this worker: itself when it is on this
     filesystem, else its download into a hidden folder of ``root`` (this rank's own: ranks on one node
-    share a working copy), which :meth:`~rs_clip_train.checkpoints.Checkpoints.prepare` drops once loaded."""
+    share a working copy), which :meth:`~rs_clip_train.checkpointing.Checkpoints.prepare` drops once loaded."""
     import pyarrow.fs
 
     if isinstance(checkpoint.filesystem, pyarrow.fs.LocalFileSystem):

@@ -20,10 +20,11 @@ Decisions:
   never resumed from. Rank 0's manifest lists every rank's files with their sha256 (gathered before it
   is written), so a part that is missing or altered in the store fails verification.
 * Resuming (after a worker failure, or the command run again on any machine) starts from Ray's latest
-  registered checkpoint: every rank downloads all of it (the other ranks' engine-state files too:
-  DeepSpeed's loader looks for them) into a hidden folder of its own working copy (:func:`local_copy`),
-  where it is verified against the manifest as it is read (:mod:`rs_clip_train.resume_state`) and
-  deleted once loaded. Rank 0 first fetches the stored ``metrics.jsonl`` and trackers' files its node
+  registered checkpoint: every rank downloads all of it into a hidden folder of its own working copy
+  (:func:`local_copy`), where each file is verified against the manifest as it is read
+  (:mod:`rs_clip_train.resume_state`), and deletes it once loaded. A rank reads only rank 0's model
+  states and its own parts; fetching only those (DeepSpeed tolerates the others' absence) is left for
+  when the other ranks' optimizer shards make the download matter. Rank 0 first fetches the stored ``metrics.jsonl`` and trackers' files its node
   lacks (:func:`fetch_run_files`), so a restart on another node appends to the run's record.
 * ``run.yaml`` is written to the store by the driver; ``metrics.jsonl`` and the trackers' files are
   copied by rank 0 after each checkpoint and at the end, then ``final/`` (:func:`publish_final`, the

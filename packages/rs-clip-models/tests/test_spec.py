@@ -75,6 +75,8 @@ def test_a_checkpoint_in_a_store_loads_from_its_uri_once_verified(s3, tiny_check
     b, _, _ = load_spec(ModelSpec.parse(str(tiny_checkpoint)))
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     assert "step 7" in ModelSpec.parse(uri).label
+    init, _, _ = create_model(TINY_MODEL, weights=uri)  # --init s3://...
+    assert all(torch.equal(x, y) for x, y in zip(init.state_dict().values(), b.state_dict().values()))
 
     # The same manifest is a cache hit (nothing read but the manifest); corrupt weights are never cached.
     bad = f"s3://{s3.bucket}/runs/r2/final"

@@ -46,3 +46,51 @@ def test_random_init_is_the_same_every_time_and_spares_the_callers_rng():
     b, _, _ = load_spec(ModelSpec.parse("RS-Tiny"))
     assert torch.rand(1).item() == before.item()
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_a_checkpoint_in_a_store_loads_from_its_uri_once_verified(s3, tiny_checkpoint, tmp_path, monkeypatch):
+    """``--model s3://...``: downloaded once into the cache (keyed by the manifest), the same weights as
+    the folder it was uploaded from; a corrupt upload is refused naming the stored file."""
+    import pyarrow.fs
+
+    monkeypatch.setenv("RS_CLIP_MODELS_CACHE", str(tmp_path / "cache"))
+    (tiny_checkpoint / "train_state").mkdir()  # a trainer's resume state: never downloaded by a reader
+    (tiny_checkpoint / "train_state" / "big.bin").write_bytes(b"x" * 1000)
+    uri = f"s3://{s3.bucket}/runs/r1/final"
+    pyarrow.fs.copy_files(str(tiny_checkpoint), uri)
+
+    spec = ModelSpec.parse(f"stored={uri}")
+    assert (spec.label, spec.kind, spec.arch, spec.text) == (
+        "stored",
+        "checkpoint",
+        "RS-Tiny",
+        f"stored={uri}",
+    )
+    assert spec.path.name == "final" and spec.path.is_relative_to(tmp_path / "cache")
+    assert sorted(p.name for p in spec.path.iterdir()) == sorted(
+        p.name for p in tiny_checkpoint.iterdir() if p.name != "train_state"
+    )
+    assert spec.fingerprint() == ModelSpec.parse(str(tiny_checkpoint)).fingerprint()
+    a, _, _ = load_spec(spec)
+    b, _, _ = load_spec(ModelSpec.parse(str(tiny_checkpoint)))
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    assert "step 7" in ModelSpec.parse(uri).label
+    init, _, _ = create_model(TINY_MODEL, weights=uri)  # --init s3://...
+    assert all(torch.equal(x, y) for x, y in zip(init.state_dict().values(), b.state_dict().values()))
+
+    # The same manifest is a cache hit (nothing read but the manifest); corrupt weights are never cached.
+    bad = f"s3://{s3.bucket}/runs/r2/final"
+    pyarrow.fs.copy_files(str(tiny_checkpoint), bad)
+    weights = next(p.name for p in tiny_checkpoint.glob("*.safetensors"))
+    blob = bytearray((tiny_checkpoint / weights).read_bytes())
+    blob[-1] ^= 1
+    fs, path = pyarrow.fs.FileSystem.from_uri(f"{bad}/{weights}")
+    with fs.open_output_stream(path) as f:
+        f.write(bytes(blob))
+    assert ModelSpec.parse(bad).path == spec.path  # same manifest: the verified copy, not the bad one
+    monkeypatch.setenv("RS_CLIP_MODELS_CACHE", str(tmp_path / "fresh"))
+    with pytest.raises(FormatError, match=f"{bad}/{weights}: sha256 mismatch"):
+        ModelSpec.parse(bad)
+    assert not [p for p in (tmp_path / "fresh").rglob("*") if p.is_file()]
+    with pytest.raises(FormatError, match="no such checkpoint"):
+        ModelSpec.parse(f"s3://{s3.bucket}/runs/missing")

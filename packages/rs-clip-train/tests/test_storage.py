@@ -52,17 +52,17 @@ def _cfg(caption_ds: Path, out: Path, steps: int):
 
 
 def test_a_trainer_on_s3_storage_reports_every_step_and_keeps_the_run_in_the_bucket(
-    s3, local_ray, caption_ds, tmp_path
+    s3, local_ray, caption_ds, tmp_path, monkeypatch
 ):
     from ray.train import UserCallback
     from ray.train.torch import TorchTrainer
 
     from rs_clip_models.models import create_model
     from rs_clip_train import make_trainer
-    from rs_formats import read_checkpoint
     from rs_formats.checkpoint import WEIGHTS
 
     reports = tmp_path / "reports.jsonl"
+    monkeypatch.setenv("RS_CLIP_MODELS_CACHE", str(tmp_path / "models"))
 
     class Reports(UserCallback):  # runs in Ray Train's controller: it writes what it sees to a file
         def after_report(self, run_context, metrics, checkpoint):
@@ -98,37 +98,51 @@ def test_a_trainer_on_s3_storage_reports_every_step_and_keeps_the_run_in_the_buc
     ]
     assert result.checkpoint.path == f"{stored}/step-00000004"
 
-    # The bucket holds the run as the run directory lays it out: the checkpoints byte for byte, run.yaml,
-    # metrics.jsonl to its end, the TensorBoard events.
+    # The bucket holds the run as the run directory lays it out: each checkpoint assembled from both ranks'
+    # parts (each rank's engine and RNG state), listed with their sha256 in rank 0's manifest; run.yaml,
+    # metrics.jsonl to its end, the TensorBoard events, and final/ (the last checkpoint without its resume
+    # state). The working copy keeps no checkpoint.
+    import hashlib
+
     kept = _bucket("runs/s3-run/")
-    local = _files(run_dir / "checkpoints" / "step-00000004")
-    assert {k: v for k, v in kept.items() if k.startswith("checkpoints/step-00000004/")} == {
-        f"checkpoints/step-00000004/{k}": v for k, v in local.items()
-    }
+    step4 = {k.split("/", 2)[2]: v for k, v in kept.items() if k.startswith("checkpoints/step-00000004/")}
+    manifest = json.loads(step4["manifest.json"])
+    assert {"train_state/rng-rank0.pt", "train_state/rng-rank1.pt"} <= set(manifest["sha256"])
+    assert {rel: hashlib.sha256(step4[rel]).hexdigest() for rel in manifest["sha256"]} == manifest["sha256"]
+    assert set(step4) == {*manifest["sha256"], "manifest.json", "open_clip_config.json", "README.md"}
+    final = {k.split("/", 1)[1]: v for k, v in kept.items() if k.startswith("final/")}
+    assert final == {k: v for k, v in step4.items() if not k.startswith("train_state/")}
     assert any(k.startswith("checkpoints/step-00000002/") for k in kept)
     for name in ("run.yaml", "metrics.jsonl"):
         assert kept[name] == (run_dir / name).read_bytes(), name
     assert '"event": "end"' in kept["metrics.jsonl"].decode()
     assert any(k.startswith("tensorboard/events.out.tfevents.") for k in kept)
+    assert not [p for p in (run_dir / "checkpoints").rglob("*") if p.is_file()]
 
-    # The stored checkpoint, downloaded, is an rs-clip-checkpoint that loads with the trained weights.
+    # The stored checkpoint, downloaded, is an rs-clip-checkpoint that verifies and loads with the trained
+    # weights, as does --model s3://.../final.
     import torch
     from safetensors.torch import load_file
 
-    copy = Path(result.checkpoint.to_directory(str(tmp_path / "download")))
-    assert read_checkpoint(copy).step == 4
-    model, _, _ = create_model(copy)
-    want = load_file(str(run_dir / "final" / WEIGHTS))
-    assert all(torch.equal(v, want[k]) for k, v in model.state_dict().items())
+    from rs_formats.checkpoint import verify_checkpoint
 
-    # A new working copy (another machine) resumes from the bucket's last checkpoint, not from scratch.
+    copy = Path(result.checkpoint.to_directory(str(tmp_path / "download")))
+    assert verify_checkpoint(copy).step == 4
+    model, _, _ = create_model(copy)
+    want = load_file(str(copy / WEIGHTS))
+    assert all(torch.equal(v, want[k]) for k, v in model.state_dict().items())
+    from_uri, _, _ = create_model(f"s3://{BUCKET}/runs/s3-run/final")
+    assert all(torch.equal(v, want[k]) for k, v in from_uri.state_dict().items())
+
+    # A new working copy (another machine) resumes from the bucket's last checkpoint, not from scratch, and
+    # appends to the run's stored metrics.jsonl (fetched first): the first attempt's start, then this one's.
     again = tmp_path / "elsewhere" / "s3-run"
     result = make_trainer(_cfg(caption_ds, again, 5)).fit()
     assert result.error is None and result.checkpoint.path == f"{stored}/step-00000005"
     starts = [
         json.loads(x)["step"] for x in (again / "metrics.jsonl").read_text().splitlines() if '"start"' in x
     ]
-    assert starts == [4]
+    assert starts == [0, 4]
     assert '"step": 5' in _bucket("runs/s3-run/metrics.jsonl")[""].decode()
 
 

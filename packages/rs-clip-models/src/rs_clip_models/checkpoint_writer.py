@@ -44,6 +44,7 @@ def write_checkpoint(
     model_config: dict[str, Any] | None = None,
     preprocess_config: dict[str, Any] | None = None,
     extra: dict[str, str | Path] | None = None,
+    extra_sha256: dict[str, str] | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Write a checkpoint atomically: ``out_dir`` appears complete or not at all.
@@ -52,7 +53,9 @@ def write_checkpoint(
     omitted; a name open_clip does not know needs it) and ``preprocess_config`` its preprocessing (mean,
     std, size, ...). ``extra`` maps names inside the checkpoint (e.g. ``"train_state"``) to files or
     directories that are moved in before the checkpoint is published; the sha256 of every file in them is
-    recorded in the manifest with the weights'. The model card is written from the manifest
+    recorded in the manifest with the weights'. ``extra_sha256`` lists files that join the checkpoint
+    elsewhere (other ranks' parts of a resume state, uploaded to the same stored folder), by their path
+    inside it, so that the manifest covers them too. The model card is written from the manifest
     (:func:`rs_clip_models.model_card.model_card`).
     """
     from safetensors.torch import save_file
@@ -78,6 +81,7 @@ def write_checkpoint(
         for name, src in (extra or {}).items():
             shutil.move(str(src), str(tmp / name))
             sums |= {rel: file_sha256(tmp / rel) for rel in files_under(tmp, name)}
+        sums |= extra_sha256 or {}
         manifest = {
             "format": CHECKPOINT_FORMAT,
             "format_version": CHECKPOINT_VERSION,

@@ -6,6 +6,9 @@ One grammar for every command (``--model`` of rs-clip-eval and rs-count, ``--ini
 
     SOURCE            network built                                      weights
     DIR               the config recorded in the folder                  the folder's
+    URI               the same, for an rs-clip-checkpoint in a store     the folder's
+                      (s3://bucket/run/checkpoints/final; downloaded
+                      once into a local cache, verified)
     local-dir:DIR     the same, as open_clip spells it
     hf-hub:ORG/NAME   the same, for ORG/NAME in the local Hugging Face   the folder's
                       cache (never downloaded)
@@ -18,12 +21,13 @@ One grammar for every command (``--model`` of rs-clip-eval and rs-count, ``--ini
 
 DIR is an rs-clip-checkpoint (``manifest.json``) or an open_clip folder (``open_clip_config.json`` beside a
 weights file, as open_clip's Hub repositories hold). FILE is ``.safetensors``, a ``torch.save`` file or a
-TorchScript archive (:mod:`rs_clip_models.weights`). ``LABEL`` names the model in reports.
+TorchScript archive (:mod:`rs_clip_models.weights`). A URI is anything with ``scheme://``
+(:mod:`rs_clip_models.stored_checkpoint`). ``LABEL`` names the model in reports.
 
 The forms stay apart: ``LABEL=`` is what precedes the first ``=`` if it holds only letters, digits, spaces
-and ``_.-()+`` (never ``/`` or ``:``, so no path or schema is taken for a label); ``local-dir:`` and
-``hf-hub:`` are open_clip's schemas; an existing directory is a DIR; otherwise the text before the first
-``:`` is an ENTRY or a NAME, and zoo entries (lowercase, publisher first) are never open_clip model names.
+and ``_.-()+`` (never ``/`` or ``:``, so no path or schema is taken for a label); a URI is a stored
+checkpoint; ``local-dir:`` and ``hf-hub:`` are open_clip's schemas; an existing directory is a DIR;
+otherwise the text before the first ``:`` is an ENTRY or a NAME, and zoo entries (lowercase, publisher first) are never open_clip model names.
 So ``remoteclip-vit-b-32=/w/RemoteCLIP-ViT-B-32.pt`` is a label on a FILE the zoo knows by its name.
 
 Checks: an unknown ENTRY or NAME, a missing file, folder or cache entry is one FormatError naming the spec;
@@ -48,6 +52,7 @@ from typing import Any
 from rs_formats.checkpoint import MANIFEST, PICKLE_SUFFIXES, read_checkpoint
 from rs_formats.errors import FormatError
 from rs_formats.hashing import file_sha256
+from rs_formats.location import is_uri
 
 from . import zoo
 from .hub import (
@@ -82,6 +87,10 @@ def resolve(text: str, *, weights: bool = False) -> Source:
     for ``--model``): a FILE the zoo does not know is accepted, and a NAME alone (no weights) is refused."""
     if text.startswith(HUB_PREFIX):
         return _folder(hub_snapshot(text[len(HUB_PREFIX) :]), text)
+    if is_uri(text):
+        from .stored_checkpoint import fetch
+
+        return _folder(fetch(text), text)
     if text.startswith(LOCAL_DIR_PREFIX):
         folder = Path(text[len(LOCAL_DIR_PREFIX) :]).expanduser()
         if not folder.is_dir():
@@ -134,8 +143,8 @@ def resolve(text: str, *, weights: bool = False) -> Source:
 
 def absolute(text: str) -> str:
     """``text``, a source of weights (:func:`resolve` with ``weights=True``), with its path made absolute for
-    processes that run elsewhere; ``hf-hub:`` names are returned as they are."""
-    if text.startswith(HUB_PREFIX) or not text:
+    processes that run elsewhere; ``hf-hub:`` names and URIs are returned as they are."""
+    if text.startswith(HUB_PREFIX) or is_uri(text) or not text:
         return text
     src = resolve(text, weights=True)
     if src.path is None:

@@ -4,6 +4,10 @@ Every rank writes its engine state (and its RNG state) into a hidden staging dir
 rank 0 writes the weights and renames the whole checkpoint into place, so ``checkpoints/step-*`` is always
 complete. Hidden entries found at start-up are stagings an interrupted attempt never published. Resuming
 reads the engine and RNG state only through :mod:`rs_clip_train.resume_state` (checksums, never unpickled).
+
+With ``--storage`` no directory is shared: each rank stages its own part in its node's working copy and
+Ray Train assembles the checkpoint in the store (:mod:`rs_clip_train.storage`); nothing is published or
+pruned locally (Ray prunes the store).
 """
 
 from __future__ import annotations
@@ -93,10 +97,14 @@ class Checkpoints:
         return info.step
 
     def prepare(self) -> None:
-        """Create the checkpoints directory and drop unpublished stagings (collective)."""
+        """Create the checkpoints directory and drop unpublished stagings and loaded downloads (collective)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        if self.rank == 0:
+        # With --storage, ranks on one node share a working copy: each drops its own entries only.
+        stored, mine = self.run.storage is not None, f"rank-{self.rank}"
+        if self.rank == 0 or stored:
             for entry in self.root.glob(".*"):
+                if stored and entry.name.split(".")[2:3] != [mine]:
+                    continue
                 if entry.is_dir() and not entry.is_symlink():
                     shutil.rmtree(entry, ignore_errors=True)
                 else:
@@ -105,9 +113,9 @@ class Checkpoints:
 
     def save(self, step: int, metrics: dict[str, Any], log: MetricsLog | None) -> Path:
         """Write checkpoint ``step-N``, evaluate it if asked, publish it, prune, and report it."""
-        from rs_clip_models.checkpoint_writer import write_checkpoint
-
         name = checkpoint_name(step)
+        if self.run.storage is not None:
+            return self._save_part(name, step, metrics, log)
         final = self.root / name
         staging = self.root / f".{name}.{TRAIN_STATE}"
         if self.rank == 0 and staging.exists():
@@ -120,32 +128,79 @@ class Checkpoints:
         if self.rank == 0:
             for script in RECOVERY_SCRIPTS:
                 (staging / script).unlink(missing_ok=True)
-            b = self.bundle
-            if self.run.eval_data:
-                from .evaluate import retrieval
-
-                scores = retrieval(state, b.name, self.run.eval_data, self.run.eval_split, self.device)
-                metrics = {**metrics, **scores}
-                if log is not None:
-                    log.write({"step": step, **scores})
-            write_checkpoint(
-                final,
-                state,
-                model_name=b.name,
-                step=step,
-                config=self.run.to_dict(),
-                metrics=metrics,
-                dataset=self.dataset_info,
-                model_config=b.model_cfg,
-                preprocess_config=b.preprocess_cfg,
-                extra={TRAIN_STATE: staging},
-                overwrite=True,
-            )
+            metrics = self._write(final, state, step, metrics, log, staging)
             relink(self.root / LATEST, name)
             self._prune()
         barrier()
         self.session.report(metrics, final if self.rank == 0 else None)
         return final
+
+    def _save_part(self, name: str, step: int, metrics: dict[str, Any], log: MetricsLog | None) -> Path:
+        """``save`` with ``--storage``: this rank's part of the checkpoint, in the stored layout, reported
+        for Ray to upload into the stored ``checkpoints/<name>``; rank 0's part holds the weights and the
+        manifest, which lists every rank's files."""
+        from rs_formats.checkpoint import files_under
+        from rs_formats.hashing import file_sha256
+
+        from .distributed import gather_objects
+
+        holder = self.root / f".{name}.rank-{self.rank}"  # this rank's, in its node's working copy
+        shutil.rmtree(holder, ignore_errors=True)
+        staging, part = holder / "staging" / TRAIN_STATE, holder / name
+        (staging / ENGINE_TAG).mkdir(parents=True)  # DeepSpeed creates it on rank 0 only
+        self.engine.save_checkpoint(str(staging), tag=ENGINE_TAG, save_latest=False)
+        torch.save(_rng_state(self.device), _rng_file(staging, self.rank))
+        for script in RECOVERY_SCRIPTS:
+            (staging / script).unlink(missing_ok=True)
+        state = self._full_state_dict()
+        mine = {rel: file_sha256(staging.parent / rel) for rel in files_under(staging.parent, TRAIN_STATE)}
+        sums = gather_objects(mine)
+        if self.rank == 0:
+            others = {rel: sha for rank_sums in sums[1:] for rel, sha in rank_sums.items()}
+            metrics = self._write(part, state, step, metrics, log, staging, others)
+        else:
+            part.mkdir()
+            staging.rename(part / TRAIN_STATE)
+        self.session.report(metrics, part)  # uploaded before it returns
+        shutil.rmtree(holder, ignore_errors=True)
+        return self.root / name
+
+    def _write(
+        self,
+        path: Path,
+        state: dict[str, torch.Tensor],
+        step: int,
+        metrics: dict[str, Any],
+        log: MetricsLog | None,
+        staging: Path,
+        others: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Evaluate (if asked) and write the checkpoint at ``path`` (rank 0); returns its metrics."""
+        from rs_clip_models.checkpoint_writer import write_checkpoint
+
+        b = self.bundle
+        if self.run.eval_data:
+            from .evaluate import retrieval
+
+            scores = retrieval(state, b.name, self.run.eval_data, self.run.eval_split, self.device)
+            metrics = {**metrics, **scores}
+            if log is not None:
+                log.write({"step": step, **scores})
+        write_checkpoint(
+            path,
+            state,
+            model_name=b.name,
+            step=step,
+            config=self.run.to_dict(),
+            metrics=metrics,
+            dataset=self.dataset_info,
+            model_config=b.model_cfg,
+            preprocess_config=b.preprocess_cfg,
+            extra={TRAIN_STATE: staging},
+            extra_sha256=others,
+            overwrite=True,
+        )
+        return metrics
 
     def _full_state_dict(self) -> dict[str, torch.Tensor] | None:
         """open_clip's state dict of the trained model on rank 0 (gathered under ZeRO-3), None elsewhere."""
@@ -168,7 +223,10 @@ class Checkpoints:
 def resume_point(run: TrainConfig, requested: str | None, restored: Path | None) -> Path | None:
     """The checkpoint every rank resumes from: the newest of the launcher's (``restored``, after a worker
     failure) and the run directory's (a resumed run, or a checkpoint written just before a crash that the
-    launcher never registered). Rank 0 decides, so all ranks agree."""
+    launcher never registered). Rank 0 decides, so all ranks agree. With ``--storage`` it is the
+    launcher's alone, Ray's record of the store, which every rank downloaded for itself."""
+    if run.storage is not None:
+        return restored
     choice = None
     if is_rank0():
         from rs_formats import read_checkpoint

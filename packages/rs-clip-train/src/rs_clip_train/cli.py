@@ -53,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         formatter_class=HelpFormatter,
         help="train (or resume training) and write rs-clip-checkpoints",
-        description=f"Train a CLIP and print the final checkpoint's path. {layering} Running "
-        "again with the same --out resumes from its last checkpoint.",
+        description=f"Train a CLIP and print the final checkpoint's path (with --storage, its URI). "
+        f"{layering} Running again with the same --out resumes from its last checkpoint.",
     )
     _add_run_flags(fit)
     show = sub.add_parser(

@@ -65,7 +65,8 @@ class TrainConfig:
     engine: EngineConfig = setting(factory=EngineConfig)
     out: str = setting(
         "runs/run",
-        "run directory: run.yaml, metrics.jsonl, checkpoints/ (shared by all nodes); "
+        "run directory: run.yaml, metrics.jsonl, checkpoints/ (shared by all nodes; with "
+        "--storage, a node-local working copy); "
         "running again with the same one resumes (required, unless --config gives it)",
         metavar="RUN_DIR",
         group="run",
@@ -148,10 +149,11 @@ class TrainConfig:
     )
     storage: str | None = setting(
         None,
-        "where Ray Train keeps the run (run.yaml, metrics.jsonl, checkpoints/) "
+        "where Ray Train keeps the run (run.yaml, metrics.jsonl, checkpoints/, final/) "
         "under the run's name: s3://BUCKET/PREFIX (endpoint from AWS_ENDPOINT_URL), "
-        "another pyarrow URI or a shared path; --out is then the working copy "
-        "(default: the run directory itself; Ray only)",
+        "gs://, hdfs://, another pyarrow URI or a shared path; the nodes then share nothing "
+        "but it, --out is a node-local working copy, and fit prints the stored final "
+        "checkpoint's URI (default: the run directory itself; Ray only)",
         metavar="URI",
         group="checkpoints",
     )

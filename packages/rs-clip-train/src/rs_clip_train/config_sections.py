@@ -31,8 +31,9 @@ class ModelConfig:
         "initial weights, written as a --model source (docs/zoo.md): a weights file "
         "(.safetensors, a .pt state dict as RemoteCLIP's, OpenAI's TorchScript .pt), "
         "ENTRY:FILE or NAME:FILE, an rs-clip-checkpoint or open_clip folder, local-dir:DIR, "
-        "hf-hub:ORG/NAME (the local Hugging Face cache only); nothing is downloaded; a "
-        "network other than --model's is warned (default: random initialisation)",
+        "hf-hub:ORG/NAME (the local Hugging Face cache only), or an rs-clip-checkpoint's URI "
+        "(s3://BUCKET/RUN/final: downloaded once to a local cache, verified); nothing else is "
+        "downloaded; a network other than --model's is warned (default: random initialisation)",
         metavar="SOURCE",
     )
     grad_checkpointing: bool = setting(

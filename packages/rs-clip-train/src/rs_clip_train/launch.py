@@ -20,8 +20,9 @@ def fit(
     step_callback: StepCallback | None = None,
     progress: bool = True,
     num_cpus: int | None = None,
-) -> Path:
-    """Train as configured; returns the final rs-clip-checkpoint. Resumes if the run directory has one.
+) -> Path | str:
+    """Train as configured; returns the final rs-clip-checkpoint (with ``--storage``, its URI). Resumes if
+    the run directory (or the storage) has one.
 
     ``progress``: a bar on stderr while training, shown only on a terminal (and not after --no-progress).
     ``num_cpus``: the CPUs of a private local Ray (``--launcher ray`` without a cluster)."""

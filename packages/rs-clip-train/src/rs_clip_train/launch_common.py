@@ -84,9 +84,10 @@ def _absolute(run: TrainConfig) -> TrainConfig:
 def check_out(run: TrainConfig) -> None:
     """The run directory overlaps no input: a dataset, the model's checkpoint, ``--init``, ``--eval-data``."""
     from rs_clip_models.spec import HUB_PREFIX, resolve
+    from rs_formats.location import is_uri
     from rs_formats.outputs import check_output
 
-    local = run.model.init and not run.model.init.startswith(HUB_PREFIX)
+    local = run.model.init and not run.model.init.startswith(HUB_PREFIX) and not is_uri(run.model.init)
     init = resolve(run.model.init, weights=True).path if local else None
     model = run.model.name if Path(run.model.name).is_dir() else None
     check_output(run.out, [*(s.path for s in run.data.sources), init, model, run.eval_data])
@@ -179,6 +180,11 @@ def open_run_dir(run: TrainConfig, facts: dict[str, Any]) -> tuple[Path | None, 
     run_dir = Path(run.out)
     run_dir.mkdir(parents=True, exist_ok=True)
     run.save(run_dir / RUN_YAML)
+    if run.storage is not None:  # Ray resumes from the store (rs_clip_train.storage); no local checkpoints
+        from .storage import stored_run
+
+        (stored_run(run) / RUN_YAML).write_bytes((run_dir / RUN_YAML).read_bytes())
+        return None, False
     resume = latest_checkpoint(run_dir)
     if resume is None:
         return None, False
@@ -192,7 +198,17 @@ def open_run_dir(run: TrainConfig, facts: dict[str, Any]) -> tuple[Path | None, 
     return resume, False
 
 
-def final_checkpoint(run: TrainConfig) -> Path:
+def final_checkpoint(run: TrainConfig) -> Path | str:
+    """The run's final checkpoint: its path, or with ``--storage`` its URI."""
+    if run.storage is not None:
+        from rs_formats.checkpoint import MANIFEST
+
+        from .storage import stored_run
+
+        final = stored_run(run) / FINAL
+        if (final / MANIFEST).kind() != "file":
+            raise TrainingFailed(f"{final}: training ended without a final checkpoint")
+        return str(final)
     final = Path(run.out) / FINAL
     if not final.exists():
         raise TrainingFailed(f"{run.out}: training ended without a final checkpoint")

@@ -90,14 +90,23 @@ def train_func(config: dict[str, Any]) -> None:
     console.setup(PROG)  # a fresh process: what it logs (a skipped row) in the tool's own format
     run_dir, storage = Path(config["run"]["out"]), config["run"].get("storage")
     session = RaySession(run_dir, storage)
+    if storage is not None:  # nodes share only the store: this worker's working copy is its node's own
+        from .storage import fetch_run_files, scratch
+
+        run_dir = session.run_dir = scratch(str(run_dir), session.node_id == config["driver_node"])
+        config = {**config, "run": {**config["run"], "out": str(run_dir)}}
+        if session.rank == 0:
+            fetch_run_files(run_dir)
     # Ray forwards what workers print to the driver; what libraries print while training (DeepSpeed's op
     # builds, torch's warnings) goes to the run's logs/, the tool's own records still to the console.
     with library_output(run_dir / LOGS / f"worker-{session.rank}.log", PROG):
-        train(config, session)
+        last = train(config, session)
     if storage is not None and session.rank == 0:
-        from .storage import upload_run_files
+        from .storage import publish_final, upload_run_files
 
         upload_run_files(run_dir)  # the end of metrics.jsonl and of the trackers' files
+        if last is not None:
+            publish_final(last.name)
 
 
 def make_trainer(
@@ -130,6 +139,7 @@ def _trainer(
     callbacks: Sequence[Any],
     check: bool = False,
 ) -> TorchTrainer:
+    import ray
     from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
@@ -143,7 +153,11 @@ def _trainer(
     storage_path, name = location(run)
     return TorchTrainer(
         train_func,
-        train_loop_config=loop_config(run, facts, resume, step_callback),
+        # The driver's node: there a worker's working copy is --out (with --storage, rs_clip_train.storage).
+        train_loop_config={
+            **loop_config(run, facts, resume, step_callback),
+            "driver_node": ray.get_runtime_context().get_node_id(),
+        },
         scaling_config=ScalingConfig(
             num_workers=run.workers, use_gpu=gpus > 0, resources_per_worker=resources
         ),
@@ -162,7 +176,7 @@ def _trainer(
 
 def launch(
     run: TrainConfig, *, step_callback: StepCallback | None, progress: bool, num_cpus: int | None
-) -> Path:
+) -> Path | str:
     run, facts = prepare(run)
     resume, done = open_run_dir(run, facts)
     if done:

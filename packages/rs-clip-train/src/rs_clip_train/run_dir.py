@@ -1,4 +1,4 @@
-"""The run directory (shared by all nodes) and the names in it::
+"""The run directory (shared by all nodes, unless the run is kept in ``--storage``) and the names in it::
 
 run.yaml                    the TrainConfig of this run
 metrics.jsonl               one JSON object per logged step (rank 0)

@@ -6,33 +6,50 @@ Decisions:
   run's name its name), on a filesystem every node shares: checkpoints are registered with Ray where they
   are written, and nothing is copied.
 * ``--storage URI`` (``s3://bucket/prefix``, any URI pyarrow opens, or a shared path) is Ray's
-  ``storage_path``: the run is kept at ``URI/<name of --out>`` in the run directory's layout,
-  ``checkpoints/step-N/`` uploaded by Ray Train as each is reported (synchronously, since the training loop
-  prunes its local copies), and ``run.yaml``, ``metrics.jsonl`` and the trackers' files copied by rank 0
-  after each checkpoint and at the end. ``--out`` is then the working copy, where the ranks stage their
-  parts of a checkpoint: on several nodes it must still be a directory they share.
+  ``storage_path``: the run is kept at ``URI/<name of --out>`` in the run directory's layout
+  (``run.yaml``, ``metrics.jsonl``, the trackers' files, ``checkpoints/step-N/``, and ``final/``, a copy
+  of the last checkpoint without its resume state, since a store has no links). Nodes then share nothing
+  but the store: ``--out`` is a node-local working copy (run.yaml, metrics.jsonl, logs/) on the driver's
+  node, and a worker on another node works in :func:`scratch`.
+* A checkpoint is assembled in the store by Ray Train's own per-rank upload: every rank stages its part
+  (its engine state and RNG state under ``train_state/``; rank 0 also the weights, config, card and
+  manifest) in a hidden folder of its node's working copy, and reports it under the same
+  ``checkpoints/step-N`` name; Ray uploads each part into that one folder (synchronously: the stagings
+  are deleted once uploaded) and registers the checkpoint only when every rank's part is there. That
+  record is the commit point, so no protocol of our own is needed: a checkpoint Ray never registered is
+  never resumed from. Rank 0's manifest lists every rank's files with their sha256 (gathered before it
+  is written), so a part that is missing or altered in the store fails verification.
+* Resuming (after a worker failure, or the command run again on any machine) starts from Ray's latest
+  registered checkpoint: every rank downloads all of it into a hidden folder of its own working copy
+  (:func:`local_copy`), where each file is verified against the manifest as it is read
+  (:mod:`rs_clip_train.resume_state`), and deletes it once loaded. A rank reads only rank 0's model
+  states and its own parts; fetching only those (DeepSpeed tolerates the others' absence) is left for
+  when the other ranks' optimizer shards make the download matter. Rank 0 first fetches the stored ``metrics.jsonl`` and trackers' files its node
+  lacks (:func:`fetch_run_files`), so a restart on another node appends to the run's record.
+* ``run.yaml`` is written to the store by the driver; ``metrics.jsonl`` and the trackers' files are
+  copied by rank 0 after each checkpoint and at the end, then ``final/`` (:func:`publish_final`, the
+  manifest last: a reader finding no manifest sees no checkpoint).
 * The store is reached the way Ray reaches it, through pyarrow, and resolved as every stored location is
   (:mod:`rs_formats.location`: endpoints, credentials, reachability).
 * Before any worker starts, :func:`check` connects to the endpoint, then writes and deletes a marker where
   the run will be kept: an unreachable endpoint, a missing bucket or missing rights stop the run in one
   line naming the storage and its endpoint.
-* A restart (after a worker failure, or the command run again on a machine without the working copy)
-  resumes from Ray's latest checkpoint in the store: rank 0 downloads it into the run directory unless it
-  is there already (:func:`local_copy`).
 * Only Ray Train uploads: ``--storage`` with ``--launcher none`` is a ConfigError.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
+import tempfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from rs_formats.location import StorageError, resolve
+from rs_formats.checkpoint import MANIFEST
+from rs_formats.location import Location, StorageError, resolve
 from rs_formats.settings import ConfigError
 
-from .run_dir import CHECKPOINTS, FINAL
+from .run_dir import CHECKPOINTS, FINAL, METRICS, RUN_YAML
+from .tracking import IDS_FILE
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -63,44 +80,101 @@ def check(run: TrainConfig) -> None:
         raise ConfigError(f"--storage {storage}: {exc.strerror}") from None
 
 
+def scratch(out: str, on_driver_node: bool) -> Path:
+    """A worker's working copy under ``--storage``: ``--out`` on the driver's node, else a folder named
+    like it in its own node's temporary directory (nothing is shared between nodes but the store)."""
+    return Path(out) if on_driver_node else Path(tempfile.gettempdir()) / "rs-clip-train" / Path(out).name
+
+
+def stored_run(run: TrainConfig) -> Location:
+    """Where the run is kept in ``--storage`` (from the driver)."""
+    storage, name = location(run)
+    return resolve(storage) / name
+
+
+def _ray_storage() -> tuple[Any, str]:
+    """Ray's filesystem and the stored run's path on it, as a Ray Train worker sees them."""
+    import ray.train
+
+    storage = ray.train.get_context().get_storage()
+    return storage.storage_filesystem, storage.experiment_fs_path
+
+
+def _run_file(rel: PurePosixPath) -> bool:
+    """Whether ``rel`` is one of the run's files kept beside its checkpoints (not Ray's own, not a
+    checkpoint, not hidden)."""
+    if rel.parts[0] in (CHECKPOINTS, FINAL) or any(p.startswith(".") for p in rel.parts):
+        return False
+    return len(rel.parts) > 1 or rel.name in (RUN_YAML, METRICS, IDS_FILE)
+
+
 def upload_run_files(run_dir: Path) -> None:
     """Copy the run directory's files, but for its checkpoints (Ray uploads those), to the stored run.
 
     Runs in a Ray Train worker (rank 0), with Ray's own view of the storage."""
     import pyarrow.fs
-    import ray.train
 
-    storage = ray.train.get_context().get_storage()
-    local = pyarrow.fs.LocalFileSystem()
+    fs, root = _ray_storage()
     for path in sorted(run_dir.rglob("*")):
-        rel = path.relative_to(run_dir)
-        if (
-            rel.parts[0] in (CHECKPOINTS, FINAL)
-            or rel.name.startswith(".")
-            or path.is_symlink()
-            or not path.is_file()
-        ):
+        rel = PurePosixPath(path.relative_to(run_dir).as_posix())
+        if not _run_file(rel) or path.is_symlink() or not path.is_file():
             continue
         pyarrow.fs.copy_files(
             str(path),
-            f"{storage.experiment_fs_path}/{rel.as_posix()}",
-            source_filesystem=local,
-            destination_filesystem=storage.storage_filesystem,
+            f"{root}/{rel}",
+            source_filesystem=pyarrow.fs.LocalFileSystem(),
+            destination_filesystem=fs,
         )
 
 
-def local_copy(checkpoint: Any, run_dir: Path) -> Path:
-    """A Ray ``Checkpoint`` as a checkpoint directory in the run directory: itself when it is on this
-    filesystem, else its copy (downloaded unless the run directory has it, published atomically)."""
+def fetch_run_files(run_dir: Path) -> None:
+    """Rank 0 on a node whose working copy lacks the run's record (a restart placed it elsewhere): the
+    stored metrics.jsonl and trackers' files, so that this attempt appends to them."""
+    import pyarrow.fs
+
+    if (run_dir / METRICS).exists():
+        return
+    fs, root = _ray_storage()
+    for info in fs.get_file_info(pyarrow.fs.FileSelector(root, recursive=True, allow_not_found=True)):
+        rel = PurePosixPath(info.path[len(root) :].lstrip("/"))
+        if info.type != pyarrow.fs.FileType.File or not _run_file(rel) or rel.name == RUN_YAML:
+            continue
+        (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        pyarrow.fs.copy_files(
+            info.path,
+            str(run_dir / rel),
+            source_filesystem=fs,
+            destination_filesystem=pyarrow.fs.LocalFileSystem(),
+        )
+
+
+def publish_final(checkpoint: str) -> None:
+    """``final/`` in the stored run: a copy of its stored checkpoint ``checkpoint`` (its name) without the
+    resume state, the manifest written last (rank 0, at the end of the run)."""
+    import pyarrow.fs
+
+    fs, root = _ray_storage()
+    src, dest = f"{root}/{CHECKPOINTS}/{checkpoint}", f"{root}/{FINAL}"
+    if fs.get_file_info(f"{dest}/{MANIFEST}").type == pyarrow.fs.FileType.File:
+        fs.delete_file(f"{dest}/{MANIFEST}")  # the previous final, no longer complete
+    fs.create_dir(dest)
+    infos = fs.get_file_info(pyarrow.fs.FileSelector(src))
+    files = sorted(
+        (i.base_name for i in infos if i.type == pyarrow.fs.FileType.File), key=lambda n: n == MANIFEST
+    )
+    for name in files:
+        fs.copy_file(f"{src}/{name}", f"{dest}/{name}")
+
+
+def local_copy(checkpoint: Any, root: Path, rank: int) -> Path:
+    """A Ray ``Checkpoint`` as a checkpoint directory of this worker: itself when it is on this
+    filesystem, else its download into a hidden folder of ``root`` (this rank's own: ranks on one node
+    share a working copy), which :meth:`~rs_clip_train.checkpointing.Checkpoints.prepare` drops once loaded."""
     import pyarrow.fs
 
     if isinstance(checkpoint.filesystem, pyarrow.fs.LocalFileSystem):
         return Path(checkpoint.path)
-    name = PurePosixPath(checkpoint.path).name
-    dest = run_dir / CHECKPOINTS / name
-    if not dest.is_dir():
-        staging = dest.with_name(f".{name}.download")  # hidden: dropped at start-up if left unfinished
-        shutil.rmtree(staging, ignore_errors=True)
-        checkpoint.to_directory(str(staging))
-        os.replace(staging, dest)
+    dest = root / f".{PurePosixPath(checkpoint.path).name}.rank-{rank}.restored"
+    shutil.rmtree(dest, ignore_errors=True)
+    checkpoint.to_directory(str(dest))
     return dest

@@ -152,7 +152,7 @@ class Trainer:
                 window_start = time.perf_counter()  # pairs/s measures training, not checkpoint writing
             elif record is not None:
                 self.session.report(record)  # a checkpoint's report carries its step's record
-        if self.rank == 0 and last_saved is not None:
+        if self.rank == 0 and last_saved is not None and run.storage is None:  # else storage.publish_final
             link_final(self.run_dir, last_saved)
         if self.metrics is not None:
             self.metrics.write({"step": self.step, "event": "end", "time": time.time()})

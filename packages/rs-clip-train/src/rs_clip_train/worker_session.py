@@ -34,7 +34,8 @@ class Session(Protocol):
 
     def report(self, metrics: dict[str, Any], checkpoint: Path | None = None) -> None:
         """A logged step's metrics, with the checkpoint published at that step if any (on rank 0, None
-        elsewhere). Collective: every rank reports every logged step."""
+        elsewhere; with ``--storage``, every rank's part of it). Collective: every rank reports every
+        logged step."""
 
     def restored_checkpoint(self) -> Path | None:
         """The checkpoint the launcher restarted this attempt from, if it keeps one."""
@@ -91,24 +92,27 @@ class RaySession:
             from .run_dir import CHECKPOINTS
             from .storage import upload_run_files
 
-            # Uploaded before training goes on (the loop prunes its local copies), to the same place in
-            # the stored run as in the run directory; then the run's other files follow.
+            # Every rank's part, uploaded before training goes on into the same stored checkpoint, which
+            # Ray registers once all are there (rs_clip_train.storage); then the run's other files follow.
             ray.train.report(
                 metrics,
                 checkpoint=ray.train.Checkpoint.from_directory(str(checkpoint)),
                 checkpoint_dir_name=f"{CHECKPOINTS}/{checkpoint.name}",
                 checkpoint_upload_mode=CheckpointUploadMode.SYNC,
-                delete_local_checkpoint_after_upload=False,
+                delete_local_checkpoint_after_upload=True,
             )
-            upload_run_files(self.run_dir)
+            if self.rank == 0:
+                upload_run_files(self.run_dir)
 
     def restored_checkpoint(self) -> Path | None:
-        """Ray's checkpoint to resume from, in the run directory (on rank 0, which decides; None elsewhere)."""
+        """Ray's checkpoint to resume from, in the run directory (on rank 0, which decides; None elsewhere);
+        with ``--storage``, downloaded by every rank into its own working copy."""
         import ray.train
 
         ckpt = ray.train.get_checkpoint()
-        if ckpt is None or self.rank != 0:
+        if ckpt is None or (self.rank != 0 and self.storage is None):
             return None
+        from .run_dir import CHECKPOINTS
         from .storage import local_copy
 
-        return local_copy(ckpt, self.run_dir)
+        return local_copy(ckpt, self.run_dir / CHECKPOINTS, self.rank)

@@ -26,6 +26,7 @@ TAKES_URIS = [
     ("rs_clip_eval", "embed", ["--data DATA", "--out DIR"]),
     ("rs_clip_eval", "search", ["--embeddings EMBEDDINGS"]),
     ("rs_count", "eval", ["--data DATA"]),
+    ("rs_clip_train", "fit", ["--data DIR[@SPLITS][:WEIGHT]", "--eval-data DIR", "--storage URI"]),
     ("rs_formats", "verify", ["path"]),
     ("rs_formats", "info", ["path"]),
 ]
@@ -40,6 +41,6 @@ def test_the_help_says_which_uris_an_option_takes(package, command, options, cap
     text = capsys.readouterr().out
     for option in options:
         # the option's entry: from its name to the next entry (a line starting with two spaces and a word)
-        entry = re.search(rf"^  {re.escape(option)}\b(.*?)(?=^  \S|\Z)", text, re.M | re.S)
+        entry = re.search(rf"^  {re.escape(option)}(?!\S)(.*?)(?=^  \S|\Z)", text, re.M | re.S)
         assert entry is not None, f"{command}: no {option} in\n{text}"
         assert URI_SCHEMES in " ".join(entry[1].split()), f"{command} {option}: {entry[0]}"

@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rs_clip_models.spec import RANDOM_INIT_SEED, SOURCES_HELP
 from rs_formats.flags import add_flags, from_args
 from rs_formats.location import path_or_uri, uri_help
 
@@ -26,12 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_HELP = (
-    "model to evaluate; repeat to compare. SPEC (docs/zoo.md): an rs-clip-checkpoint or open_clip "
-    "folder, an rs-clip-checkpoint's URI (s3://BUCKET/RUN/final: downloaded once to a local cache, "
-    "verified), local-dir:DIR, hf-hub:ORG/NAME (local Hugging Face cache only), ENTRY:FILE (a zoo entry: "
-    "`rs-clip-models zoo`, e.g. remoteclip-vit-b-32:/w/RemoteCLIP-ViT-B-32.pt), NAME:FILE (an open_clip "
-    "model plus a local file), FILE under a zoo file name (e.g. /w/ViT-B-32.pt, OpenAI's), or NAME "
-    "alone (random initialisation, seed 0). Prefix LABEL= to name it in the report, "
+    f"model to evaluate; repeat to compare. {SOURCES_HELP}; or NAME alone (random initialisation, "
+    f"seed {RANDOM_INIT_SEED}). Prefix LABEL= to name it in the report, "
     "e.g. trained=runs/ckpt."
 )
 

@@ -66,6 +66,15 @@ from .hub import (
 
 log = logging.getLogger(__name__)
 RANDOM_INIT_SEED = 0
+#: The grammar's weights-carrying sources in one sentence, for the --help of every option that takes a model
+#: (--model, --init); a NAME alone (random initialisation) is added where a command accepts one.
+SOURCES_HELP = (
+    "SPEC (docs/zoo.md): an rs-clip-checkpoint or open_clip folder, an rs-clip-checkpoint's URI "
+    "(s3://BUCKET/RUN/final: downloaded once to a local cache, verified), local-dir:DIR, hf-hub:ORG/NAME "
+    "(the local Hugging Face cache only), ENTRY:FILE (a zoo entry: `rs-clip-models zoo`, e.g. "
+    "remoteclip-vit-b-32:/w/RemoteCLIP-ViT-B-32.pt), NAME:FILE (an open_clip model plus a local file), FILE "
+    "under a zoo file name (e.g. /w/ViT-B-32.pt, OpenAI's); nothing else is downloaded"
+)
 _LABEL = re.compile(r"^([A-Za-z0-9_.\- ()+]+)=(.+)$")
 _WEIGHT_SUFFIXES = (".safetensors", ".zip", *PICKLE_SUFFIXES)
 

@@ -10,6 +10,7 @@ import argparse
 import logging
 from collections.abc import Sequence
 
+from rs_clip_models.spec import SOURCES_HELP
 from rs_formats.console import add_completion, add_version, common_flags, run
 from rs_formats.flags import add_flags, from_args
 from rs_formats.outputs import OutputOptions
@@ -19,10 +20,7 @@ from .options import EncoderOptions, GraphParams, IndexOptions
 PROG = "rs-clip-search"
 log = logging.getLogger("rs_clip_search")
 
-MODEL_HELP = (
-    "the model that embeds tiles and queries, in rs-clip-eval's --model grammar (docs/zoo.md): an "
-    "rs-clip-checkpoint or open_clip folder, ENTRY:FILE of the zoo, NAME:FILE, or NAME alone (random init)"
-)
+MODEL_HELP = f"the model that embeds tiles and queries. {SOURCES_HELP}; or NAME alone (random initialisation)"
 
 
 def build_parser() -> argparse.ArgumentParser:

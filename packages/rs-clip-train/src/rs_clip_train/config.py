@@ -17,6 +17,7 @@ import yaml
 
 from rs_formats import FormatError
 from rs_formats.inputs import parse_yaml
+from rs_formats.location import uri_help
 from rs_formats.settings import ConfigError, build, check_choices, setting
 
 from .config_sections import (
@@ -132,9 +133,10 @@ class TrainConfig:
     )
     eval_data: str | None = setting(
         None,
-        "a captions dataset (a directory, or a URI: s3://, gs://, hdfs://, file://) scored for image-text "
-        "retrieval at every checkpoint (needs rs-clip-eval); results go to metrics.jsonl and the "
-        "checkpoint manifest (default: no evaluation)",
+        uri_help(
+            "a captions dataset scored for image-text retrieval at every checkpoint (needs rs-clip-eval)"
+        )
+        + "; results go to metrics.jsonl and the checkpoint manifest (default: no evaluation)",
         metavar="DIR",
         group="checkpoints",
     )
@@ -149,11 +151,12 @@ class TrainConfig:
     )
     storage: str | None = setting(
         None,
-        "where Ray Train keeps the run (run.yaml, metrics.jsonl, checkpoints/, final/) "
-        "under the run's name: s3://BUCKET/PREFIX (endpoint from AWS_ENDPOINT_URL), "
-        "gs://, hdfs://, another pyarrow URI or a shared path; the nodes then share nothing "
-        "but it, --out is a node-local working copy, and fit prints the stored final "
-        "checkpoint's URI (default: the run directory itself; Ray only)",
+        uri_help(
+            "where Ray Train keeps the run (run.yaml, metrics.jsonl, checkpoints/, final/) under its name"
+        )
+        + "; an S3 endpoint from AWS_ENDPOINT_URL; the nodes then share nothing but it, --out is a "
+        "node-local working copy, and fit prints the stored final checkpoint's URI (default: the run "
+        "directory itself; Ray only)",
         metavar="URI",
         group="checkpoints",
     )

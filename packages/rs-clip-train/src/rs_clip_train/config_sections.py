@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rs_clip_models.spec import SOURCES_HELP
+from rs_formats.location import uri_help
 from rs_formats.settings import ConfigError, setting
 
 #: The paper presets' length: 108,215 optimizer steps for every backbone (the paper, section IV-A-3: "We
@@ -28,13 +30,9 @@ class ModelConfig:
     )
     init: str | None = setting(
         None,
-        "initial weights, written as a --model source (docs/zoo.md): a weights file "
-        "(.safetensors, a .pt state dict as RemoteCLIP's, OpenAI's TorchScript .pt), "
-        "ENTRY:FILE or NAME:FILE, an rs-clip-checkpoint or open_clip folder, local-dir:DIR, "
-        "hf-hub:ORG/NAME (the local Hugging Face cache only), or an rs-clip-checkpoint's URI "
-        "(s3://BUCKET/RUN/final: downloaded once to a local cache, verified); nothing else is "
-        "downloaded; a network other than --model's is warned (default: random initialisation)",
-        metavar="SOURCE",
+        f"initial weights, {SOURCES_HELP}; a network other than --model's is warned "
+        "(default: random initialisation)",
+        metavar="SPEC",
     )
     grad_checkpointing: bool = setting(
         False,
@@ -85,8 +83,8 @@ class DataSource:
 @dataclass
 class DataConfig:
     sources: list[DataSource] = setting(
-        help="an rs-dataset of kind 'captions' (a directory, or a URI: s3://, gs://, hdfs://, file://; "
-        "each worker reads only its own row groups); repeat to mix datasets, each sampled in proportion to WEIGHT "
+        help=uri_help("an rs-dataset of kind 'captions'")
+        + " (each worker reads only its own row groups); repeat to mix datasets, each sampled in proportion to WEIGHT "
         "(default 1); @SPLITS trains on those splits of this one (comma-separated, instead of --split)",
         factory=list,
         flag="--data",

@@ -22,10 +22,10 @@ Decisions:
 * Resuming (after a worker failure, or the command run again on any machine) starts from Ray's latest
   registered checkpoint: every rank downloads all of it into a hidden folder of its own working copy
   (:func:`local_copy`), where each file is verified against the manifest as it is read
-  (:mod:`rs_clip_train.resume_state`), and deletes it once loaded. A rank reads only rank 0's model
-  states and its own parts; fetching only those (DeepSpeed tolerates the others' absence) is left for
-  when the other ranks' optimizer shards make the download matter. Rank 0 first fetches the stored ``metrics.jsonl`` and trackers' files its node
-  lacks (:func:`fetch_run_files`), so a restart on another node appends to the run's record.
+  (:mod:`rs_clip_train.resume_state`), and deletes it once loaded. All of it: DeepSpeed's ZeRO-1/2
+  loader reads every rank's optimizer shard, not only the rank's own. Rank 0 first fetches the stored
+  ``metrics.jsonl`` and trackers' files its node lacks (:func:`fetch_run_files`), so a restart on another
+  node appends to the run's record.
 * ``run.yaml`` is written to the store by the driver; ``metrics.jsonl`` and the trackers' files are
   copied by rank 0 after each checkpoint and at the end, then ``final/`` (:func:`publish_final`, the
   manifest last: a reader finding no manifest sees no checkpoint).

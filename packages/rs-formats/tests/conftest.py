@@ -14,6 +14,14 @@ def png_bytes(seed: int, size: int = 16) -> bytes:
     return buf.getvalue()
 
 
+def embedding_batches(n: int, dim: int = 4, per: int = 3, seed: int = 0):
+    """``(image ids, vectors)`` batches of ``n`` random embeddings, as a writer of embeddings gets them."""
+    rng = np.random.default_rng(seed)
+    for start in range(0, n, per):
+        ids = [f"img/{i:03d}" for i in range(start, min(n, start + per))]
+        yield ids, rng.standard_normal((len(ids), dim)).astype(np.float32)
+
+
 def make_row(i: int, **extra) -> dict:
     row = {
         "image_id": f"synthetic/{i:05d}",

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import embedding_batches
 
 from rs_formats import FormatError
 from rs_formats import embeddings as emb
@@ -18,17 +19,10 @@ from rs_formats.embeddings import MANIFEST, open_embeddings, write_embeddings
 from rs_formats.hashing import file_sha256
 
 
-def batches(n: int, dim: int = 4, per: int = 3, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    for start in range(0, n, per):
-        ids = [f"img/{i:03d}" for i in range(start, min(n, start + per))]
-        yield ids, rng.standard_normal((len(ids), dim)).astype(np.float32)
-
-
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
     monkeypatch.setattr(emb, "FILE_ROWS", 4)  # several files, so that the manifest lists more than one
-    write_embeddings(tmp_path / "e", batches(10), {"model": {"label": "m"}})
+    write_embeddings(tmp_path / "e", embedding_batches(10), {"model": {"label": "m"}})
     return tmp_path / "e"
 
 
@@ -48,7 +42,7 @@ def one_line_error(folder, match: str) -> str:
 
 
 def test_round_trip_in_row_order(folder):
-    want_ids, want = zip(*batches(10))
+    want_ids, want = zip(*embedding_batches(10))
     ids, matrix = open_embeddings(folder).matrix()
     assert ids == [i for chunk in want_ids for i in chunk]
     np.testing.assert_array_equal(matrix, np.concatenate(want))

@@ -84,7 +84,7 @@ def test_a_prefix_without_a_manifest_is_not_a_published_dataset(s3, stored, caps
     assert main(["info", uri]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        f"rs-formats: error: {uri}/manifest.json: missing: this prefix is not a published rs-dataset "
+        f"rs-formats: error: {uri}/manifest.json: missing: this prefix holds no published rs-dataset "
         "(perhaps a write that never finished)"
     )
     with pytest.raises(FormatError, match="nothing is stored under this prefix"):
@@ -123,7 +123,7 @@ def test_a_writer_publishes_to_a_uri_with_the_manifest_last(s3, stored, monkeypa
         m.setattr(publish.Location, "write_bytes", killed)
         with pytest.raises(KeyboardInterrupt):
             write(5, overwrite=True)
-    with pytest.raises(FormatError, match="not a published rs-dataset"):
+    with pytest.raises(FormatError, match="no published rs-dataset"):
         open_dataset(uri)
     write(7)
     assert open_dataset(uri).num_rows() == 7 and verify_dataset(uri)["splits"]["train"]["rows"] == 7

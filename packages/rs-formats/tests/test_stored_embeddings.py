@@ -8,18 +8,12 @@ import json
 
 import numpy as np
 import pytest
+from conftest import embedding_batches
 
 from rs_formats import FormatError
 from rs_formats import embeddings as emb
 from rs_formats.embeddings import MANIFEST, open_embeddings, write_embeddings
 from rs_formats.location import resolve
-
-
-def batches(n: int, dim: int = 4, per: int = 3, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    for start in range(0, n, per):
-        ids = [f"img/{i:03d}" for i in range(start, min(n, start + per))]
-        yield ids, rng.standard_normal((len(ids), dim)).astype(np.float32)
 
 
 @pytest.fixture
@@ -29,8 +23,8 @@ def several_files(monkeypatch):
 
 def test_written_to_a_uri_and_read_back_as_on_disk(s3, tmp_path, several_files):
     uri = f"s3://{s3.bucket}/emb"
-    local = write_embeddings(tmp_path / "e", batches(10), {"model": {"label": "m"}})
-    stored = write_embeddings(uri, batches(10), {"model": {"label": "m"}})
+    local = write_embeddings(tmp_path / "e", embedding_batches(10), {"model": {"label": "m"}})
+    stored = write_embeddings(uri, embedding_batches(10), {"model": {"label": "m"}})
     assert stored["files"] == local["files"] and len(stored["files"]) == 2
     assert resolve(uri).list() == [MANIFEST, *sorted(stored["files"])]
     there, here = open_embeddings(uri), open_embeddings(tmp_path / "e")
@@ -39,8 +33,8 @@ def test_written_to_a_uri_and_read_back_as_on_disk(s3, tmp_path, several_files):
     np.testing.assert_array_equal(matrix, here.matrix()[1])
     there.verify()
     with pytest.raises(FileExistsError, match=f"^{uri}: already exists"):
-        write_embeddings(uri, batches(2), {})
-    write_embeddings(uri, batches(5, seed=1), {}, overwrite=True)
+        write_embeddings(uri, embedding_batches(2), {})
+    write_embeddings(uri, embedding_batches(5, seed=1), {}, overwrite=True)
     assert open_embeddings(uri).num_rows == 5 and len(resolve(uri).list()) == 2
 
 
@@ -55,7 +49,7 @@ def test_an_upload_killed_before_its_manifest_publishes_nothing(s3, monkeypatch)
     with monkeypatch.context() as m:
         m.setattr(publish.Location, "write_bytes", killed)
         with pytest.raises(KeyboardInterrupt):
-            write_embeddings(uri, batches(6), {})
+            write_embeddings(uri, embedding_batches(6), {})
     assert resolve(uri).list() == ["part-00000.parquet"]
     with pytest.raises(FormatError) as err:
         open_embeddings(uri)
@@ -63,16 +57,16 @@ def test_an_upload_killed_before_its_manifest_publishes_nothing(s3, monkeypatch)
         f"{uri}/{MANIFEST}: missing: this prefix holds no published rs-clip-embeddings folder "
         "(perhaps a write that never finished)"
     )
-    write_embeddings(uri, batches(6), {})  # the leftover is cleared without --overwrite
+    write_embeddings(uri, embedding_batches(6), {})  # the leftover is cleared without --overwrite
     assert open_embeddings(uri).num_rows == 6
     (resolve(f"s3://{s3.bucket}/users") / "notes.txt").write_bytes(b"a user's file")
     with pytest.raises(FileExistsError, match="holds notes.txt, not an rs-clip-embeddings"):
-        write_embeddings(f"s3://{s3.bucket}/users", batches(6), {})
+        write_embeddings(f"s3://{s3.bucket}/users", embedding_batches(6), {})
 
 
 def test_altered_objects_and_names_leading_out_are_one_line_naming_them(s3):
     uri = f"s3://{s3.bucket}/tampered"
-    write_embeddings(uri, batches(6), {})
+    write_embeddings(uri, embedding_batches(6), {})
     part = resolve(uri) / "part-00000.parquet"
     data = bytearray(part.read_bytes())
     data[len(data) // 2] ^= 0xFF

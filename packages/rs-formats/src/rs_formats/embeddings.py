@@ -42,9 +42,9 @@ import pyarrow.parquet as pq
 from .atomic import atomic_dir, naming
 from .errors import FormatError
 from .hashing import file_sha256
-from .inputs import MAX_TEXT_BYTES, check_name, check_regular, join_inside, parse_json, read_json
+from .inputs import check_name, check_regular, join_inside, read_json
 from .location import Location, path_or_location
-from .publish import check_target, publish
+from .publish import check_target, publish, read_manifest
 
 FORMAT = "rs-clip-embeddings"
 VERSION = 1
@@ -268,23 +268,7 @@ def _read_local(root: Path) -> Any:
 
 
 def _read_stored(root: Location) -> Any:
-    mpath = root / MANIFEST
-    if mpath.kind() != "file":
-        if root.kind() == "missing":
-            why = root.missing_bucket() or "nothing is stored under this prefix"
-            raise FormatError(root, f"no such embeddings folder ({why})")
-        raise FormatError(
-            mpath,
-            f"missing: this prefix holds no published {FORMAT} folder (perhaps a write that never finished)",
-        )
-    with mpath.failing("look it up"):
-        size = mpath.fs.get_file_info(mpath.path).size
-    if size > MAX_TEXT_BYTES:
-        raise FormatError(mpath, f"{size} bytes: larger than a manifest can be ({MAX_TEXT_BYTES})")
-    try:
-        return parse_json(mpath.read_bytes().decode("utf-8-sig"), mpath)
-    except UnicodeDecodeError as exc:
-        raise FormatError(mpath, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return read_manifest(root, MANIFEST, f"{FORMAT} folder", "embeddings folder")
 
 
 def open_embeddings(path: str | Path | Location) -> Embeddings:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
-from ..inputs import check_inside, check_regular, parse_json, read_json
+from ..inputs import check_inside, check_regular, read_json
 from ..location import Location, path_or_location
+from ..publish import read_manifest as read_manifest_at
 from .schema import DATASET_FORMAT, KINDS, MANIFEST, READABLE_VERSIONS
 from .shards import name_problem, split_names_problem
 
@@ -47,19 +48,7 @@ def _load(mpath: Path) -> Any:
 
 
 def _load_stored(root: Location) -> Any:
-    mpath = root / MANIFEST
-    if mpath.kind() != "file":
-        if root.kind() == "missing":
-            why = root.missing_bucket() or "nothing is stored under this prefix"
-            raise FormatError(root, f"no such dataset ({why})")
-        raise FormatError(
-            mpath, "missing: this prefix is not a published rs-dataset (perhaps a write that never finished)"
-        )
-    data = mpath.read_bytes()
-    try:
-        return parse_json(data.decode("utf-8-sig"), mpath)
-    except UnicodeDecodeError as exc:
-        raise FormatError(mpath, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return read_manifest_at(root, MANIFEST, "rs-dataset", "dataset")
 
 
 def read_manifest(path: str | Path | Location) -> dict[str, Any]:

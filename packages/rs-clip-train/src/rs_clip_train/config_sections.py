@@ -30,7 +30,7 @@ class ModelConfig:
     )
     init: str | None = setting(
         None,
-        f"initial weights, {SOURCES_HELP}; a network other than --model's is warned "
+        f"initial weights, {SOURCES_HELP}; a network other than the one --model names is warned "
         "(default: random initialisation)",
         metavar="SPEC",
     )

@@ -39,6 +39,7 @@ Decisions:
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -108,6 +109,20 @@ def _run_file(rel: PurePosixPath) -> bool:
     return len(rel.parts) > 1 or rel.name in (RUN_YAML, METRICS, IDS_FILE)
 
 
+def _local_run_files(run_dir: Path) -> list[tuple[Path, PurePosixPath]]:
+    """The run's files in its working copy, found without walking into checkpoints or hidden folders: the
+    other ranks of this node create and delete their stagings there meanwhile."""
+    found = []
+    for top, dirs, files in os.walk(run_dir):
+        here = PurePosixPath(Path(top).relative_to(run_dir).as_posix())
+        dirs[:] = [d for d in dirs if not d.startswith(".") and (here.parts or d not in (CHECKPOINTS, FINAL))]
+        for name in files:
+            path, rel = Path(top) / name, here / name
+            if _run_file(rel) and not path.is_symlink() and path.is_file():
+                found.append((path, rel))
+    return sorted(found)
+
+
 def upload_run_files(run_dir: Path) -> None:
     """Copy the run directory's files, but for its checkpoints (Ray uploads those), to the stored run.
 
@@ -115,10 +130,7 @@ def upload_run_files(run_dir: Path) -> None:
     import pyarrow.fs
 
     fs, root = _ray_storage()
-    for path in sorted(run_dir.rglob("*")):
-        rel = PurePosixPath(path.relative_to(run_dir).as_posix())
-        if not _run_file(rel) or path.is_symlink() or not path.is_file():
-            continue
+    for path, rel in _local_run_files(run_dir):
         pyarrow.fs.copy_files(
             str(path),
             f"{root}/{rel}",

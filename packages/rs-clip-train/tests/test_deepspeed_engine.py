@@ -114,7 +114,7 @@ def test_own_clipping_at_zero0_matches_deepspeeds(monkeypatch):
 _ENGINE_IN_A_FRESH_PROCESS = """
 import torch, torch.distributed as dist
 from rs_clip_train import DataSource, preset
-from rs_clip_train.engine import ensure_accelerator_env, initialize
+from rs_clip_train.deepspeed_engine import ensure_accelerator_env, initialize
 import deepspeed.comm.comm as ds_comm
 ensure_accelerator_env()
 dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)

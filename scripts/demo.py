@@ -58,7 +58,7 @@ def write_initial_checkpoint(path: Path, seed: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=REPO / "demo_out", help="where everything goes (replaced)")
-    p.add_argument("--steps", type=int, default=600, help="training steps for the tiny model (default 600)")
+    p.add_argument("--steps", type=int, default=400, help="training steps for the tiny model (default 400)")
     p.add_argument(
         "--train-workers",
         type=int,

@@ -19,44 +19,15 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from demo_summary import summarise  # scripts/, beside this file
+from demo_runner import Demo  # scripts/, beside this file
+from demo_summary import summarise
 
 REPO = Path(__file__).resolve().parents[1]
 #: Copies of each evaluation set's images planted among the DOTA training scenes, and repeated scenes.
 PLANT_PER_SET, DUPLICATES = 2, 2
-
-
-class Demo:
-    def __init__(self, out: Path):
-        self.out = out
-        self.times: dict[str, float] = {}
-
-    def run(self, *cmd: str | Path, capture: bool = False) -> str:
-        """Run a tool (printed first); its stdout is shown, or returned with ``capture``."""
-        args = [str(c) for c in cmd]
-        print(f"\n$ {shlex.join(args)}", flush=True)
-        proc = subprocess.run(args, cwd=REPO, stdout=subprocess.PIPE if capture else None, text=True)
-        if proc.returncode != 0:
-            sys.exit(f"demo: stage failed ({proc.returncode}): {shlex.join(args)}")
-        return proc.stdout or ""
-
-    def stage(self, name: str):
-        demo = self
-
-        class _Timer:
-            def __enter__(self):
-                print(f"\n=== {name}", flush=True)
-                self.t0 = time.monotonic()
-
-            def __exit__(self, *exc):
-                demo.times[name] = time.monotonic() - self.t0
-
-        return _Timer()
 
 
 def tool(name: str) -> str:
@@ -87,7 +58,7 @@ def write_initial_checkpoint(path: Path, seed: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=REPO / "demo_out", help="where everything goes (replaced)")
-    p.add_argument("--steps", type=int, default=600, help="training steps for the tiny model (default 600)")
+    p.add_argument("--steps", type=int, default=400, help="training steps for the tiny model (default 400)")
     p.add_argument(
         "--train-workers",
         type=int,
@@ -97,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", type=float, default=1.0, help="multiply the number of synthetic images")
     p.add_argument("--seed", type=int, default=0, help="seed for scenes, captions, init and training")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="tools run side by side where a stage has independent ones (default: the CPU count)",
+    )
     p.add_argument(
         "--until",
         choices=("annotate", "train", "eval", "count"),
@@ -108,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists():
         shutil.rmtree(out)
     raw, ds = out / "raw", out / "datasets"
-    d = Demo(out)
+    d = Demo(out, REPO, args.jobs)
     n = lambda k: str(max(8, int(k * args.scale)))  # noqa: E731 - local shorthand for image counts
     seed = str(args.seed)
     synth, annotate = tool("rs-synth"), tool("rs-annotate")
@@ -117,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     leaks += ["--plant-n", str(PLANT_PER_SET), "--duplicates", str(DUPLICATES)]
 
     with d.stage("1. synthetic scenes in source formats (rs-synth)"):
-        for fmt, count, name, offset, extra in (
+        writers = (
             ("rsicd", 300, "rsicd", 0, ()),  # captions: train/val to learn from, test to evaluate on
             ("imagefolder", 400, "scenes", 0, ()),  # the scene-classification evaluation set
             ("counting", 300, "counting", 0, ()),  # the RemoteCount test scenes
@@ -125,20 +102,19 @@ def main(argv: list[str] | None = None) -> int:
             ("dior", 160, "dior", 0, ()),
             ("carpk", 60, "carpk", 0, ()),
             ("counting", 400, "counting-train", 1, ()),  # counting scenes to learn from (another seed)
-        ):
-            d.run(
-                synth,
-                fmt,
-                "--out",
-                raw / name,
-                "--n",
-                n(count),
-                "--seed",
-                str(args.seed + offset),
-                "--size",
-                "256",
-                *extra,
-            )
+        )
+        size = ("--size", "256")
+        d.run_all(
+            [
+                (
+                    (synth, fmt, "--out", raw / name, "--n", n(count), "--seed", str(args.seed + offset))
+                    + size
+                    + tuple(extra),
+                    (0, 1, 2) if extra else (),  # dota copies images of the evaluation sets
+                )
+                for fmt, count, name, offset, extra in writers
+            ]
+        )
 
     quiet = ("--no-progress",) if args.no_progress else ()
     with d.stage("2. captions from annotations (rs-annotate)"):

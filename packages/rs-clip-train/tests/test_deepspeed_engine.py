@@ -109,3 +109,39 @@ def test_own_clipping_at_zero0_matches_deepspeeds(monkeypatch):
         cfg.engine.zero_stage, cfg.engine.precision = stage, precision
         assert own_clip_norm(cfg, cuda=True) is None  # DeepSpeed keeps clipping: partitioned or scaled grads
         assert deepspeed_config(cfg, cuda=True)["gradient_clipping"] == 0.5
+
+
+_ENGINE_IN_A_FRESH_PROCESS = """
+import torch, torch.distributed as dist
+from rs_clip_train import DataSource, preset
+from rs_clip_train.deepspeed_engine import ensure_accelerator_env, initialize
+import deepspeed.comm.comm as ds_comm
+ensure_accelerator_env()
+dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+cfg = preset("tiny")
+cfg.data.sources = [DataSource("x")]
+module = torch.nn.Linear(4, 2)
+initialize(module, list(module.parameters()), cfg.validate(), 10, cuda=False)
+print("shm op:", ds_comm.cdb.shm_comm_op)
+"""
+
+
+def test_cpu_engine_builds_no_shared_memory_op(tmp_path):
+    """The engine starts without compiling DeepSpeed's shared-memory op (inference only) into an empty
+    extensions cache, as on a fresh machine."""
+    import os
+    import subprocess
+    import sys
+
+    cache = tmp_path / "torch_extensions"
+    env = dict(os.environ, TORCH_EXTENSIONS_DIR=str(cache), DS_ACCELERATOR="cpu", LOCAL_RANK="0")
+    proc = subprocess.run(
+        [sys.executable, "-c", _ENGINE_IN_A_FRESH_PROCESS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "shm op: None" in proc.stdout
+    assert not cache.exists() or not any(cache.rglob("*.so"))

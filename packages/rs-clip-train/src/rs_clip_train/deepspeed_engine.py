@@ -39,6 +39,23 @@ def ensure_accelerator_env() -> None:
         os.environ.setdefault("DS_ACCELERATOR", "cpu")
 
 
+def skip_shm_comm_build() -> None:
+    """On the CPU accelerator, DeepSpeed's communication backend JIT-compiles its shared-memory op when it
+    starts (a C++ build against torch's headers, the first time on a machine) for ``inference_all_reduce``
+    alone, which only tensor-parallel inference calls: training all-reduces gradients through
+    torch.distributed. Marked unavailable, the op is neither built nor loaded, as on a machine that
+    cannot build it."""
+    from deepspeed.accelerator import get_accelerator
+
+    if get_accelerator().device_name() != "cpu":
+        return
+    builder = get_accelerator().create_op_builder("ShareMemCommBuilder")
+    if builder is not None:
+        import deepspeed.ops
+
+        deepspeed.ops.__compatible_ops__[builder.NAME] = False
+
+
 def resolve_precision(precision: str, cuda: bool) -> str:
     if precision == "auto":
         return "amp_bf16" if cuda else "fp32"
@@ -136,6 +153,7 @@ def initialize(
     ensure_accelerator_env()
     import deepspeed
 
+    skip_shm_comm_build()
     engine, _, _, _ = deepspeed.initialize(
         model=module,
         model_parameters=params,

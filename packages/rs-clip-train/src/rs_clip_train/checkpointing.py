@@ -20,7 +20,7 @@ import torch
 
 from rs_formats.checkpoint import TRAIN_STATE
 
-from .distributed import barrier, broadcast_from_rank0, is_rank0
+from .distributed import barrier, broadcast_from_rank0, gather_objects, is_rank0
 from .run_dir import CHECKPOINTS, LATEST, checkpoint_name, latest_checkpoint, relink
 
 if TYPE_CHECKING:
@@ -97,14 +97,16 @@ class Checkpoints:
         return info.step
 
     def prepare(self) -> None:
-        """Create the checkpoints directory and drop unpublished stagings and loaded downloads (collective)."""
+        """Create the checkpoints directory and drop what an earlier attempt left in it: unpublished
+        stagings, loaded downloads (collective, after every rank has loaded its resume state)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        # With --storage, ranks on one node share a working copy: each drops its own entries only.
-        stored, mine = self.run.storage is not None, f"rank-{self.rank}"
-        if self.rank == 0 or stored:
+        nodes = gather_objects(self.session.node_id)
+        # With --storage each node has its own working copy, shared by its ranks, and a restart may place
+        # other ranks on a node than before (a killed rank's staging is nobody's now): the node's lowest
+        # rank clears it. On a filesystem all nodes share, rank 0 does.
+        cleaner = nodes.index(nodes[self.rank]) if self.run.storage is not None else 0
+        if self.rank == cleaner:
             for entry in self.root.glob(".*"):
-                if stored and entry.name.split(".")[2:3] != [mine]:
-                    continue
                 if entry.is_dir() and not entry.is_symlink():
                     shutil.rmtree(entry, ignore_errors=True)
                 else:
@@ -141,8 +143,6 @@ class Checkpoints:
         manifest, which lists every rank's files."""
         from rs_formats.checkpoint import files_under
         from rs_formats.hashing import file_sha256
-
-        from .distributed import gather_objects
 
         holder = self.root / f".{name}.rank-{self.rank}"  # this rank's, in its node's working copy
         shutil.rmtree(holder, ignore_errors=True)

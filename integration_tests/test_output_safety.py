@@ -73,6 +73,16 @@ CASES = {
         "dedup {r}/caps --against {r}/ds --out {r}/ds/more",
         "--out lies inside the input",
     ),
+    "annotate export webdataset": (
+        annotate,
+        "export webdataset {r}/ds --out {r}/ds/wds",
+        "--out lies inside the input",
+    ),
+    "annotate export csv: overwrite a user's folder": (
+        annotate,
+        "export csv {r}/ds --out {r}/user --overwrite",
+        "no rs-clip tool wrote",
+    ),
     "annotate show": (annotate, "show {r}/ds --out {r}/ds/sheet.png", "--out lies inside the input"),
     "annotate stats --plots": (
         annotate,

@@ -18,13 +18,17 @@ TAKES_URIS = [
     ("rs_annotate", "stats", ["DS"]),
     ("rs_annotate", "show", ["DS"]),
     ("rs_annotate", "validate", ["DS"]),
-    ("rs_clip_eval", "run", ["--suite SUITE"]),
+    ("rs_annotate", "export webdataset", ["DS"]),
+    ("rs_annotate", "export csv", ["DS"]),
+    ("rs_clip_eval", "run", ["--suite SUITE", "--data-root DATA_ROOT"]),
     *[
         ("rs_clip_eval", verb, ["--data DATA"])
         for verb in ("retrieval", "zeroshot", "linear-probe", "fewshot", "knn")
     ],
     ("rs_clip_eval", "embed", ["--data DATA", "--out DIR"]),
     ("rs_clip_eval", "search", ["--embeddings EMBEDDINGS"]),
+    ("rs_count", "build", ["--out OUT"]),
+    ("rs_count", "import", ["--out OUT"]),
     ("rs_count", "eval", ["--data DATA"]),
     ("rs_clip_train", "fit", ["--data DIR[@SPLITS][:WEIGHT]", "--eval-data DIR", "--storage URI"]),
     ("rs_formats", "verify", ["path"]),
@@ -36,7 +40,7 @@ TAKES_URIS = [
 def test_the_help_says_which_uris_an_option_takes(package, command, options, capsys):
     main = importlib.import_module(f"{package}.cli").main
     with pytest.raises(SystemExit) as done:
-        main([command, "--help"])
+        main([*command.split(), "--help"])
     assert done.value.code == 0
     text = capsys.readouterr().out
     for option in options:

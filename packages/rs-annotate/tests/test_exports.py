@@ -94,6 +94,10 @@ def test_csv_has_one_row_per_caption_in_open_clip_trains_layout(caps, tmp_path):
     assert summary["splits"]["train"]["rows"] == len(df) and summary["dataset_sha256"]
     export_csv(caps, tmp_path / "rel", separator=",", relative=True)
     assert pd.read_csv(tmp_path / "rel" / "train.csv")["filepath"][0] == "images/train/000000.jpg"
+    # an export replaces an export (its export.json says an rs-clip tool wrote it), and only with --overwrite
+    assert main(["export", "csv", str(caps), "--out", str(out), "-q"]) == 2
+    assert main(["export", "csv", str(caps), "--out", str(out), "--overwrite", "--separator", ",", "-q"]) == 0
+    assert pd.read_csv(out / "train.csv")["title"].tolist() == df["title"].tolist()
 
 
 def test_open_clip_train_trains_on_both_exports(caps, tmp_path, monkeypatch):

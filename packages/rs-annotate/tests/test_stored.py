@@ -42,6 +42,15 @@ def test_the_commands_take_uris(s3, dota_src, tmp_path, capsys, caplog, monkeypa
     assert main(["show", f"{bucket}/dota", "--out", str(tmp_path / "sheet.png"), "-n", "4"]) == 0
     assert (tmp_path / "sheet.png").read_bytes()[:4] == b"\x89PNG"
 
+    # an export of the stored set is the export of its local copy, byte for byte
+    for where, name in ((str(local), "wds-disk"), (f"{bucket}/dota", "wds-bucket")):
+        assert main(["export", "webdataset", where, "--out", str(tmp_path / name), "-q"]) == 0
+    tars = sorted(p.relative_to(tmp_path / "wds-disk") for p in (tmp_path / "wds-disk").rglob("*.tar"))
+    assert tars and all(
+        (tmp_path / "wds-disk" / t).read_bytes() == (tmp_path / "wds-bucket" / t).read_bytes() for t in tars
+    )
+    assert json.loads((tmp_path / "wds-bucket" / "export.json").read_text())["dataset"] == f"{bucket}/dota"
+
     # dedup of the stored set against its local copy leaves nothing: refused, with the report in the store
     assert main(["dedup", f"{bucket}/dota", "--against", str(local), "--out", f"{bucket}/none"]) == 2
     assert "empty dataset" in read().err

@@ -105,3 +105,19 @@ def test_the_ray_engine_embeds_a_bucket_dataset_into_the_bucket(s3, data_dir, tm
         open_embeddings(tmp_path / "local").matrix(),
     )
     assert ids == want_ids and np.abs(there - want).max() < 1e-5
+
+
+def test_the_paper_suite_finds_its_datasets_under_a_bucket_prefix(s3, data_dir, tmp_path):
+    root = f"s3://{s3.bucket}/paper"
+    pyarrow.fs.copy_files(str(data_dir / "caps"), f"{root}/rsitmd")
+    pyarrow.fs.copy_files(str(data_dir / "scenes"), f"{root}/WHU_RS19")  # case and punctuation ignored
+    out = tmp_path / "paper"
+    args = ["run", "--suite", "paper", "--data-root", root, "--out", str(out), *COMMON, "--no-cache"]
+    assert main(args) == 0
+    results = json.loads((out / "results.json").read_text())["results"]
+    scored = next(iter(results.values()))
+    assert set(scored) == {"RSITMD", "WHU-RS19"}
+    assert set(scored["WHU-RS19"]) == {"zeroshot", "linear_probe", "fewshot", "knn"}
+    assert (
+        main([*args[:-1], "--data-root", f"s3://{s3.bucket}/nothing-here", "--out", str(tmp_path / "x")]) == 2
+    )

@@ -15,6 +15,7 @@ from rs_count import EmbeddingCache, EvalConfig
 from rs_count.cli import main
 from rs_count.evaluate import evaluate_model
 from rs_formats import DatasetWriter, open_dataset
+from rs_formats.location import resolve
 
 FAST = EvalConfig(loader_workers=0, progress=False)
 
@@ -398,3 +399,25 @@ def test_eval_takes_a_dataset_uri(s3, ds, tmp_path):
         json.loads((tmp_path / n / "results.json").read_text())["results"] for n in ("disk", "bucket")
     )
     assert [r["topk"] for r in bucket] == [r["topk"] for r in disk] and bucket[0]["n"] == 15
+
+
+def test_build_and_import_write_a_dataset_uri(s3, ds, tmp_path, capsys):
+    """The counting dataset goes to a store as rs-annotate's conversion puts it there: the same rows as the
+    local build, its report beside it; an existing prefix is refused before the selection pass."""
+    root = ds.parent
+    uri = f"s3://{s3.bucket}/count-built"
+    build = ["build", "--labels", str(root / "dota" / "labelTxt"), "--images", str(root / "dota" / "images")]
+    assert main([*build, "--out", uri, "--short-side", "96", "--no-progress"]) == 0
+    assert capsys.readouterr().out.startswith(f"{uri}: ")
+    stored, local = open_dataset(uri), open_dataset(ds)
+    assert stored.read_table("test").equals(local.read_table("test"))
+    assert resolve(f"{uri}.report.json").kind() == "file"
+    assert main([*build, "--out", uri, "--no-progress"]) == 2
+    assert f"{uri}: already exists" in capsys.readouterr().err
+
+    ann = tmp_path / "a.csv"
+    ann.write_text("image,class,count\nP010.png,plane,1\nP020.png,storage-tank,2\n")
+    imported = f"s3://{s3.bucket}/count-imported"
+    args = ["import", str(ann), "--images", str(root / "dota" / "images"), "--out", imported]
+    assert main([*args, "--no-progress"]) == 0
+    assert [r["count"] for r in open_dataset(imported).iter_rows("test")] == [1, 2]

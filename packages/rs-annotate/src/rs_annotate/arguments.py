@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("csv", "<split>.csv (filepath, title: one row per caption) and the images beside it"),
     ):
         x = layouts.add_parser(layout, help=help_text, description=help_text, parents=[common])
-        x.add_argument("dataset", metavar="DS", help="dataset directory")
+        x.add_argument("dataset", metavar="DS", help=uri_help("the dataset"))
         _out_flag(x, "output directory")
         add_flags(x, OutputOptions, only=("overwrite",))
         add_flags(x, ExportOptions, only=("splits", *LAYOUT_OPTIONS[layout]))

@@ -38,6 +38,8 @@ from typing import Any
 
 from rs_formats import Dataset, open_dataset
 from rs_formats.atomic import atomic_dir
+from rs_formats.location import absolute
+from rs_formats.outputs import check_output
 
 from .options import CAPTION_MODES
 from .source_images import encode
@@ -123,7 +125,7 @@ def _summary(ds: Dataset, fmt: str, splits: dict[str, Any], options: dict[str, A
     return {
         "format": fmt,
         "generator": GENERATOR,
-        "dataset": str(ds.path.resolve()),
+        "dataset": absolute(str(ds.path)),
         "dataset_name": ds.name,
         "dataset_sha256": ds.manifest_sha256(),
         "kind": ds.kind,
@@ -144,8 +146,8 @@ def export_webdataset(
     """Write tar shards of ``dataset`` at ``out`` (see the module docstring for the layout).
 
     Args:
-        dataset: an rs-dataset (directory or opened).
-        out: the export's directory, written atomically.
+        dataset: an rs-dataset (its directory or URI, or opened).
+        out: the export's local directory, written atomically (never over, in or around the dataset).
         splits: the splits exported (default: every one).
         shard_size: samples per shard at most.
         captions: ``first`` (``.txt`` holds one caption, for open_clip_train) or ``all`` (every caption, one
@@ -159,7 +161,7 @@ def export_webdataset(
         raise ValueError(f"shard size must be >= 1, got {shard_size}")
     if captions not in CAPTION_MODES:
         raise ValueError(f"captions must be one of {', '.join(CAPTION_MODES)}, got {captions!r}")
-    ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
+    ds = _open(dataset, out, overwrite)
     done: dict[str, Any] = {}
     with atomic_dir(out, overwrite=overwrite) as tmp:
         for split in _splits(ds, splits):
@@ -206,8 +208,8 @@ def export_csv(
     """Write ``<split>.csv`` (``filepath``, ``title``, ``image_id``) and the images beside it at ``out``.
 
     Args:
-        dataset: an rs-dataset (directory or opened).
-        out: the export's directory, written atomically.
+        dataset: an rs-dataset (its directory or URI, or opened).
+        out: the export's local directory, written atomically (never over, in or around the dataset).
         splits: the splits exported (default: every one).
         separator: the CSV's field separator (open_clip_train's ``--csv-separator``; default tab).
         relative: ``filepath`` relative to ``out`` instead of absolute.
@@ -219,7 +221,7 @@ def export_csv(
     """
     if len(separator) != 1:
         raise ValueError(f"the separator must be one character, got {separator!r}")
-    ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
+    ds = _open(dataset, out, overwrite)
     final = Path(out).resolve()
     done: dict[str, Any] = {}
     with atomic_dir(out, overwrite=overwrite) as tmp:
@@ -242,6 +244,12 @@ def export_csv(
         summary = _summary(ds, "csv", done, options)
         (tmp / "export.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
+
+
+def _open(dataset: str | Path | Dataset, out: str | Path, overwrite: bool) -> Dataset:
+    """The dataset, opened once ``out`` is known to be a safe place for its export."""
+    check_output(out, [dataset.path if isinstance(dataset, Dataset) else dataset], overwrite)
+    return dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
 
 
 def _skips(tally: _Tally) -> dict[str, int]:

@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rs_formats import DatasetWriter, atomic, console
+from rs_formats import DatasetWriter, atomic, check_new_dataset, console
 from rs_formats.location import Location
 from rs_formats.outputs import check_output
 
@@ -176,11 +176,8 @@ def run(
 
 def _check_out(out: str | Path | Location, src: str | Path, opts: ConvertOptions) -> Path | Location:
     """``out`` once it is safe to write: never the source, inside it or around it (:func:`check_output`), and
-    replaced only when asked (a store's prefix: :class:`~rs_formats.DatasetWriter` checks it)."""
-    out = check_output(out, [src], opts.overwrite)
-    if isinstance(out, Path) and out.exists() and not opts.overwrite:
-        raise FileExistsError(f"{out}: already exists (use overwrite to replace it)")
-    return out
+    replaced only when asked."""
+    return check_new_dataset(check_output(out, [src], opts.overwrite), opts.overwrite)
 
 
 def _ray_engine():

@@ -65,9 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_p.add_argument(
         "--data-root",
-        type=Path,
+        type=path_or_uri,
         default=None,
-        help="directory holding the paper's datasets as rs-datasets (suite 'paper')",
+        help=uri_help("the folder holding the paper's datasets as rs-datasets (suite 'paper')"),
     )
     for verb, help_text in (
         ("retrieval", "image-text retrieval on a captions dataset"),

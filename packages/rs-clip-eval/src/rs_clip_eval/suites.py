@@ -38,7 +38,7 @@ from typing import Any
 
 from rs_formats import FormatError
 from rs_formats.inputs import parse_json, parse_yaml, read_text
-from rs_formats.location import path_or_uri
+from rs_formats.location import path_or_uri, resolve
 from rs_formats.settings import setting
 
 from .paper import PAPER_DATASETS, PaperDataset, name_key
@@ -224,20 +224,15 @@ def load_suite_file(path: str | Path) -> Suite:
     return parse_suite(data, path.parent, str(path))
 
 
-def _find(root: Path, dataset: PaperDataset) -> Path | None:
-    """The directory under ``root`` holding a paper dataset: the first of its folder names (or the paper's
-    own name) present, case and punctuation ignored; another match is logged as not used."""
-    children = {name_key(c.name): c for c in sorted(root.iterdir()) if c.is_dir()}
+def _find(root: str, folders: list[str], dataset: PaperDataset) -> str | None:
+    """The folder (one of ``folders``, the names under ``root``) holding a paper dataset: the first of its
+    folder names (or the paper's own name) present, case and punctuation ignored; another match is logged
+    as not used."""
+    children = {name_key(name): name for name in folders}
     keys = dict.fromkeys(name_key(n) for n in (*dataset.folders, dataset.name))
     found = [children[k] for k in keys if k in children]
     if len(found) > 1:
-        log.warning(
-            "%s: using %s as %s; %s not used",
-            root,
-            found[0].name,
-            dataset.name,
-            ", ".join(f.name for f in found[1:]),
-        )
+        log.warning("%s: using %s as %s; %s not used", root, found[0], dataset.name, ", ".join(found[1:]))
     return found[0] if found else None
 
 
@@ -253,16 +248,17 @@ def paper_suite(data_root: str | Path | None) -> Suite:
             "the 'paper' suite needs --data-root DIR (or RS_CLIP_EVAL_DATA) holding rs-dataset "
             f"directories named like {looked_for}"
         )
-    root = Path(root)
-    if not root.is_dir():
+    place = resolve(root)
+    if place.kind() != "directory":
         raise SuiteError(f"{root}: no such data root")
-    datasets, missing = [], []
+    folders, datasets, missing = place.folders(), [], []
     for paper in PAPER_DATASETS:
-        found = _find(root, paper)
+        found = _find(str(root), folders, paper)
         if found is None:
             missing.append(paper.name)
         else:
-            datasets.append(DatasetEntry(path=found, name=paper.name, tasks=TASKS_BY_KIND[paper.kind]))
+            path = place.local / found if place.local is not None else str(place / found)
+            datasets.append(DatasetEntry(path=path, name=paper.name, tasks=TASKS_BY_KIND[paper.kind]))
     if not datasets:
         raise SuiteError(f"{root}: none of the paper's datasets is there (looked for {looked_for})")
     return Suite("paper", datasets, {}, "built-in: paper", missing)

@@ -24,7 +24,8 @@ from rs_annotate import BadInput, ConvertOptions, ConvertReport, convert_reader
 from rs_annotate.readers import Box, Reader, ReaderInfo, Sample
 from rs_annotate.readers.dota import read_labeltxt
 from rs_annotate.readers.files import listing
-from rs_formats import console
+from rs_formats import check_new_dataset, console
+from rs_formats.location import Location
 from rs_formats.outputs import check_output
 
 from .classes import REMOTECOUNT_CLASSES, known_classes
@@ -169,7 +170,13 @@ class CountingImages(Reader):
         return {"rs_count": {"rules": self.rules.to_dict(), "report": self.build_report(report).to_dict()}}
 
     def write(
-        self, out: Path, *, name: str, overwrite: bool, progress: bool, conversion: ConvertOptions | None
+        self,
+        out: Path | Location,
+        *,
+        name: str,
+        overwrite: bool,
+        progress: bool,
+        conversion: ConvertOptions | None,
     ) -> BuildReport:
         """Convert the chosen images into the counting dataset at ``out``; returns the build's report."""
         rules = self.rules
@@ -220,7 +227,7 @@ def build(
     Args:
         labels_dir: the folder of DOTA ``*.txt`` label files.
         images_dir: the folder of their images (found by stem).
-        out: the dataset directory to write (its report goes beside it, ``<out>.report.json``).
+        out: the dataset directory, or its URI, to write (its report goes beside it, ``<out>.report.json``).
         rules: the selection and storage settings (default :class:`BuildRules`).
         skip_bad: count and report bad inputs instead of failing on the first.
         overwrite: replace an existing ``out``.
@@ -233,11 +240,12 @@ def build(
         The build's report: selection counts by rule, rows written per count and class, bad inputs.
     """
     rules = rules or BuildRules()
-    labels_dir, out = Path(labels_dir), check_output(out, [labels_dir, images_dir], overwrite)
+    labels_dir, out = (
+        Path(labels_dir),
+        check_new_dataset(check_output(out, [labels_dir, images_dir], overwrite), overwrite),
+    )
     if not labels_dir.exists():
         raise BadInput(labels_dir, "label directory does not exist", kind="missing-labels")
-    if out.exists() and not overwrite:  # before the selection pass, not after it
-        raise FileExistsError(f"{out}: already exists (pass --overwrite to replace it)")
     index, known = ImageIndex(images_dir, runs_on_ray(conversion)), known_classes(rules.other_classes)
     images = CountingImages(index.root, rules, skip_bad=skip_bad, license="see source dataset")
     label_files = [p for p in listing(labels_dir) if p.name.endswith(".txt")]

@@ -79,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--labels", required=True, type=Path, help="directory of DOTA labelTxt files (*.txt)")
     b.add_argument("--images", required=True, type=Path, help="directory of the matching images")
-    b.add_argument("--out", required=True, type=Path, help="output dataset directory")
+    b.add_argument("--out", required=True, type=path_or_uri, help=uri_help("the counting dataset to write"))
     add_flags(b, BuildRules)
     _add_output_flags(b)
 
@@ -91,7 +91,7 @@ def parser() -> argparse.ArgumentParser:
     )
     i.add_argument("file", type=Path, help="annotation file (.csv, .json or .jsonl)")
     i.add_argument("--images", required=True, type=Path, help="directory of the images it names")
-    i.add_argument("--out", required=True, type=Path, help="output dataset directory")
+    i.add_argument("--out", required=True, type=path_or_uri, help=uri_help("the counting dataset to write"))
     add_flags(i, BuildRules, only=IMPORT_SETTINGS, defaults={"source": "remotecount"})
     _add_output_flags(i)
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from rs_annotate import BadInput, ConvertOptions
 from rs_annotate.readers.files import as_bad_input, read_text
-from rs_formats import FormatError
+from rs_formats import FormatError, check_new_dataset
 from rs_formats.inputs import parse_json
 from rs_formats.outputs import check_output
 
@@ -159,7 +159,7 @@ def import_annotations(
     Args:
         file: the annotation file (``.csv``, ``.json`` or ``.jsonl``).
         images_dir: the folder its image names are looked up in.
-        out: the dataset directory to write.
+        out: the dataset directory, or its URI, to write (its report goes beside it).
         rules: storage settings, caption template and balancing (default: source ``remotecount``).
         skip_bad: count and report bad records instead of failing on the first.
         overwrite: replace an existing ``out``.
@@ -170,12 +170,10 @@ def import_annotations(
     Returns:
         The import's report: records read, rows written per count and class, bad records.
     """
-    file, out = Path(file), check_output(out, [file, images_dir], overwrite)
+    file, out = Path(file), check_new_dataset(check_output(out, [file, images_dir], overwrite), overwrite)
     rules = rules or BuildRules(source="remotecount")
     if rules.source == "dota":
         rules = replace(rules, source="remotecount")
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out}: already exists (pass --overwrite to replace it)")
     index = ImageIndex(images_dir, runs_on_ray(conversion))
     images = CountingImages(index.root, rules, skip_bad=skip_bad, license="see RemoteCount release")
     seen: dict[str, str] = {}

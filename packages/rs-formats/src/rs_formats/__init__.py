@@ -30,6 +30,7 @@ __all__ = lazy_exports(
             "DATASET_VERSION",
             "Dataset",
             "DatasetWriter",
+            "check_new_dataset",
             "dataset_schema",
             "open_dataset",
             "read_manifest",

@@ -175,6 +175,14 @@ class Location:
             infos = self.fs.get_file_info(pyarrow.fs.FileSelector(self.path, allow_not_found=True))
         return sorted(info.base_name for info in infos)
 
+    def folders(self) -> list[str]:
+        """The names of the folders in this folder (one level; in a store, the common prefixes)."""
+        import pyarrow.fs
+
+        with self.failing("list it"):
+            infos = self.fs.get_file_info(pyarrow.fs.FileSelector(self.path, allow_not_found=True))
+        return sorted(i.base_name for i in infos if i.type == pyarrow.fs.FileType.Directory)
+
     def open_input(self) -> Any:
         """A random-access file: Parquet readers fetch only the byte ranges they need."""
         with self.failing("read it"):

@@ -7,7 +7,7 @@ One rule for the six tools, checked before anything is written or removed (:func
   read. Paths are compared after resolving symlinks, so a link to the source counts as the source.
 * **``--overwrite`` replaces only a folder an rs-clip tool wrote, or an empty one.** A folder is ours when
   its manifest says so (:data:`OWN_MANIFESTS`: an rs-dataset, an rs-clip-checkpoint, an embeddings folder,
-  rs-synth's ``_truth.json``); a folder of anything else (a user's images, a home directory) is refused
+  an export, rs-synth's ``_truth.json``); a folder of anything else (a user's images, a home directory) is refused
   even with ``--overwrite``: the user removes it, never us.
 
 Commands that write files into a folder without replacing it (reports, run directories, a contact sheet)
@@ -38,6 +38,7 @@ from .settings import setting
 OWN_MANIFESTS: dict[str, tuple[str, ...] | None] = {
     "manifest.json": ("rs-dataset", "rs-clip-checkpoint", "rs-search-index"),
     "embeddings.json": ("rs-clip-embeddings",),
+    "export.json": ("webdataset", "csv"),  # rs-annotate export's record of what it wrote
     "_truth.json": None,
 }
 _TRUTH_KEYS = {"format", "seed", "size", "images"}

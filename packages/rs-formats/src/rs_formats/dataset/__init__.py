@@ -26,7 +26,7 @@ from .schema import (
 )
 from .shards import open_parquet
 from .verify import verify_dataset
-from .writer import DatasetWriter
+from .writer import DatasetWriter, check_new_dataset
 
 __all__ = [
     "DATA_DIR",
@@ -40,6 +40,7 @@ __all__ = [
     "Dataset",
     "DatasetWriter",
     "RowGroup",
+    "check_new_dataset",
     "dataset_schema",
     "open_dataset",
     "open_parquet",

@@ -35,6 +35,33 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
+def check_new_dataset(out_dir: str | os.PathLike | Location, overwrite: bool) -> Path | Location:
+    """Where a new dataset goes, once it may go there: a local path as a Path, a place in a store as its
+    Location. The writer checks this when it starts; a command with work to do before writing (a
+    conversion, a selection pass) checks it first, so that a refusal comes before the work.
+
+    Args:
+        out_dir: the dataset directory, or its URI.
+        overwrite: whether an existing dataset there may be replaced.
+
+    Returns:
+        ``out_dir`` as a Path or a Location.
+
+    Raises:
+        FileExistsError: something is there and ``overwrite`` is not set (in a store: anything but the
+            leftovers of an upload that never wrote its manifest).
+        ValueError: a store's URI names a bucket's top, where no dataset goes.
+    """
+    out = path_or_location(out_dir)
+    if isinstance(out, Location):
+        if "/" not in out.path.strip("/"):
+            raise ValueError(f"{out}: a dataset goes under a prefix in a bucket, not at its top")
+        check_target(out, overwrite, MANIFEST, DATASET_FORMAT)
+    elif out.exists() and not overwrite:
+        raise FileExistsError(f"{out}: already exists (pass overwrite=True to replace it)")
+    return out
+
+
 class DatasetWriter:
     """Streams rows into bounded Parquet shards and publishes the dataset atomically.
 
@@ -61,13 +88,7 @@ class DatasetWriter:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         if kind == "classification" and not class_names:
             raise ValueError("a classification dataset needs class_names")
-        self.out_dir = path_or_location(out_dir)
-        if isinstance(self.out_dir, Location):
-            if "/" not in self.out_dir.path.strip("/"):
-                raise ValueError(f"{self.out_dir}: a dataset goes under a prefix in a bucket, not at its top")
-            check_target(self.out_dir, overwrite, MANIFEST, DATASET_FORMAT)
-        elif self.out_dir.exists() and not overwrite:
-            raise FileExistsError(f"{self.out_dir}: already exists (pass overwrite=True to replace it)")
+        self.out_dir = check_new_dataset(out_dir, overwrite)
         self.name = name
         self.kind = kind
         self.generator = generator

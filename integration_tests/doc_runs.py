@@ -92,6 +92,12 @@ NOT_RUN = [
         "against moto's S3 server)",
     ),
     (
+        "README.md",
+        r"s3://bucket/",
+        "needs an S3-compatible store and a Ray cluster: test_storage_chain.py runs this chain against "
+        "moto's S3 server on a two-node local Ray",
+    ),
+    (
         "*",
         r"^rs-clip-search serve ",
         "a server runs until it is stopped (rs-clip-search's test_browser.py serves an index to headless Chromium)",

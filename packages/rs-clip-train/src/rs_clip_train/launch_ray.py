@@ -93,7 +93,7 @@ def train_func(config: dict[str, Any]) -> None:
     if storage is not None:  # nodes share only the store: this worker's working copy is its node's own
         from .storage import fetch_run_files, scratch
 
-        run_dir = session.run_dir = scratch(str(run_dir), session.node_id == config["driver_node"])
+        run_dir = session.run_dir = scratch(str(run_dir), storage, session.node_id == config["driver_node"])
         config = {**config, "run": {**config["run"], "out": str(run_dir)}}
         if session.rank == 0:
             fetch_run_files(run_dir)

@@ -23,9 +23,10 @@ Decisions:
   registered checkpoint: every rank downloads all of it into a hidden folder of its own working copy
   (:func:`local_copy`), where each file is verified against the manifest as it is read
   (:mod:`rs_clip_train.resume_state`), and deletes it once loaded. All of it: DeepSpeed's ZeRO-1/2
-  loader reads every rank's optimizer shard, not only the rank's own. Rank 0 first fetches the stored
-  ``metrics.jsonl`` and trackers' files its node lacks (:func:`fetch_run_files`), so a restart on another
-  node appends to the run's record.
+  loader reads every rank's optimizer shard, not only the rank's own. Rank 0 first replaces its node's
+  ``metrics.jsonl`` and trackers' files with the stored ones (:func:`fetch_run_files`): the store holds
+  the record up to the last checkpoint, while a node's copy may be an earlier attempt's (a restart can
+  move rank 0 to another node and back), so the run's record continues wherever rank 0 runs.
 * ``run.yaml`` is written to the store by the driver; ``metrics.jsonl`` and the trackers' files are
   copied by rank 0 after each checkpoint and at the end, then ``final/`` (:func:`publish_final`, the
   manifest last: a reader finding no manifest sees no checkpoint).
@@ -39,6 +40,7 @@ Decisions:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -81,10 +83,15 @@ def check(run: TrainConfig) -> None:
         raise ConfigError(f"--storage {storage}: {exc.strerror}") from None
 
 
-def scratch(out: str, on_driver_node: bool) -> Path:
-    """A worker's working copy under ``--storage``: ``--out`` on the driver's node, else a folder named
-    like it in its own node's temporary directory (nothing is shared between nodes but the store)."""
-    return Path(out) if on_driver_node else Path(tempfile.gettempdir()) / "rs-clip-train" / Path(out).name
+def scratch(out: str, storage: str, on_driver_node: bool) -> Path:
+    """A worker's working copy under ``--storage``: ``--out`` on the driver's node, else a folder in its
+    own node's temporary directory (nothing is shared between nodes but the store), named after the run
+    and keyed by where it is stored, so that two runs of the same name on one node never share one."""
+    if on_driver_node:
+        return Path(out)
+    name = Path(out).name
+    key = hashlib.sha256(f"{storage.rstrip('/')}/{name}".encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "rs-clip-train" / f"{name}-{key}"
 
 
 def stored_run(run: TrainConfig) -> Location:
@@ -140,12 +147,10 @@ def upload_run_files(run_dir: Path) -> None:
 
 
 def fetch_run_files(run_dir: Path) -> None:
-    """Rank 0 on a node whose working copy lacks the run's record (a restart placed it elsewhere): the
-    stored metrics.jsonl and trackers' files, so that this attempt appends to them."""
+    """Rank 0, as an attempt starts: the stored metrics.jsonl and trackers' files over its node's copies,
+    so that this attempt appends to the run's record (none stored yet: the node's copies stay)."""
     import pyarrow.fs
 
-    if (run_dir / METRICS).exists():
-        return
     fs, root = _ray_storage()
     for info in fs.get_file_info(pyarrow.fs.FileSelector(root, recursive=True, allow_not_found=True)):
         rel = PurePosixPath(info.path[len(root) :].lstrip("/"))

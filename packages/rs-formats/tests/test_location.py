@@ -3,13 +3,15 @@ in and out through it, and a store's failures are one line naming bucket and key
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import socket
+from pathlib import Path
 
 import pytest
 
 from rs_formats.hashing import file_sha256
-from rs_formats.location import Location, StorageError, resolve
+from rs_formats.location import Location, StorageError, absolute, path_or_uri, resolve
 
 SECRET = "planted-secret-key-0123456789"
 
@@ -82,3 +84,29 @@ def test_denied_access_is_one_line_naming_bucket_and_key_without_the_secret(s3, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"s3://{s3.bucket}/private/manifest.json: cannot" in err, err
     assert "access denied to the credentials in use" in err and secret not in err
+
+
+def test_a_uri_with_credentials_is_refused_without_repeating_them(s3):
+    from rs_formats.outputs import check_output
+
+    uri = f"s3://AKIAEXAMPLE:{SECRET}@{s3.bucket}/ds/x"
+    for refuse in (resolve, lambda u: check_output(u, [f"s3://{s3.bucket}/ds"], overwrite=True)):
+        with pytest.raises(StorageError) as err:
+            refuse(uri)
+        line = str(err.value)
+        assert line.startswith(f"s3://{s3.bucket}/ds/x: credentials in a URI are refused"), line
+        assert SECRET not in line and "AKIAEXAMPLE" not in line
+    with pytest.raises(argparse.ArgumentTypeError) as usage:  # a command line's --out, --data, ...
+        path_or_uri(uri)
+    assert SECRET not in str(usage.value) and "AWS_SECRET_ACCESS_KEY" in str(usage.value)
+
+
+def test_a_uris_endpoint_options_travel_with_its_location(s3, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # only the URI names the endpoint
+    root = resolve(f"s3://{s3.bucket}/opts?endpoint_override={s3.url}")
+    assert str(root) == f"s3://{s3.bucket}/opts"  # as messages show it
+    (root / "a" / "x.bin").write_bytes(b"x")
+    again = absolute(root / "a")  # what another process opens it with
+    assert again == f"s3://{s3.bucket}/opts/a?endpoint_override={s3.url}"
+    assert resolve(again).list() == ["x.bin"] and root.files() == ["a/x.bin"]
+    assert root.folders() == ["a"] and absolute(resolve(str(s3.bucket))) == str(Path(s3.bucket).resolve())

@@ -72,9 +72,14 @@ def test_overwrite_in_a_store_replaces_only_our_own_prefixes(s3):
     fs = pyarrow.fs.S3FileSystem(endpoint_override=s3.url)
     out = f"s3://{s3.bucket}/out"
     check_output(out, [], overwrite=True)  # nothing there yet
-    with fs.open_output_stream(f"{s3.bucket}/out/data/a.parquet") as f:  # a write that never finished
-        f.write(b"x")
+    with fs.open_output_stream(f"{s3.bucket}/out/data/train-00000-of-00002.parquet") as f:
+        f.write(b"x")  # a dataset's upload that never finished
     check_output(out, [], overwrite=True)
+    with fs.open_output_stream(f"{s3.bucket}/out/data/a.parquet") as f:  # not a shard: somebody's file
+        f.write(b"x")
+    with pytest.raises(FormatError, match="no rs-clip tool wrote"):
+        check_output(out, [], overwrite=True)
+    fs.delete_file(f"{s3.bucket}/out/data/a.parquet")
     with fs.open_output_stream(f"{s3.bucket}/out/photo.jpg") as f:
         f.write(b"x")
     with pytest.raises(FormatError, match="no rs-clip tool wrote"):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import embedding_batches
 
-from rs_formats import FormatError
+from rs_formats import DatasetWriter, FormatError
 from rs_formats import embeddings as emb
 from rs_formats.embeddings import MANIFEST, open_embeddings, write_embeddings
 from rs_formats.location import resolve
@@ -84,3 +84,25 @@ def test_altered_objects_and_names_leading_out_are_one_line_naming_them(s3):
         open_embeddings(uri)
     with pytest.raises(FormatError, match=f"^s3://{s3.bucket}/nothing: no such embeddings folder"):
         open_embeddings(f"s3://{s3.bucket}/nothing")
+
+
+def test_a_prefix_of_someone_elses_files_is_never_cleared_without_overwrite(s3):
+    """Only what an upload of the same contract leaves (its own file names) is cleared unasked; a bucket's
+    top is never a target (replacing it would empty the bucket)."""
+    mine = resolve(f"s3://{s3.bucket}/mine")
+    (mine / "data" / "photo.jpg").write_bytes(b"the user's")
+    (mine / "data" / "scenes" / "train-00000-of-00001.parquet").write_bytes(b"the user's too")
+    with pytest.raises(FileExistsError, match=f"^{mine}: holds data, not an rs-dataset"):
+        DatasetWriter(str(mine), name="w", generator="test")
+    with pytest.raises(FileExistsError, match=f"^{mine}: holds data, not an rs-clip-embeddings"):
+        write_embeddings(str(mine), embedding_batches(2), {})
+    (resolve(f"s3://{s3.bucket}") / "top.csv").write_bytes(b"a,b")
+    for overwrite in (False, True):
+        with pytest.raises(ValueError, match="not at its top"):
+            write_embeddings(f"s3://{s3.bucket}", embedding_batches(2), {}, overwrite=overwrite)
+    assert mine.files() == ["data/photo.jpg", "data/scenes/train-00000-of-00001.parquet"]
+    assert (resolve(f"s3://{s3.bucket}") / "top.csv").read_bytes() == b"a,b"
+    empty = resolve(f"s3://{s3.bucket}/empty")
+    empty.make_dir()  # a folder marker and nothing else: written into without overwrite
+    write_embeddings(str(empty), embedding_batches(2), {})
+    assert open_embeddings(str(empty)).num_rows == 2

@@ -125,7 +125,7 @@ def _summary(ds: Dataset, fmt: str, splits: dict[str, Any], options: dict[str, A
     return {
         "format": fmt,
         "generator": GENERATOR,
-        "dataset": absolute(str(ds.path)),
+        "dataset": absolute(ds.path),
         "dataset_name": ds.name,
         "dataset_sha256": ds.manifest_sha256(),
         "kind": ds.kind,

@@ -96,7 +96,7 @@ class _Encoder:
 
 def image_embeddings(
     spec: ModelSpec,
-    dataset: str | Path,
+    dataset: str | Path | location.Location,
     split: str,
     cfg: EvalConfig,
     *,
@@ -106,7 +106,7 @@ def image_embeddings(
     gpus_per_worker: float | None = None,
 ) -> Iterator[tuple[list[str], np.ndarray]]:
     """``(image ids, [n, D] float32)`` per row group of ``dataset``'s ``split``, in row order."""
-    dataset = location.absolute(str(dataset))  # a URI as it is
+    dataset = location.absolute(dataset)  # a URI as it is, with its endpoint options
     groups = len(open_dataset(dataset).row_groups(split))
     verbose = logging.getLogger("rs_clip_eval").isEnabledFor(logging.DEBUG)
     with ray_session(address, log_to_driver=False), ray_data_logs(verbose):

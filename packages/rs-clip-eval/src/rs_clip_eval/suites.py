@@ -38,7 +38,7 @@ from typing import Any
 
 from rs_formats import FormatError
 from rs_formats.inputs import parse_json, parse_yaml, read_text
-from rs_formats.location import path_or_uri, resolve
+from rs_formats.location import absolute, path_or_uri, resolve
 from rs_formats.settings import setting
 
 from .paper import PAPER_DATASETS, PaperDataset, name_key
@@ -257,7 +257,7 @@ def paper_suite(data_root: str | Path | None) -> Suite:
         if found is None:
             missing.append(paper.name)
         else:
-            path = place.local / found if place.local is not None else str(place / found)
+            path = place.local / found if place.local is not None else absolute(place / found)
             datasets.append(DatasetEntry(path=path, name=paper.name, tasks=TASKS_BY_KIND[paper.kind]))
     if not datasets:
         raise SuiteError(f"{root}: none of the paper's datasets is there (looked for {looked_for})")

@@ -47,7 +47,7 @@ def fetch(uri: str, cache: Path | None = None) -> Path:
     if manifest.kind() != "file":
         kind = where.kind()
         why = "no such checkpoint" if kind == "missing" else "not an rs-clip-checkpoint (no manifest.json)"
-        raise FormatError(uri, why)
+        raise FormatError(where, why)
     data = manifest.read_bytes()
     local = (cache or cache_dir()) / hashlib.sha256(data).hexdigest() / where.name
     if local.is_dir():

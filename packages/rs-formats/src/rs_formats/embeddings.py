@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -52,6 +53,8 @@ READABLE_VERSIONS = (1,)
 MANIFEST = "embeddings.json"
 ROW_GROUP_ROWS = 4096
 #: Rows per file: a few hundred MB of 512-d float32 embeddings.
+#: A rows file's name: ``part-00000.parquet``, ... (also what an upload leaves before its manifest).
+PART = re.compile(r"part-\d{5}\.parquet")
 FILE_ROWS = 1 << 17
 
 
@@ -67,14 +70,14 @@ def write_embeddings(
     if isinstance(place, Path):
         with naming(place), atomic_dir(place, overwrite=overwrite) as tmp:
             return _write_into(tmp, batches, meta)
-    check_target(place, overwrite, MANIFEST, FORMAT)  # before the batches are computed
+    check_target(place, overwrite, MANIFEST, FORMAT, PART)  # before the batches are computed
     tmp = Path(tempfile.mkdtemp(prefix="rs-clip-embeddings-"))
     try:
         manifest = _write_into(tmp, batches, meta)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    publish(tmp, place, overwrite, MANIFEST, FORMAT)
+    publish(tmp, place, overwrite, MANIFEST, FORMAT, PART)
     return manifest
 
 

@@ -8,7 +8,11 @@ Decisions:
 * S3-compatible endpoints (MinIO, Ceph, moto, ...) are named by ``AWS_ENDPOINT_URL`` or the URI's
   ``endpoint_override`` query, as pyarrow (and so Ray) reads them; pyarrow 26 ignores
   ``AWS_ENDPOINT_URL_S3``. Credentials come from the standard AWS chain (environment, config files,
-  instance roles), read by pyarrow alone: no function here sees them, so no message can hold them.
+  instance roles), read by pyarrow alone: no function here sees them, so no message can hold them. A URI
+  carrying credentials (``s3://KEY:SECRET@bucket/...``, which pyarrow would accept) is refused before
+  anything else is done with it: it would end up in messages, manifests and run records.
+* A location keeps its URI's query (``endpoint_override``, ``region``: options, never credentials, which
+  pyarrow refuses there) for opening it again (:func:`absolute`); messages show the URI without it.
 * Before the first request to a named endpoint a TCP connection is tried (:func:`check_reachable`):
   pyarrow retries an unreachable endpoint with back-off for a while before it gives up.
 * A store's failure (unreachable endpoint, missing bucket, denied access) is a :class:`StorageError`:
@@ -51,8 +55,26 @@ def is_uri(where: str | os.PathLike) -> bool:
 
 def path_or_uri(text: str) -> Path | str:
     """A command-line dataset argument: a local path as a Path, a URI as it is (a Path would fold its
-    ``//``); argparse's ``type`` for every option that takes a dataset."""
-    return text if is_uri(text) else Path(text)
+    ``//``); argparse's ``type`` for every option that takes a dataset. A URI with credentials is a usage
+    error whose message does not repeat them."""
+    if not is_uri(text):
+        return Path(text)
+    problem = credentials_problem(text)
+    if problem is not None:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"{shown(text)}: {problem}")
+    return text
+
+
+def credentials_problem(uri: str) -> str | None:
+    """Why ``uri`` may not be used, when it carries user information (credentials); else None."""
+    if "@" not in urlparse(uri).netloc:
+        return None
+    return (
+        "credentials in a URI are refused (they would be written wherever the URI is); give them through "
+        "the AWS chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws, or the machine's role"
+    )
 
 
 def uri_help(what: str) -> str:
@@ -60,8 +82,12 @@ def uri_help(what: str) -> str:
     return f"{what}: a path or URI ({URI_SCHEMES})"
 
 
-def absolute(where: str) -> str:
-    """A path made absolute, as pyarrow needs it; a URI as it is."""
+def absolute(where: str | os.PathLike | Location) -> str:
+    """What opens ``where`` again, in another process too: a path made absolute, a URI as it is, a
+    location's URI with its query (its endpoint options)."""
+    if isinstance(where, Location):
+        return str(where.local) if where.local is not None else where.open_uri
+    where = str(where)
     return where if is_uri(where) else str(Path(where).expanduser().resolve())
 
 
@@ -75,9 +101,11 @@ def endpoint(uri: str) -> str | None:
     return override[0] if override else os.environ.get("AWS_ENDPOINT_URL")
 
 
-def _shown(uri: str) -> str:
-    """A URI as messages show it: without its query (endpoint options), never with user info."""
-    parsed = urlparse(uri)
+def shown(where: str | os.PathLike) -> str:
+    """A path, or a URI as messages show it: without its query (endpoint options), never with user info."""
+    if not is_uri(where):
+        return str(where)
+    parsed = urlparse(str(where))
     return f"{parsed.scheme}://{parsed.netloc.rsplit('@', 1)[-1]}{parsed.path}"
 
 
@@ -92,7 +120,7 @@ def check_reachable(uri: str) -> None:
         with socket.create_connection((parsed.hostname, port), timeout=CONNECT_TIMEOUT_S):
             pass
     except OSError as exc:
-        raise StorageError(None, f"endpoint {url} is unreachable: {exc}", _shown(uri)) from None
+        raise StorageError(None, f"endpoint {url} is unreachable: {exc}", shown(uri)) from None
     _reached.add(url)
 
 
@@ -102,13 +130,16 @@ class Location:
 
     fs: pyarrow.fs.FileSystem = field(compare=False)  # pyarrow's filesystems are not hashable
     path: str
-    uri: str
+    uri: str  # as messages show it: no query
+    query: str = ""  # the URI's options (``endpoint_override=...``), kept for opening it again
 
     def __str__(self) -> str:
         return self.uri
 
     def __truediv__(self, name: str) -> Location:
-        return Location(self.fs, f"{self.path.rstrip('/')}/{name}", f"{self.uri.rstrip('/')}/{name}")
+        return Location(
+            self.fs, f"{self.path.rstrip('/')}/{name}", f"{self.uri.rstrip('/')}/{name}", self.query
+        )
 
     @property
     def name(self) -> str:
@@ -117,8 +148,16 @@ class Location:
     @property
     def parent(self) -> Location:
         return Location(
-            self.fs, self.path.rstrip("/").rsplit("/", 1)[0], self.uri.rstrip("/").rsplit("/", 1)[0]
+            self.fs,
+            self.path.rstrip("/").rsplit("/", 1)[0],
+            self.uri.rstrip("/").rsplit("/", 1)[0],
+            self.query,
         )
+
+    @property
+    def open_uri(self) -> str:
+        """The URI that opens this location again, its query included."""
+        return f"{self.uri}?{self.query}" if self.query else self.uri
 
     @property
     def local(self) -> Path | None:
@@ -147,7 +186,7 @@ class Location:
             why = "access denied to the credentials in use" + (f" ({operation[1]})" if operation else "")
         elif isinstance(exc, FileNotFoundError):
             why = self.missing_bucket() or why
-        url = endpoint(self.uri)
+        url = endpoint(self.open_uri)
         return f"cannot {doing}{f' (endpoint {url})' if url else ''}: {why}"
 
     def missing_bucket(self) -> str | None:
@@ -182,6 +221,17 @@ class Location:
         with self.failing("list it"):
             infos = self.fs.get_file_info(pyarrow.fs.FileSelector(self.path, allow_not_found=True))
         return sorted(i.base_name for i in infos if i.type == pyarrow.fs.FileType.Directory)
+
+    def files(self) -> list[str]:
+        """Every file below this folder, at any depth, as its key relative to it (``data/x.parquet``)."""
+        import pyarrow.fs
+
+        with self.failing("list it"):
+            infos = self.fs.get_file_info(
+                pyarrow.fs.FileSelector(self.path, recursive=True, allow_not_found=True)
+            )
+        start = len(self.path.rstrip("/")) + 1
+        return sorted(i.path[start:] for i in infos if i.type == pyarrow.fs.FileType.File)
 
     def open_input(self) -> Any:
         """A random-access file: Parquet readers fetch only the byte ranges they need."""
@@ -231,12 +281,15 @@ def resolve(where: str | os.PathLike | Location) -> Location:
     if not is_uri(where):
         return Location(pyarrow.fs.LocalFileSystem(), str(Path(where).expanduser().absolute()), str(where))
     uri = str(where)
+    problem = credentials_problem(uri)
+    if problem is not None:
+        raise StorageError(None, problem, shown(uri))
     check_reachable(uri)
     try:
         fs, path = pyarrow.fs.FileSystem.from_uri(uri)
     except (OSError, pa.ArrowException) as exc:
-        raise StorageError(None, f"cannot open: {' '.join(str(exc).split())}", _shown(uri)) from None
-    return Location(fs, path.rstrip("/") or path, _shown(uri).rstrip("/"))
+        raise StorageError(None, f"cannot open: {' '.join(str(exc).split())}", shown(uri)) from None
+    return Location(fs, path.rstrip("/") or path, shown(uri).rstrip("/"), urlparse(uri).query)
 
 
 def path_or_location(where: str | os.PathLike | Location) -> Path | Location:

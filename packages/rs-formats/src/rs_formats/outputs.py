@@ -28,9 +28,10 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 from .errors import FormatError
-from .location import Location, is_uri, resolve
+from .location import Location, is_uri, resolve, shown
 from .settings import setting
 
 #: Manifest file -> the ``format`` values by which a folder says an rs-clip tool wrote it (None: rs-synth's
@@ -89,10 +90,10 @@ def _store_key(where: str | os.PathLike | Location | None) -> tuple[str, str] | 
         return None if where.local is not None else (where.uri.split("://", 1)[0], where.path.strip("/"))
     if where is None or not is_uri(where):
         return None
-    scheme, rest = str(where).split("://", 1)
-    if scheme == "file":
+    parsed = urlparse(str(where))
+    if parsed.scheme == "file":
         return None
-    return scheme, rest.split("?", 1)[0].strip("/")
+    return parsed.scheme, f"{parsed.netloc.rsplit('@', 1)[-1]}{parsed.path}".strip("/")
 
 
 def _real(path: str | Path) -> str:
@@ -167,25 +168,27 @@ def _check_stored(
     out: str | Location, inputs: Iterable[str | Path | Location | None], overwrite: bool | None, flag: str
 ) -> Location:
     """:func:`check_output` for an output in a store: the same rules, prefixes compared as the store's."""
-    key = _store_key(out)
+    from .dataset.shards import SHARD_KEY
+    from .embeddings import PART
+    from .publish import unfinished
+
+    place = resolve(out)  # first: a URI with credentials is refused before any message could show them
+    key = _store_key(place)
     for source in inputs:
         other = _store_key(source)
         how = _overlap(key[1], other[1], "/") if other is not None and other[0] == key[0] else None
         if how is not None:
             raise FormatError(
-                str(out),
-                f"{flag} {how} the input {source}; refusing to write there (nothing was written or removed)",
+                place,
+                f"{flag} {how} the input {shown(source)}; refusing to write there (nothing was written or "
+                "removed)",
             )
-    from .publish import unfinished
-
-    place = resolve(out)
     if overwrite and place.kind() != "missing":
         refuse = "; --overwrite replaces only a prefix an rs-clip tool wrote (its manifest says so) or an empty one"
         if place.kind() == "file":
-            raise FormatError(str(out), f"{flag} exists and is not a folder{refuse}")
-        names = set(place.list())
-        if names and not unfinished(names) and written_by_us(place) is None:
-            raise FormatError(
-                str(out), f"{flag} holds files no rs-clip tool wrote{refuse}; remove it yourself"
-            )
+            raise FormatError(place, f"{flag} exists and is not a folder{refuse}")
+        keys = place.files()
+        leftovers = unfinished(keys, SHARD_KEY) or unfinished(keys, PART)
+        if keys and not leftovers and written_by_us(place) is None:
+            raise FormatError(place, f"{flag} holds files no rs-clip tool wrote{refuse}; remove it yourself")
     return place

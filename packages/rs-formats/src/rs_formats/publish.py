@@ -11,8 +11,10 @@ Used for an rs-dataset (``manifest.json`` beside ``data/``) and an rs-clip-embed
   that says so, whatever the contract.
 - Replacing a folder (``overwrite``) removes its manifest first, then the rest, then publishes: in
   between the prefix is nothing, rather than a mix of two. A prefix holding only what an interrupted
-  upload leaves (:func:`unfinished`) is cleared and written without ``overwrite``; one holding anything
-  else is replaced only with it.
+  upload of the same contract leaves (:func:`unfinished`: every file's key one of the contract's payload
+  names, e.g. a dataset's ``data/<split>-NNNNN-of-MMMMM.parquet``) is cleared and written without
+  ``overwrite``; one holding anything else (a user's ``data/photo.jpg``) is replaced only with it.
+- A folder goes under a prefix, never at a bucket's top: replacing the top would empty the bucket.
 """
 
 from __future__ import annotations
@@ -27,36 +29,47 @@ from .errors import FormatError
 from .inputs import MAX_TEXT_BYTES, parse_json
 from .location import Location
 
-#: Names an interrupted upload leaves in a prefix: a dataset's ``data/``, embeddings' Parquet files.
-_PAYLOAD = re.compile(r"data|part-\d{5}\.parquet")
+#: At most this many of a prefix's names are listed in a refusal.
+_SHOWN_NAMES = 5
 
 
-def unfinished(names: Iterable[str]) -> bool:
-    """Whether a prefix holding ``names`` holds only the files of an upload that never wrote its manifest."""
-    names = set(names)
-    return bool(names) and all(_PAYLOAD.fullmatch(name) for name in names)
+def unfinished(keys: Iterable[str], payload: re.Pattern[str]) -> bool:
+    """Whether a prefix whose files have ``keys`` (relative to it, :meth:`Location.files`) holds only what
+    an upload that never wrote its manifest leaves: at least one file, and every key a ``payload`` name."""
+    keys = list(keys)
+    return bool(keys) and all(payload.fullmatch(key) for key in keys)
 
 
-def check_target(target: Location, overwrite: bool, manifest: str, what: str) -> None:
-    """FileExistsError unless ``target`` may receive a folder whose commit point is ``manifest`` (``what``
-    names its kind in the refusal)."""
+def check_target(
+    target: Location, overwrite: bool, manifest: str, what: str, payload: re.Pattern[str]
+) -> None:
+    """FileExistsError unless ``target`` may receive a folder whose commit point is ``manifest`` and whose
+    other files' keys are ``payload`` names (``what`` names its kind in the refusal); ValueError for a
+    bucket's top."""
+    if "/" not in target.path.strip("/"):
+        raise ValueError(f"{target}: an {what} goes under a prefix in a bucket, not at its top")
     if overwrite or target.kind() == "missing":
         return
-    names = set(target.list())
+    names = target.list()
+    if not names:
+        return
     if manifest in names:
         raise FileExistsError(f"{target}: already exists (pass overwrite=True to replace it)")
-    if not unfinished(names):
-        raise FileExistsError(
-            f"{target}: holds {', '.join(sorted(names))}, not an {what}; pass overwrite=True to replace it"
+    if not unfinished(target.files(), payload):
+        shown = ", ".join(names[:_SHOWN_NAMES]) + (
+            f" and {len(names) - _SHOWN_NAMES} more" if len(names) > _SHOWN_NAMES else ""
         )
+        raise FileExistsError(f"{target}: holds {shown}, not an {what}; pass overwrite=True to replace it")
 
 
-def publish(tmp: Path, target: Location, overwrite: bool, manifest: str, what: str) -> None:
+def publish(
+    tmp: Path, target: Location, overwrite: bool, manifest: str, what: str, payload: re.Pattern[str]
+) -> None:
     """Upload a completed local staging directory to ``target``, ``manifest`` last; ``tmp`` is removed."""
     import pyarrow.fs
 
     try:
-        check_target(target, overwrite, manifest, what)
+        check_target(target, overwrite, manifest, what, payload)
         (target / manifest).delete()  # from here on the prefix holds nothing until the new manifest
         target.delete()
         local = pyarrow.fs.LocalFileSystem()

@@ -31,6 +31,8 @@ from .schema import DATA_DIR
 
 #: A split name: what Hugging Face ``datasets`` accepts (its ``_split_re``), so that it appears there too.
 SPLIT_NAME = re.compile(r"\w+(\.\w+)*")
+#: A v2 shard's key under its dataset's prefix: what an upload leaves before its manifest.
+SHARD_KEY = re.compile(rf"{DATA_DIR}/{SPLIT_NAME.pattern}-\d{{5}}-of-\d{{5}}\.parquet")
 _MAX_NAME = 255
 
 

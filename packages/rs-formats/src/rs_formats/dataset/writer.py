@@ -27,7 +27,7 @@ from ..location import Location, path_or_location
 from ..publish import check_target, publish
 from .checksums import shard_digests
 from .schema import DATA_DIR, DATASET_FORMAT, DATASET_VERSION, KINDS, MANIFEST, REQUIRED_COLUMNS, ROW_SCHEMA
-from .shards import SPLIT_NAME, shard_name
+from .shards import SHARD_KEY, SPLIT_NAME, shard_name
 from .storage import stored_schema, to_stored
 
 
@@ -54,9 +54,7 @@ def check_new_dataset(out_dir: str | os.PathLike | Location, overwrite: bool) ->
     """
     out = path_or_location(out_dir)
     if isinstance(out, Location):
-        if "/" not in out.path.strip("/"):
-            raise ValueError(f"{out}: a dataset goes under a prefix in a bucket, not at its top")
-        check_target(out, overwrite, MANIFEST, DATASET_FORMAT)
+        check_target(out, overwrite, MANIFEST, DATASET_FORMAT, SHARD_KEY)
     elif out.exists() and not overwrite:
         raise FileExistsError(f"{out}: already exists (pass overwrite=True to replace it)")
     return out
@@ -203,7 +201,7 @@ class DatasetWriter:
         }
         (self._tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
         if isinstance(self.out_dir, Location):
-            publish(self._tmp, self.out_dir, self.overwrite, MANIFEST, DATASET_FORMAT)
+            publish(self._tmp, self.out_dir, self.overwrite, MANIFEST, DATASET_FORMAT, SHARD_KEY)
         else:
             commit_dir(self._tmp, self.out_dir, self.overwrite)
         self._done = True

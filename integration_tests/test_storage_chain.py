@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from rs_clip_train.storage import scratch
+
 pytestmark = pytest.mark.slow
 
 STEPS, EVERY = 40, 10
@@ -199,8 +201,9 @@ def test_convert_dedup_train_kill_resume_evaluate_through_s3_only(s3, two_nodes,
         assert not [p for root in (cwd, tmp) for p in root.rglob("step-*") if p.is_dir() and any(p.iterdir())]
     # Every attempt's ranks logged where they ran (ranks may change nodes between attempts), and nowhere else.
     head_node = next(iter(nodes))
-    copy = {
-        node: head_cwd / "run" if node == head_node else tmp / "rs-clip-train" / "run"
+    stored_run_copy = scratch("run", f"s3://{bucket}/runs", on_driver_node=False).name
+    copy = {  # on the other node: its temporary directory's folder for this stored run
+        node: head_cwd / "run" if node == head_node else tmp / "rs-clip-train" / stored_run_copy
         for node, (_, tmp) in nodes.items()
     }
     ran = {(copy[node], f"worker-{rank}.log") for s in starts for rank, node in enumerate(s["nodes"])}

@@ -5,7 +5,7 @@ exceptions, so that a figure mistyped into published.csv (or a new mismatch) fai
 from collections import defaultdict
 
 from rs_clip_eval.paper import PAPER_DATASETS, RETRIEVAL_METRICS, are_the_twelve, published_figures
-from rs_clip_eval.report import _published
+from rs_clip_eval.report_markdown import _published
 
 CLASSIFICATION = [d.name for d in PAPER_DATASETS if d.kind == "classification"]
 # Figures are printed to two decimals: a mean of rounded figures may be off by 0.01, a difference by 0.015.

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from markdown_it import MarkdownIt
 
-from rs_clip_eval.report import markdown
+from rs_clip_eval.report_markdown import markdown
 
 MODEL = "ckpt <img src=x onerror=alert(1)> | `step` 5"
 DATASET = "caps | **<script>x</script>**"

@@ -18,7 +18,6 @@ from .paper import AVERAGE, RETRIEVAL_METRICS, SOURCES, are_the_twelve, figures_
 from .runner import RunResult
 
 # Where each task's published figures are in the paper (for the note on datasets without one).
-
 _PAPER_PLACE = {
     "retrieval": "Table II",
     "zeroshot": "Table III",

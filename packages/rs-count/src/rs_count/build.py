@@ -240,10 +240,8 @@ def build(
         The build's report: selection counts by rule, rows written per count and class, bad inputs.
     """
     rules = rules or BuildRules()
-    labels_dir, out = (
-        Path(labels_dir),
-        check_new_dataset(check_output(out, [labels_dir, images_dir], overwrite), overwrite),
-    )
+    labels_dir = Path(labels_dir)
+    out = check_new_dataset(check_output(out, [labels_dir, images_dir], overwrite), overwrite)
     if not labels_dir.exists():
         raise BadInput(labels_dir, "label directory does not exist", kind="missing-labels")
     index, known = ImageIndex(images_dir, runs_on_ray(conversion)), known_classes(rules.other_classes)

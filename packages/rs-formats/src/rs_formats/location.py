@@ -206,32 +206,26 @@ class Location:
             kind = self.fs.get_file_info(self.path).type.name
         return {"File": "file", "Directory": "directory"}.get(kind, "missing")
 
-    def list(self) -> list[str]:
-        """The names in this folder (files and folders, one level)."""
+    def _entries(self, recursive: bool = False) -> list[pyarrow.fs.FileInfo]:
+        """What this folder holds (nothing when it is missing), one level or at any depth."""
         import pyarrow.fs
 
         with self.failing("list it"):
-            infos = self.fs.get_file_info(pyarrow.fs.FileSelector(self.path, allow_not_found=True))
-        return sorted(info.base_name for info in infos)
+            selector = pyarrow.fs.FileSelector(self.path, recursive=recursive, allow_not_found=True)
+            return self.fs.get_file_info(selector)
+
+    def list(self) -> list[str]:
+        """The names in this folder (files and folders, one level)."""
+        return sorted(info.base_name for info in self._entries())
 
     def folders(self) -> list[str]:
         """The names of the folders in this folder (one level; in a store, the common prefixes)."""
-        import pyarrow.fs
-
-        with self.failing("list it"):
-            infos = self.fs.get_file_info(pyarrow.fs.FileSelector(self.path, allow_not_found=True))
-        return sorted(i.base_name for i in infos if i.type == pyarrow.fs.FileType.Directory)
+        return sorted(i.base_name for i in self._entries() if i.type.name == "Directory")
 
     def files(self) -> list[str]:
         """Every file below this folder, at any depth, as its key relative to it (``data/x.parquet``)."""
-        import pyarrow.fs
-
-        with self.failing("list it"):
-            infos = self.fs.get_file_info(
-                pyarrow.fs.FileSelector(self.path, recursive=True, allow_not_found=True)
-            )
         start = len(self.path.rstrip("/")) + 1
-        return sorted(i.path[start:] for i in infos if i.type == pyarrow.fs.FileType.File)
+        return sorted(i.path[start:] for i in self._entries(recursive=True) if i.type.name == "File")
 
     def open_input(self) -> Any:
         """A random-access file: Parquet readers fetch only the byte ranges they need."""

@@ -183,9 +183,10 @@ def _check_stored(
                 f"{flag} {how} the input {shown(source)}; refusing to write there (nothing was written or "
                 "removed)",
             )
-    if overwrite and place.kind() != "missing":
+    kind = place.kind() if overwrite else None
+    if kind in ("file", "directory"):
         refuse = "; --overwrite replaces only a prefix an rs-clip tool wrote (its manifest says so) or an empty one"
-        if place.kind() == "file":
+        if kind == "file":
             raise FormatError(place, f"{flag} exists and is not a folder{refuse}")
         keys = place.files()
         leftovers = unfinished(keys, SHARD_KEY) or unfinished(keys, PART)

@@ -94,3 +94,50 @@ def test_a_checkpoint_in_a_store_loads_from_its_uri_once_verified(s3, tiny_check
     assert not [p for p in (tmp_path / "fresh").rglob("*") if p.is_file()]
     with pytest.raises(FormatError, match="no such checkpoint"):
         ModelSpec.parse(f"s3://{s3.bucket}/runs/missing")
+
+
+def test_a_weights_file_in_a_store_loads_from_its_uri(s3, tiny_checkpoint, tmp_path, monkeypatch):
+    """``--init s3://.../w.pt`` and ``NAME:s3://...``: what a node that shares only a store loads. The
+    download is cached by URI, size and time (a rewritten object is a new entry), checked against the
+    sha256 the zoo publishes for its file name, and a folder is refused where a file is meant."""
+    import pyarrow.fs
+
+    monkeypatch.setenv("RS_CLIP_MODELS_CACHE", str(tmp_path / "cache"))
+    model, _, _ = create_model(TINY_MODEL)
+    local = tmp_path / "tiny.pt"
+    torch.save(model.state_dict(), local)
+    uri = f"s3://{s3.bucket}/weights/tiny.pt"
+    pyarrow.fs.copy_files(str(local), uri)
+
+    spec = ModelSpec.parse(f"{TINY_MODEL}:{uri}")
+    assert (spec.kind, spec.arch, spec.text) == ("file", TINY_MODEL, f"{TINY_MODEL}:{uri}")
+    assert spec.path.name == "tiny.pt" and spec.path.is_relative_to(tmp_path / "cache")
+    assert spec.path.read_bytes() == local.read_bytes()
+    loaded, _, _ = load_spec(spec)
+    init, _, _ = create_model(TINY_MODEL, weights=uri)  # --init URI: the network is --model's
+    for got in (loaded, init):
+        assert all(torch.equal(a, b) for a, b in zip(got.state_dict().values(), model.state_dict().values()))
+    assert ModelSpec.parse(f"{TINY_MODEL}:{uri}").path == spec.path  # cached
+
+    changed = {k: v + 1 for k, v in model.state_dict().items()}
+    torch.save(changed, local)
+    pyarrow.fs.copy_files(str(local), uri)
+    again = ModelSpec.parse(f"{TINY_MODEL}:{uri}")
+    assert again.path != spec.path and again.path.read_bytes() == local.read_bytes()
+
+    # A file under a zoo entry's name is checked against the sha256 its publisher gave: never cached.
+    fake = tmp_path / "RN50.pt"
+    fake.write_bytes(b"not OpenAI's RN50")
+    pyarrow.fs.copy_files(str(fake), f"s3://{s3.bucket}/weights/RN50.pt")
+    monkeypatch.setenv("RS_CLIP_MODELS_CACHE", str(tmp_path / "fresh"))
+    with pytest.raises(
+        FormatError, match=f"s3://{s3.bucket}/weights/RN50.pt: sha256 .* is not the one OpenAI CLIP published"
+    ):
+        ModelSpec.parse(f"s3://{s3.bucket}/weights/RN50.pt")
+    assert not [p for p in (tmp_path / "fresh").rglob("*") if p.is_file()]
+
+    pyarrow.fs.copy_files(str(tiny_checkpoint), f"s3://{s3.bucket}/weights/ckpt")
+    with pytest.raises(FormatError, match="names a weights file, and this is a folder"):
+        ModelSpec.parse(f"{TINY_MODEL}:s3://{s3.bucket}/weights/ckpt")
+    with pytest.raises(FormatError, match="no such checkpoint"):
+        ModelSpec.parse(f"{TINY_MODEL}:s3://{s3.bucket}/weights/missing.pt")

@@ -8,12 +8,14 @@ One grammar for every command (``--model`` of rs-clip-eval and rs-count, ``--ini
     DIR               the config recorded in the folder                  the folder's
     URI               the same, for an rs-clip-checkpoint in a store     the folder's
                       (s3://bucket/run/checkpoints/final; downloaded
-                      once into a local cache, verified)
+                      once into a local cache, verified); for a
+                      weights file there, as FILE below                  the file
     local-dir:DIR     the same, as open_clip spells it
     hf-hub:ORG/NAME   the same, for ORG/NAME in the local Hugging Face   the folder's
                       cache (never downloaded)
     ENTRY:FILE        the zoo entry's (rs_clip_models.zoo), e.g.             FILE
                       remoteclip-vit-b-32:/w/RemoteCLIP-ViT-B-32.pt
+                      (FILE a path or a stored file's URI, here and below)
     NAME:FILE         open_clip's model NAME, e.g. ViT-B-32-quickgelu    FILE
     FILE              the zoo entry whose usual file name FILE has,      FILE
                       e.g. /w/RemoteCLIP-ViT-B-32.pt
@@ -22,7 +24,7 @@ One grammar for every command (``--model`` of rs-clip-eval and rs-count, ``--ini
 DIR is an rs-clip-checkpoint (``manifest.json``) or an open_clip folder (``open_clip_config.json`` beside a
 weights file, as open_clip's Hub repositories hold). FILE is ``.safetensors``, a ``torch.save`` file or a
 TorchScript archive (:mod:`rs_clip_models.weights`). A URI is anything with ``scheme://``
-(:mod:`rs_clip_models.stored_checkpoint`). ``LABEL`` names the model in reports.
+(:mod:`rs_clip_models.stored_checkpoint`): ``ViT-B-32:s3://b/w.pt`` is NAME:URI, since a scheme holds no ``:``. ``LABEL`` names the model in reports.
 
 The forms stay apart: ``LABEL=`` is what precedes the first ``=`` if it holds only letters, digits, spaces
 and ``_.-()+`` (never ``/`` or ``:``, so no path or schema is taken for a label); a URI is a stored
@@ -72,8 +74,9 @@ SOURCES_HELP = (
     "SPEC (docs/zoo.md): an rs-clip-checkpoint or open_clip folder, an rs-clip-checkpoint's URI "
     "(s3://BUCKET/RUN/final: downloaded once to a local cache, verified), local-dir:DIR, hf-hub:ORG/NAME "
     "(the local Hugging Face cache only), ENTRY:FILE (a zoo entry: `rs-clip-models zoo`, e.g. "
-    "remoteclip-vit-b-32:/w/RemoteCLIP-ViT-B-32.pt), NAME:FILE (an open_clip model plus a local file), FILE "
-    "under a zoo file name (e.g. /w/ViT-B-32.pt, OpenAI's); nothing else is downloaded"
+    "remoteclip-vit-b-32:/w/RemoteCLIP-ViT-B-32.pt), NAME:FILE (an open_clip model plus a file), FILE "
+    "under a zoo file name (e.g. /w/ViT-B-32.pt, OpenAI's); FILE may be a store's URI "
+    "(s3://BUCKET/w/ViT-B-32.pt, downloaded once to the cache); nothing else is downloaded"
 )
 _LABEL = re.compile(r"^([A-Za-z0-9_.\- ()+]+)=(.+)$")
 _WEIGHT_SUFFIXES = (".safetensors", ".zip", *PICKLE_SUFFIXES)
@@ -97,9 +100,7 @@ def resolve(text: str, *, weights: bool = False) -> Source:
     if text.startswith(HUB_PREFIX):
         return _folder(hub_snapshot(text[len(HUB_PREFIX) :]), text)
     if is_uri(text):
-        from .stored_checkpoint import fetch
-
-        return _folder(fetch(text), text)
+        return _stored(text, weights)
     if text.startswith(LOCAL_DIR_PREFIX):
         folder = Path(text[len(LOCAL_DIR_PREFIX) :]).expanduser()
         if not folder.is_dir():
@@ -110,29 +111,17 @@ def resolve(text: str, *, weights: bool = False) -> Source:
         return _folder(as_path, str(as_path))
     if ":" in text and not as_path.exists():
         name, _, file = text.partition(":")
-        entry = zoo.get(name)
-        build = entry.model if entry else _open_clip_name(name, text)
         path = Path(file).expanduser()
         if not path.is_file():
-            raise FormatError(path, "no such weights file (nothing is downloaded: give a local path)")
-        _warn_if_contradicted(text, build, path)
-        return Source("file", build, build, path, path, _noted(entry))
+            raise FormatError(
+                path, "no such weights file (nothing is downloaded: give a local path or a URI)"
+            )
+        return _named_file(name, path, text)
     if as_path.exists() or "/" in text or as_path.suffix in _WEIGHT_SUFFIXES:
         if not as_path.is_file():
             what = "weights file" if as_path.suffix in _WEIGHT_SUFFIXES else "checkpoint directory"
             raise FormatError(as_path, f"no such {what} (nothing is downloaded: give a local path)")
-        entry = zoo.entry_for_file(as_path)
-        if entry is not None:
-            log.info("%s: zoo entry %s, by its file name", as_path, entry.describe())
-            _warn_if_other_format(as_path, entry)
-            return Source("file", entry.model, entry.model, as_path, as_path, _noted(entry))
-        if weights:
-            return Source("file", as_path.name, None, as_path, as_path)
-        raise FormatError(
-            as_path,
-            "a weights file needs its network: write ENTRY:PATH (a zoo entry, `rs-formats "
-            f"zoo`) or NAME:PATH (an open_clip model), e.g. ViT-B-32-quickgelu:{text}",
-        )
+        return _bare_file(as_path, text, weights)
     entry = zoo.get(text)
     if entry is not None:
         raise FormatError(
@@ -164,6 +153,47 @@ def absolute(text: str) -> str:
     if src.kind == "file" and ":" in text and not Path(text).expanduser().exists():
         return f"{text.partition(':')[0]}:{path}"
     return path
+
+
+def _stored(text: str, weights: bool) -> Source:
+    """A URI's source: a stored rs-clip-checkpoint or weights file, or ENTRY:URI / NAME:URI."""
+    from .stored_checkpoint import fetch
+
+    name, _, rest = text.partition(":")
+    if is_uri(rest):  # "ViT-B-32:s3://...": a scheme never holds a ':', so this is ENTRY:URI or NAME:URI
+        local = fetch(rest)
+        if not local.is_file():
+            raise FormatError(
+                rest, f"{name}:URI names a weights file, and this is a folder: write the URI alone"
+            )
+        return _named_file(name, local, text)
+    local = fetch(text)
+    return _bare_file(local, text, weights) if local.is_file() else _folder(local, text)
+
+
+def _named_file(name: str, path: Path, text: str) -> Source:
+    """ENTRY:FILE or NAME:FILE: ``name``'s network, ``path``'s weights."""
+    entry = zoo.get(name)
+    build = entry.model if entry else _open_clip_name(name, text)
+    _warn_if_contradicted(text, build, path)
+    return Source("file", build, build, path, path, _noted(entry))
+
+
+def _bare_file(path: Path, text: str, weights: bool) -> Source:
+    """A FILE alone: the zoo entry its name is usual for, else (``weights``) weights for a network given
+    elsewhere."""
+    entry = zoo.entry_for_file(path)
+    if entry is not None:
+        log.info("%s: zoo entry %s, by its file name", text, entry.describe())
+        _warn_if_other_format(path, entry)
+        return Source("file", entry.model, entry.model, path, path, _noted(entry))
+    if weights:
+        return Source("file", path.name, None, path, path)
+    raise FormatError(
+        text,
+        "a weights file needs its network: write ENTRY:PATH (a zoo entry, `rs-clip-models "
+        f"zoo`) or NAME:PATH (an open_clip model), e.g. ViT-B-32-quickgelu:{text}",
+    )
 
 
 def _folder(folder: Path, text: str) -> Source:

@@ -1,5 +1,7 @@
 """An rs-clip-checkpoint in a store (``s3://bucket/run/checkpoints/final``, any URI
-:mod:`rs_formats.location` opens), as a local checkpoint directory to load.
+:mod:`rs_formats.location` opens), or a weights file there (``s3://bucket/weights/ViT-B-32.pt``), as a
+local copy to load: what a node of a cluster that shares no filesystem loads ``--model`` or ``--init``
+from.
 
 Decisions:
 
@@ -15,6 +17,10 @@ Decisions:
 * Verified before it is published in the cache (:func:`rs_formats.checkpoint.verify_checkpoint`: the
   contract, and the weights against the manifest's sha256), and published atomically
   (:func:`rs_formats.atomic.atomic_dir`): an interrupted or corrupt download leaves no entry.
+* A weights file has no manifest: its cache key is the sha256 of its URI, size and modification time, so
+  a file rewritten in the store is a new entry. Where the zoo publishes the sha256 of a file of that name
+  (RemoteCLIP's, ...: :data:`rs_clip_models.zoo.ZOO`), the download is checked against it, since the
+  whole file passes through anyway; a local file is not (hashing 600 MB at every load is not free).
 * A store's failure is one line naming the location and its endpoint (:class:`~rs_formats.location.
   StorageError`); a checkpoint that breaks its contract is a FormatError naming the stored file.
 """
@@ -29,7 +35,10 @@ from pathlib import Path
 from rs_formats.atomic import atomic_dir
 from rs_formats.checkpoint import MANIFEST, verify_checkpoint
 from rs_formats.errors import FormatError
-from rs_formats.location import resolve
+from rs_formats.hashing import file_sha256
+from rs_formats.location import Location, resolve
+
+from . import zoo
 
 
 def cache_dir() -> Path:
@@ -40,9 +49,11 @@ def cache_dir() -> Path:
 
 
 def fetch(uri: str, cache: Path | None = None) -> Path:
-    """The local copy of the rs-clip-checkpoint stored at ``uri``, downloaded and verified if the cache
-    has no copy of it yet."""
+    """The local copy of the rs-clip-checkpoint (a folder) or the weights file stored at ``uri``,
+    downloaded and verified if the cache has no copy of it yet."""
     where = resolve(uri)
+    if where.kind() == "file":
+        return _fetch_file(where, cache or cache_dir())
     manifest = where / MANIFEST
     if manifest.kind() != "file":
         kind = where.kind()
@@ -56,11 +67,30 @@ def fetch(uri: str, cache: Path | None = None) -> Path:
         for name in where.list():
             if name == MANIFEST or (where / name).kind() != "file":
                 continue  # train_state/ and any other folder: not part of a model
-            with (where / name).open_stream() as src, open(tmp / name, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+            _download(where / name, tmp / name)
         (tmp / MANIFEST).write_bytes(data)
         try:
             verify_checkpoint(tmp)
         except FormatError as exc:
             raise FormatError(f"{where}/{Path(exc.path).name}", exc.reason) from None
     return local
+
+
+def _fetch_file(where: Location, cache: Path) -> Path:
+    size, mtime_ns = where.stamp()
+    key = hashlib.sha256(f"{where.uri}\n{size}\n{mtime_ns}".encode()).hexdigest()
+    local = cache / key / where.name
+    if local.is_file():
+        return local
+    with atomic_dir(local.parent, overwrite=True) as tmp:
+        _download(where, tmp / where.name)
+        entry = zoo.entry_for_file(where.name)
+        published = {f.lower(): h for f, h in entry.sha256}.get(where.name.lower()) if entry else None
+        if published is not None and (got := file_sha256(tmp / where.name)) != published:
+            raise FormatError(where, f"sha256 {got} is not the one {entry.publisher} published ({published})")
+    return local
+
+
+def _download(src: Location, dst: Path) -> None:
+    with src.failing("read it"), src.open_stream() as stream, open(dst, "wb") as out:
+        shutil.copyfileobj(stream, out)

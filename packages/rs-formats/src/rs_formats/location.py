@@ -206,6 +206,12 @@ class Location:
             kind = self.fs.get_file_info(self.path).type.name
         return {"File": "file", "Directory": "directory"}.get(kind, "missing")
 
+    def stamp(self) -> tuple[int, int]:
+        """This file's size and modification time (ns): what changes when a store's object is rewritten."""
+        with self.failing("look it up"):
+            info = self.fs.get_file_info(self.path)
+        return info.size, info.mtime_ns
+
     def _entries(self, recursive: bool = False) -> list[pyarrow.fs.FileInfo]:
         """What this folder holds (nothing when it is missing), one level or at any depth."""
         import pyarrow.fs

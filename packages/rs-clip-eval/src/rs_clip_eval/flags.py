@@ -15,7 +15,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rs_clip_models.spec import RANDOM_INIT_SEED, SOURCES_HELP
+from rs_clip_models.sources import SOURCES_HELP
+from rs_clip_models.spec import RANDOM_INIT_SEED
 from rs_formats.flags import add_flags, from_args
 from rs_formats.location import path_or_uri, uri_help
 

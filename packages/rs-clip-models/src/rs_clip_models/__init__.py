@@ -1,7 +1,8 @@
 """rs-clip-models: the model runtime every rs-clip tool that runs a CLIP model shares.
 
-* :mod:`rs_clip_models.spec`: what a ``--model`` (or ``--init``) argument names; the model zoo
-  (:mod:`rs_clip_models.zoo`) and open_clip's Hugging Face folders (:mod:`rs_clip_models.hub`).
+* :mod:`rs_clip_models.spec` and :mod:`rs_clip_models.sources`: what a ``--model`` (or ``--init``) argument
+  names; the model zoo (:mod:`rs_clip_models.zoo`), open_clip's Hugging Face folders
+  (:mod:`rs_clip_models.hub`) and what a store holds (:mod:`rs_clip_models.stored_checkpoint`).
 * :mod:`rs_clip_models.models`: building networks and loading weights into them, from local files only
   (:mod:`rs_clip_models.weights` reads weights files without unpickling Python objects).
 * :mod:`rs_clip_models.device_decode` and :mod:`rs_clip_models.device_feed`: feeding images to a GPU.

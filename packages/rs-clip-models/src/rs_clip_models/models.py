@@ -1,7 +1,7 @@
 """Building CLIP networks and loading weights into them, from local files only.
 
 Needs the ``torch`` extra (torch, open_clip_torch, safetensors). What a model argument names is
-:mod:`rs_clip_models.spec`'s grammar; how a weights file is read, :mod:`rs_clip_models.weights`'. Nothing here ever
+:mod:`rs_clip_models.sources`' grammar; how a weights file is read, :mod:`rs_clip_models.weights`'. Nothing here ever
 reaches a model hub: a missing file is an error, never a download. A network is built from the exact
 open_clip config it was trained with: a checkpoint's or open_clip folder's recorded ``open_clip_config.json``
 (through open_clip's own ``local-dir:`` reader), a zoo entry's ``-quickgelu`` or plain config, or an open_clip
@@ -23,7 +23,8 @@ from rs_formats.errors import FormatError
 
 from .configs import TINY_MODEL, network_config, register_model_config, register_tiny_configs
 from .hub import LOCAL_DIR_PREFIX
-from .spec import RANDOM_INIT_SEED, ModelSpec, resolve
+from .sources import resolve
+from .spec import RANDOM_INIT_SEED, ModelSpec
 from .weights import load_state_dict
 
 __all__ = [
@@ -96,7 +97,7 @@ def create_model(
     device: str | torch.device = "cpu",
     precision: str = "fp32",
 ) -> tuple[torch.nn.Module, Any, Any]:
-    """``(model, preprocess, tokenizer)`` for ``model``, a ``--model`` SOURCE (:mod:`rs_clip_models.spec`): an
+    """``(model, preprocess, tokenizer)`` for ``model``, a ``--model`` SOURCE (:mod:`rs_clip_models.sources`): an
     open_clip name (random init), a checkpoint or open_clip folder (or a checkpoint's URI), ``local-dir:``,
     ``hf-hub:``, ``ENTRY:FILE``, ``NAME:FILE`` or a FILE the zoo knows.
 

@@ -35,7 +35,7 @@ from rs_formats.checkpoint import PICKLE_SUFFIXES, check_safetensors
 from rs_formats.errors import FormatError
 from rs_formats.inputs import check_regular
 
-from .spec import resolve
+from .sources import resolve
 from .zoo import is_torchscript
 
 _WRAPPERS = ("state_dict", "model", "module", "model_state_dict")

@@ -19,7 +19,7 @@ Each entry therefore records what its publisher trained with, checked in the pub
 
 open_clip 3.3.0's ``pretrained='openai'`` no longer forces QuickGELU (since 2.29.0: it warns only), so an
 entry names the ``-quickgelu`` config outright. A ``--model`` spec names an entry as ``ENTRY:FILE``, or just
-``FILE`` when the file keeps its usual name (:mod:`rs_clip_models.spec`). ``rs-clip-models zoo`` prints the table,
+``FILE`` when the file keeps its usual name (:mod:`rs_clip_models.sources`). ``rs-clip-models zoo`` prints the table,
 and docs/zoo.md holds the same table (:func:`markdown`).
 """
 

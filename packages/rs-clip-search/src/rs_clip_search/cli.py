@@ -10,7 +10,7 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-from rs_clip_models.spec import SOURCES_HELP
+from rs_clip_models.sources import SOURCES_HELP
 from rs_formats.console import add_completion, add_version, common_flags, run
 from rs_formats.flags import add_flags, from_args
 from rs_formats.outputs import OutputOptions

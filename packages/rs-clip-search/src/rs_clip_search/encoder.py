@@ -38,7 +38,7 @@ class ModelEncoder:
     def describe(self) -> dict[str, Any]:
         """What the manifest records; ``source`` is the spec with its path made absolute, which ``serve``
         loads again wherever it runs."""
-        from rs_clip_models.spec import absolute
+        from rs_clip_models.sources import absolute
 
         text, prefix = self.spec.text, f"{self.spec.label}="
         source = text[len(prefix) :] if text.startswith(prefix) else text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rs_clip_models.spec import SOURCES_HELP
+from rs_clip_models.sources import SOURCES_HELP
 from rs_formats.location import uri_help
 from rs_formats.settings import ConfigError, setting
 

@@ -69,7 +69,7 @@ def _absolute(run: TrainConfig) -> TrainConfig:
     for src in run.data.sources:
         src.path = location.absolute(src.path)  # a dataset's URI stays as it is
     if run.model.init:
-        from rs_clip_models.spec import absolute
+        from rs_clip_models.sources import absolute
 
         run.model.init = absolute(run.model.init)
     if run.eval_data:
@@ -83,7 +83,8 @@ def _absolute(run: TrainConfig) -> TrainConfig:
 
 def check_out(run: TrainConfig) -> None:
     """The run directory overlaps no input: a dataset, the model's checkpoint, ``--init``, ``--eval-data``."""
-    from rs_clip_models.spec import HUB_PREFIX, resolve
+    from rs_clip_models.hub import HUB_PREFIX
+    from rs_clip_models.sources import resolve
     from rs_formats.location import is_uri
     from rs_formats.outputs import check_output
 

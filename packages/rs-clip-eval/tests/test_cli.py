@@ -308,7 +308,7 @@ def _fails(args, capsys, *needles):
     return err
 
 
-def test_bad_input_gives_one_clean_line(tiny_checkpoint, data_dir, tmp_path, capsys, monkeypatch):
+def test_bad_input_gives_one_clean_line(tiny_checkpoint, data_dir, suite_file, tmp_path, capsys, monkeypatch):
     out = "--out=" + str(tmp_path / "o")
     common = [
         "--cache-dir",
@@ -403,7 +403,7 @@ def test_bad_input_gives_one_clean_line(tiny_checkpoint, data_dir, tmp_path, cap
             "--model",
             "RS-Tiny",
             "--suite",
-            str(data_dir / "suite.yaml"),
+            str(suite_file),
             out,
             *common,
         ],

@@ -102,12 +102,13 @@ def resolve(text: str, *, weights: bool = False) -> Source:
         return _folder(as_path, str(as_path))
     if ":" in text and not as_path.exists():
         name, _, file = text.partition(":")
+        network = _network(name, text)
         path = Path(file).expanduser()
         if not path.is_file():
             raise FormatError(
                 path, "no such weights file (nothing is downloaded: give a local path or a URI)"
             )
-        return _named_file(name, path, text)
+        return _named_file(network, path, text)
     if as_path.exists() or "/" in text or as_path.suffix in _WEIGHT_SUFFIXES:
         if not as_path.is_file():
             what = "weights file" if as_path.suffix in _WEIGHT_SUFFIXES else "checkpoint directory"
@@ -152,20 +153,26 @@ def _stored(text: str, weights: bool) -> Source:
 
     name, _, rest = text.partition(":")
     if is_uri(rest):  # "ViT-B-32:s3://...": a scheme never holds a ':', so this is ENTRY:URI or NAME:URI
+        network = _network(name, text)  # before any download
         local = fetch(rest)
         if not local.is_file():
             raise FormatError(
                 rest, f"{name}:URI names a weights file, and this is a folder: write the URI alone"
             )
-        return _named_file(name, local, text)
+        return _named_file(network, local, text)
     local = fetch(text)
     return _bare_file(local, text, weights) if local.is_file() else _folder(local, text)
 
 
-def _named_file(name: str, path: Path, text: str) -> Source:
-    """ENTRY:FILE or NAME:FILE: ``name``'s network, ``path``'s weights."""
+def _network(name: str, text: str) -> tuple[zoo.ZooEntry | None, str]:
+    """The zoo entry ``name`` is (or None) and the model it builds: the ENTRY or NAME of ENTRY:FILE."""
     entry = zoo.get(name)
-    build = entry.model if entry else _open_clip_name(name, text)
+    return entry, entry.model if entry else _open_clip_name(name, text)
+
+
+def _named_file(network: tuple[zoo.ZooEntry | None, str], path: Path, text: str) -> Source:
+    """ENTRY:FILE or NAME:FILE: the :func:`_network`'s network, ``path``'s weights."""
+    entry, build = network
     _warn_if_contradicted(text, build, path)
     return Source("file", build, build, path, path, _noted(entry))
 

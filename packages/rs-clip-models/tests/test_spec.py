@@ -91,7 +91,7 @@ def test_a_checkpoint_in_a_store_loads_from_its_uri_once_verified(s3, tiny_check
     monkeypatch.setenv("RS_CLIP_MODELS_CACHE", str(tmp_path / "fresh"))
     with pytest.raises(FormatError, match=f"{bad}/{weights}: sha256 mismatch"):
         ModelSpec.parse(bad)
-    assert not [p for p in (tmp_path / "fresh").rglob("*") if p.is_file()]
+    assert not [p for p in (tmp_path / "fresh").rglob("*") if p.is_file() and p.suffix != ".lock"]
     with pytest.raises(FormatError, match="no such checkpoint"):
         ModelSpec.parse(f"s3://{s3.bucket}/runs/missing")
 
@@ -134,10 +134,48 @@ def test_a_weights_file_in_a_store_loads_from_its_uri(s3, tiny_checkpoint, tmp_p
         FormatError, match=f"s3://{s3.bucket}/weights/RN50.pt: sha256 .* is not the one OpenAI CLIP published"
     ):
         ModelSpec.parse(f"s3://{s3.bucket}/weights/RN50.pt")
-    assert not [p for p in (tmp_path / "fresh").rglob("*") if p.is_file()]
+    assert not [p for p in (tmp_path / "fresh").rglob("*") if p.is_file() and p.suffix != ".lock"]
 
     pyarrow.fs.copy_files(str(tiny_checkpoint), f"s3://{s3.bucket}/weights/ckpt")
     with pytest.raises(FormatError, match="names a weights file, and this is a folder"):
         ModelSpec.parse(f"{TINY_MODEL}:s3://{s3.bucket}/weights/ckpt")
     with pytest.raises(FormatError, match="no such checkpoint"):
         ModelSpec.parse(f"{TINY_MODEL}:s3://{s3.bucket}/weights/missing.pt")
+
+
+def test_processes_wanting_one_stored_file_share_one_download(s3, tmp_path, monkeypatch):
+    """A node's ranks load ``--init s3://...`` at once: one downloads, the others wait and find its copy
+    (threads here; the file lock is per open file, so it serialises threads as it does processes)."""
+    import threading
+    import time
+
+    import pyarrow.fs
+
+    from rs_clip_models import stored_checkpoint
+
+    local = tmp_path / "w.pt"
+    local.write_bytes(b"w" * 100_000)
+    uri = f"s3://{s3.bucket}/weights/shared/w.pt"
+    pyarrow.fs.copy_files(str(local), uri)
+    downloads, real = [], stored_checkpoint._download
+
+    def slow_download(src, dst):
+        downloads.append(str(src))
+        time.sleep(0.3)  # long enough for every thread to ask while the first is still downloading
+        real(src, dst)
+
+    monkeypatch.setattr(stored_checkpoint, "_download", slow_download)
+    got: list = []
+    threads = [
+        threading.Thread(target=lambda: got.append(stored_checkpoint.fetch(uri, tmp_path / "cache")))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert downloads == [uri]
+    assert len(got) == 4 and len(set(got)) == 1 and got[0].read_bytes() == local.read_bytes()
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir() if not p.name.endswith(".lock")) == [
+        got[0].parent.name
+    ]

@@ -17,6 +17,9 @@ Decisions:
 * Verified before it is published in the cache (:func:`rs_formats.checkpoint.verify_checkpoint`: the
   contract, and the weights against the manifest's sha256), and published atomically
   (:func:`rs_formats.atomic.atomic_dir`): an interrupted or corrupt download leaves no entry.
+* Once per node: the processes that want an entry at the same time (a node's ranks, each loading
+  ``--init``) take turns under a file lock beside it (filelock: the lock a Hugging Face cache uses too), so
+  one downloads and the others find its copy, rather than each downloading and replacing the others'.
 * A weights file has no manifest: its cache key is the sha256 of its URI, size and modification time, so
   a file rewritten in the store is a new entry. Where the zoo publishes the sha256 of a file of that name
   (RemoteCLIP's, ...: :data:`rs_clip_models.zoo.ZOO`), the download is checked against it, since the
@@ -30,7 +33,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+
+from filelock import FileLock
 
 from rs_formats.atomic import atomic_dir
 from rs_formats.checkpoint import MANIFEST, verify_checkpoint
@@ -53,7 +59,11 @@ def fetch(uri: str, cache: Path | None = None) -> Path:
     downloaded and verified if the cache has no copy of it yet."""
     where = resolve(uri)
     if where.kind() == "file":
-        return _fetch_file(where, cache or cache_dir())
+        size, mtime_ns = where.stamp()
+        key = hashlib.sha256(f"{where.uri}\n{size}\n{mtime_ns}".encode()).hexdigest()
+        entry = (cache or cache_dir()) / key
+        _once(entry, lambda tmp: _fill_file(where, tmp / where.name))
+        return entry / where.name
     manifest = where / MANIFEST
     if manifest.kind() != "file":
         kind = where.kind()
@@ -61,34 +71,40 @@ def fetch(uri: str, cache: Path | None = None) -> Path:
         raise FormatError(where, why)
     data = manifest.read_bytes()
     local = (cache or cache_dir()) / hashlib.sha256(data).hexdigest() / where.name
-    if local.is_dir():
-        return local
-    with atomic_dir(local, overwrite=True) as tmp:  # a concurrent download's copy is the same
-        for name in where.list():
-            if name == MANIFEST or (where / name).kind() != "file":
-                continue  # train_state/ and any other folder: not part of a model
-            _download(where / name, tmp / name)
-        (tmp / MANIFEST).write_bytes(data)
-        try:
-            verify_checkpoint(tmp)
-        except FormatError as exc:
-            raise FormatError(f"{where}/{Path(exc.path).name}", exc.reason) from None
+    _once(local, lambda tmp: _fill_checkpoint(where, data, tmp))
     return local
 
 
-def _fetch_file(where: Location, cache: Path) -> Path:
-    size, mtime_ns = where.stamp()
-    key = hashlib.sha256(f"{where.uri}\n{size}\n{mtime_ns}".encode()).hexdigest()
-    local = cache / key / where.name
-    if local.is_file():
-        return local
-    with atomic_dir(local.parent, overwrite=True) as tmp:
-        _download(where, tmp / where.name)
-        entry = zoo.entry_for_file(where.name)
-        published = {f.lower(): h for f, h in entry.sha256}.get(where.name.lower()) if entry else None
-        if published is not None and (got := file_sha256(tmp / where.name)) != published:
-            raise FormatError(where, f"sha256 {got} is not the one {entry.publisher} published ({published})")
-    return local
+def _once(entry: Path, fill: Callable[[Path], None]) -> None:
+    """Publish cache ``entry`` (a folder) from ``fill(tmp)``, unless it exists. A node's processes (the
+    ranks of a training job) take turns under a file lock: one downloads, the others find its copy."""
+    if entry.exists():
+        return
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{entry}.lock"):
+        if not entry.exists():
+            with atomic_dir(entry) as tmp:
+                fill(tmp)
+
+
+def _fill_checkpoint(where: Location, manifest: bytes, tmp: Path) -> None:
+    for name in where.list():
+        if name == MANIFEST or (where / name).kind() != "file":
+            continue  # train_state/ and any other folder: not part of a model
+        _download(where / name, tmp / name)
+    (tmp / MANIFEST).write_bytes(manifest)
+    try:
+        verify_checkpoint(tmp)
+    except FormatError as exc:
+        raise FormatError(f"{where}/{Path(exc.path).name}", exc.reason) from None
+
+
+def _fill_file(where: Location, local: Path) -> None:
+    _download(where, local)
+    entry = zoo.entry_for_file(where.name)
+    published = {f.lower(): h for f, h in entry.sha256}.get(where.name.lower()) if entry else None
+    if published is not None and (got := file_sha256(local)) != published:
+        raise FormatError(where, f"sha256 {got} is not the one {entry.publisher} published ({published})")
 
 
 def _download(src: Location, dst: Path) -> None:

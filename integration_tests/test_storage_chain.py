@@ -3,8 +3,8 @@
 moto's S3 server on localhost (the repository's ``s3`` fixture) and a two-node local Ray, each node with
 its own working directory and temporary directory (the only thing they share is the endpoint): rs-synth
 -> rs-annotate convert -> dedup, both into the bucket -> rs-clip-train fit with two workers (one per
-node), its data and its run in the bucket -> one worker killed after a checkpoint is stored -> Ray
-restarts the workers, which resume from the stored checkpoint -> rs-clip-eval run on ``--model
+node), its data, its initial weights and its run in the bucket -> one worker killed after a checkpoint is
+stored -> Ray restarts the workers, which resume from the stored checkpoint -> rs-clip-eval run on ``--model
 s3://.../final`` and a suite whose dataset is in the bucket. No checkpoint is ever on a node's disk, and a
 worker writes only in its own node's working copy.
 """
@@ -93,7 +93,11 @@ def two_nodes(tmp_path, monkeypatch):
                     num_cpus=1,
                     include_dashboard=not nodes,
                     **head,
-                    env_vars={"TMPDIR": str(tmp), "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2"},
+                    env_vars={
+                        "TMPDIR": str(tmp),
+                        "RS_CLIP_MODELS_CACHE": str(tmp / "models"),
+                        "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2",
+                    },
                 )
             nodes[node.node_id] = (cwd, tmp)
         cluster.wait_for_nodes()
@@ -134,6 +138,15 @@ def test_convert_dedup_train_kill_resume_evaluate_through_s3_only(s3, two_nodes,
     )
     assert "data/train/manifest.json" in _keys("data/train/", bucket)
 
+    # Initial weights in the bucket: each node downloads them into its own model cache.
+    import pyarrow.fs
+    import torch
+
+    from rs_clip_models.models import TINY_MODEL, create_model
+
+    torch.save(create_model(TINY_MODEL)[0].state_dict(), head_tmp / "init.pt")
+    pyarrow.fs.copy_files(str(head_tmp / "init.pt"), f"s3://{bucket}/weights/init.pt")
+
     # Training on both nodes, its run kept in the bucket; a worker killed once a checkpoint is stored.
     fit = subprocess.Popen(
         [
@@ -143,6 +156,8 @@ def test_convert_dedup_train_kill_resume_evaluate_through_s3_only(s3, two_nodes,
             "tiny",
             "--data",
             f"{data}/train",
+            "--init",
+            f"s3://{bucket}/weights/init.pt",
             "--storage",
             f"s3://{bucket}/runs",
             "--out",
@@ -210,6 +225,7 @@ def test_convert_dedup_train_kill_resume_evaluate_through_s3_only(s3, two_nodes,
     logged = {(where, log.name) for where in copy.values() for log in (where / "logs").glob("worker-*.log")}
     assert logged == ran
     assert not (other_cwd / "run").exists() and not (other_cwd / "raw").exists()
+    assert all(len(list((tmp / "models").rglob("init.pt"))) == 1 for _, tmp in nodes.values())
 
     # Evaluation of the stored final checkpoint on the stored test set.
     suite = head_cwd / "suite.yaml"

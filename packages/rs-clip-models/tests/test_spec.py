@@ -75,6 +75,7 @@ def test_a_checkpoint_in_a_store_loads_from_its_uri_once_verified(s3, tiny_check
     b, _, _ = load_spec(ModelSpec.parse(str(tiny_checkpoint)))
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     assert "step 7" in ModelSpec.parse(uri).label
+    assert ModelSpec.parse(f"{uri}?endpoint_override={s3.url}").path == spec.path  # a query holding '://'
     init, _, _ = create_model(TINY_MODEL, weights=uri)  # --init s3://...
     assert all(torch.equal(x, y) for x, y in zip(init.state_dict().values(), b.state_dict().values()))
 
@@ -125,21 +126,27 @@ def test_a_weights_file_in_a_store_loads_from_its_uri(s3, tiny_checkpoint, tmp_p
     again = ModelSpec.parse(f"{TINY_MODEL}:{uri}")
     assert again.path != spec.path and again.path.read_bytes() == local.read_bytes()
 
-    # A file under a zoo entry's name is checked against the sha256 its publisher gave: never cached.
-    fake = tmp_path / "RN50.pt"
-    fake.write_bytes(b"not OpenAI's RN50")
-    pyarrow.fs.copy_files(str(fake), f"s3://{s3.bucket}/weights/RN50.pt")
+    # A URI's own options may hold '://' (an endpoint): still a URI, not NAME:URI.
+    assert ModelSpec.parse(f"{TINY_MODEL}:{uri}?endpoint_override={s3.url}").path == again.path
+
+    # A file under a zoo entry's name, taken for its publisher's (FILE, ENTRY:URI), is checked against the
+    # sha256 the publisher gave, and never cached when it differs; NAME:URI says whose weights they are.
+    fake = f"s3://{s3.bucket}/weights/RN50.pt"
+    pyarrow.fs.copy_files(str(local), fake)  # the tiny network's weights, under OpenAI's file name
     monkeypatch.setenv("RS_CLIP_MODELS_CACHE", str(tmp_path / "fresh"))
-    with pytest.raises(
-        FormatError, match=f"s3://{s3.bucket}/weights/RN50.pt: sha256 .* is not the one OpenAI CLIP published"
-    ):
-        ModelSpec.parse(f"s3://{s3.bucket}/weights/RN50.pt")
+    for taken_as_openai in (fake, f"openai-rn50:{fake}"):
+        with pytest.raises(
+            FormatError, match=f"{fake}: sha256 .* is not the one OpenAI CLIP published .* NAME:URI"
+        ):
+            ModelSpec.parse(taken_as_openai)
     assert not [p for p in (tmp_path / "fresh").rglob("*") if p.is_file() and p.suffix != ".lock"]
+    mine, _, _ = load_spec(ModelSpec.parse(f"{TINY_MODEL}:{fake}"))
+    assert all(torch.equal(a, b) for a, b in zip(mine.state_dict().values(), changed.values()))
 
     pyarrow.fs.copy_files(str(tiny_checkpoint), f"s3://{s3.bucket}/weights/ckpt")
     with pytest.raises(FormatError, match="names a weights file, and this is a folder"):
         ModelSpec.parse(f"{TINY_MODEL}:s3://{s3.bucket}/weights/ckpt")
-    with pytest.raises(FormatError, match="no such checkpoint"):
+    with pytest.raises(FormatError, match="missing.pt: no such checkpoint or weights file"):
         ModelSpec.parse(f"{TINY_MODEL}:s3://{s3.bucket}/weights/missing.pt")
 
 

@@ -98,8 +98,8 @@ def create_model(
     precision: str = "fp32",
 ) -> tuple[torch.nn.Module, Any, Any]:
     """``(model, preprocess, tokenizer)`` for ``model``, a ``--model`` SOURCE (:mod:`rs_clip_models.sources`): an
-    open_clip name (random init), a checkpoint or open_clip folder (or a checkpoint's URI), ``local-dir:``,
-    ``hf-hub:``, ``ENTRY:FILE``, ``NAME:FILE`` or a FILE the zoo knows.
+    open_clip name (random init), a checkpoint or open_clip folder (or a stored checkpoint), ``local-dir:``,
+    ``hf-hub:``, ``ENTRY:FILE``, ``NAME:FILE`` or a FILE the zoo knows (a FILE may be a URI).
 
     ``weights``, if given, replaces the weights ``model`` names: any SOURCE holding weights, or a plain file.
     When it names a network of its own (a zoo entry, a checkpoint) that differs from ``model``'s, a warning

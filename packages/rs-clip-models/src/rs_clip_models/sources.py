@@ -26,7 +26,7 @@ weights file, as open_clip's Hub repositories hold). FILE is ``.safetensors``, a
 TorchScript archive (:mod:`rs_clip_models.weights`).
 
 The forms stay apart: a URI (anything with ``scheme://``, :mod:`rs_clip_models.stored_checkpoint`) is
-stored, and ``ViT-B-32:s3://b/w.pt`` is NAME:URI, since a scheme holds no ``:``; ``local-dir:`` and
+stored, and ``ViT-B-32:s3://b/w.pt`` is NAME:URI (a name without ``/`` or ``:``, then a scheme); ``local-dir:`` and
 ``hf-hub:`` are open_clip's schemas; an existing directory is a DIR; otherwise the text before the first
 ``:`` is an ENTRY or a NAME, and zoo entries (lowercase, publisher first) are never open_clip model names.
 
@@ -42,12 +42,14 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from rs_formats.checkpoint import MANIFEST, PICKLE_SUFFIXES, read_checkpoint
 from rs_formats.errors import FormatError
 from rs_formats.location import is_uri
+from rs_formats.location import resolve as locate
 
 from . import zoo
 from .hub import (
@@ -71,6 +73,8 @@ SOURCES_HELP = (
     "(s3://BUCKET/w/ViT-B-32.pt, downloaded once to the cache); nothing else is downloaded"
 )
 _WEIGHT_SUFFIXES = (".safetensors", ".zip", *PICKLE_SUFFIXES)
+#: ENTRY:URI or NAME:URI: a name without '/' or ':', then a URI's scheme (a URI's own query may hold '://').
+_NAMED_URI = re.compile(r"^([^/:]+):([A-Za-z][A-Za-z0-9+.-]*://.*)$")
 
 
 @dataclass(frozen=True)
@@ -112,8 +116,8 @@ def resolve(text: str, *, weights: bool = False) -> Source:
     if as_path.exists() or "/" in text or as_path.suffix in _WEIGHT_SUFFIXES:
         if not as_path.is_file():
             what = "weights file" if as_path.suffix in _WEIGHT_SUFFIXES else "checkpoint directory"
-            raise FormatError(as_path, f"no such {what} (nothing is downloaded: give a local path)")
-        return _bare_file(as_path, text, weights)
+            raise FormatError(as_path, f"no such {what} (nothing is downloaded: give a local path or a URI)")
+        return _bare_file(as_path, text, weights, as_path)
     entry = zoo.get(text)
     if entry is not None:
         raise FormatError(
@@ -151,17 +155,18 @@ def _stored(text: str, weights: bool) -> Source:
     """A URI's source: a stored rs-clip-checkpoint or weights file, or ENTRY:URI / NAME:URI."""
     from .stored_checkpoint import fetch
 
-    name, _, rest = text.partition(":")
-    if is_uri(rest):  # "ViT-B-32:s3://...": a scheme never holds a ':', so this is ENTRY:URI or NAME:URI
+    named = _NAMED_URI.match(text)
+    if named:
+        name, uri = named.groups()
         network = _network(name, text)  # before any download
-        local = fetch(rest)
-        if not local.is_file():
+        if locate(uri).kind() == "directory":
             raise FormatError(
-                rest, f"{name}:URI names a weights file, and this is a folder: write the URI alone"
+                uri, f"{name}:URI names a weights file, and this is a folder: write the URI alone"
             )
-        return _named_file(network, local, text)
+        # Only an ENTRY claims the publisher's file; NAME:URI may be anyone's weights under a zoo file name.
+        return _named_file(network, fetch(uri, published=network[0] is not None), text)
     local = fetch(text)
-    return _bare_file(local, text, weights) if local.is_file() else _folder(local, text)
+    return _bare_file(local, text, weights, text) if local.is_file() else _folder(local, text)
 
 
 def _network(name: str, text: str) -> tuple[zoo.ZooEntry | None, str]:
@@ -177,18 +182,18 @@ def _named_file(network: tuple[zoo.ZooEntry | None, str], path: Path, text: str)
     return Source("file", build, build, path, path, _noted(entry))
 
 
-def _bare_file(path: Path, text: str, weights: bool) -> Source:
+def _bare_file(path: Path, text: str, weights: bool, shown: str | Path) -> Source:
     """A FILE alone: the zoo entry its name is usual for, else (``weights``) weights for a network given
-    elsewhere."""
+    elsewhere. ``shown``: the file as messages name it (the expanded path, or the URI)."""
     entry = zoo.entry_for_file(path)
     if entry is not None:
-        log.info("%s: zoo entry %s, by its file name", text, entry.describe())
+        log.info("%s: zoo entry %s, by its file name", shown, entry.describe())
         _warn_if_other_format(path, entry)
         return Source("file", entry.model, entry.model, path, path, _noted(entry))
     if weights:
         return Source("file", path.name, None, path, path)
     raise FormatError(
-        text,
+        shown,
         "a weights file needs its network: write ENTRY:PATH (a zoo entry, `rs-clip-models "
         f"zoo`) or NAME:PATH (an open_clip model), e.g. ViT-B-32-quickgelu:{text}",
     )

@@ -21,9 +21,11 @@ Decisions:
   ``--init``) take turns under a file lock beside it (filelock: the lock a Hugging Face cache uses too), so
   one downloads and the others find its copy, rather than each downloading and replacing the others'.
 * A weights file has no manifest: its cache key is the sha256 of its URI, size and modification time, so
-  a file rewritten in the store is a new entry. Where the zoo publishes the sha256 of a file of that name
-  (RemoteCLIP's, ...: :data:`rs_clip_models.zoo.ZOO`), the download is checked against it, since the
-  whole file passes through anyway; a local file is not (hashing 600 MB at every load is not free).
+  a file rewritten in the store is a new entry (a store's time may be in whole seconds: a rewrite of the
+  same size within the second is not told apart). Where the zoo publishes the sha256 of a file of that
+  name (RemoteCLIP's, ...: :data:`rs_clip_models.zoo.ZOO`) and the spec takes the file for the
+  publisher's (FILE or ENTRY:URI, not NAME:URI), the download is checked against it, since the whole file
+  passes through anyway; a local file is not (hashing 600 MB at every load is not free).
 * A store's failure is one line naming the location and its endpoint (:class:`~rs_formats.location.
   StorageError`); a checkpoint that breaks its contract is a FormatError naming the stored file.
 """
@@ -54,21 +56,23 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rs-clip-models"
 
 
-def fetch(uri: str, cache: Path | None = None) -> Path:
+def fetch(uri: str, cache: Path | None = None, *, published: bool = True) -> Path:
     """The local copy of the rs-clip-checkpoint (a folder) or the weights file stored at ``uri``,
-    downloaded and verified if the cache has no copy of it yet."""
+    downloaded and verified if the cache has no copy of it yet. ``published``: a file under a name the zoo
+    lists must be its publisher's (False where the user names the network, NAME:URI)."""
     where = resolve(uri)
-    if where.kind() == "file":
+    kind = where.kind()
+    if kind == "file":
         size, mtime_ns = where.stamp()
-        key = hashlib.sha256(f"{where.uri}\n{size}\n{mtime_ns}".encode()).hexdigest()
+        key = hashlib.sha256(f"{where.uri}\n{size}\n{mtime_ns}\n{published}".encode()).hexdigest()
         entry = (cache or cache_dir()) / key
-        _once(entry, lambda tmp: _fill_file(where, tmp / where.name))
+        _once(entry, lambda tmp: _fill_file(where, tmp / where.name, published))
         return entry / where.name
+    if kind == "missing":
+        raise FormatError(where, "no such checkpoint or weights file")
     manifest = where / MANIFEST
     if manifest.kind() != "file":
-        kind = where.kind()
-        why = "no such checkpoint" if kind == "missing" else "not an rs-clip-checkpoint (no manifest.json)"
-        raise FormatError(where, why)
+        raise FormatError(where, "not an rs-clip-checkpoint (no manifest.json)")
     data = manifest.read_bytes()
     local = (cache or cache_dir()) / hashlib.sha256(data).hexdigest() / where.name
     _once(local, lambda tmp: _fill_checkpoint(where, data, tmp))
@@ -99,12 +103,16 @@ def _fill_checkpoint(where: Location, manifest: bytes, tmp: Path) -> None:
         raise FormatError(f"{where}/{Path(exc.path).name}", exc.reason) from None
 
 
-def _fill_file(where: Location, local: Path) -> None:
+def _fill_file(where: Location, local: Path, published: bool) -> None:
     _download(where, local)
-    entry = zoo.entry_for_file(where.name)
-    published = {f.lower(): h for f, h in entry.sha256}.get(where.name.lower()) if entry else None
-    if published is not None and (got := file_sha256(local)) != published:
-        raise FormatError(where, f"sha256 {got} is not the one {entry.publisher} published ({published})")
+    entry = zoo.entry_for_file(where.name) if published else None
+    expected = {f.lower(): h for f, h in entry.sha256}.get(where.name.lower()) if entry else None
+    if expected is not None and (got := file_sha256(local)) != expected:
+        raise FormatError(
+            where,
+            f"sha256 {got} is not the one {entry.publisher} published ({expected}): if these are other "
+            "weights, write NAME:URI with their network",
+        )
 
 
 def _download(src: Location, dst: Path) -> None:

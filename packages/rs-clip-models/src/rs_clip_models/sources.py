@@ -26,9 +26,10 @@ weights file, as open_clip's Hub repositories hold). FILE is ``.safetensors``, a
 TorchScript archive (:mod:`rs_clip_models.weights`).
 
 The forms stay apart: a URI (anything with ``scheme://``, :mod:`rs_clip_models.stored_checkpoint`) is
-stored, and ``ViT-B-32:s3://b/w.pt`` is NAME:URI (a name without ``/`` or ``:``, then a scheme); ``local-dir:`` and
-``hf-hub:`` are open_clip's schemas; an existing directory is a DIR; otherwise the text before the first
-``:`` is an ENTRY or a NAME, and zoo entries (lowercase, publisher first) are never open_clip model names.
+stored, and ``ViT-B-32:s3://b/w.pt`` is NAME:URI (a name without ``/`` or ``:``, then a scheme);
+``local-dir:`` and ``hf-hub:`` are open_clip's schemas; an existing directory is a DIR; otherwise the text
+before the first ``:`` is an ENTRY or a NAME, and zoo entries (lowercase, publisher first) are never
+open_clip model names.
 
 Checks: an unknown ENTRY or NAME, a missing file, folder or cache entry is one FormatError naming the spec;
 so is a FILE of unknown name with nothing saying its network. ENTRY:FILE or NAME:FILE building another
